@@ -1,0 +1,246 @@
+//! Newtypes that are constructed only by parsing, so a value of the type is always valid.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A URL-safe organisation, group or position identifier: `lillby`, `it-beredskap`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, example = "krisledning")]
+pub struct Slug(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlugError {
+    #[error("must be 2 to 63 characters long")]
+    Length,
+    #[error("must start with a letter a-z")]
+    Start,
+    #[error("may contain only lowercase letters a-z, digits and '-', and must not end with '-'")]
+    Characters,
+}
+
+impl Slug {
+    pub fn parse(input: &str) -> Result<Self, SlugError> {
+        let s = input.trim();
+        if !(2..=63).contains(&s.len()) {
+            return Err(SlugError::Length);
+        }
+        if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return Err(SlugError::Start);
+        }
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if !s.chars().all(allowed) || s.ends_with('-') {
+            return Err(SlugError::Characters);
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Slug {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Slug::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An email address, syntax-checked and stored in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, format = Email, example = "anna.berg@lillby.se")]
+pub struct EmailAddress(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("is not a valid email address")]
+pub struct EmailError;
+
+impl EmailAddress {
+    pub fn parse(input: &str) -> Result<Self, EmailError> {
+        let s = input.trim();
+        // `email_address` accepts forms people never type into a contact field
+        // ("Name <a@b>", quoted local parts); require the plain addr-spec with a dotted domain.
+        let plain = !s.contains(['<', '>', '"', ' ']);
+        match email_address::EmailAddress::parse_with_options(s, Default::default()) {
+            Ok(parsed) if plain && parsed.domain().contains('.') => Ok(Self(s.to_lowercase())),
+            _ => Err(EmailError),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for EmailAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        EmailAddress::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The country whose numbering plan applies to numbers written without a country code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Region {
+    Se,
+    Dk,
+    No,
+    Fi,
+}
+
+impl Region {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Se => "SE",
+            Region::Dk => "DK",
+            Region::No => "NO",
+            Region::Fi => "FI",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, RegionError> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "SE" => Ok(Region::Se),
+            "DK" => Ok(Region::Dk),
+            "NO" => Ok(Region::No),
+            "FI" => Ok(Region::Fi),
+            _ => Err(RegionError),
+        }
+    }
+
+    fn country(self) -> phonenumber::country::Id {
+        use phonenumber::country::Id;
+        match self {
+            Region::Se => Id::SE,
+            Region::Dk => Id::DK,
+            Region::No => Id::NO,
+            Region::Fi => Id::FI,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be one of SE, DK, NO, FI")]
+pub struct RegionError;
+
+/// A phone number in E.164 form (`+46701234567`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, example = "+46701234567")]
+pub struct PhoneNumber(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("is not a phone number")]
+    Unparsable,
+    #[error("is not a valid number for its country")]
+    Invalid,
+}
+
+impl PhoneNumber {
+    /// Parses a number as people write it: `070-123 45 67` with the organisation's region,
+    /// or `+45 12 34 56 78` / `0045 …` with an explicit country code.
+    pub fn parse(input: &str, region: Region) -> Result<Self, PhoneError> {
+        let trimmed = input.trim();
+        let normalised = match trimmed.strip_prefix("00") {
+            Some(rest) => format!("+{rest}"),
+            None => trimmed.to_owned(),
+        };
+        let number = phonenumber::parse(Some(region.country()), &normalised)
+            .map_err(|_| PhoneError::Unparsable)?;
+        if !phonenumber::is_valid(&number) {
+            return Err(PhoneError::Invalid);
+        }
+        Ok(Self(
+            number.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
+    }
+
+    /// Accepts only a number already in E.164 form, as stored.
+    pub fn parse_e164(input: &str) -> Result<Self, PhoneError> {
+        if !input.starts_with('+') {
+            return Err(PhoneError::Unparsable);
+        }
+        let parsed = Self::parse(input, Region::Se)?;
+        if parsed.0 == input {
+            Ok(parsed)
+        } else {
+            Err(PhoneError::Unparsable)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lowercase_words() {
+        assert!(Slug::parse("it-beredskap").is_ok());
+        assert_eq!(Slug::parse("a"), Err(SlugError::Length));
+        assert_eq!(Slug::parse("1abc"), Err(SlugError::Start));
+        assert_eq!(Slug::parse("Krisledning"), Err(SlugError::Start));
+        assert_eq!(Slug::parse("kris ledning"), Err(SlugError::Characters));
+        assert_eq!(Slug::parse("kris-"), Err(SlugError::Characters));
+    }
+
+    #[test]
+    fn emails_are_checked_and_lowercased() {
+        assert_eq!(
+            EmailAddress::parse(" Anna.Berg@Lillby.SE ")
+                .unwrap()
+                .as_str(),
+            "anna.berg@lillby.se"
+        );
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "@lillby.se",
+            "anna@lillby",
+            "Anna <a@b.se>",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn phone_numbers_become_e164_in_the_organisations_region() {
+        let se = |s| PhoneNumber::parse(s, Region::Se).map(|p| p.0);
+        assert_eq!(se("070-123 45 67").unwrap(), "+46701234567");
+        assert_eq!(se("+46 70 123 45 67").unwrap(), "+46701234567");
+        assert_eq!(se("0046701234567").unwrap(), "+46701234567");
+        assert_eq!(se("+45 20 12 34 56").unwrap(), "+4520123456");
+        let dk = PhoneNumber::parse("20 12 34 56", Region::Dk).unwrap();
+        assert_eq!(dk.as_str(), "+4520123456");
+        assert!(se("hello").is_err());
+        assert!(se("070-12").is_err());
+        assert!(PhoneNumber::parse_e164("+46701234567").is_ok());
+        assert!(PhoneNumber::parse_e164("0701234567").is_err());
+    }
+}

@@ -1,0 +1,17 @@
+//! Beredskap's domain: newtypes that can only hold valid values, the register of
+//! organisations and people, the hash-chained journal, and the `Store` trait that the
+//! storage backends implement. Nothing in here performs I/O.
+
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod import;
+pub mod journal;
+pub mod register;
+pub mod store;
+
+pub use domain::{EmailAddress, PhoneNumber, Region, Slug};
+pub use error::{FieldError, FieldErrors};
+pub use ids::{AccountId, ApiTokenId, GroupId, OrgId, PersonId, PositionId};
+pub use journal::{Actor, JournalEntry, NewJournalEntry};
+pub use store::{Store, StoreError};

@@ -1,0 +1,416 @@
+//! The register: organisations, people and how to reach them, groups and positions,
+//! and the accounts that can act in an organisation.
+
+use crate::domain::{EmailAddress, PhoneNumber, Region, Slug};
+use crate::error::FieldErrors;
+use crate::ids::{AccountId, ApiTokenId, GroupId, OrgId, PersonId, PositionId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_CONTACT_POINTS: usize = 20;
+
+/// An organisation (tenant): a municipality, region, university or agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Org {
+    pub id: OrgId,
+    pub slug: Slug,
+    pub name: String,
+    /// Numbering plan for phone numbers written without a country code.
+    pub region: Region,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub slug: Slug,
+    pub name: String,
+    pub region: Region,
+}
+
+impl NewOrg {
+    pub fn parse(slug: &str, name: &str, region: Region) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let slug = errors.check("slug", Slug::parse(slug));
+        let name = errors.check("name", parse_name(name));
+        errors.into_result()?;
+        match (slug, name) {
+            (Some(slug), Some(name)) => Ok(Self { slug, name, region }),
+            _ => Err(FieldErrors::single("slug", "invalid")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactKind {
+    Sms,
+    Voice,
+    Email,
+    Push,
+}
+
+impl ContactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Sms => "sms",
+            ContactKind::Voice => "voice",
+            ContactKind::Email => "email",
+            ContactKind::Push => "push",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, ParseEnumError> {
+        match s {
+            "sms" => Ok(Self::Sms),
+            "voice" => Ok(Self::Voice),
+            "email" => Ok(Self::Email),
+            "push" => Ok(Self::Push),
+            _ => Err(ParseEnumError("sms, voice, email or push")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactLabel {
+    Work,
+    Private,
+}
+
+impl ContactLabel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactLabel::Work => "work",
+            ContactLabel::Private => "private",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, ParseEnumError> {
+        match s {
+            "work" => Ok(Self::Work),
+            "private" => Ok(Self::Private),
+            _ => Err(ParseEnumError("work or private")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be {0}")]
+pub struct ParseEnumError(pub &'static str);
+
+/// One way to reach a person. A person's contact points are tried in their order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ContactPoint {
+    pub kind: ContactKind,
+    pub label: ContactLabel,
+    /// E.164 phone number for sms/voice, email address for email, endpoint URL for push.
+    pub value: String,
+    /// The person has confirmed that this contact point reaches them.
+    pub verified: bool,
+}
+
+/// A contact point as submitted, before its value is parsed for its kind.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPointInput {
+    pub kind: ContactKind,
+    pub label: ContactLabel,
+    pub value: String,
+    #[serde(default)]
+    pub verified: bool,
+}
+
+impl ContactPointInput {
+    fn parse(self, region: Region, field: &str, errors: &mut FieldErrors) -> Option<ContactPoint> {
+        let value = match self.kind {
+            ContactKind::Sms | ContactKind::Voice => errors
+                .check(field, PhoneNumber::parse(&self.value, region))
+                .map(|p| p.as_str().to_owned()),
+            ContactKind::Email => errors
+                .check(field, EmailAddress::parse(&self.value))
+                .map(|e| e.as_str().to_owned()),
+            ContactKind::Push => {
+                let v = self.value.trim();
+                if v.starts_with("https://") && v.len() <= 2000 && !v.contains(char::is_whitespace)
+                {
+                    Some(v.to_owned())
+                } else {
+                    errors.add(field, "must be an https:// push endpoint URL");
+                    None
+                }
+            }
+        }?;
+        Some(ContactPoint {
+            kind: self.kind,
+            label: self.label,
+            value,
+            verified: self.verified,
+        })
+    }
+}
+
+/// A person in the register, with contact points in the order they should be tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Person {
+    pub id: PersonId,
+    pub org_id: OrgId,
+    /// The id in the organisation's own directory, used to match imports.
+    pub external_id: Option<String>,
+    pub name: String,
+    pub title: Option<String>,
+    pub active: bool,
+    pub contact_points: Vec<ContactPoint>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A person's fields as submitted through the API, before validation.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonInput {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default)]
+    pub contact_points: Vec<ContactPointInput>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A validated person: everything a store needs to create or replace one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonDraft {
+    pub external_id: Option<String>,
+    pub name: String,
+    pub title: Option<String>,
+    pub active: bool,
+    pub contact_points: Vec<ContactPoint>,
+}
+
+impl PersonInput {
+    pub fn validate(self, region: Region) -> Result<PersonDraft, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", parse_name(&self.name));
+        let external_id = match self.external_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(id) if id.chars().count() > MAX_NAME_CHARS => {
+                errors.add("external_id", "must be at most 200 characters");
+                None
+            }
+            Some(id) => Some(id.to_owned()),
+        };
+        let title = match self.title.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) => errors.check("title", parse_name(t)),
+        };
+        if self.contact_points.len() > MAX_CONTACT_POINTS {
+            errors.add("contact_points", "at most 20 contact points");
+        }
+        let mut contact_points = Vec::new();
+        for (i, cp) in self.contact_points.into_iter().enumerate() {
+            let field = format!("contact_points[{i}].value");
+            if let Some(cp) = cp.parse(region, &field, &mut errors) {
+                if contact_points
+                    .iter()
+                    .any(|c: &ContactPoint| c.kind == cp.kind && c.value == cp.value)
+                {
+                    errors.add(field, "is listed twice");
+                } else {
+                    contact_points.push(cp);
+                }
+            }
+        }
+        errors.into_result()?;
+        Ok(PersonDraft {
+            external_id,
+            name: name.unwrap_or_default(),
+            title,
+            active: self.active,
+            contact_points,
+        })
+    }
+}
+
+/// A named group of people, e.g. the crisis management group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Group {
+    pub id: GroupId,
+    pub org_id: OrgId,
+    pub slug: Slug,
+    pub name: String,
+    pub members: Vec<PersonId>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroup {
+    pub slug: Slug,
+    pub name: String,
+}
+
+/// A role such as "IT-beredskap" or "Stabschef", held by one person with deputies in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Position {
+    pub id: PositionId,
+    pub org_id: OrgId,
+    pub slug: Slug,
+    pub name: String,
+    /// The holder first, then the deputies in the order they step in.
+    pub holders: Vec<PersonId>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPosition {
+    pub slug: Slug,
+    pub name: String,
+}
+
+/// What an account may do in its organisation.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A person from a partner organisation: sees only what they are invited to.
+    Guest,
+    Member,
+    CrisisLead,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Guest => "guest",
+            Role::Member => "member",
+            Role::CrisisLead => "crisis_lead",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, ParseEnumError> {
+        match s {
+            "guest" => Ok(Role::Guest),
+            "member" => Ok(Role::Member),
+            "crisis_lead" => Ok(Role::CrisisLead),
+            "admin" => Ok(Role::Admin),
+            _ => Err(ParseEnumError("admin, crisis_lead, member or guest")),
+        }
+    }
+}
+
+/// Someone who can sign in to or call the API of one organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Account {
+    pub id: AccountId,
+    pub org_id: OrgId,
+    pub person_id: PersonId,
+    pub login: EmailAddress,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An API token's public half; the secret is only ever shown once, and stored hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    pub org_id: OrgId,
+    pub account_id: AccountId,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What an authenticated API token stands for.
+#[derive(Debug, Clone)]
+pub struct TokenGrant {
+    pub token: ApiToken,
+    pub account: Account,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most 200 characters")]
+    TooLong,
+}
+
+pub fn parse_name(input: &str) -> Result<String, NameError> {
+    let s = input.trim();
+    if s.is_empty() {
+        Err(NameError::Empty)
+    } else if s.chars().count() > MAX_NAME_CHARS || s.contains(char::is_control) {
+        Err(NameError::TooLong)
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: serde_json::Value) -> PersonInput {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn person_errors_name_every_bad_field() {
+        let err = input(serde_json::json!({
+            "name": " ",
+            "contact_points": [
+                {"kind": "sms", "label": "work", "value": "070-123 45 67"},
+                {"kind": "email", "label": "private", "value": "not-an-email"},
+                {"kind": "sms", "label": "private", "value": "12"}
+            ]
+        }))
+        .validate(Region::Se)
+        .unwrap_err();
+        let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["name", "contact_points[1].value", "contact_points[2].value"]
+        );
+    }
+
+    #[test]
+    fn person_contact_points_are_normalised_in_order() {
+        let draft = input(serde_json::json!({
+            "name": "Anna Berg",
+            "external_id": " 1001 ",
+            "contact_points": [
+                {"kind": "sms", "label": "work", "value": "070-123 45 67"},
+                {"kind": "email", "label": "private", "value": "Anna@Example.org"}
+            ]
+        }))
+        .validate(Region::Se)
+        .unwrap();
+        assert_eq!(draft.external_id.as_deref(), Some("1001"));
+        assert_eq!(draft.contact_points[0].value, "+46701234567");
+        assert_eq!(draft.contact_points[1].value, "anna@example.org");
+        assert!(draft.active);
+    }
+
+    #[test]
+    fn the_same_contact_twice_is_refused() {
+        let err = input(serde_json::json!({
+            "name": "Anna",
+            "contact_points": [
+                {"kind": "sms", "label": "work", "value": "070-123 45 67"},
+                {"kind": "sms", "label": "private", "value": "+46701234567"}
+            ]
+        }))
+        .validate(Region::Se)
+        .unwrap_err();
+        assert_eq!(err.0[0].field, "contact_points[1].value");
+    }
+}

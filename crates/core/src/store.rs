@@ -1,0 +1,178 @@
+//! The storage interface. `beredskap-store` implements it for SQLite and PostgreSQL; the
+//! conformance suite there holds both to the same behaviour.
+//!
+//! Every method that changes something writes its journal entries in the same transaction
+//! and returns only after that transaction is durably committed.
+
+use crate::domain::{EmailAddress, Slug};
+use crate::error::FieldErrors;
+use crate::ids::{AccountId, GroupId, OrgId, PersonId, PositionId};
+use crate::import::{ImportReport, ImportRow};
+use crate::journal::{Actor, JournalEntry};
+use crate::register::{
+    Account, ApiToken, Group, NewGroup, NewOrg, NewPosition, Org, Person, PersonDraft, Position,
+    Role, TokenGrant,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; `constraint` is the same name on both backends.
+    #[error("conflicts with existing data ({constraint})")]
+    Conflict { constraint: String },
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// The database could not be reached or the writer has stopped; worth retrying.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub fn invalid(field: &str, message: &str) -> Self {
+        StoreError::Invalid(FieldErrors::single(field, message))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Succeeds when the database answers a query.
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn create_org(&self, actor: &Actor, new: NewOrg) -> StoreResult<Org>;
+    async fn org_by_slug(&self, slug: &Slug) -> StoreResult<Option<Org>>;
+    async fn list_orgs(&self) -> StoreResult<Vec<Org>>;
+
+    async fn create_person(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        draft: PersonDraft,
+    ) -> StoreResult<Person>;
+    /// Replaces every field and the contact points. A contact point that is kept keeps its
+    /// `verified` flag unless the draft sets it.
+    async fn replace_person(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: PersonId,
+        draft: PersonDraft,
+    ) -> StoreResult<Person>;
+    async fn person(&self, org: OrgId, id: PersonId) -> StoreResult<Option<Person>>;
+    async fn list_people(&self, org: OrgId) -> StoreResult<Vec<Person>>;
+
+    async fn create_group(&self, actor: &Actor, org: OrgId, new: NewGroup) -> StoreResult<Group>;
+    async fn list_groups(&self, org: OrgId) -> StoreResult<Vec<Group>>;
+    /// Makes the group's members exactly `members`; every id must be a person of `org`.
+    async fn set_group_members(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        group: GroupId,
+        members: Vec<PersonId>,
+    ) -> StoreResult<Group>;
+
+    async fn create_position(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        new: NewPosition,
+    ) -> StoreResult<Position>;
+    async fn list_positions(&self, org: OrgId) -> StoreResult<Vec<Position>>;
+    /// `holders[0]` holds the position; the rest are deputies in the order they step in.
+    async fn set_position_holders(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        position: PositionId,
+        holders: Vec<PersonId>,
+    ) -> StoreResult<Position>;
+
+    /// Applies all rows in one transaction, matching people by external id. With `dry_run`
+    /// the transaction is rolled back and the report says what would have changed.
+    async fn import_people(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        rows: Vec<ImportRow>,
+        dry_run: bool,
+    ) -> StoreResult<ImportReport>;
+
+    async fn create_account(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        person: PersonId,
+        login: EmailAddress,
+        role: Role,
+    ) -> StoreResult<Account>;
+    async fn account_by_login(
+        &self,
+        org: OrgId,
+        login: &EmailAddress,
+    ) -> StoreResult<Option<Account>>;
+    /// Stores the hash of a one-time enrolment secret for `account`.
+    async fn create_enrolment(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        secret_hash: String,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Stores the hash of a new API token's secret.
+    async fn create_api_token(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        label: String,
+        secret_hash: String,
+    ) -> StoreResult<ApiToken>;
+    /// The token and account behind a secret's hash, if the token exists.
+    async fn token_grant(&self, secret_hash: &str) -> StoreResult<Option<TokenGrant>>;
+
+    /// Up to `limit` entries of one organisation with `seq > after_seq`, in order.
+    async fn journal_page(
+        &self,
+        org: OrgId,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<JournalEntry>>;
+    /// The organisation's last sequence number and hash (`0` and the genesis hash if empty).
+    async fn journal_head(&self, org: OrgId) -> StoreResult<(i64, String)>;
+}
+
+/// Verifies one organisation's whole chain, page by page, against its head.
+/// Returns the number of entries checked.
+pub async fn verify_journal(
+    store: &dyn Store,
+    org: OrgId,
+) -> StoreResult<Result<i64, crate::journal::ChainBreak>> {
+    const PAGE: u32 = 1000;
+    let mut verifier = crate::journal::ChainVerifier::new(org);
+    let mut after = 0;
+    loop {
+        let page = store.journal_page(org, after, PAGE).await?;
+        for entry in &page {
+            if let Err(broken) = verifier.check(entry) {
+                return Ok(Err(broken));
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => after = last.seq,
+            _ => break,
+        }
+    }
+    let (head_seq, head_hash) = store.journal_head(org).await?;
+    Ok(verifier.finish(head_seq, &head_hash))
+}
