@@ -1,1 +1,219 @@
-pub fn placeholder() {}
+//! Storage backends for Beredskap: an embedded SQLite file (the default) and PostgreSQL
+//! (production and several app nodes). Both implement [`beredskap_core::Store`] from the
+//! same SQL text (`ops.rs`, `store_impl.rs`); the conformance suite in `tests/` holds them
+//! to the same behaviour.
+
+mod postgres;
+mod sqlite;
+pub mod testing;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use beredskap_core::store::StoreError;
+use beredskap_core::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where the data lives, chosen once from the URL scheme.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://path/to/file.db` (relative), `sqlite:///abs/path.db` or `sqlite:file.db`.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`.
+    Postgres(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("unsupported database URL scheme {0:?}: use sqlite:// or postgres://")]
+    UnknownScheme(String),
+    #[error("the database URL {0:?} has no path")]
+    EmptyPath(String),
+    #[error(
+        "SQLite database {0} does not exist; check the path, or pass --create to start a new, empty database there"
+    )]
+    SqliteMissing(PathBuf),
+    #[error("cannot open the database at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("cannot apply migrations to {url}: {reason}")]
+    Migrate { url: String, reason: String },
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, OpenError> {
+        let url = url.trim();
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or(url);
+        match scheme {
+            "sqlite" => {
+                let rest = url["sqlite:".len()..].trim_start_matches("//");
+                let path = rest.split('?').next().unwrap_or_default();
+                if path.is_empty() {
+                    return Err(OpenError::EmptyPath(url.to_owned()));
+                }
+                Ok(Self::Sqlite(PathBuf::from(path)))
+            }
+            "postgres" | "postgresql" => Ok(Self::Postgres(url.to_owned())),
+            other => Err(OpenError::UnknownScheme(other.to_owned())),
+        }
+    }
+
+    /// The URL with any password replaced, safe to log.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Create a missing SQLite file (and its directory).
+    pub create: bool,
+    /// Largest number of pooled connections (PostgreSQL) or reader connections (SQLite).
+    pub max_connections: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            create: false,
+            max_connections: 16,
+        }
+    }
+}
+
+/// Opens the database the URL names and brings its schema up to date.
+pub async fn open(url: &DatabaseUrl, options: &OpenOptions) -> Result<Arc<dyn Store>, OpenError> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(path) => Arc::new(SqliteStore::open(path, options).await?),
+        DatabaseUrl::Postgres(pg) => Arc::new(PgStore::open(pg, options).await?),
+    })
+}
+
+/// Migration versions with their descriptions, in order.
+pub type MigrationList = Vec<(i64, String)>;
+
+/// The migrations of each backend (SQLite, PostgreSQL), for the test that keeps them equal.
+pub fn migration_versions() -> (MigrationList, MigrationList) {
+    let list = |m: &sqlx::migrate::Migrator| {
+        m.iter()
+            .map(|m| (m.version, m.description.to_string()))
+            .collect()
+    };
+    (list(&sqlite::MIGRATOR), list(&postgres::MIGRATOR))
+}
+
+/// One mapping from database errors to [`StoreError`], so both backends report the same.
+pub(crate) fn map_sqlx_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict {
+            constraint: d
+                .constraint()
+                .map(str::to_owned)
+                .unwrap_or_else(|| sqlite_constraint_name(d.message())),
+        },
+        // SQLITE_BUSY (5) and its extended codes: another process held the write lock
+        // longer than the busy timeout.
+        sqlx::Error::Database(d)
+            if d.code()
+                .is_some_and(|c| c == "5" || c.parse::<i32>().is_ok_and(|n| n & 0xff == 5)) =>
+        {
+            StoreError::Unavailable(d.message().to_owned())
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+/// SQLite names the columns of a broken unique constraint, not the constraint; map them to
+/// the names PostgreSQL reports, which both migration trees use.
+fn sqlite_constraint_name(message: &str) -> String {
+    let columns = message
+        .strip_prefix("UNIQUE constraint failed: ")
+        .unwrap_or(message);
+    match columns {
+        "orgs.slug" => "orgs_slug_key",
+        "people.org_id, people.external_id" => "people_org_external_id_key",
+        "org_groups.org_id, org_groups.slug" => "org_groups_org_slug_key",
+        "positions.org_id, positions.slug" => "positions_org_slug_key",
+        "accounts.org_id, accounts.login" => "accounts_org_login_key",
+        "accounts.person_id" => "accounts_person_key",
+        "api_tokens.secret_hash" => "api_tokens_secret_hash_key",
+        "journal.org_id, journal.seq" => "journal_pkey",
+        other => other,
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_a_backend_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/b.db").unwrap(),
+            DatabaseUrl::Sqlite("data/b.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/b.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/b.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("mysql://u@h/db"),
+            Err(OpenError::UnknownScheme(s)) if s == "mysql"
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://"),
+            Err(OpenError::EmptyPath(_))
+        ));
+    }
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        let url =
+            DatabaseUrl::parse("postgres://app:s3cret@db.example:5432/b?sslmode=require").unwrap();
+        assert_eq!(
+            format!("{url:?} {url}"),
+            "postgres://app:***@db.example:5432/b?sslmode=require postgres://app:***@db.example:5432/b?sslmode=require"
+        );
+    }
+}

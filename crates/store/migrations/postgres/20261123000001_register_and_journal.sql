@@ -1,0 +1,124 @@
+-- The register and the journal. Constraint names match migrations/sqlite.
+CREATE TABLE orgs (
+    id UUID PRIMARY KEY,
+    slug TEXT NOT NULL CONSTRAINT orgs_slug_key UNIQUE,
+    name TEXT NOT NULL,
+    region TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+-- The last sequence number and hash of each organisation's journal. Updating it first in
+-- every writing transaction serialises an organisation's writers on this row.
+CREATE TABLE journal_heads (
+    org_id UUID PRIMARY KEY REFERENCES orgs (id),
+    seq BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+
+CREATE TABLE journal (
+    org_id UUID NOT NULL REFERENCES orgs (id),
+    seq BIGINT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    CONSTRAINT journal_pkey PRIMARY KEY (org_id, seq)
+);
+
+CREATE FUNCTION journal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the journal is append-only';
+END;
+$$;
+
+CREATE TRIGGER journal_append_only_update BEFORE UPDATE OR DELETE ON journal
+    FOR EACH ROW EXECUTE FUNCTION journal_append_only();
+CREATE TRIGGER journal_append_only_truncate BEFORE TRUNCATE ON journal
+    FOR EACH STATEMENT EXECUTE FUNCTION journal_append_only();
+
+CREATE TABLE people (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id),
+    external_id TEXT,
+    name TEXT NOT NULL,
+    title TEXT,
+    active BOOLEAN NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    CONSTRAINT people_org_external_id_key UNIQUE (org_id, external_id)
+);
+CREATE INDEX people_org_name ON people (org_id, name);
+
+CREATE TABLE contact_points (
+    person_id UUID NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    value TEXT NOT NULL,
+    verified BOOLEAN NOT NULL,
+    CONSTRAINT contact_points_pkey PRIMARY KEY (person_id, ord)
+);
+
+CREATE TABLE org_groups (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id),
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    CONSTRAINT org_groups_org_slug_key UNIQUE (org_id, slug)
+);
+
+CREATE TABLE group_members (
+    group_id UUID NOT NULL REFERENCES org_groups (id) ON DELETE CASCADE,
+    person_id UUID NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    CONSTRAINT group_members_pkey PRIMARY KEY (group_id, person_id)
+);
+CREATE INDEX group_members_person ON group_members (person_id);
+
+CREATE TABLE positions (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id),
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    CONSTRAINT positions_org_slug_key UNIQUE (org_id, slug)
+);
+
+CREATE TABLE position_holders (
+    position_id UUID NOT NULL REFERENCES positions (id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    person_id UUID NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    CONSTRAINT position_holders_pkey PRIMARY KEY (position_id, ord),
+    CONSTRAINT position_holders_person_key UNIQUE (position_id, person_id)
+);
+
+CREATE TABLE accounts (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id),
+    person_id UUID NOT NULL REFERENCES people (id),
+    login TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    CONSTRAINT accounts_org_login_key UNIQUE (org_id, login),
+    CONSTRAINT accounts_person_key UNIQUE (person_id)
+);
+
+CREATE TABLE enrolments (
+    secret_hash TEXT PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id),
+    account_id UUID NOT NULL REFERENCES accounts (id),
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE api_tokens (
+    id UUID PRIMARY KEY,
+    org_id UUID NOT NULL REFERENCES orgs (id),
+    account_id UUID NOT NULL REFERENCES accounts (id),
+    label TEXT NOT NULL,
+    secret_hash TEXT NOT NULL CONSTRAINT api_tokens_secret_hash_key UNIQUE,
+    created_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ
+);

@@ -1,0 +1,88 @@
+//! PostgreSQL, for production and for several stateless app nodes on one database.
+//! Each write is its own transaction with `synchronous_commit = on`; PostgreSQL's own
+//! replication provides high availability.
+
+use crate::{OpenError, OpenOptions};
+use futures_util::future::BoxFuture;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+const BACKEND_NAME: &str = "postgres";
+
+type Db = sqlx::Postgres;
+type Backend = PgStore;
+
+mod ops {
+    use super::Db;
+    include!("ops.rs");
+}
+
+include!("store_impl.rs");
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn open(url: &str, options: &OpenOptions) -> Result<Self, OpenError> {
+        let shown = crate::redact_password(url);
+        let connect_error = |e: sqlx::Error| OpenError::Connect {
+            url: shown.clone(),
+            reason: e.to_string(),
+        };
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(connect_error)?
+            .application_name("beredskap")
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // An acknowledged write must be on disk, whatever the server default.
+                    conn.execute("SET synchronous_commit = on").await?;
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await
+            .map_err(connect_error)?;
+        MIGRATOR.run(&pool).await.map_err(|e| OpenError::Migrate {
+            url: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self { pool })
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+    {
+        let mut conn = self.pool.acquire().await.map_err(crate::map_sqlx_error)?;
+        f(&mut conn).await
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+    {
+        let mut tx = self.pool.begin().await.map_err(crate::map_sqlx_error)?;
+        match f(&mut tx).await {
+            Ok(value) => {
+                tx.commit().await.map_err(crate::map_sqlx_error)?;
+                Ok(value)
+            }
+            Err(e) => {
+                // Dropping the transaction would roll back too, but only later, on the pool.
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,656 @@
+use crate::harness::TestDb;
+use beredskap_core::import::parse_people_csv;
+use beredskap_core::register::{
+    ContactKind, ContactLabel, ContactPoint, NewGroup, NewOrg, NewPosition, Org, PersonDraft, Role,
+};
+use beredskap_core::store::{verify_journal, StoreError};
+use beredskap_core::{Actor, EmailAddress, PersonId, Region, Slug, Store};
+
+fn actor() -> Actor {
+    Actor::cli("tester")
+}
+
+async fn org(s: &dyn Store, slug: &str) -> Org {
+    s.create_org(
+        &actor(),
+        NewOrg::parse(slug, "Lillby kommun", Region::Se).unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+fn sms(value: &str) -> ContactPoint {
+    ContactPoint {
+        kind: ContactKind::Sms,
+        label: ContactLabel::Work,
+        value: value.into(),
+        verified: false,
+    }
+}
+
+fn draft(name: &str, external_id: Option<&str>) -> PersonDraft {
+    PersonDraft {
+        external_id: external_id.map(str::to_owned),
+        name: name.into(),
+        title: None,
+        active: true,
+        contact_points: vec![],
+    }
+}
+
+async fn journal_len(s: &dyn Store, org: &Org) -> i64 {
+    s.journal_head(org.id).await.unwrap().0
+}
+
+async fn assert_chain_ok(s: &dyn Store, org: &Org) -> i64 {
+    verify_journal(s, org.id).await.unwrap().unwrap()
+}
+
+pub async fn orgs_are_created_listed_and_unique_by_slug(db: &TestDb) {
+    let s = db.store();
+    let a = org(s, "lillby").await;
+    org(s, "norrby").await;
+    let err = s
+        .create_org(
+            &actor(),
+            NewOrg::parse("lillby", "Again", Region::Dk).unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            constraint: "orgs_slug_key".into()
+        }
+    );
+    let slugs: Vec<_> = s
+        .list_orgs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.slug.to_string())
+        .collect();
+    assert_eq!(slugs, ["lillby", "norrby"]);
+    let found = s
+        .org_by_slug(&Slug::parse("lillby").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, a);
+    assert!(s
+        .org_by_slug(&Slug::parse("nowhere").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+    let first = s.journal_page(a.id, 0, 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].kind, "org.created");
+    assert_eq!(first[0].actor.as_str(), "cli:tester");
+}
+
+pub async fn people_keep_their_contact_points_in_order(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let mut d = draft("Anna Berg", Some("1001"));
+    d.title = Some("Säkerhetssamordnare".into());
+    d.contact_points = vec![
+        sms("+46701234567"),
+        ContactPoint {
+            kind: ContactKind::Email,
+            label: ContactLabel::Private,
+            value: "anna@example.org".into(),
+            verified: true,
+        },
+        sms("+46701234568"),
+    ];
+    let created = s.create_person(&actor(), o.id, d.clone()).await.unwrap();
+    let read = s.person(o.id, created.id).await.unwrap().unwrap();
+    assert_eq!(read, created);
+    assert_eq!(read.contact_points, d.contact_points);
+    s.create_person(&actor(), o.id, draft("Bo Ek", None))
+        .await
+        .unwrap();
+    let names: Vec<_> = s
+        .list_people(o.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["Anna Berg", "Bo Ek"]);
+    let other = org(s, "norrby").await;
+    assert!(s.person(other.id, created.id).await.unwrap().is_none());
+    assert!(s.list_people(other.id).await.unwrap().is_empty());
+    assert_eq!(assert_chain_ok(s, &o).await, 3);
+}
+
+pub async fn replacing_a_person_keeps_verification_and_journals_only_changes(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let mut d = draft("Anna Berg", Some("1001"));
+    d.contact_points = vec![ContactPoint {
+        verified: true,
+        ..sms("+46701234567")
+    }];
+    let p = s.create_person(&actor(), o.id, d.clone()).await.unwrap();
+    let before = journal_len(s, &o).await;
+
+    // The same data again: nothing changes, nothing is journaled.
+    let same = s
+        .replace_person(&actor(), o.id, p.id, d.clone())
+        .await
+        .unwrap();
+    assert_eq!(same, p);
+    assert_eq!(journal_len(s, &o).await, before);
+
+    // A re-submitted contact point without the flag keeps its verification.
+    let mut d2 = d.clone();
+    d2.name = "Anna Berg-Lund".into();
+    d2.contact_points = vec![sms("+46709999999"), sms("+46701234567")];
+    let updated = s.replace_person(&actor(), o.id, p.id, d2).await.unwrap();
+    assert_eq!(updated.name, "Anna Berg-Lund");
+    assert!(!updated.contact_points[0].verified);
+    assert!(updated.contact_points[1].verified);
+    assert_eq!(s.person(o.id, p.id).await.unwrap().unwrap(), updated);
+    let entries = s.journal_page(o.id, before, 10).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].kind, "person.updated");
+    assert!(
+        entries[0]
+            .payload
+            .contains(r#""changed":["name","contact_points"]"#),
+        "{}",
+        entries[0].payload
+    );
+
+    let missing = s
+        .replace_person(&actor(), o.id, PersonId::new(), d)
+        .await
+        .unwrap_err();
+    assert_eq!(missing, StoreError::NotFound);
+    assert_chain_ok(s, &o).await;
+}
+
+pub async fn external_ids_are_unique_per_organisation(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let n = org(s, "norrby").await;
+    s.create_person(&actor(), o.id, draft("Anna", Some("1")))
+        .await
+        .unwrap();
+    let err = s
+        .create_person(&actor(), o.id, draft("Bo", Some("1")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            constraint: "people_org_external_id_key".into()
+        }
+    );
+    s.create_person(&actor(), n.id, draft("Bo", Some("1")))
+        .await
+        .unwrap();
+    let c = s
+        .create_person(&actor(), o.id, draft("Cecilia", Some("2")))
+        .await
+        .unwrap();
+    let err = s
+        .replace_person(&actor(), o.id, c.id, draft("Cecilia", Some("1")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            constraint: "people_org_external_id_key".into()
+        }
+    );
+}
+
+pub async fn group_members_must_be_people_of_the_organisation(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let n = org(s, "norrby").await;
+    let anna = s
+        .create_person(&actor(), o.id, draft("Anna", None))
+        .await
+        .unwrap();
+    let bo = s
+        .create_person(&actor(), o.id, draft("Bo", None))
+        .await
+        .unwrap();
+    let stranger = s
+        .create_person(&actor(), n.id, draft("Stranger", None))
+        .await
+        .unwrap();
+    let new_group = || NewGroup {
+        slug: Slug::parse("krisledning").unwrap(),
+        name: "Krisledningsgrupp".into(),
+    };
+    let g = s.create_group(&actor(), o.id, new_group()).await.unwrap();
+    let err = s
+        .create_group(&actor(), o.id, new_group())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            constraint: "org_groups_org_slug_key".into()
+        }
+    );
+    s.create_group(&actor(), n.id, new_group()).await.unwrap();
+
+    let g2 = s
+        .set_group_members(&actor(), o.id, g.id, vec![bo.id, anna.id])
+        .await
+        .unwrap();
+    assert_eq!(g2.members, [anna.id, bo.id], "members are listed by name");
+    let err = s
+        .set_group_members(&actor(), o.id, g.id, vec![anna.id, stranger.id])
+        .await
+        .unwrap_err();
+    match err {
+        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "members[1]"),
+        other => panic!("expected a field error, got {other:?}"),
+    }
+    let groups = s.list_groups(o.id).await.unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].members, [anna.id, bo.id]);
+    let err = s
+        .set_group_members(&actor(), n.id, g.id, vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::NotFound,
+        "another organisation's group is not found"
+    );
+    assert_chain_ok(s, &o).await;
+}
+
+pub async fn positions_keep_holder_then_deputies_in_order(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let people: Vec<_> = futures_join(s, &o, &["Cecilia", "Anna", "Bo"]).await;
+    let p = s
+        .create_position(
+            &actor(),
+            o.id,
+            NewPosition {
+                slug: Slug::parse("it-beredskap").unwrap(),
+                name: "IT-beredskap".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let holders = vec![people[0], people[2], people[1]];
+    let set = s
+        .set_position_holders(&actor(), o.id, p.id, holders.clone())
+        .await
+        .unwrap();
+    assert_eq!(set.holders, holders);
+    let listed = s.list_positions(o.id).await.unwrap();
+    assert_eq!(
+        listed[0].holders, holders,
+        "holder first, deputies in their order"
+    );
+    let err = s
+        .set_position_holders(&actor(), o.id, p.id, vec![people[0], people[0]])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid(ref f) if f.0[0].field == "holders[1]"),
+        "{err:?}"
+    );
+    assert_chain_ok(s, &o).await;
+}
+
+async fn futures_join(s: &dyn Store, o: &Org, names: &[&str]) -> Vec<PersonId> {
+    let mut ids = Vec::new();
+    for name in names {
+        ids.push(
+            s.create_person(&actor(), o.id, draft(name, None))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    ids
+}
+
+pub async fn a_refused_write_changes_nothing(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let n = org(s, "norrby").await;
+    let anna = s
+        .create_person(&actor(), o.id, draft("Anna", None))
+        .await
+        .unwrap();
+    let stranger = s
+        .create_person(&actor(), n.id, draft("Stranger", None))
+        .await
+        .unwrap();
+    let p = s
+        .create_position(
+            &actor(),
+            o.id,
+            NewPosition {
+                slug: Slug::parse("stabschef").unwrap(),
+                name: "Stabschef".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.set_position_holders(&actor(), o.id, p.id, vec![anna.id])
+        .await
+        .unwrap();
+    let journal_before = journal_len(s, &o).await;
+    // The first holder is fine, the second is refused: the position must keep its old holders.
+    assert!(s
+        .set_position_holders(&actor(), o.id, p.id, vec![anna.id, stranger.id])
+        .await
+        .is_err());
+    assert_eq!(s.list_positions(o.id).await.unwrap()[0].holders, [anna.id]);
+    assert_eq!(journal_len(s, &o).await, journal_before);
+    let login = EmailAddress::parse("anna@lillby.se").unwrap();
+    s.create_account(&actor(), o.id, anna.id, login.clone(), Role::Admin)
+        .await
+        .unwrap();
+    let bo = s
+        .create_person(&actor(), o.id, draft("Bo", None))
+        .await
+        .unwrap();
+    let journal_before = journal_len(s, &o).await;
+    let err = s
+        .create_account(&actor(), o.id, bo.id, login, Role::Member)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            constraint: "accounts_org_login_key".into()
+        }
+    );
+    assert_eq!(journal_len(s, &o).await, journal_before);
+    assert_chain_ok(s, &o).await;
+}
+
+const CSV_V1: &str = "external_id,name,title,work_mobile,private_email,groups\n\
+    1001,Anna Berg,Kommundirektör,070-111 11 11,anna@example.org,krisledning\n\
+    1002,Bo Ek,,070-222 22 22,,krisledning;it-jour\n\
+    1003,Cecilia Dahl,IT-tekniker,,cecilia@example.org,it-jour\n";
+
+const CSV_V2: &str = "external_id,name,title,work_mobile,private_email,groups\n\
+    1001,Anna Berg,Kommundirektör,070-111 11 11,anna@example.org,krisledning\n\
+    1002,Bo Ek,Stabschef,070-222 22 22,,krisledning\n\
+    1003,Cecilia Dahl,IT-tekniker,,cecilia@example.org,it-jour\n\
+    1004,David Ek,,070-444 44 44,,\n";
+
+pub async fn import_creates_updates_and_is_idempotent(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let rows = parse_people_csv(CSV_V1.as_bytes(), Region::Se).unwrap();
+    let r1 = s
+        .import_people(&actor(), o.id, rows.clone(), false)
+        .await
+        .unwrap();
+    assert_eq!(r1.created.len(), 3);
+    assert_eq!(
+        r1.groups_created
+            .iter()
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>(),
+        ["krisledning", "it-jour"]
+    );
+    let people = s.list_people(o.id).await.unwrap();
+    assert_eq!(people.len(), 3);
+    assert_eq!(people[0].contact_points[0].value, "+46701111111");
+    let groups = s.list_groups(o.id).await.unwrap();
+    let members = |slug: &str| {
+        groups
+            .iter()
+            .find(|g| g.slug.as_str() == slug)
+            .unwrap()
+            .members
+            .len()
+    };
+    assert_eq!((members("krisledning"), members("it-jour")), (2, 2));
+
+    let journal_after_first = journal_len(s, &o).await;
+    let r2 = s.import_people(&actor(), o.id, rows, false).await.unwrap();
+    assert_eq!(
+        (r2.created.len(), r2.updated.len(), r2.unchanged),
+        (0, 0, 3)
+    );
+    assert_eq!(
+        journal_len(s, &o).await,
+        journal_after_first,
+        "an unchanged import writes nothing"
+    );
+
+    let rows = parse_people_csv(CSV_V2.as_bytes(), Region::Se).unwrap();
+    let r3 = s.import_people(&actor(), o.id, rows, false).await.unwrap();
+    assert_eq!(r3.created.len(), 1);
+    assert_eq!(r3.updated.len(), 1);
+    assert_eq!(r3.updated[0].line, 3);
+    assert_eq!(r3.updated[0].fields, ["title", "groups"]);
+    assert_eq!(r3.unchanged, 2);
+    let groups = s.list_groups(o.id).await.unwrap();
+    let it = groups
+        .iter()
+        .find(|g| g.slug.as_str() == "it-jour")
+        .unwrap();
+    assert_eq!(it.members.len(), 1, "Bo left it-jour");
+    assert_eq!(s.list_people(o.id).await.unwrap().len(), 4);
+    assert_chain_ok(s, &o).await;
+}
+
+pub async fn import_dry_run_reports_without_changing_anything(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let before = journal_len(s, &o).await;
+    let rows = parse_people_csv(CSV_V1.as_bytes(), Region::Se).unwrap();
+    let report = s
+        .import_people(&actor(), o.id, rows.clone(), true)
+        .await
+        .unwrap();
+    assert_eq!(report.created.len(), 3);
+    assert_eq!(report.groups_created.len(), 2);
+    assert!(s.list_people(o.id).await.unwrap().is_empty());
+    assert!(s.list_groups(o.id).await.unwrap().is_empty());
+    assert_eq!(journal_len(s, &o).await, before);
+    // The real import afterwards reports the same.
+    let real = s.import_people(&actor(), o.id, rows, false).await.unwrap();
+    assert_eq!(real, report);
+    assert_chain_ok(s, &o).await;
+}
+
+pub async fn api_tokens_resolve_to_their_account(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = s
+        .create_person(&actor(), o.id, draft("Anna", None))
+        .await
+        .unwrap();
+    let login = EmailAddress::parse("anna@lillby.se").unwrap();
+    let account = s
+        .create_account(&actor(), o.id, anna.id, login.clone(), Role::Admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_by_login(o.id, &login).await.unwrap(),
+        Some(account.clone())
+    );
+    let token = s
+        .create_api_token(&actor(), o.id, account.id, "cli".into(), "ab".repeat(32))
+        .await
+        .unwrap();
+    let grant = s.token_grant(&"ab".repeat(32)).await.unwrap().unwrap();
+    assert_eq!(grant.account, account);
+    assert_eq!(grant.token, token);
+    assert!(s.token_grant(&"cd".repeat(32)).await.unwrap().is_none());
+    let entries = s.journal_page(o.id, 0, 100).await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| !e.payload.contains(&"ab".repeat(32))),
+        "no secret hash in the journal"
+    );
+}
+
+pub async fn enrolments_need_an_account_of_the_organisation(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let n = org(s, "norrby").await;
+    let anna = s
+        .create_person(&actor(), o.id, draft("Anna", None))
+        .await
+        .unwrap();
+    let account = s
+        .create_account(
+            &actor(),
+            o.id,
+            anna.id,
+            EmailAddress::parse("anna@lillby.se").unwrap(),
+            Role::Member,
+        )
+        .await
+        .unwrap();
+    let expires = chrono::Utc::now() + chrono::Duration::days(7);
+    s.create_enrolment(&actor(), o.id, account.id, "11".repeat(32), expires)
+        .await
+        .unwrap();
+    let err = s
+        .create_enrolment(&actor(), n.id, account.id, "22".repeat(32), expires)
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::NotFound);
+    let last = s.journal_page(o.id, 0, 100).await.unwrap().pop().unwrap();
+    assert_eq!(last.kind, "enrolment.issued");
+    assert!(!last.payload.contains(&"11".repeat(32)));
+}
+
+pub async fn concurrent_writes_all_land_with_a_gapless_chain(db: &TestDb) {
+    let store = db.store.clone();
+    let o = org(store.as_ref(), "lillby").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..64 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            store
+                .create_person(
+                    &actor(),
+                    o.id,
+                    draft(&format!("Person {i:02}"), Some(&i.to_string())),
+                )
+                .await
+                .unwrap()
+                .id
+        });
+    }
+    let mut ids = Vec::new();
+    while let Some(id) = tasks.join_next().await {
+        ids.push(id.unwrap());
+    }
+    let people = store.list_people(o.id).await.unwrap();
+    assert_eq!(people.len(), 64);
+    for id in ids {
+        assert!(people.iter().any(|p| p.id == id));
+    }
+    let entries = store.journal_page(o.id, 0, 1000).await.unwrap();
+    let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=65).collect::<Vec<_>>());
+    assert_eq!(assert_chain_ok(store.as_ref(), &o).await, 65);
+}
+
+pub async fn a_failing_write_in_a_batch_does_not_affect_the_others(db: &TestDb) {
+    let store = db.store.clone();
+    let o = org(store.as_ref(), "lillby").await;
+    store
+        .create_person(&actor(), o.id, draft("Taken", Some("taken")))
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            // Every fourth write conflicts with the existing person's external id.
+            let external = if i % 4 == 0 {
+                "taken".to_string()
+            } else {
+                format!("p{i}")
+            };
+            (
+                i,
+                store
+                    .create_person(&actor(), o.id, draft(&format!("P{i}"), Some(&external)))
+                    .await,
+            )
+        });
+    }
+    while let Some(res) = tasks.join_next().await {
+        let (i, result) = res.unwrap();
+        if i % 4 == 0 {
+            assert!(
+                matches!(result, Err(StoreError::Conflict { .. })),
+                "{i}: {result:?}"
+            );
+        } else {
+            assert!(result.is_ok(), "{i}: {result:?}");
+        }
+    }
+    assert_eq!(store.list_people(o.id).await.unwrap().len(), 31);
+    assert_eq!(assert_chain_ok(store.as_ref(), &o).await, 32);
+}
+
+pub async fn the_journal_refuses_updates_and_deletes(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let err = db
+        .try_raw("UPDATE journal SET actor = 'mallory'")
+        .await
+        .unwrap_err();
+    assert!(err.contains("append-only"), "{err}");
+    let err = db.try_raw("DELETE FROM journal").await.unwrap_err();
+    assert!(err.contains("append-only"), "{err}");
+    assert_chain_ok(s, &o).await;
+}
+
+pub async fn tampering_with_the_journal_is_detected(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    for i in 0..5 {
+        s.create_person(&actor(), o.id, draft(&format!("P{i}"), None))
+            .await
+            .unwrap();
+    }
+    assert_eq!(assert_chain_ok(s, &o).await, 6);
+    db.tamper("UPDATE journal SET payload = replace(payload, 'P2', 'PX') WHERE seq = 4")
+        .await;
+    let broken = verify_journal(s, o.id).await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 4);
+    assert!(broken.problem.contains("edited"), "{broken}");
+    db.tamper("DELETE FROM journal WHERE seq = 4").await;
+    let broken = verify_journal(s, o.id).await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 4);
+    assert!(broken.problem.contains("missing"), "{broken}");
+}
+
+pub async fn organisations_have_separate_chains(db: &TestDb) {
+    let s = db.store();
+    let a = org(s, "lillby").await;
+    let b = org(s, "norrby").await;
+    s.create_person(&actor(), a.id, draft("A", None))
+        .await
+        .unwrap();
+    s.create_person(&actor(), b.id, draft("B", None))
+        .await
+        .unwrap();
+    s.create_person(&actor(), a.id, draft("C", None))
+        .await
+        .unwrap();
+    assert_eq!(assert_chain_ok(s, &a).await, 3);
+    assert_eq!(assert_chain_ok(s, &b).await, 2);
+    let b_entries = s.journal_page(b.id, 0, 10).await.unwrap();
+    assert!(b_entries.iter().all(|e| e.org_id == b.id));
+}

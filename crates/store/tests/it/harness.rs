@@ -1,0 +1,112 @@
+use beredskap_core::Store;
+use beredskap_store::{testing, DatabaseUrl, OpenOptions};
+use sqlx::{Connection, Executor};
+use std::sync::Arc;
+
+pub enum Backend {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+    },
+    Postgres {
+        admin_url: String,
+        url: String,
+    },
+}
+
+pub struct TestDb {
+    pub store: Arc<dyn Store>,
+    pub backend: Backend,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test.db");
+        let url = DatabaseUrl::Sqlite(path.clone());
+        let store = beredskap_store::open(
+            &url,
+            &OpenOptions {
+                create: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        Self {
+            store,
+            backend: Backend::Sqlite { _dir: dir, path },
+        }
+    }
+
+    pub async fn postgres(test: &str) -> Option<Self> {
+        let admin_url = testing::pg_admin_url(test)?;
+        let url = testing::create_pg_database(&admin_url).await.unwrap();
+        let store =
+            beredskap_store::open(&DatabaseUrl::parse(&url).unwrap(), &OpenOptions::default())
+                .await
+                .unwrap();
+        Some(Self {
+            store,
+            backend: Backend::Postgres { admin_url, url },
+        })
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Runs SQL on a separate connection, as someone with direct access to the database
+    /// files would: with the journal's append-only triggers out of the way.
+    pub async fn tamper(&self, sql: &str) {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let mut c =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .unwrap();
+                c.execute("DROP TRIGGER IF EXISTS journal_append_only_update")
+                    .await
+                    .unwrap();
+                c.execute("DROP TRIGGER IF EXISTS journal_append_only_delete")
+                    .await
+                    .unwrap();
+                c.execute(sql).await.unwrap();
+                c.close().await.unwrap();
+            }
+            Backend::Postgres { url, .. } => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                c.execute("ALTER TABLE journal DISABLE TRIGGER USER")
+                    .await
+                    .unwrap();
+                c.execute(sql).await.unwrap();
+                c.close().await.unwrap();
+            }
+        }
+    }
+
+    /// Runs SQL on a separate connection with every safeguard in place; returns the error text.
+    pub async fn try_raw(&self, sql: &str) -> Result<(), String> {
+        let result = match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let mut c =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .unwrap();
+                c.execute(sql).await.map(|_| ())
+            }
+            Backend::Postgres { url, .. } => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                c.execute(sql).await.map(|_| ())
+            }
+        };
+        result.map_err(|e| e.to_string())
+    }
+
+    pub async fn cleanup(self) {
+        if let Backend::Postgres { admin_url, url } = &self.backend {
+            drop(self.store);
+            testing::drop_pg_database(admin_url, url).await.unwrap();
+        }
+    }
+}

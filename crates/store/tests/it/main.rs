@@ -1,0 +1,59 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
+
+//! The store conformance suite: every case runs against SQLite and against PostgreSQL.
+//! One test binary for the crate (link time on small machines); add modules, not files.
+
+mod cases;
+mod harness;
+mod migrations;
+
+/// Expands each case into `sqlite::case` and `postgres::case` tests.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::harness::TestDb::sqlite().await;
+                    crate::cases::$case(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = crate::harness::TestDb::postgres(stringify!($case)).await else {
+                        return;
+                    };
+                    crate::cases::$case(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    orgs_are_created_listed_and_unique_by_slug,
+    people_keep_their_contact_points_in_order,
+    replacing_a_person_keeps_verification_and_journals_only_changes,
+    external_ids_are_unique_per_organisation,
+    group_members_must_be_people_of_the_organisation,
+    positions_keep_holder_then_deputies_in_order,
+    a_refused_write_changes_nothing,
+    import_creates_updates_and_is_idempotent,
+    import_dry_run_reports_without_changing_anything,
+    api_tokens_resolve_to_their_account,
+    enrolments_need_an_account_of_the_organisation,
+    concurrent_writes_all_land_with_a_gapless_chain,
+    a_failing_write_in_a_batch_does_not_affect_the_others,
+    the_journal_refuses_updates_and_deletes,
+    tampering_with_the_journal_is_detected,
+    organisations_have_separate_chains,
+);
