@@ -1,1 +1,14 @@
+//! The Beredskap server: configuration, the HTTP application and its routes.
 
+pub mod accounts;
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Config;
+pub use error::AppError;

@@ -1,0 +1,41 @@
+use crate::config::Config;
+use crate::routes;
+use crate::state::AppState;
+use axum::Router;
+use beredskap_core::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// The HTTP server, bound and ready to run. Binding happens in `build`, so a test can ask
+/// for port 0 and read the real port before any request is made.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    local_addr: SocketAddr,
+}
+
+impl Application {
+    pub async fn build(config: Arc<Config>, store: Arc<dyn Store>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let local_addr = listener.local_addr()?;
+        let router = routes::router(AppState { store, config });
+        Ok(Self {
+            listener,
+            router,
+            local_addr,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` is cancelled, then finishes the requests in flight.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+    }
+}

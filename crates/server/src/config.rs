@@ -1,0 +1,276 @@
+//! Layered configuration: built-in defaults, then a TOML file, then `BEREDSKAP_*`
+//! environment variables (`__` separates nested keys). Unknown keys are refused, so a
+//! misspelt setting is an error instead of a silently ignored line.
+
+use beredskap_store::DatabaseUrl;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The configuration format version this build reads.
+pub const CONFIG_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Configuration format version; must be 1.
+    pub version: u32,
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Where Beredskap keeps its files, including the default SQLite database.
+    pub data_dir: PathBuf,
+    /// `sqlite://path` or `postgres://…`; unset means SQLite in `data_dir`.
+    #[serde(serialize_with = "redact_secret")]
+    pub database_url: Option<SecretString>,
+    /// A file holding the database URL (for secrets kept out of the environment).
+    pub database_url_file: Option<PathBuf>,
+    /// Most pooled database connections.
+    pub database_max_connections: u32,
+    /// The address people reach this server at, used in links; defaults to `http://{listen}`.
+    pub public_url: Option<String>,
+    /// Log filter, e.g. `info` or `beredskap=debug,info`; `RUST_LOG` overrides it.
+    pub log_filter: String,
+    /// How long an enrolment link stays valid.
+    pub enrolment_link_hours: u32,
+}
+
+fn redact_secret<S: serde::Serializer>(
+    value: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(url) => match DatabaseUrl::parse(url.expose_secret()) {
+            Ok(parsed) => s.serialize_some(&parsed.redacted()),
+            Err(_) => s.serialize_some("<invalid>"),
+        },
+        None => s.serialize_none(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            version: CONFIG_VERSION,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./beredskap-data"),
+            database_url: None,
+            database_url_file: None,
+            database_max_connections: 16,
+            public_url: None,
+            log_filter: "info".into(),
+            enrolment_link_hours: 72,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Where the database is, as decided from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseChoice {
+    pub url: DatabaseUrl,
+    /// True when the URL was configured explicitly: a missing SQLite file is then refused
+    /// unless `--create`, so a typo cannot start an empty database.
+    pub explicit: bool,
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the `BEREDSKAP_*` environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::MissingFile(file.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(
+            Env::prefixed("BEREDSKAP_")
+                .split("__")
+                // The path of the file itself, read by the command line, not a setting.
+                .filter(|key| key.as_str() != "config"),
+        );
+        Self::from_figment(figment)
+    }
+
+    /// Parses a TOML text over the defaults, without the environment (for `config check`
+    /// tests and the example).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text)),
+        )
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+        if config.version != CONFIG_VERSION {
+            return Err(ConfigError::Invalid(format!(
+                "version: this build reads configuration version {CONFIG_VERSION}, the file says {}",
+                config.version
+            )));
+        }
+        if let Some(path) = &config.database_url_file {
+            if config.database_url.is_some() {
+                return Err(ConfigError::Invalid(
+                    "database_url and database_url_file are both set; keep one".into(),
+                ));
+            }
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "database_url_file: cannot read {}: {e}",
+                    path.display()
+                ))
+            })?;
+            config.database_url = Some(SecretString::from(text.trim().to_owned()));
+        }
+        config.database()?;
+        if let Some(url) = &config.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(
+                    "public_url: must start with http:// or https://".into(),
+                ));
+            }
+        }
+        if config.database_max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "database_max_connections: must be at least 1".into(),
+            ));
+        }
+        Ok(config)
+    }
+
+    pub fn database(&self) -> Result<DatabaseChoice, ConfigError> {
+        match &self.database_url {
+            Some(url) => Ok(DatabaseChoice {
+                url: DatabaseUrl::parse(url.expose_secret())
+                    .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?,
+                explicit: true,
+            }),
+            None => Ok(DatabaseChoice {
+                url: DatabaseUrl::Sqlite(self.data_dir.join("beredskap.db")),
+                explicit: false,
+            }),
+        }
+    }
+
+    /// The base of links sent to people, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+}
+
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", e.kind)
+            } else {
+                format!("{key}: {}{source}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A commented configuration file with every key at its default.
+pub const EXAMPLE: &str = r#"# Beredskap configuration. Every key may also be set in the environment as
+# BEREDSKAP_<KEY> (for example BEREDSKAP_LISTEN=0.0.0.0:8080); the environment wins.
+
+# Configuration format version.
+version = 1
+
+# Address and port to listen on.
+listen = "127.0.0.1:8080"
+
+# Where Beredskap keeps its files, including the default SQLite database.
+data_dir = "./beredskap-data"
+
+# The database. Unset: an SQLite file in data_dir, created on first start.
+# An explicit sqlite:// path must exist (or be created with `serve --create`).
+# database_url = "postgres://beredskap@db.internal/beredskap"
+# Or read the URL from a file, to keep the password out of this file:
+# database_url_file = "/run/secrets/beredskap-database-url"
+
+# Most pooled database connections.
+database_max_connections = 16
+
+# The address people reach this server at, used in links (enrolment, alerts).
+# Defaults to http://<listen>.
+# public_url = "https://beredskap.lillby.se"
+
+# Log filter; RUST_LOG overrides it.
+log_filter = "info"
+
+# How long an enrolment link stays valid, in hours.
+enrolment_link_hours = 72
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_is_the_defaults() {
+        let parsed = Config::from_toml(EXAMPLE).unwrap();
+        let defaults = Config::default();
+        assert_eq!(
+            serde_json::to_value(parsed).unwrap(),
+            serde_json::to_value(defaults).unwrap()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let err = Config::from_toml("listne = \"0.0.0.0:80\"").unwrap_err();
+        assert!(err.to_string().contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = Config::from_toml("listen = \"nowhere\"").unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = Config::from_toml("database_url = \"mysql://x\"").unwrap_err();
+        assert!(err.to_string().contains("database_url"), "{err}");
+        let err = Config::from_toml("version = 2").unwrap_err();
+        assert!(err.to_string().contains("version"), "{err}");
+    }
+
+    #[test]
+    fn the_default_database_is_sqlite_in_the_data_dir() {
+        let c = Config::from_toml("data_dir = \"/srv/b\"").unwrap();
+        let db = c.database().unwrap();
+        assert_eq!(db.url, DatabaseUrl::Sqlite("/srv/b/beredskap.db".into()));
+        assert!(!db.explicit);
+        let c = Config::from_toml("database_url = \"sqlite://x.db\"").unwrap();
+        assert!(c.database().unwrap().explicit);
+    }
+
+    #[test]
+    fn passwords_do_not_show_in_a_printed_config() {
+        let c = Config::from_toml("database_url = \"postgres://u:hunter2@h/db\"").unwrap();
+        let shown = toml::to_string(&c).unwrap();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,279 @@
+//! `serve --demo`: a fictional Swedish municipality, Lillby kommun, with about thirty
+//! people, the groups and positions a crisis organisation has, and accounts to try it with.
+//! Phone numbers are from the range the Swedish regulator (PTS) reserves for fiction
+//! (070-174 06 05 to 070-174 06 99); mail domains are reserved `.example` names.
+
+use crate::accounts;
+use crate::error::AppError;
+use beredskap_core::register::{
+    ContactKind, ContactLabel, ContactPoint, NewGroup, NewOrg, NewPosition, Org, PersonDraft, Role,
+};
+use beredskap_core::{Actor, EmailAddress, PersonId, Region, Slug, Store};
+use std::collections::HashMap;
+
+pub const DEMO_ORG: &str = "lillby";
+const DEMO_ADMIN: &str = "sara.olsson@lillby.example";
+
+/// Name and title of each demo person; the index gives their fictional phone number.
+const PEOPLE: [(&str, &str); 30] = [
+    ("Anna Lindqvist", "Kommundirektör"),
+    ("Erik Johansson", "Säkerhetschef"),
+    ("Maria Karlsson", "Kommunikationschef"),
+    ("Lars Nilsson", "IT-chef"),
+    ("Karin Andersson", "Socialchef"),
+    ("Johan Persson", "Räddningschef"),
+    ("Eva Svensson", "HR-chef"),
+    ("Per Gustafsson", "Ekonomichef"),
+    ("Sara Olsson", "Beredskapssamordnare"),
+    ("Mikael Larsson", "Drifttekniker"),
+    ("Lena Eriksson", "Systemförvaltare"),
+    ("Anders Jonsson", "Nätverkstekniker"),
+    ("Ingrid Petersson", "Kommunikatör"),
+    ("Fredrik Berg", "Kommunikatör"),
+    ("Sofia Lund", "Enhetschef hemtjänst"),
+    ("Magnus Holm", "Enhetschef särskilt boende"),
+    ("Elin Sandberg", "Skolchef"),
+    ("Jonas Ström", "Teknisk chef"),
+    ("Helena Forsberg", "Miljöchef"),
+    ("Olof Engström", "Fastighetschef"),
+    ("Camilla Nyström", "Kommunsekreterare"),
+    ("Daniel Åberg", "IT-säkerhetsspecialist"),
+    ("Linnea Hedlund", "Servicedesk"),
+    ("Niklas Sjöberg", "Servicedesk"),
+    ("Therese Björk", "Biståndshandläggare"),
+    ("Gustav Wikström", "VA-chef"),
+    ("Emma Lindberg", "Kommunjurist"),
+    ("Patrik Falk", "Säkerhetssamordnare"),
+    ("Malin Hellström", "Förskolechef"),
+    ("Henrik Dahl", "Kommunstyrelsens ordförande"),
+];
+
+const GROUPS: [(&str, &str, &[&str]); 5] = [
+    (
+        "krisledning",
+        "Krisledningsgrupp",
+        &[
+            "Anna Lindqvist",
+            "Erik Johansson",
+            "Maria Karlsson",
+            "Lars Nilsson",
+            "Karin Andersson",
+            "Johan Persson",
+            "Sara Olsson",
+            "Emma Lindberg",
+        ],
+    ),
+    (
+        "it-beredskap",
+        "IT-beredskap",
+        &[
+            "Lars Nilsson",
+            "Mikael Larsson",
+            "Lena Eriksson",
+            "Anders Jonsson",
+            "Daniel Åberg",
+            "Linnea Hedlund",
+            "Niklas Sjöberg",
+        ],
+    ),
+    (
+        "kommunikation",
+        "Kommunikation",
+        &["Maria Karlsson", "Ingrid Petersson", "Fredrik Berg"],
+    ),
+    (
+        "vard-och-omsorg",
+        "Vård och omsorg",
+        &[
+            "Karin Andersson",
+            "Sofia Lund",
+            "Magnus Holm",
+            "Therese Björk",
+        ],
+    ),
+    (
+        "stab",
+        "Krisledningsstab",
+        &[
+            "Erik Johansson",
+            "Sara Olsson",
+            "Patrik Falk",
+            "Camilla Nyström",
+            "Ingrid Petersson",
+        ],
+    ),
+];
+
+/// Each position: slug, name, then the holder and deputies in order.
+const POSITIONS: [(&str, &str, &[&str]); 5] = [
+    (
+        "tib",
+        "Tjänsteperson i beredskap (TiB)",
+        &["Sara Olsson", "Patrik Falk", "Erik Johansson"],
+    ),
+    (
+        "stabschef",
+        "Stabschef",
+        &["Erik Johansson", "Sara Olsson", "Patrik Falk"],
+    ),
+    (
+        "it-jour",
+        "IT-beredskap",
+        &["Mikael Larsson", "Anders Jonsson", "Lena Eriksson"],
+    ),
+    (
+        "kommunikator-i-beredskap",
+        "Kommunikatör i beredskap",
+        &["Ingrid Petersson", "Fredrik Berg"],
+    ),
+    (
+        "krisledningschef",
+        "Ordförande krisledningsnämnden",
+        &["Henrik Dahl", "Anna Lindqvist"],
+    ),
+];
+
+/// What `serve --demo` prints for the person trying it.
+pub struct DemoInfo {
+    pub org: Org,
+    pub admin_login: String,
+    /// A new API token for the demo administrator, issued at every start.
+    pub admin_token: String,
+    pub seeded_now: bool,
+}
+
+fn ascii_mail_name(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'å' | 'ä' => 'a',
+            'ö' => 'o',
+            'é' => 'e',
+            ' ' => '.',
+            c => c,
+        })
+        .collect()
+}
+
+fn demo_error(what: &str) -> AppError {
+    AppError::Internal(format!("demo data is inconsistent: {what}"))
+}
+
+/// Seeds the demo organisation unless it exists, then issues a token for its administrator.
+pub async fn seed(store: &dyn Store) -> Result<DemoInfo, AppError> {
+    let actor = Actor::system();
+    let slug = Slug::parse(DEMO_ORG).map_err(|_| demo_error("slug"))?;
+    let admin_login = EmailAddress::parse(DEMO_ADMIN).map_err(|_| demo_error("login"))?;
+    let (org, seeded_now) = match store.org_by_slug(&slug).await? {
+        Some(org) => (org, false),
+        None => (seed_org(store, &actor).await?, true),
+    };
+    let admin = store
+        .account_by_login(org.id, &admin_login)
+        .await?
+        .ok_or_else(|| demo_error("the demo administrator has no account"))?;
+    let (_, admin_token) = accounts::issue_api_token(store, &actor, &org, &admin, "demo").await?;
+    Ok(DemoInfo {
+        org,
+        admin_login: admin_login.to_string(),
+        admin_token,
+        seeded_now,
+    })
+}
+
+async fn seed_org(store: &dyn Store, actor: &Actor) -> Result<Org, AppError> {
+    let org = store
+        .create_org(
+            actor,
+            NewOrg::parse(DEMO_ORG, "Lillby kommun", Region::Se).map_err(AppError::Invalid)?,
+        )
+        .await?;
+    let mut ids: HashMap<&str, PersonId> = HashMap::new();
+    for (i, (name, title)) in PEOPLE.iter().enumerate() {
+        let mail = ascii_mail_name(name);
+        let contact_points = vec![
+            ContactPoint {
+                kind: ContactKind::Sms,
+                label: ContactLabel::Work,
+                value: format!("+467017406{:02}", 5 + i),
+                verified: true,
+            },
+            ContactPoint {
+                kind: ContactKind::Email,
+                label: ContactLabel::Private,
+                value: format!("{mail}@privat.example"),
+                verified: true,
+            },
+            ContactPoint {
+                kind: ContactKind::Email,
+                label: ContactLabel::Work,
+                value: format!("{mail}@lillby.example"),
+                verified: true,
+            },
+        ];
+        let person = store
+            .create_person(
+                actor,
+                org.id,
+                PersonDraft {
+                    external_id: Some(format!("{}", 1001 + i)),
+                    name: (*name).to_owned(),
+                    title: Some((*title).to_owned()),
+                    active: true,
+                    contact_points,
+                },
+            )
+            .await?;
+        ids.insert(name, person.id);
+    }
+    let people = |names: &[&str]| -> Result<Vec<PersonId>, AppError> {
+        names
+            .iter()
+            .map(|n| ids.get(n).copied().ok_or_else(|| demo_error(n)))
+            .collect()
+    };
+    for (slug, name, members) in GROUPS {
+        let group = store
+            .create_group(
+                actor,
+                org.id,
+                NewGroup {
+                    slug: Slug::parse(slug).map_err(|_| demo_error(slug))?,
+                    name: name.to_owned(),
+                },
+            )
+            .await?;
+        store
+            .set_group_members(actor, org.id, group.id, people(members)?)
+            .await?;
+    }
+    for (slug, name, holders) in POSITIONS {
+        let position = store
+            .create_position(
+                actor,
+                org.id,
+                NewPosition {
+                    slug: Slug::parse(slug).map_err(|_| demo_error(slug))?,
+                    name: name.to_owned(),
+                },
+            )
+            .await?;
+        store
+            .set_position_holders(actor, org.id, position.id, people(holders)?)
+            .await?;
+    }
+    let accounts = [
+        ("Sara Olsson", Role::Admin),
+        ("Erik Johansson", Role::CrisisLead),
+        ("Mikael Larsson", Role::Member),
+    ];
+    for (name, role) in accounts {
+        let login = EmailAddress::parse(&format!("{}@lillby.example", ascii_mail_name(name)))
+            .map_err(|_| demo_error(name))?;
+        let person = people(&[name])?[0];
+        store
+            .create_account(actor, org.id, person, login, role)
+            .await?;
+    }
+    Ok(org)
+}

@@ -1,0 +1,144 @@
+//! One error type for every handler, mapped to HTTP in one place.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use beredskap_core::{FieldErrors, StoreError};
+use serde::Serialize;
+
+tokio::task_local! {
+    /// The id of the request being handled, set by the request middleware, so errors can
+    /// quote it without every handler passing it along.
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".to_owned())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(FieldErrors),
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// Details are logged with the request id, never sent to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable kind: `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `invalid`, `unavailable` or `internal`.
+    pub error: &'static str,
+    pub message: String,
+    /// For `invalid` and `conflict`: each problem with the field it concerns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<beredskap_core::FieldError>,
+    /// Quote this when reporting a problem; it finds the request in the server's log.
+    pub request_id: String,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::Invalid(_) => "invalid",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn invalid(field: &str, message: &str) -> Self {
+        AppError::Invalid(FieldErrors::single(field, message))
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict { constraint } => AppError::Conflict(conflict_fields(&constraint)),
+            StoreError::Invalid(fields) => AppError::Invalid(fields),
+            StoreError::Unavailable(reason) => AppError::Unavailable(reason),
+            StoreError::Backend(reason) => AppError::Internal(reason),
+        }
+    }
+}
+
+/// Turns a uniqueness constraint (named the same on both backends) into the field a
+/// person has to change.
+fn conflict_fields(constraint: &str) -> FieldErrors {
+    let (field, message) = match constraint {
+        "orgs_slug_key" | "org_groups_org_slug_key" | "positions_org_slug_key" => {
+            ("slug", "is already taken")
+        }
+        "people_org_external_id_key" => ("external_id", "is already used by another person"),
+        "accounts_org_login_key" => ("login", "already has an account"),
+        "accounts_person_key" => ("person", "already has an account"),
+        _ => ("", "conflicts with existing data"),
+    };
+    FieldErrors::single(field, message)
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        let message = match &self {
+            AppError::Internal(detail) => {
+                tracing::error!(%request_id, error = %detail, "internal error");
+                "Something went wrong on the server. It has been logged.".to_owned()
+            }
+            AppError::Unavailable(detail) => {
+                tracing::warn!(%request_id, error = %detail, "database unavailable");
+                "The service is temporarily unavailable; try again shortly.".to_owned()
+            }
+            AppError::Invalid(f) | AppError::Conflict(f) => f.to_string(),
+            other => other.to_string(),
+        };
+        let fields = match &self {
+            AppError::Invalid(f) | AppError::Conflict(f) => f.0.clone(),
+            _ => Vec::new(),
+        };
+        let body = ErrorBody {
+            error: self.kind(),
+            message,
+            fields,
+            request_id,
+        };
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if matches!(self, AppError::Unauthorized) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"beredskap\""),
+            );
+        }
+        response
+    }
+}

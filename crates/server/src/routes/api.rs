@@ -1,0 +1,391 @@
+//! The JSON API under `/api/v1`. Each handler's `#[utoipa::path]` is the source of the
+//! OpenAPI document, and `routes!` registers the same handlers in the router, so the
+//! document cannot list a route the server does not have, or miss one it has.
+
+use super::auth::Caller;
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use beredskap_core::register::{
+    Group, NewGroup, NewPosition, Org, Person, PersonInput, Position, Role,
+};
+use beredskap_core::{GroupId, JournalEntry, PersonId, PositionId};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Beredskap API",
+        description = "The register (organisations, people, groups, positions) and the journal of one organisation. Authenticate with `Authorization: Bearer <token>` from `beredskap admin token`."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "organisations"), (name = "people"), (name = "groups"),
+        (name = "positions"), (name = "journal")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_orgs))
+        .routes(routes!(get_org))
+        .routes(routes!(list_people, create_person))
+        .routes(routes!(get_person, replace_person))
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(set_group_members))
+        .routes(routes!(list_positions, create_position))
+        .routes(routes!(set_position_holders))
+        .routes(routes!(journal))
+}
+
+/// A JSON body whose errors name the field they concern (`contact_points[1].value`).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(AppError::invalid(
+                "body",
+                "must be JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::invalid("body", &e.body_text()))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut de)
+            .map(ApiJson)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." { "body".to_owned() } else { path };
+                AppError::invalid(&field, &e.into_inner().to_string())
+            })
+    }
+}
+
+fn created<T: serde::Serialize>(location: String, body: T) -> impl IntoResponse {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = location.parse() {
+        headers.insert(header::LOCATION, value);
+    }
+    (StatusCode::CREATED, headers, Json(body))
+}
+
+fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// The organisations the caller belongs to (one per token).
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "organisations",
+    security(("bearer" = [])),
+    responses((status = 200, body = [Org]), (status = 401, body = ErrorBody)))]
+async fn list_orgs(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Org>>, AppError> {
+    let orgs = state.store.list_orgs().await?;
+    Ok(Json(
+        orgs.into_iter()
+            .filter(|o| o.id == caller.account.org_id)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}", tag = "organisations",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Org), (status = 404, body = ErrorBody)))]
+async fn get_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Org>, AppError> {
+    Ok(Json(caller.org(&state, &org).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/people", tag = "people",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Person]), (status = 403, body = ErrorBody)))]
+async fn list_people(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<Person>>, AppError> {
+    caller.require(Role::Member)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(state.store.list_people(org.id).await?))
+}
+
+/// Adds a person. Phone numbers without a country code are read in the organisation's region.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/people", tag = "people",
+    params(("org" = String, Path, description = "Organisation slug")),
+    request_body = PersonInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Person), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn create_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(input): ApiJson<PersonInput>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.require(Role::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    let draft = input.validate(org.region).map_err(AppError::Invalid)?;
+    let person = state
+        .store
+        .create_person(&caller.actor(), org.id, draft)
+        .await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/people/{}", org.slug, person.id),
+        person,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/people/{id}", tag = "people",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = PersonId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
+async fn get_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Person>, AppError> {
+    caller.require(Role::Member)?;
+    let org = caller.org(&state, &org).await?;
+    let id: PersonId = parse_id(&id)?;
+    state
+        .store
+        .person(org.id, id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound)
+}
+
+/// Replaces a person's fields and contact points. A contact point that stays keeps its
+/// verification.
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/people/{id}", tag = "people",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = PersonId, Path)),
+    request_body = PersonInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = Person), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn replace_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<PersonInput>,
+) -> Result<Json<Person>, AppError> {
+    caller.require(Role::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    let id: PersonId = parse_id(&id)?;
+    let draft = input.validate(org.region).map_err(AppError::Invalid)?;
+    Ok(Json(
+        state
+            .store
+            .replace_person(&caller.actor(), org.id, id, draft)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/groups", tag = "groups",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Group])))]
+async fn list_groups(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<Group>>, AppError> {
+    caller.require(Role::Member)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(state.store.list_groups(org.id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/groups", tag = "groups",
+    params(("org" = String, Path, description = "Organisation slug")),
+    request_body = NewGroup,
+    security(("bearer" = [])),
+    responses((status = 201, body = Group), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn create_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(input): ApiJson<NewGroup>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.require(Role::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    let group = state
+        .store
+        .create_group(&caller.actor(), org.id, input)
+        .await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/groups/{}", org.slug, group.id),
+        group,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembersInput {
+    /// The group's members after the change: exactly these people.
+    pub members: Vec<PersonId>,
+}
+
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/groups/{id}/members", tag = "groups",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = GroupId, Path)),
+    request_body = MembersInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = Group), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn set_group_members(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<MembersInput>,
+) -> Result<Json<Group>, AppError> {
+    caller.require(Role::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    let id: GroupId = parse_id(&id)?;
+    Ok(Json(
+        state
+            .store
+            .set_group_members(&caller.actor(), org.id, id, input.members)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/positions", tag = "positions",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Position])))]
+async fn list_positions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<Position>>, AppError> {
+    caller.require(Role::Member)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(state.store.list_positions(org.id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/positions", tag = "positions",
+    params(("org" = String, Path, description = "Organisation slug")),
+    request_body = NewPosition,
+    security(("bearer" = [])),
+    responses((status = 201, body = Position), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn create_position(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(input): ApiJson<NewPosition>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.require(Role::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    let position = state
+        .store
+        .create_position(&caller.actor(), org.id, input)
+        .await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/positions/{}", org.slug, position.id),
+        position,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldersInput {
+    /// The holder first, then the deputies in the order they step in.
+    pub holders: Vec<PersonId>,
+}
+
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/positions/{id}/holders", tag = "positions",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = PositionId, Path)),
+    request_body = HoldersInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = Position), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn set_position_holders(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<HoldersInput>,
+) -> Result<Json<Position>, AppError> {
+    caller.require(Role::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    let id: PositionId = parse_id(&id)?;
+    Ok(Json(
+        state
+            .store
+            .set_position_holders(&caller.actor(), org.id, id, input.holders)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JournalQuery {
+    /// Return entries after this sequence number (0: from the start).
+    #[serde(default)]
+    pub after: i64,
+    /// At most this many entries (1 to 1000, default 100).
+    pub limit: Option<u32>,
+}
+
+/// The organisation's journal, in order: every change, hash-chained.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/journal", tag = "journal",
+    params(("org" = String, Path, description = "Organisation slug"), JournalQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [JournalEntry]), (status = 403, body = ErrorBody)))]
+async fn journal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    Query(query): Query<JournalQuery>,
+) -> Result<Json<Vec<JournalEntry>>, AppError> {
+    caller.require(Role::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 1000"));
+    }
+    Ok(Json(
+        state
+            .store
+            .journal_page(org.id, query.after.max(0), limit)
+            .await?,
+    ))
+}

@@ -1,0 +1,66 @@
+//! Who is calling: API tokens sent as `Authorization: Bearer bsk_…`.
+
+use crate::accounts::{secret_hash, TOKEN_PREFIX};
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use beredskap_core::register::{Account, ApiToken, Org, Role};
+use beredskap_core::{Actor, Slug};
+
+/// An authenticated API caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: Account,
+    pub token: ApiToken,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let secret = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| t.starts_with(TOKEN_PREFIX))
+            .ok_or(AppError::Unauthorized)?;
+        let grant = state
+            .store
+            .token_grant(&secret_hash(secret))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(Caller {
+            account: grant.account,
+            token: grant.token,
+        })
+    }
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor::account(self.account.id)
+    }
+
+    /// The organisation named in the path, if it is the caller's own. Another
+    /// organisation's is reported as not found, so its existence is not revealed.
+    pub async fn org(&self, state: &AppState, slug: &str) -> Result<Org, AppError> {
+        let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
+        match state.store.org_by_slug(&slug).await? {
+            Some(org) if org.id == self.account.org_id => Ok(org),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// Refuses callers whose role is below `role`.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        if self.account.role >= role {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}

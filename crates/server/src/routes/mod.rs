@@ -1,0 +1,83 @@
+//! The HTTP surface: health checks, the JSON API and its OpenAPI document.
+
+pub mod api;
+pub mod auth;
+pub mod health;
+
+use crate::error::{AppError, REQUEST_ID};
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn router(state: AppState) -> Router {
+    let (api_routes, openapi) = api::routes().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(api_routes)
+        .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn(request_context))
+        .with_state(state)
+}
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Gives each request an id (the caller's `x-request-id` if it is sane), makes it available
+/// to error responses, logs the outcome once, and sets baseline security headers.
+async fn request_context(req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let method = req.method().clone();
+    let started = Instant::now();
+    let mut response = REQUEST_ID.scope(request_id.clone(), next.run(req)).await;
+    let status = response.status().as_u16();
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    if path == "/healthz" || path == "/readyz" {
+        tracing::debug!(%method, %path, status, millis, %request_id, "request");
+    } else {
+        tracing::info!(%method, %path, status, millis, %request_id, "request");
+    }
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(X_REQUEST_ID.clone(), value);
+    }
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers
+        .entry("content-security-policy")
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
+    response
+}

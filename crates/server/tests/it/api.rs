@@ -1,0 +1,507 @@
+use crate::helpers::{error_fields, expect_json, TestApp};
+use beredskap_core::register::{NewOrg, Role};
+use beredskap_core::store::verify_journal;
+use beredskap_core::{Actor, Region};
+use serde_json::json;
+
+fn anna() -> serde_json::Value {
+    json!({
+        "external_id": "1001",
+        "name": "Anna Berg",
+        "title": "Kommundirektör",
+        "contact_points": [
+            {"kind": "sms", "label": "work", "value": "070-123 45 67"},
+            {"kind": "email", "label": "private", "value": "Anna@Example.org"}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::spawn().await;
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "ok");
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_api_route() {
+    let app = TestApp::spawn().await;
+    let doc = expect_json(
+        app.client
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let mut paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/orgs",
+            "/api/v1/orgs/{org}",
+            "/api/v1/orgs/{org}/groups",
+            "/api/v1/orgs/{org}/groups/{id}/members",
+            "/api/v1/orgs/{org}/journal",
+            "/api/v1/orgs/{org}/people",
+            "/api/v1/orgs/{org}/people/{id}",
+            "/api/v1/orgs/{org}/positions",
+            "/api/v1/orgs/{org}/positions/{id}/holders",
+        ]
+    );
+    assert!(doc["components"]["schemas"]["Person"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    // Every documented operation is served: none answers 404 or 405 for its method.
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let url = app.url(
+                &path
+                    .replace("{org}", "lillby")
+                    .replace("{id}", "00000000-0000-0000-0000-000000000000"),
+            );
+            let r = app
+                .client
+                .request(method.to_uppercase().parse().unwrap(), url)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 401, "{method} {path} is not routed");
+        }
+    }
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_refused() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/orgs/lillby/people"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    let body = expect_json(app.get("/api/v1/orgs/lillby/people", "bsk_0000").await, 401).await;
+    assert_eq!(body["error"], "unauthorized");
+    let r = app
+        .get("/api/v1/orgs/lillby/people", "not-even-a-token")
+        .await;
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn roles_decide_who_reads_and_who_writes() {
+    let app = TestApp::spawn().await;
+    let member = app.token_for(Role::Member, "member@lillby.se").await;
+    let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
+    let guest = app.token_for(Role::Guest, "guest@partner.se").await;
+    for (token, read, write) in [
+        (&app.admin_token, 200, 201),
+        (&lead, 200, 403),
+        (&member, 200, 403),
+        (&guest, 403, 403),
+    ] {
+        assert_eq!(
+            app.get("/api/v1/orgs/lillby/people", token).await.status(),
+            read
+        );
+        assert_eq!(
+            app.get("/api/v1/orgs/lillby/groups", token).await.status(),
+            read
+        );
+        assert_eq!(
+            app.get("/api/v1/orgs/lillby/positions", token)
+                .await
+                .status(),
+            read
+        );
+        let body = json!({"slug": format!("g-{write}-{read}-{}", &token[4..12]), "name": "G"});
+        assert_eq!(
+            app.post("/api/v1/orgs/lillby/groups", token, body)
+                .await
+                .status(),
+            write
+        );
+        let journal = app.get("/api/v1/orgs/lillby/journal", token).await.status();
+        assert_eq!(journal, if write == 201 { 200 } else { 403 });
+    }
+}
+
+#[tokio::test]
+async fn another_organisation_is_not_found() {
+    let app = TestApp::spawn().await;
+    let other = app
+        .store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("norrby", "Norrby kommun", Region::Se).unwrap(),
+        )
+        .await
+        .unwrap();
+    let other_admin = app.token_in(&other, Role::Admin, "admin@norrby.se").await;
+    let created = expect_json(
+        app.post("/api/v1/orgs/lillby/people", &app.admin_token, anna())
+            .await,
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        app.get("/api/v1/orgs/lillby/people", &other_admin)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/orgs/lillby/people/{id}"), &other_admin)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/orgs/norrby/people/{id}"), &other_admin)
+            .await
+            .status(),
+        404
+    );
+    let orgs = expect_json(app.get("/api/v1/orgs", &other_admin).await, 200).await;
+    assert_eq!(orgs.as_array().unwrap().len(), 1);
+    assert_eq!(orgs[0]["slug"], "norrby");
+}
+
+#[tokio::test]
+async fn people_are_created_read_and_replaced() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post("/api/v1/orgs/lillby/people", &app.admin_token, anna())
+        .await;
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let created = expect_json(r, 201).await;
+    assert_eq!(created["contact_points"][0]["value"], "+46701234567");
+    assert_eq!(created["contact_points"][1]["value"], "anna@example.org");
+    let read = expect_json(app.get(&location, &app.admin_token).await, 200).await;
+    assert_eq!(read, created);
+
+    let mut changed = anna();
+    changed["name"] = json!("Anna Berg-Lund");
+    changed["active"] = json!(false);
+    let replaced = expect_json(app.put(&location, &app.admin_token, changed).await, 200).await;
+    assert_eq!(replaced["name"], "Anna Berg-Lund");
+    assert_eq!(replaced["active"], false);
+    assert_eq!(replaced["created_at"], created["created_at"]);
+
+    let list = expect_json(
+        app.get("/api/v1/orgs/lillby/people", &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        2,
+        "the admin's own person and Anna"
+    );
+    let missing = "/api/v1/orgs/lillby/people/00000000-0000-0000-0000-000000000000";
+    assert_eq!(app.get(missing, &app.admin_token).await.status(), 404);
+    assert_eq!(
+        app.get("/api/v1/orgs/lillby/people/not-a-uuid", &app.admin_token)
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let people_before = app.store.list_people(app.org.id).await.unwrap().len();
+    let journal_before = app.store.journal_head(app.org.id).await.unwrap().0;
+    let bad = json!({
+        "name": "",
+        "contact_points": [
+            {"kind": "sms", "label": "work", "value": "070-123 45 67"},
+            {"kind": "sms", "label": "work", "value": "12"}
+        ]
+    });
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/people", &app.admin_token, bad)
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(body["error"], "invalid");
+    assert_eq!(error_fields(&body), ["name", "contact_points[1].value"]);
+
+    let wrong_kind =
+        json!({"name": "A", "contact_points": [{"kind": "fax", "label": "work", "value": "1"}]});
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/people", &app.admin_token, wrong_kind)
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["contact_points[0].kind"]);
+
+    let unknown = json!({"name": "A", "shoe_size": 42});
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/people", &app.admin_token, unknown)
+            .await,
+        422,
+    )
+    .await;
+    assert!(
+        body["message"].as_str().unwrap().contains("shoe_size"),
+        "{body}"
+    );
+
+    let bad_slug = json!({"slug": "Kris Ledning", "name": "K"});
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/groups", &app.admin_token, bad_slug)
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["slug"]);
+
+    let r = app
+        .client
+        .post(app.url("/api/v1/orgs/lillby/people"))
+        .bearer_auth(&app.admin_token)
+        .body("name=A")
+        .send()
+        .await
+        .unwrap();
+    let body = expect_json(r, 422).await;
+    assert_eq!(error_fields(&body), ["body"]);
+
+    assert_eq!(
+        app.store.list_people(app.org.id).await.unwrap().len(),
+        people_before
+    );
+    assert_eq!(
+        app.store.journal_head(app.org.id).await.unwrap().0,
+        journal_before
+    );
+}
+
+#[tokio::test]
+async fn conflicts_name_the_field() {
+    let app = TestApp::spawn().await;
+    expect_json(
+        app.post("/api/v1/orgs/lillby/people", &app.admin_token, anna())
+            .await,
+        201,
+    )
+    .await;
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/people", &app.admin_token, anna())
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(body["error"], "conflict");
+    assert_eq!(error_fields(&body), ["external_id"]);
+    let group = json!({"slug": "krisledning", "name": "Krisledning"});
+    expect_json(
+        app.post(
+            "/api/v1/orgs/lillby/groups",
+            &app.admin_token,
+            group.clone(),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/groups", &app.admin_token, group)
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["slug"]);
+}
+
+#[tokio::test]
+async fn groups_and_positions_are_managed_through_the_api() {
+    let app = TestApp::spawn().await;
+    let a = expect_json(
+        app.post("/api/v1/orgs/lillby/people", &app.admin_token, anna())
+            .await,
+        201,
+    )
+    .await;
+    let b = expect_json(
+        app.post(
+            "/api/v1/orgs/lillby/people",
+            &app.admin_token,
+            json!({"name": "Bo Ek"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let g = expect_json(
+        app.post(
+            "/api/v1/orgs/lillby/groups",
+            &app.admin_token,
+            json!({"slug": "krisledning", "name": "Krisledningsgrupp"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let members_url = format!(
+        "/api/v1/orgs/lillby/groups/{}/members",
+        g["id"].as_str().unwrap()
+    );
+    let g = expect_json(
+        app.put(
+            &members_url,
+            &app.admin_token,
+            json!({"members": [b["id"], a["id"]]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(g["members"], json!([a["id"], b["id"]]));
+    let body = expect_json(
+        app.put(
+            &members_url,
+            &app.admin_token,
+            json!({"members": [a["id"], "00000000-0000-0000-0000-000000000000"]}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["members[1]"]);
+
+    let p = expect_json(
+        app.post(
+            "/api/v1/orgs/lillby/positions",
+            &app.admin_token,
+            json!({"slug": "stabschef", "name": "Stabschef"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let holders_url = format!(
+        "/api/v1/orgs/lillby/positions/{}/holders",
+        p["id"].as_str().unwrap()
+    );
+    let p = expect_json(
+        app.put(
+            &holders_url,
+            &app.admin_token,
+            json!({"holders": [b["id"], a["id"]]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        p["holders"],
+        json!([b["id"], a["id"]]),
+        "holder first, then deputies"
+    );
+    let listed = expect_json(
+        app.get("/api/v1/orgs/lillby/positions", &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(listed[0]["holders"], p["holders"]);
+}
+
+#[tokio::test]
+async fn every_change_is_in_a_verifiable_journal() {
+    let app = TestApp::spawn().await;
+    let created = expect_json(
+        app.post("/api/v1/orgs/lillby/people", &app.admin_token, anna())
+            .await,
+        201,
+    )
+    .await;
+    let entries = expect_json(
+        app.get(
+            "/api/v1/orgs/lillby/journal?after=0&limit=1000",
+            &app.admin_token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let last = entries.as_array().unwrap().last().unwrap();
+    assert_eq!(last["kind"], "person.created");
+    assert_eq!(
+        last["subject"],
+        format!("person:{}", created["id"].as_str().unwrap())
+    );
+    assert!(last["actor"].as_str().unwrap().starts_with("account:"));
+    let seqs: Vec<i64> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    let page = expect_json(
+        app.get(
+            "/api/v1/orgs/lillby/journal?after=2&limit=1",
+            &app.admin_token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(page[0]["seq"], 3);
+    let body = expect_json(
+        app.get("/api/v1/orgs/lillby/journal?limit=5000", &app.admin_token)
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["limit"]);
+    assert!(verify_journal(app.store.as_ref(), app.org.id)
+        .await
+        .unwrap()
+        .is_ok());
+}
+
+#[tokio::test]
+async fn errors_carry_the_request_id() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/orgs/lillby/people"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "trace-me-42");
+    let body = expect_json(r, 401).await;
+    assert_eq!(body["request_id"], "trace-me-42");
+    let r = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body = expect_json(r, 404).await;
+    assert_eq!(body["request_id"], id.as_str());
+}

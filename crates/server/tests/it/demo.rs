@@ -1,0 +1,63 @@
+use crate::helpers::expect_json;
+use beredskap_core::store::verify_journal;
+use beredskap_server::demo;
+use beredskap_store::{DatabaseUrl, OpenOptions};
+
+#[tokio::test]
+async fn the_demo_municipality_is_seeded_once_and_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = beredskap_store::open(
+        &DatabaseUrl::Sqlite(dir.path().join("demo.db")),
+        &OpenOptions {
+            create: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let first = demo::seed(store.as_ref()).await.unwrap();
+    assert!(first.seeded_now);
+    assert_eq!(first.org.slug.as_str(), "lillby");
+    let people = store.list_people(first.org.id).await.unwrap();
+    assert_eq!(people.len(), 30);
+    assert!(people.iter().all(|p| p.contact_points.len() == 3));
+    let groups = store.list_groups(first.org.id).await.unwrap();
+    let crisis = groups
+        .iter()
+        .find(|g| g.slug.as_str() == "krisledning")
+        .unwrap();
+    assert_eq!(crisis.members.len(), 8);
+    let positions = store.list_positions(first.org.id).await.unwrap();
+    let tib = positions.iter().find(|p| p.slug.as_str() == "tib").unwrap();
+    assert_eq!(tib.holders.len(), 3, "a holder and two deputies");
+
+    let again = demo::seed(store.as_ref()).await.unwrap();
+    assert!(!again.seeded_now);
+    assert_eq!(store.list_people(first.org.id).await.unwrap().len(), 30);
+    assert_ne!(again.admin_token, first.admin_token);
+    assert!(verify_journal(store.as_ref(), first.org.id)
+        .await
+        .unwrap()
+        .is_ok());
+
+    // The printed token works against a running server.
+    let config = beredskap_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let app = beredskap_server::Application::build(std::sync::Arc::new(config), store.clone())
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let r = reqwest::Client::new()
+        .get(format!("{base}/api/v1/orgs/lillby/positions"))
+        .bearer_auth(&again.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let body = expect_json(r, 200).await;
+    assert_eq!(body.as_array().unwrap().len(), 5);
+    shutdown.cancel();
+}

@@ -1,0 +1,150 @@
+use beredskap_core::register::{NewOrg, Org, Role};
+use beredskap_core::{Actor, EmailAddress, Region, Store};
+use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::{Application, Config};
+use beredskap_store::{DatabaseUrl, OpenOptions};
+use serde_json::Value;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// A real server on a free port with a fresh SQLite database and one organisation.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Arc<dyn Store>,
+    pub org: Org,
+    pub admin_token: String,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = beredskap_store::open(
+            &DatabaseUrl::Sqlite(dir.path().join("test.db")),
+            &OpenOptions {
+                create: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let app = Application::build(Arc::new(config), store.clone())
+            .await
+            .unwrap();
+        let base = format!("http://{}", app.local_addr());
+        let shutdown = CancellationToken::new();
+        tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let org = store
+            .create_org(
+                &Actor::system(),
+                NewOrg::parse("lillby", "Lillby kommun", Region::Se).unwrap(),
+            )
+            .await
+            .unwrap();
+        let mut app = Self {
+            base,
+            client: reqwest::Client::new(),
+            store,
+            org,
+            admin_token: String::new(),
+            shutdown,
+            _dir: dir,
+        };
+        app.admin_token = app.token_for(Role::Admin, "admin@lillby.se").await;
+        app
+    }
+
+    /// Creates an account with `role` in the test organisation and returns an API token.
+    pub async fn token_for(&self, role: Role, login: &str) -> String {
+        self.token_in(&self.org, role, login).await
+    }
+
+    pub async fn token_in(&self, org: &Org, role: Role, login: &str) -> String {
+        let s = self.store.as_ref();
+        let created = accounts::create_user(
+            s,
+            &Actor::system(),
+            org,
+            NewUser {
+                name: login.split('@').next().unwrap().to_owned(),
+                login: EmailAddress::parse(login).unwrap(),
+                role,
+                mobile: None,
+            },
+            "http://test",
+            72,
+        )
+        .await
+        .unwrap();
+        accounts::issue_api_token(s, &Actor::system(), org, &created.account, "test")
+            .await
+            .unwrap()
+            .1
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Reads a JSON body after checking the status, showing the body when the status is wrong.
+pub async fn expect_json(response: reqwest::Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// The fields named in an error body, in order.
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["fields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| f["field"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,11 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
+//! Server tests over real HTTP. One test binary for the crate; add modules, not files.
+
+mod api;
+mod demo;
+mod helpers;
