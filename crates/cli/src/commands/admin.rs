@@ -1,0 +1,143 @@
+use super::{cli_actor, open_store, org_by_slug, say};
+use anyhow::Context;
+use beredskap_core::register::{NewOrg, Role};
+use beredskap_core::{EmailAddress, PhoneNumber, Region};
+use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::Config;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Create an organisation.
+    CreateOrg {
+        /// Short identifier used in URLs, e.g. `lillby`.
+        #[arg(long)]
+        slug: String,
+        /// Full name, e.g. "Lillby kommun".
+        #[arg(long)]
+        name: String,
+        /// Country for phone numbers written without a country code: SE, DK, NO or FI.
+        #[arg(long, default_value = "SE")]
+        region: String,
+    },
+    /// List organisations, one per line, slug first.
+    ListOrgs,
+    /// Create a person with an account and print their one-time enrolment link.
+    CreateUser {
+        #[arg(long)]
+        org: String,
+        /// The sign-in name: an email address (it need not receive mail).
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, crisis_lead, member or guest.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// A mobile number to reach the person on.
+        #[arg(long)]
+        mobile: Option<String>,
+    },
+    /// Issue an API token for an account and print it (shown once, stored hashed).
+    Token {
+        #[arg(long)]
+        org: String,
+        /// The account's sign-in email address.
+        #[arg(long)]
+        user: String,
+        /// What the token is for, shown in the journal.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(&config, false).await?;
+    let store = store.as_ref();
+    match cmd {
+        AdminCommand::CreateOrg { slug, name, region } => {
+            let region =
+                Region::parse(&region).map_err(|e| anyhow::anyhow!("--region {region:?}: {e}"))?;
+            let new = NewOrg::parse(&slug, &name, region).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let org = store
+                .create_org(&cli_actor(), new)
+                .await
+                .map_err(|e| match e {
+                    beredskap_core::StoreError::Conflict { .. } => {
+                        anyhow::anyhow!("slug: an organisation {slug:?} already exists")
+                    }
+                    other => other.into(),
+                })?;
+            say(format!("created {} {}", org.slug, org.name));
+        }
+        AdminCommand::ListOrgs => {
+            for org in store.list_orgs().await? {
+                say(format!(
+                    "{}\t{}\t{}\t{}",
+                    org.slug,
+                    org.name,
+                    org.region.as_str(),
+                    org.id
+                ));
+            }
+        }
+        AdminCommand::CreateUser {
+            org,
+            email,
+            name,
+            role,
+            mobile,
+        } => {
+            let org = org_by_slug(store, &org).await?;
+            let login =
+                EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email {email:?} {e}"))?;
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role {role:?}: {e}"))?;
+            let mobile = mobile
+                .map(|m| {
+                    PhoneNumber::parse(&m, org.region)
+                        .map_err(|e| anyhow::anyhow!("--mobile {m:?} {e}"))
+                })
+                .transpose()?;
+            let created = accounts::create_user(
+                store,
+                &cli_actor(),
+                &org,
+                NewUser {
+                    name,
+                    login,
+                    role,
+                    mobile,
+                },
+                &config.public_url(),
+                config.enrolment_link_hours,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            say(format!(
+                "created {} ({}) in {}",
+                created.account.login,
+                created.account.role.as_str(),
+                org.slug
+            ));
+            say(format!(
+                "one-time enrolment link, valid {} hours:",
+                config.enrolment_link_hours
+            ));
+            say(created.enrolment_link);
+        }
+        AdminCommand::Token { org, user, label } => {
+            let org = org_by_slug(store, &org).await?;
+            let login =
+                EmailAddress::parse(&user).map_err(|e| anyhow::anyhow!("--user {user:?} {e}"))?;
+            let account = store
+                .account_by_login(org.id, &login)
+                .await?
+                .with_context(|| format!("no account {login} in {}", org.slug))?;
+            let (_, secret) = accounts::issue_api_token(store, &cli_actor(), &org, &account, &label)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            say(secret);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

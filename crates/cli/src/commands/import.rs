@@ -1,0 +1,75 @@
+use super::{cli_actor, open_store, org_by_slug, say};
+use anyhow::Context;
+use beredskap_core::import::{parse_people_csv, ImportChange};
+use beredskap_server::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ImportCommand {
+    /// Import or update people from a CSV file (columns: see README). All or nothing.
+    People {
+        #[arg(long)]
+        org: String,
+        file: PathBuf,
+        /// Show what would change without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub async fn run(config: Config, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
+    let ImportCommand::People { org, file, dry_run } = cmd;
+    let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let store = open_store(&config, false).await?;
+    let org = org_by_slug(store.as_ref(), &org).await?;
+    let rows = match parse_people_csv(&data, org.region) {
+        Ok(rows) => rows,
+        Err(errors) => {
+            for e in &errors.0 {
+                say(format!("{}: {e}", file.display()));
+            }
+            say(format!(
+                "{} problem(s) found; nothing was imported",
+                errors.0.len()
+            ));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let report = store
+        .import_people(&cli_actor(), org.id, rows, dry_run)
+        .await
+        .map_err(|e| anyhow::anyhow!("import failed, nothing was imported: {e}"))?;
+    let line = |sign: &str, c: &ImportChange| {
+        let fields = if c.fields.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", c.fields.join(", "))
+        };
+        say(format!(
+            "{sign} line {}: {} {}{fields}",
+            c.line, c.external_id, c.name
+        ));
+    };
+    for c in &report.created {
+        line("+", c);
+    }
+    for c in &report.updated {
+        line("~", c);
+    }
+    for g in &report.groups_created {
+        say(format!("+ group {g}"));
+    }
+    let verb = if dry_run { "would be" } else { "were" };
+    say(format!(
+        "{} created, {} updated, {} unchanged; {} new group(s) {verb} created",
+        report.created.len(),
+        report.updated.len(),
+        report.unchanged,
+        report.groups_created.len()
+    ));
+    if dry_run {
+        say("dry run: nothing was changed");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,80 @@
+use super::{open_store, say};
+use beredskap_server::{demo, telemetry, Application, Config};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Seed a demo organisation (a fictional Swedish municipality) and print how to use it.
+    #[arg(long)]
+    demo: bool,
+    /// Create a configured SQLite database file that does not exist yet.
+    #[arg(long)]
+    create: bool,
+}
+
+pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    telemetry::init(&config.log_filter);
+    let store = open_store(&config, args.create).await?;
+    let db = config.database()?;
+    tracing::info!(database = %db.url, backend = store.backend(), "database ready");
+    let demo_info = match args.demo {
+        true => Some(demo::seed(store.as_ref()).await?),
+        false => None,
+    };
+    let config = Arc::new(config);
+    let app = Application::build(config.clone(), store).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {}: {e} (set BEREDSKAP_LISTEN or listen in the config)", config.listen)
+    })?;
+    let base = match &config.public_url {
+        Some(_) => config.public_url(),
+        None => format!("http://{}", app.local_addr()),
+    };
+    if let Some(info) = demo_info {
+        let action = if info.seeded_now { "created" } else { "already present" };
+        say(format!(
+            "Demo organisation {} ({}) {action}: 30 people, groups and positions with deputies.",
+            info.org.name, info.org.slug
+        ));
+        say(format!("API token for the demo administrator {}:", info.admin_login));
+        say(format!("  {}", info.admin_token));
+        say("Try:");
+        say(format!(
+            "  curl -H 'Authorization: Bearer {}' {base}/api/v1/orgs/{}/positions",
+            info.admin_token, info.org.slug
+        ));
+        say(format!("API description: {base}/api/v1/openapi.json"));
+    }
+    say(format!("Beredskap is listening on http://{}", app.local_addr()));
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    app.run_until_stopped(shutdown).await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down: finishing requests in flight");
+    shutdown.cancel();
+}

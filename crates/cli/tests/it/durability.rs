@@ -1,0 +1,79 @@
+//! Every write the server acknowledged survives `kill -9`, and the journal still verifies.
+
+use crate::support::TestEnv;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+const CLIENTS: usize = 16;
+/// Kill once this many writes have been acknowledged; clients keep writing past it.
+const KILL_AFTER: usize = 300;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_kill_9_on_sqlite() {
+    acknowledged_writes_survive_kill_9(TestEnv::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_kill_9_on_postgres() {
+    let Some(env) = TestEnv::postgres("acknowledged_writes_survive_kill_9").await else {
+        return;
+    };
+    acknowledged_writes_survive_kill_9(env).await;
+}
+
+async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
+    let token = env.org_with_admin().await;
+    let server = env.serve().await;
+    let url = format!("{}/api/v1/orgs/lillby/people", server.base);
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let count = Arc::new(AtomicUsize::new(0));
+    let enough = Arc::new(Notify::new());
+    let client = reqwest::Client::new();
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..CLIENTS {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        let (acked, count, enough) = (acked.clone(), count.clone(), enough.clone());
+        clients.spawn(async move {
+            for i in 0.. {
+                let body = serde_json::json!({
+                    "external_id": format!("c{c}-{i}"),
+                    "name": format!("Client {c} person {i}"),
+                    "contact_points": [{"kind": "sms", "label": "work", "value": "+46701740605"}]
+                });
+                let Ok(r) = client.post(&url).bearer_auth(&token).json(&body).send().await else {
+                    return; // the server is gone
+                };
+                if r.status() != 201 {
+                    return;
+                }
+                let Ok(person) = r.json::<serde_json::Value>().await else { return };
+                acked.lock().unwrap().push(person["id"].as_str().unwrap().to_owned());
+                if count.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER {
+                    enough.notify_one();
+                }
+            }
+        });
+    }
+    enough.notified().await;
+    server.kill_hard().await;
+    while clients.join_next().await.is_some() {}
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= KILL_AFTER);
+
+    let server = env.serve().await;
+    let client = reqwest::Client::new();
+    for id in &acked {
+        let r = client
+            .get(format!("{}/api/v1/orgs/lillby/people/{id}", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "acknowledged person {id} was lost");
+    }
+    server.kill_hard().await;
+    let out = env.ok(&["journal", "verify"]).await;
+    assert!(out.contains("lillby:") && out.contains("chain intact"), "{out}");
+    env.cleanup().await;
+}
