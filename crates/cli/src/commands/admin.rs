@@ -89,8 +89,8 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             mobile,
         } => {
             let org = org_by_slug(store, &org).await?;
-            let login =
-                EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email {email:?} {e}"))?;
+            let login = EmailAddress::parse(&email)
+                .map_err(|e| anyhow::anyhow!("--email {email:?} {e}"))?;
             let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role {role:?}: {e}"))?;
             let mobile = mobile
                 .map(|m| {
@@ -133,9 +133,10 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 .account_by_login(org.id, &login)
                 .await?
                 .with_context(|| format!("no account {login} in {}", org.slug))?;
-            let (_, secret) = accounts::issue_api_token(store, &cli_actor(), &org, &account, &label)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (_, secret) =
+                accounts::issue_api_token(store, &cli_actor(), &org, &account, &label)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             say(secret);
         }
     }

@@ -1,8 +1,267 @@
+//! `beredskap bench ingest`: durable-ingest throughput and latency through the real HTTP
+//! API, beside the limit of the disk measured in the same run (a bare SQLite insert loop
+//! with `synchronous=FULL`). Prints a Markdown table for BENCHMARKS.md.
+
+use super::say;
+use anyhow::Context;
+use beredskap_core::register::{NewOrg, Role};
+use beredskap_core::{Actor, EmailAddress, Region, Store};
+use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::{Application, Config};
+use beredskap_store::{DatabaseUrl, OpenOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Subcommand)]
-pub enum BenchCommand {}
+pub enum BenchCommand {
+    /// Concurrent clients creating people through the API, each acknowledged after commit.
+    Ingest {
+        /// Seconds to measure each configuration.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Client counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,32")]
+        clients: Vec<usize>,
+        /// PostgreSQL server to create a scratch database on; without it (and without
+        /// TEST_PG_URL) PostgreSQL is not measured.
+        #[arg(long, env = "TEST_PG_URL")]
+        pg_url: Option<String>,
+    },
+}
+
+struct Figures {
+    label: String,
+    per_second: f64,
+    p50_ms: Option<f64>,
+    p99_ms: Option<f64>,
+    note: String,
+}
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
-    match cmd {}
+    let BenchCommand::Ingest {
+        seconds,
+        clients,
+        pg_url,
+    } = cmd;
+    let duration = Duration::from_secs(seconds);
+    let dir = tempfile_dir()?;
+    let mut rows = Vec::new();
+
+    rows.push(bare_sqlite(&dir.join("bare-1.db"), 1, duration).await?);
+    rows.push(bare_sqlite(&dir.join("bare-100.db"), 100, duration).await?);
+
+    let sqlite = DatabaseUrl::Sqlite(dir.join("api.db"));
+    for &n in &clients {
+        rows.push(api_ingest(&sqlite, true, n, duration, "SQLite").await?);
+    }
+    match &pg_url {
+        Some(admin) => {
+            for &n in &clients {
+                let url = beredskap_store::testing::create_pg_database(admin).await?;
+                let result =
+                    api_ingest(&DatabaseUrl::parse(&url)?, false, n, duration, "PostgreSQL").await;
+                beredskap_store::testing::drop_pg_database(admin, &url).await?;
+                rows.push(result?);
+            }
+        }
+        None => say("PostgreSQL not measured: pass --pg-url or set TEST_PG_URL"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    say(format!("Each figure: {seconds} s of measurement.\n"));
+    say("| what | acknowledged writes/s | p50 ms | p99 ms | note |");
+    say("|---|---:|---:|---:|---|");
+    let ms = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into());
+    for r in &rows {
+        say(format!(
+            "| {} | {:.0} | {} | {} | {} |",
+            r.label,
+            r.per_second,
+            ms(r.p50_ms),
+            ms(r.p99_ms),
+            r.note
+        ));
+    }
+    let one_commit = rows.first().map(|r| r.per_second).unwrap_or(0.0);
+    if let Some(best) = rows
+        .iter()
+        .filter(|r| r.label.starts_with("API, SQLite"))
+        .map(|r| r.per_second)
+        .reduce(f64::max)
+    {
+        say(format!(
+            "\nSQLite API at the largest client count / bare one-commit-per-row loop: {:.1}×",
+            best / one_commit.max(1.0)
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("beredskap-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The disk's limit: inserts in a loop on one connection, `rows_per_commit` rows per
+/// transaction, with the same durability settings as the store.
+async fn bare_sqlite(
+    path: &std::path::Path,
+    rows_per_commit: usize,
+    duration: Duration,
+) -> anyhow::Result<Figures> {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .disable_statement_logging()
+        .connect()
+        .await?;
+    sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+        .execute(&mut conn)
+        .await?;
+    let payload = "x".repeat(400);
+    let started = Instant::now();
+    let mut rows = 0u64;
+    while started.elapsed() < duration {
+        let mut tx = conn.begin().await?;
+        for _ in 0..rows_per_commit {
+            sqlx::query("INSERT INTO t (payload) VALUES ($1)")
+                .bind(&payload)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        rows += rows_per_commit as u64;
+    }
+    let per_second = rows as f64 / started.elapsed().as_secs_f64();
+    conn.close().await?;
+    Ok(Figures {
+        label: format!("limit: bare SQLite loop, {rows_per_commit} row(s) per commit"),
+        per_second,
+        p50_ms: None,
+        p99_ms: None,
+        note: format!("{:.0} commits/s", per_second / rows_per_commit as f64),
+    })
+}
+
+async fn api_ingest(
+    url: &DatabaseUrl,
+    create: bool,
+    clients: usize,
+    duration: Duration,
+    backend: &str,
+) -> anyhow::Result<Figures> {
+    let store = beredskap_store::open(
+        url,
+        &OpenOptions {
+            create,
+            max_connections: 40,
+        },
+    )
+    .await?;
+    let slug = format!("bench{clients}");
+    let org = store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse(&slug, "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+        .await?;
+    let token = admin_token(store.as_ref(), &org).await?;
+    let config = Config {
+        listen: "127.0.0.1:0".parse()?,
+        log_filter: "warn".into(),
+        ..Config::default()
+    };
+    let app = Application::build(Arc::new(config), store.clone()).await?;
+    let base = format!("http://{}", app.local_addr());
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+
+    let url = format!("{base}/api/v1/orgs/{slug}/people");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let (http, url, token) = (http.clone(), url.clone(), token.clone());
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0u64;
+            let mut i = 0u64;
+            while Instant::now() < deadline {
+                let body = serde_json::json!({
+                    "external_id": format!("{c}-{i}"),
+                    "name": format!("Bench Person {c} {i}"),
+                    "contact_points": [
+                        {"kind": "sms", "label": "work", "value": "+46701740605"},
+                        {"kind": "email", "label": "private", "value": "bench@example.org"}
+                    ]
+                });
+                i += 1;
+                let sent = Instant::now();
+                match http.post(&url).bearer_auth(&token).json(&body).send().await {
+                    Ok(r) if r.status() == 201 => latencies.push(sent.elapsed()),
+                    _ => failures += 1,
+                }
+            }
+            (latencies, failures)
+        });
+    }
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (l, f) = done?;
+        latencies.extend(l);
+        failures += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    shutdown.cancel();
+    let _ = server.await;
+    latencies.sort();
+    let pct = |p: f64| -> Option<f64> {
+        let i = ((latencies.len() as f64 * p).ceil() as usize).checked_sub(1)?;
+        latencies.get(i).map(|d| d.as_secs_f64() * 1000.0)
+    };
+    Ok(Figures {
+        label: format!("API, {backend}, {clients} client(s)"),
+        per_second: latencies.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        note: format!("{} writes, {failures} failed", latencies.len()),
+    })
+}
+
+async fn admin_token(
+    store: &dyn Store,
+    org: &beredskap_core::register::Org,
+) -> anyhow::Result<String> {
+    let created = accounts::create_user(
+        store,
+        &Actor::system(),
+        org,
+        NewUser {
+            name: "Bench Admin".into(),
+            login: EmailAddress::parse("bench@bench.example")
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            role: Role::Admin,
+            mobile: None,
+        },
+        "http://bench",
+        1,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (_, token) =
+        accounts::issue_api_token(store, &Actor::system(), org, &created.account, "bench")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(token)
 }

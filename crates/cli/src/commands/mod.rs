@@ -93,7 +93,10 @@ pub fn cli_actor() -> Actor {
     Actor::cli(&user)
 }
 
-pub async fn org_by_slug(store: &dyn Store, slug: &str) -> anyhow::Result<beredskap_core::register::Org> {
+pub async fn org_by_slug(
+    store: &dyn Store,
+    slug: &str,
+) -> anyhow::Result<beredskap_core::register::Org> {
     let parsed = Slug::parse(slug).map_err(|e| anyhow::anyhow!("--org {slug:?}: {e}"))?;
     store
         .org_by_slug(&parsed)

@@ -24,20 +24,32 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         false => None,
     };
     let config = Arc::new(config);
-    let app = Application::build(config.clone(), store).await.map_err(|e| {
-        anyhow::anyhow!("cannot listen on {}: {e} (set BEREDSKAP_LISTEN or listen in the config)", config.listen)
-    })?;
+    let app = Application::build(config.clone(), store)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {e} (set BEREDSKAP_LISTEN or listen in the config)",
+                config.listen
+            )
+        })?;
     let base = match &config.public_url {
         Some(_) => config.public_url(),
         None => format!("http://{}", app.local_addr()),
     };
     if let Some(info) = demo_info {
-        let action = if info.seeded_now { "created" } else { "already present" };
+        let action = if info.seeded_now {
+            "created"
+        } else {
+            "already present"
+        };
         say(format!(
             "Demo organisation {} ({}) {action}: 30 people, groups and positions with deputies.",
             info.org.name, info.org.slug
         ));
-        say(format!("API token for the demo administrator {}:", info.admin_login));
+        say(format!(
+            "API token for the demo administrator {}:",
+            info.admin_login
+        ));
         say(format!("  {}", info.admin_token));
         say("Try:");
         say(format!(
@@ -46,7 +58,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         ));
         say(format!("API description: {base}/api/v1/openapi.json"));
     }
-    say(format!("Beredskap is listening on http://{}", app.local_addr()));
+    say(format!(
+        "Beredskap is listening on http://{}",
+        app.local_addr()
+    ));
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     app.run_until_stopped(shutdown).await?;

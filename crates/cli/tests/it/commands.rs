@@ -8,15 +8,37 @@ const PEOPLE_CSV: &str = "external_id,name,title,work_mobile,private_email,group
 #[tokio::test]
 async fn organisations_are_listed_slug_first() {
     let env = TestEnv::sqlite();
-    env.ok(&["admin", "create-org", "--slug", "norrby", "--name", "Norrby kommun", "--region", "dk"]).await;
-    env.ok(&["admin", "create-org", "--slug", "lillby", "--name", "Lillby kommun"]).await;
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "norrby",
+        "--name",
+        "Norrby kommun",
+        "--region",
+        "dk",
+    ])
+    .await;
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "lillby",
+        "--name",
+        "Lillby kommun",
+    ])
+    .await;
     let out = env.ok(&["admin", "list-orgs"]).await;
     let slugs: Vec<&str> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
     assert_eq!(slugs, ["lillby", "norrby"]);
-    let (code, out) = env.run(&["admin", "create-org", "--slug", "lillby", "--name", "Again"]).await;
+    let (code, out) = env
+        .run(&["admin", "create-org", "--slug", "lillby", "--name", "Again"])
+        .await;
     assert_ne!(code, 0);
     assert!(out.contains("slug"), "{out}");
-    let (code, out) = env.run(&["admin", "create-org", "--slug", "Bad Slug", "--name", "X"]).await;
+    let (code, out) = env
+        .run(&["admin", "create-org", "--slug", "Bad Slug", "--name", "X"])
+        .await;
     assert_ne!(code, 0);
     assert!(out.contains("slug"), "{out}");
 }
@@ -24,19 +46,76 @@ async fn organisations_are_listed_slug_first() {
 #[tokio::test]
 async fn a_created_user_gets_an_enrolment_link_and_a_working_token() {
     let env = TestEnv::sqlite();
-    env.ok(&["admin", "create-org", "--slug", "lillby", "--name", "Lillby kommun"]).await;
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "lillby",
+        "--name",
+        "Lillby kommun",
+    ])
+    .await;
     let out = env
-        .ok(&["admin", "create-user", "--org", "lillby", "--email", "Anna@Lillby.se", "--name", "Anna Berg", "--role", "crisis_lead", "--mobile", "070-123 45 67"])
+        .ok(&[
+            "admin",
+            "create-user",
+            "--org",
+            "lillby",
+            "--email",
+            "Anna@Lillby.se",
+            "--name",
+            "Anna Berg",
+            "--role",
+            "crisis_lead",
+            "--mobile",
+            "070-123 45 67",
+        ])
         .await;
-    let link = out.lines().find(|l| l.contains("/enrol/")).unwrap_or_else(|| panic!("no link in {out}"));
+    let link = out
+        .lines()
+        .find(|l| l.contains("/enrol/"))
+        .unwrap_or_else(|| panic!("no link in {out}"));
     assert_eq!(link.rsplit('/').next().unwrap().len(), 64);
-    let (code, out) = env.run(&["admin", "create-user", "--org", "lillby", "--email", "anna@lillby.se", "--name", "Anna"]).await;
+    let (code, out) = env
+        .run(&[
+            "admin",
+            "create-user",
+            "--org",
+            "lillby",
+            "--email",
+            "anna@lillby.se",
+            "--name",
+            "Anna",
+        ])
+        .await;
     assert_ne!(code, 0, "the same login twice: {out}");
-    let (code, out) = env.run(&["admin", "create-user", "--org", "lillby", "--email", "x@lillby.se", "--name", "X", "--role", "boss"]).await;
+    let (code, out) = env
+        .run(&[
+            "admin",
+            "create-user",
+            "--org",
+            "lillby",
+            "--email",
+            "x@lillby.se",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+        ])
+        .await;
     assert_ne!(code, 0);
     assert!(out.contains("--role"), "{out}");
 
-    let token = env.ok(&["admin", "token", "--org", "lillby", "--user", "anna@lillby.se"]).await;
+    let token = env
+        .ok(&[
+            "admin",
+            "token",
+            "--org",
+            "lillby",
+            "--user",
+            "anna@lillby.se",
+        ])
+        .await;
     let token = token.trim();
     assert!(token.starts_with("bsk_"));
     let server = env.serve().await;
@@ -52,9 +131,20 @@ async fn a_created_user_gets_an_enrolment_link_and_a_working_token() {
     let (code, out) = env.run(&["healthcheck", "--url", &server.base]).await;
     assert_eq!(code, 0, "{out}");
     server.kill_hard().await;
-    let (code, _) = env.run(&["healthcheck", "--url", &server_base_gone()]).await;
+    let (code, _) = env
+        .run(&["healthcheck", "--url", &server_base_gone()])
+        .await;
     assert_ne!(code, 0);
-    let (code, out) = env.run(&["admin", "token", "--org", "lillby", "--user", "nobody@lillby.se"]).await;
+    let (code, out) = env
+        .run(&[
+            "admin",
+            "token",
+            "--org",
+            "lillby",
+            "--user",
+            "nobody@lillby.se",
+        ])
+        .await;
     assert_ne!(code, 0);
     assert!(out.contains("no account"), "{out}");
 }
@@ -70,24 +160,47 @@ fn server_base_gone() -> String {
 #[tokio::test]
 async fn people_import_is_previewed_applied_and_idempotent() {
     let env = TestEnv::sqlite();
-    env.ok(&["admin", "create-org", "--slug", "lillby", "--name", "Lillby kommun"]).await;
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "lillby",
+        "--name",
+        "Lillby kommun",
+    ])
+    .await;
     let file = env.data_dir().join("people.csv");
     std::fs::write(&file, PEOPLE_CSV).unwrap();
     let file = file.to_str().unwrap();
 
-    let out = env.ok(&["import", "people", "--org", "lillby", file, "--dry-run"]).await;
+    let out = env
+        .ok(&["import", "people", "--org", "lillby", file, "--dry-run"])
+        .await;
     assert!(out.contains("+ line 2: 1001 Anna Berg"), "{out}");
-    assert!(out.contains("3 created, 0 updated, 0 unchanged; 2 new group(s) would be created"), "{out}");
+    assert!(
+        out.contains("3 created, 0 updated, 0 unchanged; 2 new group(s) would be created"),
+        "{out}"
+    );
     assert!(out.contains("dry run: nothing was changed"));
     let verify = env.ok(&["journal", "verify"]).await;
-    assert!(verify.contains("lillby: 1 entries"), "the dry run wrote nothing: {verify}");
+    assert!(
+        verify.contains("lillby: 1 entries"),
+        "the dry run wrote nothing: {verify}"
+    );
 
     let out = env.ok(&["import", "people", "--org", "lillby", file]).await;
-    assert!(out.contains("3 created, 0 updated, 0 unchanged; 2 new group(s) were created"), "{out}");
+    assert!(
+        out.contains("3 created, 0 updated, 0 unchanged; 2 new group(s) were created"),
+        "{out}"
+    );
     let out = env.ok(&["import", "people", "--org", "lillby", file]).await;
     assert!(out.contains("0 created, 0 updated, 3 unchanged"), "{out}");
 
-    std::fs::write(file, PEOPLE_CSV.replace("1002,Bo Ek,,", "1002,Bo Ek,Stabschef,")).unwrap();
+    std::fs::write(
+        file,
+        PEOPLE_CSV.replace("1002,Bo Ek,,", "1002,Bo Ek,Stabschef,"),
+    )
+    .unwrap();
     let out = env.ok(&["import", "people", "--org", "lillby", file]).await;
     assert!(out.contains("~ line 3: 1002 Bo Ek (title)"), "{out}");
 }
@@ -95,18 +208,42 @@ async fn people_import_is_previewed_applied_and_idempotent() {
 #[tokio::test]
 async fn a_bad_import_file_reports_lines_and_applies_nothing() {
     let env = TestEnv::sqlite();
-    env.ok(&["admin", "create-org", "--slug", "lillby", "--name", "Lillby kommun"]).await;
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "lillby",
+        "--name",
+        "Lillby kommun",
+    ])
+    .await;
     let file = env.data_dir().join("people.csv");
     let bad = format!("{PEOPLE_CSV}1004,David,,070-12,,\n1005,,,,,\n");
     std::fs::write(&file, bad).unwrap();
-    let (code, out) = env.run(&["import", "people", "--org", "lillby", file.to_str().unwrap()]).await;
+    let (code, out) = env
+        .run(&[
+            "import",
+            "people",
+            "--org",
+            "lillby",
+            file.to_str().unwrap(),
+        ])
+        .await;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("line 5, column work_mobile"), "{out}");
     assert!(out.contains("line 6, column name"), "{out}");
     assert!(out.contains("nothing was imported"), "{out}");
     let verify = env.ok(&["journal", "verify"]).await;
     assert!(verify.contains("lillby: 1 entries"), "{verify}");
-    let (code, out) = env.run(&["import", "people", "--org", "nowhere", file.to_str().unwrap()]).await;
+    let (code, out) = env
+        .run(&[
+            "import",
+            "people",
+            "--org",
+            "nowhere",
+            file.to_str().unwrap(),
+        ])
+        .await;
     assert_ne!(code, 0);
     assert!(out.contains("no organisation"), "{out}");
 }
@@ -118,9 +255,16 @@ async fn journal_verify_finds_an_edited_row() {
     env.org_with_admin().await;
     let out = env.ok(&["journal", "verify"]).await;
     assert!(out.contains("chain intact"), "{out}");
-    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", env.sqlite_file().display())).await.unwrap();
-    db.execute("DROP TRIGGER journal_append_only_update").await.unwrap();
-    db.execute("UPDATE journal SET actor = 'cli:mallory' WHERE seq = 2").await.unwrap();
+    let mut db =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}", env.sqlite_file().display()))
+            .await
+            .unwrap();
+    db.execute("DROP TRIGGER journal_append_only_update")
+        .await
+        .unwrap();
+    db.execute("UPDATE journal SET actor = 'cli:mallory' WHERE seq = 2")
+        .await
+        .unwrap();
     db.close().await.unwrap();
     let (code, out) = env.run(&["journal", "verify"]).await;
     assert_eq!(code, 2, "{out}");
@@ -134,15 +278,27 @@ async fn databases_are_chosen_carefully() {
     cmd.env("BEREDSKAP_DATABASE_URL", "mysql://root@localhost/b");
     let out = cmd.output().await.unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme \"mysql\""));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme \"mysql\"")
+    );
 
     let typo = env.data_dir().join("typo.db");
     let url = format!("sqlite://{}", typo.display());
-    let out = env.command(&["migrate"]).env("BEREDSKAP_DATABASE_URL", &url).output().await.unwrap();
+    let out = env
+        .command(&["migrate"])
+        .env("BEREDSKAP_DATABASE_URL", &url)
+        .output()
+        .await
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
     assert!(!typo.exists(), "a typo must not create a database");
-    let out = env.command(&["migrate", "--create"]).env("BEREDSKAP_DATABASE_URL", &url).output().await.unwrap();
+    let out = env
+        .command(&["migrate", "--create"])
+        .env("BEREDSKAP_DATABASE_URL", &url)
+        .output()
+        .await
+        .unwrap();
     assert!(out.status.success());
     assert!(typo.exists());
 
@@ -157,10 +313,18 @@ async fn configuration_is_checked_and_explained() {
     let example = env.ok(&["config", "example"]).await;
     let file = env.data_dir().join("beredskap.toml");
     std::fs::write(&file, &example).unwrap();
-    let out = env.ok(&["--config", file.to_str().unwrap(), "config", "check"]).await;
+    let out = env
+        .ok(&["--config", file.to_str().unwrap(), "config", "check"])
+        .await;
     assert!(out.contains("configuration is valid"), "{out}");
-    std::fs::write(&file, "version = 1\nlisten = \"127.0.0.1:9\"\nlogfilter = \"debug\"\n").unwrap();
-    let (code, out) = env.run(&["--config", file.to_str().unwrap(), "config", "check"]).await;
+    std::fs::write(
+        &file,
+        "version = 1\nlisten = \"127.0.0.1:9\"\nlogfilter = \"debug\"\n",
+    )
+    .unwrap();
+    let (code, out) = env
+        .run(&["--config", file.to_str().unwrap(), "config", "check"])
+        .await;
     assert_ne!(code, 0);
     assert!(out.contains("logfilter"), "{out}");
     let out = env
@@ -171,8 +335,13 @@ async fn configuration_is_checked_and_explained() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("postgres://app:***@db/b") && !text.contains("hunter2"), "{text}");
-    let (code, out) = env.run(&["--config", "/nonexistent/beredskap.toml", "config", "check"]).await;
+    assert!(
+        text.contains("postgres://app:***@db/b") && !text.contains("hunter2"),
+        "{text}"
+    );
+    let (code, out) = env
+        .run(&["--config", "/nonexistent/beredskap.toml", "config", "check"])
+        .await;
     assert_ne!(code, 0);
     assert!(out.contains("does not exist"), "{out}");
 }

@@ -41,14 +41,25 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
                     "name": format!("Client {c} person {i}"),
                     "contact_points": [{"kind": "sms", "label": "work", "value": "+46701740605"}]
                 });
-                let Ok(r) = client.post(&url).bearer_auth(&token).json(&body).send().await else {
+                let Ok(r) = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                else {
                     return; // the server is gone
                 };
                 if r.status() != 201 {
                     return;
                 }
-                let Ok(person) = r.json::<serde_json::Value>().await else { return };
-                acked.lock().unwrap().push(person["id"].as_str().unwrap().to_owned());
+                let Ok(person) = r.json::<serde_json::Value>().await else {
+                    return;
+                };
+                acked
+                    .lock()
+                    .unwrap()
+                    .push(person["id"].as_str().unwrap().to_owned());
                 if count.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER {
                     enough.notify_one();
                 }
@@ -74,6 +85,9 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
     }
     server.kill_hard().await;
     let out = env.ok(&["journal", "verify"]).await;
-    assert!(out.contains("lillby:") && out.contains("chain intact"), "{out}");
+    assert!(
+        out.contains("lillby:") && out.contains("chain intact"),
+        "{out}"
+    );
     env.cleanup().await;
 }

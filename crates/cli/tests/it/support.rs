@@ -15,13 +15,23 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub fn sqlite() -> Self {
-        Self { dir: tempfile::tempdir().unwrap(), database_url: None, admin_url: None }
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: None,
+            admin_url: None,
+        }
     }
 
     pub async fn postgres(test: &str) -> Option<Self> {
         let admin = beredskap_store::testing::pg_admin_url(test)?;
-        let url = beredskap_store::testing::create_pg_database(&admin).await.unwrap();
-        Some(Self { dir: tempfile::tempdir().unwrap(), database_url: Some(url), admin_url: Some(admin) })
+        let url = beredskap_store::testing::create_pg_database(&admin)
+            .await
+            .unwrap();
+        Some(Self {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: Some(url),
+            admin_url: Some(admin),
+        })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -67,14 +77,49 @@ impl TestEnv {
 
     /// An organisation with an admin account; returns the admin's API token.
     pub async fn org_with_admin(&self) -> String {
-        self.ok(&["admin", "create-org", "--slug", "lillby", "--name", "Lillby kommun"]).await;
-        self.ok(&["admin", "create-user", "--org", "lillby", "--email", "admin@lillby.se", "--name", "Admin", "--role", "admin"]).await;
-        self.ok(&["admin", "token", "--org", "lillby", "--user", "admin@lillby.se"]).await.trim().to_owned()
+        self.ok(&[
+            "admin",
+            "create-org",
+            "--slug",
+            "lillby",
+            "--name",
+            "Lillby kommun",
+        ])
+        .await;
+        self.ok(&[
+            "admin",
+            "create-user",
+            "--org",
+            "lillby",
+            "--email",
+            "admin@lillby.se",
+            "--name",
+            "Admin",
+            "--role",
+            "admin",
+        ])
+        .await;
+        self.ok(&[
+            "admin",
+            "token",
+            "--org",
+            "lillby",
+            "--user",
+            "admin@lillby.se",
+        ])
+        .await
+        .trim()
+        .to_owned()
     }
 
     /// Starts `beredskap serve` and waits until it says where it listens.
     pub async fn serve(&self) -> Server {
-        let mut child = self.command(&["serve"]).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+        let mut child = self
+            .command(&["serve"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let base = tokio::time::timeout(Duration::from_secs(60), async {
@@ -94,7 +139,9 @@ impl TestEnv {
 
     pub async fn cleanup(self) {
         if let (Some(admin), Some(url)) = (&self.admin_url, &self.database_url) {
-            beredskap_store::testing::drop_pg_database(admin, url).await.unwrap();
+            beredskap_store::testing::drop_pg_database(admin, url)
+                .await
+                .unwrap();
         }
     }
 }
