@@ -142,3 +142,64 @@ impl IntoResponse for AppError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(e: AppError) -> (StatusCode, serde_json::Value) {
+        let response = REQUEST_ID
+            .scope("req-1".to_owned(), async move { e.into_response() })
+            .await;
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn internal_errors_are_opaque_and_carry_the_request_id() {
+        let (status, body) = body_of(AppError::from(StoreError::Backend(
+            "relation \"people\" does not exist at postgres://app:pw@db".into(),
+        )))
+        .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"], "internal");
+        assert_eq!(body["request_id"], "req-1");
+        let text = body.to_string();
+        assert!(
+            !text.contains("relation") && !text.contains("pw@db"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn store_errors_map_to_statuses_in_one_place() {
+        let cases = [
+            (StoreError::NotFound, StatusCode::NOT_FOUND),
+            (
+                StoreError::Conflict {
+                    constraint: "orgs_slug_key".into(),
+                },
+                StatusCode::CONFLICT,
+            ),
+            (
+                StoreError::invalid("name", "empty"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                StoreError::Unavailable("down".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(body_of(AppError::from(error)).await.0, status);
+        }
+        let (_, body) = body_of(AppError::from(StoreError::Conflict {
+            constraint: "orgs_slug_key".into(),
+        }))
+        .await;
+        assert_eq!(body["fields"][0]["field"], "slug");
+    }
+}
