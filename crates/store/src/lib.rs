@@ -102,6 +102,9 @@ pub struct OpenOptions {
     pub create: bool,
     /// Largest number of pooled connections (PostgreSQL) or reader connections (SQLite).
     pub max_connections: u32,
+    /// SQLite: most writes one commit may carry. 1 turns group commit off (for measuring
+    /// what it brings).
+    pub sqlite_max_batch: usize,
 }
 
 impl Default for OpenOptions {
@@ -109,6 +112,7 @@ impl Default for OpenOptions {
         Self {
             create: false,
             max_connections: 16,
+            sqlite_max_batch: 512,
         }
     }
 }
@@ -143,6 +147,8 @@ pub(crate) fn map_sqlx_error(e: sqlx::Error) -> StoreError {
                 .map(str::to_owned)
                 .unwrap_or_else(|| sqlite_constraint_name(d.message())),
         },
+        // A reference to a row that does not exist, e.g. an organisation.
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
         // SQLITE_BUSY (5) and its extended codes: another process held the write lock
         // longer than the busy timeout.
         sqlx::Error::Database(d)

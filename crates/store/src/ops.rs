@@ -40,21 +40,6 @@ fn db(e: sqlx::Error) -> StoreError {
 
 // ---------------------------------------------------------------- journal
 
-/// Locks the organisation's journal head first thing in a writing transaction, so that
-/// concurrent writers of one organisation queue here instead of deadlocking later.
-pub async fn lock_org(conn: &mut Conn, org: OrgId) -> StoreResult<()> {
-    let locked = sqlx::query("UPDATE journal_heads SET seq = seq WHERE org_id = $1")
-        .bind(org.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    if locked.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound)
-    }
-}
-
 /// Appends one entry to the organisation's chain. The `UPDATE … RETURNING` on the head row
 /// both takes the next number and locks the head until the transaction ends.
 pub async fn append_journal(
@@ -102,12 +87,6 @@ pub async fn append_journal(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
-    sqlx::query("UPDATE journal_heads SET hash = $2 WHERE org_id = $1")
-        .bind(org.0)
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
     Ok(JournalEntry {
         seq,
         org_id: org,
@@ -340,7 +319,48 @@ pub async fn list_people(conn: &mut Conn, org: OrgId) -> StoreResult<Vec<Person>
         .collect()
 }
 
-async fn write_contact_points(
+/// Inserts a person's contact points in one statement (a new person has none yet).
+async fn insert_contact_points(
+    conn: &mut Conn,
+    person: PersonId,
+    contact_points: &[ContactPoint],
+) -> StoreResult<()> {
+    if contact_points.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..contact_points.len())
+        .map(|i| {
+            let p = i * 6;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO contact_points (person_id, ord, kind, label, value, verified) VALUES {}",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (ord, cp) in contact_points.iter().enumerate() {
+        query = query
+            .bind(person.0)
+            .bind(ord as i32)
+            .bind(cp.kind.as_str())
+            .bind(cp.label.as_str())
+            .bind(&cp.value)
+            .bind(cp.verified);
+    }
+    query.execute(&mut *conn).await.map_err(db)?;
+    Ok(())
+}
+
+async fn replace_contact_points(
     conn: &mut Conn,
     person: PersonId,
     contact_points: &[ContactPoint],
@@ -350,22 +370,7 @@ async fn write_contact_points(
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-    for (ord, cp) in contact_points.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO contact_points (person_id, ord, kind, label, value, verified) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(person.0)
-        .bind(ord as i32)
-        .bind(cp.kind.as_str())
-        .bind(cp.label.as_str())
-        .bind(&cp.value)
-        .bind(cp.verified)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    }
-    Ok(())
+    insert_contact_points(conn, person, contact_points).await
 }
 
 async fn check_external_id_free(
@@ -398,7 +403,7 @@ pub async fn insert_person(
     org: OrgId,
     draft: PersonDraft,
 ) -> StoreResult<Person> {
-    check_external_id_free(conn, org, draft.external_id.as_deref(), None).await?;
+    // A taken external id is refused by `people_org_external_id_key`.
     let now = journal::now();
     let person = Person {
         id: PersonId::new(),
@@ -425,7 +430,7 @@ pub async fn insert_person(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
-    write_contact_points(conn, person.id, &person.contact_points).await?;
+    insert_contact_points(conn, person.id, &person.contact_points).await?;
     append_journal(
         conn,
         org,
@@ -511,7 +516,7 @@ async fn update_person(
     .await
     .map_err(db)?;
     if fields.contains(&"contact_points") {
-        write_contact_points(conn, person.id, &person.contact_points).await?;
+        replace_contact_points(conn, person.id, &person.contact_points).await?;
     }
     append_journal(
         conn,

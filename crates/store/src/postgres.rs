@@ -19,6 +19,18 @@ type Backend = PgStore;
 mod ops {
     use super::Db;
     include!("ops.rs");
+
+    /// Locks the organisation's journal head first thing in a writing transaction, so
+    /// concurrent writers of one organisation queue here (keeping the chain gapless) instead
+    /// of deadlocking later on rows they both touch.
+    pub async fn lock_org(conn: &mut Conn, org: OrgId) -> StoreResult<()> {
+        let locked = sqlx::query("SELECT seq FROM journal_heads WHERE org_id = $1 FOR UPDATE")
+            .bind(org.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+        locked.map(|_| ()).ok_or(StoreError::NotFound)
+    }
 }
 
 include!("store_impl.rs");

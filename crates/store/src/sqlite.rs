@@ -22,8 +22,6 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 const BACKEND_NAME: &str = "sqlite";
-/// Most writes one commit carries; bounds how long one batch holds the write lock.
-const MAX_BATCH: usize = 512;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Db = sqlx::Sqlite;
@@ -32,6 +30,13 @@ type Backend = SqliteStore;
 mod ops {
     use super::Db;
     include!("ops.rs");
+
+    /// Every SQLite write already runs alone, in the writer's `BEGIN IMMEDIATE`
+    /// transaction; there is nothing to lock. An unknown organisation is still refused,
+    /// by the foreign keys and by `append_journal`.
+    pub async fn lock_org(_conn: &mut Conn, _org: OrgId) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 include!("store_impl.rs");
@@ -94,8 +99,10 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .map_err(connect_error)?;
-        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run_writer(writer, queue));
+        // The batch bound also bounds how long one batch holds the write lock.
+        let max_batch = options.sqlite_max_batch.max(1);
+        let (jobs, queue) = mpsc::channel(4 * max_batch);
+        tokio::spawn(run_writer(writer, queue, max_batch));
         Ok(Self { jobs, readers })
     }
 
@@ -152,10 +159,14 @@ fn exec<'c>(conn: &'c mut SqliteConnection, sql: &'static str) -> BoxFuture<'c, 
     })
 }
 
-async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<WriteJob>) {
+async fn run_writer(
+    mut conn: SqliteConnection,
+    mut queue: mpsc::Receiver<WriteJob>,
+    max_batch: usize,
+) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match queue.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
@@ -173,6 +184,8 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: Vec<WriteJob>) {
         }
         return;
     }
+    // A lone write needs no savepoint: if it fails, the transaction is simply rolled back.
+    let isolate = batch.len() > 1;
     let mut done = Vec::with_capacity(batch.len());
     let mut broken = None;
     for job in batch {
@@ -183,19 +196,21 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: Vec<WriteJob>) {
             ));
             continue;
         }
-        if let Err(e) = exec(conn, "SAVEPOINT write_job").await {
-            broken = Some(e.clone());
-            done.push((job.reply, Err(e)));
-            continue;
+        if isolate {
+            if let Err(e) = exec(conn, "SAVEPOINT write_job").await {
+                broken = Some(e.clone());
+                done.push((job.reply, Err(e)));
+                continue;
+            }
         }
         let result = (job.run)(conn).await;
-        let end = if result.is_ok() {
-            exec(conn, "RELEASE SAVEPOINT write_job").await
-        } else {
-            match exec(conn, "ROLLBACK TO SAVEPOINT write_job").await {
+        let end = match (isolate, result.is_ok()) {
+            (false, _) => Ok(()),
+            (true, true) => exec(conn, "RELEASE SAVEPOINT write_job").await,
+            (true, false) => match exec(conn, "ROLLBACK TO SAVEPOINT write_job").await {
                 Ok(()) => exec(conn, "RELEASE SAVEPOINT write_job").await,
                 Err(e) => Err(e),
-            }
+            },
         };
         if let Err(e) = end {
             // SQLite rolls back the whole transaction on some errors (I/O, full disk);
@@ -204,8 +219,10 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: Vec<WriteJob>) {
         }
         done.push((job.reply, result));
     }
+    let nothing_to_commit = done.iter().all(|(_, result)| result.is_err());
     let outcome = match broken {
         Some(e) => Err(e),
+        None if nothing_to_commit => exec(conn, "ROLLBACK").await,
         None => exec(conn, "COMMIT").await,
     };
     if let Err(e) = &outcome {

@@ -54,6 +54,20 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     rows.push(bare_sqlite(&dir.join("bare-1.db"), 1, duration).await?);
     rows.push(bare_sqlite(&dir.join("bare-100.db"), 100, duration).await?);
 
+    for batch in [1, 512] {
+        for &n in &clients {
+            rows.push(
+                store_ingest(
+                    &dir.join(format!("store-{batch}-{n}.db")),
+                    batch,
+                    n,
+                    duration,
+                )
+                .await?,
+            );
+        }
+    }
+
     let sqlite = DatabaseUrl::Sqlite(dir.join("api.db"));
     for &n in &clients {
         rows.push(api_ingest(&sqlite, true, n, duration, "SQLite").await?);
@@ -162,6 +176,7 @@ async fn api_ingest(
         &OpenOptions {
             create,
             max_connections: 40,
+            ..OpenOptions::default()
         },
     )
     .await?;
@@ -201,7 +216,7 @@ async fn api_ingest(
                     "external_id": format!("{c}-{i}"),
                     "name": format!("Bench Person {c} {i}"),
                     "contact_points": [
-                        {"kind": "sms", "label": "work", "value": "+46701740605"},
+                        {"kind": "sms", "label": "work", "value": "070-174 06 05"},
                         {"kind": "email", "label": "private", "value": "bench@example.org"}
                     ]
                 });
@@ -225,18 +240,111 @@ async fn api_ingest(
     let elapsed = started.elapsed().as_secs_f64();
     shutdown.cancel();
     let _ = server.await;
+    Ok(figures(
+        format!("API, {backend}, {clients} client(s)"),
+        latencies,
+        elapsed,
+        failures,
+    ))
+}
+
+fn person(c: usize, i: u64) -> beredskap_core::register::PersonDraft {
+    use beredskap_core::register::{ContactKind, ContactLabel, ContactPoint, PersonDraft};
+    PersonDraft {
+        external_id: Some(format!("{c}-{i}")),
+        name: format!("Bench Person {c} {i}"),
+        title: None,
+        active: true,
+        contact_points: vec![
+            ContactPoint {
+                kind: ContactKind::Sms,
+                label: ContactLabel::Work,
+                value: "+46701740605".into(),
+                verified: false,
+            },
+            ContactPoint {
+                kind: ContactKind::Email,
+                label: ContactLabel::Private,
+                value: "bench@example.org".into(),
+                verified: false,
+            },
+        ],
+    }
+}
+
+/// The store alone, without HTTP: `clients` tasks calling `create_person`, with group
+/// commit on (`max_batch` > 1) or off.
+async fn store_ingest(
+    path: &std::path::Path,
+    max_batch: usize,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<Figures> {
+    let store = beredskap_store::open(
+        &DatabaseUrl::Sqlite(path.to_owned()),
+        &OpenOptions {
+            create: true,
+            sqlite_max_batch: max_batch,
+            ..OpenOptions::default()
+        },
+    )
+    .await?;
+    let org = store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("bench", "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+        .await?;
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                store
+                    .create_person(&Actor::system(), org.id, person(c, i))
+                    .await?;
+                latencies.push(sent.elapsed());
+                i += 1;
+            }
+            anyhow::Ok(latencies)
+        });
+    }
+    let mut latencies = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        latencies.extend(done??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mode = if max_batch > 1 {
+        "group commit"
+    } else {
+        "one commit per write"
+    };
+    Ok(figures(
+        format!("store only, SQLite, {mode}, {clients} client(s)"),
+        latencies,
+        elapsed,
+        0,
+    ))
+}
+
+fn figures(label: String, mut latencies: Vec<Duration>, elapsed: f64, failures: u64) -> Figures {
     latencies.sort();
     let pct = |p: f64| -> Option<f64> {
         let i = ((latencies.len() as f64 * p).ceil() as usize).checked_sub(1)?;
         latencies.get(i).map(|d| d.as_secs_f64() * 1000.0)
     };
-    Ok(Figures {
-        label: format!("API, {backend}, {clients} client(s)"),
+    Figures {
+        label,
         per_second: latencies.len() as f64 / elapsed,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         note: format!("{} writes, {failures} failed", latencies.len()),
-    })
+    }
 }
 
 async fn admin_token(

@@ -81,6 +81,7 @@ pub async fn open_store(config: &Config, create: bool) -> anyhow::Result<Arc<dyn
     let options = OpenOptions {
         create: create || !db.explicit,
         max_connections: config.database_max_connections,
+        ..OpenOptions::default()
     };
     Ok(beredskap_store::open(&db.url, &options).await?)
 }

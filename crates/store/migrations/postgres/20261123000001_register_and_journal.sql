@@ -28,6 +28,17 @@ CREATE TABLE journal (
     CONSTRAINT journal_pkey PRIMARY KEY (org_id, seq)
 );
 
+-- Appending a row moves the organisation's head to it, in the same statement.
+CREATE FUNCTION journal_advance_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE journal_heads SET seq = NEW.seq, hash = NEW.hash WHERE org_id = NEW.org_id;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER journal_advance_head AFTER INSERT ON journal
+    FOR EACH ROW EXECUTE FUNCTION journal_advance_head();
+
 CREATE FUNCTION journal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the journal is append-only';

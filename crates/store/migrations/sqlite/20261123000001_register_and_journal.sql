@@ -28,6 +28,12 @@ CREATE TABLE journal (
     CONSTRAINT journal_pkey PRIMARY KEY (org_id, seq)
 );
 
+-- Appending a row moves the organisation's head to it, in the same statement.
+CREATE TRIGGER journal_advance_head AFTER INSERT ON journal
+BEGIN
+    UPDATE journal_heads SET seq = NEW.seq, hash = NEW.hash WHERE org_id = NEW.org_id;
+END;
+
 CREATE TRIGGER journal_append_only_update BEFORE UPDATE ON journal
 BEGIN
     SELECT RAISE(ABORT, 'the journal is append-only');

@@ -654,3 +654,28 @@ pub async fn organisations_have_separate_chains(db: &TestDb) {
     let b_entries = s.journal_page(b.id, 0, 10).await.unwrap();
     assert!(b_entries.iter().all(|e| e.org_id == b.id));
 }
+
+pub async fn writes_to_an_unknown_organisation_are_not_found(db: &TestDb) {
+    let s = db.store();
+    let nowhere = beredskap_core::OrgId::new();
+    let err = s
+        .create_person(&actor(), nowhere, draft("Anna", None))
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::NotFound);
+    let group = NewGroup {
+        slug: Slug::parse("krisledning").unwrap(),
+        name: "K".into(),
+    };
+    assert_eq!(
+        s.create_group(&actor(), nowhere, group).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    let rows = parse_people_csv(CSV_V1.as_bytes(), Region::Se).unwrap();
+    assert_eq!(
+        s.import_people(&actor(), nowhere, rows, false)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+}

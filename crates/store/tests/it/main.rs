@@ -56,4 +56,5 @@ conformance!(
     the_journal_refuses_updates_and_deletes,
     tampering_with_the_journal_is_detected,
     organisations_have_separate_chains,
+    writes_to_an_unknown_organisation_are_not_found,
 );
