@@ -23,6 +23,9 @@ pub enum BenchCommand {
         /// Seconds to measure each configuration.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Times to repeat every measurement; the median is reported, with min–max.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
         /// Client counts to measure, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "1,32")]
         clients: Vec<usize>,
@@ -44,10 +47,54 @@ struct Figures {
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     let BenchCommand::Ingest {
         seconds,
+        runs,
         clients,
         pg_url,
     } = cmd;
     let duration = Duration::from_secs(seconds);
+    let runs = runs.max(1);
+    let mut all_runs: Vec<Vec<Figures>> = Vec::new();
+    for run in 0..runs {
+        say(format!("run {} of {runs}…", run + 1));
+        all_runs.push(measure_once(duration, &clients, pg_url.as_deref()).await?);
+    }
+    let rows = medians(all_runs);
+    print_table(&rows, seconds, runs);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The median of each figure over the runs, with the spread of the throughput.
+fn medians(all_runs: Vec<Vec<Figures>>) -> Vec<Figures> {
+    let count = all_runs.first().map(Vec::len).unwrap_or(0);
+    (0..count)
+        .map(|i| {
+            let of_row: Vec<&Figures> = all_runs.iter().filter_map(|r| r.get(i)).collect();
+            let median = |mut v: Vec<f64>| -> Option<f64> {
+                v.sort_by(f64::total_cmp);
+                v.get(v.len() / 2).copied()
+            };
+            let per_second: Vec<f64> = of_row.iter().map(|f| f.per_second).collect();
+            let min = per_second.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = per_second.iter().copied().fold(0.0, f64::max);
+            Figures {
+                label: of_row.first().map(|f| f.label.clone()).unwrap_or_default(),
+                per_second: median(per_second).unwrap_or(0.0),
+                p50_ms: median(of_row.iter().filter_map(|f| f.p50_ms).collect()),
+                p99_ms: median(of_row.iter().filter_map(|f| f.p99_ms).collect()),
+                note: format!(
+                    "{min:.0}–{max:.0}/s; {}",
+                    of_row.last().map(|f| f.note.as_str()).unwrap_or("")
+                ),
+            }
+        })
+        .collect()
+}
+
+async fn measure_once(
+    duration: Duration,
+    clients: &[usize],
+    pg_url: Option<&str>,
+) -> anyhow::Result<Vec<Figures>> {
     let dir = tempfile_dir()?;
     let mut rows = Vec::new();
 
@@ -55,7 +102,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     rows.push(bare_sqlite(&dir.join("bare-100.db"), 100, duration).await?);
 
     for batch in [1, 512] {
-        for &n in &clients {
+        for &n in clients {
             rows.push(
                 store_ingest(
                     &dir.join(format!("store-{batch}-{n}.db")),
@@ -69,12 +116,12 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     }
 
     let sqlite = DatabaseUrl::Sqlite(dir.join("api.db"));
-    for &n in &clients {
+    for &n in clients {
         rows.push(api_ingest(&sqlite, true, n, duration, "SQLite").await?);
     }
-    match &pg_url {
+    match pg_url {
         Some(admin) => {
-            for &n in &clients {
+            for &n in clients {
                 let url = beredskap_store::testing::create_pg_database(admin).await?;
                 let result =
                     api_ingest(&DatabaseUrl::parse(&url)?, false, n, duration, "PostgreSQL").await;
@@ -85,12 +132,17 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         None => say("PostgreSQL not measured: pass --pg-url or set TEST_PG_URL"),
     }
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(rows)
+}
 
-    say(format!("Each figure: {seconds} s of measurement.\n"));
-    say("| what | acknowledged writes/s | p50 ms | p99 ms | note |");
+fn print_table(rows: &[Figures], seconds: u64, runs: usize) {
+    say(format!(
+        "\nMedian of {runs} run(s), each figure {seconds} s of measurement.\n"
+    ));
+    say("| what | acknowledged writes/s | p50 ms | p99 ms | range over runs; last run |");
     say("|---|---:|---:|---:|---|");
     let ms = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into());
-    for r in &rows {
+    for r in rows {
         say(format!(
             "| {} | {:.0} | {} | {} | {} |",
             r.label,
@@ -112,7 +164,21 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             best / one_commit.max(1.0)
         ));
     }
-    Ok(ExitCode::SUCCESS)
+    let store_ratio = |label: &str| {
+        rows.iter()
+            .filter(|r| r.label.starts_with(label))
+            .map(|r| r.per_second)
+            .reduce(f64::max)
+    };
+    if let (Some(on), Some(off)) = (
+        store_ratio("store only, SQLite, group commit"),
+        store_ratio("store only, SQLite, one commit per write"),
+    ) {
+        say(format!(
+            "Store only, best group commit / best one commit per write: {:.1}×",
+            on / off.max(1.0)
+        ));
+    }
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
