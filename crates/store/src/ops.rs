@@ -574,42 +574,275 @@ async fn check_people(
     Ok(())
 }
 
-// ---------------------------------------------------------------- groups
+// ---------------------------------------------------------------- groups and positions
 
-async fn group_members(conn: &mut Conn, group: GroupId) -> StoreResult<Vec<PersonId>> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT m.person_id FROM group_members m JOIN people p ON p.id = m.person_id \
-         WHERE m.group_id = $1 ORDER BY p.name, p.id",
-    )
-    .bind(group.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    Ok(ids.into_iter().map(PersonId).collect())
+/// Groups and positions have the same shape: a slugged, named list of people in one
+/// organisation. One set of helpers serves both, parameterised by these table names.
+struct PeopleList {
+    table: &'static str,
+    link_table: &'static str,
+    owner_column: &'static str,
+    /// How the people are listed: by name for groups, in the given order for positions.
+    order: &'static str,
+    slug_constraint: &'static str,
+    /// Journal subject prefix and entry kinds.
+    subject: &'static str,
+    created: &'static str,
+    people_set: &'static str,
+    /// The field naming the people, in input errors and journal payloads.
+    people_field: &'static str,
 }
 
-fn group_from_row(r: &DbRow, members: Vec<PersonId>) -> StoreResult<Group> {
-    let slug: String = col(r, "slug")?;
-    Ok(Group {
-        id: GroupId(col(r, "id")?),
-        org_id: OrgId(col(r, "org_id")?),
-        slug: Slug::parse(&slug).map_err(|e| corrupt("slug", e))?,
-        name: col(r, "name")?,
-        members,
-    })
+const GROUPS: PeopleList = PeopleList {
+    table: "org_groups",
+    link_table: "group_members",
+    owner_column: "group_id",
+    order: "p.name, p.id",
+    slug_constraint: "org_groups_org_slug_key",
+    subject: "group",
+    created: "group.created",
+    people_set: "group.members_set",
+    people_field: "members",
+};
+
+const POSITIONS: PeopleList = PeopleList {
+    table: "positions",
+    link_table: "position_holders",
+    owner_column: "position_id",
+    order: "l.ord",
+    slug_constraint: "positions_org_slug_key",
+    subject: "position",
+    created: "position.created",
+    people_set: "position.holders_set",
+    people_field: "holders",
+};
+
+/// One group or position as read from its table.
+struct Listed {
+    id: Uuid,
+    org_id: OrgId,
+    slug: Slug,
+    name: String,
+    people: Vec<PersonId>,
 }
 
-async fn group(conn: &mut Conn, org: OrgId, id: GroupId) -> StoreResult<Group> {
-    let row =
-        sqlx::query("SELECT id, org_id, slug, name FROM org_groups WHERE org_id = $1 AND id = $2")
-            .bind(org.0)
-            .bind(id.0)
-            .fetch_optional(&mut *conn)
+impl From<Listed> for Group {
+    fn from(l: Listed) -> Self {
+        Group {
+            id: GroupId(l.id),
+            org_id: l.org_id,
+            slug: l.slug,
+            name: l.name,
+            members: l.people,
+        }
+    }
+}
+
+impl From<Listed> for Position {
+    fn from(l: Listed) -> Self {
+        Position {
+            id: PositionId(l.id),
+            org_id: l.org_id,
+            slug: l.slug,
+            name: l.name,
+            holders: l.people,
+        }
+    }
+}
+
+impl PeopleList {
+    fn listed_from_row(&self, r: &DbRow, people: Vec<PersonId>) -> StoreResult<Listed> {
+        let slug: String = col(r, "slug")?;
+        Ok(Listed {
+            id: col(r, "id")?,
+            org_id: OrgId(col(r, "org_id")?),
+            slug: Slug::parse(&slug).map_err(|e| corrupt("slug", e))?,
+            name: col(r, "name")?,
+            people,
+        })
+    }
+
+    /// The people of every list of one organisation, keyed by list id.
+    async fn people_by_list(
+        &self,
+        conn: &mut Conn,
+        org: OrgId,
+    ) -> StoreResult<HashMap<Uuid, Vec<PersonId>>> {
+        let rows = sqlx::query(&format!(
+            "SELECT l.{owner} AS owner, l.person_id FROM {link} l \
+             JOIN {table} t ON t.id = l.{owner} JOIN people p ON p.id = l.person_id \
+             WHERE t.org_id = $1 ORDER BY l.{owner}, {order}",
+            owner = self.owner_column,
+            link = self.link_table,
+            table = self.table,
+            order = self.order,
+        ))
+        .bind(org.0)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        let mut people: HashMap<Uuid, Vec<PersonId>> = HashMap::new();
+        for r in &rows {
+            people
+                .entry(col(r, "owner")?)
+                .or_default()
+                .push(PersonId(col(r, "person_id")?));
+        }
+        Ok(people)
+    }
+
+    async fn one(&self, conn: &mut Conn, org: OrgId, id: Uuid) -> StoreResult<Listed> {
+        let row = sqlx::query(&format!(
+            "SELECT id, org_id, slug, name FROM {} WHERE org_id = $1 AND id = $2",
+            self.table
+        ))
+        .bind(org.0)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+        let people: Vec<Uuid> = sqlx::query_scalar(&format!(
+            "SELECT l.person_id FROM {link} l JOIN people p ON p.id = l.person_id \
+             WHERE l.{owner} = $1 ORDER BY {order}",
+            link = self.link_table,
+            owner = self.owner_column,
+            order = self.order,
+        ))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        self.listed_from_row(&row, people.into_iter().map(PersonId).collect())
+    }
+
+    async fn all(&self, conn: &mut Conn, org: OrgId) -> StoreResult<Vec<Listed>> {
+        let mut people = self.people_by_list(conn, org).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT id, org_id, slug, name FROM {} WHERE org_id = $1 ORDER BY slug",
+            self.table
+        ))
+        .bind(org.0)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let id: Uuid = col(r, "id")?;
+                self.listed_from_row(r, people.remove(&id).unwrap_or_default())
+            })
+            .collect()
+    }
+
+    async fn insert<T: From<Listed> + serde::Serialize>(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        org: OrgId,
+        slug: Slug,
+        name: &str,
+    ) -> StoreResult<T> {
+        let name = beredskap_core::register::parse_name(name)
+            .map_err(|e| StoreError::invalid("name", &e.to_string()))?;
+        let taken: Option<Uuid> = sqlx::query_scalar(&format!(
+            "SELECT id FROM {} WHERE org_id = $1 AND slug = $2",
+            self.table
+        ))
+        .bind(org.0)
+        .bind(slug.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict {
+                constraint: self.slug_constraint.into(),
+            });
+        }
+        let id = Uuid::now_v7();
+        sqlx::query(&format!(
+            "INSERT INTO {} (id, org_id, slug, name) VALUES ($1, $2, $3, $4)",
+            self.table
+        ))
+        .bind(id)
+        .bind(org.0)
+        .bind(slug.as_str())
+        .bind(&name)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+        let created = T::from(Listed {
+            id,
+            org_id: org,
+            slug,
+            name,
+            people: Vec::new(),
+        });
+        append_journal(
+            conn,
+            org,
+            actor,
+            NewJournalEntry::new(self.created, format!("{}:{id}", self.subject), &created),
+        )
+        .await?;
+        Ok(created)
+    }
+
+    /// Makes the list's people exactly `people`, in that order.
+    async fn set_people<T: From<Listed>>(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        org: OrgId,
+        id: Uuid,
+        people: &[PersonId],
+    ) -> StoreResult<T> {
+        let before = self.one(conn, org, id).await?;
+        check_people(conn, org, self.people_field, people).await?;
+        sqlx::query(&format!(
+            "DELETE FROM {} WHERE {} = $1",
+            self.link_table, self.owner_column
+        ))
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+        for (ord, person) in people.iter().enumerate() {
+            sqlx::query(&format!(
+                "INSERT INTO {} ({}, ord, person_id) VALUES ($1, $2, $3)",
+                self.link_table, self.owner_column
+            ))
+            .bind(id)
+            .bind(ord as i32)
+            .bind(person.0)
+            .execute(&mut *conn)
             .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound)?;
-    let members = group_members(conn, id).await?;
-    group_from_row(&row, members)
+            .map_err(db)?;
+        }
+        let after = self.one(conn, org, id).await?;
+        if before.people != after.people {
+            append_journal(
+                conn,
+                org,
+                actor,
+                NewJournalEntry::new(
+                    self.people_set,
+                    format!("{}:{id}", self.subject),
+                    serde_json::json!({ (self.people_field): &after.people }),
+                ),
+            )
+            .await?;
+        }
+        Ok(after.into())
+    }
+
+    async fn list<T: From<Listed>>(&self, conn: &mut Conn, org: OrgId) -> StoreResult<Vec<T>> {
+        Ok(self
+            .all(conn, org)
+            .await?
+            .into_iter()
+            .map(T::from)
+            .collect())
+    }
 }
 
 pub async fn insert_group(
@@ -618,75 +851,11 @@ pub async fn insert_group(
     org: OrgId,
     new: NewGroup,
 ) -> StoreResult<Group> {
-    let name = beredskap_core::register::parse_name(&new.name)
-        .map_err(|e| StoreError::invalid("name", &e.to_string()))?;
-    let taken: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM org_groups WHERE org_id = $1 AND slug = $2")
-            .bind(org.0)
-            .bind(new.slug.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-    if taken.is_some() {
-        return Err(StoreError::Conflict {
-            constraint: "org_groups_org_slug_key".into(),
-        });
-    }
-    let group = Group {
-        id: GroupId::new(),
-        org_id: org,
-        slug: new.slug,
-        name,
-        members: Vec::new(),
-    };
-    sqlx::query("INSERT INTO org_groups (id, org_id, slug, name) VALUES ($1, $2, $3, $4)")
-        .bind(group.id.0)
-        .bind(org.0)
-        .bind(group.slug.as_str())
-        .bind(&group.name)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    append_journal(
-        conn,
-        org,
-        actor,
-        NewJournalEntry::new("group.created", format!("group:{}", group.id), &group),
-    )
-    .await?;
-    Ok(group)
+    GROUPS.insert(conn, actor, org, new.slug, &new.name).await
 }
 
 pub async fn list_groups(conn: &mut Conn, org: OrgId) -> StoreResult<Vec<Group>> {
-    let mut members: HashMap<Uuid, Vec<PersonId>> = HashMap::new();
-    let member_rows = sqlx::query(
-        "SELECT m.group_id, m.person_id FROM group_members m \
-         JOIN org_groups g ON g.id = m.group_id JOIN people p ON p.id = m.person_id \
-         WHERE g.org_id = $1 ORDER BY p.name, p.id",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    for r in &member_rows {
-        members
-            .entry(col(r, "group_id")?)
-            .or_default()
-            .push(PersonId(col(r, "person_id")?));
-    }
-    let rows = sqlx::query(
-        "SELECT id, org_id, slug, name FROM org_groups WHERE org_id = $1 ORDER BY slug",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    rows.iter()
-        .map(|r| {
-            let id: Uuid = col(r, "id")?;
-            group_from_row(r, members.remove(&id).unwrap_or_default())
-        })
-        .collect()
+    GROUPS.list(conn, org).await
 }
 
 pub async fn set_group_members(
@@ -696,73 +865,7 @@ pub async fn set_group_members(
     id: GroupId,
     members: Vec<PersonId>,
 ) -> StoreResult<Group> {
-    let before = group(conn, org, id).await?;
-    check_people(conn, org, "members", &members).await?;
-    sqlx::query("DELETE FROM group_members WHERE group_id = $1")
-        .bind(id.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    for person in &members {
-        sqlx::query("INSERT INTO group_members (group_id, person_id) VALUES ($1, $2)")
-            .bind(id.0)
-            .bind(person.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-    }
-    let after = group(conn, org, id).await?;
-    if before.members != after.members {
-        append_journal(
-            conn,
-            org,
-            actor,
-            NewJournalEntry::new(
-                "group.members_set",
-                format!("group:{id}"),
-                serde_json::json!({ "members": &after.members }),
-            ),
-        )
-        .await?;
-    }
-    Ok(after)
-}
-
-// ---------------------------------------------------------------- positions
-
-async fn position_holders(conn: &mut Conn, position: PositionId) -> StoreResult<Vec<PersonId>> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT person_id FROM position_holders WHERE position_id = $1 ORDER BY ord",
-    )
-    .bind(position.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    Ok(ids.into_iter().map(PersonId).collect())
-}
-
-fn position_from_row(r: &DbRow, holders: Vec<PersonId>) -> StoreResult<Position> {
-    let slug: String = col(r, "slug")?;
-    Ok(Position {
-        id: PositionId(col(r, "id")?),
-        org_id: OrgId(col(r, "org_id")?),
-        slug: Slug::parse(&slug).map_err(|e| corrupt("slug", e))?,
-        name: col(r, "name")?,
-        holders,
-    })
-}
-
-async fn position(conn: &mut Conn, org: OrgId, id: PositionId) -> StoreResult<Position> {
-    let row =
-        sqlx::query("SELECT id, org_id, slug, name FROM positions WHERE org_id = $1 AND id = $2")
-            .bind(org.0)
-            .bind(id.0)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound)?;
-    let holders = position_holders(conn, id).await?;
-    position_from_row(&row, holders)
+    GROUPS.set_people(conn, actor, org, id.0, &members).await
 }
 
 pub async fn insert_position(
@@ -771,77 +874,13 @@ pub async fn insert_position(
     org: OrgId,
     new: NewPosition,
 ) -> StoreResult<Position> {
-    let name = beredskap_core::register::parse_name(&new.name)
-        .map_err(|e| StoreError::invalid("name", &e.to_string()))?;
-    let taken: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM positions WHERE org_id = $1 AND slug = $2")
-            .bind(org.0)
-            .bind(new.slug.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-    if taken.is_some() {
-        return Err(StoreError::Conflict {
-            constraint: "positions_org_slug_key".into(),
-        });
-    }
-    let position = Position {
-        id: PositionId::new(),
-        org_id: org,
-        slug: new.slug,
-        name,
-        holders: Vec::new(),
-    };
-    sqlx::query("INSERT INTO positions (id, org_id, slug, name) VALUES ($1, $2, $3, $4)")
-        .bind(position.id.0)
-        .bind(org.0)
-        .bind(position.slug.as_str())
-        .bind(&position.name)
-        .execute(&mut *conn)
+    POSITIONS
+        .insert(conn, actor, org, new.slug, &new.name)
         .await
-        .map_err(db)?;
-    append_journal(
-        conn,
-        org,
-        actor,
-        NewJournalEntry::new(
-            "position.created",
-            format!("position:{}", position.id),
-            &position,
-        ),
-    )
-    .await?;
-    Ok(position)
 }
 
 pub async fn list_positions(conn: &mut Conn, org: OrgId) -> StoreResult<Vec<Position>> {
-    let mut holders: HashMap<Uuid, Vec<PersonId>> = HashMap::new();
-    let holder_rows = sqlx::query(
-        "SELECT h.position_id, h.person_id FROM position_holders h \
-         JOIN positions p ON p.id = h.position_id WHERE p.org_id = $1 ORDER BY h.position_id, h.ord",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    for r in &holder_rows {
-        holders
-            .entry(col(r, "position_id")?)
-            .or_default()
-            .push(PersonId(col(r, "person_id")?));
-    }
-    let rows =
-        sqlx::query("SELECT id, org_id, slug, name FROM positions WHERE org_id = $1 ORDER BY slug")
-            .bind(org.0)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?;
-    rows.iter()
-        .map(|r| {
-            let id: Uuid = col(r, "id")?;
-            position_from_row(r, holders.remove(&id).unwrap_or_default())
-        })
-        .collect()
+    POSITIONS.list(conn, org).await
 }
 
 pub async fn set_position_holders(
@@ -851,42 +890,7 @@ pub async fn set_position_holders(
     id: PositionId,
     holders: Vec<PersonId>,
 ) -> StoreResult<Position> {
-    let before = position(conn, org, id).await?;
-    check_people(conn, org, "holders", &holders).await?;
-    sqlx::query("DELETE FROM position_holders WHERE position_id = $1")
-        .bind(id.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    for (ord, person) in holders.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO position_holders (position_id, ord, person_id) VALUES ($1, $2, $3)",
-        )
-        .bind(id.0)
-        .bind(ord as i32)
-        .bind(person.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    }
-    let after = Position {
-        holders,
-        ..before.clone()
-    };
-    if before.holders != after.holders {
-        append_journal(
-            conn,
-            org,
-            actor,
-            NewJournalEntry::new(
-                "position.holders_set",
-                format!("position:{id}"),
-                serde_json::json!({ "holders": &after.holders }),
-            ),
-        )
-        .await?;
-    }
-    Ok(after)
+    POSITIONS.set_people(conn, actor, org, id.0, &holders).await
 }
 
 // ---------------------------------------------------------------- import
@@ -1017,12 +1021,15 @@ async fn set_person_groups(
         changed = true;
     }
     for group in wanted.iter().filter(|g| !current.contains(&g.0)) {
-        sqlx::query("INSERT INTO group_members (group_id, person_id) VALUES ($1, $2)")
-            .bind(group.0)
-            .bind(person.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO group_members (group_id, ord, person_id) \
+             SELECT $1, COALESCE(MAX(ord), -1) + 1, $2 FROM group_members WHERE group_id = $1",
+        )
+        .bind(group.0)
+        .bind(person.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
         changed = true;
     }
     if changed {

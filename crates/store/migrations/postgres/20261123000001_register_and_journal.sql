@@ -83,6 +83,7 @@ CREATE TABLE org_groups (
 
 CREATE TABLE group_members (
     group_id UUID NOT NULL REFERENCES org_groups (id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
     person_id UUID NOT NULL REFERENCES people (id) ON DELETE CASCADE,
     CONSTRAINT group_members_pkey PRIMARY KEY (group_id, person_id)
 );

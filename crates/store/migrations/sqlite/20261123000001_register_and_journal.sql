@@ -77,6 +77,7 @@ CREATE TABLE org_groups (
 
 CREATE TABLE group_members (
     group_id BLOB NOT NULL REFERENCES org_groups (id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
     person_id BLOB NOT NULL REFERENCES people (id) ON DELETE CASCADE,
     CONSTRAINT group_members_pkey PRIMARY KEY (group_id, person_id)
 );
