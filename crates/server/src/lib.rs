@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod app;
 pub mod config;
+pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod routes;
