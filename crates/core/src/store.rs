@@ -4,6 +4,7 @@
 //! Every method that changes something writes its journal entries in the same transaction
 //! and returns only after that transaction is durably committed.
 
+use crate::auth::{Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId};
 use crate::domain::{EmailAddress, Slug};
 use crate::error::FieldErrors;
 use crate::ids::{AccountId, GroupId, OrgId, PersonId, PositionId};
@@ -140,6 +141,70 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<ApiToken>;
     /// The token and account behind a secret's hash, if the token exists.
     async fn token_grant(&self, secret_hash: &str) -> StoreResult<Option<TokenGrant>>;
+
+    /// The enrolment link with this secret hash, used or not.
+    async fn enrolment(&self, secret_hash: &str) -> StoreResult<Option<Enrolment>>;
+    /// Uses an enrolment link and sets the account's credentials in one transaction.
+    /// Refused (`Invalid` on field `link`) when the link is used or expired.
+    async fn complete_enrolment(
+        &self,
+        secret_hash: &str,
+        credentials: NewCredentials,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Account>;
+    async fn credentials(&self, org: OrgId, account: AccountId) -> StoreResult<Credentials>;
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        password_hash: String,
+    ) -> StoreResult<()>;
+    /// Records a used TOTP step; false if that step or a later one was already used.
+    async fn use_totp_step(&self, org: OrgId, account: AccountId, step: i64) -> StoreResult<bool>;
+    /// The hash of an unused recovery code.
+    async fn recovery_code_hash(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        code_id: &str,
+    ) -> StoreResult<Option<String>>;
+    /// Marks a recovery code used; false if it already was.
+    async fn use_recovery_code(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        code_id: &str,
+    ) -> StoreResult<bool>;
+
+    /// Starts a session and journals the sign-in.
+    async fn create_session(&self, new: NewSession) -> StoreResult<Session>;
+    /// A session that is neither revoked nor past `now`'s absolute expiry, with its account.
+    async fn session_by_secret(
+        &self,
+        secret_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Session, Account)>>;
+    async fn touch_session(&self, id: SessionId, now: DateTime<Utc>) -> StoreResult<()>;
+    /// The account's live sessions, newest first.
+    async fn list_sessions(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Session>>;
+    /// Ends a session of the organisation; false if it was not live.
+    async fn revoke_session(&self, actor: &Actor, org: OrgId, id: SessionId) -> StoreResult<bool>;
+    /// Journals a refused sign-in (never the password tried).
+    async fn record_sign_in_failure(
+        &self,
+        org: OrgId,
+        account: Option<AccountId>,
+        login: &str,
+        reason: &str,
+        ip: &str,
+    ) -> StoreResult<()>;
 
     /// Up to `limit` entries of one organisation with `seq > after_seq`, in order.
     async fn journal_page(

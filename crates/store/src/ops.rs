@@ -4,6 +4,9 @@
 // `RETURNING`, `ON CONFLICT`, `SAVEPOINT`); anything dialect-specific stays in the backends.
 // Every function takes the connection of a transaction that the backend opened.
 
+use beredskap_core::auth::{
+    Credentials, Enrolment, NewCredentials, NewSession, SecondFactor, Session, SessionId,
+};
 use beredskap_core::import::{ImportChange, ImportReport, ImportRow};
 use beredskap_core::journal::{self, canonical_json, entry_hash, HashInput, GENESIS_HASH};
 use beredskap_core::register::{
@@ -1248,4 +1251,425 @@ pub async fn token_grant(conn: &mut Conn, secret_hash: &str) -> StoreResult<Opti
         },
         account,
     }))
+}
+
+// ---------------------------------------------------------------- sign-in
+
+pub async fn enrolment(conn: &mut Conn, secret_hash: &str) -> StoreResult<Option<Enrolment>> {
+    let Some(r) = sqlx::query(&format!(
+        "SELECT e.expires_at, e.used_at, {ACCOUNT_COLUMNS} FROM enrolments e \
+         JOIN accounts a ON a.id = e.account_id WHERE e.secret_hash = $1"
+    ))
+    .bind(secret_hash)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Enrolment {
+        account: account_from_row(&r)?,
+        expires_at: col(&r, "expires_at")?,
+        used_at: col(&r, "used_at")?,
+    }))
+}
+
+pub async fn complete_enrolment(
+    conn: &mut Conn,
+    secret_hash: &str,
+    credentials: NewCredentials,
+    now: DateTime<Utc>,
+) -> StoreResult<Account> {
+    let found = enrolment(conn, secret_hash)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let account = found.account;
+    lock_org(conn, account.org_id).await?;
+    if found.expires_at <= now {
+        return Err(StoreError::invalid("link", "has expired"));
+    }
+    let used = sqlx::query(
+        "UPDATE enrolments SET used_at = $2 WHERE secret_hash = $1 AND used_at IS NULL",
+    )
+    .bind(secret_hash)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if used.rows_affected() != 1 {
+        return Err(StoreError::invalid("link", "has already been used"));
+    }
+    sqlx::query(
+        "INSERT INTO credentials (account_id, password_hash, totp_secret, totp_last_step, updated_at) \
+         VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (account_id) DO UPDATE SET \
+         password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, \
+         totp_last_step = NULL, updated_at = excluded.updated_at",
+    )
+    .bind(account.id.0)
+    .bind(&credentials.password_hash)
+    .bind(&credentials.totp_secret)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    replace_recovery_codes(conn, account.id, &credentials.recovery_codes).await?;
+    append_journal(
+        conn,
+        account.org_id,
+        &Actor::account(account.id),
+        NewJournalEntry::new(
+            "enrolment.completed",
+            format!("account:{}", account.id),
+            serde_json::json!({
+                "totp": credentials.totp_secret.is_some(),
+                "recovery_codes": credentials.recovery_codes.len(),
+            }),
+        ),
+    )
+    .await?;
+    Ok(account)
+}
+
+async fn replace_recovery_codes(
+    conn: &mut Conn,
+    account: AccountId,
+    codes: &[(String, String)],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
+        .bind(account.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    for (id, hash) in codes {
+        sqlx::query(
+            "INSERT INTO recovery_codes (account_id, code_id, code_hash) VALUES ($1, $2, $3)",
+        )
+        .bind(account.0)
+        .bind(id)
+        .bind(hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+pub async fn credentials(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+) -> StoreResult<Credentials> {
+    check_account(conn, org, account).await?;
+    let row = sqlx::query(
+        "SELECT password_hash, totp_secret, totp_last_step FROM credentials WHERE account_id = $1",
+    )
+    .bind(account.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let left: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+    )
+    .bind(account.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut credentials = Credentials {
+        recovery_codes_left: u32::try_from(left).unwrap_or(0),
+        ..Credentials::default()
+    };
+    if let Some(r) = row {
+        credentials.password_hash = col(&r, "password_hash")?;
+        credentials.totp_secret = col(&r, "totp_secret")?;
+        credentials.totp_last_step = col(&r, "totp_last_step")?;
+    }
+    Ok(credentials)
+}
+
+pub async fn set_password(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    account: AccountId,
+    password_hash: String,
+) -> StoreResult<()> {
+    check_account(conn, org, account).await?;
+    sqlx::query(
+        "INSERT INTO credentials (account_id, password_hash, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id) DO UPDATE SET password_hash = excluded.password_hash, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(account.0)
+    .bind(&password_hash)
+    .bind(journal::now())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "credentials.password_set",
+            format!("account:{account}"),
+            serde_json::json!({}),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn use_totp_step(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+    step: i64,
+) -> StoreResult<bool> {
+    check_account(conn, org, account).await?;
+    let updated = sqlx::query(
+        "UPDATE credentials SET totp_last_step = $2 WHERE account_id = $1 \
+         AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $2)",
+    )
+    .bind(account.0)
+    .bind(step)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(updated.rows_affected() == 1)
+}
+
+pub async fn recovery_code_hash(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+    code_id: &str,
+) -> StoreResult<Option<String>> {
+    check_account(conn, org, account).await?;
+    sqlx::query_scalar(
+        "SELECT code_hash FROM recovery_codes WHERE account_id = $1 AND code_id = $2 AND used_at IS NULL",
+    )
+    .bind(account.0)
+    .bind(code_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)
+}
+
+pub async fn use_recovery_code(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    account: AccountId,
+    code_id: &str,
+) -> StoreResult<bool> {
+    check_account(conn, org, account).await?;
+    let used = sqlx::query(
+        "UPDATE recovery_codes SET used_at = $3 WHERE account_id = $1 AND code_id = $2 AND used_at IS NULL",
+    )
+    .bind(account.0)
+    .bind(code_id)
+    .bind(journal::now())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if used.rows_affected() != 1 {
+        return Ok(false);
+    }
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "credentials.recovery_code_used",
+            format!("account:{account}"),
+            serde_json::json!({ "code_id": code_id }),
+        ),
+    )
+    .await?;
+    Ok(true)
+}
+
+const SESSION_COLUMNS: &str = "s.id AS session_id, s.org_id AS session_org_id, \
+    s.account_id AS session_account_id, s.created_at AS session_created_at, s.last_seen_at, \
+    s.expires_at, s.second_factor, s.user_agent, s.ip";
+
+fn session_from_row(r: &DbRow) -> StoreResult<Session> {
+    let factor: Option<String> = col(r, "second_factor")?;
+    Ok(Session {
+        id: SessionId(col(r, "session_id")?),
+        org_id: OrgId(col(r, "session_org_id")?),
+        account_id: AccountId(col(r, "session_account_id")?),
+        created_at: col(r, "session_created_at")?,
+        last_seen_at: col(r, "last_seen_at")?,
+        expires_at: col(r, "expires_at")?,
+        second_factor: factor.as_deref().and_then(SecondFactor::parse),
+        user_agent: col(r, "user_agent")?,
+        ip: col(r, "ip")?,
+    })
+}
+
+pub async fn create_session(conn: &mut Conn, new: NewSession) -> StoreResult<Session> {
+    let now = journal::now();
+    let session = Session {
+        id: new.id,
+        org_id: new.account.org_id,
+        account_id: new.account.id,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: new.expires_at,
+        second_factor: new.second_factor,
+        user_agent: new.user_agent,
+        ip: new.ip,
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id, secret_hash, org_id, account_id, created_at, last_seen_at, \
+         expires_at, second_factor, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
+    )
+    .bind(session.id.0)
+    .bind(&new.secret_hash)
+    .bind(session.org_id.0)
+    .bind(session.account_id.0)
+    .bind(now)
+    .bind(session.expires_at)
+    .bind(session.second_factor.map(SecondFactor::as_str))
+    .bind(&session.user_agent)
+    .bind(&session.ip)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        session.org_id,
+        &Actor::account(session.account_id),
+        NewJournalEntry::new(
+            "signin.succeeded",
+            format!("account:{}", session.account_id),
+            serde_json::json!({
+                "session": session.id,
+                "second_factor": session.second_factor,
+                "ip": &session.ip,
+                "user_agent": &session.user_agent,
+            }),
+        ),
+    )
+    .await?;
+    Ok(session)
+}
+
+pub async fn session_by_secret(
+    conn: &mut Conn,
+    secret_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(Session, Account)>> {
+    let Some(r) = sqlx::query(&format!(
+        "SELECT {SESSION_COLUMNS}, {ACCOUNT_COLUMNS} FROM sessions s \
+         JOIN accounts a ON a.id = s.account_id WHERE s.secret_hash = $1 AND s.revoked_at IS NULL"
+    ))
+    .bind(secret_hash)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    let session = session_from_row(&r)?;
+    if session.expires_at <= now {
+        return Ok(None);
+    }
+    Ok(Some((session, account_from_row(&r)?)))
+}
+
+pub async fn touch_session(conn: &mut Conn, id: SessionId, now: DateTime<Utc>) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+pub async fn list_sessions(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Session>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.org_id = $1 AND s.account_id = $2 \
+         AND s.revoked_at IS NULL ORDER BY s.created_at DESC, s.id DESC"
+    ))
+    .bind(org.0)
+    .bind(account.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let sessions = rows
+        .iter()
+        .map(session_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(sessions
+        .into_iter()
+        .filter(|s| s.expires_at > now)
+        .collect())
+}
+
+pub async fn revoke_session(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: SessionId,
+) -> StoreResult<bool> {
+    let account: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL \
+         RETURNING account_id",
+    )
+    .bind(org.0)
+    .bind(id.0)
+    .bind(journal::now())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let Some(account) = account else {
+        return Ok(false);
+    };
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "session.revoked",
+            format!("session:{id}"),
+            serde_json::json!({ "account": account }),
+        ),
+    )
+    .await?;
+    Ok(true)
+}
+
+pub async fn record_sign_in_failure(
+    conn: &mut Conn,
+    org: OrgId,
+    account: Option<AccountId>,
+    login: &str,
+    reason: &str,
+    ip: &str,
+) -> StoreResult<()> {
+    let subject = match account {
+        Some(a) => format!("account:{a}"),
+        None => "account:unknown".to_owned(),
+    };
+    let login: String = login.chars().take(200).collect();
+    append_journal(
+        conn,
+        org,
+        &Actor::system(),
+        NewJournalEntry::new(
+            "signin.failed",
+            subject,
+            serde_json::json!({ "login": login, "reason": reason, "ip": ip }),
+        ),
+    )
+    .await?;
+    Ok(())
 }

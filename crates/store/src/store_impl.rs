@@ -3,6 +3,9 @@
 // transaction is run: pooled on PostgreSQL, group-committed on SQLite) and the `ops`
 // module; everything else is the same text.
 
+use beredskap_core::auth::{
+    Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId,
+};
 use beredskap_core::import::{ImportReport, ImportRow};
 use beredskap_core::register::{
     Account, ApiToken, Group, NewGroup, NewOrg, NewPosition, Org, Person, PersonDraft, Position,
@@ -244,6 +247,155 @@ impl Store for Backend {
         let secret_hash = secret_hash.to_owned();
         self.read(move |c| Box::pin(async move { ops::token_grant(c, &secret_hash).await }))
             .await
+    }
+
+    async fn enrolment(&self, secret_hash: &str) -> StoreResult<Option<Enrolment>> {
+        let secret_hash = secret_hash.to_owned();
+        self.read(move |c| Box::pin(async move { ops::enrolment(c, &secret_hash).await }))
+            .await
+    }
+
+    async fn complete_enrolment(
+        &self,
+        secret_hash: &str,
+        credentials: NewCredentials,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Account> {
+        let secret_hash = secret_hash.to_owned();
+        self.write(move |c| {
+            Box::pin(
+                async move { ops::complete_enrolment(c, &secret_hash, credentials, now).await },
+            )
+        })
+        .await
+    }
+
+    async fn credentials(&self, org: OrgId, account: AccountId) -> StoreResult<Credentials> {
+        self.read(move |c| Box::pin(ops::credentials(c, org, account)))
+            .await
+    }
+
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        password_hash: String,
+    ) -> StoreResult<()> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::set_password(c, &actor, org, account, password_hash).await
+            })
+        })
+        .await
+    }
+
+    async fn use_totp_step(&self, org: OrgId, account: AccountId, step: i64) -> StoreResult<bool> {
+        self.write(move |c| Box::pin(ops::use_totp_step(c, org, account, step)))
+            .await
+    }
+
+    async fn recovery_code_hash(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        code_id: &str,
+    ) -> StoreResult<Option<String>> {
+        let code_id = code_id.to_owned();
+        self.read(move |c| {
+            Box::pin(async move { ops::recovery_code_hash(c, org, account, &code_id).await })
+        })
+        .await
+    }
+
+    async fn use_recovery_code(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        code_id: &str,
+    ) -> StoreResult<bool> {
+        let (actor, code_id) = (actor.clone(), code_id.to_owned());
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::use_recovery_code(c, &actor, org, account, &code_id).await
+            })
+        })
+        .await
+    }
+
+    async fn create_session(&self, new: NewSession) -> StoreResult<Session> {
+        let org = new.account.org_id;
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::create_session(c, new).await
+            })
+        })
+        .await
+    }
+
+    async fn session_by_secret(
+        &self,
+        secret_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<(Session, Account)>> {
+        let secret_hash = secret_hash.to_owned();
+        self.read(move |c| {
+            Box::pin(async move { ops::session_by_secret(c, &secret_hash, now).await })
+        })
+        .await
+    }
+
+    async fn touch_session(
+        &self,
+        id: SessionId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |c| Box::pin(ops::touch_session(c, id, now)))
+            .await
+    }
+
+    async fn list_sessions(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Vec<Session>> {
+        self.read(move |c| Box::pin(ops::list_sessions(c, org, account, now)))
+            .await
+    }
+
+    async fn revoke_session(&self, actor: &Actor, org: OrgId, id: SessionId) -> StoreResult<bool> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::revoke_session(c, &actor, org, id).await
+            })
+        })
+        .await
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        org: OrgId,
+        account: Option<AccountId>,
+        login: &str,
+        reason: &str,
+        ip: &str,
+    ) -> StoreResult<()> {
+        let (login, reason, ip) = (login.to_owned(), reason.to_owned(), ip.to_owned());
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::record_sign_in_failure(c, org, account, &login, &reason, &ip).await
+            })
+        })
+        .await
     }
 
     async fn journal_page(

@@ -1,4 +1,5 @@
 use crate::harness::TestDb;
+use beredskap_core::auth::{NewCredentials, NewSession, SecondFactor, SessionId};
 use beredskap_core::import::parse_people_csv;
 use beredskap_core::register::{
     ContactKind, ContactLabel, ContactPoint, NewGroup, NewOrg, NewPosition, Org, PersonDraft, Role,
@@ -678,4 +679,289 @@ pub async fn writes_to_an_unknown_organisation_are_not_found(db: &TestDb) {
             .unwrap_err(),
         StoreError::NotFound
     );
+}
+
+async fn account_in(s: &dyn Store, o: &Org, login: &str) -> beredskap_core::register::Account {
+    let p = s
+        .create_person(&actor(), o.id, draft(login, None))
+        .await
+        .unwrap();
+    s.create_account(
+        &actor(),
+        o.id,
+        p.id,
+        EmailAddress::parse(login).unwrap(),
+        Role::Member,
+    )
+    .await
+    .unwrap()
+}
+
+fn new_credentials() -> NewCredentials {
+    NewCredentials {
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        totp_secret: Some(b"12345678901234567890".to_vec()),
+        recovery_codes: vec![
+            ("AAAA".into(), "hash-a".into()),
+            ("BBBB".into(), "hash-b".into()),
+        ],
+    }
+}
+
+pub async fn an_enrolment_link_works_once_and_sets_every_credential(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let account = account_in(s, &o, "anna@lillby.se").await;
+    let now = chrono::Utc::now();
+    s.create_enrolment(
+        &actor(),
+        o.id,
+        account.id,
+        "e1".repeat(32),
+        now + chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    let pending = s.enrolment(&"e1".repeat(32)).await.unwrap().unwrap();
+    assert_eq!(pending.account, account);
+    assert!(pending.used_at.is_none());
+    assert!(s.enrolment(&"zz".repeat(32)).await.unwrap().is_none());
+
+    let enrolled = s
+        .complete_enrolment(&"e1".repeat(32), new_credentials(), now)
+        .await
+        .unwrap();
+    assert_eq!(enrolled, account);
+    let c = s.credentials(o.id, account.id).await.unwrap();
+    assert_eq!(
+        c.password_hash.as_deref(),
+        Some(new_credentials().password_hash.as_str())
+    );
+    assert_eq!(c.totp_secret.as_deref(), Some(&b"12345678901234567890"[..]));
+    assert_eq!(c.recovery_codes_left, 2);
+
+    let err = s
+        .complete_enrolment(&"e1".repeat(32), new_credentials(), now)
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::invalid("link", "has already been used"));
+    let entries = s.journal_page(o.id, 0, 100).await.unwrap();
+    let last = entries.last().unwrap();
+    assert_eq!(last.kind, "enrolment.completed");
+    assert!(
+        !last.payload.contains("argon2") && !last.payload.contains("hash-a"),
+        "{}",
+        last.payload
+    );
+    assert_chain_ok(s, &o).await;
+}
+
+pub async fn an_expired_enrolment_link_changes_nothing(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let account = account_in(s, &o, "anna@lillby.se").await;
+    let now = chrono::Utc::now();
+    s.create_enrolment(
+        &actor(),
+        o.id,
+        account.id,
+        "e2".repeat(32),
+        now - chrono::Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    let before = journal_len(s, &o).await;
+    let err = s
+        .complete_enrolment(&"e2".repeat(32), new_credentials(), now)
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::invalid("link", "has expired"));
+    assert_eq!(
+        s.credentials(o.id, account.id).await.unwrap(),
+        Default::default()
+    );
+    assert!(s
+        .enrolment(&"e2".repeat(32))
+        .await
+        .unwrap()
+        .unwrap()
+        .used_at
+        .is_none());
+    assert_eq!(journal_len(s, &o).await, before);
+    let err = s
+        .complete_enrolment(&"e3".repeat(32), new_credentials(), now)
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::NotFound);
+}
+
+async fn enrolled(s: &dyn Store, o: &Org, login: &str) -> beredskap_core::register::Account {
+    let account = account_in(s, o, login).await;
+    let secret = format!("{:0<64}", login.len());
+    let now = chrono::Utc::now();
+    s.create_enrolment(
+        &actor(),
+        o.id,
+        account.id,
+        secret.clone(),
+        now + chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    s.complete_enrolment(&secret, new_credentials(), now)
+        .await
+        .unwrap()
+}
+
+pub async fn totp_steps_and_recovery_codes_are_used_once(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let a = enrolled(s, &o, "anna@lillby.se").await;
+    assert!(s.use_totp_step(o.id, a.id, 100).await.unwrap());
+    assert!(
+        !s.use_totp_step(o.id, a.id, 100).await.unwrap(),
+        "replayed step"
+    );
+    assert!(
+        !s.use_totp_step(o.id, a.id, 99).await.unwrap(),
+        "older step"
+    );
+    assert!(s.use_totp_step(o.id, a.id, 101).await.unwrap());
+    assert_eq!(
+        s.credentials(o.id, a.id).await.unwrap().totp_last_step,
+        Some(101)
+    );
+
+    assert_eq!(
+        s.recovery_code_hash(o.id, a.id, "AAAA")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("hash-a")
+    );
+    assert!(s
+        .use_recovery_code(&actor(), o.id, a.id, "AAAA")
+        .await
+        .unwrap());
+    assert!(!s
+        .use_recovery_code(&actor(), o.id, a.id, "AAAA")
+        .await
+        .unwrap());
+    assert!(s
+        .recovery_code_hash(o.id, a.id, "AAAA")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        s.credentials(o.id, a.id).await.unwrap().recovery_codes_left,
+        1
+    );
+
+    let other = org(s, "norrby").await;
+    assert_eq!(
+        s.credentials(other.id, a.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(
+        s.use_totp_step(other.id, a.id, 500).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    s.set_password(&actor(), o.id, a.id, "$argon2id$new".into())
+        .await
+        .unwrap();
+    let c = s.credentials(o.id, a.id).await.unwrap();
+    assert_eq!(c.password_hash.as_deref(), Some("$argon2id$new"));
+    assert!(
+        c.totp_secret.is_some(),
+        "changing the password keeps the second factor"
+    );
+    assert_chain_ok(s, &o).await;
+}
+
+pub async fn sessions_live_until_expiry_or_revocation(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let a = enrolled(s, &o, "anna@lillby.se").await;
+    let now = chrono::Utc::now();
+    let new = |secret: &str| NewSession {
+        id: SessionId::new(),
+        secret_hash: secret.repeat(32),
+        account: a.clone(),
+        expires_at: now + chrono::Duration::hours(8),
+        second_factor: Some(SecondFactor::Totp),
+        user_agent: "Firefox".into(),
+        ip: "192.0.2.1".into(),
+    };
+    let first = s.create_session(new("s1")).await.unwrap();
+    let second = s.create_session(new("s2")).await.unwrap();
+    let (found, account) = s
+        .session_by_secret(&"s1".repeat(32), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.id, account.id), (first.id, a.id));
+    assert_eq!(found.second_factor, Some(SecondFactor::Totp));
+    assert!(s
+        .session_by_secret(&"s1".repeat(32), now + chrono::Duration::hours(9))
+        .await
+        .unwrap()
+        .is_none());
+    let later = now + chrono::Duration::minutes(5);
+    s.touch_session(first.id, later).await.unwrap();
+    let (touched, _) = s
+        .session_by_secret(&"s1".repeat(32), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(touched.last_seen_at > first.last_seen_at);
+    let listed: Vec<_> = s
+        .list_sessions(o.id, a.id, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(listed, [second.id, first.id], "newest first");
+
+    let other = org(s, "norrby").await;
+    assert!(
+        !s.revoke_session(&actor(), other.id, first.id)
+            .await
+            .unwrap(),
+        "not another org's"
+    );
+    assert!(s.revoke_session(&actor(), o.id, first.id).await.unwrap());
+    assert!(!s.revoke_session(&actor(), o.id, first.id).await.unwrap());
+    assert!(s
+        .session_by_secret(&"s1".repeat(32), now)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(s.list_sessions(o.id, a.id, now).await.unwrap().len(), 1);
+    s.record_sign_in_failure(
+        o.id,
+        None,
+        "mallory@evil.example",
+        "unknown login",
+        "198.51.100.7",
+    )
+    .await
+    .unwrap();
+    let kinds: Vec<String> = s
+        .journal_page(o.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.ends_with(&[
+            "signin.succeeded".into(),
+            "signin.succeeded".into(),
+            "session.revoked".into(),
+            "signin.failed".into()
+        ]),
+        "{kinds:?}"
+    );
+    assert_chain_ok(s, &o).await;
 }

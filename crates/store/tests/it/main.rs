@@ -57,4 +57,8 @@ conformance!(
     tampering_with_the_journal_is_detected,
     organisations_have_separate_chains,
     writes_to_an_unknown_organisation_are_not_found,
+    an_enrolment_link_works_once_and_sets_every_credential,
+    an_expired_enrolment_link_changes_nothing,
+    totp_steps_and_recovery_codes_are_used_once,
+    sessions_live_until_expiry_or_revocation,
 );
