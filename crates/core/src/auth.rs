@@ -78,6 +78,8 @@ pub struct Credentials {
 pub struct NewCredentials {
     pub password_hash: String,
     pub totp_secret: Option<Vec<u8>>,
+    /// The TOTP step of the code that confirmed the app, so it cannot be replayed.
+    pub totp_last_step: Option<i64>,
     /// Recovery codes as (public id, Argon2id hash of the secret part).
     pub recovery_codes: Vec<(String, String)>,
 }

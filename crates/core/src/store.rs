@@ -178,6 +178,24 @@ pub trait Store: Send + Sync + 'static {
         code_id: &str,
     ) -> StoreResult<bool>;
 
+    /// Remembers that `account` gave the right password; the second factor must follow
+    /// before `expires_at`.
+    async fn create_pending_sign_in(
+        &self,
+        secret_hash: &str,
+        account: &Account,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The account of a pending sign-in that has not expired, with its failed attempts.
+    async fn pending_sign_in(
+        &self,
+        secret_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Account, u32)>>;
+    /// Counts a wrong second factor; returns the attempts so far.
+    async fn pending_sign_in_failed(&self, secret_hash: &str) -> StoreResult<u32>;
+    async fn delete_pending_sign_in(&self, secret_hash: &str) -> StoreResult<()>;
+
     /// Starts a session and journals the sign-in.
     async fn create_session(&self, new: NewSession) -> StoreResult<Session>;
     /// A session that is neither revoked nor past `now`'s absolute expiry, with its account.

@@ -1301,13 +1301,14 @@ pub async fn complete_enrolment(
     }
     sqlx::query(
         "INSERT INTO credentials (account_id, password_hash, totp_secret, totp_last_step, updated_at) \
-         VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (account_id) DO UPDATE SET \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO UPDATE SET \
          password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, \
-         totp_last_step = NULL, updated_at = excluded.updated_at",
+         totp_last_step = excluded.totp_last_step, updated_at = excluded.updated_at",
     )
     .bind(account.id.0)
     .bind(&credentials.password_hash)
     .bind(&credentials.totp_secret)
+    .bind(credentials.totp_last_step)
     .bind(now)
     .execute(&mut *conn)
     .await
@@ -1487,6 +1488,75 @@ pub async fn use_recovery_code(
     )
     .await?;
     Ok(true)
+}
+
+pub async fn create_pending_sign_in(
+    conn: &mut Conn,
+    secret_hash: &str,
+    account: &Account,
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO pending_sign_ins (secret_hash, org_id, account_id, expires_at, attempts) \
+         VALUES ($1, $2, $3, $4, 0)",
+    )
+    .bind(secret_hash)
+    .bind(account.org_id.0)
+    .bind(account.id.0)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub async fn pending_sign_in(
+    conn: &mut Conn,
+    secret_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(Account, u32)>> {
+    let Some(r) = sqlx::query(&format!(
+        "SELECT p.expires_at, p.attempts, {ACCOUNT_COLUMNS} FROM pending_sign_ins p \
+         JOIN accounts a ON a.id = p.account_id WHERE p.secret_hash = $1"
+    ))
+    .bind(secret_hash)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    let expires_at: DateTime<Utc> = col(&r, "expires_at")?;
+    if expires_at <= now {
+        return Ok(None);
+    }
+    let attempts: i32 = col(&r, "attempts")?;
+    Ok(Some((
+        account_from_row(&r)?,
+        u32::try_from(attempts).unwrap_or(0),
+    )))
+}
+
+pub async fn pending_sign_in_failed(conn: &mut Conn, secret_hash: &str) -> StoreResult<u32> {
+    let attempts: Option<i32> = sqlx::query_scalar(
+        "UPDATE pending_sign_ins SET attempts = attempts + 1 WHERE secret_hash = $1 RETURNING attempts",
+    )
+    .bind(secret_hash)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(attempts
+        .map(|a| u32::try_from(a).unwrap_or(0))
+        .unwrap_or(u32::MAX))
+}
+
+pub async fn delete_pending_sign_in(conn: &mut Conn, secret_hash: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM pending_sign_ins WHERE secret_hash = $1")
+        .bind(secret_hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
 }
 
 const SESSION_COLUMNS: &str = "s.id AS session_id, s.org_id AS session_org_id, \

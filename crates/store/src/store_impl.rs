@@ -327,6 +327,49 @@ impl Store for Backend {
         .await
     }
 
+    async fn create_pending_sign_in(
+        &self,
+        secret_hash: &str,
+        account: &Account,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        let (secret_hash, account) = (secret_hash.to_owned(), account.clone());
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::create_pending_sign_in(c, &secret_hash, &account, expires_at).await
+            })
+        })
+        .await
+    }
+
+    async fn pending_sign_in(
+        &self,
+        secret_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<(Account, u32)>> {
+        let secret_hash = secret_hash.to_owned();
+        self.read(move |c| {
+            Box::pin(async move { ops::pending_sign_in(c, &secret_hash, now).await })
+        })
+        .await
+    }
+
+    async fn pending_sign_in_failed(&self, secret_hash: &str) -> StoreResult<u32> {
+        let secret_hash = secret_hash.to_owned();
+        self.write(move |c| {
+            Box::pin(async move { ops::pending_sign_in_failed(c, &secret_hash).await })
+        })
+        .await
+    }
+
+    async fn delete_pending_sign_in(&self, secret_hash: &str) -> StoreResult<()> {
+        let secret_hash = secret_hash.to_owned();
+        self.write(move |c| {
+            Box::pin(async move { ops::delete_pending_sign_in(c, &secret_hash).await })
+        })
+        .await
+    }
+
     async fn create_session(&self, new: NewSession) -> StoreResult<Session> {
         let org = new.account.org_id;
         self.write(move |c| {

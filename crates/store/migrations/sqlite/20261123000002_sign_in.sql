@@ -31,3 +31,12 @@ CREATE TABLE sessions (
     revoked_at TEXT
 );
 CREATE INDEX sessions_account ON sessions (account_id);
+
+-- Sign-ins whose password was right and whose second factor is still to come.
+CREATE TABLE pending_sign_ins (
+    secret_hash TEXT PRIMARY KEY NOT NULL,
+    org_id BLOB NOT NULL REFERENCES orgs (id),
+    account_id BLOB NOT NULL REFERENCES accounts (id),
+    expires_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL
+);

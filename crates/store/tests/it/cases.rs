@@ -701,6 +701,7 @@ fn new_credentials() -> NewCredentials {
     NewCredentials {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         totp_secret: Some(b"12345678901234567890".to_vec()),
+        totp_last_step: Some(50),
         recovery_codes: vec![
             ("AAAA".into(), "hash-a".into()),
             ("BBBB".into(), "hash-b".into()),
@@ -817,6 +818,10 @@ pub async fn totp_steps_and_recovery_codes_are_used_once(db: &TestDb) {
     let s = db.store();
     let o = org(s, "lillby").await;
     let a = enrolled(s, &o, "anna@lillby.se").await;
+    assert!(
+        !s.use_totp_step(o.id, a.id, 50).await.unwrap(),
+        "the step that confirmed the app"
+    );
     assert!(s.use_totp_step(o.id, a.id, 100).await.unwrap());
     assert!(
         !s.use_totp_step(o.id, a.id, 100).await.unwrap(),
@@ -964,4 +969,45 @@ pub async fn sessions_live_until_expiry_or_revocation(db: &TestDb) {
         "{kinds:?}"
     );
     assert_chain_ok(s, &o).await;
+}
+
+pub async fn pending_sign_ins_expire_and_count_attempts(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let a = enrolled(s, &o, "anna@lillby.se").await;
+    let now = chrono::Utc::now();
+    s.create_pending_sign_in(&"p1".repeat(32), &a, now + chrono::Duration::minutes(10))
+        .await
+        .unwrap();
+    let (account, attempts) = s
+        .pending_sign_in(&"p1".repeat(32), now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((account.id, attempts), (a.id, 0));
+    assert_eq!(s.pending_sign_in_failed(&"p1".repeat(32)).await.unwrap(), 1);
+    assert_eq!(s.pending_sign_in_failed(&"p1".repeat(32)).await.unwrap(), 2);
+    assert_eq!(
+        s.pending_sign_in(&"p1".repeat(32), now)
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        2
+    );
+    assert!(s
+        .pending_sign_in(&"p1".repeat(32), now + chrono::Duration::minutes(11))
+        .await
+        .unwrap()
+        .is_none());
+    s.delete_pending_sign_in(&"p1".repeat(32)).await.unwrap();
+    assert!(s
+        .pending_sign_in(&"p1".repeat(32), now)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        s.pending_sign_in_failed(&"p1".repeat(32)).await.unwrap(),
+        u32::MAX
+    );
 }

@@ -61,4 +61,5 @@ conformance!(
     an_expired_enrolment_link_changes_nothing,
     totp_steps_and_recovery_codes_are_used_once,
     sessions_live_until_expiry_or_revocation,
+    pending_sign_ins_expire_and_count_attempts,
 );
