@@ -1,3 +1,4 @@
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::routes;
 use crate::state::AppState;
@@ -18,9 +19,21 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Arc<Config>, store: Arc<dyn Store>) -> std::io::Result<Self> {
+        Self::build_with_clock(config, store, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        config: Arc<Config>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
-        let router = routes::router(AppState { store, config });
+        let router = routes::router(AppState {
+            store,
+            config,
+            clock,
+        });
         Ok(Self {
             listener,
             router,
@@ -34,7 +47,10 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled, then finishes the requests in flight.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await
     }

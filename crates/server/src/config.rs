@@ -35,6 +35,10 @@ pub struct Config {
     pub log_filter: String,
     /// How long an enrolment link stays valid.
     pub enrolment_link_hours: u32,
+    /// A session ends after this many minutes without use.
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after sign-in, however active.
+    pub session_max_hours: u32,
 }
 
 fn redact_secret<S: serde::Serializer>(
@@ -62,6 +66,8 @@ impl Default for Config {
             public_url: None,
             log_filter: "info".into(),
             enrolment_link_hours: 72,
+            session_idle_minutes: 240,
+            session_max_hours: 24,
         }
     }
 }
@@ -142,6 +148,11 @@ impl Config {
                 ));
             }
         }
+        if config.session_idle_minutes == 0 || config.session_max_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "session_idle_minutes and session_max_hours must be at least 1".into(),
+            ));
+        }
         if config.database_max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "database_max_connections: must be at least 1".into(),
@@ -162,6 +173,11 @@ impl Config {
                 explicit: false,
             }),
         }
+    }
+
+    /// Cookies get the Secure flag when people reach the server over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url().starts_with("https://")
     }
 
     /// The base of links sent to people, without a trailing slash.
@@ -224,6 +240,11 @@ log_filter = "info"
 
 # How long an enrolment link stays valid, in hours.
 enrolment_link_hours = 72
+
+# A session ends after this many minutes without use...
+session_idle_minutes = 240
+# ...and this many hours after sign-in, however active.
+session_max_hours = 24
 "#;
 
 #[cfg(test)]

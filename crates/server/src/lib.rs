@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod demo;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 pub use app::Application;
 pub use config::Config;

@@ -1,3 +1,4 @@
+use crate::clock::Clock;
 use crate::config::Config;
 use beredskap_core::Store;
 use std::sync::Arc;
@@ -7,4 +8,5 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
 }

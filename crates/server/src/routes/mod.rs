@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(api_routes)
+        .merge(crate::web::routes(state.clone()))
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(request_context))
         .with_state(state)
@@ -74,10 +75,14 @@ async fn request_context(req: Request, next: Next) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // No script anywhere yet; styles only from our own stylesheet; inline SVG images
+    // (the enrolment QR code) need no source.
     headers
         .entry("content-security-policy")
         .or_insert(HeaderValue::from_static(
-            "default-src 'none'; frame-ancestors 'none'",
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
         ));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     response
 }

@@ -1,6 +1,7 @@
 use beredskap_core::register::{NewOrg, Org, Role};
 use beredskap_core::{Actor, EmailAddress, Region, Store};
 use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::clock::ManualClock;
 use beredskap_server::{Application, Config};
 use beredskap_store::{DatabaseUrl, OpenOptions};
 use serde_json::Value;
@@ -14,6 +15,7 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub org: Org,
     pub admin_token: String,
+    pub clock: Arc<ManualClock>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -41,7 +43,8 @@ impl TestApp {
             data_dir: dir.path().to_owned(),
             ..Config::default()
         };
-        let app = Application::build(Arc::new(config), store.clone())
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let app = Application::build_with_clock(Arc::new(config), store.clone(), clock.clone())
             .await
             .unwrap();
         let base = format!("http://{}", app.local_addr());
@@ -60,6 +63,7 @@ impl TestApp {
             store,
             org,
             admin_token: String::new(),
+            clock,
             shutdown,
             _dir: dir,
         };

@@ -9,3 +9,4 @@
 mod api;
 mod demo;
 mod helpers;
+mod web;

@@ -1,0 +1,194 @@
+//! Enrolment: the one-time link from an administrator, where a person chooses a password,
+//! connects an authenticator app and gets recovery codes to print.
+
+use super::{render, Page, WebContext, WebError};
+use crate::accounts::secret_hash;
+use crate::credentials::{password, recovery, totp};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use beredskap_core::auth::{Enrolment, NewCredentials};
+use beredskap_core::StoreError;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "enrol.html")]
+struct EnrolPage {
+    page: Page,
+    name: String,
+    login: String,
+    totp_secret: String,
+    qr_svg: String,
+    password_error: Option<&'static str>,
+    code_error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "enrolled.html")]
+struct EnrolledPage {
+    page: Page,
+    codes: Vec<String>,
+    org: String,
+}
+
+/// The enrolment behind a link, or the page that explains why it cannot be used.
+async fn open_enrolment(
+    state: &AppState,
+    ctx: &WebContext,
+    secret: &str,
+) -> Result<(Enrolment, String), WebError> {
+    let t = ctx.t();
+    let enrolment = state
+        .store
+        .enrolment(&secret_hash(secret))
+        .await?
+        .ok_or(WebError(AppError::NotFound, Some(t.link_unknown)))?;
+    if enrolment.used_at.is_some() {
+        return Err(WebError(AppError::NotFound, Some(t.link_used)));
+    }
+    if enrolment.expires_at <= state.clock.now() {
+        return Err(WebError(AppError::NotFound, Some(t.link_expired)));
+    }
+    let name = state
+        .store
+        .person(enrolment.account.org_id, enrolment.account.person_id)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    Ok((enrolment, name))
+}
+
+fn enrol_page(
+    ctx: &WebContext,
+    enrolment: &Enrolment,
+    name: String,
+    secret: &[u8],
+    password_error: Option<&'static str>,
+    code_error: Option<&'static str>,
+) -> Result<EnrolPage, WebError> {
+    let login = enrolment.account.login.to_string();
+    let url = totp::otpauth_url(secret, "Beredskap", &login)
+        .map_err(|e| WebError(AppError::Internal(e), None))?;
+    Ok(EnrolPage {
+        page: Page::new(ctx, ctx.t().enrol_title),
+        name,
+        login,
+        totp_secret: totp::secret_base32(secret),
+        qr_svg: totp::qr_svg(&url).map_err(|e| WebError(AppError::Internal(e), None))?,
+        password_error,
+        code_error,
+    })
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    Path(secret): Path<String>,
+) -> Result<Response, WebError> {
+    let (enrolment, name) = open_enrolment(&state, &ctx, &secret).await?;
+    let page = enrol_page(&ctx, &enrolment, name, &totp::new_secret(), None, None)?;
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct EnrolForm {
+    csrf: String,
+    password: String,
+    password_again: String,
+    /// The app secret shown on the form, sent back so the QR code stays valid on errors.
+    totp_secret: String,
+    code: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+    Form(form): Form<EnrolForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let t = ctx.t();
+    let (enrolment, name) = open_enrolment(&state, &ctx, &secret).await?;
+    let totp_secret = totp_rs::Secret::Encoded(form.totp_secret.clone())
+        .to_bytes()
+        .ok()
+        .filter(|s| s.len() >= 16)
+        .unwrap_or_else(totp::new_secret);
+    let login = enrolment.account.login.to_string();
+    let password_error = match password::check_strength(&form.password, &[&name, &login]) {
+        Err(problem) => Some(t.password_problem(&problem)),
+        Ok(()) if form.password != form.password_again => Some(t.passwords_differ),
+        Ok(()) => None,
+    };
+    let now = state.clock.now();
+    let now_unix = u64::try_from(now.timestamp()).unwrap_or(0);
+    let step = totp::verify(&totp_secret, &form.code, now_unix, None);
+    let code_error = step.is_none().then_some(t.wrong_app_code);
+    if password_error.is_some() || code_error.is_some() {
+        let page = enrol_page(
+            &ctx,
+            &enrolment,
+            name,
+            &totp_secret,
+            password_error,
+            code_error,
+        )?;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let codes = recovery::new_set();
+    let new_password = form.password.clone();
+    let secrets: Vec<String> = codes.iter().map(|c| c.secret.clone()).collect();
+    let hashed = tokio::task::spawn_blocking(move || {
+        let password_hash = password::hash(&new_password)?;
+        let code_hashes = secrets
+            .iter()
+            .map(|s| password::hash(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, argon2::password_hash::Error>((password_hash, code_hashes))
+    })
+    .await
+    .map_err(|e| WebError(AppError::Internal(e.to_string()), None))?
+    .map_err(|e| WebError(AppError::Internal(e.to_string()), None))?;
+    let (password_hash, code_hashes) = hashed;
+    let credentials = NewCredentials {
+        password_hash,
+        totp_secret: Some(totp_secret),
+        totp_last_step: step,
+        recovery_codes: codes
+            .iter()
+            .zip(code_hashes)
+            .map(|(c, h)| (c.id.clone(), h))
+            .collect(),
+    };
+    match state
+        .store
+        .complete_enrolment(&secret_hash(&secret), credentials, now)
+        .await
+    {
+        Ok(_) => {}
+        // Used or expired between opening the form and sending it.
+        Err(StoreError::Invalid(_)) => return Err(WebError(AppError::NotFound, Some(t.link_used))),
+        Err(e) => return Err(e.into()),
+    }
+    let org = state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .find(|o| o.id == enrolment.account.org_id)
+        .map(|o| o.slug.to_string())
+        .unwrap_or_default();
+    render(
+        StatusCode::OK,
+        &EnrolledPage {
+            page: Page::new(&ctx, t.recovery_title),
+            codes: codes.into_iter().map(|c| c.printed).collect(),
+            org,
+        },
+    )
+}

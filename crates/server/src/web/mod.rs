@@ -1,0 +1,273 @@
+//! Server-rendered pages (askama), working without JavaScript: sign-in, enrolment and the
+//! list of signed-in devices. Every page speaks Swedish, Danish and English.
+
+mod enrol;
+pub mod i18n;
+mod pages;
+mod session;
+mod sign_in;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use i18n::{Lang, Texts};
+
+pub use session::SignedIn;
+
+const LANG_COOKIE: &str = "beredskap_lang";
+const CSRF_COOKIE: &str = "beredskap_csrf";
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route(
+            "/sign-in/code",
+            get(sign_in::code_form).post(sign_in::code_submit),
+        )
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/enrol/{secret}", get(enrol::form).post(enrol::submit))
+        .route("/sessions", get(pages::sessions))
+        .route("/sessions/{id}/end", post(pages::end_session))
+        .route("/static/app.css", get(stylesheet))
+        .layer(middleware::from_fn_with_state(state, web_context))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// The language and CSRF token of the request being served.
+#[derive(Debug, Clone)]
+pub struct WebContext {
+    pub lang: Lang,
+    /// The token forms carry; equal to the CSRF cookie.
+    pub csrf: String,
+    /// Whether the request arrived with that cookie (a POST without it is refused).
+    csrf_from_cookie: bool,
+    pub secure_cookies: bool,
+}
+
+impl WebContext {
+    pub fn t(&self) -> &'static Texts {
+        self.lang.texts()
+    }
+
+    /// Refuses a form post whose token does not match the cookie, or that comes from
+    /// another site.
+    pub fn check_csrf(&self, headers: &HeaderMap, submitted: &str) -> Result<(), WebError> {
+        let same_token = self.csrf_from_cookie
+            && submitted.len() == self.csrf.len()
+            && submitted
+                .bytes()
+                .zip(self.csrf.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let same_origin = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+            None => true,
+            Some(origin) => {
+                let origin_host = origin.split("://").nth(1);
+                origin_host.is_some() && origin_host == host
+            }
+        };
+        if same_token && same_origin {
+            Ok(())
+        } else {
+            Err(WebError(AppError::Forbidden, Some(self.t().form_expired)))
+        }
+    }
+
+    /// A `Set-Cookie` value with the flags every cookie here gets.
+    pub fn cookie(&self, name: &str, value: &str, path: &str, max_age: Option<i64>) -> HeaderValue {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        let age = max_age
+            .map(|s| format!("; Max-Age={s}"))
+            .unwrap_or_default();
+        HeaderValue::from_str(&format!(
+            "{name}={value}; Path={path}; HttpOnly; SameSite=Lax{secure}{age}"
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+}
+
+impl FromRequestParts<AppState> for WebContext {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, WebError> {
+        parts
+            .extensions
+            .get::<WebContext>()
+            .cloned()
+            .ok_or(WebError(
+                AppError::Internal("web context missing".into()),
+                None,
+            ))
+    }
+}
+
+pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn choose_lang(parts: &Request) -> (Lang, bool) {
+    let from_query = parts.uri().query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| Lang::parse(v))
+    });
+    if let Some(lang) = from_query {
+        return (lang, true);
+    }
+    let headers = parts.headers();
+    let lang = cookie_value(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or(Lang::Sv);
+    (lang, false)
+}
+
+/// Sets up language and CSRF token for the handlers, and renders error pages in the
+/// person's language.
+async fn web_context(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let (lang, lang_from_query) = choose_lang(&req);
+    let existing = cookie_value(req.headers(), CSRF_COOKIE)
+        .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(str::to_owned);
+    let ctx = WebContext {
+        lang,
+        csrf: existing.clone().unwrap_or_else(crate::accounts::new_secret),
+        csrf_from_cookie: existing.is_some(),
+        secure_cookies: state.config.secure_cookies(),
+    };
+    req.extensions_mut().insert(ctx.clone());
+    let mut response = next.run(req).await;
+    if let Some(ErrorPage(status, message)) = response.extensions().get::<ErrorPage>().cloned() {
+        response = pages::error_page(&ctx, status, message);
+    }
+    let headers = response.headers_mut();
+    if !ctx.csrf_from_cookie {
+        headers.append(
+            header::SET_COOKIE,
+            ctx.cookie(CSRF_COOKIE, &ctx.csrf, "/", None),
+        );
+    }
+    if lang_from_query {
+        let year = Some(365 * 24 * 3600);
+        headers.append(
+            header::SET_COOKIE,
+            ctx.cookie(LANG_COOKIE, lang.code(), "/", year),
+        );
+    }
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+    {
+        // Pages may hold personal data: never keep them in shared caches.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Marks a response to be replaced by an error page in the person's language.
+#[derive(Debug, Clone)]
+struct ErrorPage(StatusCode, Option<&'static str>);
+
+/// An error from a page handler: signed-out people are sent to sign in, everything else
+/// becomes a page (never JSON) in the person's language.
+#[derive(Debug)]
+pub struct WebError(pub AppError, pub Option<&'static str>);
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
+        WebError(e, None)
+    }
+}
+
+impl From<beredskap_core::StoreError> for WebError {
+    fn from(e: beredskap_core::StoreError) -> Self {
+        WebError(AppError::from(e), None)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match &self.0 {
+            AppError::Unauthorized => return Redirect::to("/sign-in").into_response(),
+            AppError::Internal(detail) => {
+                tracing::error!(request_id = %crate::error::current_request_id(), error = %detail, "internal error");
+            }
+            AppError::Unavailable(detail) => {
+                tracing::warn!(request_id = %crate::error::current_request_id(), error = %detail, "database unavailable");
+            }
+            _ => {}
+        }
+        let mut response = self.0.status().into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorPage(self.0.status(), self.1));
+        response
+    }
+}
+
+/// Renders a template into a page with `status`.
+pub fn render(status: StatusCode, template: &impl askama::Template) -> Result<Response, WebError> {
+    let html = template
+        .render()
+        .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// What the base template needs on every page.
+pub struct Page {
+    pub lang: Lang,
+    pub t: &'static Texts,
+    pub title: &'static str,
+    pub csrf: String,
+    pub langs: [Lang; 3],
+    /// The signed-in person's name, if any.
+    pub signed_in: Option<String>,
+}
+
+impl Page {
+    pub fn new(ctx: &WebContext, title: &'static str) -> Self {
+        Self {
+            lang: ctx.lang,
+            t: ctx.t(),
+            title,
+            csrf: ctx.csrf.clone(),
+            langs: Lang::ALL,
+            signed_in: None,
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The start page, the list of signed-in devices, and error pages.
+
+use super::session::{SignedIn, SESSION_COOKIE};
+use super::sign_in::CsrfForm;
+use super::{render, Page, WebContext, WebError};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use beredskap_core::auth::SessionId;
+use beredskap_core::Actor;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: Page,
+    name: String,
+    login: String,
+    role: &'static str,
+    org: String,
+}
+
+pub async fn home(ctx: WebContext, me: SignedIn) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let mut page = Page::new(&ctx, t.home_title);
+    page.signed_in = Some(me.name.clone());
+    render(
+        StatusCode::OK,
+        &HomePage {
+            page,
+            name: me.name,
+            login: me.account.login.to_string(),
+            role: t.role(me.account.role),
+            org: me.org.name,
+        },
+    )
+}
+
+struct SessionRow {
+    id: String,
+    current: bool,
+    started: String,
+    last_seen: String,
+    device: String,
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct SessionsPage {
+    page: Page,
+    sessions: Vec<SessionRow>,
+}
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub async fn sessions(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    let now = state.clock.now();
+    let sessions = state
+        .store
+        .list_sessions(me.org.id, me.account.id, now)
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.id.to_string(),
+            current: s.id == me.session.id,
+            started: when(s.created_at),
+            last_seen: when(s.last_seen_at),
+            device: format!("{} ({})", s.user_agent, s.ip),
+        })
+        .collect();
+    let mut page = Page::new(&ctx, ctx.t().sessions_title);
+    page.signed_in = Some(me.name);
+    render(StatusCode::OK, &SessionsPage { page, sessions })
+}
+
+/// Ends one of the person's own sessions (another device, or this one).
+pub async fn end_session(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id = id
+        .parse()
+        .map(SessionId)
+        .map_err(|_| WebError(AppError::NotFound, None))?;
+    let own = state
+        .store
+        .list_sessions(me.org.id, me.account.id, state.clock.now())
+        .await?
+        .iter()
+        .any(|s| s.id == id);
+    if !own {
+        return Err(AppError::NotFound.into());
+    }
+    state
+        .store
+        .revoke_session(&Actor::account(me.account.id), me.org.id, id)
+        .await?;
+    if id == me.session.id {
+        let clear = ctx.cookie(SESSION_COOKIE, "", "/", Some(0));
+        return Ok(([(header::SET_COOKIE, clear)], Redirect::to("/sign-in")).into_response());
+    }
+    Ok(Redirect::to("/sessions").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    page: Page,
+    message: &'static str,
+}
+
+/// An error page in the person's language; `message` overrides the status's own text.
+pub fn error_page(ctx: &WebContext, status: StatusCode, message: Option<&'static str>) -> Response {
+    let t = ctx.t();
+    let text = message.unwrap_or(match status {
+        StatusCode::NOT_FOUND => t.not_found,
+        StatusCode::FORBIDDEN => t.forbidden,
+        StatusCode::SERVICE_UNAVAILABLE => t.unavailable,
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => t.invalid_input,
+        _ => t.server_error,
+    });
+    let page = ErrorTemplate {
+        page: Page::new(ctx, text),
+        message: text,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, text).into_response(),
+    }
+}

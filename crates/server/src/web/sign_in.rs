@@ -1,0 +1,379 @@
+//! Signing in: password first, then a code from the authenticator app or a recovery code.
+
+use super::session::{SignedIn, PENDING_COOKIE, SESSION_COOKIE};
+use super::{cookie_value, render, Page, WebContext, WebError};
+use crate::accounts::{new_secret, secret_hash};
+use crate::credentials::{password, recovery, totp};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use beredskap_core::auth::{NewSession, SecondFactor, SessionId};
+use beredskap_core::register::{Account, Org};
+use beredskap_core::{Actor, EmailAddress, Slug};
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+/// How long the second step may take after the password was accepted.
+const PENDING_MINUTES: i64 = 10;
+/// Wrong codes allowed in one sign-in before it starts over.
+const MAX_CODE_ATTEMPTS: u32 = 5;
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    page: Page,
+    orgs: Vec<Org>,
+    selected: String,
+    email: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in_code.html")]
+struct CodePage {
+    page: Page,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct OrgQuery {
+    org: Option<String>,
+}
+
+async fn sign_in_page(
+    state: &AppState,
+    ctx: &WebContext,
+    selected: Option<&str>,
+    email: &str,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let orgs = state.store.list_orgs().await?;
+    let selected = selected
+        .map(str::to_owned)
+        .or_else(|| orgs.first().map(|o| o.slug.to_string()))
+        .unwrap_or_default();
+    render(
+        status,
+        &SignInPage {
+            page: Page::new(ctx, ctx.t().sign_in),
+            orgs,
+            selected,
+            email: email.to_owned(),
+            error,
+        },
+    )
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    Query(query): Query<OrgQuery>,
+) -> Result<Response, WebError> {
+    sign_in_page(&state, &ctx, query.org.as_deref(), "", None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    csrf: String,
+    #[serde(default)]
+    org: String,
+    email: String,
+    password: String,
+}
+
+/// A hash to verify against when the login is unknown, so a wrong login takes as long
+/// as a wrong password and does not reveal which accounts exist.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| password::hash("decoy password for timing").unwrap_or_default())
+}
+
+async fn verify_blocking(secret: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || password::verify(&secret, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+fn client(headers: &HeaderMap, addr: SocketAddr) -> (String, String) {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    (addr.ip().to_string(), agent)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let t = ctx.t();
+    let orgs = state.store.list_orgs().await?;
+    let org = match Slug::parse(&form.org) {
+        Ok(slug) => orgs.into_iter().find(|o| o.slug == slug),
+        Err(_) if orgs.len() == 1 => orgs.into_iter().next(),
+        Err(_) => None,
+    };
+    let Some(org) = org else {
+        let error = Some(t.wrong_credentials);
+        return sign_in_page(
+            &state,
+            &ctx,
+            None,
+            &form.email,
+            error,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    };
+    let (ip, _) = client(&headers, addr);
+    let account = match EmailAddress::parse(&form.email) {
+        Ok(login) => state.store.account_by_login(org.id, &login).await?,
+        Err(_) => None,
+    };
+    let credentials = match &account {
+        Some(a) => Some(state.store.credentials(org.id, a.id).await?),
+        None => None,
+    };
+    let stored_hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
+    let password_ok = verify_blocking(
+        form.password.clone(),
+        stored_hash
+            .clone()
+            .unwrap_or_else(|| decoy_hash().to_owned()),
+    )
+    .await
+        && stored_hash.is_some();
+    let has_totp = credentials
+        .as_ref()
+        .is_some_and(|c| c.totp_secret.is_some());
+    let refused = match (&account, password_ok, has_totp) {
+        (None, _, _) => Some("unknown login"),
+        (Some(_), false, _) => Some("wrong password"),
+        // Every account signs in with a second factor; one without has not enrolled.
+        (Some(_), true, false) => Some("no second factor"),
+        (Some(_), true, true) => None,
+    };
+    if let Some(reason) = refused {
+        let account_id = account.as_ref().map(|a| a.id);
+        state
+            .store
+            .record_sign_in_failure(org.id, account_id, &form.email, reason, &ip)
+            .await?;
+        let slug = org.slug.to_string();
+        let error = Some(t.wrong_credentials);
+        return sign_in_page(
+            &state,
+            &ctx,
+            Some(&slug),
+            &form.email,
+            error,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let Some(account) = account else {
+        return Err(AppError::Unauthorized.into());
+    };
+    let secret = new_secret();
+    let expires = state.clock.now() + chrono::Duration::minutes(PENDING_MINUTES);
+    state
+        .store
+        .create_pending_sign_in(&secret_hash(&secret), &account, expires)
+        .await?;
+    let cookie = ctx.cookie(
+        PENDING_COOKIE,
+        &secret,
+        "/sign-in",
+        Some(PENDING_MINUTES * 60),
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to("/sign-in/code"),
+    )
+        .into_response())
+}
+
+async fn pending(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(String, Account, u32)>, WebError> {
+    let Some(secret) = cookie_value(headers, PENDING_COOKIE) else {
+        return Ok(None);
+    };
+    let hash = secret_hash(secret);
+    Ok(state
+        .store
+        .pending_sign_in(&hash, state.clock.now())
+        .await?
+        .map(|(account, attempts)| (hash, account, attempts)))
+}
+
+pub async fn code_form(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    if pending(&state, &headers).await?.is_none() {
+        return Ok(Redirect::to("/sign-in").into_response());
+    }
+    render(
+        StatusCode::OK,
+        &CodePage {
+            page: Page::new(&ctx, ctx.t().second_factor_title),
+            error: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+/// Checks a typed code as a TOTP code, then as a recovery code; marks it used.
+async fn check_code(
+    state: &AppState,
+    account: &Account,
+    code: &str,
+) -> Result<Option<SecondFactor>, WebError> {
+    let credentials = state.store.credentials(account.org_id, account.id).await?;
+    if let Some(secret) = &credentials.totp_secret {
+        let now = u64::try_from(state.clock.now().timestamp()).unwrap_or(0);
+        if let Some(step) = totp::verify(secret, code, now, credentials.totp_last_step) {
+            if state
+                .store
+                .use_totp_step(account.org_id, account.id, step)
+                .await?
+            {
+                return Ok(Some(SecondFactor::Totp));
+            }
+        }
+    }
+    if let Some((id, secret)) = recovery::parse(code) {
+        let stored = state
+            .store
+            .recovery_code_hash(account.org_id, account.id, &id)
+            .await?;
+        if let Some(hash) = stored {
+            if verify_blocking(secret, hash).await
+                && state
+                    .store
+                    .use_recovery_code(&Actor::account(account.id), account.org_id, account.id, &id)
+                    .await?
+            {
+                return Ok(Some(SecondFactor::RecoveryCode));
+            }
+        }
+    }
+    Ok(None)
+}
+
+pub async fn code_submit(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let t = ctx.t();
+    let Some((pending_hash, account, attempts)) = pending(&state, &headers).await? else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let (ip, agent) = client(&headers, addr);
+    let factor = if attempts >= MAX_CODE_ATTEMPTS {
+        None
+    } else {
+        check_code(&state, &account, &form.code).await?
+    };
+    let Some(factor) = factor else {
+        let attempts = state.store.pending_sign_in_failed(&pending_hash).await?;
+        state
+            .store
+            .record_sign_in_failure(
+                account.org_id,
+                Some(account.id),
+                account.login.as_str(),
+                "wrong code",
+                &ip,
+            )
+            .await?;
+        if attempts >= MAX_CODE_ATTEMPTS {
+            state.store.delete_pending_sign_in(&pending_hash).await?;
+            let error = Some(t.too_many_attempts);
+            return sign_in_page(&state, &ctx, None, "", error, StatusCode::UNAUTHORIZED).await;
+        }
+        let page = CodePage {
+            page: Page::new(&ctx, t.second_factor_title),
+            error: Some(t.wrong_code),
+        };
+        return render(StatusCode::UNAUTHORIZED, &page);
+    };
+    state.store.delete_pending_sign_in(&pending_hash).await?;
+    let secret = new_secret();
+    let max_age = i64::from(state.config.session_max_hours) * 3600;
+    state
+        .store
+        .create_session(NewSession {
+            id: SessionId::new(),
+            secret_hash: secret_hash(&secret),
+            account,
+            expires_at: state.clock.now() + chrono::Duration::seconds(max_age),
+            second_factor: Some(factor),
+            user_agent: agent,
+            ip,
+        })
+        .await?;
+    let mut response = Redirect::to("/").into_response();
+    let cookies = response.headers_mut();
+    cookies.append(
+        header::SET_COOKIE,
+        ctx.cookie(SESSION_COOKIE, &secret, "/", Some(max_age)),
+    );
+    cookies.append(
+        header::SET_COOKIE,
+        ctx.cookie(PENDING_COOKIE, "", "/sign-in", Some(0)),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    signed_in: SignedIn,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let actor = Actor::account(signed_in.account.id);
+    state
+        .store
+        .revoke_session(&actor, signed_in.org.id, signed_in.session.id)
+        .await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            ctx.cookie(SESSION_COOKIE, "", "/", Some(0)),
+        )],
+        Redirect::to("/sign-in"),
+    )
+        .into_response())
+}

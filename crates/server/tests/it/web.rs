@@ -1,0 +1,556 @@
+//! The sign-in pages as a browser without JavaScript uses them: forms, cookies, redirects.
+
+use crate::helpers::TestApp;
+use beredskap_core::register::Role;
+use beredskap_core::{Actor, EmailAddress};
+use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::credentials::totp;
+use reqwest::redirect::Policy;
+
+const PASSWORD: &str = "blåbär cykel regnjacka";
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of a hidden input in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+struct Person {
+    enrol_path: String,
+    login: String,
+}
+
+async fn invite(app: &TestApp, login: &str, role: Role) -> Person {
+    let created = accounts::create_user(
+        app.store.as_ref(),
+        &Actor::system(),
+        &app.org,
+        NewUser {
+            name: "Anna Berg".into(),
+            login: EmailAddress::parse(login).unwrap(),
+            role,
+            mobile: None,
+        },
+        "http://test",
+        72,
+    )
+    .await
+    .unwrap();
+    Person {
+        enrol_path: created
+            .enrolment_link
+            .trim_start_matches("http://test")
+            .to_owned(),
+        login: login.into(),
+    }
+}
+
+impl TestApp {
+    fn now_unix(&self) -> u64 {
+        use beredskap_server::clock::Clock;
+        u64::try_from(self.clock.now().timestamp()).unwrap()
+    }
+
+    /// Completes enrolment; returns the app secret and the printed recovery codes.
+    async fn enrol(&self, b: &reqwest::Client, person: &Person) -> (Vec<u8>, Vec<String>) {
+        let page = b
+            .get(self.url(&person.enrol_path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let secret_b32 = hidden(&page, "totp_secret");
+        let secret = totp_rs::Secret::Encoded(secret_b32.clone())
+            .to_bytes()
+            .unwrap();
+        let code = totp::code_now(&secret, self.now_unix()).unwrap();
+        let r = b
+            .post(self.url(&person.enrol_path))
+            .form(&[
+                ("csrf", hidden(&page, "csrf").as_str()),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+                ("totp_secret", &secret_b32),
+                ("code", &code),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        let codes = html
+            .split("<code>")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap().to_owned())
+            .collect();
+        (secret, codes)
+    }
+
+    /// Posts the password form; returns the response.
+    async fn password_step(
+        &self,
+        b: &reqwest::Client,
+        login: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = b
+            .get(self.url("/sign-in"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        b.post(self.url("/sign-in"))
+            .form(&[
+                ("csrf", hidden(&page, "csrf").as_str()),
+                ("org", "lillby"),
+                ("email", login),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn code_step(&self, b: &reqwest::Client, code: &str) -> reqwest::Response {
+        let page = b
+            .get(self.url("/sign-in/code"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        b.post(self.url("/sign-in/code"))
+            .form(&[("csrf", hidden(&page, "csrf").as_str()), ("code", code)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn sign_in(&self, b: &reqwest::Client, login: &str, secret: &[u8]) {
+        let r = self.password_step(b, login, PASSWORD).await;
+        assert_eq!(
+            (r.status().as_u16(), location(&r)),
+            (303, "/sign-in/code".into())
+        );
+        self.clock.advance(chrono::Duration::seconds(30));
+        let code = totp::code_now(secret, self.now_unix()).unwrap();
+        let r = self.code_step(b, &code).await;
+        assert_eq!((r.status().as_u16(), location(&r)), (303, "/".into()));
+    }
+
+    async fn journal_kinds(&self) -> Vec<String> {
+        self.store
+            .journal_page(self.org.id, 0, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_person_enrols_and_signs_in_with_the_app() {
+    let app = TestApp::spawn().await;
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let b = browser();
+    let r = b.get(app.url("/")).send().await.unwrap();
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/sign-in".into())
+    );
+
+    // A weak password and a wrong code are both explained, on the same form.
+    let page = b
+        .get(app.url(&person.enrol_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg"), "the QR code is inline");
+    let r = b
+        .post(app.url(&person.enrol_path))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("password", "Sommar2026!!"),
+            ("password_again", "Sommar2026!!"),
+            ("totp_secret", &hidden(&page, "totp_secret")),
+            ("code", "000000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("för lätt att gissa"), "{html}");
+    assert!(html.contains("Koden stämmer inte"));
+    assert_eq!(
+        hidden(&html, "totp_secret"),
+        hidden(&page, "totp_secret"),
+        "the app stays connected"
+    );
+
+    let (secret, codes) = app.enrol(&b, &person).await;
+    assert_eq!(codes.len(), 10);
+    let again = b.get(app.url(&person.enrol_path)).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+    assert!(again.text().await.unwrap().contains("redan använts"));
+
+    // The code that confirmed the app cannot be replayed to sign in.
+    let r = app.password_step(&b, &person.login, PASSWORD).await;
+    assert_eq!(r.status(), 303);
+    let replay = totp::code_now(&secret, app.now_unix()).unwrap();
+    assert_eq!(app.code_step(&b, &replay).await.status(), 401);
+    app.clock.advance(chrono::Duration::seconds(30));
+    let code = totp::code_now(&secret, app.now_unix()).unwrap();
+    let r = app.code_step(&b, &code).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/".into()));
+    let home = b
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("Anna Berg") && home.contains("Medarbetare"),
+        "{home}"
+    );
+    let sessions = b
+        .get(app.url("/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sessions.contains("Den här enheten"));
+
+    let kinds = app.journal_kinds().await;
+    for kind in ["enrolment.completed", "signin.failed", "signin.succeeded"] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} missing from {kinds:?}"
+        );
+    }
+
+    // Signing out ends the session on the server, not just in the browser.
+    let r = b
+        .post(app.url("/sign-out"))
+        .form(&[("csrf", hidden(&home, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/sign-in");
+    assert_eq!(b.get(app.url("/")).send().await.unwrap().status(), 303);
+    assert!(app
+        .journal_kinds()
+        .await
+        .ends_with(&["session.revoked".into()]));
+
+    // A recovery code works once.
+    app.password_step(&b, &person.login, PASSWORD).await;
+    let r = app
+        .code_step(&b, &codes[0].to_lowercase().replace('-', " "))
+        .await;
+    assert_eq!(r.status(), 303, "a recovery code typed loosely still works");
+    let home = b
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    b.post(app.url("/sign-out"))
+        .form(&[("csrf", hidden(&home, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    app.password_step(&b, &person.login, PASSWORD).await;
+    assert_eq!(app.code_step(&b, &codes[0]).await.status(), 401);
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_logins_look_the_same() {
+    let app = TestApp::spawn().await;
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let b = browser();
+    app.enrol(&b, &person).await;
+    let wrong = app
+        .password_step(&b, &person.login, "not the password at all")
+        .await;
+    assert_eq!(wrong.status(), 401);
+    let wrong = wrong.text().await.unwrap();
+    let unknown = app.password_step(&b, "nobody@lillby.se", PASSWORD).await;
+    assert_eq!(unknown.status(), 401);
+    let unknown = unknown.text().await.unwrap();
+    assert!(wrong.contains("Fel e-postadress eller lösenord."));
+    assert!(unknown.contains("Fel e-postadress eller lösenord."));
+    // Someone invited but not enrolled has no password yet.
+    let pending = invite(&app, "bo@lillby.se", Role::Member).await;
+    assert_eq!(
+        app.password_step(&b, &pending.login, PASSWORD)
+            .await
+            .status(),
+        401
+    );
+    let failures = app
+        .journal_kinds()
+        .await
+        .iter()
+        .filter(|k| *k == "signin.failed")
+        .count();
+    assert_eq!(failures, 3);
+}
+
+#[tokio::test]
+async fn too_many_wrong_codes_start_the_sign_in_over() {
+    let app = TestApp::spawn().await;
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let b = browser();
+    let (secret, _) = app.enrol(&b, &person).await;
+    app.password_step(&b, &person.login, PASSWORD).await;
+    for _ in 0..4 {
+        assert_eq!(app.code_step(&b, "111111").await.status(), 401);
+    }
+    let last = app.code_step(&b, "111111").await;
+    assert!(last
+        .text()
+        .await
+        .unwrap()
+        .contains("För många felaktiga försök"));
+    // The pending sign-in is gone: even the right code now needs the password first.
+    app.clock.advance(chrono::Duration::seconds(30));
+    let code = totp::code_now(&secret, app.now_unix()).unwrap();
+    let page = b.get(app.url("/sign-in/code")).send().await.unwrap();
+    assert_eq!(location(&page), "/sign-in");
+    let r = b
+        .post(app.url("/sign-in/code"))
+        .form(&[("csrf", "x"), ("code", &code)])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 303, "no session without the password step");
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_or_ended_from_another_device() {
+    let app = TestApp::spawn().await;
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let (phone, laptop) = (browser(), browser());
+    let (secret, _) = app.enrol(&phone, &person).await;
+    app.sign_in(&phone, &person.login, &secret).await;
+    app.sign_in(&laptop, &person.login, &secret).await;
+    let list = laptop
+        .get(app.url("/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(list.matches("/end\"").count(), 2);
+    // The laptop ends the phone's session (the one that is not "this device").
+    let forms: Vec<&str> = list
+        .split("<li>")
+        .skip(1)
+        .filter(|f| f.contains("/end\""))
+        .collect();
+    let phone_form = forms
+        .iter()
+        .find(|f| !f.contains("Den här enheten"))
+        .unwrap();
+    let action = phone_form
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let r = laptop
+        .post(app.url(action))
+        .form(&[("csrf", hidden(&list, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/sessions");
+    assert_eq!(phone.get(app.url("/")).send().await.unwrap().status(), 303);
+    assert_eq!(laptop.get(app.url("/")).send().await.unwrap().status(), 200);
+    // Idle past the limit (240 minutes by default): signed out.
+    app.clock.advance(chrono::Duration::minutes(241));
+    assert_eq!(laptop.get(app.url("/")).send().await.unwrap().status(), 303);
+}
+
+#[tokio::test]
+async fn forms_without_a_matching_csrf_token_are_refused() {
+    let app = TestApp::spawn().await;
+    let b = browser();
+    // No CSRF cookie at all.
+    let r = reqwest::Client::new()
+        .post(app.url("/sign-in"))
+        .form(&[
+            ("csrf", "0".repeat(64).as_str()),
+            ("org", "lillby"),
+            ("email", "a@b.se"),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("Formuläret har gått ut"));
+    // A cookie, but another token.
+    let page = b
+        .get(app.url("/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden(&page, "csrf");
+    let r = b
+        .post(app.url("/sign-in"))
+        .form(&[
+            ("csrf", "0".repeat(64).as_str()),
+            ("org", "lillby"),
+            ("email", "a@b.se"),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The right token, sent from another site.
+    let r = b
+        .post(app.url("/sign-in"))
+        .header("origin", "https://evil.example")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("org", "lillby"),
+            ("email", "a@b.se"),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let kinds = app.journal_kinds().await;
+    assert!(
+        !kinds.iter().any(|k| k == "signin.failed"),
+        "refused before any password check"
+    );
+}
+
+#[tokio::test]
+async fn pages_speak_swedish_danish_and_english() {
+    let app = TestApp::spawn().await;
+    let b = browser();
+    let sv = b
+        .get(app.url("/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sv.contains("<html lang=\"sv\">") && sv.contains("Logga in"));
+    let da = b
+        .get(app.url("/sign-in?lang=da"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(da.contains("<html lang=\"da\">") && da.contains("Log ind"));
+    let remembered = b
+        .get(app.url("/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(remembered.contains("Log ind"), "the choice is remembered");
+    let en = reqwest::Client::new()
+        .get(app.url("/sign-in"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("<html lang=\"en\">") && en.contains("Sign in"));
+    let missing = reqwest::Client::new()
+        .get(app.url("/enrol/nonsense?lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing
+        .text()
+        .await
+        .unwrap()
+        .contains("The link is not valid"));
+}
+
+#[tokio::test]
+async fn pages_carry_strict_security_headers() {
+    let app = TestApp::spawn().await;
+    let r = reqwest::Client::new()
+        .get(app.url("/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let h = r.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    let cookie = h["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let css = reqwest::Client::new()
+        .get(app.url("/static/app.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+}
