@@ -117,3 +117,69 @@ pub struct NewSession {
     pub user_agent: String,
     pub ip: String,
 }
+
+/// How many failures are free and how long the lockout may grow.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottlePolicy {
+    pub free_failures: u32,
+    pub first_block_seconds: i64,
+    pub max_block_seconds: i64,
+}
+
+impl ThrottlePolicy {
+    /// Per account: five tries, then 30 s, doubling, at most 15 minutes. Slow enough to
+    /// stop guessing, short enough that an attacker cannot lock a person out for long.
+    pub const ACCOUNT: ThrottlePolicy = ThrottlePolicy {
+        free_failures: 5,
+        first_block_seconds: 30,
+        max_block_seconds: 15 * 60,
+    };
+    /// Per address: more room (a town hall's staff share one address), then up to an hour.
+    pub const ADDRESS: ThrottlePolicy = ThrottlePolicy {
+        free_failures: 30,
+        first_block_seconds: 30,
+        max_block_seconds: 60 * 60,
+    };
+
+    /// The lockout after the `failures`-th failure, if any.
+    pub fn block_after(&self, failures: u32) -> Option<chrono::Duration> {
+        let over = failures.checked_sub(self.free_failures)?;
+        let seconds = self
+            .first_block_seconds
+            .saturating_mul(1i64.checked_shl(over.min(30)).unwrap_or(i64::MAX))
+            .min(self.max_block_seconds);
+        Some(chrono::Duration::seconds(seconds))
+    }
+}
+
+/// Failures so far for one key, and until when it is locked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Throttle {
+    pub failures: u32,
+    pub blocked_until: Option<DateTime<Utc>>,
+}
+
+impl Throttle {
+    pub fn blocked_at(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        self.blocked_until
+            .filter(|until| *until > now)
+            .map(|until| until - now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockouts_grow_and_are_capped() {
+        let p = ThrottlePolicy::ACCOUNT;
+        let secs = |n| p.block_after(n).map(|d| d.num_seconds());
+        assert_eq!(
+            (secs(4), secs(5), secs(6), secs(7)),
+            (None, Some(30), Some(60), Some(120))
+        );
+        assert_eq!(secs(12), Some(900));
+        assert_eq!(secs(1000), Some(900));
+    }
+}

@@ -4,7 +4,10 @@
 //! Every method that changes something writes its journal entries in the same transaction
 //! and returns only after that transaction is durably committed.
 
-use crate::auth::{Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId};
+use crate::auth::{
+    Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId, Throttle,
+    ThrottlePolicy,
+};
 use crate::domain::{EmailAddress, Slug};
 use crate::error::FieldErrors;
 use crate::ids::{AccountId, GroupId, OrgId, PersonId, PositionId};
@@ -223,6 +226,16 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         ip: &str,
     ) -> StoreResult<()>;
+
+    async fn throttle(&self, key: &str) -> StoreResult<Throttle>;
+    /// Counts a failure for `key` and locks it as `policy` says.
+    async fn throttle_failure(
+        &self,
+        key: &str,
+        policy: ThrottlePolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Throttle>;
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 
     /// Up to `limit` entries of one organisation with `seq > after_seq`, in order.
     async fn journal_page(

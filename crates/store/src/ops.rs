@@ -5,7 +5,8 @@
 // Every function takes the connection of a transaction that the backend opened.
 
 use beredskap_core::auth::{
-    Credentials, Enrolment, NewCredentials, NewSession, SecondFactor, Session, SessionId,
+    Credentials, Enrolment, NewCredentials, NewSession, SecondFactor, Session, SessionId, Throttle,
+    ThrottlePolicy,
 };
 use beredskap_core::import::{ImportChange, ImportReport, ImportRow};
 use beredskap_core::journal::{self, canonical_json, entry_hash, HashInput, GENESIS_HASH};
@@ -1741,5 +1742,62 @@ pub async fn record_sign_in_failure(
         ),
     )
     .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- throttling
+
+pub async fn throttle(conn: &mut Conn, key: &str) -> StoreResult<Throttle> {
+    let Some(r) =
+        sqlx::query("SELECT failures, blocked_until FROM sign_in_throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?
+    else {
+        return Ok(Throttle::default());
+    };
+    let failures: i32 = col(&r, "failures")?;
+    Ok(Throttle {
+        failures: u32::try_from(failures).unwrap_or(0),
+        blocked_until: col(&r, "blocked_until")?,
+    })
+}
+
+pub async fn throttle_failure(
+    conn: &mut Conn,
+    key: &str,
+    policy: ThrottlePolicy,
+    now: DateTime<Utc>,
+) -> StoreResult<Throttle> {
+    let failures: i32 = sqlx::query_scalar(
+        "INSERT INTO sign_in_throttle (key, failures) VALUES ($1, 1) \
+         ON CONFLICT (key) DO UPDATE SET failures = sign_in_throttle.failures + 1 \
+         RETURNING failures",
+    )
+    .bind(key)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let failures = u32::try_from(failures).unwrap_or(u32::MAX);
+    let blocked_until = policy.block_after(failures).map(|d| now + d);
+    sqlx::query("UPDATE sign_in_throttle SET blocked_until = $2 WHERE key = $1")
+        .bind(key)
+        .bind(blocked_until)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(Throttle {
+        failures,
+        blocked_until,
+    })
+}
+
+pub async fn clear_throttle(conn: &mut Conn, key: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
+        .bind(key)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
     Ok(())
 }

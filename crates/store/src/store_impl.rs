@@ -4,7 +4,8 @@
 // module; everything else is the same text.
 
 use beredskap_core::auth::{
-    Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId,
+    Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId, Throttle,
+    ThrottlePolicy,
 };
 use beredskap_core::import::{ImportReport, ImportRow};
 use beredskap_core::register::{
@@ -439,6 +440,31 @@ impl Store for Backend {
             })
         })
         .await
+    }
+
+    async fn throttle(&self, key: &str) -> StoreResult<Throttle> {
+        let key = key.to_owned();
+        self.read(move |c| Box::pin(async move { ops::throttle(c, &key).await }))
+            .await
+    }
+
+    async fn throttle_failure(
+        &self,
+        key: &str,
+        policy: ThrottlePolicy,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Throttle> {
+        let key = key.to_owned();
+        self.write(move |c| {
+            Box::pin(async move { ops::throttle_failure(c, &key, policy, now).await })
+        })
+        .await
+    }
+
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+        let key = key.to_owned();
+        self.write(move |c| Box::pin(async move { ops::clear_throttle(c, &key).await }))
+            .await
     }
 
     async fn journal_page(

@@ -74,6 +74,8 @@ pub struct Texts {
     pub verify: &'static str,
     pub wrong_code: &'static str,
     pub too_many_attempts: &'static str,
+    /// `{minutes}` is replaced by the wait.
+    pub throttled: &'static str,
     pub enrol_title: &'static str,
     pub enrol_intro: &'static str,
     pub enrol_step_password: &'static str,
@@ -131,6 +133,12 @@ impl Texts {
         }
     }
 
+    pub fn throttled_for(&self, wait: chrono::Duration) -> String {
+        let minutes = (wait.num_seconds() + 59) / 60;
+        self.throttled
+            .replace("{minutes}", &minutes.max(1).to_string())
+    }
+
     pub fn role(&self, role: beredskap_core::register::Role) -> &'static str {
         use beredskap_core::register::Role;
         match role {
@@ -160,6 +168,7 @@ pub static SV: Texts = Texts {
     verify: "Fortsätt",
     wrong_code: "Koden stämmer inte. Vänta på nästa kod i appen och försök igen.",
     too_many_attempts: "För många felaktiga försök. Logga in igen från början.",
+    throttled: "För många misslyckade inloggningar. Inloggningen är spärrad i {minutes} min. Försök igen sedan, eller kontakta en administratör.",
     enrol_title: "Aktivera ditt konto",
     enrol_intro: "Välj ett lösenord och koppla en autentiseringsapp. Båda behövs för att logga in, även när organisationens e-post och inloggning inte fungerar.",
     enrol_step_password: "1. Välj lösenord",
@@ -224,6 +233,7 @@ pub static DA: Texts = Texts {
     verify: "Fortsæt",
     wrong_code: "Koden passer ikke. Vent på den næste kode i appen, og prøv igen.",
     too_many_attempts: "For mange forkerte forsøg. Log ind igen fra begyndelsen.",
+    throttled: "For mange mislykkede login. Login er spærret i {minutes} min. Prøv igen derefter, eller kontakt en administrator.",
     enrol_title: "Aktivér din konto",
     enrol_intro: "Vælg en adgangskode, og tilknyt en godkendelsesapp. Begge skal bruges for at logge ind, også når organisationens e-mail og login ikke virker.",
     enrol_step_password: "1. Vælg adgangskode",
@@ -288,6 +298,7 @@ pub static EN: Texts = Texts {
     verify: "Continue",
     wrong_code: "The code is not right. Wait for the next code in the app and try again.",
     too_many_attempts: "Too many wrong attempts. Sign in again from the start.",
+    throttled: "Too many failed sign-ins. Signing in is blocked for {minutes} min. Try again then, or contact an administrator.",
     enrol_title: "Activate your account",
     enrol_intro: "Choose a password and connect an authenticator app. You need both to sign in, also when the organisation's own email and sign-in are down.",
     enrol_step_password: "1. Choose a password",

@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use beredskap_core::auth::{NewSession, SecondFactor, SessionId};
+use beredskap_core::auth::{NewSession, SecondFactor, SessionId, ThrottlePolicy};
 use beredskap_core::register::{Account, Org};
 use beredskap_core::{Actor, EmailAddress, Slug};
 use serde::Deserialize;
@@ -29,7 +29,7 @@ struct SignInPage {
     orgs: Vec<Org>,
     selected: String,
     email: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 #[derive(Template)]
@@ -49,7 +49,7 @@ async fn sign_in_page(
     ctx: &WebContext,
     selected: Option<&str>,
     email: &str,
-    error: Option<&'static str>,
+    error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let orgs = state.store.list_orgs().await?;
@@ -125,20 +125,20 @@ pub async fn submit(
         Err(_) if orgs.len() == 1 => orgs.into_iter().next(),
         Err(_) => None,
     };
+    let email = form.email.as_str();
     let Some(org) = org else {
-        let error = Some(t.wrong_credentials);
-        return sign_in_page(
-            &state,
-            &ctx,
-            None,
-            &form.email,
-            error,
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
+        let error = Some(t.wrong_credentials.to_owned());
+        return sign_in_page(&state, &ctx, None, email, error, StatusCode::UNAUTHORIZED).await;
     };
+    let slug = org.slug.to_string();
     let (ip, _) = client(&headers, addr);
-    let account = match EmailAddress::parse(&form.email) {
+    let keys = throttle_keys(&org, email, &ip);
+    if let Some(wait) = blocked(&state, &keys).await? {
+        let error = Some(t.throttled_for(wait));
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return sign_in_page(&state, &ctx, Some(&slug), email, error, status).await;
+    }
+    let account = match EmailAddress::parse(email) {
         Ok(login) => state.store.account_by_login(org.id, &login).await?,
         Err(_) => None,
     };
@@ -147,14 +147,11 @@ pub async fn submit(
         None => None,
     };
     let stored_hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
-    let password_ok = verify_blocking(
-        form.password.clone(),
-        stored_hash
-            .clone()
-            .unwrap_or_else(|| decoy_hash().to_owned()),
-    )
-    .await
-        && stored_hash.is_some();
+    let checked_hash = stored_hash
+        .clone()
+        .unwrap_or_else(|| decoy_hash().to_owned());
+    let password_ok =
+        verify_blocking(form.password.clone(), checked_hash).await && stored_hash.is_some();
     let has_totp = credentials
         .as_ref()
         .is_some_and(|c| c.totp_secret.is_some());
@@ -167,21 +164,9 @@ pub async fn submit(
     };
     if let Some(reason) = refused {
         let account_id = account.as_ref().map(|a| a.id);
-        state
-            .store
-            .record_sign_in_failure(org.id, account_id, &form.email, reason, &ip)
-            .await?;
-        let slug = org.slug.to_string();
-        let error = Some(t.wrong_credentials);
-        return sign_in_page(
-            &state,
-            &ctx,
-            Some(&slug),
-            &form.email,
-            error,
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
+        let error = refuse(&state, &ctx, &keys, org.id, account_id, email, reason, &ip).await?;
+        let status = StatusCode::UNAUTHORIZED;
+        return sign_in_page(&state, &ctx, Some(&slug), email, Some(error), status).await;
     }
     let Some(account) = account else {
         return Err(AppError::Unauthorized.into());
@@ -203,6 +188,72 @@ pub async fn submit(
         Redirect::to("/sign-in/code"),
     )
         .into_response())
+}
+
+/// Counts and journals a refused sign-in; returns what to tell the person.
+#[allow(clippy::too_many_arguments)]
+async fn refuse(
+    state: &AppState,
+    ctx: &WebContext,
+    keys: &[(String, ThrottlePolicy)],
+    org: beredskap_core::OrgId,
+    account: Option<beredskap_core::AccountId>,
+    login: &str,
+    reason: &str,
+    ip: &str,
+) -> Result<String, WebError> {
+    let locked = count_failure(state, keys).await?;
+    let reason = match locked {
+        Some(wait) => format!("{reason}; sign-in locked for {} s", wait.num_seconds()),
+        None => reason.to_owned(),
+    };
+    state
+        .store
+        .record_sign_in_failure(org, account, login, &reason, ip)
+        .await?;
+    Ok(match locked {
+        Some(wait) => ctx.t().throttled_for(wait),
+        None => ctx.t().wrong_credentials.to_owned(),
+    })
+}
+
+/// The keys failures are counted under: the login typed (known or not) and the address.
+fn throttle_keys(org: &Org, login: &str, ip: &str) -> [(String, ThrottlePolicy); 2] {
+    [
+        (
+            format!("login:{}:{}", org.slug, login.trim().to_lowercase()),
+            ThrottlePolicy::ACCOUNT,
+        ),
+        (format!("ip:{ip}"), ThrottlePolicy::ADDRESS),
+    ]
+}
+
+/// How long sign-in is still locked for any of the keys.
+async fn blocked(
+    state: &AppState,
+    keys: &[(String, ThrottlePolicy)],
+) -> Result<Option<chrono::Duration>, WebError> {
+    let now = state.clock.now();
+    let mut longest = None;
+    for (key, _) in keys {
+        let wait = state.store.throttle(key).await?.blocked_at(now);
+        longest = longest.max(wait);
+    }
+    Ok(longest)
+}
+
+/// Counts a failure under every key; returns the lockout it started, if any.
+async fn count_failure(
+    state: &AppState,
+    keys: &[(String, ThrottlePolicy)],
+) -> Result<Option<chrono::Duration>, WebError> {
+    let now = state.clock.now();
+    let mut longest = None;
+    for (key, policy) in keys {
+        let throttle = state.store.throttle_failure(key, *policy, now).await?;
+        longest = longest.max(throttle.blocked_at(now));
+    }
+    Ok(longest)
 }
 
 async fn pending(
@@ -294,6 +345,19 @@ pub async fn code_submit(
         return Ok(Redirect::to("/sign-in").into_response());
     };
     let (ip, agent) = client(&headers, addr);
+    let org = state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .find(|o| o.id == account.org_id)
+        .ok_or(AppError::Unauthorized)?;
+    let keys = throttle_keys(&org, account.login.as_str(), &ip);
+    if let Some(wait) = blocked(&state, &keys).await? {
+        state.store.delete_pending_sign_in(&pending_hash).await?;
+        let error = Some(t.throttled_for(wait));
+        return sign_in_page(&state, &ctx, None, "", error, StatusCode::TOO_MANY_REQUESTS).await;
+    }
     let factor = if attempts >= MAX_CODE_ATTEMPTS {
         None
     } else {
@@ -301,19 +365,26 @@ pub async fn code_submit(
     };
     let Some(factor) = factor else {
         let attempts = state.store.pending_sign_in_failed(&pending_hash).await?;
-        state
-            .store
-            .record_sign_in_failure(
-                account.org_id,
-                Some(account.id),
-                account.login.as_str(),
-                "wrong code",
-                &ip,
-            )
-            .await?;
+        let login = account.login.as_str();
+        let message = refuse(
+            &state,
+            &ctx,
+            &keys,
+            org.id,
+            Some(account.id),
+            login,
+            "wrong code",
+            &ip,
+        )
+        .await?;
+        if blocked(&state, &keys).await?.is_some() {
+            state.store.delete_pending_sign_in(&pending_hash).await?;
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            return sign_in_page(&state, &ctx, None, "", Some(message), status).await;
+        }
         if attempts >= MAX_CODE_ATTEMPTS {
             state.store.delete_pending_sign_in(&pending_hash).await?;
-            let error = Some(t.too_many_attempts);
+            let error = Some(t.too_many_attempts.to_owned());
             return sign_in_page(&state, &ctx, None, "", error, StatusCode::UNAUTHORIZED).await;
         }
         let page = CodePage {
@@ -323,6 +394,7 @@ pub async fn code_submit(
         return render(StatusCode::UNAUTHORIZED, &page);
     };
     state.store.delete_pending_sign_in(&pending_hash).await?;
+    state.store.clear_throttle(&keys[0].0).await?;
     let secret = new_secret();
     let max_age = i64::from(state.config.session_max_hours) * 3600;
     state

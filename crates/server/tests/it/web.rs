@@ -329,7 +329,7 @@ async fn wrong_passwords_and_unknown_logins_look_the_same() {
 }
 
 #[tokio::test]
-async fn too_many_wrong_codes_start_the_sign_in_over() {
+async fn wrong_codes_lock_the_sign_in_and_start_it_over() {
     let app = TestApp::spawn().await;
     let person = invite(&app, "anna@lillby.se", Role::Member).await;
     let b = browser();
@@ -338,12 +338,10 @@ async fn too_many_wrong_codes_start_the_sign_in_over() {
     for _ in 0..4 {
         assert_eq!(app.code_step(&b, "111111").await.status(), 401);
     }
+    // The fifth wrong code locks sign-in for the account, and says for how long.
     let last = app.code_step(&b, "111111").await;
-    assert!(last
-        .text()
-        .await
-        .unwrap()
-        .contains("För många felaktiga försök"));
+    assert_eq!(last.status(), 429);
+    assert!(last.text().await.unwrap().contains("spärrad i 1 min"));
     // The pending sign-in is gone: even the right code now needs the password first.
     app.clock.advance(chrono::Duration::seconds(30));
     let code = totp::code_now(&secret, app.now_unix()).unwrap();
@@ -553,4 +551,82 @@ async fn pages_carry_strict_security_headers() {
         .await
         .unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_login_for_a_growing_time() {
+    let app = TestApp::spawn().await;
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let b = browser();
+    let (secret, _) = app.enrol(&b, &person).await;
+    for _ in 0..4 {
+        assert_eq!(
+            app.password_step(&b, &person.login, "wrong wrong wrong")
+                .await
+                .status(),
+            401
+        );
+    }
+    let fifth = app
+        .password_step(&b, &person.login, "wrong wrong wrong")
+        .await;
+    assert!(fifth.text().await.unwrap().contains("spärrad i 1 min"));
+    // Locked: even the right password is refused, without being checked.
+    let locked = app.password_step(&b, &person.login, PASSWORD).await;
+    assert_eq!(locked.status(), 429);
+    // Case and spaces do not make another key.
+    assert_eq!(
+        app.password_step(&b, " ANNA@lillby.se", PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    app.clock.advance(chrono::Duration::seconds(31));
+    app.sign_in(&b, &person.login, &secret).await;
+    // A successful sign-in clears the count: one more mistake is not a lockout.
+    let b2 = browser();
+    assert_eq!(
+        app.password_step(&b2, &person.login, "wrong wrong wrong")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.password_step(&b2, &person.login, PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let journal = app.store.journal_page(app.org.id, 0, 1000).await.unwrap();
+    assert!(journal
+        .iter()
+        .any(|e| e.kind == "signin.failed" && e.payload.contains("locked for 30 s")));
+}
+
+#[tokio::test]
+async fn unknown_logins_and_one_address_are_throttled_too() {
+    let app = TestApp::spawn().await;
+    let b = browser();
+    for _ in 0..5 {
+        app.password_step(&b, "nobody@lillby.se", "guess guess guess")
+            .await;
+    }
+    assert_eq!(
+        app.password_step(&b, "nobody@lillby.se", "guess")
+            .await
+            .status(),
+        429
+    );
+    // Thirty failures from one address, each on another login, block the address.
+    app.clock.advance(chrono::Duration::minutes(20));
+    for i in 0..25 {
+        let r = app
+            .password_step(&b, &format!("user{i}@lillby.se"), "guess guess guess")
+            .await;
+        assert_eq!(r.status(), 401, "attempt {i}");
+    }
+    let r = app
+        .password_step(&b, "someone-else@lillby.se", "guess guess guess")
+        .await;
+    assert_eq!(r.status(), 429, "the address is blocked");
 }

@@ -1011,3 +1011,38 @@ pub async fn pending_sign_ins_expire_and_count_attempts(db: &TestDb) {
         u32::MAX
     );
 }
+
+pub async fn failures_lock_a_key_for_growing_windows(db: &TestDb) {
+    use beredskap_core::auth::ThrottlePolicy;
+    let s = db.store();
+    let now = beredskap_core::journal::now();
+    let key = "login:lillby:anna@lillby.se";
+    assert_eq!(s.throttle(key).await.unwrap(), Default::default());
+    for n in 1..=4 {
+        let t = s
+            .throttle_failure(key, ThrottlePolicy::ACCOUNT, now)
+            .await
+            .unwrap();
+        assert_eq!((t.failures, t.blocked_until), (n, None));
+    }
+    let fifth = s
+        .throttle_failure(key, ThrottlePolicy::ACCOUNT, now)
+        .await
+        .unwrap();
+    assert_eq!(fifth.blocked_at(now), Some(chrono::Duration::seconds(30)));
+    let sixth = s
+        .throttle_failure(key, ThrottlePolicy::ACCOUNT, now)
+        .await
+        .unwrap();
+    assert_eq!(sixth.blocked_at(now), Some(chrono::Duration::seconds(60)));
+    let stored = s.throttle(key).await.unwrap();
+    assert_eq!(stored.failures, 6);
+    assert_eq!(stored.blocked_at(now), Some(chrono::Duration::seconds(60)));
+    assert_eq!(
+        s.throttle("ip:192.0.2.1").await.unwrap().failures,
+        0,
+        "keys are separate"
+    );
+    s.clear_throttle(key).await.unwrap();
+    assert_eq!(s.throttle(key).await.unwrap(), Default::default());
+}

@@ -62,4 +62,5 @@ conformance!(
     totp_steps_and_recovery_codes_are_used_once,
     sessions_live_until_expiry_or_revocation,
     pending_sign_ins_expire_and_count_attempts,
+    failures_lock_a_key_for_growing_windows,
 );
