@@ -237,6 +237,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Throttle>;
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 
+    /// Records an event that changes no other table (a message sent, a link handed out).
+    async fn append_journal(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        entry: crate::journal::NewJournalEntry,
+    ) -> StoreResult<JournalEntry>;
+
     /// Up to `limit` entries of one organisation with `seq > after_seq`, in order.
     async fn journal_page(
         &self,

@@ -2,10 +2,11 @@
 //! so an account made either way is made the same way.
 
 use crate::error::AppError;
+use crate::notify::{masked, Notifier, NotifyError, OutgoingMessage};
 use beredskap_core::register::{
     Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Org, PersonDraft, Role,
 };
-use beredskap_core::{Actor, EmailAddress, PhoneNumber, Store};
+use beredskap_core::{Actor, EmailAddress, NewJournalEntry, PhoneNumber, Region, Store};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -29,10 +30,14 @@ pub struct NewUser {
     pub name: String,
     pub login: EmailAddress,
     pub role: Role,
-    /// A mobile number to reach the person on, besides the login address.
+    /// A mobile number to reach the person on. The administrator giving it vouches for
+    /// it, so it counts as verified (the journal records who gave it).
     pub mobile: Option<PhoneNumber>,
+    /// A private email address, likewise vouched for by the administrator.
+    pub private_email: Option<EmailAddress>,
 }
 
+#[derive(Debug)]
 pub struct CreatedUser {
     pub account: Account,
     /// The one-time enrolment link; shown once, stored only hashed.
@@ -54,7 +59,15 @@ pub async fn create_user(
             kind: ContactKind::Sms,
             label: ContactLabel::Work,
             value: mobile.as_str().to_owned(),
-            verified: false,
+            verified: true,
+        });
+    }
+    if let Some(private) = &user.private_email {
+        contact_points.push(ContactPoint {
+            kind: ContactKind::Email,
+            label: ContactLabel::Private,
+            value: private.as_str().to_owned(),
+            verified: true,
         });
     }
     contact_points.push(ContactPoint {
@@ -129,6 +142,103 @@ pub async fn issue_api_token(
         )
         .await?;
     Ok((token, secret))
+}
+
+/// Where an enrolment link was sent.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub channel: ContactKind,
+    /// The address, mostly hidden, for the operator's screen.
+    pub to: String,
+}
+
+/// Sends an enrolment link to the person's first verified SMS number or private email
+/// address that a configured provider can reach — never to the work email alone, which
+/// may be down or already in an attacker's hands.
+pub async fn send_enrolment_link(
+    store: &dyn Store,
+    notifier: &Notifier,
+    actor: &Actor,
+    org: &Org,
+    account: &Account,
+    link: &str,
+    link_hours: u32,
+) -> Result<Delivery, AppError> {
+    let person = store
+        .person(org.id, account.person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let target = person.contact_points.iter().find(|cp| {
+        cp.verified
+            && (cp.kind == ContactKind::Sms
+                || (cp.kind == ContactKind::Email && cp.label == ContactLabel::Private))
+            && notifier.for_kind(cp.kind).is_some()
+    });
+    let Some(target) = target else {
+        return Err(AppError::invalid(
+            "contact_points",
+            "has no verified mobile number or private email address that a configured provider can reach; give the person the link yourself",
+        ));
+    };
+    let provider = notifier
+        .for_kind(target.kind)
+        .ok_or(AppError::Unavailable("no provider".into()))?;
+    let text = enrolment_text(org, &person.name, link, link_hours);
+    let message = OutgoingMessage {
+        to: target.value.clone(),
+        subject: text.0,
+        body: if target.kind == ContactKind::Sms {
+            text.2
+        } else {
+            text.1
+        },
+    };
+    provider.send(&message).await.map_err(|e| match e {
+        NotifyError::Rejected(reason) => AppError::invalid("contact_points", &reason),
+        other => AppError::Unavailable(other.to_string()),
+    })?;
+    let delivery = Delivery {
+        channel: target.kind,
+        to: masked(&target.value),
+    };
+    store
+        .append_journal(
+            actor,
+            org.id,
+            NewJournalEntry::new(
+                "enrolment.sent",
+                format!("account:{}", account.id),
+                serde_json::json!({
+                    "channel": target.kind,
+                    "to": &delivery.to,
+                    "provider": provider.name(),
+                }),
+            ),
+        )
+        .await?;
+    Ok(delivery)
+}
+
+/// Subject, email body and SMS text, in the organisation's language.
+fn enrolment_text(org: &Org, name: &str, link: &str, hours: u32) -> (String, String, String) {
+    let org_name = &org.name;
+    match org.region {
+        Region::Se => (
+            format!("Aktivera ditt konto i Beredskap – {org_name}"),
+            format!("Hej {name}!\n\nDu har fått ett konto i Beredskap, {org_name}s system för kommunikation och larm när den vanliga IT-miljön inte fungerar.\n\nAktivera kontot inom {hours} timmar:\n{link}\n\nLänken fungerar en gång. Väntade du dig inte det här meddelandet kan du bortse från det.\n"),
+            format!("Beredskap {org_name}: aktivera ditt konto inom {hours} h: {link}"),
+        ),
+        Region::Dk => (
+            format!("Aktivér din konto i Beredskap – {org_name}"),
+            format!("Hej {name}!\n\nDu har fået en konto i Beredskap, {org_name}s system til kommunikation og alarmering, når den almindelige IT ikke virker.\n\nAktivér kontoen inden for {hours} timer:\n{link}\n\nLinket virker én gang. Hvis du ikke ventede denne besked, kan du se bort fra den.\n"),
+            format!("Beredskap {org_name}: aktivér din konto inden for {hours} t: {link}"),
+        ),
+        Region::No | Region::Fi => (
+            format!("Activate your Beredskap account – {org_name}"),
+            format!("Hello {name},\n\nYou have an account in Beredskap, {org_name}'s system for communication and alerts when the normal IT is down.\n\nActivate it within {hours} hours:\n{link}\n\nThe link works once. If you did not expect this message, ignore it.\n"),
+            format!("Beredskap {org_name}: activate your account within {hours} h: {link}"),
+        ),
+    }
 }
 
 #[cfg(test)]

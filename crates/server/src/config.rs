@@ -39,6 +39,91 @@ pub struct Config {
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active.
     pub session_max_hours: u32,
+    /// Outgoing email; unset, nothing is sent by email.
+    pub smtp: Option<SmtpConfig>,
+    /// Outgoing SMS; unset, nothing is sent by SMS.
+    pub sms: Option<SmsConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine or network.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    #[serde(default = "default_smtp_security")]
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    #[serde(default, serialize_with = "redact_plain")]
+    pub password: Option<SecretString>,
+    pub password_file: Option<PathBuf>,
+    /// The sender, e.g. `Beredskap Lillby <beredskap@lillby.se>`.
+    pub from: String,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_security() -> SmtpSecurity {
+    SmtpSecurity::Starttls
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum SmsProviderKind {
+    /// The 46elks HTTP API (`POST /a1/sms`, HTTP basic authentication).
+    #[serde(rename = "46elks")]
+    FortySixElks,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    pub provider: SmsProviderKind,
+    /// The API endpoint, e.g. `https://api.46elks.com/a1/sms`.
+    pub url: String,
+    pub username: String,
+    #[serde(default, serialize_with = "redact_plain")]
+    pub password: Option<SecretString>,
+    pub password_file: Option<PathBuf>,
+    /// Sender shown on phones: up to 11 letters and digits, or a phone number.
+    pub sender: String,
+}
+
+fn redact_plain<S: serde::Serializer>(
+    value: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => s.serialize_some("<hidden>"),
+        None => s.serialize_none(),
+    }
+}
+
+/// A secret given inline or as a file (for container secrets); the file wins if both.
+fn resolve_secret(
+    key: &str,
+    inline: &mut Option<SecretString>,
+    file: &Option<PathBuf>,
+) -> Result<(), ConfigError> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::Invalid(format!("{key}_file: cannot read {}: {e}", path.display()))
+        })?;
+        *inline = Some(SecretString::from(text.trim().to_owned()));
+    }
+    Ok(())
 }
 
 fn redact_secret<S: serde::Serializer>(
@@ -68,6 +153,8 @@ impl Default for Config {
             enrolment_link_hours: 72,
             session_idle_minutes: 240,
             session_max_hours: 24,
+            smtp: None,
+            sms: None,
         }
     }
 }
@@ -141,6 +228,25 @@ impl Config {
             config.database_url = Some(SecretString::from(text.trim().to_owned()));
         }
         config.database()?;
+        if let Some(smtp) = &mut config.smtp {
+            resolve_secret("smtp.password", &mut smtp.password, &smtp.password_file)?;
+            if smtp.username.is_some() != smtp.password.is_some() {
+                return Err(ConfigError::Invalid(
+                    "smtp.username and smtp.password go together".into(),
+                ));
+            }
+        }
+        if let Some(sms) = &mut config.sms {
+            resolve_secret("sms.password", &mut sms.password, &sms.password_file)?;
+            if sms.password.is_none() {
+                return Err(ConfigError::Invalid("sms.password: missing".into()));
+            }
+            if !(sms.url.starts_with("https://") || sms.url.starts_with("http://")) {
+                return Err(ConfigError::Invalid(
+                    "sms.url: must be an http(s) URL".into(),
+                ));
+            }
+        }
         if let Some(url) = &config.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(ConfigError::Invalid(
@@ -245,6 +351,23 @@ enrolment_link_hours = 72
 session_idle_minutes = 240
 # ...and this many hours after sign-in, however active.
 session_max_hours = 24
+
+# Outgoing email, for enrolment links and sign-in codes (and later alerts).
+# [smtp]
+# host = "smtp.example.org"
+# port = 587
+# security = "starttls"        # starttls, tls or none
+# username = "beredskap"
+# password_file = "/run/secrets/smtp-password"
+# from = "Beredskap Lillby <beredskap@lillby.example>"
+
+# Outgoing SMS through an HTTP API.
+# [sms]
+# provider = "46elks"
+# url = "https://api.46elks.com/a1/sms"
+# username = "u0123456789"
+# password_file = "/run/secrets/sms-password"
+# sender = "Beredskap"
 "#;
 
 #[cfg(test)]
@@ -285,6 +408,26 @@ mod tests {
         assert!(!db.explicit);
         let c = Config::from_toml("database_url = \"sqlite://x.db\"").unwrap();
         assert!(c.database().unwrap().explicit);
+    }
+
+    #[test]
+    fn providers_are_configured_with_secrets_hidden() {
+        let c = Config::from_toml(
+            "[smtp]\nhost = \"mail.lillby.se\"\nusername = \"b\"\npassword = \"s3cret\"\nfrom = \"B <b@lillby.se>\"\n\
+             [sms]\nprovider = \"46elks\"\nurl = \"https://api.46elks.com/a1/sms\"\nusername = \"u1\"\npassword = \"t0ken\"\nsender = \"Beredskap\"\n",
+        )
+        .unwrap();
+        let smtp = c.smtp.as_ref().unwrap();
+        assert_eq!((smtp.port, smtp.security), (587, SmtpSecurity::Starttls));
+        let shown = toml::to_string(&c).unwrap();
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("t0ken"),
+            "{shown}"
+        );
+        let err = Config::from_toml("[smtp]\nhost = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("from"), "{err}");
+        let err = Config::from_toml("[sms]\nprovider = \"twilio\"\n").unwrap_err();
+        assert!(err.to_string().contains("provider"), "{err}");
     }
 
     #[test]

@@ -7,9 +7,11 @@ pub mod config;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod notify;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod testing;
 pub mod web;
 
 pub use app::Application;

@@ -467,6 +467,22 @@ impl Store for Backend {
             .await
     }
 
+    async fn append_journal(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        entry: beredskap_core::NewJournalEntry,
+    ) -> StoreResult<JournalEntry> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::append_journal(c, org, &actor, entry).await
+            })
+        })
+        .await
+    }
+
     async fn journal_page(
         &self,
         org: OrgId,

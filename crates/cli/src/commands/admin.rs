@@ -3,6 +3,7 @@ use anyhow::Context;
 use beredskap_core::register::{NewOrg, Role};
 use beredskap_core::{EmailAddress, PhoneNumber, Region};
 use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::notify::Notifier;
 use beredskap_server::Config;
 use std::process::ExitCode;
 
@@ -34,9 +35,16 @@ pub enum AdminCommand {
         /// admin, crisis_lead, member or guest.
         #[arg(long, default_value = "member")]
         role: String,
-        /// A mobile number to reach the person on.
+        /// A mobile number to reach the person on; you vouch that it is theirs.
         #[arg(long)]
         mobile: Option<String>,
+        /// A private email address (not the work address); you vouch that it is theirs.
+        #[arg(long)]
+        private_email: Option<String>,
+        /// Send the enrolment link by SMS or to the private email address, using the
+        /// configured providers, instead of only printing it.
+        #[arg(long)]
+        send: bool,
     },
     /// Issue an API token for an account and print it (shown once, stored hashed).
     Token {
@@ -87,6 +95,8 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             name,
             role,
             mobile,
+            private_email,
+            send,
         } => {
             let org = org_by_slug(store, &org).await?;
             let login = EmailAddress::parse(&email)
@@ -98,6 +108,16 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                         .map_err(|e| anyhow::anyhow!("--mobile {m:?} {e}"))
                 })
                 .transpose()?;
+            let private_email = private_email
+                .map(|e| {
+                    EmailAddress::parse(&e)
+                        .map_err(|err| anyhow::anyhow!("--private-email {e:?} {err}"))
+                })
+                .transpose()?;
+            let notifier = match send {
+                true => Some(Notifier::from_config(&config)?),
+                false => None,
+            };
             let created = accounts::create_user(
                 store,
                 &cli_actor(),
@@ -107,6 +127,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                     login,
                     role,
                     mobile,
+                    private_email,
                 },
                 &config.public_url(),
                 config.enrolment_link_hours,
@@ -123,7 +144,27 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 "one-time enrolment link, valid {} hours:",
                 config.enrolment_link_hours
             ));
-            say(created.enrolment_link);
+            say(&created.enrolment_link);
+            if let Some(notifier) = notifier {
+                let delivery = accounts::send_enrolment_link(
+                    store,
+                    &notifier,
+                    &cli_actor(),
+                    &org,
+                    &created.account,
+                    &created.enrolment_link,
+                    config.enrolment_link_hours,
+                )
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("the account was created, but the link was not sent: {e}")
+                })?;
+                say(format!(
+                    "sent by {} to {}",
+                    delivery.channel.as_str(),
+                    delivery.to
+                ));
+            }
         }
         AdminCommand::Token { org, user, label } => {
             let org = org_by_slug(store, &org).await?;

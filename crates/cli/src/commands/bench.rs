@@ -427,6 +427,7 @@ async fn admin_token(
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
             role: Role::Admin,
             mobile: None,
+            private_email: None,
         },
         "http://bench",
         1,

@@ -345,3 +345,84 @@ async fn configuration_is_checked_and_explained() {
     assert_ne!(code, 0);
     assert!(out.contains("does not exist"), "{out}");
 }
+
+#[tokio::test]
+async fn an_enrolment_link_is_sent_to_the_private_address_given() {
+    let Some(sink) = beredskap_server::testing::SmtpSink::start(
+        "an_enrolment_link_is_sent_to_the_private_address_given",
+    )
+    .await
+    else {
+        return;
+    };
+    let env = TestEnv::sqlite();
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "lillby",
+        "--name",
+        "Lillby kommun",
+    ])
+    .await;
+    let mut cmd = env.command(&[
+        "admin",
+        "create-user",
+        "--org",
+        "lillby",
+        "--email",
+        "anna@lillby.se",
+        "--name",
+        "Anna Berg",
+        "--private-email",
+        "anna.privat@example.org",
+        "--send",
+    ]);
+    cmd.env("BEREDSKAP_SMTP__HOST", "127.0.0.1")
+        .env("BEREDSKAP_SMTP__PORT", sink.port.to_string())
+        .env("BEREDSKAP_SMTP__SECURITY", "none")
+        .env(
+            "BEREDSKAP_SMTP__FROM",
+            "Beredskap Lillby <beredskap@lillby.example>",
+        );
+    let out = cmd.output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("sent by email to an***@example.org"),
+        "{stdout}"
+    );
+    let link = stdout
+        .lines()
+        .find(|l| l.contains("/enrol/"))
+        .unwrap()
+        .trim();
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let mail = mailparse::parse_mail(&messages[0]).unwrap();
+    assert!(mail.get_body().unwrap().contains(link));
+
+    // Without a reachable address the account is still made, and the operator is told.
+    let (code, out) = env
+        .run(&[
+            "admin",
+            "create-user",
+            "--org",
+            "lillby",
+            "--email",
+            "bo@lillby.se",
+            "--name",
+            "Bo Ek",
+            "--send",
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("the account was created, but the link was not sent"),
+        "{out}"
+    );
+}

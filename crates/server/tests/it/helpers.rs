@@ -87,6 +87,7 @@ impl TestApp {
                 login: EmailAddress::parse(login).unwrap(),
                 role,
                 mobile: None,
+                private_email: None,
             },
             "http://test",
             72,

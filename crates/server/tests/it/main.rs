@@ -9,4 +9,5 @@
 mod api;
 mod demo;
 mod helpers;
+mod notify;
 mod web;

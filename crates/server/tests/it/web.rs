@@ -46,6 +46,7 @@ async fn invite(app: &TestApp, login: &str, role: Role) -> Person {
             login: EmailAddress::parse(login).unwrap(),
             role,
             mobile: None,
+            private_email: None,
         },
         "http://test",
         72,

@@ -1,0 +1,70 @@
+use super::{NotifyError, OutgoingMessage, Provider};
+use crate::config::{SmtpConfig, SmtpSecurity};
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+use std::time::Duration;
+
+/// Email through an SMTP server of the organisation's choosing — ideally not its own
+/// mail server, which may be the thing that is down.
+pub struct SmtpProvider {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpProvider {
+    pub fn new(config: &SmtpConfig) -> Result<Self, NotifyError> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            NotifyError::Config(format!("smtp.{what}: {e}"))
+        };
+        let from: Mailbox = config.from.parse().map_err(|e| bad("from", &e))?;
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host).port(config.port);
+        let tls = || TlsParameters::new(config.host.clone()).map_err(|e| bad("host", &e));
+        builder = match config.security {
+            SmtpSecurity::Starttls => builder.tls(Tls::Required(tls()?)),
+            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls()?)),
+            SmtpSecurity::None => builder.tls(Tls::None),
+        };
+        if let (Some(user), Some(password)) = (&config.username, &config.password) {
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                password.expose_secret().to_owned(),
+            ));
+        }
+        Ok(Self {
+            transport: builder.timeout(Some(Duration::from_secs(20))).build(),
+            from,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for SmtpProvider {
+    fn name(&self) -> &'static str {
+        "smtp"
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<String, NotifyError> {
+        let to: Mailbox = message
+            .to
+            .parse()
+            .map_err(|e| NotifyError::Rejected(format!("recipient: {e}")))?;
+        let email = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&message.subject)
+            .body(message.body.clone())
+            .map_err(|e| NotifyError::Rejected(e.to_string()))?;
+        match self.transport.send(email).await {
+            Ok(response) => Ok(response.message().collect::<Vec<_>>().join(" ")),
+            Err(e) if e.is_permanent() => Err(NotifyError::Rejected(e.to_string())),
+            Err(e) => Err(NotifyError::Temporary {
+                reason: e.to_string(),
+                retry_after: None,
+            }),
+        }
+    }
+}

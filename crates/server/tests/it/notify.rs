@@ -1,0 +1,302 @@
+use crate::helpers::TestApp;
+use beredskap_core::register::{ContactKind, ContactLabel, ContactPoint, PersonDraft, Role};
+use beredskap_core::{Actor, EmailAddress, PhoneNumber, Region};
+use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::config::{SmsConfig, SmsProviderKind, SmtpConfig, SmtpSecurity};
+use beredskap_server::notify::{
+    FortySixElks, Notifier, NotifyError, OutgoingMessage, Provider, SmtpProvider,
+};
+use beredskap_server::testing::{FakeSmsGateway, ReceivedSms, SmtpSink};
+use std::sync::Arc;
+
+fn smtp_config(sink: &SmtpSink) -> SmtpConfig {
+    SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: sink.port,
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+        password_file: None,
+        from: "Beredskap Lillby <beredskap@lillby.example>".into(),
+    }
+}
+
+fn sms_config(gateway: &FakeSmsGateway) -> SmsConfig {
+    SmsConfig {
+        provider: SmsProviderKind::FortySixElks,
+        url: gateway.url.clone(),
+        username: gateway.username.clone(),
+        password: Some(gateway.password.clone().into()),
+        password_file: None,
+        sender: "Beredskap".into(),
+    }
+}
+
+fn parse(raw: &[u8]) -> (String, String, String) {
+    let mail = mailparse::parse_mail(raw).unwrap();
+    let header = |name: &str| {
+        mail.headers
+            .iter()
+            .find(|h| h.get_key().eq_ignore_ascii_case(name))
+            .map(|h| h.get_value())
+            .unwrap_or_default()
+    };
+    (header("To"), header("Subject"), mail.get_body().unwrap())
+}
+
+#[tokio::test]
+async fn email_reaches_a_real_smtp_server_intact() {
+    let Some(sink) = SmtpSink::start("email_reaches_a_real_smtp_server_intact").await else {
+        return;
+    };
+    let smtp = SmtpProvider::new(&smtp_config(&sink)).unwrap();
+    smtp.send(&OutgoingMessage {
+        to: "anna@example.org".into(),
+        subject: "Övning: strömavbrott på Åbyvägen".into(),
+        body: "Hej!\nSamling i stabsrummet kl. 14.00. Ta med reservtelefonen.\n".into(),
+    })
+    .await
+    .unwrap();
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let (to, subject, body) = parse(&messages[0]);
+    assert_eq!(to, "anna@example.org");
+    assert_eq!(subject, "Övning: strömavbrott på Åbyvägen");
+    assert!(body.contains("Samling i stabsrummet kl. 14.00."), "{body}");
+    let err = smtp
+        .send(&OutgoingMessage {
+            to: "not an address".into(),
+            subject: "x".into(),
+            body: "x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NotifyError::Rejected(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn sms_speaks_the_46elks_api_and_reports_429_as_temporary() {
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let sms = FortySixElks::new(&sms_config(&gateway)).unwrap();
+    let message = OutgoingMessage {
+        to: "+46701740605".into(),
+        subject: String::new(),
+        body: "Larm: ring in".into(),
+    };
+    let id = sms.send(&message).await.unwrap();
+    assert!(id.starts_with('s'), "{id}");
+    assert_eq!(
+        gateway.received(),
+        [ReceivedSms {
+            from: "Beredskap".into(),
+            to: "+46701740605".into(),
+            message: "Larm: ring in".into()
+        }]
+    );
+    gateway.fail_next(429, Some(7));
+    match sms.send(&message).await.unwrap_err() {
+        NotifyError::Temporary { retry_after, .. } => {
+            assert_eq!(retry_after, Some(std::time::Duration::from_secs(7)))
+        }
+        other => panic!("expected a temporary failure, got {other:?}"),
+    }
+    gateway.fail_next(503, None);
+    assert!(matches!(
+        sms.send(&message).await,
+        Err(NotifyError::Temporary { .. })
+    ));
+    gateway.fail_next(400, None);
+    assert!(matches!(
+        sms.send(&message).await,
+        Err(NotifyError::Rejected(_))
+    ));
+    let mut wrong = sms_config(&gateway);
+    wrong.password = Some("wrong".to_string().into());
+    let unauthorised = FortySixElks::new(&wrong)
+        .unwrap()
+        .send(&message)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unauthorised, NotifyError::Rejected(ref r) if r.contains("401")),
+        "{unauthorised:?}"
+    );
+    assert_eq!(
+        gateway.received().len(),
+        1,
+        "nothing but the first was accepted"
+    );
+}
+
+async fn user(
+    app: &TestApp,
+    mobile: Option<&str>,
+    private_email: Option<&str>,
+) -> accounts::CreatedUser {
+    accounts::create_user(
+        app.store.as_ref(),
+        &Actor::system(),
+        &app.org,
+        NewUser {
+            name: "Anna Berg".into(),
+            login: EmailAddress::parse(&format!("anna{}@lillby.se", uuid::Uuid::new_v4().simple()))
+                .unwrap(),
+            role: Role::Member,
+            mobile: mobile.map(|m| PhoneNumber::parse(m, Region::Se).unwrap()),
+            private_email: private_email.map(|e| EmailAddress::parse(e).unwrap()),
+        },
+        "http://test",
+        72,
+    )
+    .await
+    .unwrap()
+}
+
+async fn send(
+    app: &TestApp,
+    notifier: Notifier,
+    created: accounts::CreatedUser,
+) -> Result<(accounts::Delivery, String), beredskap_server::AppError> {
+    accounts::send_enrolment_link(
+        app.store.as_ref(),
+        &notifier,
+        &Actor::system(),
+        &app.org,
+        &created.account,
+        &created.enrolment_link,
+        72,
+    )
+    .await
+    .map(|d| (d, created.enrolment_link))
+}
+
+#[tokio::test]
+async fn enrolment_links_go_to_a_verified_mobile_or_private_address_never_the_work_email() {
+    let app = TestApp::spawn().await;
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let sms: Arc<dyn Provider> = Arc::new(FortySixElks::new(&sms_config(&gateway)).unwrap());
+    let s = app.store.as_ref();
+
+    // Only the work email (the login): refused, nothing sent.
+    let err = send(
+        &app,
+        Notifier {
+            email: None,
+            sms: Some(sms.clone()),
+        },
+        user(&app, None, None).await,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no verified mobile number or private email"),
+        "{err}"
+    );
+
+    // A mobile number: the link goes by SMS, in the organisation's language.
+    let (delivery, link) = send(
+        &app,
+        Notifier {
+            email: None,
+            sms: Some(sms.clone()),
+        },
+        user(&app, Some("070-174 06 05"), None).await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (delivery.channel, delivery.to.as_str()),
+        (ContactKind::Sms, "+4670*****05")
+    );
+    let received = gateway.received();
+    assert_eq!(received[0].to, "+46701740605");
+    assert!(
+        received[0].message.contains(&link) && received[0].message.contains("aktivera"),
+        "{}",
+        received[0].message
+    );
+
+    // An unverified number is passed over.
+    let created = user(&app, None, None).await;
+    let person = s
+        .person(app.org.id, created.account.person_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut draft = PersonDraft {
+        external_id: None,
+        name: person.name.clone(),
+        title: None,
+        active: true,
+        contact_points: person.contact_points.clone(),
+    };
+    draft.contact_points.insert(
+        0,
+        ContactPoint {
+            kind: ContactKind::Sms,
+            label: ContactLabel::Private,
+            value: "+46701740606".into(),
+            verified: false,
+        },
+    );
+    s.replace_person(&Actor::system(), app.org.id, person.id, draft)
+        .await
+        .unwrap();
+    assert!(send(
+        &app,
+        Notifier {
+            email: None,
+            sms: Some(sms.clone())
+        },
+        created
+    )
+    .await
+    .is_err());
+    assert_eq!(gateway.received().len(), 1);
+
+    let journal = s.journal_page(app.org.id, 0, 1000).await.unwrap();
+    let sent = journal.iter().find(|e| e.kind == "enrolment.sent").unwrap();
+    assert!(
+        sent.payload.contains("+4670*****05") && !sent.payload.contains("+46701740605"),
+        "{}",
+        sent.payload
+    );
+    assert!(
+        !sent.payload.contains("/enrol/"),
+        "the link itself is never journaled"
+    );
+}
+
+#[tokio::test]
+async fn enrolment_links_reach_a_private_address_by_real_smtp() {
+    let Some(sink) = SmtpSink::start("enrolment_links_reach_a_private_address_by_real_smtp").await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let email: Arc<dyn Provider> = Arc::new(SmtpProvider::new(&smtp_config(&sink)).unwrap());
+    let created = user(&app, None, Some("anna.privat@example.org")).await;
+    let delivery = accounts::send_enrolment_link(
+        app.store.as_ref(),
+        &Notifier {
+            email: Some(email),
+            sms: None,
+        },
+        &Actor::system(),
+        &app.org,
+        &created.account,
+        &created.enrolment_link,
+        72,
+    )
+    .await
+    .unwrap();
+    assert_eq!(delivery.channel, ContactKind::Email);
+    let (to, subject, body) = parse(&sink.messages()[0]);
+    assert_eq!(
+        to, "anna.privat@example.org",
+        "the private address, not the work login"
+    );
+    assert!(subject.contains("Aktivera ditt konto"), "{subject}");
+    assert!(body.contains(&created.enrolment_link), "{body}");
+}
