@@ -31,7 +31,7 @@ impl Drop for SmtpSink {
 }
 
 fn python_with_aiosmtpd() -> Option<PathBuf> {
-    let candidates = std::env::var_os("BEREDSKAP_TEST_PYTHON")
+    let candidates = std::env::var_os("TEST_PYTHON")
         .map(PathBuf::from)
         .into_iter()
         .chain(["/usr/bin/python3", "python3"].map(PathBuf::from));
