@@ -183,3 +183,17 @@ mod tests {
         assert_eq!(secs(1000), Some(900));
     }
 }
+
+/// A registered passkey. `passkey` is the credential as the WebAuthn library serialises
+/// it (public key and signature counter); nothing in it is secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPasskey {
+    pub id: Uuid,
+    pub account_id: AccountId,
+    /// Base64url credential id, unique across all accounts.
+    pub credential_id: String,
+    pub passkey: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}

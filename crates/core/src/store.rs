@@ -5,8 +5,8 @@
 //! and returns only after that transaction is durably committed.
 
 use crate::auth::{
-    Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId, Throttle,
-    ThrottlePolicy,
+    Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId, StoredPasskey,
+    Throttle, ThrottlePolicy,
 };
 use crate::domain::{EmailAddress, Slug};
 use crate::error::FieldErrors;
@@ -226,6 +226,39 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         ip: &str,
     ) -> StoreResult<()>;
+
+    async fn add_passkey(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        credential_id: &str,
+        passkey: &str,
+        name: &str,
+    ) -> StoreResult<StoredPasskey>;
+    async fn passkeys(&self, org: OrgId, account: AccountId) -> StoreResult<Vec<StoredPasskey>>;
+    /// Saves a passkey's new signature counter after a sign-in.
+    async fn passkey_used(
+        &self,
+        account: AccountId,
+        credential_id: &str,
+        passkey: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Keeps a WebAuthn ceremony's state between challenge and answer.
+    async fn save_ceremony(
+        &self,
+        key: &str,
+        account: AccountId,
+        state: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Takes (and removes) a ceremony's state, if it has not expired.
+    async fn take_ceremony(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(AccountId, String)>>;
 
     async fn throttle(&self, key: &str) -> StoreResult<Throttle>;
     /// Counts a failure for `key` and locks it as `policy` says.

@@ -180,6 +180,7 @@ fn sqlite_constraint_name(message: &str) -> String {
         "accounts.person_id" => "accounts_person_key",
         "api_tokens.secret_hash" => "api_tokens_secret_hash_key",
         "journal.org_id, journal.seq" => "journal_pkey",
+        "passkeys.credential_id" => "passkeys_credential_id_key",
         other => other,
     }
     .to_owned()

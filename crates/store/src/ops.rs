@@ -5,8 +5,8 @@
 // Every function takes the connection of a transaction that the backend opened.
 
 use beredskap_core::auth::{
-    Credentials, Enrolment, NewCredentials, NewSession, SecondFactor, Session, SessionId, Throttle,
-    ThrottlePolicy,
+    Credentials, Enrolment, NewCredentials, NewSession, SecondFactor, Session, SessionId,
+    StoredPasskey, Throttle, ThrottlePolicy,
 };
 use beredskap_core::import::{ImportChange, ImportReport, ImportRow};
 use beredskap_core::journal::{self, canonical_json, entry_hash, HashInput, GENESIS_HASH};
@@ -1800,4 +1800,149 @@ pub async fn clear_throttle(conn: &mut Conn, key: &str) -> StoreResult<()> {
         .await
         .map_err(db)?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- passkeys
+
+fn passkey_from_row(r: &DbRow) -> StoreResult<StoredPasskey> {
+    Ok(StoredPasskey {
+        id: col(r, "id")?,
+        account_id: AccountId(col(r, "account_id")?),
+        credential_id: col(r, "credential_id")?,
+        passkey: col(r, "passkey")?,
+        name: col(r, "name")?,
+        created_at: col(r, "created_at")?,
+        last_used_at: col(r, "last_used_at")?,
+    })
+}
+
+pub async fn add_passkey(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    account: AccountId,
+    credential_id: &str,
+    passkey: &str,
+    name: &str,
+) -> StoreResult<StoredPasskey> {
+    check_account(conn, org, account).await?;
+    let stored = StoredPasskey {
+        id: Uuid::now_v7(),
+        account_id: account,
+        credential_id: credential_id.to_owned(),
+        passkey: passkey.to_owned(),
+        name: name.to_owned(),
+        created_at: journal::now(),
+        last_used_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO passkeys (id, account_id, credential_id, passkey, name, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(stored.id)
+    .bind(account.0)
+    .bind(&stored.credential_id)
+    .bind(&stored.passkey)
+    .bind(&stored.name)
+    .bind(stored.created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "credentials.passkey_added",
+            format!("account:{account}"),
+            serde_json::json!({ "passkey": stored.id, "name": name }),
+        ),
+    )
+    .await?;
+    Ok(stored)
+}
+
+pub async fn passkeys(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+) -> StoreResult<Vec<StoredPasskey>> {
+    check_account(conn, org, account).await?;
+    let rows = sqlx::query(
+        "SELECT id, account_id, credential_id, passkey, name, created_at, last_used_at \
+         FROM passkeys WHERE account_id = $1 ORDER BY created_at, id",
+    )
+    .bind(account.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(passkey_from_row).collect()
+}
+
+pub async fn passkey_used(
+    conn: &mut Conn,
+    account: AccountId,
+    credential_id: &str,
+    passkey: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE passkeys SET passkey = $3, last_used_at = $4 \
+         WHERE account_id = $1 AND credential_id = $2",
+    )
+    .bind(account.0)
+    .bind(credential_id)
+    .bind(passkey)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub async fn save_ceremony(
+    conn: &mut Conn,
+    key: &str,
+    account: AccountId,
+    state: &str,
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM webauthn_ceremonies WHERE key = $1")
+        .bind(key)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO webauthn_ceremonies (key, account_id, state, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(key)
+    .bind(account.0)
+    .bind(state)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub async fn take_ceremony(
+    conn: &mut Conn,
+    key: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(AccountId, String)>> {
+    let row = sqlx::query(
+        "DELETE FROM webauthn_ceremonies WHERE key = $1 RETURNING account_id, state, expires_at",
+    )
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let expires_at: DateTime<Utc> = col(&r, "expires_at")?;
+    if expires_at <= now {
+        return Ok(None);
+    }
+    Ok(Some((AccountId(col(&r, "account_id")?), col(&r, "state")?)))
 }

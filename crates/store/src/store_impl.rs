@@ -4,8 +4,8 @@
 // module; everything else is the same text.
 
 use beredskap_core::auth::{
-    Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId, Throttle,
-    ThrottlePolicy,
+    Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId, StoredPasskey,
+    Throttle, ThrottlePolicy,
 };
 use beredskap_core::import::{ImportReport, ImportRow};
 use beredskap_core::register::{
@@ -440,6 +440,75 @@ impl Store for Backend {
             })
         })
         .await
+    }
+
+    async fn add_passkey(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        credential_id: &str,
+        passkey: &str,
+        name: &str,
+    ) -> StoreResult<StoredPasskey> {
+        let actor = actor.clone();
+        let (credential_id, passkey, name) = (
+            credential_id.to_owned(),
+            passkey.to_owned(),
+            name.to_owned(),
+        );
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::add_passkey(c, &actor, org, account, &credential_id, &passkey, &name).await
+            })
+        })
+        .await
+    }
+
+    async fn passkeys(&self, org: OrgId, account: AccountId) -> StoreResult<Vec<StoredPasskey>> {
+        self.read(move |c| Box::pin(ops::passkeys(c, org, account)))
+            .await
+    }
+
+    async fn passkey_used(
+        &self,
+        account: AccountId,
+        credential_id: &str,
+        passkey: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        let (credential_id, passkey) = (credential_id.to_owned(), passkey.to_owned());
+        self.write(move |c| {
+            Box::pin(
+                async move { ops::passkey_used(c, account, &credential_id, &passkey, now).await },
+            )
+        })
+        .await
+    }
+
+    async fn save_ceremony(
+        &self,
+        key: &str,
+        account: AccountId,
+        state: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        let (key, state) = (key.to_owned(), state.to_owned());
+        self.write(move |c| {
+            Box::pin(async move { ops::save_ceremony(c, &key, account, &state, expires_at).await })
+        })
+        .await
+    }
+
+    async fn take_ceremony(
+        &self,
+        key: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<(AccountId, String)>> {
+        let key = key.to_owned();
+        self.write(move |c| Box::pin(async move { ops::take_ceremony(c, &key, now).await }))
+            .await
     }
 
     async fn throttle(&self, key: &str) -> StoreResult<Throttle> {

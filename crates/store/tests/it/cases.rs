@@ -1046,3 +1046,64 @@ pub async fn failures_lock_a_key_for_growing_windows(db: &TestDb) {
     s.clear_throttle(key).await.unwrap();
     assert_eq!(s.throttle(key).await.unwrap(), Default::default());
 }
+
+pub async fn passkeys_are_kept_per_account_and_ceremonies_used_once(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let a = enrolled(s, &o, "anna@lillby.se").await;
+    let now = beredskap_core::journal::now();
+    let added = s
+        .add_passkey(&actor(), o.id, a.id, "cred-1", "{\"counter\":0}", "Telefon")
+        .await
+        .unwrap();
+    let err = s
+        .add_passkey(&actor(), o.id, a.id, "cred-1", "{}", "Again")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            constraint: "passkeys_credential_id_key".into()
+        }
+    );
+    s.passkey_used(a.id, "cred-1", "{\"counter\":1}", now)
+        .await
+        .unwrap();
+    let listed = s.passkeys(o.id, a.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].id, listed[0].passkey.as_str()),
+        (added.id, "{\"counter\":1}")
+    );
+    assert_eq!(listed[0].last_used_at, Some(now));
+    let other = org(s, "norrby").await;
+    assert_eq!(
+        s.passkeys(other.id, a.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+
+    s.save_ceremony("c1", a.id, "state-1", now + chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_ceremony("c1", now).await.unwrap(),
+        Some((a.id, "state-1".into()))
+    );
+    assert_eq!(s.take_ceremony("c1", now).await.unwrap(), None, "used once");
+    s.save_ceremony("c2", a.id, "state-2", now + chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_ceremony("c2", now + chrono::Duration::minutes(6))
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert!(s
+        .journal_page(o.id, 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .any(|e| e.kind == "credentials.passkey_added"));
+}

@@ -63,4 +63,5 @@ conformance!(
     sessions_live_until_expiry_or_revocation,
     pending_sign_ins_expire_and_count_attempts,
     failures_lock_a_key_for_growing_windows,
+    passkeys_are_kept_per_account_and_ceremonies_used_once,
 );
