@@ -29,10 +29,15 @@ impl Application {
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
+        let webauthn = crate::passkeys::relying_party(&config);
+        if let Err(reason) = &webauthn {
+            tracing::warn!(%reason, "passkeys are unavailable");
+        }
         let router = routes::router(AppState {
             store,
             config,
             clock,
+            webauthn,
         });
         Ok(Self {
             listener,

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod notify;
+pub mod passkeys;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

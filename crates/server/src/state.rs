@@ -9,4 +9,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
+    /// The WebAuthn relying party, or why passkeys are unavailable.
+    pub webauthn: Result<Arc<webauthn_rs::prelude::Webauthn>, String>,
 }

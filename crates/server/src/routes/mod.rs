@@ -75,13 +75,13 @@ async fn request_context(req: Request, next: Next) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    // No script anywhere yet; styles only from our own stylesheet; inline SVG images
+    // Scripts and styles only from our own files (no inline code); inline SVG images
     // (the enrolment QR code) need no source.
     headers
         .entry("content-security-policy")
         .or_insert(HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+             img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     response

@@ -4,6 +4,7 @@
 mod enrol;
 pub mod i18n;
 mod pages;
+mod passkeys;
 mod session;
 mod sign_in;
 
@@ -33,9 +34,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/sign-out", post(sign_in::sign_out))
         .route("/enrol/{secret}", get(enrol::form).post(enrol::submit))
+        .route("/passkeys", get(passkeys::list))
+        .route("/passkeys/register/start", post(passkeys::register_start))
+        .route("/passkeys/register/finish", post(passkeys::register_finish))
+        .route("/sign-in/passkey/start", post(passkeys::sign_in_start))
+        .route("/sign-in/passkey/finish", post(passkeys::sign_in_finish))
         .route("/sessions", get(pages::sessions))
         .route("/sessions/{id}/end", post(pages::end_session))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/passkeys.js", get(passkeys_script))
         .layer(middleware::from_fn_with_state(state, web_context))
 }
 
@@ -46,6 +53,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn passkeys_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/passkeys.js"),
     )
         .into_response()
 }

@@ -99,7 +99,7 @@ async fn verify_blocking(secret: String, hash: String) -> bool {
         .unwrap_or(false)
 }
 
-fn client(headers: &HeaderMap, addr: SocketAddr) -> (String, String) {
+pub(super) fn client(headers: &HeaderMap, addr: SocketAddr) -> (String, String) {
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -192,7 +192,7 @@ pub async fn submit(
 
 /// Counts and journals a refused sign-in; returns what to tell the person.
 #[allow(clippy::too_many_arguments)]
-async fn refuse(
+pub(super) async fn refuse(
     state: &AppState,
     ctx: &WebContext,
     keys: &[(String, ThrottlePolicy)],
@@ -218,7 +218,7 @@ async fn refuse(
 }
 
 /// The keys failures are counted under: the login typed (known or not) and the address.
-fn throttle_keys(org: &Org, login: &str, ip: &str) -> [(String, ThrottlePolicy); 2] {
+pub(super) fn throttle_keys(org: &Org, login: &str, ip: &str) -> [(String, ThrottlePolicy); 2] {
     [
         (
             format!("login:{}:{}", org.slug, login.trim().to_lowercase()),
@@ -229,7 +229,7 @@ fn throttle_keys(org: &Org, login: &str, ip: &str) -> [(String, ThrottlePolicy);
 }
 
 /// How long sign-in is still locked for any of the keys.
-async fn blocked(
+pub(super) async fn blocked(
     state: &AppState,
     keys: &[(String, ThrottlePolicy)],
 ) -> Result<Option<chrono::Duration>, WebError> {
@@ -256,7 +256,7 @@ async fn count_failure(
     Ok(longest)
 }
 
-async fn pending(
+pub(super) async fn pending(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(String, Account, u32)>, WebError> {
@@ -393,8 +393,40 @@ pub async fn code_submit(
         };
         return render(StatusCode::UNAUTHORIZED, &page);
     };
-    state.store.delete_pending_sign_in(&pending_hash).await?;
-    state.store.clear_throttle(&keys[0].0).await?;
+    let cookies = start_session(
+        &state,
+        &ctx,
+        &pending_hash,
+        &keys,
+        account,
+        factor,
+        ip,
+        agent,
+    )
+    .await?;
+    let mut response = Redirect::to("/").into_response();
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// Ends a pending sign-in with a session; returns the cookies to set.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn start_session(
+    state: &AppState,
+    ctx: &WebContext,
+    pending_hash: &str,
+    keys: &[(String, ThrottlePolicy)],
+    account: Account,
+    factor: SecondFactor,
+    ip: String,
+    user_agent: String,
+) -> Result<[axum::http::HeaderValue; 2], WebError> {
+    state.store.delete_pending_sign_in(pending_hash).await?;
+    if let Some((login_key, _)) = keys.first() {
+        state.store.clear_throttle(login_key).await?;
+    }
     let secret = new_secret();
     let max_age = i64::from(state.config.session_max_hours) * 3600;
     state
@@ -405,21 +437,14 @@ pub async fn code_submit(
             account,
             expires_at: state.clock.now() + chrono::Duration::seconds(max_age),
             second_factor: Some(factor),
-            user_agent: agent,
+            user_agent,
             ip,
         })
         .await?;
-    let mut response = Redirect::to("/").into_response();
-    let cookies = response.headers_mut();
-    cookies.append(
-        header::SET_COOKIE,
+    Ok([
         ctx.cookie(SESSION_COOKIE, &secret, "/", Some(max_age)),
-    );
-    cookies.append(
-        header::SET_COOKIE,
         ctx.cookie(PENDING_COOKIE, "", "/sign-in", Some(0)),
-    );
-    Ok(response)
+    ])
 }
 
 #[derive(Deserialize)]

@@ -41,6 +41,8 @@ impl TestApp {
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_owned(),
+            // A name, not an address: passkeys need one (any port is allowed on localhost).
+            public_url: Some("http://localhost".into()),
             ..Config::default()
         };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));

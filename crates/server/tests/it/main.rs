@@ -10,4 +10,5 @@ mod api;
 mod demo;
 mod helpers;
 mod notify;
+mod passkeys;
 mod web;

@@ -1,0 +1,282 @@
+//! Adding a passkey while signed in, and signing in with one as the second factor.
+//! The browser half is `static/passkeys.js`; these endpoints speak JSON and require the
+//! CSRF token in an `X-CSRF-Token` header.
+
+use super::session::SignedIn;
+use super::sign_in::{blocked, client, pending, refuse, start_session, throttle_keys};
+use super::{render, Page, WebContext, WebError};
+use crate::error::AppError;
+use crate::passkeys::credential_id_text;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use beredskap_core::auth::SecondFactor;
+use beredskap_core::Actor;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use webauthn_rs::prelude::{
+    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, Webauthn,
+};
+
+/// How long a person has to touch their authenticator.
+const CEREMONY_MINUTES: i64 = 5;
+
+fn relying_party(state: &AppState) -> Result<Arc<Webauthn>, WebError> {
+    state
+        .webauthn
+        .clone()
+        .map_err(|reason| AppError::Unavailable(format!("passkeys: {reason}")).into())
+}
+
+fn csrf_header(ctx: &WebContext, headers: &HeaderMap) -> Result<(), WebError> {
+    let token = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    ctx.check_csrf(headers, token)
+}
+
+fn internal(e: impl std::fmt::Display) -> WebError {
+    AppError::Internal(e.to_string()).into()
+}
+
+struct PasskeyRow {
+    name: String,
+    created: String,
+    last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "passkeys.html")]
+struct PasskeysPage {
+    page: Page,
+    passkeys: Vec<PasskeyRow>,
+    available: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let passkeys = state
+        .store
+        .passkeys(me.org.id, me.account.id)
+        .await?
+        .into_iter()
+        .map(|p| PasskeyRow {
+            name: p.name,
+            created: when(p.created_at),
+            last_used: p.last_used_at.map(when).unwrap_or_else(|| "–".into()),
+        })
+        .collect();
+    let mut page = Page::new(&ctx, ctx.t().passkeys_title);
+    page.signed_in = Some(me.name);
+    render(
+        StatusCode::OK,
+        &PasskeysPage {
+            page,
+            passkeys,
+            available: state.webauthn.is_ok(),
+        },
+    )
+}
+
+async fn stored_passkeys(
+    state: &AppState,
+    me_org: beredskap_core::OrgId,
+    account: beredskap_core::AccountId,
+) -> Result<Vec<Passkey>, WebError> {
+    state
+        .store
+        .passkeys(me_org, account)
+        .await?
+        .iter()
+        .map(|p| serde_json::from_str(&p.passkey).map_err(internal))
+        .collect()
+}
+
+pub async fn register_start(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    csrf_header(&ctx, &headers)?;
+    let rp = relying_party(&state)?;
+    let existing = stored_passkeys(&state, me.org.id, me.account.id).await?;
+    let exclude = existing.iter().map(|p| p.cred_id().clone()).collect();
+    let (challenge, registration) = rp
+        .start_passkey_registration(
+            me.account.id.0,
+            me.account.login.as_str(),
+            &me.name,
+            Some(exclude),
+        )
+        .map_err(internal)?;
+    let key = format!("register:{}", me.session.id);
+    let expires = state.clock.now() + chrono::Duration::minutes(CEREMONY_MINUTES);
+    let saved = serde_json::to_string(&registration).map_err(internal)?;
+    state
+        .store
+        .save_ceremony(&key, me.account.id, &saved, expires)
+        .await?;
+    Ok(Json(challenge).into_response())
+}
+
+pub async fn register_finish(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Json(answer): Json<RegisterPublicKeyCredential>,
+) -> Result<Response, WebError> {
+    csrf_header(&ctx, &headers)?;
+    let rp = relying_party(&state)?;
+    let key = format!("register:{}", me.session.id);
+    let Some((account, saved)) = state.store.take_ceremony(&key, state.clock.now()).await? else {
+        return Err(AppError::NotFound.into());
+    };
+    if account != me.account.id {
+        return Err(AppError::Forbidden.into());
+    }
+    let registration: PasskeyRegistration = serde_json::from_str(&saved).map_err(internal)?;
+    let passkey = rp
+        .finish_passkey_registration(&answer, &registration)
+        .map_err(|e| WebError(AppError::invalid("passkey", &e.to_string()), None))?;
+    let count = stored_passkeys(&state, me.org.id, me.account.id)
+        .await?
+        .len();
+    let name = format!("{} {}", ctx.t().passkey, count + 1);
+    state
+        .store
+        .add_passkey(
+            &Actor::account(me.account.id),
+            me.org.id,
+            me.account.id,
+            &credential_id_text(passkey.cred_id()),
+            &serde_json::to_string(&passkey).map_err(internal)?,
+            &name,
+        )
+        .await?;
+    Ok(Json(serde_json::json!({ "name": name })).into_response())
+}
+
+pub async fn sign_in_start(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    csrf_header(&ctx, &headers)?;
+    let rp = relying_party(&state)?;
+    let Some((pending_hash, account, _)) = pending(&state, &headers).await? else {
+        return Err(AppError::Unauthorized.into());
+    };
+    let passkeys = stored_passkeys(&state, account.org_id, account.id).await?;
+    if passkeys.is_empty() {
+        return Err(AppError::NotFound.into());
+    }
+    let (challenge, authentication) = rp
+        .start_passkey_authentication(&passkeys)
+        .map_err(internal)?;
+    let expires = state.clock.now() + chrono::Duration::minutes(CEREMONY_MINUTES);
+    let saved = serde_json::to_string(&authentication).map_err(internal)?;
+    state
+        .store
+        .save_ceremony(
+            &format!("sign-in:{pending_hash}"),
+            account.id,
+            &saved,
+            expires,
+        )
+        .await?;
+    Ok(Json(challenge).into_response())
+}
+
+pub async fn sign_in_finish(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(answer): Json<PublicKeyCredential>,
+) -> Result<Response, WebError> {
+    csrf_header(&ctx, &headers)?;
+    let rp = relying_party(&state)?;
+    let Some((pending_hash, account, _)) = pending(&state, &headers).await? else {
+        return Err(AppError::Unauthorized.into());
+    };
+    let (ip, agent) = client(&headers, addr);
+    let org = state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .find(|o| o.id == account.org_id)
+        .ok_or(AppError::Unauthorized)?;
+    let keys = throttle_keys(&org, account.login.as_str(), &ip);
+    if blocked(&state, &keys).await?.is_some() {
+        return Ok(StatusCode::TOO_MANY_REQUESTS.into_response());
+    }
+    let key = format!("sign-in:{pending_hash}");
+    let saved = state.store.take_ceremony(&key, state.clock.now()).await?;
+    let verified = match saved {
+        Some((owner, saved)) if owner == account.id => {
+            let authentication: PasskeyAuthentication =
+                serde_json::from_str(&saved).map_err(internal)?;
+            rp.finish_passkey_authentication(&answer, &authentication)
+                .map_err(|e| e.to_string())
+        }
+        _ => Err("no sign-in in progress".to_owned()),
+    };
+    let result = match verified {
+        Ok(result) => result,
+        Err(reason) => {
+            let login = account.login.as_str();
+            let reason = format!("passkey refused: {reason}");
+            refuse(
+                &state,
+                &ctx,
+                &keys,
+                org.id,
+                Some(account.id),
+                login,
+                &reason,
+                &ip,
+            )
+            .await?;
+            return Ok(StatusCode::UNAUTHORIZED.into_response());
+        }
+    };
+    // Keep the signature counter, which reveals a cloned authenticator.
+    for mut passkey in stored_passkeys(&state, account.org_id, account.id).await? {
+        if passkey.update_credential(&result).is_some() {
+            let id = credential_id_text(passkey.cred_id());
+            let json = serde_json::to_string(&passkey).map_err(internal)?;
+            state
+                .store
+                .passkey_used(account.id, &id, &json, state.clock.now())
+                .await?;
+        }
+    }
+    let cookies = start_session(
+        &state,
+        &ctx,
+        &pending_hash,
+        &keys,
+        account,
+        SecondFactor::Passkey,
+        ip,
+        agent,
+    )
+    .await?;
+    let mut response = Json(serde_json::json!({ "redirect": "/" })).into_response();
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}

@@ -1,0 +1,242 @@
+//! Passkeys end to end, with webauthn-rs's software authenticator in the browser's place.
+
+use crate::helpers::TestApp;
+use crate::web::{browser, hidden, invite, Person};
+use beredskap_core::register::Role;
+use url::Url;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
+
+impl TestApp {
+    /// The address the browser shows: the name, with the test server's port.
+    fn origin(&self) -> Url {
+        let port = self.base.rsplit(':').next().unwrap();
+        Url::parse(&format!("http://localhost:{port}")).unwrap()
+    }
+
+    async fn post_json(
+        &self,
+        b: &reqwest::Client,
+        path: &str,
+        csrf: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        b.post(self.url(path))
+            .header("x-csrf-token", csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+async fn csrf_of(app: &TestApp, b: &reqwest::Client, path: &str) -> String {
+    hidden(
+        &b.get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "csrf",
+    )
+}
+
+/// Enrols, signs in with the app, and registers a passkey on `authenticator`.
+async fn with_passkey(
+    app: &TestApp,
+    b: &reqwest::Client,
+    authenticator: &mut WebauthnAuthenticator<SoftPasskey>,
+) -> Person {
+    let person = invite(app, "anna@lillby.se", Role::Member).await;
+    let (secret, _) = app.enrol(b, &person).await;
+    app.sign_in(b, &person.login, &secret).await;
+    let csrf = csrf_of(app, b, "/").await;
+    let r = app
+        .post_json(b, "/passkeys/register/start", &csrf, serde_json::json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let challenge: CreationChallengeResponse = r.json().await.unwrap();
+    let answer = authenticator
+        .do_registration(app.origin(), challenge)
+        .unwrap();
+    let r = app
+        .post_json(
+            b,
+            "/passkeys/register/finish",
+            &csrf,
+            serde_json::to_value(answer).unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let list = b
+        .get(app.url("/passkeys"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Nyckel 1"), "{list}");
+    let home = b
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    b.post(app.url("/sign-out"))
+        .form(&[("csrf", hidden(&home, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    person
+}
+
+async fn passkey_step(
+    app: &TestApp,
+    b: &reqwest::Client,
+    authenticator: &mut WebauthnAuthenticator<SoftPasskey>,
+    origin: Url,
+) -> reqwest::Response {
+    let csrf = csrf_of(app, b, "/sign-in/code").await;
+    let r = app
+        .post_json(b, "/sign-in/passkey/start", &csrf, serde_json::json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let challenge: RequestChallengeResponse = r.json().await.unwrap();
+    let answer = authenticator.do_authentication(origin, challenge).unwrap();
+    app.post_json(
+        b,
+        "/sign-in/passkey/finish",
+        &csrf,
+        serde_json::to_value(answer).unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_passkey_is_added_and_then_signs_in() {
+    let app = TestApp::spawn().await;
+    let b = browser();
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let person = with_passkey(&app, &b, &mut authenticator).await;
+
+    assert_eq!(
+        app.password_step(&b, &person.login, "blåbär cykel regnjacka")
+            .await
+            .status(),
+        303
+    );
+    let r = passkey_step(&app, &b, &mut authenticator, app.origin()).await;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["redirect"], "/");
+    assert_eq!(b.get(app.url("/")).send().await.unwrap().status(), 200);
+    let journal = app.store.journal_page(app.org.id, 0, 1000).await.unwrap();
+    assert!(journal
+        .iter()
+        .any(|e| e.kind == "credentials.passkey_added"));
+    let last_sign_in = journal
+        .iter()
+        .rev()
+        .find(|e| e.kind == "signin.succeeded")
+        .unwrap();
+    assert!(
+        last_sign_in
+            .payload
+            .contains("\"second_factor\":\"passkey\""),
+        "{}",
+        last_sign_in.payload
+    );
+    let list = b
+        .get(app.url("/passkeys"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !list.contains("<dd>–</dd>"),
+        "the passkey shows when it was last used: {list}"
+    );
+}
+
+#[tokio::test]
+async fn a_passkey_answer_made_for_a_fake_site_is_refused() {
+    let app = TestApp::spawn().await;
+    let b = browser();
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let person = with_passkey(&app, &b, &mut authenticator).await;
+
+    // The person typed their password into a look-alike site, which relays it and then the
+    // passkey challenge. First line of defence: the authenticator will not sign for a site
+    // outside the passkey's domain.
+    let step = app
+        .password_step(&b, &person.login, "blåbär cykel regnjacka")
+        .await;
+    assert_eq!(step.status(), 303);
+    let csrf = csrf_of(&app, &b, "/sign-in/code").await;
+    let r = app
+        .post_json(&b, "/sign-in/passkey/start", &csrf, serde_json::json!({}))
+        .await;
+    let challenge: RequestChallengeResponse = r.json().await.unwrap();
+    let fake = "https://beredskap-inloggning.example";
+    assert!(authenticator
+        .do_authentication(Url::parse(fake).unwrap(), challenge.clone())
+        .is_err());
+
+    // Second: an answer whose signed origin was altered on the way is refused by the server.
+    let answer = authenticator
+        .do_authentication(app.origin(), challenge)
+        .unwrap();
+    let mut answer = serde_json::to_value(answer).unwrap();
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let client_data = answer["response"]["clientDataJSON"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decoded = String::from_utf8(base64::Engine::decode(&engine, client_data).unwrap()).unwrap();
+    let real = app.origin().as_str().trim_end_matches('/').to_owned();
+    let forged = decoded.replace(&real, fake);
+    assert_ne!(forged, decoded);
+    answer["response"]["clientDataJSON"] = base64::Engine::encode(&engine, forged).into();
+    let r = app
+        .post_json(&b, "/sign-in/passkey/finish", &csrf, answer)
+        .await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        b.get(app.url("/")).send().await.unwrap().status(),
+        303,
+        "no session"
+    );
+    let journal = app.store.journal_page(app.org.id, 0, 1000).await.unwrap();
+    assert!(journal
+        .iter()
+        .any(|e| e.kind == "signin.failed" && e.payload.contains("passkey refused")));
+}
+
+#[tokio::test]
+async fn passkey_requests_need_the_csrf_header_and_a_password_first() {
+    let app = TestApp::spawn().await;
+    let b = browser();
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    with_passkey(&app, &b, &mut authenticator).await;
+    // No password step: no sign-in to finish.
+    let csrf = csrf_of(&app, &b, "/sign-in").await;
+    let r = app
+        .post_json(&b, "/sign-in/passkey/start", &csrf, serde_json::json!({}))
+        .await;
+    assert_eq!(r.status(), 303, "sent to sign in");
+    let r = b
+        .post(app.url("/sign-in/passkey/start"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no CSRF header");
+}
