@@ -30,6 +30,10 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(api_routes)
         .merge(crate::web::routes(state.clone()))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(request_context))
         .with_state(state)
@@ -74,7 +78,10 @@ async fn request_context(req: Request, next: Next) -> Response {
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // Same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form
+    // posts, which the CSRF check must refuse. Other sites still learn nothing (enrolment
+    // links carry secrets).
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     // Scripts and styles only from our own files (no inline code); inline SVG images
     // (the enrolment QR code) need no source.
     headers

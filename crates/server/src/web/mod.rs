@@ -95,9 +95,14 @@ impl WebContext {
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let same_origin = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-            None => true,
-            Some(origin) => {
+        // Browsers say where a request comes from; without either header (old browsers,
+        // scripts) the token alone decides.
+        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+        let same_origin = match (fetch_site, origin) {
+            (Some(site), _) => site == "same-origin",
+            (None, None) => true,
+            (None, Some(origin)) => {
                 let origin_host = origin.split("://").nth(1);
                 origin_host.is_some() && origin_host == host
             }

@@ -463,10 +463,41 @@ async fn forms_without_a_matching_csrf_token_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // As browsers mark it: from another site, or from a page that hides its origin.
+    for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "null")] {
+        let r = b
+            .post(app.url("/sign-in"))
+            .header(name, value)
+            .form(&[
+                ("csrf", token.as_str()),
+                ("org", "lillby"),
+                ("email", "a@b.se"),
+                ("password", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{name}: {value}");
+    }
+    // A same-origin post with the token gets through to the password check.
+    let r = b
+        .post(app.url("/sign-in"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("org", "lillby"),
+            ("email", "a@b.se"),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
     let kinds = app.journal_kinds().await;
-    assert!(
-        !kinds.iter().any(|k| k == "signin.failed"),
-        "refused before any password check"
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "signin.failed").count(),
+        1,
+        "only the same-origin post reached the password check"
     );
 }
 
@@ -548,7 +579,7 @@ async fn pages_carry_strict_security_headers() {
     );
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["cache-control"], "no-store");
-    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["referrer-policy"], "same-origin");
     let cookie = h["set-cookie"].to_str().unwrap();
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),

@@ -1,0 +1,110 @@
+// Helpers for the browser tests: a real `beredskap` server on a free port, Debian's
+// Chromium, RFC 6238 codes, and an axe-core check.
+import { spawn, execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+import { AxeBuilder } from "@axe-core/playwright";
+
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const BIN = process.env.TEST_BEREDSKAP_BIN;
+
+/** Why these tests cannot run here, or null. With REQUIRE_BROWSER=1 that is a failure. */
+export function missing() {
+  if (!BIN || !existsSync(BIN)) return `TEST_BEREDSKAP_BIN (${BIN}) is not a built beredskap binary`;
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+  return null;
+}
+
+export function skipOrFail(t) {
+  const why = missing();
+  if (!why) return false;
+  if (process.env.REQUIRE_BROWSER === "1") throw new Error(`REQUIRE_BROWSER=1 but ${why}`);
+  t.skip(`SKIPPED: ${why}`);
+  return true;
+}
+
+/** A data directory with one organisation, and a server on it. */
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), "beredskap-browser-"));
+  const env = {
+    ...process.env,
+    BEREDSKAP_DATA_DIR: dir,
+    BEREDSKAP_LISTEN: "127.0.0.1:0",
+    // A name, not an address: passkeys need one; any port is allowed on localhost.
+    BEREDSKAP_PUBLIC_URL: "http://localhost",
+    RUST_LOG: "warn",
+  };
+  const cli = (...args) => execFileSync(BIN, args, { env, encoding: "utf8" });
+  cli("admin", "create-org", "--slug", "lillby", "--name", "Lillby kommun");
+  const child = spawn(BIN, ["serve"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  const port = await new Promise((resolve, reject) => {
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
+    lines.on("line", (line) => {
+      const m = line.match(/^Beredskap is listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) resolve(m[1]);
+    });
+  });
+  const base = `http://localhost:${port}`;
+  return {
+    base,
+    /** Creates an account and returns its enrolment link on this server. */
+    invite(email, name, role = "member") {
+      const out = cli("admin", "create-user", "--org", "lillby", "--email", email, "--name", name, "--role", role);
+      const link = out.split("\n").find((l) => l.includes("/enrol/")).trim();
+      return base + new URL(link).pathname;
+    },
+    stop() {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-quic",
+    ],
+  });
+}
+
+function base32(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of text.replace(/=+$/, "").toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** The six-digit code an authenticator app shows now (RFC 6238, SHA-1, 30 s). */
+export function totp(secretBase32, now = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / 30)));
+  const mac = createHmac("sha1", base32(secretBase32)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return value.toString().padStart(6, "0");
+}
+
+/** Fails on any serious or critical WCAG 2.1 A/AA violation on the page as it is. */
+export async function checkAccessibility(page, name) {
+  const result = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (bad.length > 0) {
+    const detail = bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target).join(", ")}`);
+    throw new Error(`${name}: accessibility violations:\n${detail.join("\n")}`);
+  }
+}
