@@ -19,6 +19,9 @@ pub struct Org {
     pub name: String,
     /// Numbering plan for phone numbers written without a country code.
     pub region: Region,
+    /// People who have not enrolled may sign in with a one-time code sent to a verified
+    /// SMS number or private email address.
+    pub fallback_sign_in: bool,
     pub created_at: DateTime<Utc>,
 }
 

@@ -55,6 +55,12 @@ pub trait Store: Send + Sync + 'static {
     async fn create_org(&self, actor: &Actor, new: NewOrg) -> StoreResult<Org>;
     async fn org_by_slug(&self, slug: &Slug) -> StoreResult<Option<Org>>;
     async fn list_orgs(&self) -> StoreResult<Vec<Org>>;
+    async fn set_fallback_sign_in(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        enabled: bool,
+    ) -> StoreResult<Org>;
 
     async fn create_person(
         &self,
@@ -183,18 +189,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Remembers that `account` gave the right password; the second factor must follow
     /// before `expires_at`.
+    /// With `code_hash`, the second step is that one-time code rather than the person's
+    /// own factors.
     async fn create_pending_sign_in(
         &self,
         secret_hash: &str,
         account: &Account,
         expires_at: DateTime<Utc>,
+        code_hash: Option<&str>,
     ) -> StoreResult<()>;
-    /// The account of a pending sign-in that has not expired, with its failed attempts.
+    /// The account of a pending sign-in that has not expired, with its failed attempts and
+    /// the hash of a one-time code sent for it, if any.
     async fn pending_sign_in(
         &self,
         secret_hash: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<(Account, u32)>>;
+    ) -> StoreResult<Option<(Account, u32, Option<String>)>>;
     /// Counts a wrong second factor; returns the attempts so far.
     async fn pending_sign_in_failed(&self, secret_hash: &str) -> StoreResult<u32>;
     async fn delete_pending_sign_in(&self, secret_hash: &str) -> StoreResult<()>;

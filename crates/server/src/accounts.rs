@@ -168,13 +168,7 @@ pub async fn send_enrolment_link(
         .person(org.id, account.person_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let target = person.contact_points.iter().find(|cp| {
-        cp.verified
-            && (cp.kind == ContactKind::Sms
-                || (cp.kind == ContactKind::Email && cp.label == ContactLabel::Private))
-            && notifier.for_kind(cp.kind).is_some()
-    });
-    let Some(target) = target else {
+    let Some(target) = private_channel(&person, notifier) else {
         return Err(AppError::invalid(
             "contact_points",
             "has no verified mobile number or private email address that a configured provider can reach; give the person the link yourself",
@@ -217,6 +211,21 @@ pub async fn send_enrolment_link(
         )
         .await?;
     Ok(delivery)
+}
+
+/// The first of a person's contact points that is verified, is an SMS number or a private
+/// email address (never the work address, which may be down or in an attacker's hands),
+/// and that a configured provider can reach.
+pub fn private_channel<'p>(
+    person: &'p beredskap_core::register::Person,
+    notifier: &Notifier,
+) -> Option<&'p ContactPoint> {
+    person.contact_points.iter().find(|cp| {
+        cp.verified
+            && (cp.kind == ContactKind::Sms
+                || (cp.kind == ContactKind::Email && cp.label == ContactLabel::Private))
+            && notifier.for_kind(cp.kind).is_some()
+    })
 }
 
 /// Subject, email body and SMS text, in the organisation's language.

@@ -33,11 +33,16 @@ impl Application {
         if let Err(reason) = &webauthn {
             tracing::warn!(%reason, "passkeys are unavailable");
         }
+        let notifier = crate::notify::Notifier::from_config(&config).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "messages cannot be sent");
+            crate::notify::Notifier::default()
+        });
         let router = routes::router(AppState {
             store,
             config,
             clock,
             webauthn,
+            notifier,
         });
         Ok(Self {
             listener,

@@ -11,4 +11,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The WebAuthn relying party, or why passkeys are unavailable.
     pub webauthn: Result<Arc<webauthn_rs::prelude::Webauthn>, String>,
+    /// Email and SMS providers, for sign-in codes.
+    pub notifier: crate::notify::Notifier,
 }

@@ -157,6 +157,7 @@ fn org_from_row(r: &DbRow) -> StoreResult<Org> {
         slug: Slug::parse(&slug).map_err(|e| corrupt("slug", e))?,
         name: col(r, "name")?,
         region: Region::parse(&region).map_err(|e| corrupt("region", e))?,
+        fallback_sign_in: col(r, "fallback_sign_in")?,
         created_at: col(r, "created_at")?,
     })
 }
@@ -172,6 +173,7 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
         slug: new.slug,
         name: new.name,
         region: new.region,
+        fallback_sign_in: false,
         created_at: journal::now(),
     };
     sqlx::query(
@@ -202,21 +204,58 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
 }
 
 pub async fn org_by_slug(conn: &mut Conn, slug: &Slug) -> StoreResult<Option<Org>> {
-    sqlx::query("SELECT id, slug, name, region, created_at FROM orgs WHERE slug = $1")
-        .bind(slug.as_str())
-        .fetch_optional(&mut *conn)
+    sqlx::query(
+        "SELECT id, slug, name, region, fallback_sign_in, created_at FROM orgs WHERE slug = $1",
+    )
+    .bind(slug.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .as_ref()
+    .map(org_from_row)
+    .transpose()
+}
+
+pub async fn set_fallback_sign_in(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    enabled: bool,
+) -> StoreResult<Org> {
+    sqlx::query("UPDATE orgs SET fallback_sign_in = $2 WHERE id = $1")
+        .bind(org.0)
+        .bind(enabled)
+        .execute(&mut *conn)
         .await
-        .map_err(db)?
-        .as_ref()
-        .map(org_from_row)
-        .transpose()
+        .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "org.fallback_sign_in_set",
+            format!("org:{org}"),
+            serde_json::json!({ "enabled": enabled }),
+        ),
+    )
+    .await?;
+    let row = sqlx::query(
+        "SELECT id, slug, name, region, fallback_sign_in, created_at FROM orgs WHERE id = $1",
+    )
+    .bind(org.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    org_from_row(&row)
 }
 
 pub async fn list_orgs(conn: &mut Conn) -> StoreResult<Vec<Org>> {
-    let rows = sqlx::query("SELECT id, slug, name, region, created_at FROM orgs ORDER BY slug")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db)?;
+    let rows = sqlx::query(
+        "SELECT id, slug, name, region, fallback_sign_in, created_at FROM orgs ORDER BY slug",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
     rows.iter().map(org_from_row).collect()
 }
 
@@ -1496,15 +1535,17 @@ pub async fn create_pending_sign_in(
     secret_hash: &str,
     account: &Account,
     expires_at: DateTime<Utc>,
+    code_hash: Option<&str>,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO pending_sign_ins (secret_hash, org_id, account_id, expires_at, attempts) \
-         VALUES ($1, $2, $3, $4, 0)",
+        "INSERT INTO pending_sign_ins (secret_hash, org_id, account_id, expires_at, attempts, code_hash) \
+         VALUES ($1, $2, $3, $4, 0, $5)",
     )
     .bind(secret_hash)
     .bind(account.org_id.0)
     .bind(account.id.0)
     .bind(expires_at)
+    .bind(code_hash)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
@@ -1515,9 +1556,9 @@ pub async fn pending_sign_in(
     conn: &mut Conn,
     secret_hash: &str,
     now: DateTime<Utc>,
-) -> StoreResult<Option<(Account, u32)>> {
+) -> StoreResult<Option<(Account, u32, Option<String>)>> {
     let Some(r) = sqlx::query(&format!(
-        "SELECT p.expires_at, p.attempts, {ACCOUNT_COLUMNS} FROM pending_sign_ins p \
+        "SELECT p.expires_at, p.attempts, p.code_hash, {ACCOUNT_COLUMNS} FROM pending_sign_ins p \
          JOIN accounts a ON a.id = p.account_id WHERE p.secret_hash = $1"
     ))
     .bind(secret_hash)
@@ -1535,6 +1576,7 @@ pub async fn pending_sign_in(
     Ok(Some((
         account_from_row(&r)?,
         u32::try_from(attempts).unwrap_or(0),
+        col(&r, "code_hash")?,
     )))
 }
 

@@ -52,6 +52,22 @@ impl Store for Backend {
         self.read(|c| Box::pin(ops::list_orgs(c))).await
     }
 
+    async fn set_fallback_sign_in(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        enabled: bool,
+    ) -> StoreResult<Org> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::set_fallback_sign_in(c, &actor, org, enabled).await
+            })
+        })
+        .await
+    }
+
     async fn create_person(
         &self,
         actor: &Actor,
@@ -333,11 +349,20 @@ impl Store for Backend {
         secret_hash: &str,
         account: &Account,
         expires_at: chrono::DateTime<chrono::Utc>,
+        code_hash: Option<&str>,
     ) -> StoreResult<()> {
         let (secret_hash, account) = (secret_hash.to_owned(), account.clone());
+        let code_hash = code_hash.map(str::to_owned);
         self.write(move |c| {
             Box::pin(async move {
-                ops::create_pending_sign_in(c, &secret_hash, &account, expires_at).await
+                ops::create_pending_sign_in(
+                    c,
+                    &secret_hash,
+                    &account,
+                    expires_at,
+                    code_hash.as_deref(),
+                )
+                .await
             })
         })
         .await
@@ -347,7 +372,7 @@ impl Store for Backend {
         &self,
         secret_hash: &str,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Option<(Account, u32)>> {
+    ) -> StoreResult<Option<(Account, u32, Option<String>)>> {
         let secret_hash = secret_hash.to_owned();
         self.read(move |c| {
             Box::pin(async move { ops::pending_sign_in(c, &secret_hash, now).await })

@@ -23,6 +23,14 @@ pub enum AdminCommand {
     },
     /// List organisations, one per line, slug first.
     ListOrgs,
+    /// Let people who have not enrolled sign in with a one-time code sent to a verified
+    /// SMS number or private email address (`on`), or not (`off`, the default).
+    FallbackSignIn {
+        #[arg(long)]
+        org: String,
+        #[arg(value_parser = ["on", "off"])]
+        setting: String,
+    },
     /// Create a person with an account and print their one-time enrolment link.
     CreateUser {
         #[arg(long)]
@@ -88,6 +96,18 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                     org.id
                 ));
             }
+        }
+        AdminCommand::FallbackSignIn { org, setting } => {
+            let org = org_by_slug(store, &org).await?;
+            let enabled = setting == "on";
+            let org = store
+                .set_fallback_sign_in(&cli_actor(), org.id, enabled)
+                .await?;
+            say(format!(
+                "{}: one-time sign-in codes are {}",
+                org.slug,
+                if org.fallback_sign_in { "on" } else { "off" }
+            ));
         }
         AdminCommand::CreateUser {
             org,

@@ -426,3 +426,37 @@ async fn an_enrolment_link_is_sent_to_the_private_address_given() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn one_time_sign_in_codes_are_switched_per_organisation() {
+    let env = TestEnv::sqlite();
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "lillby",
+        "--name",
+        "Lillby kommun",
+    ])
+    .await;
+    let out = env
+        .ok(&["admin", "fallback-sign-in", "--org", "lillby", "on"])
+        .await;
+    assert!(
+        out.contains("lillby: one-time sign-in codes are on"),
+        "{out}"
+    );
+    let out = env
+        .ok(&["admin", "fallback-sign-in", "--org", "lillby", "off"])
+        .await;
+    assert!(out.contains("are off"), "{out}");
+    let (code, _) = env
+        .run(&["admin", "fallback-sign-in", "--org", "lillby", "maybe"])
+        .await;
+    assert_ne!(code, 0);
+    let verify = env.ok(&["journal", "verify"]).await;
+    assert!(
+        verify.contains("lillby: 3 entries, chain intact"),
+        "{verify}"
+    );
+}

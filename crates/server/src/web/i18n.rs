@@ -58,6 +58,11 @@ impl Lang {
 
 pub struct Texts {
     pub skip_to_content: &'static str,
+    pub one_time_link: &'static str,
+    pub one_time_title: &'static str,
+    pub one_time_intro: &'static str,
+    pub send_code: &'static str,
+    pub code_sent: &'static str,
     pub passkeys_title: &'static str,
     pub passkeys_intro: &'static str,
     pub passkey: &'static str,
@@ -163,6 +168,11 @@ impl Texts {
 
 pub static SV: Texts = Texts {
     skip_to_content: "Hoppa till innehållet",
+    one_time_link: "Har du inte aktiverat ditt konto? Logga in med en engångskod",
+    one_time_title: "Logga in med en engångskod",
+    one_time_intro: "Om ditt konto inte är aktiverat och organisationen tillåter det skickas en kod med SMS eller till din privata e-postadress.",
+    send_code: "Skicka kod",
+    code_sent: "Om adressen hör till ett konto som får använda engångskoder har en kod skickats. Den gäller i 10 minuter.",
     passkeys_title: "Nycklar (passkeys)",
     passkeys_intro: "En nyckel i telefonen, datorn eller en säkerhetsnyckel kan inte lockas ut av en falsk inloggningssida. Använd den i stället för koden från appen.",
     passkey: "Nyckel",
@@ -239,6 +249,11 @@ pub static SV: Texts = Texts {
 
 pub static DA: Texts = Texts {
     skip_to_content: "Spring til indholdet",
+    one_time_link: "Har du ikke aktiveret din konto? Log ind med en engangskode",
+    one_time_title: "Log ind med en engangskode",
+    one_time_intro: "Hvis din konto ikke er aktiveret, og organisationen tillader det, sendes en kode med SMS eller til din private e-mailadresse.",
+    send_code: "Send kode",
+    code_sent: "Hvis adressen hører til en konto, der må bruge engangskoder, er en kode sendt. Den gælder i 10 minutter.",
     passkeys_title: "Adgangsnøgler (passkeys)",
     passkeys_intro: "En adgangsnøgle i telefonen, computeren eller en sikkerhedsnøgle kan ikke lokkes ud af en falsk login-side. Brug den i stedet for koden fra appen.",
     passkey: "Adgangsnøgle",
@@ -315,6 +330,11 @@ pub static DA: Texts = Texts {
 
 pub static EN: Texts = Texts {
     skip_to_content: "Skip to content",
+    one_time_link: "Not activated your account yet? Sign in with a one-time code",
+    one_time_title: "Sign in with a one-time code",
+    one_time_intro: "If your account is not activated and your organisation allows it, a code is sent by SMS or to your private email address.",
+    send_code: "Send a code",
+    code_sent: "If the address belongs to an account that may use one-time codes, a code has been sent. It is valid for 10 minutes.",
     passkeys_title: "Passkeys",
     passkeys_intro: "A passkey on your phone, computer or a security key cannot be tricked out of you by a fake sign-in page. Use it instead of the code from the app.",
     passkey: "Passkey",

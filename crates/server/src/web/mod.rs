@@ -3,6 +3,7 @@
 
 mod enrol;
 pub mod i18n;
+mod one_time;
 mod pages;
 mod passkeys;
 mod session;
@@ -33,6 +34,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(sign_in::code_form).post(sign_in::code_submit),
         )
         .route("/sign-out", post(sign_in::sign_out))
+        .route(
+            "/sign-in/one-time-code",
+            get(one_time::form).post(one_time::submit),
+        )
         .route("/enrol/{secret}", get(enrol::form).post(enrol::submit))
         .route("/passkeys", get(passkeys::list))
         .route("/passkeys/register/start", post(passkeys::register_start))

@@ -3,7 +3,7 @@
 //! CSRF token in an `X-CSRF-Token` header.
 
 use super::session::SignedIn;
-use super::sign_in::{blocked, client, pending, refuse, start_session, throttle_keys};
+use super::sign_in::{blocked, client, pending, refuse, start_session, throttle_keys, Pending};
 use super::{render, Page, WebContext, WebError};
 use crate::error::AppError;
 use crate::passkeys::credential_id_text;
@@ -174,7 +174,12 @@ pub async fn sign_in_start(
 ) -> Result<Response, WebError> {
     csrf_header(&ctx, &headers)?;
     let rp = relying_party(&state)?;
-    let Some((pending_hash, account, _)) = pending(&state, &headers).await? else {
+    let Some(Pending {
+        hash: pending_hash,
+        account,
+        ..
+    }) = pending(&state, &headers).await?
+    else {
         return Err(AppError::Unauthorized.into());
     };
     let passkeys = stored_passkeys(&state, account.org_id, account.id).await?;
@@ -207,7 +212,12 @@ pub async fn sign_in_finish(
 ) -> Result<Response, WebError> {
     csrf_header(&ctx, &headers)?;
     let rp = relying_party(&state)?;
-    let Some((pending_hash, account, _)) = pending(&state, &headers).await? else {
+    let Some(Pending {
+        hash: pending_hash,
+        account,
+        ..
+    }) = pending(&state, &headers).await?
+    else {
         return Err(AppError::Unauthorized.into());
     };
     let (ip, agent) = client(&headers, addr);

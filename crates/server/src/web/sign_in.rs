@@ -30,6 +30,8 @@ struct SignInPage {
     selected: String,
     email: String,
     error: Option<String>,
+    /// Whether the selected organisation lets people sign in with a one-time code.
+    fallback: bool,
 }
 
 #[derive(Template)]
@@ -37,6 +39,8 @@ struct SignInPage {
 struct CodePage {
     page: Page,
     error: Option<&'static str>,
+    /// Shown after a one-time code was asked for.
+    notice: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +61,9 @@ async fn sign_in_page(
         .map(str::to_owned)
         .or_else(|| orgs.first().map(|o| o.slug.to_string()))
         .unwrap_or_default();
+    let fallback = orgs
+        .iter()
+        .any(|o| o.slug.as_str() == selected && o.fallback_sign_in);
     render(
         status,
         &SignInPage {
@@ -65,6 +72,7 @@ async fn sign_in_page(
             selected,
             email: email.to_owned(),
             error,
+            fallback,
         },
     )
 }
@@ -84,6 +92,10 @@ pub struct SignInForm {
     org: String,
     email: String,
     password: String,
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A hash to verify against when the login is unknown, so a wrong login takes as long
@@ -175,7 +187,7 @@ pub async fn submit(
     let expires = state.clock.now() + chrono::Duration::minutes(PENDING_MINUTES);
     state
         .store
-        .create_pending_sign_in(&secret_hash(&secret), &account, expires)
+        .create_pending_sign_in(&secret_hash(&secret), &account, expires, None)
         .await?;
     let cookie = ctx.cookie(
         PENDING_COOKIE,
@@ -256,10 +268,19 @@ async fn count_failure(
     Ok(longest)
 }
 
+/// A sign-in between its first and second step.
+pub(super) struct Pending {
+    pub hash: String,
+    pub account: Account,
+    pub attempts: u32,
+    /// Set when the second step is a one-time code sent to the person.
+    pub code_hash: Option<String>,
+}
+
 pub(super) async fn pending(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<Option<(String, Account, u32)>, WebError> {
+) -> Result<Option<Pending>, WebError> {
     let Some(secret) = cookie_value(headers, PENDING_COOKIE) else {
         return Ok(None);
     };
@@ -268,15 +289,27 @@ pub(super) async fn pending(
         .store
         .pending_sign_in(&hash, state.clock.now())
         .await?
-        .map(|(account, attempts)| (hash, account, attempts)))
+        .map(|(account, attempts, code_hash)| Pending {
+            hash,
+            account,
+            attempts,
+            code_hash,
+        }))
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    sent: Option<u8>,
 }
 
 pub async fn code_form(
     State(state): State<AppState>,
     ctx: WebContext,
     headers: HeaderMap,
+    Query(query): Query<CodeQuery>,
 ) -> Result<Response, WebError> {
-    if pending(&state, &headers).await?.is_none() {
+    // After asking for a one-time code the page looks the same whether or not one was sent.
+    if query.sent.is_none() && pending(&state, &headers).await?.is_none() {
         return Ok(Redirect::to("/sign-in").into_response());
     }
     render(
@@ -284,6 +317,7 @@ pub async fn code_form(
         &CodePage {
             page: Page::new(&ctx, ctx.t().second_factor_title),
             error: None,
+            notice: query.sent.map(|_| ctx.t().code_sent),
         },
     )
 }
@@ -299,7 +333,14 @@ async fn check_code(
     state: &AppState,
     account: &Account,
     code: &str,
+    sent_code_hash: Option<&str>,
 ) -> Result<Option<SecondFactor>, WebError> {
+    // A sign-in started with a sent code takes that code and nothing else.
+    if let Some(expected) = sent_code_hash {
+        let typed: String = code.chars().filter(|c| c.is_ascii_digit()).collect();
+        let matches = constant_time_eq(secret_hash(&typed).as_bytes(), expected.as_bytes());
+        return Ok(matches.then_some(SecondFactor::FallbackCode));
+    }
     let credentials = state.store.credentials(account.org_id, account.id).await?;
     if let Some(secret) = &credentials.totp_secret {
         let now = u64::try_from(state.clock.now().timestamp()).unwrap_or(0);
@@ -341,7 +382,13 @@ pub async fn code_submit(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
     let t = ctx.t();
-    let Some((pending_hash, account, attempts)) = pending(&state, &headers).await? else {
+    let Some(Pending {
+        hash: pending_hash,
+        account,
+        attempts,
+        code_hash,
+    }) = pending(&state, &headers).await?
+    else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
     let (ip, agent) = client(&headers, addr);
@@ -361,7 +408,7 @@ pub async fn code_submit(
     let factor = if attempts >= MAX_CODE_ATTEMPTS {
         None
     } else {
-        check_code(&state, &account, &form.code).await?
+        check_code(&state, &account, &form.code, code_hash.as_deref()).await?
     };
     let Some(factor) = factor else {
         let attempts = state.store.pending_sign_in_failed(&pending_hash).await?;
@@ -390,6 +437,7 @@ pub async fn code_submit(
         let page = CodePage {
             page: Page::new(&ctx, t.second_factor_title),
             error: Some(t.wrong_code),
+            notice: None,
         };
         return render(StatusCode::UNAUTHORIZED, &page);
     };

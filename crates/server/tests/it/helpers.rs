@@ -28,6 +28,11 @@ impl Drop for TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A test app whose configuration `adjust` changes first (providers, limits).
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = beredskap_store::open(
             &DatabaseUrl::Sqlite(dir.path().join("test.db")),
@@ -38,13 +43,14 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_owned(),
             // A name, not an address: passkeys need one (any port is allowed on localhost).
             public_url: Some("http://localhost".into()),
             ..Config::default()
         };
+        adjust(&mut config);
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let app = Application::build_with_clock(Arc::new(config), store.clone(), clock.clone())
             .await

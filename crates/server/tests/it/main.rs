@@ -10,5 +10,6 @@ mod api;
 mod demo;
 mod helpers;
 mod notify;
+mod one_time;
 mod passkeys;
 mod web;

@@ -976,15 +976,21 @@ pub async fn pending_sign_ins_expire_and_count_attempts(db: &TestDb) {
     let o = org(s, "lillby").await;
     let a = enrolled(s, &o, "anna@lillby.se").await;
     let now = chrono::Utc::now();
-    s.create_pending_sign_in(&"p1".repeat(32), &a, now + chrono::Duration::minutes(10))
+    let later = now + chrono::Duration::minutes(10);
+    s.create_pending_sign_in(&"p1".repeat(32), &a, later, None)
         .await
         .unwrap();
-    let (account, attempts) = s
+    let (account, attempts, code) = s
         .pending_sign_in(&"p1".repeat(32), now)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((account.id, attempts), (a.id, 0));
+    assert_eq!((account.id, attempts, code), (a.id, 0, None));
+    s.create_pending_sign_in(&"p2".repeat(32), &a, later, Some("code-hash"))
+        .await
+        .unwrap();
+    let pending = s.pending_sign_in(&"p2".repeat(32), now).await.unwrap();
+    assert_eq!(pending.unwrap().2.as_deref(), Some("code-hash"));
     assert_eq!(s.pending_sign_in_failed(&"p1".repeat(32)).await.unwrap(), 1);
     assert_eq!(s.pending_sign_in_failed(&"p1".repeat(32)).await.unwrap(), 2);
     assert_eq!(
@@ -1106,4 +1112,25 @@ pub async fn passkeys_are_kept_per_account_and_ceremonies_used_once(db: &TestDb)
         .unwrap()
         .iter()
         .any(|e| e.kind == "credentials.passkey_added"));
+}
+
+pub async fn fallback_sign_in_is_off_until_turned_on(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    assert!(!o.fallback_sign_in);
+    let on = s.set_fallback_sign_in(&actor(), o.id, true).await.unwrap();
+    assert!(on.fallback_sign_in);
+    assert!(
+        s.org_by_slug(&o.slug)
+            .await
+            .unwrap()
+            .unwrap()
+            .fallback_sign_in
+    );
+    assert!(s.list_orgs().await.unwrap()[0].fallback_sign_in);
+    let last = s.journal_page(o.id, 0, 10).await.unwrap().pop().unwrap();
+    assert_eq!(
+        (last.kind.as_str(), last.payload.as_str()),
+        ("org.fallback_sign_in_set", r#"{"enabled":true}"#)
+    );
 }
