@@ -286,10 +286,15 @@ impl Config {
         self.public_url().starts_with("https://")
     }
 
-    /// The base of links sent to people, without a trailing slash.
+    /// The base of links sent to people, without a trailing slash. Unset, a server on
+    /// loopback is `http://localhost:<port>`: a name, which passkeys need, and a secure
+    /// context for browsers.
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
+            None if self.listen.ip().is_loopback() => {
+                format!("http://localhost:{}", self.listen.port())
+            }
             None => format!("http://{}", self.listen),
         }
     }
@@ -337,8 +342,8 @@ data_dir = "./beredskap-data"
 # Most pooled database connections.
 database_max_connections = 16
 
-# The address people reach this server at, used in links (enrolment, alerts).
-# Defaults to http://<listen>.
+# The address people reach this server at, used in links (enrolment, alerts) and as the
+# passkey domain. Defaults to http://localhost:<port> on loopback, else http://<listen>.
 # public_url = "https://beredskap.lillby.se"
 
 # Log filter; RUST_LOG overrides it.
@@ -428,6 +433,16 @@ mod tests {
         assert!(err.to_string().contains("from"), "{err}");
         let err = Config::from_toml("[sms]\nprovider = \"twilio\"\n").unwrap_err();
         assert!(err.to_string().contains("provider"), "{err}");
+    }
+
+    #[test]
+    fn the_public_address_is_a_name_on_loopback() {
+        assert_eq!(Config::default().public_url(), "http://localhost:8080");
+        let c = Config::from_toml("listen = \"192.0.2.10:80\"").unwrap();
+        assert_eq!(c.public_url(), "http://192.0.2.10:80");
+        let c = Config::from_toml("public_url = \"https://beredskap.lillby.se/\"").unwrap();
+        assert_eq!(c.public_url(), "https://beredskap.lillby.se");
+        assert!(c.secure_cookies());
     }
 
     #[test]

@@ -139,6 +139,8 @@ pub struct DemoInfo {
     pub admin_login: String,
     /// A new API token for the demo administrator, issued at every start.
     pub admin_token: String,
+    /// A one-time enrolment link for the demo administrator, until they have enrolled.
+    pub enrolment_link: Option<String>,
     pub seeded_now: bool,
 }
 
@@ -159,8 +161,13 @@ fn demo_error(what: &str) -> AppError {
     AppError::Internal(format!("demo data is inconsistent: {what}"))
 }
 
-/// Seeds the demo organisation unless it exists, then issues a token for its administrator.
-pub async fn seed(store: &dyn Store) -> Result<DemoInfo, AppError> {
+/// Seeds the demo organisation unless it exists, then issues a token for its administrator
+/// and, until they have enrolled, an enrolment link.
+pub async fn seed(
+    store: &dyn Store,
+    public_url: &str,
+    link_hours: u32,
+) -> Result<DemoInfo, AppError> {
     let actor = Actor::system();
     let slug = Slug::parse(DEMO_ORG).map_err(|_| demo_error("slug"))?;
     let admin_login = EmailAddress::parse(DEMO_ADMIN).map_err(|_| demo_error("login"))?;
@@ -173,10 +180,22 @@ pub async fn seed(store: &dyn Store) -> Result<DemoInfo, AppError> {
         .await?
         .ok_or_else(|| demo_error("the demo administrator has no account"))?;
     let (_, admin_token) = accounts::issue_api_token(store, &actor, &org, &admin, "demo").await?;
+    let enrolled = store
+        .credentials(org.id, admin.id)
+        .await?
+        .password_hash
+        .is_some();
+    let enrolment_link = match enrolled {
+        true => None,
+        false => Some(
+            accounts::issue_enrolment(store, &actor, &org, &admin, public_url, link_hours).await?,
+        ),
+    };
     Ok(DemoInfo {
         org,
         admin_login: admin_login.to_string(),
         admin_token,
+        enrolment_link,
         seeded_now,
     })
 }

@@ -20,7 +20,14 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let db = config.database()?;
     tracing::info!(database = %db.url, backend = store.backend(), "database ready");
     let demo_info = match args.demo {
-        true => Some(demo::seed(store.as_ref()).await?),
+        true => Some(
+            demo::seed(
+                store.as_ref(),
+                &config.public_url(),
+                config.enrolment_link_hours,
+            )
+            .await?,
+        ),
         false => None,
     };
     let config = Arc::new(config);
@@ -34,7 +41,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         })?;
     let base = match &config.public_url {
         Some(_) => config.public_url(),
-        None => format!("http://{}", app.local_addr()),
+        None => format!("http://localhost:{}", app.local_addr().port()),
     };
     if let Some(info) = demo_info {
         let action = if info.seeded_now {
@@ -57,6 +64,13 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             info.admin_token, info.org.slug
         ));
         say(format!("API description: {base}/api/v1/openapi.json"));
+        if let Some(link) = &info.enrolment_link {
+            say(format!(
+                "Sign in as {} in the browser: first activate the account (password and an authenticator app) at",
+                info.admin_login
+            ));
+            say(format!("  {link}"));
+        }
     }
     say(format!(
         "Beredskap is listening on http://{}",

@@ -15,7 +15,11 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
     )
     .await
     .unwrap();
-    let first = demo::seed(store.as_ref()).await.unwrap();
+    let first = demo::seed(store.as_ref(), "http://localhost:8080", 72)
+        .await
+        .unwrap();
+    let link = first.enrolment_link.clone().unwrap();
+    assert!(link.starts_with("http://localhost:8080/enrol/"), "{link}");
     assert!(first.seeded_now);
     assert_eq!(first.org.slug.as_str(), "lillby");
     let people = store.list_people(first.org.id).await.unwrap();
@@ -31,7 +35,9 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
     let tib = positions.iter().find(|p| p.slug.as_str() == "tib").unwrap();
     assert_eq!(tib.holders.len(), 3, "a holder and two deputies");
 
-    let again = demo::seed(store.as_ref()).await.unwrap();
+    let again = demo::seed(store.as_ref(), "http://localhost:8080", 72)
+        .await
+        .unwrap();
     assert!(!again.seeded_now);
     assert_eq!(store.list_people(first.org.id).await.unwrap().len(), 30);
     assert_ne!(again.admin_token, first.admin_token);
