@@ -130,6 +130,7 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         login: &EmailAddress,
     ) -> StoreResult<Option<Account>>;
+    async fn list_accounts(&self, org: OrgId) -> StoreResult<Vec<Account>>;
     /// Stores the hash of a one-time enrolment secret for `account`.
     async fn create_enrolment(
         &self,
@@ -148,6 +149,13 @@ pub trait Store: Send + Sync + 'static {
         label: String,
         secret_hash: String,
     ) -> StoreResult<ApiToken>;
+    /// Revokes a token of the organisation; false if it was already revoked or unknown.
+    async fn revoke_api_token(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        token: crate::ids::ApiTokenId,
+    ) -> StoreResult<bool>;
     /// The token and account behind a secret's hash, if the token exists.
     async fn token_grant(&self, secret_hash: &str) -> StoreResult<Option<TokenGrant>>;
 

@@ -1177,6 +1177,49 @@ pub async fn account_by_login(
     .transpose()
 }
 
+pub async fn list_accounts(conn: &mut Conn, org: OrgId) -> StoreResult<Vec<Account>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.org_id = $1 ORDER BY a.login"
+    ))
+    .bind(org.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(account_from_row).collect()
+}
+
+pub async fn revoke_api_token(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    token: ApiTokenId,
+) -> StoreResult<bool> {
+    let revoked = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL",
+    )
+    .bind(org.0)
+    .bind(token.0)
+    .bind(journal::now())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if revoked.rows_affected() != 1 {
+        return Ok(false);
+    }
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "api_token.revoked",
+            format!("api_token:{token}"),
+            serde_json::json!({}),
+        ),
+    )
+    .await?;
+    Ok(true)
+}
+
 async fn check_account(conn: &mut Conn, org: OrgId, account: AccountId) -> StoreResult<()> {
     let found: Option<Uuid> =
         sqlx::query_scalar("SELECT id FROM accounts WHERE org_id = $1 AND id = $2")

@@ -224,6 +224,27 @@ impl Store for Backend {
             .await
     }
 
+    async fn list_accounts(&self, org: OrgId) -> StoreResult<Vec<Account>> {
+        self.read(move |c| Box::pin(ops::list_accounts(c, org)))
+            .await
+    }
+
+    async fn revoke_api_token(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        token: beredskap_core::ApiTokenId,
+    ) -> StoreResult<bool> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::revoke_api_token(c, &actor, org, token).await
+            })
+        })
+        .await
+    }
+
     async fn create_enrolment(
         &self,
         actor: &Actor,

@@ -13,7 +13,7 @@ use axum::Json;
 use beredskap_core::register::{
     Group, NewGroup, NewPosition, Org, Person, PersonInput, Position, Role,
 };
-use beredskap_core::{GroupId, JournalEntry, PersonId, PositionId};
+use beredskap_core::{AccountId, ApiTokenId, GroupId, JournalEntry, PersonId, PositionId};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -31,7 +31,7 @@ use utoipa_axum::routes;
     components(schemas(ErrorBody)),
     tags(
         (name = "organisations"), (name = "people"), (name = "groups"),
-        (name = "positions"), (name = "journal")
+        (name = "positions"), (name = "journal"), (name = "accounts")
     )
 )]
 struct ApiDoc;
@@ -59,6 +59,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_positions, create_position))
         .routes(routes!(set_position_holders))
         .routes(routes!(journal))
+        .routes(routes!(list_accounts))
+        .routes(routes!(account_sessions))
+        .routes(routes!(end_session))
+        .routes(routes!(revoke_token))
 }
 
 /// A JSON body whose errors name the field they concern (`contact_points[1].value`).
@@ -388,4 +392,116 @@ async fn journal(
             .journal_page(org.id, query.after.max(0), limit)
             .await?,
     ))
+}
+
+/// Everyone who can sign in to the organisation.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/accounts", tag = "accounts",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [beredskap_core::register::Account]), (status = 403, body = ErrorBody)))]
+async fn list_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<beredskap_core::register::Account>>, AppError> {
+    caller.require(Role::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(state.store.list_accounts(org.id).await?))
+}
+
+/// A signed-in device, as its owner and administrators see it.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SessionView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_seen_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// totp, recovery_code, passkey or fallback_code.
+    pub second_factor: Option<String>,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// An account's live sessions. Administrators see anyone's; others only their own.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/accounts/{id}/sessions", tag = "accounts",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = AccountId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = [SessionView]), (status = 403, body = ErrorBody)))]
+async fn account_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Vec<SessionView>>, AppError> {
+    let org = caller.org(&state, &org).await?;
+    let id: AccountId = parse_id(&id)?;
+    if id != caller.account.id {
+        caller.require(Role::Admin)?;
+    }
+    let sessions = state
+        .store
+        .list_sessions(org.id, id, state.clock.now())
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.id.0,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            second_factor: s.second_factor.map(|f| f.as_str().to_owned()),
+            user_agent: s.user_agent,
+            ip: s.ip,
+        })
+        .collect();
+    Ok(Json(sessions))
+}
+
+/// Signs a device out: an administrator ends anyone's session (a lost phone, a person who
+/// left).
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/sessions/{id}", tag = "accounts",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = String, Path, format = Uuid)),
+    security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn end_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    caller.require(Role::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    let id = beredskap_core::auth::SessionId(parse_id(&id)?);
+    match state
+        .store
+        .revoke_session(&caller.actor(), org.id, id)
+        .await?
+    {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(AppError::NotFound),
+    }
+}
+
+/// Revokes an API token: an administrator any of the organisation's, anyone the token
+/// they are calling with.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/tokens/{id}", tag = "accounts",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = ApiTokenId, Path)),
+    security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    let org = caller.org(&state, &org).await?;
+    let id: ApiTokenId = parse_id(&id)?;
+    if id != caller.token.id {
+        caller.require(Role::Admin)?;
+    }
+    match state
+        .store
+        .revoke_api_token(&caller.actor(), org.id, id)
+        .await?
+    {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(AppError::NotFound),
+    }
 }

@@ -46,6 +46,8 @@ async fn the_openapi_document_lists_every_api_route() {
         [
             "/api/v1/orgs",
             "/api/v1/orgs/{org}",
+            "/api/v1/orgs/{org}/accounts",
+            "/api/v1/orgs/{org}/accounts/{id}/sessions",
             "/api/v1/orgs/{org}/groups",
             "/api/v1/orgs/{org}/groups/{id}/members",
             "/api/v1/orgs/{org}/journal",
@@ -53,6 +55,8 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/people/{id}",
             "/api/v1/orgs/{org}/positions",
             "/api/v1/orgs/{org}/positions/{id}/holders",
+            "/api/v1/orgs/{org}/sessions/{id}",
+            "/api/v1/orgs/{org}/tokens/{id}",
         ]
     );
     assert!(doc["components"]["schemas"]["Person"].is_object());
@@ -504,4 +508,71 @@ async fn errors_carry_the_request_id() {
     let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body = expect_json(r, 404).await;
     assert_eq!(body["request_id"], id.as_str());
+}
+
+#[tokio::test]
+async fn administrators_revoke_tokens_and_others_only_their_own() {
+    let app = TestApp::spawn().await;
+    let member = app.token_for(Role::Member, "member@lillby.se").await;
+    let accounts = expect_json(
+        app.get("/api/v1/orgs/lillby/accounts", &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(accounts.as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get("/api/v1/orgs/lillby/accounts", &member)
+            .await
+            .status(),
+        403
+    );
+    let grant = app
+        .store
+        .token_grant(&beredskap_server::accounts::secret_hash(&member))
+        .await
+        .unwrap()
+        .unwrap();
+    let admin_grant = app
+        .store
+        .token_grant(&beredskap_server::accounts::secret_hash(&app.admin_token))
+        .await
+        .unwrap()
+        .unwrap();
+    // A member cannot revoke someone else's token.
+    let url = format!("/api/v1/orgs/lillby/tokens/{}", admin_grant.token.id);
+    let r = app
+        .client
+        .delete(app.url(&url))
+        .bearer_auth(&member)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A member revokes the token they call with; it stops working at once.
+    let url = format!("/api/v1/orgs/lillby/tokens/{}", grant.token.id);
+    let r = app
+        .client
+        .delete(app.url(&url))
+        .bearer_auth(&member)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        app.get("/api/v1/orgs/lillby/people", &member)
+            .await
+            .status(),
+        401
+    );
+    let r = app
+        .client
+        .delete(app.url(&url))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "already revoked");
+    let journal = app.store.journal_page(app.org.id, 0, 1000).await.unwrap();
+    assert!(journal.iter().any(|e| e.kind == "api_token.revoked"));
 }

@@ -670,3 +670,47 @@ async fn unknown_logins_and_one_address_are_throttled_too() {
         .await;
     assert_eq!(r.status(), 429, "the address is blocked");
 }
+
+#[tokio::test]
+async fn an_administrator_signs_out_someone_elses_device() {
+    let app = TestApp::spawn().await;
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let phone = browser();
+    let (secret, _) = app.enrol(&phone, &person).await;
+    app.sign_in(&phone, &person.login, &secret).await;
+    let account = app
+        .store
+        .account_by_login(app.org.id, &EmailAddress::parse("anna@lillby.se").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let path = format!("/api/v1/orgs/lillby/accounts/{}/sessions", account.id);
+    let sessions: serde_json::Value = app.get(&path, &app.admin_token).await.json().await.unwrap();
+    assert_eq!(sessions.as_array().unwrap().len(), 1);
+    assert_eq!(sessions[0]["second_factor"], "totp");
+    let id = sessions[0]["id"].as_str().unwrap();
+    let member = app.token_for(Role::Member, "member@lillby.se").await;
+    assert_eq!(app.get(&path, &member).await.status(), 403);
+    let url = app.url(&format!("/api/v1/orgs/lillby/sessions/{id}"));
+    let r = app
+        .client
+        .delete(&url)
+        .bearer_auth(&member)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .delete(&url)
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        phone.get(app.url("/")).send().await.unwrap().status(),
+        303,
+        "signed out"
+    );
+}

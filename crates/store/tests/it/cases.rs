@@ -490,6 +490,23 @@ pub async fn api_tokens_resolve_to_their_account(db: &TestDb) {
     assert_eq!(grant.account, account);
     assert_eq!(grant.token, token);
     assert!(s.token_grant(&"cd".repeat(32)).await.unwrap().is_none());
+    assert_eq!(
+        s.list_accounts(o.id).await.unwrap(),
+        std::slice::from_ref(&account)
+    );
+    let other = org(s, "norrby").await;
+    assert!(
+        !s.revoke_api_token(&actor(), other.id, token.id)
+            .await
+            .unwrap(),
+        "not another org's"
+    );
+    assert!(s.revoke_api_token(&actor(), o.id, token.id).await.unwrap());
+    assert!(!s.revoke_api_token(&actor(), o.id, token.id).await.unwrap());
+    assert!(
+        s.token_grant(&"ab".repeat(32)).await.unwrap().is_none(),
+        "a revoked token grants nothing"
+    );
     let entries = s.journal_page(o.id, 0, 100).await.unwrap();
     assert!(
         entries
