@@ -54,6 +54,7 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_org(&self, actor: &Actor, new: NewOrg) -> StoreResult<Org>;
     async fn org_by_slug(&self, slug: &Slug) -> StoreResult<Option<Org>>;
+    async fn org(&self, id: OrgId) -> StoreResult<Option<Org>>;
     async fn list_orgs(&self) -> StoreResult<Vec<Org>>;
     async fn set_fallback_sign_in(
         &self,

@@ -203,6 +203,19 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
     Ok(org)
 }
 
+pub async fn org(conn: &mut Conn, id: OrgId) -> StoreResult<Option<Org>> {
+    sqlx::query(
+        "SELECT id, slug, name, region, fallback_sign_in, created_at FROM orgs WHERE id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .as_ref()
+    .map(org_from_row)
+    .transpose()
+}
+
 pub async fn org_by_slug(conn: &mut Conn, slug: &Slug) -> StoreResult<Option<Org>> {
     sqlx::query(
         "SELECT id, slug, name, region, fallback_sign_in, created_at FROM orgs WHERE slug = $1",

@@ -48,6 +48,10 @@ impl Store for Backend {
             .await
     }
 
+    async fn org(&self, id: OrgId) -> StoreResult<Option<Org>> {
+        self.read(move |c| Box::pin(ops::org(c, id))).await
+    }
+
     async fn list_orgs(&self) -> StoreResult<Vec<Org>> {
         self.read(|c| Box::pin(ops::list_orgs(c))).await
     }

@@ -177,10 +177,8 @@ pub async fn submit(
     }
     let org = state
         .store
-        .list_orgs()
+        .org(enrolment.account.org_id)
         .await?
-        .into_iter()
-        .find(|o| o.id == enrolment.account.org_id)
         .map(|o| o.slug.to_string())
         .unwrap_or_default();
     render(

@@ -223,10 +223,8 @@ pub async fn sign_in_finish(
     let (ip, agent) = client(&headers, addr);
     let org = state
         .store
-        .list_orgs()
+        .org(account.org_id)
         .await?
-        .into_iter()
-        .find(|o| o.id == account.org_id)
         .ok_or(AppError::Unauthorized)?;
     let keys = throttle_keys(&org, account.login.as_str(), &ip);
     if blocked(&state, &keys).await?.is_some() {

@@ -41,10 +41,8 @@ impl FromRequestParts<AppState> for SignedIn {
         }
         let org = state
             .store
-            .list_orgs()
+            .org(account.org_id)
             .await?
-            .into_iter()
-            .find(|o| o.id == account.org_id)
             .ok_or(AppError::Unauthorized)?;
         let name = state
             .store

@@ -394,10 +394,8 @@ pub async fn code_submit(
     let (ip, agent) = client(&headers, addr);
     let org = state
         .store
-        .list_orgs()
+        .org(account.org_id)
         .await?
-        .into_iter()
-        .find(|o| o.id == account.org_id)
         .ok_or(AppError::Unauthorized)?;
     let keys = throttle_keys(&org, account.login.as_str(), &ip);
     if let Some(wait) = blocked(&state, &keys).await? {
