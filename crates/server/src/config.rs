@@ -39,6 +39,10 @@ pub struct Config {
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active.
     pub session_max_hours: u32,
+    /// Serve HTTPS with this certificate chain (PEM); needs `tls_key_file`.
+    pub tls_cert_file: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    pub tls_key_file: Option<PathBuf>,
     /// Outgoing email; unset, nothing is sent by email.
     pub smtp: Option<SmtpConfig>,
     /// Outgoing SMS; unset, nothing is sent by SMS.
@@ -153,6 +157,8 @@ impl Default for Config {
             enrolment_link_hours: 72,
             session_idle_minutes: 240,
             session_max_hours: 24,
+            tls_cert_file: None,
+            tls_key_file: None,
             smtp: None,
             sms: None,
         }
@@ -254,6 +260,11 @@ impl Config {
                 ));
             }
         }
+        if config.tls_cert_file.is_some() != config.tls_key_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "tls_cert_file and tls_key_file go together".into(),
+            ));
+        }
         if config.session_idle_minutes == 0 || config.session_max_hours == 0 {
             return Err(ConfigError::Invalid(
                 "session_idle_minutes and session_max_hours must be at least 1".into(),
@@ -281,9 +292,23 @@ impl Config {
         }
     }
 
-    /// Cookies get the Secure flag when people reach the server over HTTPS.
+    fn scheme(&self) -> &'static str {
+        if self.tls() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// Whether this server terminates TLS itself.
+    pub fn tls(&self) -> bool {
+        self.tls_cert_file.is_some()
+    }
+
+    /// Cookies get the Secure flag, and responses HSTS, when people reach the server over
+    /// HTTPS: terminated here or by a proxy in front (a `https://` public_url).
     pub fn secure_cookies(&self) -> bool {
-        self.public_url().starts_with("https://")
+        self.tls() || self.public_url().starts_with("https://")
     }
 
     /// The base of links sent to people, without a trailing slash. Unset, a server on
@@ -293,9 +318,9 @@ impl Config {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None if self.listen.ip().is_loopback() => {
-                format!("http://localhost:{}", self.listen.port())
+                format!("{}://localhost:{}", self.scheme(), self.listen.port())
             }
-            None => format!("http://{}", self.listen),
+            None => format!("{}://{}", self.scheme(), self.listen),
         }
     }
 }
@@ -345,6 +370,11 @@ database_max_connections = 16
 # The address people reach this server at, used in links (enrolment, alerts) and as the
 # passkey domain. Defaults to http://localhost:<port> on loopback, else http://<listen>.
 # public_url = "https://beredskap.lillby.se"
+
+# Serve HTTPS directly (PEM files). Without them, serve plain HTTP behind a TLS proxy and
+# set public_url to its https:// address.
+# tls_cert_file = "/etc/beredskap/fullchain.pem"
+# tls_key_file = "/etc/beredskap/privkey.pem"
 
 # Log filter; RUST_LOG overrides it.
 log_filter = "info"
@@ -433,6 +463,15 @@ mod tests {
         assert!(err.to_string().contains("from"), "{err}");
         let err = Config::from_toml("[sms]\nprovider = \"twilio\"\n").unwrap_err();
         assert!(err.to_string().contains("provider"), "{err}");
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_changes_the_address() {
+        let err = Config::from_toml("tls_cert_file = \"/etc/c.pem\"").unwrap_err();
+        assert!(err.to_string().contains("tls_key_file"), "{err}");
+        let c = Config::from_toml("tls_cert_file = \"/c.pem\"\ntls_key_file = \"/k.pem\"").unwrap();
+        assert_eq!(c.public_url(), "https://localhost:8080");
+        assert!(c.secure_cookies());
     }
 
     #[test]

@@ -35,7 +35,10 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
         .fallback(|| async { AppError::NotFound })
-        .layer(middleware::from_fn(request_context))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
         .with_state(state)
 }
 
@@ -43,7 +46,11 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Gives each request an id (the caller's `x-request-id` if it is sane), makes it available
 /// to error responses, logs the outcome once, and sets baseline security headers.
-async fn request_context(req: Request, next: Next) -> Response {
+async fn request_context(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let request_id = req
         .headers()
         .get(&X_REQUEST_ID)
@@ -91,5 +98,11 @@ async fn request_context(req: Request, next: Next) -> Response {
              img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if state.config.secure_cookies() {
+        headers.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
 }

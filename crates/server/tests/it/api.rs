@@ -576,3 +576,45 @@ async fn administrators_revoke_tokens_and_others_only_their_own() {
     let journal = app.store.journal_page(app.org.id, 0, 1000).await.unwrap();
     assert!(journal.iter().any(|e| e.kind == "api_token.revoked"));
 }
+
+#[tokio::test]
+async fn the_server_can_terminate_tls_and_then_asks_for_https_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let app = TestApp::spawn_with(|c| {
+        c.tls_cert_file = Some(cert.clone());
+        c.tls_key_file = Some(key.clone());
+        c.public_url = Some("https://localhost".into());
+    })
+    .await;
+    assert!(app.base.starts_with("https://"));
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let r = client.get(app.url("/sign-in")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let plain = app.base.replace("https://", "http://");
+    assert!(
+        reqwest::get(format!("{plain}/healthz")).await.is_err(),
+        "no plain HTTP on the TLS port"
+    );
+
+    // Without TLS (and an http:// address) there is no HSTS, which would lock browsers out.
+    let plain_app = TestApp::spawn().await;
+    let r = plain_app
+        .client
+        .get(plain_app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+}

@@ -51,11 +51,15 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
+        let tls = config.tls();
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let app = Application::build_with_clock(Arc::new(config), store.clone(), clock.clone())
             .await
             .unwrap();
-        let base = format!("http://{}", app.local_addr());
+        let base = match tls {
+            true => format!("https://localhost:{}", app.local_addr().port()),
+            false => format!("http://{}", app.local_addr()),
+        };
         let shutdown = CancellationToken::new();
         tokio::spawn(app.run_until_stopped(shutdown.clone()));
         let org = store
