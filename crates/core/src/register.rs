@@ -22,7 +22,30 @@ pub struct Org {
     /// People who have not enrolled may sign in with a one-time code sent to a verified
     /// SMS number or private email address.
     pub fallback_sign_in: bool,
+    /// Members and guests need a second factor too (administrators and crisis leads always).
+    pub members_need_second_factor: bool,
     pub created_at: DateTime<Utc>,
+}
+
+/// What an administrator decides for the organisation's sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSettings {
+    pub fallback_sign_in: bool,
+    pub members_need_second_factor: bool,
+}
+
+impl Org {
+    pub fn settings(&self) -> OrgSettings {
+        OrgSettings {
+            fallback_sign_in: self.fallback_sign_in,
+            members_need_second_factor: self.members_need_second_factor,
+        }
+    }
+
+    /// Whether an account with `role` must sign in with a second factor here.
+    pub fn needs_second_factor(&self, role: Role) -> bool {
+        matches!(role, Role::Admin | Role::CrisisLead) || self.members_need_second_factor
+    }
 }
 
 #[derive(Debug, Clone)]

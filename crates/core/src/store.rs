@@ -56,11 +56,11 @@ pub trait Store: Send + Sync + 'static {
     async fn org_by_slug(&self, slug: &Slug) -> StoreResult<Option<Org>>;
     async fn org(&self, id: OrgId) -> StoreResult<Option<Org>>;
     async fn list_orgs(&self) -> StoreResult<Vec<Org>>;
-    async fn set_fallback_sign_in(
+    async fn update_org_settings(
         &self,
         actor: &Actor,
         org: OrgId,
-        enabled: bool,
+        settings: crate::register::OrgSettings,
     ) -> StoreResult<Org>;
 
     async fn create_person(

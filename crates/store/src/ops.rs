@@ -12,7 +12,7 @@ use beredskap_core::import::{ImportChange, ImportReport, ImportRow};
 use beredskap_core::journal::{self, canonical_json, entry_hash, HashInput, GENESIS_HASH};
 use beredskap_core::register::{
     Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Group, NewGroup, NewOrg,
-    NewPosition, Org, Person, PersonDraft, Position, Role, TokenGrant,
+    NewPosition, Org, OrgSettings, Person, PersonDraft, Position, Role, TokenGrant,
 };
 use beredskap_core::store::{StoreError, StoreResult};
 use beredskap_core::{
@@ -158,6 +158,7 @@ fn org_from_row(r: &DbRow) -> StoreResult<Org> {
         name: col(r, "name")?,
         region: Region::parse(&region).map_err(|e| corrupt("region", e))?,
         fallback_sign_in: col(r, "fallback_sign_in")?,
+        members_need_second_factor: col(r, "members_need_second_factor")?,
         created_at: col(r, "created_at")?,
     })
 }
@@ -174,6 +175,7 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
         name: new.name,
         region: new.region,
         fallback_sign_in: false,
+        members_need_second_factor: true,
         created_at: journal::now(),
     };
     sqlx::query(
@@ -205,7 +207,7 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
 
 pub async fn org(conn: &mut Conn, id: OrgId) -> StoreResult<Option<Org>> {
     sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, created_at FROM orgs WHERE id = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, created_at FROM orgs WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
@@ -218,7 +220,7 @@ pub async fn org(conn: &mut Conn, id: OrgId) -> StoreResult<Option<Org>> {
 
 pub async fn org_by_slug(conn: &mut Conn, slug: &Slug) -> StoreResult<Option<Org>> {
     sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, created_at FROM orgs WHERE slug = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, created_at FROM orgs WHERE slug = $1",
     )
     .bind(slug.as_str())
     .fetch_optional(&mut *conn)
@@ -229,31 +231,33 @@ pub async fn org_by_slug(conn: &mut Conn, slug: &Slug) -> StoreResult<Option<Org
     .transpose()
 }
 
-pub async fn set_fallback_sign_in(
+pub async fn update_org_settings(
     conn: &mut Conn,
     actor: &Actor,
     org: OrgId,
-    enabled: bool,
+    settings: OrgSettings,
 ) -> StoreResult<Org> {
-    sqlx::query("UPDATE orgs SET fallback_sign_in = $2 WHERE id = $1")
-        .bind(org.0)
-        .bind(enabled)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    let updated = sqlx::query(
+        "UPDATE orgs SET fallback_sign_in = $2, members_need_second_factor = $3 WHERE id = $1",
+    )
+    .bind(org.0)
+    .bind(settings.fallback_sign_in)
+    .bind(settings.members_need_second_factor)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::NotFound);
+    }
     append_journal(
         conn,
         org,
         actor,
-        NewJournalEntry::new(
-            "org.fallback_sign_in_set",
-            format!("org:{org}"),
-            serde_json::json!({ "enabled": enabled }),
-        ),
+        NewJournalEntry::new("org.settings_changed", format!("org:{org}"), settings),
     )
     .await?;
     let row = sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, created_at FROM orgs WHERE id = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, created_at FROM orgs WHERE id = $1",
     )
     .bind(org.0)
     .fetch_one(&mut *conn)
@@ -264,7 +268,7 @@ pub async fn set_fallback_sign_in(
 
 pub async fn list_orgs(conn: &mut Conn) -> StoreResult<Vec<Org>> {
     let rows = sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, created_at FROM orgs ORDER BY slug",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, created_at FROM orgs ORDER BY slug",
     )
     .fetch_all(&mut *conn)
     .await

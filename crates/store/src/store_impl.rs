@@ -56,17 +56,17 @@ impl Store for Backend {
         self.read(|c| Box::pin(ops::list_orgs(c))).await
     }
 
-    async fn set_fallback_sign_in(
+    async fn update_org_settings(
         &self,
         actor: &Actor,
         org: OrgId,
-        enabled: bool,
+        settings: beredskap_core::register::OrgSettings,
     ) -> StoreResult<Org> {
         let actor = actor.clone();
         self.write(move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
-                ops::set_fallback_sign_in(c, &actor, org, enabled).await
+                ops::update_org_settings(c, &actor, org, settings).await
             })
         })
         .await

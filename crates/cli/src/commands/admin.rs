@@ -23,13 +23,18 @@ pub enum AdminCommand {
     },
     /// List organisations, one per line, slug first.
     ListOrgs,
-    /// Let people who have not enrolled sign in with a one-time code sent to a verified
-    /// SMS number or private email address (`on`), or not (`off`, the default).
-    FallbackSignIn {
+    /// Show or change how people of an organisation sign in.
+    OrgSettings {
         #[arg(long)]
         org: String,
-        #[arg(value_parser = ["on", "off"])]
-        setting: String,
+        /// Let people who have not enrolled sign in with a one-time code sent to a verified
+        /// SMS number or private email address.
+        #[arg(long, value_parser = ["on", "off"])]
+        fallback_sign_in: Option<String>,
+        /// Whether members and guests need an authenticator app or passkey (administrators
+        /// and crisis leads always do).
+        #[arg(long, value_parser = ["required", "optional"])]
+        second_factor: Option<String>,
     },
     /// Create a person with an account and print their one-time enrolment link.
     CreateUser {
@@ -97,16 +102,37 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 ));
             }
         }
-        AdminCommand::FallbackSignIn { org, setting } => {
-            let org = org_by_slug(store, &org).await?;
-            let enabled = setting == "on";
-            let org = store
-                .set_fallback_sign_in(&cli_actor(), org.id, enabled)
-                .await?;
+        AdminCommand::OrgSettings {
+            org,
+            fallback_sign_in,
+            second_factor,
+        } => {
+            let mut org = org_by_slug(store, &org).await?;
+            if fallback_sign_in.is_some() || second_factor.is_some() {
+                let mut settings = org.settings();
+                if let Some(v) = fallback_sign_in {
+                    settings.fallback_sign_in = v == "on";
+                }
+                if let Some(v) = second_factor {
+                    settings.members_need_second_factor = v == "required";
+                }
+                org = store
+                    .update_org_settings(&cli_actor(), org.id, settings)
+                    .await?;
+            }
+            let on_off = |b: bool| if b { "on" } else { "off" };
+            say(format!("{}:", org.slug));
             say(format!(
-                "{}: one-time sign-in codes are {}",
-                org.slug,
-                if org.fallback_sign_in { "on" } else { "off" }
+                "  fallback-sign-in = {}",
+                on_off(org.fallback_sign_in)
+            ));
+            say(format!(
+                "  second-factor = {} (administrators and crisis leads: always required)",
+                if org.members_need_second_factor {
+                    "required"
+                } else {
+                    "optional"
+                }
             ));
         }
         AdminCommand::CreateUser {

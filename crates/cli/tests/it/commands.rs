@@ -428,7 +428,7 @@ async fn an_enrolment_link_is_sent_to_the_private_address_given() {
 }
 
 #[tokio::test]
-async fn one_time_sign_in_codes_are_switched_per_organisation() {
+async fn sign_in_settings_are_shown_and_changed_per_organisation() {
     let env = TestEnv::sqlite();
     env.ok(&[
         "admin",
@@ -439,19 +439,50 @@ async fn one_time_sign_in_codes_are_switched_per_organisation() {
         "Lillby kommun",
     ])
     .await;
-    let out = env
-        .ok(&["admin", "fallback-sign-in", "--org", "lillby", "on"])
-        .await;
+    let out = env.ok(&["admin", "org-settings", "--org", "lillby"]).await;
     assert!(
-        out.contains("lillby: one-time sign-in codes are on"),
+        out.contains("fallback-sign-in = off") && out.contains("second-factor = required"),
         "{out}"
     );
     let out = env
-        .ok(&["admin", "fallback-sign-in", "--org", "lillby", "off"])
+        .ok(&[
+            "admin",
+            "org-settings",
+            "--org",
+            "lillby",
+            "--fallback-sign-in",
+            "on",
+            "--second-factor",
+            "optional",
+        ])
         .await;
-    assert!(out.contains("are off"), "{out}");
+    assert!(
+        out.contains("fallback-sign-in = on") && out.contains("second-factor = optional"),
+        "{out}"
+    );
+    let out = env
+        .ok(&[
+            "admin",
+            "org-settings",
+            "--org",
+            "lillby",
+            "--second-factor",
+            "required",
+        ])
+        .await;
+    assert!(
+        out.contains("fallback-sign-in = on") && out.contains("second-factor = required"),
+        "{out}"
+    );
     let (code, _) = env
-        .run(&["admin", "fallback-sign-in", "--org", "lillby", "maybe"])
+        .run(&[
+            "admin",
+            "org-settings",
+            "--org",
+            "lillby",
+            "--second-factor",
+            "maybe",
+        ])
         .await;
     assert_ne!(code, 0);
     let verify = env.ok(&["journal", "verify"]).await;

@@ -25,6 +25,8 @@ struct EnrolPage {
     qr_svg: String,
     password_error: Option<&'static str>,
     code_error: Option<&'static str>,
+    /// The organisation lets this person skip the app.
+    app_optional: bool,
 }
 
 #[derive(Template)]
@@ -40,7 +42,7 @@ async fn open_enrolment(
     state: &AppState,
     ctx: &WebContext,
     secret: &str,
-) -> Result<(Enrolment, String), WebError> {
+) -> Result<(Enrolment, String, bool), WebError> {
     let t = ctx.t();
     let enrolment = state
         .store
@@ -59,7 +61,17 @@ async fn open_enrolment(
         .await?
         .map(|p| p.name)
         .unwrap_or_default();
-    Ok((enrolment, name))
+    let app_optional = state
+        .store
+        .org(enrolment.account.org_id)
+        .await?
+        .is_some_and(|org| !org.needs_second_factor(enrolment.account.role));
+    Ok((enrolment, name, app_optional))
+}
+
+struct Problems {
+    password: Option<&'static str>,
+    code: Option<&'static str>,
 }
 
 fn enrol_page(
@@ -67,8 +79,8 @@ fn enrol_page(
     enrolment: &Enrolment,
     name: String,
     secret: &[u8],
-    password_error: Option<&'static str>,
-    code_error: Option<&'static str>,
+    problems: Problems,
+    app_optional: bool,
 ) -> Result<EnrolPage, WebError> {
     let login = enrolment.account.login.to_string();
     let url = totp::otpauth_url(secret, "Beredskap", &login)
@@ -79,8 +91,9 @@ fn enrol_page(
         login,
         totp_secret: totp::secret_base32(secret),
         qr_svg: totp::qr_svg(&url).map_err(|e| WebError(AppError::Internal(e), None))?,
-        password_error,
-        code_error,
+        password_error: problems.password,
+        code_error: problems.code,
+        app_optional,
     })
 }
 
@@ -89,8 +102,19 @@ pub async fn form(
     ctx: WebContext,
     Path(secret): Path<String>,
 ) -> Result<Response, WebError> {
-    let (enrolment, name) = open_enrolment(&state, &ctx, &secret).await?;
-    let page = enrol_page(&ctx, &enrolment, name, &totp::new_secret(), None, None)?;
+    let (enrolment, name, app_optional) = open_enrolment(&state, &ctx, &secret).await?;
+    let none = Problems {
+        password: None,
+        code: None,
+    };
+    let page = enrol_page(
+        &ctx,
+        &enrolment,
+        name,
+        &totp::new_secret(),
+        none,
+        app_optional,
+    )?;
     render(StatusCode::OK, &page)
 }
 
@@ -113,7 +137,7 @@ pub async fn submit(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
     let t = ctx.t();
-    let (enrolment, name) = open_enrolment(&state, &ctx, &secret).await?;
+    let (enrolment, name, app_optional) = open_enrolment(&state, &ctx, &secret).await?;
     let totp_secret = totp_rs::Secret::Encoded(form.totp_secret.clone())
         .to_bytes()
         .ok()
@@ -127,17 +151,15 @@ pub async fn submit(
     };
     let now = state.clock.now();
     let now_unix = u64::try_from(now.timestamp()).unwrap_or(0);
+    let skipped = app_optional && form.code.trim().is_empty();
     let step = totp::verify(&totp_secret, &form.code, now_unix, None);
-    let code_error = step.is_none().then_some(t.wrong_app_code);
+    let code_error = (step.is_none() && !skipped).then_some(t.wrong_app_code);
     if password_error.is_some() || code_error.is_some() {
-        let page = enrol_page(
-            &ctx,
-            &enrolment,
-            name,
-            &totp_secret,
-            password_error,
-            code_error,
-        )?;
+        let problems = Problems {
+            password: password_error,
+            code: code_error,
+        };
+        let page = enrol_page(&ctx, &enrolment, name, &totp_secret, problems, app_optional)?;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let codes = recovery::new_set();
@@ -157,7 +179,7 @@ pub async fn submit(
     let (password_hash, code_hashes) = hashed;
     let credentials = NewCredentials {
         password_hash,
-        totp_secret: Some(totp_secret),
+        totp_secret: step.map(|_| totp_secret),
         totp_last_step: step,
         recovery_codes: codes
             .iter()

@@ -58,6 +58,8 @@ impl Lang {
 
 pub struct Texts {
     pub skip_to_content: &'static str,
+    pub app_optional: &'static str,
+    pub second_factor_missing: &'static str,
     pub one_time_link: &'static str,
     pub one_time_title: &'static str,
     pub one_time_intro: &'static str,
@@ -168,6 +170,8 @@ impl Texts {
 
 pub static SV: Texts = Texts {
     skip_to_content: "Hoppa till innehållet",
+    app_optional: "Valfritt i din organisation. Lämna fältet tomt om du hoppar över appen; en app eller en nyckel skyddar kontot om lösenordet läcker.",
+    second_factor_missing: "Ditt konto behöver en autentiseringsapp eller nyckel. Be en administratör om en ny aktiveringslänk.",
     one_time_link: "Har du inte aktiverat ditt konto? Logga in med en engångskod",
     one_time_title: "Logga in med en engångskod",
     one_time_intro: "Om ditt konto inte är aktiverat och organisationen tillåter det skickas en kod med SMS eller till din privata e-postadress.",
@@ -249,6 +253,8 @@ pub static SV: Texts = Texts {
 
 pub static DA: Texts = Texts {
     skip_to_content: "Spring til indholdet",
+    app_optional: "Valgfrit i din organisation. Lad feltet stå tomt, hvis du springer appen over; en app eller en adgangsnøgle beskytter kontoen, hvis adgangskoden lækker.",
+    second_factor_missing: "Din konto skal have en godkendelsesapp eller adgangsnøgle. Bed en administrator om et nyt aktiveringslink.",
     one_time_link: "Har du ikke aktiveret din konto? Log ind med en engangskode",
     one_time_title: "Log ind med en engangskode",
     one_time_intro: "Hvis din konto ikke er aktiveret, og organisationen tillader det, sendes en kode med SMS eller til din private e-mailadresse.",
@@ -330,6 +336,8 @@ pub static DA: Texts = Texts {
 
 pub static EN: Texts = Texts {
     skip_to_content: "Skip to content",
+    app_optional: "Optional in your organisation. Leave the field empty to skip the app; an app or a passkey protects the account if the password leaks.",
+    second_factor_missing: "Your account needs an authenticator app or a passkey. Ask an administrator for a new activation link.",
     one_time_link: "Not activated your account yet? Sign in with a one-time code",
     one_time_title: "Sign in with a one-time code",
     one_time_intro: "If your account is not activated and your organisation allows it, a code is sent by SMS or to your private email address.",

@@ -277,7 +277,7 @@ pub async fn sign_in_finish(
         &pending_hash,
         &keys,
         account,
-        SecondFactor::Passkey,
+        Some(SecondFactor::Passkey),
         ip,
         agent,
     )

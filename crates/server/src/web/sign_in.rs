@@ -167,12 +167,17 @@ pub async fn submit(
     let has_totp = credentials
         .as_ref()
         .is_some_and(|c| c.totp_secret.is_some());
-    let refused = match (&account, password_ok, has_totp) {
-        (None, _, _) => Some("unknown login"),
-        (Some(_), false, _) => Some("wrong password"),
-        // Every account signs in with a second factor; one without has not enrolled.
-        (Some(_), true, false) => Some("no second factor"),
-        (Some(_), true, true) => None,
+    let has_passkey = match (&account, password_ok) {
+        (Some(a), true) => !state.store.passkeys(org.id, a.id).await?.is_empty(),
+        _ => false,
+    };
+    let needs_factor = account
+        .as_ref()
+        .is_none_or(|a| org.needs_second_factor(a.role));
+    let refused = match (&account, password_ok) {
+        (None, _) => Some("unknown login"),
+        (Some(_), false) => Some("wrong password"),
+        (Some(_), true) => None,
     };
     if let Some(reason) = refused {
         let account_id = account.as_ref().map(|a| a.id);
@@ -183,6 +188,27 @@ pub async fn submit(
     let Some(account) = account else {
         return Err(AppError::Unauthorized.into());
     };
+    if !has_totp && !has_passkey {
+        if needs_factor {
+            // The password was right, so saying what is missing reveals nothing new.
+            let reason = "no second factor";
+            state
+                .store
+                .record_sign_in_failure(org.id, Some(account.id), email, reason, &ip)
+                .await?;
+            let error = Some(t.second_factor_missing.to_owned());
+            let status = StatusCode::FORBIDDEN;
+            return sign_in_page(&state, &ctx, Some(&slug), email, error, status).await;
+        }
+        // The organisation lets this person sign in with the password alone.
+        let (_, agent) = client(&headers, addr);
+        let cookies = start_session(&state, &ctx, "", &keys, account, None, ip, agent).await?;
+        let mut response = Redirect::to("/").into_response();
+        for cookie in cookies {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        return Ok(response);
+    }
     let secret = new_secret();
     let expires = state.clock.now() + chrono::Duration::minutes(PENDING_MINUTES);
     state
@@ -445,7 +471,7 @@ pub async fn code_submit(
         &pending_hash,
         &keys,
         account,
-        factor,
+        Some(factor),
         ip,
         agent,
     )
@@ -465,7 +491,7 @@ pub(super) async fn start_session(
     pending_hash: &str,
     keys: &[(String, ThrottlePolicy)],
     account: Account,
-    factor: SecondFactor,
+    factor: Option<SecondFactor>,
     ip: String,
     user_agent: String,
 ) -> Result<[axum::http::HeaderValue; 2], WebError> {
@@ -482,7 +508,7 @@ pub(super) async fn start_session(
             secret_hash: secret_hash(&secret),
             account,
             expires_at: state.clock.now() + chrono::Duration::seconds(max_age),
-            second_factor: Some(factor),
+            second_factor: factor,
             user_agent,
             ip,
         })

@@ -2,7 +2,7 @@
 
 use crate::helpers::TestApp;
 use crate::web::{browser, hidden, location};
-use beredskap_core::register::Role;
+use beredskap_core::register::{OrgSettings, Role};
 use beredskap_core::{Actor, EmailAddress, PhoneNumber, Region};
 use beredskap_server::accounts::{self, NewUser};
 use beredskap_server::config::{SmsConfig, SmsProviderKind};
@@ -96,7 +96,14 @@ async fn someone_not_yet_enrolled_signs_in_with_a_code_by_sms() {
     );
 
     app.store
-        .set_fallback_sign_in(&Actor::system(), app.org.id, true)
+        .update_org_settings(
+            &Actor::system(),
+            app.org.id,
+            OrgSettings {
+                fallback_sign_in: true,
+                members_need_second_factor: true,
+            },
+        )
         .await
         .unwrap();
     let sign_in = b
@@ -160,7 +167,14 @@ async fn someone_not_yet_enrolled_signs_in_with_a_code_by_sms() {
 async fn codes_go_only_to_those_allowed_and_are_rate_limited() {
     let (app, gateway) = app_with_sms().await;
     app.store
-        .set_fallback_sign_in(&Actor::system(), app.org.id, true)
+        .update_org_settings(
+            &Actor::system(),
+            app.org.id,
+            OrgSettings {
+                fallback_sign_in: true,
+                members_need_second_factor: true,
+            },
+        )
         .await
         .unwrap();
     person(&app, "lead@lillby.se", Role::CrisisLead).await;

@@ -714,3 +714,83 @@ async fn an_administrator_signs_out_someone_elses_device() {
         "signed out"
     );
 }
+
+#[tokio::test]
+async fn an_organisation_may_let_members_skip_the_app_but_never_admins() {
+    use beredskap_core::register::OrgSettings;
+    let app = TestApp::spawn().await;
+    let relaxed = OrgSettings {
+        fallback_sign_in: false,
+        members_need_second_factor: false,
+    };
+    app.store
+        .update_org_settings(&Actor::system(), app.org.id, relaxed)
+        .await
+        .unwrap();
+    let b = browser();
+    let submit = |person: &Person, page: &str| {
+        b.post(app.url(&person.enrol_path)).form(&[
+            ("csrf", hidden(page, "csrf")),
+            ("password", PASSWORD.into()),
+            ("password_again", PASSWORD.into()),
+            ("totp_secret", hidden(page, "totp_secret")),
+            ("code", String::new()),
+        ])
+    };
+    // A member may leave the app out, and then signs in with the password alone.
+    let member = invite(&app, "bo@lillby.se", Role::Member).await;
+    let page = b
+        .get(app.url(&member.enrol_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Valfritt i din organisation"));
+    assert_eq!(submit(&member, &page).send().await.unwrap().status(), 200);
+    let r = app.password_step(&b, &member.login, PASSWORD).await;
+    assert_eq!(location(&r), "/", "no second step");
+    let journal = app.store.journal_page(app.org.id, 0, 1000).await.unwrap();
+    let signed_in = journal
+        .iter()
+        .rev()
+        .find(|e| e.kind == "signin.succeeded")
+        .unwrap();
+    assert!(
+        signed_in.payload.contains("\"second_factor\":null"),
+        "{}",
+        signed_in.payload
+    );
+
+    // An administrator may not.
+    let admin = invite(&app, "chef@lillby.se", Role::Admin).await;
+    let page = b
+        .get(app.url(&admin.enrol_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Valfritt i din organisation"));
+    assert_eq!(submit(&admin, &page).send().await.unwrap().status(), 422);
+
+    // When the organisation requires it again, the member without one is told what to do.
+    let strict = OrgSettings {
+        fallback_sign_in: false,
+        members_need_second_factor: true,
+    };
+    app.store
+        .update_org_settings(&Actor::system(), app.org.id, strict)
+        .await
+        .unwrap();
+    let b2 = browser();
+    let r = app.password_step(&b2, &member.login, PASSWORD).await;
+    assert_eq!(r.status(), 403);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("behöver en autentiseringsapp eller nyckel"));
+}

@@ -1131,23 +1131,45 @@ pub async fn passkeys_are_kept_per_account_and_ceremonies_used_once(db: &TestDb)
         .any(|e| e.kind == "credentials.passkey_added"));
 }
 
-pub async fn fallback_sign_in_is_off_until_turned_on(db: &TestDb) {
+pub async fn sign_in_settings_start_strict_and_are_journaled(db: &TestDb) {
+    use beredskap_core::register::OrgSettings;
     let s = db.store();
     let o = org(s, "lillby").await;
-    assert!(!o.fallback_sign_in);
-    let on = s.set_fallback_sign_in(&actor(), o.id, true).await.unwrap();
-    assert!(on.fallback_sign_in);
-    assert!(
-        s.org_by_slug(&o.slug)
-            .await
-            .unwrap()
-            .unwrap()
-            .fallback_sign_in
-    );
-    assert!(s.list_orgs().await.unwrap()[0].fallback_sign_in);
-    let last = s.journal_page(o.id, 0, 10).await.unwrap().pop().unwrap();
     assert_eq!(
-        (last.kind.as_str(), last.payload.as_str()),
-        ("org.fallback_sign_in_set", r#"{"enabled":true}"#)
+        o.settings(),
+        OrgSettings {
+            fallback_sign_in: false,
+            members_need_second_factor: true
+        }
     );
+    let relaxed = OrgSettings {
+        fallback_sign_in: true,
+        members_need_second_factor: false,
+    };
+    let updated = s
+        .update_org_settings(&actor(), o.id, relaxed)
+        .await
+        .unwrap();
+    assert_eq!(updated.settings(), relaxed);
+    assert!(!updated.needs_second_factor(Role::Member));
+    assert!(
+        updated.needs_second_factor(Role::CrisisLead),
+        "crisis leads always"
+    );
+    assert_eq!(
+        s.org_by_slug(&o.slug).await.unwrap().unwrap().settings(),
+        relaxed
+    );
+    assert_eq!(s.list_orgs().await.unwrap()[0].settings(), relaxed);
+    let last = s.journal_page(o.id, 0, 10).await.unwrap().pop().unwrap();
+    assert_eq!(last.kind, "org.settings_changed");
+    assert_eq!(
+        last.payload,
+        r#"{"fallback_sign_in":true,"members_need_second_factor":false}"#
+    );
+    let err = s
+        .update_org_settings(&actor(), beredskap_core::OrgId::new(), relaxed)
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::NotFound);
 }

@@ -64,5 +64,5 @@ conformance!(
     pending_sign_ins_expire_and_count_attempts,
     failures_lock_a_key_for_growing_windows,
     passkeys_are_kept_per_account_and_ceremonies_used_once,
-    fallback_sign_in_is_off_until_turned_on,
+    sign_in_settings_start_strict_and_are_journaled,
 );
