@@ -23,6 +23,13 @@ pub enum AdminCommand {
     },
     /// List organisations, one per line, slug first.
     ListOrgs,
+    /// Revoke an API token, given the token itself (for example one that leaked).
+    RevokeToken {
+        #[arg(long)]
+        org: String,
+        /// The token, `bsk_…`.
+        token: String,
+    },
     /// Show or change how people of an organisation sign in.
     OrgSettings {
         #[arg(long)]
@@ -101,6 +108,21 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                     org.id
                 ));
             }
+        }
+        AdminCommand::RevokeToken { org, token } => {
+            let org = org_by_slug(store, &org).await?;
+            let grant = store
+                .token_grant(&accounts::secret_hash(token.trim()))
+                .await?
+                .filter(|g| g.token.org_id == org.id)
+                .with_context(|| format!("no live token like that in {}", org.slug))?;
+            store
+                .revoke_api_token(&cli_actor(), org.id, grant.token.id)
+                .await?;
+            say(format!(
+                "revoked token {} ({}) of {}",
+                grant.token.id, grant.token.label, grant.account.login
+            ));
         }
         AdminCommand::OrgSettings {
             org,

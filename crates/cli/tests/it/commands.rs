@@ -135,6 +135,19 @@ async fn a_created_user_gets_an_enrolment_link_and_a_working_token() {
         .run(&["healthcheck", "--url", &server_base_gone()])
         .await;
     assert_ne!(code, 0);
+    // A token that leaked is revoked by its text.
+    let out = env
+        .ok(&["admin", "revoke-token", "--org", "lillby", token])
+        .await;
+    assert!(
+        out.contains("revoked token") && out.contains("anna@lillby.se"),
+        "{out}"
+    );
+    let (code, out) = env
+        .run(&["admin", "revoke-token", "--org", "lillby", token])
+        .await;
+    assert_ne!(code, 0, "already revoked: {out}");
+    assert!(out.contains("no live token"), "{out}");
     let (code, out) = env
         .run(&[
             "admin",
