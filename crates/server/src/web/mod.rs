@@ -92,13 +92,8 @@ impl WebContext {
     /// Refuses a form post whose token does not match the cookie, or that comes from
     /// another site.
     pub fn check_csrf(&self, headers: &HeaderMap, submitted: &str) -> Result<(), WebError> {
-        let same_token = self.csrf_from_cookie
-            && submitted.len() == self.csrf.len()
-            && submitted
-                .bytes()
-                .zip(self.csrf.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
+        let same_token =
+            self.csrf_from_cookie && constant_time_eq(submitted.as_bytes(), self.csrf.as_bytes());
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         // Browsers say where a request comes from; without either header (old browsers,
         // scripts) the token alone decides.
@@ -145,6 +140,22 @@ impl FromRequestParts<AppState> for WebContext {
                 None,
             ))
     }
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Adds `Set-Cookie` headers to a response.
+pub fn with_cookies(
+    mut response: Response,
+    cookies: impl IntoIterator<Item = HeaderValue>,
+) -> Response {
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

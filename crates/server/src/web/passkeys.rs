@@ -4,13 +4,13 @@
 
 use super::session::SignedIn;
 use super::sign_in::{blocked, client, pending, refuse, start_session, throttle_keys, Pending};
-use super::{render, Page, WebContext, WebError};
+use super::{render, with_cookies, Page, WebContext, WebError};
 use crate::error::AppError;
 use crate::passkeys::credential_id_text;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_core::auth::SecondFactor;
@@ -282,9 +282,6 @@ pub async fn sign_in_finish(
         agent,
     )
     .await?;
-    let mut response = Json(serde_json::json!({ "redirect": "/" })).into_response();
-    for cookie in cookies {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    let response = Json(serde_json::json!({ "redirect": "/" })).into_response();
+    Ok(with_cookies(response, cookies))
 }

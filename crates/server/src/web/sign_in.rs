@@ -1,7 +1,7 @@
 //! Signing in: password first, then a code from the authenticator app or a recovery code.
 
 use super::session::{SignedIn, PENDING_COOKIE, SESSION_COOKIE};
-use super::{cookie_value, render, Page, WebContext, WebError};
+use super::{constant_time_eq, cookie_value, render, with_cookies, Page, WebContext, WebError};
 use crate::accounts::{new_secret, secret_hash};
 use crate::credentials::{password, recovery, totp};
 use crate::error::AppError;
@@ -94,10 +94,6 @@ pub struct SignInForm {
     password: String,
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// A hash to verify against when the login is unknown, so a wrong login takes as long
 /// as a wrong password and does not reveal which accounts exist.
 fn decoy_hash() -> &'static str {
@@ -143,7 +139,7 @@ pub async fn submit(
         return sign_in_page(&state, &ctx, None, email, error, StatusCode::UNAUTHORIZED).await;
     };
     let slug = org.slug.to_string();
-    let (ip, _) = client(&headers, addr);
+    let (ip, agent) = client(&headers, addr);
     let keys = throttle_keys(&org, email, &ip);
     if let Some(wait) = blocked(&state, &keys).await? {
         let error = Some(t.throttled_for(wait));
@@ -201,13 +197,8 @@ pub async fn submit(
             return sign_in_page(&state, &ctx, Some(&slug), email, error, status).await;
         }
         // The organisation lets this person sign in with the password alone.
-        let (_, agent) = client(&headers, addr);
         let cookies = start_session(&state, &ctx, "", &keys, account, None, ip, agent).await?;
-        let mut response = Redirect::to("/").into_response();
-        for cookie in cookies {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-        }
-        return Ok(response);
+        return Ok(with_cookies(Redirect::to("/").into_response(), cookies));
     }
     let secret = new_secret();
     let expires = state.clock.now() + chrono::Duration::minutes(PENDING_MINUTES);
@@ -476,11 +467,7 @@ pub async fn code_submit(
         agent,
     )
     .await?;
-    let mut response = Redirect::to("/").into_response();
-    for cookie in cookies {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    Ok(with_cookies(Redirect::to("/").into_response(), cookies))
 }
 
 /// Ends a pending sign-in with a session; returns the cookies to set.
