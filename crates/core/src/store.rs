@@ -15,7 +15,7 @@ use crate::import::{ImportReport, ImportRow};
 use crate::journal::{Actor, JournalEntry};
 use crate::register::{
     Account, ApiToken, Group, NewGroup, NewOrg, NewPosition, Org, Person, PersonDraft, Position,
-    Role, TokenGrant,
+    Role, Scope, TokenGrant,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -148,8 +148,11 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         account: AccountId,
         label: String,
+        scopes: Vec<Scope>,
         secret_hash: String,
     ) -> StoreResult<ApiToken>;
+    /// The organisation's API tokens, revoked ones too, newest first.
+    async fn list_api_tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>>;
     /// Revokes a token of the organisation; false if it was already revoked or unknown.
     async fn revoke_api_token(
         &self,

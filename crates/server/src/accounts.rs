@@ -4,7 +4,7 @@
 use crate::error::AppError;
 use crate::notify::{masked, Notifier, NotifyError, OutgoingMessage};
 use beredskap_core::register::{
-    Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Org, PersonDraft, Role,
+    Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Org, PersonDraft, Role, Scope,
 };
 use beredskap_core::{Actor, EmailAddress, NewJournalEntry, PhoneNumber, Region, Store};
 use rand::RngCore;
@@ -130,6 +130,7 @@ pub async fn issue_api_token(
     org: &Org,
     account: &Account,
     label: &str,
+    scopes: &[Scope],
 ) -> Result<(ApiToken, String), AppError> {
     let secret = format!("{TOKEN_PREFIX}{}", new_secret());
     let token = store
@@ -138,6 +139,7 @@ pub async fn issue_api_token(
             org.id,
             account.id,
             label.to_owned(),
+            scopes.to_vec(),
             secret_hash(&secret),
         )
         .await?;

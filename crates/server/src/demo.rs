@@ -7,6 +7,7 @@ use crate::accounts;
 use crate::error::AppError;
 use beredskap_core::register::{
     ContactKind, ContactLabel, ContactPoint, NewGroup, NewOrg, NewPosition, Org, PersonDraft, Role,
+    Scope,
 };
 use beredskap_core::{Actor, EmailAddress, PersonId, Region, Slug, Store};
 use std::collections::HashMap;
@@ -179,7 +180,8 @@ pub async fn seed(
         .account_by_login(org.id, &admin_login)
         .await?
         .ok_or_else(|| demo_error("the demo administrator has no account"))?;
-    let (_, admin_token) = accounts::issue_api_token(store, &actor, &org, &admin, "demo").await?;
+    let (_, admin_token) =
+        accounts::issue_api_token(store, &actor, &org, &admin, "demo", &Scope::ALL).await?;
     let enrolled = store
         .credentials(org.id, admin.id)
         .await?

@@ -12,7 +12,7 @@ use beredskap_core::import::{ImportChange, ImportReport, ImportRow};
 use beredskap_core::journal::{self, canonical_json, entry_hash, HashInput, GENESIS_HASH};
 use beredskap_core::register::{
     Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Group, NewGroup, NewOrg,
-    NewPosition, Org, OrgSettings, Person, PersonDraft, Position, Role, TokenGrant,
+    NewPosition, Org, OrgSettings, Person, PersonDraft, Position, Role, Scope, TokenGrant,
 };
 use beredskap_core::store::{StoreError, StoreResult};
 use beredskap_core::{
@@ -1290,24 +1290,34 @@ pub async fn insert_api_token(
     org: OrgId,
     account: AccountId,
     label: String,
+    scopes: Vec<Scope>,
     secret_hash: String,
 ) -> StoreResult<ApiToken> {
     check_account(conn, org, account).await?;
+    if scopes.is_empty() {
+        return Err(StoreError::Invalid(beredskap_core::FieldErrors::single(
+            "scopes",
+            "must name at least one of read, write, admin",
+        )));
+    }
     let token = ApiToken {
         id: ApiTokenId::new(),
         org_id: org,
         account_id: account,
         label,
+        scopes,
         created_at: journal::now(),
+        revoked_at: None,
     };
     sqlx::query(
-        "INSERT INTO api_tokens (id, org_id, account_id, label, secret_hash, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO api_tokens (id, org_id, account_id, label, scopes, secret_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(token.id.0)
     .bind(org.0)
     .bind(account.0)
     .bind(&token.label)
+    .bind(Scope::join(&token.scopes))
     .bind(&secret_hash)
     .bind(token.created_at)
     .execute(&mut *conn)
@@ -1327,9 +1337,25 @@ pub async fn insert_api_token(
     Ok(token)
 }
 
+const TOKEN_COLUMNS: &str = "t.id AS token_id, t.account_id AS token_account_id, \
+    t.org_id AS token_org_id, t.label, t.scopes, t.created_at AS token_created_at, t.revoked_at";
+
+fn token_from_row(r: &DbRow) -> StoreResult<ApiToken> {
+    let scopes: String = col(r, "scopes")?;
+    Ok(ApiToken {
+        id: ApiTokenId(col(r, "token_id")?),
+        org_id: OrgId(col(r, "token_org_id")?),
+        account_id: AccountId(col(r, "token_account_id")?),
+        label: col(r, "label")?,
+        scopes: Scope::parse_list(&scopes).map_err(|e| corrupt("api_tokens.scopes", e))?,
+        created_at: col(r, "token_created_at")?,
+        revoked_at: col(r, "revoked_at")?,
+    })
+}
+
 pub async fn token_grant(conn: &mut Conn, secret_hash: &str) -> StoreResult<Option<TokenGrant>> {
     let Some(r) = sqlx::query(&format!(
-        "SELECT t.id AS token_id, t.label, t.created_at AS token_created_at, {ACCOUNT_COLUMNS} \
+        "SELECT {TOKEN_COLUMNS}, {ACCOUNT_COLUMNS} \
          FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
          WHERE t.secret_hash = $1 AND t.revoked_at IS NULL"
     ))
@@ -1340,17 +1366,23 @@ pub async fn token_grant(conn: &mut Conn, secret_hash: &str) -> StoreResult<Opti
     else {
         return Ok(None);
     };
-    let account = account_from_row(&r)?;
     Ok(Some(TokenGrant {
-        token: ApiToken {
-            id: ApiTokenId(col(&r, "token_id")?),
-            org_id: account.org_id,
-            account_id: account.id,
-            label: col(&r, "label")?,
-            created_at: col(&r, "token_created_at")?,
-        },
-        account,
+        token: token_from_row(&r)?,
+        account: account_from_row(&r)?,
     }))
+}
+
+/// The organisation's tokens, revoked ones too, newest first.
+pub async fn list_api_tokens(conn: &mut Conn, org: OrgId) -> StoreResult<Vec<ApiToken>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.org_id = $1 \
+         ORDER BY t.created_at DESC, t.id DESC"
+    ))
+    .bind(org.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(token_from_row).collect()
 }
 
 // ---------------------------------------------------------------- sign-in

@@ -10,7 +10,7 @@ use beredskap_core::auth::{
 use beredskap_core::import::{ImportReport, ImportRow};
 use beredskap_core::register::{
     Account, ApiToken, Group, NewGroup, NewOrg, NewPosition, Org, Person, PersonDraft, Position,
-    Role, TokenGrant,
+    Role, Scope, TokenGrant,
 };
 use beredskap_core::store::{Store, StoreResult};
 use beredskap_core::{
@@ -273,16 +273,22 @@ impl Store for Backend {
         org: OrgId,
         account: AccountId,
         label: String,
+        scopes: Vec<Scope>,
         secret_hash: String,
     ) -> StoreResult<ApiToken> {
         let actor = actor.clone();
         self.write(move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
-                ops::insert_api_token(c, &actor, org, account, label, secret_hash).await
+                ops::insert_api_token(c, &actor, org, account, label, scopes, secret_hash).await
             })
         })
         .await
+    }
+
+    async fn list_api_tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>> {
+        self.read(move |c| Box::pin(async move { ops::list_api_tokens(c, org).await }))
+            .await
     }
 
     async fn token_grant(&self, secret_hash: &str) -> StoreResult<Option<TokenGrant>> {

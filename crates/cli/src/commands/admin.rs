@@ -1,6 +1,6 @@
 use super::{cli_actor, open_store, org_by_slug, say};
 use anyhow::Context;
-use beredskap_core::register::{NewOrg, Role};
+use beredskap_core::register::{NewOrg, Role, Scope};
 use beredskap_core::{EmailAddress, PhoneNumber, Region};
 use beredskap_server::accounts::{self, NewUser};
 use beredskap_server::notify::Notifier;
@@ -76,6 +76,17 @@ pub enum AdminCommand {
         /// What the token is for, shown in the journal.
         #[arg(long, default_value = "cli")]
         label: String,
+        /// What the token may do, comma-separated: read (the register), write (change
+        /// the register), admin (accounts, sessions, tokens, journal). Read-only unless
+        /// you say otherwise.
+        #[arg(long, default_value = "read")]
+        scope: String,
+    },
+    /// List an organisation's API tokens, revoked ones too: id, account, scopes, label,
+    /// created, revoked.
+    Tokens {
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -234,7 +245,14 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 ));
             }
         }
-        AdminCommand::Token { org, user, label } => {
+        AdminCommand::Token {
+            org,
+            user,
+            label,
+            scope,
+        } => {
+            let scopes =
+                Scope::parse_list(&scope).map_err(|e| anyhow::anyhow!("--scope {scope:?}: {e}"))?;
             let org = org_by_slug(store, &org).await?;
             let login =
                 EmailAddress::parse(&user).map_err(|e| anyhow::anyhow!("--user {user:?} {e}"))?;
@@ -243,10 +261,33 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 .await?
                 .with_context(|| format!("no account {login} in {}", org.slug))?;
             let (_, secret) =
-                accounts::issue_api_token(store, &cli_actor(), &org, &account, &label)
+                accounts::issue_api_token(store, &cli_actor(), &org, &account, &label, &scopes)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             say(secret);
+        }
+        AdminCommand::Tokens { org } => {
+            let org = org_by_slug(store, &org).await?;
+            let logins: std::collections::HashMap<_, _> = store
+                .list_accounts(org.id)
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a.login.to_string()))
+                .collect();
+            for token in store.list_api_tokens(org.id).await? {
+                say(format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    token.id,
+                    logins.get(&token.account_id).map_or("-", String::as_str),
+                    Scope::join(&token.scopes).replace(' ', ","),
+                    token.label,
+                    token.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    token.revoked_at.map_or("live".to_owned(), |t| format!(
+                        "revoked {}",
+                        t.format("%Y-%m-%dT%H:%M:%SZ")
+                    )),
+                ));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

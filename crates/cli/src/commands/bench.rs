@@ -434,9 +434,15 @@ async fn admin_token(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (_, token) =
-        accounts::issue_api_token(store, &Actor::system(), org, &created.account, "bench")
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (_, token) = accounts::issue_api_token(
+        store,
+        &Actor::system(),
+        org,
+        &created.account,
+        "bench",
+        &beredskap_core::register::Scope::ALL,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(token)
 }

@@ -148,6 +148,45 @@ async fn a_created_user_gets_an_enrolment_link_and_a_working_token() {
         .await;
     assert_ne!(code, 0, "already revoked: {out}");
     assert!(out.contains("no live token"), "{out}");
+    // Tokens are read-only unless given more; the list shows scopes and revocation.
+    env.ok(&[
+        "admin",
+        "token",
+        "--org",
+        "lillby",
+        "--user",
+        "anna@lillby.se",
+        "--label",
+        "sync",
+        "--scope",
+        "write,read",
+    ])
+    .await;
+    let listed = env.ok(&["admin", "tokens", "--org", "lillby"]).await;
+    let lines: Vec<_> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].contains("\tread,write\tsync\t") && lines[0].ends_with("live"),
+        "{listed}"
+    );
+    assert!(
+        lines[1].contains("\tread\tcli\t") && lines[1].contains("revoked"),
+        "{listed}"
+    );
+    let (code, out) = env
+        .run(&[
+            "admin",
+            "token",
+            "--org",
+            "lillby",
+            "--user",
+            "anna@lillby.se",
+            "--scope",
+            "read,all",
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(out.contains("--scope"), "{out}");
     let (code, out) = env
         .run(&[
             "admin",

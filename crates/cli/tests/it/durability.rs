@@ -51,6 +51,11 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
                     return; // the server is gone
                 };
                 if r.status() != 201 {
+                    // Refused before the kill is a broken test, not a crash to survive.
+                    let status = r.status();
+                    if count.load(Ordering::SeqCst) < KILL_AFTER {
+                        panic!("write refused before the kill: {status}");
+                    }
                     return;
                 }
                 let Ok(person) = r.json::<serde_json::Value>().await else {
@@ -66,7 +71,10 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
             }
         });
     }
-    enough.notified().await;
+    // Waits for the writes, but not forever if the clients stop short of them.
+    tokio::time::timeout(std::time::Duration::from_secs(120), enough.notified())
+        .await
+        .expect("the clients stopped before enough writes were acknowledged");
     server.kill_hard().await;
     while clients.join_next().await.is_some() {}
     let acked = acked.lock().unwrap().clone();

@@ -106,6 +106,8 @@ impl TestEnv {
             "lillby",
             "--user",
             "admin@lillby.se",
+            "--scope",
+            "read,write,admin",
         ])
         .await
         .trim()

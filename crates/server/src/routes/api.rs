@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use beredskap_core::register::{
-    Group, NewGroup, NewPosition, Org, Person, PersonInput, Position, Role,
+    ApiToken, Group, NewGroup, NewPosition, Org, Person, PersonInput, Position, Role, Scope,
 };
 use beredskap_core::{AccountId, ApiTokenId, GroupId, JournalEntry, PersonId, PositionId};
 use serde::de::DeserializeOwned;
@@ -62,6 +62,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_accounts))
         .routes(routes!(account_sessions))
         .routes(routes!(end_session))
+        .routes(routes!(list_tokens))
         .routes(routes!(revoke_token))
 }
 
@@ -146,7 +147,7 @@ async fn list_people(
     caller: Caller,
     Path(org): Path<String>,
 ) -> Result<Json<Vec<Person>>, AppError> {
-    caller.require(Role::Member)?;
+    caller.require(Role::Member, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     Ok(Json(state.store.list_people(org.id).await?))
 }
@@ -164,7 +165,7 @@ async fn create_person(
     Path(org): Path<String>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::Admin)?;
+    caller.require(Role::Admin, Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let draft = input.validate(org.region).map_err(AppError::Invalid)?;
     let person = state
@@ -186,7 +187,7 @@ async fn get_person(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Json<Person>, AppError> {
-    caller.require(Role::Member)?;
+    caller.require(Role::Member, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: PersonId = parse_id(&id)?;
     state
@@ -211,7 +212,7 @@ async fn replace_person(
     Path((org, id)): Path<(String, String)>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Json<Person>, AppError> {
-    caller.require(Role::Admin)?;
+    caller.require(Role::Admin, Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let id: PersonId = parse_id(&id)?;
     let draft = input.validate(org.region).map_err(AppError::Invalid)?;
@@ -232,7 +233,7 @@ async fn list_groups(
     caller: Caller,
     Path(org): Path<String>,
 ) -> Result<Json<Vec<Group>>, AppError> {
-    caller.require(Role::Member)?;
+    caller.require(Role::Member, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     Ok(Json(state.store.list_groups(org.id).await?))
 }
@@ -249,7 +250,7 @@ async fn create_group(
     Path(org): Path<String>,
     ApiJson(input): ApiJson<NewGroup>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::Admin)?;
+    caller.require(Role::Admin, Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let group = state
         .store
@@ -280,7 +281,7 @@ async fn set_group_members(
     Path((org, id)): Path<(String, String)>,
     ApiJson(input): ApiJson<MembersInput>,
 ) -> Result<Json<Group>, AppError> {
-    caller.require(Role::Admin)?;
+    caller.require(Role::Admin, Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let id: GroupId = parse_id(&id)?;
     Ok(Json(
@@ -300,7 +301,7 @@ async fn list_positions(
     caller: Caller,
     Path(org): Path<String>,
 ) -> Result<Json<Vec<Position>>, AppError> {
-    caller.require(Role::Member)?;
+    caller.require(Role::Member, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     Ok(Json(state.store.list_positions(org.id).await?))
 }
@@ -317,7 +318,7 @@ async fn create_position(
     Path(org): Path<String>,
     ApiJson(input): ApiJson<NewPosition>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::Admin)?;
+    caller.require(Role::Admin, Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let position = state
         .store
@@ -348,7 +349,7 @@ async fn set_position_holders(
     Path((org, id)): Path<(String, String)>,
     ApiJson(input): ApiJson<HoldersInput>,
 ) -> Result<Json<Position>, AppError> {
-    caller.require(Role::Admin)?;
+    caller.require(Role::Admin, Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let id: PositionId = parse_id(&id)?;
     Ok(Json(
@@ -380,7 +381,7 @@ async fn journal(
     Path(org): Path<String>,
     Query(query): Query<JournalQuery>,
 ) -> Result<Json<Vec<JournalEntry>>, AppError> {
-    caller.require(Role::Admin)?;
+    caller.require(Role::Admin, Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -404,7 +405,7 @@ async fn list_accounts(
     caller: Caller,
     Path(org): Path<String>,
 ) -> Result<Json<Vec<beredskap_core::register::Account>>, AppError> {
-    caller.require(Role::Admin)?;
+    caller.require(Role::Admin, Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
     Ok(Json(state.store.list_accounts(org.id).await?))
 }
@@ -436,7 +437,7 @@ async fn account_sessions(
     let org = caller.org(&state, &org).await?;
     let id: AccountId = parse_id(&id)?;
     if id != caller.account.id {
-        caller.require(Role::Admin)?;
+        caller.require(Role::Admin, Scope::Admin)?;
     }
     let sessions = state
         .store
@@ -467,7 +468,7 @@ async fn end_session(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    caller.require(Role::Admin)?;
+    caller.require(Role::Admin, Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
     let id = beredskap_core::auth::SessionId(parse_id(&id)?);
     match state
@@ -478,6 +479,22 @@ async fn end_session(
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(AppError::NotFound),
     }
+}
+
+/// The organisation's API tokens, revoked ones too, newest first. Secrets are never shown
+/// again after a token is issued.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/tokens", tag = "accounts",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [ApiToken]), (status = 403, body = ErrorBody)))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<ApiToken>>, AppError> {
+    caller.require(Role::Admin, Scope::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(state.store.list_api_tokens(org.id).await?))
 }
 
 /// Revokes an API token: an administrator any of the organisation's, anyone the token
@@ -494,7 +511,7 @@ async fn revoke_token(
     let org = caller.org(&state, &org).await?;
     let id: ApiTokenId = parse_id(&id)?;
     if id != caller.token.id {
-        caller.require(Role::Admin)?;
+        caller.require(Role::Admin, Scope::Admin)?;
     }
     match state
         .store

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use beredskap_core::register::{Account, ApiToken, Org, Role};
+use beredskap_core::register::{Account, ApiToken, Org, Role, Scope};
 use beredskap_core::{Actor, Slug};
 
 /// An authenticated API caller.
@@ -55,12 +55,14 @@ impl Caller {
         }
     }
 
-    /// Refuses callers whose role is below `role`.
-    pub fn require(&self, role: Role) -> Result<(), AppError> {
-        if self.account.role >= role {
-            Ok(())
-        } else {
+    /// Refuses callers whose role is below `role`, or whose token lacks `scope`.
+    pub fn require(&self, role: Role, scope: Scope) -> Result<(), AppError> {
+        if self.account.role < role {
             Err(AppError::Forbidden)
+        } else if !self.token.scopes.contains(&scope) {
+            Err(AppError::MissingScope(scope.as_str()))
+        } else {
+            Ok(())
         }
     }
 }

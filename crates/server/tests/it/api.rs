@@ -1,5 +1,5 @@
 use crate::helpers::{error_fields, expect_json, TestApp};
-use beredskap_core::register::{NewOrg, Role};
+use beredskap_core::register::{NewOrg, Role, Scope};
 use beredskap_core::store::verify_journal;
 use beredskap_core::{Actor, Region};
 use serde_json::json;
@@ -56,6 +56,7 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/positions",
             "/api/v1/orgs/{org}/positions/{id}/holders",
             "/api/v1/orgs/{org}/sessions/{id}",
+            "/api/v1/orgs/{org}/tokens",
             "/api/v1/orgs/{org}/tokens/{id}",
         ]
     );
@@ -508,6 +509,73 @@ async fn errors_carry_the_request_id() {
     let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body = expect_json(r, 404).await;
     assert_eq!(body["request_id"], id.as_str());
+}
+
+#[tokio::test]
+async fn a_token_does_only_what_its_scopes_allow() {
+    let app = TestApp::spawn().await;
+    let reader = app
+        .scoped_token_in(&app.org, Role::Admin, "reader@lillby.se", &[Scope::Read])
+        .await;
+    let writer = app
+        .scoped_token_in(
+            &app.org,
+            Role::Admin,
+            "writer@lillby.se",
+            &[Scope::Read, Scope::Write],
+        )
+        .await;
+    // Both may read the register.
+    for token in [&reader, &writer] {
+        assert_eq!(
+            app.get("/api/v1/orgs/lillby/people", token).await.status(),
+            200
+        );
+    }
+    // Only the writer may change it, although both accounts are administrators.
+    let refused = app
+        .post("/api/v1/orgs/lillby/people", &reader, anna())
+        .await;
+    let body = expect_json(refused, 403).await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"write\" scope"),
+        "{body}"
+    );
+    assert_eq!(
+        app.post("/api/v1/orgs/lillby/people", &writer, anna())
+            .await
+            .status(),
+        201
+    );
+    // Neither may touch accounts, tokens or the journal without the admin scope.
+    for path in ["accounts", "tokens", "journal"] {
+        let url = format!("/api/v1/orgs/lillby/{path}");
+        assert_eq!(app.get(&url, &writer).await.status(), 403, "{path}");
+        assert_eq!(
+            app.get(&url, &app.admin_token).await.status(),
+            200,
+            "{path}"
+        );
+    }
+    // The token list shows each token's scopes, and never a secret.
+    let tokens = expect_json(
+        app.get("/api/v1/orgs/lillby/tokens", &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    let scopes: Vec<_> = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["scopes"].clone())
+        .collect();
+    assert!(scopes.contains(&json!(["read"])), "{tokens}");
+    assert!(scopes.contains(&json!(["read", "write"])), "{tokens}");
+    assert!(!tokens.to_string().contains("bsk_"), "{tokens}");
 }
 
 #[tokio::test]

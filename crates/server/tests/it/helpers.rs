@@ -1,4 +1,4 @@
-use beredskap_core::register::{NewOrg, Org, Role};
+use beredskap_core::register::{NewOrg, Org, Role, Scope};
 use beredskap_core::{Actor, EmailAddress, Region, Store};
 use beredskap_server::accounts::{self, NewUser};
 use beredskap_server::clock::ManualClock;
@@ -89,6 +89,17 @@ impl TestApp {
     }
 
     pub async fn token_in(&self, org: &Org, role: Role, login: &str) -> String {
+        self.scoped_token_in(org, role, login, &Scope::ALL).await
+    }
+
+    /// A token with only `scopes`, for an account with `role`.
+    pub async fn scoped_token_in(
+        &self,
+        org: &Org,
+        role: Role,
+        login: &str,
+        scopes: &[Scope],
+    ) -> String {
         let s = self.store.as_ref();
         let created = accounts::create_user(
             s,
@@ -106,7 +117,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        accounts::issue_api_token(s, &Actor::system(), org, &created.account, "test")
+        accounts::issue_api_token(s, &Actor::system(), org, &created.account, "test", scopes)
             .await
             .unwrap()
             .1

@@ -3,6 +3,7 @@ use beredskap_core::auth::{NewCredentials, NewSession, SecondFactor, SessionId};
 use beredskap_core::import::parse_people_csv;
 use beredskap_core::register::{
     ContactKind, ContactLabel, ContactPoint, NewGroup, NewOrg, NewPosition, Org, PersonDraft, Role,
+    Scope,
 };
 use beredskap_core::store::{verify_journal, StoreError};
 use beredskap_core::{Actor, EmailAddress, PersonId, Region, Slug, Store};
@@ -483,9 +484,29 @@ pub async fn api_tokens_resolve_to_their_account(db: &TestDb) {
         Some(account.clone())
     );
     let token = s
-        .create_api_token(&actor(), o.id, account.id, "cli".into(), "ab".repeat(32))
+        .create_api_token(
+            &actor(),
+            o.id,
+            account.id,
+            "cli".into(),
+            vec![Scope::Read, Scope::Admin],
+            "ab".repeat(32),
+        )
         .await
         .unwrap();
+    assert_eq!(token.scopes, [Scope::Read, Scope::Admin]);
+    let no_scopes = s
+        .create_api_token(
+            &actor(),
+            o.id,
+            account.id,
+            "x".into(),
+            vec![],
+            "ef".repeat(32),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(no_scopes, StoreError::Invalid(f) if f.0[0].field == "scopes"));
     let grant = s.token_grant(&"ab".repeat(32)).await.unwrap().unwrap();
     assert_eq!(grant.account, account);
     assert_eq!(grant.token, token);
@@ -503,6 +524,12 @@ pub async fn api_tokens_resolve_to_their_account(db: &TestDb) {
     );
     assert!(s.revoke_api_token(&actor(), o.id, token.id).await.unwrap());
     assert!(!s.revoke_api_token(&actor(), o.id, token.id).await.unwrap());
+    let listed = s.list_api_tokens(o.id).await.unwrap();
+    assert_eq!(listed.len(), 1, "the refused token was not stored");
+    assert_eq!(listed[0].id, token.id);
+    assert_eq!(listed[0].scopes, token.scopes);
+    assert!(listed[0].revoked_at.is_some(), "revoked tokens stay listed");
+    assert!(s.list_api_tokens(other.id).await.unwrap().is_empty());
     assert!(
         s.token_grant(&"ab".repeat(32)).await.unwrap().is_none(),
         "a revoked token grants nothing"
