@@ -54,6 +54,7 @@ test("a person enrols on a phone, adds a passkey and signs in with it", async (t
   await checkAccessibility(page, "passkeys");
   await page.click("button[data-passkey=register]");
   await page.waitForSelector("text=Nyckel 1");
+  await checkAccessibility(page, "passkeys with one");
 
   await page.goto(`${server.base}/sessions`);
   await checkAccessibility(page, "sessions");

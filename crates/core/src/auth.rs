@@ -197,3 +197,11 @@ pub struct StoredPasskey {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }
+
+/// What a person does to one of their passkeys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasskeyChange {
+    Rename(String),
+    /// Lost or retired: it no longer signs anyone in.
+    Remove,
+}

@@ -259,6 +259,15 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
     ) -> StoreResult<StoredPasskey>;
     async fn passkeys(&self, org: OrgId, account: AccountId) -> StoreResult<Vec<StoredPasskey>>;
+    /// Renames or removes one of the account's passkeys; false if it has no such passkey.
+    async fn change_passkey(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        passkey: uuid::Uuid,
+        change: crate::auth::PasskeyChange,
+    ) -> StoreResult<bool>;
     /// Saves a passkey's new signature counter after a sign-in.
     async fn passkey_used(
         &self,

@@ -5,8 +5,8 @@
 // Every function takes the connection of a transaction that the backend opened.
 
 use beredskap_core::auth::{
-    Credentials, Enrolment, NewCredentials, NewSession, SecondFactor, Session, SessionId,
-    StoredPasskey, Throttle, ThrottlePolicy,
+    Credentials, Enrolment, NewCredentials, NewSession, PasskeyChange, SecondFactor, Session,
+    SessionId, StoredPasskey, Throttle, ThrottlePolicy,
 };
 use beredskap_core::import::{ImportChange, ImportReport, ImportRow};
 use beredskap_core::journal::{self, canonical_json, entry_hash, HashInput, GENESIS_HASH};
@@ -2011,6 +2011,50 @@ pub async fn passkeys(
     .await
     .map_err(db)?;
     rows.iter().map(passkey_from_row).collect()
+}
+
+pub async fn change_passkey(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    account: AccountId,
+    passkey: Uuid,
+    change: PasskeyChange,
+) -> StoreResult<bool> {
+    check_account(conn, org, account).await?;
+    let (query, kind, payload) = match &change {
+        PasskeyChange::Rename(name) => {
+            let name = beredskap_core::register::parse_name(name).map_err(|e| {
+                StoreError::Invalid(beredskap_core::FieldErrors::single("name", e.to_string()))
+            })?;
+            (
+                sqlx::query("UPDATE passkeys SET name = $3 WHERE account_id = $1 AND id = $2")
+                    .bind(account.0)
+                    .bind(passkey)
+                    .bind(name.clone()),
+                "credentials.passkey_renamed",
+                serde_json::json!({ "passkey": passkey, "name": name }),
+            )
+        }
+        PasskeyChange::Remove => (
+            sqlx::query("DELETE FROM passkeys WHERE account_id = $1 AND id = $2")
+                .bind(account.0)
+                .bind(passkey),
+            "credentials.passkey_removed",
+            serde_json::json!({ "passkey": passkey }),
+        ),
+    };
+    if query.execute(&mut *conn).await.map_err(db)?.rows_affected() != 1 {
+        return Ok(false);
+    }
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(kind, format!("account:{account}"), payload),
+    )
+    .await?;
+    Ok(true)
 }
 
 pub async fn passkey_used(

@@ -4,8 +4,8 @@
 // module; everything else is the same text.
 
 use beredskap_core::auth::{
-    Credentials, Enrolment, NewCredentials, NewSession, Session, SessionId, StoredPasskey,
-    Throttle, ThrottlePolicy,
+    Credentials, Enrolment, NewCredentials, NewSession, PasskeyChange, Session, SessionId,
+    StoredPasskey, Throttle, ThrottlePolicy,
 };
 use beredskap_core::import::{ImportReport, ImportRow};
 use beredskap_core::register::{
@@ -493,6 +493,24 @@ impl Store for Backend {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::record_sign_in_failure(c, org, account, &login, &reason, &ip).await
+            })
+        })
+        .await
+    }
+
+    async fn change_passkey(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        passkey: uuid::Uuid,
+        change: PasskeyChange,
+    ) -> StoreResult<bool> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::change_passkey(c, &actor, org, account, passkey, change).await
             })
         })
         .await

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama), working without JavaScript: sign-in, enrolment and the
 //! list of signed-in devices. Every page speaks Swedish, Danish and English.
 
+mod admin;
 mod enrol;
 pub mod i18n;
 mod one_time;
@@ -40,12 +41,30 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/enrol/{secret}", get(enrol::form).post(enrol::submit))
         .route("/passkeys", get(passkeys::list))
+        .route("/passkeys/{id}/{action}", post(passkeys::change))
         .route("/passkeys/register/start", post(passkeys::register_start))
         .route("/passkeys/register/finish", post(passkeys::register_finish))
         .route("/sign-in/passkey/start", post(passkeys::sign_in_start))
         .route("/sign-in/passkey/finish", post(passkeys::sign_in_finish))
         .route("/sessions", get(pages::sessions))
         .route("/sessions/{id}/end", post(pages::end_session))
+        .route("/admin", get(|| async { Redirect::to("/admin/accounts") }))
+        .route(
+            "/admin/accounts",
+            get(admin::accounts).post(admin::create_account),
+        )
+        .route("/admin/accounts/{id}", get(admin::account))
+        .route("/admin/accounts/{id}/link", post(admin::new_link))
+        .route("/admin/sessions/{id}/end", post(admin::end_session))
+        .route(
+            "/admin/tokens",
+            get(admin::tokens).post(admin::create_token),
+        )
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route(
+            "/admin/settings",
+            get(admin::settings).post(admin::save_settings),
+        )
         .route("/static/app.css", get(stylesheet))
         .route("/static/passkeys.js", get(passkeys_script))
         .layer(middleware::from_fn_with_state(state, web_context))

@@ -21,6 +21,7 @@ struct HomePage {
     login: String,
     role: &'static str,
     org: String,
+    is_admin: bool,
 }
 
 pub async fn home(ctx: WebContext, me: SignedIn) -> Result<Response, WebError> {
@@ -34,6 +35,7 @@ pub async fn home(ctx: WebContext, me: SignedIn) -> Result<Response, WebError> {
             name: me.name,
             login: me.account.login.to_string(),
             role: t.role(me.account.role),
+            is_admin: me.account.role == beredskap_core::register::Role::Admin,
             org: me.org.name,
         },
     )

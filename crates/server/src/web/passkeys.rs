@@ -13,7 +13,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use beredskap_core::auth::SecondFactor;
+use beredskap_core::auth::{PasskeyChange, SecondFactor};
 use beredskap_core::Actor;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,6 +45,7 @@ fn internal(e: impl std::fmt::Display) -> WebError {
 }
 
 struct PasskeyRow {
+    id: String,
     name: String,
     created: String,
     last_used: String,
@@ -70,6 +71,7 @@ pub async fn list(
         .await?
         .into_iter()
         .map(|p| PasskeyRow {
+            id: p.id.to_string(),
             name: p.name,
             created: when(p.created_at),
             last_used: p.last_used_at.map(when).unwrap_or_else(|| "–".into()),
@@ -85,6 +87,53 @@ pub async fn list(
             available: state.webauthn.is_ok(),
         },
     )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ChangeForm {
+    csrf: String,
+    /// Present when renaming.
+    name: Option<String>,
+}
+
+/// Renames (`/passkeys/{id}/rename`) or removes (`/passkeys/{id}/remove`) one of the
+/// person's own passkeys, without JavaScript.
+pub async fn change(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    axum::extract::Path((id, action)): axum::extract::Path<(String, String)>,
+    axum::Form(form): axum::Form<ChangeForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id: uuid::Uuid = id.parse().map_err(|_| WebError(AppError::NotFound, None))?;
+    let change = match (action.as_str(), form.name) {
+        ("rename", Some(name)) => PasskeyChange::Rename(name),
+        ("remove", _) => PasskeyChange::Remove,
+        _ => return Err(AppError::NotFound.into()),
+    };
+    let changed = state
+        .store
+        .change_passkey(
+            &Actor::account(me.account.id),
+            me.org.id,
+            me.account.id,
+            id,
+            change,
+        )
+        .await
+        .map_err(|e| match e {
+            beredskap_core::StoreError::Invalid(_) => WebError(
+                AppError::invalid("name", "invalid"),
+                Some(ctx.t().invalid_input),
+            ),
+            other => other.into(),
+        })?;
+    if !changed {
+        return Err(AppError::NotFound.into());
+    }
+    Ok(axum::response::Redirect::to("/passkeys").into_response())
 }
 
 async fn stored_passkeys(

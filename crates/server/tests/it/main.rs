@@ -6,6 +6,7 @@
 )]
 //! Server tests over real HTTP. One test binary for the crate; add modules, not files.
 
+mod admin;
 mod api;
 mod demo;
 mod helpers;

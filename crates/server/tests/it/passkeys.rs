@@ -240,3 +240,114 @@ async fn passkey_requests_need_the_csrf_header_and_a_password_first() {
         .unwrap();
     assert_eq!(r.status(), 403, "no CSRF header");
 }
+
+#[tokio::test]
+async fn a_lost_passkey_is_renamed_or_removed_and_then_signs_no_one_in() {
+    let app = TestApp::spawn().await;
+    let b = browser();
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let person = with_passkey(&app, &b, &mut authenticator).await;
+    app.password_step(&b, &person.login, "blåbär cykel regnjacka")
+        .await;
+    assert_eq!(
+        passkey_step(&app, &b, &mut authenticator, app.origin())
+            .await
+            .status(),
+        200
+    );
+    let list = b
+        .get(app.url("/passkeys"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&list, "csrf");
+    let start = list.find("/passkeys/").unwrap() + "/passkeys/".len();
+    let id: String = list[start..].chars().take_while(|c| *c != '/').collect();
+    let r = b
+        .post(app.url(&format!("/passkeys/{id}/rename")))
+        .form(&[("csrf", csrf.as_str()), ("name", "Jobbtelefon")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let list = b
+        .get(app.url("/passkeys"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("Jobbtelefon") && !list.contains("Nyckel 1"),
+        "{list}"
+    );
+    let r = b
+        .post(app.url(&format!("/passkeys/{id}/rename")))
+        .form(&[("csrf", csrf.as_str()), ("name", " ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "an empty name is refused");
+
+    // Someone else cannot touch it.
+    let other = browser();
+    let mallory = invite(&app, "mallory@lillby.se", Role::Member).await;
+    let (secret, _) = app.enrol(&other, &mallory).await;
+    app.sign_in(&other, &mallory.login, &secret).await;
+    let other_page = other
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = other
+        .post(app.url(&format!("/passkeys/{id}/remove")))
+        .form(&[("csrf", hidden(&other_page, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    let r = b
+        .post(app.url(&format!("/passkeys/{id}/remove")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let list = b
+        .get(app.url("/passkeys"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains("Jobbtelefon"), "{list}");
+
+    // The removed passkey no longer signs in.
+    let fresh = browser();
+    app.password_step(&fresh, &person.login, "blåbär cykel regnjacka")
+        .await;
+    let csrf = csrf_of(&app, &fresh, "/sign-in/code").await;
+    let r = app
+        .post_json(
+            &fresh,
+            "/sign-in/passkey/start",
+            &csrf,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 404, "no passkey left to ask for");
+    assert_eq!(fresh.get(app.url("/")).send().await.unwrap().status(), 303);
+    let kinds = app.journal_kinds().await;
+    for kind in ["credentials.passkey_renamed", "credentials.passkey_removed"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind}");
+    }
+}

@@ -1132,6 +1132,34 @@ pub async fn passkeys_are_kept_per_account_and_ceremonies_used_once(db: &TestDb)
         StoreError::NotFound
     );
 
+    // Renamed and removed only by way of its own account.
+    let b = enrolled(s, &o, "bo@lillby.se").await;
+    let rename = |name: &str| beredskap_core::auth::PasskeyChange::Rename(name.into());
+    assert!(!s
+        .change_passkey(&actor(), o.id, b.id, added.id, rename("Stulen"))
+        .await
+        .unwrap());
+    assert!(s
+        .change_passkey(&actor(), o.id, a.id, added.id, rename("Jobbtelefon"))
+        .await
+        .unwrap());
+    assert!(matches!(
+        s.change_passkey(&actor(), o.id, a.id, added.id, rename(" "))
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(s.passkeys(o.id, a.id).await.unwrap()[0].name, "Jobbtelefon");
+    let remove = beredskap_core::auth::PasskeyChange::Remove;
+    assert!(s
+        .change_passkey(&actor(), o.id, a.id, added.id, remove.clone())
+        .await
+        .unwrap());
+    assert!(!s
+        .change_passkey(&actor(), o.id, a.id, added.id, remove)
+        .await
+        .unwrap());
+    assert!(s.passkeys(o.id, a.id).await.unwrap().is_empty());
+
     s.save_ceremony("c1", a.id, "state-1", now + chrono::Duration::minutes(5))
         .await
         .unwrap();
@@ -1156,6 +1184,21 @@ pub async fn passkeys_are_kept_per_account_and_ceremonies_used_once(db: &TestDb)
         .unwrap()
         .iter()
         .any(|e| e.kind == "credentials.passkey_added"));
+    let kinds: Vec<_> = s
+        .journal_page(o.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| k.starts_with("credentials.passkey_re"))
+            .count(),
+        2,
+        "one rename, one removal: {kinds:?}"
+    );
 }
 
 pub async fn sign_in_settings_start_strict_and_are_journaled(db: &TestDb) {

@@ -1,0 +1,638 @@
+//! Administration pages: accounts and their activation links, other people's sessions,
+//! API tokens and the organisation's sign-in settings. Administrators only; everyone else
+//! gets 403. Every form works without JavaScript.
+
+use super::session::SignedIn;
+use super::sign_in::CsrfForm;
+use super::{render, Page, WebContext, WebError};
+use crate::accounts::{self, NewUser};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use beredskap_core::auth::SessionId;
+use beredskap_core::register::{Account, Role, Scope};
+use beredskap_core::{AccountId, Actor, ApiTokenId, EmailAddress, PhoneNumber};
+use serde::Deserialize;
+
+fn require_admin(me: &SignedIn) -> Result<(), WebError> {
+    if me.account.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden.into())
+    }
+}
+
+fn admin_page(ctx: &WebContext, me: &SignedIn, title: &'static str) -> Page {
+    let mut page = Page::new(ctx, title);
+    page.signed_in = Some(me.name.clone());
+    page
+}
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn actor(me: &SignedIn) -> Actor {
+    Actor::account(me.account.id)
+}
+
+// ------------------------------------------------------------------ accounts
+
+struct AccountRow {
+    id: String,
+    name: String,
+    login: String,
+    role: &'static str,
+    activated: bool,
+}
+
+/// What the new-account form held, to show it again after an error.
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    mobile: String,
+    #[serde(default)]
+    private_email: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_accounts.html")]
+struct AccountsPage {
+    page: Page,
+    accounts: Vec<AccountRow>,
+    form: AccountForm,
+    roles: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+}
+
+async fn accounts_page(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    form: AccountForm,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let names: std::collections::HashMap<_, _> = state
+        .store
+        .list_people(me.org.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let mut rows = Vec::new();
+    for account in state.store.list_accounts(me.org.id).await? {
+        let credentials = state.store.credentials(me.org.id, account.id).await?;
+        rows.push(AccountRow {
+            id: account.id.to_string(),
+            name: names.get(&account.person_id).cloned().unwrap_or_default(),
+            login: account.login.to_string(),
+            role: t.role(account.role),
+            activated: credentials.password_hash.is_some(),
+        });
+    }
+    rows.sort_by_key(|a| a.name.to_lowercase());
+    let roles = [Role::Member, Role::CrisisLead, Role::Admin, Role::Guest]
+        .into_iter()
+        .map(|r| (r.as_str(), t.role(r)))
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(
+        status,
+        &AccountsPage {
+            page: admin_page(ctx, me, t.accounts_title),
+            accounts: rows,
+            form,
+            roles,
+            error,
+        },
+    )
+}
+
+pub async fn accounts(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    let form = AccountForm {
+        role: Role::Member.as_str().to_owned(),
+        ..AccountForm::default()
+    };
+    accounts_page(&state, &ctx, &me, form, None).await
+}
+
+/// The new account's input, checked, or the first problem in the person's language.
+/// Numbers written without a country code are read as the organisation's own.
+fn parse_account_form(
+    ctx: &WebContext,
+    region: beredskap_core::Region,
+    form: &AccountForm,
+) -> Result<NewUser, String> {
+    let t = ctx.t();
+    let invalid = |label: &str| t.field_invalid.replace("{field}", label);
+    let name = beredskap_core::register::parse_name(&form.name).map_err(|_| invalid(t.name))?;
+    let login = EmailAddress::parse(&form.login).map_err(|_| invalid(t.login))?;
+    let role = Role::parse(&form.role).map_err(|_| invalid(t.role))?;
+    let mobile = match form.mobile.trim() {
+        "" => None,
+        raw => Some(PhoneNumber::parse(raw, region).map_err(|_| invalid(t.mobile))?),
+    };
+    let private_email = match form.private_email.trim() {
+        "" => None,
+        raw => Some(EmailAddress::parse(raw).map_err(|_| invalid(t.private_email))?),
+    };
+    if mobile.is_none() && private_email.is_none() {
+        return Err(t.need_contact.to_owned());
+    }
+    Ok(NewUser {
+        name,
+        login,
+        role,
+        mobile,
+        private_email,
+    })
+}
+
+pub async fn create_account(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Form(form): Form<AccountForm>,
+) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let user = match parse_account_form(&ctx, me.org.region, &form) {
+        Ok(user) => user,
+        Err(message) => return accounts_page(&state, &ctx, &me, form, Some(message)).await,
+    };
+    let created = match accounts::create_user(
+        state.store.as_ref(),
+        &actor(&me),
+        &me.org,
+        user,
+        &state.config.public_url(),
+        state.config.enrolment_link_hours,
+    )
+    .await
+    {
+        Ok(created) => created,
+        Err(AppError::Conflict(_)) => {
+            let message = ctx.t().login_taken.to_owned();
+            return accounts_page(&state, &ctx, &me, form, Some(message)).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let notice = deliver_link(&state, &ctx, &me, &created.account, &created.enrolment_link).await?;
+    account_page(&state, &ctx, &me, created.account.id, Some(notice)).await
+}
+
+/// What happened to an activation link: sent, or to be handed over by the administrator.
+struct LinkNotice {
+    message: String,
+    link: Option<String>,
+}
+
+async fn deliver_link(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    account: &Account,
+    link: &str,
+) -> Result<LinkNotice, WebError> {
+    let t = ctx.t();
+    match accounts::send_enrolment_link(
+        state.store.as_ref(),
+        &state.notifier,
+        &actor(me),
+        &me.org,
+        account,
+        link,
+        state.config.enrolment_link_hours,
+    )
+    .await
+    {
+        Ok(delivery) => Ok(LinkNotice {
+            message: t.link_sent.replace("{to}", &delivery.to),
+            link: None,
+        }),
+        // No provider reaches the person, or it failed: the administrator hands the link
+        // over, as on the command line.
+        Err(AppError::Invalid(_) | AppError::Unavailable(_)) => Ok(LinkNotice {
+            message: t.link_by_hand.to_owned(),
+            link: Some(link.to_owned()),
+        }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ------------------------------------------------------------------ one account
+
+struct SessionRow {
+    id: String,
+    started: String,
+    last_seen: String,
+    device: String,
+}
+
+struct TokenRow {
+    id: String,
+    label: String,
+    account: String,
+    scopes: String,
+    created: String,
+    revoked: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_account.html")]
+struct AccountPage {
+    page: Page,
+    id: String,
+    name: String,
+    login: String,
+    role: &'static str,
+    activated: bool,
+    notice: Option<LinkNotice>,
+    sessions: Vec<SessionRow>,
+    tokens: Vec<TokenRow>,
+}
+
+fn scope_label(t: &super::Texts, scope: Scope) -> &'static str {
+    match scope {
+        Scope::Read => t.scope_read,
+        Scope::Write => t.scope_write,
+        Scope::Admin => t.scope_admin,
+    }
+}
+
+fn scope_names(t: &super::Texts, scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| scope_label(t, *s))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn token_rows(
+    t: &super::Texts,
+    tokens: Vec<beredskap_core::register::ApiToken>,
+    logins: &std::collections::HashMap<AccountId, String>,
+) -> Vec<TokenRow> {
+    tokens
+        .into_iter()
+        .map(|token| TokenRow {
+            id: token.id.to_string(),
+            label: token.label,
+            account: logins.get(&token.account_id).cloned().unwrap_or_default(),
+            scopes: scope_names(t, &token.scopes),
+            created: when(token.created_at),
+            revoked: token.revoked_at.map(when),
+        })
+        .collect()
+}
+
+async fn find_account(state: &AppState, me: &SignedIn, id: AccountId) -> Result<Account, WebError> {
+    state
+        .store
+        .list_accounts(me.org.id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| AppError::NotFound.into())
+}
+
+async fn account_page(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    id: AccountId,
+    notice: Option<LinkNotice>,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let account = find_account(state, me, id).await?;
+    let name = state
+        .store
+        .person(me.org.id, account.person_id)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let activated = state
+        .store
+        .credentials(me.org.id, id)
+        .await?
+        .password_hash
+        .is_some();
+    let sessions = state
+        .store
+        .list_sessions(me.org.id, id, state.clock.now())
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.id.to_string(),
+            started: when(s.created_at),
+            last_seen: when(s.last_seen_at),
+            device: format!("{} ({})", s.user_agent, s.ip),
+        })
+        .collect();
+    let logins = [(account.id, account.login.to_string())].into();
+    let tokens = state
+        .store
+        .list_api_tokens(me.org.id)
+        .await?
+        .into_iter()
+        .filter(|tk| tk.account_id == id)
+        .collect();
+    render(
+        StatusCode::OK,
+        &AccountPage {
+            page: admin_page(ctx, me, t.account),
+            id: id.to_string(),
+            name,
+            login: account.login.to_string(),
+            role: t.role(account.role),
+            activated,
+            notice,
+            sessions,
+            tokens: token_rows(t, tokens, &logins),
+        },
+    )
+}
+
+fn parse_path_id<T: std::str::FromStr>(raw: &str) -> Result<T, WebError> {
+    raw.parse().map_err(|_| AppError::NotFound.into())
+}
+
+pub async fn account(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    account_page(&state, &ctx, &me, parse_path_id(&id)?, None).await
+}
+
+/// Issues a new activation link (a lost phone, a forgotten password) and sends it.
+pub async fn new_link(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let account = find_account(&state, &me, parse_path_id(&id)?).await?;
+    let link = accounts::issue_enrolment(
+        state.store.as_ref(),
+        &actor(&me),
+        &me.org,
+        &account,
+        &state.config.public_url(),
+        state.config.enrolment_link_hours,
+    )
+    .await?;
+    let notice = deliver_link(&state, &ctx, &me, &account, &link).await?;
+    account_page(&state, &ctx, &me, account.id, Some(notice)).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EndSessionForm {
+    csrf: String,
+    account: String,
+}
+
+/// Ends anyone's session in the organisation: a lost phone, a person who left.
+pub async fn end_session(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<EndSessionForm>,
+) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id = SessionId(parse_path_id(&id)?);
+    let account: AccountId = parse_path_id(&form.account)?;
+    if !state
+        .store
+        .revoke_session(&actor(&me), me.org.id, id)
+        .await?
+    {
+        return Err(AppError::NotFound.into());
+    }
+    Ok(Redirect::to(&format!("/admin/accounts/{account}")).into_response())
+}
+
+// ------------------------------------------------------------------ tokens
+
+#[derive(Template)]
+#[template(path = "admin_tokens.html")]
+struct TokensPage {
+    page: Page,
+    tokens: Vec<TokenRow>,
+    scopes: Vec<(&'static str, &'static str)>,
+    created: Option<String>,
+    error: Option<&'static str>,
+}
+
+async fn tokens_page(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    created: Option<String>,
+    error: Option<&'static str>,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let logins = state
+        .store
+        .list_accounts(me.org.id)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.login.to_string()))
+        .collect();
+    let tokens = state.store.list_api_tokens(me.org.id).await?;
+    let scopes = Scope::ALL
+        .iter()
+        .map(|s| (s.as_str(), scope_label(t, *s)))
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(
+        status,
+        &TokensPage {
+            page: admin_page(ctx, me, t.tokens_title),
+            tokens: token_rows(t, tokens, &logins),
+            scopes,
+            created,
+            error,
+        },
+    )
+}
+
+pub async fn tokens(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    tokens_page(&state, &ctx, &me, None, None).await
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    ctx.check_csrf(&headers, field("csrf"))?;
+    // Checkboxes arrive as repeated `scope` fields.
+    let chosen: Vec<&str> = fields
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let Ok(scopes) = Scope::parse_list(&chosen.join(",")) else {
+        return tokens_page(&state, &ctx, &me, None, Some(ctx.t().choose_scope)).await;
+    };
+    let label = match field("label").trim() {
+        "" => "web",
+        label => label,
+    };
+    let (_, secret) = accounts::issue_api_token(
+        state.store.as_ref(),
+        &actor(&me),
+        &me.org,
+        &me.account,
+        label,
+        &scopes,
+    )
+    .await?;
+    tokens_page(&state, &ctx, &me, Some(secret), None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RevokeTokenForm {
+    csrf: String,
+    /// Where to return: the token list or an account's page.
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<RevokeTokenForm>,
+) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id: ApiTokenId = parse_path_id(&id)?;
+    if !state
+        .store
+        .revoke_api_token(&actor(&me), me.org.id, id)
+        .await?
+    {
+        return Err(AppError::NotFound.into());
+    }
+    // Only our own pages as the way back, never a URL from the form.
+    let back = match form.back.parse::<AccountId>() {
+        Ok(account) => format!("/admin/accounts/{account}"),
+        Err(_) => "/admin/tokens".to_owned(),
+    };
+    Ok(Redirect::to(&back).into_response())
+}
+
+// ------------------------------------------------------------------ settings
+
+#[derive(Template)]
+#[template(path = "admin_settings.html")]
+struct SettingsPage {
+    page: Page,
+    fallback_sign_in: bool,
+    members_need_second_factor: bool,
+    saved: bool,
+}
+
+pub async fn settings(ctx: WebContext, me: SignedIn) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    render(
+        StatusCode::OK,
+        &SettingsPage {
+            page: admin_page(&ctx, &me, ctx.t().settings_title),
+            fallback_sign_in: me.org.fallback_sign_in,
+            members_need_second_factor: me.org.members_need_second_factor,
+            saved: false,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SettingsForm {
+    csrf: String,
+    /// Unchecked checkboxes are not sent at all.
+    fallback_sign_in: Option<String>,
+    members_need_second_factor: Option<String>,
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, WebError> {
+    require_admin(&me)?;
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let settings = beredskap_core::register::OrgSettings {
+        fallback_sign_in: form.fallback_sign_in.is_some(),
+        members_need_second_factor: form.members_need_second_factor.is_some(),
+    };
+    let org = state
+        .store
+        .update_org_settings(&actor(&me), me.org.id, settings)
+        .await?;
+    render(
+        StatusCode::OK,
+        &SettingsPage {
+            page: admin_page(&ctx, &me, ctx.t().settings_title),
+            fallback_sign_in: org.fallback_sign_in,
+            members_need_second_factor: org.members_need_second_factor,
+            saved: true,
+        },
+    )
+}
