@@ -38,4 +38,4 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(OrgId, PersonId, GroupId, PositionId, AccountId, ApiTokenId);
+id_type!(OrgId, PersonId, GroupId, PositionId, AccountId, ApiTokenId, ChannelId, MessageId);

@@ -3,6 +3,7 @@
 //! storage backends implement. Nothing in here performs I/O.
 
 pub mod auth;
+pub mod conversation;
 pub mod domain;
 pub mod error;
 pub mod ids;
@@ -13,6 +14,6 @@ pub mod store;
 
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug};
 pub use error::{FieldError, FieldErrors};
-pub use ids::{AccountId, ApiTokenId, GroupId, OrgId, PersonId, PositionId};
+pub use ids::{AccountId, ApiTokenId, ChannelId, GroupId, MessageId, OrgId, PersonId, PositionId};
 pub use journal::{Actor, JournalEntry, NewJournalEntry};
 pub use store::{Store, StoreError};

@@ -24,6 +24,8 @@ pub struct Org {
     pub fallback_sign_in: bool,
     /// Members and guests need a second factor too (administrators and crisis leads always).
     pub members_need_second_factor: bool,
+    /// The labels a channel can carry, least restricted first (Öppen, Intern, Begränsad).
+    pub classifications: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 

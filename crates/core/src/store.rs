@@ -29,6 +29,9 @@ pub enum StoreError {
     Conflict { constraint: String },
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
+    /// The caller may see the thing but not do this to it.
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
     /// The database could not be reached or the writer has stopped; worth retrying.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -45,7 +48,7 @@ impl StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: crate::conversation::ConversationStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

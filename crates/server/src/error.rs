@@ -23,6 +23,9 @@ pub enum AppError {
     Unauthorized,
     #[error("not allowed")]
     Forbidden,
+    /// Refused for a reason worth telling (edit someone else's message).
+    #[error("not allowed: {0}")]
+    Refused(&'static str),
     /// The account may, but the API token it calls with was not given this scope.
     #[error("this API token lacks the \"{0}\" scope")]
     MissingScope(&'static str),
@@ -57,7 +60,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::MissingScope(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::MissingScope(_) | AppError::Refused(_) => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -69,7 +74,7 @@ impl AppError {
     fn kind(&self) -> &'static str {
         match self {
             AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden | AppError::MissingScope(_) => "forbidden",
+            AppError::Forbidden | AppError::MissingScope(_) | AppError::Refused(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid",
@@ -91,6 +96,7 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(fields) => AppError::Invalid(fields),
             StoreError::Unavailable(reason) => AppError::Unavailable(reason),
             StoreError::Backend(reason) => AppError::Internal(reason),
+            StoreError::Forbidden(reason) => AppError::Refused(reason),
         }
     }
 }

@@ -159,6 +159,14 @@ fn org_from_row(r: &DbRow) -> StoreResult<Org> {
         region: Region::parse(&region).map_err(|e| corrupt("region", e))?,
         fallback_sign_in: col(r, "fallback_sign_in")?,
         members_need_second_factor: col(r, "members_need_second_factor")?,
+        classifications: {
+            let stored: Option<String> = col(r, "classifications")?;
+            let region = Region::parse(&region).map_err(|e| corrupt("region", e))?;
+            match stored {
+                Some(labels) => labels.lines().map(str::to_owned).collect(),
+                None => beredskap_core::conversation::default_classifications(region),
+            }
+        },
         created_at: col(r, "created_at")?,
     })
 }
@@ -176,6 +184,7 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
         region: new.region,
         fallback_sign_in: false,
         members_need_second_factor: true,
+        classifications: beredskap_core::conversation::default_classifications(new.region),
         created_at: journal::now(),
     };
     sqlx::query(
@@ -207,7 +216,7 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
 
 pub async fn org(conn: &mut Conn, id: OrgId) -> StoreResult<Option<Org>> {
     sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, created_at FROM orgs WHERE id = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, created_at FROM orgs WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
@@ -220,7 +229,7 @@ pub async fn org(conn: &mut Conn, id: OrgId) -> StoreResult<Option<Org>> {
 
 pub async fn org_by_slug(conn: &mut Conn, slug: &Slug) -> StoreResult<Option<Org>> {
     sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, created_at FROM orgs WHERE slug = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, created_at FROM orgs WHERE slug = $1",
     )
     .bind(slug.as_str())
     .fetch_optional(&mut *conn)
@@ -257,7 +266,7 @@ pub async fn update_org_settings(
     )
     .await?;
     let row = sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, created_at FROM orgs WHERE id = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, created_at FROM orgs WHERE id = $1",
     )
     .bind(org.0)
     .fetch_one(&mut *conn)
@@ -268,7 +277,7 @@ pub async fn update_org_settings(
 
 pub async fn list_orgs(conn: &mut Conn) -> StoreResult<Vec<Org>> {
     let rows = sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, created_at FROM orgs ORDER BY slug",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, created_at FROM orgs ORDER BY slug",
     )
     .fetch_all(&mut *conn)
     .await

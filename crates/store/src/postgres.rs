@@ -20,6 +20,10 @@ mod ops {
     use super::Db;
     include!("ops.rs");
 
+    pub mod conversation {
+        include!("conversation_ops.rs");
+    }
+
     /// Locks the organisation's journal head first thing in a writing transaction, so
     /// concurrent writers of one organisation queue here (keeping the chain gapless) instead
     /// of deadlocking later on rows they both touch.
@@ -34,6 +38,7 @@ mod ops {
 }
 
 include!("store_impl.rs");
+include!("conversation_impl.rs");
 
 pub struct PgStore {
     pool: PgPool,

@@ -31,6 +31,10 @@ mod ops {
     use super::Db;
     include!("ops.rs");
 
+    pub mod conversation {
+        include!("conversation_ops.rs");
+    }
+
     /// Every SQLite write already runs alone, in the writer's `BEGIN IMMEDIATE`
     /// transaction; there is nothing to lock. An unknown organisation is still refused,
     /// by the foreign keys and by `append_journal`.
@@ -40,6 +44,7 @@ mod ops {
 }
 
 include!("store_impl.rs");
+include!("conversation_impl.rs");
 
 type AnyValue = Box<dyn Any + Send>;
 type RunFn = Box<

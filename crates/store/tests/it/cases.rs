@@ -1243,3 +1243,6 @@ pub async fn sign_in_settings_start_strict_and_are_journaled(db: &TestDb) {
         .unwrap_err();
     assert_eq!(err, StoreError::NotFound);
 }
+
+mod conversation;
+pub use conversation::*;

@@ -65,4 +65,9 @@ conformance!(
     failures_lock_a_key_for_growing_windows,
     passkeys_are_kept_per_account_and_ceremonies_used_once,
     sign_in_settings_start_strict_and_are_journaled,
+    channels_are_seen_by_kind_and_membership,
+    posts_are_ordered_threaded_and_land_once,
+    edits_keep_every_version_and_deletions_are_soft,
+    reactions_count_once_and_mentions_stay_in_the_audience,
+    announcements_keep_a_roster_of_who_confirmed,
 );

@@ -1,0 +1,409 @@
+//! Channels, messages, threads, reactions and must-read announcements.
+//!
+//! Every change is a journal entry whose subject is `channel:<id>`, and a message's `seq` is
+//! the journal sequence number of its posting. So the organisation's journal is also the
+//! ordered event stream that live clients resume from: "everything after seq N" has no gaps
+//! and no repeats.
+
+use crate::domain::Region;
+use crate::error::{FieldError, FieldErrors};
+use crate::ids::{AccountId, ChannelId, GroupId, MessageId, OrgId};
+use crate::journal::Actor;
+use crate::register::parse_name;
+use crate::store::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The longest message body, in characters: long enough for a situation report, short
+/// enough that one message cannot fill a phone's memory.
+pub const MAX_BODY_CHARS: usize = 20_000;
+/// The longest idempotency key a client may send.
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Everyone in the organisation except guests (who must be invited).
+    Org,
+    /// The people of a group.
+    Group,
+    /// The people working an incident.
+    Incident,
+    /// A private conversation between a few people.
+    Direct,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Org => "org",
+            ChannelKind::Group => "group",
+            ChannelKind::Incident => "incident",
+            ChannelKind::Direct => "direct",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "org" => Some(ChannelKind::Org),
+            "group" => Some(ChannelKind::Group),
+            "incident" => Some(ChannelKind::Incident),
+            "direct" => Some(ChannelKind::Direct),
+            _ => None,
+        }
+    }
+}
+
+/// The classification labels an organisation uses when it has not chosen its own.
+pub fn default_classifications(region: Region) -> Vec<String> {
+    let labels: &[&str] = match region {
+        Region::Se | Region::Fi => &["Öppen", "Intern", "Begränsad"],
+        Region::Dk => &["Åben", "Intern", "Fortrolig"],
+        Region::No => &["Åpen", "Intern", "Begrenset"],
+    };
+    labels.iter().map(|l| (*l).to_owned()).collect()
+}
+
+/// A place where people talk. Who may read it: for an organisation-wide channel every
+/// member, crisis lead and administrator, plus invited guests; for every other kind only
+/// its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub org_id: OrgId,
+    pub kind: ChannelKind,
+    pub name: String,
+    /// Shown on every message, e.g. Öppen / Intern / Begränsad.
+    pub classification: String,
+    pub group_id: Option<GroupId>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A channel to create, with its first members (the creator is added too).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChannel {
+    pub kind: ChannelKind,
+    pub name: String,
+    pub classification: String,
+    #[serde(default)]
+    pub group_id: Option<GroupId>,
+    #[serde(default)]
+    pub members: Vec<AccountId>,
+}
+
+impl NewChannel {
+    /// Checks the name and that the label is one of the organisation's.
+    pub fn validate(mut self, labels: &[String]) -> Result<Self, FieldErrors> {
+        let mut errors = Vec::new();
+        match parse_name(&self.name) {
+            Ok(name) => self.name = name,
+            Err(e) => errors.push(FieldError::new("name", e.to_string())),
+        }
+        if !labels.contains(&self.classification) {
+            errors.push(FieldError::new(
+                "classification",
+                format!("must be one of: {}", labels.join(", ")),
+            ));
+        }
+        if self.kind == ChannelKind::Group && self.group_id.is_none() {
+            errors.push(FieldError::new(
+                "group_id",
+                "a group channel needs the group",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(FieldErrors(errors))
+        }
+    }
+}
+
+/// How many people reacted with one emoji, and who.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Reaction {
+    pub emoji: String,
+    pub accounts: Vec<AccountId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Message {
+    pub id: MessageId,
+    pub channel_id: ChannelId,
+    /// The journal sequence number of the post: orders messages, and is where a client
+    /// resumes.
+    pub seq: i64,
+    /// The first message of the thread this one answers.
+    pub thread_root: Option<MessageId>,
+    pub author: AccountId,
+    /// Empty once deleted; earlier versions stay in `message_versions` and the journal.
+    pub body: String,
+    /// Must be confirmed read by everyone who can see the channel.
+    pub announcement: bool,
+    /// 1 for the original, +1 for each edit.
+    pub version: i32,
+    pub mentions: Vec<AccountId>,
+    pub reactions: Vec<Reaction>,
+    /// Answers in its thread (for a thread's first message).
+    pub replies: i64,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A message to post, checked.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub channel: ChannelId,
+    pub thread_root: Option<MessageId>,
+    pub body: String,
+    pub announcement: bool,
+    pub mentions: Vec<AccountId>,
+    /// Chosen by the client; a retried post with the same key lands once.
+    pub idempotency_key: Option<String>,
+}
+
+/// Checks a message body: not blank, not too long, no control characters but line breaks
+/// and tabs.
+pub fn parse_body(input: &str) -> Result<String, FieldError> {
+    let body = input.trim();
+    if body.is_empty() {
+        return Err(FieldError::new("body", "must not be empty"));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(FieldError::new(
+            "body",
+            format!("must be at most {MAX_BODY_CHARS} characters"),
+        ));
+    }
+    if body
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(FieldError::new(
+            "body",
+            "must not contain control characters",
+        ));
+    }
+    Ok(body.replace("\r\n", "\n"))
+}
+
+pub fn parse_idempotency_key(input: &str) -> Result<String, FieldError> {
+    let key = input.trim();
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !key.is_ascii() {
+        return Err(FieldError::new(
+            "idempotency_key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} ASCII characters"),
+        ));
+    }
+    Ok(key.to_owned())
+}
+
+/// One emoji or a short word (`+1`): at most 32 characters, no spaces.
+pub fn parse_emoji(input: &str) -> Result<String, FieldError> {
+    let e = input.trim();
+    if e.is_empty()
+        || e.chars().count() > 32
+        || e.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(FieldError::new(
+            "emoji",
+            "must be one emoji or a short word",
+        ));
+    }
+    Ok(e.to_owned())
+}
+
+/// The words after `@` in a body, lower-cased: the local parts or whole sign-in addresses
+/// of the people mentioned.
+pub fn mentioned_names(body: &str) -> Vec<String> {
+    let mut names: Vec<String> = body
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '!' | '?'))
+        .filter_map(|w| w.strip_prefix('@'))
+        .map(|w| w.trim_end_matches('.').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Where one person stands with an announcement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Receipt {
+    pub account_id: AccountId,
+    /// Sent: the person could see the channel when it was posted.
+    pub sent_at: DateTime<Utc>,
+    pub seen_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+/// What a person does to a message after it is posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageChange {
+    /// Only the author; the old text stays as a version.
+    Edit(String),
+    /// The author, or an administrator or crisis lead; soft, and the journal keeps the text.
+    Delete,
+    React(String),
+    Unreact(String),
+    /// Announcements: the person opened it.
+    Seen,
+    /// Announcements: the person confirms having read it.
+    Confirm,
+}
+
+/// The result of a post: the message, and whether this call created it (false when an
+/// idempotency key matched an earlier post).
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub message: Message,
+    pub created: bool,
+}
+
+/// A page of a channel: messages oldest first.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// Only messages with `seq` below this (`None`: the newest).
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Creates a channel; the creator becomes a member. Members must be accounts of the
+    /// organisation.
+    async fn create_channel(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        creator: AccountId,
+        new: NewChannel,
+    ) -> StoreResult<Channel>;
+    /// Adds members (idempotent). Only someone who can see the channel may add.
+    async fn add_channel_members(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        by: AccountId,
+        channel: ChannelId,
+        members: Vec<AccountId>,
+    ) -> StoreResult<()>;
+    /// The channels `account` may see, by name.
+    async fn channels_for(&self, org: OrgId, account: AccountId) -> StoreResult<Vec<Channel>>;
+    /// The channel, if `account` may see it (`NotFound` otherwise, so its existence is not
+    /// revealed).
+    async fn channel_for(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        channel: ChannelId,
+    ) -> StoreResult<Channel>;
+    /// Who may see the channel now.
+    async fn channel_audience(&self, org: OrgId, channel: ChannelId)
+        -> StoreResult<Vec<AccountId>>;
+    /// Posts a message, or returns the earlier one when the idempotency key was used by
+    /// this author before (a different text under a used key is a conflict).
+    async fn post_message(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        author: AccountId,
+        new: NewMessage,
+    ) -> StoreResult<Posted>;
+    /// Changes a message; `NotFound` if `by` cannot see it, `Forbidden` if they may see
+    /// but not do this (edit someone else's text, delete without being its author or a
+    /// crisis lead).
+    async fn change_message(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        by: AccountId,
+        message: MessageId,
+        change: MessageChange,
+    ) -> StoreResult<Message>;
+    /// Top-level messages of a channel `account` may see, oldest first.
+    async fn channel_messages(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        channel: ChannelId,
+        page: Page,
+    ) -> StoreResult<Vec<Message>>;
+    /// A thread: its first message and every answer, oldest first.
+    async fn thread(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        root: MessageId,
+    ) -> StoreResult<Vec<Message>>;
+    /// Every text the message has had, oldest first.
+    async fn message_versions(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        message: MessageId,
+    ) -> StoreResult<Vec<(i32, String, DateTime<Utc>)>>;
+    /// The announcement's roster: one receipt per person it was sent to.
+    async fn receipts(&self, org: OrgId, message: MessageId) -> StoreResult<Vec<Receipt>>;
+    /// Announcements in channels `account` can see that they have not confirmed.
+    async fn unconfirmed_announcements(
+        &self,
+        org: OrgId,
+        account: AccountId,
+    ) -> StoreResult<Vec<Message>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_trimmed_and_checked() {
+        assert_eq!(parse_body("  Hej\r\nalla \n").unwrap(), "Hej\nalla");
+        assert_eq!(parse_body(" \n ").unwrap_err().field, "body");
+        assert!(parse_body("a\u{0007}b").is_err());
+        assert!(parse_body(&"x".repeat(MAX_BODY_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn mentions_are_the_words_after_at() {
+        assert_eq!(
+            mentioned_names("@Anna, kan du och @bo.berg@lillby.se (och @anna) ta det?"),
+            ["anna", "bo.berg@lillby.se"]
+        );
+        assert!(mentioned_names("mejla info@lillby.se").is_empty());
+    }
+
+    #[test]
+    fn a_channel_needs_a_name_and_one_of_the_organisations_labels() {
+        let labels = default_classifications(Region::Dk);
+        let new = NewChannel {
+            kind: ChannelKind::Group,
+            name: " ".into(),
+            classification: "Intern".into(),
+            group_id: None,
+            members: vec![],
+        };
+        let fields: Vec<_> = new
+            .clone()
+            .validate(&labels)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["name", "group_id"]);
+        let wrong = NewChannel {
+            kind: ChannelKind::Org,
+            name: "Alla".into(),
+            classification: "Begränsad".into(),
+            ..new
+        };
+        let err = wrong.validate(&labels).unwrap_err();
+        assert!(err.0[0].message.contains("Åben, Intern, Fortrolig"));
+    }
+}

@@ -1,0 +1,171 @@
+// `ConversationStore` for the backend that includes this file (see `store_impl.rs`).
+
+use beredskap_core::conversation::{
+    Channel, ConversationStore, Message, MessageChange, NewChannel, NewMessage, Page, Posted,
+    Receipt,
+};
+use beredskap_core::{ChannelId, MessageId};
+
+#[async_trait::async_trait]
+impl ConversationStore for Backend {
+    async fn create_channel(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        creator: AccountId,
+        new: NewChannel,
+    ) -> StoreResult<Channel> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::conversation::create_channel(c, &actor, org, creator, new).await
+            })
+        })
+        .await
+    }
+
+    async fn add_channel_members(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        by: AccountId,
+        channel: ChannelId,
+        members: Vec<AccountId>,
+    ) -> StoreResult<()> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::conversation::add_channel_members(c, &actor, org, by, channel, members).await
+            })
+        })
+        .await
+    }
+
+    async fn channels_for(&self, org: OrgId, account: AccountId) -> StoreResult<Vec<Channel>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::conversation::channels_for(c, org, account).await })
+        })
+        .await
+    }
+
+    async fn channel_for(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        channel: ChannelId,
+    ) -> StoreResult<Channel> {
+        self.read(move |c| {
+            Box::pin(async move { ops::conversation::channel_for(c, org, account, channel).await })
+        })
+        .await
+    }
+
+    async fn channel_audience(
+        &self,
+        org: OrgId,
+        channel: ChannelId,
+    ) -> StoreResult<Vec<AccountId>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::conversation::channel_audience(c, org, channel).await })
+        })
+        .await
+    }
+
+    async fn post_message(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        author: AccountId,
+        new: NewMessage,
+    ) -> StoreResult<Posted> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::conversation::post_message(c, &actor, org, author, new).await
+            })
+        })
+        .await
+    }
+
+    async fn change_message(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        by: AccountId,
+        message: MessageId,
+        change: MessageChange,
+    ) -> StoreResult<Message> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::conversation::change_message(c, &actor, org, by, message, change).await
+            })
+        })
+        .await
+    }
+
+    async fn channel_messages(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        channel: ChannelId,
+        page: Page,
+    ) -> StoreResult<Vec<Message>> {
+        self.read(move |c| {
+            Box::pin(async move {
+                ops::conversation::channel_messages(c, org, account, channel, page).await
+            })
+        })
+        .await
+    }
+
+    async fn thread(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        root: MessageId,
+    ) -> StoreResult<Vec<Message>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::conversation::thread(c, org, account, root).await })
+        })
+        .await
+    }
+
+    async fn message_versions(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        message: MessageId,
+    ) -> StoreResult<Vec<(i32, String, chrono::DateTime<chrono::Utc>)>> {
+        self.read(move |c| {
+            Box::pin(
+                async move { ops::conversation::message_versions(c, org, account, message).await },
+            )
+        })
+        .await
+    }
+
+    async fn receipts(&self, org: OrgId, message: MessageId) -> StoreResult<Vec<Receipt>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::conversation::receipts(c, org, message).await })
+        })
+        .await
+    }
+
+    async fn unconfirmed_announcements(
+        &self,
+        org: OrgId,
+        account: AccountId,
+    ) -> StoreResult<Vec<Message>> {
+        self.read(move |c| {
+            Box::pin(
+                async move { ops::conversation::unconfirmed_announcements(c, org, account).await },
+            )
+        })
+        .await
+    }
+}

@@ -1,0 +1,756 @@
+// Conversation SQL shared by both backends: included inside each backend's `ops` module as
+// its child `conversation`, so it uses the same connection type and helpers.
+
+use super::*;
+use beredskap_core::conversation::{
+    Channel, ChannelKind, Message, MessageChange, NewChannel, NewMessage, Page, Posted, Reaction,
+    Receipt,
+};
+use beredskap_core::{ChannelId, GroupId, MessageId};
+
+const CHANNEL_COLUMNS: &str =
+    "c.id, c.org_id, c.kind, c.name, c.classification, c.group_id, c.created_at";
+
+/// Who may see channel `c` as account `a`: anyone but a guest sees an organisation-wide
+/// channel; every other channel, and any channel for a guest, needs membership.
+const MAY_SEE: &str = "((c.kind = 'org' AND a.role <> 'guest') \
+    OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.account_id = a.id))";
+
+fn channel_from_row(r: &DbRow) -> StoreResult<Channel> {
+    let kind: String = col(r, "kind")?;
+    let group: Option<Uuid> = col(r, "group_id")?;
+    Ok(Channel {
+        id: ChannelId(col(r, "id")?),
+        org_id: OrgId(col(r, "org_id")?),
+        kind: ChannelKind::parse(&kind).ok_or_else(|| corrupt("channels.kind", &kind))?,
+        name: col(r, "name")?,
+        classification: col(r, "classification")?,
+        group_id: group.map(GroupId),
+        created_at: col(r, "created_at")?,
+    })
+}
+
+fn subject(channel: ChannelId) -> String {
+    format!("channel:{channel}")
+}
+
+/// The channel if `account` (of `org`) may see it; `NotFound` otherwise.
+pub async fn channel_for(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+    channel: ChannelId,
+) -> StoreResult<Channel> {
+    let row = sqlx::query(&format!(
+        "SELECT {CHANNEL_COLUMNS} FROM channels c JOIN accounts a ON a.id = $3 AND a.org_id = c.org_id \
+         WHERE c.org_id = $1 AND c.id = $2 AND {MAY_SEE}"
+    ))
+    .bind(org.0)
+    .bind(channel.0)
+    .bind(account.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    channel_from_row(&row)
+}
+
+pub async fn channels_for(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+) -> StoreResult<Vec<Channel>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CHANNEL_COLUMNS} FROM channels c JOIN accounts a ON a.id = $2 AND a.org_id = c.org_id \
+         WHERE c.org_id = $1 AND {MAY_SEE} ORDER BY c.name, c.id"
+    ))
+    .bind(org.0)
+    .bind(account.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(channel_from_row).collect()
+}
+
+pub async fn channel_audience(
+    conn: &mut Conn,
+    org: OrgId,
+    channel: ChannelId,
+) -> StoreResult<Vec<AccountId>> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
+        "SELECT a.id FROM accounts a JOIN channels c ON c.id = $2 AND c.org_id = a.org_id \
+         WHERE a.org_id = $1 AND {MAY_SEE} ORDER BY a.id"
+    ))
+    .bind(org.0)
+    .bind(channel.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(ids.into_iter().map(AccountId).collect())
+}
+
+/// Adds members who are accounts of `org`; already-members are left as they are. Returns
+/// those who were added.
+async fn insert_members(
+    conn: &mut Conn,
+    org: OrgId,
+    channel: ChannelId,
+    members: &[AccountId],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<AccountId>> {
+    let mut added = Vec::new();
+    for (i, member) in members.iter().enumerate() {
+        check_account(conn, org, *member)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => StoreError::invalid(
+                    &format!("members[{i}]"),
+                    "is not an account of this organisation",
+                ),
+                other => other,
+            })?;
+        let done = sqlx::query(
+            "INSERT INTO channel_members (channel_id, account_id, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(channel.0)
+        .bind(member.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 1 {
+            added.push(*member);
+        }
+    }
+    Ok(added)
+}
+
+pub async fn create_channel(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    creator: AccountId,
+    new: NewChannel,
+) -> StoreResult<Channel> {
+    check_account(conn, org, creator).await?;
+    if let Some(group) = new.group_id {
+        let found: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM org_groups WHERE org_id = $1 AND id = $2")
+                .bind(org.0)
+                .bind(group.0)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db)?;
+        if found.is_none() {
+            return Err(StoreError::invalid(
+                "group_id",
+                "is not a group of this organisation",
+            ));
+        }
+    }
+    let channel = Channel {
+        id: ChannelId::new(),
+        org_id: org,
+        kind: new.kind,
+        name: new.name,
+        classification: new.classification,
+        group_id: new.group_id,
+        created_at: journal::now(),
+    };
+    sqlx::query(
+        "INSERT INTO channels (id, org_id, kind, name, classification, group_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(channel.id.0)
+    .bind(org.0)
+    .bind(channel.kind.as_str())
+    .bind(&channel.name)
+    .bind(&channel.classification)
+    .bind(channel.group_id.map(|g| g.0))
+    .bind(channel.created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut members = vec![creator];
+    members.extend(new.members.iter().filter(|m| **m != creator));
+    let added = insert_members(conn, org, channel.id, &members, channel.created_at).await?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "channel.created",
+            subject(channel.id),
+            serde_json::json!({ "channel": &channel, "members": added }),
+        ),
+    )
+    .await?;
+    Ok(channel)
+}
+
+pub async fn add_channel_members(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    by: AccountId,
+    channel: ChannelId,
+    members: Vec<AccountId>,
+) -> StoreResult<()> {
+    channel_for(conn, org, by, channel).await?;
+    let added = insert_members(conn, org, channel, &members, journal::now()).await?;
+    if !added.is_empty() {
+        append_journal(
+            conn,
+            org,
+            actor,
+            NewJournalEntry::new(
+                "channel.members_added",
+                subject(channel),
+                serde_json::json!({ "channel_id": channel, "members": added }),
+            ),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.channel_id, m.seq, m.thread_root, m.author, m.body, \
+    m.announcement, m.version, m.created_at, m.edited_at, m.deleted_at";
+
+fn message_from_row(r: &DbRow) -> StoreResult<Message> {
+    let root: Option<Uuid> = col(r, "thread_root")?;
+    Ok(Message {
+        id: MessageId(col(r, "id")?),
+        channel_id: ChannelId(col(r, "channel_id")?),
+        seq: col(r, "seq")?,
+        thread_root: root.map(MessageId),
+        author: AccountId(col(r, "author")?),
+        body: col(r, "body")?,
+        announcement: col(r, "announcement")?,
+        version: col(r, "version")?,
+        mentions: Vec::new(),
+        reactions: Vec::new(),
+        replies: 0,
+        created_at: col(r, "created_at")?,
+        edited_at: col(r, "edited_at")?,
+        deleted_at: col(r, "deleted_at")?,
+    })
+}
+
+/// `$start, $start+1, …` for an `IN (…)` list of `n` values.
+fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Fills in mentions, reactions and reply counts for messages read from their table.
+async fn complete(conn: &mut Conn, rows: Vec<DbRow>) -> StoreResult<Vec<Message>> {
+    let mut messages = rows
+        .iter()
+        .map(message_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    if messages.is_empty() {
+        return Ok(messages);
+    }
+    let ids: Vec<Uuid> = messages.iter().map(|m| m.id.0).collect();
+    let list = placeholders(1, ids.len());
+    let index: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+
+    let sql = format!(
+        "SELECT message_id, account_id FROM message_mentions WHERE message_id IN ({list}) \
+         ORDER BY account_id"
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    for r in query.fetch_all(&mut *conn).await.map_err(db)? {
+        let message: Uuid = col(&r, "message_id")?;
+        if let Some(i) = index.get(&message) {
+            messages[*i]
+                .mentions
+                .push(AccountId(col(&r, "account_id")?));
+        }
+    }
+
+    let sql = format!(
+        "SELECT message_id, account_id, emoji FROM reactions WHERE message_id IN ({list}) \
+         ORDER BY reacted_at, account_id"
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    for r in query.fetch_all(&mut *conn).await.map_err(db)? {
+        let message: Uuid = col(&r, "message_id")?;
+        let emoji: String = col(&r, "emoji")?;
+        let account = AccountId(col(&r, "account_id")?);
+        if let Some(i) = index.get(&message) {
+            let reactions = &mut messages[*i].reactions;
+            match reactions.iter_mut().find(|x| x.emoji == emoji) {
+                Some(reaction) => reaction.accounts.push(account),
+                None => reactions.push(Reaction {
+                    emoji,
+                    accounts: vec![account],
+                }),
+            }
+        }
+    }
+
+    let sql = format!(
+        "SELECT thread_root, COUNT(*) AS replies FROM messages WHERE thread_root IN ({list}) \
+         AND deleted_at IS NULL GROUP BY thread_root"
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    for r in query.fetch_all(&mut *conn).await.map_err(db)? {
+        let root: Uuid = col(&r, "thread_root")?;
+        if let Some(i) = index.get(&root) {
+            messages[*i].replies = col(&r, "replies")?;
+        }
+    }
+    Ok(messages)
+}
+
+async fn load_message(conn: &mut Conn, org: OrgId, id: MessageId) -> StoreResult<Message> {
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.org_id = $1 AND m.id = $2"
+    ))
+    .bind(org.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    complete(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// The message, if `account` may see its channel.
+async fn visible_message(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+    id: MessageId,
+) -> StoreResult<(Message, Channel)> {
+    let message = load_message(conn, org, id).await?;
+    let channel = channel_for(conn, org, account, message.channel_id).await?;
+    Ok((message, channel))
+}
+
+pub async fn post_message(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    author: AccountId,
+    new: NewMessage,
+) -> StoreResult<Posted> {
+    if let Some(key) = &new.idempotency_key {
+        let earlier = sqlx::query(
+            "SELECT id, channel_id, body FROM messages WHERE author = $1 AND idempotency_key = $2",
+        )
+        .bind(author.0)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+        if let Some(r) = earlier {
+            let channel: Uuid = col(&r, "channel_id")?;
+            let body: String = col(&r, "body")?;
+            if channel != new.channel.0 || body != new.body {
+                return Err(StoreError::Conflict {
+                    constraint: "messages_author_idempotency_key".into(),
+                });
+            }
+            let message = load_message(conn, org, MessageId(col(&r, "id")?)).await?;
+            return Ok(Posted {
+                message,
+                created: false,
+            });
+        }
+    }
+    channel_for(conn, org, author, new.channel).await?;
+    // An answer to an answer joins the thread of the first message.
+    let thread_root = match new.thread_root {
+        None => None,
+        Some(parent) => {
+            let row = sqlx::query(
+                "SELECT id, thread_root FROM messages WHERE org_id = $1 AND id = $2 AND channel_id = $3",
+            )
+            .bind(org.0)
+            .bind(parent.0)
+            .bind(new.channel.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| StoreError::invalid("thread_root", "is not a message of this channel"))?;
+            let root: Option<Uuid> = col(&row, "thread_root")?;
+            Some(MessageId(root.unwrap_or(parent.0)))
+        }
+    };
+    let audience = channel_audience(conn, org, new.channel).await?;
+    let mut mentions: Vec<AccountId> = new
+        .mentions
+        .iter()
+        .filter(|m| audience.contains(m))
+        .copied()
+        .collect();
+    mentions.sort();
+    mentions.dedup();
+    let now = journal::now();
+    let id = MessageId::new();
+    let entry = append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "message.posted",
+            subject(new.channel),
+            serde_json::json!({
+                "id": id,
+                "channel_id": new.channel,
+                "thread_root": thread_root,
+                "author": author,
+                "body": &new.body,
+                "announcement": new.announcement,
+                "mentions": &mentions,
+            }),
+        ),
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO messages (id, org_id, channel_id, seq, thread_root, author, body, \
+         announcement, version, idempotency_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
+    )
+    .bind(id.0)
+    .bind(org.0)
+    .bind(new.channel.0)
+    .bind(entry.seq)
+    .bind(thread_root.map(|r| r.0))
+    .bind(author.0)
+    .bind(&new.body)
+    .bind(new.announcement)
+    .bind(&new.idempotency_key)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO message_versions (message_id, version, body, written_at) VALUES ($1, 1, $2, $3)",
+    )
+    .bind(id.0)
+    .bind(&new.body)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    for mention in &mentions {
+        sqlx::query("INSERT INTO message_mentions (message_id, account_id) VALUES ($1, $2)")
+            .bind(id.0)
+            .bind(mention.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    if new.announcement {
+        for person in audience.iter().filter(|a| **a != author) {
+            sqlx::query(
+                "INSERT INTO receipts (message_id, account_id, sent_at) VALUES ($1, $2, $3)",
+            )
+            .bind(id.0)
+            .bind(person.0)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        }
+    }
+    Ok(Posted {
+        message: Message {
+            id,
+            channel_id: new.channel,
+            seq: entry.seq,
+            thread_root,
+            author,
+            body: new.body,
+            announcement: new.announcement,
+            version: 1,
+            mentions,
+            reactions: Vec::new(),
+            replies: 0,
+            created_at: now,
+            edited_at: None,
+            deleted_at: None,
+        },
+        created: true,
+    })
+}
+
+async fn role_of(conn: &mut Conn, org: OrgId, account: AccountId) -> StoreResult<Role> {
+    let role: String =
+        sqlx::query_scalar("SELECT role FROM accounts WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(account.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound)?;
+    Role::parse(&role).map_err(|e| corrupt("accounts.role", e))
+}
+
+pub async fn change_message(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    by: AccountId,
+    id: MessageId,
+    change: MessageChange,
+) -> StoreResult<Message> {
+    let (message, channel) = visible_message(conn, org, by, id).await?;
+    let now = journal::now();
+    if message.deleted_at.is_some() && !matches!(change, MessageChange::Seen) {
+        return Err(StoreError::invalid("message", "has been deleted"));
+    }
+    let (kind, payload) = match change {
+        MessageChange::Edit(body) => {
+            if message.author != by {
+                return Err(StoreError::Forbidden("only the author may edit a message"));
+            }
+            if body == message.body {
+                return Ok(message);
+            }
+            let version = message.version + 1;
+            sqlx::query(
+                "UPDATE messages SET body = $2, version = $3, edited_at = $4 WHERE id = $1",
+            )
+            .bind(id.0)
+            .bind(&body)
+            .bind(version)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            sqlx::query(
+                "INSERT INTO message_versions (message_id, version, body, written_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id.0)
+            .bind(version)
+            .bind(&body)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            (
+                "message.edited",
+                serde_json::json!({ "id": id, "channel_id": channel.id, "version": version, "body": body }),
+            )
+        }
+        MessageChange::Delete => {
+            if message.author != by && role_of(conn, org, by).await? < Role::CrisisLead {
+                return Err(StoreError::Forbidden(
+                    "only the author, a crisis lead or an administrator may delete a message",
+                ));
+            }
+            // The text leaves the channel; every version stays in message_versions and
+            // the journal.
+            sqlx::query("UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1")
+                .bind(id.0)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            (
+                "message.deleted",
+                serde_json::json!({ "id": id, "channel_id": channel.id }),
+            )
+        }
+        MessageChange::React(emoji) => {
+            let done = sqlx::query(
+                "INSERT INTO reactions (message_id, account_id, emoji, reacted_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(id.0)
+            .bind(by.0)
+            .bind(&emoji)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            if done.rows_affected() == 0 {
+                return Ok(message);
+            }
+            (
+                "reaction.added",
+                serde_json::json!({ "message": id, "channel_id": channel.id, "account": by, "emoji": emoji }),
+            )
+        }
+        MessageChange::Unreact(emoji) => {
+            let done = sqlx::query(
+                "DELETE FROM reactions WHERE message_id = $1 AND account_id = $2 AND emoji = $3",
+            )
+            .bind(id.0)
+            .bind(by.0)
+            .bind(&emoji)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            if done.rows_affected() == 0 {
+                return Ok(message);
+            }
+            (
+                "reaction.removed",
+                serde_json::json!({ "message": id, "channel_id": channel.id, "account": by, "emoji": emoji }),
+            )
+        }
+        MessageChange::Seen | MessageChange::Confirm => {
+            if !message.announcement {
+                return Err(StoreError::invalid("message", "is not an announcement"));
+            }
+            let confirm = change == MessageChange::Confirm;
+            let sql = if confirm {
+                "UPDATE receipts SET confirmed_at = $3, seen_at = COALESCE(seen_at, $3) \
+                 WHERE message_id = $1 AND account_id = $2 AND confirmed_at IS NULL"
+            } else {
+                "UPDATE receipts SET seen_at = $3 \
+                 WHERE message_id = $1 AND account_id = $2 AND seen_at IS NULL"
+            };
+            let done = sqlx::query(sql)
+                .bind(id.0)
+                .bind(by.0)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            if done.rows_affected() == 0 {
+                return Ok(message);
+            }
+            (
+                if confirm {
+                    "announcement.confirmed"
+                } else {
+                    "announcement.seen"
+                },
+                serde_json::json!({ "message": id, "channel_id": channel.id, "account": by }),
+            )
+        }
+    };
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(kind, subject(channel.id), payload),
+    )
+    .await?;
+    load_message(conn, org, id).await
+}
+
+pub async fn channel_messages(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+    channel: ChannelId,
+    page: Page,
+) -> StoreResult<Vec<Message>> {
+    channel_for(conn, org, account, channel).await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.channel_id = $1 \
+         AND m.thread_root IS NULL AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+    ))
+    .bind(channel.0)
+    .bind(page.before.unwrap_or(i64::MAX))
+    .bind(i64::from(page.limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut messages = complete(conn, rows).await?;
+    messages.reverse();
+    Ok(messages)
+}
+
+pub async fn thread(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+    root: MessageId,
+) -> StoreResult<Vec<Message>> {
+    let (first, _) = visible_message(conn, org, account, root).await?;
+    let root = first.thread_root.unwrap_or(first.id);
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.org_id = $1 \
+         AND (m.id = $2 OR m.thread_root = $2) ORDER BY m.seq"
+    ))
+    .bind(org.0)
+    .bind(root.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    complete(conn, rows).await
+}
+
+pub async fn message_versions(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+    id: MessageId,
+) -> StoreResult<Vec<(i32, String, DateTime<Utc>)>> {
+    visible_message(conn, org, account, id).await?;
+    let rows = sqlx::query(
+        "SELECT version, body, written_at FROM message_versions WHERE message_id = $1 ORDER BY version",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| Ok((col(r, "version")?, col(r, "body")?, col(r, "written_at")?)))
+        .collect()
+}
+
+pub async fn receipts(conn: &mut Conn, org: OrgId, id: MessageId) -> StoreResult<Vec<Receipt>> {
+    load_message(conn, org, id).await?;
+    let rows = sqlx::query(
+        "SELECT account_id, sent_at, seen_at, confirmed_at FROM receipts WHERE message_id = $1 \
+         ORDER BY account_id",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(Receipt {
+                account_id: AccountId(col(r, "account_id")?),
+                sent_at: col(r, "sent_at")?,
+                seen_at: col(r, "seen_at")?,
+                confirmed_at: col(r, "confirmed_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn unconfirmed_announcements(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+) -> StoreResult<Vec<Message>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM receipts r JOIN messages m ON m.id = r.message_id \
+         WHERE r.account_id = $1 AND m.org_id = $2 AND r.confirmed_at IS NULL \
+         AND m.deleted_at IS NULL ORDER BY m.seq"
+    ))
+    .bind(account.0)
+    .bind(org.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    complete(conn, rows).await
+}

@@ -1,0 +1,500 @@
+//! Conformance cases for channels, messages, threads, reactions and announcements.
+
+use super::{actor, org};
+use beredskap_core::conversation::{ChannelKind, MessageChange, NewChannel, NewMessage, Page};
+use beredskap_core::register::{Account, Org, Role};
+use beredskap_core::store::StoreError;
+use beredskap_core::{ChannelId, EmailAddress, MessageId, Store};
+
+use crate::harness::TestDb;
+
+async fn person(s: &dyn Store, o: &Org, login: &str, role: Role) -> Account {
+    let p = s
+        .create_person(&actor(), o.id, super::draft(login, None))
+        .await
+        .unwrap();
+    s.create_account(
+        &actor(),
+        o.id,
+        p.id,
+        EmailAddress::parse(login).unwrap(),
+        role,
+    )
+    .await
+    .unwrap()
+}
+
+fn channel(kind: ChannelKind, name: &str, members: Vec<beredskap_core::AccountId>) -> NewChannel {
+    NewChannel {
+        kind,
+        name: name.into(),
+        classification: "Intern".into(),
+        group_id: None,
+        members,
+    }
+}
+
+fn message(channel: ChannelId, body: &str) -> NewMessage {
+    NewMessage {
+        channel,
+        thread_root: None,
+        body: body.into(),
+        announcement: false,
+        mentions: Vec::new(),
+        idempotency_key: None,
+    }
+}
+
+fn newest(limit: u32) -> Page {
+    Page {
+        before: None,
+        limit,
+    }
+}
+
+pub async fn channels_are_seen_by_kind_and_membership(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
+    let guest = person(s, &o, "gast@partner.se", Role::Guest).await;
+    let all = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    let direct = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Direct, "Anna och gästen", vec![guest.id]),
+        )
+        .await
+        .unwrap();
+    let names = |cs: Vec<beredskap_core::conversation::Channel>| {
+        cs.into_iter().map(|c| c.name).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(s.channels_for(o.id, anna.id).await.unwrap()),
+        ["Alla", "Anna och gästen"]
+    );
+    assert_eq!(names(s.channels_for(o.id, bo.id).await.unwrap()), ["Alla"]);
+    // A guest sees only what they are invited to, not the organisation-wide channel.
+    assert_eq!(
+        names(s.channels_for(o.id, guest.id).await.unwrap()),
+        ["Anna och gästen"]
+    );
+    assert_eq!(
+        s.channel_for(o.id, guest.id, all.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(
+        s.channel_for(o.id, bo.id, direct.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(
+        s.post_message(&actor(), o.id, guest.id, message(all.id, "hej"))
+            .await
+            .unwrap_err(),
+        StoreError::NotFound,
+        "a guest cannot post where they cannot read"
+    );
+    let mut audience = vec![anna.id, bo.id];
+    audience.sort();
+    assert_eq!(s.channel_audience(o.id, all.id).await.unwrap(), audience);
+
+    // Invited later, the guest sees the channel.
+    s.add_channel_members(&actor(), o.id, anna.id, all.id, vec![guest.id])
+        .await
+        .unwrap();
+    assert!(s.channel_for(o.id, guest.id, all.id).await.is_ok());
+    // Someone who cannot see a channel cannot add people to it.
+    assert_eq!(
+        s.add_channel_members(&actor(), o.id, bo.id, direct.id, vec![bo.id])
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    // Members must be accounts of the organisation; the error names which one.
+    let other = org(s, "norrby").await;
+    let outsider = person(s, &other, "x@norrby.se", Role::Member).await;
+    match s
+        .add_channel_members(&actor(), o.id, anna.id, all.id, vec![bo.id, outsider.id])
+        .await
+        .unwrap_err()
+    {
+        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "members[1]"),
+        other => panic!("{other:?}"),
+    }
+    let kinds: Vec<_> = s
+        .journal_page(o.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "channel.created").count(), 2);
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k == "channel.members_added")
+            .count(),
+        1
+    );
+}
+
+pub async fn posts_are_ordered_threaded_and_land_once(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let c = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    let mut first = message(c.id, "Servern är nere.");
+    first.idempotency_key = Some("k-1".into());
+    let posted = s
+        .post_message(&actor(), o.id, anna.id, first.clone())
+        .await
+        .unwrap();
+    assert!(posted.created);
+    let (head, _) = s.journal_head(o.id).await.unwrap();
+    assert_eq!(
+        posted.message.seq, head,
+        "the message's seq is its journal entry"
+    );
+
+    // A retry with the same key lands once.
+    let again = s
+        .post_message(&actor(), o.id, anna.id, first.clone())
+        .await
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.message.id, posted.message.id);
+    assert_eq!(
+        s.journal_head(o.id).await.unwrap().0,
+        head,
+        "nothing new written"
+    );
+    let mut reused = first.clone();
+    reused.body = "Något annat".into();
+    assert_eq!(
+        s.post_message(&actor(), o.id, anna.id, reused)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict {
+            constraint: "messages_author_idempotency_key".into()
+        }
+    );
+
+    // Answers join the first message's thread, answers to answers too.
+    let mut answer = message(c.id, "Vi jobbar på det.");
+    answer.thread_root = Some(posted.message.id);
+    let answer = s
+        .post_message(&actor(), o.id, anna.id, answer)
+        .await
+        .unwrap()
+        .message;
+    let mut deeper = message(c.id, "Tack!");
+    deeper.thread_root = Some(answer.id);
+    let deeper = s
+        .post_message(&actor(), o.id, anna.id, deeper)
+        .await
+        .unwrap()
+        .message;
+    assert_eq!(deeper.thread_root, Some(posted.message.id));
+    let mut stray = message(c.id, "?");
+    stray.thread_root = Some(MessageId::new());
+    match s
+        .post_message(&actor(), o.id, anna.id, stray)
+        .await
+        .unwrap_err()
+    {
+        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "thread_root"),
+        other => panic!("{other:?}"),
+    }
+
+    let second = s
+        .post_message(&actor(), o.id, anna.id, message(c.id, "Andra"))
+        .await
+        .unwrap()
+        .message;
+    let page = s
+        .channel_messages(o.id, anna.id, c.id, newest(10))
+        .await
+        .unwrap();
+    let bodies: Vec<_> = page.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["Servern är nere.", "Andra"],
+        "top level, oldest first"
+    );
+    assert_eq!(page[0].replies, 2);
+    let older = s
+        .channel_messages(
+            o.id,
+            anna.id,
+            c.id,
+            Page {
+                before: Some(second.seq),
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(older.len(), 1);
+    let thread = s.thread(o.id, anna.id, answer.id).await.unwrap();
+    let bodies: Vec<_> = thread.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["Servern är nere.", "Vi jobbar på det.", "Tack!"]);
+}
+
+pub async fn edits_keep_every_version_and_deletions_are_soft(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
+    let lead = person(s, &o, "lead@lillby.se", Role::CrisisLead).await;
+    let c = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    let m = s
+        .post_message(&actor(), o.id, anna.id, message(c.id, "Möte 14.00"))
+        .await
+        .unwrap()
+        .message;
+    let edited = s
+        .change_message(
+            &actor(),
+            o.id,
+            anna.id,
+            m.id,
+            MessageChange::Edit("Möte 15.00".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!((edited.body.as_str(), edited.version), ("Möte 15.00", 2));
+    assert!(edited.edited_at.is_some());
+    assert!(matches!(
+        s.change_message(
+            &actor(),
+            o.id,
+            bo.id,
+            m.id,
+            MessageChange::Edit("Inställt".into())
+        )
+        .await
+        .unwrap_err(),
+        StoreError::Forbidden(_)
+    ));
+    assert!(matches!(
+        s.change_message(&actor(), o.id, bo.id, m.id, MessageChange::Delete)
+            .await
+            .unwrap_err(),
+        StoreError::Forbidden(_)
+    ));
+    let deleted = s
+        .change_message(&actor(), o.id, lead.id, m.id, MessageChange::Delete)
+        .await
+        .unwrap();
+    assert!(deleted.deleted_at.is_some());
+    assert_eq!(deleted.body, "");
+    let versions: Vec<_> = s
+        .message_versions(o.id, anna.id, m.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(v, body, _)| (v, body))
+        .collect();
+    assert_eq!(
+        versions,
+        [(1, "Möte 14.00".to_owned()), (2, "Möte 15.00".to_owned())],
+        "deletion keeps every version"
+    );
+    match s
+        .change_message(
+            &actor(),
+            o.id,
+            anna.id,
+            m.id,
+            MessageChange::Edit("x".into()),
+        )
+        .await
+        .unwrap_err()
+    {
+        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "message"),
+        other => panic!("{other:?}"),
+    }
+    let journal = s.journal_page(o.id, 0, 100).await.unwrap();
+    let posted = journal.iter().find(|e| e.kind == "message.posted").unwrap();
+    assert!(
+        posted.payload.contains("Möte 14.00"),
+        "the journal keeps the text"
+    );
+    assert!(journal.iter().any(|e| e.kind == "message.deleted"));
+}
+
+pub async fn reactions_count_once_and_mentions_stay_in_the_audience(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
+    let guest = person(s, &o, "gast@partner.se", Role::Guest).await;
+    let c = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    let mut new = message(c.id, "@bo @gast titta här");
+    new.mentions = vec![bo.id, guest.id];
+    let m = s
+        .post_message(&actor(), o.id, anna.id, new)
+        .await
+        .unwrap()
+        .message;
+    assert_eq!(m.mentions, [bo.id], "the guest cannot see the channel");
+    for who in [anna.id, bo.id, bo.id] {
+        s.change_message(&actor(), o.id, who, m.id, MessageChange::React("👍".into()))
+            .await
+            .unwrap();
+    }
+    let m = s
+        .change_message(
+            &actor(),
+            o.id,
+            anna.id,
+            m.id,
+            MessageChange::React("✅".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.reactions.len(), 2);
+    assert_eq!(m.reactions[0].emoji, "👍");
+    assert_eq!(m.reactions[0].accounts, [anna.id, bo.id]);
+    let m = s
+        .change_message(
+            &actor(),
+            o.id,
+            bo.id,
+            m.id,
+            MessageChange::Unreact("👍".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(m.reactions[0].accounts, [anna.id]);
+    let page = s
+        .channel_messages(o.id, bo.id, c.id, newest(5))
+        .await
+        .unwrap();
+    assert_eq!(page[0].mentions, [bo.id]);
+    assert_eq!(page[0].reactions, m.reactions);
+}
+
+pub async fn announcements_keep_a_roster_of_who_confirmed(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let lead = person(s, &o, "lead@lillby.se", Role::CrisisLead).await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
+    person(s, &o, "gast@partner.se", Role::Guest).await;
+    let c = s
+        .create_channel(
+            &actor(),
+            o.id,
+            lead.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    let mut new = message(c.id, "Använd inte e-posten förrän vidare.");
+    new.announcement = true;
+    let a = s
+        .post_message(&actor(), o.id, lead.id, new)
+        .await
+        .unwrap()
+        .message;
+    let roster = s.receipts(o.id, a.id).await.unwrap();
+    let mut sent: Vec<_> = roster.iter().map(|r| r.account_id).collect();
+    let mut expected = vec![anna.id, bo.id];
+    sent.sort();
+    expected.sort();
+    assert_eq!(sent, expected, "everyone who can see it but the sender");
+    assert!(roster
+        .iter()
+        .all(|r| r.seen_at.is_none() && r.confirmed_at.is_none()));
+    assert_eq!(
+        s.unconfirmed_announcements(o.id, anna.id).await.unwrap()[0].id,
+        a.id
+    );
+
+    s.change_message(&actor(), o.id, anna.id, a.id, MessageChange::Seen)
+        .await
+        .unwrap();
+    s.change_message(&actor(), o.id, bo.id, a.id, MessageChange::Confirm)
+        .await
+        .unwrap();
+    // Confirming twice is harmless and journals once.
+    s.change_message(&actor(), o.id, bo.id, a.id, MessageChange::Confirm)
+        .await
+        .unwrap();
+    let roster = s.receipts(o.id, a.id).await.unwrap();
+    let of = |id| roster.iter().find(|r| r.account_id == id).unwrap();
+    assert!(of(anna.id).seen_at.is_some() && of(anna.id).confirmed_at.is_none());
+    assert!(of(bo.id).seen_at.is_some() && of(bo.id).confirmed_at.is_some());
+    assert!(s
+        .unconfirmed_announcements(o.id, bo.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.unconfirmed_announcements(o.id, anna.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let kinds: Vec<_> = s
+        .journal_page(o.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k == "announcement.confirmed")
+            .count(),
+        1
+    );
+    let plain = s
+        .post_message(&actor(), o.id, lead.id, message(c.id, "vanlig"))
+        .await
+        .unwrap()
+        .message;
+    assert!(matches!(
+        s.change_message(&actor(), o.id, anna.id, plain.id, MessageChange::Confirm)
+            .await
+            .unwrap_err(),
+        StoreError::Invalid(_)
+    ));
+}
