@@ -16,6 +16,7 @@ pub struct Application {
     router: Router,
     local_addr: SocketAddr,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    hub: Arc<crate::live::Hub>,
 }
 
 impl Application {
@@ -55,7 +56,9 @@ impl Application {
             tracing::warn!(error = %e, "messages cannot be sent");
             crate::notify::Notifier::default()
         });
+        let hub = crate::live::Hub::new(store.clone());
         let router = routes::router(AppState {
+            hub: hub.clone(),
             store,
             config,
             clock,
@@ -67,6 +70,7 @@ impl Application {
             router,
             local_addr,
             tls,
+            hub,
         })
     }
 
@@ -76,6 +80,19 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled, then finishes the requests in flight.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        // Writes from other processes (the command line, other nodes) reach live clients
+        // within a second; this process's own writes are published at once.
+        let hub = self.hub.clone();
+        let polling = shutdown.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = polling.cancelled() => return,
+                    _ = tick.tick() => hub.publish_all().await,
+                }
+            }
+        });
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();

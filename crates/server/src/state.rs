@@ -13,4 +13,6 @@ pub struct AppState {
     pub webauthn: Result<Arc<webauthn_rs::prelude::Webauthn>, String>,
     /// Email and SMS providers, for sign-in codes.
     pub notifier: crate::notify::Notifier,
+    /// Live updates to browsers and API clients.
+    pub hub: Arc<crate::live::Hub>,
 }

@@ -235,3 +235,54 @@ impl FakeSmsGateway {
         }
     }
 }
+
+/// One server-sent event: its `id` (the journal seq) and its JSON data.
+#[derive(Debug, Clone)]
+pub struct LiveEvent {
+    pub id: i64,
+    pub data: serde_json::Value,
+}
+
+/// Reads server-sent events from a streaming response, as a browser's `EventSource` would.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    pub fn new(response: reqwest::Response) -> Self {
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event with data, or `None` if the stream ends or nothing comes within
+    /// `wait`. Keep-alive comments are skipped.
+    pub async fn next(&mut self, wait: Duration) -> Option<LiveEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                match (id, serde_json::from_str(&data)) {
+                    (Some(id), Ok(data)) => return Some(LiveEvent { id, data }),
+                    _ => continue,
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?
+                .ok()??;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}

@@ -639,7 +639,13 @@ pub async fn change_message(
                 } else {
                     "announcement.seen"
                 },
-                serde_json::json!({ "message": id, "channel_id": channel.id, "account": by }),
+                // The author is named so live updates of the roster go to them alone.
+                serde_json::json!({
+                    "message": id,
+                    "channel_id": channel.id,
+                    "account": by,
+                    "author": message.author,
+                }),
             )
         }
     };

@@ -99,3 +99,85 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
     );
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_client_resumes_across_a_server_crash() {
+    use beredskap_server::testing::EventStream;
+    use serde_json::json;
+    let wait = std::time::Duration::from_secs(10);
+    let env = TestEnv::sqlite();
+    let token = env.org_with_admin().await;
+    let client = reqwest::Client::new();
+    let server = env.serve().await;
+    let channel: serde_json::Value = client
+        .post(format!("{}/api/v1/orgs/lillby/channels", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "org", "name": "Alla", "classification": "Intern"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let post = |base: String, body: &'static str| {
+        let (client, token, id) = (client.clone(), token.clone(), channel["id"].clone());
+        async move {
+            let url = format!(
+                "{base}/api/v1/orgs/lillby/channels/{}/messages",
+                id.as_str().unwrap()
+            );
+            let r = client
+                .post(url)
+                .bearer_auth(&token)
+                .json(&json!({ "body": body }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+        }
+    };
+    let follow = |base: String, last: Option<i64>| {
+        let (client, token) = (client.clone(), token.clone());
+        async move {
+            let mut request = client
+                .get(format!("{base}/api/v1/orgs/lillby/events"))
+                .bearer_auth(&token);
+            if let Some(seq) = last {
+                request = request.header("Last-Event-ID", seq.to_string());
+            }
+            EventStream::new(request.send().await.unwrap())
+        }
+    };
+    let mut live = follow(server.base.clone(), None).await;
+    post(server.base.clone(), "före kraschen").await;
+    let seen = live.next(wait).await.expect("live event");
+    assert_eq!(seen.data["data"]["body"], "före kraschen");
+    // The phone loses its connection; two messages are posted; the server crashes.
+    drop(live);
+    post(server.base.clone(), "medan telefonen var borta 1").await;
+    post(server.base.clone(), "medan telefonen var borta 2").await;
+    server.kill_hard().await;
+
+    let server = env.serve().await;
+    let mut back = follow(server.base.clone(), Some(seen.id)).await;
+    let mut bodies = Vec::new();
+    for _ in 0..2 {
+        let e = back.next(wait).await.expect("a missed event");
+        bodies.push(e.data["data"]["body"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        bodies,
+        ["medan telefonen var borta 1", "medan telefonen var borta 2"]
+    );
+    post(server.base.clone(), "efter omstarten").await;
+    let e = back.next(wait).await.expect("live after the restart");
+    assert_eq!(e.data["data"]["body"], "efter omstarten");
+    assert!(
+        back.next(std::time::Duration::from_millis(300))
+            .await
+            .is_none(),
+        "nothing twice"
+    );
+    server.kill_hard().await;
+    env.cleanup().await;
+}

@@ -31,7 +31,7 @@ use utoipa_axum::routes;
     components(schemas(ErrorBody)),
     tags(
         (name = "organisations"), (name = "people"), (name = "groups"),
-        (name = "positions"), (name = "journal"), (name = "accounts")
+        (name = "positions"), (name = "journal"), (name = "accounts"), (name = "conversation")
     )
 )]
 struct ApiDoc;
@@ -64,6 +64,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(end_session))
         .routes(routes!(list_tokens))
         .routes(routes!(revoke_token))
+        .merge(super::channels::routes())
 }
 
 /// A JSON body whose errors name the field they concern (`contact_points[1].value`).
@@ -98,7 +99,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-fn created<T: serde::Serialize>(location: String, body: T) -> impl IntoResponse {
+pub(crate) fn created<T: serde::Serialize>(location: String, body: T) -> impl IntoResponse {
     let mut headers = HeaderMap::new();
     if let Ok(value) = location.parse() {
         headers.insert(header::LOCATION, value);
@@ -106,7 +107,7 @@ fn created<T: serde::Serialize>(location: String, body: T) -> impl IntoResponse 
     (StatusCode::CREATED, headers, Json(body))
 }
 
-fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod channels;
 pub mod health;
 
 use crate::error::{AppError, REQUEST_ID};

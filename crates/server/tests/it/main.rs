@@ -8,6 +8,7 @@
 
 mod admin;
 mod api;
+mod conversation;
 mod demo;
 mod helpers;
 mod notify;

@@ -1,0 +1,192 @@
+//! What the API and the pages share about conversation: who may do what, input checks,
+//! mentions, and publishing each change to live clients after it commits.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use beredskap_core::conversation::{
+    mentioned_names, parse_body, parse_emoji, parse_idempotency_key, Channel, ChannelKind, Message,
+    MessageChange, NewChannel, NewMessage, Posted, Receipt,
+};
+use beredskap_core::register::{Account, Org, Role};
+use beredskap_core::{AccountId, Actor, ChannelId, FieldErrors, MessageId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// A message as a client sends it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostInput {
+    pub body: String,
+    /// Answer in the thread of this message.
+    #[serde(default)]
+    pub thread_root: Option<MessageId>,
+    /// Must be confirmed read by everyone in the channel (crisis leads and administrators).
+    #[serde(default)]
+    pub announcement: bool,
+    /// Any text unique to this post, chosen by the client; a retried post with the same
+    /// key lands once. May also be sent as the `Idempotency-Key` header.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+fn invalid(e: beredskap_core::FieldError) -> AppError {
+    AppError::Invalid(FieldErrors(vec![e]))
+}
+
+pub async fn create_channel(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    new: NewChannel,
+) -> Result<Channel, AppError> {
+    if by.role < Role::Member {
+        return Err(AppError::Refused("guests cannot create channels"));
+    }
+    if new.kind == ChannelKind::Org && by.role < Role::CrisisLead {
+        return Err(AppError::Refused(
+            "only crisis leads and administrators create organisation-wide channels",
+        ));
+    }
+    let new = new
+        .validate(&org.classifications)
+        .map_err(AppError::Invalid)?;
+    let channel = state
+        .store
+        .create_channel(&Actor::account(by.id), org.id, by.id, new)
+        .await?;
+    state.hub.publish(org.id).await;
+    Ok(channel)
+}
+
+pub async fn add_members(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    channel: ChannelId,
+    members: Vec<AccountId>,
+) -> Result<(), AppError> {
+    if by.role < Role::Member {
+        return Err(AppError::Refused("guests cannot invite people"));
+    }
+    state
+        .store
+        .add_channel_members(&Actor::account(by.id), org.id, by.id, channel, members)
+        .await?;
+    state.hub.publish(org.id).await;
+    Ok(())
+}
+
+/// The accounts named with `@` in a body: by the part of their sign-in before `@`, or
+/// the whole sign-in.
+async fn mentions(state: &AppState, org: &Org, body: &str) -> Result<Vec<AccountId>, AppError> {
+    let names = mentioned_names(body);
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .store
+        .list_accounts(org.id)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            let login = a.login.as_str().to_lowercase();
+            let local = login.split('@').next().unwrap_or_default().to_owned();
+            names.iter().any(|n| *n == login || *n == local)
+        })
+        .map(|a| a.id)
+        .collect())
+}
+
+pub async fn post(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    channel: ChannelId,
+    input: PostInput,
+) -> Result<Posted, AppError> {
+    let body = parse_body(&input.body).map_err(invalid)?;
+    let idempotency_key = input
+        .idempotency_key
+        .as_deref()
+        .map(parse_idempotency_key)
+        .transpose()
+        .map_err(invalid)?;
+    if input.announcement && by.role < Role::CrisisLead {
+        return Err(AppError::Refused(
+            "only crisis leads and administrators send announcements",
+        ));
+    }
+    let mentions = mentions(state, org, &body).await?;
+    let posted = state
+        .store
+        .post_message(
+            &Actor::account(by.id),
+            org.id,
+            by.id,
+            NewMessage {
+                channel,
+                thread_root: input.thread_root,
+                body,
+                announcement: input.announcement,
+                mentions,
+                idempotency_key,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            beredskap_core::StoreError::Conflict { .. } => AppError::Conflict(FieldErrors::single(
+                "idempotency_key",
+                "was used for another message",
+            )),
+            other => other.into(),
+        })?;
+    if posted.created {
+        state.hub.publish(org.id).await;
+    }
+    Ok(posted)
+}
+
+pub async fn change(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    message: MessageId,
+    change: MessageChange,
+) -> Result<Message, AppError> {
+    let change = match change {
+        MessageChange::Edit(body) => MessageChange::Edit(parse_body(&body).map_err(invalid)?),
+        MessageChange::React(e) => MessageChange::React(parse_emoji(&e).map_err(invalid)?),
+        MessageChange::Unreact(e) => MessageChange::Unreact(parse_emoji(&e).map_err(invalid)?),
+        other => other,
+    };
+    let message = state
+        .store
+        .change_message(&Actor::account(by.id), org.id, by.id, message, change)
+        .await?;
+    state.hub.publish(org.id).await;
+    Ok(message)
+}
+
+/// An announcement's roster, for its author and for crisis leads and administrators.
+pub async fn roster(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    message: MessageId,
+) -> Result<(Message, Vec<Receipt>), AppError> {
+    let thread = state.store.thread(org.id, by.id, message).await?;
+    let message = thread
+        .into_iter()
+        .find(|m| m.id == message)
+        .ok_or(AppError::NotFound)?;
+    if !message.announcement {
+        return Err(AppError::NotFound);
+    }
+    if message.author != by.id && by.role < Role::CrisisLead {
+        return Err(AppError::Refused(
+            "only the sender, crisis leads and administrators see who has read an announcement",
+        ));
+    }
+    let receipts = state.store.receipts(org.id, message.id).await?;
+    Ok((message, receipts))
+}

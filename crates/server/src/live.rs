@@ -1,0 +1,329 @@
+//! Live updates. The organisation's journal is the ordered event stream: a client that
+//! says "I have seen up to seq N" first gets what it missed from the store, then live
+//! events, with no gaps and no repeats.
+//!
+//! The hub reads newly committed journal entries and broadcasts them, each serialised once,
+//! to every subscriber of the organisation; a subscriber filters out what its person may
+//! not see. Writers call [`Hub::publish`] after their commit; a slow poll also picks up
+//! writes made by other processes (the command line, another node).
+
+use beredskap_core::{AccountId, ChannelId, JournalEntry, OrgId, Store, StoreError};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{broadcast, mpsc};
+
+/// How many events a slow subscriber may fall behind before it re-reads from the store.
+const BROADCAST_CAPACITY: usize = 4096;
+/// Journal entries read per catch-up query.
+const CATCH_UP_PAGE: u32 = 500;
+
+/// Who may receive an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Everyone who can see the channel.
+    Channel(ChannelId),
+    /// Only these accounts, and only while they can see the channel (a receipt goes to
+    /// the reader's own devices and to the announcement's author).
+    Accounts(ChannelId, Vec<AccountId>),
+    /// Nobody over the live stream (register changes, sign-ins).
+    Nobody,
+}
+
+/// One journal entry as live clients receive it, serialised once.
+#[derive(Debug)]
+pub struct Event {
+    pub seq: i64,
+    pub kind: String,
+    pub audience: Audience,
+    /// `{"seq":…,"kind":…,"at":…,"data":{…}}`
+    pub json: Arc<str>,
+}
+
+impl Event {
+    pub fn from_entry(entry: &JournalEntry) -> Event {
+        let payload: serde_json::Value =
+            serde_json::from_str(&entry.payload).unwrap_or(serde_json::Value::Null);
+        let channel = entry
+            .subject
+            .strip_prefix("channel:")
+            .and_then(|id| id.parse().ok())
+            .map(ChannelId);
+        let audience = match (channel, entry.kind.as_str()) {
+            (None, _) => Audience::Nobody,
+            (Some(c), "announcement.seen" | "announcement.confirmed") => {
+                let ids = ["account", "author"]
+                    .iter()
+                    .filter_map(|k| payload.get(*k)?.as_str()?.parse().ok())
+                    .map(AccountId)
+                    .collect();
+                Audience::Accounts(c, ids)
+            }
+            (Some(c), _) => Audience::Channel(c),
+        };
+        let json = serde_json::json!({
+            "seq": entry.seq,
+            "kind": entry.kind,
+            "at": entry.at,
+            "data": payload,
+        })
+        .to_string();
+        Event {
+            seq: entry.seq,
+            kind: entry.kind.clone(),
+            audience,
+            json: json.into(),
+        }
+    }
+
+    /// Whether this event changes which channels someone may see.
+    fn changes_visibility(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "channel.created" | "channel.members_added"
+        )
+    }
+}
+
+struct Feed {
+    sender: broadcast::Sender<Arc<Event>>,
+    /// The last journal seq broadcast.
+    published: i64,
+}
+
+/// Per-organisation broadcast of committed journal entries.
+pub struct Hub {
+    store: Arc<dyn Store>,
+    feeds: Mutex<HashMap<OrgId, Feed>>,
+    /// One publisher at a time per hub, so entries go out in order exactly once.
+    publishing: tokio::sync::Mutex<()>,
+}
+
+impl Hub {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Hub> {
+        Arc::new(Hub {
+            store,
+            feeds: Mutex::new(HashMap::new()),
+            publishing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn feeds(&self) -> std::sync::MutexGuard<'_, HashMap<OrgId, Feed>> {
+        // A panic while holding this lock leaves plain data behind; keep going.
+        self.feeds.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Subscribes to the organisation's live events. Subscribe first, then read what was
+    /// missed, so nothing falls between the two.
+    pub async fn subscribe(
+        &self,
+        org: OrgId,
+    ) -> Result<broadcast::Receiver<Arc<Event>>, StoreError> {
+        if let Some(feed) = self.feeds().get(&org) {
+            return Ok(feed.sender.subscribe());
+        }
+        let (head, _) = self.store.journal_head(org).await?;
+        let mut feeds = self.feeds();
+        let feed = feeds.entry(org).or_insert_with(|| Feed {
+            sender: broadcast::channel(BROADCAST_CAPACITY).0,
+            published: head,
+        });
+        Ok(feed.sender.subscribe())
+    }
+
+    /// Broadcasts the organisation's entries committed since the last call. Call after a
+    /// write commits; does nothing if nobody listens.
+    pub async fn publish(&self, org: OrgId) {
+        let _one_at_a_time = self.publishing.lock().await;
+        loop {
+            let Some(after) = self.feeds().get(&org).map(|f| f.published) else {
+                return;
+            };
+            let entries = match self.store.journal_page(org, after, CATCH_UP_PAGE).await {
+                Ok(entries) => entries,
+                Err(e) => {
+                    tracing::warn!(error = %e, "live updates: reading the journal failed");
+                    return;
+                }
+            };
+            let Some(last) = entries.last().map(|e| e.seq) else {
+                return;
+            };
+            let mut feeds = self.feeds();
+            let Some(feed) = feeds.get_mut(&org) else {
+                return;
+            };
+            for entry in &entries {
+                // No receivers is not an error: the entry is in the store for later.
+                let _ = feed.sender.send(Arc::new(Event::from_entry(entry)));
+            }
+            feed.published = last;
+            if feed.sender.receiver_count() == 0 {
+                feeds.remove(&org);
+                return;
+            }
+            if entries.len() < CATCH_UP_PAGE as usize {
+                return;
+            }
+        }
+    }
+
+    /// Publishes for every organisation someone listens to: picks up writes made outside
+    /// this process.
+    pub async fn publish_all(&self) {
+        let orgs: Vec<OrgId> = self.feeds().keys().copied().collect();
+        for org in orgs {
+            self.publish(org).await;
+        }
+    }
+
+    /// Number of organisations with live subscribers.
+    pub fn live_orgs(&self) -> usize {
+        self.feeds().len()
+    }
+}
+
+/// What one subscriber may see; refreshed when channels or memberships change.
+struct Visibility {
+    account: AccountId,
+    channels: HashSet<ChannelId>,
+}
+
+impl Visibility {
+    async fn load(store: &dyn Store, org: OrgId, account: AccountId) -> Result<Self, StoreError> {
+        let channels = store
+            .channels_for(org, account)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        Ok(Visibility { account, channels })
+    }
+
+    fn allows(&self, event: &Event) -> bool {
+        match &event.audience {
+            Audience::Channel(c) => self.channels.contains(c),
+            Audience::Accounts(c, ids) => self.channels.contains(c) && ids.contains(&self.account),
+            Audience::Nobody => false,
+        }
+    }
+}
+
+/// Streams the events `account` may see after `after`, then live ones, into `out` until
+/// the receiving side goes away.
+pub async fn follow(
+    store: Arc<dyn Store>,
+    hub: Arc<Hub>,
+    org: OrgId,
+    account: AccountId,
+    after: i64,
+    out: mpsc::Sender<Arc<Event>>,
+) -> Result<(), StoreError> {
+    let mut live = hub.subscribe(org).await?;
+    let mut seen = Visibility::load(store.as_ref(), org, account).await?;
+    let mut last = after;
+    'catch_up: loop {
+        // What was missed, from the store.
+        loop {
+            let entries = store.journal_page(org, last, CATCH_UP_PAGE).await?;
+            let done = entries.len() < CATCH_UP_PAGE as usize;
+            for entry in &entries {
+                let event = Arc::new(Event::from_entry(entry));
+                if event.changes_visibility() {
+                    seen = Visibility::load(store.as_ref(), org, account).await?;
+                }
+                last = event.seq;
+                if seen.allows(&event) && out.send(event).await.is_err() {
+                    return Ok(());
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        // Live, skipping what the catch-up already delivered.
+        loop {
+            let event = match live.recv().await {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(_)) => continue 'catch_up,
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            };
+            if event.seq <= last {
+                continue;
+            }
+            if event.seq != last + 1 {
+                // Something was missed between catch-up and live: read it from the store.
+                continue 'catch_up;
+            }
+            if event.changes_visibility() {
+                seen = Visibility::load(store.as_ref(), org, account).await?;
+            }
+            last = event.seq;
+            if seen.allows(&event) && out.send(event).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: i64, kind: &str, subject: &str, payload: serde_json::Value) -> JournalEntry {
+        JournalEntry {
+            seq,
+            org_id: OrgId::new(),
+            at: chrono::Utc::now(),
+            actor: beredskap_core::Actor::system(),
+            kind: kind.into(),
+            subject: subject.into(),
+            payload: payload.to_string(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_channel_events_go_live_and_receipts_only_to_reader_and_author() {
+        let channel = ChannelId::new();
+        let (reader, author, other) = (AccountId::new(), AccountId::new(), AccountId::new());
+        let subject = format!("channel:{channel}");
+        let posted = Event::from_entry(&entry(
+            7,
+            "message.posted",
+            &subject,
+            serde_json::json!({"body": "hej"}),
+        ));
+        assert_eq!(posted.audience, Audience::Channel(channel));
+        let json: serde_json::Value = serde_json::from_str(&posted.json).unwrap();
+        assert_eq!(
+            (json["seq"].as_i64(), json["data"]["body"].as_str()),
+            (Some(7), Some("hej"))
+        );
+        let person = Event::from_entry(&entry(
+            8,
+            "person.created",
+            "person:x",
+            serde_json::json!({}),
+        ));
+        assert_eq!(person.audience, Audience::Nobody);
+        let seen = Event::from_entry(&entry(
+            9,
+            "announcement.confirmed",
+            &subject,
+            serde_json::json!({"account": reader, "author": author}),
+        ));
+        let sees = |account| Visibility {
+            account,
+            channels: [channel].into(),
+        };
+        assert!(sees(reader).allows(&seen) && sees(author).allows(&seen));
+        assert!(!sees(other).allows(&seen));
+        assert!(sees(other).allows(&posted));
+        let outside = Visibility {
+            account: other,
+            channels: HashSet::new(),
+        };
+        assert!(!outside.allows(&posted));
+    }
+}

@@ -1,0 +1,438 @@
+//! The conversation API: channels, messages, threads, reactions, announcements and the
+//! live event stream. Guests are served too, but see only the channels they are invited to.
+
+use super::api::{created, parse_id, ApiJson};
+use super::auth::Caller;
+use crate::conversation::{self, PostInput};
+use crate::error::{AppError, ErrorBody};
+use crate::live;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use beredskap_core::conversation::{Channel, Message, MessageChange, NewChannel, Page, Receipt};
+use beredskap_core::register::{Account, Role, Scope};
+use beredskap_core::{AccountId, ChannelId, MessageId, OrgId, Store};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_channels, create_channel))
+        .routes(routes!(add_members))
+        .routes(routes!(list_messages, post_message))
+        .routes(routes!(edit_message, delete_message))
+        .routes(routes!(thread))
+        .routes(routes!(versions))
+        .routes(routes!(react, unreact))
+        .routes(routes!(seen))
+        .routes(routes!(confirm))
+        .routes(routes!(receipts))
+        .routes(routes!(unconfirmed))
+        .routes(routes!(events))
+}
+
+/// The channels the caller may see.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/channels", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Channel])))]
+async fn list_channels(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<Channel>>, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(
+        state.store.channels_for(org.id, caller.account.id).await?,
+    ))
+}
+
+/// Creates a channel; the caller becomes a member. Organisation-wide channels are made by
+/// crisis leads and administrators; guests make none.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/channels", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug")),
+    request_body = NewChannel,
+    security(("bearer" = [])),
+    responses((status = 201, body = Channel), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn create_channel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(input): ApiJson<NewChannel>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.require(Role::Guest, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let channel = conversation::create_channel(&state, &org, &caller.account, input).await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/channels/{}", org.slug, channel.id),
+        channel,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembersInput {
+    /// Accounts to add; those already in the channel stay as they are.
+    pub members: Vec<AccountId>,
+}
+
+/// Invites people (partner organisations' guests too) to a channel.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/channels/{id}/members", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = ChannelId, Path)),
+    request_body = MembersInput,
+    security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_members(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<MembersInput>,
+) -> Result<StatusCode, AppError> {
+    caller.require(Role::Guest, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    conversation::add_members(&state, &org, &caller.account, parse_id(&id)?, input.members).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessagesQuery {
+    /// Only messages with a smaller `seq` (for older pages).
+    pub before: Option<i64>,
+    /// At most this many (1 to 200, default 50).
+    pub limit: Option<u32>,
+}
+
+/// The channel's messages (first messages of threads), oldest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/channels/{id}/messages", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = ChannelId, Path), MessagesQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Message]), (status = 404, body = ErrorBody)))]
+async fn list_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    Query(query): Query<MessagesQuery>,
+) -> Result<Json<Vec<Message>>, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 200"));
+    }
+    let page = Page {
+        before: query.before,
+        limit,
+    };
+    Ok(Json(
+        state
+            .store
+            .channel_messages(org.id, caller.account.id, parse_id(&id)?, page)
+            .await?,
+    ))
+}
+
+/// Posts a message. Answered 201 once it is committed; a retry with the same idempotency
+/// key is answered 200 with the same message.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/channels/{id}/messages", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = ChannelId, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Instead of `idempotency_key` in the body")),
+    request_body = PostInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Message), (status = 200, body = Message, description = "An earlier post with the same key"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(mut input): ApiJson<PostInput>,
+) -> Result<Response, AppError> {
+    caller.require(Role::Guest, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    if input.idempotency_key.is_none() {
+        input.idempotency_key = headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+    }
+    let posted = conversation::post(&state, &org, &caller.account, parse_id(&id)?, input).await?;
+    if posted.created {
+        let location = format!(
+            "/api/v1/orgs/{}/messages/{}/thread",
+            org.slug, posted.message.id
+        );
+        Ok(created(location, posted.message).into_response())
+    } else {
+        Ok(Json(posted.message).into_response())
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditInput {
+    pub body: String,
+}
+
+async fn change(
+    state: &AppState,
+    caller: &Caller,
+    org: &str,
+    id: &str,
+    change: MessageChange,
+) -> Result<Json<Message>, AppError> {
+    caller.require(Role::Guest, Scope::Write)?;
+    let org = caller.org(state, org).await?;
+    Ok(Json(
+        conversation::change(state, &org, &caller.account, parse_id(id)?, change).await?,
+    ))
+}
+
+/// Edits the caller's own message; every earlier text is kept.
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/messages/{id}", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path)),
+    request_body = EditInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn edit_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<EditInput>,
+) -> Result<Json<Message>, AppError> {
+    change(&state, &caller, &org, &id, MessageChange::Edit(input.body)).await
+}
+
+/// Deletes a message (its author, a crisis lead or an administrator). The text leaves
+/// the channel and stays in the journal.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/messages/{id}", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Message>, AppError> {
+    change(&state, &caller, &org, &id, MessageChange::Delete).await
+}
+
+/// A thread: its first message and every answer, oldest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/messages/{id}/thread", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Message]), (status = 404, body = ErrorBody)))]
+async fn thread(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Vec<Message>>, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(
+        state
+            .store
+            .thread(org.id, caller.account.id, parse_id(&id)?)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Version {
+    pub version: i32,
+    pub body: String,
+    pub written_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Every text a message has had, oldest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/messages/{id}/versions", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Version]), (status = 404, body = ErrorBody)))]
+async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Vec<Version>>, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let versions = state
+        .store
+        .message_versions(org.id, caller.account.id, parse_id(&id)?)
+        .await?
+        .into_iter()
+        .map(|(version, body, written_at)| Version {
+            version,
+            body,
+            written_at,
+        })
+        .collect();
+    Ok(Json(versions))
+}
+
+/// Adds the caller's reaction (once per emoji).
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/messages/{id}/reactions/{emoji}", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path), ("emoji" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 404, body = ErrorBody)))]
+async fn react(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id, emoji)): Path<(String, String, String)>,
+) -> Result<Json<Message>, AppError> {
+    change(&state, &caller, &org, &id, MessageChange::React(emoji)).await
+}
+
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/messages/{id}/reactions/{emoji}", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path), ("emoji" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 404, body = ErrorBody)))]
+async fn unreact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id, emoji)): Path<(String, String, String)>,
+) -> Result<Json<Message>, AppError> {
+    change(&state, &caller, &org, &id, MessageChange::Unreact(emoji)).await
+}
+
+/// Marks an announcement seen by the caller.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/messages/{id}/seen", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn seen(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Message>, AppError> {
+    change(&state, &caller, &org, &id, MessageChange::Seen).await
+}
+
+/// Confirms the caller has read an announcement.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/messages/{id}/confirm", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Message>, AppError> {
+    change(&state, &caller, &org, &id, MessageChange::Confirm).await
+}
+
+/// Who an announcement was sent to, and who has seen and confirmed it. For its sender,
+/// crisis leads and administrators.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/messages/{id}/receipts", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Receipt]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn receipts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Vec<Receipt>>, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let (_, receipts) = conversation::roster(&state, &org, &caller.account, parse_id(&id)?).await?;
+    Ok(Json(receipts))
+}
+
+/// Announcements the caller has not confirmed yet.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/announcements/unconfirmed", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Message])))]
+async fn unconfirmed(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<Message>>, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(
+        state
+            .store
+            .unconfirmed_announcements(org.id, caller.account.id)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// The last `seq` the client has seen; it then gets everything after it. Without it
+    /// (and without `Last-Event-ID`), only what happens from now on.
+    pub after: Option<i64>,
+}
+
+/// Live updates as server-sent events: each event's `id` is its `seq`, and its data is
+/// `{"seq","kind","at","data"}`. Reconnecting with `Last-Event-ID` (browsers do this by
+/// themselves) or `?after=` gives exactly what was missed, in order, then live events.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/events", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), EventsQuery,
+        ("Last-Event-ID" = Option<String>, Header, description = "The last seq seen; wins over `after`")),
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "text/event-stream", description = "The event stream")))]
+async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+    Query(query): Query<EventsQuery>,
+) -> Result<Response, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    event_stream(&state, org.id, &caller.account, &headers, query.after).await
+}
+
+/// The live stream for one account, shared by the API and the pages.
+pub async fn event_stream(
+    state: &AppState,
+    org: OrgId,
+    account: &Account,
+    headers: &HeaderMap,
+    after: Option<i64>,
+) -> Result<Response, AppError> {
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let after = match last_event_id.or(after) {
+        Some(seq) => seq.max(0),
+        None => state.store.journal_head(org).await?.0,
+    };
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Arc<live::Event>>(256);
+    let store: Arc<dyn Store> = state.store.clone();
+    let hub = state.hub.clone();
+    let account_id = account.id;
+    tokio::spawn(async move {
+        if let Err(e) = live::follow(store, hub, org, account_id, after, sender).await {
+            tracing::warn!(error = %e, "live updates stopped");
+        }
+    });
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let event = receiver.recv().await?;
+        let sse = SseEvent::default()
+            .id(event.seq.to_string())
+            .data(event.json.as_ref());
+        Some((Ok::<_, std::convert::Infallible>(sse), receiver))
+    });
+    let mut response = Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response();
+    // Proxies must not hold events back.
+    response.headers_mut().insert(
+        "x-accel-buffering",
+        axum::http::HeaderValue::from_static("no"),
+    );
+    Ok(response)
+}

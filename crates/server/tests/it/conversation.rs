@@ -1,0 +1,352 @@
+//! The conversation API and live updates over HTTP.
+
+use crate::helpers::{expect_json, TestApp};
+use beredskap_core::register::Role;
+use beredskap_server::testing::EventStream;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(5);
+/// How long to wait for an event that must not come.
+const QUIET: Duration = Duration::from_millis(300);
+
+impl TestApp {
+    async fn channel(&self, token: &str, kind: &str, name: &str, members: Vec<String>) -> String {
+        let body =
+            json!({"kind": kind, "name": name, "classification": "Intern", "members": members});
+        let created = expect_json(
+            self.post("/api/v1/orgs/lillby/channels", token, body).await,
+            201,
+        )
+        .await;
+        created["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn say(&self, token: &str, channel: &str, body: &str) -> Value {
+        let url = format!("/api/v1/orgs/lillby/channels/{channel}/messages");
+        expect_json(self.post(&url, token, json!({"body": body})).await, 201).await
+    }
+
+    async fn account_id(&self, token: &str) -> String {
+        let grant = self
+            .store
+            .token_grant(&beredskap_server::accounts::secret_hash(token))
+            .await
+            .unwrap()
+            .unwrap();
+        grant.account.id.to_string()
+    }
+
+    async fn events(&self, token: &str, last_seen: Option<i64>) -> EventStream {
+        let mut request = self
+            .client
+            .get(self.url("/api/v1/orgs/lillby/events"))
+            .bearer_auth(token);
+        if let Some(seq) = last_seen {
+            request = request.header("Last-Event-ID", seq.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/event-stream",
+            "server-sent events"
+        );
+        EventStream::new(response)
+    }
+}
+
+#[tokio::test]
+async fn a_retried_post_lands_once() {
+    let app = TestApp::spawn().await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let url = format!("/api/v1/orgs/lillby/channels/{c}/messages");
+    let send = || {
+        app.client
+            .post(app.url(&url))
+            .bearer_auth(&app.admin_token)
+            .header("Idempotency-Key", "phone-42")
+            .json(&json!({"body": "Vattnet är avstängt i stadshuset."}))
+            .send()
+    };
+    let first = expect_json(send().await.unwrap(), 201).await;
+    let retry = expect_json(send().await.unwrap(), 200).await;
+    assert_eq!(first["id"], retry["id"]);
+    let listed = expect_json(app.get(&url, &app.admin_token).await, 200).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    // The same key for other words is a mistake, not a retry.
+    let other = app
+        .client
+        .post(app.url(&url))
+        .bearer_auth(&app.admin_token)
+        .header("Idempotency-Key", "phone-42")
+        .json(&json!({"body": "Något annat"}))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_json(other, 409).await;
+    assert_eq!(body["fields"][0]["field"], "idempotency_key");
+    let empty = app
+        .post(&url, &app.admin_token, json!({"body": "  "}))
+        .await;
+    let body = expect_json(empty, 422).await;
+    assert_eq!(body["fields"][0]["field"], "body");
+}
+
+#[tokio::test]
+async fn guests_see_only_what_they_are_invited_to() {
+    let app = TestApp::spawn().await;
+    let guest = app.token_for(Role::Guest, "gast@partner.se").await;
+    let member = app.token_for(Role::Member, "anna@lillby.se").await;
+    let all = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let channels = "/api/v1/orgs/lillby/channels";
+    let seen = expect_json(app.get(channels, &guest).await, 200).await;
+    assert_eq!(seen, json!([]), "not even the organisation-wide channel");
+    let url = format!("/api/v1/orgs/lillby/channels/{all}/messages");
+    assert_eq!(app.get(&url, &guest).await.status(), 404);
+    assert_eq!(
+        app.post(&url, &guest, json!({"body": "hej"}))
+            .await
+            .status(),
+        404
+    );
+    // Guests create nothing; members cannot make organisation-wide channels.
+    let new = json!({"kind": "direct", "name": "G", "classification": "Intern"});
+    assert_eq!(app.post(channels, &guest, new).await.status(), 403);
+    let wide = json!({"kind": "org", "name": "Alla 2", "classification": "Intern"});
+    assert_eq!(app.post(channels, &member, wide).await.status(), 403);
+    let bad = json!({"kind": "direct", "name": "x", "classification": "Hemlig"});
+    let body = expect_json(app.post(channels, &member, bad).await, 422).await;
+    assert_eq!(body["fields"][0]["field"], "classification");
+
+    // Invited, the guest takes part in that channel only.
+    let guest_id = app.account_id(&guest).await;
+    let shared = app
+        .channel(&member, "incident", "Vattenläcka", vec![guest_id])
+        .await;
+    let seen = expect_json(app.get(channels, &guest).await, 200).await;
+    assert_eq!(seen.as_array().unwrap().len(), 1);
+    assert_eq!(seen[0]["classification"], "Intern");
+    let posted = app.say(&guest, &shared, "Vi är på plats.").await;
+    assert_eq!(posted["body"], "Vi är på plats.");
+    // The register and the journal stay closed to guests.
+    for path in ["people", "groups", "journal"] {
+        assert_eq!(
+            app.get(&format!("/api/v1/orgs/lillby/{path}"), &guest)
+                .await
+                .status(),
+            403,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn edits_deletions_reactions_and_threads() {
+    let app = TestApp::spawn().await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let bo = app.token_for(Role::Member, "bo@lillby.se").await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let m = app.say(&anna, &c, "Möte 14.00 @bo").await;
+    assert_eq!(m["mentions"], json!([app.account_id(&bo).await]));
+    let id = m["id"].as_str().unwrap();
+    let message = format!("/api/v1/orgs/lillby/messages/{id}");
+    let edit = |token: &str, body: &str| {
+        app.client
+            .patch(app.url(&message))
+            .bearer_auth(token)
+            .json(&json!({ "body": body }))
+            .send()
+    };
+    assert_eq!(edit(&bo, "Inställt").await.unwrap().status(), 403);
+    let edited = expect_json(edit(&anna, "Möte 15.00 @bo").await.unwrap(), 200).await;
+    assert_eq!(edited["version"], 2);
+    let versions = expect_json(app.get(&format!("{message}/versions"), &bo).await, 200).await;
+    assert_eq!(versions[0]["body"], "Möte 14.00 @bo");
+
+    let reaction = app.url(&format!("{message}/reactions/%F0%9F%91%8D"));
+    let r = app
+        .client
+        .put(&reaction)
+        .bearer_auth(&bo)
+        .send()
+        .await
+        .unwrap();
+    let reacted = expect_json(r, 200).await;
+    assert_eq!(reacted["reactions"][0]["emoji"], "👍");
+
+    let answer_url = format!("/api/v1/orgs/lillby/channels/{c}/messages");
+    let answer = expect_json(
+        app.post(
+            &answer_url,
+            &bo,
+            json!({"body": "Jag kommer.", "thread_root": id}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(answer["thread_root"], id);
+    let thread = expect_json(app.get(&format!("{message}/thread"), &anna).await, 200).await;
+    assert_eq!(thread.as_array().unwrap().len(), 2);
+    let top = expect_json(app.get(&answer_url, &anna).await, 200).await;
+    assert_eq!(
+        top.as_array().unwrap().len(),
+        1,
+        "answers stay in the thread"
+    );
+    assert_eq!(top[0]["replies"], 1);
+
+    let r = app
+        .client
+        .delete(app.url(&message))
+        .bearer_auth(&bo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .delete(app.url(&message))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap();
+    let deleted = expect_json(r, 200).await;
+    assert_eq!(deleted["body"], "");
+    assert!(deleted["deleted_at"].is_string());
+}
+
+#[tokio::test]
+async fn announcements_are_confirmed_and_the_sender_sees_the_roster() {
+    let app = TestApp::spawn().await;
+    let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let c = app.channel(&lead, "org", "Alla", vec![]).await;
+    let url = format!("/api/v1/orgs/lillby/channels/{c}/messages");
+    let notice = json!({"body": "Använd Beredskap i stället för e-post.", "announcement": true});
+    assert_eq!(app.post(&url, &anna, notice.clone()).await.status(), 403);
+    let a = expect_json(app.post(&url, &lead, notice).await, 201).await;
+    let id = a["id"].as_str().unwrap();
+    let unconfirmed = "/api/v1/orgs/lillby/announcements/unconfirmed";
+    let mine = expect_json(app.get(unconfirmed, &anna).await, 200).await;
+    assert_eq!(mine[0]["id"], id);
+    let receipts = format!("/api/v1/orgs/lillby/messages/{id}/receipts");
+    assert_eq!(app.get(&receipts, &anna).await.status(), 403);
+    let confirm = format!("/api/v1/orgs/lillby/messages/{id}/confirm");
+    expect_json(app.post(&confirm, &anna, json!({})).await, 200).await;
+    assert_eq!(
+        expect_json(app.get(unconfirmed, &anna).await, 200).await,
+        json!([])
+    );
+    let roster = expect_json(app.get(&receipts, &lead).await, 200).await;
+    let anna_id = app.account_id(&anna).await;
+    let row = roster
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["account_id"] == anna_id.as_str())
+        .unwrap();
+    assert!(row["seen_at"].is_string() && row["confirmed_at"].is_string());
+    let admin_row = roster
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["account_id"] != anna_id.as_str())
+        .unwrap();
+    assert!(
+        admin_row["confirmed_at"].is_null(),
+        "the admin has not confirmed"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_comes_back_gets_exactly_what_it_missed_then_live_events() {
+    let app = TestApp::spawn().await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let bo = app.token_for(Role::Member, "bo@lillby.se").await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let private = app.channel(&bo, "direct", "Bo och admin", vec![]).await;
+
+    let mut live = app.events(&anna, None).await;
+    let first = app.say(&bo, &c, "ett").await;
+    let event = live.next(WAIT).await.expect("a live event");
+    assert_eq!(event.data["kind"], "message.posted");
+    assert_eq!(event.data["data"]["body"], "ett");
+    assert_eq!(
+        event.id,
+        first["seq"].as_i64().unwrap(),
+        "id is the message's seq"
+    );
+
+    // Anna's phone loses its connection; three things happen, one she may not see.
+    drop(live);
+    app.say(&bo, &c, "två").await;
+    app.say(&bo, &private, "hemligt").await;
+    app.say(&bo, &c, "tre").await;
+    let mut back = app.events(&anna, Some(event.id)).await;
+    let mut bodies = Vec::new();
+    let mut ids = vec![event.id];
+    for _ in 0..2 {
+        let e = back.next(WAIT).await.expect("a missed event");
+        bodies.push(e.data["data"]["body"].as_str().unwrap().to_owned());
+        ids.push(e.id);
+    }
+    assert_eq!(
+        bodies,
+        ["två", "tre"],
+        "in order, without what she may not see"
+    );
+    assert!(back.next(QUIET).await.is_none(), "nothing twice");
+    // Then live again.
+    app.say(&bo, &c, "fyra").await;
+    let e = back.next(WAIT).await.unwrap();
+    assert_eq!(e.data["data"]["body"], "fyra");
+    ids.push(e.id);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+    // Invited to the private channel, she gets its events from then on.
+    let anna_id = app.account_id(&anna).await;
+    let members = format!("/api/v1/orgs/lillby/channels/{private}/members");
+    let r = app.post(&members, &bo, json!({"members": [anna_id]})).await;
+    assert_eq!(r.status(), 204);
+    let e = back.next(WAIT).await.unwrap();
+    assert_eq!(e.data["kind"], "channel.members_added");
+    app.say(&bo, &private, "nu får du se").await;
+    let e = back.next(WAIT).await.unwrap();
+    assert_eq!(e.data["data"]["body"], "nu får du se");
+}
+
+#[tokio::test]
+async fn many_posts_at_once_arrive_in_order_without_gaps_or_repeats() {
+    let app = TestApp::spawn().await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let mut live = app.events(&app.admin_token, None).await;
+    let mut posts = tokio::task::JoinSet::new();
+    for writer in 0..4 {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url(&format!("/api/v1/orgs/lillby/channels/{c}/messages")),
+            app.admin_token.clone(),
+        );
+        posts.spawn(async move {
+            for i in 0..25 {
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"body": format!("{writer}-{i}")}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+            }
+        });
+    }
+    while posts.join_next().await.is_some() {}
+    let mut ids = Vec::new();
+    while ids.len() < 100 {
+        ids.push(live.next(WAIT).await.expect("every post arrives").id);
+    }
+    assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
+    assert!(live.next(QUIET).await.is_none());
+}
