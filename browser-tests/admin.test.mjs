@@ -1,8 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkAccessibility, launch, skipOrFail, startServer, totp } from "./support.mjs";
-
-const PASSWORD = "blåbär cykel regnjacka";
+import { checkAccessibility, enrolAndSignIn, launch, skipOrFail, startServer } from "./support.mjs";
 
 test("an administrator creates an account, a token and changes settings on a phone", async (t) => {
   if (skipOrFail(t)) return;
@@ -12,26 +10,7 @@ test("an administrator creates an account, a token and changes settings on a pho
     await browser.close();
     server.stop();
   });
-  const context = await browser.newContext({ locale: "da-DK", viewport: { width: 390, height: 844 } });
-  const page = await context.newPage();
-
-  await page.goto(server.invite("it@lillby.se", "Ida Tech", "admin"));
-  await page.fill("#password", PASSWORD);
-  await page.fill("#password_again", PASSWORD);
-  const secret = (await page.textContent("code.secret")).trim();
-  await page.fill("#code", totp(secret));
-  await page.click("main button[type=submit]");
-  await page.waitForSelector("ol.codes");
-  const codes = await page.$$eval("ol.codes code", (els) => els.map((e) => e.textContent));
-  await page.click("main a.button");
-  await page.fill("#email", "it@lillby.se");
-  await page.fill("#password", PASSWORD);
-  await page.click("main button[type=submit]");
-  await page.waitForURL("**/sign-in/code");
-  // The app code's time step was used at enrolment; a recovery code does not wait.
-  await page.fill("#code", codes[0]);
-  await page.click("main form button[type=submit]");
-  await page.waitForURL(`${server.base}/`);
+  const page = await enrolAndSignIn(browser, server, "it@lillby.se", "Ida Tech", "admin", { locale: "da-DK" });
 
   await page.click("text=Administration");
   await page.waitForURL("**/admin/accounts");

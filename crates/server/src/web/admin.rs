@@ -4,7 +4,7 @@
 
 use super::session::SignedIn;
 use super::sign_in::CsrfForm;
-use super::{render, Page, WebContext, WebError};
+use super::{render, when, Page, WebContext, WebError};
 use crate::accounts::{self, NewUser};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -30,10 +30,6 @@ fn admin_page(ctx: &WebContext, me: &SignedIn, title: &'static str) -> Page {
     let mut page = Page::new(ctx, title);
     page.signed_in = Some(me.name.clone());
     page
-}
-
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn actor(me: &SignedIn) -> Actor {

@@ -2,6 +2,7 @@
 //! list of signed-in devices. Every page speaks Swedish, Danish and English.
 
 mod admin;
+mod conversation;
 mod enrol;
 pub mod i18n;
 mod one_time;
@@ -28,7 +29,22 @@ const CSRF_COOKIE: &str = "beredskap_csrf";
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(conversation::home))
+        .route("/c/{id}", get(conversation::channel))
+        .route("/c/{id}/post", post(conversation::post))
+        .route("/c/{id}/t/{root}", get(conversation::thread))
+        .route("/m/{id}", get(conversation::fragment))
+        .route(
+            "/m/{id}/edit",
+            get(conversation::edit_form).post(edit_message),
+        )
+        .route("/m/{id}/roster", get(conversation::roster))
+        .route("/m/{id}/{action}", post(conversation::act))
+        .route(
+            "/channels/new",
+            get(conversation::new_channel).post(conversation::create_channel),
+        )
+        .route("/events", get(conversation::events))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route(
             "/sign-in/code",
@@ -67,6 +83,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/static/app.css", get(stylesheet))
         .route("/static/passkeys.js", get(passkeys_script))
+        .route("/static/live.js", get(live_script))
         .layer(middleware::from_fn_with_state(state, web_context))
 }
 
@@ -90,6 +107,42 @@ async fn passkeys_script() -> Response {
         include_str!("../../static/passkeys.js"),
     )
         .into_response()
+}
+
+async fn live_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/live.js"),
+    )
+        .into_response()
+}
+
+/// The same route as `/m/{id}/{action}` with `edit`, for the edit page's form.
+async fn edit_message(
+    state: axum::extract::State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    form: axum::Form<conversation::ActionForm>,
+) -> Result<Response, WebError> {
+    conversation::act(
+        state,
+        ctx,
+        headers,
+        me,
+        axum::extract::Path((id, "edit".to_owned())),
+        form,
+    )
+    .await
+}
+
+/// A time as pages show it (scripts turn it into the reader's local time).
+pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The language and CSRF token of the request being served.

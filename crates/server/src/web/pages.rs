@@ -1,8 +1,8 @@
-//! The start page, the list of signed-in devices, and error pages.
+//! The list of signed-in devices, and error pages.
 
 use super::session::{SignedIn, SESSION_COOKIE};
 use super::sign_in::CsrfForm;
-use super::{render, Page, WebContext, WebError};
+use super::{render, when, Page, WebContext, WebError};
 use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
@@ -12,34 +12,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use beredskap_core::auth::SessionId;
 use beredskap_core::Actor;
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    page: Page,
-    name: String,
-    login: String,
-    role: &'static str,
-    org: String,
-    is_admin: bool,
-}
-
-pub async fn home(ctx: WebContext, me: SignedIn) -> Result<Response, WebError> {
-    let t = ctx.t();
-    let mut page = Page::new(&ctx, t.home_title);
-    page.signed_in = Some(me.name.clone());
-    render(
-        StatusCode::OK,
-        &HomePage {
-            page,
-            name: me.name,
-            login: me.account.login.to_string(),
-            role: t.role(me.account.role),
-            is_admin: me.account.role == beredskap_core::register::Role::Admin,
-            org: me.org.name,
-        },
-    )
-}
 
 struct SessionRow {
     id: String,
@@ -54,10 +26,6 @@ struct SessionRow {
 struct SessionsPage {
     page: Page,
     sessions: Vec<SessionRow>,
-}
-
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 pub async fn sessions(

@@ -4,7 +4,7 @@
 
 use super::session::SignedIn;
 use super::sign_in::{blocked, client, pending, refuse, start_session, throttle_keys, Pending};
-use super::{render, with_cookies, Page, WebContext, WebError};
+use super::{render, when, with_cookies, Page, WebContext, WebError};
 use crate::error::AppError;
 use crate::passkeys::credential_id_text;
 use crate::state::AppState;
@@ -64,7 +64,6 @@ pub async fn list(
     ctx: WebContext,
     me: SignedIn,
 ) -> Result<Response, WebError> {
-    let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     let passkeys = state
         .store
         .passkeys(me.org.id, me.account.id)

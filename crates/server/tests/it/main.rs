@@ -8,6 +8,7 @@
 
 mod admin;
 mod api;
+mod channels_web;
 mod conversation;
 mod demo;
 mod helpers;

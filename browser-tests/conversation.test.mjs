@@ -1,0 +1,64 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkAccessibility, enrolAndSignIn, launch, skipOrFail, startServer } from "./support.mjs";
+
+test("two people talk in a channel, live, and an announcement is confirmed", async (t) => {
+  if (skipOrFail(t)) return;
+  const server = await startServer();
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    server.stop();
+  });
+  // The crisis lead on a laptop, Anna on a phone.
+  const lead = await enrolAndSignIn(browser, server, "lead@lillby.se", "Leo Lind", "crisis_lead",
+    { viewport: { width: 1280, height: 800 } });
+  const anna = await enrolAndSignIn(browser, server, "anna@lillby.se", "Anna Berg");
+
+  await lead.click("text=Ny kanal");
+  await checkAccessibility(lead, "new channel");
+  await lead.fill("#name", "Alla i Lillby");
+  await lead.selectOption("#kind", "org");
+  await lead.click("main button[type=submit]");
+  await lead.waitForURL("**/c/*");
+  const channelUrl = lead.url();
+  await checkAccessibility(lead, "empty channel");
+
+  await anna.reload();
+  await checkAccessibility(anna, "home with a channel");
+  await anna.click("text=Alla i Lillby");
+  await anna.waitForURL(channelUrl);
+  // Wait until the live stream is open before anything is posted.
+  await anna.waitForFunction(() => document.querySelector(".offline")?.hidden === true);
+
+  await lead.fill("#body", "Mejlen är nere. Vi håller kontakten här.");
+  await lead.click("form.post button[type=submit]");
+  await lead.waitForSelector("text=Mejlen är nere. Vi håller kontakten här.");
+  // Anna's phone shows it without a reload.
+  await anna.waitForSelector("text=Mejlen är nere. Vi håller kontakten här.", { timeout: 5000 });
+
+  await lead.fill("#body", "Alla: läs och bekräfta rutinen för telefonväxeln.");
+  await lead.check("#announcement");
+  await lead.click("form.post button[type=submit]");
+  await anna.waitForSelector("text=Jag har läst", { timeout: 5000 });
+  await checkAccessibility(anna, "channel with an announcement");
+  await anna.click("text=Jag har läst");
+  await anna.waitForSelector(".message.announcement");
+  assert.equal(await anna.isVisible("text=Jag har läst"), false);
+
+  await lead.reload();
+  await lead.click("text=Vem har läst?");
+  await lead.waitForSelector("table.roster");
+  assert.match(await lead.textContent("main"), /Bekräftat: 1 \/ 1/);
+  await checkAccessibility(lead, "roster");
+
+  // Anna answers in the thread without JavaScript.
+  const noScript = await browser.newContext({ locale: "sv-SE", javaScriptEnabled: false, storageState: await anna.context().storageState() });
+  const plain = await noScript.newPage();
+  await plain.goto(channelUrl);
+  await plain.click("text=Svara >> nth=0");
+  await plain.fill("#body", "Uppfattat.");
+  await plain.click("form.post button[type=submit]");
+  await plain.waitForSelector("text=Uppfattat.");
+  await noScript.close();
+});

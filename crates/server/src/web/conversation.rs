@@ -1,0 +1,770 @@
+//! Channel pages: read, post, answer in threads, react, edit, delete, confirm
+//! announcements and see who has read them. Everything works as plain forms; `live.js`
+//! adds live updates on top.
+
+use super::session::SignedIn;
+use super::{render, when, Page, WebContext, WebError};
+use crate::conversation::{self, PostInput};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use beredskap_core::conversation::{
+    Channel, ChannelKind, Message, MessageChange, NewChannel, Page as MessagePage,
+};
+use beredskap_core::register::Role;
+use beredskap_core::{AccountId, ChannelId, MessageId};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+
+/// Reactions offered as buttons; the API takes any.
+const QUICK_REACTIONS: [&str; 3] = ["👍", "✅", "👀"];
+const PAGE_SIZE: u32 = 50;
+
+fn parse<T: std::str::FromStr>(raw: &str) -> Result<T, WebError> {
+    raw.parse().map_err(|_| AppError::NotFound.into())
+}
+
+/// Names of everyone in the organisation, for authors and rosters.
+async fn names(state: &AppState, me: &SignedIn) -> Result<HashMap<AccountId, String>, WebError> {
+    let people: HashMap<_, _> = state
+        .store
+        .list_people(me.org.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    Ok(state
+        .store
+        .list_accounts(me.org.id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let name = people
+                .get(&a.person_id)
+                .cloned()
+                .unwrap_or_else(|| a.login.to_string());
+            (a.id, name)
+        })
+        .collect())
+}
+
+pub struct ReactionView {
+    emoji: String,
+    count: usize,
+    mine: bool,
+}
+
+pub struct MessageView {
+    id: String,
+    channel: String,
+    author: String,
+    at_iso: String,
+    at: String,
+    body: String,
+    edited: bool,
+    deleted: bool,
+    announcement: bool,
+    /// The viewer has to confirm it.
+    to_confirm: bool,
+    can_edit: bool,
+    can_delete: bool,
+    can_see_roster: bool,
+    replies: i64,
+    /// Shown in the channel view (a link to the thread); not in the thread itself.
+    thread_link: bool,
+    reactions: Vec<ReactionView>,
+    quick: Vec<&'static str>,
+    classification: String,
+}
+
+struct Viewer<'a> {
+    me: &'a SignedIn,
+    names: &'a HashMap<AccountId, String>,
+    unconfirmed: &'a HashSet<MessageId>,
+    classification: &'a str,
+}
+
+impl Viewer<'_> {
+    fn view(&self, m: &Message, thread_link: bool) -> MessageView {
+        let me = self.me.account.id;
+        let deleted = m.deleted_at.is_some();
+        MessageView {
+            id: m.id.to_string(),
+            channel: m.channel_id.to_string(),
+            author: self.names.get(&m.author).cloned().unwrap_or_default(),
+            at_iso: m.created_at.to_rfc3339(),
+            at: when(m.created_at),
+            body: m.body.clone(),
+            edited: m.version > 1 && !deleted,
+            deleted,
+            announcement: m.announcement,
+            to_confirm: self.unconfirmed.contains(&m.id),
+            can_edit: !deleted && m.author == me,
+            can_delete: !deleted && (m.author == me || self.me.account.role >= Role::CrisisLead),
+            can_see_roster: m.announcement
+                && (m.author == me || self.me.account.role >= Role::CrisisLead),
+            replies: m.replies,
+            thread_link: thread_link && m.thread_root.is_none(),
+            reactions: m
+                .reactions
+                .iter()
+                .map(|r| ReactionView {
+                    emoji: r.emoji.clone(),
+                    count: r.accounts.len(),
+                    mine: r.accounts.contains(&me),
+                })
+                .collect(),
+            quick: QUICK_REACTIONS
+                .into_iter()
+                .filter(|q| !m.reactions.iter().any(|r| r.emoji == *q))
+                .collect(),
+            classification: self.classification.to_owned(),
+        }
+    }
+}
+
+async fn unconfirmed(state: &AppState, me: &SignedIn) -> Result<HashSet<MessageId>, WebError> {
+    Ok(state
+        .store
+        .unconfirmed_announcements(me.org.id, me.account.id)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect())
+}
+
+fn page_for(ctx: &WebContext, me: &SignedIn, title: &'static str) -> Page {
+    let mut page = Page::new(ctx, title);
+    page.signed_in = Some(me.name.clone());
+    page
+}
+
+// ------------------------------------------------------------------ channel list
+
+struct ChannelRow {
+    id: String,
+    name: String,
+    kind: &'static str,
+    classification: String,
+}
+
+struct AnnouncementRow {
+    id: String,
+    channel: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: Page,
+    org: String,
+    name: String,
+    login: String,
+    role: &'static str,
+    channels: Vec<ChannelRow>,
+    announcements: Vec<AnnouncementRow>,
+    is_admin: bool,
+    can_create: bool,
+}
+
+fn kind_label(t: &super::Texts, kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Org => t.kind_org,
+        ChannelKind::Group => t.kind_group,
+        ChannelKind::Incident => t.kind_incident,
+        ChannelKind::Direct => t.kind_direct,
+    }
+}
+
+/// The start page: the person's channels and the announcements they must confirm.
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let channels = state
+        .store
+        .channels_for(me.org.id, me.account.id)
+        .await?
+        .into_iter()
+        .map(|c| ChannelRow {
+            id: c.id.to_string(),
+            name: c.name,
+            kind: kind_label(t, c.kind),
+            classification: c.classification,
+        })
+        .collect();
+    let announcements = state
+        .store
+        .unconfirmed_announcements(me.org.id, me.account.id)
+        .await?
+        .into_iter()
+        .map(|m| AnnouncementRow {
+            id: m.id.to_string(),
+            channel: m.channel_id.to_string(),
+            body: m.body,
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &HomePage {
+            page: page_for(&ctx, &me, t.home_title),
+            org: me.org.name.clone(),
+            name: me.name.clone(),
+            login: me.account.login.to_string(),
+            role: t.role(me.account.role),
+            channels,
+            announcements,
+            is_admin: me.account.role == Role::Admin,
+            can_create: me.account.role >= Role::Member,
+        },
+    )
+}
+
+// ------------------------------------------------------------------ one channel
+
+#[derive(Template)]
+#[template(path = "channel.html")]
+struct ChannelPage {
+    page: Page,
+    channel: Channel,
+    kind: &'static str,
+    /// In a thread: its first message's id.
+    thread: Option<String>,
+    messages: Vec<MessageView>,
+    older: Option<i64>,
+    /// Where live updates start.
+    after: i64,
+    key: String,
+    may_announce: bool,
+    error: Option<String>,
+    draft: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ChannelQuery {
+    before: Option<i64>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn channel_page(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    channel: ChannelId,
+    thread: Option<MessageId>,
+    before: Option<i64>,
+    error: Option<String>,
+    draft: String,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    // The head first: anything committed after it comes live, perhaps twice, and the
+    // page's script drops what it already shows.
+    let (after, _) = state.store.journal_head(me.org.id).await?;
+    let channel = state
+        .store
+        .channel_for(me.org.id, me.account.id, channel)
+        .await?;
+    let (messages, older) = match thread {
+        Some(root) => {
+            let messages = state.store.thread(me.org.id, me.account.id, root).await?;
+            if messages.first().map(|m| m.channel_id) != Some(channel.id) {
+                return Err(AppError::NotFound.into());
+            }
+            (messages, None)
+        }
+        None => {
+            let page = MessagePage {
+                before,
+                limit: PAGE_SIZE,
+            };
+            let messages = state
+                .store
+                .channel_messages(me.org.id, me.account.id, channel.id, page)
+                .await?;
+            let older = (messages.len() == PAGE_SIZE as usize)
+                .then(|| messages.first().map(|m| m.seq))
+                .flatten();
+            (messages, older)
+        }
+    };
+    let names = names(state, me).await?;
+    let unconfirmed = unconfirmed(state, me).await?;
+    let viewer = Viewer {
+        me,
+        names: &names,
+        unconfirmed: &unconfirmed,
+        classification: &channel.classification,
+    };
+    let views = messages
+        .iter()
+        .map(|m| viewer.view(m, thread.is_none()))
+        .collect();
+    // Opening the channel counts as having seen its announcements.
+    for m in messages.iter().filter(|m| unconfirmed.contains(&m.id)) {
+        conversation::change(state, &me.org, &me.account, m.id, MessageChange::Seen).await?;
+    }
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let title = if thread.is_some() {
+        t.thread_title
+    } else {
+        t.channels_title
+    };
+    render(
+        status,
+        &ChannelPage {
+            page: page_for(ctx, me, title),
+            kind: kind_label(t, channel.kind),
+            channel,
+            thread: thread.map(|t| t.to_string()),
+            messages: views,
+            older,
+            after,
+            key: crate::accounts::new_secret(),
+            may_announce: thread.is_none() && me.account.role >= Role::CrisisLead,
+            error,
+            draft,
+        },
+    )
+}
+
+pub async fn channel(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Query(query): Query<ChannelQuery>,
+) -> Result<Response, WebError> {
+    channel_page(
+        &state,
+        &ctx,
+        &me,
+        parse(&id)?,
+        None,
+        query.before,
+        None,
+        String::new(),
+    )
+    .await
+}
+
+pub async fn thread(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path((id, root)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let root = parse(&root)?;
+    channel_page(
+        &state,
+        &ctx,
+        &me,
+        parse(&id)?,
+        Some(root),
+        None,
+        None,
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PostForm {
+    csrf: String,
+    body: String,
+    /// Chosen when the form was rendered: a resubmitted form lands once.
+    key: String,
+    #[serde(default)]
+    thread: Option<String>,
+    #[serde(default)]
+    announcement: Option<String>,
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<PostForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let channel: ChannelId = parse(&id)?;
+    let thread: Option<MessageId> = match form.thread.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(parse(raw)?),
+    };
+    let input = PostInput {
+        body: form.body.clone(),
+        thread_root: thread,
+        announcement: form.announcement.is_some(),
+        idempotency_key: Some(form.key),
+    };
+    match conversation::post(&state, &me.org, &me.account, channel, input).await {
+        Ok(posted) => {
+            let target = match thread {
+                Some(root) => format!("/c/{channel}/t/{root}#m-{}", posted.message.id),
+                None => format!("/c/{channel}#m-{}", posted.message.id),
+            };
+            Ok(Redirect::to(&target).into_response())
+        }
+        Err(AppError::Invalid(_)) => {
+            let message = ctx.t().field_invalid.replace("{field}", ctx.t().message);
+            channel_page(
+                &state,
+                &ctx,
+                &me,
+                channel,
+                thread,
+                None,
+                Some(message),
+                form.body,
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ------------------------------------------------------------------ one message
+
+async fn message_and_channel(
+    state: &AppState,
+    me: &SignedIn,
+    id: MessageId,
+) -> Result<(Message, Channel), WebError> {
+    let message = state
+        .store
+        .thread(me.org.id, me.account.id, id)
+        .await?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or(AppError::NotFound)?;
+    let channel = state
+        .store
+        .channel_for(me.org.id, me.account.id, message.channel_id)
+        .await?;
+    Ok((message, channel))
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessageFragment {
+    page: Page,
+    m: MessageView,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FragmentQuery {
+    /// `thread` when the message is shown inside its thread (no link to it).
+    view: Option<String>,
+}
+
+/// One message as HTML, for live updates to insert or replace.
+pub async fn fragment(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Query(query): Query<FragmentQuery>,
+) -> Result<Response, WebError> {
+    let (message, channel) = message_and_channel(&state, &me, parse(&id)?).await?;
+    let names = names(&state, &me).await?;
+    let unconfirmed = unconfirmed(&state, &me).await?;
+    let viewer = Viewer {
+        me: &me,
+        names: &names,
+        unconfirmed: &unconfirmed,
+        classification: &channel.classification,
+    };
+    let view = viewer.view(&message, query.view.as_deref() != Some("thread"));
+    let html = MessageFragment {
+        page: page_for(&ctx, &me, ""),
+        m: view,
+    }
+    .render()
+    .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
+    Ok(Html(html).into_response())
+}
+
+/// Back to where the message is shown.
+fn back_to(message: &Message) -> String {
+    match message.thread_root {
+        Some(root) => format!("/c/{}/t/{root}#m-{}", message.channel_id, message.id),
+        None => format!("/c/{}#m-{}", message.channel_id, message.id),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    #[serde(default)]
+    emoji: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+/// `/m/{id}/{action}`: react, unreact, confirm, delete or edit, then back to the message.
+pub async fn act(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id: MessageId = parse(&id)?;
+    let change = match (action.as_str(), form.emoji, form.body) {
+        ("react", Some(emoji), _) => MessageChange::React(emoji),
+        ("unreact", Some(emoji), _) => MessageChange::Unreact(emoji),
+        ("confirm", _, _) => MessageChange::Confirm,
+        ("delete", _, _) => MessageChange::Delete,
+        ("edit", _, Some(body)) => MessageChange::Edit(body),
+        _ => return Err(AppError::NotFound.into()),
+    };
+    let message = conversation::change(&state, &me.org, &me.account, id, change)
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid(_) => WebError(e, Some(ctx.t().invalid_input)),
+            AppError::Refused(_) => WebError(AppError::Forbidden, None),
+            other => other.into(),
+        })?;
+    Ok(Redirect::to(&back_to(&message)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "message_edit.html")]
+struct EditPage {
+    page: Page,
+    id: String,
+    body: String,
+    back: String,
+    versions: Vec<(i32, String, String)>,
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let (message, _) = message_and_channel(&state, &me, parse(&id)?).await?;
+    let versions = state
+        .store
+        .message_versions(me.org.id, me.account.id, message.id)
+        .await?
+        .into_iter()
+        .map(|(v, body, at)| (v, body, when(at)))
+        .collect();
+    if message.author != me.account.id || message.deleted_at.is_some() {
+        return Err(AppError::Forbidden.into());
+    }
+    render(
+        StatusCode::OK,
+        &EditPage {
+            page: page_for(&ctx, &me, ctx.t().edit),
+            id: message.id.to_string(),
+            body: message.body.clone(),
+            back: back_to(&message),
+            versions,
+        },
+    )
+}
+
+struct RosterRow {
+    name: String,
+    seen: Option<String>,
+    confirmed: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "roster.html")]
+struct RosterPage {
+    page: Page,
+    body: String,
+    back: String,
+    rows: Vec<RosterRow>,
+    confirmed: usize,
+    total: usize,
+}
+
+/// Who was sent an announcement, and who has seen and confirmed it.
+pub async fn roster(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let (message, receipts) = conversation::roster(&state, &me.org, &me.account, parse(&id)?)
+        .await
+        .map_err(|e| match e {
+            AppError::Refused(_) => WebError(AppError::Forbidden, None),
+            other => other.into(),
+        })?;
+    let names = names(&state, &me).await?;
+    let mut rows: Vec<RosterRow> = receipts
+        .iter()
+        .map(|r| RosterRow {
+            name: names.get(&r.account_id).cloned().unwrap_or_default(),
+            seen: r.seen_at.map(when),
+            confirmed: r.confirmed_at.map(when),
+        })
+        .collect();
+    // Those who have not confirmed first: they are the ones to chase.
+    rows.sort_by_key(|r| (r.confirmed.is_some(), r.name.to_lowercase()));
+    render(
+        StatusCode::OK,
+        &RosterPage {
+            page: page_for(&ctx, &me, ctx.t().roster_title),
+            body: message.body.clone(),
+            back: back_to(&message),
+            confirmed: receipts.iter().filter(|r| r.confirmed_at.is_some()).count(),
+            total: receipts.len(),
+            rows,
+        },
+    )
+}
+
+// ------------------------------------------------------------------ new channel
+
+#[derive(Template)]
+#[template(path = "channel_new.html")]
+struct NewChannelPage {
+    page: Page,
+    kinds: Vec<(&'static str, &'static str)>,
+    labels: Vec<String>,
+    people: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+async fn new_channel_page(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    if me.account.role < Role::Member {
+        return Err(AppError::Forbidden.into());
+    }
+    let mut kinds = vec![("incident", t.kind_incident), ("direct", t.kind_direct)];
+    if me.account.role >= Role::CrisisLead {
+        kinds.insert(0, ("org", t.kind_org));
+    }
+    let names = names(state, me).await?;
+    let mut people: Vec<(String, String)> = names
+        .into_iter()
+        .filter(|(id, _)| *id != me.account.id)
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
+    people.sort_by_key(|(_, name)| name.to_lowercase());
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(
+        status,
+        &NewChannelPage {
+            page: page_for(ctx, me, t.new_channel),
+            kinds,
+            labels: me.org.classifications.clone(),
+            people,
+            error,
+        },
+    )
+}
+
+pub async fn new_channel(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    new_channel_page(&state, &ctx, &me, None).await
+}
+
+pub async fn create_channel(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    ctx.check_csrf(&headers, &field("csrf"))?;
+    let t = ctx.t();
+    let Some(kind) = ChannelKind::parse(&field("kind")) else {
+        let message = t.field_invalid.replace("{field}", t.kind);
+        return new_channel_page(&state, &ctx, &me, Some(message)).await;
+    };
+    let members = fields
+        .iter()
+        .filter(|(k, _)| k == "member")
+        .map(|(_, v)| v.parse().map(AccountId))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| WebError(AppError::invalid("member", "not an account"), None))?;
+    let new = NewChannel {
+        kind,
+        name: field("name"),
+        classification: field("classification"),
+        group_id: None,
+        members,
+    };
+    match conversation::create_channel(&state, &me.org, &me.account, new).await {
+        Ok(channel) => Ok(Redirect::to(&format!("/c/{}", channel.id)).into_response()),
+        Err(AppError::Invalid(fields)) => {
+            let label = match fields.0.first().map(|f| f.field.as_str()) {
+                Some("classification") => t.classification,
+                Some("name") => t.name,
+                _ => t.members,
+            };
+            let message = t.field_invalid.replace("{field}", label);
+            new_channel_page(&state, &ctx, &me, Some(message)).await
+        }
+        Err(AppError::Refused(_)) => Err(AppError::Forbidden.into()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ------------------------------------------------------------------ live
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EventsQuery {
+    after: Option<i64>,
+}
+
+/// The signed-in person's live stream (the browser's `EventSource` sends the cookie).
+pub async fn events(
+    State(state): State<AppState>,
+    me: SignedIn,
+    headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
+) -> Result<Response, WebError> {
+    Ok(
+        crate::routes::channels::event_stream(
+            &state,
+            me.org.id,
+            &me.account,
+            &headers,
+            query.after,
+        )
+        .await?,
+    )
+}

@@ -1,0 +1,336 @@
+//! The channel pages as a phone without JavaScript uses them.
+
+use crate::helpers::TestApp;
+use crate::web::{browser, hidden, invite, location};
+use beredskap_core::conversation::{ChannelKind, NewChannel};
+use beredskap_core::register::Role;
+use beredskap_core::{Actor, EmailAddress};
+
+async fn signed_in(app: &TestApp, login: &str, role: Role) -> reqwest::Client {
+    let person = invite(app, login, role).await;
+    let b = browser();
+    let (secret, _) = app.enrol(&b, &person).await;
+    app.sign_in(&b, login, &secret).await;
+    b
+}
+
+async fn page(app: &TestApp, b: &reqwest::Client, path: &str) -> (u16, String) {
+    let r = b.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn account(app: &TestApp, login: &str) -> beredskap_core::register::Account {
+    app.store
+        .account_by_login(app.org.id, &EmailAddress::parse(login).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn org_channel(app: &TestApp, creator: &str) -> String {
+    let creator = account(app, creator).await;
+    app.store
+        .create_channel(
+            &Actor::system(),
+            app.org.id,
+            creator.id,
+            NewChannel {
+                kind: ChannelKind::Org,
+                name: "Alla i Lillby".into(),
+                classification: "Intern".into(),
+                group_id: None,
+                members: vec![],
+            },
+        )
+        .await
+        .unwrap()
+        .id
+        .to_string()
+}
+
+/// Posts the channel page's form as it was rendered (same key if sent twice).
+async fn send_form(
+    app: &TestApp,
+    b: &reqwest::Client,
+    html: &str,
+    channel: &str,
+    body: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let csrf = hidden(html, "csrf");
+    let key = hidden(html, "key");
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("body", body),
+    ];
+    form.extend_from_slice(extra);
+    b.post(app.url(&format!("/c/{channel}/post")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn people_talk_in_a_channel_with_plain_forms() {
+    let app = TestApp::spawn().await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let bo = signed_in(&app, "bo@lillby.se", Role::Member).await;
+    let c = org_channel(&app, "anna@lillby.se").await;
+
+    let (_, home) = page(&app, &bo, "/").await;
+    assert!(home.contains(&format!("href=\"/c/{c}\"")) && home.contains("Alla i Lillby"));
+    let (status, html) = page(&app, &anna, &format!("/c/{c}")).await;
+    assert_eq!(status, 200);
+    let r = send_form(&app, &anna, &html, &c, "Mejlen är nere; vi ses här.", &[]).await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with(&format!("/c/{c}#m-")));
+    // The phone sends the same form again (a retry on a bad connection): it lands once.
+    let r = send_form(&app, &anna, &html, &c, "Mejlen är nere; vi ses här.", &[]).await;
+    assert_eq!(r.status(), 303);
+    let (_, seen) = page(&app, &bo, &format!("/c/{c}")).await;
+    assert_eq!(
+        seen.matches("Mejlen är nere; vi ses här.").count(),
+        1,
+        "{seen}"
+    );
+    assert!(
+        seen.contains("<span class=\"label\">Intern</span>"),
+        "the label on every message"
+    );
+    assert!(seen.contains("Anna Berg"));
+
+    // An empty message is refused by name, and what was typed stays.
+    let r = send_form(&app, &bo, &seen, &c, "   ", &[]).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("Meddelande: värdet är inte giltigt"),
+        "{body}"
+    );
+
+    // Bo answers in the thread and reacts.
+    let start = seen.find("id=\"m-").unwrap() + 6;
+    let id: String = seen[start..].chars().take_while(|c| *c != '"').collect();
+    let (_, thread) = page(&app, &bo, &format!("/c/{c}/t/{id}")).await;
+    let r = send_form(
+        &app,
+        &bo,
+        &thread,
+        &c,
+        "Bra, jag sprider det.",
+        &[("thread", &id)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with(&format!("/c/{c}/t/{id}#m-")));
+    let r = bo
+        .post(app.url(&format!("/m/{id}/react")))
+        .form(&[("csrf", hidden(&thread, "csrf").as_str()), ("emoji", "👍")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, channel) = page(&app, &anna, &format!("/c/{c}")).await;
+    assert!(channel.contains("(1 svar)"), "{channel}");
+    assert!(channel.contains("👍 1"));
+    assert!(
+        !channel.contains("Bra, jag sprider det."),
+        "answers stay in the thread"
+    );
+
+    // Only the author edits; every version is shown.
+    assert_eq!(page(&app, &bo, &format!("/m/{id}/edit")).await.0, 403);
+    let (status, edit) = page(&app, &anna, &format!("/m/{id}/edit")).await;
+    assert_eq!(status, 200);
+    let r = anna
+        .post(app.url(&format!("/m/{id}/edit")))
+        .form(&[
+            ("csrf", hidden(&edit, "csrf").as_str()),
+            ("body", "Mejlen är nere till i morgon; vi ses här."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, edit) = page(&app, &anna, &format!("/m/{id}/edit")).await;
+    assert!(edit.contains("Mejlen är nere; vi ses här.") && edit.contains("till i morgon"));
+
+    // The fragment live updates use is the same message.
+    let (status, fragment) = page(&app, &bo, &format!("/m/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        fragment.starts_with(&format!("<li id=\"m-{id}\"")),
+        "{fragment}"
+    );
+    assert!(fragment.contains("(redigerat)"));
+}
+
+#[tokio::test]
+async fn an_announcement_is_confirmed_and_the_sender_sees_who_has_read_it() {
+    let app = TestApp::spawn().await;
+    let lead = signed_in(&app, "lead@lillby.se", Role::CrisisLead).await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let c = org_channel(&app, "lead@lillby.se").await;
+    let (_, html) = page(&app, &lead, &format!("/c/{c}")).await;
+    assert!(html.contains("name=\"announcement\""));
+    let (_, member_view) = page(&app, &anna, &format!("/c/{c}")).await;
+    assert!(
+        !member_view.contains("name=\"announcement\""),
+        "members cannot"
+    );
+    let r = send_form(
+        &app,
+        &lead,
+        &html,
+        &c,
+        "Från och med nu: all kommunikation här.",
+        &[("announcement", "on")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let id = location(&r).split("#m-").nth(1).unwrap().to_owned();
+
+    let (_, home) = page(&app, &anna, "/").await;
+    assert!(home.contains("Att bekräfta") && home.contains("Från och med nu"));
+    let (_, roster) = page(&app, &lead, &format!("/m/{id}/roster")).await;
+    assert!(roster.contains("Bekräftat: 0 / 2"), "{roster}");
+    let (_, channel) = page(&app, &anna, &format!("/c/{c}")).await;
+    assert!(channel.contains("Jag har läst"));
+    let (_, roster) = page(&app, &lead, &format!("/m/{id}/roster")).await;
+    // The test's administrator has neither seen nor confirmed; Anna has seen it.
+    assert_eq!(roster.matches("<td>Inte än</td>").count(), 3, "{roster}");
+    assert_eq!(page(&app, &anna, &format!("/m/{id}/roster")).await.0, 403);
+    let r = anna
+        .post(app.url(&format!("/m/{id}/confirm")))
+        .form(&[("csrf", hidden(&channel, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, roster) = page(&app, &lead, &format!("/m/{id}/roster")).await;
+    assert!(roster.contains("Bekräftat: 1 / 2"), "{roster}");
+    let (_, home) = page(&app, &anna, "/").await;
+    assert!(!home.contains("Att bekräfta"));
+}
+
+#[tokio::test]
+async fn guests_and_strangers_do_not_see_channels_they_are_not_in() {
+    let app = TestApp::spawn().await;
+    let guest = signed_in(&app, "gast@partner.se", Role::Guest).await;
+    signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let c = org_channel(&app, "anna@lillby.se").await;
+    let (_, home) = page(&app, &guest, "/").await;
+    assert!(!home.contains("Alla i Lillby"));
+    assert!(!home.contains("/channels/new"), "guests create no channels");
+    assert_eq!(page(&app, &guest, &format!("/c/{c}")).await.0, 404);
+    assert_eq!(page(&app, &guest, "/channels/new").await.0, 403);
+    let (_, any) = page(&app, &guest, "/").await;
+    let r = guest
+        .post(app.url(&format!("/c/{c}/post")))
+        .form(&[
+            ("csrf", hidden(&any, "csrf").as_str()),
+            ("key", "k"),
+            ("body", "hej"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        browser()
+            .get(app.url(&format!("/c/{c}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "signed out: to the sign-in page"
+    );
+}
+
+#[tokio::test]
+async fn a_member_creates_a_channel_with_chosen_people() {
+    let app = TestApp::spawn().await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let bo = signed_in(&app, "bo@lillby.se", Role::Member).await;
+    signed_in(&app, "cecilia@lillby.se", Role::Member).await;
+    let (status, form) = page(&app, &anna, "/channels/new").await;
+    assert_eq!(status, 200);
+    assert!(
+        !form.contains("value=\"org\""),
+        "only leads make organisation-wide channels"
+    );
+    let bo_id = account(&app, "bo@lillby.se").await.id.to_string();
+    let r = anna
+        .post(app.url("/channels/new"))
+        .form(&[
+            ("csrf", hidden(&form, "csrf").as_str()),
+            ("name", "Vattenläckan"),
+            ("kind", "incident"),
+            ("classification", "Begränsad"),
+            ("member", &bo_id),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let path = location(&r);
+    let (status, html) = page(&app, &bo, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Vattenläckan") && html.contains("Begränsad"));
+    let cecilia = signed_in(&app, "dag@lillby.se", Role::Member).await;
+    assert_eq!(page(&app, &cecilia, &path).await.0, 404);
+    let r = anna
+        .post(app.url("/channels/new"))
+        .form(&[
+            ("csrf", hidden(&form, "csrf").as_str()),
+            ("name", "X"),
+            ("kind", "direct"),
+            ("classification", "Hemlig"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Klassificering: värdet är inte giltigt"));
+}
+
+#[tokio::test]
+async fn the_page_stream_follows_the_session() {
+    use beredskap_server::testing::EventStream;
+    let app = TestApp::spawn().await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let c = org_channel(&app, "anna@lillby.se").await;
+    let (_, html) = page(&app, &anna, &format!("/c/{c}")).await;
+    let start = html.find("data-after=\"").unwrap() + 12;
+    let after: String = html[start..].chars().take_while(|c| *c != '"').collect();
+    let stream = anna
+        .get(app.url(&format!("/events?after={after}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut stream = EventStream::new(stream);
+    send_form(&app, &anna, &html, &c, "Syns direkt", &[]).await;
+    let e = stream
+        .next(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(e.data["data"]["body"], "Syns direkt");
+    assert_eq!(
+        browser()
+            .get(app.url("/events"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "no stream without a session"
+    );
+}
