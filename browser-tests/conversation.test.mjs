@@ -61,4 +61,19 @@ test("two people talk in a channel, live, and an announcement is confirmed", asy
   await plain.click("form.post button[type=submit]");
   await plain.waitForSelector("text=Uppfattat.");
   await noScript.close();
+
+  // Found again by search ("mejl" finds "Mejlen"); the index follows within moments.
+  await anna.goto(`${server.base}/search`);
+  await checkAccessibility(anna, "search");
+  for (let attempt = 0; attempt < 10; attempt++) {
+    await anna.fill("#q", "mejl");
+    await anna.click("form[role=search] button");
+    await anna.waitForLoadState();
+    if (await anna.isVisible("text=Vi håller kontakten här")) break;
+    await anna.waitForTimeout(500);
+  }
+  assert.match(await anna.textContent("main ol"), /Vi håller kontakten här/);
+  await checkAccessibility(anna, "search results");
+  await anna.click("main ol a");
+  await anna.waitForURL(`${channelUrl}#m-*`);
 });

@@ -17,6 +17,7 @@ pub struct Application {
     local_addr: SocketAddr,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     hub: Arc<crate::live::Hub>,
+    search: Result<Arc<crate::search::SearchIndex>, String>,
 }
 
 impl Application {
@@ -57,8 +58,17 @@ impl Application {
             crate::notify::Notifier::default()
         });
         let hub = crate::live::Hub::new(store.clone());
+        let search = crate::search::SearchIndex::open(
+            &crate::search::SearchIndex::dir(&config.data_dir),
+            store.clone(),
+        )
+        .map_err(|e| {
+            tracing::warn!(error = %e, "search is unavailable");
+            e.to_string()
+        });
         let router = routes::router(AppState {
             hub: hub.clone(),
+            search: search.clone(),
             store,
             config,
             clock,
@@ -71,11 +81,17 @@ impl Application {
             local_addr,
             tls,
             hub,
+            search,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The search index, for tests that index on demand (`run_once`) instead of waiting.
+    pub fn search(&self) -> Option<Arc<crate::search::SearchIndex>> {
+        self.search.as_ref().ok().cloned()
     }
 
     /// Serves until `shutdown` is cancelled, then finishes the requests in flight.
@@ -93,6 +109,24 @@ impl Application {
                 }
             }
         });
+        // The search indexer: at once after a write, and every few seconds for writes
+        // made elsewhere. Several messages posted together are committed together.
+        if let Ok(search) = self.search.clone() {
+            let stopping = shutdown.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    tokio::select! {
+                        _ = stopping.cancelled() => return,
+                        _ = search.wake.notified() => {}
+                        _ = tick.tick() => {}
+                    }
+                    if let Err(e) = search.run_once().await {
+                        tracing::warn!(error = %e, "search indexing failed");
+                    }
+                }
+            });
+        }
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();

@@ -142,6 +142,7 @@ pub async fn post(
         })?;
     if posted.created {
         state.hub.publish(org.id).await;
+        state.wake_search();
     }
     Ok(posted)
 }
@@ -164,6 +165,7 @@ pub async fn change(
         .change_message(&Actor::account(by.id), org.id, by.id, message, change)
         .await?;
     state.hub.publish(org.id).await;
+    state.wake_search();
     Ok(message)
 }
 
@@ -189,4 +191,30 @@ pub async fn roster(
     }
     let receipts = state.store.receipts(org.id, message.id).await?;
     Ok((message, receipts))
+}
+
+/// Messages the person may see that match `words`, best first.
+pub async fn search(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    words: &str,
+) -> Result<Vec<crate::search::Hit>, AppError> {
+    let index = state
+        .search
+        .as_ref()
+        .map_err(|reason| AppError::Unavailable(format!("search: {reason}")))?
+        .clone();
+    let channels: Vec<ChannelId> = state
+        .store
+        .channels_for(org.id, by.id)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let (org_id, region, words) = (org.id, org.region, words.to_owned());
+    tokio::task::spawn_blocking(move || index.search(org_id, region, &channels, &words))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))
 }

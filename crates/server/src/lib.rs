@@ -12,6 +12,7 @@ pub mod live;
 pub mod notify;
 pub mod passkeys;
 pub mod routes;
+pub mod search;
 pub mod state;
 pub mod telemetry;
 pub mod testing;

@@ -15,4 +15,15 @@ pub struct AppState {
     pub notifier: crate::notify::Notifier,
     /// Live updates to browsers and API clients.
     pub hub: Arc<crate::live::Hub>,
+    /// The message search index, or why search is unavailable.
+    pub search: Result<Arc<crate::search::SearchIndex>, String>,
+}
+
+impl AppState {
+    /// Tells the search indexer there is something new.
+    pub fn wake_search(&self) {
+        if let Ok(search) = &self.search {
+            search.wake.notify_one();
+        }
+    }
 }

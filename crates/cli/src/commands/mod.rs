@@ -4,6 +4,7 @@ mod config;
 mod healthcheck;
 mod import;
 mod journal;
+mod search;
 mod serve;
 
 use anyhow::Context;
@@ -50,6 +51,9 @@ enum Command {
     /// Check the tamper-evident journal.
     #[command(subcommand)]
     Journal(journal::JournalCommand),
+    /// The message search index.
+    #[command(subcommand)]
+    Search(search::SearchCommand),
     /// Measure performance (see BENCHMARKS.md).
     #[command(subcommand, hide = true)]
     Bench(bench::BenchCommand),
@@ -70,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(cmd) => admin::run(load()?, cmd).await,
         Command::Import(cmd) => import::run(load()?, cmd).await,
         Command::Journal(cmd) => journal::run(load()?, cmd).await,
+        Command::Search(cmd) => search::run(load()?, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

@@ -543,3 +543,60 @@ async fn sign_in_settings_are_shown_and_changed_per_organisation() {
         "{verify}"
     );
 }
+
+#[tokio::test]
+async fn the_search_index_is_rebuilt_from_the_journal() {
+    use serde_json::json;
+    let env = TestEnv::sqlite();
+    let token = env.org_with_admin().await;
+    let server = env.serve().await;
+    let client = reqwest::Client::new();
+    let channel: serde_json::Value = client
+        .post(format!("{}/api/v1/orgs/lillby/channels", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "org", "name": "Alla", "classification": "Intern"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let messages = format!(
+        "{}/api/v1/orgs/lillby/channels/{}/messages",
+        server.base,
+        channel["id"].as_str().unwrap()
+    );
+    for body in ["Reservkraften startade kl. 03.10.", "Alla larm fungerar."] {
+        let r = client
+            .post(&messages)
+            .bearer_auth(&token)
+            .json(&json!({ "body": body }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    // While the server holds the index, a rebuild is refused and changes nothing.
+    let (code, out) = env.run(&["search", "rebuild"]).await;
+    assert_ne!(code, 0);
+    assert!(out.contains("stop the server first"), "{out}");
+    server.kill_hard().await;
+
+    let out = env.ok(&["search", "rebuild"]).await;
+    assert!(out.contains("search index rebuilt"), "{out}");
+    let server = env.serve().await;
+    let hits: serde_json::Value = client
+        .get(format!(
+            "{}/api/v1/orgs/lillby/search?q=reservkraft",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    server.kill_hard().await;
+}

@@ -35,6 +35,50 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(receipts))
         .routes(routes!(unconfirmed))
         .routes(routes!(events))
+        .routes(routes!(search))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// The words to find; stemmed in the organisation's language, all must match.
+    pub q: String,
+}
+
+/// One search result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHit {
+    pub message_id: MessageId,
+    pub channel_id: ChannelId,
+    pub seq: i64,
+    /// The matching passage, HTML-escaped, the matched words in `<b>`.
+    pub snippet_html: String,
+}
+
+/// Searches the messages of the channels the caller may see, best match first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/search", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), SearchQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [SearchHit]), (status = 503, body = ErrorBody)))]
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<Vec<SearchHit>>, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let hits = conversation::search(&state, &org, &caller.account, &query.q).await?;
+    Ok(Json(
+        hits.into_iter()
+            .map(|h| SearchHit {
+                message_id: h.message,
+                channel_id: h.channel,
+                seq: h.seq,
+                snippet_html: h.snippet_html,
+            })
+            .collect(),
+    ))
 }
 
 /// The channels the caller may see.

@@ -768,3 +768,75 @@ pub async fn events(
         .await?,
     )
 }
+
+// ------------------------------------------------------------------ search
+
+struct HitView {
+    id: String,
+    channel: String,
+    snippet_html: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    page: Page,
+    words: String,
+    searched: bool,
+    hits: Vec<HitView>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, WebError> {
+    let words = query.q.chars().take(500).collect::<String>();
+    let searched = !words.trim().is_empty();
+    let hits = if searched {
+        let channels: HashMap<ChannelId, String> = state
+            .store
+            .channels_for(me.org.id, me.account.id)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+        conversation::search(&state, &me.org, &me.account, &words)
+            .await?
+            .into_iter()
+            .map(|h| HitView {
+                id: h.message.to_string(),
+                channel: channels.get(&h.channel).cloned().unwrap_or_default(),
+                snippet_html: h.snippet_html,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render(
+        StatusCode::OK,
+        &SearchPage {
+            page: page_for(&ctx, &me, ctx.t().search_title),
+            words,
+            searched,
+            hits,
+        },
+    )
+}
+
+/// Goes to a message where it is shown: its channel, or its thread.
+pub async fn open(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let (message, _) = message_and_channel(&state, &me, parse(&id)?).await?;
+    Ok(Redirect::to(&back_to(&message)).into_response())
+}

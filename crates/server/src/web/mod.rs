@@ -39,6 +39,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(conversation::edit_form).post(edit_message),
         )
         .route("/m/{id}/roster", get(conversation::roster))
+        .route("/m/{id}/open", get(conversation::open))
+        .route("/search", get(conversation::search))
         .route("/m/{id}/{action}", post(conversation::act))
         .route(
             "/channels/new",

@@ -334,3 +334,34 @@ async fn the_page_stream_follows_the_session() {
         "no stream without a session"
     );
 }
+
+#[tokio::test]
+async fn a_message_is_found_again_by_search() {
+    let app = TestApp::spawn().await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let c = org_channel(&app, "anna@lillby.se").await;
+    let (_, html) = page(&app, &anna, &format!("/c/{c}")).await;
+    send_form(
+        &app,
+        &anna,
+        &html,
+        &c,
+        "Reservkraften <testas> på torsdag.",
+        &[],
+    )
+    .await;
+    while app.search.run_once().await.unwrap() > 0 {}
+    let (status, found) = page(&app, &anna, "/search?q=reservkraft").await;
+    assert_eq!(status, 200);
+    assert!(
+        found.contains("<b>Reservkraften</b> &lt;testas&gt; på torsdag"),
+        "highlighted and escaped: {found}"
+    );
+    let start = found.find("/m/").unwrap();
+    let link: String = found[start..].chars().take_while(|c| *c != '"').collect();
+    let r = anna.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with(&format!("/c/{c}#m-")));
+    let (_, nothing) = page(&app, &anna, "/search?q=solförmörkelse").await;
+    assert!(nothing.contains("Inga träffar."));
+}

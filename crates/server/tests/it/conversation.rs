@@ -350,3 +350,151 @@ async fn many_posts_at_once_arrive_in_order_without_gaps_or_repeats() {
     assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
     assert!(live.next(QUIET).await.is_none());
 }
+
+#[tokio::test]
+async fn search_finds_word_forms_in_what_the_searcher_may_see() {
+    let app = TestApp::spawn().await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let bo = app.token_for(Role::Member, "bo@lillby.se").await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let private = app.channel(&bo, "direct", "Bo", vec![]).await;
+    app.say(&bo, &c, "Vattenledningen har brustit vid två skolor.")
+        .await;
+    app.say(&bo, &c, "Skolorna i norr är stängda i dag.").await;
+    app.say(&bo, &c, "Lunch klockan tolv.").await;
+    app.say(&bo, &private, "Nycklarna till skolorna ligger hos mig.")
+        .await;
+    let edited = app.say(&bo, &c, "Bussen går som vanligt.").await;
+    let deleted = app.say(&bo, &c, "Skolbussen är inställd.").await;
+    let url = |id: &Value| {
+        format!(
+            "/api/v1/orgs/lillby/messages/{}",
+            id["id"].as_str().unwrap()
+        )
+    };
+    let r = app
+        .client
+        .patch(app.url(&url(&edited)))
+        .bearer_auth(&bo)
+        .json(&json!({"body": "Bussarna är inställda."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .delete(app.url(&url(&deleted)))
+        .bearer_auth(&bo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Index what is new (the server's own indexer may have done part of it already).
+    while app.search.run_once().await.unwrap() > 0 {}
+    assert_eq!(
+        app.search.run_once().await.unwrap(),
+        0,
+        "nothing left to index"
+    );
+
+    let search = |token: String, words: &'static str| {
+        let app = &app;
+        async move {
+            let url = format!("/api/v1/orgs/lillby/search?q={}", words.replace(' ', "+"));
+            expect_json(app.get(&url, &token).await, 200).await
+        }
+    };
+    let hits = search(anna.clone(), "skola").await;
+    let snippets: Vec<_> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["snippet_html"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        snippets.len(),
+        2,
+        "skolor and skolorna, not Bo's private note: {snippets:?}"
+    );
+    assert!(
+        snippets.iter().any(|s| s.contains("<b>skolor</b>")),
+        "{snippets:?}"
+    );
+    assert!(
+        snippets.iter().any(|s| s.contains("<b>Skolorna</b>")),
+        "{snippets:?}"
+    );
+    // Bo sees his private channel too.
+    assert_eq!(
+        search(bo.clone(), "skola").await.as_array().unwrap().len(),
+        3
+    );
+    // The edit is found by its new words only, the deleted message not at all.
+    assert_eq!(
+        search(anna.clone(), "buss").await.as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(search(anna.clone(), "vanligt").await, json!([]));
+    assert_eq!(search(anna.clone(), "skolbussen").await, json!([]));
+    // All words must match; stray query syntax is not an error.
+    assert_eq!(search(anna.clone(), "skolor lunch").await, json!([]));
+    assert_eq!(
+        search(anna.clone(), "vattenledningen AND (")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let guest = app.token_for(Role::Guest, "gast@partner.se").await;
+    assert_eq!(search(guest, "skola").await, json!([]));
+}
+
+#[tokio::test]
+async fn danish_organisations_get_danish_stemming() {
+    use beredskap_core::register::NewOrg;
+    use beredskap_core::{Actor, Region};
+    let app = TestApp::spawn().await;
+    let org = app
+        .store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("solby", "Solby Kommune", Region::Dk).unwrap(),
+        )
+        .await
+        .unwrap();
+    let token = app.token_in(&org, Role::Admin, "it@solby.dk").await;
+    let body = json!({"kind": "org", "name": "Alle", "classification": "Intern"});
+    let c = expect_json(
+        app.post("/api/v1/orgs/solby/channels", &token, body).await,
+        201,
+    )
+    .await;
+    let url = format!(
+        "/api/v1/orgs/solby/channels/{}/messages",
+        c["id"].as_str().unwrap()
+    );
+    let r = app
+        .post(
+            &url,
+            &token,
+            json!({"body": "Bilerne holder ved rådhuset."}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    app.search.run_once().await.unwrap();
+    let hits = expect_json(
+        app.get("/api/v1/orgs/solby/search?q=bil", &token).await,
+        200,
+    )
+    .await;
+    assert_eq!(hits.as_array().unwrap().len(), 1, "bil finds bilerne");
+    // The other organisation's messages are not searched.
+    let hits = expect_json(
+        app.get("/api/v1/orgs/lillby/search?q=bil", &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(hits, json!([]));
+}

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub org: Org,
     pub admin_token: String,
     pub clock: Arc<ManualClock>,
+    /// The search index: `run_once` indexes what is new, so tests need not wait.
+    pub search: Arc<beredskap_server::search::SearchIndex>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -61,6 +63,7 @@ impl TestApp {
             false => format!("http://{}", app.local_addr()),
         };
         let shutdown = CancellationToken::new();
+        let search = app.search().unwrap();
         tokio::spawn(app.run_until_stopped(shutdown.clone()));
         let org = store
             .create_org(
@@ -76,6 +79,7 @@ impl TestApp {
             org,
             admin_token: String::new(),
             clock,
+            search,
             shutdown,
             _dir: dir,
         };

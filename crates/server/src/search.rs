@@ -1,0 +1,342 @@
+//! Full-text search over messages (tantivy), stemmed in the organisation's language.
+//!
+//! The index is derived data: it follows the journal (`message.posted`, `.edited`,
+//! `.deleted`), remembers in each commit how far it has read, and can be thrown away and
+//! rebuilt from the journal at any time (`beredskap search rebuild`). The indexer commits
+//! once per batch, not once per message. Searches filter by the channels the searcher may
+//! see at the moment they search.
+
+use beredskap_core::{ChannelId, MessageId, OrgId, Region, Store, StoreError};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Journal entries read per organisation in one batch (one commit).
+const BATCH: u32 = 2000;
+/// The indexer's memory budget.
+const WRITER_HEAP: usize = 20_000_000;
+const MAX_HITS: usize = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index: {0}")]
+    Store(#[from] StoreError),
+    #[error("search index: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    org: Field,
+    channel: Field,
+    seq: Field,
+    sv: Field,
+    da: Field,
+    no: Field,
+}
+
+/// The languages messages are stemmed in, by the organisation's region.
+fn body_field(fields: &Fields, region: Region) -> Field {
+    match region {
+        Region::Se | Region::Fi => fields.sv,
+        Region::Dk => fields.da,
+        Region::No => fields.no,
+    }
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str| {
+        TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(tokenizer)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_stored()
+    };
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        org: b.add_text_field("org", STRING),
+        channel: b.add_text_field("channel", STRING | STORED),
+        seq: b.add_i64_field("seq", STORED),
+        sv: b.add_text_field("body_sv", text("sv")),
+        da: b.add_text_field("body_da", text("da")),
+        no: b.add_text_field("body_no", text("no")),
+    };
+    (b.build(), fields)
+}
+
+fn register_tokenizers(index: &Index) {
+    for (name, language) in [
+        ("sv", Language::Swedish),
+        ("da", Language::Danish),
+        ("no", Language::Norwegian),
+    ] {
+        let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(60))
+            .filter(LowerCaser)
+            .filter(Stemmer::new(language))
+            .build();
+        index.tokenizers().register(name, analyzer);
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub message: MessageId,
+    pub channel: ChannelId,
+    pub seq: i64,
+    /// The matching passage, HTML-escaped, with the matched words in `<b>`.
+    pub snippet_html: String,
+}
+
+pub struct SearchIndex {
+    store: Arc<dyn Store>,
+    index: Index,
+    reader: IndexReader,
+    writer: Arc<Mutex<IndexWriter>>,
+    fields: Fields,
+    /// The last journal seq indexed, per organisation; saved with every commit.
+    progress: Mutex<HashMap<OrgId, i64>>,
+    /// Woken after a write, so a new message is searchable at once.
+    pub wake: tokio::sync::Notify,
+    /// One batch at a time, so two callers never index the same entries.
+    indexing: tokio::sync::Mutex<()>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it if missing. An index that cannot be opened
+    /// (another version, damage) is replaced by an empty one that the indexer refills
+    /// from the journal.
+    pub fn open(dir: &Path, store: Arc<dyn Store>) -> Result<Arc<SearchIndex>, SearchError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = schema();
+        let index = match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == schema => index,
+            Ok(_) | Err(tantivy::TantivyError::OpenDirectoryError(_)) | Err(_) => {
+                if dir.join("meta.json").exists() {
+                    tracing::warn!(dir = %dir.display(), "search index replaced; it will be rebuilt from the journal");
+                    std::fs::remove_dir_all(dir)?;
+                    std::fs::create_dir_all(dir)?;
+                }
+                Index::create_in_dir(dir, schema)?
+            }
+        };
+        register_tokenizers(&index);
+        let progress = index
+            .load_metas()?
+            .payload
+            .and_then(|p| serde_json::from_str::<HashMap<OrgId, i64>>(&p).ok())
+            .unwrap_or_default();
+        let writer = index.writer(WRITER_HEAP)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Arc::new(SearchIndex {
+            store,
+            index,
+            reader,
+            writer: Arc::new(Mutex::new(writer)),
+            fields,
+            progress: Mutex::new(progress),
+            wake: tokio::sync::Notify::new(),
+            indexing: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    /// Where the server keeps its index.
+    pub fn dir(data_dir: &Path) -> PathBuf {
+        data_dir.join("search-index")
+    }
+
+    /// Empties the index in `dir` and builds it again from the journal. Opening it takes
+    /// the writer's lock first, so a running server's index is never pulled from under it.
+    pub async fn rebuild(dir: &Path, store: Arc<dyn Store>) -> Result<usize, SearchError> {
+        let index = SearchIndex::open(dir, store)?;
+        {
+            let mut writer = index.writer.lock().unwrap_or_else(|e| e.into_inner());
+            writer.delete_all_documents()?;
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload("{}");
+            commit.commit()?;
+        }
+        index.progress().clear();
+        let mut total = 0;
+        loop {
+            let done = index.run_once().await?;
+            if done == 0 {
+                return Ok(total);
+            }
+            total += done;
+        }
+    }
+
+    fn progress(&self) -> std::sync::MutexGuard<'_, HashMap<OrgId, i64>> {
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads one batch of new journal entries for every organisation and commits them
+    /// together. Returns how many entries were read (0: the index is up to date).
+    pub async fn run_once(&self) -> Result<usize, SearchError> {
+        let _one_batch_at_a_time = self.indexing.lock().await;
+        let mut docs = Vec::new();
+        let mut deletes = Vec::new();
+        let mut progress = self.progress().clone();
+        let mut read = 0;
+        for org in self.store.list_orgs().await? {
+            let after = progress.get(&org.id).copied().unwrap_or(0);
+            let entries = self.store.journal_page(org.id, after, BATCH).await?;
+            let Some(last) = entries.last().map(|e| e.seq) else {
+                continue;
+            };
+            read += entries.len();
+            let body = body_field(&self.fields, org.region);
+            for entry in &entries {
+                let payload: serde_json::Value =
+                    serde_json::from_str(&entry.payload).unwrap_or_default();
+                let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+                let (Some(id), kind) = (text("id"), entry.kind.as_str()) else {
+                    continue;
+                };
+                match kind {
+                    "message.posted" | "message.edited" => {
+                        let (Some(channel), Some(text_body)) = (text("channel_id"), text("body"))
+                        else {
+                            continue;
+                        };
+                        deletes.push(id.clone());
+                        let mut doc = TantivyDocument::default();
+                        doc.add_text(self.fields.id, &id);
+                        doc.add_text(self.fields.org, org.id.to_string());
+                        doc.add_text(self.fields.channel, &channel);
+                        doc.add_i64(self.fields.seq, entry.seq);
+                        doc.add_text(body, &text_body);
+                        docs.push((id, doc));
+                    }
+                    "message.deleted" => {
+                        deletes.push(id.clone());
+                        docs.retain(|(doc_id, _)| *doc_id != id);
+                    }
+                    _ => {}
+                }
+            }
+            progress.insert(org.id, last);
+        }
+        if read == 0 {
+            return Ok(0);
+        }
+        let writer = self.writer.clone();
+        let fields = self.fields;
+        let payload = serde_json::to_string(&progress).unwrap_or_default();
+        tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
+            let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
+            // Deletes apply to documents added before them in this batch too, so the
+            // batch deletes first and adds the latest text of each message after.
+            for id in &deletes {
+                writer.delete_term(Term::from_field_text(fields.id, id));
+            }
+            let mut latest: HashMap<String, TantivyDocument> = HashMap::new();
+            let mut order = Vec::new();
+            for (id, doc) in docs {
+                if latest.insert(id.clone(), doc).is_none() {
+                    order.push(id);
+                }
+            }
+            for id in order {
+                if let Some(doc) = latest.remove(&id) {
+                    writer.add_document(doc)?;
+                }
+            }
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&payload);
+            commit.commit()?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| SearchError::Io(std::io::Error::other(e)))??;
+        self.reader.reload()?;
+        *self.progress() = progress;
+        Ok(read)
+    }
+
+    /// Messages of `org` in `channels` matching `words`, best first.
+    pub fn search(
+        &self,
+        org: OrgId,
+        region: Region,
+        channels: &[ChannelId],
+        words: &str,
+    ) -> Result<Vec<Hit>, SearchError> {
+        if channels.is_empty() || words.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let body = body_field(&self.fields, region);
+        let mut parser = QueryParser::for_index(&self.index, vec![body]);
+        parser.set_conjunction_by_default();
+        // People type words, not query syntax: errors in it are ignored, not shown.
+        let (words_query, _) = parser.parse_query_lenient(words);
+        let in_channels: Vec<(Occur, Box<dyn Query>)> = channels
+            .iter()
+            .map(|c| {
+                let term = Term::from_field_text(self.fields.channel, &c.to_string());
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, words_query),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.org, &org.to_string()),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+            (Occur::Must, Box::new(BooleanQuery::new(in_channels))),
+        ]);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(MAX_HITS).order_by_score())?;
+        let mut snippets = SnippetGenerator::create(&searcher, &query, body)?;
+        snippets.set_max_num_chars(200);
+        let mut hits = Vec::new();
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).map(str::to_owned);
+            let (Some(id), Some(channel)) = (text(self.fields.id), text(self.fields.channel))
+            else {
+                continue;
+            };
+            let (Ok(id), Ok(channel)) = (id.parse(), channel.parse()) else {
+                continue;
+            };
+            hits.push(Hit {
+                message: id,
+                channel,
+                seq: doc
+                    .get_first(self.fields.seq)
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or(0),
+                snippet_html: snippets.snippet_from_doc(&doc).to_html(),
+            });
+        }
+        Ok(hits)
+    }
+}
