@@ -7,7 +7,7 @@
 
 use crate::domain::Region;
 use crate::error::{FieldError, FieldErrors};
-use crate::ids::{AccountId, ChannelId, GroupId, MessageId, OrgId};
+use crate::ids::{AccountId, AttachmentId, ChannelId, GroupId, MessageId, OrgId};
 use crate::journal::Actor;
 use crate::register::parse_name;
 use crate::store::StoreResult;
@@ -147,6 +147,7 @@ pub struct Message {
     pub version: i32,
     pub mentions: Vec<AccountId>,
     pub reactions: Vec<Reaction>,
+    pub attachments: Vec<AttachmentRef>,
     /// Answers in its thread (for a thread's first message).
     pub replies: i64,
     pub created_at: DateTime<Utc>,
@@ -162,6 +163,8 @@ pub struct NewMessage {
     pub body: String,
     pub announcement: bool,
     pub mentions: Vec<AccountId>,
+    /// Files uploaded by the author beforehand, not yet attached to anything.
+    pub attachments: Vec<AttachmentId>,
     /// Chosen by the client; a retried post with the same key lands once.
     pub idempotency_key: Option<String>,
 }
@@ -229,6 +232,39 @@ pub fn mentioned_names(body: &str) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// A file on a message, as readers see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AttachmentRef {
+    pub id: AttachmentId,
+    pub filename: String,
+    pub size: i64,
+    pub content_type: String,
+}
+
+/// A stored file and who may fetch it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    /// The message it was posted with; none until then (only its uploader sees it).
+    pub message_id: Option<MessageId>,
+    pub uploaded_by: AccountId,
+    /// Hex SHA-256 of the bytes: their name in the data directory.
+    pub sha256: String,
+    pub size: i64,
+    pub content_type: String,
+    pub filename: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A file stored in the data directory, to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub sha256: String,
+    pub size: i64,
+    pub content_type: String,
+    pub filename: String,
 }
 
 /// Where one person stands with an announcement.
@@ -349,6 +385,22 @@ pub trait ConversationStore: Send + Sync {
     ) -> StoreResult<Vec<(i32, String, DateTime<Utc>)>>;
     /// The announcement's roster: one receipt per person it was sent to.
     async fn receipts(&self, org: OrgId, message: MessageId) -> StoreResult<Vec<Receipt>>;
+    /// Records an uploaded file, not yet attached to a message.
+    async fn add_attachment(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        by: AccountId,
+        new: NewAttachment,
+    ) -> StoreResult<Attachment>;
+    /// The attachment if `account` may fetch it: it is on a message of a channel they can
+    /// see, or they uploaded it and it is on no message yet. `NotFound` otherwise.
+    async fn attachment_for(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        id: AttachmentId,
+    ) -> StoreResult<Attachment>;
     /// Announcements in channels `account` can see that they have not confirmed.
     async fn unconfirmed_announcements(
         &self,

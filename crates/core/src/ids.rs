@@ -38,4 +38,14 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(OrgId, PersonId, GroupId, PositionId, AccountId, ApiTokenId, ChannelId, MessageId);
+id_type!(
+    OrgId,
+    PersonId,
+    GroupId,
+    PositionId,
+    AccountId,
+    ApiTokenId,
+    ChannelId,
+    MessageId,
+    AttachmentId
+);

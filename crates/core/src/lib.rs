@@ -14,6 +14,8 @@ pub mod store;
 
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug};
 pub use error::{FieldError, FieldErrors};
-pub use ids::{AccountId, ApiTokenId, ChannelId, GroupId, MessageId, OrgId, PersonId, PositionId};
+pub use ids::{
+    AccountId, ApiTokenId, AttachmentId, ChannelId, GroupId, MessageId, OrgId, PersonId, PositionId,
+};
 pub use journal::{Actor, JournalEntry, NewJournalEntry};
 pub use store::{Store, StoreError};

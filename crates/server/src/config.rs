@@ -35,6 +35,8 @@ pub struct Config {
     pub log_filter: String,
     /// How long an enrolment link stays valid.
     pub enrolment_link_hours: u32,
+    /// The largest file that can be attached to a message, in megabytes.
+    pub attachment_max_mb: u32,
     /// A session ends after this many minutes without use.
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active.
@@ -155,6 +157,7 @@ impl Default for Config {
             public_url: None,
             log_filter: "info".into(),
             enrolment_link_hours: 72,
+            attachment_max_mb: 25,
             session_idle_minutes: 240,
             session_max_hours: 24,
             tls_cert_file: None,
@@ -381,6 +384,10 @@ log_filter = "info"
 
 # How long an enrolment link stays valid, in hours.
 enrolment_link_hours = 72
+
+# The largest file that can be attached to a message, in megabytes. Files are kept in
+# data_dir/attachments, named by their SHA-256.
+attachment_max_mb = 25
 
 # A session ends after this many minutes without use...
 session_idle_minutes = 240

@@ -4,11 +4,11 @@
 use crate::error::AppError;
 use crate::state::AppState;
 use beredskap_core::conversation::{
-    mentioned_names, parse_body, parse_emoji, parse_idempotency_key, Channel, ChannelKind, Message,
-    MessageChange, NewChannel, NewMessage, Posted, Receipt,
+    mentioned_names, parse_body, parse_emoji, parse_idempotency_key, Attachment, Channel,
+    ChannelKind, Message, MessageChange, NewAttachment, NewChannel, NewMessage, Posted, Receipt,
 };
 use beredskap_core::register::{Account, Org, Role};
-use beredskap_core::{AccountId, Actor, ChannelId, FieldErrors, MessageId};
+use beredskap_core::{AccountId, Actor, AttachmentId, ChannelId, FieldErrors, MessageId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -27,6 +27,9 @@ pub struct PostInput {
     /// key lands once. May also be sent as the `Idempotency-Key` header.
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// Files uploaded beforehand (`POST …/attachments`) to attach.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentId>,
 }
 
 fn invalid(e: beredskap_core::FieldError) -> AppError {
@@ -129,6 +132,7 @@ pub async fn post(
                 body,
                 announcement: input.announcement,
                 mentions,
+                attachments: input.attachments,
                 idempotency_key,
             },
         )
@@ -217,4 +221,100 @@ pub async fn search(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Checks and stores an uploaded file; it is attached when a message names it.
+pub async fn upload(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    filename: &str,
+    bytes: axum::body::Bytes,
+) -> Result<Attachment, AppError> {
+    let max_mb = state.config.attachment_max_mb;
+    let filename = crate::attachments::clean_filename(filename);
+    let content_type = crate::attachments::check(&bytes, &filename, max_mb)
+        .map_err(|refusal| AppError::invalid("file", &refusal.to_string()))?;
+    let data_dir = state.config.data_dir.clone();
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let sha256 = tokio::task::spawn_blocking(move || crate::attachments::store(&data_dir, &bytes))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("storing an attachment: {e}")))?;
+    Ok(state
+        .store
+        .add_attachment(
+            &Actor::account(by.id),
+            org.id,
+            by.id,
+            NewAttachment {
+                sha256,
+                size,
+                content_type: content_type.to_owned(),
+                filename,
+            },
+        )
+        .await?)
+}
+
+/// The bytes of an attachment the person may fetch, with headers that keep a browser
+/// from running or sniffing it: only images are shown in the page, the rest is saved.
+pub async fn download(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    id: AttachmentId,
+) -> Result<axum::response::Response, AppError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let attachment = state.store.attachment_for(org.id, by.id, id).await?;
+    let path = crate::attachments::path_for(&state.config.data_dir, &attachment.sha256);
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| AppError::Internal(format!("attachment {}: {e}", path.display())))?;
+    let disposition = if attachment.content_type.starts_with("image/") {
+        "inline"
+    } else {
+        "attachment"
+    };
+    // RFC 6266: an ASCII fallback and the real name percent-encoded.
+    let ascii: String = attachment
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = attachment
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, attachment.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -1,10 +1,10 @@
 // `ConversationStore` for the backend that includes this file (see `store_impl.rs`).
 
 use beredskap_core::conversation::{
-    Channel, ConversationStore, Message, MessageChange, NewChannel, NewMessage, Page, Posted,
-    Receipt,
+    Attachment, Channel, ConversationStore, Message, MessageChange, NewAttachment, NewChannel,
+    NewMessage, Page, Posted, Receipt,
 };
-use beredskap_core::{ChannelId, MessageId};
+use beredskap_core::{AttachmentId, ChannelId, MessageId};
 
 #[async_trait::async_trait]
 impl ConversationStore for Backend {
@@ -152,6 +152,35 @@ impl ConversationStore for Backend {
     async fn receipts(&self, org: OrgId, message: MessageId) -> StoreResult<Vec<Receipt>> {
         self.read(move |c| {
             Box::pin(async move { ops::conversation::receipts(c, org, message).await })
+        })
+        .await
+    }
+
+    async fn add_attachment(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        by: AccountId,
+        new: NewAttachment,
+    ) -> StoreResult<Attachment> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::conversation::add_attachment(c, &actor, org, by, new).await
+            })
+        })
+        .await
+    }
+
+    async fn attachment_for(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        id: AttachmentId,
+    ) -> StoreResult<Attachment> {
+        self.read(move |c| {
+            Box::pin(async move { ops::conversation::attachment_for(c, org, account, id).await })
         })
         .await
     }

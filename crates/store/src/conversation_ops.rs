@@ -3,10 +3,10 @@
 
 use super::*;
 use beredskap_core::conversation::{
-    Channel, ChannelKind, Message, MessageChange, NewChannel, NewMessage, Page, Posted, Reaction,
-    Receipt,
+    Attachment, AttachmentRef, Channel, ChannelKind, Message, MessageChange, NewAttachment,
+    NewChannel, NewMessage, Page, Posted, Reaction, Receipt,
 };
-use beredskap_core::{ChannelId, GroupId, MessageId};
+use beredskap_core::{AttachmentId, ChannelId, GroupId, MessageId};
 
 const CHANNEL_COLUMNS: &str =
     "c.id, c.org_id, c.kind, c.name, c.classification, c.group_id, c.created_at";
@@ -231,6 +231,7 @@ fn message_from_row(r: &DbRow) -> StoreResult<Message> {
         version: col(r, "version")?,
         mentions: Vec::new(),
         reactions: Vec::new(),
+        attachments: Vec::new(),
         replies: 0,
         created_at: col(r, "created_at")?,
         edited_at: col(r, "edited_at")?,
@@ -297,6 +298,26 @@ async fn complete(conn: &mut Conn, rows: Vec<DbRow>) -> StoreResult<Vec<Message>
                     accounts: vec![account],
                 }),
             }
+        }
+    }
+
+    let sql = format!(
+        "SELECT id, message_id, filename, size, content_type FROM attachments \
+         WHERE message_id IN ({list}) ORDER BY created_at, id"
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    for r in query.fetch_all(&mut *conn).await.map_err(db)? {
+        let message: Uuid = col(&r, "message_id")?;
+        if let Some(i) = index.get(&message) {
+            messages[*i].attachments.push(AttachmentRef {
+                id: AttachmentId(col(&r, "id")?),
+                filename: col(&r, "filename")?,
+                size: col(&r, "size")?,
+                content_type: col(&r, "content_type")?,
+            });
         }
     }
 
@@ -421,6 +442,7 @@ pub async fn post_message(
                 "body": &new.body,
                 "announcement": new.announcement,
                 "mentions": &mentions,
+                "attachments": &new.attachments,
             }),
         ),
     )
@@ -460,6 +482,33 @@ pub async fn post_message(
             .await
             .map_err(db)?;
     }
+    let mut attachments = Vec::new();
+    for (i, attachment) in new.attachments.iter().enumerate() {
+        let row = sqlx::query(
+            "UPDATE attachments SET message_id = $1 WHERE id = $2 AND org_id = $3 \
+             AND uploaded_by = $4 AND message_id IS NULL \
+             RETURNING id, filename, size, content_type",
+        )
+        .bind(id.0)
+        .bind(attachment.0)
+        .bind(org.0)
+        .bind(author.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| {
+            StoreError::invalid(
+                &format!("attachments[{i}]"),
+                "is not a file you uploaded, or it is already on a message",
+            )
+        })?;
+        attachments.push(AttachmentRef {
+            id: AttachmentId(col(&row, "id")?),
+            filename: col(&row, "filename")?,
+            size: col(&row, "size")?,
+            content_type: col(&row, "content_type")?,
+        });
+    }
     if new.announcement {
         for person in audience.iter().filter(|a| **a != author) {
             sqlx::query(
@@ -485,6 +534,7 @@ pub async fn post_message(
             version: 1,
             mentions,
             reactions: Vec::new(),
+            attachments,
             replies: 0,
             created_at: now,
             edited_at: None,
@@ -759,4 +809,98 @@ pub async fn unconfirmed_announcements(
     .await
     .map_err(db)?;
     complete(conn, rows).await
+}
+
+fn attachment_from_row(r: &DbRow) -> StoreResult<Attachment> {
+    let message: Option<Uuid> = col(r, "message_id")?;
+    Ok(Attachment {
+        id: AttachmentId(col(r, "id")?),
+        message_id: message.map(MessageId),
+        uploaded_by: AccountId(col(r, "uploaded_by")?),
+        sha256: col(r, "sha256")?,
+        size: col(r, "size")?,
+        content_type: col(r, "content_type")?,
+        filename: col(r, "filename")?,
+        created_at: col(r, "created_at")?,
+    })
+}
+
+const ATTACHMENT_COLUMNS: &str = "t.id, t.message_id, t.uploaded_by, t.sha256, t.size, \
+    t.content_type, t.filename, t.created_at";
+
+pub async fn add_attachment(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    by: AccountId,
+    new: NewAttachment,
+) -> StoreResult<Attachment> {
+    check_account(conn, org, by).await?;
+    let attachment = Attachment {
+        id: AttachmentId::new(),
+        message_id: None,
+        uploaded_by: by,
+        sha256: new.sha256,
+        size: new.size,
+        content_type: new.content_type,
+        filename: new.filename,
+        created_at: journal::now(),
+    };
+    sqlx::query(
+        "INSERT INTO attachments (id, org_id, uploaded_by, sha256, size, content_type, filename, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(attachment.id.0)
+    .bind(org.0)
+    .bind(by.0)
+    .bind(&attachment.sha256)
+    .bind(attachment.size)
+    .bind(&attachment.content_type)
+    .bind(&attachment.filename)
+    .bind(attachment.created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "attachment.uploaded",
+            format!("attachment:{}", attachment.id),
+            &attachment,
+        ),
+    )
+    .await?;
+    Ok(attachment)
+}
+
+pub async fn attachment_for(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+    id: AttachmentId,
+) -> StoreResult<Attachment> {
+    let row = sqlx::query(&format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments t WHERE t.org_id = $1 AND t.id = $2"
+    ))
+    .bind(org.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let attachment = attachment_from_row(&row)?;
+    match attachment.message_id {
+        None if attachment.uploaded_by == account => Ok(attachment),
+        None => Err(StoreError::NotFound),
+        Some(message) => {
+            let message = load_message(conn, org, message).await?;
+            if message.deleted_at.is_some() {
+                return Err(StoreError::NotFound);
+            }
+            channel_for(conn, org, account, message.channel_id).await?;
+            Ok(attachment)
+        }
+    }
 }

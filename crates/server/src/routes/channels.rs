@@ -36,6 +36,55 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unconfirmed))
         .routes(routes!(events))
         .routes(routes!(search))
+        .routes(routes!(upload))
+        .routes(routes!(download))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name, as it will be shown.
+    pub filename: String,
+}
+
+/// Uploads a file (the request body, as is) to attach to a message: name its id in
+/// `attachments` when posting. Images, PDF, office documents and plain text, up to the
+/// configured size; the type is read from the bytes.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/attachments", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    security(("bearer" = [])),
+    responses((status = 201, body = beredskap_core::conversation::Attachment), (status = 422, body = ErrorBody)))]
+async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    Query(query): Query<UploadQuery>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, AppError> {
+    caller.require(Role::Guest, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let attachment =
+        conversation::upload(&state, &org, &caller.account, &query.filename, body).await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/attachments/{}", org.slug, attachment.id),
+        attachment,
+    ))
+}
+
+/// An attached file, for those who may see its message (or its uploader, before that).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/attachments/{id}", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = beredskap_core::AttachmentId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The file"), (status = 404, body = ErrorBody)))]
+async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    conversation::download(&state, &org, &caller.account, parse_id(&id)?).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

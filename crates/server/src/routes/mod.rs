@@ -36,6 +36,10 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
         .fallback(|| async { AppError::NotFound })
+        // Attachments are the largest bodies; everything else is far below this.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            (state.config.attachment_max_mb as usize + 1) * 1024 * 1024,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_context,

@@ -79,6 +79,22 @@ pub struct MessageView {
     reactions: Vec<ReactionView>,
     quick: Vec<&'static str>,
     classification: String,
+    files: Vec<FileView>,
+}
+
+pub struct FileView {
+    id: String,
+    name: String,
+    size: String,
+    image: bool,
+}
+
+fn size_text(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} kB", (bytes + 1023) / 1024)
+    }
 }
 
 struct Viewer<'a> {
@@ -123,6 +139,16 @@ impl Viewer<'_> {
                 .filter(|q| !m.reactions.iter().any(|r| r.emoji == *q))
                 .collect(),
             classification: self.classification.to_owned(),
+            files: m
+                .attachments
+                .iter()
+                .map(|a| FileView {
+                    id: a.id.to_string(),
+                    name: a.filename.clone(),
+                    size: size_text(a.size),
+                    image: a.content_type.starts_with("image/"),
+                })
+                .collect(),
         }
     }
 }
@@ -245,6 +271,7 @@ struct ChannelPage {
     may_announce: bool,
     error: Option<String>,
     draft: String,
+    attachment_hint: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,6 +361,9 @@ async fn channel_page(
             may_announce: thread.is_none() && me.account.role >= Role::CrisisLead,
             error,
             draft,
+            attachment_hint: t
+                .attachment_hint
+                .replace("{mb}", &state.config.attachment_max_mb.to_string()),
         },
     )
 }
@@ -378,7 +408,7 @@ pub async fn thread(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct PostForm {
     csrf: String,
     body: String,
@@ -390,25 +420,105 @@ pub struct PostForm {
     announcement: Option<String>,
 }
 
+/// The post form, sent as `multipart/form-data` (with a file) or as a plain form.
+async fn read_post_form(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> Result<(PostForm, Option<(String, axum::body::Bytes)>), WebError> {
+    use axum::extract::FromRequest;
+    let bad = |e: String| WebError(AppError::invalid("form", &e), None);
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(form) = Form::<PostForm>::from_request(request, state)
+            .await
+            .map_err(|e| bad(e.body_text()))?;
+        return Ok((form, None));
+    }
+    let mut parts = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| bad(e.body_text()))?;
+    let mut form = PostForm::default();
+    let mut file = None;
+    while let Some(field) = parts.next_field().await.map_err(|e| bad(e.body_text()))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let filename = field.file_name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
+            if !bytes.is_empty() {
+                file = Some((filename, bytes));
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(|e| bad(e.body_text()))?;
+        match name.as_str() {
+            "csrf" => form.csrf = value,
+            "body" => form.body = value,
+            "key" => form.key = value,
+            "thread" => form.thread = Some(value),
+            "announcement" => form.announcement = Some(value),
+            _ => {}
+        }
+    }
+    Ok((form, file))
+}
+
 pub async fn post(
     State(state): State<AppState>,
     ctx: WebContext,
     headers: HeaderMap,
     me: SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<PostForm>,
+    request: axum::extract::Request,
 ) -> Result<Response, WebError> {
+    let (form, file) = read_post_form(&state, request).await?;
     ctx.check_csrf(&headers, &form.csrf)?;
+    let t = ctx.t();
     let channel: ChannelId = parse(&id)?;
     let thread: Option<MessageId> = match form.thread.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(parse(raw)?),
     };
+    // Only someone who may post here may store a file.
+    state
+        .store
+        .channel_for(me.org.id, me.account.id, channel)
+        .await?;
+    let mut attachments = Vec::new();
+    if let Some((filename, bytes)) = file {
+        match conversation::upload(&state, &me.org, &me.account, &filename, bytes).await {
+            Ok(attachment) => attachments.push(attachment.id),
+            Err(AppError::Invalid(fields)) => {
+                let refusal = fields.0.first().map(|f| f.message.as_str()).unwrap_or("");
+                let message = if refusal.starts_with("is larger") {
+                    t.attachment_too_large
+                } else {
+                    t.attachment_type
+                };
+                return channel_page(
+                    &state,
+                    &ctx,
+                    &me,
+                    channel,
+                    thread,
+                    None,
+                    Some(message.to_owned()),
+                    form.body,
+                )
+                .await;
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
     let input = PostInput {
         body: form.body.clone(),
         thread_root: thread,
         announcement: form.announcement.is_some(),
         idempotency_key: Some(form.key),
+        attachments,
     };
     match conversation::post(&state, &me.org, &me.account, channel, input).await {
         Ok(posted) => {
@@ -419,7 +529,7 @@ pub async fn post(
             Ok(Redirect::to(&target).into_response())
         }
         Err(AppError::Invalid(_)) => {
-            let message = ctx.t().field_invalid.replace("{field}", ctx.t().message);
+            let message = t.field_invalid.replace("{field}", t.message);
             channel_page(
                 &state,
                 &ctx,
@@ -434,6 +544,15 @@ pub async fn post(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// An attached file, for someone who may see the message it is on.
+pub async fn file(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    Ok(conversation::download(&state, &me.org, &me.account, parse(&id)?).await?)
 }
 
 // ------------------------------------------------------------------ one message

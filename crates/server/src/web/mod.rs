@@ -41,6 +41,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/m/{id}/roster", get(conversation::roster))
         .route("/m/{id}/open", get(conversation::open))
         .route("/search", get(conversation::search))
+        .route("/files/{id}", get(conversation::file))
         .route("/m/{id}/{action}", post(conversation::act))
         .route(
             "/channels/new",

@@ -49,6 +49,8 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/accounts",
             "/api/v1/orgs/{org}/accounts/{id}/sessions",
             "/api/v1/orgs/{org}/announcements/unconfirmed",
+            "/api/v1/orgs/{org}/attachments",
+            "/api/v1/orgs/{org}/attachments/{id}",
             "/api/v1/orgs/{org}/channels",
             "/api/v1/orgs/{org}/channels/{id}/members",
             "/api/v1/orgs/{org}/channels/{id}/messages",

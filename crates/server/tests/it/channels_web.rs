@@ -365,3 +365,71 @@ async fn a_message_is_found_again_by_search() {
     let (_, nothing) = page(&app, &anna, "/search?q=solförmörkelse").await;
     assert!(nothing.contains("Inga träffar."));
 }
+
+#[tokio::test]
+async fn a_file_is_attached_with_the_form_and_shown_to_the_channel() {
+    let app = TestApp::spawn().await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let bo = signed_in(&app, "bo@lillby.se", Role::Member).await;
+    let guest = signed_in(&app, "gast@partner.se", Role::Guest).await;
+    let c = org_channel(&app, "anna@lillby.se").await;
+    let (_, html) = page(&app, &anna, &format!("/c/{c}")).await;
+    assert!(html.contains("enctype=\"multipart/form-data\""));
+    let form = |file: reqwest::multipart::Part| {
+        reqwest::multipart::Form::new()
+            .text("csrf", hidden(&html, "csrf"))
+            .text("key", hidden(&html, "key"))
+            .text("body", "Listan över reservlokaler")
+            .part("file", file)
+    };
+    let csv = reqwest::multipart::Part::bytes(b"lokal;adress\nSkolan;Storgatan 1\n".to_vec())
+        .file_name("reservlokaler.csv");
+    let r = anna
+        .post(app.url(&format!("/c/{c}/post")))
+        .multipart(form(csv))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, seen) = page(&app, &bo, &format!("/c/{c}")).await;
+    assert!(seen.contains(">reservlokaler.csv</a>"), "{seen}");
+    let start = seen.find("/files/").unwrap();
+    let link: String = seen[start..].chars().take_while(|c| *c != '"').collect();
+    let r = bo.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    assert_eq!(
+        r.text().await.unwrap(),
+        "lokal;adress\nSkolan;Storgatan 1\n"
+    );
+    assert_eq!(
+        guest.get(app.url(&link)).send().await.unwrap().status(),
+        404
+    );
+
+    // A program is refused with a reason, and the text typed is kept.
+    let exe =
+        reqwest::multipart::Part::bytes(b"MZ\x90\0\x03\0\0\0".to_vec()).file_name("lista.pdf");
+    let (_, html) = page(&app, &anna, &format!("/c/{c}")).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", hidden(&html, "csrf"))
+        .text("key", hidden(&html, "key"))
+        .text("body", "Här är listan")
+        .part("file", exe);
+    let r = anna
+        .post(app.url(&format!("/c/{c}/post")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("Den sortens fil kan inte bifogas.")
+            && body.contains(">Här är listan</textarea>"),
+        "{body}"
+    );
+}

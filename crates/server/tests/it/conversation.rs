@@ -498,3 +498,105 @@ async fn danish_organisations_get_danish_stemming() {
     .await;
     assert_eq!(hits, json!([]));
 }
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+#[tokio::test]
+async fn attachments_are_checked_stored_once_and_fetched_only_by_those_who_may() {
+    let app = TestApp::spawn_with(|c| c.attachment_max_mb = 1).await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let bo = app.token_for(Role::Member, "bo@lillby.se").await;
+    let guest = app.token_for(Role::Guest, "gast@partner.se").await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let upload = |token: &str, name: &str, bytes: Vec<u8>| {
+        app.client
+            .post(app.url(&format!("/api/v1/orgs/lillby/attachments?filename={name}")))
+            .bearer_auth(token)
+            .body(bytes)
+            .send()
+    };
+    let file = expect_json(upload(&anna, "karta.png", PNG.to_vec()).await.unwrap(), 201).await;
+    assert_eq!(file["content_type"], "image/png");
+    let download = format!(
+        "/api/v1/orgs/lillby/attachments/{}",
+        file["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        app.get(&download, &anna).await.status(),
+        200,
+        "the uploader, before posting"
+    );
+    assert_eq!(
+        app.get(&download, &bo).await.status(),
+        404,
+        "nobody else yet"
+    );
+
+    // Bo cannot post Anna's file.
+    let url = format!("/api/v1/orgs/lillby/channels/{c}/messages");
+    let theirs = json!({"body": "min karta", "attachments": [file["id"]]});
+    let body = expect_json(app.post(&url, &bo, theirs.clone()).await, 422).await;
+    assert_eq!(body["fields"][0]["field"], "attachments[0]");
+    let posted = expect_json(
+        app.post(
+            &url,
+            &anna,
+            json!({"body": "Karta över avstängda gator", "attachments": [file["id"]]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(posted["attachments"][0]["filename"], "karta.png");
+    let r = app.get(&download, &bo).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
+    assert_eq!(
+        app.get(&download, &guest).await.status(),
+        404,
+        "not in the channel"
+    );
+    // Once on a message it cannot be posted again.
+    assert_eq!(
+        app.post(
+            &url,
+            &anna,
+            json!({"body": "igen", "attachments": [file["id"]]})
+        )
+        .await
+        .status(),
+        422
+    );
+
+    // Stored once, under its hash, however often it is uploaded.
+    expect_json(upload(&bo, "samma.png", PNG.to_vec()).await.unwrap(), 201).await;
+    let sha = file["sha256"].as_str().unwrap();
+    let dir = app.data_dir().join("attachments").join(&sha[..2]);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+
+    // Refused: a program, an empty file, a file over the limit; each names the field.
+    for (name, bytes) in [
+        ("rapport.pdf", b"MZ\x90\0\x03\0\0\0".to_vec()),
+        ("tom.txt", Vec::new()),
+        ("stor.txt", vec![b'a'; 1024 * 1024 + 10]),
+    ] {
+        let body = expect_json(upload(&anna, name, bytes).await.unwrap(), 422).await;
+        assert_eq!(body["fields"][0]["field"], "file", "{name}");
+    }
+    // A deleted message's files go with it.
+    let r = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/orgs/lillby/messages/{}",
+            posted["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.get(&download, &bo).await.status(), 404);
+}

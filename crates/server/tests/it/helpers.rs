@@ -127,6 +127,11 @@ impl TestApp {
             .1
     }
 
+    /// The server's data directory (attachments, the search index).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -70,4 +70,5 @@ conformance!(
     edits_keep_every_version_and_deletions_are_soft,
     reactions_count_once_and_mentions_stay_in_the_audience,
     announcements_keep_a_roster_of_who_confirmed,
+    attachments_are_seen_with_their_message,
 );

@@ -41,6 +41,7 @@ fn message(channel: ChannelId, body: &str) -> NewMessage {
         body: body.into(),
         announcement: false,
         mentions: Vec::new(),
+        attachments: Vec::new(),
         idempotency_key: None,
     }
 }
@@ -497,4 +498,91 @@ pub async fn announcements_keep_a_roster_of_who_confirmed(db: &TestDb) {
             .unwrap_err(),
         StoreError::Invalid(_)
     ));
+}
+
+pub async fn attachments_are_seen_with_their_message(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
+    let c = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Direct, "Anna", vec![]),
+        )
+        .await
+        .unwrap();
+    let file = s
+        .add_attachment(
+            &actor(),
+            o.id,
+            anna.id,
+            beredskap_core::conversation::NewAttachment {
+                sha256: "ab".repeat(32),
+                size: 3,
+                content_type: "text/plain; charset=utf-8".into(),
+                filename: "a.txt".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.attachment_for(o.id, anna.id, file.id).await.unwrap(),
+        file
+    );
+    assert_eq!(
+        s.attachment_for(o.id, bo.id, file.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    let mut new = message(c.id, "fil");
+    new.attachments = vec![file.id];
+    let m = s
+        .post_message(&actor(), o.id, anna.id, new.clone())
+        .await
+        .unwrap()
+        .message;
+    assert_eq!(m.attachments[0].filename, "a.txt");
+    assert_eq!(
+        s.channel_messages(o.id, anna.id, c.id, newest(5))
+            .await
+            .unwrap()[0]
+            .attachments,
+        m.attachments
+    );
+    // Still only for those who see the channel.
+    assert_eq!(
+        s.attachment_for(o.id, bo.id, file.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    s.add_channel_members(&actor(), o.id, anna.id, c.id, vec![bo.id])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.attachment_for(o.id, bo.id, file.id)
+            .await
+            .unwrap()
+            .message_id,
+        Some(m.id)
+    );
+    // A file goes on one message only; a refused post leaves nothing behind.
+    new.body = "igen".into();
+    let before = s.journal_head(o.id).await.unwrap().0;
+    match s
+        .post_message(&actor(), o.id, anna.id, new)
+        .await
+        .unwrap_err()
+    {
+        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "attachments[0]"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.journal_head(o.id).await.unwrap().0, before);
+    assert_eq!(
+        s.channel_messages(o.id, anna.id, c.id, newest(5))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
