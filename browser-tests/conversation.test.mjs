@@ -77,3 +77,47 @@ test("two people talk in a channel, live, and an announcement is confirmed", asy
   await anna.click("main ol a");
   await anna.waitForURL(`${channelUrl}#m-*`);
 });
+
+test("a channel opened once stays readable offline, and nothing is kept after signing out", async (t) => {
+  if (skipOrFail(t)) return;
+  const server = await startServer();
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    server.stop();
+  });
+  const page = await enrolAndSignIn(browser, server, "anna@lillby.se", "Anna Berg");
+  const manifest = await page.evaluate(async () => {
+    const link = document.querySelector("link[rel=manifest]");
+    return (await fetch(link.href)).json();
+  });
+  assert.equal(manifest.start_url, "/");
+  assert.equal(manifest.display, "standalone");
+
+  await page.click("text=Ny kanal");
+  await page.fill("#name", "Vattenläckan");
+  await page.click("main button[type=submit]");
+  await page.waitForURL("**/c/*");
+  await page.fill("#body", "Samling vid reservlokalen kl. 14.");
+  await page.click("form.post button[type=submit]");
+  await page.waitForSelector("text=Samling vid reservlokalen kl. 14.");
+  const channelUrl = page.url().split("#")[0];
+  // Once the service worker looks after the page, opening the channel keeps a copy.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.goto(channelUrl);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.goto(channelUrl);
+  await page.waitForSelector("text=Samling vid reservlokalen kl. 14.");
+
+  await page.context().setOffline(true);
+  await page.goto(channelUrl);
+  await page.waitForSelector("text=Samling vid reservlokalen kl. 14.");
+  await page.waitForSelector(".offline:not([hidden])");
+  await page.context().setOffline(false);
+
+  await page.goto(`${server.base}/`);
+  assert.ok((await page.evaluate(async () => (await caches.keys()).length)) > 0);
+  await page.click("header .sign-out button");
+  await page.waitForURL("**/sign-in");
+  assert.equal(await page.evaluate(async () => (await caches.keys()).length), 0, "caches cleared");
+});

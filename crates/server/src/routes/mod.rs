@@ -100,7 +100,7 @@ async fn request_context(
         .entry("content-security-policy")
         .or_insert(HeaderValue::from_static(
             "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
-             img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             img-src 'self'; manifest-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     if state.config.secure_cookies() {

@@ -87,6 +87,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/static/passkeys.js", get(passkeys_script))
         .route("/static/live.js", get(live_script))
+        .route("/static/pwa.js", get(pwa_script))
+        .route("/static/icon.svg", get(icon))
+        .route("/sw.js", get(service_worker))
+        .route("/manifest.webmanifest", get(manifest))
         .layer(middleware::from_fn_with_state(state, web_context))
 }
 
@@ -119,6 +123,60 @@ async fn live_script() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/live.js"),
+    )
+        .into_response()
+}
+
+async fn pwa_script() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/pwa.js"),
+    )
+}
+
+async fn icon() -> Response {
+    static_file("image/svg+xml", include_str!("../../static/icon.svg"))
+}
+
+/// Served from the root so it may look after every page; never cached by the browser, so
+/// a new version is picked up at once.
+async fn service_worker() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../../static/sw.js"),
+    )
+        .into_response()
+}
+
+async fn manifest(ctx: WebContext) -> Response {
+    let body = serde_json::json!({
+        "name": "Beredskap",
+        "short_name": "Beredskap",
+        "lang": ctx.lang.code(),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5394",
+        "icons": [{"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
+    });
+    (
+        [(header::CONTENT_TYPE, "application/manifest+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
     )
         .into_response()
 }

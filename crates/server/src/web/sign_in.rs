@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use beredskap_core::auth::{NewSession, SecondFactor, SessionId, ThrottlePolicy};
@@ -525,10 +525,18 @@ pub async fn sign_out(
         .revoke_session(&actor, signed_in.org.id, signed_in.session.id)
         .await?;
     Ok((
-        [(
-            header::SET_COOKIE,
-            ctx.cookie(SESSION_COOKIE, "", "/", Some(0)),
-        )],
+        [
+            (
+                header::SET_COOKIE,
+                ctx.cookie(SESSION_COOKIE, "", "/", Some(0)),
+            ),
+            // Pages kept for offline reading hold messages: none may outlive the session
+            // on a shared or lost device.
+            (
+                HeaderName::from_static("clear-site-data"),
+                HeaderValue::from_static("\"cache\", \"storage\""),
+            ),
+        ],
         Redirect::to("/sign-in"),
     )
         .into_response())

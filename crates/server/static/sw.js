@@ -1,0 +1,55 @@
+// Beredskap's service worker: the channels and pages a person has opened stay readable
+// when the connection drops. Pages are fetched from the network first and kept; without a
+// network the kept copy is shown. Nothing is kept after signing out (the server sends
+// Clear-Site-Data), and forms, live events, files and administration are never kept.
+"use strict";
+const PAGES = "beredskap-pages-v1";
+const STATIC = "beredskap-static-v1";
+const STATIC_FILES = ["/static/app.css", "/static/live.js", "/static/pwa.js", "/static/icon.svg"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(STATIC).then((c) => c.addAll(STATIC_FILES)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== PAGES && k !== STATIC).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function keepable(url) {
+  return url.pathname === "/" || url.pathname.startsWith("/c/") || url.pathname === "/search";
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/static/")) {
+    event.respondWith(
+      caches.match(request).then((hit) => hit || fetch(request).then((response) => {
+        const copy = response.clone();
+        caches.open(STATIC).then((c) => c.put(request, copy));
+        return response;
+      })),
+    );
+    return;
+  }
+  if (request.mode !== "navigate" || !keepable(url)) return;
+  event.respondWith(
+    fetch(request)
+      .then((response) => {
+        // Only real pages: not a redirect to the sign-in page.
+        if (response.ok && !response.redirected) {
+          const copy = response.clone();
+          caches.open(PAGES).then((c) => c.put(request, copy));
+        }
+        return response;
+      })
+      .catch(() => caches.match(request).then((hit) => hit || caches.match("/"))
+        .then((hit) => hit || new Response("Offline", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } }))),
+  );
+});
