@@ -37,6 +37,9 @@ pub struct Event {
     pub audience: Audience,
     /// `{"seq":…,"kind":…,"at":…,"data":{…}}`
     pub json: Arc<str>,
+    /// The whole server-sent event (`id: …\ndata: …\n\n`), built once for every
+    /// subscriber. serde_json never writes a raw line break, so one `data:` line holds it.
+    pub frame: axum::body::Bytes,
 }
 
 impl Event {
@@ -67,11 +70,13 @@ impl Event {
             "data": payload,
         })
         .to_string();
+        let frame = format!("id: {}\ndata: {json}\n\n", entry.seq);
         Event {
             seq: entry.seq,
             kind: entry.kind.clone(),
             audience,
             json: json.into(),
+            frame: frame.into(),
         }
     }
 
@@ -208,33 +213,41 @@ impl Visibility {
     }
 }
 
-/// Streams the events `account` may see after `after`, then live ones, into `out` until
-/// the receiving side goes away.
+/// Most bytes of events gathered into one chunk for the connection.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Streams the events `account` may see after `after`, then live ones, into `out` as
+/// chunks of server-sent events, until the receiving side goes away. Events already
+/// waiting are gathered into one chunk: under load one wake-up and one write carry many.
 pub async fn follow(
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
     org: OrgId,
     account: AccountId,
     after: i64,
-    out: mpsc::Sender<Arc<Event>>,
+    out: mpsc::Sender<axum::body::Bytes>,
 ) -> Result<(), StoreError> {
     let mut live = hub.subscribe(org).await?;
     let mut seen = Visibility::load(store.as_ref(), org, account).await?;
     let mut last = after;
+    let mut chunk: Vec<u8> = Vec::new();
     'catch_up: loop {
         // What was missed, from the store.
         loop {
             let entries = store.journal_page(org, last, CATCH_UP_PAGE).await?;
             let done = entries.len() < CATCH_UP_PAGE as usize;
             for entry in &entries {
-                let event = Arc::new(Event::from_entry(entry));
+                let event = Event::from_entry(entry);
                 if event.changes_visibility() {
                     seen = Visibility::load(store.as_ref(), org, account).await?;
                 }
                 last = event.seq;
-                if seen.allows(&event) && out.send(event).await.is_err() {
-                    return Ok(());
+                if seen.allows(&event) {
+                    chunk.extend_from_slice(&event.frame);
                 }
+            }
+            if !chunk.is_empty() && out.send(std::mem::take(&mut chunk).into()).await.is_err() {
+                return Ok(());
             }
             if done {
                 break;
@@ -242,23 +255,46 @@ pub async fn follow(
         }
         // Live, skipping what the catch-up already delivered.
         loop {
-            let event = match live.recv().await {
-                Ok(event) => event,
+            let mut next = match live.recv().await {
+                Ok(event) => Some(event),
                 Err(broadcast::error::RecvError::Lagged(_)) => continue 'catch_up,
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),
             };
-            if event.seq <= last {
-                continue;
+            while let Some(event) = next.take() {
+                if event.seq > last {
+                    if event.seq != last + 1 {
+                        // Something was missed: read it from the store.
+                        if !chunk.is_empty()
+                            && out.send(std::mem::take(&mut chunk).into()).await.is_err()
+                        {
+                            return Ok(());
+                        }
+                        continue 'catch_up;
+                    }
+                    if event.changes_visibility() {
+                        seen = Visibility::load(store.as_ref(), org, account).await?;
+                    }
+                    last = event.seq;
+                    if seen.allows(&event) {
+                        chunk.extend_from_slice(&event.frame);
+                    }
+                }
+                if chunk.len() < CHUNK_BYTES {
+                    next = match live.try_recv() {
+                        Ok(event) => Some(event),
+                        Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                            if !chunk.is_empty()
+                                && out.send(std::mem::take(&mut chunk).into()).await.is_err()
+                            {
+                                return Ok(());
+                            }
+                            continue 'catch_up;
+                        }
+                        Err(_) => None,
+                    };
+                }
             }
-            if event.seq != last + 1 {
-                // Something was missed between catch-up and live: read it from the store.
-                continue 'catch_up;
-            }
-            if event.changes_visibility() {
-                seen = Visibility::load(store.as_ref(), org, account).await?;
-            }
-            last = event.seq;
-            if seen.allows(&event) && out.send(event).await.is_err() {
+            if !chunk.is_empty() && out.send(std::mem::take(&mut chunk).into()).await.is_err() {
                 return Ok(());
             }
         }

@@ -34,6 +34,20 @@ pub enum BenchCommand {
         #[arg(long, env = "TEST_PG_URL")]
         pg_url: Option<String>,
     },
+    /// Live updates: N subscribers on one channel, posts at rising rates, beside a bare
+    /// broadcast fan-out.
+    Fanout {
+        #[arg(long, default_value_t = 1000)]
+        subscribers: usize,
+        /// Offered posts per second, comma-separated, one step each.
+        #[arg(long, value_delimiter = ',', default_value = "10,25,50,75")]
+        rates: Vec<u32>,
+        /// Seconds per step.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+    /// The bare fan-out server `fanout` measures against, run in its own process.
+    FanoutLimit,
 }
 
 struct Figures {
@@ -45,12 +59,26 @@ struct Figures {
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Ingest {
-        seconds,
-        runs,
-        clients,
-        pg_url,
-    } = cmd;
+    let (seconds, runs, clients, pg_url) = match cmd {
+        BenchCommand::Ingest {
+            seconds,
+            runs,
+            clients,
+            pg_url,
+        } => (seconds, runs, clients, pg_url),
+        BenchCommand::Fanout {
+            subscribers,
+            rates,
+            seconds,
+        } => {
+            super::bench_fanout::run(subscribers, rates, seconds).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        BenchCommand::FanoutLimit => {
+            super::bench_fanout::limit_server().await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let duration = Duration::from_secs(seconds);
     let runs = runs.max(1);
     let mut all_runs: Vec<Vec<Figures>> = Vec::new();

@@ -1,5 +1,6 @@
 mod admin;
 mod bench;
+mod bench_fanout;
 mod config;
 mod healthcheck;
 mod import;

@@ -9,7 +9,6 @@ use crate::live;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_core::conversation::{Channel, Message, MessageChange, NewChannel, Page, Receipt};
@@ -503,7 +502,7 @@ pub async fn event_stream(
         Some(seq) => seq.max(0),
         None => state.store.journal_head(org).await?.0,
     };
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Arc<live::Event>>(256);
+    let (sender, receiver) = tokio::sync::mpsc::channel::<axum::body::Bytes>(64);
     let store: Arc<dyn Store> = state.store.clone();
     let hub = state.hub.clone();
     let account_id = account.id;
@@ -512,20 +511,32 @@ pub async fn event_stream(
             tracing::warn!(error = %e, "live updates stopped");
         }
     });
+    // Chunks of events (gathered by `follow`); when nothing happens, a comment now and
+    // then keeps proxies from closing the connection.
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let event = receiver.recv().await?;
-        let sse = SseEvent::default()
-            .id(event.seq.to_string())
-            .data(event.json.as_ref());
-        Some((Ok::<_, std::convert::Infallible>(sse), receiver))
+        let first =
+            match tokio::time::timeout(std::time::Duration::from_secs(15), receiver.recv()).await {
+                Ok(Some(event)) => event,
+                Ok(None) => return None,
+                Err(_) => {
+                    let ping = axum::body::Bytes::from_static(b": keep-alive\n\n");
+                    return Some((Ok::<_, std::convert::Infallible>(ping), receiver));
+                }
+            };
+        Some((Ok(first), receiver))
     });
-    let mut response = Sse::new(stream)
-        .keep_alive(KeepAlive::default())
+    let response = (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/event-stream"),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+            // Proxies must not hold events back.
+            (
+                axum::http::HeaderName::from_static("x-accel-buffering"),
+                "no",
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
         .into_response();
-    // Proxies must not hold events back.
-    response.headers_mut().insert(
-        "x-accel-buffering",
-        axum::http::HeaderValue::from_static("no"),
-    );
     Ok(response)
 }

@@ -1,0 +1,543 @@
+//! `beredskap bench fanout`: live updates to many subscribers of one channel. A real server
+//! (this binary's `serve`, in its own process) gets posts through the API at rising offered
+//! rates while N clients follow the event stream; each post carries the time it was sent,
+//! so every delivery gives a post-to-deliver latency. Beside it, in the same run, the limit:
+//! a bare tokio broadcast fan-out over loopback (also in its own process, `bench
+//! fanout-limit`) sending frames of the same size to the same clients, with no database, no
+//! HTTP post and no filtering. Times are wall-clock microseconds, shared by the processes.
+
+use super::say;
+use anyhow::Context;
+use beredskap_core::conversation::{ChannelKind, NewChannel};
+use beredskap_core::register::{NewOrg, Role, Scope};
+use beredskap_core::{Actor, EmailAddress, Region};
+use beredskap_server::accounts::{self, NewUser};
+use beredskap_store::{DatabaseUrl, OpenOptions};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::sync::broadcast;
+
+/// One measured step.
+struct Step {
+    label: String,
+    offered: String,
+    deliveries_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    note: String,
+}
+
+/// Latencies (µs) of deliveries, grouped by the step they belong to.
+#[derive(Default)]
+struct Deliveries {
+    /// Per step: the latencies, and when the last delivery arrived (wall-clock µs).
+    by_step: Mutex<Vec<(Vec<u32>, u64)>>,
+}
+
+impl Deliveries {
+    fn record(&self, step: usize, micros: u32, at: u64) {
+        let mut all = self.by_step.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() <= step {
+            all.resize_with(step + 1, Default::default);
+        }
+        all[step].0.push(micros);
+        all[step].1 = all[step].1.max(at);
+    }
+
+    /// The step's latencies and how long from `began` until its last delivery, in seconds.
+    fn take(&self, step: usize, began: u64) -> (Vec<u32>, f64) {
+        let mut all = self.by_step.lock().unwrap_or_else(|e| e.into_inner());
+        match all.get_mut(step) {
+            Some((latencies, last)) => {
+                let seconds = last.saturating_sub(began) as f64 / 1e6;
+                (std::mem::take(latencies), seconds.max(1e-3))
+            }
+            None => (Vec::new(), 1.0),
+        }
+    }
+}
+
+/// Wall-clock microseconds: posts and frames carry `t=<µs>`, read in another process.
+fn now_us(_start: Instant) -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Follows one event stream over a raw HTTP/1.1 connection (the same client for the
+/// server and for the bare limit), recording the latency of each event.
+async fn subscriber(
+    addr: std::net::SocketAddr,
+    path: String,
+    token: String,
+    start: Instant,
+    step: Arc<AtomicUsize>,
+    deliveries: Arc<Deliveries>,
+    connected: Arc<AtomicUsize>,
+) -> anyhow::Result<()> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (read, mut write) = stream.into_split();
+    write
+        .write_all(
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await?;
+    let mut lines = tokio::io::BufReader::new(read);
+    let mut line = String::new();
+    // Status line and headers.
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            anyhow::bail!("the stream closed before it started");
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    connected.fetch_add(1, Ordering::SeqCst);
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        // Chunk sizes and other lines have no `"body":"t=`.
+        if let Some(at) = line.find("\"body\":\"t=") {
+            let digits: String = line[at + 10..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let Ok(sent) = digits.parse::<u64>() {
+                let now = now_us(start);
+                deliveries.record(
+                    step.load(Ordering::SeqCst),
+                    u32::try_from(now.saturating_sub(sent)).unwrap_or(u32::MAX),
+                    now,
+                );
+            }
+        }
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    f64::from(sorted[i]) / 1000.0
+}
+
+fn summarise(
+    label: &str,
+    offered: String,
+    mut latencies: Vec<u32>,
+    seconds: f64,
+    note: String,
+) -> Step {
+    latencies.sort_unstable();
+    Step {
+        label: label.to_owned(),
+        offered,
+        deliveries_per_second: latencies.len() as f64 / seconds,
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: percentile(&latencies, 0.99),
+        note,
+    }
+}
+
+/// Resident memory of a process, in kB.
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let phase = Duration::from_secs(seconds);
+    let mut steps = Vec::new();
+
+    // ---- Beredskap: a real server process on a fresh SQLite database.
+    let dir = tempfile::tempdir()?;
+    let (token, channel, child, addr) = start_server(dir.path()).await?;
+    let pid = child.id().unwrap_or(0);
+    let rss_before = rss_kb(pid);
+    let step = Arc::new(AtomicUsize::new(0));
+    let deliveries = Arc::new(Deliveries::default());
+    let connected = Arc::new(AtomicUsize::new(0));
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..subscribers {
+        clients.spawn(subscriber(
+            addr,
+            "/api/v1/orgs/bench/events".into(),
+            token.clone(),
+            start,
+            step.clone(),
+            deliveries.clone(),
+            connected.clone(),
+        ));
+    }
+    wait_for(&connected, subscribers).await?;
+    // Let every stream finish its catch-up before measuring memory.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let per_connection = match (rss_before, rss_kb(pid)) {
+        (Some(before), Some(after)) => {
+            format!(
+                "{:.1} kB",
+                (after.saturating_sub(before)) as f64 / subscribers as f64
+            )
+        }
+        _ => "unknown".into(),
+    };
+    say(format!(
+        "{subscribers} subscribers connected; server memory per connection {per_connection}"
+    ));
+    let client = reqwest::Client::new();
+    let post_url = format!("http://{addr}/api/v1/orgs/bench/channels/{channel}/messages");
+    for (i, rate) in rates.iter().enumerate() {
+        step.store(i, Ordering::SeqCst);
+        let began = now_us(start);
+        let (sent, failed) = offer(&client, &post_url, &token, *rate, phase, start).await;
+        // Let what was posted arrive, counted in this step.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (latencies, took) = deliveries.take(i, began);
+        let expected = sent * subscribers as u64;
+        steps.push(summarise(
+            "Beredskap (API post → SSE, SQLite)",
+            format!(
+                "{rate} posts/s = {} deliveries/s",
+                u64::from(*rate) * subscribers as u64
+            ),
+            latencies.clone(),
+            took,
+            format!(
+                "{} of {expected} delivered, {failed} posts failed",
+                latencies.len()
+            ),
+        ));
+    }
+    clients.abort_all();
+    let mut child = child;
+    child.kill().await.ok();
+
+    // ---- The limit: bare broadcast fan-out over loopback, same client, same frames.
+    let deliveries = Arc::new(Deliveries::default());
+    let connected = Arc::new(AtomicUsize::new(0));
+    let mut limit = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["bench", "fanout-limit"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the bare fan-out server")?;
+    let mut commands = limit.stdin.take().context("limit input")?;
+    let mut answers =
+        tokio::io::BufReader::new(limit.stdout.take().context("limit output")?).lines();
+    let bare_addr: std::net::SocketAddr = answers
+        .next_line()
+        .await?
+        .and_then(|l| l.strip_prefix("listening ").map(str::to_owned))
+        .context("the bare server did not start")?
+        .parse()?;
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..subscribers {
+        clients.spawn(subscriber(
+            bare_addr,
+            "/events".into(),
+            String::new(),
+            start,
+            step.clone(),
+            deliveries.clone(),
+            connected.clone(),
+        ));
+    }
+    wait_for(&connected, subscribers).await?;
+    for (i, rate) in rates.iter().enumerate() {
+        let index = rates.len() + i;
+        step.store(index, Ordering::SeqCst);
+        let began = now_us(start);
+        commands
+            .write_all(format!("{rate} {seconds}\n").as_bytes())
+            .await?;
+        let sent: u64 = answers
+            .next_line()
+            .await?
+            .and_then(|l| l.strip_prefix("sent ").and_then(|n| n.parse().ok()))
+            .context("the bare server stopped")?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (latencies, took) = deliveries.take(index, began);
+        steps.push(summarise(
+            "limit: bare tokio broadcast over loopback",
+            format!(
+                "{rate} frames/s = {} deliveries/s",
+                u64::from(*rate) * subscribers as u64
+            ),
+            latencies.clone(),
+            took,
+            format!(
+                "{} of {} delivered",
+                latencies.len(),
+                sent * subscribers as u64
+            ),
+        ));
+    }
+    drop(commands);
+    limit.kill().await.ok();
+    clients.abort_all();
+    print_table(&steps, subscribers, seconds, &per_connection);
+    Ok(())
+}
+
+async fn wait_for(counter: &AtomicUsize, n: usize) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counter.load(Ordering::SeqCst) < n {
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "only {} of {n} subscribers connected",
+                counter.load(Ordering::SeqCst)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Posts at `rate` per second for `phase` without waiting for answers (an open loop, so
+/// a slow server shows as latency, not as a lower offered rate).
+async fn offer(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    rate: u32,
+    phase: Duration,
+    start: Instant,
+) -> (u64, u64) {
+    let failed = Arc::new(AtomicU64::new(0));
+    let mut posts = tokio::task::JoinSet::new();
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+    let ends = Instant::now() + phase;
+    let mut sent = 0u64;
+    while Instant::now() < ends {
+        tick.tick().await;
+        let (client, url, token, failed) = (
+            client.clone(),
+            url.to_owned(),
+            token.to_owned(),
+            failed.clone(),
+        );
+        let body = serde_json::json!({ "body": format!("t={}", now_us(start)) });
+        posts.spawn(async move {
+            let ok = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 201);
+            if !ok {
+                failed.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        sent += 1;
+    }
+    while posts.join_next().await.is_some() {}
+    (sent, failed.load(Ordering::SeqCst))
+}
+
+/// An SSE frame shaped like the server's for a posted message.
+fn frame(seq: u64, sent_us: u64) -> Arc<Vec<u8>> {
+    let data = serde_json::json!({
+        "seq": seq,
+        "kind": "message.posted",
+        "at": "2026-11-23T12:00:00.000000Z",
+        "data": {
+            "announcement": false,
+            "attachments": [],
+            "author": "01a20878-da03-71fb-8441-845d3bfde2af",
+            "body": format!("t={sent_us}"),
+            "channel_id": "01a20878-da03-71fb-8441-845d3bfde2af",
+            "id": "01a20878-da0c-7090-9f5d-06965f422924",
+            "mentions": [],
+            "thread_root": null,
+        },
+    });
+    Arc::new(format!("id: {seq}\ndata: {data}\n\n").into_bytes())
+}
+
+/// `bench fanout-limit`: the bare server in its own process. Prints `listening ADDR`, then
+/// for each input line `RATE SECONDS` broadcasts frames at that rate and prints `sent N`.
+pub async fn limit_server() -> anyhow::Result<()> {
+    let (frames, addr) = bare_server().await?;
+    say(format!("listening {addr}"));
+    let start = Instant::now();
+    let mut input = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut seq = 1u64;
+    while let Some(line) = input.next_line().await? {
+        let mut words = line
+            .split_whitespace()
+            .filter_map(|w| w.parse::<u64>().ok());
+        let (Some(rate), Some(seconds)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
+        let ends = Instant::now() + Duration::from_secs(seconds);
+        let mut sent = 0u64;
+        while Instant::now() < ends {
+            tick.tick().await;
+            let _ = frames.send(frame(seq, now_us(start)));
+            seq += 1;
+            sent += 1;
+        }
+        say(format!("sent {sent}"));
+    }
+    Ok(())
+}
+
+/// A minimal event-stream server: every connection gets every broadcast frame.
+async fn bare_server() -> anyhow::Result<(broadcast::Sender<Arc<Vec<u8>>>, std::net::SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (frames, _) = broadcast::channel::<Arc<Vec<u8>>>(4096);
+    let sender = frames.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut rx = sender.subscribe();
+            tokio::spawn(async move {
+                let _ = socket.set_nodelay(true);
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                // Frames that are already waiting go out in one write, as a good
+                // server would do under load.
+                let mut batch = Vec::new();
+                loop {
+                    batch.clear();
+                    match rx.recv().await {
+                        Ok(frame) => batch.extend_from_slice(&frame),
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                    while let Ok(frame) = rx.try_recv() {
+                        batch.extend_from_slice(&frame);
+                    }
+                    if socket.write_all(&batch).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok((frames, addr))
+}
+
+/// Sets up an organisation, an administrator's token and a channel, then starts
+/// `beredskap serve` on them and waits until it listens.
+async fn start_server(
+    dir: &std::path::Path,
+) -> anyhow::Result<(String, String, tokio::process::Child, std::net::SocketAddr)> {
+    let store = beredskap_store::open(
+        &DatabaseUrl::Sqlite(dir.join("beredskap.db")),
+        &OpenOptions {
+            create: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let org = store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("bench", "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+        .await?;
+    let created = accounts::create_user(
+        store.as_ref(),
+        &Actor::system(),
+        &org,
+        NewUser {
+            name: "Bench".into(),
+            login: EmailAddress::parse("bench@bench.example")
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            role: Role::Admin,
+            mobile: None,
+            private_email: None,
+        },
+        "http://bench",
+        1,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (_, token) = accounts::issue_api_token(
+        store.as_ref(),
+        &Actor::system(),
+        &org,
+        &created.account,
+        "bench",
+        &Scope::ALL,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let channel = store
+        .create_channel(
+            &Actor::system(),
+            org.id,
+            created.account.id,
+            NewChannel {
+                kind: ChannelKind::Org,
+                name: "Alla".into(),
+                classification: "Intern".into(),
+                group_id: None,
+                members: vec![],
+            },
+        )
+        .await?;
+    drop(store);
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("serve")
+        .env("BEREDSKAP_DATA_DIR", dir)
+        .env("BEREDSKAP_LISTEN", "127.0.0.1:0")
+        .env("BEREDSKAP_LOG_FILTER", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the server")?;
+    let stdout = child.stdout.take().context("server output")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next_line()
+            .await?
+            .context("the server stopped before it listened")?;
+        if let Some(rest) = line.strip_prefix("Beredskap is listening on http://") {
+            let addr = rest.split_whitespace().next().unwrap_or_default();
+            break addr.parse().context("the server's address")?;
+        }
+    };
+    // Keep reading so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((token, channel.id.to_string(), child, addr))
+}
+
+fn print_table(steps: &[Step], subscribers: usize, seconds: u64, per_connection: &str) {
+    say(format!(
+        "\n{subscribers} subscribers on one channel, {seconds} s per step; server memory per connection: {per_connection}\n"
+    ));
+    say("| what | offered | deliveries/s | p50 ms | p99 ms | note |".to_owned());
+    say("|---|---|---:|---:|---:|---|".to_owned());
+    for s in steps {
+        say(format!(
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {} |",
+            s.label, s.offered, s.deliveries_per_second, s.p50_ms, s.p99_ms, s.note
+        ));
+    }
+}
