@@ -81,6 +81,40 @@ pub struct Channel {
     pub created_at: DateTime<Utc>,
 }
 
+/// Checks a list of classification labels: one to ten names, no repeats.
+pub fn parse_classifications(labels: &[String]) -> Result<Vec<String>, FieldErrors> {
+    let mut errors = Vec::new();
+    let mut parsed: Vec<String> = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        match parse_name(label) {
+            Ok(l) if l.contains('\n') => errors.push(FieldError::new(
+                format!("classifications[{i}]"),
+                "must be one line",
+            )),
+            Ok(l) if parsed.contains(&l) => errors.push(FieldError::new(
+                format!("classifications[{i}]"),
+                "is given twice",
+            )),
+            Ok(l) => parsed.push(l),
+            Err(e) => errors.push(FieldError::new(
+                format!("classifications[{i}]"),
+                e.to_string(),
+            )),
+        }
+    }
+    if labels.is_empty() || labels.len() > 10 {
+        errors.push(FieldError::new(
+            "classifications",
+            "must hold 1 to 10 labels",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(FieldErrors(errors))
+    }
+}
+
 /// A channel to create, with its first members (the creator is added too).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -401,6 +435,14 @@ pub trait ConversationStore: Send + Sync {
         account: AccountId,
         id: AttachmentId,
     ) -> StoreResult<Attachment>;
+    /// Sets the organisation's classification labels, least restricted first. Channels
+    /// keep the label they have.
+    async fn set_classifications(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        labels: Vec<String>,
+    ) -> StoreResult<crate::register::Org>;
     /// Announcements in channels `account` can see that they have not confirmed.
     async fn unconfirmed_announcements(
         &self,

@@ -5,6 +5,7 @@
 
 use crate::accounts;
 use crate::error::AppError;
+use beredskap_core::conversation::{ChannelKind, NewChannel, NewMessage};
 use beredskap_core::register::{
     ContactKind, ContactLabel, ContactPoint, NewGroup, NewOrg, NewPosition, Org, PersonDraft, Role,
     Scope,
@@ -288,13 +289,79 @@ async fn seed_org(store: &dyn Store, actor: &Actor) -> Result<Org, AppError> {
         ("Erik Johansson", Role::CrisisLead),
         ("Mikael Larsson", Role::Member),
     ];
+    let mut created = Vec::new();
     for (name, role) in accounts {
         let login = EmailAddress::parse(&format!("{}@lillby.example", ascii_mail_name(name)))
             .map_err(|_| demo_error(name))?;
         let person = people(&[name])?[0];
+        created.push(
+            store
+                .create_account(actor, org.id, person, login, role)
+                .await?,
+        );
+    }
+    seed_conversation(store, &org, &created).await?;
+    Ok(org)
+}
+
+/// A channel for everyone with a short exchange and an announcement to confirm, so the
+/// demo shows a conversation in progress.
+async fn seed_conversation(
+    store: &dyn Store,
+    org: &Org,
+    accounts: &[beredskap_core::register::Account],
+) -> Result<(), AppError> {
+    let [admin, lead, member] = accounts else {
+        return Err(demo_error("three demo accounts"));
+    };
+    let channel = store
+        .create_channel(
+            &Actor::account(lead.id),
+            org.id,
+            lead.id,
+            NewChannel {
+                kind: ChannelKind::Org,
+                name: "Alla i Lillby kommun".into(),
+                classification: "Intern".into(),
+                group_id: None,
+                members: vec![admin.id, member.id],
+            },
+        )
+        .await?;
+    let messages = [
+        (
+            lead,
+            "E-posten och växeln ligger nere sedan 07.40. Vi håller kontakten här tills vidare.",
+            true,
+        ),
+        (
+            member,
+            "Socialtjänsten når inte journalsystemet. Vi kör pappersrutinen enligt planen.",
+            false,
+        ),
+        (
+            admin,
+            "IT felsöker med leverantören. Nästa lägesbild kl. 10.00.",
+            false,
+        ),
+    ];
+    for (author, body, announcement) in messages {
         store
-            .create_account(actor, org.id, person, login, role)
+            .post_message(
+                &Actor::account(author.id),
+                org.id,
+                author.id,
+                NewMessage {
+                    channel: channel.id,
+                    thread_root: None,
+                    body: body.into(),
+                    announcement,
+                    mentions: Vec::new(),
+                    attachments: Vec::new(),
+                    idempotency_key: None,
+                },
+            )
             .await?;
     }
-    Ok(org)
+    Ok(())
 }

@@ -105,11 +105,44 @@ pub struct Hit {
     pub snippet_html: String,
 }
 
+/// Applies one batch and commits it with how far the journal has been read.
+fn write_batch(
+    writer: &mut IndexWriter,
+    fields: Fields,
+    deletes: Vec<String>,
+    docs: Vec<(String, TantivyDocument)>,
+    payload: &str,
+) -> Result<(), SearchError> {
+    // Deletes apply to documents added before them, so the batch deletes first and then
+    // adds the latest text of each message.
+    for id in &deletes {
+        writer.delete_term(Term::from_field_text(fields.id, id));
+    }
+    let mut latest: HashMap<String, TantivyDocument> = HashMap::new();
+    let mut order = Vec::new();
+    for (id, doc) in docs {
+        if latest.insert(id.clone(), doc).is_none() {
+            order.push(id);
+        }
+    }
+    for id in order {
+        if let Some(doc) = latest.remove(&id) {
+            writer.add_document(doc)?;
+        }
+    }
+    let mut commit = writer.prepare_commit()?;
+    commit.set_payload(payload);
+    commit.commit()?;
+    Ok(())
+}
+
 pub struct SearchIndex {
     store: Arc<dyn Store>,
     index: Index,
     reader: IndexReader,
-    writer: Arc<Mutex<IndexWriter>>,
+    /// None after the writer failed (a full disk, too many open files): the next batch
+    /// opens a new one instead of failing for ever.
+    writer: Arc<Mutex<Option<IndexWriter>>>,
     fields: Fields,
     /// The last journal seq indexed, per organisation; saved with every commit.
     progress: Mutex<HashMap<OrgId, i64>>,
@@ -152,7 +185,7 @@ impl SearchIndex {
             store,
             index,
             reader,
-            writer: Arc::new(Mutex::new(writer)),
+            writer: Arc::new(Mutex::new(Some(writer))),
             fields,
             progress: Mutex::new(progress),
             wake: tokio::sync::Notify::new(),
@@ -170,7 +203,10 @@ impl SearchIndex {
     pub async fn rebuild(dir: &Path, store: Arc<dyn Store>) -> Result<usize, SearchError> {
         let index = SearchIndex::open(dir, store)?;
         {
-            let mut writer = index.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slot = index.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let writer = slot
+                .as_mut()
+                .ok_or_else(|| SearchError::Io(std::io::Error::other("no index writer")))?;
             writer.delete_all_documents()?;
             let mut commit = writer.prepare_commit()?;
             commit.set_payload("{}");
@@ -242,31 +278,23 @@ impl SearchIndex {
             return Ok(0);
         }
         let writer = self.writer.clone();
+        let index = self.index.clone();
         let fields = self.fields;
         let payload = serde_json::to_string(&progress).unwrap_or_default();
         tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
-            let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
-            // Deletes apply to documents added before them in this batch too, so the
-            // batch deletes first and adds the latest text of each message after.
-            for id in &deletes {
-                writer.delete_term(Term::from_field_text(fields.id, id));
+            let mut slot = writer.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(index.writer(WRITER_HEAP)?);
             }
-            let mut latest: HashMap<String, TantivyDocument> = HashMap::new();
-            let mut order = Vec::new();
-            for (id, doc) in docs {
-                if latest.insert(id.clone(), doc).is_none() {
-                    order.push(id);
-                }
+            let Some(writer) = slot.as_mut() else {
+                return Ok(());
+            };
+            let result = write_batch(writer, fields, deletes, docs, &payload);
+            if result.is_err() {
+                // Uncommitted changes are dropped with it; the batch is read again.
+                *slot = None;
             }
-            for id in order {
-                if let Some(doc) = latest.remove(&id) {
-                    writer.add_document(doc)?;
-                }
-            }
-            let mut commit = writer.prepare_commit()?;
-            commit.set_payload(&payload);
-            commit.commit()?;
-            Ok(())
+            result
         })
         .await
         .map_err(|e| SearchError::Io(std::io::Error::other(e)))??;

@@ -185,6 +185,22 @@ impl ConversationStore for Backend {
         .await
     }
 
+    async fn set_classifications(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        labels: Vec<String>,
+    ) -> StoreResult<beredskap_core::register::Org> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::conversation::set_classifications(c, &actor, org, labels).await
+            })
+        })
+        .await
+    }
+
     async fn unconfirmed_announcements(
         &self,
         org: OrgId,

@@ -174,6 +174,23 @@ pub async fn create_channel(
     .map_err(db)?;
     let mut members = vec![creator];
     members.extend(new.members.iter().filter(|m| **m != creator));
+    // A group's channel starts with everyone in the group who has an account.
+    if let (ChannelKind::Group, Some(group)) = (channel.kind, channel.group_id) {
+        let in_group: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT a.id FROM accounts a JOIN group_members g ON g.person_id = a.person_id \
+             WHERE g.group_id = $1 AND a.org_id = $2 ORDER BY a.id",
+        )
+        .bind(group.0)
+        .bind(org.0)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        for id in in_group.into_iter().map(AccountId) {
+            if !members.contains(&id) {
+                members.push(id);
+            }
+        }
+    }
     let added = insert_members(conn, org, channel.id, &members, channel.created_at).await?;
     append_journal(
         conn,
@@ -903,4 +920,35 @@ pub async fn attachment_for(
             Ok(attachment)
         }
     }
+}
+
+pub async fn set_classifications(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    labels: Vec<String>,
+) -> StoreResult<Org> {
+    let labels = beredskap_core::conversation::parse_classifications(&labels)
+        .map_err(StoreError::Invalid)?;
+    let updated = sqlx::query("UPDATE orgs SET classifications = $2 WHERE id = $1")
+        .bind(org.0)
+        .bind(labels.join("\n"))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::NotFound);
+    }
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "org.classifications_changed",
+            format!("org:{org}"),
+            serde_json::json!({ "classifications": labels }),
+        ),
+    )
+    .await?;
+    super::org(conn, org).await?.ok_or(StoreError::NotFound)
 }

@@ -42,6 +42,10 @@ pub enum AdminCommand {
         /// and crisis leads always do).
         #[arg(long, value_parser = ["required", "optional"])]
         second_factor: Option<String>,
+        /// The classification labels channels can carry, least restricted first,
+        /// comma-separated (e.g. "Öppen,Intern,Begränsad").
+        #[arg(long)]
+        classifications: Option<String>,
     },
     /// Create a person with an account and print their one-time enrolment link.
     CreateUser {
@@ -139,8 +143,21 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             org,
             fallback_sign_in,
             second_factor,
+            classifications,
         } => {
             let mut org = org_by_slug(store, &org).await?;
+            if let Some(labels) = classifications {
+                let labels: Vec<String> = labels.split(',').map(str::to_owned).collect();
+                org = store
+                    .set_classifications(&cli_actor(), org.id, labels)
+                    .await
+                    .map_err(|e| match e {
+                        beredskap_core::StoreError::Invalid(fields) => {
+                            anyhow::anyhow!("--classifications: {fields}")
+                        }
+                        other => other.into(),
+                    })?;
+            }
             if fallback_sign_in.is_some() || second_factor.is_some() {
                 let mut settings = org.settings();
                 if let Some(v) = fallback_sign_in {
@@ -166,6 +183,10 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 } else {
                     "optional"
                 }
+            ));
+            say(format!(
+                "  classifications = {}",
+                org.classifications.join(",")
             ));
         }
         AdminCommand::CreateUser {

@@ -16,6 +16,12 @@ pub struct ServeArgs {
 
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     telemetry::init(&config.log_filter);
+    // Every live client holds a connection; the usual soft limit of 1024 open files would
+    // stop a server with a few hundred people online. Take what the hard limit allows.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(limit, "open files"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
     let store = open_store(&config, args.create).await?;
     let db = config.database()?;
     tracing::info!(database = %db.url, backend = store.backend(), "database ready");

@@ -496,6 +496,36 @@ async fn sign_in_settings_are_shown_and_changed_per_organisation() {
         out.contains("fallback-sign-in = off") && out.contains("second-factor = required"),
         "{out}"
     );
+    assert!(
+        out.contains("classifications = Öppen,Intern,Begränsad"),
+        "Swedish labels by default: {out}"
+    );
+    let out = env
+        .ok(&[
+            "admin",
+            "org-settings",
+            "--org",
+            "lillby",
+            "--classifications",
+            "Öppen, Intern,Begränsad,Sekretess",
+        ])
+        .await;
+    assert!(
+        out.contains("classifications = Öppen,Intern,Begränsad,Sekretess"),
+        "{out}"
+    );
+    let (code, out) = env
+        .run(&[
+            "admin",
+            "org-settings",
+            "--org",
+            "lillby",
+            "--classifications",
+            "Intern,Intern",
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(out.contains("classifications[1]"), "names the label: {out}");
     let out = env
         .ok(&[
             "admin",
@@ -537,9 +567,10 @@ async fn sign_in_settings_are_shown_and_changed_per_organisation() {
         ])
         .await;
     assert_ne!(code, 0);
+    // Created, two settings changes and one change of labels; refusals leave no entry.
     let verify = env.ok(&["journal", "verify"]).await;
     assert!(
-        verify.contains("lillby: 3 entries, chain intact"),
+        verify.contains("lillby: 4 entries, chain intact"),
         "{verify}"
     );
 }

@@ -763,6 +763,7 @@ struct NewChannelPage {
     page: Page,
     kinds: Vec<(&'static str, &'static str)>,
     labels: Vec<String>,
+    groups: Vec<(String, String)>,
     people: Vec<(String, String)>,
     error: Option<String>,
 }
@@ -777,7 +778,18 @@ async fn new_channel_page(
     if me.account.role < Role::Member {
         return Err(AppError::Forbidden.into());
     }
-    let mut kinds = vec![("incident", t.kind_incident), ("direct", t.kind_direct)];
+    let mut kinds = vec![
+        ("incident", t.kind_incident),
+        ("group", t.kind_group),
+        ("direct", t.kind_direct),
+    ];
+    let groups = state
+        .store
+        .list_groups(me.org.id)
+        .await?
+        .into_iter()
+        .map(|g| (g.id.to_string(), g.name))
+        .collect();
     if me.account.role >= Role::CrisisLead {
         kinds.insert(0, ("org", t.kind_org));
     }
@@ -799,6 +811,7 @@ async fn new_channel_page(
             page: page_for(ctx, me, t.new_channel),
             kinds,
             labels: me.org.classifications.clone(),
+            groups,
             people,
             error,
         },
@@ -839,11 +852,19 @@ pub async fn create_channel(
         .map(|(_, v)| v.parse().map(AccountId))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| WebError(AppError::invalid("member", "not an account"), None))?;
+    let group_id = match (kind, field("group").as_str()) {
+        (ChannelKind::Group, raw) if !raw.is_empty() => Some(
+            raw.parse()
+                .map(beredskap_core::GroupId)
+                .map_err(|_| WebError(AppError::invalid("group", "not a group"), None))?,
+        ),
+        _ => None,
+    };
     let new = NewChannel {
         kind,
         name: field("name"),
         classification: field("classification"),
-        group_id: None,
+        group_id,
         members,
     };
     match conversation::create_channel(&state, &me.org, &me.account, new).await {
@@ -852,6 +873,7 @@ pub async fn create_channel(
             let label = match fields.0.first().map(|f| f.field.as_str()) {
                 Some("classification") => t.classification,
                 Some("name") => t.name,
+                Some("group_id") => t.kind_group,
                 _ => t.members,
             };
             let message = t.field_invalid.replace("{field}", label);

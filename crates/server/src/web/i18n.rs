@@ -232,6 +232,7 @@ pub struct Texts {
     pub attachment_hint: &'static str,
     pub attachment_too_large: &'static str,
     pub attachment_type: &'static str,
+    pub group_hint: &'static str,
 }
 
 impl Texts {
@@ -437,6 +438,7 @@ pub static SV: Texts = Texts {
     attachment_hint: "Bilder, PDF och kontorsdokument upp till {mb} MB.",
     attachment_too_large: "Filen är för stor.",
     attachment_type: "Den sortens fil kan inte bifogas.",
+    group_hint: "För en gruppkanal: alla i gruppen som har ett konto blir deltagare.",
 };
 
 pub static DA: Texts = Texts {
@@ -614,6 +616,7 @@ pub static DA: Texts = Texts {
     attachment_hint: "Billeder, PDF og kontordokumenter op til {mb} MB.",
     attachment_too_large: "Filen er for stor.",
     attachment_type: "Den slags fil kan ikke vedhæftes.",
+    group_hint: "Til en gruppekanal: alle i gruppen, der har en konto, bliver deltagere.",
 };
 
 pub static EN: Texts = Texts {
@@ -791,6 +794,7 @@ pub static EN: Texts = Texts {
     attachment_hint: "Images, PDF and office documents up to {mb} MB.",
     attachment_too_large: "The file is too large.",
     attachment_type: "That kind of file cannot be attached.",
+    group_hint: "For a group channel: everyone in the group with an account joins it.",
 };
 
 #[cfg(test)]

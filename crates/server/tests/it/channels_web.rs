@@ -433,3 +433,48 @@ async fn a_file_is_attached_with_the_form_and_shown_to_the_channel() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_group_channel_starts_with_the_group() {
+    use beredskap_core::register::NewGroup;
+    let app = TestApp::spawn().await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let bo = signed_in(&app, "bo@lillby.se", Role::Member).await;
+    let bo_person = account(&app, "bo@lillby.se").await.person_id;
+    let group = app
+        .store
+        .create_group(
+            &Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: beredskap_core::Slug::parse("it-jour").unwrap(),
+                name: "IT-jouren".into(),
+            },
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_group_members(&Actor::system(), app.org.id, group.id, vec![bo_person])
+        .await
+        .unwrap();
+    let (_, form) = page(&app, &anna, "/channels/new").await;
+    assert!(form.contains("IT-jouren"));
+    let r = anna
+        .post(app.url("/channels/new"))
+        .form(&[
+            ("csrf", hidden(&form, "csrf").as_str()),
+            ("name", "IT-jouren"),
+            ("kind", "group"),
+            ("group", &group.id.to_string()),
+            ("classification", "Intern"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        page(&app, &bo, &location(&r)).await.0,
+        200,
+        "Bo is in the group"
+    );
+}

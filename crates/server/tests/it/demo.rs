@@ -34,6 +34,34 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
     let positions = store.list_positions(first.org.id).await.unwrap();
     let tib = positions.iter().find(|p| p.slug.as_str() == "tib").unwrap();
     assert_eq!(tib.holders.len(), 3, "a holder and two deputies");
+    let admin = store
+        .account_by_login(
+            first.org.id,
+            &beredskap_core::EmailAddress::parse(&first.admin_login).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let channels = store.channels_for(first.org.id, admin.id).await.unwrap();
+    assert_eq!(channels.len(), 1);
+    let page = beredskap_core::conversation::Page {
+        before: None,
+        limit: 10,
+    };
+    let messages = store
+        .channel_messages(first.org.id, admin.id, channels[0].id, page)
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 3);
+    assert_eq!(
+        store
+            .unconfirmed_announcements(first.org.id, admin.id)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "an announcement waits for the administrator"
+    );
 
     let again = demo::seed(store.as_ref(), "http://localhost:8080", 72)
         .await
@@ -49,6 +77,7 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
     // The printed token works against a running server.
     let config = beredskap_server::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_owned(),
         ..Default::default()
     };
     let app = beredskap_server::Application::build(std::sync::Arc::new(config), store.clone())

@@ -71,4 +71,5 @@ conformance!(
     reactions_count_once_and_mentions_stay_in_the_audience,
     announcements_keep_a_roster_of_who_confirmed,
     attachments_are_seen_with_their_message,
+    group_channels_start_with_the_group_and_labels_are_set_per_organisation,
 );

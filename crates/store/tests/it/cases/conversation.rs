@@ -586,3 +586,63 @@ pub async fn attachments_are_seen_with_their_message(db: &TestDb) {
         1
     );
 }
+
+pub async fn group_channels_start_with_the_group_and_labels_are_set_per_organisation(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
+    let cecilia = person(s, &o, "cecilia@lillby.se", Role::Member).await;
+    let group = s
+        .create_group(
+            &actor(),
+            o.id,
+            beredskap_core::register::NewGroup {
+                slug: beredskap_core::Slug::parse("krisledning").unwrap(),
+                name: "Krisledning".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.set_group_members(&actor(), o.id, group.id, vec![bo.person_id])
+        .await
+        .unwrap();
+    let mut new = channel(ChannelKind::Group, "Krisledningen", vec![]);
+    new.group_id = Some(group.id);
+    let c = s
+        .create_channel(&actor(), o.id, anna.id, new)
+        .await
+        .unwrap();
+    let mut audience = vec![anna.id, bo.id];
+    audience.sort();
+    assert_eq!(s.channel_audience(o.id, c.id).await.unwrap(), audience);
+    assert!(s.channel_for(o.id, cecilia.id, c.id).await.is_err());
+
+    assert_eq!(o.classifications, ["Öppen", "Intern", "Begränsad"]);
+    let changed = s
+        .set_classifications(&actor(), o.id, vec!["Öppen".into(), " Sekretess ".into()])
+        .await
+        .unwrap();
+    assert_eq!(changed.classifications, ["Öppen", "Sekretess"]);
+    assert_eq!(
+        s.org(o.id).await.unwrap().unwrap().classifications,
+        ["Öppen", "Sekretess"]
+    );
+    match s
+        .set_classifications(&actor(), o.id, vec!["A".into(), "A".into()])
+        .await
+        .unwrap_err()
+    {
+        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "classifications[1]"),
+        other => panic!("{other:?}"),
+    }
+    let dk = s
+        .create_org(
+            &actor(),
+            beredskap_core::register::NewOrg::parse("solby", "Solby", beredskap_core::Region::Dk)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dk.classifications, ["Åben", "Intern", "Fortrolig"]);
+}
