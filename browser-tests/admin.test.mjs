@@ -1,15 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkAccessibility, enrolAndSignIn, launch, skipOrFail, startServer } from "./support.mjs";
+import { checkAccessibility, enrolAndSignIn, setUp } from "./support.mjs";
 
 test("an administrator creates an account, a token and changes settings on a phone", async (t) => {
-  if (skipOrFail(t)) return;
-  const server = await startServer();
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    server.stop();
-  });
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
   const page = await enrolAndSignIn(browser, server, "it@lillby.se", "Ida Tech", "admin", { locale: "da-DK" });
 
   await page.click("text=Administration");

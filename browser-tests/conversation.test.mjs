@@ -1,15 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkAccessibility, enrolAndSignIn, launch, skipOrFail, startServer } from "./support.mjs";
+import { checkAccessibility, enrolAndSignIn, setUp } from "./support.mjs";
 
 test("two people talk in a channel, live, and an announcement is confirmed", async (t) => {
-  if (skipOrFail(t)) return;
-  const server = await startServer();
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    server.stop();
-  });
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
   // The crisis lead on a laptop, Anna on a phone.
   const lead = await enrolAndSignIn(browser, server, "lead@lillby.se", "Leo Lind", "crisis_lead",
     { viewport: { width: 1280, height: 800 } });
@@ -79,13 +75,9 @@ test("two people talk in a channel, live, and an announcement is confirmed", asy
 });
 
 test("a channel opened once stays readable offline, and nothing is kept after signing out", async (t) => {
-  if (skipOrFail(t)) return;
-  const server = await startServer();
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    server.stop();
-  });
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
   const page = await enrolAndSignIn(browser, server, "anna@lillby.se", "Anna Berg");
   const manifest = await page.evaluate(async () => {
     const link = document.querySelector("link[rel=manifest]");

@@ -1,17 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkAccessibility, launch, skipOrFail, startServer, totp } from "./support.mjs";
+import { checkAccessibility, setUp, totp } from "./support.mjs";
 
 const PASSWORD = "blåbär cykel regnjacka";
 
 test("a person enrols on a phone, adds a passkey and signs in with it", async (t) => {
-  if (skipOrFail(t)) return;
-  const server = await startServer();
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    server.stop();
-  });
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
   const context = await browser.newContext({ locale: "sv-SE", viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
 
@@ -70,13 +66,9 @@ test("a person enrols on a phone, adds a passkey and signs in with it", async (t
 });
 
 test("the sign-in page passes axe in Danish and English, and works without JavaScript", async (t) => {
-  if (skipOrFail(t)) return;
-  const server = await startServer();
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    server.stop();
-  });
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
   for (const [lang, heading] of [["da", "Log ind"], ["en", "Sign in"]]) {
     const context = await browser.newContext();
     const page = await context.newPage();

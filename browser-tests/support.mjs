@@ -138,3 +138,18 @@ export async function enrolAndSignIn(browser, server, email, name, role = "membe
   await page.waitForURL(`${server.base}/`);
   return page;
 }
+
+/**
+ * A server and a browser for one test, both stopped when it ends; null when the test is
+ * skipped (no Chromium or binary, and REQUIRE_BROWSER unset).
+ */
+export async function setUp(t) {
+  if (skipOrFail(t)) return null;
+  const server = await startServer();
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    server.stop();
+  });
+  return { server, browser };
+}

@@ -281,7 +281,7 @@ async fn api_ingest(
             NewOrg::parse(&slug, "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
         )
         .await?;
-    let token = admin_token(store.as_ref(), &org).await?;
+    let (_, token) = bench_admin(store.as_ref(), &org).await?;
     let config = Config {
         listen: "127.0.0.1:0".parse()?,
         log_filter: "warn".into(),
@@ -441,10 +441,11 @@ fn figures(label: String, mut latencies: Vec<Duration>, elapsed: f64, failures: 
     }
 }
 
-async fn admin_token(
+/// An administrator of `org` for the benchmarks, with a token that may do everything.
+pub(super) async fn bench_admin(
     store: &dyn Store,
     org: &beredskap_core::register::Org,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(beredskap_core::register::Account, String)> {
     let created = accounts::create_user(
         store,
         &Actor::system(),
@@ -472,5 +473,5 @@ async fn admin_token(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(token)
+    Ok((created.account, token))
 }

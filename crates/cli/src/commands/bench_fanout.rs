@@ -9,9 +9,8 @@
 use super::say;
 use anyhow::Context;
 use beredskap_core::conversation::{ChannelKind, NewChannel};
-use beredskap_core::register::{NewOrg, Role, Scope};
-use beredskap_core::{Actor, EmailAddress, Region};
-use beredskap_server::accounts::{self, NewUser};
+use beredskap_core::register::NewOrg;
+use beredskap_core::{Actor, Region};
 use beredskap_store::{DatabaseUrl, OpenOptions};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -460,38 +459,12 @@ async fn start_server(
             NewOrg::parse("bench", "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
         )
         .await?;
-    let created = accounts::create_user(
-        store.as_ref(),
-        &Actor::system(),
-        &org,
-        NewUser {
-            name: "Bench".into(),
-            login: EmailAddress::parse("bench@bench.example")
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-            role: Role::Admin,
-            mobile: None,
-            private_email: None,
-        },
-        "http://bench",
-        1,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (_, token) = accounts::issue_api_token(
-        store.as_ref(),
-        &Actor::system(),
-        &org,
-        &created.account,
-        "bench",
-        &Scope::ALL,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (admin, token) = super::bench::bench_admin(store.as_ref(), &org).await?;
     let channel = store
         .create_channel(
             &Actor::system(),
             org.id,
-            created.account.id,
+            admin.id,
             NewChannel {
                 kind: ChannelKind::Org,
                 name: "Alla".into(),

@@ -2,25 +2,11 @@
 //! and who is let in.
 
 use crate::helpers::TestApp;
-use crate::web::{browser, hidden, invite, location};
+use crate::web::{browser, hidden, location, page, signed_in};
 use beredskap_core::register::Role;
 use beredskap_core::EmailAddress;
 use beredskap_server::config::{SmsConfig, SmsProviderKind};
 use beredskap_server::testing::FakeSmsGateway;
-
-/// A browser signed in as a new person with `role`.
-async fn signed_in(app: &TestApp, login: &str, role: Role) -> reqwest::Client {
-    let person = invite(app, login, role).await;
-    let b = browser();
-    let (secret, _) = app.enrol(&b, &person).await;
-    app.sign_in(&b, login, &secret).await;
-    b
-}
-
-async fn page(app: &TestApp, b: &reqwest::Client, path: &str) -> (u16, String) {
-    let r = b.get(app.url(path)).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
 
 async fn post(
     app: &TestApp,

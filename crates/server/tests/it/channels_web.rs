@@ -1,23 +1,10 @@
 //! The channel pages as a phone without JavaScript uses them.
 
 use crate::helpers::TestApp;
-use crate::web::{browser, hidden, invite, location};
+use crate::web::{browser, hidden, location, page, signed_in};
 use beredskap_core::conversation::{ChannelKind, NewChannel};
 use beredskap_core::register::Role;
 use beredskap_core::{Actor, EmailAddress};
-
-async fn signed_in(app: &TestApp, login: &str, role: Role) -> reqwest::Client {
-    let person = invite(app, login, role).await;
-    let b = browser();
-    let (secret, _) = app.enrol(&b, &person).await;
-    app.sign_in(&b, login, &secret).await;
-    b
-}
-
-async fn page(app: &TestApp, b: &reqwest::Client, path: &str) -> (u16, String) {
-    let r = b.get(app.url(path)).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
 
 async fn account(app: &TestApp, login: &str) -> beredskap_core::register::Account {
     app.store

@@ -62,6 +62,21 @@ pub(crate) async fn invite(app: &TestApp, login: &str, role: Role) -> Person {
     }
 }
 
+/// A browser signed in as a new person with `role`.
+pub(crate) async fn signed_in(app: &TestApp, login: &str, role: Role) -> reqwest::Client {
+    let person = invite(app, login, role).await;
+    let b = browser();
+    let (secret, _) = app.enrol(&b, &person).await;
+    app.sign_in(&b, login, &secret).await;
+    b
+}
+
+/// A page's status and HTML.
+pub(crate) async fn page(app: &TestApp, b: &reqwest::Client, path: &str) -> (u16, String) {
+    let r = b.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
 impl TestApp {
     fn now_unix(&self) -> u64 {
         use beredskap_server::clock::Clock;
