@@ -344,6 +344,8 @@ pub struct Account {
     pub person_id: PersonId,
     pub login: EmailAddress,
     pub role: Role,
+    /// The language the person chose for the pages (`sv`, `da`, `en`), if any.
+    pub language: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

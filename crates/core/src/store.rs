@@ -135,6 +135,14 @@ pub trait Store: crate::conversation::ConversationStore + Send + Sync + 'static 
         login: &EmailAddress,
     ) -> StoreResult<Option<Account>>;
     async fn list_accounts(&self, org: OrgId) -> StoreResult<Vec<Account>>;
+    /// Remembers the language the person reads the pages in (`sv`, `da`, `en`).
+    async fn set_account_language(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        language: Option<String>,
+    ) -> StoreResult<()>;
     /// Stores the hash of a one-time enrolment secret for `account`.
     async fn create_enrolment(
         &self,

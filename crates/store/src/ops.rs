@@ -1119,7 +1119,8 @@ async fn set_person_groups(
 
 // ---------------------------------------------------------------- accounts and tokens
 
-const ACCOUNT_COLUMNS: &str = "a.id, a.org_id, a.person_id, a.login, a.role, a.created_at";
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.org_id, a.person_id, a.login, a.role, a.language, a.created_at";
 
 fn account_from_row(r: &DbRow) -> StoreResult<Account> {
     let login: String = col(r, "login")?;
@@ -1130,8 +1131,45 @@ fn account_from_row(r: &DbRow) -> StoreResult<Account> {
         person_id: PersonId(col(r, "person_id")?),
         login: EmailAddress::parse(&login).map_err(|e| corrupt("login", e))?,
         role: Role::parse(&role).map_err(|e| corrupt("role", e))?,
+        language: col(r, "language")?,
         created_at: col(r, "created_at")?,
     })
+}
+
+pub async fn set_account_language(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    account: AccountId,
+    language: Option<String>,
+) -> StoreResult<()> {
+    if let Some(code) = &language {
+        if !["sv", "da", "en"].contains(&code.as_str()) {
+            return Err(StoreError::invalid("language", "must be sv, da or en"));
+        }
+    }
+    let updated = sqlx::query("UPDATE accounts SET language = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org.0)
+        .bind(account.0)
+        .bind(&language)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::NotFound);
+    }
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "account.language_changed",
+            format!("account:{account}"),
+            serde_json::json!({ "language": language }),
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn insert_account(
@@ -1156,6 +1194,7 @@ pub async fn insert_account(
         person_id: person,
         login,
         role,
+        language: None,
         created_at: journal::now(),
     };
     sqlx::query(

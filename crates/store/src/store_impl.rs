@@ -228,6 +228,23 @@ impl Store for Backend {
             .await
     }
 
+    async fn set_account_language(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: AccountId,
+        language: Option<String>,
+    ) -> StoreResult<()> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::set_account_language(c, &actor, org, account, language).await
+            })
+        })
+        .await
+    }
+
     async fn list_accounts(&self, org: OrgId) -> StoreResult<Vec<Account>> {
         self.read(move |c| Box::pin(ops::list_accounts(c, org)))
             .await

@@ -342,6 +342,9 @@ async fn web_context(
         csrf_from_cookie: existing.is_some(),
         secure_cookies: state.config.secure_cookies(),
     };
+    if lang_from_query {
+        remember_language(&state, req.headers(), lang).await;
+    }
     req.extensions_mut().insert(ctx.clone());
     let mut response = next.run(req).await;
     if let Some(ErrorPage(status, message)) = response.extensions().get::<ErrorPage>().cloned() {
@@ -369,6 +372,38 @@ async fn web_context(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// A signed-in person who picks a language keeps it: it is stored on their account and
+/// set again when they sign in on another device. A failure here only loses the choice.
+async fn remember_language(state: &AppState, headers: &HeaderMap, lang: Lang) {
+    let Some(secret) = cookie_value(headers, session::SESSION_COOKIE) else {
+        return;
+    };
+    let hash = crate::accounts::secret_hash(secret);
+    let Ok(Some((_, account))) = state
+        .store
+        .session_by_secret(&hash, state.clock.now())
+        .await
+    else {
+        return;
+    };
+    if account.language.as_deref() == Some(lang.code()) {
+        return;
+    }
+    let actor = beredskap_core::Actor::account(account.id);
+    if let Err(e) = state
+        .store
+        .set_account_language(
+            &actor,
+            account.org_id,
+            account.id,
+            Some(lang.code().to_owned()),
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "could not store the chosen language");
+    }
 }
 
 /// Marks a response to be replaced by an error page in the person's language.

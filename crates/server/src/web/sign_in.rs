@@ -481,13 +481,19 @@ pub(super) async fn start_session(
     factor: Option<SecondFactor>,
     ip: String,
     user_agent: String,
-) -> Result<[axum::http::HeaderValue; 2], WebError> {
+) -> Result<Vec<axum::http::HeaderValue>, WebError> {
     state.store.delete_pending_sign_in(pending_hash).await?;
     if let Some((login_key, _)) = keys.first() {
         state.store.clear_throttle(login_key).await?;
     }
     let secret = new_secret();
     let max_age = i64::from(state.config.session_max_hours) * 3600;
+    // The person's own language follows them to this device.
+    let language = account
+        .language
+        .as_deref()
+        .and_then(super::i18n::Lang::parse)
+        .map(|lang| ctx.cookie(super::LANG_COOKIE, lang.code(), "/", Some(365 * 24 * 3600)));
     state
         .store
         .create_session(NewSession {
@@ -500,10 +506,12 @@ pub(super) async fn start_session(
             ip,
         })
         .await?;
-    Ok([
+    let mut cookies = vec![
         ctx.cookie(SESSION_COOKIE, &secret, "/", Some(max_age)),
         ctx.cookie(PENDING_COOKIE, "", "/sign-in", Some(0)),
-    ])
+    ];
+    cookies.extend(language);
+    Ok(cookies)
 }
 
 #[derive(Deserialize)]

@@ -465,3 +465,36 @@ async fn a_group_channel_starts_with_the_group() {
         "Bo is in the group"
     );
 }
+
+#[tokio::test]
+async fn a_persons_language_follows_them_to_a_new_device() {
+    let app = TestApp::spawn().await;
+    let person = crate::web::invite(&app, "anna@lillby.se", Role::Member).await;
+    let phone = browser();
+    let (secret, _) = app.enrol(&phone, &person).await;
+    app.sign_in(&phone, &person.login, &secret).await;
+    let (_, home) = page(&app, &phone, "/").await;
+    assert!(home.contains("Inloggad som"), "Swedish by default");
+    let (_, home) = page(&app, &phone, "/?lang=da").await;
+    assert!(home.contains("Logget ind som"), "{home}");
+    assert_eq!(
+        account(&app, "anna@lillby.se").await.language.as_deref(),
+        Some("da")
+    );
+
+    // A laptop with no cookies: after signing in, the pages are in Danish.
+    let laptop = browser();
+    app.clock.advance(chrono::Duration::seconds(30));
+    app.sign_in(&laptop, &person.login, &secret).await;
+    let (_, home) = page(&app, &laptop, "/").await;
+    assert!(home.contains("Logget ind som"), "{home}");
+    let kinds = app.journal_kinds().await;
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k == "account.language_changed")
+            .count(),
+        1,
+        "chosen once, journaled once"
+    );
+}

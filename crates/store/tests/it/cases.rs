@@ -1246,3 +1246,31 @@ pub async fn sign_in_settings_start_strict_and_are_journaled(db: &TestDb) {
 
 mod conversation;
 pub use conversation::*;
+
+pub async fn a_person_keeps_the_language_they_chose(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let a = account_in(s, &o, "anna@lillby.se").await;
+    assert_eq!(a.language, None);
+    s.set_account_language(&actor(), o.id, a.id, Some("da".into()))
+        .await
+        .unwrap();
+    let login = EmailAddress::parse("anna@lillby.se").unwrap();
+    let stored = s.account_by_login(o.id, &login).await.unwrap().unwrap();
+    assert_eq!(stored.language.as_deref(), Some("da"));
+    match s
+        .set_account_language(&actor(), o.id, a.id, Some("de".into()))
+        .await
+        .unwrap_err()
+    {
+        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "language"),
+        other => panic!("{other:?}"),
+    }
+    let other = org(s, "norrby").await;
+    assert_eq!(
+        s.set_account_language(&actor(), other.id, a.id, None)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+}

@@ -72,4 +72,5 @@ conformance!(
     announcements_keep_a_roster_of_who_confirmed,
     attachments_are_seen_with_their_message,
     group_channels_start_with_the_group_and_labels_are_set_per_organisation,
+    a_person_keeps_the_language_they_chose,
 );
