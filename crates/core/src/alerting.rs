@@ -8,9 +8,13 @@
 //! records it.
 
 use crate::error::{FieldError, FieldErrors};
-use crate::ids::{AccountId, GroupId, PersonId, PositionId};
+use crate::ids::{AccountId, AlertId, DeliveryId, GroupId, OrgId, PersonId, PositionId};
+use crate::journal::Actor;
 use crate::register::{ContactKind, ContactPoint};
+use crate::store::StoreResult;
+use async_trait::async_trait;
 use chrono::Duration;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -175,6 +179,140 @@ pub fn plan(people: &[(PersonId, Vec<ContactPoint>)], step: Duration) -> Vec<Pla
         }
     }
     planned
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    Active,
+    Resolved,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Alert {
+    pub id: AlertId,
+    pub org_id: OrgId,
+    pub created_by: Option<AccountId>,
+    pub message: String,
+    pub severity: Severity,
+    pub options: Vec<String>,
+    pub exercise: bool,
+    pub status: AlertStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its time.
+    Pending,
+    /// Taken by a worker until its lease ends.
+    Claimed,
+    /// Handed to a provider.
+    Sent,
+    Failed,
+    /// Not needed: the person answered, or the alert was closed.
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Claimed => "claimed",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            DeliveryStatus::Pending,
+            DeliveryStatus::Claimed,
+            DeliveryStatus::Sent,
+            DeliveryStatus::Failed,
+            DeliveryStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+}
+
+/// One hand-off in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub alert_id: AlertId,
+    pub org_id: OrgId,
+    pub person_id: PersonId,
+    pub step: i32,
+    pub channel: ContactKind,
+    pub address: String,
+    pub due_at: DateTime<Utc>,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    /// Sent to the provider, so a retried hand-off is not a second message.
+    pub idempotency_key: String,
+}
+
+/// A person's answer to an alert, from whichever channel it came.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub person: PersonId,
+    /// The chosen option of a poll; none for an acknowledgement.
+    pub choice: Option<String>,
+    /// `web`, `sms`, `email`, `link`.
+    pub via: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One recipient's line in the roster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RosterEntry {
+    pub person_id: PersonId,
+    /// Why they were alerted: `person`, `group:<slug>` or `position:<slug>`.
+    pub reason: String,
+    pub deliveries: Vec<Delivery>,
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// Where the answer came from: `web`, `sms`, `email`, `link`.
+    pub answered_via: Option<String>,
+}
+
+#[async_trait]
+pub trait AlertStore: Send + Sync {
+    /// Resolves the recipients, plans every delivery and commits the alert with all of
+    /// them in one transaction. People without a usable contact point are recipients with
+    /// no deliveries.
+    async fn create_alert(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        new: NewAlert,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Alert>;
+    /// Records a person's answer and cancels their pending deliveries, together. True for
+    /// the first answer; a later one changes nothing. A poll answer must be one of its
+    /// options.
+    async fn answer_alert(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        alert: AlertId,
+        answer: Answer,
+    ) -> StoreResult<bool>;
+    /// Takes up to `limit` deliveries that are due (or whose worker's lease ran out) for
+    /// `lease`, oldest first.
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: Duration,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// Every recipient with their deliveries and answer.
+    async fn alert_roster(&self, org: OrgId, alert: AlertId) -> StoreResult<Vec<RosterEntry>>;
 }
 
 #[cfg(test)]

@@ -47,5 +47,7 @@ id_type!(
     ApiTokenId,
     ChannelId,
     MessageId,
-    AttachmentId
+    AttachmentId,
+    AlertId,
+    DeliveryId
 );

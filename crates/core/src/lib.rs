@@ -16,7 +16,8 @@ pub mod store;
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug};
 pub use error::{FieldError, FieldErrors};
 pub use ids::{
-    AccountId, ApiTokenId, AttachmentId, ChannelId, GroupId, MessageId, OrgId, PersonId, PositionId,
+    AccountId, AlertId, ApiTokenId, AttachmentId, ChannelId, DeliveryId, GroupId, MessageId, OrgId,
+    PersonId, PositionId,
 };
 pub use journal::{Actor, JournalEntry, NewJournalEntry};
 pub use store::{Store, StoreError};

@@ -48,7 +48,9 @@ impl StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: crate::conversation::ConversationStore + Send + Sync + 'static {
+pub trait Store:
+    crate::conversation::ConversationStore + crate::alerting::AlertStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -24,6 +24,13 @@ mod ops {
         include!("conversation_ops.rs");
     }
 
+    pub mod alerting {
+        include!("alerting_ops.rs");
+    }
+
+    /// How a worker claims outbox rows without waiting for another worker's.
+    const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
     /// Locks the organisation's journal head first thing in a writing transaction, so
     /// concurrent writers of one organisation queue here (keeping the chain gapless) instead
     /// of deadlocking later on rows they both touch.
@@ -39,6 +46,7 @@ mod ops {
 
 include!("store_impl.rs");
 include!("conversation_impl.rs");
+include!("alerting_impl.rs");
 
 pub struct PgStore {
     pool: PgPool,

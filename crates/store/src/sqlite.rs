@@ -35,6 +35,13 @@ mod ops {
         include!("conversation_ops.rs");
     }
 
+    pub mod alerting {
+        include!("alerting_ops.rs");
+    }
+
+    /// How a worker claims outbox rows without waiting for another worker's.
+    const SKIP_LOCKED: &str = "";
+
     /// Every SQLite write already runs alone, in the writer's `BEGIN IMMEDIATE`
     /// transaction; there is nothing to lock. An unknown organisation is still refused,
     /// by the foreign keys and by `append_journal`.
@@ -45,6 +52,7 @@ mod ops {
 
 include!("store_impl.rs");
 include!("conversation_impl.rs");
+include!("alerting_impl.rs");
 
 type AnyValue = Box<dyn Any + Send>;
 type RunFn = Box<

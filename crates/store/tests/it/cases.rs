@@ -1244,7 +1244,9 @@ pub async fn sign_in_settings_start_strict_and_are_journaled(db: &TestDb) {
     assert_eq!(err, StoreError::NotFound);
 }
 
+mod alerting;
 mod conversation;
+pub use alerting::*;
 pub use conversation::*;
 
 pub async fn a_person_keeps_the_language_they_chose(db: &TestDb) {

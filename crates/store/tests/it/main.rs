@@ -73,4 +73,6 @@ conformance!(
     attachments_are_seen_with_their_message,
     group_channels_start_with_the_group_and_labels_are_set_per_organisation,
     a_person_keeps_the_language_they_chose,
+    an_alert_and_its_deliveries_land_together_and_an_answer_stops_the_rest,
+    a_worker_that_dies_loses_its_claim_when_the_lease_ends,
 );
