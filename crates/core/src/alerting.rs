@@ -257,6 +257,19 @@ pub struct Delivery {
     pub idempotency_key: String,
 }
 
+/// What a worker reports for a delivery it claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Sent {
+        provider: String,
+        provider_ref: String,
+    },
+    /// A temporary failure: try again at `at` (a provider's Retry-After is honoured).
+    Retry { at: DateTime<Utc>, error: String },
+    /// Will not work by trying again (a refused number, no provider for the channel).
+    Failed { error: String },
+}
+
 /// A person's answer to an alert, from whichever channel it came.
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -311,6 +324,17 @@ pub trait AlertStore: Send + Sync {
         limit: u32,
         lease: Duration,
     ) -> StoreResult<Vec<Delivery>>;
+    /// The alert, if it is the organisation's.
+    async fn alert(&self, org: OrgId, id: AlertId) -> StoreResult<Alert>;
+    /// Whether a claimed delivery should still go out (not cancelled by an answer since).
+    async fn delivery_wanted(&self, id: DeliveryId) -> StoreResult<bool>;
+    /// Records what became of a claimed delivery; false if it is no longer claimed.
+    async fn finish_delivery(
+        &self,
+        id: DeliveryId,
+        outcome: DeliveryOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Every recipient with their deliveries and answer.
     async fn alert_roster(&self, org: OrgId, alert: AlertId) -> StoreResult<Vec<RosterEntry>>;
 }

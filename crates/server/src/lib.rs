@@ -1,6 +1,7 @@
 //! The Beredskap server: configuration, the HTTP application and its routes.
 
 pub mod accounts;
+pub mod alerting;
 pub mod app;
 pub mod attachments;
 pub mod clock;

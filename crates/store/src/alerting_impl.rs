@@ -1,7 +1,9 @@
 // `AlertStore` for the backend that includes this file (see `store_impl.rs`).
 
-use beredskap_core::alerting::{Alert, AlertStore, Answer, Delivery, NewAlert, RosterEntry};
-use beredskap_core::AlertId;
+use beredskap_core::alerting::{
+    Alert, AlertStore, Answer, Delivery, DeliveryOutcome, NewAlert, RosterEntry,
+};
+use beredskap_core::{AlertId, DeliveryId};
 
 #[async_trait::async_trait]
 impl AlertStore for Backend {
@@ -47,6 +49,28 @@ impl AlertStore for Backend {
     ) -> StoreResult<Vec<Delivery>> {
         self.write(move |c| {
             Box::pin(async move { ops::alerting::claim_deliveries(c, now, limit, lease).await })
+        })
+        .await
+    }
+
+    async fn alert(&self, org: OrgId, id: AlertId) -> StoreResult<Alert> {
+        self.read(move |c| Box::pin(async move { ops::alerting::alert(c, org, id).await }))
+            .await
+    }
+
+    async fn delivery_wanted(&self, id: DeliveryId) -> StoreResult<bool> {
+        self.read(move |c| Box::pin(async move { ops::alerting::delivery_wanted(c, id).await }))
+            .await
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: DeliveryId,
+        outcome: DeliveryOutcome,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<bool> {
+        self.write(move |c| {
+            Box::pin(async move { ops::alerting::finish_delivery(c, id, outcome, now).await })
         })
         .await
     }

@@ -4,7 +4,8 @@
 
 use super::*;
 use beredskap_core::alerting::{
-    plan, Alert, AlertStatus, Answer, Delivery, DeliveryStatus, NewAlert, RosterEntry, Severity,
+    plan, Alert, AlertStatus, Answer, Delivery, DeliveryOutcome, DeliveryStatus, NewAlert,
+    RosterEntry, Severity,
 };
 use beredskap_core::{AlertId, DeliveryId};
 
@@ -353,4 +354,86 @@ pub async fn alert_roster(
         }
     }
     Ok(roster)
+}
+
+pub async fn alert(conn: &mut Conn, org: OrgId, id: AlertId) -> StoreResult<Alert> {
+    let r = sqlx::query(
+        "SELECT id, org_id, created_by, message, severity, options, exercise, status, created_at \
+         FROM alerts WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let severity: String = col(&r, "severity")?;
+    let status: String = col(&r, "status")?;
+    let options: String = col(&r, "options")?;
+    let created_by: Option<Uuid> = col(&r, "created_by")?;
+    Ok(Alert {
+        id: AlertId(col(&r, "id")?),
+        org_id: OrgId(col(&r, "org_id")?),
+        created_by: created_by.map(AccountId),
+        message: col(&r, "message")?,
+        severity: match severity.as_str() {
+            "info" => Severity::Info,
+            "warning" => Severity::Warning,
+            "critical" => Severity::Critical,
+            other => return Err(corrupt("alerts.severity", other)),
+        },
+        options: serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?,
+        exercise: col(&r, "exercise")?,
+        status: match status.as_str() {
+            "active" => AlertStatus::Active,
+            "resolved" => AlertStatus::Resolved,
+            "cancelled" => AlertStatus::Cancelled,
+            other => return Err(corrupt("alerts.status", other)),
+        },
+        created_at: col(&r, "created_at")?,
+    })
+}
+
+pub async fn delivery_wanted(conn: &mut Conn, id: DeliveryId) -> StoreResult<bool> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM deliveries WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(status.as_deref() == Some("claimed"))
+}
+
+pub async fn finish_delivery(
+    conn: &mut Conn,
+    id: DeliveryId,
+    outcome: DeliveryOutcome,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let query = match &outcome {
+        DeliveryOutcome::Sent {
+            provider,
+            provider_ref,
+        } => sqlx::query(
+            "UPDATE deliveries SET status = 'sent', sent_at = $2, provider = $3, \
+             provider_ref = $4, claimed_until = NULL WHERE id = $1 AND status = 'claimed'",
+        )
+        .bind(id.0)
+        .bind(now)
+        .bind(provider)
+        .bind(provider_ref),
+        DeliveryOutcome::Retry { at, error } => sqlx::query(
+            "UPDATE deliveries SET status = 'pending', due_at = $2, last_error = $3, \
+             claimed_until = NULL WHERE id = $1 AND status = 'claimed'",
+        )
+        .bind(id.0)
+        .bind(*at)
+        .bind(error),
+        DeliveryOutcome::Failed { error } => sqlx::query(
+            "UPDATE deliveries SET status = 'failed', last_error = $2, claimed_until = NULL \
+             WHERE id = $1 AND status = 'claimed'",
+        )
+        .bind(id.0)
+        .bind(error),
+    };
+    Ok(query.execute(&mut *conn).await.map_err(db)?.rows_affected() == 1)
 }

@@ -7,6 +7,7 @@
 //! Server tests over real HTTP. One test binary for the crate; add modules, not files.
 
 mod admin;
+mod alerting;
 mod api;
 mod channels_web;
 mod conversation;

@@ -36,7 +36,11 @@ CREATE TABLE deliveries (
     status TEXT NOT NULL,
     attempts INTEGER NOT NULL,
     idempotency_key TEXT NOT NULL CONSTRAINT deliveries_idempotency_key UNIQUE,
-    claimed_until TIMESTAMPTZ
+    claimed_until TIMESTAMPTZ,
+    sent_at TIMESTAMPTZ,
+    provider TEXT,
+    provider_ref TEXT,
+    last_error TEXT
 );
 CREATE INDEX deliveries_due ON deliveries (status, due_at);
 CREATE INDEX deliveries_recipient ON deliveries (alert_id, person_id);
