@@ -220,6 +220,18 @@ impl FakeSmsGateway {
         })
     }
 
+    /// The `[sms]` configuration that sends through this gateway.
+    pub fn config(&self) -> crate::config::SmsConfig {
+        crate::config::SmsConfig {
+            provider: crate::config::SmsProviderKind::FortySixElks,
+            url: self.url.clone(),
+            username: self.username.clone(),
+            password: Some(self.password.clone().into()),
+            password_file: None,
+            sender: "Beredskap".into(),
+        }
+    }
+
     pub fn received(&self) -> Vec<ReceivedSms> {
         self.state
             .received

@@ -5,7 +5,6 @@ use crate::helpers::TestApp;
 use crate::web::{browser, hidden, location, page, signed_in};
 use beredskap_core::register::Role;
 use beredskap_core::EmailAddress;
-use beredskap_server::config::{SmsConfig, SmsProviderKind};
 use beredskap_server::testing::FakeSmsGateway;
 
 async fn post(
@@ -78,22 +77,8 @@ async fn every_page_checks_the_role() {
 #[tokio::test]
 async fn an_administrator_creates_an_account_and_the_link_goes_by_sms() {
     let gateway = FakeSmsGateway::start().await.unwrap();
-    let (url, username, password) = (
-        gateway.url.clone(),
-        gateway.username.clone(),
-        gateway.password.clone(),
-    );
-    let app = TestApp::spawn_with(move |c| {
-        c.sms = Some(SmsConfig {
-            provider: SmsProviderKind::FortySixElks,
-            url,
-            username,
-            password: Some(password.into()),
-            password_file: None,
-            sender: "Beredskap".into(),
-        });
-    })
-    .await;
+    let sms = gateway.config();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(sms)).await;
     let admin = signed_in(&app, "boss@lillby.se", Role::Admin).await;
 
     // Bad input names the field and creates nothing.

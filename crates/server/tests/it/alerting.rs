@@ -5,7 +5,6 @@ use beredskap_core::alerting::{AlertInput, Answer, DeliveryStatus, Recipients, S
 use beredskap_core::register::{ContactKind, ContactLabel, ContactPoint, PersonDraft};
 use beredskap_core::{Actor, PersonId};
 use beredskap_server::alerting::Dispatcher;
-use beredskap_server::config::{SmsConfig, SmsProviderKind};
 use beredskap_server::notify::{FortySixElks, Notifier, Provider};
 use beredskap_server::testing::FakeSmsGateway;
 use chrono::Duration;
@@ -39,17 +38,7 @@ async fn person(app: &TestApp, name: &str, phones: &[&str]) -> PersonId {
 }
 
 fn sms(gateway: &FakeSmsGateway) -> Notifier {
-    let provider: Arc<dyn Provider> = Arc::new(
-        FortySixElks::new(&SmsConfig {
-            provider: SmsProviderKind::FortySixElks,
-            url: gateway.url.clone(),
-            username: gateway.username.clone(),
-            password: Some(gateway.password.clone().into()),
-            password_file: None,
-            sender: "Beredskap".into(),
-        })
-        .unwrap(),
-    );
+    let provider: Arc<dyn Provider> = Arc::new(FortySixElks::new(&gateway.config()).unwrap());
     Notifier {
         email: None,
         sms: Some(provider),

@@ -2,7 +2,7 @@ use crate::helpers::TestApp;
 use beredskap_core::register::{ContactKind, ContactLabel, ContactPoint, PersonDraft, Role};
 use beredskap_core::{Actor, EmailAddress, PhoneNumber, Region};
 use beredskap_server::accounts::{self, NewUser};
-use beredskap_server::config::{SmsConfig, SmsProviderKind, SmtpConfig, SmtpSecurity};
+use beredskap_server::config::{SmtpConfig, SmtpSecurity};
 use beredskap_server::notify::{
     FortySixElks, Notifier, NotifyError, OutgoingMessage, Provider, SmtpProvider,
 };
@@ -18,17 +18,6 @@ fn smtp_config(sink: &SmtpSink) -> SmtpConfig {
         password: None,
         password_file: None,
         from: "Beredskap Lillby <beredskap@lillby.example>".into(),
-    }
-}
-
-fn sms_config(gateway: &FakeSmsGateway) -> SmsConfig {
-    SmsConfig {
-        provider: SmsProviderKind::FortySixElks,
-        url: gateway.url.clone(),
-        username: gateway.username.clone(),
-        password: Some(gateway.password.clone().into()),
-        password_file: None,
-        sender: "Beredskap".into(),
     }
 }
 
@@ -77,7 +66,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
 #[tokio::test]
 async fn sms_speaks_the_46elks_api_and_reports_429_as_temporary() {
     let gateway = FakeSmsGateway::start().await.unwrap();
-    let sms = FortySixElks::new(&sms_config(&gateway)).unwrap();
+    let sms = FortySixElks::new(&gateway.config()).unwrap();
     let message = OutgoingMessage {
         to: "+46701740605".into(),
         subject: String::new(),
@@ -110,7 +99,7 @@ async fn sms_speaks_the_46elks_api_and_reports_429_as_temporary() {
         sms.send(&message).await,
         Err(NotifyError::Rejected(_))
     ));
-    let mut wrong = sms_config(&gateway);
+    let mut wrong = gateway.config();
     wrong.password = Some("wrong".to_string().into());
     let unauthorised = FortySixElks::new(&wrong)
         .unwrap()
@@ -174,7 +163,7 @@ async fn send(
 async fn enrolment_links_go_to_a_verified_mobile_or_private_address_never_the_work_email() {
     let app = TestApp::spawn().await;
     let gateway = FakeSmsGateway::start().await.unwrap();
-    let sms: Arc<dyn Provider> = Arc::new(FortySixElks::new(&sms_config(&gateway)).unwrap());
+    let sms: Arc<dyn Provider> = Arc::new(FortySixElks::new(&gateway.config()).unwrap());
     let s = app.store.as_ref();
 
     // Only the work email (the login): refused, nothing sent.

@@ -5,19 +5,11 @@ use crate::web::{browser, hidden, location};
 use beredskap_core::register::{OrgSettings, Role};
 use beredskap_core::{Actor, EmailAddress, PhoneNumber, Region};
 use beredskap_server::accounts::{self, NewUser};
-use beredskap_server::config::{SmsConfig, SmsProviderKind};
 use beredskap_server::testing::FakeSmsGateway;
 
 async fn app_with_sms() -> (TestApp, FakeSmsGateway) {
     let gateway = FakeSmsGateway::start().await.unwrap();
-    let sms = SmsConfig {
-        provider: SmsProviderKind::FortySixElks,
-        url: gateway.url.clone(),
-        username: gateway.username.clone(),
-        password: Some(gateway.password.clone().into()),
-        password_file: None,
-        sender: "Beredskap".into(),
-    };
+    let sms = gateway.config();
     let app = TestApp::spawn_with(|c| c.sms = Some(sms)).await;
     (app, gateway)
 }
