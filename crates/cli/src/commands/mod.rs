@@ -5,6 +5,7 @@ mod config;
 mod healthcheck;
 mod import;
 mod journal;
+mod notify;
 mod search;
 mod serve;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Check the tamper-evident journal.
     #[command(subcommand)]
     Journal(journal::JournalCommand),
+    /// Check the notification providers.
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
     /// The message search index.
     #[command(subcommand)]
     Search(search::SearchCommand),
@@ -76,6 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(cmd) => import::run(load()?, cmd).await,
         Command::Journal(cmd) => journal::run(load()?, cmd).await,
         Command::Search(cmd) => search::run(load()?, cmd).await,
+        Command::Notify(cmd) => notify::run(load()?, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

@@ -631,3 +631,38 @@ async fn the_search_index_is_rebuilt_from_the_journal() {
     assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
     server.kill_hard().await;
 }
+
+#[tokio::test]
+async fn notify_test_sends_through_the_configured_sms_provider() {
+    use beredskap_server::testing::FakeSmsGateway;
+    let env = TestEnv::sqlite();
+    let (code, out) = env.run(&["notify", "test", "--to", "070-174 06 05"]).await;
+    assert_ne!(code, 0);
+    assert!(out.contains("no [sms] is configured"), "{out}");
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let password = gateway.password.clone();
+    let mut cmd = env.command(&["notify", "test", "--to", "070-174 06 05"]);
+    cmd.env("BEREDSKAP_SMS__PROVIDER", "46elks")
+        .env("BEREDSKAP_SMS__URL", &gateway.url)
+        .env("BEREDSKAP_SMS__USERNAME", &gateway.username)
+        .env("BEREDSKAP_SMS__PASSWORD", &password)
+        .env("BEREDSKAP_SMS__SENDER", "Beredskap");
+    let out = cmd.output().await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("sent by 46elks"), "{text}");
+    assert!(
+        !text.contains("+46701740605"),
+        "the number is masked: {text}"
+    );
+    let sent = gateway.received();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "+46701740605");
+    let (code, out) = env.run(&["notify", "test", "--to", "12"]).await;
+    assert_ne!(code, 0);
+    assert!(out.contains("--to"), "{out}");
+}
