@@ -18,6 +18,9 @@ pub struct Application {
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     hub: Arc<crate::live::Hub>,
     search: Result<Arc<crate::search::SearchIndex>, String>,
+    store: Arc<dyn Store>,
+    notifier: crate::notify::Notifier,
+    delivery_worker_seconds: u32,
 }
 
 impl Application {
@@ -57,6 +60,7 @@ impl Application {
             tracing::warn!(error = %e, "messages cannot be sent");
             crate::notify::Notifier::default()
         });
+        let delivery_worker_seconds = config.delivery_worker_seconds;
         let hub = crate::live::Hub::new(store.clone());
         let search = crate::search::SearchIndex::open(
             &crate::search::SearchIndex::dir(&config.data_dir),
@@ -69,11 +73,11 @@ impl Application {
         let router = routes::router(AppState {
             hub: hub.clone(),
             search: search.clone(),
-            store,
+            store: store.clone(),
             config,
             clock,
             webauthn,
-            notifier,
+            notifier: notifier.clone(),
         });
         Ok(Self {
             listener,
@@ -82,6 +86,9 @@ impl Application {
             tls,
             hub,
             search,
+            store,
+            notifier,
+            delivery_worker_seconds,
         })
     }
 
@@ -109,6 +116,34 @@ impl Application {
                 }
             }
         });
+        // The alert delivery worker: hands due deliveries from the outbox to providers.
+        let every = self.delivery_worker_seconds;
+        if every > 0 {
+            let dispatcher =
+                crate::alerting::Dispatcher::new(self.store.clone(), self.notifier.clone());
+            let stopping = shutdown.clone();
+            tokio::spawn(async move {
+                let period = std::time::Duration::from_secs(u64::from(every));
+                let mut tick = tokio::time::interval(period);
+                loop {
+                    tokio::select! {
+                        _ = stopping.cancelled() => return,
+                        _ = tick.tick() => {}
+                    }
+                    // Rounds repeat at once while there is more due than one batch.
+                    loop {
+                        match dispatcher.run_once(chrono::Utc::now()).await {
+                            Ok(0) => break,
+                            Ok(_) => continue,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "alert delivery failed");
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
+        }
         // The search indexer: at once after a write, and every few seconds for writes
         // made elsewhere. Several messages posted together are committed together.
         if let Ok(search) = self.search.clone() {

@@ -37,6 +37,9 @@ pub struct Config {
     pub enrolment_link_hours: u32,
     /// The largest file that can be attached to a message, in megabytes.
     pub attachment_max_mb: u32,
+    /// How often, in seconds, the alert outbox is checked for due deliveries; 0 turns the
+    /// delivery worker off on this node.
+    pub delivery_worker_seconds: u32,
     /// A session ends after this many minutes without use.
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active.
@@ -158,6 +161,7 @@ impl Default for Config {
             log_filter: "info".into(),
             enrolment_link_hours: 72,
             attachment_max_mb: 25,
+            delivery_worker_seconds: 1,
             session_idle_minutes: 240,
             session_max_hours: 24,
             tls_cert_file: None,
@@ -388,6 +392,10 @@ enrolment_link_hours = 72
 # The largest file that can be attached to a message, in megabytes. Files are kept in
 # data_dir/attachments, named by their SHA-256.
 attachment_max_mb = 25
+
+# How often, in seconds, the alert outbox is checked for deliveries that are due. 0 turns
+# the delivery worker off on this node (with PostgreSQL, several nodes may all run it).
+delivery_worker_seconds = 1
 
 # A session ends after this many minutes without use...
 session_idle_minutes = 240

@@ -145,3 +145,44 @@ async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider
         .iter()
         .all(|d| d.status == DeliveryStatus::Sent));
 }
+
+#[tokio::test]
+async fn the_server_delivers_due_alerts_by_itself() {
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let sms = gateway.config();
+    let app = TestApp::spawn_with(move |c| {
+        c.sms = Some(sms);
+        c.delivery_worker_seconds = 1;
+    })
+    .await;
+    let anna = person(&app, "Anna", &["+46701000001"]).await;
+    app.store
+        .create_alert(
+            &Actor::system(),
+            app.org.id,
+            AlertInput {
+                message: "Reservkraften har startat.".into(),
+                severity: Severity::Info,
+                recipients: Recipients {
+                    people: vec![anna],
+                    ..Recipients::default()
+                },
+                options: vec![],
+                exercise: false,
+                step_minutes: 5,
+            }
+            .validate(None)
+            .unwrap(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    // The worker runs every second; give it a few.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while gateway.received().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sent = gateway.received();
+    assert_eq!(sent.len(), 1, "handed to the SMS provider");
+    assert_eq!(sent[0].message, "Reservkraften har startat.");
+}

@@ -50,6 +50,8 @@ impl TestApp {
             data_dir: dir.path().to_owned(),
             // A name, not an address: passkeys need one (any port is allowed on localhost).
             public_url: Some("http://localhost".into()),
+            // Tests run the delivery worker themselves (`Dispatcher::run_once`).
+            delivery_worker_seconds: 0,
             ..Config::default()
         };
         adjust(&mut config);
