@@ -188,6 +188,7 @@ pub async fn send_enrolment_link(
         } else {
             text.1
         },
+        idempotency_key: None,
     };
     provider.send(&message).await.map_err(|e| match e {
         NotifyError::Rejected(reason) => AppError::invalid("contact_points", &reason),

@@ -107,6 +107,7 @@ impl Dispatcher {
             to: delivery.address.clone(),
             subject,
             body,
+            idempotency_key: Some(delivery.idempotency_key.clone()),
         };
         match provider.send(&message).await {
             Ok(provider_ref) => DeliveryOutcome::Sent {

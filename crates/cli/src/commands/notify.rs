@@ -41,6 +41,7 @@ pub async fn run(config: Config, cmd: NotifyCommand) -> anyhow::Result<ExitCode>
         to: address.clone(),
         subject: "Beredskap: test".into(),
         body: "Beredskap: this is a test message. If it reached you, this channel works.".into(),
+        idempotency_key: None,
     };
     match provider.send(&message).await {
         Ok(id) => {

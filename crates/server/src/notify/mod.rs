@@ -20,6 +20,9 @@ pub struct OutgoingMessage {
     /// Used by email; SMS ignores it.
     pub subject: String,
     pub body: String,
+    /// Lets a provider recognise a message handed over again (after a crash or a
+    /// retry): the same key, the same message.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

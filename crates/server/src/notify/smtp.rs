@@ -52,9 +52,26 @@ impl Provider for SmtpProvider {
             .to
             .parse()
             .map_err(|e| NotifyError::Rejected(format!("recipient: {e}")))?;
+        // The same key gives the same Message-ID, so a message handed over twice (a crash
+        // between sending and recording it) can be recognised as one by mail software.
+        let message_id = message.idempotency_key.as_ref().map(|key| {
+            let host = self.from.email.domain();
+            let safe: String = key
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            format!("<{safe}@{host}>")
+        });
         let email = Message::builder()
             .from(self.from.clone())
             .to(to)
+            .message_id(message_id)
             .subject(&message.subject)
             .body(message.body.clone())
             .map_err(|e| NotifyError::Rejected(e.to_string()))?;

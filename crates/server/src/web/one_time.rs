@@ -131,6 +131,7 @@ async fn send_code(
         to: target.value.clone(),
         subject,
         body,
+        idempotency_key: None,
     };
     if let Err(e) = provider.send(&message).await {
         tracing::warn!(error = %e, "one-time sign-in code not sent");

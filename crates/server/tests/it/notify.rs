@@ -43,11 +43,17 @@ async fn email_reaches_a_real_smtp_server_intact() {
         to: "anna@example.org".into(),
         subject: "Övning: strömavbrott på Åbyvägen".into(),
         body: "Hej!\nSamling i stabsrummet kl. 14.00. Ta med reservtelefonen.\n".into(),
+        idempotency_key: Some("01a2:01b3:1".into()),
     })
     .await
     .unwrap();
     let messages = sink.messages();
     assert_eq!(messages.len(), 1);
+    let raw = String::from_utf8_lossy(&messages[0]);
+    assert!(
+        raw.contains("Message-ID: <01a2.01b3.1@lillby.example>"),
+        "the idempotency key names the message: {raw}"
+    );
     let (to, subject, body) = parse(&messages[0]);
     assert_eq!(to, "anna@example.org");
     assert_eq!(subject, "Övning: strömavbrott på Åbyvägen");
@@ -57,6 +63,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
             to: "not an address".into(),
             subject: "x".into(),
             body: "x".into(),
+            idempotency_key: None,
         })
         .await
         .unwrap_err();
@@ -71,6 +78,7 @@ async fn sms_speaks_the_46elks_api_and_reports_429_as_temporary() {
         to: "+46701740605".into(),
         subject: String::new(),
         body: "Larm: ring in".into(),
+        idempotency_key: None,
     };
     let id = sms.send(&message).await.unwrap();
     assert!(id.starts_with('s'), "{id}");
