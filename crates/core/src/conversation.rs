@@ -403,6 +403,20 @@ pub trait ConversationStore: Send + Sync {
         channel: ChannelId,
         page: Page,
     ) -> StoreResult<Vec<Message>>;
+    /// One message and its channel, if `account` may see the channel.
+    async fn message_for(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        message: MessageId,
+    ) -> StoreResult<(Message, Channel)>;
+    /// The names people are shown by, for these accounts of the organisation (unknown
+    /// ids are left out).
+    async fn display_names(
+        &self,
+        org: OrgId,
+        accounts: Vec<AccountId>,
+    ) -> StoreResult<std::collections::HashMap<AccountId, String>>;
     /// A thread: its first message and every answer, oldest first.
     async fn thread(
         &self,

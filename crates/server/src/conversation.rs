@@ -180,11 +180,7 @@ pub async fn roster(
     by: &Account,
     message: MessageId,
 ) -> Result<(Message, Vec<Receipt>), AppError> {
-    let thread = state.store.thread(org.id, by.id, message).await?;
-    let message = thread
-        .into_iter()
-        .find(|m| m.id == message)
-        .ok_or(AppError::NotFound)?;
+    let (message, _) = state.store.message_for(org.id, by.id, message).await?;
     if !message.announcement {
         return Err(AppError::NotFound);
     }

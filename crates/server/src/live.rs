@@ -35,10 +35,8 @@ pub struct Event {
     pub seq: i64,
     pub kind: String,
     pub audience: Audience,
-    /// `{"seq":…,"kind":…,"at":…,"data":{…}}`
-    pub json: Arc<str>,
-    /// The whole server-sent event (`id: …\ndata: …\n\n`), built once for every
-    /// subscriber. serde_json never writes a raw line break, so one `data:` line holds it.
+    /// The whole server-sent event (`id: …\ndata: {"seq","kind","at","data"}\n\n`), built
+    /// once for every subscriber. serde_json never writes a raw line break, so one `data:` line holds it.
     pub frame: axum::body::Bytes,
 }
 
@@ -75,7 +73,6 @@ impl Event {
             seq: entry.seq,
             kind: entry.kind.clone(),
             audience,
-            json: json.into(),
             frame: frame.into(),
         }
     }
@@ -331,7 +328,18 @@ mod tests {
             serde_json::json!({"body": "hej"}),
         ));
         assert_eq!(posted.audience, Audience::Channel(channel));
-        let json: serde_json::Value = serde_json::from_str(&posted.json).unwrap();
+        let frame = std::str::from_utf8(&posted.frame).unwrap();
+        assert!(
+            frame.starts_with("id: 7\ndata: ") && frame.ends_with("\n\n"),
+            "{frame}"
+        );
+        let data = frame
+            .lines()
+            .nth(1)
+            .unwrap()
+            .strip_prefix("data: ")
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_str(data).unwrap();
         assert_eq!(
             (json["seq"].as_i64(), json["data"]["body"].as_str()),
             (Some(7), Some("hej"))

@@ -161,7 +161,7 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let index = match Index::open_in_dir(dir) {
             Ok(index) if index.schema() == schema => index,
-            Ok(_) | Err(tantivy::TantivyError::OpenDirectoryError(_)) | Err(_) => {
+            _ => {
                 if dir.join("meta.json").exists() {
                     tracing::warn!(dir = %dir.display(), "search index replaced; it will be rebuilt from the journal");
                     std::fs::remove_dir_all(dir)?;

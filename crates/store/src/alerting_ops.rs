@@ -19,11 +19,14 @@ fn severity_str(s: Severity) -> &'static str {
 
 /// The recipients, each once, with why they were chosen: people as named, groups by
 /// their members, positions by their holder.
+/// People named directly are loaded here to check them; they are returned so they are not
+/// read again.
 async fn resolve(
     conn: &mut Conn,
     org: OrgId,
     new: &NewAlert,
-) -> StoreResult<Vec<(PersonId, String)>> {
+) -> StoreResult<(Vec<(PersonId, String)>, HashMap<PersonId, Person>)> {
+    let mut loaded = HashMap::new();
     let mut chosen: Vec<(PersonId, String)> = Vec::new();
     let mut add = |person: PersonId, reason: String| {
         if !chosen.iter().any(|(p, _)| *p == person) {
@@ -31,12 +34,13 @@ async fn resolve(
         }
     };
     for (i, person) in new.recipients.people.iter().enumerate() {
-        if super::person(conn, org, *person).await?.is_none() {
+        let Some(found) = super::person(conn, org, *person).await? else {
             return Err(StoreError::invalid(
                 &format!("recipients.people[{i}]"),
                 "is not a person in this organisation",
             ));
-        }
+        };
+        loaded.insert(*person, found);
         add(*person, "person".to_owned());
     }
     let groups = super::list_groups(conn, org).await?;
@@ -63,7 +67,7 @@ async fn resolve(
             add(*holder, format!("position:{}", position.slug));
         }
     }
-    Ok(chosen)
+    Ok((chosen, loaded))
 }
 
 pub async fn create_alert(
@@ -73,12 +77,15 @@ pub async fn create_alert(
     new: NewAlert,
     now: DateTime<Utc>,
 ) -> StoreResult<Alert> {
-    let recipients = resolve(conn, org, &new).await?;
+    let (recipients, mut loaded) = resolve(conn, org, &new).await?;
     let mut people = Vec::new();
     for (id, _) in &recipients {
-        let person = super::person(conn, org, *id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let person = match loaded.remove(id) {
+            Some(person) => person,
+            None => super::person(conn, org, *id)
+                .await?
+                .ok_or(StoreError::NotFound)?,
+        };
         if person.active {
             people.push((*id, person.contact_points));
         }

@@ -123,6 +123,31 @@ impl ConversationStore for Backend {
         .await
     }
 
+    async fn message_for(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        message: MessageId,
+    ) -> StoreResult<(Message, Channel)> {
+        self.read(move |c| {
+            Box::pin(
+                async move { ops::conversation::visible_message(c, org, account, message).await },
+            )
+        })
+        .await
+    }
+
+    async fn display_names(
+        &self,
+        org: OrgId,
+        accounts: Vec<AccountId>,
+    ) -> StoreResult<std::collections::HashMap<AccountId, String>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::conversation::display_names(c, org, accounts).await })
+        })
+        .await
+    }
+
     async fn thread(
         &self,
         org: OrgId,

@@ -372,7 +372,7 @@ async fn load_message(conn: &mut Conn, org: OrgId, id: MessageId) -> StoreResult
 }
 
 /// The message, if `account` may see its channel.
-async fn visible_message(
+pub async fn visible_message(
     conn: &mut Conn,
     org: OrgId,
     account: AccountId,
@@ -951,4 +951,32 @@ pub async fn set_classifications(
     )
     .await?;
     super::org(conn, org).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn display_names(
+    conn: &mut Conn,
+    org: OrgId,
+    mut accounts: Vec<AccountId>,
+) -> StoreResult<HashMap<AccountId, String>> {
+    accounts.sort();
+    accounts.dedup();
+    if accounts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT a.id, p.name FROM accounts a JOIN people p ON p.id = a.person_id \
+         WHERE a.org_id = $1 AND a.id IN ({})",
+        placeholders(2, accounts.len())
+    );
+    let mut query = sqlx::query(&sql).bind(org.0);
+    for account in &accounts {
+        query = query.bind(account.0);
+    }
+    query
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| Ok((AccountId(col(r, "id")?), col(r, "name")?)))
+        .collect()
 }

@@ -209,18 +209,19 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
         tokio::time::sleep(Duration::from_secs(2)).await;
         let (latencies, took) = deliveries.take(i, began);
         let expected = sent * subscribers as u64;
+        let note = format!(
+            "{} of {expected} delivered, {failed} posts failed",
+            latencies.len()
+        );
         steps.push(summarise(
             "Beredskap (API post → SSE, SQLite)",
             format!(
                 "{rate} posts/s = {} deliveries/s",
                 u64::from(*rate) * subscribers as u64
             ),
-            latencies.clone(),
+            latencies,
             took,
-            format!(
-                "{} of {expected} delivered, {failed} posts failed",
-                latencies.len()
-            ),
+            note,
         ));
     }
     clients.abort_all();
@@ -273,19 +274,20 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
             .context("the bare server stopped")?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let (latencies, took) = deliveries.take(index, began);
+        let note = format!(
+            "{} of {} delivered",
+            latencies.len(),
+            sent * subscribers as u64
+        );
         steps.push(summarise(
             "limit: bare tokio broadcast over loopback",
             format!(
                 "{rate} frames/s = {} deliveries/s",
                 u64::from(*rate) * subscribers as u64
             ),
-            latencies.clone(),
+            latencies,
             took,
-            format!(
-                "{} of {} delivered",
-                latencies.len(),
-                sent * subscribers as u64
-            ),
+            note,
         ));
     }
     drop(commands);

@@ -28,8 +28,11 @@ fn parse<T: std::str::FromStr>(raw: &str) -> Result<T, WebError> {
     raw.parse().map_err(|_| AppError::NotFound.into())
 }
 
-/// Names of everyone in the organisation, for authors and rosters.
-async fn names(state: &AppState, me: &SignedIn) -> Result<HashMap<AccountId, String>, WebError> {
+/// Names of everyone in the organisation, to choose members from.
+async fn all_names(
+    state: &AppState,
+    me: &SignedIn,
+) -> Result<HashMap<AccountId, String>, WebError> {
     let people: HashMap<_, _> = state
         .store
         .list_people(me.org.id)
@@ -321,7 +324,8 @@ async fn channel_page(
             (messages, older)
         }
     };
-    let names = names(state, me).await?;
+    let authors = messages.iter().map(|m| m.author).collect();
+    let names = state.store.display_names(me.org.id, authors).await?;
     let unconfirmed = unconfirmed(state, me).await?;
     let viewer = Viewer {
         me,
@@ -557,25 +561,6 @@ pub async fn file(
 
 // ------------------------------------------------------------------ one message
 
-async fn message_and_channel(
-    state: &AppState,
-    me: &SignedIn,
-    id: MessageId,
-) -> Result<(Message, Channel), WebError> {
-    let message = state
-        .store
-        .thread(me.org.id, me.account.id, id)
-        .await?
-        .into_iter()
-        .find(|m| m.id == id)
-        .ok_or(AppError::NotFound)?;
-    let channel = state
-        .store
-        .channel_for(me.org.id, me.account.id, message.channel_id)
-        .await?;
-    Ok((message, channel))
-}
-
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessageFragment {
@@ -597,8 +582,14 @@ pub async fn fragment(
     Path(id): Path<String>,
     Query(query): Query<FragmentQuery>,
 ) -> Result<Response, WebError> {
-    let (message, channel) = message_and_channel(&state, &me, parse(&id)?).await?;
-    let names = names(&state, &me).await?;
+    let (message, channel) = state
+        .store
+        .message_for(me.org.id, me.account.id, parse(&id)?)
+        .await?;
+    let names = state
+        .store
+        .display_names(me.org.id, vec![message.author])
+        .await?;
     let unconfirmed = unconfirmed(&state, &me).await?;
     let viewer = Viewer {
         me: &me,
@@ -678,7 +669,10 @@ pub async fn edit_form(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let (message, _) = message_and_channel(&state, &me, parse(&id)?).await?;
+    let (message, _) = state
+        .store
+        .message_for(me.org.id, me.account.id, parse(&id)?)
+        .await?;
     let versions = state
         .store
         .message_versions(me.org.id, me.account.id, message.id)
@@ -731,7 +725,8 @@ pub async fn roster(
             AppError::Refused(_) => WebError(AppError::Forbidden, None),
             other => other.into(),
         })?;
-    let names = names(&state, &me).await?;
+    let readers = receipts.iter().map(|r| r.account_id).collect();
+    let names = state.store.display_names(me.org.id, readers).await?;
     let mut rows: Vec<RosterRow> = receipts
         .iter()
         .map(|r| RosterRow {
@@ -793,7 +788,7 @@ async fn new_channel_page(
     if me.account.role >= Role::CrisisLead {
         kinds.insert(0, ("org", t.kind_org));
     }
-    let names = names(state, me).await?;
+    let names = all_names(state, me).await?;
     let mut people: Vec<(String, String)> = names
         .into_iter()
         .filter(|(id, _)| *id != me.account.id)
@@ -978,6 +973,9 @@ pub async fn open(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let (message, _) = message_and_channel(&state, &me, parse(&id)?).await?;
+    let (message, _) = state
+        .store
+        .message_for(me.org.id, me.account.id, parse(&id)?)
+        .await?;
     Ok(Redirect::to(&back_to(&message)).into_response())
 }

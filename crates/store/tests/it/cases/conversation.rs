@@ -254,6 +254,17 @@ pub async fn posts_are_ordered_threaded_and_land_once(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(older.len(), 1);
+    let (one, its_channel) = s.message_for(o.id, anna.id, answer.id).await.unwrap();
+    assert_eq!((one.id, its_channel.id), (answer.id, c.id));
+    let names = s
+        .display_names(
+            o.id,
+            vec![anna.id, anna.id, beredskap_core::AccountId::new()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 1, "each known account once: {names:?}");
+    assert_eq!(names[&anna.id], "anna@lillby.se");
     let thread = s.thread(o.id, anna.id, answer.id).await.unwrap();
     let bodies: Vec<_> = thread.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(bodies, ["Servern är nere.", "Vi jobbar på det.", "Tack!"]);
