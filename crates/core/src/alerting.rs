@@ -22,6 +22,9 @@ use utoipa::ToSchema;
 pub const MAX_MESSAGE_CHARS: usize = 600;
 /// Poll answers an alert may offer.
 pub const MAX_OPTIONS: usize = 6;
+/// Further rounds through a silent person's channels: enough for a night, bounded so a
+/// forgotten alert does not text people for ever.
+pub const MAX_REPEATS: u32 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +45,10 @@ pub struct Recipients {
     /// A position reaches its holder; the deputies step in when the holder is silent.
     #[serde(default)]
     pub positions: Vec<PositionId>,
+    /// For everyone alerted who holds a position: that position's deputies step in, in
+    /// order, while they are silent.
+    #[serde(default)]
+    pub deputies: bool,
 }
 
 /// An alert as the sender writes it.
@@ -60,10 +67,33 @@ pub struct AlertInput {
     /// Minutes between one channel and the next for a person who has not answered.
     #[serde(default = "default_step_minutes")]
     pub step_minutes: u32,
+    /// How many more rounds through a silent person's channels (0 to 10).
+    #[serde(default)]
+    pub repeats: u32,
+    /// Minutes from the last step of one round to the first of the next.
+    #[serde(default = "default_repeat_minutes")]
+    pub repeat_minutes: u32,
+    /// Alert a further group if too few have answered in time.
+    #[serde(default)]
+    pub escalation: Option<GroupEscalation>,
+}
+
+/// "If fewer than `min_answers` have answered within `after_minutes`, alert `group`."
+/// For a poll, only the first option (e.g. "Ja") counts as an answer here.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupEscalation {
+    pub group: GroupId,
+    pub min_answers: u32,
+    pub after_minutes: u32,
 }
 
 fn default_step_minutes() -> u32 {
     5
+}
+
+fn default_repeat_minutes() -> u32 {
+    15
 }
 
 /// A checked alert.
@@ -75,7 +105,30 @@ pub struct NewAlert {
     pub recipients: Recipients,
     pub options: Vec<String>,
     pub exercise: bool,
+    pub schedule: Schedule,
+    /// The group, how many covering answers are enough, and when to check.
+    pub escalation: Option<(GroupId, u32, Duration)>,
+}
+
+/// When each step of a person's escalation falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// From one channel to the next.
     pub step: Duration,
+    /// Further rounds through the person's channels.
+    pub repeats: u32,
+    /// From the last step of a round to the first of the next.
+    pub repeat_every: Duration,
+}
+
+impl Schedule {
+    pub fn once(step: Duration) -> Self {
+        Schedule {
+            step,
+            repeats: 0,
+            repeat_every: step,
+        }
+    }
 }
 
 impl AlertInput {
@@ -120,6 +173,29 @@ impl AlertInput {
         if !(1..=240).contains(&self.step_minutes) {
             errors.push(FieldError::new("step_minutes", "must be 1 to 240"));
         }
+        if self.repeats > MAX_REPEATS {
+            errors.push(FieldError::new(
+                "repeats",
+                format!("must be 0 to {MAX_REPEATS}"),
+            ));
+        }
+        if !(1..=1440).contains(&self.repeat_minutes) {
+            errors.push(FieldError::new("repeat_minutes", "must be 1 to 1440"));
+        }
+        if let Some(e) = &self.escalation {
+            if e.min_answers == 0 {
+                errors.push(FieldError::new(
+                    "escalation.min_answers",
+                    "must be at least 1",
+                ));
+            }
+            if !(1..=1440).contains(&e.after_minutes) {
+                errors.push(FieldError::new(
+                    "escalation.after_minutes",
+                    "must be 1 to 1440",
+                ));
+            }
+        }
         if !errors.is_empty() {
             return Err(FieldErrors(errors));
         }
@@ -130,7 +206,18 @@ impl AlertInput {
             recipients: self.recipients,
             options,
             exercise: self.exercise,
-            step: Duration::minutes(i64::from(self.step_minutes)),
+            schedule: Schedule {
+                step: Duration::minutes(i64::from(self.step_minutes)),
+                repeats: self.repeats,
+                repeat_every: Duration::minutes(i64::from(self.repeat_minutes)),
+            },
+            escalation: self.escalation.map(|e| {
+                (
+                    e.group,
+                    e.min_answers,
+                    Duration::minutes(i64::from(e.after_minutes)),
+                )
+            }),
         })
     }
 }
@@ -155,30 +242,109 @@ fn can_deliver(kind: ContactKind) -> bool {
     )
 }
 
+/// One person to plan for.
+#[derive(Debug, Clone)]
+pub struct PlanRecipient {
+    pub person: PersonId,
+    pub points: Vec<ContactPoint>,
+    /// A deputy starts when the person before them in the position has had their first
+    /// round without answering. That person must come earlier in the list.
+    pub follows: Option<PersonId>,
+}
+
+/// The contact points an alert can use, each once, in the person's order.
+fn usable(points: &[ContactPoint]) -> Vec<&ContactPoint> {
+    let mut seen: Vec<&ContactPoint> = Vec::new();
+    for point in points.iter().filter(|p| p.verified && can_deliver(p.kind)) {
+        if !seen
+            .iter()
+            .any(|s| s.kind == point.kind && s.value == point.value)
+        {
+            seen.push(point);
+        }
+    }
+    seen
+}
+
+fn times(d: Duration, n: usize) -> Duration {
+    d * i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 /// Lays out every step for every person: their verified contact points in their own
-/// order, one `step` apart. A person without a usable contact point gets no step (the
-/// roster shows them as unreachable, and why).
-pub fn plan(people: &[(PersonId, Vec<ContactPoint>)], step: Duration) -> Vec<PlannedDelivery> {
+/// order, one `step` apart, then the same again `repeats` times, each round starting
+/// `repeat_every` after the last step of the one before. A deputy's first step comes one
+/// step after the last step of their predecessor's first round (at once if the
+/// predecessor cannot be reached). A person without a usable contact point gets no step
+/// (the roster shows them as unreachable).
+pub fn plan(recipients: &[PlanRecipient], schedule: &Schedule) -> Vec<PlannedDelivery> {
     let mut planned = Vec::new();
-    for (person, points) in people {
-        let mut seen: Vec<(&ContactKind, &str)> = Vec::new();
-        let usable = points.iter().filter(|p| p.verified && can_deliver(p.kind));
-        for point in usable {
-            if seen.contains(&(&point.kind, point.value.as_str())) {
-                continue;
+    // When each person's first round starts and how many steps it has.
+    let mut starts: Vec<(PersonId, Duration, usize)> = Vec::new();
+    for r in recipients {
+        let points = usable(&r.points);
+        let start = r
+            .follows
+            .and_then(|p| starts.iter().find(|(q, _, _)| *q == p))
+            .map(|(_, start, n)| *start + times(schedule.step, *n))
+            .unwrap_or_else(Duration::zero);
+        starts.push((r.person, start, points.len()));
+        if points.is_empty() {
+            continue;
+        }
+        let round = times(schedule.step, points.len() - 1) + schedule.repeat_every;
+        for repeat in 0..=schedule.repeats as usize {
+            for (i, point) in points.iter().enumerate() {
+                let n = repeat * points.len() + i;
+                planned.push(PlannedDelivery {
+                    person: r.person,
+                    step: u32::try_from(n).unwrap_or(u32::MAX),
+                    channel: point.kind,
+                    address: point.value.clone(),
+                    after: start + times(round, repeat) + times(schedule.step, i),
+                });
             }
-            seen.push((&point.kind, point.value.as_str()));
-            let n = u32::try_from(seen.len() - 1).unwrap_or(u32::MAX);
-            planned.push(PlannedDelivery {
-                person: *person,
-                step: n,
-                channel: point.kind,
-                address: point.value.clone(),
-                after: step * i32::try_from(n).unwrap_or(i32::MAX),
-            });
         }
     }
     planned
+}
+
+/// Whether an answer stands for the person's chain (their position's holder and deputies)
+/// and counts towards a group escalation's minimum: an acknowledgement does, and so does
+/// the first option of a poll ("Ja"); "Nej" lets the deputies go on being alerted.
+pub fn covers(options: &[String], answer: Option<&str>) -> bool {
+    match (options.first(), answer) {
+        (None, _) => true,
+        (Some(first), Some(answer)) => first.eq_ignore_ascii_case(answer),
+        (Some(_), None) => false,
+    }
+}
+
+/// Reads an SMS reply as an answer: any text acknowledges; a poll takes an option's text
+/// (any case, also as the first word: "ja, om 20 min") or its number ("1"). None when it
+/// cannot be understood.
+pub fn parse_reply(options: &[String], text: &str) -> Option<Option<String>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if options.is_empty() {
+        return Some(None);
+    }
+    let lowered = text.to_lowercase();
+    if let Some(o) = options.iter().find(|o| o.to_lowercase() == lowered) {
+        return Some(Some(o.clone()));
+    }
+    let first = lowered
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())?;
+    if let Ok(n) = first.parse::<usize>() {
+        return options.get(n.checked_sub(1)?).cloned().map(Some);
+    }
+    options
+        .iter()
+        .find(|o| o.to_lowercase() == first)
+        .cloned()
+        .map(Some)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -200,6 +366,47 @@ pub struct Alert {
     pub exercise: bool,
     pub status: AlertStatus,
     pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// An alert with its counts, for lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AlertSummary {
+    pub alert: Alert,
+    pub recipients: u32,
+    /// Recipients who have answered, in any way.
+    pub answered: u32,
+    /// Recipients with no usable contact point.
+    pub unreachable: u32,
+}
+
+/// What a delivery carries: the alert itself, or the notice that it is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryKind {
+    Alert,
+    Resolved,
+    Cancelled,
+}
+
+impl DeliveryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::Alert => "alert",
+            DeliveryKind::Resolved => "resolved",
+            DeliveryKind::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            DeliveryKind::Alert,
+            DeliveryKind::Resolved,
+            DeliveryKind::Cancelled,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -255,6 +462,12 @@ pub struct Delivery {
     pub attempts: i32,
     /// Sent to the provider, so a retried hand-off is not a second message.
     pub idempotency_key: String,
+    pub kind: DeliveryKind,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When the provider reported it delivered to the phone.
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub provider: Option<String>,
+    pub last_error: Option<String>,
 }
 
 /// What a worker reports for a delivery it claimed.
@@ -292,6 +505,22 @@ pub struct RosterEntry {
     pub answered_at: Option<DateTime<Utc>>,
     /// Where the answer came from: `web`, `sms`, `email`, `link`.
     pub answered_via: Option<String>,
+    /// When they first opened the alert (its page or its link).
+    pub seen_at: Option<DateTime<Utc>>,
+    /// The holder or deputy this person steps in after.
+    pub follows: Option<PersonId>,
+}
+
+/// What became of an SMS reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyMatch {
+    pub org_id: OrgId,
+    pub alert_id: AlertId,
+    pub person_id: PersonId,
+    /// False when the text could not be read as an answer (nothing was recorded).
+    pub understood: bool,
+    /// True when this reply was the person's first answer.
+    pub answered: bool,
 }
 
 #[async_trait]
@@ -337,6 +566,58 @@ pub trait AlertStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Every recipient with their deliveries and answer.
     async fn alert_roster(&self, org: OrgId, alert: AlertId) -> StoreResult<Vec<RosterEntry>>;
+    /// Resolves or cancels an active alert: stops every pending delivery and queues a
+    /// notice to everyone an alert was handed to, on the channel that first reached them.
+    async fn close_alert(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        alert: AlertId,
+        status: AlertStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Alert>;
+    /// The newest alerts first, with their counts.
+    async fn list_alerts(&self, org: OrgId, limit: u32) -> StoreResult<Vec<AlertSummary>>;
+    /// Active alerts sent to this person that they have not answered, newest first.
+    async fn open_alerts_for(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Alert>>;
+    /// Checks every group escalation that is due: where too few covering answers came in,
+    /// the group's members who were not yet alerted become recipients from now. Returns
+    /// how many alerts escalated.
+    async fn escalate_due(&self, now: DateTime<Utc>) -> StoreResult<u32>;
+    /// Records an SMS reply from `address` as an answer to the newest active alert handed
+    /// to that number and not yet answered. None if there is no such alert.
+    async fn answer_by_reply(
+        &self,
+        address: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<ReplyMatch>>;
+    /// Notes that the person opened the alert; the first time counts.
+    async fn mark_alert_seen(
+        &self,
+        org: OrgId,
+        alert: AlertId,
+        person: PersonId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// A provider's delivery report; false if no delivery has that reference.
+    async fn delivery_report(
+        &self,
+        provider: &str,
+        provider_ref: &str,
+        delivered_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// An alert by its id alone, for a signed answer link (which names no organisation).
+    async fn alert_by_id(&self, id: AlertId) -> StoreResult<Alert>;
+    /// One recipient's line, with their deliveries.
+    async fn alert_recipient(
+        &self,
+        org: OrgId,
+        alert: AlertId,
+        person: PersonId,
+    ) -> StoreResult<RosterEntry>;
+    /// The named signing key, made from `fresh` the first time any node asks.
+    async fn signing_key(&self, name: &str, fresh: Vec<u8>) -> StoreResult<Vec<u8>>;
 }
 
 #[cfg(test)]
@@ -356,7 +637,7 @@ mod tests {
     #[test]
     fn each_person_is_reached_in_their_own_order_one_step_apart() {
         let (anna, bo, cecilia) = (PersonId::new(), PersonId::new(), PersonId::new());
-        let people = vec![
+        let people = [
             (
                 anna,
                 vec![
@@ -379,7 +660,15 @@ mod tests {
                 vec![point(ContactKind::Email, "c@example.org", false)],
             ),
         ];
-        let planned = plan(&people, Duration::minutes(5));
+        let people: Vec<PlanRecipient> = people
+            .into_iter()
+            .map(|(person, points)| PlanRecipient {
+                person,
+                points,
+                follows: None,
+            })
+            .collect();
+        let planned = plan(&people, &Schedule::once(Duration::minutes(5)));
         let of = |p: PersonId| -> Vec<(u32, ContactKind, i64)> {
             planned
                 .iter()
@@ -409,6 +698,13 @@ mod tests {
             options: vec!["Ja".into()],
             exercise: false,
             step_minutes: 0,
+            repeats: 11,
+            repeat_minutes: 15,
+            escalation: Some(GroupEscalation {
+                group: GroupId::new(),
+                min_answers: 0,
+                after_minutes: 10,
+            }),
         };
         let fields: Vec<_> = input
             .validate(None)
@@ -417,7 +713,17 @@ mod tests {
             .into_iter()
             .map(|e| e.field)
             .collect();
-        assert_eq!(fields, ["message", "recipients", "options", "step_minutes"]);
+        assert_eq!(
+            fields,
+            [
+                "message",
+                "recipients",
+                "options",
+                "step_minutes",
+                "repeats",
+                "escalation.min_answers"
+            ]
+        );
         let ok = AlertInput {
             message: "Kan du komma in?".into(),
             severity: Severity::Warning,
@@ -428,10 +734,92 @@ mod tests {
             options: vec![" Ja ".into(), "Nej".into()],
             exercise: true,
             step_minutes: 3,
+            repeats: 0,
+            repeat_minutes: 15,
+            escalation: None,
         }
         .validate(None)
         .unwrap();
         assert_eq!(ok.options, ["Ja", "Nej"]);
-        assert_eq!(ok.step, Duration::minutes(3));
+        assert_eq!(ok.schedule.step, Duration::minutes(3));
+        assert_eq!(ok.schedule.repeats, 0);
+    }
+
+    fn sms(n: &str) -> ContactPoint {
+        point(ContactKind::Sms, n, true)
+    }
+
+    #[test]
+    fn deputies_follow_a_silent_holder_and_rounds_repeat() {
+        let (holder, deputy, second, unreachable) = (
+            PersonId::new(),
+            PersonId::new(),
+            PersonId::new(),
+            PersonId::new(),
+        );
+        let recipients = [
+            PlanRecipient {
+                person: holder,
+                points: vec![sms("+46701"), point(ContactKind::Email, "h@x.se", true)],
+                follows: None,
+            },
+            PlanRecipient {
+                person: deputy,
+                points: vec![sms("+46702")],
+                follows: Some(holder),
+            },
+            PlanRecipient {
+                person: unreachable,
+                points: vec![],
+                follows: Some(deputy),
+            },
+            PlanRecipient {
+                person: second,
+                points: vec![sms("+46703")],
+                follows: Some(unreachable),
+            },
+        ];
+        let schedule = Schedule {
+            step: Duration::minutes(5),
+            repeats: 2,
+            repeat_every: Duration::minutes(30),
+        };
+        let planned = plan(&recipients, &schedule);
+        let of = |p: PersonId| -> Vec<(u32, i64)> {
+            planned
+                .iter()
+                .filter(|d| d.person == p)
+                .map(|d| (d.step, d.after.num_minutes()))
+                .collect()
+        };
+        // Two channels five minutes apart; the next round 30 minutes after the last step.
+        assert_eq!(
+            of(holder),
+            [(0, 0), (1, 5), (2, 35), (3, 40), (4, 70), (5, 75)]
+        );
+        // The deputy starts one step after the holder's first round.
+        assert_eq!(of(deputy), [(0, 10), (1, 40), (2, 70)]);
+        // Nobody can be reached in between: the next deputy starts at once after them.
+        assert_eq!(of(second), [(0, 15), (1, 45), (2, 75)]);
+    }
+
+    #[test]
+    fn an_sms_reply_is_read_as_an_answer() {
+        let poll = vec!["Ja".to_owned(), "Nej".to_owned(), "Om en timme".to_owned()];
+        assert_eq!(parse_reply(&[], "ok"), Some(None));
+        assert_eq!(parse_reply(&[], "  "), None);
+        assert_eq!(parse_reply(&poll, "JA"), Some(Some("Ja".into())));
+        assert_eq!(parse_reply(&poll, "nej, sjuk"), Some(Some("Nej".into())));
+        assert_eq!(
+            parse_reply(&poll, "om en timme"),
+            Some(Some("Om en timme".into()))
+        );
+        assert_eq!(parse_reply(&poll, "3"), Some(Some("Om en timme".into())));
+        assert_eq!(parse_reply(&poll, "4"), None);
+        assert_eq!(parse_reply(&poll, "0"), None);
+        assert_eq!(parse_reply(&poll, "kanske"), None);
+        assert!(covers(&poll, Some("ja")));
+        assert!(!covers(&poll, Some("Nej")));
+        assert!(covers(&[], None));
     }
 }

@@ -1,25 +1,144 @@
 //! The delivery worker: takes due deliveries from the outbox, hands each to the provider
 //! for its channel, and records what happened. `run_once` does one round, so tests drive
-//! it step by step instead of waiting for a timer.
+//! it step by step instead of waiting for a timer. Also here: the signed answer links that
+//! alerts carry, and the text of each message.
 
 use crate::notify::{Notifier, NotifyError, OutgoingMessage};
-use beredskap_core::alerting::{Alert, Delivery, DeliveryOutcome};
+use base64::Engine as _;
+use beredskap_core::alerting::{Alert, Delivery, DeliveryKind, DeliveryOutcome};
 use beredskap_core::register::Org;
-use beredskap_core::{AlertId, Region, Store, StoreError};
+use beredskap_core::{AlertId, PersonId, Region, Store, StoreError};
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
+use hmac::{Hmac, Mac};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Deliveries taken per round.
-const BATCH: u32 = 100;
+const BATCH: u32 = 500;
+/// Hand-offs in flight at once: providers answer in tens to hundreds of milliseconds, so
+/// a blast to thousands needs many at a time.
+const IN_FLIGHT: usize = 256;
 /// How long a worker may hold a delivery before another may take it over.
-const LEASE_SECONDS: i64 = 60;
+const LEASE_SECONDS: i64 = 120;
 /// The wait after a temporary failure when the provider names none.
 const RETRY_SECONDS: i64 = 30;
+/// The name of the key answer links are signed with, shared by every node.
+pub const LINK_KEY: &str = "answer-links";
 
-pub struct Dispatcher {
-    store: Arc<dyn Store>,
-    notifier: Notifier,
+type HmacSha256 = Hmac<sha2::Sha256>;
+
+/// Answer links: `/a/{token}`, where the token names the alert and the person and is
+/// signed with the server's key, so it cannot be made up or altered. It works until the
+/// person has answered or the alert is closed; opening it only shows the question, and
+/// answering takes a button press (a POST), so mail scanners that follow links answer
+/// nothing.
+pub struct AnswerLinks {
+    key: Vec<u8>,
+    base: String,
+}
+
+impl AnswerLinks {
+    pub fn new(key: Vec<u8>, public_url: &str) -> Self {
+        Self {
+            key,
+            base: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Reads the shared key from the store (making it the first time).
+    pub async fn load(store: &dyn Store, public_url: &str) -> Result<Self, StoreError> {
+        let fresh: [u8; 32] = rand::random();
+        let key = store.signing_key(LINK_KEY, fresh.to_vec()).await?;
+        Ok(Self::new(key, public_url))
+    }
+
+    fn mac(&self, ids: &[u8]) -> Vec<u8> {
+        // HMAC takes a key of any length; this cannot fail.
+        let mut mac = match HmacSha256::new_from_slice(&self.key) {
+            Ok(mac) => mac,
+            Err(_) => return Vec::new(),
+        };
+        mac.update(b"beredskap answer link v1");
+        mac.update(ids);
+        mac.finalize().into_bytes()[..16].to_vec()
+    }
+
+    pub fn token(&self, alert: AlertId, person: PersonId) -> String {
+        let mut bytes = Vec::with_capacity(48);
+        bytes.extend_from_slice(alert.0.as_bytes());
+        bytes.extend_from_slice(person.0.as_bytes());
+        let mac = self.mac(&bytes);
+        bytes.extend_from_slice(&mac);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    pub fn url(&self, alert: AlertId, person: PersonId) -> String {
+        format!("{}/a/{}", self.base, self.token(alert, person))
+    }
+
+    /// The alert and person a token names, if the signature holds.
+    pub fn verify(&self, token: &str) -> Option<(AlertId, PersonId)> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()?;
+        if bytes.len() != 48 {
+            return None;
+        }
+        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
+        mac.update(b"beredskap answer link v1");
+        mac.update(&bytes[..32]);
+        // Constant-time comparison of the truncated tag.
+        mac.verify_truncated_left(&bytes[32..]).ok()?;
+        let alert = uuid::Uuid::from_slice(&bytes[..16]).ok()?;
+        let person = uuid::Uuid::from_slice(&bytes[16..32]).ok()?;
+        Some((AlertId(alert), PersonId(person)))
+    }
+}
+
+/// How far a signed webhook's time may be from ours: a captured request cannot be
+/// replayed later than this.
+const WEBHOOK_TOLERANCE_SECONDS: i64 = 300;
+
+/// The hex HMAC-SHA256 a webhook is signed with: over `"<unix time>.<body>"`.
+pub fn webhook_mac(secret: &[u8], unix_time: i64, body: &[u8]) -> String {
+    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
+        return String::new();
+    };
+    mac.update(format!("{unix_time}.").as_bytes());
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Checks an `X-Beredskap-Signature: t=<unix time>,v1=<hex>` header against the body.
+pub fn verify_webhook(
+    secret: &[u8],
+    header: Option<&str>,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), &'static str> {
+    let header = header.ok_or("the X-Beredskap-Signature header is missing")?;
+    let mut time = None;
+    let mut tag = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => time = t.parse::<i64>().ok(),
+            Some(("v1", v)) => tag = hex::decode(v).ok(),
+            _ => {}
+        }
+    }
+    let (Some(time), Some(tag)) = (time, tag) else {
+        return Err("the signature must be t=<unix time>,v1=<hex>");
+    };
+    if (now.timestamp() - time).abs() > WEBHOOK_TOLERANCE_SECONDS {
+        return Err("the signature's time is too far from now");
+    }
+    let mut mac =
+        HmacSha256::new_from_slice(secret).map_err(|_| "the webhook secret is unusable")?;
+    mac.update(format!("{time}.").as_bytes());
+    mac.update(body);
+    mac.verify_slice(&tag)
+        .map_err(|_| "the signature does not match")
 }
 
 /// The exercise marker, in the organisation's language, on every message of a drill.
@@ -31,20 +150,36 @@ pub fn exercise_marker(region: Region) -> &'static str {
     }
 }
 
-/// The text of an alert as it goes out on SMS and email.
-pub fn compose(org: &Org, alert: &Alert) -> (String, String) {
+/// The text of a delivery as it goes out on SMS and email: (subject, body).
+pub fn compose(org: &Org, alert: &Alert, kind: DeliveryKind, link: &str) -> (String, String) {
+    let swedish = matches!(org.region, Region::Se | Region::Fi);
     let mut body = String::new();
     if alert.exercise {
         body.push_str(exercise_marker(org.region));
         body.push_str(": ");
     }
-    body.push_str(&alert.message);
-    if !alert.options.is_empty() {
-        let answer = match org.region {
-            Region::Se | Region::Fi => "Svara",
-            Region::Dk | Region::No => "Svar",
-        };
-        body.push_str(&format!(" {answer}: {}", alert.options.join(" / ")));
+    match kind {
+        DeliveryKind::Alert => {
+            body.push_str(&alert.message);
+            let (answer, acknowledge) = match swedish {
+                true => ("Svara", "Kvittera"),
+                false => ("Svar", "Kvittér"),
+            };
+            if alert.options.is_empty() {
+                body.push_str(&format!("\n{acknowledge}: {link}"));
+            } else {
+                body.push_str(&format!("\n{answer} {}: {link}", alert.options.join(" / ")));
+            }
+        }
+        DeliveryKind::Resolved | DeliveryKind::Cancelled => {
+            let word = match (kind, swedish) {
+                (DeliveryKind::Resolved, true) => "AVSLUTAT",
+                (DeliveryKind::Resolved, false) => "AFSLUTTET",
+                (_, true) => "ÅTERKALLAT",
+                (_, false) => "ANNULLERET",
+            };
+            body.push_str(&format!("{word}: {}", alert.message));
+        }
     }
     let subject = match alert.exercise {
         true => format!("{}: Beredskap – {}", exercise_marker(org.region), org.name),
@@ -53,41 +188,73 @@ pub fn compose(org: &Org, alert: &Alert) -> (String, String) {
     (subject, body)
 }
 
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    notifier: Notifier,
+    links: Arc<AnswerLinks>,
+}
+
 impl Dispatcher {
-    pub fn new(store: Arc<dyn Store>, notifier: Notifier) -> Self {
-        Self { store, notifier }
+    pub fn new(store: Arc<dyn Store>, notifier: Notifier, links: Arc<AnswerLinks>) -> Self {
+        Self {
+            store,
+            notifier,
+            links,
+        }
     }
 
-    /// Hands every due delivery to its provider. Returns how many were taken.
+    /// Brings in escalation groups that are due, then hands every due delivery (up to a
+    /// batch) to its provider, many at a time. Returns how many deliveries were taken.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.store.escalate_due(now).await?;
         let claimed = self
             .store
             .claim_deliveries(now, BATCH, chrono::Duration::seconds(LEASE_SECONDS))
             .await?;
-        let mut alerts: HashMap<AlertId, (Org, Alert)> = HashMap::new();
+        let mut alerts: HashMap<AlertId, Arc<(Org, Alert)>> = HashMap::new();
         for delivery in &claimed {
-            // Someone may have answered since the claim: then nothing more goes to them.
-            if !self.store.delivery_wanted(delivery.id).await? {
-                continue;
+            if let std::collections::hash_map::Entry::Vacant(slot) = alerts.entry(delivery.alert_id)
+            {
+                let org = self
+                    .store
+                    .org(delivery.org_id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let alert = self.store.alert(org.id, delivery.alert_id).await?;
+                slot.insert(Arc::new((org, alert)));
             }
-            let (org, alert) = match alerts.entry(delivery.alert_id) {
-                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    let org = self
-                        .store
-                        .org(delivery.org_id)
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
-                    let alert = self.store.alert(org.id, delivery.alert_id).await?;
-                    slot.insert((org, alert))
-                }
-            };
-            let outcome = self.hand_over(org, alert, delivery, now).await;
-            self.store
-                .finish_delivery(delivery.id, outcome, now)
-                .await?;
         }
-        Ok(claimed.len())
+        let taken = claimed.len();
+        let mut results = futures_util::stream::iter(claimed)
+            .map(|delivery| {
+                let context = alerts.get(&delivery.alert_id).cloned();
+                async move {
+                    let Some(context) = context else {
+                        return Ok(());
+                    };
+                    // Someone may have answered since the claim: then nothing goes to them.
+                    if !self.store.delivery_wanted(delivery.id).await? {
+                        return Ok(());
+                    }
+                    let (org, alert) = context.as_ref();
+                    let outcome = self.hand_over(org, alert, &delivery, now).await;
+                    self.store
+                        .finish_delivery(delivery.id, outcome, Utc::now())
+                        .await
+                        .map(|_| ())
+                }
+            })
+            .buffer_unordered(IN_FLIGHT);
+        let mut first_error = None;
+        while let Some(result) = results.next().await {
+            if let Err(e) = result {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(taken),
+        }
     }
 
     async fn hand_over(
@@ -102,7 +269,8 @@ impl Dispatcher {
                 error: format!("no {} provider is configured", delivery.channel.as_str()),
             };
         };
-        let (subject, body) = compose(org, alert);
+        let link = self.links.url(alert.id, delivery.person_id);
+        let (subject, body) = compose(org, alert, delivery.kind, &link);
         let message = OutgoingMessage {
             to: delivery.address.clone(),
             subject,
@@ -130,5 +298,46 @@ impl Dispatcher {
                 error: other.to_string(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_is_accepted_only_with_a_fresh_matching_signature() {
+        let now = Utc::now();
+        let t = now.timestamp();
+        let body = b"from=%2B46701000001&message=Ja";
+        let good = format!("t={t},v1={}", webhook_mac(b"s3cret", t, body));
+        assert_eq!(verify_webhook(b"s3cret", Some(&good), body, now), Ok(()));
+        assert!(verify_webhook(b"other", Some(&good), body, now).is_err());
+        assert!(verify_webhook(b"s3cret", Some(&good), b"from=x&message=Nej", now).is_err());
+        let old = format!("t={},v1={}", t - 600, webhook_mac(b"s3cret", t - 600, body));
+        assert_eq!(
+            verify_webhook(b"s3cret", Some(&old), body, now),
+            Err("the signature's time is too far from now")
+        );
+        assert!(verify_webhook(b"s3cret", None, body, now).is_err());
+        assert!(verify_webhook(b"s3cret", Some("v1=zz"), body, now).is_err());
+    }
+
+    #[test]
+    fn an_answer_link_names_its_alert_and_person_and_cannot_be_altered() {
+        let links = AnswerLinks::new(vec![7; 32], "https://beredskap.example/");
+        let (alert, person) = (AlertId::new(), PersonId::new());
+        let token = links.token(alert, person);
+        assert_eq!(links.verify(&token), Some((alert, person)));
+        assert!(links
+            .url(alert, person)
+            .starts_with("https://beredskap.example/a/"));
+        // Another person's id with the same tag, or another key, does not verify.
+        let other = links.token(alert, PersonId::new());
+        let forged = format!("{}{}", &other[..43], &token[43..]);
+        assert_eq!(links.verify(&forged), None);
+        let elsewhere = AnswerLinks::new(vec![8; 32], "https://x");
+        assert_eq!(elsewhere.verify(&token), None);
+        assert_eq!(links.verify("kort"), None);
     }
 }

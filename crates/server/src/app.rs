@@ -21,6 +21,8 @@ pub struct Application {
     store: Arc<dyn Store>,
     notifier: crate::notify::Notifier,
     delivery_worker_seconds: u32,
+    links: Arc<crate::alerting::AnswerLinks>,
+    deliveries_due: Arc<tokio::sync::Notify>,
 }
 
 impl Application {
@@ -70,7 +72,15 @@ impl Application {
             tracing::warn!(error = %e, "search is unavailable");
             e.to_string()
         });
+        let links = Arc::new(
+            crate::alerting::AnswerLinks::load(store.as_ref(), &config.public_url())
+                .await
+                .map_err(|e| std::io::Error::other(format!("signing key: {e}")))?,
+        );
+        let deliveries_due = Arc::new(tokio::sync::Notify::new());
         let router = routes::router(AppState {
+            links: links.clone(),
+            deliveries_due: deliveries_due.clone(),
             hub: hub.clone(),
             search: search.clone(),
             store: store.clone(),
@@ -89,11 +99,18 @@ impl Application {
             store,
             notifier,
             delivery_worker_seconds,
+            links,
+            deliveries_due,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The answer-link signer, for tests that follow a link as a recipient would.
+    pub fn links(&self) -> Arc<crate::alerting::AnswerLinks> {
+        self.links.clone()
     }
 
     /// The search index, for tests that index on demand (`run_once`) instead of waiting.
@@ -119,8 +136,12 @@ impl Application {
         // The alert delivery worker: hands due deliveries from the outbox to providers.
         let every = self.delivery_worker_seconds;
         if every > 0 {
-            let dispatcher =
-                crate::alerting::Dispatcher::new(self.store.clone(), self.notifier.clone());
+            let dispatcher = crate::alerting::Dispatcher::new(
+                self.store.clone(),
+                self.notifier.clone(),
+                self.links.clone(),
+            );
+            let wake = self.deliveries_due.clone();
             let stopping = shutdown.clone();
             tokio::spawn(async move {
                 let period = std::time::Duration::from_secs(u64::from(every));
@@ -129,6 +150,7 @@ impl Application {
                     tokio::select! {
                         _ = stopping.cancelled() => return,
                         _ = tick.tick() => {}
+                        _ = wake.notified() => {}
                     }
                     // Rounds repeat at once while there is more due than one batch.
                     loop {

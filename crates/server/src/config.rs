@@ -108,6 +108,11 @@ pub struct SmsConfig {
     pub password_file: Option<PathBuf>,
     /// Sender shown on phones: up to 11 letters and digits, or a phone number.
     pub sender: String,
+    /// Signs the webhooks that bring SMS replies and delivery reports
+    /// (`/api/v1/hooks/sms/…`); unset, those webhooks are off.
+    #[serde(default, serialize_with = "redact_plain")]
+    pub webhook_secret: Option<SecretString>,
+    pub webhook_secret_file: Option<PathBuf>,
 }
 
 fn redact_plain<S: serde::Serializer>(
@@ -251,6 +256,11 @@ impl Config {
         }
         if let Some(sms) = &mut config.sms {
             resolve_secret("sms.password", &mut sms.password, &sms.password_file)?;
+            resolve_secret(
+                "sms.webhook_secret",
+                &mut sms.webhook_secret,
+                &sms.webhook_secret_file,
+            )?;
             if sms.password.is_none() {
                 return Err(ConfigError::Invalid("sms.password: missing".into()));
             }
@@ -418,6 +428,10 @@ session_max_hours = 24
 # username = "u0123456789"
 # password_file = "/run/secrets/sms-password"
 # sender = "Beredskap"
+# Replies and delivery reports come to /api/v1/hooks/sms/reply and …/delivered, signed
+# with this secret: header X-Beredskap-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+# "<t>.<body>">.
+# webhook_secret_file = "/run/secrets/sms-webhook"
 "#;
 
 #[cfg(test)]

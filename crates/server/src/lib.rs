@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod alerting;
+pub mod alerts;
 pub mod app;
 pub mod attachments;
 pub mod clock;

@@ -17,9 +17,18 @@ pub struct AppState {
     pub hub: Arc<crate::live::Hub>,
     /// The message search index, or why search is unavailable.
     pub search: Result<Arc<crate::search::SearchIndex>, String>,
+    /// Signs and checks the answer links alerts carry.
+    pub links: Arc<crate::alerting::AnswerLinks>,
+    /// Wakes the delivery worker at once when an alert is sent or closed.
+    pub deliveries_due: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
+    /// Tells the delivery worker there is something to hand over now.
+    pub fn wake_deliveries(&self) {
+        self.deliveries_due.notify_one();
+    }
+
     /// Tells the search indexer there is something new.
     pub fn wake_search(&self) {
         if let Ok(search) = &self.search {

@@ -104,6 +104,8 @@ impl SmtpSink {
 /// One SMS the fake gateway accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedSms {
+    /// The id the gateway answered with (the provider's reference).
+    pub id: String,
     pub from: String,
     pub to: String,
     pub message: String,
@@ -167,15 +169,17 @@ async fn accept_sms(
     if !to.starts_with('+') || message.is_empty() {
         return (StatusCode::BAD_REQUEST, "Invalid to or message").into_response();
     }
+    let id = format!("s{}", uuid::Uuid::new_v4().simple());
     if let Ok(mut received) = state.received.lock() {
         received.push(ReceivedSms {
+            id: id.clone(),
             from: from.clone(),
             to: to.clone(),
             message: message.clone(),
         });
     }
     Json(serde_json::json!({
-        "id": format!("s{}", uuid::Uuid::new_v4().simple()),
+        "id": id,
         "status": "created",
         "direction": "outgoing",
         "from": from,
@@ -190,6 +194,17 @@ fn basic_auth(user: &str, password: &str) -> String {
     use base64::Engine;
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     format!("Basic {token}")
+}
+
+/// The webhook secret `FakeSmsGateway::config` sets, for tests that sign replies.
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
+
+/// Signs a webhook body as the SMS gateway would: the `X-Beredskap-Signature` value.
+pub fn sign_webhook(secret: &str, unix_time: i64, body: &str) -> String {
+    format!(
+        "t={unix_time},v1={}",
+        crate::alerting::webhook_mac(secret.as_bytes(), unix_time, body.as_bytes())
+    )
 }
 
 impl FakeSmsGateway {
@@ -229,6 +244,8 @@ impl FakeSmsGateway {
             password: Some(self.password.clone().into()),
             password_file: None,
             sender: "Beredskap".into(),
+            webhook_secret: Some(WEBHOOK_SECRET.to_owned().into()),
+            webhook_secret_file: None,
         }
     }
 

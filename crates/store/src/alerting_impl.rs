@@ -1,7 +1,8 @@
 // `AlertStore` for the backend that includes this file (see `store_impl.rs`).
 
 use beredskap_core::alerting::{
-    Alert, AlertStore, Answer, Delivery, DeliveryOutcome, NewAlert, RosterEntry,
+    Alert, AlertStatus, AlertStore, AlertSummary, Answer, Delivery, DeliveryOutcome, NewAlert,
+    ReplyMatch, RosterEntry,
 };
 use beredskap_core::{AlertId, DeliveryId};
 
@@ -78,6 +79,135 @@ impl AlertStore for Backend {
     async fn alert_roster(&self, org: OrgId, alert: AlertId) -> StoreResult<Vec<RosterEntry>> {
         self.read(move |c| {
             Box::pin(async move { ops::alerting::alert_roster(c, org, alert).await })
+        })
+        .await
+    }
+
+    async fn close_alert(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        alert: AlertId,
+        status: AlertStatus,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Alert> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::alerting::close_alert(c, &actor, org, alert, status, now).await
+            })
+        })
+        .await
+    }
+
+    async fn list_alerts(&self, org: OrgId, limit: u32) -> StoreResult<Vec<AlertSummary>> {
+        self.read(move |c| Box::pin(async move { ops::alerting::list_alerts(c, org, limit).await }))
+            .await
+    }
+
+    async fn open_alerts_for(&self, org: OrgId, person: PersonId) -> StoreResult<Vec<Alert>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::alerting::open_alerts_for(c, org, person).await })
+        })
+        .await
+    }
+
+    async fn escalate_due(&self, now: chrono::DateTime<chrono::Utc>) -> StoreResult<u32> {
+        let due = self
+            .read(move |c| Box::pin(async move { ops::alerting::escalations_due(c, now).await }))
+            .await?;
+        let mut escalated = 0;
+        // One transaction per alert: each is checked again under its organisation's lock.
+        for (org, alert) in due {
+            let done = self
+                .write(move |c| {
+                    Box::pin(async move {
+                        ops::lock_org(c, org).await?;
+                        ops::alerting::escalate(c, org, alert, now).await
+                    })
+                })
+                .await?;
+            escalated += u32::from(done);
+        }
+        Ok(escalated)
+    }
+
+    async fn answer_by_reply(
+        &self,
+        address: &str,
+        text: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<ReplyMatch>> {
+        let (address, text) = (address.to_owned(), text.to_owned());
+        self.write(move |c| {
+            Box::pin(async move {
+                let Some((org, alert, person, options)) =
+                    ops::alerting::reply_target(c, &address).await?
+                else {
+                    return Ok(None);
+                };
+                ops::lock_org(c, org).await?;
+                ops::alerting::answer_by_reply(c, org, alert, person, &options, &text, at)
+                    .await
+                    .map(Some)
+            })
+        })
+        .await
+    }
+
+    async fn mark_alert_seen(
+        &self,
+        org: OrgId,
+        alert: AlertId,
+        person: PersonId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::alerting::mark_alert_seen(c, org, alert, person, at).await
+            })
+        })
+        .await
+    }
+
+    async fn delivery_report(
+        &self,
+        provider: &str,
+        provider_ref: &str,
+        delivered_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<bool> {
+        let (provider, provider_ref) = (provider.to_owned(), provider_ref.to_owned());
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::alerting::delivery_report(c, &provider, &provider_ref, delivered_at).await
+            })
+        })
+        .await
+    }
+
+    async fn signing_key(&self, name: &str, fresh: Vec<u8>) -> StoreResult<Vec<u8>> {
+        let name = name.to_owned();
+        self.write(move |c| {
+            Box::pin(async move { ops::alerting::signing_key(c, &name, fresh).await })
+        })
+        .await
+    }
+
+    async fn alert_by_id(&self, id: AlertId) -> StoreResult<Alert> {
+        self.read(move |c| Box::pin(async move { ops::alerting::alert_by_id(c, id).await }))
+            .await
+    }
+
+    async fn alert_recipient(
+        &self,
+        org: OrgId,
+        alert: AlertId,
+        person: PersonId,
+    ) -> StoreResult<RosterEntry> {
+        self.read(move |c| {
+            Box::pin(async move { ops::alerting::alert_recipient(c, org, alert, person).await })
         })
         .await
     }

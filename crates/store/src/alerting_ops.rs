@@ -4,10 +4,18 @@
 
 use super::*;
 use beredskap_core::alerting::{
-    plan, Alert, AlertStatus, Answer, Delivery, DeliveryOutcome, DeliveryStatus, NewAlert,
-    RosterEntry, Severity,
+    covers, parse_reply, plan, Alert, AlertStatus, AlertSummary, Answer, Delivery, DeliveryKind,
+    DeliveryOutcome, DeliveryStatus, NewAlert, PlanRecipient, PlannedDelivery, ReplyMatch,
+    RosterEntry, Schedule, Severity,
 };
 use beredskap_core::{AlertId, DeliveryId};
+use std::collections::HashSet;
+
+/// Rows per multi-row INSERT: well under both databases' limits on bound parameters.
+const INSERT_CHUNK: usize = 1000;
+/// Above this many recipients the whole register is read at once instead of person by
+/// person.
+const LOAD_ALL_ABOVE: usize = 50;
 
 fn severity_str(s: Severity) -> &'static str {
     match s {
@@ -17,45 +25,57 @@ fn severity_str(s: Severity) -> &'static str {
     }
 }
 
+/// A recipient as chosen: why, and where they stand in a position's chain.
+struct Chosen {
+    person: PersonId,
+    reason: String,
+    /// The position's first person in this alert; a covering answer from anyone in the
+    /// chain stops the rest of it.
+    chain_root: Option<PersonId>,
+    /// The person before them in the chain.
+    follows: Option<PersonId>,
+}
+
+fn add(chosen: &mut Vec<Chosen>, c: Chosen) {
+    if !chosen.iter().any(|x| x.person == c.person) {
+        chosen.push(c);
+    }
+}
+
 /// The recipients, each once, with why they were chosen: people as named, groups by
-/// their members, positions by their holder.
-/// People named directly are loaded here to check them; they are returned so they are not
-/// read again.
-async fn resolve(
-    conn: &mut Conn,
-    org: OrgId,
-    new: &NewAlert,
-) -> StoreResult<(Vec<(PersonId, String)>, HashMap<PersonId, Person>)> {
-    let mut loaded = HashMap::new();
-    let mut chosen: Vec<(PersonId, String)> = Vec::new();
-    let mut add = |person: PersonId, reason: String| {
-        if !chosen.iter().any(|(p, _)| *p == person) {
-            chosen.push((person, reason));
-        }
-    };
+/// their members, positions by their holder with the deputies following in order. Someone
+/// already chosen directly or by a group is alerted at once but still joins the chain, so
+/// their answer covers the position.
+async fn resolve(conn: &mut Conn, org: OrgId, new: &NewAlert) -> StoreResult<Vec<Chosen>> {
+    let mut chosen: Vec<Chosen> = Vec::new();
     for (i, person) in new.recipients.people.iter().enumerate() {
-        let Some(found) = super::person(conn, org, *person).await? else {
+        let known: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND id = $2")
+                .bind(org.0)
+                .bind(person.0)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db)?;
+        if known.is_none() {
             return Err(StoreError::invalid(
                 &format!("recipients.people[{i}]"),
                 "is not a person in this organisation",
             ));
-        };
-        loaded.insert(*person, found);
-        add(*person, "person".to_owned());
+        }
+        add(&mut chosen, plain(*person, "person".to_owned()));
     }
     let groups = super::list_groups(conn, org).await?;
     for (i, id) in new.recipients.groups.iter().enumerate() {
-        let group = groups.iter().find(|g| g.id == *id).ok_or_else(|| {
-            StoreError::invalid(
-                &format!("recipients.groups[{i}]"),
-                "is not a group of this organisation",
-            )
-        })?;
+        let group = find_group(&groups, *id, &format!("recipients.groups[{i}]"))?;
         for person in &group.members {
-            add(*person, format!("group:{}", group.slug));
+            add(&mut chosen, plain(*person, format!("group:{}", group.slug)));
         }
     }
+    if let Some((group, _, _)) = &new.escalation {
+        find_group(&groups, *group, "escalation.group")?;
+    }
     let positions = super::list_positions(conn, org).await?;
+    let mut chains: Vec<&Position> = Vec::new();
     for (i, id) in new.recipients.positions.iter().enumerate() {
         let position = positions.iter().find(|p| p.id == *id).ok_or_else(|| {
             StoreError::invalid(
@@ -63,11 +83,162 @@ async fn resolve(
                 "is not a position of this organisation",
             )
         })?;
-        if let Some(holder) = position.holders.first() {
-            add(*holder, format!("position:{}", position.slug));
+        chains.push(position);
+    }
+    if new.recipients.deputies {
+        for position in &positions {
+            let held_by_recipient = position
+                .holders
+                .first()
+                .is_some_and(|h| chosen.iter().any(|c| c.person == *h));
+            if held_by_recipient && !chains.iter().any(|p| p.id == position.id) {
+                chains.push(position);
+            }
         }
     }
-    Ok((chosen, loaded))
+    for position in chains {
+        let mut root: Option<PersonId> = None;
+        let mut previous: Option<PersonId> = None;
+        for (n, person) in position.holders.iter().enumerate() {
+            let chain = *root.get_or_insert(*person);
+            match chosen.iter_mut().find(|c| c.person == *person) {
+                Some(existing) => {
+                    existing.chain_root.get_or_insert(chain);
+                }
+                None => chosen.push(Chosen {
+                    person: *person,
+                    reason: match n {
+                        0 => format!("position:{}", position.slug),
+                        _ => format!("deputy:{}", position.slug),
+                    },
+                    chain_root: Some(chain),
+                    follows: previous,
+                }),
+            }
+            previous = Some(*person);
+        }
+    }
+    Ok(chosen)
+}
+
+fn plain(person: PersonId, reason: String) -> Chosen {
+    Chosen {
+        person,
+        reason,
+        chain_root: None,
+        follows: None,
+    }
+}
+
+fn find_group<'g>(groups: &'g [Group], id: GroupId, field: &str) -> StoreResult<&'g Group> {
+    groups
+        .iter()
+        .find(|g| g.id == id)
+        .ok_or_else(|| StoreError::invalid(field, "is not a group of this organisation"))
+}
+
+/// The active people among `chosen`, with their contact points, in `chosen`'s order.
+async fn load_active(
+    conn: &mut Conn,
+    org: OrgId,
+    chosen: &[Chosen],
+) -> StoreResult<HashMap<PersonId, Vec<ContactPoint>>> {
+    let mut found = HashMap::new();
+    if chosen.len() > LOAD_ALL_ABOVE {
+        let wanted: HashSet<PersonId> = chosen.iter().map(|c| c.person).collect();
+        for person in super::list_people(conn, org).await? {
+            if person.active && wanted.contains(&person.id) {
+                found.insert(person.id, person.contact_points);
+            }
+        }
+    } else {
+        for c in chosen {
+            if let Some(person) = super::person(conn, org, c.person).await? {
+                if person.active {
+                    found.insert(person.id, person.contact_points);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Inserts recipients and their planned deliveries, many rows per statement.
+async fn insert_recipients(
+    conn: &mut Conn,
+    alert: AlertId,
+    org: OrgId,
+    chosen: &[&Chosen],
+    planned: &[PlannedDelivery],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    for chunk in chosen.chunks(INSERT_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO alert_recipients (alert_id, person_id, reason, chain_root, follows) ",
+        );
+        q.push_values(chunk, |mut b, c| {
+            b.push_bind(alert.0)
+                .push_bind(c.person.0)
+                .push_bind(&c.reason)
+                .push_bind(c.chain_root.map(|p| p.0))
+                .push_bind(c.follows.map(|p| p.0));
+        });
+        q.build().execute(&mut *conn).await.map_err(db)?;
+    }
+    for chunk in planned.chunks(INSERT_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO deliveries (id, alert_id, org_id, person_id, step, channel, address, \
+             due_at, status, attempts, idempotency_key, kind) ",
+        );
+        q.push_values(chunk, |mut b, d| {
+            b.push_bind(DeliveryId::new().0)
+                .push_bind(alert.0)
+                .push_bind(org.0)
+                .push_bind(d.person.0)
+                .push_bind(i32::try_from(d.step).unwrap_or(i32::MAX))
+                .push_bind(d.channel.as_str())
+                .push_bind(d.address.clone())
+                .push_bind(now + d.after)
+                .push_bind("pending")
+                .push_bind(0_i32)
+                .push_bind(format!("{}:{}:{}", alert, d.person, d.step))
+                .push_bind(DeliveryKind::Alert.as_str());
+        });
+        q.build().execute(&mut *conn).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Plans and inserts deliveries for newly chosen recipients (those still active), from
+/// `now`. Returns (recipients, deliveries) added.
+async fn add_recipients(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+    chosen: &[Chosen],
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+) -> StoreResult<(usize, usize)> {
+    let mut points = load_active(conn, org, chosen).await?;
+    let active: Vec<&Chosen> = chosen
+        .iter()
+        .filter(|c| points.contains_key(&c.person))
+        .collect();
+    let targets: Vec<PlanRecipient> = active
+        .iter()
+        .map(|c| PlanRecipient {
+            person: c.person,
+            points: points.remove(&c.person).unwrap_or_default(),
+            follows: c.follows,
+        })
+        .collect();
+    let planned = plan(&targets, schedule);
+    insert_recipients(conn, alert, org, &active, &planned, now).await?;
+    Ok((active.len(), planned.len()))
+}
+
+fn seconds(d: chrono::Duration) -> i32 {
+    i32::try_from(d.num_seconds()).unwrap_or(i32::MAX)
 }
 
 pub async fn create_alert(
@@ -77,20 +248,7 @@ pub async fn create_alert(
     new: NewAlert,
     now: DateTime<Utc>,
 ) -> StoreResult<Alert> {
-    let (recipients, mut loaded) = resolve(conn, org, &new).await?;
-    let mut people = Vec::new();
-    for (id, _) in &recipients {
-        let person = match loaded.remove(id) {
-            Some(person) => person,
-            None => super::person(conn, org, *id)
-                .await?
-                .ok_or(StoreError::NotFound)?,
-        };
-        if person.active {
-            people.push((*id, person.contact_points));
-        }
-    }
-    let planned = plan(&people, new.step);
+    let chosen = resolve(conn, org, &new).await?;
     let alert = Alert {
         id: AlertId::new(),
         org_id: org,
@@ -101,10 +259,14 @@ pub async fn create_alert(
         exercise: new.exercise,
         status: AlertStatus::Active,
         created_at: now,
+        closed_at: None,
     };
+    let schedule = new.schedule;
     sqlx::query(
         "INSERT INTO alerts (id, org_id, created_by, message, severity, options, exercise, \
-         status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8)",
+         status, created_at, step_seconds, repeats, repeat_seconds, escalate_group_id, \
+         escalate_min_answers, escalate_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(alert.id.0)
     .bind(org.0)
@@ -114,42 +276,20 @@ pub async fn create_alert(
     .bind(serde_json::to_string(&alert.options).unwrap_or_else(|_| "[]".into()))
     .bind(alert.exercise)
     .bind(now)
+    .bind(seconds(schedule.step))
+    .bind(i32::try_from(schedule.repeats).unwrap_or(i32::MAX))
+    .bind(seconds(schedule.repeat_every))
+    .bind(new.escalation.map(|(g, _, _)| g.0))
+    .bind(
+        new.escalation
+            .map(|(_, n, _)| i32::try_from(n).unwrap_or(i32::MAX)),
+    )
+    .bind(new.escalation.map(|(_, _, after)| now + after))
     .execute(&mut *conn)
     .await
     .map_err(db)?;
-    for (person, reason) in recipients
-        .iter()
-        .filter(|(p, _)| people.iter().any(|(q, _)| q == p))
-    {
-        sqlx::query(
-            "INSERT INTO alert_recipients (alert_id, person_id, reason) VALUES ($1, $2, $3)",
-        )
-        .bind(alert.id.0)
-        .bind(person.0)
-        .bind(reason)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    }
-    for d in &planned {
-        sqlx::query(
-            "INSERT INTO deliveries (id, alert_id, org_id, person_id, step, channel, address, \
-             due_at, status, attempts, idempotency_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9)",
-        )
-        .bind(DeliveryId::new().0)
-        .bind(alert.id.0)
-        .bind(org.0)
-        .bind(d.person.0)
-        .bind(i32::try_from(d.step).unwrap_or(i32::MAX))
-        .bind(d.channel.as_str())
-        .bind(&d.address)
-        .bind(now + d.after)
-        .bind(format!("{}:{}:{}", alert.id, d.person, d.step))
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    }
+    let (recipients, deliveries) =
+        add_recipients(conn, org, alert.id, &chosen, &schedule, now).await?;
     append_journal(
         conn,
         org,
@@ -159,8 +299,14 @@ pub async fn create_alert(
             format!("alert:{}", alert.id),
             serde_json::json!({
                 "alert": &alert,
-                "recipients": people.len(),
-                "deliveries": planned.len(),
+                "recipients": recipients,
+                "deliveries": deliveries,
+                "step_minutes": schedule.step.num_minutes(),
+                "repeats": schedule.repeats,
+                "repeat_minutes": schedule.repeat_every.num_minutes(),
+                "escalation": new.escalation.map(|(g, n, after)| serde_json::json!({
+                    "group": g, "min_answers": n, "after_minutes": after.num_minutes(),
+                })),
             }),
         ),
     )
@@ -182,14 +328,18 @@ pub async fn answer_alert(
         at: now,
     } = given;
     let via = via.as_str();
-    let options: String =
-        sqlx::query_scalar("SELECT options FROM alerts WHERE org_id = $1 AND id = $2")
-            .bind(org.0)
-            .bind(alert.0)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query("SELECT options, status FROM alerts WHERE org_id = $1 AND id = $2")
+        .bind(org.0)
+        .bind(alert.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+    let status: String = col(&row, "status")?;
+    if status != "active" {
+        return Err(StoreError::Forbidden("this alert is closed"));
+    }
+    let options: String = col(&row, "options")?;
     let options: Vec<String> =
         serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?;
     let answer = match (options.is_empty(), answer) {
@@ -240,7 +390,7 @@ pub async fn answer_alert(
         };
     }
     // The rule the roster depends on: once someone has answered, nothing more goes to them.
-    let cancelled = sqlx::query(
+    let mut cancelled = sqlx::query(
         "UPDATE deliveries SET status = 'cancelled' WHERE alert_id = $1 AND person_id = $2 \
          AND status IN ('pending', 'claimed')",
     )
@@ -248,7 +398,32 @@ pub async fn answer_alert(
     .bind(person.0)
     .execute(&mut *conn)
     .await
-    .map_err(db)?;
+    .map_err(db)?
+    .rows_affected();
+    // A covering answer stands for the position: its holder and deputies are not needed.
+    if covers(&options, answer.as_deref()) {
+        let root: Option<Uuid> = sqlx::query_scalar(
+            "SELECT chain_root FROM alert_recipients WHERE alert_id = $1 AND person_id = $2",
+        )
+        .bind(alert.0)
+        .bind(person.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+        if let Some(root) = root {
+            cancelled += sqlx::query(
+                "UPDATE deliveries SET status = 'cancelled' WHERE alert_id = $1 \
+                 AND status IN ('pending', 'claimed') AND person_id IN \
+                 (SELECT person_id FROM alert_recipients WHERE alert_id = $1 AND chain_root = $2)",
+            )
+            .bind(alert.0)
+            .bind(root)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        }
+    }
     append_journal(
         conn,
         org,
@@ -260,7 +435,7 @@ pub async fn answer_alert(
                 "person": person,
                 "answer": answer,
                 "via": via,
-                "cancelled_deliveries": cancelled.rows_affected(),
+                "cancelled_deliveries": cancelled,
             }),
         ),
     )
@@ -269,11 +444,12 @@ pub async fn answer_alert(
 }
 
 const DELIVERY_COLUMNS: &str = "id, alert_id, org_id, person_id, step, channel, address, \
-    due_at, status, attempts, idempotency_key";
+    due_at, status, attempts, idempotency_key, kind, sent_at, delivered_at, provider, last_error";
 
 fn delivery_from_row(r: &DbRow) -> StoreResult<Delivery> {
     let channel: String = col(r, "channel")?;
     let status: String = col(r, "status")?;
+    let kind: String = col(r, "kind")?;
     Ok(Delivery {
         id: DeliveryId(col(r, "id")?),
         alert_id: AlertId(col(r, "alert_id")?),
@@ -287,6 +463,11 @@ fn delivery_from_row(r: &DbRow) -> StoreResult<Delivery> {
             .ok_or_else(|| corrupt("deliveries.status", &status))?,
         attempts: col(r, "attempts")?,
         idempotency_key: col(r, "idempotency_key")?,
+        kind: DeliveryKind::parse(&kind).ok_or_else(|| corrupt("deliveries.kind", &kind))?,
+        sent_at: col(r, "sent_at")?,
+        delivered_at: col(r, "delivered_at")?,
+        provider: col(r, "provider")?,
+        last_error: col(r, "last_error")?,
     })
 }
 
@@ -324,16 +505,31 @@ pub async fn alert_roster(
     org: OrgId,
     alert: AlertId,
 ) -> StoreResult<Vec<RosterEntry>> {
-    let rows = sqlx::query(
-        "SELECT r.person_id, r.reason, r.answer, r.answered_at, r.answered_via \
+    roster_of(conn, org, alert, None).await
+}
+
+/// The roster, or one person's line of it.
+async fn roster_of(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+    person: Option<PersonId>,
+) -> StoreResult<Vec<RosterEntry>> {
+    let one = match person {
+        Some(_) => " AND r.person_id = $3",
+        None => "",
+    };
+    let sql = format!(
+        "SELECT r.person_id, r.reason, r.answer, r.answered_at, r.answered_via, r.seen_at, \
+         r.follows \
          FROM alert_recipients r JOIN alerts a ON a.id = r.alert_id \
-         WHERE a.org_id = $1 AND a.id = $2 ORDER BY r.person_id",
-    )
-    .bind(org.0)
-    .bind(alert.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
+         WHERE a.org_id = $1 AND a.id = $2{one} ORDER BY r.person_id"
+    );
+    let mut query = sqlx::query(&sql).bind(org.0).bind(alert.0);
+    if let Some(p) = person {
+        query = query.bind(p.0);
+    }
+    let rows = query.fetch_all(&mut *conn).await.map_err(db)?;
     let mut roster = rows
         .iter()
         .map(|r| {
@@ -344,16 +540,27 @@ pub async fn alert_roster(
                 answer: col(r, "answer")?,
                 answered_at: col(r, "answered_at")?,
                 answered_via: col(r, "answered_via")?,
+                seen_at: col(r, "seen_at")?,
+                follows: col::<Option<Uuid>>(r, "follows")?.map(PersonId),
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    let deliveries = sqlx::query(&format!(
-        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE alert_id = $1 ORDER BY person_id, step"
-    ))
-    .bind(alert.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
+    if roster.is_empty() {
+        return Ok(roster);
+    }
+    let one = match person {
+        Some(_) => " AND person_id = $2",
+        None => "",
+    };
+    let sql = format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE alert_id = $1{one} \
+         ORDER BY person_id, step"
+    );
+    let mut query = sqlx::query(&sql).bind(alert.0);
+    if let Some(p) = person {
+        query = query.bind(p.0);
+    }
+    let deliveries = query.fetch_all(&mut *conn).await.map_err(db)?;
     for row in &deliveries {
         let d = delivery_from_row(row)?;
         if let Some(entry) = roster.iter_mut().find(|e| e.person_id == d.person_id) {
@@ -363,26 +570,19 @@ pub async fn alert_roster(
     Ok(roster)
 }
 
-pub async fn alert(conn: &mut Conn, org: OrgId, id: AlertId) -> StoreResult<Alert> {
-    let r = sqlx::query(
-        "SELECT id, org_id, created_by, message, severity, options, exercise, status, created_at \
-         FROM alerts WHERE org_id = $1 AND id = $2",
-    )
-    .bind(org.0)
-    .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
-    let severity: String = col(&r, "severity")?;
-    let status: String = col(&r, "status")?;
-    let options: String = col(&r, "options")?;
-    let created_by: Option<Uuid> = col(&r, "created_by")?;
+const ALERT_COLUMNS: &str = "id, org_id, created_by, message, severity, options, exercise, \
+    status, created_at, closed_at";
+
+fn alert_from_row(r: &DbRow) -> StoreResult<Alert> {
+    let severity: String = col(r, "severity")?;
+    let status: String = col(r, "status")?;
+    let options: String = col(r, "options")?;
+    let created_by: Option<Uuid> = col(r, "created_by")?;
     Ok(Alert {
-        id: AlertId(col(&r, "id")?),
-        org_id: OrgId(col(&r, "org_id")?),
+        id: AlertId(col(r, "id")?),
+        org_id: OrgId(col(r, "org_id")?),
         created_by: created_by.map(AccountId),
-        message: col(&r, "message")?,
+        message: col(r, "message")?,
         severity: match severity.as_str() {
             "info" => Severity::Info,
             "warning" => Severity::Warning,
@@ -390,15 +590,29 @@ pub async fn alert(conn: &mut Conn, org: OrgId, id: AlertId) -> StoreResult<Aler
             other => return Err(corrupt("alerts.severity", other)),
         },
         options: serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?,
-        exercise: col(&r, "exercise")?,
+        exercise: col(r, "exercise")?,
         status: match status.as_str() {
             "active" => AlertStatus::Active,
             "resolved" => AlertStatus::Resolved,
             "cancelled" => AlertStatus::Cancelled,
             other => return Err(corrupt("alerts.status", other)),
         },
-        created_at: col(&r, "created_at")?,
+        created_at: col(r, "created_at")?,
+        closed_at: col(r, "closed_at")?,
     })
+}
+
+pub async fn alert(conn: &mut Conn, org: OrgId, id: AlertId) -> StoreResult<Alert> {
+    let r = sqlx::query(&format!(
+        "SELECT {ALERT_COLUMNS} FROM alerts WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    alert_from_row(&r)
 }
 
 pub async fn delivery_wanted(conn: &mut Conn, id: DeliveryId) -> StoreResult<bool> {
@@ -443,4 +657,425 @@ pub async fn finish_delivery(
         .bind(error),
     };
     Ok(query.execute(&mut *conn).await.map_err(db)?.rows_affected() == 1)
+}
+
+pub async fn close_alert(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: AlertId,
+    status: AlertStatus,
+    now: DateTime<Utc>,
+) -> StoreResult<Alert> {
+    let kind = match status {
+        AlertStatus::Resolved => DeliveryKind::Resolved,
+        AlertStatus::Cancelled => DeliveryKind::Cancelled,
+        AlertStatus::Active => {
+            return Err(StoreError::invalid(
+                "status",
+                "must be resolved or cancelled",
+            ))
+        }
+    };
+    let mut closed = alert(conn, org, id).await?;
+    if closed.status != AlertStatus::Active {
+        return Err(StoreError::Forbidden("this alert is already closed"));
+    }
+    sqlx::query("UPDATE alerts SET status = $2, closed_at = $3 WHERE id = $1")
+        .bind(id.0)
+        .bind(kind.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    let stopped = sqlx::query(
+        "UPDATE deliveries SET status = 'cancelled' WHERE alert_id = $1 \
+         AND status IN ('pending', 'claimed')",
+    )
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    // Everyone the alert reached hears that it is over, on the channel that reached them
+    // first.
+    let reached = sqlx::query(
+        "SELECT person_id, channel, address FROM deliveries WHERE alert_id = $1 \
+         AND kind = 'alert' AND status = 'sent' ORDER BY person_id, step",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut notices: Vec<(Uuid, String, String)> = Vec::new();
+    for r in &reached {
+        let person: Uuid = col(r, "person_id")?;
+        if notices.last().map(|n| n.0) != Some(person) {
+            notices.push((person, col(r, "channel")?, col(r, "address")?));
+        }
+    }
+    for chunk in notices.chunks(INSERT_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO deliveries (id, alert_id, org_id, person_id, step, channel, address, \
+             due_at, status, attempts, idempotency_key, kind) ",
+        );
+        q.push_values(chunk, |mut b, (person, channel, address)| {
+            b.push_bind(DeliveryId::new().0)
+                .push_bind(id.0)
+                .push_bind(org.0)
+                .push_bind(*person)
+                .push_bind(0_i32)
+                .push_bind(channel.clone())
+                .push_bind(address.clone())
+                .push_bind(now)
+                .push_bind("pending")
+                .push_bind(0_i32)
+                .push_bind(format!("{id}:{person}:{}", kind.as_str()))
+                .push_bind(kind.as_str());
+        });
+        q.build().execute(&mut *conn).await.map_err(db)?;
+    }
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            match kind {
+                DeliveryKind::Resolved => "alert.resolved",
+                _ => "alert.cancelled",
+            },
+            format!("alert:{id}"),
+            serde_json::json!({
+                "stopped_deliveries": stopped,
+                "notices": notices.len(),
+            }),
+        ),
+    )
+    .await?;
+    closed.status = status;
+    closed.closed_at = Some(now);
+    Ok(closed)
+}
+
+pub async fn list_alerts(
+    conn: &mut Conn,
+    org: OrgId,
+    limit: u32,
+) -> StoreResult<Vec<AlertSummary>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ALERT_COLUMNS}, \
+         (SELECT COUNT(*) FROM alert_recipients r WHERE r.alert_id = a.id) AS recipients, \
+         (SELECT COUNT(*) FROM alert_recipients r WHERE r.alert_id = a.id \
+             AND r.answered_at IS NOT NULL) AS answered, \
+         (SELECT COUNT(*) FROM alert_recipients r WHERE r.alert_id = a.id AND NOT EXISTS \
+             (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id \
+              AND d.person_id = r.person_id)) AS unreachable \
+         FROM alerts a WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    ))
+    .bind(org.0)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let count = |r: &DbRow, name: &str| -> StoreResult<u32> {
+        let n: i64 = col(r, name)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(AlertSummary {
+                alert: alert_from_row(r)?,
+                recipients: count(r, "recipients")?,
+                answered: count(r, "answered")?,
+                unreachable: count(r, "unreachable")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn open_alerts_for(
+    conn: &mut Conn,
+    org: OrgId,
+    person: PersonId,
+) -> StoreResult<Vec<Alert>> {
+    let columns = ALERT_COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {columns} FROM alerts a JOIN alert_recipients r ON r.alert_id = a.id \
+         WHERE a.org_id = $1 AND r.person_id = $2 AND a.status = 'active' \
+         AND r.answered_at IS NULL ORDER BY a.created_at DESC"
+    ))
+    .bind(org.0)
+    .bind(person.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(alert_from_row).collect()
+}
+
+/// Alerts whose group escalation is due, with their organisation.
+pub async fn escalations_due(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<(OrgId, AlertId)>> {
+    let rows = sqlx::query(
+        "SELECT org_id, id FROM alerts WHERE status = 'active' AND escalated_at IS NULL \
+         AND escalate_at <= $1 ORDER BY escalate_at",
+    )
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| Ok((OrgId(col(r, "org_id")?), AlertId(col(r, "id")?))))
+        .collect()
+}
+
+/// Checks one alert's group escalation (again, under the organisation's lock): true if
+/// it alerted the group.
+pub async fn escalate(
+    conn: &mut Conn,
+    org: OrgId,
+    id: AlertId,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let Some(r) = sqlx::query(
+        "SELECT options, escalate_group_id, escalate_min_answers, step_seconds, repeats, \
+         repeat_seconds FROM alerts WHERE id = $1 AND org_id = $2 AND status = 'active' \
+         AND escalated_at IS NULL AND escalate_at <= $3",
+    )
+    .bind(id.0)
+    .bind(org.0)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    else {
+        return Ok(false);
+    };
+    let options: String = col(&r, "options")?;
+    let options: Vec<String> =
+        serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?;
+    let group: Option<Uuid> = col(&r, "escalate_group_id")?;
+    let min: Option<i32> = col(&r, "escalate_min_answers")?;
+    let schedule = Schedule {
+        step: chrono::Duration::seconds(col::<i32>(&r, "step_seconds")?.into()),
+        repeats: u32::try_from(col::<i32>(&r, "repeats")?).unwrap_or(0),
+        repeat_every: chrono::Duration::seconds(col::<i32>(&r, "repeat_seconds")?.into()),
+    };
+    sqlx::query("UPDATE alerts SET escalated_at = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    let answers = sqlx::query(
+        "SELECT person_id, answer FROM alert_recipients WHERE alert_id = $1 \
+         AND answered_at IS NOT NULL",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut covering = 0_i32;
+    for a in &answers {
+        let answer: Option<String> = col(a, "answer")?;
+        if covers(&options, answer.as_deref()) {
+            covering += 1;
+        }
+    }
+    let (Some(group), Some(min)) = (group, min) else {
+        return Ok(false);
+    };
+    if covering >= min {
+        return Ok(false);
+    }
+    let groups = super::list_groups(conn, org).await?;
+    let group = find_group(&groups, GroupId(group), "escalation.group")?;
+    let already: HashSet<Uuid> =
+        sqlx::query_scalar("SELECT person_id FROM alert_recipients WHERE alert_id = $1")
+            .bind(id.0)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .collect();
+    let chosen: Vec<Chosen> = group
+        .members
+        .iter()
+        .filter(|p| !already.contains(&p.0))
+        .map(|p| plain(*p, format!("escalation:{}", group.slug)))
+        .collect();
+    let (recipients, deliveries) = add_recipients(conn, org, id, &chosen, &schedule, now).await?;
+    append_journal(
+        conn,
+        org,
+        &Actor::system(),
+        NewJournalEntry::new(
+            "alert.escalated",
+            format!("alert:{id}"),
+            serde_json::json!({
+                "group": group.slug,
+                "answers": covering,
+                "min_answers": min,
+                "recipients": recipients,
+                "deliveries": deliveries,
+            }),
+        ),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// The newest active alert handed to `address` by SMS that its person has not answered.
+pub async fn reply_target(
+    conn: &mut Conn,
+    address: &str,
+) -> StoreResult<Option<(OrgId, AlertId, PersonId, Vec<String>)>> {
+    let row = sqlx::query(
+        "SELECT a.org_id, a.id, d.person_id, a.options FROM deliveries d \
+         JOIN alerts a ON a.id = d.alert_id \
+         JOIN alert_recipients r ON r.alert_id = d.alert_id AND r.person_id = d.person_id \
+         WHERE d.channel = 'sms' AND d.address = $1 AND d.status = 'sent' \
+         AND d.kind = 'alert' AND a.status = 'active' AND r.answered_at IS NULL \
+         ORDER BY a.created_at DESC LIMIT 1",
+    )
+    .bind(address)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let Some(r) = row else { return Ok(None) };
+    let options: String = col(&r, "options")?;
+    Ok(Some((
+        OrgId(col(&r, "org_id")?),
+        AlertId(col(&r, "id")?),
+        PersonId(col(&r, "person_id")?),
+        serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?,
+    )))
+}
+
+pub async fn answer_by_reply(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+    person: PersonId,
+    options: &[String],
+    text: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<ReplyMatch> {
+    let mut result = ReplyMatch {
+        org_id: org,
+        alert_id: alert,
+        person_id: person,
+        understood: false,
+        answered: false,
+    };
+    let Some(choice) = parse_reply(options, text) else {
+        return Ok(result);
+    };
+    result.understood = true;
+    let answer = Answer {
+        person,
+        choice,
+        via: "sms".to_owned(),
+        at,
+    };
+    result.answered = answer_alert(conn, &Actor::system(), org, alert, answer).await?;
+    Ok(result)
+}
+
+pub async fn mark_alert_seen(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+    person: PersonId,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let first = sqlx::query(
+        "UPDATE alert_recipients SET seen_at = $4 WHERE alert_id = $1 AND person_id = $2 \
+         AND seen_at IS NULL AND alert_id IN (SELECT id FROM alerts WHERE org_id = $3)",
+    )
+    .bind(alert.0)
+    .bind(person.0)
+    .bind(org.0)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    if first == 1 {
+        append_journal(
+            conn,
+            org,
+            &Actor::system(),
+            NewJournalEntry::new(
+                "alert.seen",
+                format!("alert:{alert}"),
+                serde_json::json!({ "person": person }),
+            ),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn delivery_report(
+    conn: &mut Conn,
+    provider: &str,
+    provider_ref: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let known = sqlx::query(
+        "UPDATE deliveries SET delivered_at = COALESCE(delivered_at, $3) \
+         WHERE provider = $1 AND provider_ref = $2",
+    )
+    .bind(provider)
+    .bind(provider_ref)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    Ok(known > 0)
+}
+
+pub async fn signing_key(conn: &mut Conn, name: &str, fresh: Vec<u8>) -> StoreResult<Vec<u8>> {
+    sqlx::query(
+        "INSERT INTO signing_keys (name, key_bytes) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(fresh)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    sqlx::query_scalar("SELECT key_bytes FROM signing_keys WHERE name = $1")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)
+}
+
+pub async fn alert_recipient(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+    person: PersonId,
+) -> StoreResult<RosterEntry> {
+    roster_of(conn, org, alert, Some(person))
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn alert_by_id(conn: &mut Conn, id: AlertId) -> StoreResult<Alert> {
+    let r = sqlx::query(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+    alert_from_row(&r)
 }

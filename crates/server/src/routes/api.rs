@@ -31,7 +31,8 @@ use utoipa_axum::routes;
     components(schemas(ErrorBody)),
     tags(
         (name = "organisations"), (name = "people"), (name = "groups"),
-        (name = "positions"), (name = "journal"), (name = "accounts"), (name = "conversation")
+        (name = "positions"), (name = "journal"), (name = "accounts"), (name = "conversation"),
+        (name = "alerts")
     )
 )]
 struct ApiDoc;
@@ -65,6 +66,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_tokens))
         .routes(routes!(revoke_token))
         .merge(super::channels::routes())
+        .merge(super::alerts::routes())
 }
 
 /// A JSON body whose errors name the field they concern (`contact_points[1].value`).

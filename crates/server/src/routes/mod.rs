@@ -1,5 +1,6 @@
 //! The HTTP surface: health checks, the JSON API and its OpenAPI document.
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod channels;

@@ -197,8 +197,18 @@ struct HomePage {
     role: &'static str,
     channels: Vec<ChannelRow>,
     announcements: Vec<AnnouncementRow>,
+    alerts: Vec<OpenAlertRow>,
     is_admin: bool,
     can_create: bool,
+    can_alert: bool,
+}
+
+/// An alert to the signed-in person that they have not answered.
+struct OpenAlertRow {
+    id: String,
+    message: String,
+    exercise: bool,
+    options: Vec<String>,
 }
 
 fn kind_label(t: &super::Texts, kind: ChannelKind) -> &'static str {
@@ -240,9 +250,23 @@ pub async fn home(
             body: m.body,
         })
         .collect();
+    let alerts = state
+        .store
+        .open_alerts_for(me.org.id, me.account.person_id)
+        .await?
+        .into_iter()
+        .map(|a| OpenAlertRow {
+            id: a.id.to_string(),
+            message: a.message,
+            exercise: a.exercise,
+            options: a.options,
+        })
+        .collect();
     render(
         StatusCode::OK,
         &HomePage {
+            alerts,
+            can_alert: me.account.role >= Role::CrisisLead,
             page: page_for(&ctx, &me, t.home_title),
             org: me.org.name.clone(),
             name: me.name.clone(),

@@ -2,6 +2,7 @@
 //! list of signed-in devices. Every page speaks Swedish, Danish and English.
 
 mod admin;
+mod alerts;
 mod conversation;
 mod enrol;
 pub mod i18n;
@@ -41,6 +42,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/m/{id}/roster", get(conversation::roster))
         .route("/m/{id}/open", get(conversation::open))
         .route("/search", get(conversation::search))
+        .route("/alerts", get(alerts::list).post(alerts::create))
+        .route("/alerts/new", get(alerts::new_form))
+        .route("/alerts/{id}", get(alerts::show))
+        .route("/alerts/{id}/roster", get(alerts::roster))
+        .route("/alerts/{id}/roster.csv", get(alerts::csv))
+        .route("/alerts/{id}/close", post(alerts::close))
+        .route("/alerts/{id}/answer", post(alerts::answer))
+        .route("/a/{token}", get(alerts::link).post(alerts::link_answer))
+        .route("/static/alerts.js", get(alerts_script))
         .route("/files/{id}", get(conversation::file))
         .route("/m/{id}/{action}", post(conversation::act))
         .route(
@@ -125,6 +135,13 @@ async fn live_script() -> Response {
         include_str!("../../static/live.js"),
     )
         .into_response()
+}
+
+async fn alerts_script() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/alerts.js"),
+    )
 }
 
 async fn pwa_script() -> Response {

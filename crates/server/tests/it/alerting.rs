@@ -1,13 +1,16 @@
 //! The delivery worker against a local server that speaks the 46elks SMS API.
 
-use crate::helpers::TestApp;
+use crate::helpers::{error_fields, expect_json, TestApp};
 use beredskap_core::alerting::{AlertInput, Answer, DeliveryStatus, Recipients, Severity};
-use beredskap_core::register::{ContactKind, ContactLabel, ContactPoint, PersonDraft};
-use beredskap_core::{Actor, PersonId};
+use beredskap_core::register::{
+    ContactKind, ContactLabel, ContactPoint, NewGroup, NewPosition, PersonDraft, Role,
+};
+use beredskap_core::{Actor, PersonId, Slug};
 use beredskap_server::alerting::Dispatcher;
 use beredskap_server::notify::{FortySixElks, Notifier, Provider};
-use beredskap_server::testing::FakeSmsGateway;
+use beredskap_server::testing::{sign_webhook, FakeSmsGateway, WEBHOOK_SECRET};
 use chrono::Duration;
+use serde_json::json;
 use std::sync::Arc;
 
 async fn person(app: &TestApp, name: &str, phones: &[&str]) -> PersonId {
@@ -49,7 +52,7 @@ fn sms(gateway: &FakeSmsGateway) -> Notifier {
 async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider_says() {
     let app = TestApp::spawn().await;
     let gateway = FakeSmsGateway::start().await.unwrap();
-    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway));
+    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
     // Anna has a work and a private mobile: two steps, five minutes apart.
     let anna = person(&app, "Anna", &["+46701000001", "+46701000002"]).await;
     let bo = person(&app, "Bo", &["+46701000003", "+46701000004"]).await;
@@ -69,6 +72,9 @@ async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider
                 options: vec!["Ja".into(), "Nej".into()],
                 exercise: true,
                 step_minutes: 5,
+                repeats: 0,
+                repeat_minutes: 15,
+                escalation: None,
             }
             .validate(None)
             .unwrap(),
@@ -82,7 +88,9 @@ async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider
     assert_eq!(sent.len(), 2);
     assert!(
         sent[0].message.starts_with("ÖVNING: Kan du komma in")
-            && sent[0].message.ends_with("Svara: Ja / Nej"),
+            && sent[0]
+                .message
+                .contains("\nSvara Ja / Nej: http://localhost/a/"),
         "{}",
         sent[0].message
     );
@@ -170,6 +178,9 @@ async fn the_server_delivers_due_alerts_by_itself() {
                 options: vec![],
                 exercise: false,
                 step_minutes: 5,
+                repeats: 0,
+                repeat_minutes: 15,
+                escalation: None,
             }
             .validate(None)
             .unwrap(),
@@ -184,5 +195,296 @@ async fn the_server_delivers_due_alerts_by_itself() {
     }
     let sent = gateway.received();
     assert_eq!(sent.len(), 1, "handed to the SMS provider");
-    assert_eq!(sent[0].message, "Reservkraften har startat.");
+    assert!(
+        sent[0]
+            .message
+            .starts_with("Reservkraften har startat.\nKvittera: http://localhost/a/"),
+        "{}",
+        sent[0].message
+    );
+}
+
+/// Posts a form to the SMS webhook as the gateway would, signed (or not).
+async fn webhook(app: &TestApp, path: &str, body: &str, signed: bool) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned());
+    if signed {
+        let now = chrono::Utc::now().timestamp();
+        request = request.header(
+            "x-beredskap-signature",
+            sign_webhook(WEBHOOK_SECRET, now, body),
+        );
+    }
+    request.send().await.unwrap()
+}
+
+fn link_in(text: &str) -> String {
+    let start = text.find("/a/").expect("an answer link");
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_alert_to_a_group_is_answered_by_sms_reply_and_link_and_reaches_a_silent_holders_deputy()
+{
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let config = gateway.config();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(config)).await;
+    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
+    let anna = person(&app, "Anna", &["+46701000001"]).await;
+    let bo = person(&app, "Bo", &["+46701000002"]).await;
+    let dora = person(&app, "Dora", &["+46701000003"]).await;
+    let s = app.store.as_ref();
+    let group = s
+        .create_group(
+            &Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: Slug::parse("krisledning").unwrap(),
+                name: "Krisledningsgruppen".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.set_group_members(&Actor::system(), app.org.id, group.id, vec![anna, bo])
+        .await
+        .unwrap();
+    // Bo is TiB; Dora is his deputy.
+    let tib = s
+        .create_position(
+            &Actor::system(),
+            app.org.id,
+            NewPosition {
+                slug: Slug::parse("tib").unwrap(),
+                name: "Tjänsteperson i beredskap".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.set_position_holders(&Actor::system(), app.org.id, tib.id, vec![bo, dora])
+        .await
+        .unwrap();
+
+    let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
+    let member = app.token_for(Role::Member, "member@lillby.se").await;
+    let input = json!({
+        "message": "Vattenläcka i stadshuset. Kan du komma?",
+        "severity": "critical",
+        "recipients": {"groups": [group.id], "deputies": true},
+        "options": ["Ja", "Nej"],
+        "step_minutes": 5,
+    });
+    let refused = app
+        .post("/api/v1/orgs/lillby/alerts", &member, input.clone())
+        .await;
+    assert_eq!(refused.status(), 403);
+    let bad = app
+        .post(
+            "/api/v1/orgs/lillby/alerts",
+            &lead,
+            json!({"message": "", "severity": "critical", "recipients": {}}),
+        )
+        .await;
+    let body = expect_json(bad, 422).await;
+    assert_eq!(error_fields(&body), ["message", "recipients"]);
+    let sent = expect_json(
+        app.post("/api/v1/orgs/lillby/alerts", &lead, input).await,
+        201,
+    )
+    .await;
+    let id = sent["id"].as_str().unwrap().to_owned();
+
+    let now = beredskap_server::clock::Clock::now(app.clock.as_ref());
+    dispatcher.run_once(now).await.unwrap();
+    let texts: Vec<(String, String)> = gateway
+        .received()
+        .into_iter()
+        .map(|m| (m.to, m.message))
+        .collect();
+    let to: Vec<&str> = texts.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(to.len(), 2, "Anna and Bo now, Dora waits: {to:?}");
+    assert!(!to.contains(&"+46701000003"));
+    let anna_text = &texts.iter().find(|(t, _)| t == "+46701000001").unwrap().1;
+    assert!(
+        anna_text.contains("Svara Ja / Nej: http://localhost/a/"),
+        "{anna_text}"
+    );
+
+    // Anna answers by SMS. Unsigned, the webhook refuses.
+    let reply = "from=%2B46701000001&to=Beredskap&message=ja%2C+kommer";
+    assert_eq!(
+        webhook(&app, "/api/v1/hooks/sms/reply", reply, false)
+            .await
+            .status(),
+        401
+    );
+    let result = expect_json(
+        webhook(&app, "/api/v1/hooks/sms/reply", reply, true).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        result,
+        json!({"matched": true, "understood": true, "recorded": true})
+    );
+    // The gateway reports Anna's SMS delivered.
+    let anna_ref = gateway
+        .received()
+        .into_iter()
+        .find(|m| m.to == "+46701000001")
+        .unwrap()
+        .id;
+    let report = format!("id={anna_ref}&status=delivered");
+    let known = expect_json(
+        webhook(&app, "/api/v1/hooks/sms/delivered", &report, true).await,
+        200,
+    )
+    .await;
+    assert_eq!(known, json!({"known": true}));
+
+    // Bo stays silent: five minutes on, his deputy is alerted.
+    dispatcher
+        .run_once(now + Duration::minutes(5))
+        .await
+        .unwrap();
+    let dora_text = gateway
+        .received()
+        .into_iter()
+        .find(|m| m.to == "+46701000003")
+        .expect("the deputy is alerted")
+        .message;
+    // Dora answers with the link: opening it shows the question and counts as seen.
+    let link = link_in(&dora_text);
+    let opened = app.client.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(opened.status(), 200);
+    let html = opened.text().await.unwrap();
+    assert!(html.contains("Vattenläcka i stadshuset"));
+    assert!(html.contains(r#"name="answer" value="Ja""#));
+    let roster = expect_json(
+        app.get(&format!("/api/v1/orgs/lillby/alerts/{id}"), &lead)
+            .await,
+        200,
+    )
+    .await;
+    let state_of = |roster: &serde_json::Value, name: &str| -> serde_json::Value {
+        roster["roster"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(state_of(&roster, "Dora")["state"], "seen");
+    let answered = app
+        .client
+        .post(app.url(&link))
+        .form(&[("answer", "Ja")])
+        .send()
+        .await
+        .unwrap();
+    assert!(answered
+        .text()
+        .await
+        .unwrap()
+        .contains("Tack! Ditt svar är registrerat."));
+    let again = app
+        .client
+        .get(app.url(&link))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("Du har redan svarat."), "single use");
+    let forged = format!("{}x", &link[..link.len() - 1]);
+    assert_eq!(
+        app.client
+            .get(app.url(&forged))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    let roster = expect_json(
+        app.get(&format!("/api/v1/orgs/lillby/alerts/{id}"), &lead)
+            .await,
+        200,
+    )
+    .await;
+    let anna_line = state_of(&roster, "Anna");
+    assert_eq!(
+        (
+            &anna_line["state"],
+            &anna_line["answer"],
+            &anna_line["answered_via"]
+        ),
+        (&json!("answered"), &json!("Ja"), &json!("sms"))
+    );
+    let dora_line = state_of(&roster, "Dora");
+    assert_eq!(
+        (&dora_line["answered_via"], &dora_line["reason"]),
+        (&json!("link"), &json!("deputy:tib"))
+    );
+    assert_eq!(state_of(&roster, "Bo")["state"], "sent");
+    assert!(state_of(&roster, "Anna")["delivered_at"].is_string());
+    assert_eq!(
+        roster["roster"][0]["name"], "Bo",
+        "the one still to reach comes first"
+    );
+    let csv = app
+        .get(
+            &format!("/api/v1/orgs/lillby/alerts/{id}/roster.csv"),
+            &lead,
+        )
+        .await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[0].starts_with("person_id,name,reason,state,answer"));
+    assert!(
+        csv.contains(",Anna,group:krisledning,answered,Ja,sms,"),
+        "{csv}"
+    );
+
+    // Nothing more goes to those who answered, however long we wait.
+    let before = gateway.received().len();
+    dispatcher.run_once(now + Duration::hours(2)).await.unwrap();
+    assert_eq!(gateway.received().len(), before);
+
+    // Resolving tells all three who were reached.
+    let closed = app
+        .post(
+            &format!("/api/v1/orgs/lillby/alerts/{id}/close"),
+            &lead,
+            json!({"status": "resolved"}),
+        )
+        .await;
+    assert_eq!(expect_json(closed, 200).await["status"], "resolved");
+    dispatcher.run_once(now + Duration::hours(2)).await.unwrap();
+    let notices: Vec<String> = gateway.received()[before..]
+        .iter()
+        .map(|m| format!("{} {}", m.to, m.message))
+        .collect();
+    assert_eq!(notices.len(), 3, "{notices:?}");
+    assert!(notices.iter().all(|n| n.contains("AVSLUTAT: Vattenläcka")));
+    let after = app
+        .client
+        .get(app.url(&link))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(after.contains("Larmet är avslutat."));
+    let list = expect_json(app.get("/api/v1/orgs/lillby/alerts", &lead).await, 200).await;
+    assert_eq!(list[0]["answered"], 2);
+    assert_eq!(list[0]["recipients"], 3);
 }

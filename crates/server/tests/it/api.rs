@@ -28,7 +28,12 @@ async fn health_and_readiness_answer() {
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_api_route() {
-    let app = TestApp::spawn().await;
+    // With SMS set up, so its webhooks are on too.
+    let gateway = beredskap_server::testing::FakeSmsGateway::start()
+        .await
+        .unwrap();
+    let sms = gateway.config();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(sms)).await;
     let doc = expect_json(
         app.client
             .get(app.url("/api/v1/openapi.json"))
@@ -44,10 +49,18 @@ async fn the_openapi_document_lists_every_api_route() {
     assert_eq!(
         paths,
         [
+            "/api/v1/hooks/sms/delivered",
+            "/api/v1/hooks/sms/reply",
             "/api/v1/orgs",
             "/api/v1/orgs/{org}",
             "/api/v1/orgs/{org}/accounts",
             "/api/v1/orgs/{org}/accounts/{id}/sessions",
+            "/api/v1/orgs/{org}/alerts",
+            "/api/v1/orgs/{org}/alerts/open",
+            "/api/v1/orgs/{org}/alerts/{id}",
+            "/api/v1/orgs/{org}/alerts/{id}/answer",
+            "/api/v1/orgs/{org}/alerts/{id}/close",
+            "/api/v1/orgs/{org}/alerts/{id}/roster.csv",
             "/api/v1/orgs/{org}/announcements/unconfirmed",
             "/api/v1/orgs/{org}/attachments",
             "/api/v1/orgs/{org}/attachments/{id}",

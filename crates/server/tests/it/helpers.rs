@@ -18,6 +18,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// The search index: `run_once` indexes what is new, so tests need not wait.
     pub search: Arc<beredskap_server::search::SearchIndex>,
+    pub links: Arc<beredskap_server::alerting::AnswerLinks>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -66,6 +67,7 @@ impl TestApp {
         };
         let shutdown = CancellationToken::new();
         let search = app.search().unwrap();
+        let links = app.links();
         tokio::spawn(app.run_until_stopped(shutdown.clone()));
         let org = store
             .create_org(
@@ -82,6 +84,7 @@ impl TestApp {
             admin_token: String::new(),
             clock,
             search,
+            links,
             shutdown,
             _dir: dir,
         };

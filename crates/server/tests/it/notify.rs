@@ -85,6 +85,7 @@ async fn sms_speaks_the_46elks_api_and_reports_429_as_temporary() {
     assert_eq!(
         gateway.received(),
         [ReceivedSms {
+            id: id.clone(),
             from: "Beredskap".into(),
             to: "+46701740605".into(),
             message: "Larm: ring in".into()

@@ -1,0 +1,273 @@
+//! What the API, the pages and the command line share about alerts: who may send and
+//! close them, answering, waking the delivery worker, and the roster as people read it.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use beredskap_core::alerting::{
+    Alert, AlertInput, AlertStatus, Answer, DeliveryKind, DeliveryStatus, RosterEntry,
+};
+use beredskap_core::register::{Account, Org, Role};
+use beredskap_core::{Actor, AlertId, PersonId};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// Sends an alert: crisis leads and administrators only. The delivery worker is woken,
+/// so the first hand-off does not wait for its next round.
+pub async fn send(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    input: AlertInput,
+) -> Result<Alert, AppError> {
+    if by.role < Role::CrisisLead {
+        return Err(AppError::Refused(
+            "only crisis leads and administrators send alerts",
+        ));
+    }
+    let new = input.validate(Some(by.id)).map_err(AppError::Invalid)?;
+    let alert = state
+        .store
+        .create_alert(&Actor::account(by.id), org.id, new, state.clock.now())
+        .await?;
+    state.wake_deliveries();
+    state.hub.publish(org.id).await;
+    Ok(alert)
+}
+
+/// Records a person's own answer. True if it was their first.
+pub async fn answer(
+    state: &AppState,
+    org: &Org,
+    actor: &Actor,
+    alert: AlertId,
+    person: PersonId,
+    choice: Option<String>,
+    via: &str,
+) -> Result<bool, AppError> {
+    let choice = choice.filter(|c| !c.trim().is_empty());
+    let answered = state
+        .store
+        .answer_alert(
+            actor,
+            org.id,
+            alert,
+            Answer {
+                person,
+                choice,
+                via: via.to_owned(),
+                at: state.clock.now(),
+            },
+        )
+        .await?;
+    state.hub.publish(org.id).await;
+    Ok(answered)
+}
+
+/// Resolves or cancels an alert; everyone it reached is told.
+pub async fn close(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    alert: AlertId,
+    status: AlertStatus,
+) -> Result<Alert, AppError> {
+    if by.role < Role::CrisisLead {
+        return Err(AppError::Refused(
+            "only crisis leads and administrators close alerts",
+        ));
+    }
+    let closed = state
+        .store
+        .close_alert(
+            &Actor::account(by.id),
+            org.id,
+            alert,
+            status,
+            state.clock.now(),
+        )
+        .await?;
+    state.wake_deliveries();
+    state.hub.publish(org.id).await;
+    Ok(closed)
+}
+
+/// Where a recipient stands, furthest first: what a crisis leader scans the roster for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientState {
+    /// Nothing can reach them: no verified contact point.
+    Unreachable,
+    /// Every hand-off failed.
+    Failed,
+    /// Nothing handed over yet (a deputy waiting for their turn, or the first step).
+    Waiting,
+    /// Handed to a provider.
+    Sent,
+    /// The provider reported it delivered.
+    Delivered,
+    /// They opened the alert's page or link.
+    Seen,
+    Answered,
+}
+
+impl RecipientState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientState::Unreachable => "unreachable",
+            RecipientState::Failed => "failed",
+            RecipientState::Waiting => "waiting",
+            RecipientState::Sent => "sent",
+            RecipientState::Delivered => "delivered",
+            RecipientState::Seen => "seen",
+            RecipientState::Answered => "answered",
+        }
+    }
+}
+
+/// One recipient's line in the roster as shown and exported.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RosterLine {
+    pub person_id: PersonId,
+    pub name: String,
+    pub reason: String,
+    pub state: RecipientState,
+    pub answer: Option<String>,
+    pub answered_via: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub seen_at: Option<DateTime<Utc>>,
+    /// The first channel the alert was handed over on, and when.
+    pub first_sent_channel: Option<String>,
+    pub first_sent_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Hand-offs made so far (the alert's, not the closing notice).
+    pub sent: u32,
+    /// Hand-offs still planned.
+    pub pending: u32,
+    /// The last provider error, if any.
+    pub last_error: Option<String>,
+}
+
+pub fn roster_lines(roster: &[RosterEntry], names: &HashMap<PersonId, String>) -> Vec<RosterLine> {
+    let mut lines: Vec<RosterLine> = roster
+        .iter()
+        .map(|r| {
+            let alert_steps: Vec<_> = r
+                .deliveries
+                .iter()
+                .filter(|d| d.kind == DeliveryKind::Alert)
+                .collect();
+            let sent: Vec<_> = alert_steps
+                .iter()
+                .filter(|d| d.status == DeliveryStatus::Sent)
+                .collect();
+            let first = sent.iter().min_by_key(|d| d.sent_at);
+            let delivered_at = sent.iter().filter_map(|d| d.delivered_at).min();
+            let pending = alert_steps
+                .iter()
+                .filter(|d| matches!(d.status, DeliveryStatus::Pending | DeliveryStatus::Claimed))
+                .count();
+            let state = if r.answered_at.is_some() {
+                RecipientState::Answered
+            } else if r.seen_at.is_some() {
+                RecipientState::Seen
+            } else if delivered_at.is_some() {
+                RecipientState::Delivered
+            } else if !sent.is_empty() {
+                RecipientState::Sent
+            } else if alert_steps.is_empty() {
+                RecipientState::Unreachable
+            } else if pending == 0
+                && alert_steps
+                    .iter()
+                    .any(|d| d.status == DeliveryStatus::Failed)
+            {
+                RecipientState::Failed
+            } else {
+                RecipientState::Waiting
+            };
+            RosterLine {
+                person_id: r.person_id,
+                name: names.get(&r.person_id).cloned().unwrap_or_default(),
+                reason: r.reason.clone(),
+                state,
+                answer: r.answer.clone(),
+                answered_via: r.answered_via.clone(),
+                answered_at: r.answered_at,
+                seen_at: r.seen_at,
+                first_sent_channel: first.map(|d| d.channel.as_str().to_owned()),
+                first_sent_at: first.and_then(|d| d.sent_at),
+                delivered_at,
+                sent: u32::try_from(sent.len()).unwrap_or(u32::MAX),
+                pending: u32::try_from(pending).unwrap_or(u32::MAX),
+                last_error: alert_steps.iter().rev().find_map(|d| d.last_error.clone()),
+            }
+        })
+        .collect();
+    // Those still to reach first, then by name.
+    lines.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.name.cmp(&b.name)));
+    lines
+}
+
+fn time(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// The roster as CSV, one line per recipient, times in UTC (RFC 3339).
+pub fn roster_csv(lines: &[RosterLine]) -> Result<String, AppError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "person_id",
+        "name",
+        "reason",
+        "state",
+        "answer",
+        "answered_via",
+        "answered_at",
+        "seen_at",
+        "first_sent_channel",
+        "first_sent_at",
+        "delivered_at",
+        "sent",
+        "pending",
+        "last_error",
+    ];
+    let failed = |e: csv::Error| AppError::Internal(format!("roster CSV: {e}"));
+    out.write_record(header).map_err(failed)?;
+    for l in lines {
+        out.write_record([
+            l.person_id.to_string(),
+            l.name.clone(),
+            l.reason.clone(),
+            l.state.as_str().to_owned(),
+            l.answer.clone().unwrap_or_default(),
+            l.answered_via.clone().unwrap_or_default(),
+            time(l.answered_at),
+            time(l.seen_at),
+            l.first_sent_channel.clone().unwrap_or_default(),
+            time(l.first_sent_at),
+            time(l.delivered_at),
+            l.sent.to_string(),
+            l.pending.to_string(),
+            l.last_error.clone().unwrap_or_default(),
+        ])
+        .map_err(failed)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("roster CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("roster CSV: {e}")))
+}
+
+/// Everyone's names, for a roster.
+pub async fn names(state: &AppState, org: &Org) -> Result<HashMap<PersonId, String>, AppError> {
+    Ok(state
+        .store
+        .list_people(org.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
+}

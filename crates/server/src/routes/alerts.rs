@@ -1,0 +1,347 @@
+//! The alerting API: send, follow and close alerts, answer them, and the signed webhooks
+//! by which an SMS gateway brings replies and delivery reports.
+
+use super::api::{created, parse_id, ApiJson};
+use super::auth::Caller;
+use crate::alerts::{self, RosterLine};
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use beredskap_core::alerting::{Alert, AlertInput, AlertStatus, AlertSummary};
+use beredskap_core::register::{Role, Scope};
+use beredskap_core::{Actor, AlertId};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_alerts, send_alert))
+        .routes(routes!(open_alerts))
+        .routes(routes!(get_alert))
+        .routes(routes!(roster_csv))
+        .routes(routes!(answer_alert))
+        .routes(routes!(close_alert))
+        .routes(routes!(sms_reply))
+        .routes(routes!(sms_delivered))
+}
+
+/// Sends an alert (crisis leads and administrators). Recipients are resolved, every
+/// delivery is planned and all of it is committed before this answers.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/alerts", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug")),
+    request_body = AlertInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Alert), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn send_alert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(input): ApiJson<AlertInput>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.require(Role::CrisisLead, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let alert = alerts::send(&state, &org, &caller.account, input).await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/alerts/{}", org.slug, alert.id),
+        alert,
+    ))
+}
+
+/// The newest alerts, with how many were alerted, answered and could not be reached.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/alerts", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [AlertSummary])))]
+async fn list_alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<AlertSummary>>, AppError> {
+    caller.require(Role::CrisisLead, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(state.store.list_alerts(org.id, 100).await?))
+}
+
+/// The caller's own active alerts that they have not answered yet.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/alerts/open", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Alert])))]
+async fn open_alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<Alert>>, AppError> {
+    caller.require(Role::Guest, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(
+        state
+            .store
+            .open_alerts_for(org.id, caller.account.person_id)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertDetail {
+    pub alert: Alert,
+    /// Everyone alerted, those still to reach first.
+    pub roster: Vec<RosterLine>,
+}
+
+/// An alert and its live roster: for each recipient sent / delivered / seen / answered,
+/// by which channel and when, with the answer.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/alerts/{id}", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug"),
+        ("id" = String, Path, description = "Alert id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = AlertDetail), (status = 404, body = ErrorBody)))]
+async fn get_alert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<AlertDetail>, AppError> {
+    caller.require(Role::CrisisLead, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let id: AlertId = parse_id(&id)?;
+    let alert = state.store.alert(org.id, id).await?;
+    let roster = state.store.alert_roster(org.id, id).await?;
+    let names = alerts::names(&state, &org).await?;
+    Ok(Json(AlertDetail {
+        alert,
+        roster: alerts::roster_lines(&roster, &names),
+    }))
+}
+
+/// The roster as CSV (UTF-8, one line per recipient, times in UTC).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/alerts/{id}/roster.csv", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug"),
+        ("id" = String, Path, description = "Alert id")),
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn roster_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    caller.require(Role::CrisisLead, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let id: AlertId = parse_id(&id)?;
+    csv_response(&state, &org, id).await
+}
+
+/// The roster as a CSV download; shared with the pages.
+pub async fn csv_response(
+    state: &AppState,
+    org: &beredskap_core::register::Org,
+    id: AlertId,
+) -> Result<Response, AppError> {
+    state.store.alert(org.id, id).await?;
+    let roster = state.store.alert_roster(org.id, id).await?;
+    let names = alerts::names(state, org).await?;
+    let csv = alerts::roster_csv(&alerts::roster_lines(&roster, &names))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"alert-{id}.csv\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerInput {
+    /// One of the alert's options; leave out to acknowledge.
+    #[serde(default)]
+    pub answer: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerResult {
+    /// False if an earlier answer already stood (the first answer counts).
+    pub recorded: bool,
+}
+
+/// Answers an alert sent to the caller. Every pending step for them stops.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/alerts/{id}/answer", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug"),
+        ("id" = String, Path, description = "Alert id")),
+    request_body = AnswerInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = AnswerResult), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn answer_alert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<AnswerInput>,
+) -> Result<Json<AnswerResult>, AppError> {
+    caller.require(Role::Guest, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: AlertId = parse_id(&id)?;
+    let recorded = alerts::answer(
+        &state,
+        &org,
+        &Actor::account(caller.account.id),
+        id,
+        caller.account.person_id,
+        input.answer,
+        "web",
+    )
+    .await?;
+    Ok(Json(AnswerResult { recorded }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseInput {
+    /// `resolved` or `cancelled`.
+    pub status: AlertStatus,
+}
+
+/// Resolves or cancels an alert: pending steps stop and everyone it reached is told.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/alerts/{id}/close", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug"),
+        ("id" = String, Path, description = "Alert id")),
+    request_body = CloseInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody)))]
+async fn close_alert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<CloseInput>,
+) -> Result<Json<Alert>, AppError> {
+    caller.require(Role::CrisisLead, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: AlertId = parse_id(&id)?;
+    Ok(Json(
+        alerts::close(&state, &org, &caller.account, id, input.status).await?,
+    ))
+}
+
+/// The webhook secret, or 404 when SMS webhooks are off.
+fn webhook_secret(state: &AppState) -> Result<Vec<u8>, AppError> {
+    state
+        .config
+        .sms
+        .as_ref()
+        .and_then(|s| s.webhook_secret.as_ref())
+        .map(|s| s.expose_secret().as_bytes().to_vec())
+        .ok_or(AppError::NotFound)
+}
+
+fn verified_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Vec<(String, String)>, AppError> {
+    let secret = webhook_secret(state)?;
+    let signature = headers
+        .get("x-beredskap-signature")
+        .and_then(|v| v.to_str().ok());
+    crate::alerting::verify_webhook(&secret, signature, body, state.clock.now()).map_err(
+        |reason| {
+            tracing::warn!(%reason, "SMS webhook refused");
+            AppError::Unauthorized
+        },
+    )?;
+    Ok(url::form_urlencoded::parse(body).into_owned().collect())
+}
+
+fn field<'f>(form: &'f [(String, String)], names: &[&str]) -> Option<&'f str> {
+    form.iter()
+        .find(|(k, _)| names.contains(&k.as_str()))
+        .map(|(_, v)| v.as_str())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyResult {
+    /// An active alert was sent to this number and is not yet answered.
+    pub matched: bool,
+    /// The text was read as an answer.
+    pub understood: bool,
+    /// It was the person's first answer and is recorded.
+    pub recorded: bool,
+}
+
+/// An SMS reply, from the gateway: a form with `from` and `message` (46elks' names;
+/// `From` and `Body` also do), signed with `X-Beredskap-Signature`. The reply answers the
+/// newest active alert sent to that number.
+#[utoipa::path(post, path = "/api/v1/hooks/sms/reply", tag = "alerts",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = ReplyResult), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn sms_reply(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ReplyResult>, AppError> {
+    let form = verified_form(&state, &headers, &body)?;
+    let from = field(&form, &["from", "From"]).ok_or_else(|| missing("from"))?;
+    let text = field(&form, &["message", "Body"]).ok_or_else(|| missing("message"))?;
+    let matched = state
+        .store
+        .answer_by_reply(from.trim(), text, state.clock.now())
+        .await?;
+    if let Some(m) = &matched {
+        state.hub.publish(m.org_id).await;
+    }
+    Ok(Json(ReplyResult {
+        matched: matched.is_some(),
+        understood: matched.as_ref().is_some_and(|m| m.understood),
+        recorded: matched.as_ref().is_some_and(|m| m.answered),
+    }))
+}
+
+fn missing(name: &str) -> AppError {
+    AppError::Invalid(beredskap_core::FieldErrors::single(name, "is missing"))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportResult {
+    /// A delivery with this provider id was found.
+    pub known: bool,
+}
+
+/// A delivery report from the gateway: a form with `id` (the provider's message id) and
+/// `status`; only `delivered` is recorded. Signed like replies.
+#[utoipa::path(post, path = "/api/v1/hooks/sms/delivered", tag = "alerts",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = ReportResult), (status = 401, body = ErrorBody)))]
+async fn sms_delivered(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ReportResult>, AppError> {
+    let form = verified_form(&state, &headers, &body)?;
+    let id = field(&form, &["id", "MessageSid"]).ok_or_else(|| missing("id"))?;
+    let status = field(&form, &["status", "MessageStatus"]).unwrap_or_default();
+    if status != "delivered" {
+        return Ok(Json(ReportResult { known: false }));
+    }
+    let provider = state
+        .notifier
+        .sms
+        .as_ref()
+        .map(|p| p.name())
+        .unwrap_or_default();
+    let known = state
+        .store
+        .delivery_report(provider, id, state.clock.now())
+        .await?;
+    Ok(Json(ReportResult { known }))
+}

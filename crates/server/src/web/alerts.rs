@@ -1,0 +1,617 @@
+//! Alert pages: the list, sending an alert, its live roster with CSV export and closing,
+//! answering from the start page, and the signed answer link that needs no sign-in.
+
+use super::session::SignedIn;
+use super::{render, when, Page, WebContext, WebError};
+use crate::alerts::{self, RecipientState, RosterLine};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use beredskap_core::alerting::{
+    Alert, AlertInput, AlertStatus, GroupEscalation, Recipients, Severity,
+};
+use beredskap_core::register::{Org, Role};
+use beredskap_core::{Actor, AlertId, FieldErrors, GroupId, PositionId};
+
+type Fields = Vec<(String, String)>;
+
+fn field(fields: &Fields, name: &str) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+fn page_for(ctx: &WebContext, me: &SignedIn, title: &'static str) -> Page {
+    let mut page = Page::new(ctx, title);
+    page.signed_in = Some(me.name.clone());
+    page
+}
+
+fn lead(me: &SignedIn) -> Result<(), WebError> {
+    match me.account.role >= Role::CrisisLead {
+        true => Ok(()),
+        false => Err(AppError::Forbidden.into()),
+    }
+}
+
+fn status_label(t: &super::Texts, status: AlertStatus) -> &'static str {
+    match status {
+        AlertStatus::Active => t.alert_status_active,
+        AlertStatus::Resolved => t.alert_status_resolved,
+        AlertStatus::Cancelled => t.alert_status_cancelled,
+    }
+}
+
+fn severity_label(t: &super::Texts, severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => t.severity_info,
+        Severity::Warning => t.severity_warning,
+        Severity::Critical => t.severity_critical,
+    }
+}
+
+fn state_label(t: &super::Texts, state: RecipientState) -> &'static str {
+    match state {
+        RecipientState::Unreachable => t.state_unreachable,
+        RecipientState::Failed => t.state_failed,
+        RecipientState::Waiting => t.state_waiting,
+        RecipientState::Sent => t.state_sent,
+        RecipientState::Delivered => t.state_delivered,
+        RecipientState::Seen => t.state_seen,
+        RecipientState::Answered => t.state_answered,
+    }
+}
+
+fn counts(t: &super::Texts, recipients: u32, answered: u32, unreachable: u32) -> String {
+    t.alert_counts
+        .replace("{answered}", &answered.to_string())
+        .replace("{recipients}", &recipients.to_string())
+        .replace("{unreachable}", &unreachable.to_string())
+}
+
+// ------------------------------------------------------------------ the list
+
+struct AlertRow {
+    id: String,
+    message: String,
+    exercise: bool,
+    status: &'static str,
+    active: bool,
+    sent: String,
+    counts: String,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    page: Page,
+    alerts: Vec<AlertRow>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    lead(&me)?;
+    let t = ctx.t();
+    let alerts = state
+        .store
+        .list_alerts(me.org.id, 100)
+        .await?
+        .into_iter()
+        .map(|s| AlertRow {
+            id: s.alert.id.to_string(),
+            message: s.alert.message.clone(),
+            exercise: s.alert.exercise,
+            status: status_label(t, s.alert.status),
+            active: s.alert.status == AlertStatus::Active,
+            sent: when(s.alert.created_at),
+            counts: counts(t, s.recipients, s.answered, s.unreachable),
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &AlertsPage {
+            page: page_for(&ctx, &me, t.alerts_title),
+            alerts,
+        },
+    )
+}
+
+// ------------------------------------------------------------------ sending
+
+#[derive(Template)]
+#[template(path = "alert_new.html")]
+struct NewAlertPage {
+    page: Page,
+    errors: Vec<String>,
+    severities: Vec<(&'static str, &'static str)>,
+    groups: Vec<(String, String)>,
+    positions: Vec<(String, String)>,
+    /// What was typed, kept when the form comes back with errors.
+    form: Fields,
+}
+
+impl NewAlertPage {
+    fn value(&self, name: &str) -> String {
+        field(&self.form, name)
+    }
+
+    fn checked(&self, name: &str, value: &str) -> bool {
+        self.form.iter().any(|(k, v)| k == name && v == value)
+    }
+}
+
+async fn new_alert_page(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    errors: Vec<String>,
+    form: Fields,
+) -> Result<Response, WebError> {
+    lead(me)?;
+    let t = ctx.t();
+    let groups = state
+        .store
+        .list_groups(me.org.id)
+        .await?
+        .into_iter()
+        .map(|g| (g.id.to_string(), g.name))
+        .collect();
+    let positions = state
+        .store
+        .list_positions(me.org.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.to_string(), p.name))
+        .collect();
+    let status = match errors.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    render(
+        status,
+        &NewAlertPage {
+            page: page_for(ctx, me, t.alert_new),
+            errors,
+            severities: vec![
+                ("critical", t.severity_critical),
+                ("warning", t.severity_warning),
+                ("info", t.severity_info),
+            ],
+            groups,
+            positions,
+            form,
+        },
+    )
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    let defaults = vec![
+        ("step_minutes".to_owned(), "5".to_owned()),
+        ("repeats".to_owned(), "0".to_owned()),
+        ("deputies".to_owned(), "on".to_owned()),
+        ("escalate_min".to_owned(), "1".to_owned()),
+        ("escalate_after".to_owned(), "15".to_owned()),
+    ];
+    new_alert_page(&state, &ctx, &me, Vec::new(), defaults).await
+}
+
+/// Reads the form into an alert; the errors name the form's own fields.
+fn read_form(fields: &Fields) -> Result<AlertInput, Vec<(String, String)>> {
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let number = |name: &str, errors: &mut Vec<(String, String)>| -> u32 {
+        field(fields, name).trim().parse().unwrap_or_else(|_| {
+            errors.push((name.to_owned(), "must be a whole number".to_owned()));
+            0
+        })
+    };
+    let severity = match field(fields, "severity").as_str() {
+        "info" => Severity::Info,
+        "warning" => Severity::Warning,
+        _ => Severity::Critical,
+    };
+    let ids = |name: &str| -> Vec<uuid::Uuid> {
+        fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect()
+    };
+    let options: Vec<String> = field(fields, "options")
+        .split(',')
+        .map(|o| o.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    let step_minutes = number("step_minutes", &mut errors);
+    let repeats = number("repeats", &mut errors);
+    let escalation = match field(fields, "escalate_group").parse::<uuid::Uuid>() {
+        Ok(group) => Some(GroupEscalation {
+            group: GroupId(group),
+            min_answers: number("escalate_min", &mut errors),
+            after_minutes: number("escalate_after", &mut errors),
+        }),
+        Err(_) => None,
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(AlertInput {
+        message: field(fields, "message"),
+        severity,
+        recipients: Recipients {
+            people: Vec::new(),
+            groups: ids("group").into_iter().map(GroupId).collect(),
+            positions: ids("position").into_iter().map(PositionId).collect(),
+            deputies: field(fields, "deputies") == "on",
+        },
+        options,
+        exercise: field(fields, "exercise") == "on",
+        step_minutes,
+        repeats,
+        repeat_minutes: 15,
+        escalation,
+    })
+}
+
+fn messages(t: &super::Texts, errors: &FieldErrors) -> Vec<String> {
+    errors
+        .0
+        .iter()
+        .map(|e| format!("{}: {}", label_for(t, &e.field), e.message))
+        .collect()
+}
+
+/// The form's label for an input's field name, so the error names what the person sees.
+fn label_for(t: &super::Texts, field: &str) -> String {
+    let base = field.split(['[', '.']).next().unwrap_or(field);
+    match (base, field) {
+        ("message", _) => t.alert_message.to_owned(),
+        ("recipients", f) if f.contains("positions") => t.alert_positions.to_owned(),
+        ("recipients", _) => t.alert_groups.to_owned(),
+        ("options", _) => t.alert_options.to_owned(),
+        ("step_minutes", _) => t.alert_step.to_owned(),
+        ("repeats", _) => t.alert_repeats.to_owned(),
+        ("escalation" | "escalate_min" | "escalate_after" | "escalate_group", _) => {
+            t.alert_escalate_group.to_owned()
+        }
+        _ => field.to_owned(),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
+    lead(&me)?;
+    let t = ctx.t();
+    let input = match read_form(&fields) {
+        Ok(input) => input,
+        Err(errors) => {
+            let errors = FieldErrors(
+                errors
+                    .into_iter()
+                    .map(|(f, m)| beredskap_core::FieldError::new(f, m))
+                    .collect(),
+            );
+            let shown = messages(t, &errors);
+            return new_alert_page(&state, &ctx, &me, shown, fields).await;
+        }
+    };
+    match alerts::send(&state, &me.org, &me.account, input).await {
+        Ok(alert) => Ok(Redirect::to(&format!("/alerts/{}", alert.id)).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let shown = messages(t, &errors);
+            new_alert_page(&state, &ctx, &me, shown, fields).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ------------------------------------------------------------------ one alert
+
+struct LineView {
+    name: String,
+    reason: String,
+    state: &'static str,
+    state_class: &'static str,
+    channel: String,
+    at: String,
+    answer: String,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "alert_roster.html")]
+struct RosterFragment {
+    t: &'static super::Texts,
+    counts: String,
+    lines: Vec<LineView>,
+}
+
+#[derive(Template)]
+#[template(path = "alert.html")]
+struct AlertPage {
+    page: Page,
+    id: String,
+    alert: Alert,
+    severity: &'static str,
+    status: &'static str,
+    active: bool,
+    sent: String,
+    /// The roster fragment, rendered.
+    roster: String,
+}
+
+async fn roster_fragment(
+    state: &AppState,
+    t: &'static super::Texts,
+    org: &Org,
+    id: AlertId,
+) -> Result<RosterFragment, WebError> {
+    let roster = state.store.alert_roster(org.id, id).await?;
+    let names = alerts::names(state, org).await?;
+    let lines = alerts::roster_lines(&roster, &names);
+    let count = |s: RecipientState| {
+        u32::try_from(lines.iter().filter(|l| l.state == s).count()).unwrap_or(u32::MAX)
+    };
+    let counts = counts(
+        t,
+        u32::try_from(lines.len()).unwrap_or(u32::MAX),
+        count(RecipientState::Answered),
+        count(RecipientState::Unreachable),
+    );
+    Ok(RosterFragment {
+        t,
+        counts,
+        lines: lines.iter().map(|l| line_view(t, l)).collect(),
+    })
+}
+
+fn line_view(t: &super::Texts, l: &RosterLine) -> LineView {
+    let (state_class, at) = match l.state {
+        RecipientState::Answered => ("ok", l.answered_at),
+        RecipientState::Seen => ("progress", l.seen_at),
+        RecipientState::Delivered => ("progress", l.delivered_at),
+        RecipientState::Sent => ("progress", l.first_sent_at),
+        RecipientState::Waiting => ("waiting", None),
+        RecipientState::Failed | RecipientState::Unreachable => ("problem", None),
+    };
+    let answer = match (&l.answer, l.state) {
+        (Some(a), _) => a.clone(),
+        (None, RecipientState::Answered) => t.alert_acknowledged.to_owned(),
+        _ => String::new(),
+    };
+    let channel = match (&l.answered_via, &l.first_sent_channel) {
+        (Some(via), _) if l.state == RecipientState::Answered => via.clone(),
+        (_, Some(c)) => c.clone(),
+        _ => String::new(),
+    };
+    LineView {
+        name: l.name.clone(),
+        reason: l.reason.clone(),
+        state: state_label(t, l.state),
+        state_class,
+        channel,
+        at: at.map(when).unwrap_or_default(),
+        answer,
+        error: l.last_error.clone().unwrap_or_default(),
+    }
+}
+
+fn alert_id(raw: &str) -> Result<AlertId, WebError> {
+    raw.parse()
+        .map(AlertId)
+        .map_err(|_| WebError(AppError::NotFound, None))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    lead(&me)?;
+    let t = ctx.t();
+    let id = alert_id(&id)?;
+    let alert = state.store.alert(me.org.id, id).await?;
+    let roster = roster_fragment(&state, t, &me.org, id)
+        .await?
+        .render()
+        .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
+    render(
+        StatusCode::OK,
+        &AlertPage {
+            page: page_for(&ctx, &me, t.alert_roster),
+            id: id.to_string(),
+            severity: severity_label(t, alert.severity),
+            status: status_label(t, alert.status),
+            active: alert.status == AlertStatus::Active,
+            sent: when(alert.created_at),
+            alert,
+            roster,
+        },
+    )
+}
+
+/// The roster alone, which the page's script fetches again every few seconds.
+pub async fn roster(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    lead(&me)?;
+    let id = alert_id(&id)?;
+    state.store.alert(me.org.id, id).await?;
+    let fragment = roster_fragment(&state, ctx.t(), &me.org, id).await?;
+    let html = fragment
+        .render()
+        .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
+    Ok(Html(html).into_response())
+}
+
+pub async fn csv(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    lead(&me)?;
+    let id = alert_id(&id)?;
+    Ok(crate::routes::alerts::csv_response(&state, &me.org, id).await?)
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
+    let id = alert_id(&id)?;
+    let status = match field(&fields, "status").as_str() {
+        "resolved" => AlertStatus::Resolved,
+        "cancelled" => AlertStatus::Cancelled,
+        _ => return Err(AppError::invalid("status", "must be resolved or cancelled").into()),
+    };
+    alerts::close(&state, &me.org, &me.account, id, status).await?;
+    Ok(Redirect::to(&format!("/alerts/{id}")).into_response())
+}
+
+/// A signed-in person answers from the start page.
+pub async fn answer(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
+    let id = alert_id(&id)?;
+    alerts::answer(
+        &state,
+        &me.org,
+        &Actor::account(me.account.id),
+        id,
+        me.account.person_id,
+        Some(field(&fields, "answer")),
+        "web",
+    )
+    .await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+// ------------------------------------------------------------------ the answer link
+
+#[derive(Template)]
+#[template(path = "answer.html")]
+struct AnswerPage {
+    page: Page,
+    token: String,
+    org: String,
+    alert: Option<Alert>,
+    /// Shown instead of the question: answered, closed, not valid.
+    outcome: Option<&'static str>,
+    marker: &'static str,
+}
+
+async fn answer_page(
+    state: &AppState,
+    ctx: &WebContext,
+    token: &str,
+    answer: Option<String>,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let mut page = AnswerPage {
+        page: Page::new(ctx, t.alert_answer_title),
+        token: token.to_owned(),
+        org: String::new(),
+        alert: None,
+        outcome: Some(t.alert_link_invalid),
+        marker: t.alert_exercise_badge,
+    };
+    let Some((alert_id, person)) = state.links.verify(token) else {
+        return render(StatusCode::NOT_FOUND, &page);
+    };
+    let alert = match state.store.alert_by_id(alert_id).await {
+        Ok(alert) => alert,
+        Err(beredskap_core::StoreError::NotFound) => return render(StatusCode::NOT_FOUND, &page),
+        Err(e) => return Err(AppError::from(e).into()),
+    };
+    let org = state
+        .store
+        .org(alert.org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    page.org = org.name.clone();
+    let now = state.clock.now();
+    let recipient = state
+        .store
+        .alert_recipient(org.id, alert.id, person)
+        .await?;
+    page.outcome = None;
+    if alert.status != AlertStatus::Active {
+        page.outcome = Some(t.alert_closed);
+    } else if recipient.answered_at.is_some() {
+        page.outcome = Some(t.alert_already);
+    } else if let Some(choice) = answer {
+        alerts::answer(
+            state,
+            &org,
+            &Actor::system(),
+            alert.id,
+            person,
+            Some(choice),
+            "link",
+        )
+        .await?;
+        page.outcome = Some(t.alert_thanks);
+    } else {
+        state
+            .store
+            .mark_alert_seen(org.id, alert.id, person, now)
+            .await?;
+        state.hub.publish(org.id).await;
+    }
+    page.alert = Some(alert);
+    render(StatusCode::OK, &page)
+}
+
+/// Opening the link shows the question and notes that the person has seen it; nothing
+/// is answered by a GET, so link scanners in mail systems answer nothing.
+pub async fn link(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    answer_page(&state, &ctx, &token, None).await
+}
+
+/// The button on the link's page. The signed token is the authority here; there is no
+/// session, so no CSRF cookie is asked for.
+pub async fn link_answer(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    Path(token): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    answer_page(&state, &ctx, &token, Some(field(&fields, "answer"))).await
+}
