@@ -252,10 +252,14 @@ pub struct PlanRecipient {
     pub follows: Option<PersonId>,
 }
 
-/// The contact points an alert can use, each once, in the person's order.
+/// The contact points an alert can use, each once: those the person has confirmed first,
+/// in their order, then the unconfirmed ones (an imported number not yet checked may
+/// still be the one that reaches them).
 fn usable(points: &[ContactPoint]) -> Vec<&ContactPoint> {
     let mut seen: Vec<&ContactPoint> = Vec::new();
-    for point in points.iter().filter(|p| p.verified && can_deliver(p.kind)) {
+    let confirmed = points.iter().filter(|p| p.verified);
+    let unconfirmed = points.iter().filter(|p| !p.verified);
+    for point in confirmed.chain(unconfirmed).filter(|p| can_deliver(p.kind)) {
         if !seen
             .iter()
             .any(|s| s.kind == point.kind && s.value == point.value)
@@ -270,8 +274,8 @@ fn times(d: Duration, n: usize) -> Duration {
     d * i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// Lays out every step for every person: their verified contact points in their own
-/// order, one `step` apart, then the same again `repeats` times, each round starting
+/// Lays out every step for every person: their contact points (confirmed first) in their
+/// own order, one `step` apart, then the same again `repeats` times, each round starting
 /// `repeat_every` after the last step of the one before. A deputy's first step comes one
 /// step after the last step of their predecessor's first round (at once if the
 /// predecessor cannot be reached). A person without a usable contact point gets no step
@@ -684,9 +688,13 @@ mod tests {
                 (2, ContactKind::Email, 10)
             ]
         );
-        // Unverified and voice are skipped, the same number twice is one step.
-        assert_eq!(of(bo), [(0, ContactKind::Sms, 0)]);
-        assert!(of(cecilia).is_empty(), "unreachable: nothing verified");
+        // Unconfirmed comes after confirmed, voice is skipped, the same number twice is
+        // one step.
+        assert_eq!(
+            of(bo),
+            [(0, ContactKind::Sms, 0), (1, ContactKind::Email, 5)]
+        );
+        assert_eq!(of(cecilia), [(0, ContactKind::Email, 0)], "still tried");
     }
 
     #[test]

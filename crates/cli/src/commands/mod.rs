@@ -1,4 +1,5 @@
 mod admin;
+mod alert;
 mod bench;
 mod bench_fanout;
 mod config;
@@ -53,6 +54,9 @@ enum Command {
     /// Check the tamper-evident journal.
     #[command(subcommand)]
     Journal(journal::JournalCommand),
+    /// Send, follow and close alerts.
+    #[command(subcommand)]
+    Alert(alert::AlertCommand),
     /// Check the notification providers.
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
@@ -81,6 +85,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Journal(cmd) => journal::run(load()?, cmd).await,
         Command::Search(cmd) => search::run(load()?, cmd).await,
         Command::Notify(cmd) => notify::run(load()?, cmd).await,
+        Command::Alert(cmd) => alert::run(load()?, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

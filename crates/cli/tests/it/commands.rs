@@ -666,3 +666,89 @@ async fn notify_test_sends_through_the_configured_sms_provider() {
     assert_ne!(code, 0);
     assert!(out.contains("--to"), "{out}");
 }
+
+#[tokio::test]
+async fn an_operator_sends_follows_and_closes_an_alert() {
+    let env = TestEnv::sqlite();
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "lillby",
+        "--name",
+        "Lillby kommun",
+    ])
+    .await;
+    let file = env.data_dir().join("people.csv");
+    std::fs::write(&file, PEOPLE_CSV).unwrap();
+    env.ok(&[
+        "import",
+        "people",
+        "--org",
+        "lillby",
+        file.to_str().unwrap(),
+    ])
+    .await;
+    let send = |extra: &[&'static str]| {
+        let mut args = vec![
+            "alert",
+            "send",
+            "--org",
+            "lillby",
+            "--message",
+            "Strömavbrott. Kan du komma?",
+            "--option",
+            "Ja",
+            "--option",
+            "Nej",
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    let (code, out) = env.run(&send(&["--group", "ingen"])).await;
+    assert_ne!(code, 0);
+    assert!(out.contains("--group \"ingen\": no such group"), "{out}");
+    let (code, out) = env.run(&send(&[])).await;
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("--group/--position/--person: must name"),
+        "{out}"
+    );
+    let (code, out) = env
+        .run(&send(&["--group", "krisledning", "--repeats", "11"]))
+        .await;
+    assert_ne!(code, 0);
+    assert!(out.contains("--repeats: must be 0 to 10"), "{out}");
+
+    let out = env
+        .ok(&send(&["--group", "krisledning", "--exercise"]))
+        .await;
+    assert!(
+        out.contains("sent to 2 people (0 cannot be reached)"),
+        "{out}"
+    );
+    let id = out.split_whitespace().nth(1).unwrap().to_owned();
+    assert!(out.contains(&format!("/alerts/{id}")));
+    let list = env.ok(&["alert", "list", "--org", "lillby"]).await;
+    assert!(
+        list.contains(&id) && list.contains("EXERCISE  0/2 answered"),
+        "{list}"
+    );
+    let show = env.ok(&["alert", "show", "--org", "lillby", &id]).await;
+    assert!(
+        show.contains("Anna Berg") && show.contains("waiting"),
+        "{show}"
+    );
+    let csv = env
+        .ok(&["alert", "show", "--org", "lillby", &id, "--csv"])
+        .await;
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.contains(",Bo Ek,group:krisledning,waiting,"), "{csv}");
+    let closed = env.ok(&["alert", "close", "--org", "lillby", &id]).await;
+    assert!(closed.contains("is Resolved"), "{closed}");
+    let (code, out) = env.run(&["alert", "close", "--org", "lillby", &id]).await;
+    assert_ne!(code, 0);
+    assert!(out.contains("already closed"), "{out}");
+    let verify = env.ok(&["journal", "verify"]).await;
+    assert!(verify.contains("chain intact"), "{verify}");
+}

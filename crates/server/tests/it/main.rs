@@ -8,6 +8,7 @@
 
 mod admin;
 mod alerting;
+mod alerts_web;
 mod api;
 mod channels_web;
 mod conversation;

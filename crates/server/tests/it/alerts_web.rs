@@ -1,0 +1,143 @@
+//! The alert pages as a crisis lead and a member use them, without JavaScript.
+
+use crate::helpers::TestApp;
+use crate::web::{hidden, location, page, signed_in};
+use beredskap_core::register::{NewGroup, Role};
+use beredskap_core::{Actor, EmailAddress, Slug};
+
+async fn person_of(app: &TestApp, login: &str) -> beredskap_core::PersonId {
+    app.store
+        .account_by_login(app.org.id, &EmailAddress::parse(login).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .person_id
+}
+
+#[tokio::test]
+async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
+    let app = TestApp::spawn().await;
+    let lead = signed_in(&app, "lead@lillby.se", Role::CrisisLead).await;
+    let member = signed_in(&app, "member@lillby.se", Role::Member).await;
+    let group = app
+        .store
+        .create_group(
+            &Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: Slug::parse("stab").unwrap(),
+                name: "Krisledningsstaben".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let people = vec![person_of(&app, "member@lillby.se").await];
+    app.store
+        .set_group_members(&Actor::system(), app.org.id, group.id, people)
+        .await
+        .unwrap();
+
+    // Members neither see nor send alerts.
+    assert_eq!(page(&app, &member, "/alerts").await.0, 403);
+    assert_eq!(page(&app, &member, "/alerts/new").await.0, 403);
+
+    let (status, form) = page(&app, &lead, "/alerts/new").await;
+    assert_eq!(status, 200);
+    assert!(form.contains("Krisledningsstaben"));
+    let csrf = hidden(&form, "csrf");
+    let group_id = group.id.to_string();
+    // A mistake names the field as the form calls it and keeps what was typed.
+    let r = lead
+        .post(app.url("/alerts"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("message", "Strömavbrott i kommunhuset"),
+            ("severity", "critical"),
+            ("options", "Ja"),
+            ("step_minutes", "5"),
+            ("repeats", "0"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Grupper: must name at least one person"),
+        "{html}"
+    );
+    assert!(html.contains("Svarsalternativ: must be empty"), "{html}");
+    assert!(html.contains(">Strömavbrott i kommunhuset</textarea>"));
+
+    let r = lead
+        .post(app.url("/alerts"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("message", "Strömavbrott i kommunhuset. Kan du komma?"),
+            ("severity", "critical"),
+            ("group", group_id.as_str()),
+            ("options", "Ja, Nej"),
+            ("exercise", "on"),
+            ("step_minutes", "5"),
+            ("repeats", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let alert_page = location(&r);
+    assert!(alert_page.starts_with("/alerts/"));
+    let (_, html) = page(&app, &lead, &alert_page).await;
+    assert!(html.contains("ÖVNING"));
+    assert!(html.contains("0 av 1 har svarat"), "{html}");
+    assert!(
+        html.contains("Nås inte"),
+        "the member has no verified phone: {html}"
+    );
+
+    // The member sees the alert first thing and answers with one press.
+    let (_, home) = page(&app, &member, "/").await;
+    assert!(home.contains("Larm till dig"));
+    assert!(home.contains("Strömavbrott i kommunhuset. Kan du komma?"));
+    let id = alert_page.trim_start_matches("/alerts/");
+    let r = member
+        .post(app.url(&format!("/alerts/{id}/answer")))
+        .form(&[("csrf", hidden(&home, "csrf").as_str()), ("answer", "Ja")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, home) = page(&app, &member, "/").await;
+    assert!(
+        !home.contains("Larm till dig"),
+        "answered: gone from the start page"
+    );
+
+    let (_, roster) = page(&app, &lead, &format!("{alert_page}/roster")).await;
+    assert!(roster.contains("1 av 1 har svarat"), "{roster}");
+    assert!(roster.contains("<td>Ja</td>"));
+    let r = lead
+        .get(app.url(&format!("{alert_page}/roster.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains(",answered,Ja,web,"));
+    let (_, list) = page(&app, &lead, "/alerts").await;
+    assert!(list.contains(&alert_page));
+
+    // Closing: the page says so and offers no more buttons.
+    let r = lead
+        .post(app.url(&format!("{alert_page}/close")))
+        .form(&[("csrf", csrf.as_str()), ("status", "cancelled")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&app, &lead, &alert_page).await;
+    assert!(html.contains("Återkallat"));
+    assert!(!html.contains("/close"));
+    let (_, english) = page(&app, &lead, &format!("{alert_page}?lang=en")).await;
+    assert!(english.contains("1 of 1 have answered"), "{english}");
+    assert!(english.contains("EXERCISE"));
+}
