@@ -159,16 +159,13 @@ impl ContactPointInput {
             ContactKind::Email => errors
                 .check(field, EmailAddress::parse(&self.value))
                 .map(|e| e.as_str().to_owned()),
-            ContactKind::Push => {
-                let v = self.value.trim();
-                if v.starts_with("https://") && v.len() <= 2000 && !v.contains(char::is_whitespace)
-                {
-                    Some(v.to_owned())
-                } else {
-                    errors.add(field, "must be an https:// push endpoint URL");
+            ContactKind::Push => match parse_push_target(&self.value) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    errors.add(field, e);
                     None
                 }
-            }
+            },
         }?;
         Some(ContactPoint {
             kind: self.kind,
@@ -177,6 +174,53 @@ impl ContactPointInput {
             verified: self.verified,
         })
     }
+}
+
+fn is_https_url(v: &str) -> bool {
+    v.starts_with("https://") && v.len() <= 2000 && !v.contains(char::is_whitespace)
+}
+
+/// A push contact point: a UnifiedPush/ntfy endpoint URL, or a browser's Web Push
+/// subscription as JSON (`{"endpoint": "https://…", "keys": {"p256dh": …, "auth": …}}`),
+/// returned in one canonical form.
+pub fn parse_push_target(value: &str) -> Result<String, &'static str> {
+    let v = value.trim();
+    if !v.starts_with('{') {
+        return match is_https_url(v) {
+            true => Ok(v.to_owned()),
+            false => Err("must be an https:// push endpoint URL or a Web Push subscription"),
+        };
+    }
+    let parsed: serde_json::Value =
+        serde_json::from_str(v).map_err(|_| "is not a Web Push subscription (JSON)")?;
+    let text = |p: &str| {
+        parsed
+            .pointer(p)
+            .and_then(|x| x.as_str())
+            .map(str::to_owned)
+    };
+    let (Some(endpoint), Some(p256dh), Some(auth)) =
+        (text("/endpoint"), text("/keys/p256dh"), text("/keys/auth"))
+    else {
+        return Err("a Web Push subscription needs endpoint, keys.p256dh and keys.auth");
+    };
+    // Browsers' push services are https; a local test service may be plain http.
+    let endpoint_ok = is_https_url(&endpoint)
+        || endpoint.starts_with("http://localhost:")
+        || endpoint.starts_with("http://127.0.0.1:");
+    let key_ok = |k: &str| {
+        !k.is_empty()
+            && k.len() <= 200
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '='))
+    };
+    if !endpoint_ok || !key_ok(&p256dh) || !key_ok(&auth) {
+        return Err("the Web Push subscription's endpoint or keys are not valid");
+    }
+    Ok(
+        serde_json::json!({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
+            .to_string(),
+    )
 }
 
 /// A person in the register, with contact points in the order they should be tried.

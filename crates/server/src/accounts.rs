@@ -189,6 +189,7 @@ pub async fn send_enrolment_link(
             text.1
         },
         idempotency_key: None,
+        link: None,
     };
     provider.send(&message).await.map_err(|e| match e {
         NotifyError::Rejected(reason) => AppError::invalid("contact_points", &reason),

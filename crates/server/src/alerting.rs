@@ -25,6 +25,8 @@ const LEASE_SECONDS: i64 = 120;
 const RETRY_SECONDS: i64 = 30;
 /// The name of the key answer links are signed with, shared by every node.
 pub const LINK_KEY: &str = "answer-links";
+/// The name of the VAPID key push messages are signed with.
+pub const VAPID_KEY: &str = "vapid";
 
 type HmacSha256 = Hmac<sha2::Sha256>;
 
@@ -276,10 +278,11 @@ impl Dispatcher {
             subject,
             body,
             idempotency_key: Some(delivery.idempotency_key.clone()),
+            link: Some(link),
         };
-        match provider.send(&message).await {
-            Ok(provider_ref) => DeliveryOutcome::Sent {
-                provider: provider.name().to_owned(),
+        match provider.send_via(&message).await {
+            Ok((provider, provider_ref)) => DeliveryOutcome::Sent {
+                provider: provider.to_owned(),
                 provider_ref,
             },
             Err(NotifyError::Temporary {

@@ -78,9 +78,23 @@ impl Application {
                 .map_err(|e| std::io::Error::other(format!("signing key: {e}")))?,
         );
         let deliveries_due = Arc::new(tokio::sync::Notify::new());
+        // Push signs with one VAPID key, shared by every node through the store.
+        let vapid = store
+            .signing_key(
+                crate::alerting::VAPID_KEY,
+                crate::notify::PushProvider::generate_key(),
+            )
+            .await
+            .map_err(|e| std::io::Error::other(format!("VAPID key: {e}")))?;
+        let push = crate::notify::PushProvider::new(&vapid, &config.public_url())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let vapid_public_key = push.public_key();
+        let mut notifier = notifier;
+        notifier.push = Some(Arc::new(push));
         let router = routes::router(AppState {
             links: links.clone(),
             deliveries_due: deliveries_due.clone(),
+            vapid_public_key,
             hub: hub.clone(),
             search: search.clone(),
             store: store.clone(),

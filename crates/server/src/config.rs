@@ -52,6 +52,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Outgoing SMS; unset, nothing is sent by SMS.
     pub sms: Option<SmsConfig>,
+    /// A second SMS provider that takes over when the first fails (refused connections,
+    /// server errors, timeouts).
+    pub sms_secondary: Option<SmsConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -94,6 +97,14 @@ pub enum SmsProviderKind {
     /// The 46elks HTTP API (`POST /a1/sms`, HTTP basic authentication).
     #[serde(rename = "46elks")]
     FortySixElks,
+    /// Twilio's Messages API (`POST …/Accounts/{sid}/Messages.json`; username is the
+    /// account SID, password the auth token).
+    #[serde(rename = "twilio")]
+    Twilio,
+    /// Any gateway that takes a signed JSON POST: `{"to", "message", "idempotency_key"}`
+    /// with `X-Beredskap-Signature` made with the password, and answers `{"id"}`.
+    #[serde(rename = "webhook")]
+    Webhook,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -113,6 +124,10 @@ pub struct SmsConfig {
     #[serde(default, serialize_with = "redact_plain")]
     pub webhook_secret: Option<SecretString>,
     pub webhook_secret_file: Option<PathBuf>,
+    /// At most this many messages a second to this provider (its contract's limit);
+    /// 0 is no limit of our own.
+    #[serde(default)]
+    pub rate_per_second: u32,
 }
 
 fn redact_plain<S: serde::Serializer>(
@@ -173,6 +188,7 @@ impl Default for Config {
             tls_key_file: None,
             smtp: None,
             sms: None,
+            sms_secondary: None,
         }
     }
 }
@@ -254,21 +270,34 @@ impl Config {
                 ));
             }
         }
-        if let Some(sms) = &mut config.sms {
-            resolve_secret("sms.password", &mut sms.password, &sms.password_file)?;
+        for (name, sms) in [
+            ("sms", &mut config.sms),
+            ("sms_secondary", &mut config.sms_secondary),
+        ] {
+            let Some(sms) = sms else { continue };
             resolve_secret(
-                "sms.webhook_secret",
+                &format!("{name}.password"),
+                &mut sms.password,
+                &sms.password_file,
+            )?;
+            resolve_secret(
+                &format!("{name}.webhook_secret"),
                 &mut sms.webhook_secret,
                 &sms.webhook_secret_file,
             )?;
             if sms.password.is_none() {
-                return Err(ConfigError::Invalid("sms.password: missing".into()));
+                return Err(ConfigError::Invalid(format!("{name}.password: missing")));
             }
             if !(sms.url.starts_with("https://") || sms.url.starts_with("http://")) {
-                return Err(ConfigError::Invalid(
-                    "sms.url: must be an http(s) URL".into(),
-                ));
+                return Err(ConfigError::Invalid(format!(
+                    "{name}.url: must be an http(s) URL"
+                )));
             }
+        }
+        if config.sms_secondary.is_some() && config.sms.is_none() {
+            return Err(ConfigError::Invalid(
+                "sms_secondary: set [sms] first; the secondary takes over from it".into(),
+            ));
         }
         if let Some(url) = &config.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -432,6 +461,17 @@ session_max_hours = 24
 # with this secret: header X-Beredskap-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
 # "<t>.<body>">.
 # webhook_secret_file = "/run/secrets/sms-webhook"
+# rate_per_second = 0          # the provider's limit; 0 is none of our own
+# provider may also be "twilio" (url …/Accounts/<sid>/Messages.json, username = SID) or
+# "webhook" (a signed JSON POST to any gateway).
+
+# A second SMS provider, same keys as [sms]: it takes over when the first fails.
+# [sms_secondary]
+# provider = "twilio"
+# url = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Messages.json"
+# username = "AC0123"
+# password_file = "/run/secrets/twilio-token"
+# sender = "+46701234567"
 "#;
 
 #[cfg(test)]
@@ -490,8 +530,14 @@ mod tests {
         );
         let err = Config::from_toml("[smtp]\nhost = \"x\"\n").unwrap_err();
         assert!(err.to_string().contains("from"), "{err}");
-        let err = Config::from_toml("[sms]\nprovider = \"twilio\"\n").unwrap_err();
+        let err = Config::from_toml("[sms]\nprovider = \"smsbolaget\"\n").unwrap_err();
         assert!(err.to_string().contains("provider"), "{err}");
+        let err = Config::from_toml(
+            "[sms_secondary]\nprovider = \"twilio\"\nurl = \"https://api.twilio.com/x\"\n\
+             username = \"AC1\"\npassword = \"t\"\nsender = \"+4670\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("set [sms] first"), "{err}");
     }
 
     #[test]

@@ -101,6 +101,128 @@ impl SmtpSink {
     }
 }
 
+/// An independent Web Push service for tests: npm `web-push-testing` (installed with the
+/// browser tests), which checks the VAPID signature and decrypts what it is sent.
+pub struct PushService {
+    pub base: String,
+    client: reqwest::Client,
+    _child: tokio::process::Child,
+}
+
+impl PushService {
+    /// Starts the service, or returns `None` (after saying so) when Node or the package is
+    /// missing.
+    ///
+    /// # Panics
+    /// When `REQUIRE_PUSH=1` and it cannot run, or when it does not start.
+    #[allow(clippy::print_stderr, clippy::panic)]
+    pub async fn start(test: &str) -> Option<PushService> {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../browser-tests/node_modules/web-push-testing/src/bin/server.js");
+        let node_ok = std::process::Command::new("node")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !node_ok || !script.exists() {
+            if std::env::var("REQUIRE_PUSH").as_deref() == Ok("1") {
+                panic!("REQUIRE_PUSH=1 but web-push-testing is missing (npm ci in browser-tests): cannot run {test}");
+            }
+            eprintln!("SKIPPED {test}: no push service (run npm ci in browser-tests)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let child = tokio::process::Command::new("node")
+            .arg(&script)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start web-push-testing: {e}"));
+        let base = format!("http://localhost:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..500 {
+            if client
+                .post(format!("{base}/status"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Some(PushService {
+                    base,
+                    client,
+                    _child: child,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("web-push-testing did not start on port {port}");
+    }
+
+    /// Subscribes as a browser would with this server key; returns the subscription JSON
+    /// (endpoint and keys) and the service's id for the subscriber.
+    #[allow(clippy::panic)]
+    pub async fn subscribe(&self, application_server_key: &str) -> (String, String) {
+        let answer: serde_json::Value = self
+            .client
+            .post(format!("{}/subscribe", self.base))
+            .json(&serde_json::json!({
+                "applicationServerKey": application_server_key,
+                "userVisibleOnly": "true",
+            }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("subscribe: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("subscribe answer: {e}"));
+        let data = &answer["data"];
+        let subscription = serde_json::json!({
+            "endpoint": data["endpoint"],
+            "keys": data["keys"],
+        });
+        (
+            subscription.to_string(),
+            data["clientHash"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// The messages the subscriber has received, decrypted.
+    #[allow(clippy::panic)]
+    pub async fn messages(&self, client_hash: &str) -> Vec<String> {
+        let answer: serde_json::Value = self
+            .client
+            .post(format!("{}/get-notifications", self.base))
+            .json(&serde_json::json!({ "clientHash": client_hash }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get-notifications: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("get-notifications answer: {e}"));
+        answer["data"]["messages"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Makes the subscription expire, as when a browser unsubscribes.
+    pub async fn expire(&self, client_hash: &str) {
+        let _ = self
+            .client
+            .post(format!("{}/expire-subscription/{client_hash}", self.base))
+            .send()
+            .await;
+    }
+}
+
 /// One SMS the fake gateway accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedSms {
@@ -111,6 +233,15 @@ pub struct ReceivedSms {
     pub message: String,
 }
 
+/// One message posted to the gateway's ntfy-style push endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedPush {
+    pub topic: String,
+    pub title: String,
+    pub click: String,
+    pub body: String,
+}
+
 /// A scripted answer: HTTP status and Retry-After seconds.
 type ScriptedFailure = (u16, Option<u64>);
 
@@ -119,13 +250,25 @@ struct GatewayState {
     username: String,
     password: String,
     received: Arc<Mutex<Vec<ReceivedSms>>>,
+    pushed: Arc<Mutex<Vec<ReceivedPush>>>,
     /// Answers to give before accepting again: status and Retry-After seconds.
     failures: Arc<Mutex<VecDeque<ScriptedFailure>>>,
+    /// Idempotency keys seen by the signed-webhook shape, with the id first given.
+    keys: Arc<Mutex<HashMap<String, String>>>,
+    /// Requests that repeated a key already seen (answered with the first id).
+    repeats: Arc<std::sync::atomic::AtomicU64>,
+    /// Behaviour for load: (min ms, max ms) of latency, and every nth request a 429.
+    load: Arc<Mutex<Option<(u64, u64, u64)>>>,
+    requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// A local HTTP server speaking the 46elks SMS API (`POST /a1/sms`).
+/// A local HTTP server speaking three SMS gateways' APIs (46elks `POST /a1/sms`, Twilio's
+/// `POST /2010-04-01/Accounts/{sid}/Messages.json`, and the signed webhook `POST /webhook`)
+/// and an ntfy-style push endpoint (`POST /push/{topic}`). One list of received messages.
 pub struct FakeSmsGateway {
+    /// The 46elks-shaped endpoint.
     pub url: String,
+    pub base: String,
     pub username: String,
     pub password: String,
     state: GatewayState,
@@ -138,55 +281,213 @@ impl Drop for FakeSmsGateway {
     }
 }
 
+fn scripted_failure(state: &GatewayState) -> Option<Response> {
+    let (status, retry) = state.failures.lock().ok().and_then(|mut f| f.pop_front())?;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, "scripted failure").into_response();
+    if let Some(seconds) = retry {
+        if let Ok(v) = seconds.to_string().parse() {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    Some(response)
+}
+
+/// Latency and injected 429s, when the gateway was put under load.
+async fn behave_under_load(state: &GatewayState) -> Option<Response> {
+    let n = state
+        .requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let load = state.load.lock().ok().and_then(|l| *l);
+    let (min, max, every) = load?;
+    let spread = max.saturating_sub(min).max(1);
+    // A cheap spread of delays without a random generator: the request number, mixed.
+    let wait = min + (n.wrapping_mul(2654435761) >> 7) % spread;
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    if every > 0 && n % every == every - 1 {
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, "slow down").into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        return Some(response);
+    }
+    None
+}
+
+/// Keeps an accepted message; `None` when the number or text is unusable.
+fn record(state: &GatewayState, from: String, to: String, message: String) -> Option<String> {
+    if !to.starts_with('+') || message.is_empty() {
+        return None;
+    }
+    let id = format!("s{}", uuid::Uuid::new_v4().simple());
+    if let Ok(mut received) = state.received.lock() {
+        received.push(ReceivedSms {
+            id: id.clone(),
+            from,
+            to,
+            message,
+        });
+    }
+    Some(id)
+}
+
+fn authorised(state: &GatewayState, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == basic_auth(&state.username, &state.password))
+}
+
 async fn accept_sms(
     State(state): State<GatewayState>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let authorised = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == basic_auth(&state.username, &state.password));
-    if !authorised {
+    if !authorised(&state, &headers) {
         return (
             StatusCode::UNAUTHORIZED,
             "API access requires Basic HTTP authentication",
         )
             .into_response();
     }
-    if let Some((status, retry)) = state.failures.lock().ok().and_then(|mut f| f.pop_front()) {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, "scripted failure").into_response();
-        if let Some(seconds) = retry {
-            if let Ok(v) = seconds.to_string().parse() {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
+    if let Some(response) = scripted_failure(&state) {
+        return response;
+    }
+    if let Some(response) = behave_under_load(&state).await {
         return response;
     }
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let (from, to, message) = (field("from"), field("to"), field("message"));
-    if !to.starts_with('+') || message.is_empty() {
-        return (StatusCode::BAD_REQUEST, "Invalid to or message").into_response();
+    match record(&state, from.clone(), to.clone(), message.clone()) {
+        Some(id) => Json(serde_json::json!({
+            "id": id,
+            "status": "created",
+            "direction": "outgoing",
+            "from": from,
+            "to": to,
+            "message": message,
+        }))
+        .into_response(),
+        None => invalid_sms(),
     }
-    let id = format!("s{}", uuid::Uuid::new_v4().simple());
-    if let Ok(mut received) = state.received.lock() {
-        received.push(ReceivedSms {
-            id: id.clone(),
-            from: from.clone(),
-            to: to.clone(),
-            message: message.clone(),
+}
+
+fn invalid_sms() -> Response {
+    (StatusCode::BAD_REQUEST, "Invalid to or message").into_response()
+}
+
+async fn accept_twilio(
+    State(state): State<GatewayState>,
+    axum::extract::Path(sid): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if sid != state.username || !authorised(&state, &headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"code": 20003, "message": "Authenticate", "status": 401})),
+        )
+            .into_response();
+    }
+    if let Some(response) = scripted_failure(&state) {
+        return response;
+    }
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let from = form
+        .get("From")
+        .or_else(|| form.get("MessagingServiceSid"))
+        .cloned()
+        .unwrap_or_default();
+    match record(&state, from, field("To"), field("Body")) {
+        Some(id) => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({"sid": id.replacen('s', "SM", 1), "status": "queued"})),
+        )
+            .into_response(),
+        None => (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"code": 21211, "message": "Invalid 'To' Phone Number"})),
+        )
+            .into_response(),
+    }
+}
+
+async fn accept_webhook(
+    State(state): State<GatewayState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let signature = headers
+        .get("x-beredskap-signature")
+        .and_then(|v| v.to_str().ok());
+    if crate::alerting::verify_webhook(
+        state.password.as_bytes(),
+        signature,
+        &body,
+        chrono::Utc::now(),
+    )
+    .is_err()
+    {
+        return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
+    }
+    if let Some(response) = scripted_failure(&state) {
+        return response;
+    }
+    if let Some(response) = behave_under_load(&state).await {
+        return response;
+    }
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // A gateway that honours the key hands a repeated message over once.
+    if let Some(key) = &key {
+        let known = state.keys.lock().ok().and_then(|k| k.get(key).cloned());
+        if let Some(id) = known {
+            state
+                .repeats
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Json(serde_json::json!({"id": id, "repeated": true})).into_response();
+        }
+    }
+    let text = |k: &str| json[k].as_str().unwrap_or_default().to_owned();
+    match record(&state, text("from"), text("to"), text("message")) {
+        Some(id) => {
+            if let (Some(key), Ok(mut keys)) = (key, state.keys.lock()) {
+                keys.insert(key, id.clone());
+            }
+            Json(serde_json::json!({"id": id})).into_response()
+        }
+        None => invalid_sms(),
+    }
+}
+
+async fn accept_push(
+    State(state): State<GatewayState>,
+    axum::extract::Path(topic): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let header = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if let Ok(mut pushed) = state.pushed.lock() {
+        pushed.push(ReceivedPush {
+            topic: topic.clone(),
+            title: header("title"),
+            click: header("click"),
+            body,
         });
     }
-    Json(serde_json::json!({
-        "id": id,
-        "status": "created",
-        "direction": "outgoing",
-        "from": from,
-        "to": to,
-        "message": message,
-    }))
-    .into_response()
+    Json(serde_json::json!({"id": format!("n{}", uuid::Uuid::new_v4().simple()), "topic": topic}))
+        .into_response()
 }
 
 /// The `Authorization` header value for HTTP basic authentication.
@@ -209,6 +510,11 @@ pub fn sign_webhook(secret: &str, unix_time: i64, body: &str) -> String {
 
 impl FakeSmsGateway {
     pub async fn start() -> std::io::Result<FakeSmsGateway> {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// On a given address (a benchmark restarts the server and keeps its gateway).
+    pub async fn start_on(address: &str) -> std::io::Result<FakeSmsGateway> {
         let state = GatewayState {
             username: "u0123456789".into(),
             password: format!("pw{}", uuid::Uuid::new_v4().simple()),
@@ -216,9 +522,15 @@ impl FakeSmsGateway {
         };
         let router = Router::new()
             .route("/a1/sms", post(accept_sms))
+            .route(
+                "/2010-04-01/Accounts/{sid}/Messages.json",
+                post(accept_twilio),
+            )
+            .route("/webhook", post(accept_webhook))
+            .route("/push/{topic}", post(accept_push))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}/a1/sms", listener.local_addr()?);
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        let base = format!("http://{}", listener.local_addr()?);
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
         tokio::spawn(async move {
@@ -227,7 +539,8 @@ impl FakeSmsGateway {
                 .await;
         });
         Ok(FakeSmsGateway {
-            url,
+            url: format!("{base}/a1/sms"),
+            base,
             username: state.username.clone(),
             password: state.password.clone(),
             state,
@@ -235,17 +548,32 @@ impl FakeSmsGateway {
         })
     }
 
-    /// The `[sms]` configuration that sends through this gateway.
+    /// The `[sms]` configuration that sends through this gateway (46elks shape).
     pub fn config(&self) -> crate::config::SmsConfig {
+        self.config_for(crate::config::SmsProviderKind::FortySixElks)
+    }
+
+    /// The configuration for one of the gateway's shapes.
+    pub fn config_for(&self, kind: crate::config::SmsProviderKind) -> crate::config::SmsConfig {
+        use crate::config::SmsProviderKind;
+        let url = match kind {
+            SmsProviderKind::FortySixElks => self.url.clone(),
+            SmsProviderKind::Twilio => format!(
+                "{}/2010-04-01/Accounts/{}/Messages.json",
+                self.base, self.username
+            ),
+            SmsProviderKind::Webhook => format!("{}/webhook", self.base),
+        };
         crate::config::SmsConfig {
-            provider: crate::config::SmsProviderKind::FortySixElks,
-            url: self.url.clone(),
+            provider: kind,
+            url,
             username: self.username.clone(),
             password: Some(self.password.clone().into()),
             password_file: None,
             sender: "Beredskap".into(),
             webhook_secret: Some(WEBHOOK_SECRET.to_owned().into()),
             webhook_secret_file: None,
+            rate_per_second: 0,
         }
     }
 
@@ -257,10 +585,32 @@ impl FakeSmsGateway {
             .unwrap_or_default()
     }
 
+    pub fn pushed(&self) -> Vec<ReceivedPush> {
+        self.state
+            .pushed
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    /// Requests that repeated an idempotency key already handed over.
+    pub fn repeated_keys(&self) -> u64 {
+        self.state
+            .repeats
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The next request gets `status` (with `Retry-After: retry_after` seconds, if given).
     pub fn fail_next(&self, status: u16, retry_after: Option<u64>) {
         if let Ok(mut f) = self.state.failures.lock() {
             f.push_back((status, retry_after));
+        }
+    }
+
+    /// Answers after `min_ms`..`max_ms`, and every `every`th request with a 429 (0: never).
+    pub fn under_load(&self, min_ms: u64, max_ms: u64, every: u64) {
+        if let Ok(mut load) = self.state.load.lock() {
+            *load = Some((min_ms, max_ms, every));
         }
     }
 }

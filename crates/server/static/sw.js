@@ -53,3 +53,23 @@ self.addEventListener("fetch", (event) => {
         .then((hit) => hit || new Response("Offline", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } }))),
   );
 });
+
+// An alert pushed to this device: shown until the person acts on it; tapping it opens
+// the alert's answer page.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try { message = event.data ? event.data.json() : {}; } catch (e) { message = { body: event.data && event.data.text() }; }
+  event.waitUntil(self.registration.showNotification(message.title || "Beredskap", {
+    body: message.body || "",
+    tag: message.tag || undefined,
+    data: { url: message.url || "/" },
+    requireInteraction: true,
+    icon: "/static/icon.svg",
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = (event.notification.data && event.notification.data.url) || "/";
+  event.waitUntil(self.clients.openWindow(url));
+});

@@ -42,6 +42,7 @@ pub async fn run(config: Config, cmd: NotifyCommand) -> anyhow::Result<ExitCode>
         subject: "Beredskap: test".into(),
         body: "Beredskap: this is a test message. If it reached you, this channel works.".into(),
         idempotency_key: None,
+        link: None,
     };
     match provider.send(&message).await {
         Ok(id) => {

@@ -1,14 +1,17 @@
-//! Sending messages to people: one `Provider` trait, an SMTP provider and an SMS provider
-//! over HTTP. Sign-in uses them for enrolment links and one-time codes; alerting builds
-//! on them.
+//! Sending messages to people: one `Provider` trait; SMTP; SMS over HTTP (46elks, Twilio,
+//! a generic signed webhook) with an optional secondary that takes over and a rate limit
+//! per provider; push (Web Push with VAPID, and UnifiedPush/ntfy endpoints). Sign-in uses
+//! them for enrolment links and one-time codes; alerting builds on them.
 
+mod push;
 mod sms;
 mod smtp;
 
-pub use sms::FortySixElks;
+pub use push::PushProvider;
+pub use sms::{FortySixElks, SignedWebhook, Twilio};
 pub use smtp::SmtpProvider;
 
-use crate::config::{Config, SmsProviderKind};
+use crate::config::{Config, SmsConfig, SmsProviderKind};
 use beredskap_core::register::ContactKind;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +26,8 @@ pub struct OutgoingMessage {
     /// Lets a provider recognise a message handed over again (after a crash or a
     /// retry): the same key, the same message.
     pub idempotency_key: Option<String>,
+    /// Where the message leads (an alert's answer link); push opens it when tapped.
+    pub link: Option<String>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -47,6 +52,92 @@ pub trait Provider: Send + Sync {
     fn name(&self) -> &'static str;
     /// Hands the message to the provider; returns the provider's id for it.
     async fn send(&self, message: &OutgoingMessage) -> Result<String, NotifyError>;
+    /// As `send`, also saying which provider took it (a failover may have).
+    async fn send_via(
+        &self,
+        message: &OutgoingMessage,
+    ) -> Result<(&'static str, String), NotifyError> {
+        Ok((self.name(), self.send(message).await?))
+    }
+}
+
+/// The primary provider, and the secondary when the primary fails for now (a refused
+/// connection, a server error, a timeout, its own 429). A refusal of the message itself
+/// is not retried elsewhere: the number or text is the problem, not the provider.
+pub struct Failover {
+    pub primary: Arc<dyn Provider>,
+    pub secondary: Arc<dyn Provider>,
+}
+
+#[async_trait::async_trait]
+impl Provider for Failover {
+    fn name(&self) -> &'static str {
+        self.primary.name()
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<String, NotifyError> {
+        self.send_via(message).await.map(|(_, id)| id)
+    }
+
+    async fn send_via(
+        &self,
+        message: &OutgoingMessage,
+    ) -> Result<(&'static str, String), NotifyError> {
+        match self.primary.send_via(message).await {
+            Err(NotifyError::Temporary { reason, .. }) => {
+                tracing::warn!(
+                    primary = self.primary.name(),
+                    secondary = self.secondary.name(),
+                    %reason,
+                    "the primary provider failed; the secondary takes over"
+                );
+                self.secondary.send_via(message).await
+            }
+            other => other,
+        }
+    }
+}
+
+type Limiter = governor::DefaultDirectRateLimiter;
+
+/// A provider held to a number of messages a second (its contract's limit), so a blast
+/// to thousands waits its turn instead of collecting 429s.
+pub struct RateLimited {
+    inner: Arc<dyn Provider>,
+    limiter: Limiter,
+}
+
+impl RateLimited {
+    /// `inner` unchanged when `per_second` is 0.
+    pub fn wrap(inner: Arc<dyn Provider>, per_second: u32) -> Arc<dyn Provider> {
+        match std::num::NonZeroU32::new(per_second) {
+            Some(rate) => Arc::new(RateLimited {
+                inner,
+                limiter: governor::RateLimiter::direct(governor::Quota::per_second(rate)),
+            }),
+            None => inner,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for RateLimited {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<String, NotifyError> {
+        self.limiter.until_ready().await;
+        self.inner.send(message).await
+    }
+
+    async fn send_via(
+        &self,
+        message: &OutgoingMessage,
+    ) -> Result<(&'static str, String), NotifyError> {
+        self.limiter.until_ready().await;
+        self.inner.send_via(message).await
+    }
 }
 
 /// The providers this server has, by channel.
@@ -54,6 +145,18 @@ pub trait Provider: Send + Sync {
 pub struct Notifier {
     pub email: Option<Arc<dyn Provider>>,
     pub sms: Option<Arc<dyn Provider>>,
+    /// Needs the server's VAPID key from the store, so the application sets it.
+    pub push: Option<Arc<dyn Provider>>,
+}
+
+/// One SMS provider as configured, with its rate limit.
+pub fn sms_provider(config: &SmsConfig) -> Result<Arc<dyn Provider>, NotifyError> {
+    let provider: Arc<dyn Provider> = match config.provider {
+        SmsProviderKind::FortySixElks => Arc::new(FortySixElks::new(config)?),
+        SmsProviderKind::Twilio => Arc::new(Twilio::new(config)?),
+        SmsProviderKind::Webhook => Arc::new(SignedWebhook::new(config)?),
+    };
+    Ok(RateLimited::wrap(provider, config.rate_per_second))
 }
 
 impl Notifier {
@@ -62,15 +165,19 @@ impl Notifier {
             Some(smtp) => Some(Arc::new(SmtpProvider::new(smtp)?) as Arc<dyn Provider>),
             None => None,
         };
-        let sms = match &config.sms {
-            Some(sms) => match sms.provider {
-                SmsProviderKind::FortySixElks => {
-                    Some(Arc::new(FortySixElks::new(sms)?) as Arc<dyn Provider>)
-                }
-            },
-            None => None,
+        let sms = match (&config.sms, &config.sms_secondary) {
+            (Some(primary), Some(secondary)) => Some(Arc::new(Failover {
+                primary: sms_provider(primary)?,
+                secondary: sms_provider(secondary)?,
+            }) as Arc<dyn Provider>),
+            (Some(primary), None) => Some(sms_provider(primary)?),
+            (None, _) => None,
         };
-        Ok(Self { email, sms })
+        Ok(Self {
+            email,
+            sms,
+            push: None,
+        })
     }
 
     /// The provider for a kind of contact point, if configured.
@@ -78,7 +185,8 @@ impl Notifier {
         match kind {
             ContactKind::Email => self.email.as_ref(),
             ContactKind::Sms => self.sms.as_ref(),
-            ContactKind::Voice | ContactKind::Push => None,
+            ContactKind::Push => self.push.as_ref(),
+            ContactKind::Voice => None,
         }
     }
 }

@@ -615,3 +615,67 @@ pub async fn link_answer(
 ) -> Result<Response, WebError> {
     answer_page(&state, &ctx, &token, Some(field(&fields, "answer"))).await
 }
+
+// ------------------------------------------------------------------ push on this device
+
+/// The key a browser subscribes to push with.
+pub async fn push_key(State(state): State<AppState>) -> Response {
+    state.vapid_public_key.clone().into_response()
+}
+
+/// A browser's push subscription, from the start page's "alerts on this device": kept as
+/// one of the person's contact points, confirmed (the device itself asked), first in
+/// their order so an alert reaches the phone before it costs an SMS.
+pub async fn push_subscribe(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    super::passkeys::csrf_header(&ctx, &headers)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| WebError(AppError::invalid("subscription", "not UTF-8"), None))?;
+    let value = beredskap_core::register::parse_push_target(text)
+        .map_err(|e| WebError(AppError::invalid("subscription", e), None))?;
+    let person = state
+        .store
+        .person(me.org.id, me.account.person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let endpoint_of = |v: &str| {
+        serde_json::from_str::<serde_json::Value>(v)
+            .ok()
+            .and_then(|j| j["endpoint"].as_str().map(str::to_owned))
+    };
+    let endpoint = endpoint_of(&value);
+    let mut points: Vec<_> = person
+        .contact_points
+        .into_iter()
+        .filter(|p| {
+            !(p.kind == beredskap_core::register::ContactKind::Push
+                && (p.value == value || (endpoint.is_some() && endpoint_of(&p.value) == endpoint)))
+        })
+        .collect();
+    points.insert(
+        0,
+        beredskap_core::register::ContactPoint {
+            kind: beredskap_core::register::ContactKind::Push,
+            label: beredskap_core::register::ContactLabel::Work,
+            value,
+            verified: true,
+        },
+    );
+    let draft = beredskap_core::register::PersonDraft {
+        external_id: person.external_id,
+        name: person.name,
+        title: person.title,
+        active: person.active,
+        contact_points: points,
+    };
+    state
+        .store
+        .replace_person(&Actor::account(me.account.id), me.org.id, person.id, draft)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -287,6 +287,10 @@ pub struct Texts {
     pub alert_acknowledged: &'static str,
     pub alert_counts: &'static str,
     pub alert_sent_by: &'static str,
+    pub push_enable: &'static str,
+    pub push_done: &'static str,
+    pub push_denied: &'static str,
+    pub push_failed: &'static str,
 }
 
 impl Texts {
@@ -547,6 +551,10 @@ pub static SV: Texts = Texts {
     alert_acknowledged: "Kvitterat",
     alert_counts: "{answered} av {recipients} har svarat · {unreachable} nås inte",
     alert_sent_by: "Skickat",
+    push_enable: "Få larm på den här enheten",
+    push_done: "Klart: larm kommer nu hit först.",
+    push_denied: "Aviseringar är avstängda för Beredskap i webbläsaren.",
+    push_failed: "Det gick inte att slå på larm här. Försök igen.",
 };
 
 pub static DA: Texts = Texts {
@@ -779,6 +787,10 @@ pub static DA: Texts = Texts {
     alert_acknowledged: "Kvitteret",
     alert_counts: "{answered} af {recipients} har svaret · {unreachable} kan ikke nås",
     alert_sent_by: "Sendt",
+    push_enable: "Få alarmer på denne enhed",
+    push_done: "Færdig: alarmer kommer nu hertil først.",
+    push_denied: "Notifikationer er slået fra for Beredskap i browseren.",
+    push_failed: "Det lykkedes ikke at slå alarmer til her. Prøv igen.",
 };
 
 pub static EN: Texts = Texts {
@@ -1011,6 +1023,10 @@ pub static EN: Texts = Texts {
     alert_acknowledged: "Acknowledged",
     alert_counts: "{answered} of {recipients} have answered · {unreachable} cannot be reached",
     alert_sent_by: "Sent",
+    push_enable: "Get alerts on this device",
+    push_done: "Done: alerts now come here first.",
+    push_denied: "Notifications are turned off for Beredskap in this browser.",
+    push_failed: "Alerts could not be turned on here. Try again.",
 };
 
 #[cfg(test)]

@@ -51,6 +51,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/alerts/{id}/answer", post(alerts::answer))
         .route("/a/{token}", get(alerts::link).post(alerts::link_answer))
         .route("/static/alerts.js", get(alerts_script))
+        .route("/static/push.js", get(push_script))
+        .route("/push/key", get(alerts::push_key))
+        .route("/push/subscribe", post(alerts::push_subscribe))
         .route("/files/{id}", get(conversation::file))
         .route("/m/{id}/{action}", post(conversation::act))
         .route(
@@ -141,6 +144,13 @@ async fn alerts_script() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../static/alerts.js"),
+    )
+}
+
+async fn push_script() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/push.js"),
     )
 }
 

@@ -132,6 +132,7 @@ async fn send_code(
         subject,
         body,
         idempotency_key: None,
+        link: None,
     };
     if let Err(e) = provider.send(&message).await {
         tracing::warn!(error = %e, "one-time sign-in code not sent");

@@ -32,7 +32,7 @@ fn relying_party(state: &AppState) -> Result<Arc<Webauthn>, WebError> {
         .map_err(|reason| AppError::Unavailable(format!("passkeys: {reason}")).into())
 }
 
-fn csrf_header(ctx: &WebContext, headers: &HeaderMap) -> Result<(), WebError> {
+pub(super) fn csrf_header(ctx: &WebContext, headers: &HeaderMap) -> Result<(), WebError> {
     let token = headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())

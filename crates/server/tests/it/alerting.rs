@@ -45,6 +45,7 @@ fn sms(gateway: &FakeSmsGateway) -> Notifier {
     Notifier {
         email: None,
         sms: Some(provider),
+        push: None,
     }
 }
 

@@ -17,4 +17,5 @@ mod helpers;
 mod notify;
 mod one_time;
 mod passkeys;
+mod providers;
 mod web;

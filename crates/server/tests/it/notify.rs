@@ -44,6 +44,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
         subject: "Övning: strömavbrott på Åbyvägen".into(),
         body: "Hej!\nSamling i stabsrummet kl. 14.00. Ta med reservtelefonen.\n".into(),
         idempotency_key: Some("01a2:01b3:1".into()),
+        link: None,
     })
     .await
     .unwrap();
@@ -64,6 +65,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
             subject: "x".into(),
             body: "x".into(),
             idempotency_key: None,
+            link: None,
         })
         .await
         .unwrap_err();
@@ -79,6 +81,7 @@ async fn sms_speaks_the_46elks_api_and_reports_429_as_temporary() {
         subject: String::new(),
         body: "Larm: ring in".into(),
         idempotency_key: None,
+        link: None,
     };
     let id = sms.send(&message).await.unwrap();
     assert!(id.starts_with('s'), "{id}");
@@ -181,6 +184,7 @@ async fn enrolment_links_go_to_a_verified_mobile_or_private_address_never_the_wo
         Notifier {
             email: None,
             sms: Some(sms.clone()),
+            push: None,
         },
         user(&app, None, None).await,
     )
@@ -198,6 +202,7 @@ async fn enrolment_links_go_to_a_verified_mobile_or_private_address_never_the_wo
         Notifier {
             email: None,
             sms: Some(sms.clone()),
+            push: None,
         },
         user(&app, Some("070-174 06 05"), None).await,
     )
@@ -245,7 +250,8 @@ async fn enrolment_links_go_to_a_verified_mobile_or_private_address_never_the_wo
         &app,
         Notifier {
             email: None,
-            sms: Some(sms.clone())
+            sms: Some(sms.clone()),
+            push: None,
         },
         created
     )
@@ -280,6 +286,7 @@ async fn enrolment_links_reach_a_private_address_by_real_smtp() {
         &Notifier {
             email: Some(email),
             sms: None,
+            push: None,
         },
         &Actor::system(),
         &app.org,
