@@ -9,18 +9,20 @@ use beredskap_core::alerting::{Alert, Delivery, DeliveryKind, DeliveryOutcome};
 use beredskap_core::register::Org;
 use beredskap_core::{AlertId, PersonId, Region, Store, StoreError};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt as _;
 use hmac::{Hmac, Mac};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Deliveries taken per round.
-const BATCH: u32 = 500;
+/// Deliveries claimed at a time.
+const BATCH: u32 = 512;
 /// Hand-offs in flight at once: providers answer in tens to hundreds of milliseconds, so
-/// a blast to thousands needs many at a time.
-const IN_FLIGHT: usize = 256;
-/// How long a worker may hold a delivery before another may take it over.
-const LEASE_SECONDS: i64 = 120;
+/// a blast to thousands needs hundreds at a time (1000/s at 300 ms each is 300).
+const IN_FLIGHT: usize = 512;
+/// How long a worker may hold a delivery before another may take it over: longer than a
+/// hand-off takes (a provider call times out after 20 s; a delivery is claimed only
+/// shortly before it is sent), short enough that a crashed worker's deliveries go out
+/// again within half a minute.
+const LEASE_SECONDS: i64 = 30;
 /// The wait after a temporary failure when the provider names none.
 const RETRY_SECONDS: i64 = 30;
 /// The name of the key answer links are signed with, shared by every node.
@@ -190,73 +192,110 @@ pub fn compose(org: &Org, alert: &Alert, kind: DeliveryKind, link: &str) -> (Str
     (subject, body)
 }
 
-pub struct Dispatcher {
+/// What each hand-off needs; shared by the tasks a round runs at once.
+struct Worker {
     store: Arc<dyn Store>,
     notifier: Notifier,
     links: Arc<AnswerLinks>,
 }
 
+pub struct Dispatcher {
+    worker: Arc<Worker>,
+}
+
+type Context = Arc<(Org, Alert)>;
+
 impl Dispatcher {
     pub fn new(store: Arc<dyn Store>, notifier: Notifier, links: Arc<AnswerLinks>) -> Self {
         Self {
-            store,
-            notifier,
-            links,
+            worker: Arc::new(Worker {
+                store,
+                notifier,
+                links,
+            }),
         }
     }
 
-    /// Brings in escalation groups that are due, then hands every due delivery (up to a
-    /// batch) to its provider, many at a time. Returns how many deliveries were taken.
+    /// Brings in escalation groups that are due, then hands every delivery due at `now`
+    /// to its provider, up to `IN_FLIGHT` at a time. Deliveries are claimed a batch at a
+    /// time while earlier ones are still in flight, so the pipe to the providers stays
+    /// full and nothing sits claimed for long. Returns how many deliveries were taken.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        self.store.escalate_due(now).await?;
-        let claimed = self
-            .store
-            .claim_deliveries(now, BATCH, chrono::Duration::seconds(LEASE_SECONDS))
-            .await?;
-        let mut alerts: HashMap<AlertId, Arc<(Org, Alert)>> = HashMap::new();
-        for delivery in &claimed {
-            if let std::collections::hash_map::Entry::Vacant(slot) = alerts.entry(delivery.alert_id)
-            {
-                let org = self
-                    .store
-                    .org(delivery.org_id)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                let alert = self.store.alert(org.id, delivery.alert_id).await?;
-                slot.insert(Arc::new((org, alert)));
-            }
-        }
-        let taken = claimed.len();
-        let mut results = futures_util::stream::iter(claimed)
-            .map(|delivery| {
-                let context = alerts.get(&delivery.alert_id).cloned();
-                async move {
-                    let Some(context) = context else {
-                        return Ok(());
-                    };
-                    // Someone may have answered since the claim: then nothing goes to them.
-                    if !self.store.delivery_wanted(delivery.id).await? {
-                        return Ok(());
-                    }
-                    let (org, alert) = context.as_ref();
-                    let outcome = self.hand_over(org, alert, &delivery, now).await;
-                    self.store
-                        .finish_delivery(delivery.id, outcome, Utc::now())
-                        .await
-                        .map(|_| ())
-                }
-            })
-            .buffer_unordered(IN_FLIGHT);
+        let store = &self.worker.store;
+        store.escalate_due(now).await?;
+        let mut contexts: HashMap<AlertId, Context> = HashMap::new();
+        let mut queue: std::collections::VecDeque<(Context, Delivery)> = Default::default();
+        let mut running = tokio::task::JoinSet::new();
+        let mut drained = false;
+        let mut taken = 0;
         let mut first_error = None;
-        while let Some(result) = results.next().await {
-            if let Err(e) = result {
-                first_error.get_or_insert(e);
+        loop {
+            if !drained && queue.len() < IN_FLIGHT {
+                let claimed = store
+                    .claim_deliveries(now, BATCH, chrono::Duration::seconds(LEASE_SECONDS))
+                    .await?;
+                drained = claimed.len() < BATCH as usize;
+                taken += claimed.len();
+                for delivery in claimed {
+                    let context = match contexts.entry(delivery.alert_id) {
+                        std::collections::hash_map::Entry::Occupied(known) => known.get().clone(),
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            let org = store
+                                .org(delivery.org_id)
+                                .await?
+                                .ok_or(StoreError::NotFound)?;
+                            let alert = store.alert(org.id, delivery.alert_id).await?;
+                            slot.insert(Arc::new((org, alert))).clone()
+                        }
+                    };
+                    queue.push_back((context, delivery));
+                }
+            }
+            while running.len() < IN_FLIGHT {
+                let Some((context, delivery)) = queue.pop_front() else {
+                    break;
+                };
+                let worker = self.worker.clone();
+                running.spawn(async move { worker.deliver(&context, delivery, now).await });
+            }
+            match running.join_next().await {
+                Some(Ok(Ok(()))) => {}
+                Some(Ok(Err(e))) => {
+                    first_error.get_or_insert(e);
+                }
+                Some(Err(panicked)) => {
+                    first_error.get_or_insert(StoreError::Backend(format!(
+                        "a hand-off task failed: {panicked}"
+                    )));
+                }
+                None if queue.is_empty() && drained => break,
+                None => {}
             }
         }
         match first_error {
             Some(e) => Err(e),
             None => Ok(taken),
         }
+    }
+}
+
+impl Worker {
+    async fn deliver(
+        &self,
+        context: &(Org, Alert),
+        delivery: Delivery,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // Someone may have answered since the claim: then nothing goes to them.
+        if !self.store.delivery_wanted(delivery.id).await? {
+            return Ok(());
+        }
+        let (org, alert) = context;
+        let outcome = self.hand_over(org, alert, &delivery, now).await;
+        self.store
+            .finish_delivery(delivery.id, outcome, Utc::now())
+            .await
+            .map(|_| ())
     }
 
     async fn hand_over(

@@ -91,6 +91,13 @@ impl SmtpSink {
     }
 
     /// Every message received so far, raw.
+    /// How many messages have arrived (cheaper than reading them).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.dir.join("new"))
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    }
+
     pub fn messages(&self) -> Vec<Vec<u8>> {
         let Ok(entries) = std::fs::read_dir(self.dir.join("new")) else {
             return Vec::new();
@@ -293,25 +300,36 @@ fn scripted_failure(state: &GatewayState) -> Option<Response> {
     Some(response)
 }
 
-/// Latency and injected 429s, when the gateway was put under load.
-async fn behave_under_load(state: &GatewayState) -> Option<Response> {
+/// Under load: every nth request is turned away with a 429 at once; the others are
+/// accepted first and answered after a delay, as a real gateway queues a message before it
+/// replies. A client that dies while waiting has still had its message taken.
+fn under_load(state: &GatewayState) -> Result<Option<Duration>, Box<Response>> {
     let n = state
         .requests
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let load = state.load.lock().ok().and_then(|l| *l);
-    let (min, max, every) = load?;
-    let spread = max.saturating_sub(min).max(1);
-    // A cheap spread of delays without a random generator: the request number, mixed.
-    let wait = min + (n.wrapping_mul(2654435761) >> 7) % spread;
-    tokio::time::sleep(Duration::from_millis(wait)).await;
+    let Some((min, max, every)) = state.load.lock().ok().and_then(|l| *l) else {
+        return Ok(None);
+    };
     if every > 0 && n % every == every - 1 {
         let mut response = (StatusCode::TOO_MANY_REQUESTS, "slow down").into_response();
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        return Some(response);
+        return Err(Box::new(response));
     }
-    None
+    let spread = max.saturating_sub(min).max(1);
+    // A spread of delays without a random generator: the request number, mixed.
+    Ok(Some(Duration::from_millis(
+        min + (n.wrapping_mul(2654435761) >> 7) % spread,
+    )))
+}
+
+/// Answers after the delay `under_load` chose.
+async fn after(delay: Option<Duration>, response: Response) -> Response {
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    response
 }
 
 /// Keeps an accepted message; `None` when the number or text is unusable.
@@ -353,12 +371,13 @@ async fn accept_sms(
     if let Some(response) = scripted_failure(&state) {
         return response;
     }
-    if let Some(response) = behave_under_load(&state).await {
-        return response;
-    }
+    let delay = match under_load(&state) {
+        Ok(delay) => delay,
+        Err(response) => return *response,
+    };
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let (from, to, message) = (field("from"), field("to"), field("message"));
-    match record(&state, from.clone(), to.clone(), message.clone()) {
+    let response = match record(&state, from.clone(), to.clone(), message.clone()) {
         Some(id) => Json(serde_json::json!({
             "id": id,
             "status": "created",
@@ -369,7 +388,8 @@ async fn accept_sms(
         }))
         .into_response(),
         None => invalid_sms(),
-    }
+    };
+    after(delay, response).await
 }
 
 fn invalid_sms() -> Response {
@@ -433,9 +453,10 @@ async fn accept_webhook(
     if let Some(response) = scripted_failure(&state) {
         return response;
     }
-    if let Some(response) = behave_under_load(&state).await {
-        return response;
-    }
+    let delay = match under_load(&state) {
+        Ok(delay) => delay,
+        Err(response) => return *response,
+    };
     let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return (StatusCode::BAD_REQUEST, "not JSON").into_response();
     };
@@ -450,11 +471,12 @@ async fn accept_webhook(
             state
                 .repeats
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Json(serde_json::json!({"id": id, "repeated": true})).into_response();
+            let response = Json(serde_json::json!({"id": id, "repeated": true})).into_response();
+            return after(delay, response).await;
         }
     }
     let text = |k: &str| json[k].as_str().unwrap_or_default().to_owned();
-    match record(&state, text("from"), text("to"), text("message")) {
+    let response = match record(&state, text("from"), text("to"), text("message")) {
         Some(id) => {
             if let (Some(key), Ok(mut keys)) = (key, state.keys.lock()) {
                 keys.insert(key, id.clone());
@@ -462,7 +484,8 @@ async fn accept_webhook(
             Json(serde_json::json!({"id": id})).into_response()
         }
         None => invalid_sms(),
-    }
+    };
+    after(delay, response).await
 }
 
 async fn accept_push(

@@ -48,6 +48,27 @@ pub enum BenchCommand {
     },
     /// The bare fan-out server `fanout` measures against, run in its own process.
     FanoutLimit,
+    /// An alert to many people through `beredskap serve`, a local SMS gateway and SMTP,
+    /// with and without a `kill -9` mid-blast, beside a minimal client's limit.
+    Blast {
+        #[arg(long, default_value_t = 10_000)]
+        recipients: usize,
+        /// Every nth person is reached by email first.
+        #[arg(long, default_value_t = 5)]
+        email_every: usize,
+        #[arg(long, default_value_t = 50)]
+        min_ms: u64,
+        #[arg(long, default_value_t = 500)]
+        max_ms: u64,
+        /// Every nth gateway request is answered 429 with Retry-After: 1.
+        #[arg(long, default_value_t = 50)]
+        every_429: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Hand-offs after which the crash run kills the server.
+        #[arg(long, default_value_t = 4000)]
+        kill_after: usize,
+    },
 }
 
 struct Figures {
@@ -76,6 +97,27 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         }
         BenchCommand::FanoutLimit => {
             super::bench_fanout::limit_server().await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        BenchCommand::Blast {
+            recipients,
+            email_every,
+            min_ms,
+            max_ms,
+            every_429,
+            runs,
+            kill_after,
+        } => {
+            super::bench_blast::run(super::bench_blast::BlastArgs {
+                recipients,
+                email_every: email_every.max(1),
+                min_ms,
+                max_ms,
+                every_429,
+                runs: runs.max(1),
+                kill_after,
+            })
+            .await?;
             return Ok(ExitCode::SUCCESS);
         }
     };

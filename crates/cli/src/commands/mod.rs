@@ -1,6 +1,7 @@
 mod admin;
 mod alert;
 mod bench;
+mod bench_blast;
 mod bench_fanout;
 mod config;
 mod healthcheck;

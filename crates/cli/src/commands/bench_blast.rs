@@ -1,0 +1,445 @@
+//! `beredskap bench blast`: an alert to N people through a real `beredskap serve` process,
+//! handed to a local SMS gateway (the signed-webhook shape, with injected latency and
+//! 429s) and a local SMTP server (aiosmtpd). Measures the time from sending the alert to
+//! the first and the last hand-off, hand-offs per second, duplicates and losses, also
+//! with a `kill -9` of the server mid-blast. Beside it, in the same run, the limit: the same
+//! gateway driven directly by a minimal client with the same number of requests in flight.
+
+use super::say;
+use anyhow::Context;
+use beredskap_core::register::{
+    ContactKind, ContactLabel, ContactPoint, NewGroup, NewOrg, PersonDraft,
+};
+use beredskap_core::{Actor, PersonId, Region, Slug};
+use beredskap_server::config::SmsProviderKind;
+use beredskap_server::testing::{FakeSmsGateway, SmtpSink};
+use beredskap_store::{DatabaseUrl, OpenOptions};
+use futures_util::StreamExt as _;
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncBufReadExt;
+
+/// Requests the minimal client keeps in flight: the worker's own number.
+const IN_FLIGHT: usize = 512;
+
+pub struct BlastArgs {
+    pub recipients: usize,
+    /// Every nth recipient is reached by email first, the rest by SMS.
+    pub email_every: usize,
+    pub min_ms: u64,
+    pub max_ms: u64,
+    pub every_429: u64,
+    pub runs: usize,
+    /// Hand-offs after which the server is killed in the crash run.
+    pub kill_after: usize,
+}
+
+struct Outcome {
+    label: String,
+    first_ms: f64,
+    last_ms: f64,
+    per_second: f64,
+    /// SMS a phone would have received twice.
+    duplicates: usize,
+    /// Repeated hand-offs the gateway recognised by their idempotency key.
+    covered: u64,
+    /// Emails delivered twice with the same Message-ID (mail software shows one).
+    same_message_id: usize,
+    lost: usize,
+    note: String,
+}
+
+fn phone(i: usize) -> String {
+    format!("+4670{:07}", 1_000_000 + i)
+}
+
+fn email_address(i: usize) -> String {
+    format!("p{i}@bench.example")
+}
+
+pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
+    let mut rows: Vec<Vec<Outcome>> = vec![Vec::new(), Vec::new(), Vec::new()];
+    for run in 0..args.runs {
+        say(format!("run {} of {}", run + 1, args.runs));
+        rows[0].push(limit(&args).await?);
+        rows[1].push(blast(&args, false).await?);
+        rows[2].push(blast(&args, true).await?);
+    }
+    say(format!(
+        "\n{} recipients ({} by SMS, {} by email), gateway latency {}–{} ms, every {}th request a 429 (Retry-After: 1), {IN_FLIGHT} in flight; median of {} runs\n",
+        args.recipients,
+        args.recipients - args.recipients / args.email_every,
+        args.recipients / args.email_every,
+        args.min_ms,
+        args.max_ms,
+        args.every_429,
+        args.runs
+    ));
+    say("| what | first hand-off ms | last hand-off ms | hand-offs/s | SMS duplicated | repeats caught by the idempotency key | emails twice, same Message-ID | lost | runs |");
+    say("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for outcomes in &mut rows {
+        outcomes.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+        let median = &outcomes[outcomes.len() / 2];
+        let range = format!(
+            "{:.0}–{:.0}/s",
+            outcomes.first().map(|o| o.per_second).unwrap_or_default(),
+            outcomes.last().map(|o| o.per_second).unwrap_or_default()
+        );
+        say(format!(
+            "| {} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {range}; {} |",
+            median.label,
+            median.first_ms,
+            median.last_ms,
+            median.per_second,
+            median.duplicates,
+            median.covered,
+            median.same_message_id,
+            median.lost,
+            median.note
+        ));
+    }
+    Ok(())
+}
+
+/// The gateway and the SMTP server alone: the same messages straight from a minimal
+/// client (the providers' own code, no database), as fast as they take them.
+async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
+    let gateway = FakeSmsGateway::start().await?;
+    gateway.under_load(args.min_ms, args.max_ms, args.every_429);
+    let config = gateway.config_for(SmsProviderKind::Webhook);
+    let sms =
+        beredskap_server::notify::sms_provider(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let smtp = SmtpSink::start("bench blast")
+        .await
+        .context("the blast needs a local SMTP server: install python3-aiosmtpd")?;
+    let email: std::sync::Arc<dyn beredskap_server::notify::Provider> = std::sync::Arc::new(
+        beredskap_server::notify::SmtpProvider::new(&smtp_config(smtp.port))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let n = args.recipients;
+    let email_every = args.email_every;
+    let started = Instant::now();
+    let first = std::sync::Mutex::new(None::<Duration>);
+    let retries = std::sync::atomic::AtomicUsize::new(0);
+    futures_util::stream::iter(0..n)
+        .map(|i| {
+            let by_email = i % email_every == 0;
+            let provider = match by_email {
+                true => email.clone(),
+                false => sms.clone(),
+            };
+            let (first, retries) = (&first, &retries);
+            async move {
+                let message = beredskap_server::notify::OutgoingMessage {
+                    to: match by_email {
+                        true => email_address(i),
+                        false => phone(i),
+                    },
+                    subject: String::new(),
+                    body: "Limit".into(),
+                    idempotency_key: Some(format!("limit:{i}")),
+                    link: None,
+                };
+                // A 429 is tried again after its Retry-After, as the worker does.
+                loop {
+                    match provider.send(&message).await {
+                        Ok(_) => break,
+                        Err(beredskap_server::notify::NotifyError::Temporary {
+                            retry_after,
+                            ..
+                        }) => {
+                            retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            tokio::time::sleep(retry_after.unwrap_or(Duration::from_secs(1))).await;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if let Ok(mut f) = first.lock() {
+                    f.get_or_insert(started.elapsed());
+                }
+            }
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+    let last = started.elapsed();
+    let first = first.lock().ok().and_then(|f| *f).unwrap_or_default();
+    let by_email: Vec<usize> = (0..n).filter(|i| i % email_every == 0).collect();
+    let (duplicates, sms_lost) =
+        count_sms(&gateway, (0..n).filter(|i| i % email_every != 0).collect());
+    let (_, mail_lost) = count_email(&smtp, &by_email);
+    let lost = sms_lost + mail_lost;
+    Ok(Outcome {
+        label: "**limit**: minimal client → gateway + SMTP".into(),
+        first_ms: first.as_secs_f64() * 1000.0,
+        last_ms: last.as_secs_f64() * 1000.0,
+        per_second: n as f64 / last.as_secs_f64(),
+        duplicates,
+        covered: gateway.repeated_keys(),
+        same_message_id: 0,
+        lost,
+        note: format!(
+            "{} retried after a 429",
+            retries.load(std::sync::atomic::Ordering::Relaxed)
+        ),
+    })
+}
+
+/// Numbers the gateway took more than once, and numbers it never got.
+fn count_sms(gateway: &FakeSmsGateway, expected: Vec<usize>) -> (usize, usize) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for m in gateway.received() {
+        *seen.entry(m.to).or_default() += 1;
+    }
+    let duplicates = seen.values().map(|n| n.saturating_sub(1)).sum();
+    let lost = expected
+        .iter()
+        .filter(|i| !seen.contains_key(&phone(**i)))
+        .count();
+    (duplicates, lost)
+}
+
+/// Distinct numbers the gateway has taken.
+fn unique_sms(gateway: &FakeSmsGateway) -> usize {
+    gateway
+        .received()
+        .into_iter()
+        .map(|m| m.to)
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
+/// Emails with the same Message-ID more than once, and addresses that got none.
+fn count_email(smtp: &SmtpSink, expected: &[usize]) -> (usize, usize) {
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut to_seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for raw in smtp.messages() {
+        let text = String::from_utf8_lossy(&raw);
+        for line in text.lines() {
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("message-id:") {
+                *ids.entry(line[11..].trim().to_owned()).or_default() += 1;
+            } else if lower.starts_with("to:") {
+                to_seen.insert(line[3..].trim().to_owned());
+            }
+        }
+    }
+    let duplicates = ids.values().map(|n| n.saturating_sub(1)).sum();
+    let lost = expected
+        .iter()
+        .filter(|i| !to_seen.contains(&email_address(**i)))
+        .count();
+    (duplicates, lost)
+}
+
+fn smtp_config(port: u16) -> beredskap_server::config::SmtpConfig {
+    beredskap_server::config::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        security: beredskap_server::config::SmtpSecurity::None,
+        username: None,
+        password: None,
+        password_file: None,
+        from: "Beredskap <beredskap@bench.example>".into(),
+    }
+}
+
+async fn setup(dir: &Path, args: &BlastArgs) -> anyhow::Result<(String, String)> {
+    let store = beredskap_store::open(
+        &DatabaseUrl::Sqlite(dir.join("beredskap.db")),
+        &OpenOptions {
+            create: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let org = store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("bench", "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+        .await?;
+    let (_, token) = super::bench::bench_admin(store.as_ref(), &org).await?;
+    let mut people: Vec<PersonId> = Vec::with_capacity(args.recipients);
+    for i in 0..args.recipients {
+        let sms = ContactPoint {
+            kind: ContactKind::Sms,
+            label: ContactLabel::Work,
+            value: phone(i),
+            verified: true,
+        };
+        let mail = ContactPoint {
+            kind: ContactKind::Email,
+            label: ContactLabel::Private,
+            value: email_address(i),
+            verified: true,
+        };
+        let contact_points = match i % args.email_every == 0 {
+            true => vec![mail, sms],
+            false => vec![sms, mail],
+        };
+        let person = store
+            .create_person(
+                &Actor::system(),
+                org.id,
+                PersonDraft {
+                    external_id: None,
+                    name: format!("Person {i}"),
+                    title: None,
+                    active: true,
+                    contact_points,
+                },
+            )
+            .await?;
+        people.push(person.id);
+    }
+    let group = store
+        .create_group(
+            &Actor::system(),
+            org.id,
+            NewGroup {
+                slug: Slug::parse("alla").map_err(|e| anyhow::anyhow!("{e}"))?,
+                name: "Alla".into(),
+            },
+        )
+        .await?;
+    store
+        .set_group_members(&Actor::system(), org.id, group.id, people)
+        .await?;
+    Ok((token, group.id.to_string()))
+}
+
+async fn serve(
+    dir: &Path,
+    gateway: &FakeSmsGateway,
+    smtp_port: u16,
+) -> anyhow::Result<(tokio::process::Child, String)> {
+    let config = gateway.config_for(SmsProviderKind::Webhook);
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("serve")
+        .env("BEREDSKAP_DATA_DIR", dir)
+        .env("BEREDSKAP_LISTEN", "127.0.0.1:0")
+        .env("BEREDSKAP_LOG_FILTER", "error")
+        .env("BEREDSKAP_SMS__PROVIDER", "webhook")
+        .env("BEREDSKAP_SMS__URL", &config.url)
+        .env("BEREDSKAP_SMS__USERNAME", "bench")
+        .env("BEREDSKAP_SMS__PASSWORD", &gateway.password)
+        .env("BEREDSKAP_SMS__SENDER", "Beredskap")
+        .env("BEREDSKAP_SMTP__HOST", "127.0.0.1")
+        .env("BEREDSKAP_SMTP__PORT", smtp_port.to_string())
+        .env("BEREDSKAP_SMTP__SECURITY", "none")
+        .env(
+            "BEREDSKAP_SMTP__FROM",
+            "Beredskap <beredskap@bench.example>",
+        )
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the server")?;
+    let stdout = child.stdout.take().context("server output")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines
+            .next_line()
+            .await?
+            .context("the server stopped before it listened")?;
+        if let Some(rest) = line.strip_prefix("Beredskap is listening on ") {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, base))
+}
+
+async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
+    let dir = tempfile::tempdir()?;
+    let (token, group) = setup(dir.path(), args).await?;
+    let gateway = FakeSmsGateway::start().await?;
+    gateway.under_load(args.min_ms, args.max_ms, args.every_429);
+    let smtp = SmtpSink::start("bench blast")
+        .await
+        .context("the blast needs a local SMTP server: install python3-aiosmtpd")?;
+    let (mut child, base) = serve(dir.path(), &gateway, smtp.port).await?;
+    let client = reqwest::Client::new();
+    let n = args.recipients;
+    let alert = serde_json::json!({
+        "message": "Bench: strömavbrott. Kvittera.",
+        "severity": "critical",
+        "recipients": {"groups": [group]},
+        "step_minutes": 240,
+    });
+    let started = Instant::now();
+    let response = client
+        .post(format!("{base}/api/v1/orgs/bench/alerts"))
+        .bearer_auth(&token)
+        .json(&alert)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().as_u16() == 201,
+        "the alert was refused: {}",
+        response.text().await?
+    );
+    let accepted_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut first = None;
+    let mut killed_at = None;
+    let deadline = Duration::from_secs(300);
+    let by_email: Vec<usize> = (0..n).filter(|i| i % args.email_every == 0).collect();
+    loop {
+        let handed = gateway.received().len() + smtp.count();
+        if handed > 0 && first.is_none() {
+            first = Some(started.elapsed());
+        }
+        if crash && killed_at.is_none() && handed >= args.kill_after {
+            // kill -9: no shutdown, nothing flushed; then start again on the same data.
+            child.start_kill()?;
+            child.wait().await?;
+            killed_at = Some((started.elapsed(), handed));
+            let (restarted, _) = serve(dir.path(), &gateway, smtp.port).await?;
+            child = restarted;
+        }
+        // Done when every number and address has had its message (duplicates aside).
+        if handed >= n
+            && unique_sms(&gateway) + (by_email.len() - count_email(&smtp, &by_email).1) >= n
+        {
+            break;
+        }
+        if started.elapsed() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let last = started.elapsed();
+    // Anything still in flight would show up as a duplicate: wait a moment before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = child.start_kill();
+    let by_sms: Vec<usize> = (0..n).filter(|i| i % args.email_every != 0).collect();
+    let (sms_dup, sms_lost) = count_sms(&gateway, by_sms);
+    let (mail_dup, mail_lost) = count_email(&smtp, &by_email);
+    let note = match killed_at {
+        Some((at, handed)) => format!(
+            "killed at {:.0} ms after {handed} hand-offs, restarted; alert accepted in {accepted_ms:.0} ms",
+            at.as_secs_f64() * 1000.0
+        ),
+        None => format!("alert accepted in {accepted_ms:.0} ms"),
+    };
+    Ok(Outcome {
+        label: match crash {
+            true => "**beredskap serve**, `kill -9` mid-blast and restart".into(),
+            false => "**beredskap serve**: alert → outbox → gateway + SMTP".into(),
+        },
+        first_ms: first.unwrap_or_default().as_secs_f64() * 1000.0,
+        last_ms: last.as_secs_f64() * 1000.0,
+        per_second: n as f64 / last.as_secs_f64(),
+        duplicates: sms_dup,
+        covered: gateway.repeated_keys(),
+        same_message_id: mail_dup,
+        lost: sms_lost + mail_lost,
+        note,
+    })
+}
