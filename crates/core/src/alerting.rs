@@ -611,6 +611,31 @@ pub trait AlertStore: Send + Sync {
         provider_ref: &str,
         delivered_at: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Puts a position on a rotation (replacing any it had). Members must be people of
+    /// the organisation.
+    async fn set_rotation(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        rotation: crate::rotation::Rotation,
+    ) -> StoreResult<crate::rotation::Rotation>;
+    async fn rotation(
+        &self,
+        org: OrgId,
+        position: PositionId,
+    ) -> StoreResult<Option<crate::rotation::Rotation>>;
+    async fn add_override(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        o: crate::rotation::Override,
+    ) -> StoreResult<crate::rotation::Override>;
+    /// A position's overrides, oldest first.
+    async fn overrides(
+        &self,
+        org: OrgId,
+        position: PositionId,
+    ) -> StoreResult<Vec<crate::rotation::Override>>;
     /// An alert by its id alone, for a signed answer link (which names no organisation).
     async fn alert_by_id(&self, id: AlertId) -> StoreResult<Alert>;
     /// One recipient's line, with their deliveries.

@@ -49,5 +49,6 @@ id_type!(
     MessageId,
     AttachmentId,
     AlertId,
-    DeliveryId
+    DeliveryId,
+    OverrideId
 );

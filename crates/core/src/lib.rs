@@ -11,13 +11,14 @@ pub mod ids;
 pub mod import;
 pub mod journal;
 pub mod register;
+pub mod rotation;
 pub mod store;
 
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug};
 pub use error::{FieldError, FieldErrors};
 pub use ids::{
     AccountId, AlertId, ApiTokenId, AttachmentId, ChannelId, DeliveryId, GroupId, MessageId, OrgId,
-    PersonId, PositionId,
+    OverrideId, PersonId, PositionId,
 };
 pub use journal::{Actor, JournalEntry, NewJournalEntry};
 pub use store::{Store, StoreError};

@@ -58,14 +58,7 @@ impl AnswerLinks {
     }
 
     fn mac(&self, ids: &[u8]) -> Vec<u8> {
-        // HMAC takes a key of any length; this cannot fail.
-        let mut mac = match HmacSha256::new_from_slice(&self.key) {
-            Ok(mac) => mac,
-            Err(_) => return Vec::new(),
-        };
-        mac.update(b"beredskap answer link v1");
-        mac.update(ids);
-        mac.finalize().into_bytes()[..16].to_vec()
+        self.purpose_mac(b"beredskap answer link v1", ids)
     }
 
     pub fn token(&self, alert: AlertId, person: PersonId) -> String {
@@ -75,6 +68,49 @@ impl AnswerLinks {
         let mac = self.mac(&bytes);
         bytes.extend_from_slice(&mac);
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// A calendar subscription's token for a position's rotation: signed like answer
+    /// links (another purpose, so one cannot stand for the other), for calendar apps that
+    /// cannot send an API token.
+    pub fn calendar_token(&self, position: beredskap_core::PositionId) -> String {
+        let mut bytes = position.0.as_bytes().to_vec();
+        let mac = self.purpose_mac(b"beredskap calendar v1", &bytes);
+        bytes.extend_from_slice(&mac);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    pub fn calendar_url(&self, position: beredskap_core::PositionId) -> String {
+        format!(
+            "{}/calendar/{}.ics",
+            self.base,
+            self.calendar_token(position)
+        )
+    }
+
+    pub fn verify_calendar(&self, token: &str) -> Option<beredskap_core::PositionId> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()?;
+        if bytes.len() != 32 {
+            return None;
+        }
+        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
+        mac.update(b"beredskap calendar v1");
+        mac.update(&bytes[..16]);
+        mac.verify_truncated_left(&bytes[16..]).ok()?;
+        uuid::Uuid::from_slice(&bytes[..16])
+            .ok()
+            .map(beredskap_core::PositionId)
+    }
+
+    fn purpose_mac(&self, purpose: &[u8], ids: &[u8]) -> Vec<u8> {
+        let Ok(mut mac) = HmacSha256::new_from_slice(&self.key) else {
+            return Vec::new();
+        };
+        mac.update(purpose);
+        mac.update(ids);
+        mac.finalize().into_bytes()[..16].to_vec()
     }
 
     pub fn url(&self, alert: AlertId, person: PersonId) -> String {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod live;
 pub mod notify;
 pub mod passkeys;
+pub mod rotations;
 pub mod routes;
 pub mod search;
 pub mod state;

@@ -211,4 +211,56 @@ impl AlertStore for Backend {
         })
         .await
     }
+
+    async fn set_rotation(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        rotation: beredskap_core::rotation::Rotation,
+    ) -> StoreResult<beredskap_core::rotation::Rotation> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::alerting::set_rotation(c, &actor, org, rotation).await
+            })
+        })
+        .await
+    }
+
+    async fn rotation(
+        &self,
+        org: OrgId,
+        position: PositionId,
+    ) -> StoreResult<Option<beredskap_core::rotation::Rotation>> {
+        self.read(move |c| Box::pin(async move { ops::alerting::rotation(c, org, position).await }))
+            .await
+    }
+
+    async fn add_override(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        o: beredskap_core::rotation::Override,
+    ) -> StoreResult<beredskap_core::rotation::Override> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::alerting::add_override(c, &actor, org, o).await
+            })
+        })
+        .await
+    }
+
+    async fn overrides(
+        &self,
+        org: OrgId,
+        position: PositionId,
+    ) -> StoreResult<Vec<beredskap_core::rotation::Override>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::alerting::overrides(c, org, position).await })
+        })
+        .await
+    }
 }

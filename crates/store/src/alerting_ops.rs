@@ -8,7 +8,8 @@ use beredskap_core::alerting::{
     DeliveryOutcome, DeliveryStatus, NewAlert, PlanRecipient, PlannedDelivery, ReplyMatch,
     RosterEntry, Schedule, Severity,
 };
-use beredskap_core::{AlertId, DeliveryId};
+use beredskap_core::rotation::{holders_at, Override, Rotation};
+use beredskap_core::{AlertId, DeliveryId, OverrideId};
 use std::collections::HashSet;
 
 /// Rows per multi-row INSERT: well under both databases' limits on bound parameters.
@@ -46,7 +47,12 @@ fn add(chosen: &mut Vec<Chosen>, c: Chosen) {
 /// their members, positions by their holder with the deputies following in order. Someone
 /// already chosen directly or by a group is alerted at once but still joins the chain, so
 /// their answer covers the position.
-async fn resolve(conn: &mut Conn, org: OrgId, new: &NewAlert) -> StoreResult<Vec<Chosen>> {
+async fn resolve(
+    conn: &mut Conn,
+    org: OrgId,
+    new: &NewAlert,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Chosen>> {
     let mut chosen: Vec<Chosen> = Vec::new();
     for (i, person) in new.recipients.people.iter().enumerate() {
         let known: Option<Uuid> =
@@ -97,9 +103,13 @@ async fn resolve(conn: &mut Conn, org: OrgId, new: &NewAlert) -> StoreResult<Vec
         }
     }
     for position in chains {
+        // Who is on call now decides who is first; the listed people follow as deputies.
+        let rotation = rotation(conn, org, position.id).await?;
+        let overrides = overrides(conn, org, position.id).await?;
+        let holders = holders_at(position, rotation.as_ref(), &overrides, now);
         let mut root: Option<PersonId> = None;
         let mut previous: Option<PersonId> = None;
-        for (n, person) in position.holders.iter().enumerate() {
+        for (n, person) in holders.iter().enumerate() {
             let chain = *root.get_or_insert(*person);
             match chosen.iter_mut().find(|c| c.person == *person) {
                 Some(existing) => {
@@ -248,7 +258,7 @@ pub async fn create_alert(
     new: NewAlert,
     now: DateTime<Utc>,
 ) -> StoreResult<Alert> {
-    let chosen = resolve(conn, org, &new).await?;
+    let chosen = resolve(conn, org, &new, now).await?;
     let alert = Alert {
         id: AlertId::new(),
         org_id: org,
@@ -1078,4 +1088,170 @@ pub async fn alert_by_id(conn: &mut Conn, id: AlertId) -> StoreResult<Alert> {
         .map_err(db)?
         .ok_or(StoreError::NotFound)?;
     alert_from_row(&r)
+}
+
+async fn check_people_of(
+    conn: &mut Conn,
+    org: OrgId,
+    people: &[(String, PersonId)],
+) -> StoreResult<()> {
+    for (field, person) in people {
+        let known: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND id = $2")
+                .bind(org.0)
+                .bind(person.0)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db)?;
+        if known.is_none() {
+            return Err(StoreError::invalid(
+                field,
+                "is not a person in this organisation",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn check_position(conn: &mut Conn, org: OrgId, position: PositionId) -> StoreResult<()> {
+    let known: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM positions WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(position.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+    known.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
+pub async fn set_rotation(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    r: Rotation,
+) -> StoreResult<Rotation> {
+    check_position(conn, org, r.position_id).await?;
+    let named: Vec<(String, PersonId)> = r
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("members[{i}]"), *p))
+        .collect();
+    check_people_of(conn, org, &named).await?;
+    let members = serde_json::to_string(&r.members).map_err(|e| corrupt("rotation", e))?;
+    sqlx::query("DELETE FROM rotations WHERE position_id = $1")
+        .bind(r.position_id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO rotations (position_id, org_id, starts_at, period_days, members) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(r.position_id.0)
+    .bind(org.0)
+    .bind(r.starts_at)
+    .bind(i32::try_from(r.period_days).unwrap_or(7))
+    .bind(&members)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new("rotation.set", format!("position:{}", r.position_id), &r),
+    )
+    .await?;
+    Ok(r)
+}
+
+pub async fn rotation(
+    conn: &mut Conn,
+    org: OrgId,
+    position: PositionId,
+) -> StoreResult<Option<Rotation>> {
+    let Some(r) = sqlx::query(
+        "SELECT starts_at, period_days, members FROM rotations \
+         WHERE org_id = $1 AND position_id = $2",
+    )
+    .bind(org.0)
+    .bind(position.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    let members: String = col(&r, "members")?;
+    Ok(Some(Rotation {
+        position_id: position,
+        starts_at: col(&r, "starts_at")?,
+        period_days: u32::try_from(col::<i32>(&r, "period_days")?).unwrap_or(7),
+        members: serde_json::from_str(&members).map_err(|e| corrupt("rotations.members", e))?,
+    }))
+}
+
+pub async fn add_override(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    o: Override,
+) -> StoreResult<Override> {
+    check_position(conn, org, o.position_id).await?;
+    check_people_of(conn, org, &[("person".to_owned(), o.person_id)]).await?;
+    sqlx::query(
+        "INSERT INTO rotation_overrides (id, org_id, position_id, person_id, from_at, until_at, \
+         reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(o.id.0)
+    .bind(org.0)
+    .bind(o.position_id.0)
+    .bind(o.person_id.0)
+    .bind(o.from)
+    .bind(o.until)
+    .bind(&o.reason)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "rotation.override",
+            format!("position:{}", o.position_id),
+            &o,
+        ),
+    )
+    .await?;
+    Ok(o)
+}
+
+pub async fn overrides(
+    conn: &mut Conn,
+    org: OrgId,
+    position: PositionId,
+) -> StoreResult<Vec<Override>> {
+    let rows = sqlx::query(
+        "SELECT id, person_id, from_at, until_at, reason FROM rotation_overrides \
+         WHERE org_id = $1 AND position_id = $2 ORDER BY id",
+    )
+    .bind(org.0)
+    .bind(position.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(Override {
+                id: OverrideId(col(r, "id")?),
+                position_id: position,
+                person_id: PersonId(col(r, "person_id")?),
+                from: col(r, "from_at")?,
+                until: col(r, "until_at")?,
+                reason: col(r, "reason")?,
+            })
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@ mod healthcheck;
 mod import;
 mod journal;
 mod notify;
+mod rotation;
 mod search;
 mod serve;
 
@@ -58,6 +59,9 @@ enum Command {
     /// Send, follow and close alerts.
     #[command(subcommand)]
     Alert(alert::AlertCommand),
+    /// On-call rotations of positions.
+    #[command(subcommand)]
+    Rotation(rotation::RotationCommand),
     /// Check the notification providers.
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
@@ -87,6 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(cmd) => search::run(load()?, cmd).await,
         Command::Notify(cmd) => notify::run(load()?, cmd).await,
         Command::Alert(cmd) => alert::run(load()?, cmd).await,
+        Command::Rotation(cmd) => rotation::run(load()?, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

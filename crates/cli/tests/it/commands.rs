@@ -752,3 +752,115 @@ async fn an_operator_sends_follows_and_closes_an_alert() {
     let verify = env.ok(&["journal", "verify"]).await;
     assert!(verify.contains("chain intact"), "{verify}");
 }
+
+#[tokio::test]
+async fn an_operator_puts_a_position_on_a_rotation_and_sees_the_weeks_ahead() {
+    let env = TestEnv::sqlite();
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "lillby",
+        "--name",
+        "Lillby kommun",
+    ])
+    .await;
+    let file = env.data_dir().join("people.csv");
+    std::fs::write(&file, PEOPLE_CSV).unwrap();
+    env.ok(&[
+        "import",
+        "people",
+        "--org",
+        "lillby",
+        file.to_str().unwrap(),
+    ])
+    .await;
+    {
+        let store = beredskap_store::open(
+            &beredskap_store::DatabaseUrl::Sqlite(env.sqlite_file()),
+            &beredskap_store::OpenOptions::default(),
+        )
+        .await
+        .unwrap();
+        let org = store
+            .org_by_slug(&beredskap_core::Slug::parse("lillby").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .create_position(
+                &beredskap_core::Actor::system(),
+                org.id,
+                beredskap_core::register::NewPosition {
+                    slug: beredskap_core::Slug::parse("tib").unwrap(),
+                    name: "TiB".into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let starts = (chrono::Utc::now() - chrono::Duration::days(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (code, out) = env
+        .run(&[
+            "rotation",
+            "set",
+            "--org",
+            "lillby",
+            "--position",
+            "tib",
+            "--starts",
+            "måndag",
+            "--member",
+            "1001",
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(out.contains("--starts \"måndag\""), "{out}");
+    let (code, out) = env
+        .run(&[
+            "rotation",
+            "set",
+            "--org",
+            "lillby",
+            "--position",
+            "tib",
+            "--starts",
+            &starts,
+            "--member",
+            "9999",
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(out.contains("--member \"9999\": no such person"), "{out}");
+    env.ok(&[
+        "rotation",
+        "set",
+        "--org",
+        "lillby",
+        "--position",
+        "tib",
+        "--starts",
+        &starts,
+        "--member",
+        "1001",
+        "--member",
+        "1002",
+    ])
+    .await;
+    let show = env
+        .ok(&[
+            "rotation",
+            "show",
+            "--org",
+            "lillby",
+            "--position",
+            "tib",
+            "--weeks",
+            "2",
+        ])
+        .await;
+    assert!(show.contains("TiB now: Anna Berg"), "{show}");
+    assert!(show.contains("Bo Ek"), "next week: {show}");
+    assert!(show.contains("/calendar/"), "{show}");
+}

@@ -28,6 +28,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(roster_csv))
         .routes(routes!(answer_alert))
         .routes(routes!(close_alert))
+        .routes(routes!(get_rotation, set_rotation))
+        .routes(routes!(add_override))
         .routes(routes!(sms_reply))
         .routes(routes!(sms_delivered))
 }
@@ -344,4 +346,180 @@ async fn sms_delivered(
         .delivery_report(provider, id, state.clock.now())
         .await?;
     Ok(Json(ReportResult { known }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotationView {
+    pub rotation: Option<beredskap_core::rotation::Rotation>,
+    pub overrides: Vec<beredskap_core::rotation::Override>,
+    /// Who an alert to the position reaches now, in order: on call first, then deputies.
+    pub holders_now: Vec<beredskap_core::PersonId>,
+    /// Who is on call over the next eight weeks.
+    pub shifts: Vec<beredskap_core::rotation::Shift>,
+    /// A secret address calendar apps can subscribe to (iCalendar).
+    pub calendar_url: String,
+}
+
+async fn position_of(
+    state: &AppState,
+    org: &beredskap_core::register::Org,
+    id: &str,
+) -> Result<beredskap_core::register::Position, AppError> {
+    let id: beredskap_core::PositionId = parse_id(id)?;
+    state
+        .store
+        .list_positions(org.id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or(AppError::NotFound)
+}
+
+/// A position's rotation, overrides, who is on call now and the weeks ahead.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/positions/{id}/rotation", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug"),
+        ("id" = String, Path, description = "Position id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = RotationView), (status = 404, body = ErrorBody)))]
+async fn get_rotation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<RotationView>, AppError> {
+    caller.require(Role::Member, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let position = position_of(&state, &org, &id).await?;
+    let rotation = state.store.rotation(org.id, position.id).await?;
+    let overrides = state.store.overrides(org.id, position.id).await?;
+    let now = state.clock.now();
+    Ok(Json(RotationView {
+        holders_now: beredskap_core::rotation::holders_at(
+            &position,
+            rotation.as_ref(),
+            &overrides,
+            now,
+        ),
+        shifts: beredskap_core::rotation::shifts(
+            rotation.as_ref(),
+            &overrides,
+            now,
+            now + chrono::Duration::weeks(8),
+        ),
+        calendar_url: state.links.calendar_url(position.id),
+        rotation,
+        overrides,
+    }))
+}
+
+/// Puts a position on a weekly (or other) rotation, replacing the one it had.
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/positions/{id}/rotation", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug"),
+        ("id" = String, Path, description = "Position id")),
+    request_body = beredskap_core::rotation::RotationInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = beredskap_core::rotation::Rotation),
+        (status = 422, body = ErrorBody)))]
+async fn set_rotation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<beredskap_core::rotation::RotationInput>,
+) -> Result<Json<beredskap_core::rotation::Rotation>, AppError> {
+    caller.require(Role::CrisisLead, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let position = position_of(&state, &org, &id).await?;
+    let rotation = input.validate(position.id).map_err(AppError::Invalid)?;
+    Ok(Json(
+        state
+            .store
+            .set_rotation(&Actor::account(caller.account.id), org.id, rotation)
+            .await?,
+    ))
+}
+
+/// Puts someone else on call for a while (illness, a swap).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/positions/{id}/overrides", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug"),
+        ("id" = String, Path, description = "Position id")),
+    request_body = beredskap_core::rotation::OverrideInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = beredskap_core::rotation::Override),
+        (status = 422, body = ErrorBody)))]
+async fn add_override(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<beredskap_core::rotation::OverrideInput>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.require(Role::CrisisLead, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let position = position_of(&state, &org, &id).await?;
+    let o = input.validate(position.id).map_err(AppError::Invalid)?;
+    let o = state
+        .store
+        .add_override(&Actor::account(caller.account.id), org.id, o)
+        .await?;
+    Ok(created(
+        format!(
+            "/api/v1/orgs/{}/positions/{}/rotation",
+            org.slug, position.id
+        ),
+        o,
+    ))
+}
+
+/// The calendar feed behind a rotation's secret address: `/calendar/{token}.ics`.
+pub async fn calendar_feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, AppError> {
+    let token = file.strip_suffix(".ics").ok_or(AppError::NotFound)?;
+    let id = state
+        .links
+        .verify_calendar(token)
+        .ok_or(AppError::NotFound)?;
+    let (org, position) = find_position(&state, id).await?;
+    let rotation = state.store.rotation(org.id, position.id).await?;
+    let overrides = state.store.overrides(org.id, position.id).await?;
+    let names = alerts::names(&state, &org).await?;
+    let body = crate::rotations::ical(
+        &position,
+        rotation.as_ref(),
+        &overrides,
+        &names,
+        state.clock.now(),
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A position by id alone (the calendar token names no organisation).
+async fn find_position(
+    state: &AppState,
+    id: beredskap_core::PositionId,
+) -> Result<
+    (
+        beredskap_core::register::Org,
+        beredskap_core::register::Position,
+    ),
+    AppError,
+> {
+    for org in state.store.list_orgs().await? {
+        if let Some(p) = state
+            .store
+            .list_positions(org.id)
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+        {
+            return Ok((org, p));
+        }
+    }
+    Err(AppError::NotFound)
 }

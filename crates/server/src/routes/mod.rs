@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .route("/calendar/{file}", get(alerts::calendar_feed))
         .merge(api_routes)
         .merge(crate::web::routes(state.clone()))
         .route(

@@ -82,6 +82,8 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/people/{id}",
             "/api/v1/orgs/{org}/positions",
             "/api/v1/orgs/{org}/positions/{id}/holders",
+            "/api/v1/orgs/{org}/positions/{id}/overrides",
+            "/api/v1/orgs/{org}/positions/{id}/rotation",
             "/api/v1/orgs/{org}/search",
             "/api/v1/orgs/{org}/sessions/{id}",
             "/api/v1/orgs/{org}/tokens",

@@ -18,4 +18,5 @@ mod notify;
 mod one_time;
 mod passkeys;
 mod providers;
+mod rotations;
 mod web;

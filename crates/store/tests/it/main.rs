@@ -79,4 +79,5 @@ conformance!(
     closing_an_alert_stops_it_and_tells_everyone_it_reached,
     too_few_answers_in_time_bring_in_the_escalation_group,
     an_sms_reply_answers_the_newest_open_alert_to_that_number,
+    an_alert_to_a_position_reaches_whoever_is_on_call,
 );

@@ -647,3 +647,86 @@ pub async fn a_worker_that_dies_loses_its_claim_when_the_lease_ends(db: &TestDb)
         other => panic!("{other:?}"),
     }
 }
+
+pub async fn an_alert_to_a_position_reaches_whoever_is_on_call(db: &TestDb) {
+    use beredskap_core::rotation::{OverrideInput, RotationInput};
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = reachable(s, &o, "Anna", "+46701000001").await;
+    let bo = reachable(s, &o, "Bo", "+46701000002").await;
+    let cia = reachable(s, &o, "Cia", "+46701000003").await;
+    let tib = position(s, &o, "tib", vec![cia]).await;
+    let now = beredskap_core::journal::now();
+    // Anna's week started yesterday; Bo's starts in six days.
+    let rotation = RotationInput {
+        starts_at: now - Duration::days(1),
+        period_days: 7,
+        members: vec![anna, bo],
+    }
+    .validate(tib)
+    .unwrap();
+    s.set_rotation(&actor(), o.id, rotation.clone())
+        .await
+        .unwrap();
+    assert_eq!(s.rotation(o.id, tib).await.unwrap(), Some(rotation));
+    let stranger = PersonId::new();
+    let bad = RotationInput {
+        starts_at: now,
+        period_days: 7,
+        members: vec![anna, stranger],
+    }
+    .validate(tib)
+    .unwrap();
+    match s.set_rotation(&actor(), o.id, bad).await.unwrap_err() {
+        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "members[1]"),
+        other => panic!("{other:?}"),
+    }
+    let send = |at| {
+        let recipients = Recipients {
+            positions: vec![tib],
+            ..Recipients::default()
+        };
+        let new = input(recipients, &[]).validate(None).unwrap();
+        async move { s.create_alert(&actor(), o.id, new, at).await.unwrap() }
+    };
+    let first = send(now).await;
+    let roster = s.alert_roster(o.id, first.id).await.unwrap();
+    let reason = |p: PersonId| {
+        roster
+            .iter()
+            .find(|r| r.person_id == p)
+            .map(|r| r.reason.clone())
+    };
+    assert_eq!(reason(anna).as_deref(), Some("position:tib"), "on call");
+    assert_eq!(
+        reason(cia).as_deref(),
+        Some("deputy:tib"),
+        "the listed deputy"
+    );
+    assert_eq!(reason(bo), None, "not on call this week");
+
+    // Anna is away: Bo covers for two days.
+    let away = OverrideInput {
+        person: bo,
+        from: now - Duration::hours(1),
+        until: now + Duration::days(2),
+        reason: "Anna bortrest".into(),
+    }
+    .validate(tib)
+    .unwrap();
+    s.add_override(&actor(), o.id, away.clone()).await.unwrap();
+    assert_eq!(s.overrides(o.id, tib).await.unwrap(), [away]);
+    let second = send(now).await;
+    let roster = s.alert_roster(o.id, second.id).await.unwrap();
+    let holder = roster.iter().find(|r| r.reason == "position:tib").unwrap();
+    assert_eq!(holder.person_id, bo);
+    let kinds: Vec<_> = s
+        .journal_page(o.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.iter().any(|k| k == "rotation.set"));
+    assert!(kinds.iter().any(|k| k == "rotation.override"));
+}
