@@ -108,6 +108,8 @@ pub struct NewAlert {
     pub schedule: Schedule,
     /// The group, how many covering answers are enough, and when to check.
     pub escalation: Option<(GroupId, u32, Duration)>,
+    /// Set for a contact check: its deadline.
+    pub contact_check_until: Option<DateTime<Utc>>,
 }
 
 /// When each step of a person's escalation falls.
@@ -218,6 +220,7 @@ impl AlertInput {
                     Duration::minutes(i64::from(e.after_minutes)),
                 )
             }),
+            contact_check_until: None,
         })
     }
 }
@@ -371,6 +374,96 @@ pub struct Alert {
     pub status: AlertStatus,
     pub created_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// A contact check rather than an alert: its deadline.
+    pub contact_check_until: Option<DateTime<Utc>>,
+}
+
+/// A contact-check campaign as the sender writes it: everyone named is asked, on every
+/// contact point they have, to confirm that it reaches them, by the deadline.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactCheckInput {
+    pub recipients: Recipients,
+    pub deadline: DateTime<Utc>,
+    /// Shown before the link; a default in the organisation's language when empty.
+    #[serde(default)]
+    pub message: String,
+}
+
+impl ContactCheckInput {
+    pub fn validate(
+        self,
+        created_by: Option<AccountId>,
+        now: DateTime<Utc>,
+        default_message: &str,
+    ) -> Result<NewAlert, FieldErrors> {
+        let mut errors = Vec::new();
+        let r = &self.recipients;
+        if r.people.is_empty() && r.groups.is_empty() && r.positions.is_empty() {
+            errors.push(FieldError::new(
+                "recipients",
+                "must name at least one person, group or position",
+            ));
+        }
+        if self.deadline <= now {
+            errors.push(FieldError::new("deadline", "must be in the future"));
+        } else if self.deadline - now > Duration::days(90) {
+            errors.push(FieldError::new("deadline", "must be within 90 days"));
+        }
+        let message = match self.message.trim() {
+            "" => default_message.to_owned(),
+            m => m.to_owned(),
+        };
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            errors.push(FieldError::new(
+                "message",
+                format!("must be at most {MAX_MESSAGE_CHARS} characters"),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(FieldErrors(errors));
+        }
+        Ok(NewAlert {
+            created_by,
+            message,
+            severity: Severity::Info,
+            recipients: Recipients {
+                deputies: false,
+                ..self.recipients
+            },
+            options: Vec::new(),
+            exercise: false,
+            schedule: Schedule::once(Duration::minutes(5)),
+            escalation: None,
+            contact_check_until: Some(self.deadline),
+        })
+    }
+}
+
+/// A contact check's steps: every contact point at once, confirmed or not (that is what
+/// is being checked).
+pub fn plan_check(recipients: &[PlanRecipient]) -> Vec<PlannedDelivery> {
+    let mut planned = Vec::new();
+    for r in recipients {
+        let mut seen: Vec<&ContactPoint> = Vec::new();
+        for point in r.points.iter().filter(|p| can_deliver(p.kind)) {
+            if seen
+                .iter()
+                .any(|s| s.kind == point.kind && s.value == point.value)
+            {
+                continue;
+            }
+            seen.push(point);
+            planned.push(PlannedDelivery {
+                person: r.person,
+                step: u32::try_from(seen.len() - 1).unwrap_or(u32::MAX),
+                channel: point.kind,
+                address: point.value.clone(),
+                after: Duration::zero(),
+            });
+        }
+    }
+    planned
 }
 
 /// An alert with its counts, for lists.
@@ -472,6 +565,8 @@ pub struct Delivery {
     pub delivered_at: Option<DateTime<Utc>>,
     pub provider: Option<String>,
     pub last_error: Option<String>,
+    /// A contact check's point confirmed by its person, through the link.
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 /// What a worker reports for a delivery it claimed.
@@ -645,6 +740,15 @@ pub trait AlertStore: Send + Sync {
         alert: AlertId,
         person: PersonId,
     ) -> StoreResult<RosterEntry>;
+    /// Confirms the contact point a contact check's delivery went to: the delivery is
+    /// marked, the person's contact point becomes confirmed, and when all their points
+    /// are, they count as having answered. None for an unknown delivery or a closed check.
+    async fn confirm_contact_point(
+        &self,
+        delivery: DeliveryId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Delivery>>;
+    async fn delivery(&self, id: DeliveryId) -> StoreResult<Option<Delivery>>;
     /// The named signing key, made from `fresh` the first time any node asks.
     async fn signing_key(&self, name: &str, fresh: Vec<u8>) -> StoreResult<Vec<u8>>;
 }

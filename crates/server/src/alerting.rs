@@ -104,6 +104,34 @@ impl AnswerLinks {
             .map(beredskap_core::PositionId)
     }
 
+    /// A contact check's link for one delivery, i.e. one contact point of one person.
+    pub fn check_url(&self, delivery: beredskap_core::DeliveryId) -> String {
+        let mut bytes = delivery.0.as_bytes().to_vec();
+        let mac = self.purpose_mac(b"beredskap contact check v1", &bytes);
+        bytes.extend_from_slice(&mac);
+        format!(
+            "{}/k/{}",
+            self.base,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        )
+    }
+
+    pub fn verify_check(&self, token: &str) -> Option<beredskap_core::DeliveryId> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()?;
+        if bytes.len() != 32 {
+            return None;
+        }
+        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
+        mac.update(b"beredskap contact check v1");
+        mac.update(&bytes[..16]);
+        mac.verify_truncated_left(&bytes[16..]).ok()?;
+        uuid::Uuid::from_slice(&bytes[..16])
+            .ok()
+            .map(beredskap_core::DeliveryId)
+    }
+
     fn purpose_mac(&self, purpose: &[u8], ids: &[u8]) -> Vec<u8> {
         let Ok(mut mac) = HmacSha256::new_from_slice(&self.key) else {
             return Vec::new();
@@ -181,6 +209,18 @@ pub fn verify_webhook(
         .map_err(|_| "the signature does not match")
 }
 
+/// A contact check's text when the sender gives none, in the organisation's language.
+pub fn contact_check_message(region: Region) -> &'static str {
+    match region {
+        Region::Se | Region::Fi => {
+            "Beredskap kontrollerar att vi når dig i en kris. Bekräfta med länken att det här når dig."
+        }
+        Region::Dk | Region::No => {
+            "Beredskap kontrollerer, at vi kan nå dig i en krise. Bekræft med linket, at dette når dig."
+        }
+    }
+}
+
 /// The exercise marker, in the organisation's language, on every message of a drill.
 pub fn exercise_marker(region: Region) -> &'static str {
     match region {
@@ -199,6 +239,14 @@ pub fn compose(org: &Org, alert: &Alert, kind: DeliveryKind, link: &str) -> (Str
         body.push_str(": ");
     }
     match kind {
+        DeliveryKind::Alert if alert.contact_check_until.is_some() => {
+            body.push_str(&alert.message);
+            let confirm = match swedish {
+                true => "Bekräfta",
+                false => "Bekræft",
+            };
+            body.push_str(&format!("\n{confirm}: {link}"));
+        }
         DeliveryKind::Alert => {
             body.push_str(&alert.message);
             let (answer, acknowledge) = match swedish {
@@ -346,7 +394,10 @@ impl Worker {
                 error: format!("no {} provider is configured", delivery.channel.as_str()),
             };
         };
-        let link = self.links.url(alert.id, delivery.person_id);
+        let link = match alert.contact_check_until {
+            Some(_) => self.links.check_url(delivery.id),
+            None => self.links.url(alert.id, delivery.person_id),
+        };
         let (subject, body) = compose(org, alert, delivery.kind, &link);
         let message = OutgoingMessage {
             to: delivery.address.clone(),

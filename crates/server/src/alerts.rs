@@ -36,6 +36,99 @@ pub async fn send(
     Ok(alert)
 }
 
+/// Starts a contact-check campaign: crisis leads and administrators only.
+pub async fn start_contact_check(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    input: beredskap_core::alerting::ContactCheckInput,
+) -> Result<Alert, AppError> {
+    if by.role < Role::CrisisLead {
+        return Err(AppError::Refused(
+            "only crisis leads and administrators start contact checks",
+        ));
+    }
+    let now = state.clock.now();
+    let new = input
+        .validate(
+            Some(by.id),
+            now,
+            crate::alerting::contact_check_message(org.region),
+        )
+        .map_err(AppError::Invalid)?;
+    let check = state
+        .store
+        .create_alert(&Actor::account(by.id), org.id, new, now)
+        .await?;
+    state.wake_deliveries();
+    Ok(check)
+}
+
+/// How an alert went, for drills above all: time to the first answer, the share who had
+/// answered within 5, 15 and 60 minutes, and who was not reached, with why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Readiness {
+    pub recipients: u32,
+    pub answered: u32,
+    /// Seconds from sending to the first answer.
+    pub first_answer_seconds: Option<i64>,
+    /// Percent of recipients who had answered within 5, 15 and 60 minutes.
+    pub answered_within_5_min: u32,
+    pub answered_within_15_min: u32,
+    pub answered_within_60_min: u32,
+    /// Everyone without an answer: name and why (unreachable, failed with the provider's
+    /// error, or reached but silent).
+    pub not_reached: Vec<NotReached>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotReached {
+    pub name: String,
+    pub state: RecipientState,
+    pub why: String,
+}
+
+pub fn readiness(alert: &Alert, lines: &[RosterLine]) -> Readiness {
+    let total = lines.len();
+    let answered: Vec<i64> = lines
+        .iter()
+        .filter_map(|l| l.answered_at)
+        .map(|t| (t - alert.created_at).num_seconds())
+        .collect();
+    let share = |minutes: i64| -> u32 {
+        let within = answered.iter().filter(|s| **s <= minutes * 60).count();
+        match total {
+            0 => 0,
+            n => u32::try_from(within * 100 / n).unwrap_or(100),
+        }
+    };
+    Readiness {
+        recipients: u32::try_from(total).unwrap_or(u32::MAX),
+        answered: u32::try_from(answered.len()).unwrap_or(u32::MAX),
+        first_answer_seconds: answered.iter().min().copied(),
+        answered_within_5_min: share(5),
+        answered_within_15_min: share(15),
+        answered_within_60_min: share(60),
+        not_reached: lines
+            .iter()
+            .filter(|l| l.answered_at.is_none())
+            .map(|l| NotReached {
+                name: l.name.clone(),
+                state: l.state,
+                why: match l.state {
+                    RecipientState::Unreachable => "no contact point".to_owned(),
+                    RecipientState::Failed => l
+                        .last_error
+                        .clone()
+                        .unwrap_or_else(|| "every hand-off failed".to_owned()),
+                    RecipientState::Waiting => "not yet handed over".to_owned(),
+                    _ => "reached, no answer".to_owned(),
+                },
+            })
+            .collect(),
+    }
+}
+
 /// Records a person's own answer. True if it was their first.
 pub async fn answer(
     state: &AppState,
@@ -147,6 +240,9 @@ pub struct RosterLine {
     pub pending: u32,
     /// The last provider error, if any.
     pub last_error: Option<String>,
+    /// In a contact check: contact points confirmed, of those asked about.
+    pub confirmed_points: u32,
+    pub checked_points: u32,
 }
 
 pub fn roster_lines(roster: &[RosterEntry], names: &HashMap<PersonId, String>) -> Vec<RosterLine> {
@@ -202,6 +298,14 @@ pub fn roster_lines(roster: &[RosterEntry], names: &HashMap<PersonId, String>) -
                 sent: u32::try_from(sent.len()).unwrap_or(u32::MAX),
                 pending: u32::try_from(pending).unwrap_or(u32::MAX),
                 last_error: alert_steps.iter().rev().find_map(|d| d.last_error.clone()),
+                confirmed_points: u32::try_from(
+                    alert_steps
+                        .iter()
+                        .filter(|d| d.confirmed_at.is_some())
+                        .count(),
+                )
+                .unwrap_or(u32::MAX),
+                checked_points: u32::try_from(alert_steps.len()).unwrap_or(u32::MAX),
             }
         })
         .collect();

@@ -263,4 +263,26 @@ impl AlertStore for Backend {
         })
         .await
     }
+
+    async fn confirm_contact_point(
+        &self,
+        delivery: DeliveryId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<Delivery>> {
+        self.write(move |c| {
+            Box::pin(async move {
+                let Some(d) = ops::alerting::delivery(c, delivery).await? else {
+                    return Ok(None);
+                };
+                ops::lock_org(c, d.org_id).await?;
+                ops::alerting::confirm_contact_point(c, delivery, at).await
+            })
+        })
+        .await
+    }
+
+    async fn delivery(&self, id: DeliveryId) -> StoreResult<Option<Delivery>> {
+        self.read(move |c| Box::pin(async move { ops::alerting::delivery(c, id).await }))
+            .await
+    }
 }

@@ -4,9 +4,9 @@
 
 use super::*;
 use beredskap_core::alerting::{
-    covers, parse_reply, plan, Alert, AlertStatus, AlertSummary, Answer, Delivery, DeliveryKind,
-    DeliveryOutcome, DeliveryStatus, NewAlert, PlanRecipient, PlannedDelivery, ReplyMatch,
-    RosterEntry, Schedule, Severity,
+    covers, parse_reply, plan, plan_check, Alert, AlertStatus, AlertSummary, Answer, Delivery,
+    DeliveryKind, DeliveryOutcome, DeliveryStatus, NewAlert, PlanRecipient, PlannedDelivery,
+    ReplyMatch, RosterEntry, Schedule, Severity,
 };
 use beredskap_core::rotation::{holders_at, Override, Rotation};
 use beredskap_core::{AlertId, DeliveryId, OverrideId};
@@ -226,7 +226,7 @@ async fn add_recipients(
     org: OrgId,
     alert: AlertId,
     chosen: &[Chosen],
-    schedule: &Schedule,
+    schedule: Option<&Schedule>,
     now: DateTime<Utc>,
 ) -> StoreResult<(usize, usize)> {
     let mut points = load_active(conn, org, chosen).await?;
@@ -242,7 +242,11 @@ async fn add_recipients(
             follows: c.follows,
         })
         .collect();
-    let planned = plan(&targets, schedule);
+    // No schedule: a contact check, every point at once.
+    let planned = match schedule {
+        Some(schedule) => plan(&targets, schedule),
+        None => plan_check(&targets),
+    };
     insert_recipients(conn, alert, org, &active, &planned, now).await?;
     Ok((active.len(), planned.len()))
 }
@@ -270,13 +274,15 @@ pub async fn create_alert(
         status: AlertStatus::Active,
         created_at: now,
         closed_at: None,
+        contact_check_until: new.contact_check_until,
     };
     let schedule = new.schedule;
     sqlx::query(
         "INSERT INTO alerts (id, org_id, created_by, message, severity, options, exercise, \
          status, created_at, step_seconds, repeats, repeat_seconds, escalate_group_id, \
-         escalate_min_answers, escalate_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14)",
+         escalate_min_answers, escalate_at, kind, deadline_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16)",
     )
     .bind(alert.id.0)
     .bind(org.0)
@@ -295,17 +301,29 @@ pub async fn create_alert(
             .map(|(_, n, _)| i32::try_from(n).unwrap_or(i32::MAX)),
     )
     .bind(new.escalation.map(|(_, _, after)| now + after))
+    .bind(match new.contact_check_until {
+        Some(_) => "contact_check",
+        None => "alert",
+    })
+    .bind(new.contact_check_until)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
+    let plan_by = match new.contact_check_until {
+        Some(_) => None,
+        None => Some(&schedule),
+    };
     let (recipients, deliveries) =
-        add_recipients(conn, org, alert.id, &chosen, &schedule, now).await?;
+        add_recipients(conn, org, alert.id, &chosen, plan_by, now).await?;
     append_journal(
         conn,
         org,
         actor,
         NewJournalEntry::new(
-            "alert.sent",
+            match new.contact_check_until {
+                Some(_) => "contact_check.sent",
+                None => "alert.sent",
+            },
             format!("alert:{}", alert.id),
             serde_json::json!({
                 "alert": &alert,
@@ -454,7 +472,8 @@ pub async fn answer_alert(
 }
 
 const DELIVERY_COLUMNS: &str = "id, alert_id, org_id, person_id, step, channel, address, \
-    due_at, status, attempts, idempotency_key, kind, sent_at, delivered_at, provider, last_error";
+    due_at, status, attempts, idempotency_key, kind, sent_at, delivered_at, provider, last_error, \
+    confirmed_at";
 
 fn delivery_from_row(r: &DbRow) -> StoreResult<Delivery> {
     let channel: String = col(r, "channel")?;
@@ -478,6 +497,7 @@ fn delivery_from_row(r: &DbRow) -> StoreResult<Delivery> {
         delivered_at: col(r, "delivered_at")?,
         provider: col(r, "provider")?,
         last_error: col(r, "last_error")?,
+        confirmed_at: col(r, "confirmed_at")?,
     })
 }
 
@@ -581,7 +601,7 @@ async fn roster_of(
 }
 
 const ALERT_COLUMNS: &str = "id, org_id, created_by, message, severity, options, exercise, \
-    status, created_at, closed_at";
+    status, created_at, closed_at, deadline_at";
 
 fn alert_from_row(r: &DbRow) -> StoreResult<Alert> {
     let severity: String = col(r, "severity")?;
@@ -609,6 +629,7 @@ fn alert_from_row(r: &DbRow) -> StoreResult<Alert> {
         },
         created_at: col(r, "created_at")?,
         closed_at: col(r, "closed_at")?,
+        contact_check_until: col(r, "deadline_at")?,
     })
 }
 
@@ -919,7 +940,8 @@ pub async fn escalate(
         .filter(|p| !already.contains(&p.0))
         .map(|p| plain(*p, format!("escalation:{}", group.slug)))
         .collect();
-    let (recipients, deliveries) = add_recipients(conn, org, id, &chosen, &schedule, now).await?;
+    let (recipients, deliveries) =
+        add_recipients(conn, org, id, &chosen, Some(&schedule), now).await?;
     append_journal(
         conn,
         org,
@@ -1254,4 +1276,90 @@ pub async fn overrides(
             })
         })
         .collect()
+}
+
+pub async fn delivery(conn: &mut Conn, id: DeliveryId) -> StoreResult<Option<Delivery>> {
+    let row = sqlx::query(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    row.as_ref().map(delivery_from_row).transpose()
+}
+
+pub async fn confirm_contact_point(
+    conn: &mut Conn,
+    id: DeliveryId,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<Delivery>> {
+    let Some(d) = delivery(conn, id).await? else {
+        return Ok(None);
+    };
+    let check = alert(conn, d.org_id, d.alert_id).await?;
+    if check.contact_check_until.is_none() || check.status != AlertStatus::Active {
+        return Ok(None);
+    }
+    if d.confirmed_at.is_some() {
+        return Ok(Some(d));
+    }
+    sqlx::query("UPDATE deliveries SET confirmed_at = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query(
+        "UPDATE contact_points SET verified = $4 WHERE person_id = $1 AND kind = $2 \
+         AND value = $3",
+    )
+    .bind(d.person_id.0)
+    .bind(d.channel.as_str())
+    .bind(&d.address)
+    .bind(true)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM deliveries WHERE alert_id = $1 AND person_id = $2 \
+         AND kind = 'alert' AND confirmed_at IS NULL",
+    )
+    .bind(d.alert_id.0)
+    .bind(d.person_id.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    if open == 0 {
+        sqlx::query(
+            "UPDATE alert_recipients SET answer = 'confirmed', answered_at = $3, \
+             answered_via = 'link' WHERE alert_id = $1 AND person_id = $2 \
+             AND answered_at IS NULL",
+        )
+        .bind(d.alert_id.0)
+        .bind(d.person_id.0)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    append_journal(
+        conn,
+        d.org_id,
+        &Actor::system(),
+        NewJournalEntry::new(
+            "contact_check.confirmed",
+            format!("alert:{}", d.alert_id),
+            serde_json::json!({
+                "person": d.person_id,
+                "channel": d.channel.as_str(),
+                "all_confirmed": open == 0,
+            }),
+        ),
+    )
+    .await?;
+    Ok(Some(Delivery {
+        confirmed_at: Some(at),
+        ..d
+    }))
 }

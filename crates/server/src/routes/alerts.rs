@@ -28,6 +28,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(roster_csv))
         .routes(routes!(answer_alert))
         .routes(routes!(close_alert))
+        .routes(routes!(start_contact_check))
+        .routes(routes!(readiness))
         .routes(routes!(get_rotation, set_rotation))
         .routes(routes!(add_override))
         .routes(routes!(sms_reply))
@@ -522,4 +524,50 @@ async fn find_position(
         }
     }
     Err(AppError::NotFound)
+}
+
+/// Starts a contact check: everyone named gets a message on every contact point they have,
+/// each with a link that confirms that point. Follow it like an alert (its roster).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/contact-checks", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug")),
+    request_body = beredskap_core::alerting::ContactCheckInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Alert), (status = 422, body = ErrorBody)))]
+async fn start_contact_check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(input): ApiJson<beredskap_core::alerting::ContactCheckInput>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.require(Role::CrisisLead, Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let check = alerts::start_contact_check(&state, &org, &caller.account, input).await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/alerts/{}", org.slug, check.id),
+        check,
+    ))
+}
+
+/// How an alert (or drill) went: time to first answer, share answered within 5, 15 and
+/// 60 minutes, and who was not reached and why.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/alerts/{id}/readiness", tag = "alerts",
+    params(("org" = String, Path, description = "Organisation slug"),
+        ("id" = String, Path, description = "Alert id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = alerts::Readiness)))]
+async fn readiness(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<alerts::Readiness>, AppError> {
+    caller.require(Role::CrisisLead, Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let id: AlertId = parse_id(&id)?;
+    let alert = state.store.alert(org.id, id).await?;
+    let roster = state.store.alert_roster(org.id, id).await?;
+    let names = alerts::names(&state, &org).await?;
+    Ok(Json(alerts::readiness(
+        &alert,
+        &alerts::roster_lines(&roster, &names),
+    )))
 }

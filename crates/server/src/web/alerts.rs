@@ -81,6 +81,7 @@ struct AlertRow {
     id: String,
     message: String,
     exercise: bool,
+    check: bool,
     status: &'static str,
     active: bool,
     sent: String,
@@ -92,6 +93,11 @@ struct AlertRow {
 struct AlertsPage {
     page: Page,
     alerts: Vec<AlertRow>,
+    /// Active alerts that are not exercises or contact checks: the live figure.
+    active_real: usize,
+    groups: Vec<(String, String)>,
+    /// A week from now, the contact check's suggested deadline (yyyy-mm-dd).
+    default_deadline: String,
 }
 
 pub async fn list(
@@ -101,15 +107,29 @@ pub async fn list(
 ) -> Result<Response, WebError> {
     lead(&me)?;
     let t = ctx.t();
-    let alerts = state
+    let summaries = state.store.list_alerts(me.org.id, 100).await?;
+    let active_real = summaries
+        .iter()
+        .filter(|s| {
+            s.alert.status == AlertStatus::Active
+                && !s.alert.exercise
+                && s.alert.contact_check_until.is_none()
+        })
+        .count();
+    let groups = state
         .store
-        .list_alerts(me.org.id, 100)
+        .list_groups(me.org.id)
         .await?
+        .into_iter()
+        .map(|g| (g.id.to_string(), g.name))
+        .collect();
+    let alerts = summaries
         .into_iter()
         .map(|s| AlertRow {
             id: s.alert.id.to_string(),
             message: s.alert.message.clone(),
             exercise: s.alert.exercise,
+            check: s.alert.contact_check_until.is_some(),
             status: status_label(t, s.alert.status),
             active: s.alert.status == AlertStatus::Active,
             sent: when(s.alert.created_at),
@@ -121,6 +141,11 @@ pub async fn list(
         &AlertsPage {
             page: page_for(&ctx, &me, t.alerts_title),
             alerts,
+            active_real,
+            groups,
+            default_deadline: (state.clock.now() + chrono::Duration::days(7))
+                .format("%Y-%m-%d")
+                .to_string(),
         },
     )
 }
@@ -326,6 +351,8 @@ pub async fn create(
 // ------------------------------------------------------------------ one alert
 
 struct LineView {
+    /// "2/3" in a contact check.
+    confirmed: String,
     name: String,
     reason: String,
     state: &'static str,
@@ -341,7 +368,14 @@ struct LineView {
 struct RosterFragment {
     t: &'static super::Texts,
     counts: String,
+    check: bool,
     lines: Vec<LineView>,
+}
+
+struct ReadinessView {
+    first_answer: String,
+    within: String,
+    not_reached: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -356,31 +390,77 @@ struct AlertPage {
     sent: String,
     /// The roster fragment, rendered.
     roster: String,
+    check: bool,
+    readiness: ReadinessView,
 }
 
-async fn roster_fragment(
+async fn roster_lines(
     state: &AppState,
-    t: &'static super::Texts,
     org: &Org,
     id: AlertId,
-) -> Result<RosterFragment, WebError> {
+) -> Result<Vec<RosterLine>, WebError> {
     let roster = state.store.alert_roster(org.id, id).await?;
     let names = alerts::names(state, org).await?;
-    let lines = alerts::roster_lines(&roster, &names);
+    Ok(alerts::roster_lines(&roster, &names))
+}
+
+fn roster_fragment(
+    t: &'static super::Texts,
+    alert: &Alert,
+    lines: &[RosterLine],
+) -> RosterFragment {
     let count = |s: RecipientState| {
         u32::try_from(lines.iter().filter(|l| l.state == s).count()).unwrap_or(u32::MAX)
     };
-    let counts = counts(
-        t,
-        u32::try_from(lines.len()).unwrap_or(u32::MAX),
-        count(RecipientState::Answered),
-        count(RecipientState::Unreachable),
-    );
-    Ok(RosterFragment {
+    let total = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+    let counts = match alert.contact_check_until {
+        Some(deadline) => t
+            .check_progress
+            .replace("{done}", &count(RecipientState::Answered).to_string())
+            .replace("{total}", &total.to_string())
+            .replace("{deadline}", &when(deadline)),
+        None => counts(
+            t,
+            total,
+            count(RecipientState::Answered),
+            count(RecipientState::Unreachable),
+        ),
+    };
+    RosterFragment {
         t,
         counts,
+        check: alert.contact_check_until.is_some(),
         lines: lines.iter().map(|l| line_view(t, l)).collect(),
-    })
+    }
+}
+
+fn readiness_view(t: &super::Texts, alert: &Alert, lines: &[RosterLine]) -> ReadinessView {
+    let r = alerts::readiness(alert, lines);
+    let first_answer = match r.first_answer_seconds {
+        Some(s) => format!("{} min {} s", s / 60, s % 60),
+        None => t.readiness_none.to_owned(),
+    };
+    ReadinessView {
+        first_answer,
+        within: format!(
+            "{} % / {} % / {} %",
+            r.answered_within_5_min, r.answered_within_15_min, r.answered_within_60_min
+        ),
+        not_reached: r
+            .not_reached
+            .iter()
+            .map(|n| {
+                let why = match n.state {
+                    RecipientState::Failed => format!("{}: {}", t.state_failed, n.why),
+                    RecipientState::Unreachable | RecipientState::Waiting => {
+                        state_label(t, n.state).to_owned()
+                    }
+                    _ => t.why_silent.to_owned(),
+                };
+                (n.name.clone(), why)
+            })
+            .collect(),
+    }
 }
 
 fn line_view(t: &super::Texts, l: &RosterLine) -> LineView {
@@ -403,6 +483,7 @@ fn line_view(t: &super::Texts, l: &RosterLine) -> LineView {
         _ => String::new(),
     };
     LineView {
+        confirmed: format!("{}/{}", l.confirmed_points, l.checked_points),
         name: l.name.clone(),
         reason: l.reason.clone(),
         state: state_label(t, l.state),
@@ -430,10 +511,11 @@ pub async fn show(
     let t = ctx.t();
     let id = alert_id(&id)?;
     let alert = state.store.alert(me.org.id, id).await?;
-    let roster = roster_fragment(&state, t, &me.org, id)
-        .await?
+    let lines = roster_lines(&state, &me.org, id).await?;
+    let roster = roster_fragment(t, &alert, &lines)
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
+    let readiness = readiness_view(t, &alert, &lines);
     render(
         StatusCode::OK,
         &AlertPage {
@@ -443,8 +525,10 @@ pub async fn show(
             status: status_label(t, alert.status),
             active: alert.status == AlertStatus::Active,
             sent: when(alert.created_at),
+            check: alert.contact_check_until.is_some(),
             alert,
             roster,
+            readiness,
         },
     )
 }
@@ -458,8 +542,9 @@ pub async fn roster(
 ) -> Result<Response, WebError> {
     lead(&me)?;
     let id = alert_id(&id)?;
-    state.store.alert(me.org.id, id).await?;
-    let fragment = roster_fragment(&state, ctx.t(), &me.org, id).await?;
+    let alert = state.store.alert(me.org.id, id).await?;
+    let lines = roster_lines(&state, &me.org, id).await?;
+    let fragment = roster_fragment(ctx.t(), &alert, &lines);
     let html = fragment
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
@@ -678,4 +763,114 @@ pub async fn push_subscribe(
         .replace_person(&Actor::account(me.account.id), me.org.id, person.id, draft)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ------------------------------------------------------------------ contact checks
+
+pub async fn start_check(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
+    lead(&me)?;
+    let groups: Vec<GroupId> = fields
+        .iter()
+        .filter(|(k, _)| k == "group")
+        .filter_map(|(_, v)| v.parse().ok().map(GroupId))
+        .collect();
+    // The deadline is the end of the chosen day.
+    let deadline = chrono::NaiveDate::parse_from_str(&field(&fields, "deadline"), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(23, 59, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| {
+            WebError(
+                AppError::invalid("deadline", "must be a date (yyyy-mm-dd)"),
+                None,
+            )
+        })?;
+    let input = beredskap_core::alerting::ContactCheckInput {
+        recipients: Recipients {
+            groups,
+            ..Recipients::default()
+        },
+        deadline,
+        message: String::new(),
+    };
+    let check = alerts::start_contact_check(&state, &me.org, &me.account, input).await?;
+    Ok(Redirect::to(&format!("/alerts/{}", check.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "check.html")]
+struct CheckPage {
+    page: Page,
+    token: String,
+    /// Where this went: a masked number or address.
+    channel: String,
+    outcome: Option<&'static str>,
+}
+
+/// A contact check's link: shows which contact point it checks; the button confirms it.
+/// A GET confirms nothing, so mail scanners that follow links cannot.
+pub async fn check_link(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    check_page(&state, &ctx, &token, false).await
+}
+
+pub async fn check_confirm(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    check_page(&state, &ctx, &token, true).await
+}
+
+async fn check_page(
+    state: &AppState,
+    ctx: &WebContext,
+    token: &str,
+    confirm: bool,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let mut page = CheckPage {
+        page: Page::new(ctx, t.check_confirm_title),
+        token: token.to_owned(),
+        channel: String::new(),
+        outcome: Some(t.alert_link_invalid),
+    };
+    let Some(id) = state.links.verify_check(token) else {
+        return render(StatusCode::NOT_FOUND, &page);
+    };
+    let Some(delivery) = state.store.delivery(id).await? else {
+        return render(StatusCode::NOT_FOUND, &page);
+    };
+    page.channel = format!(
+        "{}: {}",
+        delivery.channel.as_str(),
+        crate::notify::masked(&delivery.address)
+    );
+    page.outcome = None;
+    if delivery.confirmed_at.is_some() {
+        page.outcome = Some(t.check_confirmed);
+    } else if confirm {
+        page.outcome = match state
+            .store
+            .confirm_contact_point(id, state.clock.now())
+            .await?
+        {
+            Some(_) => {
+                state.hub.publish(delivery.org_id).await;
+                Some(t.check_confirmed)
+            }
+            None => Some(t.alert_closed),
+        };
+    }
+    render(StatusCode::OK, &page)
 }

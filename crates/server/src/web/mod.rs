@@ -50,6 +50,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/alerts/{id}/close", post(alerts::close))
         .route("/alerts/{id}/answer", post(alerts::answer))
         .route("/a/{token}", get(alerts::link).post(alerts::link_answer))
+        .route(
+            "/k/{token}",
+            get(alerts::check_link).post(alerts::check_confirm),
+        )
+        .route("/contact-checks", post(alerts::start_check))
         .route("/static/alerts.js", get(alerts_script))
         .route("/static/push.js", get(push_script))
         .route("/push/key", get(alerts::push_key))

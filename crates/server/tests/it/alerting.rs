@@ -492,3 +492,127 @@ async fn an_alert_to_a_group_is_answered_by_sms_reply_and_link_and_reaches_a_sil
     assert_eq!(list[0]["answered"], 2);
     assert_eq!(list[0]["recipients"], 3);
 }
+
+fn k_link_in(text: &str) -> String {
+    let start = text.find("/k/").expect("a contact-check link");
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_contact_check_confirms_each_contact_point_and_shows_who_is_done() {
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let config = gateway.config();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(config)).await;
+    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
+    // Anna has two numbers, neither confirmed yet; Bo one.
+    let anna = app
+        .store
+        .create_person(
+            &Actor::system(),
+            app.org.id,
+            PersonDraft {
+                external_id: None,
+                name: "Anna".into(),
+                title: None,
+                active: true,
+                contact_points: ["+46701000001", "+46701000002"]
+                    .iter()
+                    .map(|n| ContactPoint {
+                        kind: ContactKind::Sms,
+                        label: ContactLabel::Work,
+                        value: (*n).into(),
+                        verified: false,
+                    })
+                    .collect(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let bo = person(&app, "Bo", &["+46701000003"]).await;
+    let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
+    let late = json!({"recipients": {"people": [anna, bo]}, "deadline": "2020-01-01T00:00:00Z"});
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/contact-checks", &lead, late)
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["deadline"]);
+    let deadline = chrono::Utc::now() + Duration::days(7);
+    let check = expect_json(
+        app.post(
+            "/api/v1/orgs/lillby/contact-checks",
+            &lead,
+            json!({"recipients": {"people": [anna, bo]}, "deadline": deadline}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = check["id"].as_str().unwrap().to_owned();
+    dispatcher.run_once(chrono::Utc::now()).await.unwrap();
+    let sent = gateway.received();
+    assert_eq!(sent.len(), 3, "every contact point at once");
+    assert!(sent[0]
+        .message
+        .starts_with("Beredskap kontrollerar att vi når dig"));
+    let to_anna: Vec<String> = sent
+        .iter()
+        .filter(|m| m.to != "+46701000003")
+        .map(|m| k_link_in(&m.message))
+        .collect();
+
+    // Opening the link confirms nothing; the button does.
+    let page = app.client.get(app.url(&to_anna[0])).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Ja, det här når mig"), "{html}");
+    assert!(html.contains("sms: +4670"), "which point, masked: {html}");
+    let detail = format!("/api/v1/orgs/lillby/alerts/{id}");
+    let roster = expect_json(app.get(&detail, &lead).await, 200).await;
+    assert_eq!(roster["roster"][0]["confirmed_points"], 0);
+    let done = app
+        .client
+        .post(app.url(&to_anna[0]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("Tack! Den här kontaktvägen är bekräftad."));
+    let anna_now = app.store.person(app.org.id, anna).await.unwrap().unwrap();
+    let verified: Vec<bool> = anna_now.contact_points.iter().map(|p| p.verified).collect();
+    assert_eq!(verified.iter().filter(|v| **v).count(), 1, "{verified:?}");
+    app.client.post(app.url(&to_anna[1])).send().await.unwrap();
+    let roster = expect_json(app.get(&detail, &lead).await, 200).await;
+    let line = |name: &str| -> serde_json::Value {
+        roster["roster"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        line("Anna")["state"],
+        "answered",
+        "all her points confirmed"
+    );
+    assert_eq!(line("Anna")["confirmed_points"], 2);
+    assert_eq!(line("Bo")["state"], "sent");
+    let anna_now = app.store.person(app.org.id, anna).await.unwrap().unwrap();
+    assert!(anna_now.contact_points.iter().all(|p| p.verified));
+    let list = expect_json(app.get("/api/v1/orgs/lillby/alerts", &lead).await, 200).await;
+    assert_eq!(list[0]["answered"], 1);
+    assert!(list[0]["alert"]["contact_check_until"].is_string());
+
+    // The readiness report names who has not answered, and why.
+    let report = expect_json(app.get(&format!("{detail}/readiness"), &lead).await, 200).await;
+    assert_eq!(report["answered"], 1);
+    assert_eq!(report["answered_within_5_min"], 50);
+    assert!(report["first_answer_seconds"].as_i64().unwrap() >= 0);
+    assert_eq!(report["not_reached"][0]["name"], "Bo");
+    assert_eq!(report["not_reached"][0]["why"], "reached, no answer");
+}
