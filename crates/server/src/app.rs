@@ -122,6 +122,19 @@ impl Application {
         self.local_addr
     }
 
+    /// For the demo: where no SMS or email provider is configured, alerts go to the demo's
+    /// simulated people, who answer by themselves.
+    pub fn simulate_demo_people(&mut self) {
+        let (phones, mailboxes) =
+            crate::demo::SimulatedPeople::pair(self.store.clone(), self.links.clone(), true);
+        if self.notifier.sms.is_none() {
+            self.notifier.sms = Some(phones);
+        }
+        if self.notifier.email.is_none() {
+            self.notifier.email = Some(mailboxes);
+        }
+    }
+
     /// The answer-link signer, for tests that follow a link as a recipient would.
     pub fn links(&self) -> Arc<crate::alerting::AnswerLinks> {
         self.links.clone()

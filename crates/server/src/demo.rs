@@ -116,7 +116,7 @@ const POSITIONS: [(&str, &str, &[&str]); 5] = [
     (
         "stabschef",
         "Stabschef",
-        &["Erik Johansson", "Sara Olsson", "Patrik Falk"],
+        &["Erik Johansson", "Camilla Nyström", "Sara Olsson"],
     ),
     (
         "it-jour",
@@ -364,4 +364,157 @@ async fn seed_conversation(
             .await?;
     }
     Ok(())
+}
+
+/// The demo's people "answer" alerts by themselves: on a server without SMS or email
+/// providers, the demo hands messages to these simulated phones and mailboxes instead.
+/// A few seconds after a message arrives, its person answers the way a real person would:
+/// by replying to the SMS (through the same path as the SMS gateway's webhook) or by
+/// following the link in the email (verified like any answer link). Some prefer SMS, some
+/// email; a few always say no; the demo administrator (the person trying the demo) and one
+/// more stay silent, so escalation to a deputy can be seen.
+pub struct SimulatedPeople {
+    store: std::sync::Arc<dyn Store>,
+    links: std::sync::Arc<crate::alerting::AnswerLinks>,
+    channel: ContactKind,
+    /// Answer after 3 to 20 seconds, as people do; or at once, for tests.
+    human_pace: bool,
+}
+
+/// People (by their place in `PEOPLE`) who never answer: the demo administrator, and the
+/// IT chief.
+const SILENT: [usize; 2] = [8, 3];
+
+/// Where a demo address belongs in `PEOPLE`.
+fn demo_index(address: &str) -> Option<usize> {
+    if let Some(digits) = address.strip_prefix("+467017406") {
+        return digits.parse::<usize>().ok()?.checked_sub(5);
+    }
+    let local = address.split('@').next()?;
+    PEOPLE
+        .iter()
+        .position(|(name, _)| ascii_mail_name(name) == local)
+}
+
+impl SimulatedPeople {
+    pub fn pair(
+        store: std::sync::Arc<dyn Store>,
+        links: std::sync::Arc<crate::alerting::AnswerLinks>,
+        human_pace: bool,
+    ) -> (
+        std::sync::Arc<dyn crate::notify::Provider>,
+        std::sync::Arc<dyn crate::notify::Provider>,
+    ) {
+        let make = |channel| {
+            std::sync::Arc::new(SimulatedPeople {
+                store: store.clone(),
+                links: links.clone(),
+                channel,
+                human_pace,
+            }) as std::sync::Arc<dyn crate::notify::Provider>
+        };
+        (make(ContactKind::Sms), make(ContactKind::Email))
+    }
+
+    async fn answer(
+        store: std::sync::Arc<dyn Store>,
+        links: std::sync::Arc<crate::alerting::AnswerLinks>,
+        channel: ContactKind,
+        address: String,
+        body: String,
+        index: usize,
+    ) -> Result<(), crate::error::AppError> {
+        let says_no = index % 5 == 3;
+        let token = |prefix: &str| {
+            body.find(prefix).map(|at| {
+                body[at + prefix.len()..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+        };
+        // A contact check is confirmed from any channel.
+        if let Some(t) = token("/k/") {
+            if let Some(delivery) = links.verify_check(&t) {
+                store
+                    .confirm_contact_point(delivery, chrono::Utc::now())
+                    .await?;
+            }
+            return Ok(());
+        }
+        let prefers_sms = index.is_multiple_of(2);
+        match channel {
+            ContactKind::Sms if prefers_sms => {
+                let reply = if says_no { "2" } else { "1, kommer" };
+                store
+                    .answer_by_reply(&address, reply, chrono::Utc::now())
+                    .await?;
+            }
+            ContactKind::Email if !prefers_sms => {
+                let Some((alert, person)) = token("/a/").and_then(|t| links.verify(&t)) else {
+                    return Ok(());
+                };
+                let found = store.alert_by_id(alert).await?;
+                let now = chrono::Utc::now();
+                store
+                    .mark_alert_seen(found.org_id, alert, person, now)
+                    .await?;
+                let choice = match (says_no, found.options.len()) {
+                    (_, 0) => None,
+                    (true, n) if n > 1 => found.options.get(1).cloned(),
+                    _ => found.options.first().cloned(),
+                };
+                let answer = beredskap_core::alerting::Answer {
+                    person,
+                    choice,
+                    via: "link".into(),
+                    at: now,
+                };
+                store
+                    .answer_alert(&Actor::system(), found.org_id, alert, answer)
+                    .await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::notify::Provider for SimulatedPeople {
+    fn name(&self) -> &'static str {
+        match self.channel {
+            ContactKind::Email => "demo-mailbox",
+            _ => "demo-phone",
+        }
+    }
+
+    async fn send(
+        &self,
+        message: &crate::notify::OutgoingMessage,
+    ) -> Result<String, crate::notify::NotifyError> {
+        let reference = format!("demo-{}", uuid::Uuid::new_v4().simple());
+        let Some(index) = demo_index(&message.to).filter(|i| !SILENT.contains(i)) else {
+            return Ok(reference);
+        };
+        let (store, links, channel) = (self.store.clone(), self.links.clone(), self.channel);
+        let (address, body) = (message.to.clone(), message.body.clone());
+        if !self.human_pace {
+            if let Err(e) = Self::answer(store, links, channel, address, body, index).await {
+                tracing::debug!(error = %e, "a simulated person's answer was not taken");
+            }
+            return Ok(reference);
+        }
+        // Three to twenty seconds, different for each person and message.
+        let spread = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 18;
+        let wait = std::time::Duration::from_secs(3 + spread);
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            if let Err(e) = Self::answer(store, links, channel, address, body, index).await {
+                tracing::debug!(error = %e, "a simulated person's answer was not taken");
+            }
+        });
+        Ok(reference)
+    }
 }

@@ -44,8 +44,8 @@ fn add(chosen: &mut Vec<Chosen>, c: Chosen) {
 }
 
 /// The recipients, each once, with why they were chosen: people as named, groups by
-/// their members, positions by their holder with the deputies following in order. Someone
-/// already chosen directly or by a group is alerted at once but still joins the chain, so
+/// their members, positions by their holder with the deputies following in order. A holder
+/// already chosen directly or by a group is alerted at once and still leads the chain, so
 /// their answer covers the position.
 async fn resolve(
     conn: &mut Conn,
@@ -112,9 +112,12 @@ async fn resolve(
         for (n, person) in holders.iter().enumerate() {
             let chain = *root.get_or_insert(*person);
             match chosen.iter_mut().find(|c| c.person == *person) {
-                Some(existing) => {
+                // Someone already alerted directly joins the chain only as its holder: a
+                // deputy's answer to the group alert does not stand for the position.
+                Some(existing) if n == 0 => {
                     existing.chain_root.get_or_insert(chain);
                 }
+                Some(_) => {}
                 None => chosen.push(Chosen {
                     person: *person,
                     reason: match n {
@@ -666,8 +669,11 @@ pub async fn finish_delivery(
             provider,
             provider_ref,
         } => sqlx::query(
+            // Handed over is the truth even if an answer cancelled it meanwhile (a reply
+            // can arrive before the hand-off is recorded).
             "UPDATE deliveries SET status = 'sent', sent_at = $2, provider = $3, \
-             provider_ref = $4, claimed_until = NULL WHERE id = $1 AND status = 'claimed'",
+             provider_ref = $4, claimed_until = NULL \
+             WHERE id = $1 AND status IN ('claimed', 'cancelled')",
         )
         .bind(id.0)
         .bind(now)
@@ -962,7 +968,8 @@ pub async fn escalate(
     Ok(true)
 }
 
-/// The newest active alert handed to `address` by SMS that its person has not answered.
+/// The newest active alert handed (or being handed) to `address` by SMS that its person
+/// has not answered.
 pub async fn reply_target(
     conn: &mut Conn,
     address: &str,
@@ -971,7 +978,7 @@ pub async fn reply_target(
         "SELECT a.org_id, a.id, d.person_id, a.options FROM deliveries d \
          JOIN alerts a ON a.id = d.alert_id \
          JOIN alert_recipients r ON r.alert_id = d.alert_id AND r.person_id = d.person_id \
-         WHERE d.channel = 'sms' AND d.address = $1 AND d.status = 'sent' \
+         WHERE d.channel = 'sms' AND d.address = $1 AND d.status IN ('sent', 'claimed') \
          AND d.kind = 'alert' AND a.status = 'active' AND r.answered_at IS NULL \
          ORDER BY a.created_at DESC LIMIT 1",
     )

@@ -37,7 +37,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         false => None,
     };
     let config = Arc::new(config);
-    let app = Application::build(config.clone(), store)
+    let mut app = Application::build(config.clone(), store)
         .await
         .map_err(|e| {
             anyhow::anyhow!(
@@ -45,6 +45,9 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 config.listen
             )
         })?;
+    if demo_info.is_some() {
+        app.simulate_demo_people();
+    }
     let base = match &config.public_url {
         Some(_) => config.public_url(),
         None => format!("http://localhost:{}", app.local_addr().port()),
@@ -70,6 +73,12 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             info.admin_token, info.org.slug
         ));
         say(format!("API description: {base}/api/v1/openapi.json"));
+        if config.sms.is_none() || config.smtp.is_none() {
+            say("Without SMS and email providers configured, alerts go to the demo's simulated people: \
+                 they answer by SMS reply or by the email's link within seconds. Sara Olsson (you) and \
+                 Lars Nilsson stay silent, so a deputy is alerted in their place. Try Larm → Skicka larm \
+                 to Krisledningsgrupp with \"Ja, Nej\" and 1 minute between channels.");
+        }
         if let Some(link) = &info.enrolment_link {
             say(format!(
                 "Sign in as {} in the browser: first activate the account (password and an authenticator app) at",

@@ -96,3 +96,94 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
     assert_eq!(body.as_array().unwrap().len(), 5);
     shutdown.cancel();
 }
+
+#[tokio::test]
+async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_alerted() {
+    use beredskap_core::alerting::{AlertInput, Recipients, Severity};
+    use beredskap_server::alerting::{AnswerLinks, Dispatcher};
+    use beredskap_server::notify::Notifier;
+    let dir = tempfile::tempdir().unwrap();
+    let store = beredskap_store::open(
+        &DatabaseUrl::Sqlite(dir.path().join("demo.db")),
+        &OpenOptions {
+            create: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let info = demo::seed(store.as_ref(), "http://localhost:8080", 72)
+        .await
+        .unwrap();
+    let org = info.org;
+    let links = std::sync::Arc::new(
+        AnswerLinks::load(store.as_ref(), "http://localhost:8080")
+            .await
+            .unwrap(),
+    );
+    // At once instead of after seconds, so the test need not wait.
+    let (phones, mailboxes) = demo::SimulatedPeople::pair(store.clone(), links.clone(), false);
+    let notifier = Notifier {
+        sms: Some(phones),
+        email: Some(mailboxes),
+        push: None,
+    };
+    let dispatcher = Dispatcher::new(store.clone(), notifier, links);
+    let crisis = store
+        .list_groups(org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.slug.as_str() == "krisledning")
+        .unwrap();
+    let now = beredskap_core::journal::now();
+    let alert = store
+        .create_alert(
+            &beredskap_core::Actor::system(),
+            org.id,
+            AlertInput {
+                message: "Övning: reservkraften har slagit till. Kan du komma?".into(),
+                severity: Severity::Warning,
+                recipients: Recipients {
+                    groups: vec![crisis.id],
+                    deputies: true,
+                    ..Recipients::default()
+                },
+                options: vec!["Ja".into(), "Nej".into()],
+                exercise: true,
+                step_minutes: 1,
+                repeats: 0,
+                repeat_minutes: 15,
+                escalation: None,
+            }
+            .validate(None)
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    for minute in 0..6 {
+        dispatcher
+            .run_once(now + chrono::Duration::minutes(minute))
+            .await
+            .unwrap();
+    }
+    let roster = store.alert_roster(org.id, alert.id).await.unwrap();
+    let people = store.list_people(org.id).await.unwrap();
+    let named = |name: &str| {
+        let id = people.iter().find(|p| p.name == name).unwrap().id;
+        roster.iter().find(|r| r.person_id == id).unwrap().clone()
+    };
+    let via: Vec<Option<String>> = roster.iter().map(|r| r.answered_via.clone()).collect();
+    assert!(via.contains(&Some("sms".into())), "{via:?}");
+    assert!(via.contains(&Some("link".into())), "{via:?}");
+    // Sara (the one trying the demo) is silent: her deputy as TiB is alerted and answers.
+    let sara = named("Sara Olsson");
+    assert!(sara.answered_at.is_none());
+    let patrik = named("Patrik Falk");
+    assert_eq!(patrik.reason, "deputy:tib");
+    assert!(patrik.answered_at.is_some(), "{patrik:?}");
+    assert!(named("Lars Nilsson").answered_at.is_none());
+    assert_eq!(named("Karin Andersson").answer.as_deref(), Some("Ja"));
+    assert_eq!(named("Emma Lindberg").answer.as_deref(), Some("Ja"));
+}
