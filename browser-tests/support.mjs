@@ -52,6 +52,8 @@ export async function startServer() {
   const base = `http://localhost:${port}`;
   return {
     base,
+    /** Runs the command line against this server's data. */
+    cli,
     /** Creates an account and returns its enrolment link on this server. */
     invite(email, name, role = "member") {
       const out = cli("admin", "create-user", "--org", "lillby", "--email", email, "--name", name, "--role", role);

@@ -1,0 +1,84 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkAccessibility, enrolAndSignIn, setUp } from "./support.mjs";
+
+/** Calls the API as the organisation's administrator. */
+function api(server, token) {
+  return async (method, path, body) => {
+    const response = await fetch(`${server.base}/api/v1/orgs/lillby${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
+    return response.json();
+  };
+}
+
+test("a crisis lead sends an alert, a member answers on the phone, the roster follows live", async (t) => {
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
+  const lead = await enrolAndSignIn(browser, server, "lead@lillby.se", "Leo Lind", "crisis_lead",
+    { viewport: { width: 1280, height: 800 } });
+  const anna = await enrolAndSignIn(browser, server, "anna@lillby.se", "Anna Berg");
+
+  // The register: a crisis group with both of them.
+  server.cli("admin", "create-user", "--org", "lillby", "--email", "admin@lillby.se", "--name", "Admin", "--role", "admin");
+  const token = server.cli("admin", "token", "--org", "lillby", "--user", "admin@lillby.se", "--scope", "read,write,admin").trim();
+  const call = api(server, token);
+  const people = await call("GET", "/people");
+  const ids = people.filter((p) => ["Leo Lind", "Anna Berg"].includes(p.name)).map((p) => p.id);
+  const group = await call("POST", "/groups", { slug: "stab", name: "Krisledningsstaben" });
+  await call("PUT", `/groups/${group.id}/members`, { members: ids });
+
+  await lead.reload();
+  await lead.click("main a[href=\"/alerts\"]");
+  await lead.waitForURL("**/alerts");
+  await checkAccessibility(lead, "alerts");
+  await lead.click("text=Skicka larm");
+  await checkAccessibility(lead, "new alert");
+  // A mistake is named and what was typed stays.
+  await lead.fill("#message", "Strömavbrott i stadshuset. Kan du komma?");
+  await lead.click("main form button[type=submit]");
+  await lead.waitForSelector("[role=alert]");
+  assert.match(await lead.textContent("[role=alert]"), /Grupper/);
+  await checkAccessibility(lead, "new alert with an error");
+  assert.equal(await lead.inputValue("#message"), "Strömavbrott i stadshuset. Kan du komma?");
+  await lead.check("text=Krisledningsstaben >> nth=0");
+  await lead.fill("#options", "Ja, Nej");
+  await lead.check("#exercise");
+  await lead.click("main form button[type=submit]");
+  await lead.waitForURL(/\/alerts\/[0-9a-f-]+$/);
+  await lead.waitForSelector("text=0 av 2 har svarat");
+  await checkAccessibility(lead, "alert roster");
+
+  // Anna sees it first thing on her phone and answers with one press.
+  await anna.reload();
+  await anna.waitForSelector("text=Larm till dig");
+  await checkAccessibility(anna, "home with an alert");
+  assert.match(await anna.textContent(".alarm"), /ÖVNING/);
+  await anna.click(".alarm button:has-text('Ja')");
+  await anna.waitForURL(`${server.base}/`);
+  assert.equal(await anna.isVisible("text=Larm till dig"), false);
+
+  // The lead's roster fills in without a reload.
+  await lead.waitForSelector("text=1 av 2 har svarat", { timeout: 10000 });
+  assert.match(await lead.textContent("table.roster"), /Anna Berg/);
+
+  // The same page in Danish and English.
+  const alertUrl = lead.url();
+  await lead.goto(`${alertUrl}?lang=da`);
+  await lead.waitForSelector("text=Svarliste");
+  await lead.goto(`${alertUrl}?lang=en`);
+  await lead.waitForSelector("text=1 of 2 have answered");
+  await checkAccessibility(lead, "alert roster in English");
+  await lead.goto(`${alertUrl}?lang=sv`);
+
+  // Resolving: the page says so and offers nothing more to do.
+  await lead.click("text=Avsluta larmet");
+  await lead.waitForSelector("text=Avslutat");
+  assert.equal(await lead.isVisible("text=Återkalla larmet"), false);
+  await lead.goto(`${server.base}/alerts`);
+  assert.match(await lead.textContent("main"), /Pågående larm \(övningar räknas inte\): 0/);
+});
