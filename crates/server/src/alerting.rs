@@ -18,10 +18,10 @@ const BATCH: u32 = 512;
 /// Hand-offs in flight at once: providers answer in tens to hundreds of milliseconds, so
 /// a blast to thousands needs hundreds at a time (1000/s at 300 ms each is 300).
 const IN_FLIGHT: usize = 512;
-/// How long a worker may hold a delivery before another may take it over: longer than a
-/// hand-off takes (a provider call times out after 20 s; a delivery is claimed only
-/// shortly before it is sent), short enough that a crashed worker's deliveries go out
-/// again within half a minute.
+/// How long a worker may hold a delivery before another may take it over, unless
+/// configured: longer than a hand-off takes (a provider call times out after 20 s; a
+/// delivery is claimed only shortly before it is sent), short enough that a crashed
+/// worker's deliveries go out again within half a minute.
 const LEASE_SECONDS: i64 = 30;
 /// The wait after a temporary failure when the provider names none.
 const RETRY_SECONDS: i64 = 30;
@@ -285,6 +285,7 @@ struct Worker {
 
 pub struct Dispatcher {
     worker: Arc<Worker>,
+    lease: chrono::Duration,
 }
 
 type Context = Arc<(Org, Alert)>;
@@ -297,7 +298,14 @@ impl Dispatcher {
                 notifier,
                 links,
             }),
+            lease: chrono::Duration::seconds(LEASE_SECONDS),
         }
+    }
+
+    /// With a lease of its own (`delivery_lease_seconds`).
+    pub fn with_lease(mut self, seconds: u32) -> Self {
+        self.lease = chrono::Duration::seconds(i64::from(seconds));
+        self
     }
 
     /// Brings in escalation groups that are due, then hands every delivery due at `now`
@@ -315,9 +323,7 @@ impl Dispatcher {
         let mut first_error = None;
         loop {
             if !drained && queue.len() < IN_FLIGHT {
-                let claimed = store
-                    .claim_deliveries(now, BATCH, chrono::Duration::seconds(LEASE_SECONDS))
-                    .await?;
+                let claimed = store.claim_deliveries(now, BATCH, self.lease).await?;
                 drained = claimed.len() < BATCH as usize;
                 taken += claimed.len();
                 for delivery in claimed {

@@ -21,6 +21,7 @@ pub struct Application {
     store: Arc<dyn Store>,
     notifier: crate::notify::Notifier,
     delivery_worker_seconds: u32,
+    delivery_lease_seconds: u32,
     links: Arc<crate::alerting::AnswerLinks>,
     deliveries_due: Arc<tokio::sync::Notify>,
 }
@@ -63,6 +64,7 @@ impl Application {
             crate::notify::Notifier::default()
         });
         let delivery_worker_seconds = config.delivery_worker_seconds;
+        let delivery_lease_seconds = config.delivery_lease_seconds;
         let hub = crate::live::Hub::new(store.clone());
         let search = crate::search::SearchIndex::open(
             &crate::search::SearchIndex::dir(&config.data_dir),
@@ -113,6 +115,7 @@ impl Application {
             store,
             notifier,
             delivery_worker_seconds,
+            delivery_lease_seconds,
             links,
             deliveries_due,
         })
@@ -167,7 +170,8 @@ impl Application {
                 self.store.clone(),
                 self.notifier.clone(),
                 self.links.clone(),
-            );
+            )
+            .with_lease(self.delivery_lease_seconds);
             let wake = self.deliveries_due.clone();
             let stopping = shutdown.clone();
             tokio::spawn(async move {

@@ -40,6 +40,9 @@ pub struct Config {
     /// How often, in seconds, the alert outbox is checked for due deliveries; 0 turns the
     /// delivery worker off on this node.
     pub delivery_worker_seconds: u32,
+    /// How long a worker holds a delivery it is handing over before another (or itself,
+    /// after a crash) may take it over. Longer than a provider call can take (20 s).
+    pub delivery_lease_seconds: u32,
     /// A session ends after this many minutes without use.
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active.
@@ -182,6 +185,7 @@ impl Default for Config {
             enrolment_link_hours: 72,
             attachment_max_mb: 25,
             delivery_worker_seconds: 1,
+            delivery_lease_seconds: 30,
             session_idle_minutes: 240,
             session_max_hours: 24,
             tls_cert_file: None,
@@ -297,6 +301,11 @@ impl Config {
         if config.sms_secondary.is_some() && config.sms.is_none() {
             return Err(ConfigError::Invalid(
                 "sms_secondary: set [sms] first; the secondary takes over from it".into(),
+            ));
+        }
+        if config.delivery_lease_seconds < 2 {
+            return Err(ConfigError::Invalid(
+                "delivery_lease_seconds: must be at least 2".into(),
             ));
         }
         if let Some(url) = &config.public_url {
@@ -435,6 +444,10 @@ attachment_max_mb = 25
 # How often, in seconds, the alert outbox is checked for deliveries that are due. 0 turns
 # the delivery worker off on this node (with PostgreSQL, several nodes may all run it).
 delivery_worker_seconds = 1
+
+# How long a worker holds a delivery while handing it over. After a crash, what it held
+# goes out again once this has passed; keep it above a provider call's 20 s timeout.
+delivery_lease_seconds = 30
 
 # A session ends after this many minutes without use...
 session_idle_minutes = 240

@@ -181,3 +181,118 @@ async fn a_live_client_resumes_across_a_server_crash() {
     server.kill_hard().await;
     env.cleanup().await;
 }
+
+/// An alert to 200 people, the server killed mid-blast and started again: everyone gets
+/// their SMS, nobody's phone gets it twice (what was in flight is handed over again with
+/// the same idempotency key, and the gateway recognises it), and the roster agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_alert_blast_survives_kill_9_with_nothing_lost_or_sent_twice() {
+    use beredskap_server::config::SmsProviderKind;
+    use beredskap_server::testing::FakeSmsGateway;
+    const PEOPLE: usize = 200;
+    let env = TestEnv::sqlite();
+    let token = env.org_with_admin().await;
+    let mut csv = String::from("external_id,name,title,work_mobile,private_email,groups\n");
+    for i in 0..PEOPLE {
+        csv.push_str(&format!(
+            "{i},Person {i},,+4670{:07},,alla\n",
+            2_000_000 + i
+        ));
+    }
+    let file = env.data_dir().join("people.csv");
+    std::fs::write(&file, csv).unwrap();
+    env.ok(&[
+        "import",
+        "people",
+        "--org",
+        "lillby",
+        file.to_str().unwrap(),
+    ])
+    .await;
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    // Slow enough that a kill finds messages in flight.
+    gateway.under_load(100, 300, 0);
+    let sms = gateway.config_for(SmsProviderKind::Webhook);
+    let settings = [
+        ("BEREDSKAP_SMS__PROVIDER", "webhook".to_owned()),
+        ("BEREDSKAP_SMS__URL", sms.url.clone()),
+        ("BEREDSKAP_SMS__USERNAME", "test".to_owned()),
+        ("BEREDSKAP_SMS__PASSWORD", gateway.password.clone()),
+        ("BEREDSKAP_SMS__SENDER", "Beredskap".to_owned()),
+        // A short lease, so what the dead worker held goes out again soon.
+        ("BEREDSKAP_DELIVERY_LEASE_SECONDS", "3".to_owned()),
+    ];
+    let server = env.serve_with(&settings).await;
+    let client = reqwest::Client::new();
+    let groups: serde_json::Value = client
+        .get(format!("{}/api/v1/orgs/lillby/groups", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let group = groups[0]["id"].as_str().unwrap().to_owned();
+    let sent = client
+        .post(format!("{}/api/v1/orgs/lillby/alerts", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "message": "Strömavbrott. Kvittera.",
+            "severity": "critical",
+            "recipients": {"groups": [group]},
+            "step_minutes": 240,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201, "{}", sent.text().await.unwrap());
+    let id = sent.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unique = |g: &FakeSmsGateway| {
+        g.received()
+            .into_iter()
+            .map(|m| m.to)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while gateway.received().len() < PEOPLE / 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the blast did not start");
+    server.kill_hard().await;
+    let handed_at_kill = gateway.received().len();
+    assert!(
+        handed_at_kill < PEOPLE,
+        "killed mid-blast: {handed_at_kill}"
+    );
+    let server = env.serve_with(&settings).await;
+    tokio::time::timeout(std::time::Duration::from_secs(90), async {
+        while unique(&gateway) < PEOPLE {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("lost: only {} of {PEOPLE} reached", unique(&gateway)));
+    // Let anything still in flight land before counting.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(gateway.received().len(), PEOPLE, "no phone got it twice");
+    server.kill_hard().await;
+    let csv = env
+        .ok(&["alert", "show", "--org", "lillby", &id, "--csv"])
+        .await;
+    let sent_lines = csv.lines().skip(1).filter(|l| l.contains(",sent,")).count();
+    let others: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| !l.contains(",sent,"))
+        .collect();
+    assert_eq!(sent_lines, PEOPLE, "the roster agrees: {others:?}");
+    let verify = env.ok(&["journal", "verify"]).await;
+    assert!(verify.contains("chain intact"), "{verify}");
+}

@@ -116,8 +116,16 @@ impl TestEnv {
 
     /// Starts `beredskap serve` and waits until it says where it listens.
     pub async fn serve(&self) -> Server {
-        let mut child = self
-            .command(&["serve"])
+        self.serve_with(&[]).await
+    }
+
+    /// `serve` with more settings in its environment.
+    pub async fn serve_with(&self, settings: &[(&str, String)]) -> Server {
+        let mut command = self.command(&["serve"]);
+        for (key, value) in settings {
+            command.env(key, value);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
