@@ -73,6 +73,8 @@ impl Provider for SmtpProvider {
             .to(to)
             .message_id(message_id)
             .subject(&message.subject)
+            // Swedish and Danish text: say it is UTF-8, or mail readers guess Latin-1.
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(message.body.clone())
             .map_err(|e| NotifyError::Rejected(e.to_string()))?;
         match self.transport.send(email).await {

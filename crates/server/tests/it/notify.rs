@@ -42,7 +42,8 @@ async fn email_reaches_a_real_smtp_server_intact() {
     smtp.send(&OutgoingMessage {
         to: "anna@example.org".into(),
         subject: "Övning: strömavbrott på Åbyvägen".into(),
-        body: "Hej!\nSamling i stabsrummet kl. 14.00. Ta med reservtelefonen.\n".into(),
+        body: "Hej!\nSamling i stabsrummet kl. 14.00. Ta med reservtelefonen (så vi når dig).\n"
+            .into(),
         idempotency_key: Some("01a2:01b3:1".into()),
         link: None,
     })
@@ -59,6 +60,10 @@ async fn email_reaches_a_real_smtp_server_intact() {
     assert_eq!(to, "anna@example.org");
     assert_eq!(subject, "Övning: strömavbrott på Åbyvägen");
     assert!(body.contains("Samling i stabsrummet kl. 14.00."), "{body}");
+    assert!(
+        body.contains("(så vi når dig)"),
+        "UTF-8 arrives as UTF-8: {body}"
+    );
     let err = smtp
         .send(&OutgoingMessage {
             to: "not an address".into(),
@@ -304,4 +309,114 @@ async fn enrolment_links_reach_a_private_address_by_real_smtp() {
     );
     assert!(subject.contains("Aktivera ditt konto"), "{subject}");
     assert!(body.contains(&created.enrolment_link), "{body}");
+}
+
+#[tokio::test]
+async fn an_alert_by_email_carries_its_link_and_the_closing_notice_follows() {
+    use beredskap_core::alerting::{AlertInput, AlertStatus, Recipients, Severity};
+    use beredskap_server::alerting::Dispatcher;
+    let Some(sink) =
+        SmtpSink::start("an_alert_by_email_carries_its_link_and_the_closing_notice_follows").await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let email: Arc<dyn Provider> = Arc::new(SmtpProvider::new(&smtp_config(&sink)).unwrap());
+    let notifier = Notifier {
+        email: Some(email),
+        sms: None,
+        push: None,
+    };
+    let dispatcher = Dispatcher::new(app.store.clone(), notifier, app.links.clone());
+    let anna = app
+        .store
+        .create_person(
+            &Actor::system(),
+            app.org.id,
+            PersonDraft {
+                external_id: None,
+                name: "Anna".into(),
+                title: None,
+                active: true,
+                contact_points: vec![ContactPoint {
+                    kind: ContactKind::Email,
+                    label: ContactLabel::Private,
+                    value: "anna@privat.example".into(),
+                    verified: true,
+                }],
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let now = beredskap_core::journal::now();
+    let alert = app
+        .store
+        .create_alert(
+            &Actor::system(),
+            app.org.id,
+            AlertInput {
+                message: "Vattnet är avstängt i Norra skolan. Kan du komma?".into(),
+                severity: Severity::Warning,
+                recipients: Recipients {
+                    people: vec![anna],
+                    ..Recipients::default()
+                },
+                options: vec!["Ja".into(), "Nej".into()],
+                exercise: true,
+                step_minutes: 5,
+                repeats: 0,
+                repeat_minutes: 15,
+                escalation: None,
+            }
+            .validate(None)
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    dispatcher.run_once(now).await.unwrap();
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1);
+    let raw = String::from_utf8_lossy(&mails[0]).into_owned();
+    let (to, subject, body) = parse(&mails[0]);
+    assert_eq!(to, "anna@privat.example");
+    assert_eq!(subject, "ÖVNING: Beredskap – Lillby kommun");
+    assert!(body.starts_with("ÖVNING: Vattnet är avstängt"), "{body}");
+    // The same delivery handed over again would carry the same Message-ID.
+    assert!(
+        raw.contains(&format!("Message-ID: <{}.{}.0@", alert.id, anna)),
+        "{raw}"
+    );
+    // Anna follows the link in the email and answers.
+    let link = body[body.find("/a/").unwrap()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let answered = app
+        .client
+        .post(app.url(&link))
+        .form(&[("answer", "Ja")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 200);
+    let row = &app.store.alert_roster(app.org.id, alert.id).await.unwrap()[0];
+    assert_eq!(row.answered_via.as_deref(), Some("link"));
+    app.store
+        .close_alert(
+            &Actor::system(),
+            app.org.id,
+            alert.id,
+            AlertStatus::Resolved,
+            now,
+        )
+        .await
+        .unwrap();
+    dispatcher.run_once(now).await.unwrap();
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 2, "the closing notice");
+    let (_, _, notice) = parse(&mails[1]);
+    assert!(notice.starts_with("ÖVNING: AVSLUTAT: Vattnet"), "{notice}");
 }
