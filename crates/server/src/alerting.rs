@@ -57,88 +57,40 @@ impl AnswerLinks {
         Ok(Self::new(key, public_url))
     }
 
-    fn mac(&self, ids: &[u8]) -> Vec<u8> {
-        self.purpose_mac(b"beredskap answer link v1", ids)
+    /// `ids` with a 16-byte HMAC tag for `purpose` (so a token for one purpose cannot stand
+    /// for another), base64url.
+    fn sign(&self, purpose: &[u8], ids: &[&uuid::Uuid]) -> String {
+        let mut bytes: Vec<u8> = ids.iter().flat_map(|id| *id.as_bytes()).collect();
+        if let Ok(mut mac) = HmacSha256::new_from_slice(&self.key) {
+            mac.update(purpose);
+            mac.update(&bytes);
+            bytes.extend_from_slice(&mac.finalize().into_bytes()[..16]);
+        }
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The `count` ids a token for `purpose` names, if its tag holds (compared in constant
+    /// time).
+    fn open(&self, purpose: &[u8], token: &str, count: usize) -> Option<Vec<uuid::Uuid>> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()?;
+        let len = 16 * count;
+        if bytes.len() != len + 16 {
+            return None;
+        }
+        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
+        mac.update(purpose);
+        mac.update(&bytes[..len]);
+        mac.verify_truncated_left(&bytes[len..]).ok()?;
+        bytes[..len]
+            .chunks(16)
+            .map(|id| uuid::Uuid::from_slice(id).ok())
+            .collect()
     }
 
     pub fn token(&self, alert: AlertId, person: PersonId) -> String {
-        let mut bytes = Vec::with_capacity(48);
-        bytes.extend_from_slice(alert.0.as_bytes());
-        bytes.extend_from_slice(person.0.as_bytes());
-        let mac = self.mac(&bytes);
-        bytes.extend_from_slice(&mac);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    /// A calendar subscription's token for a position's rotation: signed like answer
-    /// links (another purpose, so one cannot stand for the other), for calendar apps that
-    /// cannot send an API token.
-    pub fn calendar_token(&self, position: beredskap_core::PositionId) -> String {
-        let mut bytes = position.0.as_bytes().to_vec();
-        let mac = self.purpose_mac(b"beredskap calendar v1", &bytes);
-        bytes.extend_from_slice(&mac);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    pub fn calendar_url(&self, position: beredskap_core::PositionId) -> String {
-        format!(
-            "{}/calendar/{}.ics",
-            self.base,
-            self.calendar_token(position)
-        )
-    }
-
-    pub fn verify_calendar(&self, token: &str) -> Option<beredskap_core::PositionId> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(token)
-            .ok()?;
-        if bytes.len() != 32 {
-            return None;
-        }
-        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
-        mac.update(b"beredskap calendar v1");
-        mac.update(&bytes[..16]);
-        mac.verify_truncated_left(&bytes[16..]).ok()?;
-        uuid::Uuid::from_slice(&bytes[..16])
-            .ok()
-            .map(beredskap_core::PositionId)
-    }
-
-    /// A contact check's link for one delivery, i.e. one contact point of one person.
-    pub fn check_url(&self, delivery: beredskap_core::DeliveryId) -> String {
-        let mut bytes = delivery.0.as_bytes().to_vec();
-        let mac = self.purpose_mac(b"beredskap contact check v1", &bytes);
-        bytes.extend_from_slice(&mac);
-        format!(
-            "{}/k/{}",
-            self.base,
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        )
-    }
-
-    pub fn verify_check(&self, token: &str) -> Option<beredskap_core::DeliveryId> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(token)
-            .ok()?;
-        if bytes.len() != 32 {
-            return None;
-        }
-        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
-        mac.update(b"beredskap contact check v1");
-        mac.update(&bytes[..16]);
-        mac.verify_truncated_left(&bytes[16..]).ok()?;
-        uuid::Uuid::from_slice(&bytes[..16])
-            .ok()
-            .map(beredskap_core::DeliveryId)
-    }
-
-    fn purpose_mac(&self, purpose: &[u8], ids: &[u8]) -> Vec<u8> {
-        let Ok(mut mac) = HmacSha256::new_from_slice(&self.key) else {
-            return Vec::new();
-        };
-        mac.update(purpose);
-        mac.update(ids);
-        mac.finalize().into_bytes()[..16].to_vec()
+        self.sign(ANSWER, &[&alert.0, &person.0])
     }
 
     pub fn url(&self, alert: AlertId, person: PersonId) -> String {
@@ -147,22 +99,42 @@ impl AnswerLinks {
 
     /// The alert and person a token names, if the signature holds.
     pub fn verify(&self, token: &str) -> Option<(AlertId, PersonId)> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(token)
-            .ok()?;
-        if bytes.len() != 48 {
-            return None;
+        match self.open(ANSWER, token, 2)?.as_slice() {
+            [alert, person] => Some((AlertId(*alert), PersonId(*person))),
+            _ => None,
         }
-        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
-        mac.update(b"beredskap answer link v1");
-        mac.update(&bytes[..32]);
-        // Constant-time comparison of the truncated tag.
-        mac.verify_truncated_left(&bytes[32..]).ok()?;
-        let alert = uuid::Uuid::from_slice(&bytes[..16]).ok()?;
-        let person = uuid::Uuid::from_slice(&bytes[16..32]).ok()?;
-        Some((AlertId(alert), PersonId(person)))
+    }
+
+    /// A calendar subscription's address for a position's rotation, for calendar apps
+    /// that cannot send an API token.
+    pub fn calendar_url(&self, position: beredskap_core::PositionId) -> String {
+        format!(
+            "{}/calendar/{}.ics",
+            self.base,
+            self.sign(CALENDAR, &[&position.0])
+        )
+    }
+
+    pub fn verify_calendar(&self, token: &str) -> Option<beredskap_core::PositionId> {
+        let ids = self.open(CALENDAR, token, 1)?;
+        ids.first().copied().map(beredskap_core::PositionId)
+    }
+
+    /// A contact check's link for one delivery, i.e. one contact point of one person.
+    pub fn check_url(&self, delivery: beredskap_core::DeliveryId) -> String {
+        format!("{}/k/{}", self.base, self.sign(CHECK, &[&delivery.0]))
+    }
+
+    pub fn verify_check(&self, token: &str) -> Option<beredskap_core::DeliveryId> {
+        let ids = self.open(CHECK, token, 1)?;
+        ids.first().copied().map(beredskap_core::DeliveryId)
     }
 }
+
+/// What each kind of signed token is for.
+const ANSWER: &[u8] = b"beredskap answer link v1";
+const CALENDAR: &[u8] = b"beredskap calendar v1";
+const CHECK: &[u8] = b"beredskap contact check v1";
 
 /// How far a signed webhook's time may be from ours: a captured request cannot be
 /// replayed later than this.
@@ -474,5 +446,13 @@ mod tests {
         let elsewhere = AnswerLinks::new(vec![8; 32], "https://x");
         assert_eq!(elsewhere.verify(&token), None);
         assert_eq!(links.verify("kort"), None);
+        // A token signed for one purpose does not open another.
+        let position = beredskap_core::PositionId::new();
+        let calendar = links.calendar_url(position);
+        let token = calendar
+            .trim_start_matches("https://beredskap.example/calendar/")
+            .trim_end_matches(".ics");
+        assert_eq!(links.verify_calendar(token), Some(position));
+        assert_eq!(links.verify_check(token), None);
     }
 }

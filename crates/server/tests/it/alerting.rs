@@ -1,6 +1,6 @@
 //! The delivery worker against a local server that speaks the 46elks SMS API.
 
-use crate::helpers::{error_fields, expect_json, TestApp};
+use crate::helpers::{error_fields, expect_json, point, TestApp};
 use beredskap_core::alerting::{AlertInput, Answer, DeliveryStatus, Recipients, Severity};
 use beredskap_core::register::{
     ContactKind, ContactLabel, ContactPoint, NewGroup, NewPosition, PersonDraft, Role,
@@ -14,30 +14,8 @@ use serde_json::json;
 use std::sync::Arc;
 
 async fn person(app: &TestApp, name: &str, phones: &[&str]) -> PersonId {
-    let contact_points = phones
-        .iter()
-        .map(|p| ContactPoint {
-            kind: ContactKind::Sms,
-            label: ContactLabel::Work,
-            value: (*p).into(),
-            verified: true,
-        })
-        .collect();
-    app.store
-        .create_person(
-            &Actor::system(),
-            app.org.id,
-            PersonDraft {
-                external_id: None,
-                name: name.into(),
-                title: None,
-                active: true,
-                contact_points,
-            },
-        )
-        .await
-        .unwrap()
-        .id
+    let points = phones.iter().map(|p| point(ContactKind::Sms, p)).collect();
+    app.person(name, points).await
 }
 
 fn sms(gateway: &FakeSmsGateway) -> Notifier {

@@ -132,6 +132,29 @@ impl TestApp {
             .1
     }
 
+    /// A person in the test organisation with these contact points, in order.
+    pub async fn person(
+        &self,
+        name: &str,
+        contact_points: Vec<beredskap_core::register::ContactPoint>,
+    ) -> beredskap_core::PersonId {
+        self.store
+            .create_person(
+                &Actor::system(),
+                self.org.id,
+                beredskap_core::register::PersonDraft {
+                    external_id: None,
+                    name: name.into(),
+                    title: None,
+                    active: true,
+                    contact_points,
+                },
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
     /// The server's data directory (attachments, the search index).
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()
@@ -189,4 +212,17 @@ pub fn error_fields(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A confirmed contact point of `kind`.
+pub fn point(
+    kind: beredskap_core::register::ContactKind,
+    value: &str,
+) -> beredskap_core::register::ContactPoint {
+    beredskap_core::register::ContactPoint {
+        kind,
+        label: beredskap_core::register::ContactLabel::Work,
+        value: value.into(),
+        verified: true,
+    }
 }

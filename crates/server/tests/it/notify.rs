@@ -329,26 +329,14 @@ async fn an_alert_by_email_carries_its_link_and_the_closing_notice_follows() {
     };
     let dispatcher = Dispatcher::new(app.store.clone(), notifier, app.links.clone());
     let anna = app
-        .store
-        .create_person(
-            &Actor::system(),
-            app.org.id,
-            PersonDraft {
-                external_id: None,
-                name: "Anna".into(),
-                title: None,
-                active: true,
-                contact_points: vec![ContactPoint {
-                    kind: ContactKind::Email,
-                    label: ContactLabel::Private,
-                    value: "anna@privat.example".into(),
-                    verified: true,
-                }],
-            },
+        .person(
+            "Anna",
+            vec![crate::helpers::point(
+                ContactKind::Email,
+                "anna@privat.example",
+            )],
         )
-        .await
-        .unwrap()
-        .id;
+        .await;
     let now = beredskap_core::journal::now();
     let alert = app
         .store

@@ -1,9 +1,9 @@
 //! SMS in Twilio's and the signed webhook's shapes, failover to a secondary, a provider's
 //! rate limit, and push: Web Push against an independent push service, and ntfy-style.
 
-use crate::helpers::TestApp;
+use crate::helpers::{point, TestApp};
 use beredskap_core::alerting::{AlertInput, Recipients, Severity};
-use beredskap_core::register::{ContactKind, ContactLabel, ContactPoint, PersonDraft};
+use beredskap_core::register::ContactKind;
 use beredskap_core::{Actor, PersonId};
 use beredskap_server::alerting::{Dispatcher, VAPID_KEY};
 use beredskap_server::config::SmsProviderKind;
@@ -122,26 +122,9 @@ async fn a_providers_rate_limit_spaces_the_hand_offs() {
 }
 
 async fn person_with_push(app: &TestApp, name: &str, target: &str) -> PersonId {
-    app.store
-        .create_person(
-            &Actor::system(),
-            app.org.id,
-            PersonDraft {
-                external_id: None,
-                name: name.into(),
-                title: None,
-                active: true,
-                contact_points: vec![ContactPoint {
-                    kind: ContactKind::Push,
-                    label: ContactLabel::Work,
-                    value: beredskap_core::register::parse_push_target(target).unwrap(),
-                    verified: true,
-                }],
-            },
-        )
+    let target = beredskap_core::register::parse_push_target(target).unwrap();
+    app.person(name, vec![point(ContactKind::Push, &target)])
         .await
-        .unwrap()
-        .id
 }
 
 fn ack(people: Vec<PersonId>, exercise: bool) -> AlertInput {
@@ -227,26 +210,8 @@ async fn an_ntfy_style_endpoint_gets_the_text_with_a_title_and_the_answer_link()
     let topic = format!("{}/push/beredskap-anna", gateway.base);
     // Plain http is only for a local test service; a real endpoint is https.
     let anna = app
-        .store
-        .create_person(
-            &Actor::system(),
-            app.org.id,
-            PersonDraft {
-                external_id: None,
-                name: "Anna".into(),
-                title: None,
-                active: true,
-                contact_points: vec![ContactPoint {
-                    kind: ContactKind::Push,
-                    label: ContactLabel::Work,
-                    value: topic,
-                    verified: true,
-                }],
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+        .person("Anna", vec![point(ContactKind::Push, &topic)])
+        .await;
     let push =
         PushProvider::new(&PushProvider::generate_key(), "https://beredskap.example").unwrap();
     let notifier = Notifier {

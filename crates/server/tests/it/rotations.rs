@@ -1,34 +1,16 @@
 //! Rotations over the API, and the calendar feed a calendar app subscribes to.
 
 use crate::helpers::{error_fields, expect_json, TestApp};
-use beredskap_core::register::{NewPosition, PersonDraft, Role};
-use beredskap_core::{Actor, PersonId, Slug};
+use beredskap_core::register::{NewPosition, Role};
+use beredskap_core::{Actor, Slug};
 use serde_json::json;
 use std::str::FromStr;
-
-async fn person(app: &TestApp, name: &str) -> PersonId {
-    app.store
-        .create_person(
-            &Actor::system(),
-            app.org.id,
-            PersonDraft {
-                external_id: None,
-                name: name.into(),
-                title: None,
-                active: true,
-                contact_points: vec![],
-            },
-        )
-        .await
-        .unwrap()
-        .id
-}
 
 #[tokio::test]
 async fn a_rotation_is_set_overridden_and_subscribed_to_as_a_calendar() {
     let app = TestApp::spawn().await;
-    let anna = person(&app, "Anna Berg").await;
-    let bo = person(&app, "Bo Ek").await;
+    let anna = app.person("Anna Berg", vec![]).await;
+    let bo = app.person("Bo Ek", vec![]).await;
     let position = app
         .store
         .create_position(
