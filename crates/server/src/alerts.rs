@@ -111,7 +111,7 @@ pub fn readiness(alert: &Alert, lines: &[RosterLine]) -> Readiness {
         answered_within_60_min: share(60),
         not_reached: lines
             .iter()
-            .filter(|l| l.answered_at.is_none())
+            .filter(|l| l.answered_at.is_none() && l.state != RecipientState::NotNeeded)
             .map(|l| NotReached {
                 name: l.name.clone(),
                 state: l.state,
@@ -190,7 +190,7 @@ pub async fn close(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RecipientState {
-    /// Nothing can reach them: no verified contact point.
+    /// Nothing can reach them: no contact point an alert can use.
     Unreachable,
     /// Every hand-off failed.
     Failed,
@@ -203,6 +203,9 @@ pub enum RecipientState {
     /// They opened the alert's page or link.
     Seen,
     Answered,
+    /// Not alerted after all: someone else covered their position first, or the alert
+    /// was closed before their turn.
+    NotNeeded,
 }
 
 impl RecipientState {
@@ -215,6 +218,7 @@ impl RecipientState {
             RecipientState::Delivered => "delivered",
             RecipientState::Seen => "seen",
             RecipientState::Answered => "answered",
+            RecipientState::NotNeeded => "not_needed",
         }
     }
 }
@@ -274,6 +278,11 @@ pub fn roster_lines(roster: &[RosterEntry], names: &HashMap<PersonId, String>) -
                 RecipientState::Sent
             } else if alert_steps.is_empty() {
                 RecipientState::Unreachable
+            } else if alert_steps
+                .iter()
+                .all(|d| d.status == DeliveryStatus::Cancelled)
+            {
+                RecipientState::NotNeeded
             } else if pending == 0
                 && alert_steps
                     .iter()

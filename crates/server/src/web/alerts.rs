@@ -65,6 +65,7 @@ fn state_label(t: &super::Texts, state: RecipientState) -> &'static str {
         RecipientState::Delivered => t.state_delivered,
         RecipientState::Seen => t.state_seen,
         RecipientState::Answered => t.state_answered,
+        RecipientState::NotNeeded => t.state_not_needed,
     }
 }
 
@@ -469,7 +470,7 @@ fn line_view(t: &super::Texts, l: &RosterLine) -> LineView {
         RecipientState::Seen => ("progress", l.seen_at),
         RecipientState::Delivered => ("progress", l.delivered_at),
         RecipientState::Sent => ("progress", l.first_sent_at),
-        RecipientState::Waiting => ("waiting", None),
+        RecipientState::Waiting | RecipientState::NotNeeded => ("waiting", None),
         RecipientState::Failed | RecipientState::Unreachable => ("problem", None),
     };
     let answer = match (&l.answer, l.state) {

@@ -307,6 +307,7 @@ pub struct Texts {
     pub readiness_none: &'static str,
     pub why_silent: &'static str,
     pub active_alerts: &'static str,
+    pub state_not_needed: &'static str,
 }
 
 impl Texts {
@@ -587,6 +588,7 @@ pub static SV: Texts = Texts {
     readiness_none: "Ingen har svarat ännu.",
     why_silent: "Nådd men har inte svarat",
     active_alerts: "Pågående larm (övningar räknas inte)",
+    state_not_needed: "Behövs inte",
 };
 
 pub static DA: Texts = Texts {
@@ -839,6 +841,7 @@ pub static DA: Texts = Texts {
     readiness_none: "Ingen har svaret endnu.",
     why_silent: "Nået, men har ikke svaret",
     active_alerts: "Igangværende alarmer (øvelser tælles ikke med)",
+    state_not_needed: "Ikke nødvendig",
 };
 
 pub static EN: Texts = Texts {
@@ -1091,6 +1094,7 @@ pub static EN: Texts = Texts {
     readiness_none: "Nobody has answered yet.",
     why_silent: "Reached, no answer",
     active_alerts: "Active alerts (exercises not counted)",
+    state_not_needed: "Not needed",
 };
 
 #[cfg(test)]
