@@ -32,6 +32,15 @@ test("a crisis lead sends an alert, a member answers on the phone, the roster fo
   const group = await call("POST", "/groups", { slug: "stab", name: "Krisledningsstaben" });
   await call("PUT", `/groups/${group.id}/members`, { members: ids });
 
+  const tib = await call("POST", "/positions", { slug: "tib", name: "Tjänsteperson i beredskap" });
+  await call("PUT", `/positions/${tib.id}/holders`, { holders: ids });
+
+  // Who is on call, for anyone signed in.
+  await anna.goto(`${server.base}/positions`);
+  await anna.waitForSelector("text=I beredskap nu");
+  await checkAccessibility(anna, "positions");
+  await anna.goto(`${server.base}/`);
+
   await lead.reload();
   await lead.click("main a[href=\"/alerts\"]");
   await lead.waitForURL("**/alerts");

@@ -875,3 +875,70 @@ async fn check_page(
     }
     render(StatusCode::OK, &page)
 }
+
+// ------------------------------------------------------------------ positions on call
+
+struct PositionView {
+    name: String,
+    on_call: String,
+    deputies: Vec<String>,
+    /// The next weeks: (from, until, name).
+    shifts: Vec<(String, String, String)>,
+    calendar: String,
+}
+
+#[derive(Template)]
+#[template(path = "positions.html")]
+struct PositionsPage {
+    page: Page,
+    positions: Vec<PositionView>,
+}
+
+/// Who holds each position now, who steps in, and the weeks ahead; anyone signed in may
+/// look (members need to know whom to call).
+pub async fn positions(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    if me.account.role < Role::Member {
+        return Err(AppError::Forbidden.into());
+    }
+    let t = ctx.t();
+    let names = alerts::names(&state, &me.org).await?;
+    let name = |p: &beredskap_core::PersonId| names.get(p).cloned().unwrap_or_default();
+    let now = state.clock.now();
+    let mut views = Vec::new();
+    for position in state.store.list_positions(me.org.id).await? {
+        let rotation = state.store.rotation(me.org.id, position.id).await?;
+        let overrides = state.store.overrides(me.org.id, position.id).await?;
+        let holders =
+            beredskap_core::rotation::holders_at(&position, rotation.as_ref(), &overrides, now);
+        let shifts = beredskap_core::rotation::shifts(
+            rotation.as_ref(),
+            &overrides,
+            now,
+            now + chrono::Duration::weeks(4),
+        );
+        views.push(PositionView {
+            on_call: holders
+                .first()
+                .map(name)
+                .unwrap_or_else(|| t.positions_nobody.to_owned()),
+            deputies: holders.iter().skip(1).map(name).collect(),
+            shifts: shifts
+                .iter()
+                .map(|s| (when(s.start), when(s.end), name(&s.person_id)))
+                .collect(),
+            calendar: state.links.calendar_url(position.id),
+            name: position.name,
+        });
+    }
+    render(
+        StatusCode::OK,
+        &PositionsPage {
+            page: page_for(&ctx, &me, t.positions_title),
+            positions: views,
+        },
+    )
+}

@@ -308,6 +308,13 @@ pub struct Texts {
     pub why_silent: &'static str,
     pub active_alerts: &'static str,
     pub state_not_needed: &'static str,
+    pub positions_title: &'static str,
+    pub positions_none: &'static str,
+    pub positions_now: &'static str,
+    pub positions_deputies: &'static str,
+    pub positions_next: &'static str,
+    pub positions_calendar: &'static str,
+    pub positions_nobody: &'static str,
 }
 
 impl Texts {
@@ -589,6 +596,13 @@ pub static SV: Texts = Texts {
     why_silent: "Nådd men har inte svarat",
     active_alerts: "Pågående larm (övningar räknas inte)",
     state_not_needed: "Behövs inte",
+    positions_title: "Funktioner i beredskap",
+    positions_none: "Inga funktioner ännu.",
+    positions_now: "I beredskap nu",
+    positions_deputies: "Ersättare, i tur och ordning",
+    positions_next: "Kommande veckor",
+    positions_calendar: "Prenumerera i kalendern",
+    positions_nobody: "Ingen",
 };
 
 pub static DA: Texts = Texts {
@@ -842,6 +856,13 @@ pub static DA: Texts = Texts {
     why_silent: "Nået, men har ikke svaret",
     active_alerts: "Igangværende alarmer (øvelser tælles ikke med)",
     state_not_needed: "Ikke nødvendig",
+    positions_title: "Funktioner i beredskab",
+    positions_none: "Ingen funktioner endnu.",
+    positions_now: "I beredskab nu",
+    positions_deputies: "Stedfortrædere, i rækkefølge",
+    positions_next: "Kommende uger",
+    positions_calendar: "Abonnér i kalenderen",
+    positions_nobody: "Ingen",
 };
 
 pub static EN: Texts = Texts {
@@ -1095,6 +1116,13 @@ pub static EN: Texts = Texts {
     why_silent: "Reached, no answer",
     active_alerts: "Active alerts (exercises not counted)",
     state_not_needed: "Not needed",
+    positions_title: "On-call positions",
+    positions_none: "No positions yet.",
+    positions_now: "On call now",
+    positions_deputies: "Deputies, in order",
+    positions_next: "Weeks ahead",
+    positions_calendar: "Subscribe in your calendar",
+    positions_nobody: "Nobody",
 };
 
 #[cfg(test)]

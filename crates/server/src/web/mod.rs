@@ -55,6 +55,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(alerts::check_link).post(alerts::check_confirm),
         )
         .route("/contact-checks", post(alerts::start_check))
+        .route("/positions", get(alerts::positions))
         .route("/static/alerts.js", get(alerts_script))
         .route("/static/push.js", get(push_script))
         .route("/push/key", get(alerts::push_key))

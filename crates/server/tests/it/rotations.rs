@@ -94,6 +94,12 @@ async fn a_rotation_is_set_overridden_and_subscribed_to_as_a_calendar() {
     );
     assert!(summaries.contains(&"TiB: Anna Berg".to_owned()));
     assert!(summaries.contains(&"TiB: Bo Ek".to_owned()));
+    // Anyone signed in sees who is on call, and can subscribe.
+    let phone = crate::web::signed_in(&app, "anna.berg@lillby.se", Role::Member).await;
+    let (status, html) = crate::web::page(&app, &phone, "/positions").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("I beredskap nu</dt><dd>Bo Ek"), "{html}");
+    assert!(html.contains(url), "the calendar address: {html}");
     let forged = feed_path.replacen("/calendar/", "/calendar/A", 1);
     assert_eq!(
         app.client
