@@ -150,6 +150,23 @@ pub fn webhook_mac(secret: &[u8], unix_time: i64, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Twilio's request signature (`X-Twilio-Signature`): base64 of HMAC-SHA1, keyed with the
+/// account's auth token, over the full URL Twilio called followed by every form field's
+/// name and value, sorted by name.
+pub fn twilio_signature(auth_token: &[u8], url: &str, form: &[(String, String)]) -> String {
+    let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(auth_token) else {
+        return String::new();
+    };
+    let mut fields: Vec<&(String, String)> = form.iter().collect();
+    fields.sort();
+    mac.update(url.as_bytes());
+    for (name, value) in fields {
+        mac.update(name.as_bytes());
+        mac.update(value.as_bytes());
+    }
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
 /// Checks an `X-Beredskap-Signature: t=<unix time>,v1=<hex>` header against the body.
 pub fn verify_webhook(
     secret: &[u8],
@@ -411,6 +428,29 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn twilio_signatures_are_computed_as_twilio_documents_them() {
+        // The example in Twilio's security documentation.
+        let form: Vec<(String, String)> = [
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+12349013030"),
+            ("Digits", "1234"),
+            ("From", "+12349013030"),
+            ("To", "+18005551212"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(
+            twilio_signature(
+                b"12345",
+                "https://mycompany.com/myapp.php?foo=1&bar=2",
+                &form
+            ),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        );
+    }
 
     #[test]
     fn a_webhook_is_accepted_only_with_a_fresh_matching_signature() {

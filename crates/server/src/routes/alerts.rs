@@ -237,33 +237,80 @@ async fn close_alert(
     ))
 }
 
-/// The webhook secret, or 404 when SMS webhooks are off.
-fn webhook_secret(state: &AppState) -> Result<Vec<u8>, AppError> {
-    state
-        .config
-        .sms
-        .as_ref()
-        .and_then(|s| s.webhook_secret.as_ref())
-        .map(|s| s.expose_secret().as_bytes().to_vec())
-        .ok_or(AppError::NotFound)
-}
-
+/// Checks who sent an SMS webhook, in whichever way the gateway can sign:
+/// - `X-Twilio-Signature`, with a configured Twilio provider's auth token;
+/// - HTTP basic authentication with `webhook_secret` as the password (46elks cannot sign,
+///   but calls a URL with credentials in it);
+/// - `X-Beredskap-Signature` with `webhook_secret` (any other gateway).
+///
+/// 404 when SMS is not configured; 401 when the request is not from the gateway.
 fn verified_form(
     state: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
+    path: &str,
 ) -> Result<Vec<(String, String)>, AppError> {
-    let secret = webhook_secret(state)?;
-    let signature = headers
-        .get("x-beredskap-signature")
-        .and_then(|v| v.to_str().ok());
-    crate::alerting::verify_webhook(&secret, signature, body, state.clock.now()).map_err(
-        |reason| {
-            tracing::warn!(%reason, "SMS webhook refused");
-            AppError::Unauthorized
-        },
-    )?;
-    Ok(url::form_urlencoded::parse(body).into_owned().collect())
+    let providers: Vec<&crate::config::SmsConfig> =
+        [&state.config.sms, &state.config.sms_secondary]
+            .into_iter()
+            .flatten()
+            .collect();
+    if providers.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    let refused = |reason: &str| {
+        tracing::warn!(%reason, "SMS webhook refused");
+        AppError::Unauthorized
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let secret = providers
+        .iter()
+        .find_map(|p| p.webhook_secret.as_ref())
+        .map(|s| s.expose_secret().as_bytes().to_vec());
+    if let Some(signature) = header("x-twilio-signature") {
+        let url = format!("{}{path}", state.config.public_url());
+        let matches = providers
+            .iter()
+            .filter(|p| p.provider == crate::config::SmsProviderKind::Twilio)
+            .filter_map(|p| p.password.as_ref())
+            .any(|token| {
+                let expected = crate::alerting::twilio_signature(
+                    token.expose_secret().as_bytes(),
+                    &url,
+                    &form,
+                );
+                crate::web::constant_time_eq(expected.as_bytes(), signature.as_bytes())
+            });
+        return match matches {
+            true => Ok(form),
+            false => Err(refused("the Twilio signature does not match")),
+        };
+    }
+    let secret = secret.ok_or_else(|| refused("no webhook_secret is configured"))?;
+    if let Some(basic) = header("authorization").and_then(|v| v.strip_prefix("Basic ")) {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(basic.trim())
+            .map_err(|_| refused("unreadable basic authentication"))?;
+        let password = decoded
+            .iter()
+            .position(|b| *b == b':')
+            .map(|at| &decoded[at + 1..])
+            .unwrap_or_default();
+        return match crate::web::constant_time_eq(password, &secret) {
+            true => Ok(form),
+            false => Err(refused("wrong webhook password")),
+        };
+    }
+    crate::alerting::verify_webhook(
+        &secret,
+        header("x-beredskap-signature"),
+        body,
+        state.clock.now(),
+    )
+    .map_err(refused)?;
+    Ok(form)
 }
 
 fn field<'f>(form: &'f [(String, String)], names: &[&str]) -> Option<&'f str> {
@@ -283,7 +330,8 @@ pub struct ReplyResult {
 }
 
 /// An SMS reply, from the gateway: a form with `from` and `message` (46elks' names;
-/// `From` and `Body` also do), signed with `X-Beredskap-Signature`. The reply answers the
+/// Twilio's `From` and `Body` also do), signed with `X-Twilio-Signature`, basic
+/// authentication with `webhook_secret`, or `X-Beredskap-Signature`. The reply answers the
 /// newest active alert sent to that number.
 #[utoipa::path(post, path = "/api/v1/hooks/sms/reply", tag = "alerts",
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
@@ -294,7 +342,7 @@ async fn sms_reply(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ReplyResult>, AppError> {
-    let form = verified_form(&state, &headers, &body)?;
+    let form = verified_form(&state, &headers, &body, "/api/v1/hooks/sms/reply")?;
     let from = field(&form, &["from", "From"]).ok_or_else(|| missing("from"))?;
     let text = field(&form, &["message", "Body"]).ok_or_else(|| missing("message"))?;
     let matched = state
@@ -331,18 +379,22 @@ async fn sms_delivered(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ReportResult>, AppError> {
-    let form = verified_form(&state, &headers, &body)?;
+    let form = verified_form(&state, &headers, &body, "/api/v1/hooks/sms/delivered")?;
     let id = field(&form, &["id", "MessageSid"]).ok_or_else(|| missing("id"))?;
     let status = field(&form, &["status", "MessageStatus"]).unwrap_or_default();
     if status != "delivered" {
         return Ok(Json(ReportResult { known: false }));
     }
-    let provider = state
-        .notifier
-        .sms
-        .as_ref()
-        .map(|p| p.name())
-        .unwrap_or_default();
+    // Twilio names its fields its own way; any other report is the primary provider's.
+    let provider = match field(&form, &["MessageSid"]) {
+        Some(_) => "twilio",
+        None => state
+            .notifier
+            .sms
+            .as_ref()
+            .map(|p| p.name())
+            .unwrap_or_default(),
+    };
     let known = state
         .store
         .delivery_report(provider, id, state.clock.now())

@@ -594,3 +594,108 @@ async fn a_contact_check_confirms_each_contact_point_and_shows_who_is_done() {
     assert_eq!(report["not_reached"][0]["name"], "Bo");
     assert_eq!(report["not_reached"][0]["why"], "reached, no answer");
 }
+
+#[tokio::test]
+async fn replies_signed_the_way_twilio_and_46elks_can_are_accepted() {
+    use beredskap_server::alerting::twilio_signature;
+    use beredskap_server::config::SmsProviderKind;
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let twilio = gateway.config_for(SmsProviderKind::Twilio);
+    let provider = beredskap_server::notify::sms_provider(&twilio).unwrap();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(twilio)).await;
+    let notifier = Notifier {
+        email: None,
+        sms: Some(provider),
+        push: None,
+    };
+    let dispatcher = Dispatcher::new(app.store.clone(), notifier, app.links.clone());
+    let anna = person(&app, "Anna", &["+46701000001"]).await;
+    let bo = person(&app, "Bo", &["+46701000002"]).await;
+    let now = beredskap_core::journal::now();
+    let alert = app
+        .store
+        .create_alert(
+            &Actor::system(),
+            app.org.id,
+            AlertInput {
+                message: "Kvittera.".into(),
+                severity: Severity::Info,
+                recipients: Recipients {
+                    people: vec![anna, bo],
+                    ..Recipients::default()
+                },
+                options: vec![],
+                exercise: false,
+                step_minutes: 5,
+                repeats: 0,
+                repeat_minutes: 15,
+                escalation: None,
+            }
+            .validate(None)
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    dispatcher.run_once(now).await.unwrap();
+
+    // Twilio signs with the account's auth token over the URL it called and the fields.
+    let url = "http://localhost/api/v1/hooks/sms/reply";
+    let form: Vec<(String, String)> = [("From", "+46701000001"), ("Body", "OK")]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let body = "From=%2B46701000001&Body=OK";
+    let post = |signature: String| {
+        app.client
+            .post(app.url("/api/v1/hooks/sms/reply"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(body)
+            .send()
+    };
+    assert_eq!(post("bm9wZQ==".into()).await.unwrap().status(), 401);
+    let signed = twilio_signature(gateway.password.as_bytes(), url, &form);
+    let result = expect_json(post(signed).await.unwrap(), 200).await;
+    assert_eq!(result["recorded"], true);
+
+    // 46elks cannot sign, but calls a URL with a password in it.
+    let basic = |password: &str| {
+        app.client
+            .post(app.url("/api/v1/hooks/sms/reply"))
+            .basic_auth("46elks", Some(password))
+            .form(&[("from", "+46701000002"), ("message", "ok")])
+            .send()
+    };
+    assert_eq!(basic("wrong").await.unwrap().status(), 401);
+    let result = expect_json(basic(WEBHOOK_SECRET).await.unwrap(), 200).await;
+    assert_eq!(result["recorded"], true);
+    let roster = app.store.alert_roster(app.org.id, alert.id).await.unwrap();
+    assert!(roster
+        .iter()
+        .all(|r| r.answered_via.as_deref() == Some("sms")));
+
+    // Twilio's delivery report, signed the same way.
+    let sid = gateway.received()[0].id.replacen('s', "SM", 1);
+    let report: Vec<(String, String)> =
+        [("MessageSid", sid.as_str()), ("MessageStatus", "delivered")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+    let report_body = format!("MessageSid={sid}&MessageStatus=delivered");
+    let signature = twilio_signature(
+        gateway.password.as_bytes(),
+        "http://localhost/api/v1/hooks/sms/delivered",
+        &report,
+    );
+    let known = app
+        .client
+        .post(app.url("/api/v1/hooks/sms/delivered"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body(report_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_json(known, 200).await, json!({"known": true}));
+}
