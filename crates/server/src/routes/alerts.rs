@@ -351,6 +351,9 @@ async fn sms_reply(
         .await?;
     if let Some(m) = &matched {
         state.hub.publish(m.org_id).await;
+        if !m.understood {
+            explain_reply(&state, m, from.trim()).await;
+        }
     }
     Ok(Json(ReplyResult {
         matched: matched.is_some(),
@@ -622,4 +625,45 @@ async fn readiness(
         &alert,
         &alerts::roster_lines(&roster, &names),
     )))
+}
+
+/// Tells someone whose SMS reply could not be read how to answer. Best effort: the alert's
+/// own steps go on regardless.
+async fn explain_reply(state: &AppState, m: &beredskap_core::alerting::ReplyMatch, to: &str) {
+    let (Ok(Some(org)), Ok(alert)) = (
+        state.store.org(m.org_id).await,
+        state.store.alert(m.org_id, m.alert_id).await,
+    ) else {
+        return;
+    };
+    let Some(sms) = &state.notifier.sms else {
+        return;
+    };
+    let swedish = matches!(
+        org.region,
+        beredskap_core::Region::Se | beredskap_core::Region::Fi
+    );
+    let options = alert.options.join(" / ");
+    let body = match (swedish, alert.options.is_empty()) {
+        (true, true) => "Beredskap: svara valfri text för att kvittera larmet.".to_owned(),
+        (true, false) => {
+            format!("Beredskap: svaret förstods inte. Svara {options} (eller 1, 2 …).")
+        }
+        (false, true) => {
+            "Beredskap: svar med en vilkårlig tekst for at kvittere alarmen.".to_owned()
+        }
+        (false, false) => {
+            format!("Beredskap: svaret blev ikke forstået. Svar {options} (eller 1, 2 …).")
+        }
+    };
+    let message = crate::notify::OutgoingMessage {
+        to: to.to_owned(),
+        subject: String::new(),
+        body,
+        idempotency_key: None,
+        link: None,
+    };
+    if let Err(e) = sms.send(&message).await {
+        tracing::warn!(error = %e, "could not explain an unreadable SMS reply");
+    }
 }

@@ -235,7 +235,37 @@ pub async fn new_form(
 }
 
 /// Reads the form into an alert; the errors name the form's own fields.
-fn read_form(fields: &Fields) -> Result<AlertInput, Vec<(String, String)>> {
+/// People named in the form's free-text field, by name or employee number (external id),
+/// each matched exactly once in the register.
+fn named_people(
+    fields: &Fields,
+    people: &[beredskap_core::register::Person],
+    unknown: &str,
+    errors: &mut Vec<(String, String)>,
+) -> Vec<beredskap_core::PersonId> {
+    let mut found = Vec::new();
+    for wanted in field(fields, "people").split(',').map(str::trim) {
+        if wanted.is_empty() {
+            continue;
+        }
+        let matches: Vec<_> = people
+            .iter()
+            .filter(|p| {
+                p.external_id.as_deref() == Some(wanted) || p.name.eq_ignore_ascii_case(wanted)
+            })
+            .collect();
+        match matches.as_slice() {
+            [one] => found.push(one.id),
+            _ => errors.push(("people".to_owned(), format!("\"{wanted}\" {unknown}"))),
+        }
+    }
+    found
+}
+
+fn read_form(
+    fields: &Fields,
+    people: Vec<beredskap_core::PersonId>,
+) -> Result<AlertInput, Vec<(String, String)>> {
     let mut errors: Vec<(String, String)> = Vec::new();
     let number = |name: &str, errors: &mut Vec<(String, String)>| -> u32 {
         field(fields, name).trim().parse().unwrap_or_else(|_| {
@@ -277,7 +307,7 @@ fn read_form(fields: &Fields) -> Result<AlertInput, Vec<(String, String)>> {
         message: field(fields, "message"),
         severity,
         recipients: Recipients {
-            people: Vec::new(),
+            people,
             groups: ids("group").into_iter().map(GroupId).collect(),
             positions: ids("position").into_iter().map(PositionId).collect(),
             deputies: field(fields, "deputies") == "on",
@@ -305,6 +335,8 @@ fn label_for(t: &super::Texts, field: &str) -> String {
     match (base, field) {
         ("message", _) => t.alert_message.to_owned(),
         ("recipients", f) if f.contains("positions") => t.alert_positions.to_owned(),
+        ("recipients", f) if f.contains("people") => t.alert_people.to_owned(),
+        ("people", _) => t.alert_people.to_owned(),
         ("recipients", _) => t.alert_groups.to_owned(),
         ("options", _) => t.alert_options.to_owned(),
         ("step_minutes", _) => t.alert_step.to_owned(),
@@ -326,7 +358,16 @@ pub async fn create(
     ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
     lead(&me)?;
     let t = ctx.t();
-    let input = match read_form(&fields) {
+    let mut problems = Vec::new();
+    let register = match field(&fields, "people").trim().is_empty() {
+        true => Vec::new(),
+        false => state.store.list_people(me.org.id).await?,
+    };
+    let people = named_people(&fields, &register, t.alert_people_unknown, &mut problems);
+    let input = match read_form(&fields, people).and_then(|input| match problems.is_empty() {
+        true => Ok(input),
+        false => Err(problems),
+    }) {
         Ok(input) => input,
         Err(errors) => {
             let errors = FieldErrors(

@@ -315,6 +315,9 @@ pub struct Texts {
     pub positions_next: &'static str,
     pub positions_calendar: &'static str,
     pub positions_nobody: &'static str,
+    pub alert_people: &'static str,
+    pub alert_people_hint: &'static str,
+    pub alert_people_unknown: &'static str,
 }
 
 impl Texts {
@@ -603,6 +606,9 @@ pub static SV: Texts = Texts {
     positions_next: "Kommande veckor",
     positions_calendar: "Prenumerera i kalendern",
     positions_nobody: "Ingen",
+    alert_people: "Personer",
+    alert_people_hint: "Namn eller anställningsnummer, skilj med komma.",
+    alert_people_unknown: "finns inte i registret",
 };
 
 pub static DA: Texts = Texts {
@@ -863,6 +869,9 @@ pub static DA: Texts = Texts {
     positions_next: "Kommende uger",
     positions_calendar: "Abonnér i kalenderen",
     positions_nobody: "Ingen",
+    alert_people: "Personer",
+    alert_people_hint: "Navne eller medarbejdernumre, adskilt med komma.",
+    alert_people_unknown: "findes ikke i registret",
 };
 
 pub static EN: Texts = Texts {
@@ -1123,6 +1132,9 @@ pub static EN: Texts = Texts {
     positions_next: "Weeks ahead",
     positions_calendar: "Subscribe in your calendar",
     positions_nobody: "Nobody",
+    alert_people: "People",
+    alert_people_hint: "Names or employee numbers, separated by commas.",
+    alert_people_unknown: "is not in the register",
 };
 
 #[cfg(test)]

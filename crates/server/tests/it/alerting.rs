@@ -299,6 +299,23 @@ async fn an_alert_to_a_group_is_answered_by_sms_reply_and_link_and_reaches_a_sil
             .status(),
         401
     );
+    // Something that is not an answer gets an explanation back, and counts for nothing.
+    let unclear = "from=%2B46701000001&to=Beredskap&message=vem+%C3%A4r+detta%3F";
+    let result = expect_json(
+        webhook(&app, "/api/v1/hooks/sms/reply", unclear, true).await,
+        200,
+    )
+    .await;
+    assert_eq!(result["understood"], false);
+    let explained = gateway.received().last().unwrap().clone();
+    assert_eq!(explained.to, "+46701000001");
+    assert!(
+        explained
+            .message
+            .contains("svaret förstods inte. Svara Ja / Nej"),
+        "{}",
+        explained.message
+    );
     let result = expect_json(
         webhook(&app, "/api/v1/hooks/sms/reply", reply, true).await,
         200,

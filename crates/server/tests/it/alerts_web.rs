@@ -33,6 +33,20 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
         .unwrap();
     let people = vec![person_of(&app, "member@lillby.se").await];
     app.store
+        .create_person(
+            &Actor::system(),
+            app.org.id,
+            beredskap_core::register::PersonDraft {
+                external_id: Some("4711".into()),
+                name: "Bo Ek".into(),
+                title: None,
+                active: true,
+                contact_points: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    app.store
         .set_group_members(&Actor::system(), app.org.id, group.id, people)
         .await
         .unwrap();
@@ -53,6 +67,7 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
             ("csrf", csrf.as_str()),
             ("message", "Strömavbrott i kommunhuset"),
             ("severity", "critical"),
+            ("people", "Ingen Alls"),
             ("options", "Ja"),
             ("step_minutes", "5"),
             ("repeats", "0"),
@@ -63,10 +78,10 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("Grupper: must name at least one person"),
+        html.contains("Personer: &#34;Ingen Alls&#34; finns inte i registret"),
         "{html}"
     );
-    assert!(html.contains("Svarsalternativ: must be empty"), "{html}");
+    assert!(html.contains("value=\"Ingen Alls\""), "kept: {html}");
     assert!(html.contains(">Strömavbrott i kommunhuset</textarea>"));
 
     let r = lead
@@ -76,6 +91,7 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
             ("message", "Strömavbrott i kommunhuset. Kan du komma?"),
             ("severity", "critical"),
             ("group", group_id.as_str()),
+            ("people", "4711"),
             ("options", "Ja, Nej"),
             ("exercise", "on"),
             ("step_minutes", "5"),
@@ -89,7 +105,8 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     assert!(alert_page.starts_with("/alerts/"));
     let (_, html) = page(&app, &lead, &alert_page).await;
     assert!(html.contains("ÖVNING"));
-    assert!(html.contains("0 av 1 har svarat"), "{html}");
+    assert!(html.contains("0 av 2 har svarat"), "{html}");
+    assert!(html.contains("Bo Ek"), "named by employee number: {html}");
     assert!(html.contains("Väntar"), "nothing handed over yet: {html}");
 
     // The member sees the alert first thing and answers with one press.
@@ -111,7 +128,7 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     );
 
     let (_, roster) = page(&app, &lead, &format!("{alert_page}/roster")).await;
-    assert!(roster.contains("1 av 1 har svarat"), "{roster}");
+    assert!(roster.contains("1 av 2 har svarat"), "{roster}");
     assert!(roster.contains("<td>Ja</td>"));
     let r = lead
         .get(app.url(&format!("{alert_page}/roster.csv")))
@@ -135,6 +152,6 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     assert!(html.contains("Återkallat"));
     assert!(!html.contains("/close"));
     let (_, english) = page(&app, &lead, &format!("{alert_page}?lang=en")).await;
-    assert!(english.contains("1 of 1 have answered"), "{english}");
+    assert!(english.contains("1 of 2 have answered"), "{english}");
     assert!(english.contains("EXERCISE"));
 }
