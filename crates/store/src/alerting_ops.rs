@@ -198,7 +198,41 @@ async fn insert_recipients(
         });
         q.build().execute(&mut *conn).await.map_err(db)?;
     }
-    for chunk in planned.chunks(INSERT_CHUNK) {
+    let rows: Vec<DeliveryRow> = planned
+        .iter()
+        .map(|d| DeliveryRow {
+            person: d.person,
+            step: i32::try_from(d.step).unwrap_or(i32::MAX),
+            channel: d.channel.as_str().to_owned(),
+            address: d.address.clone(),
+            due_at: now + d.after,
+            idempotency_key: format!("{}:{}:{}", alert, d.person, d.step),
+            kind: DeliveryKind::Alert,
+        })
+        .collect();
+    insert_deliveries(conn, alert, org, &rows).await?;
+    Ok(())
+}
+
+/// One delivery to insert.
+struct DeliveryRow {
+    person: PersonId,
+    step: i32,
+    channel: String,
+    address: String,
+    due_at: DateTime<Utc>,
+    idempotency_key: String,
+    kind: DeliveryKind,
+}
+
+/// Inserts pending deliveries, many rows per statement.
+async fn insert_deliveries(
+    conn: &mut Conn,
+    alert: AlertId,
+    org: OrgId,
+    rows: &[DeliveryRow],
+) -> StoreResult<()> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO deliveries (id, alert_id, org_id, person_id, step, channel, address, \
              due_at, status, attempts, idempotency_key, kind) ",
@@ -208,14 +242,14 @@ async fn insert_recipients(
                 .push_bind(alert.0)
                 .push_bind(org.0)
                 .push_bind(d.person.0)
-                .push_bind(i32::try_from(d.step).unwrap_or(i32::MAX))
-                .push_bind(d.channel.as_str())
+                .push_bind(d.step)
+                .push_bind(d.channel.clone())
                 .push_bind(d.address.clone())
-                .push_bind(now + d.after)
+                .push_bind(d.due_at)
                 .push_bind("pending")
                 .push_bind(0_i32)
-                .push_bind(format!("{}:{}:{}", alert, d.person, d.step))
-                .push_bind(DeliveryKind::Alert.as_str());
+                .push_bind(d.idempotency_key.clone())
+                .push_bind(d.kind.as_str());
         });
         q.build().execute(&mut *conn).await.map_err(db)?;
     }
@@ -751,27 +785,19 @@ pub async fn close_alert(
             notices.push((person, col(r, "channel")?, col(r, "address")?));
         }
     }
-    for chunk in notices.chunks(INSERT_CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Db>::new(
-            "INSERT INTO deliveries (id, alert_id, org_id, person_id, step, channel, address, \
-             due_at, status, attempts, idempotency_key, kind) ",
-        );
-        q.push_values(chunk, |mut b, (person, channel, address)| {
-            b.push_bind(DeliveryId::new().0)
-                .push_bind(id.0)
-                .push_bind(org.0)
-                .push_bind(*person)
-                .push_bind(0_i32)
-                .push_bind(channel.clone())
-                .push_bind(address.clone())
-                .push_bind(now)
-                .push_bind("pending")
-                .push_bind(0_i32)
-                .push_bind(format!("{id}:{person}:{}", kind.as_str()))
-                .push_bind(kind.as_str());
-        });
-        q.build().execute(&mut *conn).await.map_err(db)?;
-    }
+    let rows: Vec<DeliveryRow> = notices
+        .iter()
+        .map(|(person, channel, address)| DeliveryRow {
+            person: PersonId(*person),
+            step: 0,
+            channel: channel.clone(),
+            address: address.clone(),
+            due_at: now,
+            idempotency_key: format!("{id}:{person}:{}", kind.as_str()),
+            kind,
+        })
+        .collect();
+    insert_deliveries(conn, id, org, &rows).await?;
     append_journal(
         conn,
         org,

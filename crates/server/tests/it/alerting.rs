@@ -1,7 +1,7 @@
 //! The delivery worker against a local server that speaks the 46elks SMS API.
 
 use crate::helpers::{error_fields, expect_json, point, TestApp};
-use beredskap_core::alerting::{AlertInput, Answer, DeliveryStatus, Recipients, Severity};
+use beredskap_core::alerting::{Answer, DeliveryStatus};
 use beredskap_core::register::{
     ContactKind, ContactLabel, ContactPoint, NewGroup, NewPosition, PersonDraft, Role,
 };
@@ -41,20 +41,12 @@ async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider
         .create_alert(
             &Actor::system(),
             app.org.id,
-            AlertInput {
-                message: "Kan du komma in till stadshuset?".into(),
-                severity: Severity::Critical,
-                recipients: Recipients {
-                    people: vec![anna, bo],
-                    ..Recipients::default()
-                },
-                options: vec!["Ja".into(), "Nej".into()],
-                exercise: true,
-                step_minutes: 5,
-                repeats: 0,
-                repeat_minutes: 15,
-                escalation: None,
-            }
+            crate::helpers::alert_to(
+                vec![anna, bo],
+                "Kan du komma in till stadshuset?",
+                &["Ja", "Nej"],
+                true,
+            )
             .validate(None)
             .unwrap(),
             now,
@@ -147,22 +139,9 @@ async fn the_server_delivers_due_alerts_by_itself() {
         .create_alert(
             &Actor::system(),
             app.org.id,
-            AlertInput {
-                message: "Reservkraften har startat.".into(),
-                severity: Severity::Info,
-                recipients: Recipients {
-                    people: vec![anna],
-                    ..Recipients::default()
-                },
-                options: vec![],
-                exercise: false,
-                step_minutes: 5,
-                repeats: 0,
-                repeat_minutes: 15,
-                escalation: None,
-            }
-            .validate(None)
-            .unwrap(),
+            crate::helpers::alert_to(vec![anna], "Reservkraften har startat.", &[], false)
+                .validate(None)
+                .unwrap(),
             chrono::Utc::now(),
         )
         .await
@@ -634,22 +613,9 @@ async fn replies_signed_the_way_twilio_and_46elks_can_are_accepted() {
         .create_alert(
             &Actor::system(),
             app.org.id,
-            AlertInput {
-                message: "Kvittera.".into(),
-                severity: Severity::Info,
-                recipients: Recipients {
-                    people: vec![anna, bo],
-                    ..Recipients::default()
-                },
-                options: vec![],
-                exercise: false,
-                step_minutes: 5,
-                repeats: 0,
-                repeat_minutes: 15,
-                escalation: None,
-            }
-            .validate(None)
-            .unwrap(),
+            crate::helpers::alert_to(vec![anna, bo], "Kvittera.", &[], false)
+                .validate(None)
+                .unwrap(),
             now,
         )
         .await

@@ -226,3 +226,27 @@ pub fn point(
         verified: true,
     }
 }
+
+/// An alert to `people`: a poll when `options` are given, else an acknowledgement; five
+/// minutes between a person's channels, no repeats.
+pub fn alert_to(
+    people: Vec<beredskap_core::PersonId>,
+    message: &str,
+    options: &[&str],
+    exercise: bool,
+) -> beredskap_core::alerting::AlertInput {
+    beredskap_core::alerting::AlertInput {
+        message: message.into(),
+        severity: beredskap_core::alerting::Severity::Critical,
+        recipients: beredskap_core::alerting::Recipients {
+            people,
+            ..Default::default()
+        },
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+        exercise,
+        step_minutes: 5,
+        repeats: 0,
+        repeat_minutes: 15,
+        escalation: None,
+    }
+}

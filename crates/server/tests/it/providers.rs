@@ -2,7 +2,7 @@
 //! rate limit, and push: Web Push against an independent push service, and ntfy-style.
 
 use crate::helpers::{point, TestApp};
-use beredskap_core::alerting::{AlertInput, Recipients, Severity};
+use beredskap_core::alerting::AlertInput;
 use beredskap_core::register::ContactKind;
 use beredskap_core::{Actor, PersonId};
 use beredskap_server::alerting::{Dispatcher, VAPID_KEY};
@@ -128,20 +128,7 @@ async fn person_with_push(app: &TestApp, name: &str, target: &str) -> PersonId {
 }
 
 fn ack(people: Vec<PersonId>, exercise: bool) -> AlertInput {
-    AlertInput {
-        message: "Brand i förrådet. Kvittera.".into(),
-        severity: Severity::Critical,
-        recipients: Recipients {
-            people,
-            ..Recipients::default()
-        },
-        options: vec![],
-        exercise,
-        step_minutes: 5,
-        repeats: 0,
-        repeat_minutes: 15,
-        escalation: None,
-    }
+    crate::helpers::alert_to(people, "Brand i förrådet. Kvittera.", &[], exercise)
 }
 
 #[tokio::test]
