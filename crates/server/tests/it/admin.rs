@@ -30,12 +30,32 @@ async fn every_page_checks_the_role() {
     let anonymous = browser();
     let everyone = ["/", "/sessions", "/passkeys"];
     let admins_only = ["/admin/accounts", "/admin/tokens", "/admin/settings"];
-    for (who, b, is_admin) in [
-        ("admin", &admin, true),
-        ("crisis lead", &lead, false),
-        ("member", &member, false),
-        ("guest", &guest, false),
+    let leads = ["/alerts", "/alerts/new"];
+    let members = ["/positions"];
+    for (who, b, role) in [
+        ("admin", &admin, Role::Admin),
+        ("crisis lead", &lead, Role::CrisisLead),
+        ("member", &member, Role::Member),
+        ("guest", &guest, Role::Guest),
     ] {
+        let is_admin = role == Role::Admin;
+        for (paths, least) in [(&leads[..], Role::CrisisLead), (&members[..], Role::Member)] {
+            for path in paths {
+                let expected = if role >= least { 200 } else { 403 };
+                assert_eq!(page(&app, b, path).await.0, expected, "{who} {path}");
+            }
+        }
+        // Sending an alert is refused below crisis lead, form or not.
+        let r = post(
+            &app,
+            b,
+            "/alerts",
+            &[("message", "Test"), ("step_minutes", "5"), ("repeats", "0")],
+        )
+        .await;
+        if role < Role::CrisisLead {
+            assert_eq!(r.status().as_u16(), 403, "{who} sends an alert");
+        }
         for path in everyone {
             assert_eq!(page(&app, b, path).await.0, 200, "{who} {path}");
         }
@@ -64,7 +84,12 @@ async fn every_page_checks_the_role() {
             "{who}: the admin link only for admins"
         );
     }
-    for path in everyone.iter().chain(&admins_only) {
+    for path in everyone
+        .iter()
+        .chain(&admins_only)
+        .chain(&leads)
+        .chain(&members)
+    {
         let r = anonymous.get(app.url(path)).send().await.unwrap();
         assert_eq!(
             (r.status().as_u16(), location(&r)),
