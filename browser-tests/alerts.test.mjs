@@ -74,6 +74,10 @@ test("a crisis lead sends an alert, a member answers on the phone, the roster fo
   // The lead's roster fills in without a reload.
   await lead.waitForSelector("text=1 av 2 har svarat", { timeout: 10000 });
   assert.match(await lead.textContent("table.roster"), /Anna Berg/);
+  // The roster on a phone: the table scrolls sideways in a region the keyboard can reach.
+  await lead.setViewportSize({ width: 390, height: 844 });
+  await checkAccessibility(lead, "alert roster on a phone");
+  await lead.setViewportSize({ width: 1280, height: 800 });
 
   // The same page in Danish and English.
   const alertUrl = lead.url();

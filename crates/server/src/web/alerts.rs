@@ -533,7 +533,11 @@ fn line_view(t: &super::Texts, l: &RosterLine) -> LineView {
         channel,
         at: at.map(when).unwrap_or_default(),
         answer,
-        error: l.last_error.clone().unwrap_or_default(),
+        // Once someone has answered, a failed later step no longer matters to the reader.
+        error: match l.state {
+            RecipientState::Answered => String::new(),
+            _ => l.last_error.clone().unwrap_or_default(),
+        },
     }
 }
 
