@@ -186,11 +186,22 @@ async fn a_live_client_resumes_across_a_server_crash() {
 /// their SMS, nobody's phone gets it twice (what was in flight is handed over again with
 /// the same idempotency key, and the gateway recognises it), and the roster agrees.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_alert_blast_survives_kill_9_with_nothing_lost_or_sent_twice() {
+async fn an_alert_blast_survives_kill_9_on_sqlite() {
+    alert_blast_survives_kill_9(TestEnv::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_alert_blast_survives_kill_9_on_postgres() {
+    let Some(env) = TestEnv::postgres("an_alert_blast_survives_kill_9").await else {
+        return;
+    };
+    alert_blast_survives_kill_9(env).await;
+}
+
+async fn alert_blast_survives_kill_9(env: TestEnv) {
     use beredskap_server::config::SmsProviderKind;
     use beredskap_server::testing::FakeSmsGateway;
     const PEOPLE: usize = 200;
-    let env = TestEnv::sqlite();
     let token = env.org_with_admin().await;
     let mut csv = String::from("external_id,name,title,work_mobile,private_email,groups\n");
     for i in 0..PEOPLE {
@@ -295,4 +306,5 @@ async fn an_alert_blast_survives_kill_9_with_nothing_lost_or_sent_twice() {
     assert_eq!(sent_lines, PEOPLE, "the roster agrees: {others:?}");
     let verify = env.ok(&["journal", "verify"]).await;
     assert!(verify.contains("chain intact"), "{verify}");
+    env.cleanup().await;
 }
