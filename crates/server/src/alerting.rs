@@ -140,14 +140,20 @@ const CHECK: &[u8] = b"beredskap contact check v1";
 /// replayed later than this.
 const WEBHOOK_TOLERANCE_SECONDS: i64 = 300;
 
-/// The hex HMAC-SHA256 a webhook is signed with: over `"<unix time>.<body>"`.
-pub fn webhook_mac(secret: &[u8], unix_time: i64, body: &[u8]) -> String {
-    let Ok(mut mac) = HmacSha256::new_from_slice(secret) else {
-        return String::new();
-    };
+/// The HMAC-SHA256 a webhook is signed with, over `"<unix time>.<body>"`, ready to finish
+/// or to verify.
+fn webhook_hmac(secret: &[u8], unix_time: i64, body: &[u8]) -> Option<HmacSha256> {
+    let mut mac = HmacSha256::new_from_slice(secret).ok()?;
     mac.update(format!("{unix_time}.").as_bytes());
     mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    Some(mac)
+}
+
+/// The hex signature of a webhook body (the `v1` of `X-Beredskap-Signature`).
+pub fn webhook_mac(secret: &[u8], unix_time: i64, body: &[u8]) -> String {
+    webhook_hmac(secret, unix_time, body)
+        .map(|mac| hex::encode(mac.finalize().into_bytes()))
+        .unwrap_or_default()
 }
 
 /// Twilio's request signature (`X-Twilio-Signature`): base64 of HMAC-SHA1, keyed with the
@@ -190,21 +196,19 @@ pub fn verify_webhook(
     if (now.timestamp() - time).abs() > WEBHOOK_TOLERANCE_SECONDS {
         return Err("the signature's time is too far from now");
     }
-    let mut mac =
-        HmacSha256::new_from_slice(secret).map_err(|_| "the webhook secret is unusable")?;
-    mac.update(format!("{time}.").as_bytes());
-    mac.update(body);
-    mac.verify_slice(&tag)
+    webhook_hmac(secret, time, body)
+        .ok_or("the webhook secret is unusable")?
+        .verify_slice(&tag)
         .map_err(|_| "the signature does not match")
 }
 
 /// A contact check's text when the sender gives none, in the organisation's language.
 pub fn contact_check_message(region: Region) -> &'static str {
-    match region {
-        Region::Se | Region::Fi => {
+    match swedish(region) {
+        true => {
             "Beredskap kontrollerar att vi når dig i en kris. Bekräfta med länken att det här når dig."
         }
-        Region::Dk | Region::No => {
+        false => {
             "Beredskap kontrollerer, at vi kan nå dig i en krise. Bekræft med linket, at dette når dig."
         }
     }
@@ -219,9 +223,32 @@ pub fn exercise_marker(region: Region) -> &'static str {
     }
 }
 
+/// Messages go out in Swedish for Swedish and Finnish organisations, in Danish otherwise
+/// (Norwegian readers read it).
+fn swedish(region: Region) -> bool {
+    matches!(region, Region::Se | Region::Fi)
+}
+
+/// The SMS sent back when a reply could not be read as an answer.
+pub fn reply_help(region: Region, options: &[String]) -> String {
+    let options = options.join(" / ");
+    match (swedish(region), options.is_empty()) {
+        (true, true) => "Beredskap: svara valfri text för att kvittera larmet.".to_owned(),
+        (true, false) => {
+            format!("Beredskap: svaret förstods inte. Svara {options} (eller 1, 2 …).")
+        }
+        (false, true) => {
+            "Beredskap: svar med en vilkårlig tekst for at kvittere alarmen.".to_owned()
+        }
+        (false, false) => {
+            format!("Beredskap: svaret blev ikke forstået. Svar {options} (eller 1, 2 …).")
+        }
+    }
+}
+
 /// The text of a delivery as it goes out on SMS and email: (subject, body).
 pub fn compose(org: &Org, alert: &Alert, kind: DeliveryKind, link: &str) -> (String, String) {
-    let swedish = matches!(org.region, Region::Se | Region::Fi);
+    let swedish = swedish(org.region);
     let mut body = String::new();
     if alert.exercise {
         body.push_str(exercise_marker(org.region));

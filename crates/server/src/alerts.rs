@@ -7,7 +7,7 @@ use beredskap_core::alerting::{
     Alert, AlertInput, AlertStatus, Answer, DeliveryKind, DeliveryStatus, RosterEntry,
 };
 use beredskap_core::register::{Account, Org, Role};
-use beredskap_core::{Actor, AlertId, PersonId};
+use beredskap_core::{Actor, AlertId, OrgId, PersonId, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -374,13 +374,25 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, AppError> {
     String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("roster CSV: {e}")))
 }
 
-/// Everyone's names, for a roster.
-pub async fn names(state: &AppState, org: &Org) -> Result<HashMap<PersonId, String>, AppError> {
-    Ok(state
-        .store
-        .list_people(org.id)
+/// Everyone's names, for a roster or a schedule.
+pub async fn names(store: &dyn Store, org: OrgId) -> Result<HashMap<PersonId, String>, StoreError> {
+    Ok(store
+        .list_people(org)
         .await?
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect())
+}
+
+/// An alert of the organisation with its roster as people read it (the page, the API, the
+/// CSV and the command line all show this).
+pub async fn alert_with_roster(
+    store: &dyn Store,
+    org: OrgId,
+    id: AlertId,
+) -> Result<(Alert, Vec<RosterLine>), StoreError> {
+    let alert = store.alert(org, id).await?;
+    let roster = store.alert_roster(org, id).await?;
+    let names = names(store, org).await?;
+    Ok((alert, roster_lines(&roster, &names)))
 }

@@ -18,14 +18,6 @@ const INSERT_CHUNK: usize = 1000;
 /// person.
 const LOAD_ALL_ABOVE: usize = 50;
 
-fn severity_str(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Critical => "critical",
-    }
-}
-
 /// A recipient as chosen: why, and where they stand in a position's chain.
 struct Chosen {
     person: PersonId,
@@ -37,23 +29,56 @@ struct Chosen {
     follows: Option<PersonId>,
 }
 
-fn add(chosen: &mut Vec<Chosen>, c: Chosen) {
-    if !chosen.iter().any(|x| x.person == c.person) {
-        chosen.push(c);
+/// The recipients chosen so far, each once, in the order chosen. A blast to thousands
+/// looks people up here for every member and holder, so by index, not by scanning.
+#[derive(Default)]
+struct ChosenSet {
+    list: Vec<Chosen>,
+    index: HashMap<PersonId, usize>,
+}
+
+impl ChosenSet {
+    fn add(&mut self, c: Chosen) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.index.entry(c.person) {
+            slot.insert(self.list.len());
+            self.list.push(c);
+        }
+    }
+
+    fn get_mut(&mut self, person: PersonId) -> Option<&mut Chosen> {
+        let at = *self.index.get(&person)?;
+        self.list.get_mut(at)
+    }
+
+    fn contains(&self, person: PersonId) -> bool {
+        self.index.contains_key(&person)
     }
 }
 
+/// A position's people at `now` in the order an alert reaches them: whoever is on call by
+/// its rotation, then the listed deputies.
+async fn position_holders(
+    conn: &mut Conn,
+    org: OrgId,
+    position: &Position,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<PersonId>> {
+    let rotation = rotation(conn, org, position.id).await?;
+    let overrides = overrides(conn, org, position.id).await?;
+    Ok(holders_at(position, rotation.as_ref(), &overrides, now))
+}
+
 /// The recipients, each once, with why they were chosen: people as named, groups by
-/// their members, positions by their holder with the deputies following in order. A holder
-/// already chosen directly or by a group is alerted at once and still leads the chain, so
-/// their answer covers the position.
+/// their members, positions by whoever is on call with the deputies following in order. A
+/// holder already chosen directly or by a group is alerted at once and still leads the
+/// chain, so their answer covers the position.
 async fn resolve(
     conn: &mut Conn,
     org: OrgId,
     new: &NewAlert,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Chosen>> {
-    let mut chosen: Vec<Chosen> = Vec::new();
+    let mut chosen = ChosenSet::default();
     for (i, person) in new.recipients.people.iter().enumerate() {
         let known: Option<Uuid> =
             sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND id = $2")
@@ -68,20 +93,21 @@ async fn resolve(
                 "is not a person in this organisation",
             ));
         }
-        add(&mut chosen, plain(*person, "person".to_owned()));
+        chosen.add(plain(*person, "person".to_owned()));
     }
     let groups = super::list_groups(conn, org).await?;
     for (i, id) in new.recipients.groups.iter().enumerate() {
         let group = find_group(&groups, *id, &format!("recipients.groups[{i}]"))?;
         for person in &group.members {
-            add(&mut chosen, plain(*person, format!("group:{}", group.slug)));
+            chosen.add(plain(*person, format!("group:{}", group.slug)));
         }
     }
     if let Some((group, _, _)) = &new.escalation {
         find_group(&groups, *group, "escalation.group")?;
     }
     let positions = super::list_positions(conn, org).await?;
-    let mut chains: Vec<&Position> = Vec::new();
+    // Each position to follow, with its people now (on call first).
+    let mut chains: Vec<(&Position, Vec<PersonId>)> = Vec::new();
     for (i, id) in new.recipients.positions.iter().enumerate() {
         let position = positions.iter().find(|p| p.id == *id).ok_or_else(|| {
             StoreError::invalid(
@@ -89,36 +115,32 @@ async fn resolve(
                 "is not a position of this organisation",
             )
         })?;
-        chains.push(position);
+        chains.push((position, position_holders(conn, org, position, now).await?));
     }
     if new.recipients.deputies {
         for position in &positions {
-            let held_by_recipient = position
-                .holders
-                .first()
-                .is_some_and(|h| chosen.iter().any(|c| c.person == *h));
-            if held_by_recipient && !chains.iter().any(|p| p.id == position.id) {
-                chains.push(position);
+            if chains.iter().any(|(p, _)| p.id == position.id) {
+                continue;
+            }
+            let holders = position_holders(conn, org, position, now).await?;
+            if holders.first().is_some_and(|h| chosen.contains(*h)) {
+                chains.push((position, holders));
             }
         }
     }
-    for position in chains {
-        // Who is on call now decides who is first; the listed people follow as deputies.
-        let rotation = rotation(conn, org, position.id).await?;
-        let overrides = overrides(conn, org, position.id).await?;
-        let holders = holders_at(position, rotation.as_ref(), &overrides, now);
+    for (position, holders) in chains {
         let mut root: Option<PersonId> = None;
         let mut previous: Option<PersonId> = None;
         for (n, person) in holders.iter().enumerate() {
             let chain = *root.get_or_insert(*person);
-            match chosen.iter_mut().find(|c| c.person == *person) {
+            match chosen.get_mut(*person) {
                 // Someone already alerted directly joins the chain only as its holder: a
                 // deputy's answer to the group alert does not stand for the position.
                 Some(existing) if n == 0 => {
                     existing.chain_root.get_or_insert(chain);
                 }
                 Some(_) => {}
-                None => chosen.push(Chosen {
+                None => chosen.add(Chosen {
                     person: *person,
                     reason: match n {
                         0 => format!("position:{}", position.slug),
@@ -131,7 +153,7 @@ async fn resolve(
             previous = Some(*person);
         }
     }
-    Ok(chosen)
+    Ok(chosen.list)
 }
 
 fn plain(person: PersonId, reason: String) -> Chosen {
@@ -325,7 +347,7 @@ pub async fn create_alert(
     .bind(org.0)
     .bind(alert.created_by.map(|a| a.0))
     .bind(&alert.message)
-    .bind(severity_str(alert.severity))
+    .bind(alert.severity.as_str())
     .bind(serde_json::to_string(&alert.options).unwrap_or_else(|_| "[]".into()))
     .bind(alert.exercise)
     .bind(now)
@@ -650,12 +672,8 @@ fn alert_from_row(r: &DbRow) -> StoreResult<Alert> {
         org_id: OrgId(col(r, "org_id")?),
         created_by: created_by.map(AccountId),
         message: col(r, "message")?,
-        severity: match severity.as_str() {
-            "info" => Severity::Info,
-            "warning" => Severity::Warning,
-            "critical" => Severity::Critical,
-            other => return Err(corrupt("alerts.severity", other)),
-        },
+        severity: Severity::parse(&severity)
+            .ok_or_else(|| corrupt("alerts.severity", &severity))?,
         options: serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?,
         exercise: col(r, "exercise")?,
         status: match status.as_str() {

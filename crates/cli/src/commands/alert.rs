@@ -105,15 +105,9 @@ pub async fn run(config: Config, cmd: AlertCommand) -> anyhow::Result<ExitCode> 
         AlertCommand::Show { org, id, csv } => {
             let org = org_by_slug(s, &org).await?;
             let id = alert_id(&id)?;
-            let alert = s.alert(org.id, id).await.context("no such alert")?;
-            let roster = s.alert_roster(org.id, id).await?;
-            let names = s
-                .list_people(org.id)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.name))
-                .collect();
-            let lines = beredskap_server::alerts::roster_lines(&roster, &names);
+            let (alert, lines) = beredskap_server::alerts::alert_with_roster(s, org.id, id)
+                .await
+                .context("no such alert")?;
             if csv {
                 let text = beredskap_server::alerts::roster_csv(&lines)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -162,12 +156,12 @@ fn alert_id(raw: &str) -> anyhow::Result<AlertId> {
 
 async fn send(config: &Config, s: &dyn Store, args: SendArgs) -> anyhow::Result<ExitCode> {
     let org = org_by_slug(s, &args.org).await?;
-    let severity = match args.severity.as_str() {
-        "info" => Severity::Info,
-        "warning" => Severity::Warning,
-        "critical" => Severity::Critical,
-        other => anyhow::bail!("--severity {other:?}: must be info, warning or critical"),
-    };
+    let severity = Severity::parse(&args.severity).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--severity {:?}: must be info, warning or critical",
+            args.severity
+        )
+    })?;
     let groups = s.list_groups(org.id).await?;
     let group = |slug: &str, flag: &str| -> anyhow::Result<beredskap_core::GroupId> {
         groups

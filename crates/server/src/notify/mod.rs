@@ -61,6 +61,42 @@ pub trait Provider: Send + Sync {
     }
 }
 
+/// A provider that could not be reached: worth another try.
+fn unreachable(e: reqwest::Error) -> NotifyError {
+    NotifyError::Temporary {
+        reason: e.without_url().to_string(),
+        retry_after: None,
+    }
+}
+
+/// Reads an HTTP provider's answer: the body when it took the message; for 429 and 5xx a
+/// temporary failure (after its Retry-After, if it gave one); any other refusal is final.
+async fn http_answer(response: reqwest::Response) -> Result<String, NotifyError> {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let text = response.text().await;
+    if status.is_success() {
+        return text.map_err(|e| NotifyError::Temporary {
+            reason: format!("unreadable answer: {}", e.without_url()),
+            retry_after: None,
+        });
+    }
+    let text: String = text.unwrap_or_default().chars().take(300).collect();
+    if status.as_u16() == 429 || status.is_server_error() {
+        Err(NotifyError::Temporary {
+            reason: format!("{status}: {text}"),
+            retry_after,
+        })
+    } else {
+        Err(NotifyError::Rejected(format!("{status}: {text}")))
+    }
+}
+
 /// The primary provider, and the secondary when the primary fails for now (a refused
 /// connection, a server error, a timeout, its own 429). A refusal of the message itself
 /// is not retried elsewhere: the number or text is the problem, not the provider.

@@ -3,7 +3,7 @@
 //! is encrypted to the browser, RFC 8291, and signed with our VAPID key, RFC 8292) or a
 //! UnifiedPush/ntfy endpoint URL (the text is POSTed to it, e.g. a self-hosted ntfy).
 
-use super::{NotifyError, OutgoingMessage, Provider};
+use super::{http_answer, unreachable, NotifyError, OutgoingMessage, Provider};
 use base64::Engine as _;
 use std::time::Duration;
 use web_push_native::jwt_simple::algorithms::ES256KeyPair;
@@ -105,7 +105,7 @@ impl PushProvider {
             .and_then(|l| l.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        answer(response).await.map(|_| location)
+        http_answer(response).await.map(|_| location)
     }
 
     async fn endpoint_push(
@@ -124,7 +124,7 @@ impl PushProvider {
             request = request.header("click", link);
         }
         let response = request.send().await.map_err(unreachable)?;
-        let text = answer(response).await?;
+        let text = http_answer(response).await?;
         let id = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| v["id"].as_str().map(str::to_owned))
@@ -141,37 +141,6 @@ fn header_text(text: &str) -> String {
             "=?UTF-8?B?{}?=",
             base64::engine::general_purpose::STANDARD.encode(text)
         ),
-    }
-}
-
-fn unreachable(e: reqwest::Error) -> NotifyError {
-    NotifyError::Temporary {
-        reason: e.without_url().to_string(),
-        retry_after: None,
-    }
-}
-
-/// A push service's answer: 2xx taken; 404/410 the subscription is gone; 429/5xx later.
-async fn answer(response: reqwest::Response) -> Result<String, NotifyError> {
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let text: String = response.text().await.unwrap_or_default();
-    if status.is_success() {
-        return Ok(text);
-    }
-    let text: String = text.chars().take(300).collect();
-    if status.as_u16() == 429 || status.is_server_error() {
-        Err(NotifyError::Temporary {
-            reason: format!("{status}: {text}"),
-            retry_after,
-        })
-    } else {
-        Err(NotifyError::Rejected(format!("{status}: {text}")))
     }
 }
 

@@ -2,7 +2,7 @@
 //! webhook for any other gateway. They share how an answer is read: 2xx is handed over,
 //! 429 and 5xx are worth another try (after Retry-After), other 4xx refuse the message.
 
-use super::{NotifyError, OutgoingMessage, Provider};
+use super::{http_answer, unreachable, NotifyError, OutgoingMessage, Provider};
 use crate::config::SmsConfig;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -25,51 +25,15 @@ fn password(config: &SmsConfig) -> Result<SecretString, NotifyError> {
         .ok_or_else(|| NotifyError::Config("sms.password: missing".into()))
 }
 
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-fn unreachable(e: reqwest::Error) -> NotifyError {
-    NotifyError::Temporary {
-        reason: e.without_url().to_string(),
-        retry_after: None,
-    }
-}
-
 /// Reads a gateway's answer; `id_field` names the message id in its JSON.
 async fn read_answer(response: reqwest::Response, id_field: &str) -> Result<String, NotifyError> {
-    let status = response.status();
-    if status.is_success() {
-        let body: serde_json::Value =
-            response.json().await.map_err(|e| NotifyError::Temporary {
-                reason: format!("unreadable answer: {}", e.without_url()),
-                retry_after: None,
-            })?;
-        return Ok(body[id_field].as_str().unwrap_or_default().to_owned());
-    }
-    let wait = retry_after(response.headers());
-    let text: String = response
-        .text()
-        .await
-        .unwrap_or_default()
-        .chars()
-        .take(300)
-        .collect();
-    if status.as_u16() == 429 || status.is_server_error() {
-        Err(NotifyError::Temporary {
-            reason: format!("{status}: {text}"),
-            retry_after: wait,
-        })
-    } else {
-        Err(NotifyError::Rejected(format!("{status}: {text}")))
-    }
+    let text = http_answer(response).await?;
+    let body: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| NotifyError::Temporary {
+            reason: format!("unreadable answer: {e}"),
+            retry_after: None,
+        })?;
+    Ok(body[id_field].as_str().unwrap_or_default().to_owned())
 }
 
 /// SMS through the 46elks HTTP API: `POST /a1/sms` with `from`, `to` and `message` as a

@@ -116,13 +116,8 @@ async fn get_alert(
     caller.require(Role::CrisisLead, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
-    let alert = state.store.alert(org.id, id).await?;
-    let roster = state.store.alert_roster(org.id, id).await?;
-    let names = alerts::names(&state, &org).await?;
-    Ok(Json(AlertDetail {
-        alert,
-        roster: alerts::roster_lines(&roster, &names),
-    }))
+    let (alert, roster) = alerts::alert_with_roster(state.store.as_ref(), org.id, id).await?;
+    Ok(Json(AlertDetail { alert, roster }))
 }
 
 /// The roster as CSV (UTF-8, one line per recipient, times in UTC).
@@ -148,10 +143,8 @@ pub async fn csv_response(
     org: &beredskap_core::register::Org,
     id: AlertId,
 ) -> Result<Response, AppError> {
-    state.store.alert(org.id, id).await?;
-    let roster = state.store.alert_roster(org.id, id).await?;
-    let names = alerts::names(state, org).await?;
-    let csv = alerts::roster_csv(&alerts::roster_lines(&roster, &names))?;
+    let (_, roster) = alerts::alert_with_roster(state.store.as_ref(), org.id, id).await?;
+    let csv = alerts::roster_csv(&roster)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -538,7 +531,7 @@ pub async fn calendar_feed(
     let (org, position) = find_position(&state, id).await?;
     let rotation = state.store.rotation(org.id, position.id).await?;
     let overrides = state.store.overrides(org.id, position.id).await?;
-    let names = alerts::names(&state, &org).await?;
+    let names = alerts::names(state.store.as_ref(), org.id).await?;
     let body = crate::rotations::ical(
         &position,
         rotation.as_ref(),
@@ -618,13 +611,8 @@ async fn readiness(
     caller.require(Role::CrisisLead, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
-    let alert = state.store.alert(org.id, id).await?;
-    let roster = state.store.alert_roster(org.id, id).await?;
-    let names = alerts::names(&state, &org).await?;
-    Ok(Json(alerts::readiness(
-        &alert,
-        &alerts::roster_lines(&roster, &names),
-    )))
+    let (alert, roster) = alerts::alert_with_roster(state.store.as_ref(), org.id, id).await?;
+    Ok(Json(alerts::readiness(&alert, &roster)))
 }
 
 /// Tells someone whose SMS reply could not be read how to answer. Best effort: the alert's
@@ -639,23 +627,7 @@ async fn explain_reply(state: &AppState, m: &beredskap_core::alerting::ReplyMatc
     let Some(sms) = &state.notifier.sms else {
         return;
     };
-    let swedish = matches!(
-        org.region,
-        beredskap_core::Region::Se | beredskap_core::Region::Fi
-    );
-    let options = alert.options.join(" / ");
-    let body = match (swedish, alert.options.is_empty()) {
-        (true, true) => "Beredskap: svara valfri text för att kvittera larmet.".to_owned(),
-        (true, false) => {
-            format!("Beredskap: svaret förstods inte. Svara {options} (eller 1, 2 …).")
-        }
-        (false, true) => {
-            "Beredskap: svar med en vilkårlig tekst for at kvittere alarmen.".to_owned()
-        }
-        (false, false) => {
-            format!("Beredskap: svaret blev ikke forstået. Svar {options} (eller 1, 2 …).")
-        }
-    };
+    let body = crate::alerting::reply_help(org.region, &alert.options);
     let message = crate::notify::OutgoingMessage {
         to: to.to_owned(),
         subject: String::new(),

@@ -14,7 +14,7 @@ use axum::Form;
 use beredskap_core::alerting::{
     Alert, AlertInput, AlertStatus, GroupEscalation, Recipients, Severity,
 };
-use beredskap_core::register::{Org, Role};
+use beredskap_core::register::Role;
 use beredskap_core::{Actor, AlertId, FieldErrors, GroupId, PositionId};
 
 type Fields = Vec<(String, String)>;
@@ -273,11 +273,8 @@ fn read_form(
             0
         })
     };
-    let severity = match field(fields, "severity").as_str() {
-        "info" => Severity::Info,
-        "warning" => Severity::Warning,
-        _ => Severity::Critical,
-    };
+    // The form offers only these; anything else is the most careful choice.
+    let severity = Severity::parse(&field(fields, "severity")).unwrap_or(Severity::Critical);
     let ids = |name: &str| -> Vec<uuid::Uuid> {
         fields
             .iter()
@@ -436,16 +433,6 @@ struct AlertPage {
     readiness: ReadinessView,
 }
 
-async fn roster_lines(
-    state: &AppState,
-    org: &Org,
-    id: AlertId,
-) -> Result<Vec<RosterLine>, WebError> {
-    let roster = state.store.alert_roster(org.id, id).await?;
-    let names = alerts::names(state, org).await?;
-    Ok(alerts::roster_lines(&roster, &names))
-}
-
 fn roster_fragment(
     t: &'static super::Texts,
     alert: &Alert,
@@ -556,8 +543,7 @@ pub async fn show(
     lead(&me)?;
     let t = ctx.t();
     let id = alert_id(&id)?;
-    let alert = state.store.alert(me.org.id, id).await?;
-    let lines = roster_lines(&state, &me.org, id).await?;
+    let (alert, lines) = alerts::alert_with_roster(state.store.as_ref(), me.org.id, id).await?;
     let roster = roster_fragment(t, &alert, &lines)
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
@@ -588,8 +574,7 @@ pub async fn roster(
 ) -> Result<Response, WebError> {
     lead(&me)?;
     let id = alert_id(&id)?;
-    let alert = state.store.alert(me.org.id, id).await?;
-    let lines = roster_lines(&state, &me.org, id).await?;
+    let (alert, lines) = alerts::alert_with_roster(state.store.as_ref(), me.org.id, id).await?;
     let fragment = roster_fragment(ctx.t(), &alert, &lines);
     let html = fragment
         .render()
@@ -950,7 +935,7 @@ pub async fn positions(
         return Err(AppError::Forbidden.into());
     }
     let t = ctx.t();
-    let names = alerts::names(&state, &me.org).await?;
+    let names = alerts::names(state.store.as_ref(), me.org.id).await?;
     let name = |p: &beredskap_core::PersonId| names.get(p).cloned().unwrap_or_default();
     let now = state.clock.now();
     let mut views = Vec::new();

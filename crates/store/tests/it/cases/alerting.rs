@@ -705,6 +705,40 @@ pub async fn an_alert_to_a_position_reaches_whoever_is_on_call(db: &TestDb) {
     );
     assert_eq!(reason(bo), None, "not on call this week");
 
+    // Anna alerted with a group, deputies on: she is on call, so TiB's deputy follows her,
+    // though the position lists only Cia.
+    let group = s
+        .create_group(
+            &actor(),
+            o.id,
+            NewGroup {
+                slug: Slug::parse("stab").unwrap(),
+                name: "Stab".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.set_group_members(&actor(), o.id, group.id, vec![anna])
+        .await
+        .unwrap();
+    let mut with_deputies = input(
+        Recipients {
+            groups: vec![group.id],
+            deputies: true,
+            ..Recipients::default()
+        },
+        &[],
+    );
+    with_deputies.step_minutes = 5;
+    let by_group = s
+        .create_alert(&actor(), o.id, with_deputies.validate(None).unwrap(), now)
+        .await
+        .unwrap();
+    let roster = s.alert_roster(o.id, by_group.id).await.unwrap();
+    let cia_row = roster.iter().find(|r| r.person_id == cia).unwrap();
+    assert_eq!(cia_row.reason, "deputy:tib");
+    assert_eq!(cia_row.follows, Some(anna));
+
     // Anna is away: Bo covers for two days.
     let away = OverrideInput {
         person: bo,
