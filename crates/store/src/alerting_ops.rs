@@ -1163,29 +1163,6 @@ pub async fn alert_by_id(conn: &mut Conn, id: AlertId) -> StoreResult<Alert> {
     alert_from_row(&r)
 }
 
-async fn check_people_of(
-    conn: &mut Conn,
-    org: OrgId,
-    people: &[(String, PersonId)],
-) -> StoreResult<()> {
-    for (field, person) in people {
-        let known: Option<Uuid> =
-            sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND id = $2")
-                .bind(org.0)
-                .bind(person.0)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db)?;
-        if known.is_none() {
-            return Err(StoreError::invalid(
-                field,
-                "is not a person in this organisation",
-            ));
-        }
-    }
-    Ok(())
-}
-
 async fn check_position(conn: &mut Conn, org: OrgId, position: PositionId) -> StoreResult<()> {
     let known: Option<Uuid> =
         sqlx::query_scalar("SELECT id FROM positions WHERE org_id = $1 AND id = $2")
@@ -1204,13 +1181,7 @@ pub async fn set_rotation(
     r: Rotation,
 ) -> StoreResult<Rotation> {
     check_position(conn, org, r.position_id).await?;
-    let named: Vec<(String, PersonId)> = r
-        .members
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (format!("members[{i}]"), *p))
-        .collect();
-    check_people_of(conn, org, &named).await?;
+    super::check_people(conn, org, "members", &r.members).await?;
     let members = serde_json::to_string(&r.members).map_err(|e| corrupt("rotation", e))?;
     sqlx::query("DELETE FROM rotations WHERE position_id = $1")
         .bind(r.position_id.0)
@@ -1272,7 +1243,12 @@ pub async fn add_override(
     o: Override,
 ) -> StoreResult<Override> {
     check_position(conn, org, o.position_id).await?;
-    check_people_of(conn, org, &[("person".to_owned(), o.person_id)]).await?;
+    if super::person(conn, org, o.person_id).await?.is_none() {
+        return Err(StoreError::invalid(
+            "person",
+            "is not a person in this organisation",
+        ));
+    }
     sqlx::query(
         "INSERT INTO rotation_overrides (id, org_id, position_id, person_id, from_at, until_at, \
          reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
