@@ -155,3 +155,11 @@ export async function setUp(t) {
   });
   return { server, browser };
 }
+
+/** Chooses a language with the buttons at the top of every page, as a person does. */
+export async function chooseLanguage(page, lang) {
+  await Promise.all([
+    page.waitForNavigation(),
+    page.click(`form.langs button[value=${lang}]`),
+  ]);
+}

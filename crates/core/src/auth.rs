@@ -167,6 +167,34 @@ impl Throttle {
     }
 }
 
+/// The answer to "may this attempt be checked?", given before the secret is looked at, so a
+/// burst of attempts sent at once cannot all be checked before the first failure counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptReservation {
+    /// The attempt is counted as a failure under every key already; a success refunds it.
+    Granted(Reserved),
+    /// A key is locked until then; nothing was counted.
+    Locked { until: DateTime<Utc> },
+}
+
+/// An attempt counted before it was checked, with what counting it did to each key, so a
+/// refund can undo exactly that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reserved {
+    /// The longest lock counting this attempt started, to tell the person if it fails.
+    pub lockout: Option<DateTime<Utc>>,
+    pub keys: Vec<ReservedKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservedKey {
+    pub key: String,
+    /// The lock counting this attempt set on the key, if it did.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// The key's (expired) lock before, which a refund puts back.
+    pub previous: Option<DateTime<Utc>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ pub mod import;
 pub mod journal;
 pub mod register;
 pub mod rotation;
+pub mod spreadsheet;
 pub mod store;
 
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug};

@@ -230,8 +230,15 @@ pub trait Store:
         secret_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(Account, u32, Option<String>)>>;
-    /// Counts a wrong second factor; returns the attempts so far.
-    async fn pending_sign_in_failed(&self, secret_hash: &str) -> StoreResult<u32>;
+    /// Counts an attempt at the second step before it is checked; returns the attempts so
+    /// far, or None when the sign-in is gone, expired or has used its `max` attempts (then
+    /// the attempt must not be checked).
+    async fn reserve_pending_attempt(
+        &self,
+        secret_hash: &str,
+        max: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<u32>>;
     async fn delete_pending_sign_in(&self, secret_hash: &str) -> StoreResult<()>;
 
     /// Starts a session and journals the sign-in.
@@ -305,13 +312,19 @@ pub trait Store:
     ) -> StoreResult<Option<(AccountId, String)>>;
 
     async fn throttle(&self, key: &str) -> StoreResult<Throttle>;
-    /// Counts a failure for `key` and locks it as `policy` says.
-    async fn throttle_failure(
+    /// Counts an attempt as a failure under every key before it is checked, in one
+    /// transaction: when any key is locked at `now`, nothing is counted and the lock is
+    /// returned. The count that reaches a policy's limit locks its key at once, so of any
+    /// number of attempts sent together at most the free ones are granted.
+    async fn reserve_attempt(
         &self,
-        key: &str,
-        policy: ThrottlePolicy,
+        keys: &[(String, ThrottlePolicy)],
         now: DateTime<Utc>,
-    ) -> StoreResult<Throttle>;
+    ) -> StoreResult<crate::auth::AttemptReservation>;
+    /// Takes back an attempt `reserve_attempt` counted that turned out not to be a failure
+    /// (the secret was right, or the server was too busy to check it), with any lock that
+    /// counting it started.
+    async fn refund_attempt(&self, reserved: &crate::auth::Reserved) -> StoreResult<()>;
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 
     /// Records an event that changes no other table (a message sent, a link handed out).

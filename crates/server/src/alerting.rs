@@ -93,6 +93,17 @@ impl AnswerLinks {
         self.sign(ANSWER, &[&alert.0, &person.0])
     }
 
+    /// A form's CSRF token for a session (or, before sign-in, a device cookie): hex of the
+    /// keyed hash, so only this server can make the token that goes with a cookie.
+    pub fn csrf_token(&self, basis: &str) -> String {
+        let Ok(mut mac) = HmacSha256::new_from_slice(&self.key) else {
+            return String::new();
+        };
+        mac.update(b"csrf\0");
+        mac.update(basis.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     pub fn url(&self, alert: AlertId, person: PersonId) -> String {
         format!("{}/a/{}", self.base, self.token(alert, person))
     }

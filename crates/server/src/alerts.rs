@@ -328,7 +328,8 @@ fn time(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
-/// The roster as CSV, one line per recipient, times in UTC (RFC 3339).
+/// The roster as CSV, one line per recipient, times in UTC (RFC 3339); every cell safe to
+/// open in a spreadsheet.
 pub fn roster_csv(lines: &[RosterLine]) -> Result<String, AppError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -350,7 +351,7 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, AppError> {
     let failed = |e: csv::Error| AppError::Internal(format!("roster CSV: {e}"));
     out.write_record(header).map_err(failed)?;
     for l in lines {
-        out.write_record([
+        let cells = [
             l.person_id.to_string(),
             l.name.clone(),
             l.reason.clone(),
@@ -365,8 +366,11 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, AppError> {
             l.sent.to_string(),
             l.pending.to_string(),
             l.last_error.clone().unwrap_or_default(),
-        ])
-        .map_err(failed)?;
+        ];
+        let safe = cells
+            .iter()
+            .map(|c| beredskap_core::spreadsheet::safe_cell(c).into_owned());
+        out.write_record(safe).map_err(failed)?;
     }
     let bytes = out
         .into_inner()

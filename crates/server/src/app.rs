@@ -16,6 +16,7 @@ pub struct Application {
     router: Router,
     local_addr: SocketAddr,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    limits: crate::connections::Limits,
     hub: Arc<crate::live::Hub>,
     search: Result<Arc<crate::search::SearchIndex>, String>,
     store: Arc<dyn Store>,
@@ -64,6 +65,7 @@ impl Application {
             crate::notify::Notifier::default()
         });
         let delivery_worker_seconds = config.delivery_worker_seconds;
+        let limits = crate::connections::Limits::from_config(&config);
         let delivery_lease_seconds = config.delivery_lease_seconds;
         let hub = crate::live::Hub::new(store.clone());
         let search = crate::search::SearchIndex::open(
@@ -93,7 +95,9 @@ impl Application {
         let vapid_public_key = push.public_key();
         let mut notifier = notifier;
         notifier.push = Some(Arc::new(push));
+        let hashing = crate::credentials::hashing::HashingPool::for_this_machine()?;
         let router = routes::router(AppState {
+            hashing,
             links: links.clone(),
             deliveries_due: deliveries_due.clone(),
             vapid_public_key,
@@ -110,6 +114,7 @@ impl Application {
             router,
             local_addr,
             tls,
+            limits,
             hub,
             search,
             store,
@@ -215,27 +220,9 @@ impl Application {
                 }
             });
         }
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        match self.tls {
-            None => {
-                axum::serve(self.listener, service)
-                    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                    .await
-            }
-            Some(tls) => {
-                let handle = axum_server::Handle::new();
-                let stopping = handle.clone();
-                tokio::spawn(async move {
-                    shutdown.cancelled().await;
-                    stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-                });
-                axum_server::from_tcp_rustls(self.listener.into_std()?, tls)?
-                    .handle(handle)
-                    .serve(service)
-                    .await
-            }
-        }
+        let tls = self
+            .tls
+            .map(|tls| tokio_rustls::TlsAcceptor::from(tls.get_inner()));
+        crate::connections::serve(self.listener, self.router, tls, self.limits, shutdown).await
     }
 }

@@ -43,6 +43,13 @@ pub struct Config {
     /// How long a worker holds a delivery it is handing over before another (or itself,
     /// after a crash) may take it over. Longer than a provider call can take (20 s).
     pub delivery_lease_seconds: u32,
+    /// Most connections open at once; beyond, new ones are closed at once.
+    pub max_connections: u32,
+    /// Seconds a client has to send a request's headers, and that an idle connection is
+    /// kept open waiting for the next request; also the TLS handshake's limit.
+    pub header_timeout_seconds: u32,
+    /// Seconds a request body may take, plus one for every 8 KiB it has delivered.
+    pub body_timeout_seconds: u32,
     /// A session ends after this many minutes without use.
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active.
@@ -186,6 +193,9 @@ impl Default for Config {
             attachment_max_mb: 25,
             delivery_worker_seconds: 1,
             delivery_lease_seconds: 30,
+            max_connections: 4096,
+            header_timeout_seconds: 15,
+            body_timeout_seconds: 30,
             session_idle_minutes: 240,
             session_max_hours: 24,
             tls_cert_file: None,
@@ -302,6 +312,15 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "sms_secondary: set [sms] first; the secondary takes over from it".into(),
             ));
+        }
+        for (key, value) in [
+            ("max_connections", config.max_connections),
+            ("header_timeout_seconds", config.header_timeout_seconds),
+            ("body_timeout_seconds", config.body_timeout_seconds),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!("{key}: must be at least 1")));
+            }
         }
         if config.delivery_lease_seconds < 2 {
             return Err(ConfigError::Invalid(
@@ -448,6 +467,14 @@ delivery_worker_seconds = 1
 # How long a worker holds a delivery while handing it over. After a crash, what it held
 # goes out again once this has passed; keep it above a provider call's 20 s timeout.
 delivery_lease_seconds = 30
+
+# Connections: at most this many open at once (new ones beyond are closed at once);
+# request headers, and the wait for the next request on an idle connection, within
+# header_timeout_seconds; a request body within body_timeout_seconds plus one second for
+# every 8 KiB it delivers. Slow and idle sockets are closed on time.
+max_connections = 4096
+header_timeout_seconds = 15
+body_timeout_seconds = 30
 
 # A session ends after this many minutes without use...
 session_idle_minutes = 240

@@ -17,6 +17,15 @@ pub fn current_request_id() -> String {
         .unwrap_or_else(|_| "-".to_owned())
 }
 
+/// Seconds to wait after a `Busy` answer.
+pub const RETRY_AFTER_BUSY: &str = "1";
+
+impl From<crate::credentials::hashing::Busy> for AppError {
+    fn from(_: crate::credentials::hashing::Busy) -> Self {
+        AppError::Busy
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("authentication required")]
@@ -37,6 +46,10 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    /// Too much is being asked of the server at once (password checks in a burst): try
+    /// again after `Retry-After` seconds.
+    #[error("busy; try again in a moment")]
+    Busy,
     /// Details are logged with the request id, never sent to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -46,7 +59,7 @@ pub enum AppError {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Machine-readable kind: `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `invalid`, `unavailable` or `internal`.
+    /// `invalid`, `unavailable`, `busy` or `internal`.
     pub error: &'static str,
     pub message: String,
     /// For `invalid` and `conflict`: each problem with the field it concerns.
@@ -66,7 +79,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,6 +92,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid",
             AppError::Unavailable(_) => "unavailable",
+            AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -142,6 +156,12 @@ impl IntoResponse for AppError {
             request_id,
         };
         let mut response = (self.status(), axum::Json(body)).into_response();
+        if matches!(self, AppError::Busy) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_BUSY),
+            );
+        }
         if matches!(self, AppError::Unauthorized) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -7,6 +7,7 @@ pub mod app;
 pub mod attachments;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod conversation;
 pub mod credentials;
 pub mod demo;

@@ -5,8 +5,9 @@
 // Every function takes the connection of a transaction that the backend opened.
 
 use beredskap_core::auth::{
-    Credentials, Enrolment, NewCredentials, NewSession, PasskeyChange, SecondFactor, Session,
-    SessionId, StoredPasskey, Throttle, ThrottlePolicy,
+    AttemptReservation, Credentials, Enrolment, NewCredentials, NewSession, PasskeyChange,
+    Reserved, ReservedKey, SecondFactor, Session, SessionId, StoredPasskey, Throttle,
+    ThrottlePolicy,
 };
 use beredskap_core::import::{ImportChange, ImportReport, ImportRow};
 use beredskap_core::journal::{self, canonical_json, entry_hash, HashInput, GENESIS_HASH};
@@ -1720,17 +1721,23 @@ pub async fn pending_sign_in(
     )))
 }
 
-pub async fn pending_sign_in_failed(conn: &mut Conn, secret_hash: &str) -> StoreResult<u32> {
+pub async fn reserve_pending_attempt(
+    conn: &mut Conn,
+    secret_hash: &str,
+    max: u32,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<u32>> {
     let attempts: Option<i32> = sqlx::query_scalar(
-        "UPDATE pending_sign_ins SET attempts = attempts + 1 WHERE secret_hash = $1 RETURNING attempts",
+        "UPDATE pending_sign_ins SET attempts = attempts + 1 \
+         WHERE secret_hash = $1 AND attempts < $2 AND expires_at > $3 RETURNING attempts",
     )
     .bind(secret_hash)
+    .bind(i32::try_from(max).unwrap_or(i32::MAX))
+    .bind(now)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(attempts
-        .map(|a| u32::try_from(a).unwrap_or(0))
-        .unwrap_or(u32::MAX))
+    Ok(attempts.map(|a| u32::try_from(a).unwrap_or(0)))
 }
 
 pub async fn delete_pending_sign_in(conn: &mut Conn, secret_hash: &str) -> StoreResult<()> {
@@ -1946,33 +1953,87 @@ pub async fn throttle(conn: &mut Conn, key: &str) -> StoreResult<Throttle> {
     })
 }
 
-pub async fn throttle_failure(
+/// Counts one attempt under `key` unless it is locked at `now`; None when it is locked.
+/// The upsert takes the row's lock, so concurrent attempts count one after another.
+async fn count_attempt(
     conn: &mut Conn,
     key: &str,
     policy: ThrottlePolicy,
     now: DateTime<Utc>,
-) -> StoreResult<Throttle> {
-    let failures: i32 = sqlx::query_scalar(
+) -> StoreResult<Option<ReservedKey>> {
+    let previous = throttle(conn, key).await?.blocked_until;
+    let failures: Option<i32> = sqlx::query_scalar(
         "INSERT INTO sign_in_throttle (key, failures) VALUES ($1, 1) \
          ON CONFLICT (key) DO UPDATE SET failures = sign_in_throttle.failures + 1 \
+         WHERE sign_in_throttle.blocked_until IS NULL OR sign_in_throttle.blocked_until <= $2 \
          RETURNING failures",
     )
     .bind(key)
-    .fetch_one(&mut *conn)
+    .bind(now)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
+    let Some(failures) = failures else {
+        return Ok(None);
+    };
     let failures = u32::try_from(failures).unwrap_or(u32::MAX);
-    let blocked_until = policy.block_after(failures).map(|d| now + d);
-    sqlx::query("UPDATE sign_in_throttle SET blocked_until = $2 WHERE key = $1")
-        .bind(key)
-        .bind(blocked_until)
+    let locked_until = policy.block_after(failures).map(|d| now + d);
+    if locked_until.is_some() {
+        sqlx::query("UPDATE sign_in_throttle SET blocked_until = $2 WHERE key = $1")
+            .bind(key)
+            .bind(locked_until)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(Some(ReservedKey {
+        key: key.to_owned(),
+        locked_until,
+        previous,
+    }))
+}
+
+pub async fn reserve_attempt(
+    conn: &mut Conn,
+    keys: &[(String, ThrottlePolicy)],
+    now: DateTime<Utc>,
+) -> StoreResult<AttemptReservation> {
+    let mut counted: Vec<ReservedKey> = Vec::new();
+    for (key, policy) in keys {
+        match count_attempt(conn, key, *policy, now).await? {
+            Some(reserved) => counted.push(reserved),
+            None => {
+                // Locked: what this attempt counted under the other keys is taken back.
+                refund_attempt(conn, &counted).await?;
+                let until = throttle(conn, key).await?.blocked_until.unwrap_or(now);
+                return Ok(AttemptReservation::Locked { until });
+            }
+        }
+    }
+    let lockout = counted.iter().filter_map(|k| k.locked_until).max();
+    Ok(AttemptReservation::Granted(Reserved {
+        lockout,
+        keys: counted,
+    }))
+}
+
+/// Takes one count back from each key, and the lock counting it set (while the key is
+/// locked no other attempt changes it, so an equal lock is this attempt's).
+pub async fn refund_attempt(conn: &mut Conn, keys: &[ReservedKey]) -> StoreResult<()> {
+    for k in keys {
+        sqlx::query(
+            "UPDATE sign_in_throttle SET failures = failures - 1, \
+             blocked_until = CASE WHEN blocked_until = $2 THEN $3 ELSE blocked_until END \
+             WHERE key = $1 AND failures > 0",
+        )
+        .bind(&k.key)
+        .bind(k.locked_until)
+        .bind(k.previous)
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-    Ok(Throttle {
-        failures,
-        blocked_until,
-    })
+    }
+    Ok(())
 }
 
 pub async fn clear_throttle(conn: &mut Conn, key: &str) -> StoreResult<()> {

@@ -428,10 +428,15 @@ impl Store for Backend {
         .await
     }
 
-    async fn pending_sign_in_failed(&self, secret_hash: &str) -> StoreResult<u32> {
+    async fn reserve_pending_attempt(
+        &self,
+        secret_hash: &str,
+        max: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<u32>> {
         let secret_hash = secret_hash.to_owned();
         self.write(move |c| {
-            Box::pin(async move { ops::pending_sign_in_failed(c, &secret_hash).await })
+            Box::pin(async move { ops::reserve_pending_attempt(c, &secret_hash, max, now).await })
         })
         .await
     }
@@ -608,17 +613,20 @@ impl Store for Backend {
             .await
     }
 
-    async fn throttle_failure(
+    async fn reserve_attempt(
         &self,
-        key: &str,
-        policy: ThrottlePolicy,
+        keys: &[(String, ThrottlePolicy)],
         now: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Throttle> {
-        let key = key.to_owned();
-        self.write(move |c| {
-            Box::pin(async move { ops::throttle_failure(c, &key, policy, now).await })
-        })
-        .await
+    ) -> StoreResult<beredskap_core::auth::AttemptReservation> {
+        let keys = keys.to_vec();
+        self.write(move |c| Box::pin(async move { ops::reserve_attempt(c, &keys, now).await }))
+            .await
+    }
+
+    async fn refund_attempt(&self, reserved: &beredskap_core::auth::Reserved) -> StoreResult<()> {
+        let keys = reserved.keys.clone();
+        self.write(move |c| Box::pin(async move { ops::refund_attempt(c, &keys).await }))
+            .await
     }
 
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {

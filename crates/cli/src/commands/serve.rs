@@ -22,6 +22,8 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok(limit) => tracing::info!(limit, "open files"),
         Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
     }
+    // Held until the process ends (the system lets go of it even after kill -9).
+    let _data_dir_lock = lock_data_dir(&config.data_dir)?;
     let store = open_store(&config, args.create).await?;
     let db = config.database()?;
     tracing::info!(database = %db.url, backend = store.backend(), "database ready");
@@ -96,6 +98,45 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     app.run_until_stopped(shutdown).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// One server per data directory: two would share the SQLite file's writer, the search
+/// index and the attachments, and the second could only half work. The lock file holds
+/// the process id of the server that has it, to name it.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("data directory {}: {e}", dir.display()))?;
+    let path = dir.join("serve.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)?;
+            file.rewind()?;
+            writeln!(file, "{}", std::process::id())?;
+            file.sync_all()?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            anyhow::bail!(
+                "another `beredskap serve` (process {}) is using the data directory {}; \
+                 stop it first, or give this server its own data_dir",
+                holder.trim(),
+                dir.display()
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            anyhow::bail!("cannot lock {}: {e}", path.display())
+        }
+    }
 }
 
 async fn stop_on_signal(shutdown: CancellationToken) {

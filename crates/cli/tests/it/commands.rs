@@ -864,3 +864,21 @@ async fn an_operator_puts_a_position_on_a_rotation_and_sees_the_weeks_ahead() {
     assert!(show.contains("Bo Ek"), "next week: {show}");
     assert!(show.contains("/calendar/"), "{show}");
 }
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_is_refused_and_names_the_first() {
+    let env = TestEnv::sqlite();
+    env.org_with_admin().await;
+    let first = env.serve().await;
+    let pid = first.child.id().unwrap();
+    let (code, out) = env.run(&["serve"]).await;
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("process {pid}")) && out.contains("data directory"),
+        "{out}"
+    );
+    // Once the first is gone (even by kill -9), the directory is free again.
+    first.kill_hard().await;
+    let second = env.serve().await;
+    second.kill_hard().await;
+}

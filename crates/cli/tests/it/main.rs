@@ -8,4 +8,5 @@
 
 mod commands;
 mod durability;
+mod hostile;
 mod support;

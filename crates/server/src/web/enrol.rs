@@ -163,20 +163,21 @@ pub async fn submit(
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let codes = recovery::new_set();
-    let new_password = form.password.clone();
-    let secrets: Vec<String> = codes.iter().map(|c| c.secret.clone()).collect();
-    let hashed = tokio::task::spawn_blocking(move || {
-        let password_hash = password::hash(&new_password)?;
-        let code_hashes = secrets
-            .iter()
-            .map(|s| password::hash(s))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok::<_, argon2::password_hash::Error>((password_hash, code_hashes))
-    })
-    .await
-    .map_err(|e| WebError(AppError::Internal(e.to_string()), None))?
-    .map_err(|e| WebError(AppError::Internal(e.to_string()), None))?;
-    let (password_hash, code_hashes) = hashed;
+    // The password first, then the recovery codes' secrets, in one job for the pool.
+    let secrets = std::iter::once(form.password.clone())
+        .chain(codes.iter().map(|c| c.secret.clone()))
+        .collect();
+    let mut hashes = state
+        .hashing
+        .hash_all(secrets)
+        .await
+        .map_err(AppError::from)?
+        .map_err(|e| WebError(AppError::Internal(e.to_string()), None))?
+        .into_iter();
+    let password_hash = hashes
+        .next()
+        .ok_or_else(|| WebError(AppError::Internal("no password hash".into()), None))?;
+    let code_hashes: Vec<String> = hashes.collect();
     let credentials = NewCredentials {
         password_hash,
         totp_secret: step.map(|_| totp_secret),

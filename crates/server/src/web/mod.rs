@@ -67,6 +67,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(conversation::new_channel).post(conversation::create_channel),
         )
         .route("/events", get(conversation::events))
+        .route("/language", post(choose_language))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route(
             "/sign-in/code",
@@ -243,11 +244,17 @@ pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
 #[derive(Debug, Clone)]
 pub struct WebContext {
     pub lang: Lang,
-    /// The token forms carry; equal to the CSRF cookie.
+    /// The token forms carry: a keyed hash of the session cookie, or before sign-in of
+    /// the device's CSRF cookie. A cookie planted by a neighbouring site does not help an
+    /// attacker, who cannot compute the token for it.
     pub csrf: String,
-    /// Whether the request arrived with that cookie (a POST without it is refused).
+    /// Whether the token stands on a cookie the request arrived with (a POST without one
+    /// is refused).
     csrf_from_cookie: bool,
     pub secure_cookies: bool,
+    /// The origin forms must come from (`scheme://host[:port]` of `public_url`), and
+    /// whether any port of it will do (`http://localhost` without a port, for development).
+    origin: (String, bool),
 }
 
 impl WebContext {
@@ -260,19 +267,12 @@ impl WebContext {
     pub fn check_csrf(&self, headers: &HeaderMap, submitted: &str) -> Result<(), WebError> {
         let same_token =
             self.csrf_from_cookie && constant_time_eq(submitted.as_bytes(), self.csrf.as_bytes());
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         // Browsers say where a request comes from; without either header (old browsers,
         // scripts) the token alone decides.
         let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-        let same_origin = match (fetch_site, origin) {
-            (Some(site), _) => site == "same-origin",
-            (None, None) => true,
-            (None, Some(origin)) => {
-                let origin_host = origin.split("://").nth(1);
-                origin_host.is_some() && origin_host == host
-            }
-        };
+        let same_origin = fetch_site.is_none_or(|site| site == "same-origin")
+            && origin.is_none_or(|origin| self.is_our_origin(origin));
         if same_token && same_origin {
             Ok(())
         } else {
@@ -280,14 +280,31 @@ impl WebContext {
         }
     }
 
-    /// A `Set-Cookie` value with the flags every cookie here gets.
-    pub fn cookie(&self, name: &str, value: &str, path: &str, max_age: Option<i64>) -> HeaderValue {
+    /// Whether a request's `Origin` is this site's: scheme, host and port of
+    /// `public_url` (a plain `http://localhost` allows any port).
+    fn is_our_origin(&self, origin: &str) -> bool {
+        let (ours, any_port) = &self.origin;
+        if origin == ours {
+            return true;
+        }
+        *any_port
+            && origin
+                .strip_prefix(ours.as_str())
+                .and_then(|rest| rest.strip_prefix(':'))
+                .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+    }
+
+    /// A `Set-Cookie` value with the flags every cookie here gets. Over HTTPS the name
+    /// carries the `__Host-` prefix, so no other host (a sibling subdomain) can set it.
+    /// Every cookie is for the whole site, as that prefix demands.
+    pub fn cookie(&self, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+        let name = cookie_name(name, self.secure_cookies);
         let secure = if self.secure_cookies { "; Secure" } else { "" };
         let age = max_age
             .map(|s| format!("; Max-Age={s}"))
             .unwrap_or_default();
         HeaderValue::from_str(&format!(
-            "{name}={value}; Path={path}; HttpOnly; SameSite=Lax{secure}{age}"
+            "{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"
         ))
         .unwrap_or_else(|_| HeaderValue::from_static(""))
     }
@@ -324,7 +341,20 @@ pub fn with_cookies(
     response
 }
 
-pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+/// A cookie's name as sent: with the `__Host-` prefix over HTTPS.
+fn cookie_name(name: &str, secure: bool) -> std::borrow::Cow<'_, str> {
+    if secure {
+        std::borrow::Cow::Owned(format!("__Host-{name}"))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
+/// A cookie's value. Over HTTPS only the `__Host-` cookie counts: one without the prefix
+/// may have been set by another host.
+pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str, secure: bool) -> Option<&'h str> {
+    let name = cookie_name(name, secure);
+    let name = name.as_ref();
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -335,7 +365,10 @@ pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, v)| v)
 }
 
-fn choose_lang(parts: &Request) -> (Lang, bool) {
+/// The language of this response: `?lang=` shows one page in another language (a link
+/// may ask for it) without changing anything; then the device's choice (a cookie set by
+/// `POST /language`); then what the browser asks for; Swedish.
+fn choose_lang(parts: &Request, secure: bool) -> Lang {
     let from_query = parts.uri().query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
@@ -343,10 +376,10 @@ fn choose_lang(parts: &Request) -> (Lang, bool) {
             .and_then(|(_, v)| Lang::parse(v))
     });
     if let Some(lang) = from_query {
-        return (lang, true);
+        return lang;
     }
     let headers = parts.headers();
-    let lang = cookie_value(headers, LANG_COOKIE)
+    let lang = cookie_value(headers, LANG_COOKIE, secure)
         .and_then(Lang::parse)
         .or_else(|| {
             headers
@@ -355,7 +388,21 @@ fn choose_lang(parts: &Request) -> (Lang, bool) {
                 .and_then(Lang::from_accept_language)
         })
         .unwrap_or(Lang::Sv);
-    (lang, false)
+    lang
+}
+
+/// `public_url`'s origin, and whether any port of it is ours (plain `http://localhost`).
+fn our_origin(public_url: &str) -> (String, bool) {
+    match url::Url::parse(public_url) {
+        Ok(url) => {
+            let origin = url.origin().ascii_serialization();
+            let any_port = url.scheme() == "http"
+                && url.host_str() == Some("localhost")
+                && url.port().is_none();
+            (origin, any_port)
+        }
+        Err(_) => (public_url.to_owned(), false),
+    }
 }
 
 /// Sets up language and CSRF token for the handlers, and renders error pages in the
@@ -365,37 +412,40 @@ async fn web_context(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let (lang, lang_from_query) = choose_lang(&req);
-    let existing = cookie_value(req.headers(), CSRF_COOKIE)
+    let secure = state.config.secure_cookies();
+    let lang = choose_lang(&req, secure);
+    let device = cookie_value(req.headers(), CSRF_COOKIE, secure)
         .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
         .map(str::to_owned);
+    let session =
+        cookie_value(req.headers(), session::SESSION_COOKIE, secure).filter(|v| !v.is_empty());
+    let new_device = device.is_none().then(crate::accounts::new_secret);
+    let basis = match (session, &device, &new_device) {
+        (Some(session), _, _) => format!("session:{session}"),
+        (None, Some(device), _) | (None, None, Some(device)) => format!("device:{device}"),
+        (None, None, None) => String::new(),
+    };
     let ctx = WebContext {
         lang,
-        csrf: existing.clone().unwrap_or_else(crate::accounts::new_secret),
-        csrf_from_cookie: existing.is_some(),
-        secure_cookies: state.config.secure_cookies(),
+        csrf: state.links.csrf_token(&basis),
+        csrf_from_cookie: session.is_some() || device.is_some(),
+        secure_cookies: secure,
+        origin: our_origin(&state.config.public_url()),
     };
-    if lang_from_query {
-        remember_language(&state, req.headers(), lang).await;
-    }
     req.extensions_mut().insert(ctx.clone());
     let mut response = next.run(req).await;
     if let Some(ErrorPage(status, message)) = response.extensions().get::<ErrorPage>().cloned() {
+        let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
         response = pages::error_page(&ctx, status, message);
+        if let Some(retry_after) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after);
+        }
     }
     let headers = response.headers_mut();
-    if !ctx.csrf_from_cookie {
-        headers.append(
-            header::SET_COOKIE,
-            ctx.cookie(CSRF_COOKIE, &ctx.csrf, "/", None),
-        );
-    }
-    if lang_from_query {
-        let year = Some(365 * 24 * 3600);
-        headers.append(
-            header::SET_COOKIE,
-            ctx.cookie(LANG_COOKIE, lang.code(), "/", year),
-        );
+    if let Some(device) = new_device {
+        headers.append(header::SET_COOKIE, ctx.cookie(CSRF_COOKIE, &device, None));
     }
     if headers
         .get(header::CONTENT_TYPE)
@@ -407,10 +457,72 @@ async fn web_context(
     response
 }
 
+#[derive(serde::Deserialize)]
+struct LanguageForm {
+    csrf: String,
+    lang: String,
+}
+
+/// `POST /language`: the language buttons on every page. The choice is kept on the device
+/// (a cookie) and, for a signed-in person, on their account, so it follows them to their
+/// other devices. Only a form post of this site changes it: a link cannot.
+async fn choose_language(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<LanguageForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let lang =
+        Lang::parse(&form.lang).ok_or(WebError(AppError::invalid("lang", "unknown"), None))?;
+    remember_language(&state, &headers, lang).await;
+    let year = Some(365 * 24 * 3600);
+    let cookie = ctx.cookie(LANG_COOKIE, lang.code(), year);
+    let back = same_site_path(&headers, &state.config.public_url()).unwrap_or_else(|| "/".into());
+    Ok(with_cookies(Redirect::to(&back).into_response(), [cookie]))
+}
+
+/// The page a form was sent from (its `Referer`, sent by browsers within the site), as a
+/// path on this site without `lang=`; never an address elsewhere.
+fn same_site_path(headers: &HeaderMap, public_url: &str) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let ours = url::Url::parse(public_url).ok();
+    let authority = |u: &url::Url| match u.port() {
+        Some(port) => format!("{}:{port}", u.host_str().unwrap_or("")),
+        None => u.host_str().unwrap_or("").to_owned(),
+    };
+    let same = Some(authority(&url).as_str()) == host
+        || ours.as_ref().is_some_and(|o| o.origin() == url.origin());
+    if !same {
+        return None;
+    }
+    let query: Vec<String> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "lang")
+        .map(|(k, v)| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair(&k, &v)
+                .finish()
+        })
+        .collect();
+    let path = url.path();
+    if !path.starts_with('/') || path.starts_with("//") {
+        return None;
+    }
+    Some(if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    })
+}
+
 /// A signed-in person who picks a language keeps it: it is stored on their account and
 /// set again when they sign in on another device. A failure here only loses the choice.
 async fn remember_language(state: &AppState, headers: &HeaderMap, lang: Lang) {
-    let Some(secret) = cookie_value(headers, session::SESSION_COOKIE) else {
+    let secure = state.config.secure_cookies();
+    let Some(secret) = cookie_value(headers, session::SESSION_COOKIE, secure) else {
         return;
     };
     let hash = crate::accounts::secret_hash(secret);
@@ -473,6 +585,12 @@ impl IntoResponse for WebError {
             _ => {}
         }
         let mut response = self.0.status().into_response();
+        if matches!(self.0, AppError::Busy) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(crate::error::RETRY_AFTER_BUSY),
+            );
+        }
         response
             .extensions_mut()
             .insert(ErrorPage(self.0.status(), self.1));

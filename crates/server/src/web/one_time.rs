@@ -3,7 +3,7 @@
 //! the same whether or not a code was sent, so the page reveals nothing about accounts.
 
 use super::session::PENDING_COOKIE;
-use super::sign_in::{blocked, client, throttle_keys};
+use super::sign_in::{blocked, client, reserve, throttle_keys};
 use super::{render, Page, WebContext, WebError};
 use crate::accounts::{new_secret, private_channel, secret_hash};
 use crate::notify::{masked, OutgoingMessage};
@@ -188,16 +188,20 @@ pub async fn submit(
         };
         return render(StatusCode::TOO_MANY_REQUESTS, &page);
     }
-    // Every request counts against the login, sent or not.
-    if let Some((key, policy)) = keys.last() {
-        state
-            .store
-            .throttle_failure(key, *policy, state.clock.now())
-            .await?;
+    // Every request counts against the login, sent or not, before anything is sent: a
+    // burst cannot send more codes than the limit.
+    let counted = keys.split_off(2);
+    if let Err(wait) = reserve(&state, &counted).await? {
+        let page = OneTimePage {
+            page: Page::new(&ctx, t.one_time_title),
+            org: org.slug.to_string(),
+            error: Some(t.throttled_for(wait)),
+        };
+        return render(StatusCode::TOO_MANY_REQUESTS, &page);
     }
     let secret = new_secret();
     send_code(&state, &org, &form.email, &secret_hash(&secret)).await?;
-    let cookie = ctx.cookie(PENDING_COOKIE, &secret, "/sign-in", Some(CODE_MINUTES * 60));
+    let cookie = ctx.cookie(PENDING_COOKIE, &secret, Some(CODE_MINUTES * 60));
     Ok((
         [(header::SET_COOKIE, cookie)],
         Redirect::to("/sign-in/code?sent=1"),

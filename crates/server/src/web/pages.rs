@@ -80,7 +80,7 @@ pub async fn end_session(
         .revoke_session(&Actor::account(me.account.id), me.org.id, id)
         .await?;
     if id == me.session.id {
-        let clear = ctx.cookie(SESSION_COOKIE, "", "/", Some(0));
+        let clear = ctx.cookie(SESSION_COOKIE, "", Some(0));
         return Ok(([(header::SET_COOKIE, clear)], Redirect::to("/sign-in")).into_response());
     }
     Ok(Redirect::to("/sessions").into_response())

@@ -3,7 +3,9 @@
 //! CSRF token in an `X-CSRF-Token` header.
 
 use super::session::SignedIn;
-use super::sign_in::{blocked, client, pending, refuse, start_session, throttle_keys, Pending};
+use super::sign_in::{
+    client, pending, refuse, reserve, start_session, throttle_keys, Failure, Pending,
+};
 use super::{render, when, with_cookies, Page, WebContext, WebError};
 use crate::error::AppError;
 use crate::passkeys::credential_id_text;
@@ -275,9 +277,9 @@ pub async fn sign_in_finish(
         .await?
         .ok_or(AppError::Unauthorized)?;
     let keys = throttle_keys(&org, account.login.as_str(), &ip);
-    if blocked(&state, &keys).await?.is_some() {
+    let Ok(reserved) = reserve(&state, &keys).await? else {
         return Ok(StatusCode::TOO_MANY_REQUESTS.into_response());
-    }
+    };
     let key = format!("sign-in:{pending_hash}");
     let saved = state.store.take_ceremony(&key, state.clock.now()).await?;
     let verified = match saved {
@@ -292,22 +294,19 @@ pub async fn sign_in_finish(
     let result = match verified {
         Ok(result) => result,
         Err(reason) => {
-            let login = account.login.as_str();
             let reason = format!("passkey refused: {reason}");
-            refuse(
-                &state,
-                &ctx,
-                &keys,
-                org.id,
-                Some(account.id),
-                login,
-                &reason,
-                &ip,
-            )
-            .await?;
+            let failure = Failure {
+                org: org.id,
+                account: Some(account.id),
+                login: account.login.as_str(),
+                reason: &reason,
+                ip: &ip,
+            };
+            refuse(&state, &ctx, reserved.lockout, failure).await?;
             return Ok(StatusCode::UNAUTHORIZED.into_response());
         }
     };
+    state.store.refund_attempt(&reserved).await?;
     // Keep the signature counter, which reveals a cloned authenticator.
     for mut passkey in stored_passkeys(&state, account.org_id, account.id).await? {
         if passkey.update_credential(&result).is_some() {

@@ -24,7 +24,12 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let secret = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
+        let secret = cookie_value(
+            &parts.headers,
+            SESSION_COOKIE,
+            state.config.secure_cookies(),
+        )
+        .ok_or(AppError::Unauthorized)?;
         let now = state.clock.now();
         let (session, account) = state
             .store

@@ -3,7 +3,7 @@
 use super::session::{SignedIn, PENDING_COOKIE, SESSION_COOKIE};
 use super::{constant_time_eq, cookie_value, render, with_cookies, Page, WebContext, WebError};
 use crate::accounts::{new_secret, secret_hash};
-use crate::credentials::{password, recovery, totp};
+use crate::credentials::{recovery, totp};
 use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
@@ -11,7 +11,9 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use beredskap_core::auth::{NewSession, SecondFactor, SessionId, ThrottlePolicy};
+use beredskap_core::auth::{
+    AttemptReservation, NewSession, Reserved, SecondFactor, SessionId, ThrottlePolicy,
+};
 use beredskap_core::register::{Account, Org};
 use beredskap_core::{Actor, EmailAddress, Slug};
 use serde::Deserialize;
@@ -95,16 +97,17 @@ pub struct SignInForm {
 }
 
 /// A hash to verify against when the login is unknown, so a wrong login takes as long
-/// as a wrong password and does not reveal which accounts exist.
-fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| password::hash("decoy password for timing").unwrap_or_default())
-}
+/// as a wrong password and does not reveal which accounts exist. It has the parameters of
+/// every stored hash; no password produces its all-zero output.
+const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZGVjb3lkZWNveWRlY295$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-async fn verify_blocking(secret: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || password::verify(&secret, &hash))
-        .await
-        .unwrap_or(false)
+/// A 503 answer says when to come back.
+pub(super) fn retry_later(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_static(crate::error::RETRY_AFTER_BUSY),
+    );
+    response
 }
 
 pub(super) fn client(headers: &HeaderMap, addr: SocketAddr) -> (String, String) {
@@ -141,11 +144,15 @@ pub async fn submit(
     let slug = org.slug.to_string();
     let (ip, agent) = client(&headers, addr);
     let keys = throttle_keys(&org, email, &ip);
-    if let Some(wait) = blocked(&state, &keys).await? {
-        let error = Some(t.throttled_for(wait));
-        let status = StatusCode::TOO_MANY_REQUESTS;
-        return sign_in_page(&state, &ctx, Some(&slug), email, error, status).await;
-    }
+    // Counted before the password is checked, so a burst cannot be checked past the limit.
+    let reserved = match reserve(&state, &keys).await? {
+        Ok(reserved) => reserved,
+        Err(wait) => {
+            let error = Some(t.throttled_for(wait));
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            return sign_in_page(&state, &ctx, Some(&slug), email, error, status).await;
+        }
+    };
     let account = match EmailAddress::parse(email) {
         Ok(login) => state.store.account_by_login(org.id, &login).await?,
         Err(_) => None,
@@ -155,11 +162,23 @@ pub async fn submit(
         None => None,
     };
     let stored_hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
-    let checked_hash = stored_hash
-        .clone()
-        .unwrap_or_else(|| decoy_hash().to_owned());
-    let password_ok =
-        verify_blocking(form.password.clone(), checked_hash).await && stored_hash.is_some();
+    let checked_hash = stored_hash.clone().unwrap_or_else(|| DECOY_HASH.to_owned());
+    let verified = match state
+        .hashing
+        .verify(form.password.clone(), checked_hash)
+        .await
+    {
+        Ok(verified) => verified,
+        Err(_busy) => {
+            // Not checked, so not counted.
+            state.store.refund_attempt(&reserved).await?;
+            let error = Some(t.sign_in_busy.to_owned());
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            let page = sign_in_page(&state, &ctx, Some(&slug), email, error, status).await?;
+            return Ok(retry_later(page));
+        }
+    };
+    let password_ok = verified && stored_hash.is_some();
     let has_totp = credentials
         .as_ref()
         .is_some_and(|c| c.totp_secret.is_some());
@@ -177,10 +196,19 @@ pub async fn submit(
     };
     if let Some(reason) = refused {
         let account_id = account.as_ref().map(|a| a.id);
-        let error = refuse(&state, &ctx, &keys, org.id, account_id, email, reason, &ip).await?;
+        let failure = Failure {
+            org: org.id,
+            account: account_id,
+            login: email,
+            reason,
+            ip: &ip,
+        };
+        let error = refuse(&state, &ctx, reserved.lockout, failure).await?;
         let status = StatusCode::UNAUTHORIZED;
         return sign_in_page(&state, &ctx, Some(&slug), email, Some(error), status).await;
     }
+    // The password was right: this attempt was no failure.
+    state.store.refund_attempt(&reserved).await?;
     let Some(account) = account else {
         return Err(AppError::Unauthorized.into());
     };
@@ -206,12 +234,7 @@ pub async fn submit(
         .store
         .create_pending_sign_in(&secret_hash(&secret), &account, expires, None)
         .await?;
-    let cookie = ctx.cookie(
-        PENDING_COOKIE,
-        &secret,
-        "/sign-in",
-        Some(PENDING_MINUTES * 60),
-    );
+    let cookie = ctx.cookie(PENDING_COOKIE, &secret, Some(PENDING_MINUTES * 60));
     Ok((
         [(header::SET_COOKIE, cookie)],
         Redirect::to("/sign-in/code"),
@@ -219,30 +242,59 @@ pub async fn submit(
         .into_response())
 }
 
-/// Counts and journals a refused sign-in; returns what to tell the person.
-#[allow(clippy::too_many_arguments)]
+/// A refused sign-in, as the journal records it (never the secret tried).
+pub(super) struct Failure<'a> {
+    pub org: beredskap_core::OrgId,
+    pub account: Option<beredskap_core::AccountId>,
+    pub login: &'a str,
+    pub reason: &'a str,
+    pub ip: &'a str,
+}
+
+/// Journals a refused sign-in, already counted by `reserve`; returns what to tell the
+/// person: that sign-in is now locked, when counting this attempt locked it.
 pub(super) async fn refuse(
     state: &AppState,
     ctx: &WebContext,
-    keys: &[(String, ThrottlePolicy)],
-    org: beredskap_core::OrgId,
-    account: Option<beredskap_core::AccountId>,
-    login: &str,
-    reason: &str,
-    ip: &str,
+    lockout: Option<chrono::DateTime<chrono::Utc>>,
+    failure: Failure<'_>,
 ) -> Result<String, WebError> {
-    let locked = count_failure(state, keys).await?;
+    let locked = lockout.map(|until| until - state.clock.now());
     let reason = match locked {
-        Some(wait) => format!("{reason}; sign-in locked for {} s", wait.num_seconds()),
-        None => reason.to_owned(),
+        Some(wait) => format!(
+            "{}; sign-in locked for {} s",
+            failure.reason,
+            wait.num_seconds()
+        ),
+        None => failure.reason.to_owned(),
     };
     state
         .store
-        .record_sign_in_failure(org, account, login, &reason, ip)
+        .record_sign_in_failure(
+            failure.org,
+            failure.account,
+            failure.login,
+            &reason,
+            failure.ip,
+        )
         .await?;
     Ok(match locked {
         Some(wait) => ctx.t().throttled_for(wait),
         None => ctx.t().wrong_credentials.to_owned(),
+    })
+}
+
+/// Counts an attempt under every key before its secret is checked. `Ok` with what was
+/// counted (to refund if the secret is right), or `Err` with how long sign-in is still
+/// locked, when nothing may be checked.
+pub(super) async fn reserve(
+    state: &AppState,
+    keys: &[(String, ThrottlePolicy)],
+) -> Result<Result<Reserved, chrono::Duration>, WebError> {
+    let now = state.clock.now();
+    Ok(match state.store.reserve_attempt(keys, now).await? {
+        AttemptReservation::Granted(reserved) => Ok(reserved),
+        AttemptReservation::Locked { until } => Err(until - now),
     })
 }
 
@@ -271,25 +323,10 @@ pub(super) async fn blocked(
     Ok(longest)
 }
 
-/// Counts a failure under every key; returns the lockout it started, if any.
-async fn count_failure(
-    state: &AppState,
-    keys: &[(String, ThrottlePolicy)],
-) -> Result<Option<chrono::Duration>, WebError> {
-    let now = state.clock.now();
-    let mut longest = None;
-    for (key, policy) in keys {
-        let throttle = state.store.throttle_failure(key, *policy, now).await?;
-        longest = longest.max(throttle.blocked_at(now));
-    }
-    Ok(longest)
-}
-
 /// A sign-in between its first and second step.
 pub(super) struct Pending {
     pub hash: String,
     pub account: Account,
-    pub attempts: u32,
     /// Set when the second step is a one-time code sent to the person.
     pub code_hash: Option<String>,
 }
@@ -298,7 +335,7 @@ pub(super) async fn pending(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Pending>, WebError> {
-    let Some(secret) = cookie_value(headers, PENDING_COOKIE) else {
+    let Some(secret) = cookie_value(headers, PENDING_COOKIE, state.config.secure_cookies()) else {
         return Ok(None);
     };
     let hash = secret_hash(secret);
@@ -306,10 +343,9 @@ pub(super) async fn pending(
         .store
         .pending_sign_in(&hash, state.clock.now())
         .await?
-        .map(|(account, attempts, code_hash)| Pending {
+        .map(|(account, _attempts, code_hash)| Pending {
             hash,
             account,
-            attempts,
             code_hash,
         }))
 }
@@ -377,7 +413,11 @@ async fn check_code(
             .recovery_code_hash(account.org_id, account.id, &id)
             .await?;
         if let Some(hash) = stored {
-            if verify_blocking(secret, hash).await
+            if state
+                .hashing
+                .verify(secret, hash)
+                .await
+                .map_err(AppError::from)?
                 && state
                     .store
                     .use_recovery_code(&Actor::account(account.id), account.org_id, account.id, &id)
@@ -402,8 +442,8 @@ pub async fn code_submit(
     let Some(Pending {
         hash: pending_hash,
         account,
-        attempts,
         code_hash,
+        ..
     }) = pending(&state, &headers).await?
     else {
         return Ok(Redirect::to("/sign-in").into_response());
@@ -415,31 +455,45 @@ pub async fn code_submit(
         .await?
         .ok_or(AppError::Unauthorized)?;
     let keys = throttle_keys(&org, account.login.as_str(), &ip);
-    if let Some(wait) = blocked(&state, &keys).await? {
+    let now = state.clock.now();
+    // Both counts are taken before the code is looked at: one pending sign-in gets at
+    // most MAX_CODE_ATTEMPTS checks, however many arrive at once.
+    let reserved = state
+        .store
+        .reserve_pending_attempt(&pending_hash, MAX_CODE_ATTEMPTS, now)
+        .await?;
+    let Some(attempts) = reserved else {
         state.store.delete_pending_sign_in(&pending_hash).await?;
-        let error = Some(t.throttled_for(wait));
-        return sign_in_page(&state, &ctx, None, "", error, StatusCode::TOO_MANY_REQUESTS).await;
-    }
-    let factor = if attempts >= MAX_CODE_ATTEMPTS {
-        None
-    } else {
-        check_code(&state, &account, &form.code, code_hash.as_deref()).await?
+        let error = Some(t.too_many_attempts.to_owned());
+        return sign_in_page(&state, &ctx, None, "", error, StatusCode::UNAUTHORIZED).await;
+    };
+    let reserved = match reserve(&state, &keys).await? {
+        Ok(reserved) => reserved,
+        Err(wait) => {
+            state.store.delete_pending_sign_in(&pending_hash).await?;
+            let error = Some(t.throttled_for(wait));
+            return sign_in_page(&state, &ctx, None, "", error, StatusCode::TOO_MANY_REQUESTS)
+                .await;
+        }
+    };
+    let factor = match check_code(&state, &account, &form.code, code_hash.as_deref()).await {
+        Ok(factor) => factor,
+        Err(e) => {
+            // Not checked (the server was busy, or failed), so not counted.
+            state.store.refund_attempt(&reserved).await?;
+            return Err(e);
+        }
     };
     let Some(factor) = factor else {
-        let attempts = state.store.pending_sign_in_failed(&pending_hash).await?;
-        let login = account.login.as_str();
-        let message = refuse(
-            &state,
-            &ctx,
-            &keys,
-            org.id,
-            Some(account.id),
-            login,
-            "wrong code",
-            &ip,
-        )
-        .await?;
-        if blocked(&state, &keys).await?.is_some() {
+        let failure = Failure {
+            org: org.id,
+            account: Some(account.id),
+            login: account.login.as_str(),
+            reason: "wrong code",
+            ip: &ip,
+        };
+        let message = refuse(&state, &ctx, reserved.lockout, failure).await?;
+        if reserved.lockout.is_some() {
             state.store.delete_pending_sign_in(&pending_hash).await?;
             let status = StatusCode::TOO_MANY_REQUESTS;
             return sign_in_page(&state, &ctx, None, "", Some(message), status).await;
@@ -456,6 +510,7 @@ pub async fn code_submit(
         };
         return render(StatusCode::UNAUTHORIZED, &page);
     };
+    state.store.refund_attempt(&reserved).await?;
     let cookies = start_session(
         &state,
         &ctx,
@@ -470,7 +525,8 @@ pub async fn code_submit(
     Ok(with_cookies(Redirect::to("/").into_response(), cookies))
 }
 
-/// Ends a pending sign-in with a session; returns the cookies to set.
+/// Ends a pending sign-in with a session; returns the cookies to set. The attempt that
+/// got here was refunded by the caller; the login's earlier failures are forgotten.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn start_session(
     state: &AppState,
@@ -493,7 +549,7 @@ pub(super) async fn start_session(
         .language
         .as_deref()
         .and_then(super::i18n::Lang::parse)
-        .map(|lang| ctx.cookie(super::LANG_COOKIE, lang.code(), "/", Some(365 * 24 * 3600)));
+        .map(|lang| ctx.cookie(super::LANG_COOKIE, lang.code(), Some(365 * 24 * 3600)));
     state
         .store
         .create_session(NewSession {
@@ -507,8 +563,8 @@ pub(super) async fn start_session(
         })
         .await?;
     let mut cookies = vec![
-        ctx.cookie(SESSION_COOKIE, &secret, "/", Some(max_age)),
-        ctx.cookie(PENDING_COOKIE, "", "/sign-in", Some(0)),
+        ctx.cookie(SESSION_COOKIE, &secret, Some(max_age)),
+        ctx.cookie(PENDING_COOKIE, "", Some(0)),
     ];
     cookies.extend(language);
     Ok(cookies)
@@ -534,10 +590,7 @@ pub async fn sign_out(
         .await?;
     Ok((
         [
-            (
-                header::SET_COOKIE,
-                ctx.cookie(SESSION_COOKIE, "", "/", Some(0)),
-            ),
+            (header::SET_COOKIE, ctx.cookie(SESSION_COOKIE, "", Some(0))),
             // Pages kept for offline reading hold messages: none may outlive the session
             // on a shared or lost device.
             (

@@ -682,3 +682,40 @@ async fn replies_signed_the_way_twilio_and_46elks_can_are_accepted() {
         .unwrap();
     assert_eq!(expect_json(known, 200).await, json!({"known": true}));
 }
+
+#[tokio::test]
+async fn a_roster_csv_cannot_run_a_formula_in_the_spreadsheet_that_opens_it() {
+    let app = TestApp::spawn().await;
+    let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
+    let attacker = person(&app, "=cmd|' /C calc'!A0", &["+46701000011"]).await;
+    let plus = person(&app, "+SUM(A1)", &["+46701000012"]).await;
+    let anna = person(&app, "Anna Berg", &["+46701000013"]).await;
+    let alert = app
+        .store
+        .create_alert(
+            &Actor::system(),
+            app.org.id,
+            crate::helpers::alert_to(vec![attacker, plus, anna], "Test", &[], true)
+                .validate(None)
+                .unwrap(),
+            beredskap_core::journal::now(),
+        )
+        .await
+        .unwrap();
+    let path = format!("/api/v1/orgs/lillby/alerts/{}/roster.csv", alert.id);
+    let csv = app.get(&path, &lead).await.text().await.unwrap();
+    let names: Vec<String> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[1].to_owned())
+        .collect();
+    assert!(names.contains(&"'=cmd|' /C calc'!A0".to_owned()), "{csv}");
+    assert!(names.contains(&"'+SUM(A1)".to_owned()), "{csv}");
+    assert!(
+        names.contains(&"Anna Berg".to_owned()),
+        "plain names are kept: {csv}"
+    );
+    assert!(
+        names.iter().all(|n| !n.starts_with(['=', '+', '-', '@'])),
+        "{csv}"
+    );
+}

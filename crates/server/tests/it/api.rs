@@ -700,8 +700,34 @@ async fn the_server_can_terminate_tls_and_then_asks_for_https_only() {
     let r = client.get(app.url("/sign-in")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
-    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("; Secure"), "{cookie}");
+    // No other host (a sibling subdomain) can set a cookie this server trusts.
+    assert!(
+        cookie.starts_with("__Host-beredskap_csrf=") && cookie.contains("Path=/;"),
+        "{cookie}"
+    );
+    // A form with the plain-named cookie another host could have planted is refused.
+    let page = r.text().await.unwrap();
+    let token = crate::web::hidden(&page, "csrf");
+    let device = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("__Host-");
+    let planted = client
+        .post(app.url("/sign-in"))
+        .header("cookie", device)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("org", "lillby"),
+            ("email", "a@lillby.se"),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planted.status(), 403);
     let plain = app.base.replace("https://", "http://");
     assert!(
         reqwest::get(format!("{plain}/healthz")).await.is_err(),

@@ -475,7 +475,14 @@ async fn a_persons_language_follows_them_to_a_new_device() {
     app.sign_in(&phone, &person.login, &secret).await;
     let (_, home) = page(&app, &phone, "/").await;
     assert!(home.contains("Inloggad som"), "Swedish by default");
-    let (_, home) = page(&app, &phone, "/?lang=da").await;
+    let chosen = phone
+        .post(app.url("/language"))
+        .form(&[("csrf", hidden(&home, "csrf").as_str()), ("lang", "da")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), 303);
+    let (_, home) = page(&app, &phone, "/").await;
     assert!(home.contains("Logget ind som"), "{home}");
     assert_eq!(
         account(&app, "anna@lillby.se").await.language.as_deref(),

@@ -538,6 +538,24 @@ async fn pages_speak_swedish_danish_and_english() {
         .await
         .unwrap();
     assert!(da.contains("<html lang=\"da\">") && da.contains("Log ind"));
+    let next = b.get(app.url("/sign-in")).send().await.unwrap();
+    assert!(
+        next.text().await.unwrap().contains("Logga in"),
+        "a link with ?lang= shows one page; it changes nothing"
+    );
+    // The language buttons post the choice; it is kept on the device.
+    let chosen = b
+        .post(app.url("/language"))
+        .header("referer", app.url("/sign-in?org=lillby&lang=sv"))
+        .form(&[("csrf", hidden(&da, "csrf").as_str()), ("lang", "da")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (chosen.status().as_u16(), location(&chosen)),
+        (303, "/sign-in?org=lillby".into()),
+        "back to the page the button was on"
+    );
     let remembered = b
         .get(app.url("/sign-in"))
         .send()
@@ -568,6 +586,128 @@ async fn pages_speak_swedish_danish_and_english() {
         .await
         .unwrap()
         .contains("The link is not valid"));
+}
+
+#[tokio::test]
+async fn only_a_form_of_this_site_changes_a_persons_language() {
+    let app = TestApp::spawn().await;
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let b = browser();
+    let (secret, _) = app.enrol(&b, &person).await;
+    app.sign_in(&b, &person.login, &secret).await;
+    let account = |app: &TestApp| {
+        let store = app.store.clone();
+        let org = app.org.id;
+        async move {
+            let login = EmailAddress::parse("anna@lillby.se").unwrap();
+            store.account_by_login(org, &login).await.unwrap().unwrap()
+        }
+    };
+    let journal_len = |app: &TestApp| {
+        let store = app.store.clone();
+        let org = app.org.id;
+        async move { store.journal_page(org, 0, 10_000).await.unwrap().len() }
+    };
+    let before = journal_len(&app).await;
+    // A link (from anywhere) with ?lang= shows the page in English and changes nothing.
+    let page = b.get(app.url("/?lang=en")).send().await.unwrap();
+    assert!(page.headers().get_all("set-cookie").iter().count() == 0);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">"));
+    assert_eq!(account(&app).await.language, None);
+    assert_eq!(
+        journal_len(&app).await,
+        before,
+        "a GET writes no journal row"
+    );
+    // A post from another site is refused, even with the right token.
+    let csrf = hidden(&html, "csrf");
+    let forged = b
+        .post(app.url("/language"))
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", csrf.as_str()), ("lang", "da")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(account(&app).await.language, None);
+    // The person's own button changes it, on the account, journaled.
+    let chosen = b
+        .post(app.url("/language"))
+        .form(&[("csrf", csrf.as_str()), ("lang", "da")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (chosen.status().as_u16(), location(&chosen)),
+        (303, "/".into())
+    );
+    assert_eq!(account(&app).await.language.as_deref(), Some("da"));
+    assert_eq!(journal_len(&app).await, before + 1);
+}
+
+#[tokio::test]
+async fn a_forms_token_belongs_to_its_session() {
+    let app = TestApp::spawn().await;
+    let anna = invite(&app, "anna@lillby.se", Role::Member).await;
+    let bo = invite(&app, "bo@lillby.se", Role::Member).await;
+    let (a, b) = (browser(), browser());
+    let (secret_a, _) = app.enrol(&a, &anna).await;
+    let (secret_b, _) = app.enrol(&b, &bo).await;
+    app.sign_in(&a, &anna.login, &secret_a).await;
+    app.sign_in(&b, &bo.login, &secret_b).await;
+    let token_a = hidden(
+        &a.get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "csrf",
+    );
+    let token_b = hidden(
+        &b.get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "csrf",
+    );
+    assert_ne!(token_a, token_b);
+    // Anna's token does not work in Bo's session (nor does a cookie value as the token).
+    let sign_out = |client: &reqwest::Client, token: &str| {
+        client
+            .post(app.url("/sign-out"))
+            .form(&[("csrf", token)])
+            .send()
+    };
+    assert_eq!(sign_out(&b, &token_a).await.unwrap().status(), 403);
+    assert_eq!(sign_out(&b, &"ab".repeat(32)).await.unwrap().status(), 403);
+    // A matching Origin with another scheme is another site.
+    let other_scheme = b
+        .post(app.url("/sign-out"))
+        .header("origin", "https://localhost")
+        .form(&[("csrf", token_b.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_scheme.status(), 403);
+    let own = b
+        .post(app.url("/sign-out"))
+        .header(
+            "origin",
+            app.url("")
+                .trim_end_matches('/')
+                .replace("127.0.0.1", "localhost"),
+        )
+        .form(&[("csrf", token_b.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 303);
 }
 
 #[tokio::test]
@@ -656,6 +796,72 @@ async fn repeated_wrong_passwords_lock_the_login_for_a_growing_time() {
     assert!(journal
         .iter()
         .any(|e| e.kind == "signin.failed" && e.payload.contains("locked for 30 s")));
+}
+
+/// Journal entries of refused sign-ins whose reason starts with `reason`: one for every
+/// secret that was actually checked.
+async fn checked(app: &TestApp, reason: &str) -> usize {
+    let journal = app.store.journal_page(app.org.id, 0, 10_000).await.unwrap();
+    journal
+        .iter()
+        .filter(|e| e.kind == "signin.failed" && e.payload.contains(&format!("\"{reason}")))
+        .count()
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_passwords_is_checked_no_further_than_the_limit() {
+    let app = TestApp::spawn().await;
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let b = browser();
+    app.enrol(&b, &person).await;
+    let burst = (0..30).map(|_| app.password_step(&b, &person.login, "wrong wrong wrong"));
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(checked(&app, "wrong password").await, 5, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        25,
+        "{statuses:?}"
+    );
+    // Locked: the right password sent now is refused without being checked.
+    let right = app.password_step(&b, &person.login, PASSWORD).await;
+    assert_eq!(right.status(), 429);
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_codes_in_one_sign_in_is_checked_no_further_than_the_limit() {
+    let app = TestApp::spawn().await;
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let b = browser();
+    let (secret, _) = app.enrol(&b, &person).await;
+    let r = app.password_step(&b, &person.login, PASSWORD).await;
+    assert_eq!(location(&r), "/sign-in/code");
+    let page = b.get(app.url("/sign-in/code")).send().await.unwrap();
+    let csrf = hidden(&page.text().await.unwrap(), "csrf");
+    let burst = (0..30).map(|_| {
+        b.post(app.url("/sign-in/code"))
+            .form(&[("csrf", csrf.as_str()), ("code", "111111")])
+            .send()
+    });
+    futures_util::future::join_all(burst).await;
+    assert_eq!(checked(&app, "wrong code").await, 5);
+    // The sign-in is used up and the login locked: the right code starts nothing.
+    app.clock.advance(chrono::Duration::seconds(1));
+    let code = totp::code_now(&secret, app.now_unix()).unwrap();
+    let r = b
+        .post(app.url("/sign-in/code"))
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&r),
+        "/sign-in",
+        "no session from a used-up sign-in"
+    );
 }
 
 #[tokio::test]

@@ -1035,8 +1035,15 @@ pub async fn pending_sign_ins_expire_and_count_attempts(db: &TestDb) {
         .unwrap();
     let pending = s.pending_sign_in(&"p2".repeat(32), now).await.unwrap();
     assert_eq!(pending.unwrap().2.as_deref(), Some("code-hash"));
-    assert_eq!(s.pending_sign_in_failed(&"p1".repeat(32)).await.unwrap(), 1);
-    assert_eq!(s.pending_sign_in_failed(&"p1".repeat(32)).await.unwrap(), 2);
+    let p1 = "p1".repeat(32);
+    assert_eq!(
+        s.reserve_pending_attempt(&p1, 3, now).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        s.reserve_pending_attempt(&p1, 3, now).await.unwrap(),
+        Some(2)
+    );
     assert_eq!(
         s.pending_sign_in(&"p1".repeat(32), now)
             .await
@@ -1056,38 +1063,82 @@ pub async fn pending_sign_ins_expire_and_count_attempts(db: &TestDb) {
         .await
         .unwrap()
         .is_none());
+    assert_eq!(s.reserve_pending_attempt(&p1, 3, now).await.unwrap(), None);
+}
+
+/// Attempts at one pending sign-in sent at once: exactly `max` are let through, however
+/// many arrive together, and none once it expired.
+pub async fn pending_attempts_are_reserved_atomically(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let a = enrolled(s, &o, "anna@lillby.se").await;
+    let now = chrono::Utc::now();
+    let hash = "p3".repeat(32);
+    s.create_pending_sign_in(&hash, &a, now + chrono::Duration::minutes(10), None)
+        .await
+        .unwrap();
+    let burst = (0..30).map(|_| s.reserve_pending_attempt(&hash, 5, now));
+    let granted = futures_util::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(Option::is_some)
+        .count();
+    assert_eq!(granted, 5);
+    let expired = "p4".repeat(32);
+    s.create_pending_sign_in(&expired, &a, now, None)
+        .await
+        .unwrap();
     assert_eq!(
-        s.pending_sign_in_failed(&"p1".repeat(32)).await.unwrap(),
-        u32::MAX
+        s.reserve_pending_attempt(&expired, 5, now).await.unwrap(),
+        None
     );
 }
 
 pub async fn failures_lock_a_key_for_growing_windows(db: &TestDb) {
-    use beredskap_core::auth::ThrottlePolicy;
+    use beredskap_core::auth::{AttemptReservation, ThrottlePolicy};
     let s = db.store();
     let now = beredskap_core::journal::now();
     let key = "login:lillby:anna@lillby.se";
+    let keys = [(key.to_owned(), ThrottlePolicy::ACCOUNT)];
     assert_eq!(s.throttle(key).await.unwrap(), Default::default());
+    let lockout = |r: AttemptReservation| match r {
+        AttemptReservation::Granted(reserved) => reserved.lockout,
+        AttemptReservation::Locked { until } => panic!("locked until {until}"),
+    };
     for n in 1..=4 {
-        let t = s
-            .throttle_failure(key, ThrottlePolicy::ACCOUNT, now)
-            .await
-            .unwrap();
-        assert_eq!((t.failures, t.blocked_until), (n, None));
+        let r = s.reserve_attempt(&keys, now).await.unwrap();
+        assert_eq!(lockout(r), None);
+        assert_eq!(s.throttle(key).await.unwrap().failures, n);
     }
-    let fifth = s
-        .throttle_failure(key, ThrottlePolicy::ACCOUNT, now)
-        .await
-        .unwrap();
-    assert_eq!(fifth.blocked_at(now), Some(chrono::Duration::seconds(30)));
-    let sixth = s
-        .throttle_failure(key, ThrottlePolicy::ACCOUNT, now)
-        .await
-        .unwrap();
-    assert_eq!(sixth.blocked_at(now), Some(chrono::Duration::seconds(60)));
+    // The fifth attempt is still checked, and counting it locks the key for 30 s.
+    let fifth = s.reserve_attempt(&keys, now).await.unwrap();
+    let until = now + chrono::Duration::seconds(30);
+    assert_eq!(lockout(fifth), Some(until));
+    assert_eq!(
+        s.reserve_attempt(&keys, now).await.unwrap(),
+        AttemptReservation::Locked { until },
+        "locked: nothing more is counted or checked"
+    );
+    assert_eq!(s.throttle(key).await.unwrap().failures, 5);
+    // After the lock, the next failure locks for twice as long.
+    let later = until + chrono::Duration::seconds(1);
+    let sixth = s.reserve_attempt(&keys, later).await.unwrap();
+    let AttemptReservation::Granted(sixth) = sixth else {
+        panic!("the lock had expired")
+    };
+    assert_eq!(sixth.lockout, Some(later + chrono::Duration::seconds(60)));
     let stored = s.throttle(key).await.unwrap();
     assert_eq!(stored.failures, 6);
-    assert_eq!(stored.blocked_at(now), Some(chrono::Duration::seconds(60)));
+    assert_eq!(
+        stored.blocked_at(later),
+        Some(chrono::Duration::seconds(60))
+    );
+    // The sixth was the right password after all: its count and the lock it started go.
+    s.refund_attempt(&sixth).await.unwrap();
+    let stored = s.throttle(key).await.unwrap();
+    assert_eq!(stored.failures, 5);
+    assert_eq!(stored.blocked_at(later), None);
     assert_eq!(
         s.throttle("ip:192.0.2.1").await.unwrap().failures,
         0,
@@ -1095,6 +1146,46 @@ pub async fn failures_lock_a_key_for_growing_windows(db: &TestDb) {
     );
     s.clear_throttle(key).await.unwrap();
     assert_eq!(s.throttle(key).await.unwrap(), Default::default());
+}
+
+/// Thirty attempts at once under a key whose limit is five: five are granted, the rest
+/// find it locked, and a key locked under one policy takes back what the others counted.
+pub async fn attempts_are_reserved_atomically(db: &TestDb) {
+    use beredskap_core::auth::{AttemptReservation, ThrottlePolicy};
+    let s = db.store();
+    let now = beredskap_core::journal::now();
+    let login = (
+        "login:lillby:anna@lillby.se".to_owned(),
+        ThrottlePolicy::ACCOUNT,
+    );
+    let ip = ("ip:192.0.2.7".to_owned(), ThrottlePolicy::ADDRESS);
+    let keys = [login.clone(), ip.clone()];
+    let burst = (0..30).map(|_| s.reserve_attempt(&keys, now));
+    let results: Vec<_> = futures_util::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let granted: Vec<_> = results
+        .iter()
+        .filter_map(|r| match r {
+            AttemptReservation::Granted(reserved) => Some(reserved.clone()),
+            AttemptReservation::Locked { .. } => None,
+        })
+        .collect();
+    assert_eq!(granted.len(), 5, "{results:?}");
+    assert_eq!(s.throttle(&login.0).await.unwrap().failures, 5);
+    assert_eq!(
+        s.throttle(&ip.0).await.unwrap().failures,
+        5,
+        "a locked login counts nothing under the address"
+    );
+    // A refund (the secret was right) takes the count back and lifts a lock it started.
+    let locking = granted.iter().find(|r| r.lockout.is_some()).unwrap();
+    s.refund_attempt(locking).await.unwrap();
+    let after = s.throttle(&login.0).await.unwrap();
+    assert_eq!((after.failures, after.blocked_until), (4, None));
+    assert_eq!(s.throttle(&ip.0).await.unwrap().failures, 4);
 }
 
 pub async fn passkeys_are_kept_per_account_and_ceremonies_used_once(db: &TestDb) {

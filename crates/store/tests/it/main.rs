@@ -63,6 +63,8 @@ conformance!(
     sessions_live_until_expiry_or_revocation,
     pending_sign_ins_expire_and_count_attempts,
     failures_lock_a_key_for_growing_windows,
+    attempts_are_reserved_atomically,
+    pending_attempts_are_reserved_atomically,
     passkeys_are_kept_per_account_and_ceremonies_used_once,
     sign_in_settings_start_strict_and_are_journaled,
     channels_are_seen_by_kind_and_membership,
