@@ -152,15 +152,12 @@ impl Schedule {
 impl AlertInput {
     pub fn validate(self, created_by: Option<AccountId>) -> Result<NewAlert, FieldErrors> {
         let mut errors = Vec::new();
-        let message = self.message.trim().to_owned();
-        if message.is_empty() {
-            errors.push(FieldError::new("message", "must not be empty"));
-        } else if message.chars().count() > MAX_MESSAGE_CHARS {
-            errors.push(FieldError::new(
-                "message",
-                format!("must be at most {MAX_MESSAGE_CHARS} characters"),
-            ));
-        }
+        let lines = crate::text::Lines::Many;
+        let message = crate::text::required("message", &self.message, MAX_MESSAGE_CHARS, lines)
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                String::new()
+            });
         let r = &self.recipients;
         if r.people.is_empty() && r.groups.is_empty() && r.positions.is_empty() {
             errors.push(FieldError::new(
@@ -426,16 +423,15 @@ impl ContactCheckInput {
         } else if self.deadline - now > Duration::days(90) {
             errors.push(FieldError::new("deadline", "must be within 90 days"));
         }
-        let message = match self.message.trim() {
-            "" => default_message.to_owned(),
-            m => m.to_owned(),
+        let lines = crate::text::Lines::Many;
+        let message = match crate::text::clean("message", &self.message, MAX_MESSAGE_CHARS, lines) {
+            Ok(m) if m.is_empty() => default_message.to_owned(),
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(e);
+                String::new()
+            }
         };
-        if message.chars().count() > MAX_MESSAGE_CHARS {
-            errors.push(FieldError::new(
-                "message",
-                format!("must be at most {MAX_MESSAGE_CHARS} characters"),
-            ));
-        }
         if !errors.is_empty() {
             return Err(FieldErrors(errors));
         }

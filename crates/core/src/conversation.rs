@@ -206,26 +206,7 @@ pub struct NewMessage {
 /// Checks a message body: not blank, not too long, no control characters but line breaks
 /// and tabs.
 pub fn parse_body(input: &str) -> Result<String, FieldError> {
-    let body = input.trim();
-    if body.is_empty() {
-        return Err(FieldError::new("body", "must not be empty"));
-    }
-    if body.chars().count() > MAX_BODY_CHARS {
-        return Err(FieldError::new(
-            "body",
-            format!("must be at most {MAX_BODY_CHARS} characters"),
-        ));
-    }
-    if body
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        return Err(FieldError::new(
-            "body",
-            "must not contain control characters",
-        ));
-    }
-    Ok(body.replace("\r\n", "\n"))
+    crate::text::required("body", input, MAX_BODY_CHARS, crate::text::Lines::Many)
 }
 
 pub fn parse_idempotency_key(input: &str) -> Result<String, FieldError> {

@@ -14,6 +14,7 @@ pub mod register;
 pub mod rotation;
 pub mod spreadsheet;
 pub mod store;
+pub mod text;
 
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug};
 pub use error::{FieldError, FieldErrors};

@@ -273,11 +273,16 @@ impl PersonInput {
         let name = errors.check("name", parse_name(&self.name));
         let external_id = match self.external_id.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(id) if id.chars().count() > MAX_NAME_CHARS => {
-                errors.add("external_id", "must be at most 200 characters");
-                None
+            Some(id) => {
+                let lines = crate::text::Lines::One;
+                match crate::text::clean("external_id", id, MAX_NAME_CHARS, lines) {
+                    Ok(id) => Some(id),
+                    Err(e) => {
+                        errors.add("external_id", &e.message);
+                        None
+                    }
+                }
             }
-            Some(id) => Some(id.to_owned()),
         };
         let title = match self.title.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -479,16 +484,18 @@ pub enum NameError {
     Empty,
     #[error("must be at most 200 characters")]
     TooLong,
+    #[error("must not contain control characters")]
+    ControlCharacters,
 }
 
+/// A name, title or label: one line by the rule every text field follows
+/// ([`crate::text`]).
 pub fn parse_name(input: &str) -> Result<String, NameError> {
-    let s = input.trim();
-    if s.is_empty() {
-        Err(NameError::Empty)
-    } else if s.chars().count() > MAX_NAME_CHARS || s.contains(char::is_control) {
-        Err(NameError::TooLong)
-    } else {
-        Ok(s.to_owned())
+    match crate::text::required("name", input, MAX_NAME_CHARS, crate::text::Lines::One) {
+        Ok(name) => Ok(name),
+        Err(_) if input.trim().is_empty() => Err(NameError::Empty),
+        Err(_) if input.trim().chars().count() > MAX_NAME_CHARS => Err(NameError::TooLong),
+        Err(_) => Err(NameError::ControlCharacters),
     }
 }
 

@@ -98,10 +98,11 @@ impl OverrideInput {
                 "must be at most 92 days after from",
             ));
         }
-        let reason = self.reason.trim().to_owned();
-        if reason.chars().count() > 200 {
-            errors.push(FieldError::new("reason", "must be at most 200 characters"));
-        }
+        let lines = crate::text::Lines::One;
+        let reason = crate::text::clean("reason", &self.reason, 200, lines).unwrap_or_else(|e| {
+            errors.push(e);
+            String::new()
+        });
         if !errors.is_empty() {
             return Err(FieldErrors(errors));
         }

@@ -719,3 +719,59 @@ async fn a_roster_csv_cannot_run_a_formula_in_the_spreadsheet_that_opens_it() {
         "{csv}"
     );
 }
+
+#[tokio::test]
+async fn control_characters_are_refused_with_their_own_message_wherever_text_is_typed() {
+    let app = TestApp::spawn().await;
+    let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
+    let anna = person(&app, "Anna", &["+46701000021"]).await;
+    let message_of = |body: &serde_json::Value, field: &str| {
+        body["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == field)
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+    };
+    // An escape sequence in an alert would reach every phone and mail reader.
+    let alert = json!({
+        "message": "Stadshuset\u{1b}[2J är stängt",
+        "severity": "critical",
+        "recipients": {"people": [anna]},
+    });
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/alerts", &lead, alert).await,
+        422,
+    )
+    .await;
+    assert_eq!(
+        message_of(&body, "message").as_deref(),
+        Some("must not contain control characters"),
+        "{body}"
+    );
+    // A name with a control character is not "too long".
+    let person = json!({"name": "Anna\u{7}Berg", "contact_points": []});
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/people", &app.admin_token, person)
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(
+        message_of(&body, "name").as_deref(),
+        Some("must not contain control characters"),
+        "{body}"
+    );
+    // Line breaks in an alert are text, not control: they are kept.
+    let alert = json!({
+        "message": "Rad ett\r\nRad två",
+        "severity": "critical",
+        "recipients": {"people": [anna]},
+    });
+    let sent = expect_json(
+        app.post("/api/v1/orgs/lillby/alerts", &lead, alert).await,
+        201,
+    )
+    .await;
+    assert_eq!(sent["message"], "Rad ett\nRad två");
+}
