@@ -478,25 +478,10 @@ pub struct TokenGrant {
     pub account: Account,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NameError {
-    #[error("must not be empty")]
-    Empty,
-    #[error("must be at most 200 characters")]
-    TooLong,
-    #[error("must not contain control characters")]
-    ControlCharacters,
-}
-
 /// A name, title or label: one line by the rule every text field follows
 /// ([`crate::text`]).
-pub fn parse_name(input: &str) -> Result<String, NameError> {
-    match crate::text::required("name", input, MAX_NAME_CHARS, crate::text::Lines::One) {
-        Ok(name) => Ok(name),
-        Err(_) if input.trim().is_empty() => Err(NameError::Empty),
-        Err(_) if input.trim().chars().count() > MAX_NAME_CHARS => Err(NameError::TooLong),
-        Err(_) => Err(NameError::ControlCharacters),
-    }
+pub fn parse_name(input: &str) -> Result<String, crate::text::TextProblem> {
+    crate::text::check(input, MAX_NAME_CHARS, crate::text::Lines::One)
 }
 
 #[cfg(test)]

@@ -20,42 +20,53 @@ fn forbidden(c: char, lines: Lines) -> bool {
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
-/// The field's text, trimmed, with line breaks as `\n`; or why it is refused. An empty
-/// text is allowed here: whether a field is required is the caller's rule.
+/// Why a text is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextProblem {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {max} characters")]
+    TooLong { max: usize },
+    #[error("must not contain control characters")]
+    ControlCharacters,
+}
+
+/// The text, trimmed, with line breaks as `\n`, and not empty; or why it is refused.
+pub fn check(input: &str, max_chars: usize, lines: Lines) -> Result<String, TextProblem> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(TextProblem::Empty);
+    }
+    if text.chars().any(|c| forbidden(c, lines)) {
+        return Err(TextProblem::ControlCharacters);
+    }
+    if text.chars().count() > max_chars {
+        return Err(TextProblem::TooLong { max: max_chars });
+    }
+    Ok(text.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// [`check`] for a field that may be left empty, naming the field.
 pub fn clean(
     field: &str,
     input: &str,
     max_chars: usize,
     lines: Lines,
 ) -> Result<String, FieldError> {
-    let text = input.trim();
-    if text.chars().any(|c| forbidden(c, lines)) {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
+    match check(input, max_chars, lines) {
+        Err(TextProblem::Empty) => Ok(String::new()),
+        checked => checked.map_err(|e| FieldError::new(field, e.to_string())),
     }
-    if text.chars().count() > max_chars {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max_chars} characters"),
-        ));
-    }
-    Ok(text.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
-/// Like [`clean`], and not empty.
+/// [`check`] for a field that must be filled in, naming the field.
 pub fn required(
     field: &str,
     input: &str,
     max_chars: usize,
     lines: Lines,
 ) -> Result<String, FieldError> {
-    let text = clean(field, input, max_chars, lines)?;
-    if text.is_empty() {
-        return Err(FieldError::new(field, "must not be empty"));
-    }
-    Ok(text)
+    check(input, max_chars, lines).map_err(|e| FieldError::new(field, e.to_string()))
 }
 
 #[cfg(test)]

@@ -98,6 +98,7 @@ impl Application {
         let hashing = crate::credentials::hashing::HashingPool::for_this_machine()?;
         let router = routes::router(AppState {
             hashing,
+            site: Arc::new(crate::web::SiteOrigin::of(&config.public_url())),
             links: links.clone(),
             deliveries_due: deliveries_due.clone(),
             vapid_public_key,

@@ -34,10 +34,9 @@ pub struct Limits {
     /// For the request line and headers, the wait for the next request on an idle
     /// connection, and the TLS handshake.
     pub header_timeout: Duration,
-    /// A body gets this long, plus a second for every `body_min_bytes_per_second` it
+    /// A body gets this long, plus a second for every `BODY_MIN_BYTES_PER_SECOND` it
     /// has delivered: a large upload on a slow phone finishes, a trickle does not.
     pub body_timeout: Duration,
-    pub body_min_bytes_per_second: u64,
 }
 
 impl Limits {
@@ -46,7 +45,6 @@ impl Limits {
             max_connections: config.max_connections as usize,
             header_timeout: Duration::from_secs(u64::from(config.header_timeout_seconds)),
             body_timeout: Duration::from_secs(u64::from(config.body_timeout_seconds)),
-            body_min_bytes_per_second: BODY_MIN_BYTES_PER_SECOND,
         }
     }
 }
@@ -164,8 +162,8 @@ impl PacedBody {
     }
 
     fn allowed(&self) -> Instant {
-        let rate = self.limits.body_min_bytes_per_second.max(1);
-        self.started + self.limits.body_timeout + Duration::from_secs(self.received / rate)
+        let paced = Duration::from_secs(self.received / BODY_MIN_BYTES_PER_SECOND);
+        self.started + self.limits.body_timeout + paced
     }
 }
 

@@ -17,8 +17,13 @@ pub fn current_request_id() -> String {
         .unwrap_or_else(|_| "-".to_owned())
 }
 
-/// Seconds to wait after a `Busy` answer.
-pub const RETRY_AFTER_BUSY: &str = "1";
+/// A `Busy` answer says when to come back: in a second.
+pub fn retry_later(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
 
 impl From<crate::credentials::hashing::Busy> for AppError {
     fn from(_: crate::credentials::hashing::Busy) -> Self {
@@ -157,10 +162,7 @@ impl IntoResponse for AppError {
         };
         let mut response = (self.status(), axum::Json(body)).into_response();
         if matches!(self, AppError::Busy) {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_BUSY),
-            );
+            response = retry_later(response);
         }
         if matches!(self, AppError::Unauthorized) {
             response.headers_mut().insert(

@@ -41,7 +41,6 @@ enum Job {
 #[derive(Clone)]
 pub struct HashingPool {
     jobs: SyncSender<Job>,
-    threads: usize,
 }
 
 impl HashingPool {
@@ -56,18 +55,13 @@ impl HashingPool {
                 .name(format!("argon2-{n}"))
                 .spawn(move || work(&incoming))?;
         }
-        Ok(Self { jobs, threads })
+        Ok(Self { jobs })
     }
 
     /// One thread per core, and four jobs per thread waiting.
     pub fn for_this_machine() -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self::new(cores, cores * 4)
-    }
-
-    /// How many hashes may run at once.
-    pub fn threads(&self) -> usize {
-        self.threads
     }
 
     /// Whether `secret` matches a stored PHC string; a malformed hash never matches.

@@ -252,9 +252,45 @@ pub struct WebContext {
     /// is refused).
     csrf_from_cookie: bool,
     pub secure_cookies: bool,
-    /// The origin forms must come from (`scheme://host[:port]` of `public_url`), and
-    /// whether any port of it will do (`http://localhost` without a port, for development).
-    origin: (String, bool),
+    site: std::sync::Arc<SiteOrigin>,
+}
+
+/// The origin forms must come from: `scheme://host[:port]` of `public_url`. Worked out
+/// once at start.
+#[derive(Debug, Clone)]
+pub struct SiteOrigin {
+    origin: String,
+    /// A plain `http://localhost` (development, tests) is ours on any port.
+    any_port: bool,
+}
+
+impl SiteOrigin {
+    pub fn of(public_url: &str) -> Self {
+        match url::Url::parse(public_url) {
+            Ok(url) => Self {
+                origin: url.origin().ascii_serialization(),
+                any_port: url.scheme() == "http"
+                    && url.host_str() == Some("localhost")
+                    && url.port().is_none(),
+            },
+            Err(_) => Self {
+                origin: public_url.to_owned(),
+                any_port: false,
+            },
+        }
+    }
+
+    /// Whether an origin (`scheme://host[:port]`, as in an `Origin` header) is this site.
+    pub fn is_ours(&self, origin: &str) -> bool {
+        origin == self.origin
+            || self.any_port
+                && origin
+                    .strip_prefix(self.origin.as_str())
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    .is_some_and(|port| {
+                        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+                    })
+    }
 }
 
 impl WebContext {
@@ -272,26 +308,12 @@ impl WebContext {
         let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
         let same_origin = fetch_site.is_none_or(|site| site == "same-origin")
-            && origin.is_none_or(|origin| self.is_our_origin(origin));
+            && origin.is_none_or(|origin| self.site.is_ours(origin));
         if same_token && same_origin {
             Ok(())
         } else {
             Err(WebError(AppError::Forbidden, Some(self.t().form_expired)))
         }
-    }
-
-    /// Whether a request's `Origin` is this site's: scheme, host and port of
-    /// `public_url` (a plain `http://localhost` allows any port).
-    fn is_our_origin(&self, origin: &str) -> bool {
-        let (ours, any_port) = &self.origin;
-        if origin == ours {
-            return true;
-        }
-        *any_port
-            && origin
-                .strip_prefix(ours.as_str())
-                .and_then(|rest| rest.strip_prefix(':'))
-                .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
     }
 
     /// A `Set-Cookie` value with the flags every cookie here gets. Over HTTPS the name
@@ -391,20 +413,6 @@ fn choose_lang(parts: &Request, secure: bool) -> Lang {
     lang
 }
 
-/// `public_url`'s origin, and whether any port of it is ours (plain `http://localhost`).
-fn our_origin(public_url: &str) -> (String, bool) {
-    match url::Url::parse(public_url) {
-        Ok(url) => {
-            let origin = url.origin().ascii_serialization();
-            let any_port = url.scheme() == "http"
-                && url.host_str() == Some("localhost")
-                && url.port().is_none();
-            (origin, any_port)
-        }
-        Err(_) => (public_url.to_owned(), false),
-    }
-}
-
 /// Sets up language and CSRF token for the handlers, and renders error pages in the
 /// person's language.
 async fn web_context(
@@ -420,17 +428,16 @@ async fn web_context(
     let session =
         cookie_value(req.headers(), session::SESSION_COOKIE, secure).filter(|v| !v.is_empty());
     let new_device = device.is_none().then(crate::accounts::new_secret);
-    let basis = match (session, &device, &new_device) {
-        (Some(session), _, _) => format!("session:{session}"),
-        (None, Some(device), _) | (None, None, Some(device)) => format!("device:{device}"),
-        (None, None, None) => String::new(),
+    let basis = match (session, device.as_ref().or(new_device.as_ref())) {
+        (Some(session), _) => format!("session:{session}"),
+        (None, device) => format!("device:{}", device.map_or("", String::as_str)),
     };
     let ctx = WebContext {
         lang,
         csrf: state.links.csrf_token(&basis),
         csrf_from_cookie: session.is_some() || device.is_some(),
         secure_cookies: secure,
-        origin: our_origin(&state.config.public_url()),
+        site: state.site.clone(),
     };
     req.extensions_mut().insert(ctx.clone());
     let mut response = next.run(req).await;
@@ -478,43 +485,33 @@ async fn choose_language(
     remember_language(&state, &headers, lang).await;
     let year = Some(365 * 24 * 3600);
     let cookie = ctx.cookie(LANG_COOKIE, lang.code(), year);
-    let back = same_site_path(&headers, &state.config.public_url()).unwrap_or_else(|| "/".into());
+    let back = same_site_path(&headers, &state.site).unwrap_or_else(|| "/".into());
     Ok(with_cookies(Redirect::to(&back).into_response(), [cookie]))
 }
 
 /// The page a form was sent from (its `Referer`, sent by browsers within the site), as a
 /// path on this site without `lang=`; never an address elsewhere.
-fn same_site_path(headers: &HeaderMap, public_url: &str) -> Option<String> {
+/// The Host header counts too: the Referer names the address the person reached us at.
+fn same_site_path(headers: &HeaderMap, site: &SiteOrigin) -> Option<String> {
     let referer = headers.get(header::REFERER)?.to_str().ok()?;
     let url = url::Url::parse(referer).ok()?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let ours = url::Url::parse(public_url).ok();
-    let authority = |u: &url::Url| match u.port() {
-        Some(port) => format!("{}:{port}", u.host_str().unwrap_or("")),
-        None => u.host_str().unwrap_or("").to_owned(),
-    };
-    let same = Some(authority(&url).as_str()) == host
-        || ours.as_ref().is_some_and(|o| o.origin() == url.origin());
-    if !same {
+    let origin = url.origin().ascii_serialization();
+    let via_host = host.is_some_and(|host| origin.split_once("://").map(|(_, h)| h) == Some(host));
+    if !(site.is_ours(&origin) || via_host) {
         return None;
     }
-    let query: Vec<String> = url
-        .query_pairs()
-        .filter(|(k, _)| k != "lang")
-        .map(|(k, v)| {
-            url::form_urlencoded::Serializer::new(String::new())
-                .append_pair(&k, &v)
-                .finish()
-        })
-        .collect();
     let path = url.path();
     if !path.starts_with('/') || path.starts_with("//") {
         return None;
     }
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(url.query_pairs().filter(|(k, _)| k != "lang"))
+        .finish();
     Some(if query.is_empty() {
         path.to_owned()
     } else {
-        format!("{path}?{}", query.join("&"))
+        format!("{path}?{query}")
     })
 }
 
@@ -586,10 +583,7 @@ impl IntoResponse for WebError {
         }
         let mut response = self.0.status().into_response();
         if matches!(self.0, AppError::Busy) {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(crate::error::RETRY_AFTER_BUSY),
-            );
+            response = crate::error::retry_later(response);
         }
         response
             .extensions_mut()

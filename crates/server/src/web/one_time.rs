@@ -180,24 +180,22 @@ pub async fn submit(
         format!("code:{}:{}", org.slug, form.email.trim().to_lowercase()),
         REQUESTS,
     ));
-    if let Some(wait) = blocked(&state, &keys).await? {
+    let throttled = |wait| {
         let page = OneTimePage {
             page: Page::new(&ctx, t.one_time_title),
             org: org.slug.to_string(),
             error: Some(t.throttled_for(wait)),
         };
-        return render(StatusCode::TOO_MANY_REQUESTS, &page);
+        render(StatusCode::TOO_MANY_REQUESTS, &page)
+    };
+    if let Some(wait) = blocked(&state, &keys).await? {
+        return throttled(wait);
     }
     // Every request counts against the login, sent or not, before anything is sent: a
     // burst cannot send more codes than the limit.
     let counted = keys.split_off(2);
     if let Err(wait) = reserve(&state, &counted).await? {
-        let page = OneTimePage {
-            page: Page::new(&ctx, t.one_time_title),
-            org: org.slug.to_string(),
-            error: Some(t.throttled_for(wait)),
-        };
-        return render(StatusCode::TOO_MANY_REQUESTS, &page);
+        return throttled(wait);
     }
     let secret = new_secret();
     send_code(&state, &org, &form.email, &secret_hash(&secret)).await?;

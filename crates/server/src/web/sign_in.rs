@@ -101,15 +101,6 @@ pub struct SignInForm {
 /// every stored hash; no password produces its all-zero output.
 const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZGVjb3lkZWNveWRlY295$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-/// A 503 answer says when to come back.
-pub(super) fn retry_later(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from_static(crate::error::RETRY_AFTER_BUSY),
-    );
-    response
-}
-
 pub(super) fn client(headers: &HeaderMap, addr: SocketAddr) -> (String, String) {
     let agent = headers
         .get(header::USER_AGENT)
@@ -175,7 +166,7 @@ pub async fn submit(
             let error = Some(t.sign_in_busy.to_owned());
             let status = StatusCode::SERVICE_UNAVAILABLE;
             let page = sign_in_page(&state, &ctx, Some(&slug), email, error, status).await?;
-            return Ok(retry_later(page));
+            return Ok(crate::error::retry_later(page));
         }
     };
     let password_ok = verified && stored_hash.is_some();

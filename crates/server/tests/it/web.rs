@@ -591,10 +591,7 @@ async fn pages_speak_swedish_danish_and_english() {
 #[tokio::test]
 async fn only_a_form_of_this_site_changes_a_persons_language() {
     let app = TestApp::spawn().await;
-    let person = invite(&app, "anna@lillby.se", Role::Member).await;
-    let b = browser();
-    let (secret, _) = app.enrol(&b, &person).await;
-    app.sign_in(&b, &person.login, &secret).await;
+    let b = signed_in(&app, "anna@lillby.se", Role::Member).await;
     let account = |app: &TestApp| {
         let store = app.store.clone();
         let org = app.org.id;
@@ -649,33 +646,10 @@ async fn only_a_form_of_this_site_changes_a_persons_language() {
 #[tokio::test]
 async fn a_forms_token_belongs_to_its_session() {
     let app = TestApp::spawn().await;
-    let anna = invite(&app, "anna@lillby.se", Role::Member).await;
-    let bo = invite(&app, "bo@lillby.se", Role::Member).await;
-    let (a, b) = (browser(), browser());
-    let (secret_a, _) = app.enrol(&a, &anna).await;
-    let (secret_b, _) = app.enrol(&b, &bo).await;
-    app.sign_in(&a, &anna.login, &secret_a).await;
-    app.sign_in(&b, &bo.login, &secret_b).await;
-    let token_a = hidden(
-        &a.get(app.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "csrf",
-    );
-    let token_b = hidden(
-        &b.get(app.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "csrf",
-    );
+    let a = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let b = signed_in(&app, "bo@lillby.se", Role::Member).await;
+    let token_a = hidden(&page(&app, &a, "/").await.1, "csrf");
+    let token_b = hidden(&page(&app, &b, "/").await.1, "csrf");
     assert_ne!(token_a, token_b);
     // Anna's token does not work in Bo's session (nor does a cookie value as the token).
     let sign_out = |client: &reqwest::Client, token: &str| {
