@@ -49,7 +49,8 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn routes() -> OpenApiRouter<AppState> {
+/// `uploads` is the body limit of the attachment upload.
+pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(list_orgs))
         .routes(routes!(get_org))
@@ -65,7 +66,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(end_session))
         .routes(routes!(list_tokens))
         .routes(routes!(revoke_token))
-        .merge(super::channels::routes())
+        .merge(super::channels::routes(uploads))
         .merge(super::alerts::routes())
 }
 

@@ -20,7 +20,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppState> {
+    use utoipa_axum::router::UtoipaMethodRouterExt;
     OpenApiRouter::new()
         .routes(routes!(list_channels, create_channel))
         .routes(routes!(add_members))
@@ -35,7 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unconfirmed))
         .routes(routes!(events))
         .routes(routes!(search))
-        .routes(routes!(upload))
+        .routes(routes!(upload).layer(uploads))
         .routes(routes!(download))
 }
 

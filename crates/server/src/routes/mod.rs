@@ -17,8 +17,21 @@ use axum::{Json, Router};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The largest body most requests may have: a form, or an alert naming ten thousand
+/// people. Anyone can send a sign-in form, so this is what a stranger can make the server
+/// hold per request.
+const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// The body limit of the two routes that take a file: the attachment limit, plus room
+/// for the form around it. Both are behind sign-in, which their handlers check before
+/// they read the body.
+pub fn attachment_body_limit(config: &crate::config::Config) -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max((config.attachment_max_mb as usize + 1) * 1024 * 1024)
+}
+
 pub fn router(state: AppState) -> Router {
-    let (api_routes, openapi) = api::routes().split_for_parts();
+    let uploads = attachment_body_limit(&state.config);
+    let (api_routes, openapi) = api::routes(uploads).split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -38,10 +51,7 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
         .fallback(|| async { AppError::NotFound })
-        // Attachments are the largest bodies; everything else is far below this.
-        .layer(axum::extract::DefaultBodyLimit::max(
-            (state.config.attachment_max_mb as usize + 1) * 1024 * 1024,
-        ))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_context,

@@ -32,7 +32,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(conversation::home))
         .route("/c/{id}", get(conversation::channel))
-        .route("/c/{id}/post", post(conversation::post))
+        .route(
+            "/c/{id}/post",
+            post(conversation::post).layer(crate::routes::attachment_body_limit(&state.config)),
+        )
         .route("/c/{id}/t/{root}", get(conversation::thread))
         .route("/m/{id}", get(conversation::fragment))
         .route(

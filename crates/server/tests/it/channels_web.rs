@@ -505,3 +505,51 @@ async fn a_persons_language_follows_them_to_a_new_device() {
         "chosen once, journaled once"
     );
 }
+
+#[tokio::test]
+async fn a_stranger_cannot_send_a_big_body_but_a_member_can_attach_a_big_file() {
+    let app = TestApp::spawn().await;
+    // A sign-in form of 2 MiB: refused before it is read to the end.
+    let padding = "a".repeat(2 * 1024 * 1024);
+    let r = reqwest::Client::new()
+        .post(app.url("/sign-in"))
+        .form(&[
+            ("csrf", "x"),
+            ("email", "a@lillby.se"),
+            ("password", &padding),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    // A 3 MB text file is an ordinary attachment, by the form and by the API.
+    let text = "Reservlokal;Adress\n".repeat(3_000_000 / 19).into_bytes();
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let c = org_channel(&app, "anna@lillby.se").await;
+    let (_, html) = page(&app, &anna, &format!("/c/{c}")).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", hidden(&html, "csrf"))
+        .text("key", hidden(&html, "key"))
+        .text("body", "Hela listan")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(text.clone()).file_name("lokaler.csv"),
+        );
+    let r = anna
+        .post(app.url(&format!("/c/{c}/post")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let token = app.token_for(Role::Member, "bo@lillby.se").await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/orgs/lillby/attachments?filename=lokaler.csv"))
+        .bearer_auth(&token)
+        .body(text)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}

@@ -207,3 +207,52 @@ async fn codes_go_only_to_those_allowed_and_are_rate_limited() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+#[tokio::test]
+async fn a_burst_of_code_requests_sends_no_more_codes_than_the_limit() {
+    let (app, gateway) = app_with_sms().await;
+    person(&app, "bo@lillby.se", Role::Member).await;
+    app.store
+        .update_org_settings(
+            &Actor::system(),
+            app.org.id,
+            OrgSettings {
+                fallback_sign_in: true,
+                members_need_second_factor: true,
+            },
+        )
+        .await
+        .unwrap();
+    let b = browser();
+    let page = b
+        .get(app.url("/sign-in/one-time-code?org=lillby"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let burst = (0..30).map(|_| {
+        b.post(app.url("/sign-in/one-time-code"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("org", "lillby"),
+                ("email", "bo@lillby.se"),
+            ])
+            .send()
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    // Three requests are granted (counting the third locks the login's requests); the
+    // rest find it locked, however many arrive at once.
+    assert_eq!(gateway.received().len(), 3, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        27,
+        "{statuses:?}"
+    );
+}
