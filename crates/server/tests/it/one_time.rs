@@ -33,6 +33,21 @@ async fn person(app: &TestApp, login: &str, role: Role) {
     .unwrap();
 }
 
+/// The organisation lets people who have not enrolled sign in with a code.
+async fn allow_codes(app: &TestApp) {
+    app.store
+        .update_org_settings(
+            &Actor::system(),
+            app.org.id,
+            OrgSettings {
+                fallback_sign_in: true,
+                members_need_second_factor: true,
+            },
+        )
+        .await
+        .unwrap();
+}
+
 async fn ask_for_code(app: &TestApp, b: &reqwest::Client, login: &str) -> reqwest::Response {
     let page = b
         .get(app.url("/sign-in/one-time-code?org=lillby"))
@@ -87,17 +102,7 @@ async fn someone_not_yet_enrolled_signs_in_with_a_code_by_sms() {
         "off by default: nothing sent"
     );
 
-    app.store
-        .update_org_settings(
-            &Actor::system(),
-            app.org.id,
-            OrgSettings {
-                fallback_sign_in: true,
-                members_need_second_factor: true,
-            },
-        )
-        .await
-        .unwrap();
+    allow_codes(&app).await;
     let sign_in = b
         .get(app.url("/sign-in"))
         .send()
@@ -158,17 +163,7 @@ async fn someone_not_yet_enrolled_signs_in_with_a_code_by_sms() {
 #[tokio::test]
 async fn codes_go_only_to_those_allowed_and_are_rate_limited() {
     let (app, gateway) = app_with_sms().await;
-    app.store
-        .update_org_settings(
-            &Actor::system(),
-            app.org.id,
-            OrgSettings {
-                fallback_sign_in: true,
-                members_need_second_factor: true,
-            },
-        )
-        .await
-        .unwrap();
+    allow_codes(&app).await;
     person(&app, "lead@lillby.se", Role::CrisisLead).await;
     person(&app, "bo@lillby.se", Role::Member).await;
     let b = browser();
@@ -212,17 +207,7 @@ async fn codes_go_only_to_those_allowed_and_are_rate_limited() {
 async fn a_burst_of_code_requests_sends_no_more_codes_than_the_limit() {
     let (app, gateway) = app_with_sms().await;
     person(&app, "bo@lillby.se", Role::Member).await;
-    app.store
-        .update_org_settings(
-            &Actor::system(),
-            app.org.id,
-            OrgSettings {
-                fallback_sign_in: true,
-                members_need_second_factor: true,
-            },
-        )
-        .await
-        .unwrap();
+    allow_codes(&app).await;
     let b = browser();
     let page = b
         .get(app.url("/sign-in/one-time-code?org=lillby"))
