@@ -187,6 +187,21 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// When an administrator removed its text from every version and from the journal.
+    pub redacted_at: Option<DateTime<Utc>>,
+}
+
+/// What redacting a message removed.
+#[derive(Debug, Clone)]
+pub struct Redacted {
+    pub message: Message,
+    /// The journal rows whose payload was removed.
+    pub seqs: Vec<i64>,
+    /// The `journal.redacted` entry recording it.
+    pub redaction_seq: i64,
+    /// Content hashes of attachment files no attachment refers to any more, for the
+    /// caller to delete from disk.
+    pub unreferenced_files: Vec<String>,
 }
 
 /// A message to post, checked.
@@ -405,7 +420,26 @@ pub trait ConversationStore: Send + Sync {
         account: AccountId,
         root: MessageId,
     ) -> StoreResult<Vec<Message>>;
-    /// Every text the message has had, oldest first.
+    /// Removes a message's text from the channel, every version, its attachments and the
+    /// journal's payloads, keeping the chain verifiable; journals the redaction with
+    /// `reason`. Only an administrator may; `Invalid` if it was redacted already or was
+    /// journaled before payload hashes existed.
+    async fn redact_message(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        by: AccountId,
+        message: MessageId,
+        reason: String,
+    ) -> StoreResult<Redacted>;
+    /// Which of these messages are deleted (their text must not be replayed to members).
+    async fn deleted_messages(
+        &self,
+        org: OrgId,
+        messages: Vec<MessageId>,
+    ) -> StoreResult<std::collections::HashSet<MessageId>>;
+    /// Every text the message has had, oldest first. Once the message is deleted only an
+    /// administrator may read them (`Forbidden` for anyone else).
     async fn message_versions(
         &self,
         org: OrgId,

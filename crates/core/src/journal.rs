@@ -1,8 +1,16 @@
 //! The journal: one append-only, hash-chained record per organisation of every change.
 //!
 //! Each entry's hash is `SHA-256(prev_hash || canonical JSON of the entry)`, where the
-//! canonical JSON covers every stored field but the hashes themselves. Editing, deleting or
-//! reordering a row therefore breaks the chain at that row, which [`ChainVerifier`] reports.
+//! canonical JSON covers every stored field but the hashes themselves, and the payload by
+//! its own hash (`payload_sha256`). Editing, deleting or reordering a row therefore breaks
+//! the chain at that row, which [`ChainVerifier`] reports.
+//!
+//! Committing to the payload's hash rather than the payload lets an administrator
+//! **redact** a payload (text posted by mistake) and leave the chain checkable: the row
+//! keeps its payload hash, its payload becomes JSON `null`, and a later `journal.redacted`
+//! entry names the rows it redacted. A payload missing without such an entry is tampering.
+//! Rows written before payload hashes existed (`payload_hash` is `None`) commit to the
+//! payload itself; they verify as before and cannot be redacted.
 
 use crate::ids::OrgId;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -79,10 +87,23 @@ pub struct JournalEntry {
     pub actor: Actor,
     pub kind: String,
     pub subject: String,
-    /// Canonical JSON text of the payload.
+    /// Canonical JSON text of the payload; `null` once redacted.
     pub payload: String,
+    /// SHA-256 of the payload as written, which the entry's hash commits to. `None` on rows
+    /// from before redaction existed, whose hash commits to the payload itself.
+    pub payload_hash: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// The kind of the entry that records a redaction; its payload lists the redacted `seqs`.
+pub const REDACTED_KIND: &str = "journal.redacted";
+/// What a redacted row's payload becomes.
+pub const REDACTED_PAYLOAD: &str = "null";
+
+/// Hex SHA-256 of a canonical payload text.
+pub fn payload_digest(payload: &str) -> String {
+    hex::encode(Sha256::digest(payload.as_bytes()))
 }
 
 /// The current time, truncated to the microseconds both databases keep, so a timestamp
@@ -140,24 +161,36 @@ pub struct HashInput<'a> {
     pub actor: &'a str,
     pub kind: &'a str,
     pub subject: &'a str,
-    /// Canonical JSON text of the payload.
-    pub payload: &'a str,
+    pub payload: PayloadCommitment<'a>,
+}
+
+/// What an entry's hash commits to for its payload.
+#[derive(Debug, Clone, Copy)]
+pub enum PayloadCommitment<'a> {
+    /// The payload's SHA-256 (every entry written now).
+    Digest(&'a str),
+    /// The canonical payload text itself (rows from before redaction existed).
+    Inline(&'a str),
 }
 
 pub fn entry_hash(prev_hash: &str, input: &HashInput<'_>) -> String {
-    // A payload that is not JSON (only possible if someone edited the row) hashes as a string,
-    // which then fails to match the stored hash.
-    let payload: Value = serde_json::from_str(input.payload)
-        .unwrap_or_else(|_| Value::String(input.payload.to_owned()));
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "seq": input.seq,
         "org": input.org_id.to_string(),
         "at": input.at.to_rfc3339_opts(SecondsFormat::Micros, true),
         "actor": input.actor,
         "kind": input.kind,
         "subject": input.subject,
-        "payload": payload,
     });
+    match input.payload {
+        PayloadCommitment::Digest(digest) => body["payload_sha256"] = Value::from(digest),
+        PayloadCommitment::Inline(text) => {
+            // A payload that is not JSON (only possible if someone edited the row) hashes
+            // as a string, which then fails to match the stored hash.
+            body["payload"] =
+                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()));
+        }
+    }
     let mut hasher = Sha256::new();
     hasher.update(hex::decode(prev_hash).unwrap_or_else(|_| prev_hash.as_bytes().to_vec()));
     hasher.update(canonical_json(&body).as_bytes());
@@ -175,10 +208,32 @@ impl JournalEntry {
                 actor: self.actor.as_str(),
                 kind: &self.kind,
                 subject: &self.subject,
-                payload: &self.payload,
+                payload: match &self.payload_hash {
+                    Some(digest) => PayloadCommitment::Digest(digest),
+                    None => PayloadCommitment::Inline(&self.payload),
+                },
             },
         )
     }
+}
+
+/// A redacted row, as verification reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedactionNote {
+    /// The row whose payload was removed.
+    pub seq: i64,
+    /// Who redacted it and when: the actor and time of the `journal.redacted` entry.
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+    /// The `journal.redacted` entry.
+    pub redaction_seq: i64,
+}
+
+/// A chain that verified: how many entries, and which were redacted by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChainReport {
+    pub entries: i64,
+    pub redactions: Vec<RedactionNote>,
 }
 
 /// Where and how an organisation's chain is broken.
@@ -195,6 +250,9 @@ pub struct ChainVerifier {
     org_id: OrgId,
     next_seq: i64,
     prev_hash: String,
+    /// Rows whose payload is gone, not yet accounted for by a `journal.redacted` entry.
+    unexplained: std::collections::BTreeSet<i64>,
+    redactions: Vec<RedactionNote>,
 }
 
 impl ChainVerifier {
@@ -203,6 +261,8 @@ impl ChainVerifier {
             org_id,
             next_seq: 1,
             prev_hash: GENESIS_HASH.to_owned(),
+            unexplained: Default::default(),
+            redactions: Vec::new(),
         }
     }
 
@@ -243,13 +303,43 @@ impl ChainVerifier {
                 "content does not match its hash (the row was edited)",
             ));
         }
+        if let Some(digest) = &entry.payload_hash {
+            if payload_digest(&entry.payload) != *digest {
+                if entry.payload != REDACTED_PAYLOAD {
+                    return Err(self.broken(
+                        entry.seq,
+                        "payload does not match its hash (the row was edited)",
+                    ));
+                }
+                self.unexplained.insert(entry.seq);
+            }
+        }
+        if entry.kind == REDACTED_KIND {
+            let payload: Value = serde_json::from_str(&entry.payload).unwrap_or(Value::Null);
+            let seqs = payload
+                .get("seqs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_i64);
+            for seq in seqs {
+                if self.unexplained.remove(&seq) {
+                    self.redactions.push(RedactionNote {
+                        seq,
+                        by: entry.actor.clone(),
+                        at: entry.at,
+                        redaction_seq: entry.seq,
+                    });
+                }
+            }
+        }
         self.next_seq += 1;
         self.prev_hash = entry.hash.clone();
         Ok(())
     }
 
     /// Compares the end of the walk with the head the store keeps for the organisation.
-    pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<i64, ChainBreak> {
+    pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<ChainReport, ChainBreak> {
         let last = self.next_seq - 1;
         if head_seq > last {
             return Err(self.broken(
@@ -263,7 +353,13 @@ impl ChainVerifier {
         if head_seq < last || head_hash != self.prev_hash {
             return Err(self.broken(last, "the chain head does not match the last row"));
         }
-        Ok(last)
+        if let Some(&seq) = self.unexplained.first() {
+            return Err(self.broken(seq, "the payload was removed without a journaled redaction"));
+        }
+        Ok(ChainReport {
+            entries: last,
+            redactions: self.redactions,
+        })
     }
 }
 
@@ -280,30 +376,55 @@ mod tests {
         );
     }
 
+    fn entry(org_id: OrgId, seq: i64, prev: &str, kind: &str, payload: Value) -> JournalEntry {
+        let payload = canonical_json(&payload);
+        let mut e = JournalEntry {
+            seq,
+            org_id,
+            at: now(),
+            actor: Actor::system(),
+            kind: kind.into(),
+            subject: format!("thing:{seq}"),
+            payload_hash: Some(payload_digest(&payload)),
+            payload,
+            prev_hash: prev.to_owned(),
+            hash: String::new(),
+        };
+        e.hash = e.recomputed_hash();
+        e
+    }
+
     fn chain(n: i64) -> Vec<JournalEntry> {
         let org_id = OrgId::new();
         let mut prev = GENESIS_HASH.to_owned();
         (1..=n)
             .map(|seq| {
-                let mut e = JournalEntry {
-                    seq,
-                    org_id,
-                    at: now(),
-                    actor: Actor::system(),
-                    kind: "test".into(),
-                    subject: format!("thing:{seq}"),
-                    payload: canonical_json(&serde_json::json!({"n": seq})),
-                    prev_hash: prev.clone(),
-                    hash: String::new(),
-                };
-                e.hash = e.recomputed_hash();
+                let e = entry(org_id, seq, &prev, "test", serde_json::json!({"n": seq}));
                 prev = e.hash.clone();
                 e
             })
             .collect()
     }
 
-    fn verify(entries: &[JournalEntry]) -> Result<i64, ChainBreak> {
+    /// `chain(n)` followed by a `journal.redacted` entry naming `seqs`.
+    fn chain_with_redaction(n: i64, seqs: &[i64]) -> Vec<JournalEntry> {
+        let mut c = chain(n);
+        let last = &c[c.len() - 1];
+        let (org, prev) = (last.org_id, last.hash.clone());
+        let mut redaction = entry(
+            org,
+            n + 1,
+            &prev,
+            REDACTED_KIND,
+            serde_json::json!({"seqs": seqs, "reason": "personnummer"}),
+        );
+        redaction.actor = Actor::cli("admin");
+        redaction.hash = redaction.recomputed_hash();
+        c.push(redaction);
+        c
+    }
+
+    fn verify(entries: &[JournalEntry]) -> Result<ChainReport, ChainBreak> {
         let mut v = ChainVerifier::new(entries[0].org_id);
         for e in entries {
             v.check(e)?;
@@ -315,13 +436,69 @@ mod tests {
 
     #[test]
     fn an_intact_chain_verifies() {
-        assert_eq!(verify(&chain(5)), Ok(5));
+        let report = verify(&chain(5)).unwrap();
+        assert_eq!((report.entries, report.redactions.len()), (5, 0));
+    }
+
+    #[test]
+    fn a_journaled_redaction_verifies_and_is_reported() {
+        let mut c = chain_with_redaction(5, &[2, 4]);
+        c[1].payload = REDACTED_PAYLOAD.into();
+        c[3].payload = REDACTED_PAYLOAD.into();
+        let report = verify(&c).unwrap();
+        assert_eq!(report.entries, 6);
+        let redacted: Vec<_> = report
+            .redactions
+            .iter()
+            .map(|r| (r.seq, r.by.as_str(), r.redaction_seq))
+            .collect();
+        assert_eq!(redacted, [(2, "cli:admin", 6), (4, "cli:admin", 6)]);
+    }
+
+    #[test]
+    fn a_payload_removed_without_a_journaled_redaction_is_found() {
+        // The redaction entry names row 2 only; row 3 was emptied behind its back.
+        let mut c = chain_with_redaction(5, &[2]);
+        c[1].payload = REDACTED_PAYLOAD.into();
+        c[2].payload = REDACTED_PAYLOAD.into();
+        let err = verify(&c).unwrap_err();
+        assert_eq!(err.seq, 3);
+        assert!(
+            err.problem.contains("without a journaled redaction"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_payload_replaced_by_other_text_is_found_even_with_a_redaction() {
+        let mut c = chain_with_redaction(5, &[2]);
+        c[1].payload = r#"{"n":99}"#.into();
+        let err = verify(&c).unwrap_err();
+        assert_eq!(err.seq, 2);
+        assert!(err.problem.contains("edited"), "{err}");
+    }
+
+    #[test]
+    fn rows_from_before_payload_hashes_verify_and_catch_edits() {
+        let org_id = OrgId::new();
+        let mut legacy = entry(org_id, 1, GENESIS_HASH, "test", serde_json::json!({"n": 1}));
+        legacy.payload_hash = None;
+        legacy.hash = legacy.recomputed_hash();
+        let next = entry(org_id, 2, &legacy.hash, "test", serde_json::json!({"n": 2}));
+        let mut c = vec![legacy, next];
+        assert_eq!(verify(&c).unwrap().entries, 2);
+        // Without a payload hash the payload itself is in the chain: emptying it breaks it.
+        c[0].payload = REDACTED_PAYLOAD.into();
+        assert_eq!(verify(&c).unwrap_err().seq, 1);
     }
 
     #[test]
     fn an_edited_payload_is_found() {
         let mut c = chain(5);
         c[2].payload = r#"{"n":99}"#.into();
+        assert_eq!(verify(&c).unwrap_err().seq, 3);
+        // Editing the payload hash to match as well breaks the entry's own hash.
+        c[2].payload_hash = Some(payload_digest(&c[2].payload));
         assert_eq!(verify(&c).unwrap_err().seq, 3);
     }
 

@@ -347,11 +347,11 @@ pub trait Store:
 }
 
 /// Verifies one organisation's whole chain, page by page, against its head.
-/// Returns the number of entries checked.
+/// Returns the number of entries checked and the redactions found.
 pub async fn verify_journal(
     store: &dyn Store,
     org: OrgId,
-) -> StoreResult<Result<i64, crate::journal::ChainBreak>> {
+) -> StoreResult<Result<crate::journal::ChainReport, crate::journal::ChainBreak>> {
     const PAGE: u32 = 1000;
     let mut verifier = crate::journal::ChainVerifier::new(org);
     let mut after = 0;

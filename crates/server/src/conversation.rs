@@ -173,6 +173,40 @@ pub async fn change(
     Ok(message)
 }
 
+/// Longest reason an administrator may give for a redaction.
+pub const MAX_REDACTION_REASON_CHARS: usize = 500;
+
+/// Removes a message's text posted by mistake from the channel, every version, the search
+/// index, its files and the journal (administrators only); the redaction and its reason
+/// are journaled and the chain stays verifiable.
+pub async fn redact(
+    state: &AppState,
+    org: &Org,
+    by: &Account,
+    message: MessageId,
+    reason: &str,
+) -> Result<Message, AppError> {
+    let lines = beredskap_core::text::Lines::One;
+    let reason =
+        beredskap_core::text::required("reason", reason, MAX_REDACTION_REASON_CHARS, lines)
+            .map_err(invalid)?;
+    let redacted = state
+        .store
+        .redact_message(&Actor::account(by.id), org.id, by.id, message, reason)
+        .await?;
+    for sha256 in &redacted.unreferenced_files {
+        let path = crate::attachments::path_for(&state.config.data_dir, sha256);
+        if let Err(e) = tokio::fs::remove_file(&path).await {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(file = %path.display(), error = %e, "redaction: removing a file failed");
+            }
+        }
+    }
+    state.hub.publish(org.id).await;
+    state.wake_search();
+    Ok(redacted.message)
+}
+
 /// An announcement's roster, for its author and for crisis leads and administrators.
 pub async fn roster(
     state: &AppState,

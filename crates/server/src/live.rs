@@ -7,7 +7,7 @@
 //! not see. Writers call [`Hub::publish`] after their commit; a slow poll also picks up
 //! writes made by other processes (the command line, another node).
 
-use beredskap_core::{AccountId, ChannelId, JournalEntry, OrgId, Store, StoreError};
+use beredskap_core::{AccountId, ChannelId, JournalEntry, MessageId, OrgId, Store, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
@@ -86,6 +86,45 @@ impl Event {
     }
 }
 
+/// Journal entries as members may see them: the text of a message deleted since is left out
+/// of its posting and its edits (only the records view shows it), so a client replaying
+/// the stream from the start sees no more than one that watched the deletion happen.
+pub async fn conceal_deleted(
+    store: &dyn Store,
+    org: OrgId,
+    mut entries: Vec<JournalEntry>,
+) -> Result<Vec<JournalEntry>, StoreError> {
+    let carries_text =
+        |e: &JournalEntry| matches!(e.kind.as_str(), "message.posted" | "message.edited");
+    let message_of = |e: &JournalEntry| -> Option<MessageId> {
+        let payload: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
+        payload.get("id")?.as_str()?.parse().ok().map(MessageId)
+    };
+    let ids: Vec<MessageId> = entries
+        .iter()
+        .filter(|e| carries_text(e))
+        .filter_map(message_of)
+        .collect();
+    if ids.is_empty() {
+        return Ok(entries);
+    }
+    let deleted = store.deleted_messages(org, ids).await?;
+    if deleted.is_empty() {
+        return Ok(entries);
+    }
+    for entry in entries.iter_mut().filter(|e| carries_text(e)) {
+        if !message_of(entry).is_some_and(|id| deleted.contains(&id)) {
+            continue;
+        }
+        if let Ok(serde_json::Value::Object(mut payload)) = serde_json::from_str(&entry.payload) {
+            payload.insert("body".into(), serde_json::Value::from(""));
+            payload.insert("deleted".into(), serde_json::Value::from(true));
+            entry.payload = serde_json::Value::Object(payload).to_string();
+        }
+    }
+    Ok(entries)
+}
+
 struct Feed {
     sender: broadcast::Sender<Arc<Event>>,
     /// The last journal seq broadcast.
@@ -140,7 +179,12 @@ impl Hub {
             let Some(after) = self.feeds().get(&org).map(|f| f.published) else {
                 return;
             };
-            let entries = match self.store.journal_page(org, after, CATCH_UP_PAGE).await {
+            let page = self.store.journal_page(org, after, CATCH_UP_PAGE).await;
+            let entries = match page {
+                Ok(page) => conceal_deleted(self.store.as_ref(), org, page).await,
+                Err(e) => Err(e),
+            };
+            let entries = match entries {
                 Ok(entries) => entries,
                 Err(e) => {
                     tracing::warn!(error = %e, "live updates: reading the journal failed");
@@ -231,7 +275,8 @@ pub async fn follow(
     'catch_up: loop {
         // What was missed, from the store.
         loop {
-            let entries = store.journal_page(org, last, CATCH_UP_PAGE).await?;
+            let page = store.journal_page(org, last, CATCH_UP_PAGE).await?;
+            let entries = conceal_deleted(store.as_ref(), org, page).await?;
             let done = entries.len() < CATCH_UP_PAGE as usize;
             for entry in &entries {
                 let event = Event::from_entry(entry);
@@ -311,6 +356,7 @@ mod tests {
             kind: kind.into(),
             subject: subject.into(),
             payload: payload.to_string(),
+            payload_hash: None,
             prev_hash: String::new(),
             hash: String::new(),
         }

@@ -2,7 +2,7 @@
 
 use beredskap_core::conversation::{
     Attachment, Channel, ConversationStore, Message, MessageChange, NewAttachment, NewChannel,
-    NewMessage, Page, Posted, Receipt,
+    NewMessage, Page, Posted, Receipt, Redacted,
 };
 use beredskap_core::{AttachmentId, ChannelId, MessageId};
 
@@ -156,6 +156,35 @@ impl ConversationStore for Backend {
     ) -> StoreResult<Vec<Message>> {
         self.read(move |c| {
             Box::pin(async move { ops::conversation::thread(c, org, account, root).await })
+        })
+        .await
+    }
+
+    async fn redact_message(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        by: AccountId,
+        message: MessageId,
+        reason: String,
+    ) -> StoreResult<Redacted> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::conversation::redact_message(c, &actor, org, by, message, reason).await
+            })
+        })
+        .await
+    }
+
+    async fn deleted_messages(
+        &self,
+        org: OrgId,
+        messages: Vec<MessageId>,
+    ) -> StoreResult<std::collections::HashSet<MessageId>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::conversation::deleted_messages(c, org, messages).await })
         })
         .await
     }

@@ -4,7 +4,7 @@
 use super::*;
 use beredskap_core::conversation::{
     Attachment, AttachmentRef, Channel, ChannelKind, Message, MessageChange, NewAttachment,
-    NewChannel, NewMessage, Page, Posted, Reaction, Receipt,
+    NewChannel, NewMessage, Page, Posted, Reaction, Receipt, Redacted,
 };
 use beredskap_core::{AttachmentId, ChannelId, GroupId, MessageId};
 
@@ -233,7 +233,7 @@ pub async fn add_channel_members(
 }
 
 const MESSAGE_COLUMNS: &str = "m.id, m.channel_id, m.seq, m.thread_root, m.author, m.body, \
-    m.announcement, m.version, m.created_at, m.edited_at, m.deleted_at";
+    m.announcement, m.version, m.created_at, m.edited_at, m.deleted_at, m.redacted_at";
 
 fn message_from_row(r: &DbRow) -> StoreResult<Message> {
     let root: Option<Uuid> = col(r, "thread_root")?;
@@ -253,6 +253,7 @@ fn message_from_row(r: &DbRow) -> StoreResult<Message> {
         created_at: col(r, "created_at")?,
         edited_at: col(r, "edited_at")?,
         deleted_at: col(r, "deleted_at")?,
+        redacted_at: col(r, "redacted_at")?,
     })
 }
 
@@ -556,6 +557,7 @@ pub async fn post_message(
             created_at: now,
             edited_at: None,
             deleted_at: None,
+            redacted_at: None,
         },
         created: true,
     })
@@ -775,7 +777,12 @@ pub async fn message_versions(
     account: AccountId,
     id: MessageId,
 ) -> StoreResult<Vec<(i32, String, DateTime<Utc>)>> {
-    visible_message(conn, org, account, id).await?;
+    let (message, _) = visible_message(conn, org, account, id).await?;
+    if message.deleted_at.is_some() && role_of(conn, org, account).await? < Role::Admin {
+        return Err(StoreError::Forbidden(
+            "only an administrator may read a deleted message",
+        ));
+    }
     let rows = sqlx::query(
         "SELECT version, body, written_at FROM message_versions WHERE message_id = $1 ORDER BY version",
     )
@@ -786,6 +793,203 @@ pub async fn message_versions(
     rows.iter()
         .map(|r| Ok((col(r, "version")?, col(r, "body")?, col(r, "written_at")?)))
         .collect()
+}
+
+/// Journal rows written before payload hashes commit to their payload: removing it would
+/// break the chain.
+fn recorded_before_redaction() -> StoreError {
+    StoreError::invalid(
+        "message",
+        "was recorded before redaction was possible and cannot be redacted",
+    )
+}
+
+/// The message kinds whose journal payload carries a message's text.
+const TEXT_KINDS: [&str; 2] = ["message.posted", "message.edited"];
+
+pub async fn redact_message(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    by: AccountId,
+    id: MessageId,
+    reason: String,
+) -> StoreResult<Redacted> {
+    if role_of(conn, org, by).await? < Role::Admin {
+        return Err(StoreError::Forbidden(
+            "only an administrator may redact a message",
+        ));
+    }
+    let message = load_message(conn, org, id).await?;
+    if message.redacted_at.is_some() {
+        return Err(StoreError::invalid("message", "has already been redacted"));
+    }
+    let subject = subject(message.channel_id);
+    // Every journal row that carries this message's text: its posting and its edits.
+    let rows = sqlx::query(
+        "SELECT seq, kind, payload, payload_hash FROM journal \
+         WHERE org_id = $1 AND subject = $2 AND seq >= $3 AND kind IN ($4, $5) ORDER BY seq",
+    )
+    .bind(org.0)
+    .bind(&subject)
+    .bind(message.seq)
+    .bind(TEXT_KINDS[0])
+    .bind(TEXT_KINDS[1])
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut seqs = Vec::new();
+    for r in &rows {
+        let payload: String = col(r, "payload")?;
+        let value: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+        if value.get("id").and_then(|v| v.as_str()) != Some(id.to_string().as_str()) {
+            continue;
+        }
+        let hash: Option<String> = col(r, "payload_hash")?;
+        if hash.is_none() {
+            return Err(recorded_before_redaction());
+        }
+        seqs.push(col::<i64>(r, "seq")?);
+    }
+    // A file's name can hold the same mistake: the uploads' rows are redacted too.
+    for file in &message.attachments {
+        let rows = sqlx::query(
+            "SELECT seq, payload_hash FROM journal \
+             WHERE org_id = $1 AND subject = $2 AND kind = 'attachment.uploaded'",
+        )
+        .bind(org.0)
+        .bind(format!("attachment:{}", file.id))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        for r in &rows {
+            let hash: Option<String> = col(r, "payload_hash")?;
+            if hash.is_none() {
+                return Err(recorded_before_redaction());
+            }
+            seqs.push(col::<i64>(r, "seq")?);
+        }
+    }
+    seqs.sort_unstable();
+    let now = journal::now();
+    if message.deleted_at.is_none() {
+        // Deleted first, as members see it: the text leaves channels, search and live views.
+        sqlx::query("UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        append_journal(
+            conn,
+            org,
+            actor,
+            NewJournalEntry::new(
+                "message.deleted",
+                subject.clone(),
+                serde_json::json!({ "id": id, "channel_id": message.channel_id }),
+            ),
+        )
+        .await?;
+    }
+    let recorded = append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            journal::REDACTED_KIND,
+            format!("message:{id}"),
+            serde_json::json!({
+                "message": id,
+                "channel_id": message.channel_id,
+                "seqs": &seqs,
+                "reason": reason,
+            }),
+        ),
+    )
+    .await?;
+    for seq in &seqs {
+        sqlx::query(
+            "INSERT INTO journal_redactions (org_id, seq, redaction_seq) VALUES ($1, $2, $3)",
+        )
+        .bind(org.0)
+        .bind(seq)
+        .bind(recorded.seq)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+        sqlx::query("UPDATE journal SET payload = $3 WHERE org_id = $1 AND seq = $2")
+            .bind(org.0)
+            .bind(seq)
+            .bind(journal::REDACTED_PAYLOAD)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    sqlx::query("UPDATE message_versions SET body = '' WHERE message_id = $1")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query("UPDATE messages SET redacted_at = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    // A file can hold the same mistake: its records go, and files nothing else uses are
+    // handed back for the caller to delete.
+    let files: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT sha256 FROM attachments WHERE message_id = $1")
+            .bind(id.0)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+    sqlx::query("DELETE FROM attachments WHERE message_id = $1")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    let mut unreferenced_files = Vec::new();
+    for sha in files {
+        let still_used: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM attachments WHERE sha256 = $1 LIMIT 1")
+                .bind(&sha)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db)?;
+        if still_used.is_none() {
+            unreferenced_files.push(sha);
+        }
+    }
+    Ok(Redacted {
+        message: load_message(conn, org, id).await?,
+        seqs,
+        redaction_seq: recorded.seq,
+        unreferenced_files,
+    })
+}
+
+pub async fn deleted_messages(
+    conn: &mut Conn,
+    org: OrgId,
+    ids: Vec<MessageId>,
+) -> StoreResult<std::collections::HashSet<MessageId>> {
+    let mut deleted = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id FROM messages WHERE org_id = $1 AND deleted_at IS NOT NULL AND id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, Uuid>(&sql).bind(org.0);
+        for id in chunk {
+            query = query.bind(id.0);
+        }
+        for id in query.fetch_all(&mut *conn).await.map_err(db)? {
+            deleted.insert(MessageId(id));
+        }
+    }
+    Ok(deleted)
 }
 
 pub async fn receipts(conn: &mut Conn, org: OrgId, id: MessageId) -> StoreResult<Vec<Receipt>> {

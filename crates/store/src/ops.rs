@@ -10,7 +10,9 @@ use beredskap_core::auth::{
     ThrottlePolicy,
 };
 use beredskap_core::import::{ImportChange, ImportReport, ImportRow};
-use beredskap_core::journal::{self, canonical_json, entry_hash, HashInput, GENESIS_HASH};
+use beredskap_core::journal::{
+    self, canonical_json, entry_hash, payload_digest, HashInput, PayloadCommitment, GENESIS_HASH,
+};
 use beredskap_core::register::{
     Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Group, NewGroup, NewOrg,
     NewPosition, Org, OrgSettings, Person, PersonDraft, Position, Role, Scope, TokenGrant,
@@ -64,6 +66,7 @@ pub async fn append_journal(
     let prev_hash: String = col(&head, "hash")?;
     let at = journal::now();
     let payload = canonical_json(&entry.payload);
+    let payload_hash = payload_digest(&payload);
     let hash = entry_hash(
         &prev_hash,
         &HashInput {
@@ -73,12 +76,13 @@ pub async fn append_journal(
             actor: actor.as_str(),
             kind: entry.kind,
             subject: &entry.subject,
-            payload: &payload,
+            payload: PayloadCommitment::Digest(&payload_hash),
         },
     );
     sqlx::query(
-        "INSERT INTO journal (org_id, seq, at, actor, kind, subject, payload, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO journal \
+         (org_id, seq, at, actor, kind, subject, payload, payload_hash, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(org.0)
     .bind(seq)
@@ -87,6 +91,7 @@ pub async fn append_journal(
     .bind(entry.kind)
     .bind(&entry.subject)
     .bind(&payload)
+    .bind(&payload_hash)
     .bind(&prev_hash)
     .bind(&hash)
     .execute(&mut *conn)
@@ -100,6 +105,7 @@ pub async fn append_journal(
         kind: entry.kind.to_owned(),
         subject: entry.subject,
         payload,
+        payload_hash: Some(payload_hash),
         prev_hash,
         hash,
     })
@@ -112,8 +118,8 @@ pub async fn journal_page(
     limit: u32,
 ) -> StoreResult<Vec<JournalEntry>> {
     let rows = sqlx::query(
-        "SELECT org_id, seq, at, actor, kind, subject, payload, prev_hash, hash FROM journal \
-         WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        "SELECT org_id, seq, at, actor, kind, subject, payload, payload_hash, prev_hash, hash \
+         FROM journal WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
     .bind(org.0)
     .bind(after_seq)
@@ -131,6 +137,7 @@ pub async fn journal_page(
                 kind: col(r, "kind")?,
                 subject: col(r, "subject")?,
                 payload: col(r, "payload")?,
+                payload_hash: col(r, "payload_hash")?,
                 prev_hash: col(r, "prev_hash")?,
                 hash: col(r, "hash")?,
             })

@@ -23,7 +23,22 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<ExitCode
     let mut broken = false;
     for org in orgs {
         match verify_journal(store.as_ref(), org.id).await? {
-            Ok(n) => say(format!("{}: {n} entries, chain intact", org.slug)),
+            Ok(report) => {
+                say(format!(
+                    "{}: {} entries, chain intact",
+                    org.slug, report.entries
+                ));
+                for r in report.redactions {
+                    say(format!(
+                        "{}: seq {} redacted by {} at {} (entry {})",
+                        org.slug,
+                        r.seq,
+                        r.by.as_str(),
+                        r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        r.redaction_seq
+                    ));
+                }
+            }
             Err(b) => {
                 broken = true;
                 say(format!(

@@ -633,6 +633,59 @@ async fn the_search_index_is_rebuilt_from_the_journal() {
 }
 
 #[tokio::test]
+async fn journal_verify_reports_who_redacted_what_and_when() {
+    use serde_json::json;
+    let env = TestEnv::sqlite();
+    let token = env.org_with_admin().await;
+    let server = env.serve().await;
+    let client = reqwest::Client::new();
+    let api = |path: &str| format!("{}/api/v1/orgs/lillby/{path}", server.base);
+    let channel: serde_json::Value = client
+        .post(api("channels"))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "org", "name": "Alla", "classification": "Intern"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let posted: serde_json::Value = client
+        .post(api(&format!(
+            "channels/{}/messages",
+            channel["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .json(&json!({"body": "Personnummer 19800101-1234"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = client
+        .post(api(&format!(
+            "messages/{}/redact",
+            posted["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .json(&json!({"reason": "Personnummer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    server.kill_hard().await;
+    let out = env.ok(&["journal", "verify"]).await;
+    assert!(out.contains("chain intact"), "{out}");
+    let seq = posted["seq"].as_i64().unwrap();
+    let line = out
+        .lines()
+        .find(|l| l.contains(&format!("seq {seq} redacted by account:")))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains(" at 20"), "with the time: {line}");
+}
+
+#[tokio::test]
 async fn notify_test_sends_through_the_configured_sms_provider() {
     use beredskap_server::testing::FakeSmsGateway;
     let env = TestEnv::sqlite();

@@ -29,6 +29,7 @@ pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppStat
         .routes(routes!(edit_message, delete_message))
         .routes(routes!(thread))
         .routes(routes!(versions))
+        .routes(routes!(redact))
         .routes(routes!(react, unreact))
         .routes(routes!(seen))
         .routes(routes!(confirm))
@@ -345,11 +346,12 @@ pub struct Version {
     pub written_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Every text a message has had, oldest first.
+/// Every text a message has had, oldest first. Once the message is deleted only an
+/// administrator may read them.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/messages/{id}/versions", tag = "conversation",
     params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = [Version]), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [Version]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn versions(
     State(state): State<AppState>,
     caller: Caller,
@@ -369,6 +371,36 @@ async fn versions(
         })
         .collect();
     Ok(Json(versions))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedactInput {
+    /// Why the text is removed; kept in the journal (one line, at most 500 characters).
+    #[schema(max_length = 500, min_length = 1)]
+    pub reason: String,
+}
+
+/// Removes text posted by mistake (administrators): the message is deleted, and its text
+/// leaves every version, the search index, its attachments and the journal's payloads.
+/// The journal still verifies and records who redacted what, when and why.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/messages/{id}/redact", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path)),
+    request_body = RedactInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn redact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<RedactInput>,
+) -> Result<Json<Message>, AppError> {
+    caller.require(Role::Admin, Scope::Admin)?;
+    let org = caller.org(&state, &org).await?;
+    let message = parse_id(&id)?;
+    Ok(Json(
+        conversation::redact(&state, &org, &caller.account, message, &input.reason).await?,
+    ))
 }
 
 /// Adds the caller's reaction (once per emoji).

@@ -70,11 +70,14 @@ pub struct MessageView {
     body: String,
     edited: bool,
     deleted: bool,
+    redacted: bool,
     announcement: bool,
     /// The viewer has to confirm it.
     to_confirm: bool,
     can_edit: bool,
     can_delete: bool,
+    /// An administrator may read every version and redact the text.
+    can_redact: bool,
     can_see_roster: bool,
     replies: i64,
     /// Shown in the channel view (a link to the thread); not in the thread itself.
@@ -120,10 +123,12 @@ impl Viewer<'_> {
             body: m.body.clone(),
             edited: m.version > 1 && !deleted,
             deleted,
+            redacted: m.redacted_at.is_some(),
             announcement: m.announcement,
             to_confirm: self.unconfirmed.contains(&m.id),
             can_edit: !deleted && m.author == me,
             can_delete: !deleted && (m.author == me || self.me.account.role >= Role::CrisisLead),
+            can_redact: m.redacted_at.is_none() && self.me.account.role >= Role::Admin,
             can_see_roster: m.announcement
                 && (m.author == me || self.me.account.role >= Role::CrisisLead),
             replies: m.replies,
@@ -717,6 +722,98 @@ pub async fn edit_form(
             versions,
         },
     )
+}
+
+#[derive(Template)]
+#[template(path = "message_redact.html")]
+struct RedactPage {
+    page: Page,
+    id: String,
+    back: String,
+    versions: Vec<(i32, String, String)>,
+    reason: String,
+    /// The reason was refused (empty, too long, control characters).
+    refused: bool,
+}
+
+/// The records view of one message (administrators): every version, deleted or not, and
+/// the form that redacts it.
+pub async fn redact_form(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    if me.account.role < Role::Admin {
+        return Err(AppError::Forbidden.into());
+    }
+    let (message, _) = state
+        .store
+        .message_for(me.org.id, me.account.id, parse(&id)?)
+        .await?;
+    redact_page(&state, &ctx, &me, &message, None).await
+}
+
+async fn redact_page(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    message: &Message,
+    refused_reason: Option<String>,
+) -> Result<Response, WebError> {
+    let versions = state
+        .store
+        .message_versions(me.org.id, me.account.id, message.id)
+        .await?
+        .into_iter()
+        .map(|(v, body, at)| (v, body, when(at)))
+        .collect();
+    let status = match refused_reason {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
+    render(
+        status,
+        &RedactPage {
+            page: page_for(ctx, me, ctx.t().redact_title),
+            id: message.id.to_string(),
+            back: back_to(message),
+            versions,
+            refused: refused_reason.is_some(),
+            reason: refused_reason.unwrap_or_default(),
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RedactForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn redact(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<RedactForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id: MessageId = parse(&id)?;
+    match conversation::redact(&state, &me.org, &me.account, id, &form.reason).await {
+        Ok(message) => Ok(Redirect::to(&back_to(&message)).into_response()),
+        Err(AppError::Invalid(_)) => {
+            let (message, _) = state
+                .store
+                .message_for(me.org.id, me.account.id, id)
+                .await?;
+            redact_page(&state, &ctx, &me, &message, Some(form.reason)).await
+        }
+        Err(AppError::Refused(_)) => Err(AppError::Forbidden.into()),
+        Err(other) => Err(other.into()),
+    }
 }
 
 struct RosterRow {

@@ -43,6 +43,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(conversation::edit_form).post(edit_message),
         )
         .route("/m/{id}/roster", get(conversation::roster))
+        .route(
+            "/m/{id}/redact",
+            get(conversation::redact_form).post(conversation::redact),
+        )
         .route("/m/{id}/open", get(conversation::open))
         .route("/search", get(conversation::search))
         .route("/alerts", get(alerts::list).post(alerts::create))

@@ -77,6 +77,7 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/messages/{id}/confirm",
             "/api/v1/orgs/{org}/messages/{id}/reactions/{emoji}",
             "/api/v1/orgs/{org}/messages/{id}/receipts",
+            "/api/v1/orgs/{org}/messages/{id}/redact",
             "/api/v1/orgs/{org}/messages/{id}/seen",
             "/api/v1/orgs/{org}/messages/{id}/thread",
             "/api/v1/orgs/{org}/messages/{id}/versions",

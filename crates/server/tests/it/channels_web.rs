@@ -553,3 +553,65 @@ async fn a_stranger_cannot_send_a_big_body_but_a_member_can_attach_a_big_file() 
         .unwrap();
     assert_eq!(r.status(), 201);
 }
+
+#[tokio::test]
+async fn an_administrator_reads_a_deleted_message_and_redacts_it_from_the_page() {
+    let app = TestApp::spawn().await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let admin = signed_in(&app, "chef@lillby.se", Role::Admin).await;
+    let c = org_channel(&app, "anna@lillby.se").await;
+    let (_, html) = page(&app, &anna, &format!("/c/{c}")).await;
+    let r = send_form(&app, &anna, &html, &c, "Personnummer 19800101-1234", &[]).await;
+    let id = location(&r).rsplit("#m-").next().unwrap().to_owned();
+    let r = anna
+        .post(app.url(&format!("/m/{id}/delete")))
+        .form(&[("csrf", hidden(&html, "csrf").as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // The author sees a deleted message and no way to its text; the administrator a link.
+    let (_, seen) = page(&app, &anna, &format!("/c/{c}")).await;
+    assert!(seen.contains("Meddelandet är borttaget.") && !seen.contains("19800101"));
+    assert!(!seen.contains(&format!("/m/{id}/redact")));
+    assert_eq!(page(&app, &anna, &format!("/m/{id}/redact")).await.0, 403);
+    let (_, seen) = page(&app, &admin, &format!("/c/{c}")).await;
+    assert!(seen.contains(&format!("href=\"/m/{id}/redact\"")), "{seen}");
+    let (status, records) = page(&app, &admin, &format!("/m/{id}/redact")).await;
+    assert_eq!(status, 200);
+    assert!(
+        records.contains("Personnummer 19800101-1234"),
+        "the records view"
+    );
+    assert!(records.contains("Maskera för gott"));
+
+    // No reason: refused, nothing redacted.
+    let csrf = hidden(&records, "csrf");
+    let r = admin
+        .post(app.url(&format!("/m/{id}/redact")))
+        .form(&[("csrf", csrf.as_str()), ("reason", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let refused = r.text().await.unwrap();
+    assert!(refused.contains("aria-invalid=\"true\"") && refused.contains("19800101"));
+    let r = admin
+        .post(app.url(&format!("/m/{id}/redact")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reason", "Personnummer i fel kanal"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, records) = page(&app, &admin, &format!("/m/{id}/redact")).await;
+    assert!(!records.contains("19800101"), "{records}");
+    let (_, seen) = page(&app, &anna, &format!("/c/{c}")).await;
+    assert!(
+        seen.contains("Texten är maskerad av en administratör."),
+        "{seen}"
+    );
+}

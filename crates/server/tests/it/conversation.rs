@@ -600,3 +600,166 @@ async fn attachments_are_checked_stored_once_and_fetched_only_by_those_who_may()
     assert_eq!(r.status(), 200);
     assert_eq!(app.get(&download, &bo).await.status(), 404);
 }
+
+/// Every event a stream replays from the start, until it goes quiet.
+async fn replay(app: &TestApp, token: &str) -> Vec<Value> {
+    let mut stream = app.events(token, Some(0)).await;
+    let mut all = Vec::new();
+    while let Some(e) = stream.next(QUIET).await {
+        all.push(e.data);
+    }
+    all
+}
+
+#[tokio::test]
+async fn a_deleted_message_is_gone_for_members_and_a_redaction_takes_it_from_the_journal() {
+    const SECRET: &str = "19800101-1234";
+    let app = TestApp::spawn().await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let bo = app.token_for(Role::Member, "bo@lillby.se").await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let m = app.say(&anna, &c, &format!("Personnummer {SECRET}")).await;
+    let id = m["id"].as_str().unwrap();
+    let message = format!("/api/v1/orgs/lillby/messages/{id}");
+    let r = app
+        .client
+        .patch(app.url(&message))
+        .bearer_auth(&anna)
+        .json(&json!({ "body": format!("Fel kanal, {SECRET}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.say(&anna, &c, "Förlåt, fel kanal.").await;
+    // A guest invited later to an incident channel where the same mistake was made.
+    let guest = app.token_for(Role::Guest, "gast@partner.se").await;
+    let incident = app.channel(&bo, "incident", "Läcka", vec![]).await;
+    let slip = app.say(&bo, &incident, &format!("Anmälare {SECRET}")).await;
+    let slip_url = format!(
+        "/api/v1/orgs/lillby/messages/{}",
+        slip["id"].as_str().unwrap()
+    );
+    for (url, token) in [(&message, &anna), (&slip_url, &bo)] {
+        let r = app
+            .client
+            .delete(app.url(url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let guest_id = app.account_id(&guest).await;
+    let members = format!("/api/v1/orgs/lillby/channels/{incident}/members");
+    let r = app
+        .post(&members, &bo, json!({"members": [guest_id]}))
+        .await;
+    assert_eq!(r.status(), 204);
+
+    // Deleted means gone for members, its author and guests alike: no versions, no replay.
+    for token in [&anna, &bo] {
+        let r = app.get(&format!("{message}/versions"), token).await;
+        assert_eq!(r.status(), 403);
+    }
+    for token in [&anna, &bo, &guest] {
+        let events = replay(&app, token).await;
+        let text = serde_json::to_string(&events).unwrap();
+        assert!(!text.contains(SECRET), "replayed to a member: {text}");
+        let deleted_posts = events
+            .iter()
+            .filter(|e| e["kind"] == "message.posted" && e["data"]["deleted"] == true)
+            .count();
+        assert!(
+            deleted_posts >= 1,
+            "the posting is still there, without its text"
+        );
+    }
+    // The records view still has it, for administrators.
+    let versions = expect_json(
+        app.get(&format!("{message}/versions"), &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(versions[1]["body"], format!("Fel kanal, {SECRET}"));
+
+    // Redaction: administrators only, with a reason.
+    let redact = format!("{message}/redact");
+    let reason = json!({"reason": "Personnummer i fel kanal"});
+    let r = app.post(&redact, &anna, reason.clone()).await;
+    assert_eq!(r.status(), 403);
+    let body = expect_json(
+        app.post(&redact, &app.admin_token, json!({"reason": " "}))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(crate::helpers::error_fields(&body), ["reason"]);
+    let redacted = expect_json(
+        app.post(&redact, &app.admin_token, reason.clone()).await,
+        200,
+    )
+    .await;
+    assert!(redacted["redacted_at"].is_string());
+    let again = app.post(&redact, &app.admin_token, reason).await;
+    assert_eq!(again.status(), 422, "a redaction happens once");
+
+    let versions = expect_json(
+        app.get(&format!("{message}/versions"), &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        versions.as_array().unwrap().len(),
+        2,
+        "the versions stay, empty"
+    );
+    assert!(!versions.to_string().contains(SECRET), "{versions}");
+    let journal = expect_json(
+        app.get("/api/v1/orgs/lillby/journal?limit=1000", &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    let journal_text = journal.to_string();
+    assert_eq!(
+        journal_text.matches(SECRET).count(),
+        1,
+        "the incident channel's deleted posting (not redacted), nothing of the redacted message"
+    );
+    let report = beredskap_core::store::verify_journal(app.store.as_ref(), app.org.id)
+        .await
+        .unwrap()
+        .expect("the chain still verifies");
+    let admin = format!("account:{}", app.account_id(&app.admin_token).await);
+    let redactions: Vec<_> = report
+        .redactions
+        .iter()
+        .map(|r| r.by.as_str().to_owned())
+        .collect();
+    assert_eq!(redactions, [admin.clone(), admin], "posting and edit");
+    let recorded = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "journal.redacted")
+        .expect("the redaction is journaled");
+    assert!(recorded["payload"]
+        .as_str()
+        .unwrap()
+        .contains("Personnummer i fel kanal"));
+
+    // Search forgets it too.
+    while app.search.run_once().await.unwrap() > 0 {}
+    let hits = expect_json(
+        app.get(
+            "/api/v1/orgs/lillby/search?q=personnummer",
+            &app.admin_token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(hits, json!([]));
+}

@@ -45,7 +45,7 @@ async fn journal_len(s: &dyn Store, org: &Org) -> i64 {
 }
 
 async fn assert_chain_ok(s: &dyn Store, org: &Org) -> i64 {
-    verify_journal(s, org.id).await.unwrap().unwrap()
+    verify_journal(s, org.id).await.unwrap().unwrap().entries
 }
 
 pub async fn orgs_are_created_listed_and_unique_by_slug(db: &TestDb) {

@@ -70,6 +70,7 @@ conformance!(
     channels_are_seen_by_kind_and_membership,
     posts_are_ordered_threaded_and_land_once,
     edits_keep_every_version_and_deletions_are_soft,
+    a_redaction_empties_every_copy_and_keeps_the_chain_verifiable,
     reactions_count_once_and_mentions_stay_in_the_audience,
     announcements_keep_a_roster_of_who_confirmed,
     attachments_are_seen_with_their_message,

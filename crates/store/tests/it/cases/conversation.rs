@@ -326,8 +326,16 @@ pub async fn edits_keep_every_version_and_deletions_are_soft(db: &TestDb) {
         .unwrap();
     assert!(deleted.deleted_at.is_some());
     assert_eq!(deleted.body, "");
+    // Once deleted, the versions are for the records view: administrators only.
+    for who in [&anna, &lead] {
+        assert!(matches!(
+            s.message_versions(o.id, who.id, m.id).await.unwrap_err(),
+            StoreError::Forbidden(_)
+        ));
+    }
+    let admin = person(s, &o, "admin@lillby.se", Role::Admin).await;
     let versions: Vec<_> = s
-        .message_versions(o.id, anna.id, m.id)
+        .message_versions(o.id, admin.id, m.id)
         .await
         .unwrap()
         .into_iter()
@@ -656,4 +664,164 @@ pub async fn group_channels_start_with_the_group_and_labels_are_set_per_organisa
         .await
         .unwrap();
     assert_eq!(dk.classifications, ["Åben", "Intern", "Fortrolig"]);
+}
+
+pub async fn a_redaction_empties_every_copy_and_keeps_the_chain_verifiable(db: &TestDb) {
+    const SECRET: &str = "19800101-1234";
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let admin = person(s, &o, "admin@lillby.se", Role::Admin).await;
+    let c = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    let file = |sha: &str, name: &str| beredskap_core::conversation::NewAttachment {
+        sha256: sha.repeat(32),
+        size: 3,
+        content_type: "text/plain; charset=utf-8".into(),
+        filename: name.into(),
+    };
+    let named = format!("{SECRET}.txt");
+    // One file only on the mistaken message, one also on another message.
+    let only = s
+        .add_attachment(&actor(), o.id, anna.id, file("ab", &named))
+        .await
+        .unwrap();
+    let shared = s
+        .add_attachment(&actor(), o.id, anna.id, file("cd", &named))
+        .await
+        .unwrap();
+    let shared_again = s
+        .add_attachment(&actor(), o.id, anna.id, file("cd", "lista.txt"))
+        .await
+        .unwrap();
+    let mut mistake = message(c.id, &format!("Personnummer {SECRET}"));
+    mistake.attachments = vec![only.id, shared.id];
+    let m = s
+        .post_message(&actor(), o.id, anna.id, mistake)
+        .await
+        .unwrap()
+        .message;
+    let mut other = message(c.id, "Bilaga");
+    other.attachments = vec![shared_again.id];
+    s.post_message(&actor(), o.id, anna.id, other)
+        .await
+        .unwrap();
+    s.change_message(
+        &actor(),
+        o.id,
+        anna.id,
+        m.id,
+        MessageChange::Edit(format!("Fel kanal {SECRET}")),
+    )
+    .await
+    .unwrap();
+    assert!(s
+        .deleted_messages(o.id, vec![m.id])
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Members may not redact, even their own text.
+    assert!(matches!(
+        s.redact_message(&actor(), o.id, anna.id, m.id, "fel".into())
+            .await
+            .unwrap_err(),
+        StoreError::Forbidden(_)
+    ));
+    let redacted = s
+        .redact_message(&actor(), o.id, admin.id, m.id, "Personnummer".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        redacted.seqs.len(),
+        4,
+        "the posting, the edit and both uploads"
+    );
+    assert_eq!(redacted.unreferenced_files, ["ab".repeat(32)]);
+    assert!(redacted.message.deleted_at.is_some() && redacted.message.redacted_at.is_some());
+    assert_eq!(redacted.message.body, "");
+    assert!(redacted.message.attachments.is_empty());
+    assert_eq!(
+        s.deleted_messages(o.id, vec![m.id]).await.unwrap(),
+        [m.id].into_iter().collect()
+    );
+
+    // No copy of the text is left: not in the channel, the versions or the journal.
+    let versions = s.message_versions(o.id, admin.id, m.id).await.unwrap();
+    assert!(
+        versions.iter().all(|(_, body, _)| body.is_empty()),
+        "{versions:?}"
+    );
+    let journal = s.journal_page(o.id, 0, 1000).await.unwrap();
+    assert!(
+        journal.iter().all(|e| !e.payload.contains(SECRET)),
+        "{journal:#?}"
+    );
+    let report = beredskap_core::store::verify_journal(s, o.id)
+        .await
+        .unwrap()
+        .expect("a redacted journal verifies");
+    let seqs: Vec<i64> = report.redactions.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, redacted.seqs);
+    assert!(report
+        .redactions
+        .iter()
+        .all(|r| r.redaction_seq == redacted.redaction_seq && r.by == actor()));
+
+    // Once only; and a member may no longer read the versions of the deleted message.
+    assert!(matches!(
+        s.redact_message(&actor(), o.id, admin.id, m.id, "igen".into())
+            .await
+            .unwrap_err(),
+        StoreError::Invalid(_)
+    ));
+    assert!(matches!(
+        s.message_versions(o.id, anna.id, m.id).await.unwrap_err(),
+        StoreError::Forbidden(_)
+    ));
+
+    // The database itself allows no other change to the journal: not another row's
+    // payload, not a redacted row's other fields.
+    let other_seq = journal
+        .iter()
+        .find(|e| e.kind == "channel.created")
+        .unwrap()
+        .seq;
+    let err = db
+        .try_raw(&format!(
+            "UPDATE journal SET payload = 'null' WHERE seq = {other_seq}"
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.contains("append-only"), "{err}");
+    let err = db
+        .try_raw(&format!(
+            "UPDATE journal SET actor = 'cli:mallory' WHERE seq = {}",
+            redacted.seqs[0]
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.contains("append-only"), "{err}");
+
+    // Emptying another payload behind the journal's back is reported, not excused.
+    db.tamper(&format!(
+        "UPDATE journal SET payload = 'null' WHERE seq = {other_seq}"
+    ))
+    .await;
+    let broken = beredskap_core::store::verify_journal(s, o.id)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(broken.seq, other_seq);
+    assert!(
+        broken.problem.contains("without a journaled redaction"),
+        "{broken}"
+    );
 }
