@@ -24,7 +24,7 @@ test("a person enrols on a phone, adds a passkey and signs in with it", async (t
   await checkAccessibility(page, "recovery codes");
 
   await page.click("main a.button");
-  await page.waitForURL("**/sign-in?org=lillby");
+  await page.waitForURL("**/o/lillby/sign-in");
   await checkAccessibility(page, "sign-in");
   await page.fill("#email", "anna@lillby.se");
   await page.fill("#password", PASSWORD);

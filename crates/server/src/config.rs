@@ -50,6 +50,10 @@ pub struct Config {
     pub header_timeout_seconds: u32,
     /// Seconds a request body may take, plus one for every 8 KiB it has delivered.
     pub body_timeout_seconds: u32,
+    /// Show every organisation on the server on the sign-in page. Off, nobody learns which
+    /// organisations a server holds: people reach theirs at `/o/{slug}/sign-in`, and the
+    /// device remembers the one last used.
+    pub list_organisations: bool,
     /// A session ends after this many minutes without use.
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active.
@@ -196,6 +200,7 @@ impl Default for Config {
             max_connections: 4096,
             header_timeout_seconds: 15,
             body_timeout_seconds: 30,
+            list_organisations: false,
             session_idle_minutes: 240,
             session_max_hours: 24,
             tls_cert_file: None,
@@ -475,6 +480,12 @@ delivery_lease_seconds = 30
 max_connections = 4096
 header_timeout_seconds = 15
 body_timeout_seconds = 30
+
+# Whether the sign-in page lists every organisation on the server. Off, it discloses none:
+# people sign in at https://<server>/o/<slug>/sign-in (the enrolment mail links there) and
+# each device remembers the organisation it last signed in to. A server with one
+# organisation signs in to it directly.
+list_organisations = false
 
 # A session ends after this many minutes without use...
 session_idle_minutes = 240

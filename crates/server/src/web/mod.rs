@@ -76,6 +76,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/events", get(conversation::events))
         .route("/language", post(choose_language))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/o/{slug}/sign-in", get(sign_in::org_form))
         .route(
             "/sign-in/code",
             get(sign_in::code_form).post(sign_in::code_submit),

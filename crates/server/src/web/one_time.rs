@@ -3,7 +3,7 @@
 //! the same whether or not a code was sent, so the page reveals nothing about accounts.
 
 use super::session::PENDING_COOKIE;
-use super::sign_in::{blocked, client, reserve, throttle_keys};
+use super::sign_in::{blocked, client, reserve, throttle_keys, OrgChoice};
 use super::{render, Page, WebContext, WebError};
 use crate::accounts::{new_secret, private_channel, secret_hash};
 use crate::notify::{masked, OutgoingMessage};
@@ -46,16 +46,20 @@ pub struct OrgQuery {
 pub async fn form(
     State(state): State<AppState>,
     ctx: WebContext,
+    headers: HeaderMap,
     Query(query): Query<OrgQuery>,
 ) -> Result<Response, WebError> {
-    let orgs = state.store.list_orgs().await?;
-    let org = query
-        .org
-        .and_then(|slug| orgs.iter().find(|o| o.slug.as_str() == slug).cloned())
-        .or_else(|| orgs.iter().find(|o| o.fallback_sign_in).cloned());
+    // The same rule as the sign-in page: the organisation from the link or the device,
+    // never a guess among the server's organisations.
+    let choice = OrgChoice::make(&state, &headers, query.org.as_deref(), true).await?;
+    let org = match choice {
+        OrgChoice::Known { org, .. } => org.slug.to_string(),
+        OrgChoice::Listed { selected, .. } => selected,
+        OrgChoice::Typed(_) | OrgChoice::None => String::new(),
+    };
     let page = OneTimePage {
         page: Page::new(&ctx, ctx.t().one_time_title),
-        org: org.map(|o| o.slug.to_string()).unwrap_or_default(),
+        org,
         error: None,
     };
     render(StatusCode::OK, &page)
@@ -167,7 +171,7 @@ pub async fn submit(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
     let t = ctx.t();
-    let org = match Slug::parse(&form.org) {
+    let org = match Slug::parse(&super::sign_in::typed_slug(&form.org)) {
         Ok(slug) => state.store.org_by_slug(&slug).await?,
         Err(_) => None,
     };

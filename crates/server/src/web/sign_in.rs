@@ -7,7 +7,7 @@ use crate::credentials::{recovery, totp};
 use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -28,12 +28,85 @@ const MAX_CODE_ATTEMPTS: u32 = 5;
 #[template(path = "sign_in.html")]
 struct SignInPage {
     page: Page,
-    orgs: Vec<Org>,
-    selected: String,
+    choice: OrgChoice,
     email: String,
     error: Option<String>,
-    /// Whether the selected organisation lets people sign in with a one-time code.
+    /// Whether the chosen organisation lets people sign in with a one-time code.
     fallback: bool,
+}
+
+/// The cookie that remembers, on this device, the organisation last signed in to.
+pub(super) const LAST_ORG_COOKIE: &str = "org";
+
+/// How the sign-in page asks which organisation: it never lists the server's
+/// organisations unless `list_organisations` is on.
+pub(super) enum OrgChoice {
+    /// The server has no organisation yet.
+    None,
+    /// Known from the address (`/o/{slug}/sign-in`), the device, or the only one there is.
+    /// `other` offers to type another one.
+    Known { org: Org, other: bool },
+    /// Every organisation, to choose from (`list_organisations = true`).
+    Listed { orgs: Vec<Org>, selected: String },
+    /// Typed by the person: the organisation's short name from its address.
+    Typed(String),
+}
+
+impl OrgChoice {
+    /// `wanted` is a slug from the address or a refused form; `remembered` whether the
+    /// device's remembered organisation may be used.
+    pub(super) async fn make(
+        state: &AppState,
+        headers: &HeaderMap,
+        wanted: Option<&str>,
+        remembered: bool,
+    ) -> Result<OrgChoice, WebError> {
+        let orgs = state.store.list_orgs().await?;
+        let several = orgs.len() > 1;
+        let find = |slug: &str| orgs.iter().find(|o| o.slug.as_str() == slug).cloned();
+        if state.config.list_organisations {
+            let selected = wanted
+                .and_then(find)
+                .or_else(|| orgs.first().cloned())
+                .map(|o| o.slug.to_string())
+                .unwrap_or_default();
+            return Ok(match orgs.is_empty() {
+                true => OrgChoice::None,
+                false => OrgChoice::Listed { orgs, selected },
+            });
+        }
+        if let Some(slug) = wanted.filter(|s| !s.is_empty()) {
+            return Ok(match find(slug) {
+                Some(org) => OrgChoice::Known {
+                    org,
+                    other: several,
+                },
+                None => OrgChoice::Typed(slug.to_owned()),
+            });
+        }
+        if !several {
+            return Ok(match orgs.into_iter().next() {
+                Some(org) => OrgChoice::Known { org, other: false },
+                None => OrgChoice::None,
+            });
+        }
+        let secure = state.config.secure_cookies();
+        let last = cookie_value(headers, LAST_ORG_COOKIE, secure).filter(|_| remembered);
+        Ok(match last.and_then(find) {
+            Some(org) => OrgChoice::Known { org, other: true },
+            None => OrgChoice::Typed(String::new()),
+        })
+    }
+
+    /// The slug the form sends when the person does not choose.
+    fn slug(&self) -> &str {
+        match self {
+            OrgChoice::Known { org, .. } => org.slug.as_str(),
+            OrgChoice::Listed { selected, .. } => selected,
+            OrgChoice::Typed(typed) => typed,
+            OrgChoice::None => "",
+        }
+    }
 }
 
 #[derive(Template)]
@@ -48,30 +121,30 @@ struct CodePage {
 #[derive(Deserialize)]
 pub struct OrgQuery {
     org: Option<String>,
+    /// Ask for the organisation even if the device remembers one.
+    #[serde(default)]
+    other: Option<String>,
 }
 
-async fn sign_in_page(
-    state: &AppState,
+fn sign_in_page(
     ctx: &WebContext,
-    selected: Option<&str>,
+    choice: OrgChoice,
     email: &str,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let orgs = state.store.list_orgs().await?;
-    let selected = selected
-        .map(str::to_owned)
-        .or_else(|| orgs.first().map(|o| o.slug.to_string()))
-        .unwrap_or_default();
-    let fallback = orgs
-        .iter()
-        .any(|o| o.slug.as_str() == selected && o.fallback_sign_in);
+    let fallback = match &choice {
+        OrgChoice::Known { org, .. } => org.fallback_sign_in,
+        OrgChoice::Listed { orgs, selected } => orgs
+            .iter()
+            .any(|o| o.slug.as_str() == selected && o.fallback_sign_in),
+        OrgChoice::Typed(_) | OrgChoice::None => false,
+    };
     render(
         status,
         &SignInPage {
             page: Page::new(ctx, ctx.t().sign_in),
-            orgs,
-            selected,
+            choice,
             email: email.to_owned(),
             error,
             fallback,
@@ -79,12 +152,58 @@ async fn sign_in_page(
     )
 }
 
+/// The organisation's short name from what a person typed: the name itself in any case,
+/// or its whole sign-in address pasted from a mail.
+pub(super) fn typed_slug(typed: &str) -> String {
+    let typed = typed.trim();
+    let slug = match typed.find("/o/") {
+        Some(at) => typed[at + 3..].split('/').next().unwrap_or(""),
+        None => typed,
+    };
+    slug.to_lowercase()
+}
+
+/// The sign-in page again, after a refusal, for the organisation tried (`wanted`) or the
+/// one the device remembers.
+async fn sign_in_again(
+    state: &AppState,
+    ctx: &WebContext,
+    headers: &HeaderMap,
+    wanted: Option<&str>,
+    email: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let choice = OrgChoice::make(state, headers, wanted, true).await?;
+    sign_in_page(ctx, choice, email, error, status)
+}
+
+/// `/sign-in`: the organisation from `?org=`, the device, or the only one there is.
 pub async fn form(
     State(state): State<AppState>,
     ctx: WebContext,
+    headers: HeaderMap,
     Query(query): Query<OrgQuery>,
 ) -> Result<Response, WebError> {
-    sign_in_page(&state, &ctx, query.org.as_deref(), "", None, StatusCode::OK).await
+    let remembered = query.other.is_none();
+    let choice = OrgChoice::make(&state, &headers, query.org.as_deref(), remembered).await?;
+    sign_in_page(&ctx, choice, "", None, StatusCode::OK)
+}
+
+/// `/o/{slug}/sign-in`: an organisation's own sign-in address. An unknown one is not found.
+pub async fn org_form(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response, WebError> {
+    let choice = OrgChoice::make(&state, &headers, Some(&slug), false).await?;
+    if matches!(choice, OrgChoice::Typed(_) | OrgChoice::None)
+        || (matches!(choice, OrgChoice::Listed { .. }) && choice.slug() != slug)
+    {
+        return Err(AppError::NotFound.into());
+    }
+    sign_in_page(&ctx, choice, "", None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -122,7 +241,7 @@ pub async fn submit(
     ctx.check_csrf(&headers, &form.csrf)?;
     let t = ctx.t();
     let orgs = state.store.list_orgs().await?;
-    let org = match Slug::parse(&form.org) {
+    let org = match Slug::parse(&typed_slug(&form.org)) {
         Ok(slug) => orgs.into_iter().find(|o| o.slug == slug),
         Err(_) if orgs.len() == 1 => orgs.into_iter().next(),
         Err(_) => None,
@@ -130,7 +249,17 @@ pub async fn submit(
     let email = form.email.as_str();
     let Some(org) = org else {
         let error = Some(t.wrong_credentials.to_owned());
-        return sign_in_page(&state, &ctx, None, email, error, StatusCode::UNAUTHORIZED).await;
+        let status = StatusCode::UNAUTHORIZED;
+        return sign_in_again(
+            &state,
+            &ctx,
+            &headers,
+            Some(&form.org),
+            email,
+            error,
+            status,
+        )
+        .await;
     };
     let slug = org.slug.to_string();
     let (ip, agent) = client(&headers, addr);
@@ -141,7 +270,7 @@ pub async fn submit(
         Err(wait) => {
             let error = Some(t.throttled_for(wait));
             let status = StatusCode::TOO_MANY_REQUESTS;
-            return sign_in_page(&state, &ctx, Some(&slug), email, error, status).await;
+            return sign_in_again(&state, &ctx, &headers, Some(&slug), email, error, status).await;
         }
     };
     let account = match EmailAddress::parse(email) {
@@ -165,7 +294,8 @@ pub async fn submit(
             state.store.refund_attempt(&reserved).await?;
             let error = Some(t.sign_in_busy.to_owned());
             let status = StatusCode::SERVICE_UNAVAILABLE;
-            let page = sign_in_page(&state, &ctx, Some(&slug), email, error, status).await?;
+            let page =
+                sign_in_again(&state, &ctx, &headers, Some(&slug), email, error, status).await?;
             return Ok(crate::error::retry_later(page));
         }
     };
@@ -196,7 +326,16 @@ pub async fn submit(
         };
         let error = refuse(&state, &ctx, reserved.lockout, failure).await?;
         let status = StatusCode::UNAUTHORIZED;
-        return sign_in_page(&state, &ctx, Some(&slug), email, Some(error), status).await;
+        return sign_in_again(
+            &state,
+            &ctx,
+            &headers,
+            Some(&slug),
+            email,
+            Some(error),
+            status,
+        )
+        .await;
     }
     // The password was right: this attempt was no failure.
     state.store.refund_attempt(&reserved).await?;
@@ -213,7 +352,7 @@ pub async fn submit(
                 .await?;
             let error = Some(t.second_factor_missing.to_owned());
             let status = StatusCode::FORBIDDEN;
-            return sign_in_page(&state, &ctx, Some(&slug), email, error, status).await;
+            return sign_in_again(&state, &ctx, &headers, Some(&slug), email, error, status).await;
         }
         // The organisation lets this person sign in with the password alone.
         let cookies = start_session(&state, &ctx, "", &keys, account, None, ip, agent).await?;
@@ -456,15 +595,32 @@ pub async fn code_submit(
     let Some(attempts) = reserved else {
         state.store.delete_pending_sign_in(&pending_hash).await?;
         let error = Some(t.too_many_attempts.to_owned());
-        return sign_in_page(&state, &ctx, None, "", error, StatusCode::UNAUTHORIZED).await;
+        return sign_in_again(
+            &state,
+            &ctx,
+            &headers,
+            None,
+            "",
+            error,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
     };
     let reserved = match reserve(&state, &keys).await? {
         Ok(reserved) => reserved,
         Err(wait) => {
             state.store.delete_pending_sign_in(&pending_hash).await?;
             let error = Some(t.throttled_for(wait));
-            return sign_in_page(&state, &ctx, None, "", error, StatusCode::TOO_MANY_REQUESTS)
-                .await;
+            return sign_in_again(
+                &state,
+                &ctx,
+                &headers,
+                None,
+                "",
+                error,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
         }
     };
     let factor = match check_code(&state, &account, &form.code, code_hash.as_deref()).await {
@@ -487,12 +643,21 @@ pub async fn code_submit(
         if reserved.lockout.is_some() {
             state.store.delete_pending_sign_in(&pending_hash).await?;
             let status = StatusCode::TOO_MANY_REQUESTS;
-            return sign_in_page(&state, &ctx, None, "", Some(message), status).await;
+            return sign_in_again(&state, &ctx, &headers, None, "", Some(message), status).await;
         }
         if attempts >= MAX_CODE_ATTEMPTS {
             state.store.delete_pending_sign_in(&pending_hash).await?;
             let error = Some(t.too_many_attempts.to_owned());
-            return sign_in_page(&state, &ctx, None, "", error, StatusCode::UNAUTHORIZED).await;
+            return sign_in_again(
+                &state,
+                &ctx,
+                &headers,
+                None,
+                "",
+                error,
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
         }
         let page = CodePage {
             page: Page::new(&ctx, t.second_factor_title),
@@ -530,6 +695,7 @@ pub(super) async fn start_session(
     user_agent: String,
 ) -> Result<Vec<axum::http::HeaderValue>, WebError> {
     state.store.delete_pending_sign_in(pending_hash).await?;
+    let org_id = account.org_id;
     if let Some((login_key, _)) = keys.first() {
         state.store.clear_throttle(login_key).await?;
     }
@@ -558,6 +724,11 @@ pub(super) async fn start_session(
         ctx.cookie(PENDING_COOKIE, "", Some(0)),
     ];
     cookies.extend(language);
+    // The device remembers the organisation, so the next sign-in needs no address.
+    if let Some(org) = state.store.org(org_id).await? {
+        let year = Some(365 * 24 * 3600);
+        cookies.push(ctx.cookie(LAST_ORG_COOKIE, org.slug.as_str(), year));
+    }
     Ok(cookies)
 }
 

@@ -989,3 +989,97 @@ async fn an_organisation_may_let_members_skip_the_app_but_never_admins() {
         .unwrap()
         .contains("behöver en autentiseringsapp eller nyckel"));
 }
+
+#[tokio::test]
+async fn the_sign_in_page_discloses_no_organisation_unless_told_to() {
+    use beredskap_core::register::NewOrg;
+    use beredskap_core::Region;
+    let app = TestApp::spawn().await;
+    app.store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("norrby", "Norrby kommun", Region::Se).unwrap(),
+        )
+        .await
+        .unwrap();
+    let named = |html: &str| {
+        let html = html.to_lowercase();
+        ["lillby", "norrby"]
+            .into_iter()
+            .filter(|name| html.contains(name))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    // A stranger learns nothing about which organisations the server holds.
+    let stranger = browser();
+    for path in ["/sign-in", "/sign-in/one-time-code", "/sign-in?other=1"] {
+        let (status, html) = page(&app, &stranger, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(named(&html), Vec::<String>::new(), "{path}: {html}");
+    }
+    let (_, html) = page(&app, &stranger, "/sign-in").await;
+    assert!(html.contains("Organisationens kortnamn"), "{html}");
+    // An organisation's own address names it, and only it; an unknown one is not found.
+    let (status, html) = page(&app, &stranger, "/o/lillby/sign-in").await;
+    assert_eq!(status, 200);
+    assert_eq!(named(&html), ["lillby"]);
+    assert!(html.contains("Lillby kommun"));
+    assert_eq!(page(&app, &stranger, "/o/nowhere/sign-in").await.0, 404);
+
+    // The short name as people type it, or the whole address pasted, signs in.
+    let person = invite(&app, "anna@lillby.se", Role::Member).await;
+    let b = browser();
+    let (secret, _) = app.enrol(&b, &person).await;
+    let other = browser();
+    for (client, typed) in [
+        (&other, "https://beredskap.example/o/lillby/sign-in"),
+        (&b, " Lillby "),
+    ] {
+        let (_, html) = page(&app, client, "/sign-in").await;
+        let r = client
+            .post(app.url("/sign-in"))
+            .form(&[
+                ("csrf", hidden(&html, "csrf").as_str()),
+                ("org", typed),
+                ("email", "anna@lillby.se"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.status().as_u16(), location(&r)),
+            (303, "/sign-in/code".into()),
+            "{typed}"
+        );
+    }
+    app.clock.advance(chrono::Duration::seconds(30));
+    let code = totp::code_now(&secret, app.now_unix()).unwrap();
+    let r = app.code_step(&b, &code).await;
+    assert_eq!(r.status(), 303);
+    // The device remembers it for next time; the person may still choose another.
+    let (_, html) = page(&app, &b, "/sign-in").await;
+    assert!(
+        html.contains("Lillby kommun") && html.contains("/sign-in?other=1"),
+        "{html}"
+    );
+    assert_eq!(named(&html), ["lillby"]);
+    let (_, html) = page(&app, &b, "/sign-in?other=1").await;
+    assert_eq!(named(&html), Vec::<String>::new(), "{html}");
+
+    // Listing is a setting.
+    let listing = TestApp::spawn_with(|c| c.list_organisations = true).await;
+    listing
+        .store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("norrby", "Norrby kommun", Region::Se).unwrap(),
+        )
+        .await
+        .unwrap();
+    let (_, html) = page(&listing, &browser(), "/sign-in").await;
+    assert!(
+        html.contains("Lillby kommun") && html.contains("Norrby kommun"),
+        "{html}"
+    );
+}
