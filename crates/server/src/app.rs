@@ -25,6 +25,10 @@ pub struct Application {
     delivery_lease_seconds: u32,
     links: Arc<crate::alerting::AnswerLinks>,
     deliveries_due: Arc<tokio::sync::Notify>,
+    /// Signs journal checkpoints, or none if the key could not be read or made.
+    checkpointer: Option<Arc<crate::checkpoint::Checkpointer>>,
+    checkpoint_minutes: u32,
+    checkpoint_email: bool,
 }
 
 impl Application {
@@ -96,6 +100,20 @@ impl Application {
         let mut notifier = notifier;
         notifier.push = Some(Arc::new(push));
         let hashing = crate::credentials::hashing::HashingPool::for_this_machine()?;
+        let checkpointer =
+            match crate::checkpoint::SigningKey::load_or_create(&config.checkpoint_key_path()) {
+                Ok(key) => Some(Arc::new(crate::checkpoint::Checkpointer::new(
+                    store.clone(),
+                    key,
+                    crate::checkpoint::dir(&config.data_dir),
+                ))),
+                Err(e) => {
+                    tracing::warn!(error = %e, "journal checkpoints are not signed");
+                    None
+                }
+            };
+        let (checkpoint_minutes, checkpoint_email) =
+            (config.checkpoint_minutes, config.checkpoint_email);
         let router = routes::router(AppState {
             hashing,
             site: Arc::new(crate::web::SiteOrigin::of(&config.public_url())),
@@ -124,7 +142,15 @@ impl Application {
             delivery_lease_seconds,
             links,
             deliveries_due,
+            checkpointer,
+            checkpoint_minutes,
+            checkpoint_email,
         })
+    }
+
+    /// The checkpoint signer, for tests that take checkpoints on demand.
+    pub fn checkpointer(&self) -> Option<Arc<crate::checkpoint::Checkpointer>> {
+        self.checkpointer.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -217,6 +243,45 @@ impl Application {
                     }
                     if let Err(e) = search.run_once().await {
                         tracing::warn!(error = %e, "search indexing failed");
+                    }
+                }
+            });
+        }
+        // Journal checkpoints: signed when something changed, mailed at most once a day.
+        if let (Some(checkpointer), true) = (self.checkpointer.clone(), self.checkpoint_minutes > 0)
+        {
+            let stopping = shutdown.clone();
+            let email = self
+                .notifier
+                .email
+                .clone()
+                .filter(|_| self.checkpoint_email);
+            let minutes = u64::from(self.checkpoint_minutes);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
+                let mut mailed: Option<chrono::DateTime<chrono::Utc>> = None;
+                loop {
+                    tokio::select! {
+                        _ = stopping.cancelled() => return,
+                        _ = tick.tick() => {}
+                    }
+                    let now = beredskap_core::journal::now();
+                    let taken = match checkpointer.run_once(now).await {
+                        Ok(taken) => taken,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "journal checkpoint failed");
+                            continue;
+                        }
+                    };
+                    let due = mailed.is_none_or(|at| now - at >= chrono::Duration::hours(24));
+                    if let (Some(checkpoint), Some(email), true) = (taken, &email, due) {
+                        match checkpointer
+                            .email_administrators(&checkpoint, email.as_ref())
+                            .await
+                        {
+                            Ok(_) => mailed = Some(now),
+                            Err(e) => tracing::warn!(error = %e, "checkpoint mail failed"),
+                        }
                     }
                 }
             });

@@ -54,6 +54,15 @@ pub struct Config {
     /// organisations a server holds: people reach theirs at `/o/{slug}/sign-in`, and the
     /// device remembers the one last used.
     pub list_organisations: bool,
+    /// The Ed25519 key that signs journal checkpoints, kept outside the database; unset:
+    /// `data_dir/checkpoint.key`, made on first use.
+    pub checkpoint_key_file: Option<PathBuf>,
+    /// How often, in minutes, the server signs a checkpoint of every journal head when
+    /// something changed; 0 signs only on demand (`journal checkpoint`, `backup`).
+    pub checkpoint_minutes: u32,
+    /// Email the newest checkpoint to every administrator's private address, once a day
+    /// at most (needs `[smtp]`).
+    pub checkpoint_email: bool,
     /// A session ends after this many minutes without use.
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active.
@@ -201,6 +210,9 @@ impl Default for Config {
             header_timeout_seconds: 15,
             body_timeout_seconds: 30,
             list_organisations: false,
+            checkpoint_key_file: None,
+            checkpoint_minutes: 60,
+            checkpoint_email: false,
             session_idle_minutes: 240,
             session_max_hours: 24,
             tls_cert_file: None,
@@ -386,6 +398,13 @@ impl Config {
 
     /// Cookies get the Secure flag, and responses HSTS, when people reach the server over
     /// HTTPS: terminated here or by a proxy in front (a `https://` public_url).
+    /// The checkpoint signing key's file.
+    pub fn checkpoint_key_path(&self) -> PathBuf {
+        self.checkpoint_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("checkpoint.key"))
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.tls() || self.public_url().starts_with("https://")
     }
@@ -486,6 +505,16 @@ body_timeout_seconds = 30
 # each device remembers the organisation it last signed in to. A server with one
 # organisation signs in to it directly.
 list_organisations = false
+
+# Journal checkpoints: every checkpoint_minutes (when something changed), on
+# `beredskap journal checkpoint` and with every backup, the server signs each organisation's
+# journal head with an Ed25519 key kept outside the database and writes it to
+# data_dir/checkpoints/. `beredskap journal verify --checkpoint FILE` then catches rows cut
+# from the end of a journal. Keep copies elsewhere: checkpoint_email sends the newest one to
+# every administrator's private email address, at most once a day.
+# checkpoint_key_file = "/etc/beredskap/checkpoint.key"   # default: data_dir/checkpoint.key
+checkpoint_minutes = 60
+checkpoint_email = false
 
 # A session ends after this many minutes without use...
 session_idle_minutes = 240

@@ -5,6 +5,7 @@ pub mod alerting;
 pub mod alerts;
 pub mod app;
 pub mod attachments;
+pub mod checkpoint;
 pub mod clock;
 pub mod config;
 pub mod connections;

@@ -324,6 +324,106 @@ async fn journal_verify_finds_an_edited_row() {
 }
 
 #[tokio::test]
+async fn a_signed_checkpoint_catches_rows_cut_from_the_end_and_a_rewound_head() {
+    use sqlx::{Connection, Executor, Row};
+    let env = TestEnv::sqlite();
+    env.org_with_admin().await;
+    let out = env.ok(&["journal", "checkpoint"]).await;
+    let path = out
+        .lines()
+        .find_map(|l| l.strip_prefix("checkpoint written to "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    let signed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let head = signed["heads"][0]["seq"].as_i64().unwrap();
+    assert!(head >= 3, "{signed}");
+    let out = env.ok(&["journal", "verify", "--checkpoint", &path]).await;
+    assert!(out.contains("lillby: holds the checkpoint of"), "{out}");
+
+    // Someone with the database file cuts the last two rows and moves the head back.
+    let keep = head - 2;
+    let mut db =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}", env.sqlite_file().display()))
+            .await
+            .unwrap();
+    db.execute("DROP TRIGGER journal_append_only_delete")
+        .await
+        .unwrap();
+    db.execute(format!("DELETE FROM journal WHERE seq > {keep}").as_str())
+        .await
+        .unwrap();
+    let hash: String = db
+        .fetch_one(format!("SELECT hash FROM journal WHERE seq = {keep}").as_str())
+        .await
+        .unwrap()
+        .get("hash");
+    db.execute(format!("UPDATE journal_heads SET seq = {keep}, hash = '{hash}'").as_str())
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    // The chain alone cannot tell...
+    let out = env.ok(&["journal", "verify"]).await;
+    assert!(out.contains("chain intact"), "{out}");
+    // ...the checkpoint can.
+    let (code, out) = env.run(&["journal", "verify", "--checkpoint", &path]).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("lillby: BROKEN against the checkpoint")
+            && out.contains(&format!(
+                "ends at seq {keep}, before the signed head at seq {head}"
+            )),
+        "{out}"
+    );
+
+    // New rows written over the cut: the row at the signed seq is another one.
+    for login in ["a@lillby.se", "b@lillby.se", "c@lillby.se"] {
+        env.ok(&[
+            "admin",
+            "create-user",
+            "--org",
+            "lillby",
+            "--email",
+            login,
+            "--name",
+            "X",
+        ])
+        .await;
+    }
+    let (code, out) = env.run(&["journal", "verify", "--checkpoint", &path]).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("the journal was rewritten"), "{out}");
+
+    // A checkpoint is believed only with this server's key.
+    let (code, out) = env
+        .run(&[
+            "journal",
+            "verify",
+            "--checkpoint",
+            &path,
+            "--public-key",
+            &"00".repeat(32),
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(out.contains("signed with another key"), "{out}");
+    let mut forged = signed.clone();
+    forged["heads"][0]["seq"] = serde_json::json!(keep);
+    let forged_path = env.data_dir().join("forged.json");
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let (code, out) = env
+        .run(&[
+            "journal",
+            "verify",
+            "--checkpoint",
+            forged_path.to_str().unwrap(),
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(out.contains("signature is not valid"), "{out}");
+}
+
+#[tokio::test]
 async fn databases_are_chosen_carefully() {
     let env = TestEnv::sqlite();
     let mut cmd = env.command(&["migrate"]);

@@ -19,6 +19,8 @@ pub struct TestApp {
     /// The search index: `run_once` indexes what is new, so tests need not wait.
     pub search: Arc<beredskap_server::search::SearchIndex>,
     pub links: Arc<beredskap_server::alerting::AnswerLinks>,
+    /// Signs journal checkpoints on demand (`run_once`, `take`).
+    pub checkpointer: Arc<beredskap_server::checkpoint::Checkpointer>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -68,6 +70,7 @@ impl TestApp {
         let shutdown = CancellationToken::new();
         let search = app.search().unwrap();
         let links = app.links();
+        let checkpointer = app.checkpointer().unwrap();
         tokio::spawn(app.run_until_stopped(shutdown.clone()));
         let org = store
             .create_org(
@@ -85,6 +88,7 @@ impl TestApp {
             clock,
             search,
             links,
+            checkpointer,
             shutdown,
             _dir: dir,
         };

@@ -406,3 +406,96 @@ async fn an_alert_by_email_carries_its_link_and_the_closing_notice_follows() {
         "{bodies:?}"
     );
 }
+
+#[tokio::test]
+async fn a_checkpoint_reaches_administrators_private_mail_with_their_organisation_alone() {
+    use beredskap_core::register::NewOrg;
+    use beredskap_server::checkpoint::Checkpoint;
+    let Some(sink) = SmtpSink::start(
+        "a_checkpoint_reaches_administrators_private_mail_with_their_organisation_alone",
+    )
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let norrby = app
+        .store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("norrby", "Norrby kommun", Region::Se).unwrap(),
+        )
+        .await
+        .unwrap();
+    for (org, login, role, private) in [
+        (
+            &app.org,
+            "it-chef@lillby.se",
+            Role::Admin,
+            "chef.privat@example.org",
+        ),
+        (
+            &app.org,
+            "anna@lillby.se",
+            Role::Member,
+            "anna.privat@example.org",
+        ),
+        (
+            &norrby,
+            "it@norrby.se",
+            Role::Admin,
+            "norrby.privat@example.org",
+        ),
+    ] {
+        accounts::create_user(
+            app.store.as_ref(),
+            &Actor::system(),
+            org,
+            NewUser {
+                name: "X".into(),
+                login: EmailAddress::parse(login).unwrap(),
+                role,
+                mobile: None,
+                private_email: Some(EmailAddress::parse(private).unwrap()),
+            },
+            "http://test",
+            72,
+        )
+        .await
+        .unwrap();
+    }
+    let now = beredskap_core::journal::now();
+    let taken = app
+        .checkpointer
+        .run_once(now)
+        .await
+        .unwrap()
+        .expect("heads moved");
+    assert_eq!(taken.heads.len(), 2);
+    assert!(
+        app.checkpointer.run_once(now).await.unwrap().is_none(),
+        "nothing changed, nothing signed"
+    );
+    let email = SmtpProvider::new(&smtp_config(&sink)).unwrap();
+    let sent = app
+        .checkpointer
+        .email_administrators(&taken, &email)
+        .await
+        .unwrap();
+    assert_eq!(sent, 2, "the two administrators, not the member");
+    let mails: Vec<_> = sink.messages().iter().map(|m| parse(m)).collect();
+    let (_, subject, body) = mails
+        .iter()
+        .find(|(to, _, _)| to == "chef.privat@example.org")
+        .expect("the administrator's private address");
+    assert!(
+        subject.contains("kontrollpunkt") && subject.contains("Lillby kommun"),
+        "{subject}"
+    );
+    assert!(!body.to_lowercase().contains("norrby"), "{body}");
+    let json = &body[body.find('{').unwrap()..=body.rfind('}').unwrap()];
+    let own: Checkpoint = serde_json::from_str(json).unwrap();
+    own.verify_signature(Some(app.checkpointer.public_hex()))
+        .unwrap();
+    assert_eq!(own.heads, [taken.head(app.org.id).unwrap().clone()]);
+}
