@@ -1,5 +1,6 @@
 mod admin;
 mod alert;
+mod backup;
 mod bench;
 mod bench_blast;
 mod bench_fanout;
@@ -68,6 +69,11 @@ enum Command {
     /// The message search index.
     #[command(subcommand)]
     Search(search::SearchCommand),
+    /// Copy the embedded database, its attachments and a signed checkpoint to a directory,
+    /// while the server runs (PostgreSQL: says what to use instead).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new data directory; refuses a damaged or incomplete one.
+    Restore(backup::RestoreArgs),
     /// Measure performance (see BENCHMARKS.md).
     #[command(subcommand, hide = true)]
     Bench(bench::BenchCommand),
@@ -92,6 +98,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Notify(cmd) => notify::run(load()?, cmd).await,
         Command::Alert(cmd) => alert::run(load()?, cmd).await,
         Command::Rotation(cmd) => rotation::run(load()?, cmd).await,
+        Command::Backup(args) => backup::backup(load()?, args).await,
+        Command::Restore(args) => backup::restore(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

@@ -308,3 +308,273 @@ async fn alert_blast_survives_kill_9(env: TestEnv) {
     assert!(verify.contains("chain intact"), "{verify}");
     env.cleanup().await;
 }
+
+/// Posts messages to a channel until stopped; returns how many were acknowledged.
+fn keep_posting(
+    base: String,
+    token: String,
+    channel: String,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    posted: Arc<AtomicUsize>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let url = format!("{base}/api/v1/orgs/lillby/channels/{channel}/messages");
+        let mut i = 0;
+        while !stop.load(Ordering::SeqCst) {
+            i += 1;
+            let body = serde_json::json!({ "body": format!("Lägesrapport nummer {i} från reservkraften") });
+            let r = client
+                .post(&url)
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            posted.fetch_add(1, Ordering::SeqCst);
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_under_write_load_restores_to_the_same_verified_journal() {
+    use serde_json::json;
+    use std::sync::atomic::AtomicBool;
+    let env = TestEnv::sqlite();
+    let token = env.org_with_admin().await;
+    let server = env.serve().await;
+    let client = reqwest::Client::new();
+    let api = |path: &str| format!("{}/api/v1/orgs/lillby/{path}", server.base);
+    let channel: serde_json::Value = client
+        .post(api("channels"))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "org", "name": "Alla", "classification": "Intern"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let file: serde_json::Value = client
+        .post(api("attachments?filename=lista.txt"))
+        .bearer_auth(&token)
+        .body("namn;telefon\nAnna;070\n")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = client
+        .post(api(&format!("channels/{channel}/messages")))
+        .bearer_auth(&token)
+        .json(&json!({"body": "Telefonlistan bifogad", "attachments": [file["id"]]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let posted = Arc::new(AtomicUsize::new(0));
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            keep_posting(
+                server.base.clone(),
+                token.clone(),
+                channel.clone(),
+                stop.clone(),
+                posted.clone(),
+            )
+        })
+        .collect();
+    while posted.load(Ordering::SeqCst) < 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let backup = env.data_dir().join("backup");
+    let backup_arg = backup.to_str().unwrap();
+    let out = env.ok(&["backup", "--out", backup_arg]).await;
+    let during = posted.load(Ordering::SeqCst);
+    while posted.load(Ordering::SeqCst) < during + 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        w.await.unwrap();
+    }
+    server.kill_hard().await;
+    assert!(out.contains("with a signed checkpoint"), "{out}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(backup.join("manifest.json")).unwrap())
+            .unwrap();
+    let head = manifest["heads"][0]["seq"].as_i64().unwrap();
+    let head_hash = manifest["heads"][0]["hash"].as_str().unwrap().to_owned();
+
+    // The source went on writing; the backup is a consistent prefix of its journal.
+    {
+        use sqlx::{Connection, Row};
+        let mut db =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}", env.sqlite_file().display()))
+                .await
+                .unwrap();
+        let row = sqlx::query("SELECT hash FROM journal WHERE seq = $1")
+            .bind(head)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert_eq!(row.get::<String, _>("hash"), head_hash);
+        let last: i64 = sqlx::query_scalar("SELECT seq FROM journal_heads")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert!(
+            last > head,
+            "writes went on after the backup: {last} > {head}"
+        );
+    }
+
+    let restored = tempfile::tempdir().unwrap();
+    let target = restored.path().join("data");
+    let target_arg = target.to_str().unwrap();
+    let out = env
+        .ok(&["restore", "--from", backup_arg, "--data-dir", target_arg])
+        .await;
+    assert!(
+        out.contains(&format!(
+            "lillby: {head} entries, chain intact, the same head"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("search index rebuilt"), "{out}");
+
+    // The restored directory runs: verify against the backup's checkpoint, search, files.
+    let restored_env = TestEnv::at(target.clone());
+    let out = restored_env
+        .ok(&[
+            "journal",
+            "verify",
+            "--checkpoint",
+            target.join("checkpoints/latest.json").to_str().unwrap(),
+            "--public-key",
+            &manifest_key(&backup),
+        ])
+        .await;
+    assert!(out.contains("holds the checkpoint"), "{out}");
+    let server = restored_env.serve().await;
+    let hits: serde_json::Value = client
+        .get(format!(
+            "{}/api/v1/orgs/lillby/search?q=telefonlistan",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    let r = client
+        .get(format!(
+            "{}/api/v1/orgs/lillby/attachments/{}",
+            server.base,
+            file["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "namn;telefon\nAnna;070\n");
+    server.kill_hard().await;
+
+    // Nothing is restored over existing data, nor from a damaged or incomplete backup.
+    let (code, out) = env
+        .run(&["restore", "--from", backup_arg, "--data-dir", target_arg])
+        .await;
+    assert_ne!(code, 0);
+    assert!(out.contains("is not empty"), "{out}");
+    let damage = |name: &str, change: &dyn Fn(&std::path::Path)| {
+        let copy = restored.path().join(format!("damaged-{name}"));
+        copy_dir(&backup, &copy);
+        change(&copy);
+        copy
+    };
+    let flipped = damage("db", &|dir| {
+        let path = dir.join("beredskap.db");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        std::fs::write(path, bytes).unwrap();
+    });
+    let no_manifest = damage("manifest", &|dir| {
+        std::fs::remove_file(dir.join("manifest.json")).unwrap();
+    });
+    let no_file = damage("attachment", &|dir| {
+        let sha = file["sha256"].as_str().unwrap();
+        std::fs::remove_file(dir.join("attachments").join(&sha[..2]).join(sha)).unwrap();
+    });
+    for (dir, expected) in [
+        (
+            &flipped,
+            "damaged backup: beredskap.db does not match its checksum",
+        ),
+        (&no_manifest, "incomplete backup"),
+        (&no_file, "incomplete backup: attachments/"),
+    ] {
+        let into = restored.path().join("never");
+        let (code, out) = env
+            .run(&[
+                "restore",
+                "--from",
+                dir.to_str().unwrap(),
+                "--data-dir",
+                into.to_str().unwrap(),
+            ])
+            .await;
+        assert_ne!(code, 0, "{out}");
+        assert!(out.contains(expected), "{expected}: {out}");
+        assert!(!into.exists(), "nothing half-restored");
+    }
+}
+
+/// The public key of the checkpoint a backup holds, as the operator would note it.
+fn manifest_key(backup: &std::path::Path) -> String {
+    let signed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(backup.join("checkpoint.json")).unwrap())
+            .unwrap();
+    signed["public_key"].as_str().unwrap().to_owned()
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn backup_on_postgres_says_what_to_use_instead() {
+    let Some(env) = TestEnv::postgres("backup_on_postgres_says_what_to_use_instead").await else {
+        return;
+    };
+    env.org_with_admin().await;
+    let out_dir = env.data_dir().join("backup");
+    let (code, out) = env
+        .run(&["backup", "--out", out_dir.to_str().unwrap()])
+        .await;
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("pg_dump") && out.contains("pg_basebackup"),
+        "{out}"
+    );
+    assert!(!out_dir.exists(), "nothing written");
+    env.cleanup().await;
+}

@@ -11,6 +11,8 @@ pub struct TestEnv {
     pub dir: tempfile::TempDir,
     pub database_url: Option<String>,
     admin_url: Option<String>,
+    /// A data directory other than `dir`.
+    data: Option<PathBuf>,
 }
 
 impl TestEnv {
@@ -19,6 +21,15 @@ impl TestEnv {
             dir: tempfile::tempdir().unwrap(),
             database_url: None,
             admin_url: None,
+            data: None,
+        }
+    }
+
+    /// SQLite in an existing data directory (a restored one).
+    pub fn at(dir: PathBuf) -> Self {
+        Self {
+            data: Some(dir),
+            ..Self::sqlite()
         }
     }
 
@@ -31,15 +42,16 @@ impl TestEnv {
             dir: tempfile::tempdir().unwrap(),
             database_url: Some(url),
             admin_url: Some(admin),
+            data: None,
         })
     }
 
     pub fn data_dir(&self) -> &Path {
-        self.dir.path()
+        self.data.as_deref().unwrap_or(self.dir.path())
     }
 
     pub fn sqlite_file(&self) -> PathBuf {
-        self.dir.path().join("beredskap.db")
+        self.data_dir().join("beredskap.db")
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -47,7 +59,7 @@ impl TestEnv {
         cmd.args(args)
             .env_remove("BEREDSKAP_CONFIG")
             .env_remove("BEREDSKAP_DATABASE_URL")
-            .env("BEREDSKAP_DATA_DIR", self.dir.path())
+            .env("BEREDSKAP_DATA_DIR", self.data_dir())
             .env("BEREDSKAP_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
             .kill_on_drop(true);
