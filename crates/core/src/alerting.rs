@@ -71,23 +71,28 @@ pub struct Recipients {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertInput {
+    #[schema(min_length = 1, max_length = 600, format = "many-lines-text")]
     pub message: String,
     pub severity: Severity,
     pub recipients: Recipients,
     /// Empty: the answer is an acknowledgement. Otherwise a short poll, e.g. yes / no.
     #[serde(default)]
+    #[schema(max_items = 6)]
     pub options: Vec<String>,
     /// An exercise: marked as such in every message and kept out of live statistics.
     #[serde(default)]
     pub exercise: bool,
     /// Minutes between one channel and the next for a person who has not answered.
     #[serde(default = "default_step_minutes")]
+    #[schema(minimum = 1, maximum = 240)]
     pub step_minutes: u32,
     /// How many more rounds through a silent person's channels (0 to 10).
     #[serde(default)]
+    #[schema(maximum = 10)]
     pub repeats: u32,
     /// Minutes from the last step of one round to the first of the next.
     #[serde(default = "default_repeat_minutes")]
+    #[schema(minimum = 1, maximum = 1440)]
     pub repeat_minutes: u32,
     /// Alert a further group if too few have answered in time.
     #[serde(default)]
@@ -100,7 +105,9 @@ pub struct AlertInput {
 #[serde(deny_unknown_fields)]
 pub struct GroupEscalation {
     pub group: GroupId,
+    #[schema(minimum = 1)]
     pub min_answers: u32,
+    #[schema(minimum = 1, maximum = 1440)]
     pub after_minutes: u32,
 }
 
@@ -400,6 +407,7 @@ pub struct ContactCheckInput {
     pub deadline: DateTime<Utc>,
     /// Shown before the link; a default in the organisation's language when empty.
     #[serde(default)]
+    #[schema(max_length = 600, format = "many-lines-text-or-empty")]
     pub message: String,
 }
 

@@ -120,6 +120,7 @@ pub fn parse_classifications(labels: &[String]) -> Result<Vec<String>, FieldErro
 #[serde(deny_unknown_fields)]
 pub struct NewChannel {
     pub kind: ChannelKind,
+    #[schema(min_length = 1, max_length = 200, format = "one-line-text")]
     pub name: String,
     pub classification: String,
     #[serde(default)]

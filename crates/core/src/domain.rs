@@ -6,7 +6,7 @@ use std::fmt;
 /// A URL-safe organisation, group or position identifier: `lillby`, `it-beredskap`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
-#[schema(value_type = String, example = "krisledning")]
+#[schema(value_type = String, example = "krisledning", pattern = "^[a-z][a-z0-9-]{0,61}[a-z0-9]$")]
 pub struct Slug(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

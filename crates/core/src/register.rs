@@ -243,13 +243,17 @@ pub struct Person {
 #[serde(deny_unknown_fields)]
 pub struct PersonInput {
     #[serde(default)]
+    #[schema(max_length = 200, format = "one-line-text-or-empty")]
     pub external_id: Option<String>,
+    #[schema(min_length = 1, max_length = 200, format = "one-line-text")]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 200, format = "one-line-text-or-empty")]
     pub title: Option<String>,
     #[serde(default = "yes")]
     pub active: bool,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub contact_points: Vec<ContactPointInput>,
 }
 
@@ -330,6 +334,7 @@ pub struct Group {
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     pub slug: Slug,
+    #[schema(min_length = 1, max_length = 200, format = "one-line-text")]
     pub name: String,
 }
 
@@ -348,6 +353,7 @@ pub struct Position {
 #[serde(deny_unknown_fields)]
 pub struct NewPosition {
     pub slug: Slug,
+    #[schema(min_length = 1, max_length = 200, format = "one-line-text")]
     pub name: String,
 }
 

@@ -29,7 +29,9 @@ pub struct RotationInput {
     /// When the first member's first period begins, e.g. a Monday 08:00.
     pub starts_at: DateTime<Utc>,
     #[serde(default = "default_period_days")]
+    #[schema(minimum = 1, maximum = 28)]
     pub period_days: u32,
+    #[schema(min_items = 1, max_items = 52)]
     pub members: Vec<PersonId>,
 }
 
@@ -84,6 +86,7 @@ pub struct OverrideInput {
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
     #[serde(default)]
+    #[schema(max_length = 200, format = "one-line-text-or-empty")]
     pub reason: String,
 }
 

@@ -12,6 +12,42 @@ pub enum Lines {
     Many,
 }
 
+/// The `format` an API schema gives a typed field of one line (`#[schema(format =
+/// "one-line-text")]`); the OpenAPI document replaces it with [`schema_pattern`]'s pattern.
+pub const ONE_LINE_FORMAT: &str = "one-line-text";
+/// As [`ONE_LINE_FORMAT`] for a text of many lines.
+pub const MANY_LINES_FORMAT: &str = "many-lines-text";
+/// As [`ONE_LINE_FORMAT`] for a field that may be left empty ([`clean`]).
+pub const ONE_LINE_OR_EMPTY_FORMAT: &str = "one-line-text-or-empty";
+/// As [`MANY_LINES_FORMAT`] for a field that may be left empty.
+pub const MANY_LINES_OR_EMPTY_FORMAT: &str = "many-lines-text-or-empty";
+
+/// What [`check`] (or [`clean`], for the `-or-empty` formats) lets through for a field of
+/// at most `max_chars` characters, as a JSON Schema (ECMA-262) pattern, exactly: white
+/// space around it is trimmed, and what is left is within the length, free of every
+/// character [`forbidden`] refuses and, unless the field may be empty, not empty.
+pub fn schema_pattern(format: &str, max_chars: usize) -> Option<String> {
+    const MARKS: &str = r"\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069";
+    const ONE: &str = r"\u0000-\u001f";
+    // Tab, line feed and carriage return are allowed inside a text of many lines.
+    const MANY: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f";
+    // What `str::trim` removes: Unicode White_Space, spelled out (ECMA's \s differs).
+    const SPACE: &str =
+        r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+    let (controls, may_be_empty) = match format {
+        ONE_LINE_FORMAT => (ONE, false),
+        MANY_LINES_FORMAT => (MANY, false),
+        ONE_LINE_OR_EMPTY_FORMAT => (ONE, true),
+        MANY_LINES_OR_EMPTY_FORMAT => (MANY, true),
+        _ => return None,
+    };
+    let inner = max_chars.checked_sub(2)?;
+    let edge = format!("[^{controls}{MARKS}{SPACE}]");
+    let text = format!("{edge}(?:[^{controls}{MARKS}]{{0,{inner}}}{edge})?");
+    let optional = if may_be_empty { "?" } else { "" };
+    Some(format!("^[{SPACE}]*(?:{text}){optional}[{SPACE}]*$"))
+}
+
 /// Characters no field takes: control characters (but line breaks and tabs in a text of
 /// many lines) and the invisible marks that reorder what is shown.
 fn forbidden(c: char, lines: Lines) -> bool {
@@ -72,6 +108,46 @@ pub fn required(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schema_patterns_accept_what_the_check_accepts() {
+        let samples = [
+            "Anna Berg",
+            "  Ålesund  ",
+            "",
+            "   ",
+            "\u{3000}",
+            "rad ett\nrad två",
+            "\tindrag",
+            "Anna\u{7}Berg",
+            "exe\u{202E}fdp.pdf",
+            "\u{85}",
+            "ok\u{200F}",
+            "\u{85}Anna\u{2028}",
+            "\u{feff}",
+            "exactly 12 c",
+            "thirteen char",
+            "   exactly 12 c   ",
+            "a",
+        ];
+        for (format, lines, optional) in [
+            (ONE_LINE_FORMAT, Lines::One, false),
+            (MANY_LINES_FORMAT, Lines::Many, false),
+            (ONE_LINE_OR_EMPTY_FORMAT, Lines::One, true),
+            (MANY_LINES_OR_EMPTY_FORMAT, Lines::Many, true),
+        ] {
+            let pattern = schema_pattern(format, 12).unwrap();
+            // The regex crate reads \uXXXX and \s as ECMA-262 does for these characters.
+            let re = regex::Regex::new(&pattern).unwrap();
+            for sample in samples {
+                let accepted = match optional {
+                    true => clean("f", sample, 12, lines).is_ok(),
+                    false => check(sample, 12, lines).is_ok(),
+                };
+                assert_eq!(re.is_match(sample), accepted, "{format} {sample:?}");
+            }
+        }
+    }
 
     #[test]
     fn control_characters_get_their_own_message_in_every_kind_of_field() {

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostInput {
+    #[schema(min_length = 1, max_length = 20000, format = "many-lines-text")]
     pub body: String,
     /// Answer in the thread of this message.
     #[serde(default)]
@@ -26,6 +27,9 @@ pub struct PostInput {
     /// Any text unique to this post, chosen by the client; a retried post with the same
     /// key lands once. May also be sent as the `Idempotency-Key` header.
     #[serde(default)]
+    #[schema(
+        pattern = "^[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[\\u0000-\\u0008\\u000e-\\u001f\\u0021-\\u007f](?:[\\u0000-\\u007f]{0,198}[\\u0000-\\u0008\\u000e-\\u001f\\u0021-\\u007f])?[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+    )]
     pub idempotency_key: Option<String>,
     /// Files uploaded beforehand (`POST …/attachments`) to attach.
     #[serde(default)]
@@ -173,6 +177,9 @@ pub async fn change(
     Ok(message)
 }
 
+/// Longest search text.
+pub const MAX_SEARCH_CHARS: usize = 500;
+
 /// Longest reason an administrator may give for a redaction.
 pub const MAX_REDACTION_REASON_CHARS: usize = 500;
 
@@ -234,6 +241,12 @@ pub async fn search(
     by: &Account,
     words: &str,
 ) -> Result<Vec<crate::search::Hit>, AppError> {
+    if words.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::invalid(
+            "q",
+            &format!("must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
     let index = state
         .search
         .as_ref()

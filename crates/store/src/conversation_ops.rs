@@ -586,7 +586,9 @@ pub async fn change_message(
     let (message, channel) = visible_message(conn, org, by, id).await?;
     let now = journal::now();
     if message.deleted_at.is_some() && !matches!(change, MessageChange::Seen) {
-        return Err(StoreError::invalid("message", "has been deleted"));
+        return Err(StoreError::Conflict {
+            constraint: "message_deleted".into(),
+        });
     }
     let (kind, payload) = match change {
         MessageChange::Edit(body) => {
@@ -682,7 +684,9 @@ pub async fn change_message(
         }
         MessageChange::Seen | MessageChange::Confirm => {
             if !message.announcement {
-                return Err(StoreError::invalid("message", "is not an announcement"));
+                return Err(StoreError::Conflict {
+                    constraint: "message_not_announcement".into(),
+                });
             }
             let confirm = change == MessageChange::Confirm;
             let sql = if confirm {
@@ -822,7 +826,9 @@ pub async fn redact_message(
     }
     let message = load_message(conn, org, id).await?;
     if message.redacted_at.is_some() {
-        return Err(StoreError::invalid("message", "has already been redacted"));
+        return Err(StoreError::Conflict {
+            constraint: "message_redacted".into(),
+        });
     }
     let subject = subject(message.channel_id);
     // Every journal row that carries this message's text: its posting and its edits.

@@ -1,13 +1,13 @@
 //! The alerting API: send, follow and close alerts, answer them, and the signed webhooks
 //! by which an SMS gateway brings replies and delivery reports.
 
-use super::api::{created, parse_id, ApiJson};
+use super::api::{created, parse_id, ApiJson, ApiPath};
 use super::auth::Caller;
 use crate::alerts::{self, RosterLine};
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -47,7 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn send_alert(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<AlertInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.require(Role::CrisisLead, Scope::Write)?;
@@ -67,7 +67,7 @@ async fn send_alert(
 async fn list_alerts(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<AlertSummary>>, AppError> {
     caller.require(Role::CrisisLead, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -82,7 +82,7 @@ async fn list_alerts(
 async fn open_alerts(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Alert>>, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -111,7 +111,7 @@ pub struct AlertDetail {
 async fn get_alert(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<AlertDetail>, AppError> {
     caller.require(Role::CrisisLead, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -129,7 +129,7 @@ async fn get_alert(
 async fn roster_csv(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Response, AppError> {
     caller.require(Role::CrisisLead, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -183,7 +183,7 @@ pub struct AnswerResult {
 async fn answer_alert(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> Result<Json<AnswerResult>, AppError> {
     caller.require(Role::Guest, Scope::Write)?;
@@ -219,7 +219,7 @@ pub struct CloseInput {
 async fn close_alert(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<CloseInput>,
 ) -> Result<Json<Alert>, AppError> {
     caller.require(Role::CrisisLead, Scope::Write)?;
@@ -434,7 +434,7 @@ async fn position_of(
 async fn get_rotation(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<RotationView>, AppError> {
     caller.require(Role::Member, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -472,7 +472,7 @@ async fn get_rotation(
 async fn set_rotation(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<beredskap_core::rotation::RotationInput>,
 ) -> Result<Json<beredskap_core::rotation::Rotation>, AppError> {
     caller.require(Role::CrisisLead, Scope::Write)?;
@@ -498,7 +498,7 @@ async fn set_rotation(
 async fn add_override(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<beredskap_core::rotation::OverrideInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.require(Role::CrisisLead, Scope::Write)?;
@@ -521,7 +521,7 @@ async fn add_override(
 /// The calendar feed behind a rotation's secret address: `/calendar/{token}.ics`.
 pub async fn calendar_feed(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    ApiPath(file): ApiPath<String>,
 ) -> Result<Response, AppError> {
     let token = file.strip_suffix(".ics").ok_or(AppError::NotFound)?;
     let id = state
@@ -584,7 +584,7 @@ async fn find_position(
 async fn start_contact_check(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<beredskap_core::alerting::ContactCheckInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.require(Role::CrisisLead, Scope::Write)?;
@@ -606,7 +606,7 @@ async fn start_contact_check(
 async fn readiness(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<alerts::Readiness>, AppError> {
     caller.require(Role::CrisisLead, Scope::Read)?;
     let org = caller.org(&state, &org).await?;

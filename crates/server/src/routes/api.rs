@@ -6,7 +6,7 @@ use super::auth::Caller;
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -46,6 +46,139 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// Adds the answers every operation can give to its documented ones, so the document is
+/// complete without each handler repeating them: 401 without a valid token, 403 when the
+/// role or the token's scope is not enough, 404 for an organisation or thing the caller
+/// cannot see, 422 for a parameter or body that does not hold, 409 when a change meets
+/// another one.
+pub fn complete_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{HttpMethod, Operation};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let answer = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    let add = |op: &mut Operation, code: &str, description: &str| {
+        op.responses
+            .responses
+            .entry(code.to_owned())
+            .or_insert_with(|| answer(description));
+    };
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let in_org = path.starts_with("/api/v1/orgs/{org}");
+        let has_id = path.contains("/{id}") || path.contains("/{emoji}");
+        let methods = [
+            (HttpMethod::Get, item.get.as_mut()),
+            (HttpMethod::Post, item.post.as_mut()),
+            (HttpMethod::Put, item.put.as_mut()),
+            (HttpMethod::Patch, item.patch.as_mut()),
+            (HttpMethod::Delete, item.delete.as_mut()),
+        ];
+        for (method, op) in methods {
+            let Some(op) = op else { continue };
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if secured {
+                add(op, "401", "No valid API token");
+                add(
+                    op,
+                    "403",
+                    "The account's role or the token's scope does not allow it",
+                );
+            }
+            if path.starts_with("/api/v1/hooks/") {
+                add(
+                    op,
+                    "404",
+                    "This webhook is off: no provider or secret is configured",
+                );
+            }
+            if in_org || has_id {
+                add(
+                    op,
+                    "404",
+                    "No such organisation or thing, or not one the caller may see",
+                );
+            }
+            let has_input =
+                op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            if has_input {
+                add(
+                    op,
+                    "422",
+                    "A parameter or the body does not hold; `fields` names each",
+                );
+            }
+            if secured && !matches!(method, HttpMethod::Get) {
+                add(op, "409", "The change conflicts with the current state");
+            }
+        }
+    }
+}
+
+/// Turns the text formats typed fields carry (`one-line-text` and the others of
+/// `beredskap_core::text`) into the exact pattern the server checks them with, so a
+/// client and a fuzzer know which texts are refused.
+pub fn apply_text_patterns(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaFormat};
+    use utoipa::openapi::RefOr;
+    fn walk(schema: &mut RefOr<Schema>) {
+        let RefOr::T(schema) = schema else { return };
+        match schema {
+            Schema::Object(object) => {
+                if let Some(SchemaFormat::Custom(format)) = &object.format {
+                    let max = object.max_length.unwrap_or(usize::MAX / 2);
+                    if let Some(pattern) = beredskap_core::text::schema_pattern(format, max) {
+                        object.pattern = Some(pattern);
+                        object.format = None;
+                        // The pattern counts what is left after trimming; a raw length
+                        // would refuse a padded text the server takes.
+                        object.max_length = None;
+                        object.min_length = None;
+                    }
+                }
+                object.properties.values_mut().for_each(walk);
+            }
+            Schema::Array(array) => {
+                if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                    walk(items);
+                }
+            }
+            Schema::AllOf(all) => all.items.iter_mut().for_each(walk),
+            Schema::OneOf(one) => one.items.iter_mut().for_each(walk),
+            Schema::AnyOf(any) => any.items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    if let Some(components) = openapi.components.as_mut() {
+        components.schemas.values_mut().for_each(walk);
+    }
+    for item in openapi.paths.paths.values_mut() {
+        let ops = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for op in ops.into_iter().flatten() {
+            for parameter in op.parameters.iter_mut().flatten() {
+                if let Some(schema) = parameter.schema.as_mut() {
+                    walk(schema);
+                }
+            }
+        }
     }
 }
 
@@ -91,14 +224,84 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| AppError::invalid("body", &e.body_text()))?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut de)
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| AppError::invalid("body", &e.to_string()))?;
+        serde_path_to_error::deserialize(whole_numbers(value))
             .map(ApiJson)
             .map_err(|e| {
                 let path = e.path().to_string();
                 let field = if path == "." { "body".to_owned() } else { path };
                 AppError::invalid(&field, &e.into_inner().to_string())
             })
+    }
+}
+
+/// JSON Schema counts `3.0` as an integer; so does the API: a number with no fraction
+/// becomes an integer before the body is read into its type.
+fn whole_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^53 every whole f64 is exact as an integer.
+            if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                Value::from(f as i64)
+            } else {
+                Value::Number(n)
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, whole_numbers(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// A query string whose errors are the API's JSON error naming the parameter, not
+/// axum's plain-text 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, AppError> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." {
+                    "query".to_owned()
+                } else {
+                    path
+                };
+                AppError::invalid(&field, &e.into_inner().to_string())
+            })
+    }
+}
+
+/// Path parameters; a path that cannot be read (not UTF-8 once decoded) names nothing
+/// here, so it is not found, with the API's JSON error.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, AppError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|_| AppError::NotFound)
     }
 }
 
@@ -137,7 +340,7 @@ async fn list_orgs(
 async fn get_org(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Org>, AppError> {
     Ok(Json(caller.org(&state, &org).await?))
 }
@@ -149,7 +352,7 @@ async fn get_org(
 async fn list_people(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Person>>, AppError> {
     caller.require(Role::Member, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -166,7 +369,7 @@ async fn list_people(
 async fn create_person(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.require(Role::Admin, Scope::Write)?;
@@ -189,7 +392,7 @@ async fn create_person(
 async fn get_person(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Person>, AppError> {
     caller.require(Role::Member, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -213,7 +416,7 @@ async fn get_person(
 async fn replace_person(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Json<Person>, AppError> {
     caller.require(Role::Admin, Scope::Write)?;
@@ -235,7 +438,7 @@ async fn replace_person(
 async fn list_groups(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Group>>, AppError> {
     caller.require(Role::Member, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -251,7 +454,7 @@ async fn list_groups(
 async fn create_group(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<NewGroup>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.require(Role::Admin, Scope::Write)?;
@@ -282,7 +485,7 @@ pub struct MembersInput {
 async fn set_group_members(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<MembersInput>,
 ) -> Result<Json<Group>, AppError> {
     caller.require(Role::Admin, Scope::Write)?;
@@ -303,7 +506,7 @@ async fn set_group_members(
 async fn list_positions(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Position>>, AppError> {
     caller.require(Role::Member, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -319,7 +522,7 @@ async fn list_positions(
 async fn create_position(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<NewPosition>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.require(Role::Admin, Scope::Write)?;
@@ -350,7 +553,7 @@ pub struct HoldersInput {
 async fn set_position_holders(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<HoldersInput>,
 ) -> Result<Json<Position>, AppError> {
     caller.require(Role::Admin, Scope::Write)?;
@@ -371,6 +574,7 @@ pub struct JournalQuery {
     #[serde(default)]
     pub after: i64,
     /// At most this many entries (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -382,8 +586,8 @@ pub struct JournalQuery {
 async fn journal(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
-    Query(query): Query<JournalQuery>,
+    ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<JournalQuery>,
 ) -> Result<Json<Vec<JournalEntry>>, AppError> {
     caller.require(Role::Admin, Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
@@ -407,7 +611,7 @@ async fn journal(
 async fn list_accounts(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<beredskap_core::register::Account>>, AppError> {
     caller.require(Role::Admin, Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
@@ -436,7 +640,7 @@ pub struct SessionView {
 async fn account_sessions(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<SessionView>>, AppError> {
     let org = caller.org(&state, &org).await?;
     let id: AccountId = parse_id(&id)?;
@@ -470,7 +674,7 @@ async fn account_sessions(
 async fn end_session(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     caller.require(Role::Admin, Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
@@ -494,7 +698,7 @@ async fn end_session(
 async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<ApiToken>>, AppError> {
     caller.require(Role::Admin, Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
@@ -510,7 +714,7 @@ async fn list_tokens(
 async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let org = caller.org(&state, &org).await?;
     let id: ApiTokenId = parse_id(&id)?;

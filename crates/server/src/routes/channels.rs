@@ -1,13 +1,13 @@
 //! The conversation API: channels, messages, threads, reactions, announcements and the
 //! live event stream. Guests are served too, but see only the channels they are invited to.
 
-use super::api::{created, parse_id, ApiJson};
+use super::api::{created, parse_id, ApiJson, ApiPath, ApiQuery};
 use super::auth::Caller;
 use crate::conversation::{self, PostInput};
 use crate::error::{AppError, ErrorBody};
 use crate::live;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -45,6 +45,7 @@ pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppStat
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name, as it will be shown.
+    #[param(min_length = 1, max_length = 200)]
     pub filename: String,
 }
 
@@ -59,8 +60,8 @@ pub struct UploadQuery {
 async fn upload(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
-    Query(query): Query<UploadQuery>,
+    ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<UploadQuery>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, AppError> {
     caller.require(Role::Guest, Scope::Write)?;
@@ -81,7 +82,7 @@ async fn upload(
 async fn download(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Response, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -92,6 +93,7 @@ async fn download(
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The words to find; stemmed in the organisation's language, all must match.
+    #[param(max_length = 500)]
     pub q: String,
 }
 
@@ -113,8 +115,8 @@ pub struct SearchHit {
 async fn search(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
-    Query(query): Query<SearchQuery>,
+    ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<Vec<SearchHit>>, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -139,7 +141,7 @@ async fn search(
 async fn list_channels(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Channel>>, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -159,7 +161,7 @@ async fn list_channels(
 async fn create_channel(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<NewChannel>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.require(Role::Guest, Scope::Write)?;
@@ -187,7 +189,7 @@ pub struct MembersInput {
 async fn add_members(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<MembersInput>,
 ) -> Result<StatusCode, AppError> {
     caller.require(Role::Guest, Scope::Write)?;
@@ -202,6 +204,7 @@ pub struct MessagesQuery {
     /// Only messages with a smaller `seq` (for older pages).
     pub before: Option<i64>,
     /// At most this many (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -213,8 +216,8 @@ pub struct MessagesQuery {
 async fn list_messages(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
-    Query(query): Query<MessagesQuery>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<MessagesQuery>,
 ) -> Result<Json<Vec<Message>>, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -238,7 +241,7 @@ async fn list_messages(
 /// key is answered 200 with the same message.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/channels/{id}/messages", tag = "conversation",
     params(("org" = String, Path, description = "Organisation slug"), ("id" = ChannelId, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Instead of `idempotency_key` in the body")),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[\\u0000-\\u0008\\u000e-\\u001f\\u0021-\\u007f](?:[\\u0000-\\u007f]{0,198}[\\u0000-\\u0008\\u000e-\\u001f\\u0021-\\u007f])?[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$", description = "Instead of `idempotency_key` in the body")),
     request_body = PostInput,
     security(("bearer" = [])),
     responses((status = 201, body = Message), (status = 200, body = Message, description = "An earlier post with the same key"),
@@ -247,16 +250,19 @@ async fn post_message(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(mut input): ApiJson<PostInput>,
 ) -> Result<Response, AppError> {
     caller.require(Role::Guest, Scope::Write)?;
     let org = caller.org(&state, &org).await?;
-    if input.idempotency_key.is_none() {
-        input.idempotency_key = headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+    if let Some(header) = headers.get("idempotency-key") {
+        // A bad key is refused wherever it is sent, even beside a good one in the body.
+        let refused = || AppError::invalid("Idempotency-Key", "must be 1 to 200 ASCII characters");
+        let key = header.to_str().map_err(|_| refused())?;
+        beredskap_core::conversation::parse_idempotency_key(key).map_err(|_| refused())?;
+        if input.idempotency_key.is_none() {
+            input.idempotency_key = Some(key.to_owned());
+        }
     }
     let posted = conversation::post(&state, &org, &caller.account, parse_id(&id)?, input).await?;
     if posted.created {
@@ -273,6 +279,7 @@ async fn post_message(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditInput {
+    #[schema(min_length = 1, max_length = 20000, format = "many-lines-text")]
     pub body: String,
 }
 
@@ -299,7 +306,7 @@ async fn change(
 async fn edit_message(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<EditInput>,
 ) -> Result<Json<Message>, AppError> {
     change(&state, &caller, &org, &id, MessageChange::Edit(input.body)).await
@@ -314,7 +321,7 @@ async fn edit_message(
 async fn delete_message(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Message>, AppError> {
     change(&state, &caller, &org, &id, MessageChange::Delete).await
 }
@@ -327,7 +334,7 @@ async fn delete_message(
 async fn thread(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Message>>, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -355,7 +362,7 @@ pub struct Version {
 async fn versions(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Version>>, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -377,7 +384,7 @@ async fn versions(
 #[serde(deny_unknown_fields)]
 pub struct RedactInput {
     /// Why the text is removed; kept in the journal (one line, at most 500 characters).
-    #[schema(max_length = 500, min_length = 1)]
+    #[schema(min_length = 1, max_length = 500, format = "one-line-text")]
     pub reason: String,
 }
 
@@ -392,7 +399,7 @@ pub struct RedactInput {
 async fn redact(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<RedactInput>,
 ) -> Result<Json<Message>, AppError> {
     caller.require(Role::Admin, Scope::Admin)?;
@@ -405,25 +412,25 @@ async fn redact(
 
 /// Adds the caller's reaction (once per emoji).
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/messages/{id}/reactions/{emoji}", tag = "conversation",
-    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path), ("emoji" = String, Path)),
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path), ("emoji" = String, Path, pattern = "^[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\u0000-\\u001f\\u007f-\\u009f]{1,32}[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$", description = "One emoji or a short word such as +1")),
     security(("bearer" = [])),
     responses((status = 200, body = Message), (status = 404, body = ErrorBody)))]
 async fn react(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id, emoji)): Path<(String, String, String)>,
+    ApiPath((org, id, emoji)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Message>, AppError> {
     change(&state, &caller, &org, &id, MessageChange::React(emoji)).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/messages/{id}/reactions/{emoji}", tag = "conversation",
-    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path), ("emoji" = String, Path)),
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = MessageId, Path), ("emoji" = String, Path, pattern = "^[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\u0000-\\u001f\\u007f-\\u009f]{1,32}[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$", description = "One emoji or a short word such as +1")),
     security(("bearer" = [])),
     responses((status = 200, body = Message), (status = 404, body = ErrorBody)))]
 async fn unreact(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id, emoji)): Path<(String, String, String)>,
+    ApiPath((org, id, emoji)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Message>, AppError> {
     change(&state, &caller, &org, &id, MessageChange::Unreact(emoji)).await
 }
@@ -436,7 +443,7 @@ async fn unreact(
 async fn seen(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Message>, AppError> {
     change(&state, &caller, &org, &id, MessageChange::Seen).await
 }
@@ -449,7 +456,7 @@ async fn seen(
 async fn confirm(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Message>, AppError> {
     change(&state, &caller, &org, &id, MessageChange::Confirm).await
 }
@@ -463,7 +470,7 @@ async fn confirm(
 async fn receipts(
     State(state): State<AppState>,
     caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Receipt>>, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -479,7 +486,7 @@ async fn receipts(
 async fn unconfirmed(
     State(state): State<AppState>,
     caller: Caller,
-    Path(org): Path<String>,
+    ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Message>>, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
@@ -511,8 +518,8 @@ async fn events(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(org): Path<String>,
-    Query(query): Query<EventsQuery>,
+    ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Response, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;

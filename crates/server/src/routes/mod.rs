@@ -31,7 +31,9 @@ pub fn attachment_body_limit(config: &crate::config::Config) -> axum::extract::D
 
 pub fn router(state: AppState) -> Router {
     let uploads = attachment_body_limit(&state.config);
-    let (api_routes, openapi) = api::routes(uploads).split_for_parts();
+    let (api_routes, mut openapi) = api::routes(uploads).split_for_parts();
+    api::complete_responses(&mut openapi);
+    api::apply_text_patterns(&mut openapi);
     let openapi = Arc::new(openapi);
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -113,8 +113,84 @@ async fn the_openapi_document_lists_every_api_route() {
                 .await
                 .unwrap();
             assert_eq!(r.status(), 401, "{method} {path} is not routed");
+            // And every answer it can give is documented, with the error body.
+            let op = &ops[method];
+            let documented =
+                |code: &str| op["responses"][code]["content"]["application/json"].is_object();
+            if path.starts_with("/api/v1/orgs/{org}") {
+                for code in ["401", "403", "404", "422"] {
+                    assert!(documented(code), "{method} {path}: {code} undocumented");
+                }
+                if method != "get" {
+                    assert!(documented("409"), "{method} {path}: 409 undocumented");
+                }
+            }
         }
     }
+    // Limits and the text rule are in the schema: a client knows what will be refused.
+    let alert = &doc["components"]["schemas"]["AlertInput"]["properties"];
+    assert_eq!(alert["step_minutes"]["maximum"], 240);
+    assert_eq!(alert["repeats"]["maximum"], 10);
+    assert!(alert["message"]["pattern"]
+        .as_str()
+        .unwrap()
+        .contains("{0,598}"));
+    let slug = doc["components"]["schemas"]["Slug"]["pattern"]
+        .as_str()
+        .unwrap();
+    assert_eq!(slug, "^[a-z][a-z0-9-]{0,61}[a-z0-9]$");
+}
+
+#[tokio::test]
+async fn parameters_that_do_not_hold_are_answered_with_the_json_error() {
+    let app = TestApp::spawn().await;
+    let token = &app.admin_token;
+    for (path, field) in [
+        ("/api/v1/orgs/lillby/journal?limit=many", "limit"),
+        ("/api/v1/orgs/lillby/journal?after=-", "after"),
+        ("/api/v1/orgs/lillby/search?q=", "q"),
+    ] {
+        let r = app.get(path, token).await;
+        let status = r.status().as_u16();
+        if field == "q" {
+            // An empty search finds nothing; it is not an error.
+            assert_eq!(status, 200, "{path}");
+            continue;
+        }
+        let body = expect_json(r, 422).await;
+        assert_eq!(error_fields(&body), [field], "{path}: {body}");
+    }
+    let long = format!("/api/v1/orgs/lillby/search?q={}", "a".repeat(501));
+    let body = expect_json(app.get(&long, token).await, 422).await;
+    assert_eq!(error_fields(&body), ["q"]);
+    // A path that is not text once decoded names nothing: not found, as JSON.
+    let body = expect_json(app.get("/api/v1/orgs/%FF%FE/people", token).await, 404).await;
+    assert_eq!(body["error"], "not_found");
+    // A whole number written as 30.0 is the number 30, as JSON Schema counts it.
+    let group = app
+        .post(
+            "/api/v1/orgs/lillby/positions",
+            token,
+            serde_json::json!({"slug": "it-jour", "name": "IT-jour"}),
+        )
+        .await;
+    let position = expect_json(group, 201).await;
+    let person = app.person("Anna Berg", vec![]).await;
+    let r = app
+        .put(
+            &format!(
+                "/api/v1/orgs/lillby/positions/{}/rotation",
+                position["id"].as_str().unwrap()
+            ),
+            token,
+            serde_json::json!({
+                "starts_at": "2026-12-07T08:00:00Z",
+                "period_days": 7.0,
+                "members": [person],
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
 #[tokio::test]

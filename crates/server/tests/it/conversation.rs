@@ -702,7 +702,7 @@ async fn a_deleted_message_is_gone_for_members_and_a_redaction_takes_it_from_the
     .await;
     assert!(redacted["redacted_at"].is_string());
     let again = app.post(&redact, &app.admin_token, reason).await;
-    assert_eq!(again.status(), 422, "a redaction happens once");
+    assert_eq!(again.status(), 409, "a redaction happens once");
 
     let versions = expect_json(
         app.get(&format!("{message}/versions"), &app.admin_token)

@@ -357,7 +357,7 @@ pub async fn edits_keep_every_version_and_deletions_are_soft(db: &TestDb) {
         .await
         .unwrap_err()
     {
-        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "message"),
+        StoreError::Conflict { constraint } => assert_eq!(constraint, "message_deleted"),
         other => panic!("{other:?}"),
     }
     let journal = s.journal_page(o.id, 0, 100).await.unwrap();
@@ -515,7 +515,7 @@ pub async fn announcements_keep_a_roster_of_who_confirmed(db: &TestDb) {
         s.change_message(&actor(), o.id, anna.id, plain.id, MessageChange::Confirm)
             .await
             .unwrap_err(),
-        StoreError::Invalid(_)
+        StoreError::Conflict { .. }
     ));
 }
 
@@ -780,7 +780,7 @@ pub async fn a_redaction_empties_every_copy_and_keeps_the_chain_verifiable(db: &
         s.redact_message(&actor(), o.id, admin.id, m.id, "igen".into())
             .await
             .unwrap_err(),
-        StoreError::Invalid(_)
+        StoreError::Conflict { .. }
     ));
     assert!(matches!(
         s.message_versions(o.id, anna.id, m.id).await.unwrap_err(),
