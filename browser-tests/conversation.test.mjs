@@ -113,3 +113,38 @@ test("a channel opened once stays readable offline, and nothing is kept after si
   await page.waitForURL("**/sign-in");
   assert.equal(await page.evaluate(async () => (await caches.keys()).length), 0, "caches cleared");
 });
+
+test("an administrator redacts text posted by mistake, on a page that passes axe", async (t) => {
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
+  const admin = await enrolAndSignIn(browser, server, "chef@lillby.se", "Karin Chef", "admin");
+  await admin.click("text=Ny kanal");
+  await admin.fill("#name", "Stab");
+  await admin.click("main button[type=submit]");
+  await admin.waitForURL("**/c/*");
+  await admin.fill("#body", "Anmälare 19800101-1234 ringde om vattnet");
+  await admin.click("main form.post button[type=submit]");
+  await admin.waitForSelector("li.message");
+  await admin.click("li.message >> text=Versioner och maskering");
+  await admin.waitForURL("**/redact");
+  await checkAccessibility(admin, "records view and redaction");
+  assert.match(await admin.textContent("main"), /19800101-1234/);
+  await admin.fill("#reason", "Personnummer i fel kanal");
+  await admin.click("main form button[type=submit]");
+  await admin.waitForURL("**/c/*");
+  await checkAccessibility(admin, "channel with a redacted message");
+  const text = await admin.textContent("main");
+  assert.doesNotMatch(text, /19800101-1234/);
+  assert.match(text, /Texten är maskerad av en administratör/);
+
+  // A stranger's sign-in page names no organisation once there are two.
+  server.cli("admin", "create-org", "--slug", "norrby", "--name", "Norrby kommun");
+  const context = await browser.newContext({ locale: "sv-SE", viewport: { width: 390, height: 844 } });
+  const stranger = await context.newPage();
+  await stranger.goto(server.base + "/sign-in");
+  await checkAccessibility(stranger, "sign-in asking for the organisation");
+  assert.doesNotMatch(await stranger.content(), /lillby|norrby/i);
+  await stranger.goto(server.base + "/o/lillby/sign-in");
+  assert.match(await stranger.textContent("main"), /Lillby kommun/);
+});
