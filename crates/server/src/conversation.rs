@@ -210,7 +210,11 @@ pub async fn redact(
         }
     }
     state.hub.publish(org.id).await;
-    state.wake_search();
+    if let Ok(search) = &state.search {
+        if let Err(e) = search.purge_deleted().await {
+            tracing::warn!(error = %e, "redaction: the search index still holds the text");
+        }
+    }
     Ok(redacted.message)
 }
 

@@ -303,6 +303,45 @@ impl SearchIndex {
         Ok(read)
     }
 
+    /// Indexes what is new, then rewrites the index without the documents it has deleted:
+    /// a deleted document's text otherwise stays in the files until segments happen to be
+    /// merged. After a redaction the text must be gone from disk too.
+    pub async fn purge_deleted(&self) -> Result<(), SearchError> {
+        while self.run_once().await? > 0 {}
+        let _one_batch_at_a_time = self.indexing.lock().await;
+        let writer = self.writer.clone();
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
+            let mut slot = writer.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(index.writer(WRITER_HEAP)?);
+            }
+            let Some(writer) = slot.as_mut() else {
+                return Ok(());
+            };
+            let segments = index.searchable_segment_ids()?;
+            if !segments.is_empty() {
+                writer.merge(&segments).wait()?;
+            }
+            writer.garbage_collect_files().wait()?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| SearchError::Io(std::io::Error::other(e)))??;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Documents deleted but still kept in the index's files.
+    pub fn deleted_documents_kept(&self) -> u64 {
+        let searcher = self.reader.searcher();
+        searcher
+            .segment_readers()
+            .iter()
+            .map(|r| u64::from(r.max_doc() - r.num_docs()))
+            .sum()
+    }
+
     /// Messages of `org` in `channels` matching `words`, best first.
     pub fn search(
         &self,

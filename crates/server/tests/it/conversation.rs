@@ -683,6 +683,10 @@ async fn a_deleted_message_is_gone_for_members_and_a_redaction_takes_it_from_the
     .await;
     assert_eq!(versions[1]["body"], format!("Fel kanal, {SECRET}"));
 
+    // The search index has dropped the deleted text from its results, not yet from its files.
+    while app.search.run_once().await.unwrap() > 0 {}
+    assert!(app.search.deleted_documents_kept() > 0);
+
     // Redaction: administrators only, with a reason.
     let redact = format!("{message}/redact");
     let reason = json!({"reason": "Personnummer i fel kanal"});
@@ -750,7 +754,8 @@ async fn a_deleted_message_is_gone_for_members_and_a_redaction_takes_it_from_the
         .unwrap()
         .contains("Personnummer i fel kanal"));
 
-    // Search forgets it too.
+    // Search forgets it too, and its files keep no deleted text.
+    assert_eq!(app.search.deleted_documents_kept(), 0);
     while app.search.run_once().await.unwrap() > 0 {}
     let hits = expect_json(
         app.get(
