@@ -683,9 +683,9 @@ async fn a_deleted_message_is_gone_for_members_and_a_redaction_takes_it_from_the
     .await;
     assert_eq!(versions[1]["body"], format!("Fel kanal, {SECRET}"));
 
-    // The search index has dropped the deleted text from its results, not yet from its files.
+    // The search index has dropped the deleted text from its results; its files may keep
+    // it until segments are merged (tantivy merges in the background, so not asserted).
     while app.search.run_once().await.unwrap() > 0 {}
-    assert!(app.search.deleted_documents_kept() > 0);
 
     // Redaction: administrators only, with a reason.
     let redact = format!("{message}/redact");
