@@ -642,6 +642,19 @@ pub struct ReplyMatch {
     pub answered: bool,
 }
 
+/// What an SMS reply turned out to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyOutcome {
+    /// No open alert was sent to that number (from the number the reply went to).
+    Unmatched,
+    /// Open alerts of several organisations share the number the reply went to: which
+    /// one it answers cannot be known, so it answers none.
+    Ambiguous {
+        orgs: Vec<OrgId>,
+    },
+    Matched(ReplyMatch),
+}
+
 #[async_trait]
 pub trait AlertStore: Send + Sync {
     /// Resolves the recipients, plans every delivery and commits the alert with all of
@@ -703,14 +716,16 @@ pub trait AlertStore: Send + Sync {
     /// the group's members who were not yet alerted become recipients from now. Returns
     /// how many alerts escalated.
     async fn escalate_due(&self, now: DateTime<Utc>) -> StoreResult<u32>;
-    /// Records an SMS reply from `address` as an answer to the newest active alert handed
-    /// to that number and not yet answered. None if there is no such alert.
+    /// Records an SMS reply from `from` as an answer to the newest active alert handed to
+    /// that number and not yet answered, among the alerts of the organisation whose own
+    /// number `to` is (or, for the server's shared number, of organisations without one).
     async fn answer_by_reply(
         &self,
-        address: &str,
+        from: &str,
+        to: Option<&str>,
         text: &str,
         at: DateTime<Utc>,
-    ) -> StoreResult<Option<ReplyMatch>>;
+    ) -> StoreResult<ReplyOutcome>;
     /// Notes that the person opened the alert; the first time counts.
     async fn mark_alert_seen(
         &self,

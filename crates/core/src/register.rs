@@ -26,6 +26,9 @@ pub struct Org {
     pub members_need_second_factor: bool,
     /// The labels a channel can carry, least restricted first (Öppen, Intern, Begränsad).
     pub classifications: Vec<String>,
+    /// The organisation's own SMS number (E.164): its SMS are sent from it, and a reply to
+    /// it answers this organisation's alerts only. None: the server's shared sender.
+    pub sms_number: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

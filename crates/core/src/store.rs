@@ -67,6 +67,14 @@ pub trait Store:
         org: OrgId,
         settings: crate::register::OrgSettings,
     ) -> StoreResult<Org>;
+    /// Gives the organisation its own SMS number, or takes it away (None). A number is
+    /// one organisation's only (`Conflict` on `orgs_sms_number_key`).
+    async fn set_org_sms_number(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        number: Option<crate::domain::PhoneNumber>,
+    ) -> StoreResult<Org>;
 
     async fn create_person(
         &self,

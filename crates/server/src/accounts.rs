@@ -190,6 +190,7 @@ pub async fn send_enrolment_link(
         },
         idempotency_key: None,
         link: None,
+        from: org.sms_number.clone(),
     };
     provider.send(&message).await.map_err(|e| match e {
         NotifyError::Rejected(reason) => AppError::invalid("contact_points", &reason),

@@ -257,6 +257,18 @@ pub fn reply_help(region: Region, options: &[String]) -> String {
     }
 }
 
+/// The answer to an SMS reply that could be meant for alerts of several organisations.
+pub fn ambiguous_reply_help(region: Region) -> String {
+    match swedish(region) {
+        true => "Beredskap: du har larm från flera organisationer på det här numret, så svaret \
+                 kunde inte kopplas till något av dem. Svara med länken i larmet."
+            .to_owned(),
+        false => "Beredskap: du har alarmer fra flere organisationer på dette nummer, så svaret \
+                  kunne ikke knyttes til nogen af dem. Svar med linket i alarmen."
+            .to_owned(),
+    }
+}
+
 /// The text of a delivery as it goes out on SMS and email: (subject, body).
 pub fn compose(org: &Org, alert: &Alert, kind: DeliveryKind, link: &str) -> (String, String) {
     let swedish = swedish(org.region);
@@ -438,6 +450,7 @@ impl Worker {
             body,
             idempotency_key: Some(delivery.idempotency_key.clone()),
             link: Some(link),
+            from: org.sms_number.clone(),
         };
         match provider.send_via(&message).await {
             Ok((provider, provider_ref)) => DeliveryOutcome::Sent {

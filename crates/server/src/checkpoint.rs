@@ -402,6 +402,7 @@ impl Checkpointer {
                     body: body.clone(),
                     idempotency_key: None,
                     link: None,
+                    from: None,
                 };
                 match email.send(&message).await {
                     Ok(_) => sent += 1,

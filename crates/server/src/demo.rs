@@ -448,7 +448,7 @@ impl SimulatedPeople {
             ContactKind::Sms if prefers_sms => {
                 let reply = if says_no { "2" } else { "1, kommer" };
                 store
-                    .answer_by_reply(&address, reply, chrono::Utc::now())
+                    .answer_by_reply(&address, None, reply, chrono::Utc::now())
                     .await?;
             }
             ContactKind::Email if !prefers_sms => {

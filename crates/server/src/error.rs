@@ -130,6 +130,7 @@ fn conflict_fields(constraint: &str) -> FieldErrors {
         "people_org_external_id_key" => ("external_id", "is already used by another person"),
         "accounts_org_login_key" => ("login", "already has an account"),
         "accounts_person_key" => ("person", "already has an account"),
+        "orgs_sms_number_key" => ("sms_number", "is another organisation's"),
         // A change the thing's state no longer allows.
         "message_deleted" => ("message", "has been deleted"),
         "message_not_announcement" => ("message", "is not an announcement"),

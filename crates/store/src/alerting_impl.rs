@@ -2,7 +2,7 @@
 
 use beredskap_core::alerting::{
     Alert, AlertStatus, AlertStore, AlertSummary, Answer, Delivery, DeliveryOutcome, NewAlert,
-    ReplyMatch, RosterEntry,
+    ReplyOutcome, RosterEntry,
 };
 use beredskap_core::{AlertId, DeliveryId};
 
@@ -135,22 +135,32 @@ impl AlertStore for Backend {
 
     async fn answer_by_reply(
         &self,
-        address: &str,
+        from: &str,
+        to: Option<&str>,
         text: &str,
         at: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Option<ReplyMatch>> {
-        let (address, text) = (address.to_owned(), text.to_owned());
+    ) -> StoreResult<ReplyOutcome> {
+        let (from, to, text) = (from.to_owned(), to.map(str::to_owned), text.to_owned());
         self.write(move |c| {
             Box::pin(async move {
-                let Some((org, alert, person, options)) =
-                    ops::alerting::reply_target(c, &address).await?
-                else {
-                    return Ok(None);
-                };
+                use ops::alerting::ReplyTarget;
+                let (org, alert, person, options) =
+                    match ops::alerting::reply_target(c, &from, to.as_deref()).await? {
+                        ReplyTarget::None => return Ok(ReplyOutcome::Unmatched),
+                        ReplyTarget::Ambiguous(orgs) => {
+                            return Ok(ReplyOutcome::Ambiguous { orgs })
+                        }
+                        ReplyTarget::One {
+                            org,
+                            alert,
+                            person,
+                            options,
+                        } => (org, alert, person, options),
+                    };
                 ops::lock_org(c, org).await?;
                 ops::alerting::answer_by_reply(c, org, alert, person, &options, &text, at)
                     .await
-                    .map(Some)
+                    .map(ReplyOutcome::Matched)
             })
         })
         .await

@@ -1012,32 +1012,79 @@ pub async fn escalate(
     Ok(true)
 }
 
-/// The newest active alert handed (or being handed) to `address` by SMS that its person
-/// has not answered.
+/// Where an SMS reply from `from` to `to` belongs: the newest active alert handed (or being
+/// handed) to `from` by SMS and not answered, among the alerts of the organisation whose
+/// own number `to` is or, when `to` is no organisation's, of the organisations without a
+/// number of their own (they share the server's sender). When those alerts belong to
+/// several organisations, the reply could be meant for any: it is ambiguous.
 pub async fn reply_target(
     conn: &mut Conn,
-    address: &str,
-) -> StoreResult<Option<(OrgId, AlertId, PersonId, Vec<String>)>> {
-    let row = sqlx::query(
-        "SELECT a.org_id, a.id, d.person_id, a.options FROM deliveries d \
+    from: &str,
+    to: Option<&str>,
+) -> StoreResult<ReplyTarget> {
+    let rows = sqlx::query(
+        "SELECT a.org_id, a.id, d.person_id, a.options, o.sms_number FROM deliveries d \
          JOIN alerts a ON a.id = d.alert_id \
+         JOIN orgs o ON o.id = a.org_id \
          JOIN alert_recipients r ON r.alert_id = d.alert_id AND r.person_id = d.person_id \
          WHERE d.channel = 'sms' AND d.address = $1 AND d.status IN ('sent', 'claimed') \
          AND d.kind = 'alert' AND a.status = 'active' AND r.answered_at IS NULL \
-         ORDER BY a.created_at DESC LIMIT 1",
+         ORDER BY a.created_at DESC, a.id",
     )
-    .bind(address)
-    .fetch_optional(&mut *conn)
+    .bind(from)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    let Some(r) = row else { return Ok(None) };
-    let options: String = col(&r, "options")?;
-    Ok(Some((
-        OrgId(col(&r, "org_id")?),
-        AlertId(col(&r, "id")?),
-        PersonId(col(&r, "person_id")?),
-        serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?,
-    )))
+    let mut candidates = Vec::new();
+    for r in &rows {
+        let number: Option<String> = col(r, "sms_number")?;
+        candidates.push((OrgId(col(r, "org_id")?), number, r));
+    }
+    let to = to.map(str::trim).filter(|t| !t.is_empty());
+    let own: Vec<_> = candidates
+        .iter()
+        .filter(|(_, number, _)| number.is_some() && number.as_deref() == to)
+        .collect();
+    let chosen: Vec<_> = if !own.is_empty() {
+        own
+    } else {
+        let shared: Vec<_> = candidates.iter().filter(|(_, n, _)| n.is_none()).collect();
+        // A reply to a number we do not know (an old sender, a gateway that leaves `to`
+        // out) still finds its alert when only one organisation could mean it.
+        if shared.is_empty() {
+            candidates.iter().collect()
+        } else {
+            shared
+        }
+    };
+    let mut orgs: Vec<OrgId> = chosen.iter().map(|(o, _, _)| *o).collect();
+    orgs.sort_by_key(|o| o.0);
+    orgs.dedup();
+    let Some((org, _, r)) = chosen.first() else {
+        return Ok(ReplyTarget::None);
+    };
+    if orgs.len() > 1 {
+        return Ok(ReplyTarget::Ambiguous(orgs));
+    }
+    let options: String = col(r, "options")?;
+    Ok(ReplyTarget::One {
+        org: *org,
+        alert: AlertId(col(r, "id")?),
+        person: PersonId(col(r, "person_id")?),
+        options: serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?,
+    })
+}
+
+/// See [`reply_target`].
+pub enum ReplyTarget {
+    None,
+    Ambiguous(Vec<OrgId>),
+    One {
+        org: OrgId,
+        alert: AlertId,
+        person: PersonId,
+        options: Vec<String>,
+    },
 }
 
 pub async fn answer_by_reply(

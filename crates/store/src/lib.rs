@@ -181,6 +181,7 @@ fn sqlite_constraint_name(message: &str) -> String {
         "api_tokens.secret_hash" => "api_tokens_secret_hash_key",
         "journal.org_id, journal.seq" => "journal_pkey",
         "passkeys.credential_id" => "passkeys_credential_id_key",
+        "orgs.sms_number" => "orgs_sms_number_key",
         other => other,
     }
     .to_owned()

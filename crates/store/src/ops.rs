@@ -175,6 +175,7 @@ fn org_from_row(r: &DbRow) -> StoreResult<Org> {
                 None => beredskap_core::conversation::default_classifications(region),
             }
         },
+        sms_number: col(r, "sms_number")?,
         created_at: col(r, "created_at")?,
     })
 }
@@ -193,6 +194,7 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
         fallback_sign_in: false,
         members_need_second_factor: true,
         classifications: beredskap_core::conversation::default_classifications(new.region),
+        sms_number: None,
         created_at: journal::now(),
     };
     sqlx::query(
@@ -224,7 +226,7 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
 
 pub async fn org(conn: &mut Conn, id: OrgId) -> StoreResult<Option<Org>> {
     sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, created_at FROM orgs WHERE id = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, created_at FROM orgs WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
@@ -237,7 +239,7 @@ pub async fn org(conn: &mut Conn, id: OrgId) -> StoreResult<Option<Org>> {
 
 pub async fn org_by_slug(conn: &mut Conn, slug: &Slug) -> StoreResult<Option<Org>> {
     sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, created_at FROM orgs WHERE slug = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, created_at FROM orgs WHERE slug = $1",
     )
     .bind(slug.as_str())
     .fetch_optional(&mut *conn)
@@ -274,7 +276,7 @@ pub async fn update_org_settings(
     )
     .await?;
     let row = sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, created_at FROM orgs WHERE id = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, created_at FROM orgs WHERE id = $1",
     )
     .bind(org.0)
     .fetch_one(&mut *conn)
@@ -283,9 +285,39 @@ pub async fn update_org_settings(
     org_from_row(&row)
 }
 
+pub async fn set_org_sms_number(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    number: Option<beredskap_core::PhoneNumber>,
+) -> StoreResult<Org> {
+    let number = number.map(|n| n.as_str().to_owned());
+    let updated = sqlx::query("UPDATE orgs SET sms_number = $2 WHERE id = $1")
+        .bind(org.0)
+        .bind(&number)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::NotFound);
+    }
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "org.sms_number_set",
+            format!("org:{org}"),
+            serde_json::json!({ "sms_number": number }),
+        ),
+    )
+    .await?;
+    self::org(conn, org).await?.ok_or(StoreError::NotFound)
+}
+
 pub async fn list_orgs(conn: &mut Conn) -> StoreResult<Vec<Org>> {
     let rows = sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, created_at FROM orgs ORDER BY slug",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, created_at FROM orgs ORDER BY slug",
     )
     .fetch_all(&mut *conn)
     .await

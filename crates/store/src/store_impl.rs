@@ -56,6 +56,22 @@ impl Store for Backend {
         self.read(|c| Box::pin(ops::list_orgs(c))).await
     }
 
+    async fn set_org_sms_number(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        number: Option<beredskap_core::PhoneNumber>,
+    ) -> StoreResult<Org> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::set_org_sms_number(c, &actor, org, number).await
+            })
+        })
+        .await
+    }
+
     async fn update_org_settings(
         &self,
         actor: &Actor,

@@ -46,6 +46,11 @@ pub enum AdminCommand {
         /// comma-separated (e.g. "Öppen,Intern,Begränsad").
         #[arg(long)]
         classifications: Option<String>,
+        /// The organisation's own SMS number: its SMS are sent from it, and replies to it
+        /// answer only its alerts (needs a provider that sends from it). `none` shares the
+        /// server's sender again.
+        #[arg(long)]
+        sms_number: Option<String>,
     },
     /// Create a person with an account and print their one-time enrolment link.
     CreateUser {
@@ -144,8 +149,27 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             fallback_sign_in,
             second_factor,
             classifications,
+            sms_number,
         } => {
             let mut org = org_by_slug(store, &org).await?;
+            if let Some(number) = sms_number {
+                let number = match number.trim() {
+                    "none" | "" => None,
+                    given => Some(
+                        beredskap_core::PhoneNumber::parse(given, org.region)
+                            .map_err(|e| anyhow::anyhow!("--sms-number: {e}"))?,
+                    ),
+                };
+                org = store
+                    .set_org_sms_number(&cli_actor(), org.id, number)
+                    .await
+                    .map_err(|e| match e {
+                        beredskap_core::StoreError::Conflict { .. } => {
+                            anyhow::anyhow!("--sms-number: is another organisation's")
+                        }
+                        other => other.into(),
+                    })?;
+            }
             if let Some(labels) = classifications {
                 let labels: Vec<String> = labels.split(',').map(str::to_owned).collect();
                 org = store
@@ -187,6 +211,12 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             say(format!(
                 "  classifications = {}",
                 org.classifications.join(",")
+            ));
+            say(format!(
+                "  sms-number = {}",
+                org.sms_number
+                    .as_deref()
+                    .unwrap_or("none (the server's sender)")
             ));
         }
         AdminCommand::CreateUser {

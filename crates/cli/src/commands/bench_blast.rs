@@ -140,6 +140,7 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
                     body: "Limit".into(),
                     idempotency_key: Some(format!("limit:{i}")),
                     link: None,
+                    from: None,
                 };
                 // A 429 is tried again after its Retry-After, as the worker does.
                 loop {

@@ -43,6 +43,7 @@ pub async fn run(config: Config, cmd: NotifyCommand) -> anyhow::Result<ExitCode>
         body: "Beredskap: this is a test message. If it reached you, this channel works.".into(),
         idempotency_key: None,
         link: None,
+        from: None,
     };
     match provider.send(&message).await {
         Ok(id) => {

@@ -28,6 +28,9 @@ pub struct OutgoingMessage {
     pub idempotency_key: Option<String>,
     /// Where the message leads (an alert's answer link); push opens it when tapped.
     pub link: Option<String>,
+    /// The SMS sender: the organisation's own number, so replies come back to it. None:
+    /// the provider's configured sender. Email and push ignore it.
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

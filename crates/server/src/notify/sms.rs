@@ -71,7 +71,7 @@ impl Provider for FortySixElks {
             .post(&self.url)
             .basic_auth(&self.username, Some(self.password.expose_secret()))
             .form(&[
-                ("from", self.sender.as_str()),
+                ("from", message.from.as_deref().unwrap_or(&self.sender)),
                 ("to", message.to.as_str()),
                 ("message", message.body.as_str()),
             ])
@@ -112,7 +112,8 @@ impl Provider for Twilio {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> Result<String, NotifyError> {
-        let from_field = match self.sender.starts_with("MG") {
+        let sender = message.from.as_deref().unwrap_or(&self.sender);
+        let from_field = match sender.starts_with("MG") {
             true => "MessagingServiceSid",
             false => "From",
         };
@@ -122,7 +123,7 @@ impl Provider for Twilio {
             .basic_auth(&self.account_sid, Some(self.token.expose_secret()))
             .form(&[
                 ("To", message.to.as_str()),
-                (from_field, self.sender.as_str()),
+                (from_field, sender),
                 ("Body", message.body.as_str()),
             ])
             .send()
@@ -162,7 +163,7 @@ impl Provider for SignedWebhook {
 
     async fn send(&self, message: &OutgoingMessage) -> Result<String, NotifyError> {
         let body = serde_json::json!({
-            "from": self.sender,
+            "from": message.from.as_deref().unwrap_or(&self.sender),
             "to": message.to,
             "message": message.body,
             "idempotency_key": message.idempotency_key,

@@ -11,9 +11,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use beredskap_core::alerting::{Alert, AlertInput, AlertStatus, AlertSummary};
+use beredskap_core::alerting::{Alert, AlertInput, AlertStatus, AlertSummary, ReplyOutcome};
 use beredskap_core::register::{Role, Scope};
-use beredskap_core::{Actor, AlertId};
+use beredskap_core::{Actor, AlertId, OrgId};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -337,21 +337,38 @@ async fn sms_reply(
 ) -> Result<Json<ReplyResult>, AppError> {
     let form = verified_form(&state, &headers, &body, "/api/v1/hooks/sms/reply")?;
     let from = field(&form, &["from", "From"]).ok_or_else(|| missing("from"))?;
+    let to = field(&form, &["to", "To"]);
     let text = field(&form, &["message", "Body"]).ok_or_else(|| missing("message"))?;
-    let matched = state
+    let outcome = state
         .store
-        .answer_by_reply(from.trim(), text, state.clock.now())
+        .answer_by_reply(from.trim(), to, text, state.clock.now())
         .await?;
-    if let Some(m) = &matched {
-        state.hub.publish(m.org_id).await;
-        if !m.understood {
-            explain_reply(&state, m, from.trim()).await;
+    let matched = match outcome {
+        ReplyOutcome::Matched(m) => m,
+        ReplyOutcome::Unmatched => {
+            return Ok(Json(ReplyResult {
+                matched: false,
+                understood: false,
+                recorded: false,
+            }))
         }
+        ReplyOutcome::Ambiguous { orgs } => {
+            explain_ambiguous_reply(&state, &orgs, from.trim(), to).await;
+            return Ok(Json(ReplyResult {
+                matched: false,
+                understood: false,
+                recorded: false,
+            }));
+        }
+    };
+    state.hub.publish(matched.org_id).await;
+    if !matched.understood {
+        explain_reply(&state, &matched, from.trim()).await;
     }
     Ok(Json(ReplyResult {
-        matched: matched.is_some(),
-        understood: matched.as_ref().is_some_and(|m| m.understood),
-        recorded: matched.as_ref().is_some_and(|m| m.answered),
+        matched: true,
+        understood: matched.understood,
+        recorded: matched.answered,
     }))
 }
 
@@ -615,6 +632,33 @@ async fn readiness(
     Ok(Json(alerts::readiness(&alert, &roster)))
 }
 
+/// Tells someone who has open alerts from several organisations on one number that a
+/// reply cannot say which it answers: the link in the alert can. In the language of the
+/// newest alert's organisation.
+async fn explain_ambiguous_reply(state: &AppState, orgs: &[OrgId], to: &str, via: Option<&str>) {
+    let Some(sms) = &state.notifier.sms else {
+        return;
+    };
+    let Some(first) = orgs.first() else {
+        return;
+    };
+    let Ok(Some(org)) = state.store.org(*first).await else {
+        return;
+    };
+    let message = crate::notify::OutgoingMessage {
+        to: to.to_owned(),
+        subject: String::new(),
+        body: crate::alerting::ambiguous_reply_help(org.region),
+        idempotency_key: None,
+        link: None,
+        // Back from the number the reply went to.
+        from: via.map(str::to_owned),
+    };
+    if let Err(e) = sms.send(&message).await {
+        tracing::warn!(error = %e, "could not explain an ambiguous SMS reply");
+    }
+}
+
 /// Tells someone whose SMS reply could not be read how to answer. Best effort: the alert's
 /// own steps go on regardless.
 async fn explain_reply(state: &AppState, m: &beredskap_core::alerting::ReplyMatch, to: &str) {
@@ -634,6 +678,7 @@ async fn explain_reply(state: &AppState, m: &beredskap_core::alerting::ReplyMatc
         body,
         idempotency_key: None,
         link: None,
+        from: org.sms_number.clone(),
     };
     if let Err(e) = sms.send(&message).await {
         tracing::warn!(error = %e, "could not explain an unreadable SMS reply");

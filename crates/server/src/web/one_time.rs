@@ -137,6 +137,7 @@ async fn send_code(
         body,
         idempotency_key: None,
         link: None,
+        from: org.sms_number.clone(),
     };
     if let Err(e) = provider.send(&message).await {
         tracing::warn!(error = %e, "one-time sign-in code not sent");

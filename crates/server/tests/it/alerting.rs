@@ -775,3 +775,111 @@ async fn control_characters_are_refused_with_their_own_message_wherever_text_is_
     .await;
     assert_eq!(sent["message"], "Rad ett\nRad två");
 }
+
+#[tokio::test]
+async fn an_sms_reply_answers_only_the_organisation_whose_number_it_went_to() {
+    use beredskap_core::register::NewOrg;
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let config = gateway.config();
+    let shared_sender = config.sender.clone();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(config)).await;
+    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
+    let s = app.store.as_ref();
+    let norrby = s
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("norrby", "Norrby kommun", beredskap_core::Region::Se).unwrap(),
+        )
+        .await
+        .unwrap();
+    // Eva works for both municipalities and has one phone.
+    let phone = "+46701000009";
+    let eva_lillby = person(&app, "Eva", &[phone]).await;
+    let eva_norrby = s
+        .create_person(
+            &Actor::system(),
+            norrby.id,
+            PersonDraft {
+                external_id: None,
+                name: "Eva".into(),
+                title: None,
+                active: true,
+                contact_points: vec![point(ContactKind::Sms, phone)],
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let now = beredskap_core::journal::now();
+    let send = |org, who, text: &str, at| {
+        let input = crate::helpers::alert_to(vec![who], text, &["Ja", "Nej"], false);
+        async move {
+            s.create_alert(&Actor::system(), org, input.validate(None).unwrap(), at)
+                .await
+                .unwrap()
+        }
+    };
+    send(
+        app.org.id,
+        eva_lillby,
+        "Lillby: vattenläcka",
+        now - Duration::minutes(1),
+    )
+    .await;
+    send(norrby.id, eva_norrby, "Norrby: strömavbrott", now).await;
+    dispatcher.run_once(now).await.unwrap();
+    assert!(gateway.received().iter().all(|m| m.from == shared_sender));
+
+    // Both came from the server's one number: the reply cannot say which it answers, so
+    // it answers neither, and Eva is told to use the link.
+    let reply = format!("from=%2B46701000009&to={shared_sender}&message=Ja");
+    let result = expect_json(
+        webhook(&app, "/api/v1/hooks/sms/reply", &reply, true).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        result,
+        json!({"matched": false, "understood": false, "recorded": false})
+    );
+    let told = gateway.received().last().unwrap().clone();
+    assert_eq!(told.to, phone);
+    assert!(
+        told.message.contains("flera organisationer"),
+        "{}",
+        told.message
+    );
+
+    // Norrby takes a number of its own: its next alert comes from it, and a reply to it
+    // answers Norrby's alerts only, even though Lillby's is open too.
+    let number =
+        beredskap_core::PhoneNumber::parse("0766-86 10 04", beredskap_core::Region::Se).unwrap();
+    s.set_org_sms_number(&Actor::system(), norrby.id, Some(number))
+        .await
+        .unwrap();
+    let later = now + Duration::minutes(1);
+    let second = send(norrby.id, eva_norrby, "Norrby: elen är tillbaka", later).await;
+    dispatcher.run_once(later).await.unwrap();
+    let from_norrby = gateway.received().last().unwrap().clone();
+    assert_eq!(from_norrby.from, "+46766861004");
+    let reply = "from=%2B46701000009&to=%2B46766861004&message=Nej";
+    let result = expect_json(
+        webhook(&app, "/api/v1/hooks/sms/reply", reply, true).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        result,
+        json!({"matched": true, "understood": true, "recorded": true})
+    );
+    let row = &s.alert_roster(norrby.id, second.id).await.unwrap()[0];
+    assert_eq!(row.answer.as_deref(), Some("Nej"));
+    // The shared number now means Lillby alone.
+    let reply = format!("from=%2B46701000009&to={shared_sender}&message=Ja");
+    let result = expect_json(
+        webhook(&app, "/api/v1/hooks/sms/reply", &reply, true).await,
+        200,
+    )
+    .await;
+    assert_eq!(result["recorded"], true);
+}

@@ -46,6 +46,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
             .into(),
         idempotency_key: Some("01a2:01b3:1".into()),
         link: None,
+        from: None,
     })
     .await
     .unwrap();
@@ -71,6 +72,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
             body: "x".into(),
             idempotency_key: None,
             link: None,
+            from: None,
         })
         .await
         .unwrap_err();
@@ -87,6 +89,7 @@ async fn sms_speaks_the_46elks_api_and_reports_429_as_temporary() {
         body: "Larm: ring in".into(),
         idempotency_key: None,
         link: None,
+        from: None,
     };
     let id = sms.send(&message).await.unwrap();
     assert!(id.starts_with('s'), "{id}");

@@ -20,6 +20,7 @@ fn message(to: &str, key: &str) -> OutgoingMessage {
         body: "Larm: ring in".into(),
         idempotency_key: Some(key.into()),
         link: Some("https://beredskap.example/a/x".into()),
+        from: None,
     }
 }
 

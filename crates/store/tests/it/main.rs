@@ -82,5 +82,6 @@ conformance!(
     closing_an_alert_stops_it_and_tells_everyone_it_reached,
     too_few_answers_in_time_bring_in_the_escalation_group,
     an_sms_reply_answers_the_newest_open_alert_to_that_number,
+    sms_replies_stay_within_the_organisation_they_went_to,
     an_alert_to_a_position_reaches_whoever_is_on_call,
 );

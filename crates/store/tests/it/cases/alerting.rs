@@ -3,7 +3,7 @@
 use super::{actor, draft, org};
 use beredskap_core::alerting::{
     AlertInput, AlertStatus, Answer, DeliveryKind, DeliveryOutcome, DeliveryStatus,
-    GroupEscalation, Recipients, Severity,
+    GroupEscalation, Recipients, ReplyOutcome, Severity,
 };
 use beredskap_core::register::{
     ContactKind, ContactLabel, ContactPoint, NewGroup, NewPosition, Org,
@@ -357,14 +357,23 @@ pub async fn an_sms_reply_answers_the_newest_open_alert_to_that_number(db: &Test
     let o = org(s, "lillby").await;
     let anna = reachable(s, &o, "Anna", "+46701000001").await;
     let now = beredskap_core::journal::now();
-    assert_eq!(
-        s.answer_by_reply("+46701000001", "Ja", now).await.unwrap(),
-        None
-    );
+    let reply = |text: &'static str| s.answer_by_reply("+46701000001", None, text, now);
+    assert_eq!(reply("Ja").await.unwrap(), ReplyOutcome::Unmatched);
     let recipients = Recipients {
         people: vec![anna],
         ..Recipients::default()
     };
+    let older = s
+        .create_alert(
+            &actor(),
+            o.id,
+            input(recipients.clone(), &["Ja", "Nej"])
+                .validate(None)
+                .unwrap(),
+            now - Duration::minutes(10),
+        )
+        .await
+        .unwrap();
     let alert = s
         .create_alert(
             &actor(),
@@ -375,24 +384,24 @@ pub async fn an_sms_reply_answers_the_newest_open_alert_to_that_number(db: &Test
         .await
         .unwrap();
     assert_eq!(
-        s.answer_by_reply("+46701000001", "Ja", now).await.unwrap(),
-        None,
+        reply("Ja").await.unwrap(),
+        ReplyOutcome::Unmatched,
         "nothing was sent to that number yet"
     );
     hand_over_due(s, now).await;
-    let unclear = s
-        .answer_by_reply("+46701000001", "vem är detta?", now)
-        .await
-        .unwrap()
-        .unwrap();
+    let matched = |outcome: ReplyOutcome| match outcome {
+        ReplyOutcome::Matched(m) => m,
+        other => panic!("{other:?}"),
+    };
+    let unclear = matched(reply("vem är detta?").await.unwrap());
     assert!(!unclear.understood && !unclear.answered);
-    let reply = s
-        .answer_by_reply("+46701000001", "ja, om 20 min", now)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((reply.alert_id, reply.person_id), (alert.id, anna));
-    assert!(reply.understood && reply.answered);
+    let first = matched(reply("ja, om 20 min").await.unwrap());
+    assert_eq!(
+        (first.alert_id, first.person_id),
+        (alert.id, anna),
+        "the newest"
+    );
+    assert!(first.understood && first.answered);
     let row = &s.alert_roster(o.id, alert.id).await.unwrap()[0];
     assert_eq!(
         (row.answer.as_deref(), row.answered_via.as_deref()),
@@ -402,10 +411,14 @@ pub async fn an_sms_reply_answers_the_newest_open_alert_to_that_number(db: &Test
         row.deliveries[1].status == DeliveryStatus::Cancelled,
         "the email step is not needed"
     );
+    let second = matched(reply("Nej").await.unwrap());
+    assert_eq!(second.alert_id, older.id, "then the one before it");
+    let older_row = &s.alert_roster(o.id, older.id).await.unwrap()[0];
+    assert_eq!(older_row.answer.as_deref(), Some("Nej"));
     assert_eq!(
-        s.answer_by_reply("+46701000001", "Nej", now).await.unwrap(),
-        None,
-        "answered: nothing open for that number"
+        reply("Nej").await.unwrap(),
+        ReplyOutcome::Unmatched,
+        "both answered: nothing open for that number"
     );
 
     // Seen, delivered, and the signing key every node shares.
@@ -763,4 +776,77 @@ pub async fn an_alert_to_a_position_reaches_whoever_is_on_call(db: &TestDb) {
         .collect();
     assert!(kinds.iter().any(|k| k == "rotation.set"));
     assert!(kinds.iter().any(|k| k == "rotation.override"));
+}
+
+pub async fn sms_replies_stay_within_the_organisation_they_went_to(db: &TestDb) {
+    let s = db.store();
+    let (lillby, norrby) = (org(s, "lillby").await, org(s, "norrby").await);
+    // One person works for both municipalities, with one phone.
+    let phone = "+46701000009";
+    let in_lillby = reachable(s, &lillby, "Eva", phone).await;
+    let in_norrby = reachable(s, &norrby, "Eva", phone).await;
+    let now = beredskap_core::journal::now();
+    let who = actor();
+    let alert_to = |o: &Org, person, at| {
+        let recipients = Recipients {
+            people: vec![person],
+            ..Recipients::default()
+        };
+        let new = input(recipients, &["Ja", "Nej"]).validate(None).unwrap();
+        let (org, who) = (o.id, &who);
+        async move { s.create_alert(who, org, new, at).await }
+    };
+    let lillby_alert = alert_to(&lillby, in_lillby, now - Duration::minutes(5))
+        .await
+        .unwrap();
+    let norrby_alert = alert_to(&norrby, in_norrby, now).await.unwrap();
+    hand_over_due(s, now).await;
+
+    // Both send from the server's shared number: a reply cannot say which it answers.
+    let outcome = s.answer_by_reply(phone, None, "Ja", now).await.unwrap();
+    let mut both = vec![lillby.id, norrby.id];
+    both.sort_by_key(|o| o.0);
+    assert_eq!(outcome, ReplyOutcome::Ambiguous { orgs: both });
+    for (o, a) in [(&lillby, lillby_alert.id), (&norrby, norrby_alert.id)] {
+        let row = &s.alert_roster(o.id, a).await.unwrap()[0];
+        assert_eq!(row.answer, None, "nothing recorded anywhere");
+    }
+
+    // Norrby gets a number of its own; a number is one organisation's only.
+    let number =
+        |n: &str| Some(beredskap_core::PhoneNumber::parse(n, beredskap_core::Region::Se).unwrap());
+    let norrby = s
+        .set_org_sms_number(&actor(), norrby.id, number("+46766861004"))
+        .await
+        .unwrap();
+    assert_eq!(norrby.sms_number.as_deref(), Some("+46766861004"));
+    assert!(matches!(
+        s.set_org_sms_number(&actor(), lillby.id, number("+46766861004"))
+            .await
+            .unwrap_err(),
+        StoreError::Conflict { constraint } if constraint == "orgs_sms_number_key"
+    ));
+    // A reply to the shared number answers Lillby's alert, though Norrby's is newer...
+    let ReplyOutcome::Matched(m) = s
+        .answer_by_reply(phone, Some("Beredskap"), "Ja", now)
+        .await
+        .unwrap()
+    else {
+        panic!("not matched");
+    };
+    assert_eq!((m.org_id, m.alert_id), (lillby.id, lillby_alert.id));
+    // ...and one to Norrby's number answers Norrby's.
+    let ReplyOutcome::Matched(m) = s
+        .answer_by_reply(phone, Some("+46766861004"), "Nej", now)
+        .await
+        .unwrap()
+    else {
+        panic!("not matched");
+    };
+    assert_eq!(
+        (m.org_id, m.alert_id, m.answered),
+        (norrby.id, norrby_alert.id, true)
+    );
+    let row = &s.alert_roster(norrby.id, norrby_alert.id).await.unwrap()[0];
+    assert_eq!(row.answer.as_deref(), Some("Nej"));
 }
