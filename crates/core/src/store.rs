@@ -352,6 +352,9 @@ pub trait Store:
     ) -> StoreResult<Vec<JournalEntry>>;
     /// The organisation's last sequence number and hash (`0` and the genesis hash if empty).
     async fn journal_head(&self, org: OrgId) -> StoreResult<(i64, String)>;
+    /// The settings that make an acknowledged write durable, as the connection that writes
+    /// reports them (`synchronous`, `synchronous_commit`, …), by name.
+    async fn durability(&self) -> StoreResult<Vec<(String, String)>>;
 }
 
 /// Verifies one organisation's whole chain, page by page, against its head.

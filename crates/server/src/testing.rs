@@ -267,6 +267,28 @@ struct GatewayState {
     /// Behaviour for load: (min ms, max ms) of latency, and every nth request a 429.
     load: Arc<Mutex<Option<(u64, u64, u64)>>>,
     requests: Arc<std::sync::atomic::AtomicU64>,
+    /// Once this many messages were taken, the next are taken and then held unanswered
+    /// until released, as a gateway that stalls mid-blast (0: never).
+    hold_after: Arc<std::sync::atomic::AtomicUsize>,
+    /// Messages taken and not answered yet.
+    held: Arc<std::sync::atomic::AtomicUsize>,
+    released: Arc<tokio::sync::Notify>,
+}
+
+/// Holds the answer to a message just taken while the gateway stalls (see `hold_after`).
+async fn stall(state: &GatewayState) {
+    use std::sync::atomic::Ordering;
+    let limit = state.hold_after.load(Ordering::SeqCst);
+    let taken = state.received.lock().map(|r| r.len()).unwrap_or(0);
+    if limit == 0 || taken <= limit {
+        return;
+    }
+    let released = state.released.notified();
+    state.held.fetch_add(1, Ordering::SeqCst);
+    if state.hold_after.load(Ordering::SeqCst) != 0 {
+        released.await;
+    }
+    state.held.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// A local HTTP server speaking three SMS gateways' APIs (46elks `POST /a1/sms`, Twilio's
@@ -481,6 +503,7 @@ async fn accept_webhook(
             if let (Some(key), Ok(mut keys)) = (key, state.keys.lock()) {
                 keys.insert(key, id.clone());
             }
+            stall(&state).await;
             Json(serde_json::json!({"id": id})).into_response()
         }
         None => invalid_sms(),
@@ -631,6 +654,28 @@ impl FakeSmsGateway {
     }
 
     /// Answers after `min_ms`..`max_ms`, and every `every`th request with a 429 (0: never).
+    /// From the message after the `n`th on, the signed-webhook endpoint takes each message
+    /// and then holds its answer until [`FakeSmsGateway::release`]: a client killed
+    /// meanwhile has handed over messages it never heard back about.
+    pub fn hold_after(&self, n: usize) {
+        self.state
+            .hold_after
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Messages taken and held unanswered right now.
+    pub fn held(&self) -> usize {
+        self.state.held.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Answers every held message and stops holding.
+    pub fn release(&self) {
+        self.state
+            .hold_after
+            .store(0, std::sync::atomic::Ordering::SeqCst);
+        self.state.released.notify_waiters();
+    }
+
     pub fn under_load(&self, min_ms: u64, max_ms: u64, every: u64) {
         if let Ok(mut load) = self.state.load.lock() {
             *load = Some((min_ms, max_ms, every));

@@ -42,6 +42,19 @@ mod ops {
             .map_err(db)?;
         locked.map(|_| ()).ok_or(StoreError::NotFound)
     }
+
+    /// What makes a commit durable, as a writing connection reports it.
+    pub async fn durability(conn: &mut Conn) -> StoreResult<Vec<(String, String)>> {
+        let mut settings = Vec::new();
+        for name in ["synchronous_commit", "fsync", "full_page_writes"] {
+            let value: String = sqlx::query_scalar(&format!("SHOW {name}"))
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db)?;
+            settings.push((name.to_owned(), value));
+        }
+        Ok(settings)
+    }
 }
 
 include!("store_impl.rs");

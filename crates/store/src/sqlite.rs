@@ -48,6 +48,29 @@ mod ops {
     pub async fn lock_org(_conn: &mut Conn, _org: OrgId) -> StoreResult<()> {
         Ok(())
     }
+
+    /// What makes a commit durable, as the writing connection reports it.
+    pub async fn durability(conn: &mut Conn) -> StoreResult<Vec<(String, String)>> {
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+        let synchronous = match synchronous {
+            0 => "OFF",
+            1 => "NORMAL",
+            2 => "FULL",
+            3 => "EXTRA",
+            _ => "unknown",
+        };
+        Ok(vec![
+            ("synchronous".into(), synchronous.into()),
+            ("journal_mode".into(), journal_mode),
+        ])
+    }
 }
 
 include!("store_impl.rs");

@@ -677,6 +677,10 @@ impl Store for Backend {
             .await
     }
 
+    async fn durability(&self) -> StoreResult<Vec<(String, String)>> {
+        self.write(move |c| Box::pin(ops::durability(c))).await
+    }
+
     async fn journal_head(&self, org: OrgId) -> StoreResult<(i64, String)> {
         self.read(move |c| Box::pin(ops::journal_head(c, org)))
             .await

@@ -26,7 +26,8 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
     let token = env.org_with_admin().await;
     let server = env.serve().await;
     let url = format!("{}/api/v1/orgs/lillby/people", server.base);
-    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    // Each acknowledged person: the id the server gave and the name it was sent with.
+    let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let count = Arc::new(AtomicUsize::new(0));
     let enough = Arc::new(Notify::new());
     let client = reqwest::Client::new();
@@ -61,10 +62,10 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
                 let Ok(person) = r.json::<serde_json::Value>().await else {
                     return;
                 };
-                acked
-                    .lock()
-                    .unwrap()
-                    .push(person["id"].as_str().unwrap().to_owned());
+                acked.lock().unwrap().push((
+                    person["id"].as_str().unwrap().to_owned(),
+                    format!("Client {c} person {i}"),
+                ));
                 if count.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER {
                     enough.notify_one();
                 }
@@ -76,13 +77,16 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
         .await
         .expect("the clients stopped before enough writes were acknowledged");
     server.kill_hard().await;
-    while clients.join_next().await.is_some() {}
+    // A client that panicked (a refused write before the kill) fails the test here.
+    while let Some(client) = clients.join_next().await {
+        client.expect("a client failed");
+    }
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= KILL_AFTER);
 
     let server = env.serve().await;
     let client = reqwest::Client::new();
-    for id in &acked {
+    for (id, name) in &acked {
         let r = client
             .get(format!("{}/api/v1/orgs/lillby/people/{id}", server.base))
             .bearer_auth(&token)
@@ -90,6 +94,58 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "acknowledged person {id} was lost");
+        let person: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(person["name"], name.as_str(), "stored as sent");
+        assert_eq!(person["contact_points"][0]["value"], "+46701740605");
+    }
+    // And each is in the journal, once.
+    let journal: serde_json::Value = client
+        .get(format!(
+            "{}/api/v1/orgs/lillby/journal?limit=1000",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut created = std::collections::HashMap::new();
+    let mut after = 0;
+    let mut page = journal;
+    loop {
+        let entries = page.as_array().unwrap().clone();
+        for e in &entries {
+            if e["kind"] == "person.created" {
+                *created
+                    .entry(e["subject"].as_str().unwrap().to_owned())
+                    .or_insert(0) += 1;
+            }
+            after = e["seq"].as_i64().unwrap();
+        }
+        if entries.len() < 1000 {
+            break;
+        }
+        page = client
+            .get(format!(
+                "{}/api/v1/orgs/lillby/journal?after={after}&limit=1000",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    }
+    for (id, _) in &acked {
+        assert_eq!(
+            created.get(&format!("person:{id}")),
+            Some(&1),
+            "journal entry of {id}"
+        );
     }
     server.kill_hard().await;
     let out = env.ok(&["journal", "verify"]).await;
@@ -221,8 +277,10 @@ async fn alert_blast_survives_kill_9(env: TestEnv) {
     ])
     .await;
     let gateway = FakeSmsGateway::start().await.unwrap();
-    // Slow enough that a kill finds messages in flight.
-    gateway.under_load(100, 300, 0);
+    // A third of the way through, the gateway stalls: it takes each further message and
+    // holds its answer, so the kill finds hand-offs in flight whatever the timing.
+    gateway.under_load(5, 20, 0);
+    gateway.hold_after(PEOPLE / 3);
     let sms = gateway.config_for(SmsProviderKind::Webhook);
     let settings = [
         ("BEREDSKAP_SMS__PROVIDER", "webhook".to_owned()),
@@ -270,18 +328,19 @@ async fn alert_blast_survives_kill_9(env: TestEnv) {
             .len()
     };
     tokio::time::timeout(std::time::Duration::from_secs(60), async {
-        while gateway.received().len() < PEOPLE / 3 {
+        while gateway.held() == 0 {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     })
     .await
-    .expect("the blast did not start");
+    .expect("the blast did not reach the stall");
     server.kill_hard().await;
     let handed_at_kill = gateway.received().len();
     assert!(
         handed_at_kill < PEOPLE,
         "killed mid-blast: {handed_at_kill}"
     );
+    gateway.release();
     let server = env.serve_with(&settings).await;
     tokio::time::timeout(std::time::Duration::from_secs(90), async {
         while unique(&gateway) < PEOPLE {
@@ -293,6 +352,12 @@ async fn alert_blast_survives_kill_9(env: TestEnv) {
     // Let anything still in flight land before counting.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(gateway.received().len(), PEOPLE, "no phone got it twice");
+    // What the dead worker had handed over unanswered went out again under the same key,
+    // and the gateway recognised it: that is why no phone got it twice.
+    assert!(
+        gateway.repeated_keys() > 0,
+        "the idempotency key was not used"
+    );
     server.kill_hard().await;
     let csv = env
         .ok(&["alert", "show", "--org", "lillby", &id, "--csv"])

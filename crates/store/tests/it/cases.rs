@@ -1367,3 +1367,29 @@ pub async fn a_person_keeps_the_language_they_chose(db: &TestDb) {
         StoreError::NotFound
     );
 }
+
+/// The settings behind "an acknowledged write is on disk", read back from the connection
+/// that writes: WAL with a full sync on every commit in SQLite, a synchronous commit with
+/// fsync in PostgreSQL. The kill -9 tests show commit-before-answer; these show the commit
+/// waits for the disk.
+pub async fn acknowledged_writes_wait_for_the_disk(db: &TestDb) {
+    let s = db.store();
+    let settings: std::collections::HashMap<String, String> =
+        s.durability().await.unwrap().into_iter().collect();
+    let expected: &[(&str, &str)] = match s.backend() {
+        "sqlite" => &[("synchronous", "FULL"), ("journal_mode", "wal")],
+        _ => &[
+            ("synchronous_commit", "on"),
+            ("fsync", "on"),
+            ("full_page_writes", "on"),
+        ],
+    };
+    for (name, value) in expected {
+        assert_eq!(
+            settings.get(*name).map(String::as_str),
+            Some(*value),
+            "{name} on {}: {settings:?}",
+            s.backend()
+        );
+    }
+}

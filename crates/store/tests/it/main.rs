@@ -54,6 +54,7 @@ conformance!(
     concurrent_writes_all_land_with_a_gapless_chain,
     a_failing_write_in_a_batch_does_not_affect_the_others,
     the_journal_refuses_updates_and_deletes,
+    acknowledged_writes_wait_for_the_disk,
     tampering_with_the_journal_is_detected,
     organisations_have_separate_chains,
     writes_to_an_unknown_organisation_are_not_found,
