@@ -2,7 +2,7 @@
 //! rate limit, and push: Web Push against an independent push service, and ntfy-style.
 
 use crate::helpers::{point, TestApp};
-use beredskap_core::alerting::AlertInput;
+use beredskap_core::alerting::{AlertInput, DeliveryStatus};
 use beredskap_core::register::ContactKind;
 use beredskap_core::{Actor, PersonId};
 use beredskap_server::alerting::{Dispatcher, VAPID_KEY};
@@ -185,10 +185,29 @@ async fn web_push_reaches_a_browser_subscription_signed_and_encrypted() {
     // The expired subscription is a refusal, recorded as such.
     let roster = app.store.alert_roster(app.org.id, alert.id).await.unwrap();
     let bo_row = roster.iter().find(|r| r.person_id == bo).unwrap();
-    let error = bo_row.deliveries[0].last_error.clone().unwrap_or_default();
+    let gone = &bo_row.deliveries[0];
+    let error = gone.last_error.clone().unwrap_or_default();
     assert!(error.contains("410"), "{error}");
+    assert_eq!(
+        gone.status,
+        DeliveryStatus::Failed,
+        "a gone subscription is not retried"
+    );
+    assert_eq!(gone.attempts, 1);
     let anna_row = roster.iter().find(|r| r.person_id == anna).unwrap();
     assert_eq!(anna_row.deliveries[0].provider.as_deref(), Some("webpush"));
+    // Hours later the worker finds nothing to hand over: the failed delivery is never
+    // claimed again.
+    let later = now + chrono::Duration::hours(3);
+    assert_eq!(dispatcher.run_once(later).await.unwrap(), 0);
+    let roster = app.store.alert_roster(app.org.id, alert.id).await.unwrap();
+    let again = &roster
+        .iter()
+        .find(|r| r.person_id == bo)
+        .unwrap()
+        .deliveries[0];
+    assert_eq!((again.status, again.attempts), (DeliveryStatus::Failed, 1));
+    assert_eq!(service.messages(&client).await.len(), 1, "Anna got it once");
 }
 
 #[tokio::test]
