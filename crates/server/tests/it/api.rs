@@ -821,3 +821,167 @@ async fn the_server_can_terminate_tls_and_then_asks_for_https_only() {
         .unwrap();
     assert!(r.headers().get("strict-transport-security").is_none());
 }
+
+/// Every operation of the API, read from the OpenAPI document, tried by another
+/// organisation's administrator on this organisation's real things: each answer is the
+/// one a thing that does not exist gets, and nothing changes here.
+#[tokio::test]
+async fn another_organisations_things_are_indistinguishable_from_none_on_every_route() {
+    let app = TestApp::spawn().await;
+    let token = &app.admin_token;
+    let other = app
+        .store
+        .create_org(
+            &Actor::system(),
+            NewOrg::parse("norrby", "Norrby kommun", Region::Se).unwrap(),
+        )
+        .await
+        .unwrap();
+    let stranger = app.token_in(&other, Role::Admin, "admin@norrby.se").await;
+    // Real things of Lillby, one of each kind a path can name.
+    let id_of = |v: serde_json::Value| v["id"].as_str().unwrap().to_owned();
+    let base = "/api/v1/orgs/lillby";
+    let person = id_of(
+        expect_json(
+            app.post(&format!("{base}/people"), token, anna()).await,
+            201,
+        )
+        .await,
+    );
+    let group = json!({"slug": "stab", "name": "Stab"});
+    let group =
+        id_of(expect_json(app.post(&format!("{base}/groups"), token, group).await, 201).await);
+    let position = json!({"slug": "tib", "name": "TiB"});
+    let position = id_of(
+        expect_json(
+            app.post(&format!("{base}/positions"), token, position)
+                .await,
+            201,
+        )
+        .await,
+    );
+    let channel = json!({"kind": "org", "name": "Alla", "classification": "Intern"});
+    let channel = id_of(
+        expect_json(
+            app.post(&format!("{base}/channels"), token, channel).await,
+            201,
+        )
+        .await,
+    );
+    let message = json!({"body": "Hej"});
+    let message = id_of(
+        expect_json(
+            app.post(
+                &format!("{base}/channels/{channel}/messages"),
+                token,
+                message,
+            )
+            .await,
+            201,
+        )
+        .await,
+    );
+    let alert =
+        json!({"message": "Kom", "severity": "critical", "recipients": {"people": [person]}});
+    let alert =
+        id_of(expect_json(app.post(&format!("{base}/alerts"), token, alert).await, 201).await);
+    let upload = app
+        .client
+        .post(app.url(&format!("{base}/attachments?filename=lista.txt")))
+        .bearer_auth(token)
+        .body("namn;telefon\n")
+        .send()
+        .await
+        .unwrap();
+    let attachment = id_of(expect_json(upload, 201).await);
+    let accounts = expect_json(app.get(&format!("{base}/accounts"), token).await, 200).await;
+    let account = accounts[0]["id"].as_str().unwrap().to_owned();
+    let tokens = expect_json(app.get(&format!("{base}/tokens"), token).await, 200).await;
+    let token_id = tokens[0]["id"].as_str().unwrap().to_owned();
+    let (head, _) = app.store.journal_head(app.org.id).await.unwrap();
+
+    let doc = expect_json(
+        app.client
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let nothing = "00000000-0000-7000-8000-000000000000";
+    let real_id = |path: &str| -> String {
+        let kinds = [
+            ("/people/", &person),
+            ("/groups/", &group),
+            ("/positions/", &position),
+            ("/channels/", &channel),
+            ("/messages/", &message),
+            ("/alerts/", &alert),
+            ("/attachments/", &attachment),
+            ("/accounts/", &account),
+            ("/tokens/", &token_id),
+        ];
+        kinds
+            .iter()
+            .find(|(k, _)| path.contains(&format!("{k}{{id}}")))
+            .map(|(_, id)| (*id).clone())
+            .unwrap_or_else(|| nothing.to_owned())
+    };
+    // Status, error kind and fields: everything but the request id.
+    let answer = |method: &str, url: String| {
+        let app = &app;
+        let stranger = stranger.clone();
+        let method: reqwest::Method = method.to_uppercase().parse().unwrap();
+        async move {
+            let mut request = app
+                .client
+                .request(method.clone(), app.url(&url))
+                .bearer_auth(&stranger);
+            if url.ends_with("/attachments") {
+                request = request.body("x");
+            } else if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
+                request = request.json(&json!({}));
+            }
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            if status < 400 {
+                return (status, json!(null));
+            }
+            let mut body: serde_json::Value = r.json().await.unwrap();
+            body.as_object_mut().unwrap().remove("request_id");
+            (status, body)
+        }
+    };
+    let mut tried = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/orgs/{org}") || path.ends_with("/events") {
+            continue;
+        }
+        for method in ops.as_object().unwrap().keys() {
+            let fill = |org: &str, id: &str| {
+                path.replace("{org}", org)
+                    .replace("{id}", id)
+                    .replace("{emoji}", "👍")
+            };
+            // Their own organisation's name in the path: Lillby's things are none of theirs.
+            let theirs = answer(method, fill("lillby", &real_id(path))).await;
+            let missing = answer(method, fill("nowhere", &real_id(path))).await;
+            assert_eq!(theirs, missing, "{method} {path} in Lillby");
+            assert!(matches!(theirs.0, 404 | 422), "{method} {path}: {theirs:?}");
+            // Lillby's ids under their own organisation: as if the thing did not exist.
+            if path.contains("{id}") {
+                let borrowed = answer(method, fill("norrby", &real_id(path))).await;
+                let unknown = answer(method, fill("norrby", nothing)).await;
+                assert_eq!(borrowed, unknown, "{method} {path} with a Lillby id");
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried >= 45, "only {tried} operations tried");
+    assert_eq!(
+        app.store.journal_head(app.org.id).await.unwrap().0,
+        head,
+        "nothing changed in Lillby"
+    );
+}
