@@ -270,7 +270,11 @@ pub async fn follow(
 ) -> Result<(), StoreError> {
     let mut live = hub.subscribe(org).await?;
     let mut seen = Visibility::load(store.as_ref(), org, account).await?;
-    let mut last = after;
+    // A client that says it has seen more than there is (a stale id from before a restore,
+    // a made-up one) is taken to have seen everything: otherwise it would wait, missing
+    // every event, until the journal caught up with its number.
+    let (head, _) = store.journal_head(org).await?;
+    let mut last = after.min(head);
     let mut chunk: Vec<u8> = Vec::new();
     'catch_up: loop {
         // What was missed, from the store.

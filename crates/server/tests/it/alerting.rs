@@ -29,7 +29,27 @@ fn sms(gateway: &FakeSmsGateway) -> Notifier {
 
 #[tokio::test]
 async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider_says() {
-    let app = TestApp::spawn().await;
+    an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider_says_on(
+        TestApp::spawn().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider_says_on_postgres()
+{
+    if let Some(app) = TestApp::spawn_on_postgres(
+        "an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider_says",
+    )
+    .await
+    {
+        an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider_says_on(app).await;
+    }
+}
+
+async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider_says_on(
+    app: TestApp,
+) {
     let gateway = FakeSmsGateway::start().await.unwrap();
     let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
     // Anna has a work and a private mobile: two steps, five minutes apart.

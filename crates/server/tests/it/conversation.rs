@@ -95,7 +95,18 @@ async fn a_retried_post_lands_once() {
 
 #[tokio::test]
 async fn guests_see_only_what_they_are_invited_to() {
-    let app = TestApp::spawn().await;
+    guests_see_only_what_they_are_invited_to_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn guests_see_only_what_they_are_invited_to_on_postgres() {
+    if let Some(app) = TestApp::spawn_on_postgres("guests_see_only_what_they_are_invited_to").await
+    {
+        guests_see_only_what_they_are_invited_to_on(app).await;
+    }
+}
+
+async fn guests_see_only_what_they_are_invited_to_on(app: TestApp) {
     let guest = app.token_for(Role::Guest, "gast@partner.se").await;
     let member = app.token_for(Role::Member, "anna@lillby.se").await;
     let all = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
@@ -262,7 +273,24 @@ async fn announcements_are_confirmed_and_the_sender_sees_the_roster() {
 
 #[tokio::test]
 async fn a_client_that_comes_back_gets_exactly_what_it_missed_then_live_events() {
-    let app = TestApp::spawn().await;
+    a_client_that_comes_back_gets_exactly_what_it_missed_then_live_events_on(
+        TestApp::spawn().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_that_comes_back_gets_exactly_what_it_missed_then_live_events_on_postgres() {
+    if let Some(app) = TestApp::spawn_on_postgres(
+        "a_client_that_comes_back_gets_exactly_what_it_missed_then_live_events",
+    )
+    .await
+    {
+        a_client_that_comes_back_gets_exactly_what_it_missed_then_live_events_on(app).await;
+    }
+}
+
+async fn a_client_that_comes_back_gets_exactly_what_it_missed_then_live_events_on(app: TestApp) {
     let anna = app.token_for(Role::Member, "anna@lillby.se").await;
     let bo = app.token_for(Role::Member, "bo@lillby.se").await;
     let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
@@ -319,7 +347,20 @@ async fn a_client_that_comes_back_gets_exactly_what_it_missed_then_live_events()
 
 #[tokio::test]
 async fn many_posts_at_once_arrive_in_order_without_gaps_or_repeats() {
-    let app = TestApp::spawn().await;
+    many_posts_at_once_arrive_in_order_without_gaps_or_repeats_on(TestApp::spawn().await).await;
+}
+
+#[tokio::test]
+async fn many_posts_at_once_arrive_in_order_without_gaps_or_repeats_on_postgres() {
+    if let Some(app) =
+        TestApp::spawn_on_postgres("many_posts_at_once_arrive_in_order_without_gaps_or_repeats")
+            .await
+    {
+        many_posts_at_once_arrive_in_order_without_gaps_or_repeats_on(app).await;
+    }
+}
+
+async fn many_posts_at_once_arrive_in_order_without_gaps_or_repeats_on(app: TestApp) {
     let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
     let mut live = app.events(&app.admin_token, None).await;
     let mut posts = tokio::task::JoinSet::new();
@@ -767,4 +808,61 @@ async fn a_deleted_message_is_gone_for_members_and_a_redaction_takes_it_from_the
     )
     .await;
     assert_eq!(hits, json!([]));
+}
+
+#[tokio::test]
+async fn a_long_absence_catches_up_across_pages_while_posts_go_on() {
+    let app = TestApp::spawn().await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let (start, _) = app.store.journal_head(app.org.id).await.unwrap();
+    // More than one catch-up page (500 journal entries) while Anna is away.
+    const AWAY: usize = 620;
+    let url = format!("/api/v1/orgs/lillby/channels/{c}/messages");
+    for batch in 0..(AWAY / 20) {
+        let posts = (0..20).map(|i| {
+            let body = json!({"body": format!("rapport {}", batch * 20 + i)});
+            app.post(&url, &app.admin_token, body)
+        });
+        for r in futures_util::future::join_all(posts).await {
+            assert_eq!(r.status(), 201);
+        }
+    }
+    // She comes back; more posts land while her catch-up runs.
+    let mut back = app.events(&anna, Some(start)).await;
+    let during = (0..30).map(|i| {
+        app.post(
+            &url,
+            &app.admin_token,
+            json!({"body": format!("medan {i}")}),
+        )
+    });
+    for r in futures_util::future::join_all(during).await {
+        assert_eq!(r.status(), 201);
+    }
+    let mut seqs = Vec::new();
+    while seqs.len() < AWAY + 30 {
+        let e = back
+            .next(WAIT)
+            .await
+            .unwrap_or_else(|| panic!("only {} arrived", seqs.len()));
+        if e.data["kind"] == "message.posted" {
+            seqs.push(e.id);
+        }
+    }
+    // Every post once, in journal order, with no gap: the channel's posts are every entry
+    // after `start` here.
+    let expected: Vec<i64> = (start + 1..=start + (AWAY + 30) as i64).collect();
+    assert_eq!(seqs, expected);
+    assert!(back.next(QUIET).await.is_none(), "and nothing after");
+
+    // A client that claims to have seen beyond the head gets what happens from now on.
+    let (head, _) = app.store.journal_head(app.org.id).await.unwrap();
+    let mut ahead = app.events(&anna, Some(head + 1000)).await;
+    app.say(&app.admin_token, &c, "nytt").await;
+    let e = ahead.next(WAIT).await.expect("a new post, not silence");
+    assert_eq!(
+        (e.id, e.data["data"]["body"].as_str()),
+        (head + 1, Some("nytt"))
+    );
 }

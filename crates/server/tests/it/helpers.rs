@@ -21,6 +21,8 @@ pub struct TestApp {
     pub links: Arc<beredskap_server::alerting::AnswerLinks>,
     /// Signs journal checkpoints on demand (`run_once`, `take`).
     pub checkpointer: Arc<beredskap_server::checkpoint::Checkpointer>,
+    /// The PostgreSQL admin URL and this app's database, to drop at the end.
+    postgres: Option<(String, String)>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -28,6 +30,18 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if let Some((admin, url)) = self.postgres.take() {
+            // The runtime may be ending with the test: drop the database on a thread of
+            // its own, waiting for it, so nothing is left behind.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let _ = runtime.block_on(beredskap_store::testing::drop_pg_database(&admin, &url));
+            })
+            .join();
+        }
     }
 }
 
@@ -39,8 +53,30 @@ impl TestApp {
     /// A test app whose configuration `adjust` changes first (providers, limits).
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("test.db"));
+        Self::spawn_on(dir, url, None, adjust).await
+    }
+
+    /// The same on a fresh PostgreSQL database, dropped when the app is; `None` (after
+    /// saying so) without `TEST_PG_URL`, a failure with `REQUIRE_PG=1`.
+    pub async fn spawn_on_postgres(test: &str) -> Option<Self> {
+        let admin = beredskap_store::testing::pg_admin_url(test)?;
+        let url = beredskap_store::testing::create_pg_database(&admin)
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let parsed = DatabaseUrl::parse(&url).unwrap();
+        Some(Self::spawn_on(dir, parsed, Some((admin, url)), |_| {}).await)
+    }
+
+    async fn spawn_on(
+        dir: tempfile::TempDir,
+        url: DatabaseUrl,
+        postgres: Option<(String, String)>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let store = beredskap_store::open(
-            &DatabaseUrl::Sqlite(dir.path().join("test.db")),
+            &url,
             &OpenOptions {
                 create: true,
                 ..Default::default()
@@ -89,6 +125,7 @@ impl TestApp {
             search,
             links,
             checkpointer,
+            postgres,
             shutdown,
             _dir: dir,
         };

@@ -850,3 +850,73 @@ pub async fn sms_replies_stay_within_the_organisation_they_went_to(db: &TestDb) 
     let row = &s.alert_roster(norrby.id, norrby_alert.id).await.unwrap()[0];
     assert_eq!(row.answer.as_deref(), Some("Nej"));
 }
+
+/// Several workers (one per node) claiming at the same moment: every due delivery is taken
+/// by exactly one of them (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer on
+/// SQLite), and an answer that lands between a claim and the hand-off stops it.
+pub async fn workers_claiming_at_once_take_each_delivery_once(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let mut people = Vec::new();
+    for i in 0..40 {
+        people.push(reachable(s, &o, &format!("P{i}"), &format!("+4670100{i:04}")).await);
+    }
+    let now = beredskap_core::journal::now();
+    let recipients = Recipients {
+        people: people.clone(),
+        ..Recipients::default()
+    };
+    let alert = s
+        .create_alert(
+            &actor(),
+            o.id,
+            input(recipients, &[]).validate(None).unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let store = db.store.clone();
+        workers.spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let taken = store
+                    .claim_deliveries(now, 3, Duration::seconds(30))
+                    .await
+                    .unwrap();
+                if taken.is_empty() {
+                    return mine;
+                }
+                mine.extend(taken.into_iter().map(|d| d.id));
+            }
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(mine) = workers.join_next().await {
+        all.extend(mine.unwrap());
+    }
+    let unique: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!(
+        all.len(),
+        40,
+        "the first step of each of 40 people, no more"
+    );
+    assert_eq!(unique.len(), 40, "no delivery taken twice");
+
+    // P0 answers (on the start page, say) after their SMS was claimed, before it went out:
+    // the worker asks before handing over, and it is no longer wanted.
+    let first = s.alert_roster(o.id, alert.id).await.unwrap();
+    let p0 = first.iter().find(|r| r.person_id == people[0]).unwrap();
+    let claimed = p0.deliveries[0].id;
+    assert!(s.delivery_wanted(claimed).await.unwrap());
+    s.answer_alert(
+        &actor(),
+        o.id,
+        alert.id,
+        answer(people[0], None, "web", now),
+    )
+    .await
+    .unwrap();
+    assert!(!s.delivery_wanted(claimed).await.unwrap());
+}
