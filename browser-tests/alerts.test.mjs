@@ -95,3 +95,68 @@ test("a crisis lead sends an alert, a member answers on the phone, the roster fo
   await lead.goto(`${server.base}/alerts`);
   assert.match(await lead.textContent("main"), /Pågående larm \(övningar räknas inte\): 0/);
 });
+
+test("the pages reached from outside pass axe: the answer link, a thread, the one-time code", async (t) => {
+  // An SMS gateway of our own (46elks' API): whatever the server sends lands here.
+  const { createServer } = await import("node:http");
+  const sent = [];
+  const gateway = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => { body += c; });
+    req.on("end", () => {
+      sent.push(Object.fromEntries(new URLSearchParams(body)));
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ id: `s${sent.length}` }));
+    });
+  });
+  await new Promise((resolve) => gateway.listen(0, "127.0.0.1", resolve));
+  t.after(() => gateway.close());
+  const setup = await setUp(t, {
+    BEREDSKAP_SMS__PROVIDER: "46elks",
+    BEREDSKAP_SMS__URL: `http://127.0.0.1:${gateway.address().port}/a1/sms`,
+    BEREDSKAP_SMS__USERNAME: "u1",
+    BEREDSKAP_SMS__PASSWORD: "p1",
+    BEREDSKAP_SMS__SENDER: "Beredskap",
+  });
+  if (!setup) return;
+  const { server, browser } = setup;
+  const { writeFileSync, mkdtempSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const csv = join(mkdtempSync(join(tmpdir(), "people-")), "people.csv");
+  writeFileSync(csv, "external_id,name,title,work_mobile,private_email,groups\nanna,Anna Berg,,070-174 06 05,,\n");
+  server.cli("import", "people", "--org", "lillby", csv);
+  server.cli("alert", "send", "--org", "lillby", "--message", "Vattenläcka. Kan du komma?",
+    "--person", "anna", "--option", "Ja", "--option", "Nej");
+  const deadline = Date.now() + 15000;
+  while (sent.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(sent.length, 1, "the SMS reached the gateway");
+  const link = sent[0].message.match(/https?:\/\/\S+\/a\/\S+/)[0];
+
+  // Anna opens the link from the SMS on her phone, signed in nowhere.
+  const context = await browser.newContext({ locale: "sv-SE", viewport: { width: 390, height: 844 } });
+  const phone = await context.newPage();
+  await phone.goto(server.base + new URL(link).pathname);
+  await checkAccessibility(phone, "answer page");
+  assert.match(await phone.textContent("main"), /Vattenläcka/);
+  await phone.click("main button >> text=Ja");
+  await checkAccessibility(phone, "answer page, answered");
+
+  // The one-time-code page, where an organisation allows it.
+  server.cli("admin", "org-settings", "--org", "lillby", "--fallback-sign-in", "on");
+  await phone.goto(server.base + "/sign-in/one-time-code?org=lillby");
+  await checkAccessibility(phone, "one-time code");
+
+  // A thread.
+  const lead = await enrolAndSignIn(browser, server, "bo@lillby.se", "Bo Ek", "crisis_lead");
+  await lead.click("text=Ny kanal");
+  await lead.fill("#name", "Stab");
+  await lead.click("main button[type=submit]");
+  await lead.waitForURL("**/c/*");
+  await lead.fill("#body", "Lägesbild kl. 10");
+  await lead.click("main form.post button[type=submit]");
+  await lead.waitForSelector("li.message");
+  await lead.click("li.message >> text=Svara");
+  await lead.waitForURL("**/t/*");
+  await checkAccessibility(lead, "thread");
+});
