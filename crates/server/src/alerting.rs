@@ -469,6 +469,11 @@ impl Worker {
                     error: reason,
                 }
             }
+            // Maybe taken: the next try carries the same idempotency key.
+            Err(NotifyError::Uncertain { reason }) => DeliveryOutcome::Retry {
+                at: now + chrono::Duration::seconds(RETRY_SECONDS),
+                error: reason,
+            },
             Err(other) => DeliveryOutcome::Failed {
                 error: other.to_string(),
             },

@@ -151,6 +151,15 @@ pub struct SmsConfig {
     /// 0 is no limit of our own.
     #[serde(default)]
     pub rate_per_second: u32,
+    /// Seconds to wait for the provider's answer. A message sent without an answer in
+    /// time may have been taken: it is tried again with the same key before a secondary
+    /// provider takes over.
+    #[serde(default = "default_sms_timeout_seconds")]
+    pub timeout_seconds: u32,
+}
+
+fn default_sms_timeout_seconds() -> u32 {
+    20
 }
 
 fn redact_plain<S: serde::Serializer>(
@@ -542,6 +551,8 @@ session_max_hours = 24
 # "<t>.<body>">.
 # webhook_secret_file = "/run/secrets/sms-webhook"
 # rate_per_second = 0          # the provider's limit; 0 is none of our own
+# timeout_seconds = 20         # no answer by then: tried again with the same key, then the
+#                              # secondary provider takes over
 # provider may also be "twilio" (url …/Accounts/<sid>/Messages.json, username = SID) or
 # "webhook" (a signed JSON POST to any gateway).
 

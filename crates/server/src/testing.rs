@@ -278,9 +278,10 @@ struct GatewayState {
 /// Holds the answer to a message just taken while the gateway stalls (see `hold_after`).
 async fn stall(state: &GatewayState) {
     use std::sync::atomic::Ordering;
+    // Stored as n + 1, so 0 means not holding.
     let limit = state.hold_after.load(Ordering::SeqCst);
     let taken = state.received.lock().map(|r| r.len()).unwrap_or(0);
-    if limit == 0 || taken <= limit {
+    if limit == 0 || taken < limit {
         return;
     }
     let released = state.released.notified();
@@ -493,6 +494,8 @@ async fn accept_webhook(
             state
                 .repeats
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // A stalled gateway is silent to a repeat too.
+            stall(&state).await;
             let response = Json(serde_json::json!({"id": id, "repeated": true})).into_response();
             return after(delay, response).await;
         }
@@ -620,6 +623,7 @@ impl FakeSmsGateway {
             webhook_secret: Some(WEBHOOK_SECRET.to_owned().into()),
             webhook_secret_file: None,
             rate_per_second: 0,
+            timeout_seconds: 20,
         }
     }
 
@@ -660,7 +664,7 @@ impl FakeSmsGateway {
     pub fn hold_after(&self, n: usize) {
         self.state
             .hold_after
-            .store(n, std::sync::atomic::Ordering::SeqCst);
+            .store(n + 1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Messages taken and held unanswered right now.

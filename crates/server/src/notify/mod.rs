@@ -46,6 +46,10 @@ pub enum NotifyError {
         reason: String,
         retry_after: Option<Duration>,
     },
+    /// No answer came after the message was sent: the provider may have taken it. Worth
+    /// another try with the same idempotency key, not a second provider at once.
+    #[error("the provider did not answer in time: {reason}")]
+    Uncertain { reason: String },
     #[error("provider configuration: {0}")]
     Config(String),
 }
@@ -66,6 +70,12 @@ pub trait Provider: Send + Sync {
 
 /// A provider that could not be reached: worth another try.
 fn unreachable(e: reqwest::Error) -> NotifyError {
+    // A connection never made took nothing; a request sent without an answer may have.
+    if e.is_timeout() && !e.is_connect() {
+        return NotifyError::Uncertain {
+            reason: e.without_url().to_string(),
+        };
+    }
     NotifyError::Temporary {
         reason: e.without_url().to_string(),
         retry_after: None,
@@ -106,6 +116,27 @@ async fn http_answer(response: reqwest::Response) -> Result<String, NotifyError>
 pub struct Failover {
     pub primary: Arc<dyn Provider>,
     pub secondary: Arc<dyn Provider>,
+    /// Idempotency keys of messages the primary left unanswered once: the next try of
+    /// the same message goes to the secondary if the primary is silent again.
+    uncertain: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// Most keys remembered as unanswered; past it the memory starts over (a message then
+/// waits one more round for the primary).
+const UNCERTAIN_KEPT: usize = 100_000;
+
+impl Failover {
+    pub fn new(primary: Arc<dyn Provider>, secondary: Arc<dyn Provider>) -> Self {
+        Failover {
+            primary,
+            secondary,
+            uncertain: Default::default(),
+        }
+    }
+
+    fn uncertain(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.uncertain.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 #[async_trait::async_trait]
@@ -122,7 +153,7 @@ impl Provider for Failover {
         &self,
         message: &OutgoingMessage,
     ) -> Result<(&'static str, String), NotifyError> {
-        match self.primary.send_via(message).await {
+        let result = match self.primary.send_via(message).await {
             Err(NotifyError::Temporary { reason, .. }) => {
                 tracing::warn!(
                     primary = self.primary.name(),
@@ -132,8 +163,38 @@ impl Provider for Failover {
                 );
                 self.secondary.send_via(message).await
             }
+            // The primary may have the message. The first time, it is tried again later
+            // through the primary with the same key (a gateway that took it answers with
+            // its id, and nobody gets it twice); if the primary is silent again, the
+            // secondary sends it: a message twice beats an alert lost.
+            Err(NotifyError::Uncertain { reason }) => {
+                let first_time = match &message.idempotency_key {
+                    Some(key) => {
+                        let mut uncertain = self.uncertain();
+                        if uncertain.len() >= UNCERTAIN_KEPT {
+                            uncertain.clear();
+                        }
+                        uncertain.insert(key.clone())
+                    }
+                    None => false,
+                };
+                if first_time {
+                    return Err(NotifyError::Uncertain { reason });
+                }
+                tracing::warn!(
+                    primary = self.primary.name(),
+                    secondary = self.secondary.name(),
+                    %reason,
+                    "the primary provider is silent again; the secondary takes over"
+                );
+                self.secondary.send_via(message).await
+            }
             other => other,
+        };
+        if let (Ok(_), Some(key)) = (&result, &message.idempotency_key) {
+            self.uncertain().remove(key);
         }
+        result
     }
 }
 
@@ -205,10 +266,10 @@ impl Notifier {
             None => None,
         };
         let sms = match (&config.sms, &config.sms_secondary) {
-            (Some(primary), Some(secondary)) => Some(Arc::new(Failover {
-                primary: sms_provider(primary)?,
-                secondary: sms_provider(secondary)?,
-            }) as Arc<dyn Provider>),
+            (Some(primary), Some(secondary)) => Some(Arc::new(Failover::new(
+                sms_provider(primary)?,
+                sms_provider(secondary)?,
+            )) as Arc<dyn Provider>),
             (Some(primary), None) => Some(sms_provider(primary)?),
             (None, _) => None,
         };

@@ -10,9 +10,11 @@ use std::time::Duration;
 /// Connections per gateway kept open: an alert to thousands sends hundreds at a time.
 const IDLE_CONNECTIONS: usize = 256;
 
-fn client() -> Result<reqwest::Client, NotifyError> {
+fn client(config: &SmsConfig) -> Result<reqwest::Client, NotifyError> {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
+        .timeout(Duration::from_secs(u64::from(
+            config.timeout_seconds.max(1),
+        )))
         .pool_max_idle_per_host(IDLE_CONNECTIONS)
         .build()
         .map_err(|e| NotifyError::Config(e.to_string()))
@@ -50,7 +52,7 @@ pub struct FortySixElks {
 impl FortySixElks {
     pub fn new(config: &SmsConfig) -> Result<Self, NotifyError> {
         Ok(Self {
-            client: client()?,
+            client: client(config)?,
             url: config.url.clone(),
             username: config.username.clone(),
             password: password(config)?,
@@ -96,7 +98,7 @@ pub struct Twilio {
 impl Twilio {
     pub fn new(config: &SmsConfig) -> Result<Self, NotifyError> {
         Ok(Self {
-            client: client()?,
+            client: client(config)?,
             url: config.url.clone(),
             account_sid: config.username.clone(),
             token: password(config)?,
@@ -147,7 +149,7 @@ pub struct SignedWebhook {
 impl SignedWebhook {
     pub fn new(config: &SmsConfig) -> Result<Self, NotifyError> {
         Ok(Self {
-            client: client()?,
+            client: client(config)?,
             url: config.url.clone(),
             secret: password(config)?,
             sender: config.sender.clone(),

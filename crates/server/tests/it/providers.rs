@@ -72,20 +72,20 @@ async fn the_secondary_provider_takes_over_when_the_primary_fails() {
     // The primary's host does not answer at all.
     let mut down = gateway.config_for(SmsProviderKind::Twilio);
     down.url = "http://127.0.0.1:9/2010-04-01/Accounts/x/Messages.json".into();
-    let failover = Failover {
-        primary: sms_provider(&down).unwrap(),
-        secondary: sms_provider(&gateway.config()).unwrap(),
-    };
+    let failover = Failover::new(
+        sms_provider(&down).unwrap(),
+        sms_provider(&gateway.config()).unwrap(),
+    );
     let (name, _) = failover
         .send_via(&message("+46701740605", "k"))
         .await
         .unwrap();
     assert_eq!(name, "46elks");
     // A primary that answers 503 is also passed over…
-    let both_here = Failover {
-        primary: sms_provider(&gateway.config_for(SmsProviderKind::Twilio)).unwrap(),
-        secondary: sms_provider(&gateway.config()).unwrap(),
-    };
+    let both_here = Failover::new(
+        sms_provider(&gateway.config_for(SmsProviderKind::Twilio)).unwrap(),
+        sms_provider(&gateway.config()).unwrap(),
+    );
     gateway.fail_next(503, None);
     let (name, _) = both_here
         .send_via(&message("+46701740605", "k"))
@@ -246,4 +246,83 @@ async fn an_ntfy_style_endpoint_gets_the_text_with_a_title_and_the_answer_link()
     );
     assert!(pushed[0].click.starts_with("http://localhost/a/"));
     assert!(pushed[0].body.starts_with("Brand i förrådet."));
+}
+
+#[tokio::test]
+async fn a_primary_that_took_the_message_but_timed_out_gets_a_second_chance_before_the_secondary() {
+    // The primary (a signed webhook gateway that honours idempotency keys) takes each
+    // message and then stalls past our one-second limit; the secondary is another gateway.
+    let primary_gateway = FakeSmsGateway::start().await.unwrap();
+    let secondary_gateway = FakeSmsGateway::start().await.unwrap();
+    let mut primary_config = primary_gateway.config_for(SmsProviderKind::Webhook);
+    primary_config.timeout_seconds = 1;
+    let failover = Failover::new(
+        sms_provider(&primary_config).unwrap(),
+        sms_provider(&secondary_gateway.config()).unwrap(),
+    );
+    primary_gateway.hold_after(0);
+    let first = failover.send_via(&message("+46701740605", "alert-1")).await;
+    assert!(
+        matches!(first, Err(NotifyError::Uncertain { .. })),
+        "{first:?}"
+    );
+    assert_eq!(primary_gateway.received().len(), 1, "the primary took it");
+    assert!(
+        secondary_gateway.received().is_empty(),
+        "no second copy at once"
+    );
+
+    // The primary recovers: the next try, same key, is recognised; nobody gets it twice.
+    primary_gateway.release();
+    let (name, _) = failover
+        .send_via(&message("+46701740605", "alert-1"))
+        .await
+        .unwrap();
+    assert_eq!(name, "webhook");
+    assert_eq!(primary_gateway.repeated_keys(), 1);
+    assert_eq!(primary_gateway.received().len(), 1);
+    assert!(secondary_gateway.received().is_empty());
+
+    // A primary that stays silent: the second try goes to the secondary, so the alert is
+    // not lost (a possible second copy is the lesser harm).
+    primary_gateway.hold_after(1);
+    let first = failover.send_via(&message("+46701740606", "alert-2")).await;
+    assert!(
+        matches!(first, Err(NotifyError::Uncertain { .. })),
+        "{first:?}"
+    );
+    let (name, _) = failover
+        .send_via(&message("+46701740606", "alert-2"))
+        .await
+        .unwrap();
+    assert_eq!(name, "46elks");
+    assert_eq!(secondary_gateway.received().len(), 1);
+    primary_gateway.release();
+}
+
+#[tokio::test]
+async fn the_secondary_provider_is_wired_from_the_configuration() {
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let mut down = gateway.config_for(SmsProviderKind::Twilio);
+    down.url = "http://127.0.0.1:9/2010-04-01/Accounts/x/Messages.json".into();
+    let config = beredskap_server::Config {
+        sms: Some(down),
+        sms_secondary: Some(gateway.config()),
+        ..beredskap_server::Config::default()
+    };
+    let notifier = Notifier::from_config(&config).unwrap();
+    let sms = notifier.sms.expect("an SMS provider");
+    let (name, _) = sms.send_via(&message("+46701740605", "k")).await.unwrap();
+    assert_eq!(name, "46elks", "the configured secondary took over");
+    assert_eq!(gateway.received().len(), 1);
+    // Without a secondary, the same failure is the primary's to report.
+    let alone = beredskap_server::Config {
+        sms: config.sms.clone(),
+        ..beredskap_server::Config::default()
+    };
+    let sms = Notifier::from_config(&alone).unwrap().sms.unwrap();
+    assert!(matches!(
+        sms.send_via(&message("+46701740605", "k2")).await,
+        Err(NotifyError::Temporary { .. })
+    ));
 }
