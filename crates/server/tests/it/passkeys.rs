@@ -351,3 +351,50 @@ async fn a_lost_passkey_is_renamed_or_removed_and_then_signs_no_one_in() {
         assert!(kinds.iter().any(|k| k == kind), "{kind}");
     }
 }
+
+#[tokio::test]
+async fn a_passkey_whose_counter_goes_back_is_refused_as_a_possible_clone() {
+    use sqlx::{Connection, Executor};
+    let app = TestApp::spawn().await;
+    let b = browser();
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let person = with_passkey(&app, &b, &mut authenticator).await;
+    // It signs in once: its counter, now 1, is what the server keeps.
+    let password = "blåbär cykel regnjacka";
+    assert_eq!(
+        app.password_step(&b, &person.login, password)
+            .await
+            .status(),
+        303
+    );
+    let r = passkey_step(&app, &b, &mut authenticator, app.origin()).await;
+    assert_eq!(r.status(), 200);
+    // Meanwhile the real key has been used 1000 times elsewhere: what signs in next, with a
+    // counter of 2, is a copy of it.
+    let mut db = sqlx::SqliteConnection::connect(&format!(
+        "sqlite://{}",
+        app.data_dir().join("test.db").display()
+    ))
+    .await
+    .unwrap();
+    let stored: String = sqlx::query_scalar("SELECT passkey FROM passkeys")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert!(stored.contains("\"counter\":1"), "{stored}");
+    let ahead = stored.replace("\"counter\":1", "\"counter\":1000");
+    db.execute(sqlx::query("UPDATE passkeys SET passkey = $1").bind(&ahead))
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    let other = browser();
+    assert_eq!(
+        app.password_step(&other, &person.login, password)
+            .await
+            .status(),
+        303
+    );
+    let r = passkey_step(&app, &other, &mut authenticator, app.origin()).await;
+    assert_ne!(r.status(), 200, "a possible clone signs no one in");
+    assert_eq!(other.get(app.url("/")).send().await.unwrap().status(), 303);
+}
