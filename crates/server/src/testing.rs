@@ -17,6 +17,32 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// An aiosmtpd handler that keeps each message in the maildir and, once `hold_after`
+/// messages are kept, holds its answer until a `release` file appears beside them.
+const STALLING_HANDLER: &str = r#"
+import asyncio, os
+from aiosmtpd.handlers import Mailbox
+
+class Stalling(Mailbox):
+    def __init__(self, mail_dir, hold_after):
+        super().__init__(mail_dir)
+        self.mail_dir = mail_dir
+        self.hold_after = int(hold_after)
+        self.kept = 0
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        return cls(args[0], args[1])
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        self.kept += 1
+        release = os.path.join(self.mail_dir, "release")
+        while self.kept > self.hold_after and not os.path.exists(release):
+            await asyncio.sleep(0.05)
+        return answer
+"#;
+
 /// An SMTP server on a free local port that keeps every message it accepts.
 pub struct SmtpSink {
     pub port: u16,
@@ -50,8 +76,24 @@ impl SmtpSink {
     ///
     /// # Panics
     /// When `REQUIRE_SMTP=1` and aiosmtpd is missing, or when it does not start.
-    #[allow(clippy::print_stderr, clippy::panic)]
     pub async fn start(test: &str) -> Option<SmtpSink> {
+        Self::launch(test, None).await
+    }
+
+    /// As [`SmtpSink::start`], but from the message after the `n`th on it keeps each
+    /// message and then holds its answer until [`SmtpSink::release`]: a client killed
+    /// meanwhile has handed over mail it never heard back about.
+    pub async fn start_stalling(test: &str, n: usize) -> Option<SmtpSink> {
+        Self::launch(test, Some(n)).await
+    }
+
+    /// Answers every held message and stops holding.
+    pub fn release(&self) {
+        let _ = std::fs::write(self.dir.join("release"), b"");
+    }
+
+    #[allow(clippy::print_stderr, clippy::panic)]
+    async fn launch(test: &str, hold_after: Option<usize>) -> Option<SmtpSink> {
         let Some(python) = python_with_aiosmtpd() else {
             if std::env::var("REQUIRE_SMTP").as_deref() == Ok("1") {
                 panic!("REQUIRE_SMTP=1 but aiosmtpd is not installed: cannot run {test}");
@@ -64,11 +106,27 @@ impl SmtpSink {
             .map(|a| a.port())
             .unwrap_or_else(|e| panic!("no free port: {e}"));
         let dir = std::env::temp_dir().join(format!("beredskap-smtp-{}", uuid::Uuid::new_v4()));
-        let child = tokio::process::Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&dir)
+        let mut command = tokio::process::Command::new(python);
+        command.args(["-m", "aiosmtpd", "-n", "-l"]);
+        command.arg(format!("127.0.0.1:{port}"));
+        match hold_after {
+            None => {
+                command.args(["-c", "aiosmtpd.handlers.Mailbox"]).arg(&dir);
+            }
+            Some(n) => {
+                let code = dir.with_extension("handler");
+                std::fs::create_dir_all(&code)
+                    .unwrap_or_else(|e| panic!("cannot write the SMTP handler: {e}"));
+                std::fs::write(code.join("stalling.py"), STALLING_HANDLER)
+                    .unwrap_or_else(|e| panic!("cannot write the SMTP handler: {e}"));
+                command
+                    .env("PYTHONPATH", &code)
+                    .args(["-c", "stalling.Stalling"])
+                    .arg(&dir)
+                    .arg(n.to_string());
+            }
+        }
+        let child = command
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()

@@ -643,3 +643,133 @@ async fn backup_on_postgres_says_what_to_use_instead() {
     assert!(!out_dir.exists(), "nothing written");
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_email_blast_survives_kill_9_and_a_repeat_keeps_its_message_id() {
+    use beredskap_server::testing::SmtpSink;
+    const PEOPLE: usize = 60;
+    let Some(smtp) = SmtpSink::start_stalling(
+        "an_email_blast_survives_kill_9_and_a_repeat_keeps_its_message_id",
+        PEOPLE / 3,
+    )
+    .await
+    else {
+        return;
+    };
+    let env = TestEnv::sqlite();
+    let token = env.org_with_admin().await;
+    let mut csv = String::from("external_id,name,title,work_mobile,private_email,groups\n");
+    for i in 0..PEOPLE {
+        csv.push_str(&format!("{i},Person {i},,,p{i}@example.org,alla\n"));
+    }
+    let file = env.data_dir().join("people.csv");
+    std::fs::write(&file, csv).unwrap();
+    env.ok(&[
+        "import",
+        "people",
+        "--org",
+        "lillby",
+        file.to_str().unwrap(),
+    ])
+    .await;
+    let settings = [
+        ("BEREDSKAP_SMTP__HOST", "127.0.0.1".to_owned()),
+        ("BEREDSKAP_SMTP__PORT", smtp.port.to_string()),
+        ("BEREDSKAP_SMTP__SECURITY", "none".to_owned()),
+        (
+            "BEREDSKAP_SMTP__FROM",
+            "Beredskap <beredskap@lillby.example>".to_owned(),
+        ),
+        ("BEREDSKAP_DELIVERY_LEASE_SECONDS", "3".to_owned()),
+    ];
+    let server = env.serve_with(&settings).await;
+    let client = reqwest::Client::new();
+    let groups: serde_json::Value = client
+        .get(format!("{}/api/v1/orgs/lillby/groups", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent = client
+        .post(format!("{}/api/v1/orgs/lillby/alerts", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "message": "Strömavbrott. Kvittera.",
+            "severity": "critical",
+            "recipients": {"groups": [groups[0]["id"]]},
+            "step_minutes": 240,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    // The SMTP server keeps a third and then stalls: the kill finds mail in flight.
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while smtp.count() <= PEOPLE / 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the blast did not reach the stall");
+    server.kill_hard().await;
+    let at_kill = smtp.count();
+    assert!(at_kill < PEOPLE, "killed mid-blast: {at_kill}");
+    smtp.release();
+    let server = env.serve_with(&settings).await;
+    let by_address = || {
+        let mut seen: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for raw in smtp.messages() {
+            let mail = mailparse::parse_mail(&raw).unwrap();
+            let header = |name: &str| {
+                mail.headers
+                    .iter()
+                    .find(|h| h.get_key().eq_ignore_ascii_case(name))
+                    .map(|h| h.get_value())
+                    .unwrap_or_default()
+            };
+            seen.entry(header("To"))
+                .or_default()
+                .push(header("Message-ID"));
+        }
+        seen
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while by_address().len() < PEOPLE {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("lost: only {} of {PEOPLE} reached", by_address().len()));
+    // What the dead server held goes out again once its lease ends (3 s here).
+    let repeats = || by_address().values().filter(|ids| ids.len() > 1).count();
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while repeats() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the mail held at the kill did not go out again");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    server.kill_hard().await;
+    // SMTP takes no idempotency key: what the dead server had handed over unanswered went
+    // out again. Every such repeat carries the first one's Message-ID, so mail software
+    // shows it once.
+    let seen = by_address();
+    assert_eq!(seen.len(), PEOPLE, "everyone reached");
+    let repeated: Vec<_> = seen.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    assert!(
+        !repeated.is_empty(),
+        "the mail held at the kill went out again"
+    );
+    for (to, ids) in &repeated {
+        assert!(
+            ids.iter().all(|id| id == &ids[0] && !id.is_empty()),
+            "{to}: {ids:?}"
+        );
+    }
+    let verify = env.ok(&["journal", "verify"]).await;
+    assert!(verify.contains("chain intact"), "{verify}");
+}
