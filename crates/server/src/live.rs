@@ -134,6 +134,8 @@ struct Feed {
 /// Per-organisation broadcast of committed journal entries.
 pub struct Hub {
     store: Arc<dyn Store>,
+    /// Events a subscriber may fall behind before it re-reads from the store.
+    capacity: usize,
     feeds: Mutex<HashMap<OrgId, Feed>>,
     /// One publisher at a time per hub, so entries go out in order exactly once.
     publishing: tokio::sync::Mutex<()>,
@@ -141,8 +143,15 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(store: Arc<dyn Store>) -> Arc<Hub> {
+        Self::with_capacity(store, BROADCAST_CAPACITY)
+    }
+
+    /// A hub whose subscribers fall behind after `capacity` events (tests use a small one
+    /// to take the path a slow client takes).
+    pub fn with_capacity(store: Arc<dyn Store>, capacity: usize) -> Arc<Hub> {
         Arc::new(Hub {
             store,
+            capacity: capacity.max(1),
             feeds: Mutex::new(HashMap::new()),
             publishing: tokio::sync::Mutex::new(()),
         })
@@ -165,7 +174,7 @@ impl Hub {
         let (head, _) = self.store.journal_head(org).await?;
         let mut feeds = self.feeds();
         let feed = feeds.entry(org).or_insert_with(|| Feed {
-            sender: broadcast::channel(BROADCAST_CAPACITY).0,
+            sender: broadcast::channel(self.capacity).0,
             published: head,
         });
         Ok(feed.sender.subscribe())

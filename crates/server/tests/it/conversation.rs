@@ -866,3 +866,66 @@ async fn a_long_absence_catches_up_across_pages_while_posts_go_on() {
         (head + 1, Some("nytt"))
     );
 }
+
+#[tokio::test]
+async fn a_subscriber_that_falls_behind_the_broadcast_catches_up_from_the_store() {
+    use beredskap_core::conversation::NewMessage;
+    use beredskap_server::live::{follow, Hub};
+    let app = TestApp::spawn().await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let anna: beredskap_core::AccountId = app.account_id(&anna).await.parse().unwrap();
+    let c: beredskap_core::ChannelId = app
+        .channel(&app.admin_token, "org", "Alla", vec![])
+        .await
+        .parse()
+        .unwrap();
+    // A hub that keeps 4 events for a subscriber, and a subscriber that reads nothing yet.
+    let hub = Hub::with_capacity(app.store.clone(), 4);
+    let (head, _) = app.store.journal_head(app.org.id).await.unwrap();
+    let (out, mut chunks) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(follow(
+        app.store.clone(),
+        hub.clone(),
+        app.org.id,
+        anna,
+        head,
+        out,
+    ));
+    while hub.live_orgs() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    const POSTS: i64 = 40;
+    for i in 0..POSTS {
+        let new = NewMessage {
+            channel: c,
+            thread_root: None,
+            body: format!("rapport {i}"),
+            announcement: false,
+            mentions: Vec::new(),
+            attachments: Vec::new(),
+            idempotency_key: None,
+        };
+        app.store
+            .post_message(&beredskap_core::Actor::system(), app.org.id, anna, new)
+            .await
+            .unwrap();
+        hub.publish(app.org.id).await;
+    }
+    // Ten times more than the hub keeps went by: reading now, every event still comes,
+    // once and in order, the missed ones from the store.
+    let mut seqs = Vec::new();
+    while seqs.len() < POSTS as usize {
+        let chunk = tokio::time::timeout(WAIT, chunks.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} arrived: {seqs:?}", seqs.len()))
+            .expect("the stream ended");
+        let text = String::from_utf8(chunk.to_vec()).unwrap();
+        for line in text.lines() {
+            if let Some(id) = line.strip_prefix("id: ") {
+                seqs.push(id.parse::<i64>().unwrap());
+            }
+        }
+    }
+    let expected: Vec<i64> = (head + 1..=head + POSTS).collect();
+    assert_eq!(seqs, expected);
+}
