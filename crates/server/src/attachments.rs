@@ -4,7 +4,6 @@
 //! real name.
 
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What can be attached, by detected type.
@@ -89,14 +88,7 @@ pub fn store(data_dir: &Path, bytes: &[u8]) -> std::io::Result<String> {
     if path.exists() {
         return Ok(sha256);
     }
-    let dir = path.parent().unwrap_or(data_dir);
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(&path).map_err(|e| e.error)?;
-    // The new name must survive a crash too.
-    std::fs::File::open(dir)?.sync_all()?;
+    crate::files::write_durably(&path, bytes)?;
     Ok(sha256)
 }
 

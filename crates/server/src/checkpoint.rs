@@ -205,16 +205,6 @@ pub async fn current_heads(store: &dyn Store) -> Result<Vec<Head>, StoreError> {
     Ok(heads)
 }
 
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut file, text.as_bytes())?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    std::fs::File::open(dir)?.sync_all()
-}
-
 /// Writes `checkpoint` as `dir/<time>.json` and `dir/latest.json`; returns the first.
 pub fn save(dir: &Path, checkpoint: &Checkpoint) -> std::io::Result<PathBuf> {
     let text = serde_json::to_string_pretty(checkpoint).map_err(std::io::Error::other)?;
@@ -223,8 +213,8 @@ pub fn save(dir: &Path, checkpoint: &Checkpoint) -> std::io::Result<PathBuf> {
         .format("%Y%m%dT%H%M%S%.6fZ.json")
         .to_string();
     let path = dir.join(name);
-    write_atomically(&path, &text)?;
-    write_atomically(&dir.join(LATEST), &text)?;
+    crate::files::write_durably(&path, text.as_bytes())?;
+    crate::files::write_durably(&dir.join(LATEST), text.as_bytes())?;
     Ok(path)
 }
 
@@ -317,10 +307,7 @@ impl Checkpointer {
     pub async fn take(&self, now: DateTime<Utc>) -> Result<(Checkpoint, PathBuf), CheckpointError> {
         let mut last = self.last.lock().await;
         let heads = current_heads(self.store.as_ref()).await?;
-        let checkpoint = self.key.sign(heads.clone(), now);
-        let path = save(&self.dir, &checkpoint)?;
-        *last = Some(heads);
-        Ok((checkpoint, path))
+        self.sign_and_save(&mut last, heads, now)
     }
 
     /// Takes a checkpoint if any head moved since the last one; returns it.
@@ -328,14 +315,24 @@ impl Checkpointer {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Option<Checkpoint>, CheckpointError> {
-        {
-            let last = self.last.lock().await;
-            let heads = current_heads(self.store.as_ref()).await?;
-            if last.as_ref() == Some(&heads) {
-                return Ok(None);
-            }
+        let mut last = self.last.lock().await;
+        let heads = current_heads(self.store.as_ref()).await?;
+        if last.as_ref() == Some(&heads) {
+            return Ok(None);
         }
-        Ok(Some(self.take(now).await?.0))
+        Ok(Some(self.sign_and_save(&mut last, heads, now)?.0))
+    }
+
+    fn sign_and_save(
+        &self,
+        last: &mut Option<Vec<Head>>,
+        heads: Vec<Head>,
+        now: DateTime<Utc>,
+    ) -> Result<(Checkpoint, PathBuf), CheckpointError> {
+        let checkpoint = self.key.sign(heads.clone(), now);
+        let path = save(&self.dir, &checkpoint)?;
+        *last = Some(heads);
+        Ok((checkpoint, path))
     }
 }
 

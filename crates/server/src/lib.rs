@@ -13,6 +13,7 @@ pub mod conversation;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod live;
 pub mod notify;
 pub mod passkeys;

@@ -94,32 +94,30 @@ pub async fn conceal_deleted(
     org: OrgId,
     mut entries: Vec<JournalEntry>,
 ) -> Result<Vec<JournalEntry>, StoreError> {
-    let carries_text =
-        |e: &JournalEntry| matches!(e.kind.as_str(), "message.posted" | "message.edited");
-    let message_of = |e: &JournalEntry| -> Option<MessageId> {
-        let payload: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
-        payload.get("id")?.as_str()?.parse().ok().map(MessageId)
-    };
-    let ids: Vec<MessageId> = entries
-        .iter()
-        .filter(|e| carries_text(e))
-        .filter_map(message_of)
-        .collect();
-    if ids.is_empty() {
-        return Ok(entries);
-    }
-    let deleted = store.deleted_messages(org, ids).await?;
-    if deleted.is_empty() {
-        return Ok(entries);
-    }
-    for entry in entries.iter_mut().filter(|e| carries_text(e)) {
-        if !message_of(entry).is_some_and(|id| deleted.contains(&id)) {
+    // Each posting or edit, parsed once, with the message it carries.
+    let mut texts: Vec<(usize, MessageId, serde_json::Map<String, serde_json::Value>)> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        if !matches!(entry.kind.as_str(), "message.posted" | "message.edited") {
             continue;
         }
-        if let Ok(serde_json::Value::Object(mut payload)) = serde_json::from_str(&entry.payload) {
+        let Ok(serde_json::Value::Object(payload)) = serde_json::from_str(&entry.payload) else {
+            continue;
+        };
+        let id = payload.get("id").and_then(|v| v.as_str()?.parse().ok());
+        if let Some(id) = id {
+            texts.push((i, MessageId(id), payload));
+        }
+    }
+    if texts.is_empty() {
+        return Ok(entries);
+    }
+    let ids = texts.iter().map(|(_, id, _)| *id).collect();
+    let deleted = store.deleted_messages(org, ids).await?;
+    for (i, id, mut payload) in texts {
+        if deleted.contains(&id) {
             payload.insert("body".into(), serde_json::Value::from(""));
             payload.insert("deleted".into(), serde_json::Value::from(true));
-            entry.payload = serde_json::Value::Object(payload).to_string();
+            entries[i].payload = serde_json::Value::Object(payload).to_string();
         }
     }
     Ok(entries)

@@ -575,6 +575,26 @@ async fn role_of(conn: &mut Conn, org: OrgId, account: AccountId) -> StoreResult
     Role::parse(&role).map_err(|e| corrupt("accounts.role", e))
 }
 
+/// Takes a message's text out of the channel (every version stays in `message_versions`
+/// and the journal); returns the journal entry's kind and payload for the caller to write.
+async fn delete_text(
+    conn: &mut Conn,
+    id: MessageId,
+    channel: ChannelId,
+    now: DateTime<Utc>,
+) -> StoreResult<(&'static str, serde_json::Value)> {
+    sqlx::query("UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok((
+        "message.deleted",
+        serde_json::json!({ "id": id, "channel_id": channel }),
+    ))
+}
+
 pub async fn change_message(
     conn: &mut Conn,
     actor: &Actor,
@@ -631,18 +651,7 @@ pub async fn change_message(
                     "only the author, a crisis lead or an administrator may delete a message",
                 ));
             }
-            // The text leaves the channel; every version stays in message_versions and
-            // the journal.
-            sqlx::query("UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1")
-                .bind(id.0)
-                .bind(now)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
-            (
-                "message.deleted",
-                serde_json::json!({ "id": id, "channel_id": channel.id }),
-            )
+            delete_text(conn, id, channel.id, now).await?
         }
         MessageChange::React(emoji) => {
             let done = sqlx::query(
@@ -880,21 +889,12 @@ pub async fn redact_message(
     let now = journal::now();
     if message.deleted_at.is_none() {
         // Deleted first, as members see it: the text leaves channels, search and live views.
-        sqlx::query("UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1")
-            .bind(id.0)
-            .bind(now)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        let (kind, payload) = delete_text(conn, id, message.channel_id, now).await?;
         append_journal(
             conn,
             org,
             actor,
-            NewJournalEntry::new(
-                "message.deleted",
-                subject.clone(),
-                serde_json::json!({ "id": id, "channel_id": message.channel_id }),
-            ),
+            NewJournalEntry::new(kind, subject.clone(), payload),
         )
         .await?;
     }

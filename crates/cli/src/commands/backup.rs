@@ -225,11 +225,8 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<ExitCode
         files: entries,
     };
     // The manifest last, and atomically: a backup without one is incomplete.
-    let mut file = tempfile::NamedTempFile::new_in(out)?;
-    file.write_all(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
-    file.as_file().sync_all()?;
-    file.persist(out.join(MANIFEST)).map_err(|e| e.error)?;
-    sync_dir(out)?;
+    let text = serde_json::to_string_pretty(&manifest)?;
+    beredskap_server::files::write_durably(&out.join(MANIFEST), text.as_bytes())?;
     for head in &manifest.heads {
         say(format!("{}: journal to seq {}", head.slug, head.seq));
     }

@@ -632,35 +632,40 @@ async fn readiness(
     Ok(Json(alerts::readiness(&alert, &roster)))
 }
 
+/// Answers an SMS reply with a short text, from `from` (so it comes from the number the
+/// reply went to). Best effort: the alert's own steps go on regardless.
+async fn answer_sms(state: &AppState, to: &str, body: String, from: Option<String>) {
+    let Some(sms) = &state.notifier.sms else {
+        return;
+    };
+    let message = crate::notify::OutgoingMessage {
+        to: to.to_owned(),
+        subject: String::new(),
+        body,
+        idempotency_key: None,
+        link: None,
+        from,
+    };
+    if let Err(e) = sms.send(&message).await {
+        tracing::warn!(error = %e, "could not answer an SMS reply");
+    }
+}
+
 /// Tells someone who has open alerts from several organisations on one number that a
 /// reply cannot say which it answers: the link in the alert can. In the language of the
 /// newest alert's organisation.
 async fn explain_ambiguous_reply(state: &AppState, orgs: &[OrgId], to: &str, via: Option<&str>) {
-    let Some(sms) = &state.notifier.sms else {
-        return;
-    };
     let Some(first) = orgs.first() else {
         return;
     };
     let Ok(Some(org)) = state.store.org(*first).await else {
         return;
     };
-    let message = crate::notify::OutgoingMessage {
-        to: to.to_owned(),
-        subject: String::new(),
-        body: crate::alerting::ambiguous_reply_help(org.region),
-        idempotency_key: None,
-        link: None,
-        // Back from the number the reply went to.
-        from: via.map(str::to_owned),
-    };
-    if let Err(e) = sms.send(&message).await {
-        tracing::warn!(error = %e, "could not explain an ambiguous SMS reply");
-    }
+    let body = crate::alerting::ambiguous_reply_help(org.region);
+    answer_sms(state, to, body, via.map(str::to_owned)).await;
 }
 
-/// Tells someone whose SMS reply could not be read how to answer. Best effort: the alert's
-/// own steps go on regardless.
+/// Tells someone whose SMS reply could not be read how to answer.
 async fn explain_reply(state: &AppState, m: &beredskap_core::alerting::ReplyMatch, to: &str) {
     let (Ok(Some(org)), Ok(alert)) = (
         state.store.org(m.org_id).await,
@@ -668,19 +673,6 @@ async fn explain_reply(state: &AppState, m: &beredskap_core::alerting::ReplyMatc
     ) else {
         return;
     };
-    let Some(sms) = &state.notifier.sms else {
-        return;
-    };
     let body = crate::alerting::reply_help(org.region, &alert.options);
-    let message = crate::notify::OutgoingMessage {
-        to: to.to_owned(),
-        subject: String::new(),
-        body,
-        idempotency_key: None,
-        link: None,
-        from: org.sms_number.clone(),
-    };
-    if let Err(e) = sms.send(&message).await {
-        tracing::warn!(error = %e, "could not explain an unreadable SMS reply");
-    }
+    answer_sms(state, to, body, org.sms_number.clone()).await;
 }

@@ -49,6 +49,27 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The operations of one path, with their method (the API uses these five).
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<
+    Item = (
+        utoipa::openapi::path::HttpMethod,
+        &mut utoipa::openapi::path::Operation,
+    ),
+> {
+    use utoipa::openapi::path::HttpMethod;
+    [
+        (HttpMethod::Get, item.get.as_mut()),
+        (HttpMethod::Post, item.post.as_mut()),
+        (HttpMethod::Put, item.put.as_mut()),
+        (HttpMethod::Patch, item.patch.as_mut()),
+        (HttpMethod::Delete, item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| Some((method, op?)))
+}
+
 /// Adds the answers every operation can give to its documented ones, so the document is
 /// complete without each handler repeating them: 401 without a valid token, 403 when the
 /// role or the token's scope is not enough, 404 for an organisation or thing the caller
@@ -79,15 +100,7 @@ pub fn complete_responses(openapi: &mut utoipa::openapi::OpenApi) {
     for (path, item) in openapi.paths.paths.iter_mut() {
         let in_org = path.starts_with("/api/v1/orgs/{org}");
         let has_id = path.contains("/{id}") || path.contains("/{emoji}");
-        let methods = [
-            (HttpMethod::Get, item.get.as_mut()),
-            (HttpMethod::Post, item.post.as_mut()),
-            (HttpMethod::Put, item.put.as_mut()),
-            (HttpMethod::Patch, item.patch.as_mut()),
-            (HttpMethod::Delete, item.delete.as_mut()),
-        ];
-        for (method, op) in methods {
-            let Some(op) = op else { continue };
+        for (method, op) in operations(item) {
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             if secured {
                 add(op, "401", "No valid API token");
@@ -165,14 +178,7 @@ pub fn apply_text_patterns(openapi: &mut utoipa::openapi::OpenApi) {
         components.schemas.values_mut().for_each(walk);
     }
     for item in openapi.paths.paths.values_mut() {
-        let ops = [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
-        ];
-        for op in ops.into_iter().flatten() {
+        for (_, op) in operations(item) {
             for parameter in op.parameters.iter_mut().flatten() {
                 if let Some(schema) = parameter.schema.as_mut() {
                     walk(schema);
