@@ -193,6 +193,10 @@ pub async fn redact(
     message: MessageId,
     reason: &str,
 ) -> Result<Message, AppError> {
+    // Before the reason is looked at: someone who may not redact learns nothing more.
+    if by.role < Role::Admin {
+        return Err(AppError::Refused("only administrators redact messages"));
+    }
     let lines = beredskap_core::text::Lines::One;
     let reason =
         beredskap_core::text::required("reason", reason, MAX_REDACTION_REASON_CHARS, lines)

@@ -135,6 +135,7 @@ fn conflict_fields(constraint: &str) -> FieldErrors {
         "message_deleted" => ("message", "has been deleted"),
         "message_not_announcement" => ("message", "is not an announcement"),
         "message_redacted" => ("message", "has already been redacted"),
+        "alert_closed" => ("alert", "is closed"),
         _ => ("", "conflicts with existing data"),
     };
     FieldErrors::single(field, message)

@@ -424,7 +424,9 @@ pub async fn answer_alert(
         .ok_or(StoreError::NotFound)?;
     let status: String = col(&row, "status")?;
     if status != "active" {
-        return Err(StoreError::Forbidden("this alert is closed"));
+        return Err(StoreError::Conflict {
+            constraint: "alert_closed".into(),
+        });
     }
     let options: String = col(&row, "options")?;
     let options: Vec<String> =
@@ -768,7 +770,9 @@ pub async fn close_alert(
     };
     let mut closed = alert(conn, org, id).await?;
     if closed.status != AlertStatus::Active {
-        return Err(StoreError::Forbidden("this alert is already closed"));
+        return Err(StoreError::Conflict {
+            constraint: "alert_closed".into(),
+        });
     }
     sqlx::query("UPDATE alerts SET status = $2, closed_at = $3 WHERE id = $1")
         .bind(id.0)

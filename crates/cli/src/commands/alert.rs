@@ -141,7 +141,13 @@ pub async fn run(config: Config, cmd: AlertCommand) -> anyhow::Result<ExitCode> 
                     status,
                     chrono::Utc::now(),
                 )
-                .await?;
+                .await
+                .map_err(|e| match e {
+                    beredskap_core::StoreError::Conflict { .. } => {
+                        anyhow::anyhow!("alert {id} is already closed")
+                    }
+                    other => other.into(),
+                })?;
             say(format!("alert {} is {:?}", closed.id, closed.status));
             Ok(ExitCode::SUCCESS)
         }

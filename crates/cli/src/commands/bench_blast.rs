@@ -119,17 +119,17 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
     );
     let n = args.recipients;
     let email_every = args.email_every;
+    let by_email: Vec<usize> = (0..n).filter(|i| i % email_every == 0).collect();
     let started = Instant::now();
-    let first = std::sync::Mutex::new(None::<Duration>);
     let retries = std::sync::atomic::AtomicUsize::new(0);
-    futures_util::stream::iter(0..n)
+    let sending = futures_util::stream::iter(0..n)
         .map(|i| {
             let by_email = i % email_every == 0;
             let provider = match by_email {
                 true => email.clone(),
                 false => sms.clone(),
             };
-            let (first, retries) = (&first, &retries);
+            let retries = &retries;
             async move {
                 let message = beredskap_server::notify::OutgoingMessage {
                     to: match by_email {
@@ -156,17 +156,20 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
                         Err(_) => break,
                     }
                 }
-                if let Ok(mut f) = first.lock() {
-                    f.get_or_insert(started.elapsed());
-                }
             }
         })
         .buffer_unordered(IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await;
-    let last = started.elapsed();
-    let first = first.lock().ok().and_then(|f| *f).unwrap_or_default();
-    let by_email: Vec<usize> = (0..n).filter(|i| i % email_every == 0).collect();
+        .collect::<Vec<_>>();
+    // Timed as Beredskap is: when the gateway or the SMTP server has the message, not when
+    // the client's send returns (the gateway answers 50–500 ms after it took one).
+    let mut handoffs = HandOffs::new(started, n, &by_email);
+    let watching = async {
+        while !handoffs.poll(&gateway, &smtp).1 && started.elapsed() < DEADLINE {
+            tokio::time::sleep(POLL).await;
+        }
+    };
+    futures_util::future::join(sending, watching).await;
+    let (first, last) = handoffs.times();
     let (duplicates, sms_lost) =
         count_sms(&gateway, (0..n).filter(|i| i % email_every != 0).collect());
     let (_, mail_lost) = count_email(&smtp, &by_email);
@@ -185,6 +188,59 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
             retries.load(std::sync::atomic::Ordering::Relaxed)
         ),
     })
+}
+
+/// How often the gateway and the SMTP server are looked at.
+const POLL: Duration = Duration::from_millis(5);
+
+/// A blast that has not finished by then is reported with what is missing.
+const DEADLINE: Duration = Duration::from_secs(300);
+
+/// The moments the gateway and the SMTP server took the first message and the last one
+/// awaited, seen by looking every `POLL`: the same clock for the limit and for Beredskap.
+struct HandOffs<'a> {
+    started: Instant,
+    n: usize,
+    by_email: &'a [usize],
+    first: Option<Duration>,
+    last: Option<Duration>,
+}
+
+impl<'a> HandOffs<'a> {
+    fn new(started: Instant, n: usize, by_email: &'a [usize]) -> Self {
+        Self {
+            started,
+            n,
+            by_email,
+            first: None,
+            last: None,
+        }
+    }
+
+    /// Messages taken so far (repeats included), and whether every number and address
+    /// has had its message.
+    fn poll(&mut self, gateway: &FakeSmsGateway, smtp: &SmtpSink) -> (usize, bool) {
+        let handed = gateway.received().len() + smtp.count();
+        if handed > 0 && self.first.is_none() {
+            self.first = Some(self.started.elapsed());
+        }
+        // Reading every mail is slow: only once enough have arrived.
+        let complete = handed >= self.n
+            && unique_sms(gateway) + (self.by_email.len() - count_email(smtp, self.by_email).1)
+                >= self.n;
+        if complete && self.last.is_none() {
+            self.last = Some(self.started.elapsed());
+        }
+        (handed, complete)
+    }
+
+    /// First and last hand-off; an unfinished blast counts until now.
+    fn times(&self) -> (Duration, Duration) {
+        (
+            self.first.unwrap_or_default(),
+            self.last.unwrap_or_else(|| self.started.elapsed()),
+        )
+    }
 }
 
 /// Numbers the gateway took more than once, and numbers it never got.
@@ -387,15 +443,11 @@ async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
         response.text().await?
     );
     let accepted_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut first = None;
     let mut killed_at = None;
-    let deadline = Duration::from_secs(300);
     let by_email: Vec<usize> = (0..n).filter(|i| i % args.email_every == 0).collect();
+    let mut handoffs = HandOffs::new(started, n, &by_email);
     loop {
-        let handed = gateway.received().len() + smtp.count();
-        if handed > 0 && first.is_none() {
-            first = Some(started.elapsed());
-        }
+        let (handed, complete) = handoffs.poll(&gateway, &smtp);
         if crash && killed_at.is_none() && handed >= args.kill_after {
             // kill -9: no shutdown, nothing flushed; then start again on the same data.
             child.start_kill()?;
@@ -404,18 +456,12 @@ async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
             let (restarted, _) = serve(dir.path(), &gateway, smtp.port).await?;
             child = restarted;
         }
-        // Done when every number and address has had its message (duplicates aside).
-        if handed >= n
-            && unique_sms(&gateway) + (by_email.len() - count_email(&smtp, &by_email).1) >= n
-        {
+        if complete || started.elapsed() > DEADLINE {
             break;
         }
-        if started.elapsed() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(POLL).await;
     }
-    let last = started.elapsed();
+    let (first, last) = handoffs.times();
     // Anything still in flight would show up as a duplicate: wait a moment before counting.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _ = child.start_kill();
@@ -434,7 +480,7 @@ async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
             true => "**beredskap serve**, `kill -9` mid-blast and restart".into(),
             false => "**beredskap serve**: alert → outbox → gateway + SMTP".into(),
         },
-        first_ms: first.unwrap_or_default().as_secs_f64() * 1000.0,
+        first_ms: first.as_secs_f64() * 1000.0,
         last_ms: last.as_secs_f64() * 1000.0,
         per_second: n as f64 / last.as_secs_f64(),
         duplicates: sms_dup,

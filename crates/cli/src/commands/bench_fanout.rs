@@ -28,15 +28,54 @@ struct Step {
     note: String,
 }
 
-/// Latencies (µs) of deliveries, grouped by the step they belong to.
-#[derive(Default)]
+/// Every delivery, counted per subscriber and per post (a duplicate must not hide a loss),
+/// and the latencies of first arrivals, grouped by the step they belong to.
 struct Deliveries {
     /// Per step: the latencies, and when the last delivery arrived (wall-clock µs).
     by_step: Mutex<Vec<(Vec<u32>, u64)>>,
+    /// Per subscriber: how many times each post arrived, by post number.
+    counts: Vec<Mutex<Vec<u8>>>,
+    /// Arrivals of a post at a subscriber that had not had it yet.
+    firsts: AtomicU64,
+}
+
+/// What became of a step's posts at every subscriber.
+struct Tally {
+    /// Post and subscriber pairs that arrived at least once.
+    delivered: u64,
+    /// Pairs that never arrived.
+    missing: u64,
+    /// Subscribers that missed at least one post.
+    short: usize,
+    /// Arrivals beyond the first.
+    repeated: u64,
 }
 
 impl Deliveries {
-    fn record(&self, step: usize, micros: u32, at: u64) {
+    fn new(subscribers: usize) -> Self {
+        Self {
+            by_step: Mutex::new(Vec::new()),
+            counts: (0..subscribers).map(|_| Mutex::new(Vec::new())).collect(),
+            firsts: AtomicU64::new(0),
+        }
+    }
+
+    fn record(&self, subscriber: usize, step: usize, post: usize, micros: u32, at: u64) {
+        let first = {
+            let Some(counts) = self.counts.get(subscriber) else {
+                return;
+            };
+            let mut counts = counts.lock().unwrap_or_else(|e| e.into_inner());
+            if counts.len() <= post {
+                counts.resize(post + 1, 0);
+            }
+            counts[post] = counts[post].saturating_add(1);
+            counts[post] == 1
+        };
+        if !first {
+            return;
+        }
+        self.firsts.fetch_add(1, Ordering::SeqCst);
         let mut all = self.by_step.lock().unwrap_or_else(|e| e.into_inner());
         if all.len() <= step {
             all.resize_with(step + 1, Default::default);
@@ -45,7 +84,8 @@ impl Deliveries {
         all[step].1 = all[step].1.max(at);
     }
 
-    /// The step's latencies and how long from `began` until its last delivery, in seconds.
+    /// The step's first-arrival latencies and how long from `began` until its last
+    /// delivery, in seconds.
     fn take(&self, step: usize, began: u64) -> (Vec<u32>, f64) {
         let mut all = self.by_step.lock().unwrap_or_else(|e| e.into_inner());
         match all.get_mut(step) {
@@ -56,7 +96,60 @@ impl Deliveries {
             None => (Vec::new(), 1.0),
         }
     }
+
+    /// Which of `posts` every subscriber got, and how often.
+    fn tally(&self, posts: &[usize]) -> Tally {
+        let mut tally = Tally {
+            delivered: 0,
+            missing: 0,
+            short: 0,
+            repeated: 0,
+        };
+        for counts in &self.counts {
+            let counts = counts.lock().unwrap_or_else(|e| e.into_inner());
+            let mut missed = false;
+            for &post in posts {
+                match counts.get(post).copied().unwrap_or(0) {
+                    0 => {
+                        tally.missing += 1;
+                        missed = true;
+                    }
+                    n => {
+                        tally.delivered += 1;
+                        tally.repeated += u64::from(n - 1);
+                    }
+                }
+            }
+            tally.short += usize::from(missed);
+        }
+        tally
+    }
+
+    /// Waits until `target` first arrivals in all, or until none has come for a while:
+    /// whatever has not arrived by then is reported missing.
+    async fn settle(&self, target: u64) {
+        let mut seen = self.firsts.load(Ordering::SeqCst);
+        let mut since = Instant::now();
+        while seen < target && since.elapsed() < QUIET {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = self.firsts.load(Ordering::SeqCst);
+            if now != seen {
+                seen = now;
+                since = Instant::now();
+            }
+        }
+    }
 }
+
+/// How long a step may go without a new arrival before what is missing counts as lost.
+const QUIET: Duration = Duration::from_secs(5);
+
+/// A step whose deliveries are at least this share of what it offered (and nothing is
+/// missing) has not saturated the bare server yet: the next rate doubles.
+const KEEPS_UP: f64 = 0.9;
+
+/// Doublings of the rate past the last one asked for, looking for the bare server's limit.
+const MAX_DOUBLINGS: usize = 5;
 
 /// Wall-clock microseconds: posts and frames carry `t=<µs>`, read in another process.
 fn now_us(_start: Instant) -> u64 {
@@ -68,7 +161,9 @@ fn now_us(_start: Instant) -> u64 {
 
 /// Follows one event stream over a raw HTTP/1.1 connection (the same client for the
 /// server and for the bare limit), recording the latency of each event.
+#[allow(clippy::too_many_arguments)]
 async fn subscriber(
+    index: usize,
     addr: std::net::SocketAddr,
     path: String,
     token: String,
@@ -107,21 +202,28 @@ async fn subscriber(
             return Ok(());
         }
         // Chunk sizes and other lines have no `"body":"t=`.
-        if let Some(at) = line.find("\"body\":\"t=") {
-            let digits: String = line[at + 10..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if let Ok(sent) = digits.parse::<u64>() {
-                let now = now_us(start);
-                deliveries.record(
-                    step.load(Ordering::SeqCst),
-                    u32::try_from(now.saturating_sub(sent)).unwrap_or(u32::MAX),
-                    now,
-                );
-            }
+        if let Some((sent, post)) = line
+            .find("\"body\":\"t=")
+            .and_then(|at| stamp(&line[at + 10..]))
+        {
+            let now = now_us(start);
+            deliveries.record(
+                index,
+                step.load(Ordering::SeqCst),
+                post,
+                u32::try_from(now.saturating_sub(sent)).unwrap_or(u32::MAX),
+                now,
+            );
         }
     }
+}
+
+/// `<sent µs>;p=<post number>`, as posts and bare frames carry it.
+fn stamp(text: &str) -> Option<(u64, usize)> {
+    let digits = |t: &str| -> String { t.chars().take_while(char::is_ascii_digit).collect() };
+    let sent = digits(text);
+    let post = digits(text.get(sent.len()..)?.strip_prefix(";p=")?);
+    Some((sent.parse().ok()?, post.parse().ok()?))
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -170,11 +272,12 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
     let pid = child.id().unwrap_or(0);
     let rss_before = rss_kb(pid);
     let step = Arc::new(AtomicUsize::new(0));
-    let deliveries = Arc::new(Deliveries::default());
+    let deliveries = Arc::new(Deliveries::new(subscribers));
     let connected = Arc::new(AtomicUsize::new(0));
     let mut clients = tokio::task::JoinSet::new();
-    for _ in 0..subscribers {
+    for index in 0..subscribers {
         clients.spawn(subscriber(
+            index,
             addr,
             "/api/v1/orgs/bench/events".into(),
             token.clone(),
@@ -201,18 +304,18 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
     ));
     let client = reqwest::Client::new();
     let post_url = format!("http://{addr}/api/v1/orgs/bench/channels/{channel}/messages");
+    let next_post = AtomicUsize::new(1);
     for (i, rate) in rates.iter().enumerate() {
         step.store(i, Ordering::SeqCst);
         let began = now_us(start);
-        let (sent, failed) = offer(&client, &post_url, &token, *rate, phase, start).await;
-        // Let what was posted arrive, counted in this step.
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        let before = deliveries.firsts.load(Ordering::SeqCst);
+        let offered = offer(&client, &post_url, &token, *rate, phase, start, &next_post).await;
+        // Every post answered 201 must reach every subscriber: wait for all of them, or
+        // report what did not come.
+        let expected = offered.answered.len() as u64 * subscribers as u64;
+        deliveries.settle(before + expected).await;
         let (latencies, took) = deliveries.take(i, began);
-        let expected = sent * subscribers as u64;
-        let note = format!(
-            "{} of {expected} delivered, {failed} posts failed",
-            latencies.len()
-        );
+        let tally = deliveries.tally(&offered.answered);
         steps.push(summarise(
             "Beredskap (API post → SSE, SQLite)",
             format!(
@@ -221,15 +324,16 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
             ),
             latencies,
             took,
-            note,
+            note(&tally, expected, offered.failed),
         ));
     }
     clients.abort_all();
     let mut child = child;
     child.kill().await.ok();
 
-    // ---- The limit: bare broadcast fan-out over loopback, same client, same frames.
-    let deliveries = Arc::new(Deliveries::default());
+    // ---- The limit: bare broadcast fan-out over loopback, same client, same frames, with
+    // the rate doubled past the last one asked for until it no longer keeps up.
+    let deliveries = Arc::new(Deliveries::new(subscribers));
     let connected = Arc::new(AtomicUsize::new(0));
     let mut limit = tokio::process::Command::new(std::env::current_exe()?)
         .args(["bench", "fanout-limit"])
@@ -248,8 +352,9 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
         .context("the bare server did not start")?
         .parse()?;
     let mut clients = tokio::task::JoinSet::new();
-    for _ in 0..subscribers {
+    for index in 0..subscribers {
         clients.spawn(subscriber(
+            index,
             bare_addr,
             "/events".into(),
             String::new(),
@@ -260,41 +365,67 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
         ));
     }
     wait_for(&connected, subscribers).await?;
-    for (i, rate) in rates.iter().enumerate() {
-        let index = rates.len() + i;
+    let mut limit_rates = rates.clone();
+    let mut index = rates.len();
+    let mut i = 0;
+    while let Some(&rate) = limit_rates.get(i) {
         step.store(index, Ordering::SeqCst);
         let began = now_us(start);
+        let before = deliveries.firsts.load(Ordering::SeqCst);
         commands
             .write_all(format!("{rate} {seconds}\n").as_bytes())
             .await?;
-        let sent: u64 = answers
+        let (first, count): (usize, usize) = answers
             .next_line()
             .await?
-            .and_then(|l| l.strip_prefix("sent ").and_then(|n| n.parse().ok()))
+            .and_then(|l| {
+                let mut words = l.strip_prefix("sent ")?.split_whitespace();
+                Some((words.next()?.parse().ok()?, words.next()?.parse().ok()?))
+            })
             .context("the bare server stopped")?;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        let posts: Vec<usize> = (first..first + count).collect();
+        let expected = count as u64 * subscribers as u64;
+        deliveries.settle(before + expected).await;
         let (latencies, took) = deliveries.take(index, began);
-        let note = format!(
-            "{} of {} delivered",
-            latencies.len(),
-            sent * subscribers as u64
-        );
-        steps.push(summarise(
+        let tally = deliveries.tally(&posts);
+        let offered_deliveries = u64::from(rate) * subscribers as u64;
+        let row = summarise(
             "limit: bare tokio broadcast over loopback",
-            format!(
-                "{rate} frames/s = {} deliveries/s",
-                u64::from(*rate) * subscribers as u64
-            ),
+            format!("{rate} frames/s = {offered_deliveries} deliveries/s"),
             latencies,
             took,
-            note,
-        ));
+            note(&tally, expected, 0),
+        );
+        let keeps_up =
+            tally.missing == 0 && row.deliveries_per_second >= KEEPS_UP * offered_deliveries as f64;
+        steps.push(row);
+        if i + 1 == limit_rates.len() && keeps_up && limit_rates.len() < rates.len() + MAX_DOUBLINGS
+        {
+            limit_rates.push(rate.saturating_mul(2));
+        }
+        i += 1;
+        index += 1;
     }
     drop(commands);
     limit.kill().await.ok();
     clients.abort_all();
     print_table(&steps, subscribers, seconds, &per_connection);
     Ok(())
+}
+
+fn note(tally: &Tally, expected: u64, failed_posts: u64) -> String {
+    let mut note = format!(
+        "{} of {expected} delivered; {} missing",
+        tally.delivered, tally.missing
+    );
+    if tally.missing > 0 {
+        note.push_str(&format!(" (at {} subscribers)", tally.short));
+    }
+    note.push_str(&format!("; {} repeated", tally.repeated));
+    if failed_posts > 0 {
+        note.push_str(&format!("; {failed_posts} posts not answered 201"));
+    }
+    note
 }
 
 async fn wait_for(counter: &AtomicUsize, n: usize) -> anyhow::Result<()> {
@@ -311,8 +442,16 @@ async fn wait_for(counter: &AtomicUsize, n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The posts of one step.
+struct Offered {
+    /// Post numbers the server answered 201: each must reach every subscriber.
+    answered: Vec<usize>,
+    failed: u64,
+}
+
 /// Posts at `rate` per second for `phase` without waiting for answers (an open loop, so
-/// a slow server shows as latency, not as a lower offered rate).
+/// a slow server shows as latency, not as a lower offered rate). Each post carries the
+/// time it was sent and its number.
 async fn offer(
     client: &reqwest::Client,
     url: &str,
@@ -320,21 +459,24 @@ async fn offer(
     rate: u32,
     phase: Duration,
     start: Instant,
-) -> (u64, u64) {
+    next_post: &AtomicUsize,
+) -> Offered {
+    let answered = Arc::new(Mutex::new(Vec::new()));
     let failed = Arc::new(AtomicU64::new(0));
     let mut posts = tokio::task::JoinSet::new();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
     let ends = Instant::now() + phase;
-    let mut sent = 0u64;
     while Instant::now() < ends {
         tick.tick().await;
-        let (client, url, token, failed) = (
+        let (client, url, token, answered, failed) = (
             client.clone(),
             url.to_owned(),
             token.to_owned(),
+            answered.clone(),
             failed.clone(),
         );
-        let body = serde_json::json!({ "body": format!("t={}", now_us(start)) });
+        let post = next_post.fetch_add(1, Ordering::SeqCst);
+        let body = serde_json::json!({ "body": format!("t={};p={post}", now_us(start)) });
         posts.spawn(async move {
             let ok = client
                 .post(url)
@@ -343,14 +485,23 @@ async fn offer(
                 .send()
                 .await
                 .is_ok_and(|r| r.status() == 201);
-            if !ok {
-                failed.fetch_add(1, Ordering::SeqCst);
+            match ok {
+                true => answered
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(post),
+                false => {
+                    failed.fetch_add(1, Ordering::SeqCst);
+                }
             }
         });
-        sent += 1;
     }
     while posts.join_next().await.is_some() {}
-    (sent, failed.load(Ordering::SeqCst))
+    let answered = std::mem::take(&mut *answered.lock().unwrap_or_else(|e| e.into_inner()));
+    Offered {
+        answered,
+        failed: failed.load(Ordering::SeqCst),
+    }
 }
 
 /// An SSE frame shaped like the server's for a posted message.
@@ -363,7 +514,7 @@ fn frame(seq: u64, sent_us: u64) -> Arc<Vec<u8>> {
             "announcement": false,
             "attachments": [],
             "author": "01a20878-da03-71fb-8441-845d3bfde2af",
-            "body": format!("t={sent_us}"),
+            "body": format!("t={sent_us};p={seq}"),
             "channel_id": "01a20878-da03-71fb-8441-845d3bfde2af",
             "id": "01a20878-da0c-7090-9f5d-06965f422924",
             "mentions": [],
@@ -374,7 +525,8 @@ fn frame(seq: u64, sent_us: u64) -> Arc<Vec<u8>> {
 }
 
 /// `bench fanout-limit`: the bare server in its own process. Prints `listening ADDR`, then
-/// for each input line `RATE SECONDS` broadcasts frames at that rate and prints `sent N`.
+/// for each input line `RATE SECONDS` broadcasts frames at that rate and prints
+/// `sent FIRST COUNT` (the frames are numbered from 1 on).
 pub async fn limit_server() -> anyhow::Result<()> {
     let (frames, addr) = bare_server().await?;
     say(format!("listening {addr}"));
@@ -390,14 +542,13 @@ pub async fn limit_server() -> anyhow::Result<()> {
         };
         let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
         let ends = Instant::now() + Duration::from_secs(seconds);
-        let mut sent = 0u64;
+        let first = seq;
         while Instant::now() < ends {
             tick.tick().await;
             let _ = frames.send(frame(seq, now_us(start)));
             seq += 1;
-            sent += 1;
         }
-        say(format!("sent {sent}"));
+        say(format!("sent {first} {}", seq - first));
     }
     Ok(())
 }
@@ -515,4 +666,16 @@ fn print_table(steps: &[Step], subscribers: usize, seconds: u64, per_connection:
             s.label, s.offered, s.deliveries_per_second, s.p50_ms, s.p99_ms, s.note
         ));
     }
+    let best = |limit: bool| {
+        steps
+            .iter()
+            .filter(|s| s.label.starts_with("limit") == limit)
+            .map(|s| s.deliveries_per_second)
+            .fold(0.0, f64::max)
+    };
+    let (ours, bare) = (best(false), best(true));
+    say(format!(
+        "\nMost deliveries/s: Beredskap {ours:.0}, bare limit {bare:.0}; ratio {:.2}",
+        ours / bare.max(1.0)
+    ));
 }

@@ -179,6 +179,7 @@ pub struct AnswerResult {
     request_body = AnswerInput,
     security(("bearer" = [])),
     responses((status = 200, body = AnswerResult), (status = 404, body = ErrorBody),
+        (status = 409, description = "The alert is closed", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn answer_alert(
     State(state): State<AppState>,
@@ -215,7 +216,8 @@ pub struct CloseInput {
         ("id" = String, Path, description = "Alert id")),
     request_body = CloseInput,
     security(("bearer" = [])),
-    responses((status = 200, body = Alert), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody),
+        (status = 409, description = "The alert is already closed", body = ErrorBody)))]
 async fn close_alert(
     State(state): State<AppState>,
     caller: Caller,

@@ -18,7 +18,7 @@ use beredskap_core::register::{Account, Role, Scope};
 use beredskap_core::{AccountId, Actor, ApiTokenId, EmailAddress, PhoneNumber};
 use serde::Deserialize;
 
-fn require_admin(me: &SignedIn) -> Result<(), WebError> {
+pub(super) fn require_admin(me: &SignedIn) -> Result<(), WebError> {
     if me.account.role == Role::Admin {
         Ok(())
     } else {
@@ -413,7 +413,11 @@ pub async fn new_link(
 
 #[derive(Debug, Deserialize)]
 pub struct EndSessionForm {
+    // Defaults: an incomplete form from someone who may not end sessions is refused for
+    // that, not for the form.
+    #[serde(default)]
     csrf: String,
+    #[serde(default)]
     account: String,
 }
 

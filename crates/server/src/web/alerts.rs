@@ -601,6 +601,7 @@ pub async fn close(
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
+    lead(&me)?;
     let id = alert_id(&id)?;
     let status = match field(&fields, "status").as_str() {
         "resolved" => AlertStatus::Resolved,

@@ -15,12 +15,14 @@ mod sign_in;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use beredskap_core::register::Role;
 use i18n::{Lang, Texts};
 
 pub use session::SignedIn;
@@ -28,98 +30,181 @@ pub use session::SignedIn;
 const LANG_COOKIE: &str = "beredskap_lang";
 const CSRF_COOKIE: &str = "beredskap_csrf";
 
-pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/", get(conversation::home))
-        .route("/c/{id}", get(conversation::channel))
-        .route(
+/// Who may use a page or form. Each handler checks it; the table the router is built from
+/// records it, so a test tries every route with every role, and no route can be added
+/// without saying whom it is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not: signing in and enrolling, the answer and contact-check
+    /// links (the secret in the link is the key), scripts, styles and the manifest.
+    Anyone,
+    /// A signed-in account of this role or above. On a channel, a message or a file a
+    /// guest must also be invited to the channel; on a message the access recorded is for
+    /// someone else's (its author may also delete it and see its roster).
+    AtLeast(Role),
+    /// A signed-in account of any role, on its own things (its devices, its passkeys, the
+    /// text of its messages): someone else's are refused or not found.
+    Own,
+}
+
+/// One method on one path of the pages, and who may use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRoute {
+    pub method: axum::http::Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// The router and the table of who may use what, built together.
+struct Table {
+    router: Router<AppState>,
+    routes: Vec<PageRoute>,
+}
+
+impl Table {
+    fn add(
+        mut self,
+        method: axum::http::Method,
+        path: &'static str,
+        access: Access,
+        route: MethodRouter<AppState>,
+    ) -> Self {
+        self.routes.push(PageRoute {
+            method,
+            path,
+            access,
+        });
+        // axum merges a second method on a path already routed.
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    fn get<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(axum::http::Method::GET, path, access, get(handler))
+    }
+
+    fn post<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(axum::http::Method::POST, path, access, post(handler))
+    }
+}
+
+fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
+    use Access::{Anyone, AtLeast, Own};
+    let guest = AtLeast(Role::Guest);
+    let member = AtLeast(Role::Member);
+    let lead = AtLeast(Role::CrisisLead);
+    let admin = AtLeast(Role::Admin);
+    let table = Table {
+        router: Router::new(),
+        routes: Vec::new(),
+    };
+    table
+        .get("/", guest, conversation::home)
+        .get("/c/{id}", guest, conversation::channel)
+        .add(
+            axum::http::Method::POST,
             "/c/{id}/post",
-            post(conversation::post).layer(crate::routes::attachment_body_limit(&state.config)),
+            guest,
+            post(conversation::post).layer(uploads),
         )
-        .route("/c/{id}/t/{root}", get(conversation::thread))
-        .route("/m/{id}", get(conversation::fragment))
-        .route(
-            "/m/{id}/edit",
-            get(conversation::edit_form).post(edit_message),
+        .get("/c/{id}/t/{root}", guest, conversation::thread)
+        .get("/m/{id}", guest, conversation::fragment)
+        .get("/m/{id}/edit", Own, conversation::edit_form)
+        .post("/m/{id}/edit", Own, edit_message)
+        .get("/m/{id}/roster", lead, conversation::roster)
+        .get("/m/{id}/redact", admin, conversation::redact_form)
+        .post("/m/{id}/redact", admin, conversation::redact)
+        .get("/m/{id}/open", guest, conversation::open)
+        .get("/search", guest, conversation::search)
+        .get("/alerts", lead, alerts::list)
+        .post("/alerts", lead, alerts::create)
+        .get("/alerts/new", lead, alerts::new_form)
+        .get("/alerts/{id}", lead, alerts::show)
+        .get("/alerts/{id}/roster", lead, alerts::roster)
+        .get("/alerts/{id}/roster.csv", lead, alerts::csv)
+        .post("/alerts/{id}/close", lead, alerts::close)
+        .post("/alerts/{id}/answer", guest, alerts::answer)
+        .get("/a/{token}", Anyone, alerts::link)
+        .post("/a/{token}", Anyone, alerts::link_answer)
+        .get("/k/{token}", Anyone, alerts::check_link)
+        .post("/k/{token}", Anyone, alerts::check_confirm)
+        .post("/contact-checks", lead, alerts::start_check)
+        .get("/positions", member, alerts::positions)
+        .get("/static/alerts.js", Anyone, alerts_script)
+        .get("/static/push.js", Anyone, push_script)
+        .get("/push/key", Anyone, alerts::push_key)
+        .post("/push/subscribe", guest, alerts::push_subscribe)
+        .get("/files/{id}", guest, conversation::file)
+        .post("/m/{id}/{action}", guest, conversation::act)
+        .get("/channels/new", member, conversation::new_channel)
+        .post("/channels/new", member, conversation::create_channel)
+        .get("/events", guest, conversation::events)
+        .post("/language", Anyone, choose_language)
+        .get("/sign-in", Anyone, sign_in::form)
+        .post("/sign-in", Anyone, sign_in::submit)
+        .get("/o/{slug}/sign-in", Anyone, sign_in::org_form)
+        .get("/sign-in/code", Anyone, sign_in::code_form)
+        .post("/sign-in/code", Anyone, sign_in::code_submit)
+        .post("/sign-out", Anyone, sign_in::sign_out)
+        .get("/sign-in/one-time-code", Anyone, one_time::form)
+        .post("/sign-in/one-time-code", Anyone, one_time::submit)
+        .get("/enrol/{secret}", Anyone, enrol::form)
+        .post("/enrol/{secret}", Anyone, enrol::submit)
+        .get("/passkeys", guest, passkeys::list)
+        .post("/passkeys/{id}/{action}", Own, passkeys::change)
+        .post("/passkeys/register/start", guest, passkeys::register_start)
+        .post(
+            "/passkeys/register/finish",
+            guest,
+            passkeys::register_finish,
         )
-        .route("/m/{id}/roster", get(conversation::roster))
-        .route(
-            "/m/{id}/redact",
-            get(conversation::redact_form).post(conversation::redact),
-        )
-        .route("/m/{id}/open", get(conversation::open))
-        .route("/search", get(conversation::search))
-        .route("/alerts", get(alerts::list).post(alerts::create))
-        .route("/alerts/new", get(alerts::new_form))
-        .route("/alerts/{id}", get(alerts::show))
-        .route("/alerts/{id}/roster", get(alerts::roster))
-        .route("/alerts/{id}/roster.csv", get(alerts::csv))
-        .route("/alerts/{id}/close", post(alerts::close))
-        .route("/alerts/{id}/answer", post(alerts::answer))
-        .route("/a/{token}", get(alerts::link).post(alerts::link_answer))
-        .route(
-            "/k/{token}",
-            get(alerts::check_link).post(alerts::check_confirm),
-        )
-        .route("/contact-checks", post(alerts::start_check))
-        .route("/positions", get(alerts::positions))
-        .route("/static/alerts.js", get(alerts_script))
-        .route("/static/push.js", get(push_script))
-        .route("/push/key", get(alerts::push_key))
-        .route("/push/subscribe", post(alerts::push_subscribe))
-        .route("/files/{id}", get(conversation::file))
-        .route("/m/{id}/{action}", post(conversation::act))
-        .route(
-            "/channels/new",
-            get(conversation::new_channel).post(conversation::create_channel),
-        )
-        .route("/events", get(conversation::events))
-        .route("/language", post(choose_language))
-        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
-        .route("/o/{slug}/sign-in", get(sign_in::org_form))
-        .route(
-            "/sign-in/code",
-            get(sign_in::code_form).post(sign_in::code_submit),
-        )
-        .route("/sign-out", post(sign_in::sign_out))
-        .route(
-            "/sign-in/one-time-code",
-            get(one_time::form).post(one_time::submit),
-        )
-        .route("/enrol/{secret}", get(enrol::form).post(enrol::submit))
-        .route("/passkeys", get(passkeys::list))
-        .route("/passkeys/{id}/{action}", post(passkeys::change))
-        .route("/passkeys/register/start", post(passkeys::register_start))
-        .route("/passkeys/register/finish", post(passkeys::register_finish))
-        .route("/sign-in/passkey/start", post(passkeys::sign_in_start))
-        .route("/sign-in/passkey/finish", post(passkeys::sign_in_finish))
-        .route("/sessions", get(pages::sessions))
-        .route("/sessions/{id}/end", post(pages::end_session))
-        .route("/admin", get(|| async { Redirect::to("/admin/accounts") }))
-        .route(
-            "/admin/accounts",
-            get(admin::accounts).post(admin::create_account),
-        )
-        .route("/admin/accounts/{id}", get(admin::account))
-        .route("/admin/accounts/{id}/link", post(admin::new_link))
-        .route("/admin/sessions/{id}/end", post(admin::end_session))
-        .route(
-            "/admin/tokens",
-            get(admin::tokens).post(admin::create_token),
-        )
-        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
-        .route(
-            "/admin/settings",
-            get(admin::settings).post(admin::save_settings),
-        )
-        .route("/static/app.css", get(stylesheet))
-        .route("/static/passkeys.js", get(passkeys_script))
-        .route("/static/live.js", get(live_script))
-        .route("/static/pwa.js", get(pwa_script))
-        .route("/static/icon.svg", get(icon))
-        .route("/sw.js", get(service_worker))
-        .route("/manifest.webmanifest", get(manifest))
+        .post("/sign-in/passkey/start", Anyone, passkeys::sign_in_start)
+        .post("/sign-in/passkey/finish", Anyone, passkeys::sign_in_finish)
+        .get("/sessions", guest, pages::sessions)
+        .post("/sessions/{id}/end", Own, pages::end_session)
+        .get("/admin", admin, admin_start)
+        .get("/admin/accounts", admin, admin::accounts)
+        .post("/admin/accounts", admin, admin::create_account)
+        .get("/admin/accounts/{id}", admin, admin::account)
+        .post("/admin/accounts/{id}/link", admin, admin::new_link)
+        .post("/admin/sessions/{id}/end", admin, admin::end_session)
+        .get("/admin/tokens", admin, admin::tokens)
+        .post("/admin/tokens", admin, admin::create_token)
+        .post("/admin/tokens/{id}/revoke", admin, admin::revoke_token)
+        .get("/admin/settings", admin, admin::settings)
+        .post("/admin/settings", admin, admin::save_settings)
+        .get("/static/app.css", Anyone, stylesheet)
+        .get("/static/passkeys.js", Anyone, passkeys_script)
+        .get("/static/live.js", Anyone, live_script)
+        .get("/static/pwa.js", Anyone, pwa_script)
+        .get("/static/icon.svg", Anyone, icon)
+        .get("/sw.js", Anyone, service_worker)
+        .get("/manifest.webmanifest", Anyone, manifest)
+}
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    table(crate::routes::attachment_body_limit(&state.config))
+        .router
         .layer(middleware::from_fn_with_state(state, web_context))
+}
+
+/// Every page and form with who may use it, as the router serves them.
+pub fn page_routes() -> Vec<PageRoute> {
+    table(axum::extract::DefaultBodyLimit::disable()).routes
+}
+
+/// `/admin` opens on the accounts; only administrators are sent on.
+async fn admin_start(me: SignedIn) -> Result<Response, WebError> {
+    admin::require_admin(&me)?;
+    Ok(Redirect::to("/admin/accounts").into_response())
 }
 
 async fn stylesheet() -> Response {

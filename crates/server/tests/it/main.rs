@@ -18,5 +18,6 @@ mod notify;
 mod one_time;
 mod passkeys;
 mod providers;
+mod roles;
 mod rotations;
 mod web;

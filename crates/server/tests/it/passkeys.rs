@@ -44,15 +44,13 @@ async fn csrf_of(app: &TestApp, b: &reqwest::Client, path: &str) -> String {
     )
 }
 
-/// Enrols, signs in with the app, and registers a passkey on `authenticator`.
-async fn with_passkey(
+/// Registers a passkey on `authenticator` for the person signed in on `b`; it is then
+/// listed as "Nyckel 1".
+pub(crate) async fn register_passkey(
     app: &TestApp,
     b: &reqwest::Client,
     authenticator: &mut WebauthnAuthenticator<SoftPasskey>,
-) -> Person {
-    let person = invite(app, "anna@lillby.se", Role::Member).await;
-    let (secret, _) = app.enrol(b, &person).await;
-    app.sign_in(b, &person.login, &secret).await;
+) {
     let csrf = csrf_of(app, b, "/").await;
     let r = app
         .post_json(b, "/passkeys/register/start", &csrf, serde_json::json!({}))
@@ -80,6 +78,18 @@ async fn with_passkey(
         .await
         .unwrap();
     assert!(list.contains("Nyckel 1"), "{list}");
+}
+
+/// Enrols, signs in with the app, registers a passkey on `authenticator` and signs out.
+async fn with_passkey(
+    app: &TestApp,
+    b: &reqwest::Client,
+    authenticator: &mut WebauthnAuthenticator<SoftPasskey>,
+) -> Person {
+    let person = invite(app, "anna@lillby.se", Role::Member).await;
+    let (secret, _) = app.enrol(b, &person).await;
+    app.sign_in(b, &person.login, &secret).await;
+    register_passkey(app, b, authenticator).await;
     let home = b
         .get(app.url("/"))
         .send()

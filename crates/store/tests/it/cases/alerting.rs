@@ -239,13 +239,17 @@ pub async fn closing_an_alert_stops_it_and_tells_everyone_it_reached(db: &TestDb
         s.close_alert(&actor(), o.id, alert.id, AlertStatus::Cancelled, now)
             .await
             .unwrap_err(),
-        StoreError::Forbidden("this alert is already closed")
+        StoreError::Conflict {
+            constraint: "alert_closed".into()
+        }
     );
     assert_eq!(
         s.answer_alert(&actor(), o.id, alert.id, answer(bo, None, "web", now))
             .await
             .unwrap_err(),
-        StoreError::Forbidden("this alert is closed")
+        StoreError::Conflict {
+            constraint: "alert_closed".into()
+        }
     );
     assert!(s.open_alerts_for(o.id, bo).await.unwrap().is_empty());
     let kinds: Vec<_> = s

@@ -1,0 +1,492 @@
+//! Who may use which page and form, from the router's own table: every route is tried
+//! signed out and with every role, a role below the route's access is refused and a role
+//! at or above it gets through. A route added without saying whom it is for does not build.
+
+use crate::helpers::{expect_json, TestApp};
+use crate::passkeys::register_passkey;
+use crate::web::{browser, hidden, invite, location, page};
+use beredskap_core::conversation::{ChannelKind, NewChannel, NewMessage};
+use beredskap_core::register::{Account, NewGroup, Role};
+use beredskap_core::{Actor, EmailAddress, Slug};
+use beredskap_server::web::{page_routes, Access, PageRoute};
+use reqwest::Method;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+
+async fn account(app: &TestApp, login: &str) -> Account {
+    app.store
+        .account_by_login(app.org.id, &EmailAddress::parse(login).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// One of the people trying the routes: a browser signed in, and a second device of
+/// theirs (signed in too) whose session another person's form may name.
+struct Tester {
+    role: Role,
+    browser: reqwest::Client,
+    account: Account,
+    csrf: String,
+    second_session: String,
+}
+
+/// The things the routes' `{…}` stand for.
+struct Things {
+    channel: String,
+    /// An announcement by someone none of the testers is: it has a roster and can be
+    /// confirmed, edited by a crisis lead and answered in a thread.
+    message: String,
+    /// Another person's message, for redaction.
+    to_redact: String,
+    file: String,
+    /// An alert to every tester, to look at and answer.
+    alert: String,
+    /// Another, to close.
+    to_close: String,
+    /// A group of all the testers, to alert and to check.
+    group: String,
+    /// A week from now, for a contact check.
+    deadline: String,
+    victim: Account,
+    victim_account: String,
+    victim_session: String,
+    token: String,
+    /// The administrator's passkey, for the routes on one's own things.
+    passkey: String,
+}
+
+fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
+    let p = route.path;
+    let id = match p {
+        _ if p.starts_with("/c/") => things.channel.clone(),
+        "/m/{id}/redact" => things.to_redact.clone(),
+        _ if p.starts_with("/m/") => things.message.clone(),
+        "/alerts/{id}/close" => things.to_close.clone(),
+        _ if p.starts_with("/alerts/") => things.alert.clone(),
+        _ if p.starts_with("/files/") => things.file.clone(),
+        _ if p.starts_with("/admin/accounts/") => things.victim.id.to_string(),
+        _ if p.starts_with("/admin/sessions/") => things.victim_session.clone(),
+        _ if p.starts_with("/admin/tokens/") => things.token.clone(),
+        _ if p.starts_with("/passkeys/") => things.passkey.clone(),
+        _ if p.starts_with("/sessions/") => own_session.to_owned(),
+        _ => "0".to_owned(),
+    };
+    p.replace("{id}", &id)
+        .replace("{root}", &things.message)
+        .replace(
+            "{action}",
+            if p.starts_with("/passkeys/") {
+                "rename"
+            } else {
+                "confirm"
+            },
+        )
+        .replace("{token}", "not-a-real-link")
+        .replace("{secret}", "not-a-real-link")
+        .replace("{slug}", "lillby")
+}
+
+/// What a person would fill in on the form.
+fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
+    let p = path;
+    let fields: Vec<(&'static str, &str)> = match p {
+        _ if p.starts_with("/c/") => vec![("key", "roles-1"), ("body", "Läget kl 10")],
+        _ if p.ends_with("/edit") => vec![("body", "Läget kl 11")],
+        _ if p.ends_with("/redact") => vec![("reason", "Personnummer")],
+        _ if p.ends_with("/close") => vec![("status", "resolved")],
+        _ if p.ends_with("/answer") => vec![("answer", "ok")],
+        _ if p.starts_with("/passkeys/") => vec![("name", "Nyckel 2")],
+        _ if p.starts_with("/admin/sessions/") => vec![("account", things.victim_account.as_str())],
+        "/alerts" => vec![
+            ("message", "Övning"),
+            ("severity", "info"),
+            ("group", things.group.as_str()),
+            ("step_minutes", "5"),
+            ("repeats", "0"),
+            ("exercise", "on"),
+        ],
+        "/contact-checks" => vec![
+            ("group", things.group.as_str()),
+            ("deadline", things.deadline.as_str()),
+        ],
+        "/channels/new" => vec![
+            ("name", "Stab"),
+            ("kind", "direct"),
+            ("classification", "Intern"),
+        ],
+        "/admin/accounts" => vec![
+            ("name", "Sven Ek"),
+            ("login", "sven@lillby.se"),
+            ("role", "member"),
+            ("private_email", "sven@example.se"),
+        ],
+        "/admin/tokens" => vec![("name", "Lönesystem"), ("scope", "read")],
+        "/admin/settings" => vec![
+            ("fallback_sign_in", "on"),
+            ("members_need_second_factor", "on"),
+        ],
+        _ => vec![],
+    };
+    fields.into_iter().map(|(k, v)| (k, v.to_owned())).collect()
+}
+
+/// Whether a route speaks JSON rather than forms.
+fn json(path: &str) -> bool {
+    path.contains("/passkey") && !path.starts_with("/passkeys/{") || path == "/push/subscribe"
+}
+
+/// Tries one route, posting `form` beside the token; returns the status and where a
+/// redirect goes.
+async fn attempt(
+    app: &TestApp,
+    b: &reqwest::Client,
+    csrf: &str,
+    route: &PageRoute,
+    path: &str,
+    form: Vec<(&'static str, String)>,
+) -> (u16, String) {
+    let request = if route.method == Method::GET {
+        b.get(app.url(path))
+    } else if json(route.path) {
+        b.post(app.url(path))
+            .header("x-csrf-token", csrf)
+            .json(&serde_json::json!({}))
+    } else {
+        let mut fields = vec![("csrf", csrf.to_owned())];
+        fields.extend(form);
+        b.post(app.url(path)).form(&fields)
+    };
+    // Only the head: `/events` is a stream that does not end.
+    let r = request.send().await.unwrap();
+    let to = if r.status().is_redirection() {
+        location(&r)
+    } else {
+        String::new()
+    };
+    (r.status().as_u16(), to)
+}
+
+fn refused((status, to): &(u16, String)) -> bool {
+    *status == 401 || *status == 403 || (*status == 303 && to == "/sign-in")
+}
+
+fn let_in((status, to): &(u16, String)) -> bool {
+    matches!(status, 200..=299 | 409 | 422) || (*status == 303 && to != "/sign-in")
+}
+
+/// Signs the same person in on another device; returns that session's id.
+async fn second_device(app: &TestApp, login: &str, secret: &[u8]) -> String {
+    let b = browser();
+    app.sign_in(&b, login, secret).await;
+    let a = account(app, login).await;
+    let now = {
+        use beredskap_server::clock::Clock;
+        app.clock.now()
+    };
+    // Newest first: the one just started.
+    app.store
+        .list_sessions(app.org.id, a.id, now)
+        .await
+        .unwrap()[0]
+        .id
+        .to_string()
+}
+
+async fn tester(app: &TestApp, login: &str, role: Role) -> Tester {
+    let person = invite(app, login, role).await;
+    let b = browser();
+    let (secret, _) = app.enrol(&b, &person).await;
+    app.sign_in(&b, login, &secret).await;
+    let second_session = second_device(app, login, &secret).await;
+    let (_, home) = page(app, &b, "/").await;
+    Tester {
+        role,
+        csrf: hidden(&home, "csrf"),
+        browser: b,
+        account: account(app, login).await,
+        second_session,
+    }
+}
+
+async fn things(app: &TestApp, testers: &[Tester]) -> Things {
+    // The API token's account (an administrator none of the testers is) writes.
+    let author = account(app, "admin@lillby.se").await;
+    let channel = app
+        .store
+        .create_channel(
+            &Actor::system(),
+            app.org.id,
+            author.id,
+            NewChannel {
+                kind: ChannelKind::Org,
+                name: "Alla i Lillby".into(),
+                classification: "Intern".into(),
+                group_id: None,
+                members: testers.iter().map(|t| t.account.id).collect(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let r = app
+        .client
+        .post(app.url("/api/v1/orgs/lillby/attachments?filename=lista.txt"))
+        .bearer_auth(&app.admin_token)
+        .body("Lista")
+        .send()
+        .await
+        .unwrap();
+    let file = expect_json(r, 201).await["id"].as_str().unwrap().to_owned();
+    let post = |body: &str, announcement: bool, attachments: Vec<_>| {
+        let store = app.store.clone();
+        let org = app.org.id;
+        let message = NewMessage {
+            channel,
+            thread_root: None,
+            body: body.into(),
+            announcement,
+            mentions: vec![],
+            attachments,
+            idempotency_key: None,
+        };
+        async move {
+            store
+                .post_message(&Actor::account(author.id), org, author.id, message)
+                .await
+                .unwrap()
+                .message
+                .id
+                .to_string()
+        }
+    };
+    let message = post("Samling kl 10", true, vec![file.parse().unwrap()]).await;
+    let to_redact = post("Personnummer 19800101-1234", false, vec![]).await;
+    let people: Vec<_> = testers.iter().map(|t| t.account.person_id).collect();
+    let group = app
+        .store
+        .create_group(
+            &Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: Slug::parse("stab").unwrap(),
+                name: "Stab".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    app.store
+        .set_group_members(&Actor::system(), app.org.id, group, people.clone())
+        .await
+        .unwrap();
+    let group = group.to_string();
+    let mut alert = String::new();
+    let mut to_close = String::new();
+    for target in [&mut alert, &mut to_close] {
+        let r = app
+            .post(
+                "/api/v1/orgs/lillby/alerts",
+                &app.admin_token,
+                serde_json::json!({
+                    "message": "Strömavbrott",
+                    "severity": "critical",
+                    "recipients": {"people": people},
+                    "exercise": true,
+                    "step_minutes": 5,
+                }),
+            )
+            .await;
+        *target = expect_json(r, 201).await["id"].as_str().unwrap().to_owned();
+    }
+    let victim = invite(app, "offer@lillby.se", Role::Member).await;
+    let victim_browser = browser();
+    let (secret, _) = app.enrol(&victim_browser, &victim).await;
+    app.sign_in(&victim_browser, &victim.login, &secret).await;
+    let victim_session = second_device(app, &victim.login, &secret).await;
+    let victim = account(app, &victim.login).await;
+    app.token_for(Role::Member, "lonesystem@lillby.se").await;
+    let token = app
+        .store
+        .list_api_tokens(app.org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.account_id != author.id)
+        .unwrap()
+        .id
+        .to_string();
+    let admin = testers.iter().find(|t| t.role == Role::Admin).unwrap();
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    register_passkey(app, &admin.browser, &mut authenticator).await;
+    let passkey = app
+        .store
+        .passkeys(app.org.id, admin.account.id)
+        .await
+        .unwrap()[0]
+        .id
+        .to_string();
+    Things {
+        channel: channel.to_string(),
+        message,
+        to_redact,
+        file,
+        alert,
+        to_close,
+        group,
+        deadline: {
+            use beredskap_server::clock::Clock;
+            (app.clock.now() + chrono::Duration::days(7))
+                .format("%Y-%m-%d")
+                .to_string()
+        },
+        victim_account: victim.id.to_string(),
+        victim,
+        victim_session,
+        token,
+        passkey,
+    }
+}
+
+#[tokio::test]
+async fn every_page_and_form_lets_in_exactly_the_roles_the_router_names() {
+    let app = TestApp::spawn().await;
+    let mut testers = Vec::new();
+    for (login, role) in [
+        ("gast@partner.se", Role::Guest),
+        ("anna@lillby.se", Role::Member),
+        ("lead@lillby.se", Role::CrisisLead),
+        ("chef@lillby.se", Role::Admin),
+    ] {
+        testers.push(tester(&app, login, role).await);
+    }
+    let things = things(&app, &testers).await;
+    let routes = page_routes();
+    let anonymous = browser();
+    let (_, sign_in) = page(&app, &anonymous, "/sign-in").await;
+    let anonymous_csrf = hidden(&sign_in, "csrf");
+
+    let mut wrong = Vec::new();
+    for route in &routes {
+        let path = concrete(route, &things, &testers[0].second_session);
+        let seen = attempt(
+            &app,
+            &anonymous,
+            &anonymous_csrf,
+            route,
+            &path,
+            form_for(&path, &things),
+        )
+        .await;
+        let expected = match route.access {
+            // Sign-in pages may send a person back to the start of signing in, so "let in"
+            // here means "not refused for want of a session or a role".
+            Access::Anyone => seen.0 != 401 && seen.0 != 403 && seen.0 < 500,
+            Access::AtLeast(_) | Access::Own => refused(&seen),
+        };
+        if !expected {
+            wrong.push(format!("signed out {} {path}: {seen:?}", route.method));
+        }
+    }
+    for t in &testers {
+        let others = testers.iter().find(|o| o.role != t.role).unwrap();
+        for route in routes.iter().filter(|r| r.access != Access::Anyone) {
+            let (expected, path) = match route.access {
+                Access::AtLeast(least) => (
+                    if t.role >= least { "let in" } else { "refused" },
+                    concrete(route, &things, &t.second_session),
+                ),
+                // Someone else's device, passkey or message: refused or not found,
+                // whoever asks. (The administrator's own passkey is tried here too.)
+                _ => (
+                    "refused or not found",
+                    concrete(route, &things, &others.second_session),
+                ),
+            };
+            let (expected, path) = if route.access == Access::Own
+                && t.role == Role::Admin
+                && route.path.starts_with("/passkeys/")
+            {
+                ("let in", path)
+            } else {
+                (expected, path)
+            };
+            // Someone not allowed is refused whatever they send, before anything in the
+            // form is looked at: they post only the token.
+            let form = match expected {
+                "let in" => form_for(&path, &things),
+                _ => vec![],
+            };
+            let seen = attempt(&app, &t.browser, &t.csrf, route, &path, form).await;
+            let ok = match expected {
+                "let in" => let_in(&seen),
+                "refused" => seen.0 == 403,
+                _ => seen.0 == 403 || seen.0 == 404,
+            };
+            if !ok {
+                wrong.push(format!(
+                    "{:?} {} {path}: {seen:?}, expected {expected}",
+                    t.role, route.method
+                ));
+            }
+        }
+        // Their own second device they may sign out.
+        let own = routes
+            .iter()
+            .find(|r| r.path == "/sessions/{id}/end")
+            .unwrap();
+        let path = concrete(own, &things, &t.second_session);
+        let seen = attempt(
+            &app,
+            &t.browser,
+            &t.csrf,
+            own,
+            &path,
+            form_for(&path, &things),
+        )
+        .await;
+        if !let_in(&seen) {
+            wrong.push(format!("{:?} ends own device: {seen:?}", t.role));
+        }
+        let (_, home) = page(&app, &t.browser, "/").await;
+        assert_eq!(
+            home.contains("href=\"/admin/accounts\""),
+            t.role == Role::Admin,
+            "{:?}: the admin link only for admins",
+            t.role
+        );
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // What was let in happened, and what was refused did not.
+    let victim_sessions = app
+        .store
+        .list_sessions(app.org.id, things.victim.id, {
+            use beredskap_server::clock::Clock;
+            app.clock.now()
+        })
+        .await
+        .unwrap();
+    assert!(
+        victim_sessions
+            .iter()
+            .all(|s| s.id.to_string() != things.victim_session),
+        "the administrator ended the victim's device"
+    );
+    for t in &testers {
+        let live = app
+            .store
+            .list_sessions(app.org.id, t.account.id, {
+                use beredskap_server::clock::Clock;
+                app.clock.now()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            live.len(),
+            1,
+            "{:?}: only the device in use is left",
+            t.role
+        );
+    }
+}
