@@ -109,7 +109,9 @@ pub fn payload_digest(payload: &str) -> String {
 /// The current time, truncated to the microseconds both databases keep, so a timestamp
 /// hashes the same before it is stored and after it is read back.
 pub fn now() -> DateTime<Utc> {
-    let t = Utc::now();
+    use crate::clock::Clock;
+    // The moment of the commit, by the machine's clock (not a test's manual one).
+    let t = crate::clock::SystemClock.now();
     let micros = t.timestamp_micros();
     DateTime::from_timestamp_micros(micros).unwrap_or(t)
 }

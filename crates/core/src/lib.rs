@@ -4,6 +4,7 @@
 
 pub mod alerting;
 pub mod auth;
+pub mod clock;
 pub mod conversation;
 pub mod domain;
 pub mod error;

@@ -52,6 +52,7 @@ pub async fn create_user(
     user: NewUser,
     public_url: &str,
     link_hours: u32,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<CreatedUser, AppError> {
     let mut contact_points = Vec::new();
     if let Some(mobile) = &user.mobile {
@@ -99,7 +100,7 @@ pub async fn create_user(
         .create_account(actor, org.id, person.id, user.login, user.role)
         .await?;
     let enrolment_link =
-        issue_enrolment(store, actor, org, &account, public_url, link_hours).await?;
+        issue_enrolment(store, actor, org, &account, public_url, link_hours, now).await?;
     Ok(CreatedUser {
         account,
         enrolment_link,
@@ -114,9 +115,10 @@ pub async fn issue_enrolment(
     account: &Account,
     public_url: &str,
     link_hours: u32,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<String, AppError> {
     let secret = new_secret();
-    let expires_at = chrono::Utc::now() + chrono::Duration::hours(i64::from(link_hours));
+    let expires_at = now + chrono::Duration::hours(i64::from(link_hours));
     store
         .create_enrolment(actor, org.id, account.id, secret_hash(&secret), expires_at)
         .await?;

@@ -320,6 +320,8 @@ struct Worker {
     store: Arc<dyn Store>,
     notifier: Notifier,
     links: Arc<AnswerLinks>,
+    /// When a hand-off finished.
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 pub struct Dispatcher {
@@ -336,9 +338,19 @@ impl Dispatcher {
                 store,
                 notifier,
                 links,
+                clock: Arc::new(crate::clock::SystemClock),
             }),
             lease: chrono::Duration::seconds(LEASE_SECONDS),
         }
+    }
+
+    /// With the server's clock (a test's manual one) instead of the machine's.
+    pub fn with_clock(mut self, clock: Arc<dyn crate::clock::Clock>) -> Self {
+        // Only ever called while building, before the worker is shared.
+        if let Some(worker) = Arc::get_mut(&mut self.worker) {
+            worker.clock = clock;
+        }
+        self
     }
 
     /// With a lease of its own (`delivery_lease_seconds`).
@@ -422,7 +434,7 @@ impl Worker {
         let (org, alert) = context;
         let outcome = self.hand_over(org, alert, &delivery, now).await;
         self.store
-            .finish_delivery(delivery.id, outcome, Utc::now())
+            .finish_delivery(delivery.id, outcome, self.clock.now())
             .await
             .map(|_| ())
     }
@@ -510,7 +522,7 @@ mod tests {
 
     #[test]
     fn a_webhook_is_accepted_only_with_a_fresh_matching_signature() {
-        let now = Utc::now();
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
         let t = now.timestamp();
         let body = b"from=%2B46701000001&message=Ja";
         let good = format!("t={t},v1={}", webhook_mac(b"s3cret", t, body));

@@ -29,6 +29,8 @@ pub struct Application {
     checkpointer: Option<Arc<crate::checkpoint::Checkpointer>>,
     checkpoint_minutes: u32,
     checkpoint_email: bool,
+    /// The time for the delivery worker and the demo's simulated people.
+    clock: Arc<dyn Clock>,
 }
 
 impl Application {
@@ -124,7 +126,7 @@ impl Application {
             search: search.clone(),
             store: store.clone(),
             config,
-            clock,
+            clock: clock.clone(),
             webauthn,
             notifier: notifier.clone(),
         });
@@ -145,6 +147,7 @@ impl Application {
             checkpointer,
             checkpoint_minutes,
             checkpoint_email,
+            clock,
         })
     }
 
@@ -160,8 +163,12 @@ impl Application {
     /// For the demo: where no SMS or email provider is configured, alerts go to the demo's
     /// simulated people, who answer by themselves.
     pub fn simulate_demo_people(&mut self) {
-        let (phones, mailboxes) =
-            crate::demo::SimulatedPeople::pair(self.store.clone(), self.links.clone(), true);
+        let (phones, mailboxes) = crate::demo::SimulatedPeople::pair(
+            self.store.clone(),
+            self.links.clone(),
+            self.clock.clone(),
+            true,
+        );
         if self.notifier.sms.is_none() {
             self.notifier.sms = Some(phones);
         }
@@ -203,7 +210,9 @@ impl Application {
                 self.notifier.clone(),
                 self.links.clone(),
             )
-            .with_lease(self.delivery_lease_seconds);
+            .with_lease(self.delivery_lease_seconds)
+            .with_clock(self.clock.clone());
+            let clock = self.clock.clone();
             let wake = self.deliveries_due.clone();
             let stopping = shutdown.clone();
             tokio::spawn(async move {
@@ -217,7 +226,7 @@ impl Application {
                     }
                     // Rounds repeat at once while there is more due than one batch.
                     loop {
-                        match dispatcher.run_once(chrono::Utc::now()).await {
+                        match dispatcher.run_once(clock.now()).await {
                             Ok(0) => break,
                             Ok(_) => continue,
                             Err(e) => {

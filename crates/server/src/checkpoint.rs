@@ -428,11 +428,15 @@ mod tests {
         }]
     }
 
+    fn a_moment() -> chrono::DateTime<Utc> {
+        chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
     #[test]
     fn a_checkpoint_verifies_and_any_change_breaks_the_signature() {
         let dir = tempfile::tempdir().unwrap();
         let key = key(dir.path());
-        let signed = key.sign(heads(), Utc::now());
+        let signed = key.sign(heads(), a_moment());
         signed.verify_signature(Some(key.public_hex())).unwrap();
         let mut rewound = signed.clone();
         rewound.heads[0].seq = 41;
@@ -442,7 +446,7 @@ mod tests {
         assert!(later.verify_signature(None).is_err());
         // Signed again with another key: valid in itself, but not this server's.
         let other = SigningKey::load_or_create(&dir.path().join("other.key")).unwrap();
-        let forged = other.sign(rewound.heads.clone(), Utc::now());
+        let forged = other.sign(rewound.heads.clone(), a_moment());
         forged.verify_signature(None).unwrap();
         assert!(forged.verify_signature(Some(key.public_hex())).is_err());
     }

@@ -169,6 +169,7 @@ pub async fn seed(
     store: &dyn Store,
     public_url: &str,
     link_hours: u32,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<DemoInfo, AppError> {
     let actor = Actor::system();
     let slug = Slug::parse(DEMO_ORG).map_err(|_| demo_error("slug"))?;
@@ -191,7 +192,8 @@ pub async fn seed(
     let enrolment_link = match enrolled {
         true => None,
         false => Some(
-            accounts::issue_enrolment(store, &actor, &org, &admin, public_url, link_hours).await?,
+            accounts::issue_enrolment(store, &actor, &org, &admin, public_url, link_hours, now)
+                .await?,
         ),
     };
     Ok(DemoInfo {
@@ -379,6 +381,8 @@ pub struct SimulatedPeople {
     channel: ContactKind,
     /// Answer after 3 to 20 seconds, as people do; or at once, for tests.
     human_pace: bool,
+    /// When they answer.
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 /// People (by their place in `PEOPLE`) who never answer: the demo administrator, and the
@@ -400,6 +404,7 @@ impl SimulatedPeople {
     pub fn pair(
         store: std::sync::Arc<dyn Store>,
         links: std::sync::Arc<crate::alerting::AnswerLinks>,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
         human_pace: bool,
     ) -> (
         std::sync::Arc<dyn crate::notify::Provider>,
@@ -411,6 +416,7 @@ impl SimulatedPeople {
                 links: links.clone(),
                 channel,
                 human_pace,
+                clock: clock.clone(),
             }) as std::sync::Arc<dyn crate::notify::Provider>
         };
         (make(ContactKind::Sms), make(ContactKind::Email))
@@ -423,6 +429,7 @@ impl SimulatedPeople {
         address: String,
         body: String,
         index: usize,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
     ) -> Result<(), crate::error::AppError> {
         let says_no = index % 5 == 3;
         let token = |prefix: &str| {
@@ -437,9 +444,7 @@ impl SimulatedPeople {
         // A contact check is confirmed from any channel.
         if let Some(t) = token("/k/") {
             if let Some(delivery) = links.verify_check(&t) {
-                store
-                    .confirm_contact_point(delivery, chrono::Utc::now())
-                    .await?;
+                store.confirm_contact_point(delivery, clock.now()).await?;
             }
             return Ok(());
         }
@@ -448,7 +453,7 @@ impl SimulatedPeople {
             ContactKind::Sms if prefers_sms => {
                 let reply = if says_no { "2" } else { "1, kommer" };
                 store
-                    .answer_by_reply(&address, None, reply, chrono::Utc::now())
+                    .answer_by_reply(&address, None, reply, clock.now())
                     .await?;
             }
             ContactKind::Email if !prefers_sms => {
@@ -456,7 +461,7 @@ impl SimulatedPeople {
                     return Ok(());
                 };
                 let found = store.alert_by_id(alert).await?;
-                let now = chrono::Utc::now();
+                let now = clock.now();
                 store
                     .mark_alert_seen(found.org_id, alert, person, now)
                     .await?;
@@ -499,9 +504,10 @@ impl crate::notify::Provider for SimulatedPeople {
             return Ok(reference);
         };
         let (store, links, channel) = (self.store.clone(), self.links.clone(), self.channel);
+        let clock = self.clock.clone();
         let (address, body) = (message.to.clone(), message.body.clone());
         if !self.human_pace {
-            if let Err(e) = Self::answer(store, links, channel, address, body, index).await {
+            if let Err(e) = Self::answer(store, links, channel, address, body, index, clock).await {
                 tracing::debug!(error = %e, "a simulated person's answer was not taken");
             }
             return Ok(reference);
@@ -511,7 +517,7 @@ impl crate::notify::Provider for SimulatedPeople {
         let wait = std::time::Duration::from_secs(3 + spread);
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
-            if let Err(e) = Self::answer(store, links, channel, address, body, index).await {
+            if let Err(e) = Self::answer(store, links, channel, address, body, index, clock).await {
                 tracing::debug!(error = %e, "a simulated person's answer was not taken");
             }
         });

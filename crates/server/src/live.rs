@@ -362,7 +362,7 @@ mod tests {
         JournalEntry {
             seq,
             org_id: OrgId::new(),
-            at: chrono::Utc::now(),
+            at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
             actor: beredskap_core::Actor::system(),
             kind: kind.into(),
             subject: subject.into(),

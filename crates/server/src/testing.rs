@@ -525,7 +525,7 @@ async fn accept_webhook(
         state.password.as_bytes(),
         signature,
         &body,
-        chrono::Utc::now(),
+        crate::clock::Clock::now(&crate::clock::SystemClock),
     )
     .is_err()
     {

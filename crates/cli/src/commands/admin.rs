@@ -1,5 +1,6 @@
 use super::{cli_actor, open_store, org_by_slug, say};
 use anyhow::Context;
+use beredskap_core::clock::{Clock, SystemClock};
 use beredskap_core::register::{NewOrg, Role, Scope};
 use beredskap_core::{EmailAddress, PhoneNumber, Region};
 use beredskap_server::accounts::{self, NewUser};
@@ -261,6 +262,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 },
                 &config.public_url(),
                 config.enrolment_link_hours,
+                SystemClock.now(),
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -1,6 +1,7 @@
 use super::{cli_actor, open_store, org_by_slug, say};
 use anyhow::Context;
 use beredskap_core::alerting::{AlertInput, AlertStatus, GroupEscalation, Recipients, Severity};
+use beredskap_core::clock::{Clock, SystemClock};
 use beredskap_core::register::Org;
 use beredskap_core::{AlertId, Store};
 use beredskap_server::Config;
@@ -139,7 +140,7 @@ pub async fn run(config: Config, cmd: AlertCommand) -> anyhow::Result<ExitCode> 
                     org.id,
                     alert_id(&id)?,
                     status,
-                    chrono::Utc::now(),
+                    SystemClock.now(),
                 )
                 .await
                 .map_err(|e| match e {
@@ -224,7 +225,7 @@ async fn send(config: &Config, s: &dyn Store, args: SendArgs) -> anyhow::Result<
         anyhow::anyhow!("{}", fields.join("; "))
     })?;
     let alert = s
-        .create_alert(&cli_actor(), org.id, new, chrono::Utc::now())
+        .create_alert(&cli_actor(), org.id, new, SystemClock.now())
         .await?;
     let summary = s
         .list_alerts(org.id, 20)

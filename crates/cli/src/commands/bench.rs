@@ -510,6 +510,7 @@ pub(super) async fn bench_admin(
         },
         "http://bench",
         1,
+        beredskap_core::clock::Clock::now(&beredskap_core::clock::SystemClock),
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;

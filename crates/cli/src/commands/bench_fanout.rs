@@ -324,7 +324,7 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
             ),
             latencies,
             took,
-            note(&tally, expected, offered.failed),
+            note(&tally, expected, &offered.failed),
         ));
     }
     clients.abort_all();
@@ -394,7 +394,7 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
             format!("{rate} frames/s = {offered_deliveries} deliveries/s"),
             latencies,
             took,
-            note(&tally, expected, 0),
+            note(&tally, expected, &Default::default()),
         );
         let keeps_up =
             tally.missing == 0 && row.deliveries_per_second >= KEEPS_UP * offered_deliveries as f64;
@@ -413,7 +413,11 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
     Ok(())
 }
 
-fn note(tally: &Tally, expected: u64, failed_posts: u64) -> String {
+fn note(
+    tally: &Tally,
+    expected: u64,
+    failed_posts: &std::collections::BTreeMap<String, u64>,
+) -> String {
     let mut note = format!(
         "{} of {expected} delivered; {} missing",
         tally.delivered, tally.missing
@@ -422,8 +426,16 @@ fn note(tally: &Tally, expected: u64, failed_posts: u64) -> String {
         note.push_str(&format!(" (at {} subscribers)", tally.short));
     }
     note.push_str(&format!("; {} repeated", tally.repeated));
-    if failed_posts > 0 {
-        note.push_str(&format!("; {failed_posts} posts not answered 201"));
+    let failed: u64 = failed_posts.values().sum();
+    if failed > 0 {
+        let why: Vec<String> = failed_posts
+            .iter()
+            .map(|(why, n)| format!("{n} {why}"))
+            .collect();
+        note.push_str(&format!(
+            "; {failed} posts not answered 201 ({})",
+            why.join(", ")
+        ));
     }
     note
 }
@@ -446,7 +458,8 @@ async fn wait_for(counter: &AtomicUsize, n: usize) -> anyhow::Result<()> {
 struct Offered {
     /// Post numbers the server answered 201: each must reach every subscriber.
     answered: Vec<usize>,
-    failed: u64,
+    /// Posts not answered 201, by what happened (a status, or the connection's fate).
+    failed: std::collections::BTreeMap<String, u64>,
 }
 
 /// Posts at `rate` per second for `phase` without waiting for answers (an open loop, so
@@ -462,7 +475,7 @@ async fn offer(
     next_post: &AtomicUsize,
 ) -> Offered {
     let answered = Arc::new(Mutex::new(Vec::new()));
-    let failed = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(Mutex::new(std::collections::BTreeMap::<String, u64>::new()));
     let mut posts = tokio::task::JoinSet::new();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
     let ends = Instant::now() + phase;
@@ -478,30 +491,31 @@ async fn offer(
         let post = next_post.fetch_add(1, Ordering::SeqCst);
         let body = serde_json::json!({ "body": format!("t={};p={post}", now_us(start)) });
         posts.spawn(async move {
-            let ok = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 201);
-            match ok {
-                true => answered
+            let why = match client.post(url).bearer_auth(token).json(&body).send().await {
+                Ok(r) if r.status() == 201 => None,
+                Ok(r) => Some(format!("answered {}", r.status().as_u16())),
+                Err(e) if e.is_connect() => Some("connection refused".to_owned()),
+                Err(_) => Some("connection closed unanswered".to_owned()),
+            };
+            match why {
+                None => answered
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push(post),
-                false => {
-                    failed.fetch_add(1, Ordering::SeqCst);
+                Some(why) => {
+                    *failed
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .entry(why)
+                        .or_default() += 1;
                 }
             }
         });
     }
     while posts.join_next().await.is_some() {}
     let answered = std::mem::take(&mut *answered.lock().unwrap_or_else(|e| e.into_inner()));
-    Offered {
-        answered,
-        failed: failed.load(Ordering::SeqCst),
-    }
+    let failed = std::mem::take(&mut *failed.lock().unwrap_or_else(|e| e.into_inner()));
+    Offered { answered, failed }
 }
 
 /// An SSE frame shaped like the server's for a posted message.

@@ -1,4 +1,5 @@
 use super::{cli_actor, open_store, org_by_slug, say};
+use beredskap_core::clock::{Clock, SystemClock};
 use beredskap_core::register::{Org, Position};
 use beredskap_core::rotation::{holders_at, shifts, OverrideInput, RotationInput};
 use beredskap_core::{PersonId, Store};
@@ -150,7 +151,7 @@ pub async fn run(config: Config, cmd: RotationCommand) -> anyhow::Result<ExitCod
             let names: HashMap<PersonId, String> =
                 beredskap_server::alerts::names(s, org.id).await?;
             let name = |p: &PersonId| names.get(p).cloned().unwrap_or_else(|| p.to_string());
-            let now = Utc::now();
+            let now = SystemClock.now();
             let order: Vec<String> = holders_at(&position, rotation.as_ref(), &overrides, now)
                 .iter()
                 .map(name)

@@ -33,6 +33,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 store.as_ref(),
                 &config.public_url(),
                 config.enrolment_link_hours,
+                beredskap_core::clock::Clock::now(&beredskap_core::clock::SystemClock),
             )
             .await?,
         ),
@@ -90,7 +91,8 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     say(format!(
-        "Beredskap is listening on http://{}",
+        "Beredskap is listening on {}://{}",
+        if config.tls() { "https" } else { "http" },
         app.local_addr()
     ));
     let shutdown = CancellationToken::new();

@@ -1035,3 +1035,66 @@ async fn a_second_server_on_the_same_data_directory_is_refused_and_names_the_fir
     let second = env.serve().await;
     second.kill_hard().await;
 }
+
+/// `healthcheck` without `--url` asks the configured address, over HTTPS with the
+/// certificate's name when the server terminates TLS (it spoke plain HTTP to it before).
+#[tokio::test]
+async fn the_healthcheck_follows_the_configured_scheme_and_address() {
+    let env = TestEnv::sqlite();
+    env.org_with_admin().await;
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["beredskap.lillby.se".to_string()]).unwrap();
+    let (cert, key) = (
+        env.dir.path().join("cert.pem"),
+        env.dir.path().join("key.pem"),
+    );
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let tls = [
+        ("BEREDSKAP_TLS_CERT_FILE", cert.display().to_string()),
+        ("BEREDSKAP_TLS_KEY_FILE", key.display().to_string()),
+        (
+            "BEREDSKAP_PUBLIC_URL",
+            "https://beredskap.lillby.se".to_owned(),
+        ),
+    ];
+    let server = env.serve_with(&tls).await;
+    assert!(
+        server.base.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.base
+    );
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let listen = ("BEREDSKAP_LISTEN", format!("0.0.0.0:{port}"));
+    let mut settings = tls.to_vec();
+    settings.push(listen.clone());
+    let (code, out) = env.run_with(&["healthcheck"], &settings).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("ready: https://beredskap.lillby.se:{port}/readyz")),
+        "{out}"
+    );
+    // Without the TLS settings it speaks plain HTTP to the TLS port, and says so.
+    let (code, out) = env.run_with(&["healthcheck"], &[listen]).await;
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("not ready: http://127.0.0.1:{port}/readyz")),
+        "{out}"
+    );
+    server.kill_hard().await;
+
+    let server = env.serve().await;
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let (code, out) = env
+        .run_with(
+            &["healthcheck"],
+            &[("BEREDSKAP_LISTEN", format!("127.0.0.1:{port}"))],
+        )
+        .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("ready: http://127.0.0.1:{port}/readyz")),
+        "{out}"
+    );
+    server.kill_hard().await;
+}

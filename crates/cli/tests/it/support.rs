@@ -71,7 +71,16 @@ impl TestEnv {
 
     /// Runs a command to completion; returns exit code and stdout, failing loudly on timeout.
     pub async fn run(&self, args: &[&str]) -> (i32, String) {
-        let out = tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
+        self.run_with(args, &[]).await
+    }
+
+    /// `run` with more settings in the command's environment.
+    pub async fn run_with(&self, args: &[&str], settings: &[(&str, String)]) -> (i32, String) {
+        let mut command = self.command(args);
+        for (key, value) in settings {
+            command.env(key, value);
+        }
+        let out = tokio::time::timeout(Duration::from_secs(60), command.output())
             .await
             .expect("command timed out")
             .unwrap();

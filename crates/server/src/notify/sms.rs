@@ -171,7 +171,8 @@ impl Provider for SignedWebhook {
             "idempotency_key": message.idempotency_key,
         })
         .to_string();
-        let now = chrono::Utc::now().timestamp();
+        // The gateway checks the signature's age against its own clock: the machine's.
+        let now = crate::clock::Clock::now(&crate::clock::SystemClock).timestamp();
         let signature = format!(
             "t={now},v1={}",
             crate::alerting::webhook_mac(

@@ -186,6 +186,7 @@ pub async fn create_account(
         user,
         &state.config.public_url(),
         state.config.enrolment_link_hours,
+        state.clock.now(),
     )
     .await
     {
@@ -405,6 +406,7 @@ pub async fn new_link(
         &account,
         &state.config.public_url(),
         state.config.enrolment_link_hours,
+        state.clock.now(),
     )
     .await?;
     let notice = deliver_link(&state, &ctx, &me, &account, &link).await?;

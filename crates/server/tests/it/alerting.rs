@@ -162,7 +162,11 @@ async fn the_server_delivers_due_alerts_by_itself() {
             crate::helpers::alert_to(vec![anna], "Reservkraften har startat.", &[], false)
                 .validate(None)
                 .unwrap(),
-            chrono::Utc::now(),
+            // The worker takes its time from the server's clock.
+            {
+                use beredskap_server::clock::Clock;
+                app.clock.now()
+            },
         )
         .await
         .unwrap();

@@ -15,9 +15,14 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
     )
     .await
     .unwrap();
-    let first = demo::seed(store.as_ref(), "http://localhost:8080", 72)
-        .await
-        .unwrap();
+    let first = demo::seed(
+        store.as_ref(),
+        "http://localhost:8080",
+        72,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let link = first.enrolment_link.clone().unwrap();
     assert!(link.starts_with("http://localhost:8080/enrol/"), "{link}");
     assert!(first.seeded_now);
@@ -63,9 +68,14 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
         "an announcement waits for the administrator"
     );
 
-    let again = demo::seed(store.as_ref(), "http://localhost:8080", 72)
-        .await
-        .unwrap();
+    let again = demo::seed(
+        store.as_ref(),
+        "http://localhost:8080",
+        72,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     assert!(!again.seeded_now);
     assert_eq!(store.list_people(first.org.id).await.unwrap().len(), 30);
     assert_ne!(again.admin_token, first.admin_token);
@@ -112,9 +122,14 @@ async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_a
     )
     .await
     .unwrap();
-    let info = demo::seed(store.as_ref(), "http://localhost:8080", 72)
-        .await
-        .unwrap();
+    let info = demo::seed(
+        store.as_ref(),
+        "http://localhost:8080",
+        72,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let org = info.org;
     let links = std::sync::Arc::new(
         AnswerLinks::load(store.as_ref(), "http://localhost:8080")
@@ -122,7 +137,12 @@ async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_a
             .unwrap(),
     );
     // At once instead of after seconds, so the test need not wait.
-    let (phones, mailboxes) = demo::SimulatedPeople::pair(store.clone(), links.clone(), false);
+    let (phones, mailboxes) = demo::SimulatedPeople::pair(
+        store.clone(),
+        links.clone(),
+        std::sync::Arc::new(beredskap_server::clock::SystemClock),
+        false,
+    );
     let notifier = Notifier {
         sms: Some(phones),
         email: Some(mailboxes),

@@ -164,6 +164,10 @@ impl TestApp {
             },
             "http://test",
             72,
+            {
+                use beredskap_server::clock::Clock;
+                self.clock.now()
+            },
         )
         .await
         .unwrap();

@@ -2,7 +2,9 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stderr,
-    clippy::print_stdout
+    clippy::print_stdout,
+    // A test chooses its clock: often the machine's, to line up with the journal's times.
+    clippy::disallowed_methods
 )]
 //! Server tests over real HTTP. One test binary for the crate; add modules, not files.
 

@@ -156,6 +156,7 @@ async fn user(
         },
         "http://test",
         72,
+        chrono::Utc::now(),
     )
     .await
     .unwrap()
@@ -463,6 +464,7 @@ async fn a_checkpoint_reaches_administrators_private_mail_with_their_organisatio
             },
             "http://test",
             72,
+            chrono::Utc::now(),
         )
         .await
         .unwrap();

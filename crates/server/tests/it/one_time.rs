@@ -28,6 +28,10 @@ async fn person(app: &TestApp, login: &str, role: Role) {
         },
         "http://test",
         72,
+        {
+            use beredskap_server::clock::Clock;
+            app.clock.now()
+        },
     )
     .await
     .unwrap();

@@ -50,6 +50,10 @@ pub(crate) async fn invite(app: &TestApp, login: &str, role: Role) -> Person {
         },
         "http://test",
         72,
+        {
+            use beredskap_server::clock::Clock;
+            app.clock.now()
+        },
     )
     .await
     .unwrap();
