@@ -24,9 +24,9 @@ use chrono::{DateTime, Utc};
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule was broken; `constraint` is the same name on both backends.
-    #[error("conflicts with existing data ({constraint})")]
-    Conflict { constraint: String },
+    /// A uniqueness rule was broken, or the thing's state no longer allows the change.
+    #[error("conflicts with existing data ({0:?})")]
+    Conflict(Conflict),
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
     /// The caller may see the thing but not do this to it.
@@ -37,6 +37,40 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database error: {0}")]
     Backend(String),
+}
+
+/// What a refused change collided with: the same on both backends, whatever the database
+/// calls its constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conflict {
+    /// Another organisation has the slug.
+    OrgSlug,
+    /// Another group of the organisation has the slug.
+    GroupSlug,
+    /// Another position of the organisation has the slug.
+    PositionSlug,
+    /// Another person of the organisation has the external id.
+    PersonExternalId,
+    /// The login already has an account in the organisation.
+    AccountLogin,
+    /// The person already has an account.
+    AccountPerson,
+    /// Another organisation receives SMS replies on the number.
+    OrgSmsNumber,
+    /// The passkey is registered already.
+    PasskeyCredential,
+    /// The author used the idempotency key for another message.
+    MessageIdempotencyKey,
+    /// The message has been deleted.
+    MessageDeleted,
+    /// The message is not an announcement.
+    MessageNotAnnouncement,
+    /// The message has already been redacted.
+    MessageRedacted,
+    /// The alert is closed.
+    AlertClosed,
+    /// A uniqueness rule not named above, as the database names it (a bug to report).
+    Other(String),
 }
 
 impl StoreError {

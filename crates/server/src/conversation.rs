@@ -140,14 +140,7 @@ pub async fn post(
                 idempotency_key,
             },
         )
-        .await
-        .map_err(|e| match e {
-            beredskap_core::StoreError::Conflict { .. } => AppError::Conflict(FieldErrors::single(
-                "idempotency_key",
-                "was used for another message",
-            )),
-            other => other.into(),
-        })?;
+        .await?;
     if posted.created {
         state.hub.publish(org.id).await;
         state.wake_search();

@@ -2,6 +2,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use beredskap_core::store::Conflict;
 use beredskap_core::{FieldErrors, StoreError};
 use serde::Serialize;
 
@@ -111,7 +112,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict { constraint } => AppError::Conflict(conflict_fields(&constraint)),
+            StoreError::Conflict(conflict) => AppError::Conflict(conflict_fields(&conflict)),
             StoreError::Invalid(fields) => AppError::Invalid(fields),
             StoreError::Unavailable(reason) => AppError::Unavailable(reason),
             StoreError::Backend(reason) => AppError::Internal(reason),
@@ -120,23 +121,24 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// Turns a uniqueness constraint (named the same on both backends) into the field a
-/// person has to change.
-fn conflict_fields(constraint: &str) -> FieldErrors {
-    let (field, message) = match constraint {
-        "orgs_slug_key" | "org_groups_org_slug_key" | "positions_org_slug_key" => {
+/// Turns what a change collided with into the field a person has to change.
+fn conflict_fields(conflict: &Conflict) -> FieldErrors {
+    let (field, message) = match conflict {
+        Conflict::OrgSlug | Conflict::GroupSlug | Conflict::PositionSlug => {
             ("slug", "is already taken")
         }
-        "people_org_external_id_key" => ("external_id", "is already used by another person"),
-        "accounts_org_login_key" => ("login", "already has an account"),
-        "accounts_person_key" => ("person", "already has an account"),
-        "orgs_sms_number_key" => ("sms_number", "is another organisation's"),
+        Conflict::PersonExternalId => ("external_id", "is already used by another person"),
+        Conflict::AccountLogin => ("login", "already has an account"),
+        Conflict::AccountPerson => ("person", "already has an account"),
+        Conflict::OrgSmsNumber => ("sms_number", "is another organisation's"),
+        Conflict::PasskeyCredential => ("passkey", "is registered already"),
+        Conflict::MessageIdempotencyKey => ("idempotency_key", "was used for another message"),
         // A change the thing's state no longer allows.
-        "message_deleted" => ("message", "has been deleted"),
-        "message_not_announcement" => ("message", "is not an announcement"),
-        "message_redacted" => ("message", "has already been redacted"),
-        "alert_closed" => ("alert", "is closed"),
-        _ => ("", "conflicts with existing data"),
+        Conflict::MessageDeleted => ("message", "has been deleted"),
+        Conflict::MessageNotAnnouncement => ("message", "is not an announcement"),
+        Conflict::MessageRedacted => ("message", "has already been redacted"),
+        Conflict::AlertClosed => ("alert", "is closed"),
+        Conflict::Other(_) => ("", "conflicts with existing data"),
     };
     FieldErrors::single(field, message)
 }
@@ -216,9 +218,7 @@ mod tests {
         let cases = [
             (StoreError::NotFound, StatusCode::NOT_FOUND),
             (
-                StoreError::Conflict {
-                    constraint: "orgs_slug_key".into(),
-                },
+                StoreError::Conflict(beredskap_core::store::Conflict::OrgSlug),
                 StatusCode::CONFLICT,
             ),
             (
@@ -233,9 +233,9 @@ mod tests {
         for (error, status) in cases {
             assert_eq!(body_of(AppError::from(error)).await.0, status);
         }
-        let (_, body) = body_of(AppError::from(StoreError::Conflict {
-            constraint: "orgs_slug_key".into(),
-        }))
+        let (_, body) = body_of(AppError::from(StoreError::Conflict(
+            beredskap_core::store::Conflict::OrgSlug,
+        )))
         .await;
         assert_eq!(body["fields"][0]["field"], "slug");
     }

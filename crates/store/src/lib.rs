@@ -1,7 +1,10 @@
 //! Storage backends for Beredskap: an embedded SQLite file (the default) and PostgreSQL
 //! (production and several app nodes). Both implement [`beredskap_core::Store`] from the
-//! same SQL text (`ops.rs`, `store_impl.rs`); the conformance suite in `tests/` holds them
-//! to the same behaviour.
+//! same SQL text (`shared/`, a module of each backend beside its `dialect`); the
+//! conformance suite in `tests/` holds them to the same behaviour.
+
+// `shared/` is a module of each backend on purpose: one SQL text, compiled per dialect.
+#![allow(clippy::duplicate_mod)]
 
 mod postgres;
 mod sqlite;
@@ -10,7 +13,7 @@ pub mod testing;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
-use beredskap_core::store::StoreError;
+use beredskap_core::store::{Conflict, StoreError};
 use beredskap_core::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -141,12 +144,10 @@ pub fn migration_versions() -> (MigrationList, MigrationList) {
 /// One mapping from database errors to [`StoreError`], so both backends report the same.
 pub(crate) fn map_sqlx_error(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict {
-            constraint: d
-                .constraint()
-                .map(str::to_owned)
-                .unwrap_or_else(|| sqlite_constraint_name(d.message())),
-        },
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(conflict_of(
+            d.constraint()
+                .unwrap_or_else(|| sqlite_columns(d.message())),
+        )),
         // A reference to a row that does not exist, e.g. an organisation.
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
         // SQLITE_BUSY (5) and its extended codes: another process held the write lock
@@ -165,26 +166,31 @@ pub(crate) fn map_sqlx_error(e: sqlx::Error) -> StoreError {
     }
 }
 
-/// SQLite names the columns of a broken unique constraint, not the constraint; map them to
-/// the names PostgreSQL reports, which both migration trees use.
-fn sqlite_constraint_name(message: &str) -> String {
-    let columns = message
+/// SQLite names the columns of a broken unique constraint, not the constraint.
+fn sqlite_columns(message: &str) -> &str {
+    message
         .strip_prefix("UNIQUE constraint failed: ")
-        .unwrap_or(message);
-    match columns {
-        "orgs.slug" => "orgs_slug_key",
-        "people.org_id, people.external_id" => "people_org_external_id_key",
-        "org_groups.org_id, org_groups.slug" => "org_groups_org_slug_key",
-        "positions.org_id, positions.slug" => "positions_org_slug_key",
-        "accounts.org_id, accounts.login" => "accounts_org_login_key",
-        "accounts.person_id" => "accounts_person_key",
-        "api_tokens.secret_hash" => "api_tokens_secret_hash_key",
-        "journal.org_id, journal.seq" => "journal_pkey",
-        "passkeys.credential_id" => "passkeys_credential_id_key",
-        "orgs.sms_number" => "orgs_sms_number_key",
-        other => other,
+        .unwrap_or(message)
+}
+
+/// A broken unique constraint, by its PostgreSQL name or its SQLite columns.
+fn conflict_of(constraint: &str) -> Conflict {
+    match constraint {
+        "orgs_slug_key" | "orgs.slug" => Conflict::OrgSlug,
+        "people_org_external_id_key" | "people.org_id, people.external_id" => {
+            Conflict::PersonExternalId
+        }
+        "org_groups_org_slug_key" | "org_groups.org_id, org_groups.slug" => Conflict::GroupSlug,
+        "positions_org_slug_key" | "positions.org_id, positions.slug" => Conflict::PositionSlug,
+        "accounts_org_login_key" | "accounts.org_id, accounts.login" => Conflict::AccountLogin,
+        "accounts_person_key" | "accounts.person_id" => Conflict::AccountPerson,
+        "passkeys_credential_id_key" | "passkeys.credential_id" => Conflict::PasskeyCredential,
+        "orgs_sms_number_key" | "orgs.sms_number" => Conflict::OrgSmsNumber,
+        "messages_author_idempotency_key" | "messages.author, messages.idempotency_key" => {
+            Conflict::MessageIdempotencyKey
+        }
+        other => Conflict::Other(other.to_owned()),
     }
-    .to_owned()
 }
 
 #[cfg(test)]

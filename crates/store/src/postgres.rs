@@ -3,6 +3,7 @@
 //! replication provides high availability.
 
 use crate::{OpenError, OpenOptions};
+use beredskap_core::store::StoreResult;
 use futures_util::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor};
@@ -13,23 +14,19 @@ pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 const BACKEND_NAME: &str = "postgres";
 
-type Db = sqlx::Postgres;
 type Backend = PgStore;
 
-mod ops {
-    use super::Db;
-    include!("ops.rs");
+/// What this backend does differently, for the SQL in `shared/` (which is compiled once
+/// per backend, as ordinary modules of it).
+mod dialect {
+    use super::ops::{db, Conn};
+    use beredskap_core::store::{StoreError, StoreResult};
+    use beredskap_core::OrgId;
 
-    pub mod conversation {
-        include!("conversation_ops.rs");
-    }
-
-    pub mod alerting {
-        include!("alerting_ops.rs");
-    }
+    pub type Db = sqlx::Postgres;
 
     /// How a worker claims outbox rows without waiting for another worker's.
-    const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+    pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
     /// Locks the organisation's journal head first thing in a writing transaction, so
     /// concurrent writers of one organisation queue here (keeping the chain gapless) instead
@@ -57,9 +54,17 @@ mod ops {
     }
 }
 
-include!("store_impl.rs");
-include!("conversation_impl.rs");
-include!("alerting_impl.rs");
+#[path = "shared/ops.rs"]
+mod ops;
+
+#[path = "shared/store_impl.rs"]
+mod store_impl;
+
+#[path = "shared/conversation_impl.rs"]
+mod conversation_impl;
+
+#[path = "shared/alerting_impl.rs"]
+mod alerting_impl;
 
 pub struct PgStore {
     pool: PgPool,

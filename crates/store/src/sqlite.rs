@@ -8,6 +8,7 @@
 
 use crate::{OpenError, OpenOptions};
 use beredskap_core::store::StoreError;
+use beredskap_core::store::StoreResult;
 use futures_util::future::BoxFuture;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -24,23 +25,19 @@ pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 const BACKEND_NAME: &str = "sqlite";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-type Db = sqlx::Sqlite;
 type Backend = SqliteStore;
 
-mod ops {
-    use super::Db;
-    include!("ops.rs");
+/// What this backend does differently, for the SQL in `shared/` (which is compiled once
+/// per backend, as ordinary modules of it).
+mod dialect {
+    use super::ops::{db, Conn};
+    use beredskap_core::store::StoreResult;
+    use beredskap_core::OrgId;
 
-    pub mod conversation {
-        include!("conversation_ops.rs");
-    }
-
-    pub mod alerting {
-        include!("alerting_ops.rs");
-    }
+    pub type Db = sqlx::Sqlite;
 
     /// How a worker claims outbox rows without waiting for another worker's.
-    const SKIP_LOCKED: &str = "";
+    pub const SKIP_LOCKED: &str = "";
 
     /// Every SQLite write already runs alone, in the writer's `BEGIN IMMEDIATE`
     /// transaction; there is nothing to lock. An unknown organisation is still refused,
@@ -73,9 +70,17 @@ mod ops {
     }
 }
 
-include!("store_impl.rs");
-include!("conversation_impl.rs");
-include!("alerting_impl.rs");
+#[path = "shared/ops.rs"]
+mod ops;
+
+#[path = "shared/store_impl.rs"]
+mod store_impl;
+
+#[path = "shared/conversation_impl.rs"]
+mod conversation_impl;
+
+#[path = "shared/alerting_impl.rs"]
+mod alerting_impl;
 
 type AnyValue = Box<dyn Any + Send>;
 type RunFn = Box<

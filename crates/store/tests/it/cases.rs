@@ -61,9 +61,7 @@ pub async fn orgs_are_created_listed_and_unique_by_slug(db: &TestDb) {
         .unwrap_err();
     assert_eq!(
         err,
-        StoreError::Conflict {
-            constraint: "orgs_slug_key".into()
-        }
+        StoreError::Conflict(beredskap_core::store::Conflict::OrgSlug)
     );
     let slugs: Vec<_> = s
         .list_orgs()
@@ -186,9 +184,7 @@ pub async fn external_ids_are_unique_per_organisation(db: &TestDb) {
         .unwrap_err();
     assert_eq!(
         err,
-        StoreError::Conflict {
-            constraint: "people_org_external_id_key".into()
-        }
+        StoreError::Conflict(beredskap_core::store::Conflict::PersonExternalId)
     );
     s.create_person(&actor(), n.id, draft("Bo", Some("1")))
         .await
@@ -203,9 +199,7 @@ pub async fn external_ids_are_unique_per_organisation(db: &TestDb) {
         .unwrap_err();
     assert_eq!(
         err,
-        StoreError::Conflict {
-            constraint: "people_org_external_id_key".into()
-        }
+        StoreError::Conflict(beredskap_core::store::Conflict::PersonExternalId)
     );
 }
 
@@ -236,9 +230,7 @@ pub async fn group_members_must_be_people_of_the_organisation(db: &TestDb) {
         .unwrap_err();
     assert_eq!(
         err,
-        StoreError::Conflict {
-            constraint: "org_groups_org_slug_key".into()
-        }
+        StoreError::Conflict(beredskap_core::store::Conflict::GroupSlug)
     );
     s.create_group(&actor(), n.id, new_group()).await.unwrap();
 
@@ -369,9 +361,7 @@ pub async fn a_refused_write_changes_nothing(db: &TestDb) {
         .unwrap_err();
     assert_eq!(
         err,
-        StoreError::Conflict {
-            constraint: "accounts_org_login_key".into()
-        }
+        StoreError::Conflict(beredskap_core::store::Conflict::AccountLogin)
     );
     assert_eq!(journal_len(s, &o).await, journal_before);
     assert_chain_ok(s, &o).await;
@@ -1203,9 +1193,7 @@ pub async fn passkeys_are_kept_per_account_and_ceremonies_used_once(db: &TestDb)
         .unwrap_err();
     assert_eq!(
         err,
-        StoreError::Conflict {
-            constraint: "passkeys_credential_id_key".into()
-        }
+        StoreError::Conflict(beredskap_core::store::Conflict::PasskeyCredential)
     );
     s.passkey_used(a.id, "cred-1", "{\"counter\":1}", now)
         .await

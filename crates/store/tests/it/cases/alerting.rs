@@ -239,17 +239,13 @@ pub async fn closing_an_alert_stops_it_and_tells_everyone_it_reached(db: &TestDb
         s.close_alert(&actor(), o.id, alert.id, AlertStatus::Cancelled, now)
             .await
             .unwrap_err(),
-        StoreError::Conflict {
-            constraint: "alert_closed".into()
-        }
+        StoreError::Conflict(beredskap_core::store::Conflict::AlertClosed)
     );
     assert_eq!(
         s.answer_alert(&actor(), o.id, alert.id, answer(bo, None, "web", now))
             .await
             .unwrap_err(),
-        StoreError::Conflict {
-            constraint: "alert_closed".into()
-        }
+        StoreError::Conflict(beredskap_core::store::Conflict::AlertClosed)
     );
     assert!(s.open_alerts_for(o.id, bo).await.unwrap().is_empty());
     let kinds: Vec<_> = s
@@ -828,7 +824,7 @@ pub async fn sms_replies_stay_within_the_organisation_they_went_to(db: &TestDb) 
         s.set_org_sms_number(&actor(), lillby.id, number("+46766861004"))
             .await
             .unwrap_err(),
-        StoreError::Conflict { constraint } if constraint == "orgs_sms_number_key"
+        StoreError::Conflict(beredskap_core::store::Conflict::OrgSmsNumber)
     ));
     // A reply to the shared number answers Lillby's alert, though Norrby's is newer...
     let ReplyOutcome::Matched(m) = s

@@ -193,9 +193,7 @@ pub async fn posts_are_ordered_threaded_and_land_once(db: &TestDb) {
         s.post_message(&actor(), o.id, anna.id, reused)
             .await
             .unwrap_err(),
-        StoreError::Conflict {
-            constraint: "messages_author_idempotency_key".into()
-        }
+        StoreError::Conflict(beredskap_core::store::Conflict::MessageIdempotencyKey)
     );
 
     // Answers join the first message's thread, answers to answers too.
@@ -357,7 +355,7 @@ pub async fn edits_keep_every_version_and_deletions_are_soft(db: &TestDb) {
         .await
         .unwrap_err()
     {
-        StoreError::Conflict { constraint } => assert_eq!(constraint, "message_deleted"),
+        StoreError::Conflict(c) => assert_eq!(c, beredskap_core::store::Conflict::MessageDeleted),
         other => panic!("{other:?}"),
     }
     let journal = s.journal_page(o.id, 0, 100).await.unwrap();

@@ -1,4 +1,8 @@
-// `AlertStore` for the backend that includes this file (see `store_impl.rs`).
+//! `AlertStore` for each backend: a module of it, as `store_impl.rs` is.
+
+use super::{ops, Backend};
+use beredskap_core::store::StoreResult;
+use beredskap_core::{Actor, OrgId, PersonId, PositionId};
 
 use beredskap_core::alerting::{
     Alert, AlertStatus, AlertStore, AlertSummary, Answer, Delivery, DeliveryOutcome, NewAlert,

@@ -1,6 +1,6 @@
-// Alerting SQL shared by both backends, included inside each backend's `ops` module as its
-// child `alerting`. `super::SKIP_LOCKED` is the one dialect difference: PostgreSQL workers
-// on several nodes skip rows another has locked; SQLite has a single writer.
+//! Alerting SQL shared by both backends: the child `alerting` of each backend's `ops`
+//! module. `super::SKIP_LOCKED` is the one dialect difference: PostgreSQL workers on several
+//! nodes skip rows another has locked; SQLite has a single writer.
 
 use super::*;
 use beredskap_core::alerting::{
@@ -424,9 +424,7 @@ pub async fn answer_alert(
         .ok_or(StoreError::NotFound)?;
     let status: String = col(&row, "status")?;
     if status != "active" {
-        return Err(StoreError::Conflict {
-            constraint: "alert_closed".into(),
-        });
+        return Err(StoreError::Conflict(Conflict::AlertClosed));
     }
     let options: String = col(&row, "options")?;
     let options: Vec<String> =
@@ -770,9 +768,7 @@ pub async fn close_alert(
     };
     let mut closed = alert(conn, org, id).await?;
     if closed.status != AlertStatus::Active {
-        return Err(StoreError::Conflict {
-            constraint: "alert_closed".into(),
-        });
+        return Err(StoreError::Conflict(Conflict::AlertClosed));
     }
     sqlx::query("UPDATE alerts SET status = $2, closed_at = $3 WHERE id = $1")
         .bind(id.0)

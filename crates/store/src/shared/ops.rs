@@ -1,8 +1,9 @@
-// The SQL operations shared by both backends. This file is compiled twice, by
-// `include!` from `sqlite.rs` and from `postgres.rs`, each of which defines `type Db`
-// first. The statements are written in the subset both dialects accept (`$n` parameters,
-// `RETURNING`, `ON CONFLICT`, `SAVEPOINT`); anything dialect-specific stays in the backends.
-// Every function takes the connection of a transaction that the backend opened.
+//! The SQL operations shared by both backends. This file is compiled twice, as the `ops`
+//! module of `sqlite.rs` and of `postgres.rs` (`#[path]`), each of which has a `dialect`
+//! module with its `Db` and what it does differently. The statements are written in the
+//! subset both dialects accept (`$n` parameters, `RETURNING`, `ON CONFLICT`, `SAVEPOINT`);
+//! anything dialect-specific stays in the backends. Every function takes the connection of
+//! a transaction that the backend opened.
 
 use beredskap_core::auth::{
     AttemptReservation, Credentials, Enrolment, NewCredentials, NewSession, PasskeyChange,
@@ -17,13 +18,22 @@ use beredskap_core::register::{
     Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Group, NewGroup, NewOrg,
     NewPosition, Org, OrgSettings, Person, PersonDraft, Position, Role, Scope, TokenGrant,
 };
-use beredskap_core::store::{StoreError, StoreResult};
+use beredskap_core::store::{Conflict, StoreError, StoreResult};
 use beredskap_core::{
     AccountId, Actor, ApiTokenId, EmailAddress, GroupId, JournalEntry, NewJournalEntry, OrgId,
     PersonId, PositionId, Region, Slug,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
+
+pub use super::dialect::{durability, lock_org};
+use super::dialect::{Db, SKIP_LOCKED};
+
+#[path = "conversation_ops.rs"]
+pub mod conversation;
+
+#[path = "alerting_ops.rs"]
+pub mod alerting;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -41,7 +51,7 @@ fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("stored {what} is not valid: {error}"))
 }
 
-fn db(e: sqlx::Error) -> StoreError {
+pub(super) fn db(e: sqlx::Error) -> StoreError {
     crate::map_sqlx_error(e)
 }
 
@@ -182,9 +192,7 @@ fn org_from_row(r: &DbRow) -> StoreResult<Org> {
 
 pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreResult<Org> {
     if org_by_slug(conn, &new.slug).await?.is_some() {
-        return Err(StoreError::Conflict {
-            constraint: "orgs_slug_key".into(),
-        });
+        return Err(StoreError::Conflict(Conflict::OrgSlug));
     }
     let org = Org {
         id: OrgId::new(),
@@ -499,9 +507,9 @@ async fn check_external_id_free(
             .await
             .map_err(db)?;
     match holder {
-        Some(id) if Some(PersonId(id)) != except => Err(StoreError::Conflict {
-            constraint: "people_org_external_id_key".into(),
-        }),
+        Some(id) if Some(PersonId(id)) != except => {
+            Err(StoreError::Conflict(Conflict::PersonExternalId))
+        }
         _ => Ok(()),
     }
 }
@@ -693,7 +701,8 @@ struct PeopleList {
     owner_column: &'static str,
     /// How the people are listed: by name for groups, in the given order for positions.
     order: &'static str,
-    slug_constraint: &'static str,
+    /// What a taken slug is.
+    slug_taken: beredskap_core::store::Conflict,
     /// Journal subject prefix and entry kinds.
     subject: &'static str,
     created: &'static str,
@@ -707,7 +716,7 @@ const GROUPS: PeopleList = PeopleList {
     link_table: "group_members",
     owner_column: "group_id",
     order: "p.name, p.id",
-    slug_constraint: "org_groups_org_slug_key",
+    slug_taken: Conflict::GroupSlug,
     subject: "group",
     created: "group.created",
     people_set: "group.members_set",
@@ -719,7 +728,7 @@ const POSITIONS: PeopleList = PeopleList {
     link_table: "position_holders",
     owner_column: "position_id",
     order: "l.ord",
-    slug_constraint: "positions_org_slug_key",
+    slug_taken: Conflict::PositionSlug,
     subject: "position",
     created: "position.created",
     people_set: "position.holders_set",
@@ -863,9 +872,7 @@ impl PeopleList {
         .await
         .map_err(db)?;
         if taken.is_some() {
-            return Err(StoreError::Conflict {
-                constraint: self.slug_constraint.into(),
-            });
+            return Err(StoreError::Conflict(self.slug_taken.clone()));
         }
         let id = Uuid::now_v7();
         sqlx::query(&format!(
@@ -1224,9 +1231,7 @@ pub async fn insert_account(
         .await
         .map_err(|_| StoreError::invalid("person", "is not a person in this organisation"))?;
     if account_by_login(conn, org, &login).await?.is_some() {
-        return Err(StoreError::Conflict {
-            constraint: "accounts_org_login_key".into(),
-        });
+        return Err(StoreError::Conflict(Conflict::AccountLogin));
     }
     let account = Account {
         id: AccountId::new(),

@@ -1,4 +1,8 @@
-// `ConversationStore` for the backend that includes this file (see `store_impl.rs`).
+//! `ConversationStore` for each backend: a module of it, as `store_impl.rs` is.
+
+use super::{ops, Backend};
+use beredskap_core::store::StoreResult;
+use beredskap_core::{AccountId, Actor, OrgId};
 
 use beredskap_core::conversation::{
     Attachment, Channel, ConversationStore, Message, MessageChange, NewAttachment, NewChannel,

@@ -1,7 +1,9 @@
-// The `Store` implementation shared by both backends: compiled twice, by `include!` from
-// `sqlite.rs` and `postgres.rs`. Each backend supplies `read` and `write` (how a
-// transaction is run: pooled on PostgreSQL, group-committed on SQLite) and the `ops`
-// module; everything else is the same text.
+//! The `Store` implementation shared by both backends: compiled twice, as a module of
+//! `sqlite.rs` and of `postgres.rs` (`#[path]`). Each backend supplies `read` and `write` (how a
+//! transaction is run: pooled on PostgreSQL, group-committed on SQLite) and the `ops`
+//! module; everything else is the same text.
+
+use super::{ops, Backend, BACKEND_NAME};
 
 use beredskap_core::auth::{
     Credentials, Enrolment, NewCredentials, NewSession, PasskeyChange, Session, SessionId,

@@ -1,5 +1,5 @@
-// Conversation SQL shared by both backends: included inside each backend's `ops` module as
-// its child `conversation`, so it uses the same connection type and helpers.
+//! Conversation SQL shared by both backends: the child `conversation` of each backend's
+//! `ops` module, so it uses the same connection type and helpers.
 
 use super::*;
 use beredskap_core::conversation::{
@@ -404,9 +404,7 @@ pub async fn post_message(
             let channel: Uuid = col(&r, "channel_id")?;
             let body: String = col(&r, "body")?;
             if channel != new.channel.0 || body != new.body {
-                return Err(StoreError::Conflict {
-                    constraint: "messages_author_idempotency_key".into(),
-                });
+                return Err(StoreError::Conflict(Conflict::MessageIdempotencyKey));
             }
             let message = load_message(conn, org, MessageId(col(&r, "id")?)).await?;
             return Ok(Posted {
@@ -606,9 +604,7 @@ pub async fn change_message(
     let (message, channel) = visible_message(conn, org, by, id).await?;
     let now = journal::now();
     if message.deleted_at.is_some() && !matches!(change, MessageChange::Seen) {
-        return Err(StoreError::Conflict {
-            constraint: "message_deleted".into(),
-        });
+        return Err(StoreError::Conflict(Conflict::MessageDeleted));
     }
     let (kind, payload) = match change {
         MessageChange::Edit(body) => {
@@ -693,9 +689,7 @@ pub async fn change_message(
         }
         MessageChange::Seen | MessageChange::Confirm => {
             if !message.announcement {
-                return Err(StoreError::Conflict {
-                    constraint: "message_not_announcement".into(),
-                });
+                return Err(StoreError::Conflict(Conflict::MessageNotAnnouncement));
             }
             let confirm = change == MessageChange::Confirm;
             let sql = if confirm {
@@ -835,9 +829,7 @@ pub async fn redact_message(
     }
     let message = load_message(conn, org, id).await?;
     if message.redacted_at.is_some() {
-        return Err(StoreError::Conflict {
-            constraint: "message_redacted".into(),
-        });
+        return Err(StoreError::Conflict(Conflict::MessageRedacted));
     }
     let subject = subject(message.channel_id);
     // Every journal row that carries this message's text: its posting and its edits.
