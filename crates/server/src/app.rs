@@ -1,6 +1,5 @@
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::routes;
 use crate::state::AppState;
 use axum::Router;
 use beredskap_core::Store;
@@ -116,9 +115,9 @@ impl Application {
             };
         let (checkpoint_minutes, checkpoint_email) =
             (config.checkpoint_minutes, config.checkpoint_email);
-        let router = routes::router(AppState {
+        let router = crate::router::router(AppState {
             hashing,
-            site: Arc::new(crate::web::SiteOrigin::of(&config.public_url())),
+            site: Arc::new(crate::http::SiteOrigin::of(&config.public_url())),
             links: links.clone(),
             deliveries_due: deliveries_due.clone(),
             vapid_public_key,

@@ -22,7 +22,7 @@ pub struct AppState {
     /// Wakes the delivery worker at once when an alert is sent or closed.
     pub deliveries_due: Arc<tokio::sync::Notify>,
     /// The origin form posts must come from (`public_url`'s).
-    pub site: Arc<crate::web::SiteOrigin>,
+    pub site: Arc<crate::http::SiteOrigin>,
     /// Where passwords and recovery codes are hashed and checked, a few at a time.
     pub hashing: crate::credentials::hashing::HashingPool,
     /// The key browsers subscribe to push with (`applicationServerKey`), base64url.

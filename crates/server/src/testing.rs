@@ -521,7 +521,7 @@ async fn accept_webhook(
     let signature = headers
         .get("x-beredskap-signature")
         .and_then(|v| v.to_str().ok());
-    if crate::alerting::verify_webhook(
+    if crate::notify::signatures::verify_webhook(
         state.password.as_bytes(),
         signature,
         &body,
@@ -611,7 +611,7 @@ pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 pub fn sign_webhook(secret: &str, unix_time: i64, body: &str) -> String {
     format!(
         "t={unix_time},v1={}",
-        crate::alerting::webhook_mac(secret.as_bytes(), unix_time, body.as_bytes())
+        crate::notify::signatures::webhook_mac(secret.as_bytes(), unix_time, body.as_bytes())
     )
 }
 

@@ -152,7 +152,7 @@ fn verify_with(memory: &mut Vec<Block>, secret: &str, phc: &str) -> bool {
     argon
         .hash_password_into_with_memory(secret.as_bytes(), salt, &mut out, &mut memory[..blocks])
         .is_ok()
-        && crate::web::constant_time_eq(&out, expected.as_bytes())
+        && crate::credentials::constant_time_eq(&out, expected.as_bytes())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! them for enrolment links and one-time codes; alerting builds on them.
 
 mod push;
+pub mod signatures;
 mod sms;
 mod smtp;
 

@@ -175,7 +175,7 @@ impl Provider for SignedWebhook {
         let now = crate::clock::Clock::now(&crate::clock::SystemClock).timestamp();
         let signature = format!(
             "t={now},v1={}",
-            crate::alerting::webhook_mac(
+            crate::notify::signatures::webhook_mac(
                 self.secret.expose_secret().as_bytes(),
                 now,
                 body.as_bytes()

@@ -134,28 +134,7 @@ async fn roster_csv(
     caller.require(Role::CrisisLead, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
-    csv_response(&state, &org, id).await
-}
-
-/// The roster as a CSV download; shared with the pages.
-pub async fn csv_response(
-    state: &AppState,
-    org: &beredskap_core::register::Org,
-    id: AlertId,
-) -> Result<Response, AppError> {
-    let (_, roster) = alerts::alert_with_roster(state.store.as_ref(), org.id, id).await?;
-    let csv = alerts::roster_csv(&roster)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"alert-{id}.csv\""),
-            ),
-        ],
-        csv,
-    )
-        .into_response())
+    crate::http::alert_roster_csv(&state, &org, id).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -270,12 +249,12 @@ fn verified_form(
             .filter(|p| p.provider == crate::config::SmsProviderKind::Twilio)
             .filter_map(|p| p.password.as_ref())
             .any(|token| {
-                let expected = crate::alerting::twilio_signature(
+                let expected = crate::notify::signatures::twilio_signature(
                     token.expose_secret().as_bytes(),
                     &url,
                     &form,
                 );
-                crate::web::constant_time_eq(expected.as_bytes(), signature.as_bytes())
+                crate::credentials::constant_time_eq(expected.as_bytes(), signature.as_bytes())
             });
         return match matches {
             true => Ok(form),
@@ -293,12 +272,12 @@ fn verified_form(
             .position(|b| *b == b':')
             .map(|at| &decoded[at + 1..])
             .unwrap_or_default();
-        return match crate::web::constant_time_eq(password, &secret) {
+        return match crate::credentials::constant_time_eq(password, &secret) {
             true => Ok(form),
             false => Err(refused("wrong webhook password")),
         };
     }
-    crate::alerting::verify_webhook(
+    crate::notify::signatures::verify_webhook(
         &secret,
         header("x-beredskap-signature"),
         body,

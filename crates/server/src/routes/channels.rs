@@ -5,17 +5,15 @@ use super::api::{created, parse_id, ApiJson, ApiPath, ApiQuery};
 use super::auth::Caller;
 use crate::conversation::{self, PostInput};
 use crate::error::{AppError, ErrorBody};
-use crate::live;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_core::conversation::{Channel, Message, MessageChange, NewChannel, Page, Receipt};
-use beredskap_core::register::{Account, Role, Scope};
-use beredskap_core::{AccountId, ChannelId, MessageId, OrgId, Store};
+use beredskap_core::register::{Role, Scope};
+use beredskap_core::{AccountId, ChannelId, MessageId};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -523,60 +521,5 @@ async fn events(
 ) -> Result<Response, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    event_stream(&state, org.id, &caller.account, &headers, query.after).await
-}
-
-/// The live stream for one account, shared by the API and the pages.
-pub async fn event_stream(
-    state: &AppState,
-    org: OrgId,
-    account: &Account,
-    headers: &HeaderMap,
-    after: Option<i64>,
-) -> Result<Response, AppError> {
-    let last_event_id = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok());
-    let after = match last_event_id.or(after) {
-        Some(seq) => seq.max(0),
-        None => state.store.journal_head(org).await?.0,
-    };
-    let (sender, receiver) = tokio::sync::mpsc::channel::<axum::body::Bytes>(64);
-    let store: Arc<dyn Store> = state.store.clone();
-    let hub = state.hub.clone();
-    let account_id = account.id;
-    tokio::spawn(async move {
-        if let Err(e) = live::follow(store, hub, org, account_id, after, sender).await {
-            tracing::warn!(error = %e, "live updates stopped");
-        }
-    });
-    // Chunks of events (gathered by `follow`); when nothing happens, a comment now and
-    // then keeps proxies from closing the connection.
-    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let first =
-            match tokio::time::timeout(std::time::Duration::from_secs(15), receiver.recv()).await {
-                Ok(Some(event)) => event,
-                Ok(None) => return None,
-                Err(_) => {
-                    let ping = axum::body::Bytes::from_static(b": keep-alive\n\n");
-                    return Some((Ok::<_, std::convert::Infallible>(ping), receiver));
-                }
-            };
-        Some((Ok(first), receiver))
-    });
-    let response = (
-        [
-            (axum::http::header::CONTENT_TYPE, "text/event-stream"),
-            (axum::http::header::CACHE_CONTROL, "no-cache"),
-            // Proxies must not hold events back.
-            (
-                axum::http::HeaderName::from_static("x-accel-buffering"),
-                "no",
-            ),
-        ],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response();
-    Ok(response)
+    crate::http::event_stream(&state, org.id, &caller.account, &headers, query.after).await
 }

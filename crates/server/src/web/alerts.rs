@@ -589,7 +589,7 @@ pub async fn csv(
 ) -> Result<Response, WebError> {
     lead(&me)?;
     let id = alert_id(&id)?;
-    Ok(crate::routes::alerts::csv_response(&state, &me.org, id).await?)
+    Ok(crate::http::alert_roster_csv(&state, &me.org, id).await?)
 }
 
 pub async fn close(

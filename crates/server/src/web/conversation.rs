@@ -1014,16 +1014,7 @@ pub async fn events(
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
 ) -> Result<Response, WebError> {
-    Ok(
-        crate::routes::channels::event_stream(
-            &state,
-            me.org.id,
-            &me.account,
-            &headers,
-            query.after,
-        )
-        .await?,
-    )
+    Ok(crate::http::event_stream(&state, me.org.id, &me.account, &headers, query.after).await?)
 }
 
 // ------------------------------------------------------------------ search

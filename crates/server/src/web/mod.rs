@@ -12,7 +12,9 @@ mod passkeys;
 mod session;
 mod sign_in;
 
+use crate::credentials::constant_time_eq;
 use crate::error::AppError;
+pub use crate::http::SiteOrigin;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request};
 use axum::handler::Handler;
@@ -191,7 +193,7 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
 }
 
 pub fn routes(state: AppState) -> Router<AppState> {
-    table(crate::routes::attachment_body_limit(&state.config))
+    table(crate::http::attachment_body_limit(&state.config))
         .router
         .layer(middleware::from_fn_with_state(state, web_context))
 }
@@ -348,44 +350,6 @@ pub struct WebContext {
     site: std::sync::Arc<SiteOrigin>,
 }
 
-/// The origin forms must come from: `scheme://host[:port]` of `public_url`. Worked out
-/// once at start.
-#[derive(Debug, Clone)]
-pub struct SiteOrigin {
-    origin: String,
-    /// A plain `http://localhost` (development, tests) is ours on any port.
-    any_port: bool,
-}
-
-impl SiteOrigin {
-    pub fn of(public_url: &str) -> Self {
-        match url::Url::parse(public_url) {
-            Ok(url) => Self {
-                origin: url.origin().ascii_serialization(),
-                any_port: url.scheme() == "http"
-                    && url.host_str() == Some("localhost")
-                    && url.port().is_none(),
-            },
-            Err(_) => Self {
-                origin: public_url.to_owned(),
-                any_port: false,
-            },
-        }
-    }
-
-    /// Whether an origin (`scheme://host[:port]`, as in an `Origin` header) is this site.
-    pub fn is_ours(&self, origin: &str) -> bool {
-        origin == self.origin
-            || self.any_port
-                && origin
-                    .strip_prefix(self.origin.as_str())
-                    .and_then(|rest| rest.strip_prefix(':'))
-                    .is_some_and(|port| {
-                        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-                    })
-    }
-}
-
 impl WebContext {
     pub fn t(&self) -> &'static Texts {
         self.lang.texts()
@@ -438,11 +402,6 @@ impl FromRequestParts<AppState> for WebContext {
                 None,
             ))
     }
-}
-
-/// Compares secrets in time that does not depend on where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Adds `Set-Cookie` headers to a response.

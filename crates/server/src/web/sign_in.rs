@@ -1,8 +1,9 @@
 //! Signing in: password first, then a code from the authenticator app or a recovery code.
 
 use super::session::{SignedIn, PENDING_COOKIE, SESSION_COOKIE};
-use super::{constant_time_eq, cookie_value, render, with_cookies, Page, WebContext, WebError};
+use super::{cookie_value, render, with_cookies, Page, WebContext, WebError};
 use crate::accounts::{new_secret, secret_hash};
+use crate::credentials::constant_time_eq;
 use crate::credentials::{recovery, totp};
 use crate::error::AppError;
 use crate::state::AppState;

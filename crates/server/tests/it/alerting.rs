@@ -617,8 +617,8 @@ async fn a_contact_check_confirms_each_contact_point_and_shows_who_is_done() {
 
 #[tokio::test]
 async fn replies_signed_the_way_twilio_and_46elks_can_are_accepted() {
-    use beredskap_server::alerting::twilio_signature;
     use beredskap_server::config::SmsProviderKind;
+    use beredskap_server::notify::signatures::twilio_signature;
     let gateway = FakeSmsGateway::start().await.unwrap();
     let twilio = gateway.config_for(SmsProviderKind::Twilio);
     let provider = beredskap_server::notify::sms_provider(&twilio).unwrap();

@@ -16,6 +16,7 @@ mod channels_web;
 mod conversation;
 mod demo;
 mod helpers;
+mod layers;
 mod notify;
 mod one_time;
 mod passkeys;

@@ -1,0 +1,138 @@
+//! Which parts of the server may use which, read from the source: page handlers and API
+//! handlers never use each other (what they share is in `http`), the providers never use
+//! the worker or anything above them, and the use cases never use HTTP handlers. Only
+//! `router` knows both the pages and the API.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Each top-level module of the server crate and the top-level modules it names with
+/// `crate::…` (also in `use crate::{a, b::c}` lists).
+fn uses() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let relative = path.strip_prefix(&src).unwrap();
+            let first = relative.components().next().unwrap().as_os_str();
+            let module = first.to_str().unwrap().trim_end_matches(".rs").to_owned();
+            // Code only: a comment may name a module it does not use.
+            let text: String = std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let used = graph.entry(module.clone()).or_default();
+            for (at, _) in text.match_indices("crate::") {
+                let rest = &text[at + "crate::".len()..];
+                let names: Vec<&str> = match rest.strip_prefix('{') {
+                    // `crate::{a, b::c, d::{e, f}}`: the first name of each top-level item.
+                    Some(list) => {
+                        let mut depth = 0;
+                        let end = list
+                            .char_indices()
+                            .find(|(_, c)| {
+                                match c {
+                                    '{' => depth += 1,
+                                    '}' if depth == 0 => return true,
+                                    '}' => depth -= 1,
+                                    _ => {}
+                                }
+                                false
+                            })
+                            .map(|(i, _)| i)
+                            .unwrap_or(list.len());
+                        let mut names = Vec::new();
+                        let mut depth = 0;
+                        let mut start = 0;
+                        for (i, c) in list[..end].char_indices() {
+                            match c {
+                                '{' => depth += 1,
+                                '}' => depth -= 1,
+                                ',' if depth == 0 => {
+                                    names.push(list[start..i].trim());
+                                    start = i + 1;
+                                }
+                                _ => {}
+                            }
+                        }
+                        names.push(list[start..end].trim());
+                        names
+                    }
+                    None => vec![rest],
+                };
+                for name in names {
+                    let head: String = name
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !head.is_empty() && head != module {
+                        used.insert(head);
+                    }
+                }
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn pages_api_worker_and_providers_use_each_other_one_way_only() {
+    let graph = uses();
+    // The scanner sees what is there (or the rules below would pass on nothing).
+    for (from, to) in [
+        ("router", "web"),
+        ("router", "routes"),
+        ("web", "http"),
+        ("routes", "http"),
+        ("alerting", "notify"),
+        ("web", "alerts"),
+    ] {
+        assert!(
+            graph.get(from).is_some_and(|u| u.contains(to)),
+            "expected {from} to use {to}: {graph:?}"
+        );
+    }
+    let handlers = ["web", "routes", "router"];
+    let rules: Vec<(&str, Vec<&str>)> = vec![
+        // Pages and the API: what they share is in `http`.
+        ("web", vec!["routes", "router"]),
+        ("routes", vec!["web", "router"]),
+        ("http", handlers.to_vec()),
+        // The providers: below the worker, the use cases and every handler.
+        (
+            "notify",
+            [
+                &handlers[..],
+                &["alerting", "alerts", "conversation", "accounts", "http"],
+            ]
+            .concat(),
+        ),
+        // The delivery worker and the use cases: no HTTP handlers.
+        ("alerting", [&handlers[..], &["http"]].concat()),
+        ("alerts", handlers.to_vec()),
+        ("conversation", handlers.to_vec()),
+        ("accounts", handlers.to_vec()),
+        ("rotations", handlers.to_vec()),
+        ("state", handlers.to_vec()),
+    ];
+    let mut wrong = Vec::new();
+    for (from, forbidden) in rules {
+        for to in forbidden {
+            if graph.get(from).is_some_and(|u| u.contains(to)) {
+                wrong.push(format!("{from} uses {to}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
