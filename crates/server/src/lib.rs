@@ -24,7 +24,6 @@ pub mod routes;
 pub mod search;
 pub mod state;
 pub mod telemetry;
-pub mod testing;
 pub mod web;
 
 pub use app::Application;

@@ -1,9 +1,6 @@
 mod admin;
 mod alert;
 mod backup;
-mod bench;
-mod bench_blast;
-mod bench_fanout;
 mod config;
 mod healthcheck;
 mod import;
@@ -74,9 +71,6 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into a new data directory; refuses a damaged or incomplete one.
     Restore(backup::RestoreArgs),
-    /// Measure performance (see BENCHMARKS.md).
-    #[command(subcommand, hide = true)]
-    Bench(bench::BenchCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -100,7 +94,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rotation(cmd) => rotation::run(load()?, cmd).await,
         Command::Backup(args) => backup::backup(load()?, args).await,
         Command::Restore(args) => backup::restore(args).await,
-        Command::Bench(cmd) => bench::run(cmd).await,
     }
 }
 

@@ -500,7 +500,7 @@ async fn configuration_is_checked_and_explained() {
 
 #[tokio::test]
 async fn an_enrolment_link_is_sent_to_the_private_address_given() {
-    let Some(sink) = beredskap_server::testing::SmtpSink::start(
+    let Some(sink) = beredskap_testkit::SmtpSink::start(
         "an_enrolment_link_is_sent_to_the_private_address_given",
     )
     .await
@@ -787,7 +787,7 @@ async fn journal_verify_reports_who_redacted_what_and_when() {
 
 #[tokio::test]
 async fn notify_test_sends_through_the_configured_sms_provider() {
-    use beredskap_server::testing::FakeSmsGateway;
+    use beredskap_testkit::FakeSmsGateway;
     let env = TestEnv::sqlite();
     let (code, out) = env.run(&["notify", "test", "--to", "070-174 06 05"]).await;
     assert_ne!(code, 0);

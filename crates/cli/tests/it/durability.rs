@@ -158,7 +158,7 @@ async fn acknowledged_writes_survive_kill_9(env: TestEnv) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_client_resumes_across_a_server_crash() {
-    use beredskap_server::testing::EventStream;
+    use beredskap_testkit::EventStream;
     use serde_json::json;
     let wait = std::time::Duration::from_secs(10);
     let env = TestEnv::sqlite();
@@ -256,7 +256,7 @@ async fn an_alert_blast_survives_kill_9_on_postgres() {
 
 async fn alert_blast_survives_kill_9(env: TestEnv) {
     use beredskap_server::config::SmsProviderKind;
-    use beredskap_server::testing::FakeSmsGateway;
+    use beredskap_testkit::FakeSmsGateway;
     const PEOPLE: usize = 200;
     let token = env.org_with_admin().await;
     let mut csv = String::from("external_id,name,title,work_mobile,private_email,groups\n");
@@ -646,7 +646,7 @@ async fn backup_on_postgres_says_what_to_use_instead() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_email_blast_survives_kill_9_and_a_repeat_keeps_its_message_id() {
-    use beredskap_server::testing::SmtpSink;
+    use beredskap_testkit::SmtpSink;
     const PEOPLE: usize = 60;
     let Some(smtp) = SmtpSink::start_stalling(
         "an_email_blast_survives_kill_9_and_a_repeat_keeps_its_message_id",

@@ -4,7 +4,7 @@ use crate::helpers::TestApp;
 use crate::web::{browser, hidden, location, page, signed_in};
 use beredskap_core::register::Role;
 use beredskap_core::EmailAddress;
-use beredskap_server::testing::FakeSmsGateway;
+use beredskap_testkit::FakeSmsGateway;
 
 async fn post(
     app: &TestApp,

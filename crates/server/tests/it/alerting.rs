@@ -8,7 +8,7 @@ use beredskap_core::register::{
 use beredskap_core::{Actor, PersonId, Slug};
 use beredskap_server::alerting::Dispatcher;
 use beredskap_server::notify::{FortySixElks, Notifier, Provider};
-use beredskap_server::testing::{sign_webhook, FakeSmsGateway, WEBHOOK_SECRET};
+use beredskap_testkit::{sign_webhook, FakeSmsGateway, WEBHOOK_SECRET};
 use chrono::Duration;
 use serde_json::json;
 use std::sync::Arc;

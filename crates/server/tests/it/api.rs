@@ -29,9 +29,7 @@ async fn health_and_readiness_answer() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_api_route() {
     // With SMS set up, so its webhooks are on too.
-    let gateway = beredskap_server::testing::FakeSmsGateway::start()
-        .await
-        .unwrap();
+    let gateway = beredskap_testkit::FakeSmsGateway::start().await.unwrap();
     let sms = gateway.config();
     let app = TestApp::spawn_with(move |c| c.sms = Some(sms)).await;
     let doc = expect_json(

@@ -290,7 +290,7 @@ async fn a_member_creates_a_channel_with_chosen_people() {
 
 #[tokio::test]
 async fn the_page_stream_follows_the_session() {
-    use beredskap_server::testing::EventStream;
+    use beredskap_testkit::EventStream;
     let app = TestApp::spawn().await;
     let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
     let c = org_channel(&app, "anna@lillby.se").await;

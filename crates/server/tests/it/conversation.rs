@@ -2,7 +2,7 @@
 
 use crate::helpers::{expect_json, TestApp};
 use beredskap_core::register::Role;
-use beredskap_server::testing::EventStream;
+use beredskap_testkit::EventStream;
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use beredskap_server::config::{SmtpConfig, SmtpSecurity};
 use beredskap_server::notify::{
     FortySixElks, Notifier, NotifyError, OutgoingMessage, Provider, SmtpProvider,
 };
-use beredskap_server::testing::{FakeSmsGateway, ReceivedSms, SmtpSink};
+use beredskap_testkit::{FakeSmsGateway, ReceivedSms, SmtpSink};
 use std::sync::Arc;
 
 fn smtp_config(sink: &SmtpSink) -> SmtpConfig {

@@ -5,7 +5,7 @@ use crate::web::{browser, hidden, location};
 use beredskap_core::register::{OrgSettings, Role};
 use beredskap_core::{Actor, EmailAddress, PhoneNumber, Region};
 use beredskap_server::accounts::{self, NewUser};
-use beredskap_server::testing::FakeSmsGateway;
+use beredskap_testkit::FakeSmsGateway;
 
 async fn app_with_sms() -> (TestApp, FakeSmsGateway) {
     let gateway = FakeSmsGateway::start().await.unwrap();

@@ -10,7 +10,7 @@ use beredskap_server::config::SmsProviderKind;
 use beredskap_server::notify::{
     sms_provider, Failover, Notifier, NotifyError, OutgoingMessage, Provider, PushProvider,
 };
-use beredskap_server::testing::{FakeSmsGateway, PushService};
+use beredskap_testkit::{FakeSmsGateway, PushService};
 use std::sync::Arc;
 
 fn message(to: &str, key: &str) -> OutgoingMessage {

@@ -1,4 +1,4 @@
-//! `beredskap bench fanout`: live updates to many subscribers of one channel. A real server
+//! `beredskap-bench fanout`: live updates to many subscribers of one channel. A real server
 //! (this binary's `serve`, in its own process) gets posts through the API at rising offered
 //! rates while N clients follow the event stream; each post carries the time it was sent,
 //! so every delivery gives a post-to-deliver latency. Beside it, in the same run, the limit:
@@ -6,7 +6,7 @@
 //! fanout-limit`) sending frames of the same size to the same clients, with no database, no
 //! HTTP post and no filtering. Times are wall-clock microseconds, shared by the processes.
 
-use super::say;
+use crate::say;
 use anyhow::Context;
 use beredskap_core::conversation::{ChannelKind, NewChannel};
 use beredskap_core::register::NewOrg;
@@ -336,7 +336,7 @@ pub async fn run(subscribers: usize, rates: Vec<u32>, seconds: u64) -> anyhow::R
     let deliveries = Arc::new(Deliveries::new(subscribers));
     let connected = Arc::new(AtomicUsize::new(0));
     let mut limit = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["bench", "fanout-limit"])
+        .arg("fanout-limit")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -538,7 +538,7 @@ fn frame(seq: u64, sent_us: u64) -> Arc<Vec<u8>> {
     Arc::new(format!("id: {seq}\ndata: {data}\n\n").into_bytes())
 }
 
-/// `bench fanout-limit`: the bare server in its own process. Prints `listening ADDR`, then
+/// `beredskap-bench fanout-limit`: the bare server in its own process. Prints `listening ADDR`, then
 /// for each input line `RATE SECONDS` broadcasts frames at that rate and prints
 /// `sent FIRST COUNT` (the frames are numbered from 1 on).
 pub async fn limit_server() -> anyhow::Result<()> {
@@ -626,7 +626,7 @@ async fn start_server(
             NewOrg::parse("bench", "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
         )
         .await?;
-    let (admin, token) = super::bench::bench_admin(store.as_ref(), &org).await?;
+    let (admin, token) = crate::ingest::bench_admin(store.as_ref(), &org).await?;
     let channel = store
         .create_channel(
             &Actor::system(),
@@ -642,7 +642,7 @@ async fn start_server(
         )
         .await?;
     drop(store);
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+    let mut child = tokio::process::Command::new(crate::server_binary()?)
         .arg("serve")
         .env("BEREDSKAP_DATA_DIR", dir)
         .env("BEREDSKAP_LISTEN", "127.0.0.1:0")

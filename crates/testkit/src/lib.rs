@@ -521,11 +521,11 @@ async fn accept_webhook(
     let signature = headers
         .get("x-beredskap-signature")
         .and_then(|v| v.to_str().ok());
-    if crate::notify::signatures::verify_webhook(
+    if beredskap_server::notify::signatures::verify_webhook(
         state.password.as_bytes(),
         signature,
         &body,
-        crate::clock::Clock::now(&crate::clock::SystemClock),
+        beredskap_server::clock::Clock::now(&beredskap_server::clock::SystemClock),
     )
     .is_err()
     {
@@ -611,7 +611,11 @@ pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 pub fn sign_webhook(secret: &str, unix_time: i64, body: &str) -> String {
     format!(
         "t={unix_time},v1={}",
-        crate::notify::signatures::webhook_mac(secret.as_bytes(), unix_time, body.as_bytes())
+        beredskap_server::notify::signatures::webhook_mac(
+            secret.as_bytes(),
+            unix_time,
+            body.as_bytes()
+        )
     )
 }
 
@@ -656,13 +660,16 @@ impl FakeSmsGateway {
     }
 
     /// The `[sms]` configuration that sends through this gateway (46elks shape).
-    pub fn config(&self) -> crate::config::SmsConfig {
-        self.config_for(crate::config::SmsProviderKind::FortySixElks)
+    pub fn config(&self) -> beredskap_server::config::SmsConfig {
+        self.config_for(beredskap_server::config::SmsProviderKind::FortySixElks)
     }
 
     /// The configuration for one of the gateway's shapes.
-    pub fn config_for(&self, kind: crate::config::SmsProviderKind) -> crate::config::SmsConfig {
-        use crate::config::SmsProviderKind;
+    pub fn config_for(
+        &self,
+        kind: beredskap_server::config::SmsProviderKind,
+    ) -> beredskap_server::config::SmsConfig {
+        use beredskap_server::config::SmsProviderKind;
         let url = match kind {
             SmsProviderKind::FortySixElks => self.url.clone(),
             SmsProviderKind::Twilio => format!(
@@ -671,7 +678,7 @@ impl FakeSmsGateway {
             ),
             SmsProviderKind::Webhook => format!("{}/webhook", self.base),
         };
-        crate::config::SmsConfig {
+        beredskap_server::config::SmsConfig {
             provider: kind,
             url,
             username: self.username.clone(),

@@ -1,8 +1,8 @@
-//! `beredskap bench ingest`: durable-ingest throughput and latency through the real HTTP
+//! `beredskap-bench ingest`: durable-ingest throughput and latency through the real HTTP
 //! API, beside the limit of the disk measured in the same run (a bare SQLite insert loop
 //! with `synchronous=FULL`). Prints a Markdown table for BENCHMARKS.md.
 
-use super::say;
+use crate::say;
 use anyhow::Context;
 use beredskap_core::register::{NewOrg, Role};
 use beredskap_core::{Actor, EmailAddress, Region, Store};
@@ -94,11 +94,11 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             rates,
             seconds,
         } => {
-            super::bench_fanout::run(subscribers, rates, seconds).await?;
+            crate::fanout::run(subscribers, rates, seconds).await?;
             return Ok(ExitCode::SUCCESS);
         }
         BenchCommand::FanoutLimit => {
-            super::bench_fanout::limit_server().await?;
+            crate::fanout::limit_server().await?;
             return Ok(ExitCode::SUCCESS);
         }
         BenchCommand::Blast {
@@ -110,7 +110,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             runs,
             kill_after,
         } => {
-            super::bench_blast::run(super::bench_blast::BlastArgs {
+            crate::blast::run(crate::blast::BlastArgs {
                 recipients,
                 email_every: email_every.max(1),
                 min_ms,
@@ -492,7 +492,7 @@ fn figures(label: String, mut latencies: Vec<Duration>, elapsed: f64, failures: 
 }
 
 /// An administrator of `org` for the benchmarks, with a token that may do everything.
-pub(super) async fn bench_admin(
+pub async fn bench_admin(
     store: &dyn Store,
     org: &beredskap_core::register::Org,
 ) -> anyhow::Result<(beredskap_core::register::Account, String)> {

@@ -1,19 +1,19 @@
-//! `beredskap bench blast`: an alert to N people through a real `beredskap serve` process,
+//! `beredskap-bench blast`: an alert to N people through a real `beredskap serve` process,
 //! handed to a local SMS gateway (the signed-webhook shape, with injected latency and
 //! 429s) and a local SMTP server (aiosmtpd). Measures the time from sending the alert to
 //! the first and the last hand-off, hand-offs per second, duplicates and losses, also
 //! with a `kill -9` of the server mid-blast. Beside it, in the same run, the limit: the same
 //! gateway driven directly by a minimal client with the same number of requests in flight.
 
-use super::say;
+use crate::say;
 use anyhow::Context;
 use beredskap_core::register::{
     ContactKind, ContactLabel, ContactPoint, NewGroup, NewOrg, PersonDraft,
 };
 use beredskap_core::{Actor, PersonId, Region, Slug};
 use beredskap_server::config::SmsProviderKind;
-use beredskap_server::testing::{FakeSmsGateway, SmtpSink};
 use beredskap_store::{DatabaseUrl, OpenOptions};
+use beredskap_testkit::{FakeSmsGateway, SmtpSink};
 use futures_util::StreamExt as _;
 use std::collections::HashMap;
 use std::path::Path;
@@ -317,7 +317,7 @@ async fn setup(dir: &Path, args: &BlastArgs) -> anyhow::Result<(String, String)>
             NewOrg::parse("bench", "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
         )
         .await?;
-    let (_, token) = super::bench::bench_admin(store.as_ref(), &org).await?;
+    let (_, token) = crate::ingest::bench_admin(store.as_ref(), &org).await?;
     let mut people: Vec<PersonId> = Vec::with_capacity(args.recipients);
     for i in 0..args.recipients {
         let sms = ContactPoint {
@@ -373,7 +373,7 @@ async fn serve(
     smtp_port: u16,
 ) -> anyhow::Result<(tokio::process::Child, String)> {
     let config = gateway.config_for(SmsProviderKind::Webhook);
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+    let mut child = tokio::process::Command::new(crate::server_binary()?)
         .arg("serve")
         .env("BEREDSKAP_DATA_DIR", dir)
         .env("BEREDSKAP_LISTEN", "127.0.0.1:0")
