@@ -42,7 +42,7 @@ test("a crisis lead sends an alert, a member answers on the phone, the roster fo
   await anna.goto(`${server.base}/`);
 
   await lead.reload();
-  await lead.click("main a[href=\"/alerts\"]");
+  await lead.click("nav.main-menu a[href=\"/alerts\"]");
   await lead.waitForURL("**/alerts");
   await checkAccessibility(lead, "alerts");
   await lead.click("text=Skicka larm");

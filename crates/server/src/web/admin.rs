@@ -26,12 +26,6 @@ pub(super) fn require_admin(me: &SignedIn) -> Result<(), WebError> {
     }
 }
 
-fn admin_page(ctx: &WebContext, me: &SignedIn, title: &'static str) -> Page {
-    let mut page = Page::new(ctx, title);
-    page.signed_in = Some(me.name.clone());
-    page
-}
-
 fn actor(me: &SignedIn) -> Actor {
     Actor::account(me.account.id)
 }
@@ -112,7 +106,7 @@ async fn accounts_page(
     render(
         status,
         &AccountsPage {
-            page: admin_page(ctx, me, t.accounts_title),
+            page: Page::signed_in(ctx, me, t.accounts_title),
             accounts: rows,
             form,
             roles,
@@ -360,7 +354,7 @@ async fn account_page(
     render(
         StatusCode::OK,
         &AccountPage {
-            page: admin_page(ctx, me, t.account),
+            page: Page::signed_in(ctx, me, t.account),
             id: id.to_string(),
             name,
             login: account.login.to_string(),
@@ -486,7 +480,7 @@ async fn tokens_page(
     render(
         status,
         &TokensPage {
-            page: admin_page(ctx, me, t.tokens_title),
+            page: Page::signed_in(ctx, me, t.tokens_title),
             tokens: token_rows(t, tokens, &logins),
             scopes,
             created,
@@ -595,7 +589,7 @@ pub async fn settings(ctx: WebContext, me: SignedIn) -> Result<Response, WebErro
     render(
         StatusCode::OK,
         &SettingsPage {
-            page: admin_page(&ctx, &me, ctx.t().settings_title),
+            page: Page::signed_in(&ctx, &me, ctx.t().settings_title),
             fallback_sign_in: me.org.fallback_sign_in,
             members_need_second_factor: me.org.members_need_second_factor,
             saved: false,
@@ -631,7 +625,7 @@ pub async fn save_settings(
     render(
         StatusCode::OK,
         &SettingsPage {
-            page: admin_page(&ctx, &me, ctx.t().settings_title),
+            page: Page::signed_in(&ctx, &me, ctx.t().settings_title),
             fallback_sign_in: org.fallback_sign_in,
             members_need_second_factor: org.members_need_second_factor,
             saved: true,

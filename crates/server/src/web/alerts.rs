@@ -27,12 +27,6 @@ fn field(fields: &Fields, name: &str) -> String {
         .unwrap_or_default()
 }
 
-fn page_for(ctx: &WebContext, me: &SignedIn, title: &'static str) -> Page {
-    let mut page = Page::new(ctx, title);
-    page.signed_in = Some(me.name.clone());
-    page
-}
-
 fn lead(me: &SignedIn) -> Result<(), WebError> {
     match me.account.role >= Role::CrisisLead {
         true => Ok(()),
@@ -140,7 +134,7 @@ pub async fn list(
     render(
         StatusCode::OK,
         &AlertsPage {
-            page: page_for(&ctx, &me, t.alerts_title),
+            page: Page::signed_in(&ctx, &me, t.alerts_title),
             alerts,
             active_real,
             groups,
@@ -205,7 +199,7 @@ async fn new_alert_page(
     render(
         status,
         &NewAlertPage {
-            page: page_for(ctx, me, t.alert_new),
+            page: Page::signed_in(ctx, me, t.alert_new),
             errors,
             severities: vec![
                 ("critical", t.severity_critical),
@@ -551,7 +545,7 @@ pub async fn show(
     render(
         StatusCode::OK,
         &AlertPage {
-            page: page_for(&ctx, &me, t.alert_roster),
+            page: Page::signed_in(&ctx, &me, t.alert_roster),
             id: id.to_string(),
             severity: severity_label(t, alert.severity),
             status: status_label(t, alert.status),
@@ -968,7 +962,7 @@ pub async fn positions(
     render(
         StatusCode::OK,
         &PositionsPage {
-            page: page_for(&ctx, &me, t.positions_title),
+            page: Page::signed_in(&ctx, &me, t.positions_title),
             positions: views,
         },
     )

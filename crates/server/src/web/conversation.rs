@@ -171,12 +171,6 @@ async fn unconfirmed(state: &AppState, me: &SignedIn) -> Result<HashSet<MessageI
         .collect())
 }
 
-fn page_for(ctx: &WebContext, me: &SignedIn, title: &'static str) -> Page {
-    let mut page = Page::new(ctx, title);
-    page.signed_in = Some(me.name.clone());
-    page
-}
-
 // ------------------------------------------------------------------ channel list
 
 struct ChannelRow {
@@ -203,9 +197,7 @@ struct HomePage {
     channels: Vec<ChannelRow>,
     announcements: Vec<AnnouncementRow>,
     alerts: Vec<OpenAlertRow>,
-    is_admin: bool,
     can_create: bool,
-    can_alert: bool,
 }
 
 /// An alert to the signed-in person that they have not answered.
@@ -271,15 +263,13 @@ pub async fn home(
         StatusCode::OK,
         &HomePage {
             alerts,
-            can_alert: me.account.role >= Role::CrisisLead,
-            page: page_for(&ctx, &me, t.home_title),
+            page: Page::signed_in(&ctx, &me, t.home_title),
             org: me.org.name.clone(),
             name: me.name.clone(),
             login: me.account.login.to_string(),
             role: t.role(me.account.role),
             channels,
             announcements,
-            is_admin: me.account.role == Role::Admin,
             can_create: me.account.role >= Role::Member,
         },
     )
@@ -383,7 +373,7 @@ async fn channel_page(
     render(
         status,
         &ChannelPage {
-            page: page_for(ctx, me, title),
+            page: Page::signed_in(ctx, me, title),
             kind: kind_label(t, channel.kind),
             channel,
             thread: thread.map(|t| t.to_string()),
@@ -628,7 +618,7 @@ pub async fn fragment(
     };
     let view = viewer.view(&message, query.view.as_deref() != Some("thread"));
     let html = MessageFragment {
-        page: page_for(&ctx, &me, ""),
+        page: Page::signed_in(&ctx, &me, ""),
         m: view,
     }
     .render()
@@ -715,7 +705,7 @@ pub async fn edit_form(
     render(
         StatusCode::OK,
         &EditPage {
-            page: page_for(&ctx, &me, ctx.t().edit),
+            page: Page::signed_in(&ctx, &me, ctx.t().edit),
             id: message.id.to_string(),
             body: message.body.clone(),
             back: back_to(&message),
@@ -775,7 +765,7 @@ async fn redact_page(
     render(
         status,
         &RedactPage {
-            page: page_for(ctx, me, ctx.t().redact_title),
+            page: Page::signed_in(ctx, me, ctx.t().redact_title),
             id: message.id.to_string(),
             back: back_to(message),
             versions,
@@ -861,7 +851,7 @@ pub async fn roster(
     render(
         StatusCode::OK,
         &RosterPage {
-            page: page_for(&ctx, &me, ctx.t().roster_title),
+            page: Page::signed_in(&ctx, &me, ctx.t().roster_title),
             body: message.body.clone(),
             back: back_to(&message),
             confirmed: receipts.iter().filter(|r| r.confirmed_at.is_some()).count(),
@@ -924,7 +914,7 @@ async fn new_channel_page(
     render(
         status,
         &NewChannelPage {
-            page: page_for(ctx, me, t.new_channel),
+            page: Page::signed_in(ctx, me, t.new_channel),
             kinds,
             labels: me.org.classifications.clone(),
             groups,
@@ -1071,7 +1061,7 @@ pub async fn search(
     render(
         StatusCode::OK,
         &SearchPage {
-            page: page_for(&ctx, &me, ctx.t().search_title),
+            page: Page::signed_in(&ctx, &me, ctx.t().search_title),
             words,
             searched,
             hits,

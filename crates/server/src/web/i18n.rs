@@ -58,6 +58,10 @@ impl Lang {
 
 pub struct Texts {
     pub skip_to_content: &'static str,
+    /// The main menu's name for screen readers, and its first item.
+    pub menu: &'static str,
+    pub nav_start: &'static str,
+    pub nav_positions: &'static str,
     pub app_optional: &'static str,
     pub second_factor_missing: &'static str,
     pub one_time_link: &'static str,
@@ -361,6 +365,9 @@ impl Texts {
 
 pub static SV: Texts = Texts {
     skip_to_content: "Hoppa till innehållet",
+    menu: "Meny",
+    nav_start: "Start",
+    nav_positions: "Funktioner",
     app_optional: "Valfritt i din organisation. Lämna fältet tomt om du hoppar över appen; en app eller en nyckel skyddar kontot om lösenordet läcker.",
     second_factor_missing: "Ditt konto behöver en autentiseringsapp eller nyckel. Be en administratör om en ny aktiveringslänk.",
     one_time_link: "Har du inte aktiverat ditt konto? Logga in med en engångskod",
@@ -634,6 +641,9 @@ pub static SV: Texts = Texts {
 
 pub static DA: Texts = Texts {
     skip_to_content: "Spring til indholdet",
+    menu: "Menu",
+    nav_start: "Forside",
+    nav_positions: "Funktioner",
     app_optional: "Valgfrit i din organisation. Lad feltet stå tomt, hvis du springer appen over; en app eller en adgangsnøgle beskytter kontoen, hvis adgangskoden lækker.",
     second_factor_missing: "Din konto skal have en godkendelsesapp eller adgangsnøgle. Bed en administrator om et nyt aktiveringslink.",
     one_time_link: "Har du ikke aktiveret din konto? Log ind med en engangskode",
@@ -907,6 +917,9 @@ pub static DA: Texts = Texts {
 
 pub static EN: Texts = Texts {
     skip_to_content: "Skip to content",
+    menu: "Menu",
+    nav_start: "Home",
+    nav_positions: "Positions",
     app_optional: "Optional in your organisation. Leave the field empty to skip the app; an app or a passkey protects the account if the password leaks.",
     second_factor_missing: "Your account needs an authenticator app or a passkey. Ask an administrator for a new activation link.",
     one_time_link: "Not activated your account yet? Sign in with a one-time code",

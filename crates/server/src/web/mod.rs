@@ -348,6 +348,8 @@ pub struct WebContext {
     csrf_from_cookie: bool,
     pub secure_cookies: bool,
     site: std::sync::Arc<SiteOrigin>,
+    /// The path asked for, for the menu.
+    pub path: String,
 }
 
 impl WebContext {
@@ -490,6 +492,7 @@ async fn web_context(
         csrf_from_cookie: session.is_some() || device.is_some(),
         secure_cookies: secure,
         site: state.site.clone(),
+        path: req.uri().path().to_owned(),
     };
     req.extensions_mut().insert(ctx.clone());
     let mut response = next.run(req).await;
@@ -661,6 +664,17 @@ pub struct Page {
     pub langs: [Lang; 3],
     /// The signed-in person's name, if any.
     pub signed_in: Option<String>,
+    /// The signed-in person's role: which menu items they get.
+    pub role: Option<Role>,
+    /// The page's path, to mark where in the menu the reader is.
+    pub path: String,
+}
+
+/// One item of the main menu.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
 }
 
 impl Page {
@@ -672,6 +686,65 @@ impl Page {
             csrf: ctx.csrf.clone(),
             langs: Lang::ALL,
             signed_in: None,
+            role: None,
+            path: ctx.path.clone(),
         }
+    }
+
+    /// A page for a signed-in person: their name at the top and the menu for their role.
+    pub fn signed_in(ctx: &WebContext, me: &SignedIn, title: &'static str) -> Self {
+        let mut page = Self::new(ctx, title);
+        page.signed_in = Some(me.name.clone());
+        page.role = Some(me.account.role);
+        page
+    }
+
+    /// The same menu on every page: start, channels, alerts, positions, search and
+    /// administration, as far as the role reaches (the table in `page_routes` decides the
+    /// rest; a test keeps the two in step).
+    pub fn nav(&self) -> Vec<NavItem> {
+        let Some(role) = self.role else {
+            return Vec::new();
+        };
+        let t = self.t;
+        let path = self.path.as_str();
+        let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+        let items = [
+            ("/", t.nav_start, Role::Guest, path == "/"),
+            (
+                "/#channels",
+                t.channels_title,
+                Role::Guest,
+                path.starts_with("/c/") || under("/channels"),
+            ),
+            (
+                "/alerts",
+                t.alerts_title,
+                Role::CrisisLead,
+                under("/alerts"),
+            ),
+            (
+                "/positions",
+                t.nav_positions,
+                Role::Member,
+                under("/positions"),
+            ),
+            ("/search", t.search, Role::Guest, under("/search")),
+            (
+                "/admin/accounts",
+                t.admin_title,
+                Role::Admin,
+                under("/admin"),
+            ),
+        ];
+        items
+            .into_iter()
+            .filter(|(_, _, least, _)| role >= *least)
+            .map(|(href, label, _, current)| NavItem {
+                href,
+                label,
+                current,
+            })
+            .collect()
     }
 }

@@ -47,8 +47,7 @@ pub async fn sessions(
             device: format!("{} ({})", s.user_agent, s.ip),
         })
         .collect();
-    let mut page = Page::new(&ctx, ctx.t().sessions_title);
-    page.signed_in = Some(me.name);
+    let page = Page::signed_in(&ctx, &me, ctx.t().sessions_title);
     render(StatusCode::OK, &SessionsPage { page, sessions })
 }
 

@@ -78,8 +78,7 @@ pub async fn list(
             last_used: p.last_used_at.map(when).unwrap_or_else(|| "–".into()),
         })
         .collect();
-    let mut page = Page::new(&ctx, ctx.t().passkeys_title);
-    page.signed_in = Some(me.name);
+    let page = Page::signed_in(&ctx, &me, ctx.t().passkeys_title);
     render(
         StatusCode::OK,
         &PasskeysPage {

@@ -448,13 +448,26 @@ async fn every_page_and_form_lets_in_exactly_the_roles_the_router_names() {
         if !let_in(&seen) {
             wrong.push(format!("{:?} ends own device: {seen:?}", t.role));
         }
+        // The menu offers exactly the pages of the table the role may open.
         let (_, home) = page(&app, &t.browser, "/").await;
-        assert_eq!(
-            home.contains("href=\"/admin/accounts\""),
-            t.role == Role::Admin,
-            "{:?}: the admin link only for admins",
-            t.role
-        );
+        let menu = home
+            .split("<nav class=\"main-menu\"")
+            .nth(1)
+            .and_then(|m| m.split("</nav>").next())
+            .unwrap_or_else(|| panic!("{:?}: no menu", t.role));
+        for destination in ["/alerts", "/positions", "/search", "/admin/accounts"] {
+            let route = routes
+                .iter()
+                .find(|r| r.path == destination && r.method == Method::GET)
+                .unwrap();
+            let may = matches!(route.access, Access::AtLeast(least) if t.role >= least);
+            assert_eq!(
+                menu.contains(&format!("href=\"{destination}\"")),
+                may,
+                "{:?}: {destination} in the menu",
+                t.role
+            );
+        }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 

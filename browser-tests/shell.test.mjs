@@ -1,0 +1,97 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkAccessibility, enrolAndSignIn, setUp } from "./support.mjs";
+
+/** Calls the API as the organisation's administrator. */
+function api(server, token) {
+  return async (method, path, body) => {
+    const response = await fetch(`${server.base}/api/v1/orgs/lillby${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
+    return response.json();
+  };
+}
+
+/** Where the document is wider than the screen, and what sticks out. */
+async function overflow(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= width) return null;
+    const wide = [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > width + 1)
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className ? "." + e.className : ""}`);
+    return `${document.documentElement.scrollWidth} px > ${width} px: ${wide.join(", ")}`;
+  });
+}
+
+test("every page has the same menu and fits a 390 px phone screen", async (t) => {
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
+  const admin = await enrolAndSignIn(browser, server, "it@lillby.se", "Ida Tech", "admin");
+  const member = await enrolAndSignIn(browser, server, "anna@lillby.se", "Anna Berg");
+
+  // Something on every page: a channel with a message, an alert to both, a position.
+  server.cli("admin", "create-user", "--org", "lillby", "--email", "api@lillby.se", "--name", "Api", "--role", "admin");
+  const token = server.cli("admin", "token", "--org", "lillby", "--user", "api@lillby.se", "--scope", "read,write,admin").trim();
+  const call = api(server, token);
+  const people = await call("GET", "/people");
+  const ids = people.filter((p) => ["Ida Tech", "Anna Berg"].includes(p.name)).map((p) => p.id);
+  const channel = await call("POST", "/channels", { kind: "org", name: "Alla i Lillby", classification: "Intern" });
+  const posted = await call("POST", `/channels/${channel.id}/messages`, {
+    body: "Samling i stadshusets matsal kl 10. Ta med laddare och ytterkläder, vi vet inte hur länge strömavbrottet varar.",
+  });
+  const alert = await call("POST", "/alerts", {
+    message: "Strömavbrott i stadshuset. Kan du komma?",
+    severity: "critical",
+    recipients: { people: ids },
+    options: ["Ja", "Nej"],
+    exercise: true,
+    step_minutes: 5,
+  });
+  const tib = await call("POST", "/positions", { slug: "tib", name: "Tjänsteperson i beredskap" });
+  await call("PUT", `/positions/${tib.id}/holders`, { holders: ids });
+  const accounts = await admin.goto(`${server.base}/admin/accounts`).then(() =>
+    admin.$$eval("main a[href^='/admin/accounts/']", (as) => as.map((a) => a.getAttribute("href"))));
+
+  // [path, the menu item marked as where one is, or none]
+  const pages = [
+    ["/", "/"],
+    [`/c/${channel.id}`, "/#channels"],
+    [`/c/${channel.id}/t/${posted.id}`, "/#channels"],
+    ["/channels/new", "/#channels"],
+    ["/search?q=samling", "/search"],
+    ["/alerts", "/alerts"],
+    ["/alerts/new", "/alerts"],
+    [`/alerts/${alert.id}`, "/alerts"],
+    ["/positions", "/positions"],
+    ["/sessions", null],
+    ["/passkeys", null],
+    ["/admin/accounts", "/admin/accounts"],
+    [accounts[0], "/admin/accounts"],
+    ["/admin/tokens", "/admin/accounts"],
+    ["/admin/settings", "/admin/accounts"],
+  ];
+  const menu = ["/", "/#channels", "/alerts", "/positions", "/search", "/admin/accounts"];
+  for (const [path, current] of pages) {
+    await admin.goto(`${server.base}${path}`);
+    const items = await admin.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
+    assert.deepEqual(items, menu, `${path}: the administrator's menu`);
+    const marked = await admin.$$eval("nav.main-menu a[aria-current=page]", (as) => as.map((a) => a.getAttribute("href")));
+    assert.deepEqual(marked, current ? [current] : [], `${path}: where one is`);
+    assert.equal(await overflow(admin), null, `${path} is wider than the phone`);
+    await checkAccessibility(admin, `${path} at 390 px`);
+  }
+
+  // A member's menu has what a member may open, and the pages fit too.
+  for (const path of ["/", "/positions", "/search", "/sessions"]) {
+    await member.goto(`${server.base}${path}`);
+    const items = await member.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
+    assert.deepEqual(items, ["/", "/#channels", "/positions", "/search"], `${path}: a member's menu`);
+    assert.equal(await overflow(member), null, `${path} is wider than the phone (member)`);
+  }
+});
