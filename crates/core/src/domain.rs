@@ -123,6 +123,16 @@ impl Region {
         }
     }
 
+    /// Where most of the region's organisations keep their clocks.
+    pub fn time_zone(self) -> TimeZone {
+        TimeZone(match self {
+            Region::Se => chrono_tz::Europe::Stockholm,
+            Region::Dk => chrono_tz::Europe::Copenhagen,
+            Region::No => chrono_tz::Europe::Oslo,
+            Region::Fi => chrono_tz::Europe::Helsinki,
+        })
+    }
+
     fn country(self) -> phonenumber::country::Id {
         use phonenumber::country::Id;
         match self {
@@ -242,5 +252,58 @@ mod tests {
         assert!(se("070-12").is_err());
         assert!(PhoneNumber::parse_e164("+46701234567").is_ok());
         assert!(PhoneNumber::parse_e164("0701234567").is_err());
+    }
+}
+
+/// The time zone an organisation's pages, messages and exports show times in: an IANA name
+/// (`Europe/Stockholm`), with its rules for summer time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(chrono_tz::Tz);
+
+impl TimeZone {
+    pub fn parse(name: &str) -> Result<Self, crate::FieldError> {
+        name.trim()
+            .parse::<chrono_tz::Tz>()
+            .map(TimeZone)
+            .map_err(|_| {
+                crate::FieldError::new("time_zone", "must be a time zone such as Europe/Stockholm")
+            })
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The last minute of `day` on this zone's clock (23:59), as a moment.
+    pub fn end_of_day(self, day: chrono::NaiveDate) -> Option<chrono::DateTime<chrono::Utc>> {
+        use chrono::TimeZone as _;
+        let local = day.and_hms_opt(23, 59, 0)?;
+        self.0
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+
+    /// Today's date on this zone's clock at `now`.
+    pub fn today(self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        self.local(now).date_naive()
+    }
+
+    /// `t` on this zone's clock.
+    pub fn local(self, t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono_tz::Tz> {
+        t.with_timezone(&self.0)
+    }
+}
+
+impl Serialize for TimeZone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        TimeZone::parse(&name).map_err(|e| serde::de::Error::custom(e.message))
     }
 }

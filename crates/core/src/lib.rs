@@ -17,7 +17,7 @@ pub mod spreadsheet;
 pub mod store;
 pub mod text;
 
-pub use domain::{EmailAddress, PhoneNumber, Region, Slug};
+pub use domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 pub use error::{FieldError, FieldErrors};
 pub use ids::{
     AccountId, AlertId, ApiTokenId, AttachmentId, ChannelId, DeliveryId, GroupId, MessageId, OrgId,

@@ -1,7 +1,7 @@
 //! The register: organisations, people and how to reach them, groups and positions,
 //! and the accounts that can act in an organisation.
 
-use crate::domain::{EmailAddress, PhoneNumber, Region, Slug};
+use crate::domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 use crate::error::FieldErrors;
 use crate::ids::{AccountId, ApiTokenId, GroupId, OrgId, PersonId, PositionId};
 use chrono::{DateTime, Utc};
@@ -29,6 +29,9 @@ pub struct Org {
     /// The organisation's own SMS number (E.164): its SMS are sent from it, and a reply to
     /// it answers this organisation's alerts only. None: the server's shared sender.
     pub sms_number: Option<String>,
+    /// The time zone its pages and messages show times in; none: its region's.
+    #[schema(value_type = Option<String>, example = "Europe/Stockholm")]
+    pub time_zone: Option<TimeZone>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -37,13 +40,21 @@ pub struct Org {
 pub struct OrgSettings {
     pub fallback_sign_in: bool,
     pub members_need_second_factor: bool,
+    /// None: the region's.
+    pub time_zone: Option<TimeZone>,
 }
 
 impl Org {
+    /// The time zone its times are shown in: its own, or its region's.
+    pub fn zone(&self) -> TimeZone {
+        self.time_zone.unwrap_or(self.region.time_zone())
+    }
+
     pub fn settings(&self) -> OrgSettings {
         OrgSettings {
             fallback_sign_in: self.fallback_sign_in,
             members_need_second_factor: self.members_need_second_factor,
+            time_zone: self.time_zone,
         }
     }
 

@@ -2,18 +2,6 @@
 // reload. The page works without this script; it only adds to it.
 "use strict";
 (function () {
-  // Times are written in UTC by the server; show them in the reader's own time.
-  function localTimes(root) {
-    root.querySelectorAll("time[datetime]").forEach(function (t) {
-      var d = new Date(t.getAttribute("datetime"));
-      if (!isNaN(d)) {
-        t.textContent = d.toLocaleString(document.documentElement.lang, {
-          dateStyle: "short", timeStyle: "short",
-        });
-      }
-    });
-  }
-  localTimes(document);
 
   var root = document.querySelector("[data-live]");
   if (!root || !("EventSource" in window)) return;
@@ -32,7 +20,6 @@
         template.innerHTML = html.trim();
         var node = template.content.firstElementChild;
         if (!node) return;
-        localTimes(node);
         var existing = document.getElementById("m-" + id);
         if (existing) existing.replaceWith(node);
         else list.appendChild(node);

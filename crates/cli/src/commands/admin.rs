@@ -52,6 +52,10 @@ pub enum AdminCommand {
         /// server's sender again.
         #[arg(long)]
         sms_number: Option<String>,
+        /// The time zone pages and messages show times in (an IANA name such as
+        /// Europe/Oslo); `region` goes back to the region's.
+        #[arg(long)]
+        time_zone: Option<String>,
     },
     /// Create a person with an account and print their one-time enrolment link.
     CreateUser {
@@ -151,6 +155,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             second_factor,
             classifications,
             sms_number,
+            time_zone,
         } => {
             let mut org = org_by_slug(store, &org).await?;
             if let Some(number) = sms_number {
@@ -183,8 +188,17 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                         other => other.into(),
                     })?;
             }
-            if fallback_sign_in.is_some() || second_factor.is_some() {
+            if fallback_sign_in.is_some() || second_factor.is_some() || time_zone.is_some() {
                 let mut settings = org.settings();
+                if let Some(name) = time_zone {
+                    settings.time_zone =
+                        match name.trim() {
+                            "region" | "" => None,
+                            name => Some(beredskap_core::TimeZone::parse(name).map_err(|e| {
+                                anyhow::anyhow!("--time-zone {name:?}: {}", e.message)
+                            })?),
+                        };
+                }
                 if let Some(v) = fallback_sign_in {
                     settings.fallback_sign_in = v == "on";
                 }
@@ -218,6 +232,15 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 org.sms_number
                     .as_deref()
                     .unwrap_or("none (the server's sender)")
+            ));
+            say(format!(
+                "  time-zone = {}{}",
+                org.zone().name(),
+                if org.time_zone.is_none() {
+                    " (the region's)"
+                } else {
+                    ""
+                }
             ));
         }
         AdminCommand::CreateUser {

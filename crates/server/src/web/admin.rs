@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use beredskap_core::auth::SessionId;
-use beredskap_core::register::{Account, Role, Scope};
+use beredskap_core::register::{Account, Org, Role, Scope};
 use beredskap_core::{AccountId, Actor, ApiTokenId, EmailAddress, PhoneNumber};
 use serde::Deserialize;
 
@@ -286,6 +286,7 @@ fn token_rows(
     t: &super::Texts,
     tokens: Vec<beredskap_core::register::ApiToken>,
     logins: &std::collections::HashMap<AccountId, String>,
+    zone: beredskap_core::TimeZone,
 ) -> Vec<TokenRow> {
     tokens
         .into_iter()
@@ -294,8 +295,8 @@ fn token_rows(
             label: token.label,
             account: logins.get(&token.account_id).cloned().unwrap_or_default(),
             scopes: scope_names(t, &token.scopes),
-            created: when(token.created_at),
-            revoked: token.revoked_at.map(when),
+            created: when(token.created_at, zone),
+            revoked: token.revoked_at.map(|t| when(t, zone)),
         })
         .collect()
 }
@@ -338,8 +339,8 @@ async fn account_page(
         .into_iter()
         .map(|s| SessionRow {
             id: s.id.to_string(),
-            started: when(s.created_at),
-            last_seen: when(s.last_seen_at),
+            started: when(s.created_at, me.org.zone()),
+            last_seen: when(s.last_seen_at, me.org.zone()),
             device: format!("{} ({})", s.user_agent, s.ip),
         })
         .collect();
@@ -362,7 +363,7 @@ async fn account_page(
             activated,
             notice,
             sessions,
-            tokens: token_rows(t, tokens, &logins),
+            tokens: token_rows(t, tokens, &logins, me.org.zone()),
         },
     )
 }
@@ -481,7 +482,7 @@ async fn tokens_page(
         status,
         &TokensPage {
             page: Page::signed_in(ctx, me, t.tokens_title),
-            tokens: token_rows(t, tokens, &logins),
+            tokens: token_rows(t, tokens, &logins, me.org.zone()),
             scopes,
             created,
             error,
@@ -581,7 +582,40 @@ struct SettingsPage {
     page: Page,
     fallback_sign_in: bool,
     members_need_second_factor: bool,
+    /// (value, label, chosen); the empty value is the region's zone.
+    zones: Vec<(String, String, bool)>,
     saved: bool,
+}
+
+/// The zones an organisation here is likely to be in, its region's first, and whatever it
+/// has chosen (from the command line) if that is another.
+fn zone_choices(t: &super::Texts, org: &Org) -> Vec<(String, String, bool)> {
+    let region = org.region.time_zone();
+    let mut zones = vec![(
+        String::new(),
+        format!("{} ({})", t.setting_time_zone_region, region.name()),
+        org.time_zone.is_none(),
+    )];
+    let mut names = vec![
+        "Europe/Stockholm",
+        "Europe/Copenhagen",
+        "Europe/Oslo",
+        "Europe/Helsinki",
+        "UTC",
+    ];
+    if let Some(chosen) = org.time_zone {
+        if !names.contains(&chosen.name()) {
+            names.push(chosen.name());
+        }
+    }
+    zones.extend(names.into_iter().map(|name| {
+        (
+            name.to_owned(),
+            name.to_owned(),
+            org.time_zone.is_some_and(|z| z.name() == name),
+        )
+    }));
+    zones
 }
 
 pub async fn settings(ctx: WebContext, me: SignedIn) -> Result<Response, WebError> {
@@ -592,6 +626,7 @@ pub async fn settings(ctx: WebContext, me: SignedIn) -> Result<Response, WebErro
             page: Page::signed_in(&ctx, &me, ctx.t().settings_title),
             fallback_sign_in: me.org.fallback_sign_in,
             members_need_second_factor: me.org.members_need_second_factor,
+            zones: zone_choices(ctx.t(), &me.org),
             saved: false,
         },
     )
@@ -603,6 +638,9 @@ pub struct SettingsForm {
     /// Unchecked checkboxes are not sent at all.
     fallback_sign_in: Option<String>,
     members_need_second_factor: Option<String>,
+    /// Empty: the region's.
+    #[serde(default)]
+    time_zone: String,
 }
 
 pub async fn save_settings(
@@ -614,9 +652,19 @@ pub async fn save_settings(
 ) -> Result<Response, WebError> {
     require_admin(&me)?;
     ctx.check_csrf(&headers, &form.csrf)?;
+    let time_zone = match form.time_zone.trim() {
+        "" => None,
+        name => Some(beredskap_core::TimeZone::parse(name).map_err(|e| {
+            WebError(
+                AppError::Invalid(beredskap_core::FieldErrors::single(&e.field, &e.message)),
+                Some(ctx.t().invalid_input),
+            )
+        })?),
+    };
     let settings = beredskap_core::register::OrgSettings {
         fallback_sign_in: form.fallback_sign_in.is_some(),
         members_need_second_factor: form.members_need_second_factor.is_some(),
+        time_zone,
     };
     let org = state
         .store
@@ -628,6 +676,7 @@ pub async fn save_settings(
             page: Page::signed_in(&ctx, &me, ctx.t().settings_title),
             fallback_sign_in: org.fallback_sign_in,
             members_need_second_factor: org.members_need_second_factor,
+            zones: zone_choices(ctx.t(), &org),
             saved: true,
         },
     )

@@ -127,7 +127,7 @@ pub async fn list(
             check: s.alert.contact_check_until.is_some(),
             status: status_label(t, s.alert.status),
             active: s.alert.status == AlertStatus::Active,
-            sent: when(s.alert.created_at),
+            sent: when(s.alert.created_at, me.org.zone()),
             counts: counts(t, s.recipients, s.answered, s.unreachable),
         })
         .collect();
@@ -138,7 +138,7 @@ pub async fn list(
             alerts,
             active_real,
             groups,
-            default_deadline: (state.clock.now() + chrono::Duration::days(7))
+            default_deadline: (me.org.zone().today(state.clock.now()) + chrono::Duration::days(7))
                 .format("%Y-%m-%d")
                 .to_string(),
         },
@@ -431,6 +431,7 @@ fn roster_fragment(
     t: &'static super::Texts,
     alert: &Alert,
     lines: &[RosterLine],
+    zone: beredskap_core::TimeZone,
 ) -> RosterFragment {
     let count = |s: RecipientState| {
         u32::try_from(lines.iter().filter(|l| l.state == s).count()).unwrap_or(u32::MAX)
@@ -441,7 +442,7 @@ fn roster_fragment(
             .check_progress
             .replace("{done}", &count(RecipientState::Answered).to_string())
             .replace("{total}", &total.to_string())
-            .replace("{deadline}", &when(deadline)),
+            .replace("{deadline}", &when(deadline, zone)),
         None => counts(
             t,
             total,
@@ -453,7 +454,7 @@ fn roster_fragment(
         t,
         counts,
         check: alert.contact_check_until.is_some(),
-        lines: lines.iter().map(|l| line_view(t, l)).collect(),
+        lines: lines.iter().map(|l| line_view(t, l, zone)).collect(),
     }
 }
 
@@ -486,7 +487,7 @@ fn readiness_view(t: &super::Texts, alert: &Alert, lines: &[RosterLine]) -> Read
     }
 }
 
-fn line_view(t: &super::Texts, l: &RosterLine) -> LineView {
+fn line_view(t: &super::Texts, l: &RosterLine, zone: beredskap_core::TimeZone) -> LineView {
     let (state_class, at) = match l.state {
         RecipientState::Answered => ("ok", l.answered_at),
         RecipientState::Seen => ("progress", l.seen_at),
@@ -512,7 +513,7 @@ fn line_view(t: &super::Texts, l: &RosterLine) -> LineView {
         state: state_label(t, l.state),
         state_class,
         channel,
-        at: at.map(when).unwrap_or_default(),
+        at: at.map(|t| when(t, zone)).unwrap_or_default(),
         answer,
         // Once someone has answered, a failed later step no longer matters to the reader.
         error: match l.state {
@@ -538,7 +539,7 @@ pub async fn show(
     let t = ctx.t();
     let id = alert_id(&id)?;
     let (alert, lines) = alerts::alert_with_roster(state.store.as_ref(), me.org.id, id).await?;
-    let roster = roster_fragment(t, &alert, &lines)
+    let roster = roster_fragment(t, &alert, &lines, me.org.zone())
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
     let readiness = readiness_view(t, &alert, &lines);
@@ -550,7 +551,7 @@ pub async fn show(
             severity: severity_label(t, alert.severity),
             status: status_label(t, alert.status),
             active: alert.status == AlertStatus::Active,
-            sent: when(alert.created_at),
+            sent: when(alert.created_at, me.org.zone()),
             check: alert.contact_check_until.is_some(),
             alert,
             roster,
@@ -569,7 +570,7 @@ pub async fn roster(
     lead(&me)?;
     let id = alert_id(&id)?;
     let (alert, lines) = alerts::alert_with_roster(state.store.as_ref(), me.org.id, id).await?;
-    let fragment = roster_fragment(ctx.t(), &alert, &lines);
+    let fragment = roster_fragment(ctx.t(), &alert, &lines, me.org.zone());
     let html = fragment
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
@@ -807,11 +808,10 @@ pub async fn start_check(
         .filter(|(k, _)| k == "group")
         .filter_map(|(_, v)| v.parse().ok().map(GroupId))
         .collect();
-    // The deadline is the end of the chosen day.
+    // The deadline is the end of the chosen day, on the organisation's clock.
     let deadline = chrono::NaiveDate::parse_from_str(&field(&fields, "deadline"), "%Y-%m-%d")
         .ok()
-        .and_then(|d| d.and_hms_opt(23, 59, 0))
-        .map(|d| d.and_utc())
+        .and_then(|d| me.org.zone().end_of_day(d))
         .ok_or_else(|| {
             WebError(
                 AppError::invalid("deadline", "must be a date (yyyy-mm-dd)"),
@@ -953,7 +953,10 @@ pub async fn positions(
             deputies: holders.iter().skip(1).map(name).collect(),
             shifts: shifts
                 .iter()
-                .map(|s| (when(s.start), when(s.end), name(&s.person_id)))
+                .map(|s| {
+                    let zone = me.org.zone();
+                    (when(s.start, zone), when(s.end, zone), name(&s.person_id))
+                })
                 .collect(),
             calendar: state.links.calendar_url(position.id),
             name: position.name,

@@ -119,7 +119,7 @@ impl Viewer<'_> {
             channel: m.channel_id.to_string(),
             author: self.names.get(&m.author).cloned().unwrap_or_default(),
             at_iso: m.created_at.to_rfc3339(),
-            at: when(m.created_at),
+            at: when(m.created_at, self.me.org.zone()),
             body: m.body.clone(),
             edited: m.version > 1 && !deleted,
             deleted,
@@ -697,7 +697,7 @@ pub async fn edit_form(
         .message_versions(me.org.id, me.account.id, message.id)
         .await?
         .into_iter()
-        .map(|(v, body, at)| (v, body, when(at)))
+        .map(|(v, body, at)| (v, body, when(at, me.org.zone())))
         .collect();
     if message.author != me.account.id || message.deleted_at.is_some() {
         return Err(AppError::Forbidden.into());
@@ -756,7 +756,7 @@ async fn redact_page(
         .message_versions(me.org.id, me.account.id, message.id)
         .await?
         .into_iter()
-        .map(|(v, body, at)| (v, body, when(at)))
+        .map(|(v, body, at)| (v, body, when(at, me.org.zone())))
         .collect();
     let status = match refused_reason {
         Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -842,8 +842,8 @@ pub async fn roster(
         .iter()
         .map(|r| RosterRow {
             name: names.get(&r.account_id).cloned().unwrap_or_default(),
-            seen: r.seen_at.map(when),
-            confirmed: r.confirmed_at.map(when),
+            seen: r.seen_at.map(|t| when(t, me.org.zone())),
+            confirmed: r.confirmed_at.map(|t| when(t, me.org.zone())),
         })
         .collect();
     // Those who have not confirmed first: they are the ones to chase.

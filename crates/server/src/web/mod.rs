@@ -330,9 +330,10 @@ async fn edit_message(
     .await
 }
 
-/// A time as pages show it (scripts turn it into the reader's local time).
-pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+/// A time as pages show it: on the organisation's clock, with the zone's abbreviation
+/// (`2026-12-01 14:05 CET`), so a reader elsewhere or a screenshot is not misread.
+pub fn when(t: chrono::DateTime<chrono::Utc>, zone: beredskap_core::TimeZone) -> String {
+    zone.local(t).format("%Y-%m-%d %H:%M %Z").to_string()
 }
 
 /// The language and CSRF token of the request being served.

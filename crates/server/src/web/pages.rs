@@ -42,8 +42,8 @@ pub async fn sessions(
         .map(|s| SessionRow {
             id: s.id.to_string(),
             current: s.id == me.session.id,
-            started: when(s.created_at),
-            last_seen: when(s.last_seen_at),
+            started: when(s.created_at, me.org.zone()),
+            last_seen: when(s.last_seen_at, me.org.zone()),
             device: format!("{} ({})", s.user_agent, s.ip),
         })
         .collect();

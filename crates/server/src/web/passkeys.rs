@@ -74,8 +74,11 @@ pub async fn list(
         .map(|p| PasskeyRow {
             id: p.id.to_string(),
             name: p.name,
-            created: when(p.created_at),
-            last_used: p.last_used_at.map(when).unwrap_or_else(|| "–".into()),
+            created: when(p.created_at, me.org.zone()),
+            last_used: p
+                .last_used_at
+                .map(|t| when(t, me.org.zone()))
+                .unwrap_or_else(|| "–".into()),
         })
         .collect();
     let page = Page::signed_in(&ctx, &me, ctx.t().passkeys_title);

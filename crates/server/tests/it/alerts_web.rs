@@ -155,3 +155,107 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     assert!(english.contains("1 of 2 have answered"), "{english}");
     assert!(english.contains("EXERCISE"));
 }
+
+/// Pages show times on the organisation's clock, with the zone, summer time included; an
+/// administrator moves the clock with the settings form, and a contact check's deadline is
+/// the end of the chosen day there.
+#[tokio::test]
+async fn times_are_shown_on_the_organisations_clock() {
+    let app = TestApp::spawn().await;
+    let lead = signed_in(&app, "lead@lillby.se", Role::CrisisLead).await;
+    let admin = signed_in(&app, "chef@lillby.se", Role::Admin).await;
+    let anna = person_of(&app, "lead@lillby.se").await;
+    let midsummer = chrono::DateTime::parse_from_rfc3339("2026-06-19T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    app.store
+        .create_alert(
+            &Actor::system(),
+            app.org.id,
+            crate::helpers::alert_to(vec![anna], "Övning", &[], true)
+                .validate(None)
+                .unwrap(),
+            midsummer,
+        )
+        .await
+        .unwrap();
+    let (_, list) = page(&app, &lead, "/alerts").await;
+    assert!(list.contains("2026-06-19 12:00 CEST"), "{list}");
+    assert!(!list.contains("UTC"), "{list}");
+
+    // The administrator moves the organisation to Helsinki.
+    let (_, form) = page(&app, &admin, "/admin/settings").await;
+    assert!(form.contains("Regionens (Europe/Stockholm)"), "{form}");
+    let r = admin
+        .post(app.url("/admin/settings"))
+        .form(&[
+            ("csrf", hidden(&form, "csrf").as_str()),
+            ("members_need_second_factor", "on"),
+            ("time_zone", "Europe/Helsinki"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, list) = page(&app, &lead, "/alerts").await;
+    assert!(list.contains("2026-06-19 13:00 EEST"), "{list}");
+    // A made-up zone is refused and changes nothing.
+    let r = admin
+        .post(app.url("/admin/settings"))
+        .form(&[
+            ("csrf", hidden(&form, "csrf").as_str()),
+            ("members_need_second_factor", "on"),
+            ("time_zone", "Europe/Lillby"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let org = app.store.org(app.org.id).await.unwrap().unwrap();
+    assert_eq!(org.zone().name(), "Europe/Helsinki");
+    assert!(app
+        .journal_kinds()
+        .await
+        .contains(&"org.settings_changed".to_owned()));
+
+    // A contact check until a day ends at 23:59 in Helsinki, not in UTC.
+    let group = app
+        .store
+        .create_group(
+            &Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: Slug::parse("alla").unwrap(),
+                name: "Alla".into(),
+            },
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_group_members(&Actor::system(), app.org.id, group.id, vec![anna])
+        .await
+        .unwrap();
+    let day = {
+        use beredskap_server::clock::Clock;
+        org.zone().today(app.clock.now()) + chrono::Duration::days(3)
+    };
+    let (_, alerts) = page(&app, &lead, "/alerts").await;
+    let r = lead
+        .post(app.url("/contact-checks"))
+        .form(&[
+            ("csrf", hidden(&alerts, "csrf").as_str()),
+            ("group", &group.id.to_string()),
+            ("deadline", &day.format("%Y-%m-%d").to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let id = location(&r).trim_start_matches("/alerts/").to_owned();
+    let check = app.store.alert_by_id(id.parse().unwrap()).await.unwrap();
+    let deadline = org.zone().local(check.contact_check_until.unwrap());
+    assert_eq!(
+        deadline.format("%Y-%m-%d %H:%M").to_string(),
+        format!("{} 23:59", day.format("%Y-%m-%d"))
+    );
+}

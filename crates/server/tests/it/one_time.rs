@@ -46,6 +46,7 @@ async fn allow_codes(app: &TestApp) {
             OrgSettings {
                 fallback_sign_in: true,
                 members_need_second_factor: true,
+                time_zone: None,
             },
         )
         .await

@@ -21,7 +21,7 @@ use beredskap_core::register::{
 use beredskap_core::store::{Conflict, StoreError, StoreResult};
 use beredskap_core::{
     AccountId, Actor, ApiTokenId, EmailAddress, GroupId, JournalEntry, NewJournalEntry, OrgId,
-    PersonId, PositionId, Region, Slug,
+    PersonId, PositionId, Region, Slug, TimeZone,
 };
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
@@ -186,6 +186,9 @@ fn org_from_row(r: &DbRow) -> StoreResult<Org> {
             }
         },
         sms_number: col(r, "sms_number")?,
+        time_zone: col::<Option<String>>(r, "time_zone")?
+            .map(|name| TimeZone::parse(&name).map_err(|e| corrupt("orgs.time_zone", e.message)))
+            .transpose()?,
         created_at: col(r, "created_at")?,
     })
 }
@@ -203,6 +206,7 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
         members_need_second_factor: true,
         classifications: beredskap_core::conversation::default_classifications(new.region),
         sms_number: None,
+        time_zone: None,
         created_at: journal::now(),
     };
     sqlx::query(
@@ -234,7 +238,7 @@ pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreRes
 
 pub async fn org(conn: &mut Conn, id: OrgId) -> StoreResult<Option<Org>> {
     sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, created_at FROM orgs WHERE id = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, time_zone, created_at FROM orgs WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
@@ -247,7 +251,7 @@ pub async fn org(conn: &mut Conn, id: OrgId) -> StoreResult<Option<Org>> {
 
 pub async fn org_by_slug(conn: &mut Conn, slug: &Slug) -> StoreResult<Option<Org>> {
     sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, created_at FROM orgs WHERE slug = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, time_zone, created_at FROM orgs WHERE slug = $1",
     )
     .bind(slug.as_str())
     .fetch_optional(&mut *conn)
@@ -265,11 +269,13 @@ pub async fn update_org_settings(
     settings: OrgSettings,
 ) -> StoreResult<Org> {
     let updated = sqlx::query(
-        "UPDATE orgs SET fallback_sign_in = $2, members_need_second_factor = $3 WHERE id = $1",
+        "UPDATE orgs SET fallback_sign_in = $2, members_need_second_factor = $3, time_zone = $4 \
+         WHERE id = $1",
     )
     .bind(org.0)
     .bind(settings.fallback_sign_in)
     .bind(settings.members_need_second_factor)
+    .bind(settings.time_zone.map(TimeZone::name))
     .execute(&mut *conn)
     .await
     .map_err(db)?;
@@ -284,7 +290,7 @@ pub async fn update_org_settings(
     )
     .await?;
     let row = sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, created_at FROM orgs WHERE id = $1",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, time_zone, created_at FROM orgs WHERE id = $1",
     )
     .bind(org.0)
     .fetch_one(&mut *conn)
@@ -325,7 +331,7 @@ pub async fn set_org_sms_number(
 
 pub async fn list_orgs(conn: &mut Conn) -> StoreResult<Vec<Org>> {
     let rows = sqlx::query(
-        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, created_at FROM orgs ORDER BY slug",
+        "SELECT id, slug, name, region, fallback_sign_in, members_need_second_factor, classifications, sms_number, time_zone, created_at FROM orgs ORDER BY slug",
     )
     .fetch_all(&mut *conn)
     .await

@@ -1288,12 +1288,19 @@ pub async fn sign_in_settings_start_strict_and_are_journaled(db: &TestDb) {
         o.settings(),
         OrgSettings {
             fallback_sign_in: false,
-            members_need_second_factor: true
+            members_need_second_factor: true,
+            time_zone: None,
         }
+    );
+    assert_eq!(
+        o.zone().name(),
+        "Europe/Stockholm",
+        "a Swedish organisation's clock"
     );
     let relaxed = OrgSettings {
         fallback_sign_in: true,
         members_need_second_factor: false,
+        time_zone: Some(beredskap_core::TimeZone::parse("Europe/Helsinki").unwrap()),
     };
     let updated = s
         .update_org_settings(&actor(), o.id, relaxed)
@@ -1314,7 +1321,7 @@ pub async fn sign_in_settings_start_strict_and_are_journaled(db: &TestDb) {
     assert_eq!(last.kind, "org.settings_changed");
     assert_eq!(
         last.payload,
-        r#"{"fallback_sign_in":true,"members_need_second_factor":false}"#
+        r#"{"fallback_sign_in":true,"members_need_second_factor":false,"time_zone":"Europe/Helsinki"}"#
     );
     let err = s
         .update_org_settings(&actor(), beredskap_core::OrgId::new(), relaxed)
