@@ -701,8 +701,8 @@ impl Page {
     }
 
     /// The same menu on every page: start, channels, alerts, positions, search and
-    /// administration, as far as the role reaches (the table in `page_routes` decides the
-    /// rest; a test keeps the two in step).
+    /// administration, as far as the role reaches. Who may open each destination is read
+    /// from the route table, so the menu never offers a page that would refuse.
     pub fn nav(&self) -> Vec<NavItem> {
         let Some(role) = self.role else {
             return Vec::new();
@@ -710,37 +710,33 @@ impl Page {
         let t = self.t;
         let path = self.path.as_str();
         let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+        // (link, label, the route it opens, whether the reader is there)
         let items = [
-            ("/", t.nav_start, Role::Guest, path == "/"),
+            ("/", t.nav_start, "/", path == "/"),
             (
                 "/#channels",
                 t.channels_title,
-                Role::Guest,
+                "/",
                 path.starts_with("/c/") || under("/channels"),
             ),
-            (
-                "/alerts",
-                t.alerts_title,
-                Role::CrisisLead,
-                under("/alerts"),
-            ),
+            ("/alerts", t.alerts_title, "/alerts", under("/alerts")),
             (
                 "/positions",
                 t.nav_positions,
-                Role::Member,
+                "/positions",
                 under("/positions"),
             ),
-            ("/search", t.search, Role::Guest, under("/search")),
+            ("/search", t.search, "/search", under("/search")),
             (
                 "/admin/accounts",
                 t.admin_title,
-                Role::Admin,
+                "/admin/accounts",
                 under("/admin"),
             ),
         ];
         items
             .into_iter()
-            .filter(|(_, _, least, _)| role >= *least)
+            .filter(|(_, _, route, _)| may_open(role, route))
             .map(|(href, label, _, current)| NavItem {
                 href,
                 label,
@@ -748,4 +744,16 @@ impl Page {
             })
             .collect()
     }
+}
+
+/// Whether `role` may open the page at `path`, by the route table (built once).
+fn may_open(role: Role, path: &str) -> bool {
+    static ROUTES: std::sync::LazyLock<Vec<PageRoute>> = std::sync::LazyLock::new(page_routes);
+    ROUTES
+        .iter()
+        .find(|r| r.method == axum::http::Method::GET && r.path == path)
+        .is_some_and(|r| match r.access {
+            Access::Anyone | Access::Own => true,
+            Access::AtLeast(least) => role >= least,
+        })
 }
