@@ -210,36 +210,24 @@ async fn admin_start(me: SignedIn) -> Result<Response, WebError> {
 }
 
 async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+    static_file(
+        "text/css; charset=utf-8",
         include_str!("../../static/app.css"),
     )
-        .into_response()
 }
 
 async fn passkeys_script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+    static_file(
+        "text/javascript; charset=utf-8",
         include_str!("../../static/passkeys.js"),
     )
-        .into_response()
 }
 
 async fn live_script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+    static_file(
+        "text/javascript; charset=utf-8",
         include_str!("../../static/live.js"),
     )
-        .into_response()
 }
 
 async fn alerts_script() -> Response {
