@@ -163,10 +163,7 @@ async fn the_server_delivers_due_alerts_by_itself() {
                 .validate(None)
                 .unwrap(),
             // The worker takes its time from the server's clock.
-            {
-                use beredskap_server::clock::Clock;
-                app.clock.now()
-            },
+            app.now(),
         )
         .await
         .unwrap();

@@ -235,10 +235,7 @@ async fn times_are_shown_on_the_organisations_clock() {
         .set_group_members(&Actor::system(), app.org.id, group.id, vec![anna])
         .await
         .unwrap();
-    let day = {
-        use beredskap_server::clock::Clock;
-        org.zone().today(app.clock.now()) + chrono::Duration::days(3)
-    };
+    let day = org.zone().today(app.now()) + chrono::Duration::days(3);
     let (_, alerts) = page(&app, &lead, "/alerts").await;
     let r = lead
         .post(app.url("/contact-checks"))

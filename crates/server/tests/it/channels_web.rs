@@ -4,18 +4,10 @@ use crate::helpers::TestApp;
 use crate::web::{browser, hidden, location, page, signed_in};
 use beredskap_core::conversation::{ChannelKind, NewChannel};
 use beredskap_core::register::Role;
-use beredskap_core::{Actor, EmailAddress};
-
-async fn account(app: &TestApp, login: &str) -> beredskap_core::register::Account {
-    app.store
-        .account_by_login(app.org.id, &EmailAddress::parse(login).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
+use beredskap_core::Actor;
 
 async fn org_channel(app: &TestApp, creator: &str) -> String {
-    let creator = account(app, creator).await;
+    let creator = app.account(creator).await;
     app.store
         .create_channel(
             &Actor::system(),
@@ -249,7 +241,7 @@ async fn a_member_creates_a_channel_with_chosen_people() {
         !form.contains("value=\"org\""),
         "only leads make organisation-wide channels"
     );
-    let bo_id = account(&app, "bo@lillby.se").await.id.to_string();
+    let bo_id = app.account("bo@lillby.se").await.id.to_string();
     let r = anna
         .post(app.url("/channels/new"))
         .form(&[
@@ -427,7 +419,7 @@ async fn a_group_channel_starts_with_the_group() {
     let app = TestApp::spawn().await;
     let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
     let bo = signed_in(&app, "bo@lillby.se", Role::Member).await;
-    let bo_person = account(&app, "bo@lillby.se").await.person_id;
+    let bo_person = app.account("bo@lillby.se").await.person_id;
     let group = app
         .store
         .create_group(
@@ -485,7 +477,7 @@ async fn a_persons_language_follows_them_to_a_new_device() {
     let (_, home) = page(&app, &phone, "/").await;
     assert!(home.contains("Logget ind som"), "{home}");
     assert_eq!(
-        account(&app, "anna@lillby.se").await.language.as_deref(),
+        app.account("anna@lillby.se").await.language.as_deref(),
         Some("da")
     );
 

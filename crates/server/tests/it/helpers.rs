@@ -133,6 +133,21 @@ impl TestApp {
         app
     }
 
+    /// The server's clock now (a manual one: tests move it).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        use beredskap_server::clock::Clock;
+        self.clock.now()
+    }
+
+    /// The account of `login` in the test organisation.
+    pub async fn account(&self, login: &str) -> beredskap_core::register::Account {
+        self.store
+            .account_by_login(self.org.id, &EmailAddress::parse(login).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     /// Creates an account with `role` in the test organisation and returns an API token.
     pub async fn token_for(&self, role: Role, login: &str) -> String {
         self.token_in(&self.org, role, login).await
@@ -164,10 +179,7 @@ impl TestApp {
             },
             "http://test",
             72,
-            {
-                use beredskap_server::clock::Clock;
-                self.clock.now()
-            },
+            self.now(),
         )
         .await
         .unwrap();

@@ -28,10 +28,7 @@ async fn person(app: &TestApp, login: &str, role: Role) {
         },
         "http://test",
         72,
-        {
-            use beredskap_server::clock::Clock;
-            app.clock.now()
-        },
+        app.now(),
     )
     .await
     .unwrap();

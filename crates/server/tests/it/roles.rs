@@ -7,19 +7,11 @@ use crate::passkeys::register_passkey;
 use crate::web::{browser, hidden, invite, location, page};
 use beredskap_core::conversation::{ChannelKind, NewChannel, NewMessage};
 use beredskap_core::register::{Account, NewGroup, Role};
-use beredskap_core::{Actor, EmailAddress, Slug};
+use beredskap_core::{Actor, Slug};
 use beredskap_server::web::{page_routes, Access, PageRoute};
 use reqwest::Method;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
-
-async fn account(app: &TestApp, login: &str) -> Account {
-    app.store
-        .account_by_login(app.org.id, &EmailAddress::parse(login).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
 
 /// One of the people trying the routes: a browser signed in, and a second device of
 /// theirs (signed in too) whose session another person's form may name.
@@ -179,11 +171,8 @@ fn let_in((status, to): &(u16, String)) -> bool {
 async fn second_device(app: &TestApp, login: &str, secret: &[u8]) -> String {
     let b = browser();
     app.sign_in(&b, login, secret).await;
-    let a = account(app, login).await;
-    let now = {
-        use beredskap_server::clock::Clock;
-        app.clock.now()
-    };
+    let a = app.account(login).await;
+    let now = app.now();
     // Newest first: the one just started.
     app.store
         .list_sessions(app.org.id, a.id, now)
@@ -204,14 +193,14 @@ async fn tester(app: &TestApp, login: &str, role: Role) -> Tester {
         role,
         csrf: hidden(&home, "csrf"),
         browser: b,
-        account: account(app, login).await,
+        account: app.account(login).await,
         second_session,
     }
 }
 
 async fn things(app: &TestApp, testers: &[Tester]) -> Things {
     // The API token's account (an administrator none of the testers is) writes.
-    let author = account(app, "admin@lillby.se").await;
+    let author = app.account("admin@lillby.se").await;
     let channel = app
         .store
         .create_channel(
@@ -304,7 +293,7 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
     let (secret, _) = app.enrol(&victim_browser, &victim).await;
     app.sign_in(&victim_browser, &victim.login, &secret).await;
     let victim_session = second_device(app, &victim.login, &secret).await;
-    let victim = account(app, &victim.login).await;
+    let victim = app.account(&victim.login).await;
     app.token_for(Role::Member, "lonesystem@lillby.se").await;
     let token = app
         .store
@@ -334,12 +323,9 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
         alert,
         to_close,
         group,
-        deadline: {
-            use beredskap_server::clock::Clock;
-            (app.clock.now() + chrono::Duration::days(7))
-                .format("%Y-%m-%d")
-                .to_string()
-        },
+        deadline: (app.now() + chrono::Duration::days(7))
+            .format("%Y-%m-%d")
+            .to_string(),
         victim_account: victim.id.to_string(),
         victim,
         victim_session,
@@ -474,10 +460,7 @@ async fn every_page_and_form_lets_in_exactly_the_roles_the_router_names() {
     // What was let in happened, and what was refused did not.
     let victim_sessions = app
         .store
-        .list_sessions(app.org.id, things.victim.id, {
-            use beredskap_server::clock::Clock;
-            app.clock.now()
-        })
+        .list_sessions(app.org.id, things.victim.id, app.now())
         .await
         .unwrap();
     assert!(
@@ -489,10 +472,7 @@ async fn every_page_and_form_lets_in_exactly_the_roles_the_router_names() {
     for t in &testers {
         let live = app
             .store
-            .list_sessions(app.org.id, t.account.id, {
-                use beredskap_server::clock::Clock;
-                app.clock.now()
-            })
+            .list_sessions(app.org.id, t.account.id, app.now())
             .await
             .unwrap();
         assert_eq!(

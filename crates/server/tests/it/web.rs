@@ -50,10 +50,7 @@ pub(crate) async fn invite(app: &TestApp, login: &str, role: Role) -> Person {
         },
         "http://test",
         72,
-        {
-            use beredskap_server::clock::Clock;
-            app.clock.now()
-        },
+        app.now(),
     )
     .await
     .unwrap();
@@ -83,8 +80,7 @@ pub(crate) async fn page(app: &TestApp, b: &reqwest::Client, path: &str) -> (u16
 
 impl TestApp {
     fn now_unix(&self) -> u64 {
-        use beredskap_server::clock::Clock;
-        u64::try_from(self.clock.now().timestamp()).unwrap()
+        u64::try_from(self.now().timestamp()).unwrap()
     }
 
     /// Completes enrolment; returns the app secret and the printed recovery codes.
