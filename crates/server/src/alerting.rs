@@ -147,18 +147,6 @@ const ANSWER: &[u8] = b"beredskap answer link v1";
 const CALENDAR: &[u8] = b"beredskap calendar v1";
 const CHECK: &[u8] = b"beredskap contact check v1";
 
-/// A contact check's text when the sender gives none, in the organisation's language.
-pub fn contact_check_message(region: Region) -> &'static str {
-    match swedish(region) {
-        true => {
-            "Beredskap kontrollerar att vi når dig i en kris. Bekräfta med länken att det här når dig."
-        }
-        false => {
-            "Beredskap kontrollerer, at vi kan nå dig i en krise. Bekræft med linket, at dette når dig."
-        }
-    }
-}
-
 /// The exercise marker, in the organisation's language, on every message of a drill.
 pub fn exercise_marker(region: Region) -> &'static str {
     match region {

@@ -30,6 +30,8 @@ pub struct Application {
     checkpoint_email: bool,
     /// The time for the delivery worker and the demo's simulated people.
     clock: Arc<dyn Clock>,
+    /// Wake-ups from the command line, or none if the socket could not be made.
+    wake_socket: Option<crate::wake::Listener>,
 }
 
 impl Application {
@@ -115,7 +117,21 @@ impl Application {
             };
         let (checkpoint_minutes, checkpoint_email) =
             (config.checkpoint_minutes, config.checkpoint_email);
+        let wake_socket = crate::wake::Listener::bind(&config.data_dir)
+            .map_err(|e| {
+                tracing::warn!(error = %e, "the command line cannot wake this server; its alerts wait for the worker's next round");
+            })
+            .ok();
+        let app = beredskap_app::App::new(
+            store.clone(),
+            clock.clone(),
+            Arc::new(crate::wake::InProcess {
+                deliveries_due: deliveries_due.clone(),
+                hub: hub.clone(),
+            }),
+        );
         let router = crate::router::router(AppState {
+            app,
             hashing,
             site: Arc::new(crate::http::SiteOrigin::of(&config.public_url())),
             links: links.clone(),
@@ -147,6 +163,7 @@ impl Application {
             checkpoint_minutes,
             checkpoint_email,
             clock,
+            wake_socket,
         })
     }
 
@@ -201,6 +218,13 @@ impl Application {
                 }
             }
         });
+        if let Some(socket) = self.wake_socket {
+            tokio::spawn(socket.run(
+                self.deliveries_due.clone(),
+                self.hub.clone(),
+                shutdown.clone(),
+            ));
+        }
         // The alert delivery worker: hands due deliveries from the outbox to providers.
         let every = self.delivery_worker_seconds;
         if every > 0 {

@@ -121,6 +121,17 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<beredskap_app::Error> for AppError {
+    fn from(e: beredskap_app::Error) -> Self {
+        match e {
+            beredskap_app::Error::Refused { use_case, .. } => AppError::Refused(use_case.refusal()),
+            beredskap_app::Error::Invalid(fields) => AppError::Invalid(fields),
+            beredskap_app::Error::Store(e) => e.into(),
+            beredskap_app::Error::Internal(reason) => AppError::Internal(reason),
+        }
+    }
+}
+
 /// Turns what a change collided with into the field a person has to change.
 fn conflict_fields(conflict: &Conflict) -> FieldErrors {
     let (field, message) = match conflict {

@@ -1,12 +1,12 @@
 //! HTTP pieces the pages and the API share: the live event stream, the roster download and
 //! the body limit for files. Both `web` and `routes` use these; neither uses the other.
 
-use crate::alerts;
 use crate::error::AppError;
 use crate::live;
 use crate::state::AppState;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use beredskap_app::alerts;
 use beredskap_core::register::Account;
 use beredskap_core::{AlertId, OrgId, Store};
 use std::sync::Arc;
@@ -59,10 +59,11 @@ pub fn attachment_body_limit(config: &crate::config::Config) -> axum::extract::D
 /// An alert's roster as a CSV download.
 pub async fn alert_roster_csv(
     state: &AppState,
+    caller: &beredskap_app::Caller,
     org: &beredskap_core::register::Org,
     id: AlertId,
 ) -> Result<Response, AppError> {
-    let (_, roster) = alerts::alert_with_roster(state.store.as_ref(), org.id, id).await?;
+    let (_, roster) = alerts::roster(&state.app, caller, org.id, id).await?;
     let csv = alerts::roster_csv(&roster)?;
     Ok((
         [

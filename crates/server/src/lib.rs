@@ -2,7 +2,6 @@
 
 pub mod accounts;
 pub mod alerting;
-pub mod alerts;
 pub mod app;
 pub mod attachments;
 pub mod checkpoint;
@@ -24,6 +23,7 @@ pub mod routes;
 pub mod search;
 pub mod state;
 pub mod telemetry;
+pub mod wake;
 pub mod web;
 
 pub use app::Application;

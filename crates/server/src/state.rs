@@ -6,6 +6,8 @@ use std::sync::Arc;
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// The use cases' store, clock and wake-ups.
+    pub app: beredskap_app::App,
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,

@@ -1,7 +1,6 @@
-use super::{cli_actor, open_store, org_by_slug, say};
-use anyhow::Context;
+use super::{open_store, operator, org_by_slug, say};
+use beredskap_app::{alerts, App};
 use beredskap_core::alerting::{AlertInput, AlertStatus, GroupEscalation, Recipients, Severity};
-use beredskap_core::clock::{Clock, SystemClock};
 use beredskap_core::register::Org;
 use beredskap_core::{AlertId, Store};
 use beredskap_server::Config;
@@ -83,12 +82,13 @@ pub struct SendArgs {
 
 pub async fn run(config: Config, cmd: AlertCommand) -> anyhow::Result<ExitCode> {
     let store = open_store(&config, false).await?;
-    let s = store.as_ref();
+    let app = super::app(&config, store);
+    let s = app.store();
     match cmd {
-        AlertCommand::Send(args) => send(&config, s, args).await,
+        AlertCommand::Send(args) => send(&config, &app, args).await,
         AlertCommand::List { org } => {
             let org = org_by_slug(s, &org).await?;
-            for a in s.list_alerts(org.id, 100).await? {
+            for a in alerts::list(&app, &operator(), org.id, 100).await? {
                 say(format!(
                     "{}  {}  {:?}{}  {}/{} answered, {} unreachable  {}",
                     a.alert.id,
@@ -106,12 +106,14 @@ pub async fn run(config: Config, cmd: AlertCommand) -> anyhow::Result<ExitCode> 
         AlertCommand::Show { org, id, csv } => {
             let org = org_by_slug(s, &org).await?;
             let id = alert_id(&id)?;
-            let (alert, lines) = beredskap_server::alerts::alert_with_roster(s, org.id, id)
-                .await
-                .context("no such alert")?;
+            let (alert, lines) = match alerts::roster(&app, &operator(), org.id, id).await {
+                Err(beredskap_app::Error::Store(beredskap_core::StoreError::NotFound)) => {
+                    anyhow::bail!("no alert {id} in {}", org.slug)
+                }
+                other => other?,
+            };
             if csv {
-                let text = beredskap_server::alerts::roster_csv(&lines)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let text = alerts::roster_csv(&lines)?;
                 say(text.trim_end());
                 return Ok(ExitCode::SUCCESS);
             }
@@ -134,18 +136,14 @@ pub async fn run(config: Config, cmd: AlertCommand) -> anyhow::Result<ExitCode> 
                 true => AlertStatus::Cancelled,
                 false => AlertStatus::Resolved,
             };
-            let closed = s
-                .close_alert(
-                    &cli_actor(),
-                    org.id,
-                    alert_id(&id)?,
-                    status,
-                    SystemClock.now(),
-                )
+            let closed = alerts::close(&app, &operator(), &org, alert_id(&id)?, status)
                 .await
                 .map_err(|e| match e {
-                    beredskap_core::StoreError::Conflict { .. } => {
+                    beredskap_app::Error::Store(beredskap_core::StoreError::Conflict(_)) => {
                         anyhow::anyhow!("alert {id} is already closed")
+                    }
+                    beredskap_app::Error::Store(beredskap_core::StoreError::NotFound) => {
+                        anyhow::anyhow!("no alert {id} in {}", org.slug)
                     }
                     other => other.into(),
                 })?;
@@ -161,7 +159,8 @@ fn alert_id(raw: &str) -> anyhow::Result<AlertId> {
         .map_err(|_| anyhow::anyhow!("{raw:?} is not an alert id; see `beredskap alert list`"))
 }
 
-async fn send(config: &Config, s: &dyn Store, args: SendArgs) -> anyhow::Result<ExitCode> {
+async fn send(config: &Config, app: &App, args: SendArgs) -> anyhow::Result<ExitCode> {
+    let s = app.store();
     let org = org_by_slug(s, &args.org).await?;
     let severity = Severity::parse(&args.severity).ok_or_else(|| {
         anyhow::anyhow!(
@@ -217,16 +216,18 @@ async fn send(config: &Config, s: &dyn Store, args: SendArgs) -> anyhow::Result<
         repeat_minutes: 15,
         escalation,
     };
-    let new = input.validate(None).map_err(|e| {
-        let fields: Vec<String> =
-            e.0.iter()
-                .map(|f| format!("{}: {}", flag_for(&f.field), f.message))
-                .collect();
-        anyhow::anyhow!("{}", fields.join("; "))
-    })?;
-    let alert = s
-        .create_alert(&cli_actor(), org.id, new, SystemClock.now())
-        .await?;
+    let alert = alerts::send(app, &operator(), &org, input)
+        .await
+        .map_err(|e| match e {
+            beredskap_app::Error::Invalid(e) => {
+                let fields: Vec<String> =
+                    e.0.iter()
+                        .map(|f| format!("{}: {}", flag_for(&f.field), f.message))
+                        .collect();
+                anyhow::anyhow!("{}", fields.join("; "))
+            }
+            other => other.into(),
+        })?;
     let summary = s
         .list_alerts(org.id, 20)
         .await?

@@ -109,6 +109,21 @@ pub async fn open_store(config: &Config, create: bool) -> anyhow::Result<Arc<dyn
     Ok(beredskap_store::open(&db.url, &options).await?)
 }
 
+/// The use cases over the configured store, waking a server running on the same data
+/// directory, so what the command line changes goes out as fast as through the API.
+pub fn app(config: &Config, store: Arc<dyn Store>) -> beredskap_app::App {
+    beredskap_app::App::new(
+        store,
+        Arc::new(beredskap_core::clock::SystemClock),
+        Arc::new(beredskap_server::wake::ThroughSocket::new(&config.data_dir)),
+    )
+}
+
+/// The operator at the command line, as the use cases know them.
+pub fn operator() -> beredskap_app::Caller {
+    beredskap_app::Caller::Operator(cli_actor())
+}
+
 /// The operator at the command line, as the journal records them.
 pub fn cli_actor() -> Actor {
     let user = std::env::var("SUDO_USER")

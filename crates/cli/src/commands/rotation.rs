@@ -148,8 +148,7 @@ pub async fn run(config: Config, cmd: RotationCommand) -> anyhow::Result<ExitCod
             let position = position(s, &org, &slug).await?;
             let rotation = s.rotation(org.id, position.id).await?;
             let overrides = s.overrides(org.id, position.id).await?;
-            let names: HashMap<PersonId, String> =
-                beredskap_server::alerts::names(s, org.id).await?;
+            let names: HashMap<PersonId, String> = beredskap_app::alerts::names(s, org.id).await?;
             let name = |p: &PersonId| names.get(p).cloned().unwrap_or_else(|| p.to_string());
             let now = SystemClock.now();
             let order: Vec<String> = holders_at(&position, rotation.as_ref(), &overrides, now)

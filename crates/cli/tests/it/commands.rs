@@ -1098,3 +1098,116 @@ async fn the_healthcheck_follows_the_configured_scheme_and_address() {
     );
     server.kill_hard().await;
 }
+
+/// An alert sent at the command line wakes the running server's delivery worker, as one sent
+/// through the API does: with the worker's round set to an hour, both reach the SMS gateway
+/// within seconds, so neither waited for a poll.
+#[tokio::test]
+async fn an_alert_sent_at_the_command_line_goes_out_as_fast_as_one_sent_through_the_api() {
+    command_line_alerts_wake_the_server(TestEnv::sqlite()).await;
+}
+
+#[tokio::test]
+async fn an_alert_sent_at_the_command_line_wakes_a_server_on_postgres() {
+    let Some(env) = TestEnv::postgres("command_line_alerts_wake_the_server").await else {
+        return;
+    };
+    command_line_alerts_wake_the_server(env).await;
+}
+
+async fn command_line_alerts_wake_the_server(env: TestEnv) {
+    use beredskap_server::config::SmsProviderKind;
+    use beredskap_testkit::FakeSmsGateway;
+    use std::time::{Duration, Instant};
+    let token = env.org_with_admin().await;
+    let file = env.data_dir().join("people.csv");
+    std::fs::write(&file, PEOPLE_CSV).unwrap();
+    env.ok(&[
+        "import",
+        "people",
+        "--org",
+        "lillby",
+        file.to_str().unwrap(),
+    ])
+    .await;
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let sms = gateway.config_for(SmsProviderKind::Webhook);
+    let server = env
+        .serve_with(&[
+            ("BEREDSKAP_SMS__PROVIDER", "webhook".to_owned()),
+            ("BEREDSKAP_SMS__URL", sms.url.clone()),
+            ("BEREDSKAP_SMS__USERNAME", "test".to_owned()),
+            ("BEREDSKAP_SMS__PASSWORD", gateway.password.clone()),
+            ("BEREDSKAP_SMS__SENDER", "Beredskap".to_owned()),
+            // A round an hour apart: only a wake-up gets a message out within the test.
+            ("BEREDSKAP_DELIVERY_WORKER_SECONDS", "3600".to_owned()),
+        ])
+        .await;
+    // The worker's first round runs at start; let it pass so it cannot carry what follows.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reached = |to: &'static str| {
+        let gateway = &gateway;
+        async move {
+            let start = Instant::now();
+            tokio::time::timeout(Duration::from_secs(20), async {
+                while !gateway.received().iter().any(|m| m.to == to) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await
+            .unwrap_or_else(|_| panic!("nothing reached {to} within 20 s"));
+            start.elapsed()
+        }
+    };
+
+    env.ok(&[
+        "alert",
+        "send",
+        "--org",
+        "lillby",
+        "--message",
+        "Strömavbrott i stadshuset.",
+        "--person",
+        "1001",
+    ])
+    .await;
+    let by_command_line = reached("+46701111111").await;
+
+    let client = reqwest::Client::new();
+    let people: serde_json::Value = client
+        .get(format!("{}/api/v1/orgs/lillby/people", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bo = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["external_id"] == "1002")
+        .unwrap()["id"]
+        .clone();
+    let sent = client
+        .post(format!("{}/api/v1/orgs/lillby/alerts", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "message": "Strömavbrott i stadshuset.",
+            "severity": "critical",
+            "recipients": {"people": [bo]},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let by_api = reached("+46702222222").await;
+    // Seconds at most either way on a loaded machine; an hour if either waited for a round.
+    assert!(
+        by_command_line < Duration::from_secs(10) && by_api < Duration::from_secs(10),
+        "command line {by_command_line:?}, API {by_api:?}"
+    );
+    server.kill_hard().await;
+    env.cleanup().await;
+}

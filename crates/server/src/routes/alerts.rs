@@ -3,7 +3,6 @@
 
 use super::api::{created, parse_id, ApiJson, ApiPath};
 use super::auth::Caller;
-use crate::alerts::{self, RosterLine};
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -11,6 +10,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use beredskap_app::alerts::{self, RosterLine};
 use beredskap_core::alerting::{Alert, AlertInput, AlertStatus, AlertSummary, ReplyOutcome};
 use beredskap_core::register::{Role, Scope};
 use beredskap_core::{Actor, AlertId, OrgId};
@@ -50,9 +50,9 @@ async fn send_alert(
     ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<AlertInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::CrisisLead, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
-    let alert = alerts::send(&state, &org, &caller.account, input).await?;
+    let alert = alerts::send(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/alerts/{}", org.slug, alert.id),
         alert,
@@ -69,9 +69,11 @@ async fn list_alerts(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<AlertSummary>>, AppError> {
-    caller.require(Role::CrisisLead, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    Ok(Json(state.store.list_alerts(org.id, 100).await?))
+    Ok(Json(
+        alerts::list(&state.app, &caller.who(), org.id, 100).await?,
+    ))
 }
 
 /// The caller's own active alerts that they have not answered yet.
@@ -84,13 +86,10 @@ async fn open_alerts(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Alert>>, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     Ok(Json(
-        state
-            .store
-            .open_alerts_for(org.id, caller.account.person_id)
-            .await?,
+        alerts::open_for_me(&state.app, &caller.who(), org.id).await?,
     ))
 }
 
@@ -113,10 +112,10 @@ async fn get_alert(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<AlertDetail>, AppError> {
-    caller.require(Role::CrisisLead, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
-    let (alert, roster) = alerts::alert_with_roster(state.store.as_ref(), org.id, id).await?;
+    let (alert, roster) = alerts::roster(&state.app, &caller.who(), org.id, id).await?;
     Ok(Json(AlertDetail { alert, roster }))
 }
 
@@ -131,10 +130,10 @@ async fn roster_csv(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Response, AppError> {
-    caller.require(Role::CrisisLead, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
-    crate::http::alert_roster_csv(&state, &org, id).await
+    crate::http::alert_roster_csv(&state, &caller.who(), &org, id).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -166,13 +165,13 @@ async fn answer_alert(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> Result<Json<AnswerResult>, AppError> {
-    caller.require(Role::Guest, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
     let recorded = alerts::answer(
-        &state,
+        &state.app,
+        &caller.who(),
         &org,
-        &Actor::account(caller.account.id),
         id,
         caller.account.person_id,
         input.answer,
@@ -203,11 +202,11 @@ async fn close_alert(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<CloseInput>,
 ) -> Result<Json<Alert>, AppError> {
-    caller.require(Role::CrisisLead, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
     Ok(Json(
-        alerts::close(&state, &org, &caller.account, id, input.status).await?,
+        alerts::close(&state.app, &caller.who(), &org, id, input.status).await?,
     ))
 }
 
@@ -585,9 +584,9 @@ async fn start_contact_check(
     ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<beredskap_core::alerting::ContactCheckInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::CrisisLead, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
-    let check = alerts::start_contact_check(&state, &org, &caller.account, input).await?;
+    let check = alerts::start_contact_check(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/alerts/{}", org.slug, check.id),
         check,
@@ -606,10 +605,10 @@ async fn readiness(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<alerts::Readiness>, AppError> {
-    caller.require(Role::CrisisLead, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
-    let (alert, roster) = alerts::alert_with_roster(state.store.as_ref(), org.id, id).await?;
+    let (alert, roster) = alerts::roster(&state.app, &caller.who(), org.id, id).await?;
     Ok(Json(alerts::readiness(&alert, &roster)))
 }
 

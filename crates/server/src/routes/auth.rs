@@ -16,6 +16,14 @@ pub struct Caller {
     pub token: ApiToken,
 }
 
+impl Caller {
+    /// The token's account as the use cases know it. The token's scope is the API's own
+    /// check; the role is the use case's.
+    pub fn who(&self) -> beredskap_app::Caller {
+        beredskap_app::Caller::Account(self.account.clone())
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
@@ -52,6 +60,14 @@ impl Caller {
         match state.store.org_by_slug(&slug).await? {
             Some(org) if org.id == self.account.org_id => Ok(org),
             _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// Refuses a token that lacks `scope`; the use case checks the role.
+    pub fn scope(&self, scope: Scope) -> Result<(), AppError> {
+        match self.token.scopes.contains(&scope) {
+            true => Ok(()),
+            false => Err(AppError::MissingScope(scope.as_str())),
         }
     }
 

@@ -3,7 +3,6 @@
 
 use super::session::SignedIn;
 use super::{render, when, Page, WebContext, WebError};
-use crate::alerts::{self, RecipientState, RosterLine};
 use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
@@ -11,6 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use beredskap_app::alerts::{self, RecipientState, RosterLine};
+use beredskap_app::policy::{permit, UseCase};
 use beredskap_core::alerting::{
     Alert, AlertInput, AlertStatus, GroupEscalation, Recipients, Severity,
 };
@@ -25,13 +26,6 @@ fn field(fields: &Fields, name: &str) -> String {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.clone())
         .unwrap_or_default()
-}
-
-fn lead(me: &SignedIn) -> Result<(), WebError> {
-    match me.account.role >= Role::CrisisLead {
-        true => Ok(()),
-        false => Err(AppError::Forbidden.into()),
-    }
 }
 
 fn status_label(t: &super::Texts, status: AlertStatus) -> &'static str {
@@ -100,9 +94,8 @@ pub async fn list(
     ctx: WebContext,
     me: SignedIn,
 ) -> Result<Response, WebError> {
-    lead(&me)?;
     let t = ctx.t();
-    let summaries = state.store.list_alerts(me.org.id, 100).await?;
+    let summaries = alerts::list(&state.app, &me.caller(), me.org.id, 100).await?;
     let active_real = summaries
         .iter()
         .filter(|s| {
@@ -176,7 +169,7 @@ async fn new_alert_page(
     errors: Vec<String>,
     form: Fields,
 ) -> Result<Response, WebError> {
-    lead(me)?;
+    permit(&me.caller(), UseCase::SendAlert)?;
     let t = ctx.t();
     let groups = state
         .store
@@ -347,7 +340,7 @@ pub async fn create(
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
-    lead(&me)?;
+    permit(&me.caller(), UseCase::SendAlert)?;
     let t = ctx.t();
     let mut problems = Vec::new();
     let register = match field(&fields, "people").trim().is_empty() {
@@ -371,13 +364,13 @@ pub async fn create(
             return new_alert_page(&state, &ctx, &me, shown, fields).await;
         }
     };
-    match alerts::send(&state, &me.org, &me.account, input).await {
+    match alerts::send(&state.app, &me.caller(), &me.org, input).await {
         Ok(alert) => Ok(Redirect::to(&format!("/alerts/{}", alert.id)).into_response()),
-        Err(AppError::Invalid(errors)) => {
+        Err(beredskap_app::Error::Invalid(errors)) => {
             let shown = messages(t, &errors);
             new_alert_page(&state, &ctx, &me, shown, fields).await
         }
-        Err(other) => Err(other.into()),
+        Err(other) => Err(AppError::from(other).into()),
     }
 }
 
@@ -535,10 +528,9 @@ pub async fn show(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    lead(&me)?;
     let t = ctx.t();
     let id = alert_id(&id)?;
-    let (alert, lines) = alerts::alert_with_roster(state.store.as_ref(), me.org.id, id).await?;
+    let (alert, lines) = alerts::roster(&state.app, &me.caller(), me.org.id, id).await?;
     let roster = roster_fragment(t, &alert, &lines, me.org.zone())
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
@@ -567,9 +559,8 @@ pub async fn roster(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    lead(&me)?;
     let id = alert_id(&id)?;
-    let (alert, lines) = alerts::alert_with_roster(state.store.as_ref(), me.org.id, id).await?;
+    let (alert, lines) = alerts::roster(&state.app, &me.caller(), me.org.id, id).await?;
     let fragment = roster_fragment(ctx.t(), &alert, &lines, me.org.zone());
     let html = fragment
         .render()
@@ -582,9 +573,9 @@ pub async fn csv(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    lead(&me)?;
+    permit(&me.caller(), UseCase::FollowAlerts)?;
     let id = alert_id(&id)?;
-    Ok(crate::http::alert_roster_csv(&state, &me.org, id).await?)
+    Ok(crate::http::alert_roster_csv(&state, &me.caller(), &me.org, id).await?)
 }
 
 pub async fn close(
@@ -596,14 +587,14 @@ pub async fn close(
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
-    lead(&me)?;
+    permit(&me.caller(), UseCase::CloseAlert)?;
     let id = alert_id(&id)?;
     let status = match field(&fields, "status").as_str() {
         "resolved" => AlertStatus::Resolved,
         "cancelled" => AlertStatus::Cancelled,
         _ => return Err(AppError::invalid("status", "must be resolved or cancelled").into()),
     };
-    alerts::close(&state, &me.org, &me.account, id, status).await?;
+    alerts::close(&state.app, &me.caller(), &me.org, id, status).await?;
     Ok(Redirect::to(&format!("/alerts/{id}")).into_response())
 }
 
@@ -619,9 +610,9 @@ pub async fn answer(
     ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
     let id = alert_id(&id)?;
     alerts::answer(
-        &state,
+        &state.app,
+        &me.caller(),
         &me.org,
-        &Actor::account(me.account.id),
         id,
         me.account.person_id,
         Some(field(&fields, "answer")),
@@ -674,7 +665,6 @@ async fn answer_page(
         .await?
         .ok_or(AppError::NotFound)?;
     page.org = org.name.clone();
-    let now = state.clock.now();
     let recipient = state
         .store
         .alert_recipient(org.id, alert.id, person)
@@ -686,9 +676,9 @@ async fn answer_page(
         page.outcome = Some(t.alert_already);
     } else if let Some(choice) = answer {
         alerts::answer(
-            state,
+            &state.app,
+            &beredskap_app::Caller::System,
             &org,
-            &Actor::system(),
             alert.id,
             person,
             Some(choice),
@@ -697,11 +687,14 @@ async fn answer_page(
         .await?;
         page.outcome = Some(t.alert_thanks);
     } else {
-        state
-            .store
-            .mark_alert_seen(org.id, alert.id, person, now)
-            .await?;
-        state.hub.publish(org.id).await;
+        alerts::seen(
+            &state.app,
+            &beredskap_app::Caller::System,
+            &org,
+            alert.id,
+            person,
+        )
+        .await?;
     }
     page.alert = Some(alert);
     render(StatusCode::OK, &page)
@@ -802,7 +795,7 @@ pub async fn start_check(
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
-    lead(&me)?;
+    permit(&me.caller(), UseCase::StartContactCheck)?;
     let groups: Vec<GroupId> = fields
         .iter()
         .filter(|(k, _)| k == "group")
@@ -826,7 +819,7 @@ pub async fn start_check(
         deadline,
         message: String::new(),
     };
-    let check = alerts::start_contact_check(&state, &me.org, &me.account, input).await?;
+    let check = alerts::start_contact_check(&state.app, &me.caller(), &me.org, input).await?;
     Ok(Redirect::to(&format!("/alerts/{}", check.id)).into_response())
 }
 

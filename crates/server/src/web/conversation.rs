@@ -247,9 +247,7 @@ pub async fn home(
             body: m.body,
         })
         .collect();
-    let alerts = state
-        .store
-        .open_alerts_for(me.org.id, me.account.person_id)
+    let alerts = beredskap_app::alerts::open_for_me(&state.app, &me.caller(), me.org.id)
         .await?
         .into_iter()
         .map(|a| OpenAlertRow {

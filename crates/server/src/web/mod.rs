@@ -607,6 +607,12 @@ impl From<AppError> for WebError {
     }
 }
 
+impl From<beredskap_app::Error> for WebError {
+    fn from(e: beredskap_app::Error) -> Self {
+        WebError(AppError::from(e), None)
+    }
+}
+
 impl From<beredskap_core::StoreError> for WebError {
     fn from(e: beredskap_core::StoreError) -> Self {
         WebError(AppError::from(e), None)

@@ -20,6 +20,13 @@ pub struct SignedIn {
     pub name: String,
 }
 
+impl SignedIn {
+    /// The person as the use cases know them.
+    pub fn caller(&self) -> beredskap_app::Caller {
+        beredskap_app::Caller::Account(self.account.clone())
+    }
+}
+
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = WebError;
 

@@ -209,15 +209,15 @@ async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_a
     // Erik said yes as Stabschef: his deputy Camilla was never needed, and the roster says
     // so instead of showing her as still waiting.
     let names = people.iter().map(|p| (p.id, p.name.clone())).collect();
-    let lines = beredskap_server::alerts::roster_lines(&roster, &names);
+    let lines = beredskap_app::alerts::roster_lines(&roster, &names);
     let camilla = lines.iter().find(|l| l.name == "Camilla Nyström").unwrap();
     assert_eq!(camilla.reason, "deputy:stabschef");
     assert_eq!(
         camilla.state,
-        beredskap_server::alerts::RecipientState::NotNeeded
+        beredskap_app::alerts::RecipientState::NotNeeded
     );
     let alert_now = store.alert(org.id, alert.id).await.unwrap();
-    let report = beredskap_server::alerts::readiness(&alert_now, &lines);
+    let report = beredskap_app::alerts::readiness(&alert_now, &lines);
     let silent: Vec<&str> = report.not_reached.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(silent, ["Lars Nilsson", "Sara Olsson"], "not Camilla");
 }

@@ -96,7 +96,7 @@ fn pages_api_worker_and_providers_use_each_other_one_way_only() {
         ("web", "http"),
         ("routes", "http"),
         ("alerting", "notify"),
-        ("web", "alerts"),
+        ("app", "wake"),
     ] {
         assert!(
             graph.get(from).is_some_and(|u| u.contains(to)),
@@ -114,13 +114,13 @@ fn pages_api_worker_and_providers_use_each_other_one_way_only() {
             "notify",
             [
                 &handlers[..],
-                &["alerting", "alerts", "conversation", "accounts", "http"],
+                &["alerting", "conversation", "accounts", "http", "wake"],
             ]
             .concat(),
         ),
         // The delivery worker and the use cases: no HTTP handlers.
         ("alerting", [&handlers[..], &["http"]].concat()),
-        ("alerts", handlers.to_vec()),
+        ("wake", [&handlers[..], &["http"]].concat()),
         ("conversation", handlers.to_vec()),
         ("accounts", handlers.to_vec()),
         ("rotations", handlers.to_vec()),
@@ -135,4 +135,53 @@ fn pages_api_worker_and_providers_use_each_other_one_way_only() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The use cases' crate knows nothing of HTTP, and the command line's alert commands write
+/// through it (so they are permitted, validated and wake the server) instead of through
+/// the store.
+#[test]
+fn the_application_layer_has_no_http_and_the_command_line_goes_through_it() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = std::fs::read_to_string(crates.join("app/Cargo.toml")).unwrap();
+    let dependencies = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .unwrap()
+        .split("\n[")
+        .next()
+        .unwrap();
+    assert!(dependencies.contains("beredskap-core"), "{dependencies}");
+    for http in [
+        "axum",
+        "hyper",
+        "reqwest",
+        "http",
+        "tower",
+        "askama",
+        "beredskap-server",
+    ] {
+        assert!(
+            !dependencies
+                .lines()
+                .any(|l| l.split(['.', ' ', '=']).next() == Some(http)),
+            "crates/app depends on {http}"
+        );
+    }
+    let alert = std::fs::read_to_string(crates.join("cli/src/commands/alert.rs")).unwrap();
+    assert!(
+        alert.contains("alerts::send("),
+        "the scan reads the command"
+    );
+    for write in [
+        "create_alert",
+        "close_alert",
+        "answer_alert",
+        "mark_alert_seen",
+    ] {
+        assert!(
+            !alert.contains(write),
+            "cli/src/commands/alert.rs calls the store's {write}"
+        );
+    }
 }

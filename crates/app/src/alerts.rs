@@ -1,67 +1,185 @@
-//! What the API, the pages and the command line share about alerts: who may send and
-//! close them, answering, waking the delivery worker, and the roster as people read it.
+//! Alerts and contact checks: sending, answering, closing, and the roster as people read
+//! it (the page, the API, the CSV and the command line all show the same lines).
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::policy::{permit, Caller, UseCase};
+use crate::{App, Error};
 use beredskap_core::alerting::{
-    Alert, AlertInput, AlertStatus, Answer, DeliveryKind, DeliveryStatus, RosterEntry,
+    Alert, AlertInput, AlertStatus, AlertSummary, Answer, ContactCheckInput, DeliveryKind,
+    DeliveryStatus, RosterEntry,
 };
-use beredskap_core::register::{Account, Org, Role};
-use beredskap_core::{Actor, AlertId, OrgId, PersonId, Store, StoreError};
+use beredskap_core::register::Org;
+use beredskap_core::{AlertId, OrgId, PersonId, Region, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-/// Sends an alert: crisis leads and administrators only. The delivery worker is woken,
-/// so the first hand-off does not wait for its next round.
+/// Sends an alert. The delivery worker is woken, so the first hand-off does not wait for
+/// its next round, and live pages are told.
 pub async fn send(
-    state: &AppState,
+    app: &App,
+    caller: &Caller,
     org: &Org,
-    by: &Account,
     input: AlertInput,
-) -> Result<Alert, AppError> {
-    if by.role < Role::CrisisLead {
-        return Err(AppError::Refused(
-            "only crisis leads and administrators send alerts",
-        ));
-    }
-    let new = input.validate(Some(by.id)).map_err(AppError::Invalid)?;
-    let alert = state
+) -> Result<Alert, Error> {
+    permit(caller, UseCase::SendAlert)?;
+    let new = input
+        .validate(caller.account().map(|a| a.id))
+        .map_err(Error::Invalid)?;
+    let alert = app
         .store
-        .create_alert(&Actor::account(by.id), org.id, new, state.clock.now())
+        .create_alert(&caller.actor(), org.id, new, app.clock.now())
         .await?;
-    state.wake_deliveries();
-    state.hub.publish(org.id).await;
+    app.wake.deliveries_due();
+    app.wake.published(org.id).await;
     Ok(alert)
 }
 
-/// Starts a contact-check campaign: crisis leads and administrators only.
-pub async fn start_contact_check(
-    state: &AppState,
-    org: &Org,
-    by: &Account,
-    input: beredskap_core::alerting::ContactCheckInput,
-) -> Result<Alert, AppError> {
-    if by.role < Role::CrisisLead {
-        return Err(AppError::Refused(
-            "only crisis leads and administrators start contact checks",
-        ));
+/// A contact check's text when the sender gives none, in the organisation's language.
+pub fn contact_check_message(region: Region) -> &'static str {
+    match region {
+        Region::Se | Region::Fi => {
+            "Beredskap kontrollerar att vi når dig i en kris. Bekräfta med länken att det här når dig."
+        }
+        Region::Dk | Region::No => {
+            "Beredskap kontrollerer, at vi kan nå dig i en krise. Bekræft med linket, at dette når dig."
+        }
     }
-    let now = state.clock.now();
+}
+
+/// Starts a contact-check campaign: everyone chosen is asked to confirm each contact point.
+pub async fn start_contact_check(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    input: ContactCheckInput,
+) -> Result<Alert, Error> {
+    permit(caller, UseCase::StartContactCheck)?;
+    let now = app.clock.now();
     let new = input
         .validate(
-            Some(by.id),
+            caller.account().map(|a| a.id),
             now,
-            crate::alerting::contact_check_message(org.region),
+            contact_check_message(org.region),
         )
-        .map_err(AppError::Invalid)?;
-    let check = state
+        .map_err(Error::Invalid)?;
+    let check = app
         .store
-        .create_alert(&Actor::account(by.id), org.id, new, now)
+        .create_alert(&caller.actor(), org.id, new, now)
         .await?;
-    state.wake_deliveries();
+    app.wake.deliveries_due();
+    app.wake.published(org.id).await;
     Ok(check)
+}
+
+/// Records a recipient's answer; every pending step for them stops. A person answers only
+/// for themselves; Beredskap answers for the person a verified link or SMS reply names.
+/// True if it was their first answer.
+pub async fn answer(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    alert: AlertId,
+    person: PersonId,
+    choice: Option<String>,
+    via: &str,
+) -> Result<bool, Error> {
+    own(caller, person)?;
+    let choice = choice.filter(|c| !c.trim().is_empty());
+    let answered = app
+        .store
+        .answer_alert(
+            &caller.actor(),
+            org.id,
+            alert,
+            Answer {
+                person,
+                choice,
+                via: via.to_owned(),
+                at: app.clock.now(),
+            },
+        )
+        .await?;
+    app.wake.published(org.id).await;
+    Ok(answered)
+}
+
+/// Notes that a recipient opened the alert (its page or its link): the roster shows them
+/// as having seen it.
+pub async fn seen(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    alert: AlertId,
+    person: PersonId,
+) -> Result<(), Error> {
+    own(caller, person)?;
+    app.store
+        .mark_alert_seen(org.id, alert, person, app.clock.now())
+        .await?;
+    app.wake.published(org.id).await;
+    Ok(())
+}
+
+/// An answer is the recipient's own: an account answers only for its person.
+fn own(caller: &Caller, person: PersonId) -> Result<(), Error> {
+    permit(caller, UseCase::AnswerAlert)?;
+    match caller.account() {
+        Some(account) if account.person_id != person => Err(Error::Refused {
+            use_case: UseCase::AnswerAlert,
+            least: UseCase::AnswerAlert.least(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Resolves or cancels an alert; pending steps stop and everyone it reached is told.
+pub async fn close(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    alert: AlertId,
+    status: AlertStatus,
+) -> Result<Alert, Error> {
+    permit(caller, UseCase::CloseAlert)?;
+    let closed = app
+        .store
+        .close_alert(&caller.actor(), org.id, alert, status, app.clock.now())
+        .await?;
+    app.wake.deliveries_due();
+    app.wake.published(org.id).await;
+    Ok(closed)
+}
+
+/// The newest alerts with how many were alerted, answered and could not be reached.
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    org: OrgId,
+    limit: u32,
+) -> Result<Vec<AlertSummary>, Error> {
+    permit(caller, UseCase::FollowAlerts)?;
+    Ok(app.store.list_alerts(org, limit).await?)
+}
+
+/// The caller's own active alerts they have not answered yet (none for an operator).
+pub async fn open_for_me(app: &App, caller: &Caller, org: OrgId) -> Result<Vec<Alert>, Error> {
+    permit(caller, UseCase::AnswerAlert)?;
+    match caller.account() {
+        Some(account) => Ok(app.store.open_alerts_for(org, account.person_id).await?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// An alert of the organisation with its roster as people read it.
+pub async fn roster(
+    app: &App,
+    caller: &Caller,
+    org: OrgId,
+    id: AlertId,
+) -> Result<(Alert, Vec<RosterLine>), Error> {
+    permit(caller, UseCase::FollowAlerts)?;
+    Ok(alert_with_roster(app.store(), org, id).await?)
 }
 
 /// How an alert went, for drills above all: time to the first answer, the share who had
@@ -127,63 +245,6 @@ pub fn readiness(alert: &Alert, lines: &[RosterLine]) -> Readiness {
             })
             .collect(),
     }
-}
-
-/// Records a person's own answer. True if it was their first.
-pub async fn answer(
-    state: &AppState,
-    org: &Org,
-    actor: &Actor,
-    alert: AlertId,
-    person: PersonId,
-    choice: Option<String>,
-    via: &str,
-) -> Result<bool, AppError> {
-    let choice = choice.filter(|c| !c.trim().is_empty());
-    let answered = state
-        .store
-        .answer_alert(
-            actor,
-            org.id,
-            alert,
-            Answer {
-                person,
-                choice,
-                via: via.to_owned(),
-                at: state.clock.now(),
-            },
-        )
-        .await?;
-    state.hub.publish(org.id).await;
-    Ok(answered)
-}
-
-/// Resolves or cancels an alert; everyone it reached is told.
-pub async fn close(
-    state: &AppState,
-    org: &Org,
-    by: &Account,
-    alert: AlertId,
-    status: AlertStatus,
-) -> Result<Alert, AppError> {
-    if by.role < Role::CrisisLead {
-        return Err(AppError::Refused(
-            "only crisis leads and administrators close alerts",
-        ));
-    }
-    let closed = state
-        .store
-        .close_alert(
-            &Actor::account(by.id),
-            org.id,
-            alert,
-            status,
-            state.clock.now(),
-        )
-        .await?;
-    state.wake_deliveries();
-    state.hub.publish(org.id).await;
-    Ok(closed)
 }
 
 /// Where a recipient stands, furthest first: what a crisis leader scans the roster for.
@@ -330,7 +391,7 @@ fn time(t: Option<DateTime<Utc>>) -> String {
 
 /// The roster as CSV, one line per recipient, times in UTC (RFC 3339); every cell safe to
 /// open in a spreadsheet.
-pub fn roster_csv(lines: &[RosterLine]) -> Result<String, AppError> {
+pub fn roster_csv(lines: &[RosterLine]) -> Result<String, Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "person_id",
@@ -348,7 +409,7 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, AppError> {
         "pending",
         "last_error",
     ];
-    let failed = |e: csv::Error| AppError::Internal(format!("roster CSV: {e}"));
+    let failed = |e: csv::Error| Error::Internal(format!("roster CSV: {e}"));
     out.write_record(header).map_err(failed)?;
     for l in lines {
         let cells = [
@@ -374,8 +435,8 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, AppError> {
     }
     let bytes = out
         .into_inner()
-        .map_err(|e| AppError::Internal(format!("roster CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("roster CSV: {e}")))
+        .map_err(|e| Error::Internal(format!("roster CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("roster CSV: {e}")))
 }
 
 /// Everyone's names, for a roster or a schedule.
@@ -388,9 +449,9 @@ pub async fn names(store: &dyn Store, org: OrgId) -> Result<HashMap<PersonId, St
         .collect())
 }
 
-/// An alert of the organisation with its roster as people read it (the page, the API, the
-/// CSV and the command line all show this).
-pub async fn alert_with_roster(
+/// An alert with its roster, unchecked: for [`roster`] and for reports that have already
+/// been permitted.
+async fn alert_with_roster(
     store: &dyn Store,
     org: OrgId,
     id: AlertId,

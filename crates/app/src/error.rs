@@ -1,0 +1,22 @@
+//! What a use case can answer instead of doing what was asked. The adapters turn it into
+//! an HTTP status, a page or a command-line message in one place each.
+
+use crate::policy::UseCase;
+use beredskap_core::register::Role;
+use beredskap_core::{FieldErrors, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The caller's role is below what the policy table asks for this use case.
+    #[error("{}", .use_case.refusal())]
+    Refused { use_case: UseCase, least: Role },
+    /// The input is wrong; every problem at once, each with its field.
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// Not found, a conflict, the database unavailable…: as the store said.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something the use case could not do for a reason of its own (a CSV writer failed).
+    #[error("internal error: {0}")]
+    Internal(String),
+}

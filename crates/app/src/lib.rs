@@ -1,0 +1,54 @@
+//! The use cases, with no HTTP in them. Each is one function taking the caller and the
+//! [`App`] (the store, the clock and whom to wake): it checks permission against the one
+//! policy table ([`policy`]), validates, writes, wakes the delivery worker and publishes
+//! live events. The API, the pages and the command line are adapters over these functions.
+
+pub mod alerts;
+pub mod error;
+pub mod policy;
+
+pub use error::Error;
+pub use policy::{Caller, UseCase};
+
+use beredskap_core::clock::Clock;
+use beredskap_core::{OrgId, Store};
+use std::sync::Arc;
+
+/// Whoever must hear at once that a use case changed something: the delivery worker,
+/// the search indexer, live pages. In the server these are in the same process; at the
+/// command line they are a running server's, reached through its wake-up socket.
+#[async_trait::async_trait]
+pub trait Wakeups: Send + Sync {
+    /// Deliveries are due now: the worker should look at the outbox without waiting for
+    /// its next round.
+    fn deliveries_due(&self);
+    /// The organisation's event sequence moved on: live clients should be told.
+    async fn published(&self, org: OrgId);
+}
+
+/// Nobody to wake: for tools and tests that run without a server.
+pub struct NoWakeups;
+
+#[async_trait::async_trait]
+impl Wakeups for NoWakeups {
+    fn deliveries_due(&self) {}
+    async fn published(&self, _org: OrgId) {}
+}
+
+/// What every use case works with. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub wake: Arc<dyn Wakeups>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, wake: Arc<dyn Wakeups>) -> Self {
+        Self { store, clock, wake }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+}

@@ -1,0 +1,143 @@
+//! Who may do what: one table, read by every use case and by the menu. A use case asks
+//! [`permit`] before it reads or writes anything, so a refused caller changes nothing.
+
+use crate::Error;
+use beredskap_core::register::{Account, Role};
+use beredskap_core::Actor;
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A signed-in person or an API token: acts with the account's role.
+    Account(Account),
+    /// An operator at the command line of the server's machine. Whoever can run the
+    /// binary against the data can change the database anyway, so the table does not
+    /// limit them; the journal names them.
+    Operator(Actor),
+    /// Beredskap itself, on a signal the adapter has verified: an alert's signed answer
+    /// link, an SMS reply from a recipient's number.
+    System,
+}
+
+impl Caller {
+    /// Who the journal names for the change.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Caller::Account(a) => Actor::account(a.id),
+            Caller::Operator(actor) => actor.clone(),
+            Caller::System => Actor::system(),
+        }
+    }
+
+    pub fn account(&self) -> Option<&Account> {
+        match self {
+            Caller::Account(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// Every use case the policy table knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UseCase {
+    SendAlert,
+    StartContactCheck,
+    CloseAlert,
+    /// The alert list, an alert's roster and readiness report, the roster as CSV.
+    FollowAlerts,
+    /// One's own answer to an alert sent to one.
+    AnswerAlert,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The least role an account needs.
+    pub least: Role,
+    /// Whether Beredskap itself may do it on a verified outside signal.
+    pub system: bool,
+    /// What the API says when refusing (the pages and SMS render the code instead).
+    pub refusal: &'static str,
+}
+
+impl UseCase {
+    pub const ALL: &'static [UseCase] = &[
+        UseCase::SendAlert,
+        UseCase::StartContactCheck,
+        UseCase::CloseAlert,
+        UseCase::FollowAlerts,
+        UseCase::AnswerAlert,
+    ];
+
+    /// The table.
+    pub fn rule(self) -> Rule {
+        let rule = |least, system, refusal| Rule {
+            least,
+            system,
+            refusal,
+        };
+        match self {
+            UseCase::SendAlert => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators send alerts",
+            ),
+            UseCase::StartContactCheck => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators start contact checks",
+            ),
+            UseCase::CloseAlert => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators close alerts",
+            ),
+            UseCase::FollowAlerts => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators follow alerts",
+            ),
+            UseCase::AnswerAlert => rule(Role::Guest, true, "only recipients answer an alert"),
+        }
+    }
+
+    pub fn least(self) -> Role {
+        self.rule().least
+    }
+
+    pub fn refusal(self) -> &'static str {
+        self.rule().refusal
+    }
+
+    /// The code errors travel with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UseCase::SendAlert => "send_alert",
+            UseCase::StartContactCheck => "start_contact_check",
+            UseCase::CloseAlert => "close_alert",
+            UseCase::FollowAlerts => "follow_alerts",
+            UseCase::AnswerAlert => "answer_alert",
+        }
+    }
+}
+
+/// Whether the caller may do this, by the table.
+pub fn allows(caller: &Caller, use_case: UseCase) -> bool {
+    let rule = use_case.rule();
+    match caller {
+        Caller::Account(account) => account.role >= rule.least,
+        Caller::Operator(_) => true,
+        Caller::System => rule.system,
+    }
+}
+
+/// Refuses, before anything is read or written, a caller the table does not allow.
+pub fn permit(caller: &Caller, use_case: UseCase) -> Result<(), Error> {
+    match allows(caller, use_case) {
+        true => Ok(()),
+        false => Err(Error::Refused {
+            use_case,
+            least: use_case.least(),
+        }),
+    }
+}

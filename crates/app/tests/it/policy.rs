@@ -1,0 +1,191 @@
+//! The policy table, over every use case and every role: a caller below the least role is
+//! refused and nothing is written; a caller at or above it gets through.
+
+use crate::world::{World, ROLES};
+use beredskap_app::alerts;
+use beredskap_app::{Caller, Error, UseCase};
+use beredskap_core::alerting::{AlertStatus, ContactCheckInput, Recipients};
+use beredskap_core::register::Role;
+use beredskap_core::Actor;
+use std::sync::atomic::Ordering;
+
+/// Runs the use case as `caller` against a fresh alert where it needs one. The match has
+/// no wildcard: a new use case does not compile until it is added here.
+async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Error> {
+    let org = &world.org;
+    let app = &world.app;
+    match use_case {
+        UseCase::SendAlert => alerts::send(app, caller, org, world.alert_to_everyone())
+            .await
+            .map(drop),
+        UseCase::StartContactCheck => {
+            let input = ContactCheckInput {
+                recipients: Recipients {
+                    people: world.accounts.iter().map(|a| a.person_id).collect(),
+                    ..Default::default()
+                },
+                deadline: app.clock.now() + chrono::Duration::days(7),
+                message: String::new(),
+            };
+            alerts::start_contact_check(app, caller, org, input)
+                .await
+                .map(drop)
+        }
+        UseCase::CloseAlert => {
+            let alert = world.sent_alert().await;
+            alerts::close(app, caller, org, alert.id, AlertStatus::Resolved)
+                .await
+                .map(drop)
+        }
+        UseCase::FollowAlerts => {
+            let alert = world.sent_alert().await;
+            alerts::list(app, caller, org.id, 10).await?;
+            alerts::roster(app, caller, org.id, alert.id)
+                .await
+                .map(drop)
+        }
+        UseCase::AnswerAlert => {
+            let alert = world.sent_alert().await;
+            // An account answers for its own person; Beredskap for the one a link names.
+            let person = match caller.account() {
+                Some(account) => account.person_id,
+                None => world.accounts[0].person_id,
+            };
+            alerts::open_for_me(app, caller, org.id).await?;
+            alerts::seen(app, caller, org, alert.id, person).await?;
+            alerts::answer(app, caller, org, alert.id, person, None, "web")
+                .await
+                .map(drop)
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
+    let world = World::new().await;
+    for &use_case in UseCase::ALL {
+        for role in ROLES {
+            let caller = world.caller(role);
+            let before = world.head().await;
+            let result = run(&world, use_case, &caller).await;
+            if role >= use_case.least() {
+                assert!(result.is_ok(), "{use_case:?} as {role:?}: {result:?}");
+            } else {
+                // A fresh alert may have been sent for the case; nothing after it.
+                let setup = world.head().await;
+                assert!(
+                    matches!(result, Err(Error::Refused { use_case: u, .. }) if u == use_case),
+                    "{use_case:?} as {role:?}: {result:?}"
+                );
+                let sent_for_setup = match use_case {
+                    UseCase::SendAlert | UseCase::StartContactCheck => 0,
+                    _ => 1,
+                };
+                assert!(
+                    setup - before <= sent_for_setup,
+                    "{use_case:?} as {role:?} wrote"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_table_says_who_may_do_what() {
+    // Written out, so a change to who may do what is a visible change here.
+    let table: Vec<(&str, Role, bool)> = UseCase::ALL
+        .iter()
+        .map(|u| (u.as_str(), u.least(), u.rule().system))
+        .collect();
+    assert_eq!(
+        table,
+        [
+            ("send_alert", Role::CrisisLead, false),
+            ("start_contact_check", Role::CrisisLead, false),
+            ("close_alert", Role::CrisisLead, false),
+            ("follow_alerts", Role::CrisisLead, false),
+            ("answer_alert", Role::Guest, true),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn beredskap_itself_only_answers_and_an_operator_may_do_everything() {
+    let world = World::new().await;
+    for &use_case in UseCase::ALL {
+        let result = run(&world, use_case, &Caller::System).await;
+        match use_case.rule().system {
+            true => assert!(result.is_ok(), "{use_case:?}: {result:?}"),
+            false => assert!(
+                matches!(result, Err(Error::Refused { .. })),
+                "{use_case:?}: {result:?}"
+            ),
+        }
+        let operator = Caller::Operator(Actor::cli("drift"));
+        let result = run(&world, use_case, &operator).await;
+        assert!(result.is_ok(), "{use_case:?} by an operator: {result:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_person_answers_only_for_themselves() {
+    let world = World::new().await;
+    let alert = world.sent_alert().await;
+    let admin = world.caller(Role::Admin);
+    let someone_else = world.accounts[0].person_id;
+    let before = world.head().await;
+    let result = alerts::answer(
+        &world.app,
+        &admin,
+        &world.org,
+        alert.id,
+        someone_else,
+        Some("Ja".into()),
+        "web",
+    )
+    .await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Refused {
+                use_case: UseCase::AnswerAlert,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert_eq!(world.head().await, before, "nothing answered");
+}
+
+#[tokio::test]
+async fn sending_and_closing_wake_the_worker_and_tell_live_pages() {
+    let world = World::new().await;
+    let alert = world.sent_alert().await;
+    assert_eq!(world.wakeups.deliveries.load(Ordering::SeqCst), 1);
+    assert_eq!(*world.wakeups.published.lock().unwrap(), [world.org.id]);
+    alerts::close(
+        &world.app,
+        &world.caller(Role::CrisisLead),
+        &world.org,
+        alert.id,
+        AlertStatus::Cancelled,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        world.wakeups.deliveries.load(Ordering::SeqCst),
+        2,
+        "the closing notices go out at once"
+    );
+    // A refused send wakes nobody.
+    let refused = alerts::send(
+        &world.app,
+        &world.caller(Role::Member),
+        &world.org,
+        world.alert_to_everyone(),
+    )
+    .await;
+    assert!(refused.is_err());
+    assert_eq!(world.wakeups.deliveries.load(Ordering::SeqCst), 2);
+    assert_eq!(world.wakeups.published.lock().unwrap().len(), 2);
+}

@@ -1,0 +1,144 @@
+//! An organisation with one account per role, on an SQLite store in a temporary directory,
+//! and wake-ups that are counted instead of delivered.
+
+use beredskap_app::{App, Caller, Wakeups};
+use beredskap_core::alerting::{Alert, AlertInput, Recipients, Severity};
+use beredskap_core::clock::ManualClock;
+use beredskap_core::register::{
+    Account, ContactKind, ContactLabel, ContactPoint, NewOrg, Org, PersonDraft, Role,
+};
+use beredskap_core::{Actor, OrgId, Region, Store};
+use chrono::TimeZone as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+#[derive(Default)]
+pub struct CountedWakeups {
+    pub deliveries: AtomicUsize,
+    pub published: Mutex<Vec<OrgId>>,
+}
+
+#[async_trait::async_trait]
+impl Wakeups for CountedWakeups {
+    fn deliveries_due(&self) {
+        self.deliveries.fetch_add(1, Ordering::SeqCst);
+    }
+
+    async fn published(&self, org: OrgId) {
+        self.published.lock().unwrap().push(org);
+    }
+}
+
+pub struct World {
+    pub app: App,
+    pub org: Org,
+    pub accounts: Vec<Account>,
+    pub wakeups: Arc<CountedWakeups>,
+    _dir: tempfile::TempDir,
+}
+
+pub const ROLES: [Role; 4] = [Role::Guest, Role::Member, Role::CrisisLead, Role::Admin];
+
+impl World {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url =
+            beredskap_store::DatabaseUrl::parse(&format!("sqlite://{}/t.db", dir.path().display()))
+                .unwrap();
+        let options = beredskap_store::OpenOptions {
+            create: true,
+            ..Default::default()
+        };
+        let store: Arc<dyn Store> = beredskap_store::open(&url, &options).await.unwrap();
+        let setup = Actor::cli("test");
+        let org = store
+            .create_org(
+                &setup,
+                NewOrg::parse("lillby", "Lillby kommun", Region::Se).unwrap(),
+            )
+            .await
+            .unwrap();
+        let mut accounts = Vec::new();
+        for (i, role) in ROLES.into_iter().enumerate() {
+            let person = store
+                .create_person(
+                    &setup,
+                    org.id,
+                    PersonDraft {
+                        external_id: None,
+                        name: format!("Person {i}"),
+                        title: None,
+                        active: true,
+                        contact_points: vec![ContactPoint {
+                            kind: ContactKind::Sms,
+                            label: ContactLabel::Work,
+                            value: format!("+4670100000{i}"),
+                            verified: true,
+                        }],
+                    },
+                )
+                .await
+                .unwrap();
+            let login = beredskap_core::EmailAddress::parse(&format!("p{i}@lillby.se")).unwrap();
+            accounts.push(
+                store
+                    .create_account(&setup, org.id, person.id, login, role)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap());
+        let wakeups = Arc::new(CountedWakeups::default());
+        Self {
+            app: App::new(store, Arc::new(clock), wakeups.clone()),
+            org,
+            accounts,
+            wakeups,
+            _dir: dir,
+        }
+    }
+
+    pub fn caller(&self, role: Role) -> Caller {
+        Caller::Account(
+            self.accounts
+                .iter()
+                .find(|a| a.role == role)
+                .cloned()
+                .unwrap(),
+        )
+    }
+
+    /// An alert to everyone, sent by the operator.
+    pub fn alert_to_everyone(&self) -> AlertInput {
+        AlertInput {
+            message: "Strömavbrott i stadshuset.".into(),
+            severity: Severity::Critical,
+            recipients: Recipients {
+                people: self.accounts.iter().map(|a| a.person_id).collect(),
+                ..Default::default()
+            },
+            options: Vec::new(),
+            exercise: false,
+            step_minutes: 5,
+            repeats: 0,
+            repeat_minutes: 15,
+            escalation: None,
+        }
+    }
+
+    pub async fn sent_alert(&self) -> Alert {
+        beredskap_app::alerts::send(
+            &self.app,
+            &Caller::Operator(Actor::cli("test")),
+            &self.org,
+            self.alert_to_everyone(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The journal's head: moves with every write.
+    pub async fn head(&self) -> i64 {
+        self.app.store.journal_head(self.org.id).await.unwrap().0
+    }
+}

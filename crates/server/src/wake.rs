@@ -1,0 +1,121 @@
+//! Waking the delivery worker and live pages after a use case wrote something: at once
+//! within the server, and through a socket in the data directory from another process on
+//! the same machine (the command line), so `beredskap alert send` goes out as fast as an
+//! alert sent through the API instead of at the worker's next round.
+//!
+//! The socket carries only "look now" (one word per datagram), never data: whoever can
+//! write to it can at most make the worker look at the outbox early. It is created
+//! owner-only in the data directory, which the server holds locked.
+
+use crate::live::Hub;
+use beredskap_app::Wakeups;
+use beredskap_core::OrgId;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+const DELIVERIES: &[u8] = b"deliveries";
+const PUBLISHED: &[u8] = b"published";
+
+/// Where a running server listens for wake-ups.
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("wake.sock")
+}
+
+/// The server's own wake-ups: the worker's notify and the live hub.
+pub struct InProcess {
+    pub deliveries_due: Arc<Notify>,
+    pub hub: Arc<Hub>,
+}
+
+#[async_trait::async_trait]
+impl Wakeups for InProcess {
+    fn deliveries_due(&self) {
+        self.deliveries_due.notify_one();
+    }
+
+    async fn published(&self, org: OrgId) {
+        self.hub.publish(org).await;
+    }
+}
+
+/// A running server's wake-ups, from another process: a datagram to its socket. No server
+/// running is normal (the next one to start reads the outbox), so failures are ignored.
+pub struct ThroughSocket {
+    path: PathBuf,
+}
+
+impl ThroughSocket {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            path: socket_path(data_dir),
+        }
+    }
+
+    fn send(&self, word: &[u8]) {
+        let sent = std::os::unix::net::UnixDatagram::unbound()
+            .and_then(|socket| socket.send_to(word, &self.path));
+        if let Err(e) = sent {
+            tracing::debug!(error = %e, path = %self.path.display(), "no server to wake");
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Wakeups for ThroughSocket {
+    fn deliveries_due(&self) {
+        self.send(DELIVERIES);
+    }
+
+    async fn published(&self, _org: OrgId) {
+        self.send(PUBLISHED);
+    }
+}
+
+/// The server's end of the socket, bound before the server serves.
+pub struct Listener {
+    socket: tokio::net::UnixDatagram,
+    path: PathBuf,
+}
+
+impl Listener {
+    /// Binds the socket. A file left by an earlier server is removed first: the caller
+    /// holds the data directory's lock, so no other server is using it.
+    pub fn bind(data_dir: &Path) -> std::io::Result<Self> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = socket_path(data_dir);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let socket = tokio::net::UnixDatagram::bind(&path)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        Ok(Self { socket, path })
+    }
+
+    /// Wakes the worker or the hub for each datagram until `stop`; removes the socket.
+    pub async fn run(
+        self,
+        deliveries_due: Arc<Notify>,
+        hub: Arc<Hub>,
+        stop: tokio_util::sync::CancellationToken,
+    ) {
+        let mut word = [0u8; 16];
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                received = self.socket.recv(&mut word) => match received {
+                    Ok(n) if &word[..n] == DELIVERIES => deliveries_due.notify_one(),
+                    Ok(n) if &word[..n] == PUBLISHED => hub.publish_all().await,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "wake-up socket failed");
+                        break;
+                    }
+                },
+            }
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
