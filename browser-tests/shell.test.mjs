@@ -1,6 +1,63 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { checkAccessibility, enrolAndSignIn, setUp } from "./support.mjs";
+
+/** A language's page messages from the text catalogue: id → value (one-line ones). */
+function catalogue(code) {
+  const file = new URL(`../crates/i18n/locales/${code}/pages.ftl`, import.meta.url);
+  const messages = new Map();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const m = /^([a-z][a-z0-9-]*) = (.*)$/.exec(line);
+    if (m && !m[1].startsWith("language-")) messages.set(m[1], m[2]);
+  }
+  return messages;
+}
+
+/**
+ * The English catalogue's words a page in `code` must not show: the literal runs of every
+ * English message that is not also that language's (phrases are looked for anywhere,
+ * single words as a whole text).
+ */
+function englishOnly(code) {
+  const english = catalogue("en");
+  const local = catalogue(code);
+  const words = new Set();
+  const phrases = new Set();
+  for (const [id, value] of english) {
+    // The same in both (Status, Administrator): not a sign of English.
+    if (local.get(id) === value) continue;
+    for (const part of value.split(/\{[^}]*\}/)) {
+      const literal = part.trim().replace(/[.:·,;]+$/, "").trim();
+      if (literal.length >= 3) (literal.includes(" ") ? phrases : words).add(literal);
+    }
+  }
+  return { words, phrases };
+}
+
+/** English catalogue texts on the page: in its text and in the attributes people hear. */
+async function englishOn(page, english) {
+  const texts = await page.evaluate(() => {
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const text = walker.currentNode.textContent.trim();
+      if (text) found.push(text);
+    }
+    for (const e of document.querySelectorAll("[aria-label], [placeholder], [title], [alt]")) {
+      for (const name of ["aria-label", "placeholder", "title", "alt"]) {
+        const value = e.getAttribute(name);
+        if (value) found.push(value.trim());
+      }
+    }
+    return found;
+  });
+  const body = texts.join("\n");
+  return [
+    ...[...english.phrases].filter((p) => body.includes(p)),
+    ...texts.filter((t) => english.words.has(t.replace(/[.:]+$/, ""))),
+  ];
+}
 
 /** Calls the API as the organisation's administrator. */
 function api(server, token) {
@@ -85,6 +142,18 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     assert.deepEqual(marked, current ? [current] : [], `${path}: where one is`);
     assert.equal(await overflow(admin), null, `${path} is wider than the phone`);
     await checkAccessibility(admin, `${path} at 390 px`);
+  }
+
+  // Read in Swedish, Danish and Norwegian, no page shows a text of the English catalogue.
+  for (const code of ["sv", "da", "nb"]) {
+    const english = englishOnly(code);
+    assert.ok(english.phrases.size > 150, `the ${code} check has English to look for`);
+    for (const [path] of pages) {
+      const separator = path.includes("?") ? "&" : "?";
+      await admin.goto(`${server.base}${path}${separator}lang=${code}`);
+      assert.equal(await admin.getAttribute("html", "lang"), code);
+      assert.deepEqual(await englishOn(admin, english), [], `${path} in ${code} shows English`);
+    }
   }
 
   // A member's menu has what a member may open, and the pages fit too.

@@ -123,6 +123,16 @@ impl Region {
         }
     }
 
+    /// The language most of the region's organisations work in: Finnish organisations
+    /// with a Swedish-speaking staff are the ones that choose Beredskap in Swedish.
+    pub fn language_code(self) -> &'static str {
+        match self {
+            Region::Se | Region::Fi => "sv",
+            Region::Dk => "da",
+            Region::No => "nb",
+        }
+    }
+
     /// Where most of the region's organisations keep their clocks.
     pub fn time_zone(self) -> TimeZone {
         TimeZone(match self {

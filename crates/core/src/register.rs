@@ -32,16 +32,22 @@ pub struct Org {
     /// The time zone its pages and messages show times in; none: its region's.
     #[schema(value_type = Option<String>, example = "Europe/Stockholm")]
     pub time_zone: Option<TimeZone>,
+    /// The language its people get until they choose their own, and its SMS and email go
+    /// out in (`sv`, `da`, `nb`, `en`); none: its region's.
+    pub language: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
 /// What an administrator decides for the organisation's sign-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgSettings {
     pub fallback_sign_in: bool,
     pub members_need_second_factor: bool,
     /// None: the region's.
     pub time_zone: Option<TimeZone>,
+    /// A language code of the text catalogue; none: the region's.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 impl Org {
@@ -55,7 +61,15 @@ impl Org {
             fallback_sign_in: self.fallback_sign_in,
             members_need_second_factor: self.members_need_second_factor,
             time_zone: self.time_zone,
+            language: self.language.clone(),
         }
+    }
+
+    /// The language its people get until they choose, and its messages go out in.
+    pub fn language_code(&self) -> &str {
+        self.language
+            .as_deref()
+            .unwrap_or(self.region.language_code())
     }
 
     /// Whether an account with `role` must sign in with a second factor here.

@@ -56,6 +56,10 @@ pub enum AdminCommand {
         /// Europe/Oslo); `region` goes back to the region's.
         #[arg(long)]
         time_zone: Option<String>,
+        /// The language people get until they choose their own, and SMS and email go out
+        /// in (sv, da, nb, en); `region` goes back to the region's.
+        #[arg(long)]
+        language: Option<String>,
     },
     /// Create a person with an account and print their one-time enrolment link.
     CreateUser {
@@ -156,6 +160,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             classifications,
             sms_number,
             time_zone,
+            language,
         } => {
             let mut org = org_by_slug(store, &org).await?;
             if let Some(number) = sms_number {
@@ -188,8 +193,30 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                         other => other.into(),
                     })?;
             }
-            if fallback_sign_in.is_some() || second_factor.is_some() || time_zone.is_some() {
+            if fallback_sign_in.is_some()
+                || second_factor.is_some()
+                || time_zone.is_some()
+                || language.is_some()
+            {
                 let mut settings = org.settings();
+                if let Some(code) = language {
+                    settings.language = match code.trim() {
+                        "region" | "" => None,
+                        given => {
+                            let known: Vec<&str> =
+                                beredskap_i18n::Lang::all().map(|l| l.code()).collect();
+                            let lang = beredskap_i18n::Lang::parse(given)
+                                .filter(|l| l.code() == given)
+                                .ok_or_else(|| {
+                                    anyhow::anyhow!(
+                                        "--language: must be one of {}",
+                                        known.join(", ")
+                                    )
+                                })?;
+                            Some(lang.code().to_owned())
+                        }
+                    };
+                }
                 if let Some(name) = time_zone {
                     settings.time_zone =
                         match name.trim() {
@@ -237,6 +264,15 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 "  time-zone = {}{}",
                 org.zone().name(),
                 if org.time_zone.is_none() {
+                    " (the region's)"
+                } else {
+                    ""
+                }
+            ));
+            say(format!(
+                "  language = {}{}",
+                org.language_code(),
+                if org.language.is_none() {
                     " (the region's)"
                 } else {
                     ""

@@ -667,10 +667,41 @@ async fn sign_in_settings_are_shown_and_changed_per_organisation() {
         ])
         .await;
     assert_ne!(code, 0);
-    // Created, two settings changes and one change of labels; refusals leave no entry.
+    let out = env.ok(&["admin", "org-settings", "--org", "lillby"]).await;
+    assert!(out.contains("language = sv (the region's)"), "{out}");
+    let out = env
+        .ok(&[
+            "admin",
+            "org-settings",
+            "--org",
+            "lillby",
+            "--language",
+            "nb",
+        ])
+        .await;
+    assert!(
+        out.contains("language = nb\n") || out.ends_with("language = nb"),
+        "{out}"
+    );
+    let (code, out) = env
+        .run(&[
+            "admin",
+            "org-settings",
+            "--org",
+            "lillby",
+            "--language",
+            "de",
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("--language: must be one of da, en, nb, sv"),
+        "{out}"
+    );
+    // Created, three settings changes and one change of labels; refusals leave no entry.
     let verify = env.ok(&["journal", "verify"]).await;
     assert!(
-        verify.contains("lillby: 4 entries, chain intact"),
+        verify.contains("lillby: 5 entries, chain intact"),
         "{verify}"
     );
 }

@@ -136,7 +136,7 @@ fn parse_account_form(
     form: &AccountForm,
 ) -> Result<NewUser, String> {
     let t = ctx.t();
-    let invalid = |label: &str| t.field_invalid.replace("{field}", label);
+    let invalid = |label: &str| t.field_invalid(label);
     let name = beredskap_core::register::parse_name(&form.name).map_err(|_| invalid(t.name))?;
     let login = EmailAddress::parse(&form.login).map_err(|_| invalid(t.login))?;
     let role = Role::parse(&form.role).map_err(|_| invalid(t.role))?;
@@ -221,7 +221,7 @@ async fn deliver_link(
     .await
     {
         Ok(delivery) => Ok(LinkNotice {
-            message: t.link_sent.replace("{to}", &delivery.to),
+            message: t.link_sent(&delivery.to),
             link: None,
         }),
         // No provider reaches the person, or it failed: the administrator hands the link
@@ -584,7 +584,30 @@ struct SettingsPage {
     members_need_second_factor: bool,
     /// (value, label, chosen); the empty value is the region's zone.
     zones: Vec<(String, String, bool)>,
+    /// (value, label, chosen); the empty value is the region's language.
+    languages: Vec<(String, String, bool)>,
     saved: bool,
+}
+
+/// Every language of the catalogue, in its own name, after the region's.
+fn language_choices(t: &super::Texts, org: &Org) -> Vec<(String, String, bool)> {
+    let region = org.region.language_code();
+    let region_name = super::Lang::parse(region)
+        .map(super::Lang::name)
+        .unwrap_or(region);
+    let mut languages = vec![(
+        String::new(),
+        format!("{} ({region_name})", t.setting_time_zone_region),
+        org.language.is_none(),
+    )];
+    languages.extend(super::Lang::all().map(|lang| {
+        (
+            lang.code().to_owned(),
+            lang.name().to_owned(),
+            org.language.as_deref() == Some(lang.code()),
+        )
+    }));
+    languages
 }
 
 /// The zones an organisation here is likely to be in, its region's first, and whatever it
@@ -627,6 +650,7 @@ pub async fn settings(ctx: WebContext, me: SignedIn) -> Result<Response, WebErro
             fallback_sign_in: me.org.fallback_sign_in,
             members_need_second_factor: me.org.members_need_second_factor,
             zones: zone_choices(ctx.t(), &me.org),
+            languages: language_choices(ctx.t(), &me.org),
             saved: false,
         },
     )
@@ -641,6 +665,9 @@ pub struct SettingsForm {
     /// Empty: the region's.
     #[serde(default)]
     time_zone: String,
+    /// Empty: the region's.
+    #[serde(default)]
+    language: String,
 }
 
 pub async fn save_settings(
@@ -661,10 +688,26 @@ pub async fn save_settings(
             )
         })?),
     };
+    let language = match form.language.trim() {
+        "" => None,
+        code => Some(
+            super::Lang::parse(code)
+                .filter(|lang| lang.code() == code)
+                .ok_or_else(|| {
+                    WebError(
+                        AppError::invalid("language", "is not a language of the catalogue"),
+                        Some(ctx.t().invalid_input),
+                    )
+                })?
+                .code()
+                .to_owned(),
+        ),
+    };
     let settings = beredskap_core::register::OrgSettings {
         fallback_sign_in: form.fallback_sign_in.is_some(),
         members_need_second_factor: form.members_need_second_factor.is_some(),
         time_zone,
+        language,
     };
     let org = state
         .store
@@ -677,6 +720,7 @@ pub async fn save_settings(
             fallback_sign_in: org.fallback_sign_in,
             members_need_second_factor: org.members_need_second_factor,
             zones: zone_choices(ctx.t(), &org),
+            languages: language_choices(ctx.t(), &org),
             saved: true,
         },
     )

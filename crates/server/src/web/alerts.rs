@@ -58,10 +58,7 @@ fn state_label(t: &super::Texts, state: RecipientState) -> &'static str {
 }
 
 fn counts(t: &super::Texts, recipients: u32, answered: u32, unreachable: u32) -> String {
-    t.alert_counts
-        .replace("{answered}", &answered.to_string())
-        .replace("{recipients}", &recipients.to_string())
-        .replace("{unreachable}", &unreachable.to_string())
+    t.alert_counts(answered, recipients, unreachable)
 }
 
 // ------------------------------------------------------------------ the list
@@ -431,11 +428,11 @@ fn roster_fragment(
     };
     let total = u32::try_from(lines.len()).unwrap_or(u32::MAX);
     let counts = match alert.contact_check_until {
-        Some(deadline) => t
-            .check_progress
-            .replace("{done}", &count(RecipientState::Answered).to_string())
-            .replace("{total}", &total.to_string())
-            .replace("{deadline}", &when(deadline, zone)),
+        Some(deadline) => t.check_progress(
+            count(RecipientState::Answered),
+            total,
+            &when(deadline, zone),
+        ),
         None => counts(
             t,
             total,

@@ -382,9 +382,7 @@ async fn channel_page(
             may_announce: thread.is_none() && me.account.role >= Role::CrisisLead,
             error,
             draft,
-            attachment_hint: t
-                .attachment_hint
-                .replace("{mb}", &state.config.attachment_max_mb.to_string()),
+            attachment_hint: t.attachment_hint(state.config.attachment_max_mb),
         },
     )
 }
@@ -550,7 +548,7 @@ pub async fn post(
             Ok(Redirect::to(&target).into_response())
         }
         Err(AppError::Invalid(_)) => {
-            let message = t.field_invalid.replace("{field}", t.message);
+            let message = t.field_invalid(t.message);
             channel_page(
                 &state,
                 &ctx,
@@ -947,7 +945,7 @@ pub async fn create_channel(
     ctx.check_csrf(&headers, &field("csrf"))?;
     let t = ctx.t();
     let Some(kind) = ChannelKind::parse(&field("kind")) else {
-        let message = t.field_invalid.replace("{field}", t.kind);
+        let message = t.field_invalid(t.kind);
         return new_channel_page(&state, &ctx, &me, Some(message)).await;
     };
     let members = fields
@@ -980,7 +978,7 @@ pub async fn create_channel(
                 Some("group_id") => t.kind_group,
                 _ => t.members,
             };
-            let message = t.field_invalid.replace("{field}", label);
+            let message = t.field_invalid(label);
             new_channel_page(&state, &ctx, &me, Some(message)).await
         }
         Err(AppError::Refused(_)) => Err(AppError::Forbidden.into()),

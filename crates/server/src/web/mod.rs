@@ -25,7 +25,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use beredskap_core::register::Role;
-use i18n::{Lang, Texts};
+use i18n::{Lang, PageTexts, Texts};
 
 pub use session::SignedIn;
 
@@ -328,6 +328,9 @@ pub fn when(t: chrono::DateTime<chrono::Utc>, zone: beredskap_core::TimeZone) ->
 #[derive(Debug, Clone)]
 pub struct WebContext {
     pub lang: Lang,
+    /// Whether the language was chosen (on this device or by the link), rather than
+    /// guessed from the browser.
+    pub lang_chosen: bool,
     /// The token forms carry: a keyed hash of the session cookie, or before sign-in of
     /// the device's CSRF cookie. A cookie planted by a neighbouring site does not help an
     /// attacker, who cannot compute the token for it.
@@ -433,7 +436,7 @@ pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str, secure: bool) -> Opt
 /// The language of this response: `?lang=` shows one page in another language (a link
 /// may ask for it) without changing anything; then the device's choice (a cookie set by
 /// `POST /language`); then what the browser asks for; Swedish.
-fn choose_lang(parts: &Request, secure: bool) -> Lang {
+fn choose_lang(parts: &Request, secure: bool) -> (Lang, bool) {
     let from_query = parts.uri().query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
@@ -441,19 +444,18 @@ fn choose_lang(parts: &Request, secure: bool) -> Lang {
             .and_then(|(_, v)| Lang::parse(v))
     });
     if let Some(lang) = from_query {
-        return lang;
+        return (lang, true);
     }
     let headers = parts.headers();
-    let lang = cookie_value(headers, LANG_COOKIE, secure)
-        .and_then(Lang::parse)
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
-        })
-        .unwrap_or(Lang::Sv);
-    lang
+    if let Some(lang) = cookie_value(headers, LANG_COOKIE, secure).and_then(Lang::parse) {
+        return (lang, true);
+    }
+    let lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_else(Lang::fallback);
+    (lang, false)
 }
 
 /// Sets up language and CSRF token for the handlers, and renders error pages in the
@@ -464,7 +466,7 @@ async fn web_context(
     next: Next,
 ) -> Response {
     let secure = state.config.secure_cookies();
-    let lang = choose_lang(&req, secure);
+    let (lang, lang_chosen) = choose_lang(&req, secure);
     let device = cookie_value(req.headers(), CSRF_COOKIE, secure)
         .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
         .map(str::to_owned);
@@ -477,6 +479,7 @@ async fn web_context(
     };
     let ctx = WebContext {
         lang,
+        lang_chosen,
         csrf: state.links.csrf_token(&basis),
         csrf_from_cookie: session.is_some() || device.is_some(),
         secure_cookies: secure,
@@ -656,7 +659,7 @@ pub struct Page {
     pub t: &'static Texts,
     pub title: &'static str,
     pub csrf: String,
-    pub langs: [Lang; 3],
+    pub langs: Vec<Lang>,
     /// The signed-in person's name, if any.
     pub signed_in: Option<String>,
     /// The signed-in person's role: which menu items they get.
@@ -679,7 +682,7 @@ impl Page {
             t: ctx.t(),
             title,
             csrf: ctx.csrf.clone(),
-            langs: Lang::ALL,
+            langs: Lang::all().collect(),
             signed_in: None,
             role: None,
             path: ctx.path.clone(),

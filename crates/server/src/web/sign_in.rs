@@ -702,10 +702,20 @@ pub(super) async fn start_session(
     }
     let secret = new_secret();
     let max_age = i64::from(state.config.session_max_hours) * 3600;
-    // The person's own language follows them to this device.
+    // The person's own language follows them to this device; until they choose one, the
+    // organisation's, unless this device chose one.
+    let org_language = match ctx.lang_chosen {
+        true => None,
+        false => state
+            .store
+            .org(account.org_id)
+            .await?
+            .map(|org| org.language_code().to_owned()),
+    };
     let language = account
         .language
         .as_deref()
+        .or(org_language.as_deref())
         .and_then(super::i18n::Lang::parse)
         .map(|lang| ctx.cookie(super::LANG_COOKIE, lang.code(), Some(365 * 24 * 3600)));
     state

@@ -498,6 +498,68 @@ async fn a_persons_language_follows_them_to_a_new_device() {
     );
 }
 
+/// The organisation's language is what its people get until they choose one; a device that
+/// chose a language keeps it.
+#[tokio::test]
+async fn people_get_the_organisations_language_until_they_choose_their_own() {
+    let app = TestApp::spawn().await;
+    let admin = signed_in(&app, "it@lillby.se", Role::Admin).await;
+    let (_, settings) = page(&app, &admin, "/admin/settings").await;
+    assert!(
+        settings.contains(r#"<option value="nb" lang="nb">Norsk bokmål</option>"#),
+        "{settings}"
+    );
+    let saved = admin
+        .post(app.url("/admin/settings"))
+        .form(&[
+            ("csrf", hidden(&settings, "csrf").as_str()),
+            ("members_need_second_factor", "on"),
+            ("time_zone", ""),
+            ("language", "nb"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let refused = admin
+        .post(app.url("/admin/settings"))
+        .form(&[
+            ("csrf", hidden(&settings, "csrf").as_str()),
+            ("language", "de"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422, "not a language of the catalogue");
+    let org = app.store.org(app.org.id).await.unwrap().unwrap();
+    assert_eq!(org.language_code(), "nb");
+
+    let person = crate::web::invite(&app, "bo@lillby.se", Role::Member).await;
+    let phone = browser();
+    let (secret, _) = app.enrol(&phone, &person).await;
+    app.sign_in(&phone, &person.login, &secret).await;
+    let (_, home) = page(&app, &phone, "/").await;
+    assert!(
+        home.contains("Logget inn som") && home.contains(r#"<html lang="nb">"#),
+        "{home}"
+    );
+    assert!(!home.contains("Inloggad som"), "{home}");
+
+    // A device where Swedish was chosen before signing in stays Swedish.
+    let laptop = browser();
+    let (_, form) = page(&app, &laptop, "/sign-in").await;
+    laptop
+        .post(app.url("/language"))
+        .form(&[("csrf", hidden(&form, "csrf").as_str()), ("lang", "sv")])
+        .send()
+        .await
+        .unwrap();
+    app.clock.advance(chrono::Duration::seconds(30));
+    app.sign_in(&laptop, &person.login, &secret).await;
+    let (_, home) = page(&app, &laptop, "/").await;
+    assert!(home.contains("Inloggad som"), "{home}");
+}
+
 #[tokio::test]
 async fn a_stranger_cannot_send_a_big_body_but_a_member_can_attach_a_big_file() {
     let app = TestApp::spawn().await;

@@ -44,6 +44,7 @@ async fn allow_codes(app: &TestApp) {
                 fallback_sign_in: true,
                 members_need_second_factor: true,
                 time_zone: None,
+                language: None,
             },
         )
         .await

@@ -918,6 +918,7 @@ async fn an_organisation_may_let_members_skip_the_app_but_never_admins() {
         fallback_sign_in: false,
         members_need_second_factor: false,
         time_zone: None,
+        language: None,
     };
     app.store
         .update_org_settings(&Actor::system(), app.org.id, relaxed)
@@ -977,6 +978,7 @@ async fn an_organisation_may_let_members_skip_the_app_but_never_admins() {
         fallback_sign_in: false,
         members_need_second_factor: true,
         time_zone: None,
+        language: None,
     };
     app.store
         .update_org_settings(&Actor::system(), app.org.id, strict)
