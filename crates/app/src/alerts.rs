@@ -8,7 +8,7 @@ use beredskap_core::alerting::{
     DeliveryStatus, RosterEntry,
 };
 use beredskap_core::register::Org;
-use beredskap_core::{AlertId, OrgId, PersonId, Region, Store, StoreError};
+use beredskap_core::{AlertId, OrgId, PersonId, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -35,18 +35,6 @@ pub async fn send(
     Ok(alert)
 }
 
-/// A contact check's text when the sender gives none, in the organisation's language.
-pub fn contact_check_message(region: Region) -> &'static str {
-    match region {
-        Region::Se | Region::Fi => {
-            "Beredskap kontrollerar att vi når dig i en kris. Bekräfta med länken att det här når dig."
-        }
-        Region::Dk | Region::No => {
-            "Beredskap kontrollerer, at vi kan nå dig i en krise. Bekræft med linket, at dette når dig."
-        }
-    }
-}
-
 /// Starts a contact-check campaign: everyone chosen is asked to confirm each contact point.
 pub async fn start_contact_check(
     app: &App,
@@ -60,7 +48,7 @@ pub async fn start_contact_check(
         .validate(
             caller.account().map(|a| a.id),
             now,
-            contact_check_message(org.region),
+            &crate::messages::contact_check_message(org),
         )
         .map_err(Error::Invalid)?;
     let check = app

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod error;
+pub mod messages;
 pub mod policy;
 
 pub use error::Error;

@@ -6,7 +6,7 @@ use crate::notify::{masked, Notifier, NotifyError, OutgoingMessage};
 use beredskap_core::register::{
     Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Org, PersonDraft, Role, Scope,
 };
-use beredskap_core::{Actor, EmailAddress, NewJournalEntry, PhoneNumber, Region, Store};
+use beredskap_core::{Actor, EmailAddress, NewJournalEntry, PhoneNumber, Store};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -237,24 +237,7 @@ pub fn private_channel<'p>(
 
 /// Subject, email body and SMS text, in the organisation's language.
 fn enrolment_text(org: &Org, name: &str, link: &str, hours: u32) -> (String, String, String) {
-    let org_name = &org.name;
-    match org.region {
-        Region::Se => (
-            format!("Aktivera ditt konto i Beredskap – {org_name}"),
-            format!("Hej {name}!\n\nDu har fått ett konto i Beredskap, {org_name}s system för kommunikation och larm när den vanliga IT-miljön inte fungerar.\n\nAktivera kontot inom {hours} timmar:\n{link}\n\nLänken fungerar en gång. Väntade du dig inte det här meddelandet kan du bortse från det.\n"),
-            format!("Beredskap {org_name}: aktivera ditt konto inom {hours} h: {link}"),
-        ),
-        Region::Dk => (
-            format!("Aktivér din konto i Beredskap – {org_name}"),
-            format!("Hej {name}!\n\nDu har fået en konto i Beredskap, {org_name}s system til kommunikation og alarmering, når den almindelige IT ikke virker.\n\nAktivér kontoen inden for {hours} timer:\n{link}\n\nLinket virker én gang. Hvis du ikke ventede denne besked, kan du se bort fra den.\n"),
-            format!("Beredskap {org_name}: aktivér din konto inden for {hours} t: {link}"),
-        ),
-        Region::No | Region::Fi => (
-            format!("Activate your Beredskap account – {org_name}"),
-            format!("Hello {name},\n\nYou have an account in Beredskap, {org_name}'s system for communication and alerts when the normal IT is down.\n\nActivate it within {hours} hours:\n{link}\n\nThe link works once. If you did not expect this message, ignore it.\n"),
-            format!("Beredskap {org_name}: activate your account within {hours} h: {link}"),
-        ),
-    }
+    beredskap_app::messages::enrolment(org, name, link, hours)
 }
 
 #[cfg(test)]

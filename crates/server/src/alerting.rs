@@ -5,9 +5,9 @@
 
 use crate::notify::{Notifier, NotifyError, OutgoingMessage};
 use base64::Engine as _;
-use beredskap_core::alerting::{Alert, Delivery, DeliveryKind, DeliveryOutcome};
+use beredskap_core::alerting::{Alert, Delivery, DeliveryOutcome};
 use beredskap_core::register::Org;
-use beredskap_core::{AlertId, PersonId, Region, Store, StoreError};
+use beredskap_core::{AlertId, PersonId, Store, StoreError};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use std::collections::HashMap;
@@ -146,96 +146,6 @@ impl AnswerLinks {
 const ANSWER: &[u8] = b"beredskap answer link v1";
 const CALENDAR: &[u8] = b"beredskap calendar v1";
 const CHECK: &[u8] = b"beredskap contact check v1";
-
-/// The exercise marker, in the organisation's language, on every message of a drill.
-pub fn exercise_marker(region: Region) -> &'static str {
-    match region {
-        Region::Se | Region::Fi => "ÖVNING",
-        Region::Dk => "ØVELSE",
-        Region::No => "ØVELSE",
-    }
-}
-
-/// Messages go out in Swedish for Swedish and Finnish organisations, in Danish otherwise
-/// (Norwegian readers read it).
-fn swedish(region: Region) -> bool {
-    matches!(region, Region::Se | Region::Fi)
-}
-
-/// The SMS sent back when a reply could not be read as an answer.
-pub fn reply_help(region: Region, options: &[String]) -> String {
-    let options = options.join(" / ");
-    match (swedish(region), options.is_empty()) {
-        (true, true) => "Beredskap: svara valfri text för att kvittera larmet.".to_owned(),
-        (true, false) => {
-            format!("Beredskap: svaret förstods inte. Svara {options} (eller 1, 2 …).")
-        }
-        (false, true) => {
-            "Beredskap: svar med en vilkårlig tekst for at kvittere alarmen.".to_owned()
-        }
-        (false, false) => {
-            format!("Beredskap: svaret blev ikke forstået. Svar {options} (eller 1, 2 …).")
-        }
-    }
-}
-
-/// The answer to an SMS reply that could be meant for alerts of several organisations.
-pub fn ambiguous_reply_help(region: Region) -> String {
-    match swedish(region) {
-        true => "Beredskap: du har larm från flera organisationer på det här numret, så svaret \
-                 kunde inte kopplas till något av dem. Svara med länken i larmet."
-            .to_owned(),
-        false => "Beredskap: du har alarmer fra flere organisationer på dette nummer, så svaret \
-                  kunne ikke knyttes til nogen af dem. Svar med linket i alarmen."
-            .to_owned(),
-    }
-}
-
-/// The text of a delivery as it goes out on SMS and email: (subject, body).
-pub fn compose(org: &Org, alert: &Alert, kind: DeliveryKind, link: &str) -> (String, String) {
-    let swedish = swedish(org.region);
-    let mut body = String::new();
-    if alert.exercise {
-        body.push_str(exercise_marker(org.region));
-        body.push_str(": ");
-    }
-    match kind {
-        DeliveryKind::Alert if alert.contact_check_until.is_some() => {
-            body.push_str(&alert.message);
-            let confirm = match swedish {
-                true => "Bekräfta",
-                false => "Bekræft",
-            };
-            body.push_str(&format!("\n{confirm}: {link}"));
-        }
-        DeliveryKind::Alert => {
-            body.push_str(&alert.message);
-            let (answer, acknowledge) = match swedish {
-                true => ("Svara", "Kvittera"),
-                false => ("Svar", "Kvittér"),
-            };
-            if alert.options.is_empty() {
-                body.push_str(&format!("\n{acknowledge}: {link}"));
-            } else {
-                body.push_str(&format!("\n{answer} {}: {link}", alert.options.join(" / ")));
-            }
-        }
-        DeliveryKind::Resolved | DeliveryKind::Cancelled => {
-            let word = match (kind, swedish) {
-                (DeliveryKind::Resolved, true) => "AVSLUTAT",
-                (DeliveryKind::Resolved, false) => "AFSLUTTET",
-                (_, true) => "ÅTERKALLAT",
-                (_, false) => "ANNULLERET",
-            };
-            body.push_str(&format!("{word}: {}", alert.message));
-        }
-    }
-    let subject = match alert.exercise {
-        true => format!("{}: Beredskap – {}", exercise_marker(org.region), org.name),
-        false => format!("Beredskap – {}", org.name),
-    };
-    (subject, body)
-}
 
 /// What each hand-off needs; shared by the tasks a round runs at once.
 struct Worker {
@@ -377,7 +287,7 @@ impl Worker {
             Some(_) => self.links.check_url(delivery.id),
             None => self.links.url(alert.id, delivery.person_id),
         };
-        let (subject, body) = compose(org, alert, delivery.kind, &link);
+        let (subject, body) = beredskap_app::messages::compose(org, alert, delivery.kind, &link);
         let message = OutgoingMessage {
             to: delivery.address.clone(),
             subject,

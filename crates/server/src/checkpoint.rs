@@ -338,21 +338,7 @@ impl Checkpointer {
 
 /// The checkpoint mail, in the organisation's language.
 fn mail_text(org: &beredskap_core::register::Org, json: &str) -> (String, String) {
-    let name = &org.name;
-    match org.region {
-        beredskap_core::Region::Se => (
-            format!("Beredskap: kontrollpunkt för journalen – {name}"),
-            format!("Det här är en signerad kontrollpunkt för {name}s journal i Beredskap. Spara meddelandet där det inte kan ändras.\n\nOm journalen någon gång ifrågasätts: spara texten nedan som en fil och kör\n  beredskap journal verify --checkpoint FILEN\nDå syns om databasen fortfarande har allt som fanns när kontrollpunkten signerades.\n\n{json}\n"),
-        ),
-        beredskap_core::Region::Dk => (
-            format!("Beredskap: kontrolpunkt for journalen – {name}"),
-            format!("Dette er et signeret kontrolpunkt for {name}s journal i Beredskap. Gem beskeden, hvor den ikke kan ændres.\n\nHvis journalen en dag drages i tvivl: gem teksten nedenfor som en fil og kør\n  beredskap journal verify --checkpoint FILEN\nSå ses det, om databasen stadig har alt, hvad der fandtes, da kontrolpunktet blev signeret.\n\n{json}\n"),
-        ),
-        beredskap_core::Region::No | beredskap_core::Region::Fi => (
-            format!("Beredskap: journal checkpoint – {name}"),
-            format!("This is a signed checkpoint of {name}'s journal in Beredskap. Keep this message where it cannot be changed.\n\nIf the journal is ever questioned: save the text below as a file and run\n  beredskap journal verify --checkpoint FILE\nIt shows whether the database still holds everything it held when the checkpoint was signed.\n\n{json}\n"),
-        ),
-    }
+    beredskap_app::messages::checkpoint_mail(org, json)
 }
 
 impl Checkpointer {

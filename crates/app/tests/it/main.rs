@@ -3,5 +3,6 @@
 //! The application layer's tests: the policy table over every use case and role, and what
 //! each use case wakes. One test binary for the crate; add modules, not files.
 
+mod messages;
 mod policy;
 mod world;

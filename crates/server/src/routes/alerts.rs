@@ -641,7 +641,7 @@ async fn explain_ambiguous_reply(state: &AppState, orgs: &[OrgId], to: &str, via
     let Ok(Some(org)) = state.store.org(*first).await else {
         return;
     };
-    let body = crate::alerting::ambiguous_reply_help(org.region);
+    let body = beredskap_app::messages::ambiguous_reply_help(&org);
     answer_sms(state, to, body, via.map(str::to_owned)).await;
 }
 
@@ -653,6 +653,6 @@ async fn explain_reply(state: &AppState, m: &beredskap_core::alerting::ReplyMatc
     ) else {
         return;
     };
-    let body = crate::alerting::reply_help(org.region, &alert.options);
+    let body = beredskap_app::messages::reply_help(&org, &alert.options);
     answer_sms(state, to, body, org.sms_number.clone()).await;
 }

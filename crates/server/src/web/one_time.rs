@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use beredskap_core::auth::ThrottlePolicy;
 use beredskap_core::register::{ContactKind, Org, Role};
-use beredskap_core::{Actor, EmailAddress, NewJournalEntry, Region, Slug};
+use beredskap_core::{Actor, EmailAddress, NewJournalEntry, Slug};
 use rand::Rng;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -73,21 +73,7 @@ pub struct OneTimeForm {
 }
 
 fn code_text(org: &Org, code: &str) -> (String, String) {
-    let name = &org.name;
-    match org.region {
-        Region::Se => (
-            format!("Engångskod till Beredskap – {name}"),
-            format!("Din engångskod till Beredskap ({name}): {code}. Den gäller i {CODE_MINUTES} minuter. Har du inte bett om den? Bortse från meddelandet."),
-        ),
-        Region::Dk => (
-            format!("Engangskode til Beredskap – {name}"),
-            format!("Din engangskode til Beredskap ({name}): {code}. Den gælder i {CODE_MINUTES} minutter. Har du ikke bedt om den? Se bort fra beskeden."),
-        ),
-        Region::No | Region::Fi => (
-            format!("One-time code for Beredskap – {name}"),
-            format!("Your one-time code for Beredskap ({name}): {code}. It is valid for {CODE_MINUTES} minutes. Did not ask for it? Ignore this message."),
-        ),
-    }
+    beredskap_app::messages::one_time_code(org, code, CODE_MINUTES)
 }
 
 /// Sends a code when every rule allows it; returns whether one was sent. Why not is logged

@@ -1,0 +1,130 @@
+//! What goes out by SMS and email, from the text catalogue (`messages.ftl`), in the
+//! organisation's language: its own choice, else its region's. One place, so an
+//! organisation in Norway gets Norwegian and every message follows the same choice.
+
+use beredskap_core::alerting::{Alert, DeliveryKind};
+use beredskap_core::register::Org;
+use beredskap_i18n::{Lang, Value};
+
+/// The language an organisation's messages go out in.
+pub fn language(org: &Org) -> Lang {
+    Lang::parse(org.language_code()).unwrap_or_else(Lang::fallback)
+}
+
+fn text(org: &Org, id: &str, args: &[(&str, Value<'_>)]) -> String {
+    language(org).format(id, args)
+}
+
+/// A drill's mark before a text: `ÖVNING: …`.
+fn exercise(org: &Org, text_: String) -> String {
+    text(org, "exercise-prefix", &[("text", text_.into())])
+}
+
+/// The text of a delivery as it goes out on SMS and email: (subject, body).
+pub fn compose(org: &Org, alert: &Alert, kind: DeliveryKind, link: &str) -> (String, String) {
+    let body = match kind {
+        DeliveryKind::Alert if alert.contact_check_until.is_some() => format!(
+            "{}\n{}",
+            alert.message,
+            text(org, "contact-check-confirm-link", &[("link", link.into())])
+        ),
+        DeliveryKind::Alert if alert.options.is_empty() => format!(
+            "{}\n{}",
+            alert.message,
+            text(org, "alert-acknowledge-link", &[("link", link.into())])
+        ),
+        DeliveryKind::Alert => format!(
+            "{}\n{}",
+            alert.message,
+            text(
+                org,
+                "alert-answer-link",
+                &[
+                    ("options", alert.options.join(" / ").into()),
+                    ("link", link.into())
+                ]
+            )
+        ),
+        DeliveryKind::Resolved => text(
+            org,
+            "alert-resolved",
+            &[("message", alert.message.as_str().into())],
+        ),
+        DeliveryKind::Cancelled => text(
+            org,
+            "alert-cancelled",
+            &[("message", alert.message.as_str().into())],
+        ),
+    };
+    let subject = text(org, "alert-subject", &[("org", org.name.as_str().into())]);
+    match alert.exercise {
+        true => (exercise(org, subject), exercise(org, body)),
+        false => (subject, body),
+    }
+}
+
+/// A contact check's text when the sender gives none.
+pub fn contact_check_message(org: &Org) -> String {
+    text(org, "contact-check-message", &[])
+}
+
+/// The SMS sent back when a reply could not be read as an answer.
+pub fn reply_help(org: &Org, options: &[String]) -> String {
+    match options.is_empty() {
+        true => text(org, "sms-reply-acknowledge-help", &[]),
+        false => text(
+            org,
+            "sms-reply-options-help",
+            &[("options", options.join(" / ").into())],
+        ),
+    }
+}
+
+/// The answer to an SMS reply that could be meant for alerts of several organisations.
+pub fn ambiguous_reply_help(org: &Org) -> String {
+    text(org, "sms-reply-ambiguous", &[])
+}
+
+/// A one-time sign-in code: (subject, text).
+pub fn one_time_code(org: &Org, code: &str, minutes: i64) -> (String, String) {
+    let name = org.name.as_str();
+    (
+        text(org, "one-time-code-subject", &[("org", name.into())]),
+        text(
+            org,
+            "one-time-code",
+            &[
+                ("org", name.into()),
+                ("code", code.into()),
+                ("minutes", minutes.into()),
+            ],
+        ),
+    )
+}
+
+/// An enrolment link: (subject, email body, SMS text).
+pub fn enrolment(org: &Org, name: &str, link: &str, hours: u32) -> (String, String, String) {
+    let args = [
+        ("org", Value::from(org.name.as_str())),
+        ("name", name.into()),
+        ("link", link.into()),
+        ("hours", hours.into()),
+    ];
+    (
+        text(org, "enrolment-subject", &args),
+        format!("{}\n", text(org, "enrolment-mail", &args)),
+        text(org, "enrolment-sms", &args),
+    )
+}
+
+/// A signed journal checkpoint mailed to administrators: (subject, body).
+pub fn checkpoint_mail(org: &Org, json: &str) -> (String, String) {
+    let args = [
+        ("org", Value::from(org.name.as_str())),
+        ("json", json.into()),
+    ];
+    (
+        text(org, "checkpoint-subject", &args),
+        format!("{}\n", text(org, "checkpoint-mail", &args)),
+    )
+}

@@ -1,0 +1,35 @@
+# Det, der sendes med sms og e-mail, på organisationens sprog. Sms er korte: hold dem sådan.
+
+exercise-prefix = ØVELSE: { $text }
+alert-subject = Beredskap – { $org }
+alert-acknowledge-link = Kvittér: { $link }
+alert-answer-link = Svar { $options }: { $link }
+contact-check-confirm-link = Bekræft: { $link }
+alert-resolved = AFSLUTTET: { $message }
+alert-cancelled = ANNULLERET: { $message }
+contact-check-message = Beredskap kontrollerer, at vi kan nå dig i en krise. Bekræft med linket, at dette når dig.
+sms-reply-acknowledge-help = Beredskap: svar med en vilkårlig tekst for at kvittere alarmen.
+sms-reply-options-help = Beredskap: svaret blev ikke forstået. Svar { $options } (eller 1, 2 …).
+sms-reply-ambiguous = Beredskap: du har alarmer fra flere organisationer på dette nummer, så svaret kunne ikke knyttes til nogen af dem. Svar med linket i alarmen.
+one-time-code-subject = Engangskode til Beredskap – { $org }
+one-time-code = Din engangskode til Beredskap ({ $org }): { $code }. Den gælder i { $minutes } minutter. Har du ikke bedt om den? Se bort fra beskeden.
+enrolment-subject = Aktivér din konto i Beredskap – { $org }
+enrolment-mail =
+    Hej { $name }!
+
+    Du har fået en konto i Beredskap, { $org }s system til kommunikation og alarmering, når den almindelige IT ikke virker.
+
+    Aktivér kontoen inden for { $hours } timer:
+    { $link }
+
+    Linket virker én gang. Hvis du ikke ventede denne besked, kan du se bort fra den.
+enrolment-sms = Beredskap { $org }: aktivér din konto inden for { $hours } t: { $link }
+checkpoint-subject = Beredskap: kontrolpunkt for journalen – { $org }
+checkpoint-mail =
+    Dette er et signeret kontrolpunkt for { $org }s journal i Beredskap. Gem beskeden, hvor den ikke kan ændres.
+
+    Hvis journalen en dag drages i tvivl: gem teksten nedenfor som en fil og kør
+      beredskap journal verify --checkpoint FILEN
+    Så ses det, om databasen stadig har alt, hvad der fandtes, da kontrolpunktet blev signeret.
+
+    { $json }

@@ -1,0 +1,39 @@
+# What goes out by SMS and email, in the organisation's language. SMS are short: keep them so.
+
+# Before every message of a drill, and its subject.
+exercise-prefix = EXERCISE: { $text }
+# An alert's subject line: the organisation's name.
+alert-subject = Beredskap – { $org }
+alert-acknowledge-link = Acknowledge: { $link }
+# The poll's answers, e.g. "Yes / No".
+alert-answer-link = Answer { $options }: { $link }
+contact-check-confirm-link = Confirm: { $link }
+alert-resolved = RESOLVED: { $message }
+alert-cancelled = CANCELLED: { $message }
+# A contact check's text when the sender gives none.
+contact-check-message = Beredskap is checking that we can reach you in a crisis. Confirm with the link that this reaches you.
+sms-reply-acknowledge-help = Beredskap: reply with any text to acknowledge the alert.
+sms-reply-options-help = Beredskap: the reply was not understood. Reply { $options } (or 1, 2 …).
+sms-reply-ambiguous = Beredskap: you have alerts from several organisations on this number, so the reply could not be matched to any of them. Answer with the link in the alert.
+one-time-code-subject = One-time code for Beredskap – { $org }
+one-time-code = Your one-time code for Beredskap ({ $org }): { $code }. It is valid for { $minutes } minutes. Did not ask for it? Ignore this message.
+enrolment-subject = Activate your Beredskap account – { $org }
+enrolment-mail =
+    Hello { $name },
+
+    You have an account in Beredskap, { $org }'s system for communication and alerts when the normal IT is down.
+
+    Activate it within { $hours } hours:
+    { $link }
+
+    The link works once. If you did not expect this message, ignore it.
+enrolment-sms = Beredskap { $org }: activate your account within { $hours } h: { $link }
+checkpoint-subject = Beredskap: journal checkpoint – { $org }
+checkpoint-mail =
+    This is a signed checkpoint of { $org }'s journal in Beredskap. Keep this message where it cannot be changed.
+
+    If the journal is ever questioned: save the text below as a file and run
+      beredskap journal verify --checkpoint FILE
+    It shows whether the database still holds everything it held when the checkpoint was signed.
+
+    { $json }

@@ -1,0 +1,35 @@
+# Det som sendes på SMS og e-post, på organisasjonens språk. SMS er korte: hold dem slik.
+
+exercise-prefix = ØVELSE: { $text }
+alert-subject = Beredskap – { $org }
+alert-acknowledge-link = Kvitter: { $link }
+alert-answer-link = Svar { $options }: { $link }
+contact-check-confirm-link = Bekreft: { $link }
+alert-resolved = AVSLUTTET: { $message }
+alert-cancelled = AVLYST: { $message }
+contact-check-message = Beredskap kontrollerer at vi når deg i en krise. Bekreft med lenken at dette når deg.
+sms-reply-acknowledge-help = Beredskap: svar med hvilken som helst tekst for å kvittere for varselet.
+sms-reply-options-help = Beredskap: svaret ble ikke forstått. Svar { $options } (eller 1, 2 …).
+sms-reply-ambiguous = Beredskap: du har varsler fra flere organisasjoner på dette nummeret, så svaret kunne ikke knyttes til noen av dem. Svar med lenken i varselet.
+one-time-code-subject = Engangskode til Beredskap – { $org }
+one-time-code = Engangskoden din til Beredskap ({ $org }): { $code }. Den gjelder i { $minutes } minutter. Har du ikke bedt om den? Se bort fra meldingen.
+enrolment-subject = Aktiver kontoen din i Beredskap – { $org }
+enrolment-mail =
+    Hei { $name }!
+
+    Du har fått en konto i Beredskap, { $org }s system for kommunikasjon og varsling når den vanlige IT-en ikke virker.
+
+    Aktiver kontoen innen { $hours } timer:
+    { $link }
+
+    Lenken virker én gang. Hvis du ikke ventet denne meldingen, kan du se bort fra den.
+enrolment-sms = Beredskap { $org }: aktiver kontoen din innen { $hours } t: { $link }
+checkpoint-subject = Beredskap: kontrollpunkt for journalen – { $org }
+checkpoint-mail =
+    Dette er et signert kontrollpunkt for journalen til { $org } i Beredskap. Lagre meldingen der den ikke kan endres.
+
+    Hvis journalen en dag trekkes i tvil: lagre teksten nedenfor som en fil og kjør
+      beredskap journal verify --checkpoint FILEN
+    Da ser du om databasen fortsatt har alt som fantes da kontrollpunktet ble signert.
+
+    { $json }

@@ -1,0 +1,35 @@
+# Det som skickas med sms och e-post, på organisationens språk. Sms är korta: håll dem så.
+
+exercise-prefix = ÖVNING: { $text }
+alert-subject = Beredskap – { $org }
+alert-acknowledge-link = Kvittera: { $link }
+alert-answer-link = Svara { $options }: { $link }
+contact-check-confirm-link = Bekräfta: { $link }
+alert-resolved = AVSLUTAT: { $message }
+alert-cancelled = ÅTERKALLAT: { $message }
+contact-check-message = Beredskap kontrollerar att vi når dig i en kris. Bekräfta med länken att det här når dig.
+sms-reply-acknowledge-help = Beredskap: svara valfri text för att kvittera larmet.
+sms-reply-options-help = Beredskap: svaret förstods inte. Svara { $options } (eller 1, 2 …).
+sms-reply-ambiguous = Beredskap: du har larm från flera organisationer på det här numret, så svaret kunde inte kopplas till något av dem. Svara med länken i larmet.
+one-time-code-subject = Engångskod till Beredskap – { $org }
+one-time-code = Din engångskod till Beredskap ({ $org }): { $code }. Den gäller i { $minutes } minuter. Har du inte bett om den? Bortse från meddelandet.
+enrolment-subject = Aktivera ditt konto i Beredskap – { $org }
+enrolment-mail =
+    Hej { $name }!
+
+    Du har fått ett konto i Beredskap, { $org }s system för kommunikation och larm när den vanliga IT-miljön inte fungerar.
+
+    Aktivera kontot inom { $hours } timmar:
+    { $link }
+
+    Länken fungerar en gång. Väntade du dig inte det här meddelandet kan du bortse från det.
+enrolment-sms = Beredskap { $org }: aktivera ditt konto inom { $hours } h: { $link }
+checkpoint-subject = Beredskap: kontrollpunkt för journalen – { $org }
+checkpoint-mail =
+    Det här är en signerad kontrollpunkt för { $org }s journal i Beredskap. Spara meddelandet där det inte kan ändras.
+
+    Om journalen någon gång ifrågasätts: spara texten nedan som en fil och kör
+      beredskap journal verify --checkpoint FILEN
+    Då syns om databasen fortfarande har allt som fanns när kontrollpunkten signerades.
+
+    { $json }
