@@ -12,6 +12,7 @@ use crate::ids::{AccountId, AlertId, DeliveryId, GroupId, OrgId, PersonId, Posit
 use crate::journal::Actor;
 use crate::register::{ContactKind, ContactPoint};
 use crate::store::StoreResult;
+use crate::Problem;
 use async_trait::async_trait;
 use chrono::Duration;
 use chrono::{DateTime, Utc};
@@ -167,10 +168,7 @@ impl AlertInput {
             });
         let r = &self.recipients;
         if r.people.is_empty() && r.groups.is_empty() && r.positions.is_empty() {
-            errors.push(FieldError::new(
-                "recipients",
-                "must name at least one person, group or position",
-            ));
+            errors.push(FieldError::new("recipients", Problem::NoRecipients));
         }
         let mut options: Vec<String> = Vec::new();
         for (i, option) in self.options.iter().enumerate() {
@@ -178,10 +176,10 @@ impl AlertInput {
             if o.is_empty() || o.chars().count() > 40 {
                 errors.push(FieldError::new(
                     format!("options[{i}]"),
-                    "must be 1 to 40 characters",
+                    Problem::Range { min: 1, max: 40 },
                 ));
             } else if options.iter().any(|x| x.eq_ignore_ascii_case(o)) {
-                errors.push(FieldError::new(format!("options[{i}]"), "is given twice"));
+                errors.push(FieldError::new(format!("options[{i}]"), Problem::Duplicate));
             } else {
                 options.push(o.to_owned());
             }
@@ -189,32 +187,44 @@ impl AlertInput {
         if options.len() == 1 || self.options.len() > MAX_OPTIONS {
             errors.push(FieldError::new(
                 "options",
-                format!("must be empty (acknowledge) or 2 to {MAX_OPTIONS} answers"),
+                Problem::Answers { max: MAX_OPTIONS },
             ));
         }
         if !(1..=240).contains(&self.step_minutes) {
-            errors.push(FieldError::new("step_minutes", "must be 1 to 240"));
+            errors.push(FieldError::new(
+                "step_minutes",
+                Problem::Range { min: 1, max: 240 },
+            ));
         }
         if self.repeats > MAX_REPEATS {
             errors.push(FieldError::new(
                 "repeats",
-                format!("must be 0 to {MAX_REPEATS}"),
+                Problem::Range {
+                    min: 0,
+                    max: i64::from(MAX_REPEATS),
+                },
             ));
         }
         if !(1..=1440).contains(&self.repeat_minutes) {
-            errors.push(FieldError::new("repeat_minutes", "must be 1 to 1440"));
+            errors.push(FieldError::new(
+                "repeat_minutes",
+                Problem::Range { min: 1, max: 1440 },
+            ));
         }
         if let Some(e) = &self.escalation {
             if e.min_answers == 0 {
                 errors.push(FieldError::new(
                     "escalation.min_answers",
-                    "must be at least 1",
+                    Problem::Range {
+                        min: 1,
+                        max: i64::from(u32::MAX),
+                    },
                 ));
             }
             if !(1..=1440).contains(&e.after_minutes) {
                 errors.push(FieldError::new(
                     "escalation.after_minutes",
-                    "must be 1 to 1440",
+                    Problem::Range { min: 1, max: 1440 },
                 ));
             }
         }
@@ -421,15 +431,15 @@ impl ContactCheckInput {
         let mut errors = Vec::new();
         let r = &self.recipients;
         if r.people.is_empty() && r.groups.is_empty() && r.positions.is_empty() {
-            errors.push(FieldError::new(
-                "recipients",
-                "must name at least one person, group or position",
-            ));
+            errors.push(FieldError::new("recipients", Problem::NoRecipients));
         }
         if self.deadline <= now {
-            errors.push(FieldError::new("deadline", "must be in the future"));
+            errors.push(FieldError::new("deadline", Problem::InThePast));
         } else if self.deadline - now > Duration::days(90) {
-            errors.push(FieldError::new("deadline", "must be within 90 days"));
+            errors.push(FieldError::new(
+                "deadline",
+                Problem::TooFarAhead { days: 90 },
+            ));
         }
         let lines = crate::text::Lines::Many;
         let message = match crate::text::clean("message", &self.message, MAX_MESSAGE_CHARS, lines) {

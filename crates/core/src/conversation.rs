@@ -11,6 +11,7 @@ use crate::ids::{AccountId, AttachmentId, ChannelId, GroupId, MessageId, OrgId};
 use crate::journal::Actor;
 use crate::register::parse_name;
 use crate::store::StoreResult;
+use crate::Problem;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -89,23 +90,20 @@ pub fn parse_classifications(labels: &[String]) -> Result<Vec<String>, FieldErro
         match parse_name(label) {
             Ok(l) if l.contains('\n') => errors.push(FieldError::new(
                 format!("classifications[{i}]"),
-                "must be one line",
+                Problem::OneLine,
             )),
             Ok(l) if parsed.contains(&l) => errors.push(FieldError::new(
                 format!("classifications[{i}]"),
-                "is given twice",
+                Problem::Duplicate,
             )),
             Ok(l) => parsed.push(l),
-            Err(e) => errors.push(FieldError::new(
-                format!("classifications[{i}]"),
-                e.to_string(),
-            )),
+            Err(e) => errors.push(FieldError::new(format!("classifications[{i}]"), e)),
         }
     }
     if labels.is_empty() || labels.len() > 10 {
         errors.push(FieldError::new(
             "classifications",
-            "must hold 1 to 10 labels",
+            Problem::Count { min: 1, max: 10 },
         ));
     }
     if errors.is_empty() {
@@ -135,19 +133,18 @@ impl NewChannel {
         let mut errors = Vec::new();
         match parse_name(&self.name) {
             Ok(name) => self.name = name,
-            Err(e) => errors.push(FieldError::new("name", e.to_string())),
+            Err(e) => errors.push(FieldError::new("name", e)),
         }
         if !labels.contains(&self.classification) {
             errors.push(FieldError::new(
                 "classification",
-                format!("must be one of: {}", labels.join(", ")),
+                Problem::OneOf {
+                    choices: labels.join(", "),
+                },
             ));
         }
         if self.kind == ChannelKind::Group && self.group_id.is_none() {
-            errors.push(FieldError::new(
-                "group_id",
-                "a group channel needs the group",
-            ));
+            errors.push(FieldError::new("group_id", Problem::GroupRequired));
         }
         if errors.is_empty() {
             Ok(self)
@@ -230,7 +227,9 @@ pub fn parse_idempotency_key(input: &str) -> Result<String, FieldError> {
     if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !key.is_ascii() {
         return Err(FieldError::new(
             "idempotency_key",
-            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} ASCII characters"),
+            Problem::NotAscii {
+                max: MAX_IDEMPOTENCY_KEY,
+            },
         ));
     }
     Ok(key.to_owned())
@@ -243,10 +242,7 @@ pub fn parse_emoji(input: &str) -> Result<String, FieldError> {
         || e.chars().count() > 32
         || e.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(FieldError::new(
-            "emoji",
-            "must be one emoji or a short word",
-        ));
+        return Err(FieldError::new("emoji", Problem::NotAnEmoji));
     }
     Ok(e.to_owned())
 }
@@ -528,6 +524,9 @@ mod tests {
             ..new
         };
         let err = wrong.validate(&labels).unwrap_err();
-        assert!(err.0[0].message.contains("Åben, Intern, Fortrolig"));
+        assert!(err.0[0]
+            .problem
+            .to_string()
+            .contains("Åben, Intern, Fortrolig"));
     }
 }

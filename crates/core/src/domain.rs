@@ -1,5 +1,6 @@
 //! Newtypes that are constructed only by parsing, so a value of the type is always valid.
 
+use crate::Problem;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -10,13 +11,21 @@ use std::fmt;
 pub struct Slug(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", crate::Problem::from(self.clone()))]
 pub enum SlugError {
-    #[error("must be 2 to 63 characters long")]
     Length,
-    #[error("must start with a letter a-z")]
     Start,
-    #[error("may contain only lowercase letters a-z, digits and '-', and must not end with '-'")]
     Characters,
+}
+
+impl From<SlugError> for crate::Problem {
+    fn from(e: SlugError) -> Self {
+        match e {
+            SlugError::Length => crate::Problem::SlugLength,
+            SlugError::Start => crate::Problem::SlugStart,
+            SlugError::Characters => crate::Problem::SlugCharacters,
+        }
+    }
 }
 
 impl Slug {
@@ -60,8 +69,14 @@ impl<'de> Deserialize<'de> for Slug {
 pub struct EmailAddress(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("is not a valid email address")]
+#[error("{}", crate::Problem::NotAnEmail)]
 pub struct EmailError;
+
+impl From<EmailError> for crate::Problem {
+    fn from(_: EmailError) -> Self {
+        crate::Problem::NotAnEmail
+    }
+}
 
 impl EmailAddress {
     pub fn parse(input: &str) -> Result<Self, EmailError> {
@@ -155,8 +170,14 @@ impl Region {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be one of SE, DK, NO, FI")]
+#[error("{}", crate::Problem::NotARegion)]
 pub struct RegionError;
+
+impl From<RegionError> for crate::Problem {
+    fn from(_: RegionError) -> Self {
+        crate::Problem::NotARegion
+    }
+}
 
 /// A phone number in E.164 form (`+46701234567`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
@@ -165,11 +186,19 @@ pub struct RegionError;
 pub struct PhoneNumber(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", crate::Problem::from(self.clone()))]
 pub enum PhoneError {
-    #[error("is not a phone number")]
     Unparsable,
-    #[error("is not a valid number for its country")]
     Invalid,
+}
+
+impl From<PhoneError> for crate::Problem {
+    fn from(e: PhoneError) -> Self {
+        match e {
+            PhoneError::Unparsable => crate::Problem::NotAPhoneNumber,
+            PhoneError::Invalid => crate::Problem::PhoneForCountry,
+        }
+    }
 }
 
 impl PhoneNumber {
@@ -271,13 +300,11 @@ mod tests {
 pub struct TimeZone(chrono_tz::Tz);
 
 impl TimeZone {
-    pub fn parse(name: &str) -> Result<Self, crate::FieldError> {
+    pub fn parse(name: &str) -> Result<Self, Problem> {
         name.trim()
             .parse::<chrono_tz::Tz>()
             .map(TimeZone)
-            .map_err(|_| {
-                crate::FieldError::new("time_zone", "must be a time zone such as Europe/Stockholm")
-            })
+            .map_err(|_| Problem::NotATimeZone)
     }
 
     pub fn name(self) -> &'static str {
@@ -314,6 +341,6 @@ impl Serialize for TimeZone {
 impl<'de> Deserialize<'de> for TimeZone {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        TimeZone::parse(&name).map_err(|e| serde::de::Error::custom(e.message))
+        TimeZone::parse(&name).map_err(serde::de::Error::custom)
     }
 }

@@ -18,7 +18,7 @@ pub mod store;
 pub mod text;
 
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
-pub use error::{FieldError, FieldErrors};
+pub use error::{FieldError, FieldErrors, Problem};
 pub use ids::{
     AccountId, AlertId, ApiTokenId, AttachmentId, ChannelId, DeliveryId, GroupId, MessageId, OrgId,
     OverrideId, PersonId, PositionId,

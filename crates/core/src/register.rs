@@ -4,6 +4,7 @@
 use crate::domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 use crate::error::FieldErrors;
 use crate::ids::{AccountId, ApiTokenId, GroupId, OrgId, PersonId, PositionId};
+use crate::Problem;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -93,7 +94,12 @@ impl NewOrg {
         errors.into_result()?;
         match (slug, name) {
             (Some(slug), Some(name)) => Ok(Self { slug, name, region }),
-            _ => Err(FieldErrors::single("slug", "invalid")),
+            _ => Err(FieldErrors::single(
+                "slug",
+                Problem::Malformed {
+                    detail: String::new(),
+                },
+            )),
         }
     }
 }
@@ -123,7 +129,7 @@ impl ContactKind {
             "voice" => Ok(Self::Voice),
             "email" => Ok(Self::Email),
             "push" => Ok(Self::Push),
-            _ => Err(ParseEnumError("sms, voice, email or push")),
+            _ => Err(ParseEnumError("sms, voice, email, push")),
         }
     }
 }
@@ -147,14 +153,23 @@ impl ContactLabel {
         match s {
             "work" => Ok(Self::Work),
             "private" => Ok(Self::Private),
-            _ => Err(ParseEnumError("work or private")),
+            _ => Err(ParseEnumError("work, private")),
         }
     }
 }
 
+/// The values it may be, as they are typed: `admin, crisis_lead, member, guest`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be {0}")]
+#[error("{}", crate::Problem::from(self.clone()))]
 pub struct ParseEnumError(pub &'static str);
+
+impl From<ParseEnumError> for crate::Problem {
+    fn from(e: ParseEnumError) -> Self {
+        crate::Problem::OneOf {
+            choices: e.0.to_owned(),
+        }
+    }
+}
 
 /// One way to reach a person. A person's contact points are tried in their order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -211,16 +226,16 @@ fn is_https_url(v: &str) -> bool {
 /// A push contact point: a UnifiedPush/ntfy endpoint URL, or a browser's Web Push
 /// subscription as JSON (`{"endpoint": "https://…", "keys": {"p256dh": …, "auth": …}}`),
 /// returned in one canonical form.
-pub fn parse_push_target(value: &str) -> Result<String, &'static str> {
+pub fn parse_push_target(value: &str) -> Result<String, crate::Problem> {
     let v = value.trim();
     if !v.starts_with('{') {
         return match is_https_url(v) {
             true => Ok(v.to_owned()),
-            false => Err("must be an https:// push endpoint URL or a Web Push subscription"),
+            false => Err(crate::Problem::NotAPushAddress),
         };
     }
     let parsed: serde_json::Value =
-        serde_json::from_str(v).map_err(|_| "is not a Web Push subscription (JSON)")?;
+        serde_json::from_str(v).map_err(|_| crate::Problem::NotAPushAddress)?;
     let text = |p: &str| {
         parsed
             .pointer(p)
@@ -230,7 +245,7 @@ pub fn parse_push_target(value: &str) -> Result<String, &'static str> {
     let (Some(endpoint), Some(p256dh), Some(auth)) =
         (text("/endpoint"), text("/keys/p256dh"), text("/keys/auth"))
     else {
-        return Err("a Web Push subscription needs endpoint, keys.p256dh and keys.auth");
+        return Err(crate::Problem::NotAPushAddress);
     };
     // Browsers' push services are https; a local test service may be plain http.
     let endpoint_ok = is_https_url(&endpoint)
@@ -243,7 +258,7 @@ pub fn parse_push_target(value: &str) -> Result<String, &'static str> {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '='))
     };
     if !endpoint_ok || !key_ok(&p256dh) || !key_ok(&auth) {
-        return Err("the Web Push subscription's endpoint or keys are not valid");
+        return Err(crate::Problem::NotAPushAddress);
     }
     Ok(
         serde_json::json!({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
@@ -310,7 +325,7 @@ impl PersonInput {
                 match crate::text::clean("external_id", id, MAX_NAME_CHARS, lines) {
                     Ok(id) => Some(id),
                     Err(e) => {
-                        errors.add("external_id", &e.message);
+                        errors.add("external_id", e.problem);
                         None
                     }
                 }
@@ -321,7 +336,12 @@ impl PersonInput {
             Some(t) => errors.check("title", parse_name(t)),
         };
         if self.contact_points.len() > MAX_CONTACT_POINTS {
-            errors.add("contact_points", "at most 20 contact points");
+            errors.add(
+                "contact_points",
+                Problem::TooMany {
+                    max: MAX_CONTACT_POINTS,
+                },
+            );
         }
         let mut contact_points = Vec::new();
         for (i, cp) in self.contact_points.into_iter().enumerate() {
@@ -331,7 +351,7 @@ impl PersonInput {
                     .iter()
                     .any(|c: &ContactPoint| c.kind == cp.kind && c.value == cp.value)
                 {
-                    errors.add(field, "is listed twice");
+                    errors.add(field, Problem::Duplicate);
                 } else {
                     contact_points.push(cp);
                 }
@@ -414,7 +434,7 @@ impl Role {
             "member" => Ok(Role::Member),
             "crisis_lead" => Ok(Role::CrisisLead),
             "admin" => Ok(Role::Admin),
-            _ => Err(ParseEnumError("admin, crisis_lead, member or guest")),
+            _ => Err(ParseEnumError("admin, crisis_lead, member, guest")),
         }
     }
 }
@@ -463,7 +483,7 @@ impl Scope {
             "read" => Ok(Scope::Read),
             "write" => Ok(Scope::Write),
             "admin" => Ok(Scope::Admin),
-            _ => Err(ParseEnumError("read, write or admin")),
+            _ => Err(ParseEnumError("read, write, admin")),
         }
     }
 
@@ -478,7 +498,7 @@ impl Scope {
         scopes.sort();
         scopes.dedup();
         if scopes.is_empty() {
-            return Err(ParseEnumError("read, write or admin"));
+            return Err(ParseEnumError("read, write, admin"));
         }
         Ok(scopes)
     }

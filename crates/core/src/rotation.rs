@@ -6,6 +6,7 @@
 use crate::error::{FieldError, FieldErrors};
 use crate::ids::{OverrideId, PersonId, PositionId};
 use crate::register::Position;
+use crate::Problem;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -45,16 +46,22 @@ impl RotationInput {
         if self.members.is_empty() || self.members.len() > MAX_MEMBERS {
             errors.push(FieldError::new(
                 "members",
-                format!("must name 1 to {MAX_MEMBERS} people"),
+                Problem::Count {
+                    min: 1,
+                    max: MAX_MEMBERS,
+                },
             ));
         }
         for (i, m) in self.members.iter().enumerate() {
             if self.members[..i].contains(m) {
-                errors.push(FieldError::new(format!("members[{i}]"), "is named twice"));
+                errors.push(FieldError::new(format!("members[{i}]"), Problem::Duplicate));
             }
         }
         if !(1..=28).contains(&self.period_days) {
-            errors.push(FieldError::new("period_days", "must be 1 to 28"));
+            errors.push(FieldError::new(
+                "period_days",
+                Problem::Range { min: 1, max: 28 },
+            ));
         }
         if !errors.is_empty() {
             return Err(FieldErrors(errors));
@@ -94,12 +101,9 @@ impl OverrideInput {
     pub fn validate(self, position: PositionId) -> Result<Override, FieldErrors> {
         let mut errors = Vec::new();
         if self.until <= self.from {
-            errors.push(FieldError::new("until", "must be after from"));
+            errors.push(FieldError::new("until", Problem::BeforeStart));
         } else if self.until - self.from > Duration::days(92) {
-            errors.push(FieldError::new(
-                "until",
-                "must be at most 92 days after from",
-            ));
+            errors.push(FieldError::new("until", Problem::SpanTooLong { days: 92 }));
         }
         let lines = crate::text::Lines::One;
         let reason = crate::text::clean("reason", &self.reason, 200, lines).unwrap_or_else(|e| {

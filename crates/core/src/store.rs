@@ -74,8 +74,8 @@ pub enum Conflict {
 }
 
 impl StoreError {
-    pub fn invalid(field: &str, message: &str) -> Self {
-        StoreError::Invalid(FieldErrors::single(field, message))
+    pub fn invalid(field: &str, problem: impl Into<crate::Problem>) -> Self {
+        StoreError::Invalid(FieldErrors::single(field, problem))
     }
 }
 

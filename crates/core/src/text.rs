@@ -58,13 +58,21 @@ fn forbidden(c: char, lines: Lines) -> bool {
 
 /// Why a text is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", crate::Problem::from(self.clone()))]
 pub enum TextProblem {
-    #[error("must not be empty")]
     Empty,
-    #[error("must be at most {max} characters")]
     TooLong { max: usize },
-    #[error("must not contain control characters")]
     ControlCharacters,
+}
+
+impl From<TextProblem> for crate::Problem {
+    fn from(e: TextProblem) -> Self {
+        match e {
+            TextProblem::Empty => crate::Problem::Empty,
+            TextProblem::TooLong { max } => crate::Problem::TooLong { max },
+            TextProblem::ControlCharacters => crate::Problem::ControlCharacters,
+        }
+    }
 }
 
 /// The text, trimmed, with line breaks as `\n`, and not empty; or why it is refused.
@@ -91,7 +99,7 @@ pub fn clean(
 ) -> Result<String, FieldError> {
     match check(input, max_chars, lines) {
         Err(TextProblem::Empty) => Ok(String::new()),
-        checked => checked.map_err(|e| FieldError::new(field, e.to_string())),
+        checked => checked.map_err(|e| FieldError::new(field, e)),
     }
 }
 
@@ -102,7 +110,7 @@ pub fn required(
     max_chars: usize,
     lines: Lines,
 ) -> Result<String, FieldError> {
-    check(input, max_chars, lines).map_err(|e| FieldError::new(field, e.to_string()))
+    check(input, max_chars, lines).map_err(|e| FieldError::new(field, e))
 }
 
 #[cfg(test)]
@@ -151,7 +159,7 @@ mod tests {
 
     #[test]
     fn control_characters_get_their_own_message_in_every_kind_of_field() {
-        let control = |r: Result<String, FieldError>| r.unwrap_err().message;
+        let control = |r: Result<String, FieldError>| r.unwrap_err().problem.to_string();
         assert_eq!(
             control(clean("name", "Anna\u{7}Berg", 200, Lines::One)),
             "must not contain control characters"

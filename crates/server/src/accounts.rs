@@ -6,6 +6,7 @@ use crate::notify::{masked, Notifier, NotifyError, OutgoingMessage};
 use beredskap_core::register::{
     Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Org, PersonDraft, Role, Scope,
 };
+use beredskap_core::Problem;
 use beredskap_core::{Actor, EmailAddress, NewJournalEntry, PhoneNumber, Store};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -80,7 +81,7 @@ pub async fn create_user(
     if store.account_by_login(org.id, &user.login).await?.is_some() {
         return Err(AppError::Conflict(beredskap_core::FieldErrors::single(
             "login",
-            "already has an account",
+            Problem::HasAccount,
         )));
     }
     let person = store
@@ -173,10 +174,7 @@ pub async fn send_enrolment_link(
         .await?
         .ok_or(AppError::NotFound)?;
     let Some(target) = private_channel(&person, notifier) else {
-        return Err(AppError::invalid(
-            "contact_points",
-            "has no verified mobile number or private email address that a configured provider can reach; give the person the link yourself",
-        ));
+        return Err(AppError::invalid("contact_points", Problem::Unreachable));
     };
     let provider = notifier
         .for_kind(target.kind)
@@ -195,7 +193,9 @@ pub async fn send_enrolment_link(
         from: org.sms_number.clone(),
     };
     provider.send(&message).await.map_err(|e| match e {
-        NotifyError::Rejected(reason) => AppError::invalid("contact_points", &reason),
+        NotifyError::Rejected(detail) => {
+            AppError::invalid("contact_points", Problem::Rejected { detail })
+        }
         other => AppError::Unavailable(other.to_string()),
     })?;
     let delivery = Delivery {

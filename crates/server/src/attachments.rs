@@ -21,14 +21,22 @@ const ALLOWED: &[&str] = &[
     "application/vnd.oasis.opendocument.presentation",
 ];
 
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", beredskap_core::Problem::from(self.clone()))]
 pub enum Refusal {
-    #[error("is empty")]
     Empty,
-    #[error("is larger than {0} MB")]
     TooLarge(u32),
-    #[error("is not an image, PDF, office document or plain text file")]
     Type,
+}
+
+impl From<Refusal> for beredskap_core::Problem {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Empty => beredskap_core::Problem::FileEmpty,
+            Refusal::TooLarge(mb) => beredskap_core::Problem::FileTooLarge { mb },
+            Refusal::Type => beredskap_core::Problem::FileType,
+        }
+    }
 }
 
 /// The file's content type, if it may be attached. Plain text has no signature: a `.txt`

@@ -8,6 +8,7 @@ use beredskap_core::conversation::{
     ChannelKind, Message, MessageChange, NewAttachment, NewChannel, NewMessage, Posted, Receipt,
 };
 use beredskap_core::register::{Account, Org, Role};
+use beredskap_core::Problem;
 use beredskap_core::{AccountId, Actor, AttachmentId, ChannelId, FieldErrors, MessageId};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -245,7 +246,9 @@ pub async fn search(
     if words.chars().count() > MAX_SEARCH_CHARS {
         return Err(AppError::invalid(
             "q",
-            &format!("must be at most {MAX_SEARCH_CHARS} characters"),
+            Problem::TooLong {
+                max: MAX_SEARCH_CHARS,
+            },
         ));
     }
     let index = state
@@ -278,7 +281,7 @@ pub async fn upload(
     let max_mb = state.config.attachment_max_mb;
     let filename = crate::attachments::clean_filename(filename);
     let content_type = crate::attachments::check(&bytes, &filename, max_mb)
-        .map_err(|refusal| AppError::invalid("file", &refusal.to_string()))?;
+        .map_err(|refusal| AppError::invalid("file", refusal))?;
     let data_dir = state.config.data_dir.clone();
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let sha256 = tokio::task::spawn_blocking(move || crate::attachments::store(&data_dir, &bytes))

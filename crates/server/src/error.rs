@@ -68,8 +68,10 @@ pub struct ErrorBody {
     /// `invalid`, `unavailable`, `busy` or `internal`.
     pub error: &'static str,
     pub message: String,
-    /// For `invalid` and `conflict`: each problem with the field it concerns.
+    /// For `invalid` and `conflict`: each problem with the field it concerns, as a code
+    /// with its values and in English.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<beredskap_core::error::FieldErrorSchema>)]
     pub fields: Vec<beredskap_core::FieldError>,
     /// Quote this when reporting a problem; it finds the request in the server's log.
     pub request_id: String,
@@ -103,8 +105,8 @@ impl AppError {
         }
     }
 
-    pub fn invalid(field: &str, message: &str) -> Self {
-        AppError::Invalid(FieldErrors::single(field, message))
+    pub fn invalid(field: &str, problem: impl Into<beredskap_core::Problem>) -> Self {
+        AppError::Invalid(FieldErrors::single(field, problem))
     }
 }
 
@@ -134,24 +136,25 @@ impl From<beredskap_app::Error> for AppError {
 
 /// Turns what a change collided with into the field a person has to change.
 fn conflict_fields(conflict: &Conflict) -> FieldErrors {
-    let (field, message) = match conflict {
+    use beredskap_core::Problem;
+    let (field, problem) = match conflict {
         Conflict::OrgSlug | Conflict::GroupSlug | Conflict::PositionSlug => {
-            ("slug", "is already taken")
+            ("slug", Problem::Taken)
         }
-        Conflict::PersonExternalId => ("external_id", "is already used by another person"),
-        Conflict::AccountLogin => ("login", "already has an account"),
-        Conflict::AccountPerson => ("person", "already has an account"),
-        Conflict::OrgSmsNumber => ("sms_number", "is another organisation's"),
-        Conflict::PasskeyCredential => ("passkey", "is registered already"),
-        Conflict::MessageIdempotencyKey => ("idempotency_key", "was used for another message"),
+        Conflict::PersonExternalId => ("external_id", Problem::UsedByAnotherPerson),
+        Conflict::AccountLogin => ("login", Problem::HasAccount),
+        Conflict::AccountPerson => ("person", Problem::HasAccount),
+        Conflict::OrgSmsNumber => ("sms_number", Problem::OtherOrgsNumber),
+        Conflict::PasskeyCredential => ("passkey", Problem::AlreadyRegistered),
+        Conflict::MessageIdempotencyKey => ("idempotency_key", Problem::KeyReused),
         // A change the thing's state no longer allows.
-        Conflict::MessageDeleted => ("message", "has been deleted"),
-        Conflict::MessageNotAnnouncement => ("message", "is not an announcement"),
-        Conflict::MessageRedacted => ("message", "has already been redacted"),
-        Conflict::AlertClosed => ("alert", "is closed"),
-        Conflict::Other(_) => ("", "conflicts with existing data"),
+        Conflict::MessageDeleted => ("message", Problem::Deleted),
+        Conflict::MessageNotAnnouncement => ("message", Problem::NotAnAnnouncement),
+        Conflict::MessageRedacted => ("message", Problem::AlreadyRedacted),
+        Conflict::AlertClosed => ("alert", Problem::Closed),
+        Conflict::Other(_) => ("", Problem::ConflictsWithExisting),
     };
-    FieldErrors::single(field, message)
+    FieldErrors::single(field, problem)
 }
 
 impl IntoResponse for AppError {
@@ -233,7 +236,7 @@ mod tests {
                 StatusCode::CONFLICT,
             ),
             (
-                StoreError::invalid("name", "empty"),
+                StoreError::invalid("name", beredskap_core::Problem::Empty),
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
             (

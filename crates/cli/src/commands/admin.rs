@@ -218,13 +218,13 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                     };
                 }
                 if let Some(name) = time_zone {
-                    settings.time_zone =
-                        match name.trim() {
-                            "region" | "" => None,
-                            name => Some(beredskap_core::TimeZone::parse(name).map_err(|e| {
-                                anyhow::anyhow!("--time-zone {name:?}: {}", e.message)
-                            })?),
-                        };
+                    settings.time_zone = match name.trim() {
+                        "region" | "" => None,
+                        name => Some(
+                            beredskap_core::TimeZone::parse(name)
+                                .map_err(|e| anyhow::anyhow!("--time-zone {name:?}: {}", e))?,
+                        ),
+                    };
                 }
                 if let Some(v) = fallback_sign_in {
                     settings.fallback_sign_in = v == "on";

@@ -222,7 +222,7 @@ async fn send(config: &Config, app: &App, args: SendArgs) -> anyhow::Result<Exit
             beredskap_app::Error::Invalid(e) => {
                 let fields: Vec<String> =
                     e.0.iter()
-                        .map(|f| format!("{}: {}", flag_for(&f.field), f.message))
+                        .map(|f| format!("{}: {}", flag_for(&f.field), f.problem))
                         .collect();
                 anyhow::anyhow!("{}", fields.join("; "))
             }

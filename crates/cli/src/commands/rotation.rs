@@ -79,7 +79,7 @@ async fn person(s: &dyn Store, org: &Org, flag: &str, wanted: &str) -> anyhow::R
 fn fields(e: beredskap_core::FieldErrors) -> anyhow::Error {
     let text: Vec<String> =
         e.0.iter()
-            .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.message))
+            .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.problem))
             .collect();
     anyhow::anyhow!("{}", text.join("; "))
 }

@@ -283,4 +283,3 @@ positions-calendar = Abonnér i kalenderen
 positions-nobody = Ingen
 alert-people = Personer
 alert-people-hint = Navne eller medarbejdernumre, adskilt med komma.
-alert-people-unknown = findes ikke i registret

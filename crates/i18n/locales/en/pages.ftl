@@ -288,4 +288,3 @@ positions-calendar = Subscribe in your calendar
 positions-nobody = Nobody
 alert-people = People
 alert-people-hint = Names or employee numbers, separated by commas.
-alert-people-unknown = is not in the register

@@ -283,4 +283,3 @@ positions-calendar = Abonner i kalenderen
 positions-nobody = Ingen
 alert-people = Personer
 alert-people-hint = Navn eller ansattnumre, skilt med komma.
-alert-people-unknown = finnes ikke i registeret

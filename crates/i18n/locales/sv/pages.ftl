@@ -283,4 +283,3 @@ positions-calendar = Prenumerera i kalendern
 positions-nobody = Ingen
 alert-people = Personer
 alert-people-hint = Namn eller anställningsnummer, skilj med komma.
-alert-people-unknown = finns inte i registret

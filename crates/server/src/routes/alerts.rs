@@ -13,6 +13,7 @@ use axum::Json;
 use beredskap_app::alerts::{self, RosterLine};
 use beredskap_core::alerting::{Alert, AlertInput, AlertStatus, AlertSummary, ReplyOutcome};
 use beredskap_core::register::{Role, Scope};
+use beredskap_core::Problem;
 use beredskap_core::{Actor, AlertId, OrgId};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -353,7 +354,7 @@ async fn sms_reply(
 }
 
 fn missing(name: &str) -> AppError {
-    AppError::Invalid(beredskap_core::FieldErrors::single(name, "is missing"))
+    AppError::Invalid(beredskap_core::FieldErrors::single(name, Problem::Missing))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

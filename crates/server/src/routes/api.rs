@@ -13,6 +13,7 @@ use axum::Json;
 use beredskap_core::register::{
     ApiToken, Group, NewGroup, NewPosition, Org, Person, PersonInput, Position, Role, Scope,
 };
+use beredskap_core::Problem;
 use beredskap_core::{AccountId, ApiTokenId, GroupId, JournalEntry, PersonId, PositionId};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -222,22 +223,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
         if !is_json {
-            return Err(AppError::invalid(
-                "body",
-                "must be JSON with Content-Type: application/json",
-            ));
+            return Err(AppError::invalid("body", Problem::NotJson));
         }
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e| AppError::invalid("body", &e.body_text()))?;
+            .map_err(|e| AppError::invalid("body", malformed(e.body_text())))?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| AppError::invalid("body", &e.to_string()))?;
+            .map_err(|e| AppError::invalid("body", malformed(e.to_string())))?;
         serde_path_to_error::deserialize(whole_numbers(value))
             .map(ApiJson)
             .map_err(|e| {
                 let path = e.path().to_string();
                 let field = if path == "." { "body".to_owned() } else { path };
-                AppError::invalid(&field, &e.into_inner().to_string())
+                AppError::invalid(&field, malformed(e.into_inner().to_string()))
             })
     }
 }
@@ -288,7 +286,7 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
                 } else {
                     path
                 };
-                AppError::invalid(&field, &e.into_inner().to_string())
+                AppError::invalid(&field, malformed(e.into_inner().to_string()))
             })
     }
 }
@@ -599,7 +597,10 @@ async fn journal(
     let org = caller.org(&state, &org).await?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(AppError::invalid("limit", "must be between 1 and 1000"));
+        return Err(AppError::invalid(
+            "limit",
+            Problem::Range { min: 1, max: 1000 },
+        ));
     }
     Ok(Json(
         state
@@ -735,4 +736,9 @@ async fn revoke_token(
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(AppError::NotFound),
     }
+}
+
+/// A body or parameter the parser could not read: its technical detail, for developers.
+fn malformed(detail: String) -> beredskap_core::Problem {
+    beredskap_core::Problem::Malformed { detail }
 }

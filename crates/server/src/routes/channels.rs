@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_core::conversation::{Channel, Message, MessageChange, NewChannel, Page, Receipt};
 use beredskap_core::register::{Role, Scope};
+use beredskap_core::Problem;
 use beredskap_core::{AccountId, ChannelId, MessageId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -221,7 +222,10 @@ async fn list_messages(
     let org = caller.org(&state, &org).await?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(AppError::invalid("limit", "must be between 1 and 200"));
+        return Err(AppError::invalid(
+            "limit",
+            Problem::Range { min: 1, max: 200 },
+        ));
     }
     let page = Page {
         before: query.before,
@@ -255,7 +259,7 @@ async fn post_message(
     let org = caller.org(&state, &org).await?;
     if let Some(header) = headers.get("idempotency-key") {
         // A bad key is refused wherever it is sent, even beside a good one in the body.
-        let refused = || AppError::invalid("Idempotency-Key", "must be 1 to 200 ASCII characters");
+        let refused = || AppError::invalid("Idempotency-Key", Problem::NotAscii { max: 200 });
         let key = header.to_str().map_err(|_| refused())?;
         beredskap_core::conversation::parse_idempotency_key(key).map_err(|_| refused())?;
         if input.idempotency_key.is_none() {

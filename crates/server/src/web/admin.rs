@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use beredskap_core::auth::SessionId;
 use beredskap_core::register::{Account, Org, Role, Scope};
+use beredskap_core::Problem;
 use beredskap_core::{AccountId, Actor, ApiTokenId, EmailAddress, PhoneNumber};
 use serde::Deserialize;
 
@@ -683,7 +684,7 @@ pub async fn save_settings(
         "" => None,
         name => Some(beredskap_core::TimeZone::parse(name).map_err(|e| {
             WebError(
-                AppError::Invalid(beredskap_core::FieldErrors::single(&e.field, &e.message)),
+                AppError::invalid("time_zone", e),
                 Some(ctx.t().invalid_input),
             )
         })?),
@@ -695,7 +696,7 @@ pub async fn save_settings(
                 .filter(|lang| lang.code() == code)
                 .ok_or_else(|| {
                     WebError(
-                        AppError::invalid("language", "is not a language of the catalogue"),
+                        AppError::invalid("language", Problem::NotALanguage),
                         Some(ctx.t().invalid_input),
                     )
                 })?

@@ -16,6 +16,7 @@ use beredskap_core::alerting::{
     Alert, AlertInput, AlertStatus, GroupEscalation, Recipients, Severity,
 };
 use beredskap_core::register::Role;
+use beredskap_core::Problem;
 use beredskap_core::{Actor, AlertId, FieldErrors, GroupId, PositionId};
 
 type Fields = Vec<(String, String)>;
@@ -141,7 +142,8 @@ pub async fn list(
 #[template(path = "alert_new.html")]
 struct NewAlertPage {
     page: Page,
-    errors: Vec<String>,
+    /// Every problem, in the reader's language, each with the input it belongs to.
+    errors: Vec<FieldMessage>,
     severities: Vec<(&'static str, &'static str)>,
     groups: Vec<(String, String)>,
     positions: Vec<(String, String)>,
@@ -157,13 +159,46 @@ impl NewAlertPage {
     fn checked(&self, name: &str, value: &str) -> bool {
         self.form.iter().any(|(k, v)| k == name && v == value)
     }
+
+    /// What is wrong with one input, shown beside it; empty if nothing is.
+    fn error(&self, input: &str) -> String {
+        self.errors
+            .iter()
+            .filter(|e| e.input == input)
+            .map(|e| e.text.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// `aria-describedby` for an input: its hint, and its error when it has one.
+    fn described_by(&self, input: &str, hint: &str) -> String {
+        let error = match self.error(input).is_empty() {
+            true => String::new(),
+            false => format!("{input}-error"),
+        };
+        [hint, error.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A problem as the form shows it.
+pub struct FieldMessage {
+    /// The form input it belongs to (its id), which the summary links to.
+    input: &'static str,
+    /// The input's label, for the summary.
+    label: String,
+    text: String,
 }
 
 async fn new_alert_page(
     state: &AppState,
     ctx: &WebContext,
     me: &SignedIn,
-    errors: Vec<String>,
+    errors: Vec<FieldMessage>,
     form: Fields,
 ) -> Result<Response, WebError> {
     permit(&me.caller(), UseCase::SendAlert)?;
@@ -224,8 +259,7 @@ pub async fn new_form(
 fn named_people(
     fields: &Fields,
     people: &[beredskap_core::register::Person],
-    unknown: &str,
-    errors: &mut Vec<(String, String)>,
+    errors: &mut FieldErrors,
 ) -> Vec<beredskap_core::PersonId> {
     let mut found = Vec::new();
     for wanted in field(fields, "people").split(',').map(str::trim) {
@@ -240,21 +274,29 @@ fn named_people(
             .collect();
         match matches.as_slice() {
             [one] => found.push(one.id),
-            _ => errors.push(("people".to_owned(), format!("\"{wanted}\" {unknown}"))),
+            _ => errors.add(
+                "people",
+                Problem::NotInRegister {
+                    name: wanted.to_owned(),
+                },
+            ),
         }
     }
     found
 }
 
+/// Reads the form into an alert. What cannot be read (a number that is not one) is
+/// recorded in `errors` and given a stand-in, so the rest is still checked and every
+/// problem is shown at once.
 fn read_form(
     fields: &Fields,
     people: Vec<beredskap_core::PersonId>,
-) -> Result<AlertInput, Vec<(String, String)>> {
-    let mut errors: Vec<(String, String)> = Vec::new();
-    let number = |name: &str, errors: &mut Vec<(String, String)>| -> u32 {
+    errors: &mut FieldErrors,
+) -> AlertInput {
+    let number = |name: &str, errors: &mut FieldErrors| -> u32 {
         field(fields, name).trim().parse().unwrap_or_else(|_| {
-            errors.push((name.to_owned(), "must be a whole number".to_owned()));
-            0
+            errors.add(name, Problem::NotANumber);
+            1
         })
     };
     // The form offers only these; anything else is the most careful choice.
@@ -271,20 +313,17 @@ fn read_form(
         .map(|o| o.trim().to_owned())
         .filter(|o| !o.is_empty())
         .collect();
-    let step_minutes = number("step_minutes", &mut errors);
-    let repeats = number("repeats", &mut errors);
+    let step_minutes = number("step_minutes", errors);
+    let repeats = number("repeats", errors);
     let escalation = match field(fields, "escalate_group").parse::<uuid::Uuid>() {
         Ok(group) => Some(GroupEscalation {
             group: GroupId(group),
-            min_answers: number("escalate_min", &mut errors),
-            after_minutes: number("escalate_after", &mut errors),
+            min_answers: number("escalate_min", errors),
+            after_minutes: number("escalate_after", errors),
         }),
         Err(_) => None,
     };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(AlertInput {
+    AlertInput {
         message: field(fields, "message"),
         severity,
         recipients: Recipients {
@@ -299,15 +338,36 @@ fn read_form(
         repeats,
         repeat_minutes: 15,
         escalation,
-    })
+    }
 }
 
-fn messages(t: &super::Texts, errors: &FieldErrors) -> Vec<String> {
+/// Every problem in the reader's language, with the input it belongs to.
+fn messages(t: &super::Texts, errors: &FieldErrors) -> Vec<FieldMessage> {
     errors
         .0
         .iter()
-        .map(|e| format!("{}: {}", label_for(t, &e.field), e.message))
+        .map(|e| FieldMessage {
+            input: input_for(&e.field),
+            label: label_for(t, &e.field),
+            text: e.problem.text(t.lang),
+        })
         .collect()
+}
+
+/// The form input a field of the alert belongs to.
+fn input_for(field: &str) -> &'static str {
+    match field.split(['[', '.']).next().unwrap_or(field) {
+        "message" => "message",
+        "options" => "options",
+        "step_minutes" => "step_minutes",
+        "repeats" | "repeat_minutes" => "repeats",
+        "escalate_min" => "escalate_min",
+        "escalate_after" => "escalate_after",
+        "escalation" if field.ends_with("min_answers") => "escalate_min",
+        "escalation" if field.ends_with("after_minutes") => "escalate_after",
+        "escalation" | "escalate_group" => "escalate_group",
+        _ => "people",
+    }
 }
 
 /// The form's label for an input's field name, so the error names what the person sees.
@@ -339,28 +399,22 @@ pub async fn create(
     ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
     permit(&me.caller(), UseCase::SendAlert)?;
     let t = ctx.t();
-    let mut problems = Vec::new();
+    let mut problems = FieldErrors::new();
     let register = match field(&fields, "people").trim().is_empty() {
         true => Vec::new(),
         false => state.store.list_people(me.org.id).await?,
     };
-    let people = named_people(&fields, &register, t.alert_people_unknown, &mut problems);
-    let input = match read_form(&fields, people).and_then(|input| match problems.is_empty() {
-        true => Ok(input),
-        false => Err(problems),
-    }) {
-        Ok(input) => input,
-        Err(errors) => {
-            let errors = FieldErrors(
-                errors
-                    .into_iter()
-                    .map(|(f, m)| beredskap_core::FieldError::new(f, m))
-                    .collect(),
-            );
-            let shown = messages(t, &errors);
-            return new_alert_page(&state, &ctx, &me, shown, fields).await;
+    let people = named_people(&fields, &register, &mut problems);
+    let input = read_form(&fields, people, &mut problems);
+    if !problems.is_empty() {
+        // What the form could not read, and everything the alert's own rules find in
+        // the rest: all at once, not in rounds.
+        if let Err(more) = input.validate(Some(me.account.id)) {
+            problems.0.extend(more.0);
         }
-    };
+        let shown = messages(t, &problems);
+        return new_alert_page(&state, &ctx, &me, shown, fields).await;
+    }
     match alerts::send(&state.app, &me.caller(), &me.org, input).await {
         Ok(alert) => Ok(Redirect::to(&format!("/alerts/{}", alert.id)).into_response()),
         Err(beredskap_app::Error::Invalid(errors)) => {
@@ -589,7 +643,15 @@ pub async fn close(
     let status = match field(&fields, "status").as_str() {
         "resolved" => AlertStatus::Resolved,
         "cancelled" => AlertStatus::Cancelled,
-        _ => return Err(AppError::invalid("status", "must be resolved or cancelled").into()),
+        _ => {
+            return Err(AppError::invalid(
+                "status",
+                Problem::OneOf {
+                    choices: "resolved, cancelled".into(),
+                },
+            )
+            .into())
+        }
     };
     alerts::close(&state.app, &me.caller(), &me.org, id, status).await?;
     Ok(Redirect::to(&format!("/alerts/{id}")).into_response())
@@ -737,7 +799,7 @@ pub async fn push_subscribe(
 ) -> Result<Response, WebError> {
     super::passkeys::csrf_header(&ctx, &headers)?;
     let text = std::str::from_utf8(&body)
-        .map_err(|_| WebError(AppError::invalid("subscription", "not UTF-8"), None))?;
+        .map_err(|_| WebError(AppError::invalid("subscription", Problem::NotUtf8), None))?;
     let value = beredskap_core::register::parse_push_target(text)
         .map_err(|e| WebError(AppError::invalid("subscription", e), None))?;
     let person = state
@@ -802,12 +864,7 @@ pub async fn start_check(
     let deadline = chrono::NaiveDate::parse_from_str(&field(&fields, "deadline"), "%Y-%m-%d")
         .ok()
         .and_then(|d| me.org.zone().end_of_day(d))
-        .ok_or_else(|| {
-            WebError(
-                AppError::invalid("deadline", "must be a date (yyyy-mm-dd)"),
-                None,
-            )
-        })?;
+        .ok_or_else(|| WebError(AppError::invalid("deadline", Problem::NotADate), None))?;
     let input = beredskap_core::alerting::ContactCheckInput {
         recipients: Recipients {
             groups,

@@ -16,6 +16,7 @@ use beredskap_core::conversation::{
     Channel, ChannelKind, Message, MessageChange, NewChannel, Page as MessagePage,
 };
 use beredskap_core::register::Role;
+use beredskap_core::Problem;
 use beredskap_core::{AccountId, ChannelId, MessageId};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -445,7 +446,12 @@ async fn read_post_form(
     request: axum::extract::Request,
 ) -> Result<(PostForm, Option<(String, axum::body::Bytes)>), WebError> {
     use axum::extract::FromRequest;
-    let bad = |e: String| WebError(AppError::invalid("form", &e), None);
+    let bad = |detail: String| {
+        WebError(
+            AppError::invalid("form", Problem::Malformed { detail }),
+            None,
+        )
+    };
     let multipart = request
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -511,11 +517,13 @@ pub async fn post(
         match conversation::upload(&state, &me.org, &me.account, &filename, bytes).await {
             Ok(attachment) => attachments.push(attachment.id),
             Err(AppError::Invalid(fields)) => {
-                let refusal = fields.0.first().map(|f| f.message.as_str()).unwrap_or("");
-                let message = if refusal.starts_with("is larger") {
-                    t.attachment_too_large
-                } else {
-                    t.attachment_type
+                let too_large = fields
+                    .0
+                    .first()
+                    .is_some_and(|f| matches!(f.problem, Problem::FileTooLarge { .. }));
+                let message = match too_large {
+                    true => t.attachment_too_large,
+                    false => t.attachment_type,
                 };
                 return channel_page(
                     &state,
@@ -953,12 +961,12 @@ pub async fn create_channel(
         .filter(|(k, _)| k == "member")
         .map(|(_, v)| v.parse().map(AccountId))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| WebError(AppError::invalid("member", "not an account"), None))?;
+        .map_err(|_| WebError(AppError::invalid("member", Problem::UnknownAccount), None))?;
     let group_id = match (kind, field("group").as_str()) {
         (ChannelKind::Group, raw) if !raw.is_empty() => Some(
             raw.parse()
                 .map(beredskap_core::GroupId)
-                .map_err(|_| WebError(AppError::invalid("group", "not a group"), None))?,
+                .map_err(|_| WebError(AppError::invalid("group", Problem::UnknownGroup), None))?,
         ),
         _ => None,
     };

@@ -301,7 +301,6 @@ texts! {
     positions_nobody,
     alert_people,
     alert_people_hint,
-    alert_people_unknown,
 }
 
 static TEXTS: LazyLock<Vec<Texts>> = LazyLock::new(|| Lang::all().map(Texts::load).collect());

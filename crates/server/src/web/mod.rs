@@ -25,6 +25,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use beredskap_core::register::Role;
+use beredskap_core::Problem;
 use i18n::{Lang, PageTexts, Texts};
 
 pub use session::SignedIn;
@@ -527,8 +528,10 @@ async fn choose_language(
     axum::Form(form): axum::Form<LanguageForm>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
-    let lang =
-        Lang::parse(&form.lang).ok_or(WebError(AppError::invalid("lang", "unknown"), None))?;
+    let lang = Lang::parse(&form.lang).ok_or(WebError(
+        AppError::invalid("lang", Problem::NotALanguage),
+        None,
+    ))?;
     remember_language(&state, &headers, lang).await;
     let year = Some(365 * 24 * 3600);
     let cookie = ctx.cookie(LANG_COOKIE, lang.code(), year);

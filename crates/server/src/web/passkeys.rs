@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_core::auth::{PasskeyChange, SecondFactor};
 use beredskap_core::Actor;
+use beredskap_core::Problem;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use webauthn_rs::prelude::{
@@ -128,7 +129,12 @@ pub async fn change(
         .await
         .map_err(|e| match e {
             beredskap_core::StoreError::Invalid(_) => WebError(
-                AppError::invalid("name", "invalid"),
+                AppError::invalid(
+                    "name",
+                    Problem::Malformed {
+                        detail: String::new(),
+                    },
+                ),
                 Some(ctx.t().invalid_input),
             ),
             other => other.into(),
@@ -200,7 +206,13 @@ pub async fn register_finish(
     let registration: PasskeyRegistration = serde_json::from_str(&saved).map_err(internal)?;
     let passkey = rp
         .finish_passkey_registration(&answer, &registration)
-        .map_err(|e| WebError(AppError::invalid("passkey", &e.to_string()), None))?;
+        .map_err(|e| {
+            let detail = e.to_string();
+            WebError(
+                AppError::invalid("passkey", Problem::Rejected { detail }),
+                None,
+            )
+        })?;
     let count = stored_passkeys(&state, me.org.id, me.account.id)
         .await?
         .len();

@@ -904,3 +904,36 @@ async fn an_sms_reply_answers_only_the_organisation_whose_number_it_went_to() {
     .await;
     assert_eq!(result["recorded"], true);
 }
+
+/// The API answers a mistake with a code and its values for programs and an English
+/// sentence for people, every mistake at once.
+#[tokio::test]
+async fn api_errors_carry_codes_with_values_and_english_messages() {
+    let app = TestApp::spawn().await;
+    let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
+    let alert = json!({
+        "message": "x".repeat(601),
+        "severity": "critical",
+        "recipients": {},
+        "repeats": 11,
+    });
+    let body = expect_json(
+        app.post("/api/v1/orgs/lillby/alerts", &lead, alert).await,
+        422,
+    )
+    .await;
+    let fields = body["fields"].as_array().unwrap();
+    let find = |field: &str| fields.iter().find(|f| f["field"] == field).unwrap().clone();
+    assert_eq!(
+        find("message"),
+        json!({"field": "message", "code": "too_long", "args": {"max": 600},
+               "message": "must be at most 600 characters"})
+    );
+    assert_eq!(
+        find("repeats"),
+        json!({"field": "repeats", "code": "range", "args": {"min": 0, "max": 10},
+               "message": "must be 0 to 10"})
+    );
+    assert_eq!(find("recipients")["code"], "no_recipients");
+    assert_eq!(find("recipients")["args"], json!({}));
+}

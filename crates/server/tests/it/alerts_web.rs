@@ -60,7 +60,8 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     assert!(form.contains("Krisledningsstaben"));
     let csrf = hidden(&form, "csrf");
     let group_id = group.id.to_string();
-    // A mistake names the field as the form calls it and keeps what was typed.
+    // Mistakes are all shown at once, in Swedish, each beside its field and in the
+    // summary under the name the form gives it; what was typed is kept.
     let r = lead
         .post(app.url("/alerts"))
         .form(&[
@@ -69,19 +70,50 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
             ("severity", "critical"),
             ("people", "Ingen Alls"),
             ("options", "Ja"),
-            ("step_minutes", "5"),
-            ("repeats", "0"),
+            ("step_minutes", "fem"),
+            ("repeats", "11"),
         ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(
-        html.contains("Personer: &#34;Ingen Alls&#34; finns inte i registret"),
-        "{html}"
-    );
+    for (input, summary, beside) in [
+        (
+            "people",
+            "Personer: ”Ingen Alls” finns inte i registret",
+            "”Ingen Alls” finns inte i registret, eller passar in på flera personer; måste ange minst en person, grupp eller funktion",
+        ),
+        (
+            "options",
+            "Svarsalternativ: måste vara tomt (kvittera) eller 2 till 6 svar",
+            "måste vara tomt (kvittera) eller 2 till 6 svar",
+        ),
+        ("step_minutes", "måste vara ett heltal", "måste vara ett heltal"),
+        ("repeats", "måste vara 0 till 10", "måste vara 0 till 10"),
+    ] {
+        assert!(html.contains(summary), "{input} in the summary: {html}");
+        assert!(
+            html.contains(&format!(r#"<p class="field-error" id="{input}-error">{beside}</p>"#)),
+            "{input} beside its field: {html}"
+        );
+        assert!(
+            html.contains(&format!(r##"<a href="#{input}">"##)),
+            "the summary links to {input}"
+        );
+        let field = html.split(&format!(r#"id="{input}""#)).nth(1).unwrap();
+        let field = field.split('>').next().unwrap();
+        assert!(field.contains(r#"aria-invalid="true""#), "{input}: {field}");
+        assert!(field.contains(&format!("{input}-error")), "{input}: {field}");
+    }
+    for english in ["must ", "is not", "whole number", "register"] {
+        assert!(
+            !html.contains(english),
+            "English on a Swedish page: {english}"
+        );
+    }
     assert!(html.contains("value=\"Ingen Alls\""), "kept: {html}");
+    assert!(html.contains("value=\"fem\""), "kept: {html}");
     assert!(html.contains(">Strömavbrott i kommunhuset</textarea>"));
 
     let r = lead

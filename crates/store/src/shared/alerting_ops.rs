@@ -9,6 +9,7 @@ use beredskap_core::alerting::{
     ReplyMatch, RosterEntry, Schedule, Severity,
 };
 use beredskap_core::rotation::{holders_at, Override, Rotation};
+use beredskap_core::Problem;
 use beredskap_core::{AlertId, DeliveryId, OverrideId};
 use std::collections::HashSet;
 
@@ -90,7 +91,7 @@ async fn resolve(
         if known.is_none() {
             return Err(StoreError::invalid(
                 &format!("recipients.people[{i}]"),
-                "is not a person in this organisation",
+                Problem::UnknownPerson,
             ));
         }
         chosen.add(plain(*person, "person".to_owned()));
@@ -112,7 +113,7 @@ async fn resolve(
         let position = positions.iter().find(|p| p.id == *id).ok_or_else(|| {
             StoreError::invalid(
                 &format!("recipients.positions[{i}]"),
-                "is not a position of this organisation",
+                Problem::UnknownPosition,
             )
         })?;
         chains.push((position, position_holders(conn, org, position, now).await?));
@@ -169,7 +170,7 @@ fn find_group<'g>(groups: &'g [Group], id: GroupId, field: &str) -> StoreResult<
     groups
         .iter()
         .find(|g| g.id == id)
-        .ok_or_else(|| StoreError::invalid(field, "is not a group of this organisation"))
+        .ok_or_else(|| StoreError::invalid(field, Problem::UnknownGroup))
 }
 
 /// The active people among `chosen`, with their contact points, in `chosen`'s order.
@@ -439,16 +440,13 @@ pub async fn answer_alert(
                 .ok_or_else(|| {
                     StoreError::invalid(
                         "answer",
-                        &format!("must be one of: {}", options.join(", ")),
+                        Problem::OneOf {
+                            choices: options.join(", "),
+                        },
                     )
                 })?,
         ),
-        (false, None) => {
-            return Err(StoreError::invalid(
-                "answer",
-                "this alert asks for an answer",
-            ))
-        }
+        (false, None) => return Err(StoreError::invalid("answer", Problem::AnswerRequired)),
     };
     let answered = sqlx::query(
         "UPDATE alert_recipients SET answer = $3, answered_at = $4, answered_via = $5 \
@@ -762,7 +760,9 @@ pub async fn close_alert(
         AlertStatus::Active => {
             return Err(StoreError::invalid(
                 "status",
-                "must be resolved or cancelled",
+                Problem::OneOf {
+                    choices: "resolved, cancelled".into(),
+                },
             ))
         }
     };
@@ -1291,10 +1291,7 @@ pub async fn add_override(
 ) -> StoreResult<Override> {
     check_position(conn, org, o.position_id).await?;
     if super::person(conn, org, o.person_id).await?.is_none() {
-        return Err(StoreError::invalid(
-            "person",
-            "is not a person in this organisation",
-        ));
+        return Err(StoreError::invalid("person", Problem::UnknownPerson));
     }
     sqlx::query(
         "INSERT INTO rotation_overrides (id, org_id, position_id, person_id, from_at, until_at, \

@@ -6,6 +6,7 @@ use beredskap_core::conversation::{
     Attachment, AttachmentRef, Channel, ChannelKind, Message, MessageChange, NewAttachment,
     NewChannel, NewMessage, Page, Posted, Reaction, Receipt, Redacted,
 };
+use beredskap_core::Problem;
 use beredskap_core::{AttachmentId, ChannelId, GroupId, MessageId};
 
 const CHANNEL_COLUMNS: &str =
@@ -103,10 +104,9 @@ async fn insert_members(
         check_account(conn, org, *member)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => StoreError::invalid(
-                    &format!("members[{i}]"),
-                    "is not an account of this organisation",
-                ),
+                StoreError::NotFound => {
+                    StoreError::invalid(&format!("members[{i}]"), Problem::UnknownAccount)
+                }
                 other => other,
             })?;
         let done = sqlx::query(
@@ -143,10 +143,7 @@ pub async fn create_channel(
                 .await
                 .map_err(db)?;
         if found.is_none() {
-            return Err(StoreError::invalid(
-                "group_id",
-                "is not a group of this organisation",
-            ));
+            return Err(StoreError::invalid("group_id", Problem::UnknownGroup));
         }
     }
     let channel = Channel {
@@ -427,7 +424,7 @@ pub async fn post_message(
             .fetch_optional(&mut *conn)
             .await
             .map_err(db)?
-            .ok_or_else(|| StoreError::invalid("thread_root", "is not a message of this channel"))?;
+            .ok_or_else(|| StoreError::invalid("thread_root", Problem::UnknownMessage))?;
             let root: Option<Uuid> = col(&row, "thread_root")?;
             Some(MessageId(root.unwrap_or(parent.0)))
         }
@@ -512,12 +509,7 @@ pub async fn post_message(
         .fetch_optional(&mut *conn)
         .await
         .map_err(db)?
-        .ok_or_else(|| {
-            StoreError::invalid(
-                &format!("attachments[{i}]"),
-                "is not a file you uploaded, or it is already on a message",
-            )
-        })?;
+        .ok_or_else(|| StoreError::invalid(&format!("attachments[{i}]"), Problem::NotYourUpload))?;
         attachments.push(AttachmentRef {
             id: AttachmentId(col(&row, "id")?),
             filename: col(&row, "filename")?,
@@ -805,10 +797,7 @@ pub async fn message_versions(
 /// Journal rows written before payload hashes commit to their payload: removing it would
 /// break the chain.
 fn recorded_before_redaction() -> StoreError {
-    StoreError::invalid(
-        "message",
-        "was recorded before redaction was possible and cannot be redacted",
-    )
+    StoreError::invalid("message", Problem::NotRedactable)
 }
 
 /// The message kinds whose journal payload carries a message's text.

@@ -19,6 +19,7 @@ use beredskap_core::register::{
     NewPosition, Org, OrgSettings, Person, PersonDraft, Position, Role, Scope, TokenGrant,
 };
 use beredskap_core::store::{Conflict, StoreError, StoreResult};
+use beredskap_core::Problem;
 use beredskap_core::{
     AccountId, Actor, ApiTokenId, EmailAddress, GroupId, JournalEntry, NewJournalEntry, OrgId,
     PersonId, PositionId, Region, Slug, TimeZone,
@@ -187,7 +188,7 @@ fn org_from_row(r: &DbRow) -> StoreResult<Org> {
         },
         sms_number: col(r, "sms_number")?,
         time_zone: col::<Option<String>>(r, "time_zone")?
-            .map(|name| TimeZone::parse(&name).map_err(|e| corrupt("orgs.time_zone", e.message)))
+            .map(|name| TimeZone::parse(&name).map_err(|e| corrupt("orgs.time_zone", e)))
             .transpose()?,
         language: col(r, "language")?,
         created_at: col(r, "created_at")?,
@@ -683,7 +684,7 @@ async fn check_people(
         if ids[..i].contains(id) {
             return Err(StoreError::invalid(
                 &format!("{field}[{i}]"),
-                "is listed twice",
+                Problem::Duplicate,
             ));
         }
         let found: Option<Uuid> =
@@ -696,7 +697,7 @@ async fn check_people(
         if found.is_none() {
             return Err(StoreError::invalid(
                 &format!("{field}[{i}]"),
-                "is not a person in this organisation",
+                Problem::UnknownPerson,
             ));
         }
     }
@@ -873,7 +874,7 @@ impl PeopleList {
         name: &str,
     ) -> StoreResult<T> {
         let name = beredskap_core::register::parse_name(name)
-            .map_err(|e| StoreError::invalid("name", &e.to_string()))?;
+            .map_err(|e| StoreError::invalid("name", e))?;
         let taken: Option<Uuid> = sqlx::query_scalar(&format!(
             "SELECT id FROM {} WHERE org_id = $1 AND slug = $2",
             self.table
@@ -1200,10 +1201,7 @@ fn account_from_row(r: &DbRow) -> StoreResult<Account> {
 fn language_shaped(code: &str) -> StoreResult<()> {
     match (2..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase()) {
         true => Ok(()),
-        false => Err(StoreError::invalid(
-            "language",
-            "must be a language code such as sv",
-        )),
+        false => Err(StoreError::invalid("language", Problem::NotALanguage)),
     }
 }
 
@@ -1251,7 +1249,7 @@ pub async fn insert_account(
 ) -> StoreResult<Account> {
     check_people(conn, org, "person", &[person])
         .await
-        .map_err(|_| StoreError::invalid("person", "is not a person in this organisation"))?;
+        .map_err(|_| StoreError::invalid("person", Problem::UnknownPerson))?;
     if account_by_login(conn, org, &login).await?.is_some() {
         return Err(StoreError::Conflict(Conflict::AccountLogin));
     }
@@ -1412,7 +1410,7 @@ pub async fn insert_api_token(
     if scopes.is_empty() {
         return Err(StoreError::Invalid(beredskap_core::FieldErrors::single(
             "scopes",
-            "must name at least one of read, write, admin",
+            Problem::NoScope,
         )));
     }
     let token = ApiToken {
@@ -1533,7 +1531,7 @@ pub async fn complete_enrolment(
     let account = found.account;
     lock_org(conn, account.org_id).await?;
     if found.expires_at <= now {
-        return Err(StoreError::invalid("link", "has expired"));
+        return Err(StoreError::invalid("link", Problem::Expired));
     }
     let used = sqlx::query(
         "UPDATE enrolments SET used_at = $2 WHERE secret_hash = $1 AND used_at IS NULL",
@@ -1544,7 +1542,7 @@ pub async fn complete_enrolment(
     .await
     .map_err(db)?;
     if used.rows_affected() != 1 {
-        return Err(StoreError::invalid("link", "has already been used"));
+        return Err(StoreError::invalid("link", Problem::AlreadyUsed));
     }
     sqlx::query(
         "INSERT INTO credentials (account_id, password_hash, totp_secret, totp_last_step, updated_at) \
@@ -2199,9 +2197,8 @@ pub async fn change_passkey(
     check_account(conn, org, account).await?;
     let (query, kind, payload) = match &change {
         PasskeyChange::Rename(name) => {
-            let name = beredskap_core::register::parse_name(name).map_err(|e| {
-                StoreError::Invalid(beredskap_core::FieldErrors::single("name", e.to_string()))
-            })?;
+            let name = beredskap_core::register::parse_name(name)
+                .map_err(|e| StoreError::Invalid(beredskap_core::FieldErrors::single("name", e)))?;
             (
                 sqlx::query("UPDATE passkeys SET name = $3 WHERE account_id = $1 AND id = $2")
                     .bind(account.0)

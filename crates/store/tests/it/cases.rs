@@ -779,7 +779,10 @@ pub async fn an_enrolment_link_works_once_and_sets_every_credential(db: &TestDb)
         .complete_enrolment(&"e1".repeat(32), new_credentials(), now)
         .await
         .unwrap_err();
-    assert_eq!(err, StoreError::invalid("link", "has already been used"));
+    assert_eq!(
+        err,
+        StoreError::invalid("link", beredskap_core::Problem::AlreadyUsed)
+    );
     let entries = s.journal_page(o.id, 0, 100).await.unwrap();
     let last = entries.last().unwrap();
     assert_eq!(last.kind, "enrolment.completed");
@@ -810,7 +813,10 @@ pub async fn an_expired_enrolment_link_changes_nothing(db: &TestDb) {
         .complete_enrolment(&"e2".repeat(32), new_credentials(), now)
         .await
         .unwrap_err();
-    assert_eq!(err, StoreError::invalid("link", "has expired"));
+    assert_eq!(
+        err,
+        StoreError::invalid("link", beredskap_core::Problem::Expired)
+    );
     assert_eq!(
         s.credentials(o.id, account.id).await.unwrap(),
         Default::default()

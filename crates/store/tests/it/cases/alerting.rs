@@ -544,7 +544,12 @@ pub async fn an_alert_and_its_deliveries_land_together_and_an_answer_stops_the_r
         )
         .await
         .unwrap_err(),
-        StoreError::invalid("answer", "must be one of: Ja, Nej")
+        StoreError::invalid(
+            "answer",
+            beredskap_core::Problem::OneOf {
+                choices: "Ja, Nej".into()
+            }
+        )
     );
     assert!(s
         .answer_alert(
