@@ -51,7 +51,12 @@ test("a crisis lead sends an alert, a member answers on the phone, the roster fo
   await lead.fill("#message", "Strömavbrott i stadshuset. Kan du komma?");
   await lead.click("main form button[type=submit]");
   await lead.waitForSelector("[role=alert]");
-  assert.match(await lead.textContent("[role=alert]"), /Grupper/);
+  // Named in the summary, which links to the field where it is said again.
+  assert.match(await lead.textContent("[role=alert]"), /Personer: måste ange minst en person, grupp eller funktion/);
+  assert.equal(await lead.getAttribute("#people", "aria-invalid"), "true");
+  assert.match(await lead.textContent("#people-error"), /måste ange minst en person/);
+  await lead.click("[role=alert] a[href='#people']");
+  assert.equal(await lead.evaluate(() => document.activeElement.id), "people");
   await checkAccessibility(lead, "new alert with an error");
   assert.equal(await lead.inputValue("#message"), "Strömavbrott i stadshuset. Kan du komma?");
   await lead.check("text=Krisledningsstaben >> nth=0");

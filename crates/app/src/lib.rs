@@ -4,6 +4,7 @@
 //! live events. The API, the pages and the command line are adapters over these functions.
 
 pub mod alerts;
+pub mod conversation;
 pub mod error;
 pub mod messages;
 pub mod policy;
@@ -25,6 +26,11 @@ pub trait Wakeups: Send + Sync {
     fn deliveries_due(&self);
     /// The organisation's event sequence moved on: live clients should be told.
     async fn published(&self, org: OrgId);
+    /// Message text changed: the search indexer should look now.
+    fn search_due(&self);
+    /// A message's text was redacted: its files no other message uses and what the search
+    /// index holds of it must go too.
+    async fn redacted(&self, unreferenced_files: Vec<String>);
 }
 
 /// Nobody to wake: for tools and tests that run without a server.
@@ -34,6 +40,8 @@ pub struct NoWakeups;
 impl Wakeups for NoWakeups {
     fn deliveries_due(&self) {}
     async fn published(&self, _org: OrgId) {}
+    fn search_due(&self) {}
+    async fn redacted(&self, _unreferenced_files: Vec<String>) {}
 }
 
 /// What every use case works with. Cheap to clone.

@@ -47,6 +47,19 @@ pub enum UseCase {
     FollowAlerts,
     /// One's own answer to an alert sent to one.
     AnswerAlert,
+    CreateChannel,
+    CreateOrgChannel,
+    InviteToChannel,
+    /// Posting in a channel one is in (membership is the store's check).
+    Post,
+    /// A message everyone in the channel must confirm having read.
+    Announce,
+    /// Editing or deleting one's own message, reacting, confirming, marking seen.
+    ChangeMessage,
+    /// Removing text posted by mistake for good.
+    Redact,
+    /// Who has read someone else's announcement (the author always sees their own).
+    SeeWhoRead,
 }
 
 /// One row of the table.
@@ -56,6 +69,9 @@ pub struct Rule {
     pub least: Role,
     /// Whether Beredskap itself may do it on a verified outside signal.
     pub system: bool,
+    /// Whether an operator at the command line may. Conversation is between people with
+    /// accounts: an operator has no seat in a channel.
+    pub operator: bool,
     /// What the API says when refusing (the pages and SMS render the code instead).
     pub refusal: &'static str,
 }
@@ -67,6 +83,14 @@ impl UseCase {
         UseCase::CloseAlert,
         UseCase::FollowAlerts,
         UseCase::AnswerAlert,
+        UseCase::CreateChannel,
+        UseCase::CreateOrgChannel,
+        UseCase::InviteToChannel,
+        UseCase::Post,
+        UseCase::Announce,
+        UseCase::ChangeMessage,
+        UseCase::Redact,
+        UseCase::SeeWhoRead,
     ];
 
     /// The table.
@@ -74,6 +98,13 @@ impl UseCase {
         let rule = |least, system, refusal| Rule {
             least,
             system,
+            operator: true,
+            refusal,
+        };
+        let between_people = |least, refusal| Rule {
+            least,
+            system: false,
+            operator: false,
             refusal,
         };
         match self {
@@ -98,6 +129,25 @@ impl UseCase {
                 "only crisis leads and administrators follow alerts",
             ),
             UseCase::AnswerAlert => rule(Role::Guest, true, "only recipients answer an alert"),
+            UseCase::CreateChannel => between_people(Role::Member, "guests cannot create channels"),
+            UseCase::CreateOrgChannel => between_people(
+                Role::CrisisLead,
+                "only crisis leads and administrators create organisation-wide channels",
+            ),
+            UseCase::InviteToChannel => between_people(Role::Member, "guests cannot invite people"),
+            UseCase::Post => between_people(Role::Guest, "only people with an account post"),
+            UseCase::Announce => between_people(
+                Role::CrisisLead,
+                "only crisis leads and administrators send announcements",
+            ),
+            UseCase::ChangeMessage => {
+                between_people(Role::Guest, "only people with an account change messages")
+            }
+            UseCase::Redact => between_people(Role::Admin, "only administrators redact messages"),
+            UseCase::SeeWhoRead => between_people(
+                Role::CrisisLead,
+                "only the sender, crisis leads and administrators see who has read an announcement",
+            ),
         }
     }
 
@@ -117,6 +167,14 @@ impl UseCase {
             UseCase::CloseAlert => "close_alert",
             UseCase::FollowAlerts => "follow_alerts",
             UseCase::AnswerAlert => "answer_alert",
+            UseCase::CreateChannel => "create_channel",
+            UseCase::CreateOrgChannel => "create_org_channel",
+            UseCase::InviteToChannel => "invite_to_channel",
+            UseCase::Post => "post",
+            UseCase::Announce => "announce",
+            UseCase::ChangeMessage => "change_message",
+            UseCase::Redact => "redact",
+            UseCase::SeeWhoRead => "see_who_read",
         }
     }
 }
@@ -126,7 +184,7 @@ pub fn allows(caller: &Caller, use_case: UseCase) -> bool {
     let rule = use_case.rule();
     match caller {
         Caller::Account(account) => account.role >= rule.least,
-        Caller::Operator(_) => true,
+        Caller::Operator(_) => rule.operator,
         Caller::System => rule.system,
     }
 }

@@ -128,6 +128,8 @@ impl Application {
             Arc::new(crate::wake::InProcess {
                 deliveries_due: deliveries_due.clone(),
                 hub: hub.clone(),
+                search: search.as_ref().ok().cloned(),
+                data_dir: config.data_dir.clone(),
             }),
         );
         let router = crate::router::router(AppState {

@@ -22,10 +22,13 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join("wake.sock")
 }
 
-/// The server's own wake-ups: the worker's notify and the live hub.
+/// The server's own wake-ups: the worker's notify, the live hub, the search index and the
+/// attachment files.
 pub struct InProcess {
     pub deliveries_due: Arc<Notify>,
     pub hub: Arc<Hub>,
+    pub search: Option<Arc<crate::search::SearchIndex>>,
+    pub data_dir: PathBuf,
 }
 
 #[async_trait::async_trait]
@@ -36,6 +39,28 @@ impl Wakeups for InProcess {
 
     async fn published(&self, org: OrgId) {
         self.hub.publish(org).await;
+    }
+
+    fn search_due(&self) {
+        if let Some(search) = &self.search {
+            search.wake.notify_one();
+        }
+    }
+
+    async fn redacted(&self, unreferenced_files: Vec<String>) {
+        for sha256 in &unreferenced_files {
+            let path = crate::attachments::path_for(&self.data_dir, sha256);
+            if let Err(e) = tokio::fs::remove_file(&path).await {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(file = %path.display(), error = %e, "redaction: removing a file failed");
+                }
+            }
+        }
+        if let Some(search) = &self.search {
+            if let Err(e) = search.purge_deleted().await {
+                tracing::warn!(error = %e, "redaction: the search index still holds the text");
+            }
+        }
     }
 }
 
@@ -70,6 +95,12 @@ impl Wakeups for ThroughSocket {
     async fn published(&self, _org: OrgId) {
         self.send(PUBLISHED);
     }
+
+    // The server's indexer also follows the journal every few seconds.
+    fn search_due(&self) {}
+
+    // Redaction is a conversation use case, which has no command-line caller.
+    async fn redacted(&self, _unreferenced_files: Vec<String>) {}
 }
 
 /// The server's end of the socket, bound before the server serves.

@@ -4,10 +4,11 @@
 use beredskap_app::{App, Caller, Wakeups};
 use beredskap_core::alerting::{Alert, AlertInput, Recipients, Severity};
 use beredskap_core::clock::ManualClock;
+use beredskap_core::conversation::{ChannelKind, NewChannel, NewMessage};
 use beredskap_core::register::{
     Account, ContactKind, ContactLabel, ContactPoint, NewOrg, Org, PersonDraft, Role,
 };
-use beredskap_core::{Actor, OrgId, Region, Store};
+use beredskap_core::{Actor, ChannelId, MessageId, OrgId, Region, Store};
 use chrono::TimeZone as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,12 +28,18 @@ impl Wakeups for CountedWakeups {
     async fn published(&self, org: OrgId) {
         self.published.lock().unwrap().push(org);
     }
+
+    fn search_due(&self) {}
+
+    async fn redacted(&self, _unreferenced_files: Vec<String>) {}
 }
 
 pub struct World {
     pub app: App,
     pub org: Org,
     pub accounts: Vec<Account>,
+    /// An incident channel everyone is in.
+    pub channel: ChannelId,
     pub wakeups: Arc<CountedWakeups>,
     _dir: tempfile::TempDir,
 }
@@ -87,12 +94,30 @@ impl World {
                     .unwrap(),
             );
         }
+        let admin = accounts[3].id;
+        let channel = store
+            .create_channel(
+                &setup,
+                org.id,
+                admin,
+                NewChannel {
+                    kind: ChannelKind::Incident,
+                    name: "Strömavbrott".into(),
+                    classification: org.classifications[0].clone(),
+                    group_id: None,
+                    members: accounts.iter().map(|a| a.id).collect(),
+                },
+            )
+            .await
+            .unwrap()
+            .id;
         let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap());
         let wakeups = Arc::new(CountedWakeups::default());
         Self {
             app: App::new(store, Arc::new(clock), wakeups.clone()),
             org,
             accounts,
+            channel,
             wakeups,
             _dir: dir,
         }
@@ -135,6 +160,31 @@ impl World {
         )
         .await
         .unwrap()
+    }
+
+    /// A message by `role`'s account in the shared channel, written straight to the store.
+    pub async fn message_by(&self, role: Role, announcement: bool) -> MessageId {
+        let by = self.accounts.iter().find(|a| a.role == role).unwrap().id;
+        self.app
+            .store
+            .post_message(
+                &Actor::cli("test"),
+                self.org.id,
+                by,
+                NewMessage {
+                    channel: self.channel,
+                    thread_root: None,
+                    body: "Samling i matsalen kl 10.".into(),
+                    announcement,
+                    mentions: Vec::new(),
+                    attachments: Vec::new(),
+                    idempotency_key: None,
+                },
+            )
+            .await
+            .unwrap()
+            .message
+            .id
     }
 
     /// The journal's head: moves with every write.

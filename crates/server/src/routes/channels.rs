@@ -3,13 +3,14 @@
 
 use super::api::{created, parse_id, ApiJson, ApiPath, ApiQuery};
 use super::auth::Caller;
-use crate::conversation::{self, PostInput};
+use crate::conversation;
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use beredskap_app::conversation::PostInput;
 use beredskap_core::conversation::{Channel, Message, MessageChange, NewChannel, Page, Receipt};
 use beredskap_core::register::{Role, Scope};
 use beredskap_core::Problem;
@@ -163,9 +164,10 @@ async fn create_channel(
     ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<NewChannel>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::Guest, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
-    let channel = conversation::create_channel(&state, &org, &caller.account, input).await?;
+    let channel =
+        beredskap_app::conversation::create_channel(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/channels/{}", org.slug, channel.id),
         channel,
@@ -191,9 +193,16 @@ async fn add_members(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<MembersInput>,
 ) -> Result<StatusCode, AppError> {
-    caller.require(Role::Guest, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
-    conversation::add_members(&state, &org, &caller.account, parse_id(&id)?, input.members).await?;
+    beredskap_app::conversation::add_members(
+        &state.app,
+        &caller.who(),
+        &org,
+        parse_id(&id)?,
+        input.members,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -255,7 +264,7 @@ async fn post_message(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(mut input): ApiJson<PostInput>,
 ) -> Result<Response, AppError> {
-    caller.require(Role::Guest, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     if let Some(header) = headers.get("idempotency-key") {
         // A bad key is refused wherever it is sent, even beside a good one in the body.
@@ -266,7 +275,9 @@ async fn post_message(
             input.idempotency_key = Some(key.to_owned());
         }
     }
-    let posted = conversation::post(&state, &org, &caller.account, parse_id(&id)?, input).await?;
+    let posted =
+        beredskap_app::conversation::post(&state.app, &caller.who(), &org, parse_id(&id)?, input)
+            .await?;
     if posted.created {
         let location = format!(
             "/api/v1/orgs/{}/messages/{}/thread",
@@ -292,10 +303,11 @@ async fn change(
     id: &str,
     change: MessageChange,
 ) -> Result<Json<Message>, AppError> {
-    caller.require(Role::Guest, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(state, org).await?;
     Ok(Json(
-        conversation::change(state, &org, &caller.account, parse_id(id)?, change).await?,
+        beredskap_app::conversation::change(&state.app, &caller.who(), &org, parse_id(id)?, change)
+            .await?,
     ))
 }
 
@@ -408,7 +420,14 @@ async fn redact(
     let org = caller.org(&state, &org).await?;
     let message = parse_id(&id)?;
     Ok(Json(
-        conversation::redact(&state, &org, &caller.account, message, &input.reason).await?,
+        beredskap_app::conversation::redact(
+            &state.app,
+            &caller.who(),
+            &org,
+            message,
+            &input.reason,
+        )
+        .await?,
     ))
 }
 
@@ -476,7 +495,9 @@ async fn receipts(
 ) -> Result<Json<Vec<Receipt>>, AppError> {
     caller.require(Role::Guest, Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    let (_, receipts) = conversation::roster(&state, &org, &caller.account, parse_id(&id)?).await?;
+    let (_, receipts) =
+        beredskap_app::conversation::roster(&state.app, &caller.who(), &org, parse_id(&id)?)
+            .await?;
     Ok(Json(receipts))
 }
 

@@ -341,9 +341,22 @@ fn read_form(
     }
 }
 
-/// Every problem in the reader's language, with the input it belongs to.
+/// The form's inputs from top to bottom: the summary lists problems in this order.
+const FORM_ORDER: [&str; 8] = [
+    "message",
+    "people",
+    "options",
+    "step_minutes",
+    "repeats",
+    "escalate_group",
+    "escalate_min",
+    "escalate_after",
+];
+
+/// Every problem in the reader's language, with the input it belongs to, in the order
+/// the form shows them.
 fn messages(t: &super::Texts, errors: &FieldErrors) -> Vec<FieldMessage> {
-    errors
+    let mut shown: Vec<FieldMessage> = errors
         .0
         .iter()
         .map(|e| FieldMessage {
@@ -351,7 +364,9 @@ fn messages(t: &super::Texts, errors: &FieldErrors) -> Vec<FieldMessage> {
             label: label_for(t, &e.field),
             text: e.problem.text(t.lang),
         })
-        .collect()
+        .collect();
+    shown.sort_by_key(|m| FORM_ORDER.iter().position(|i| *i == m.input));
+    shown
 }
 
 /// The form input a field of the alert belongs to.
@@ -378,7 +393,8 @@ fn label_for(t: &super::Texts, field: &str) -> String {
         ("recipients", f) if f.contains("positions") => t.alert_positions.to_owned(),
         ("recipients", f) if f.contains("people") => t.alert_people.to_owned(),
         ("people", _) => t.alert_people.to_owned(),
-        ("recipients", _) => t.alert_groups.to_owned(),
+        // Shown at the people field, where the form asks for whom.
+        ("recipients", _) => t.alert_people.to_owned(),
         ("options", _) => t.alert_options.to_owned(),
         ("step_minutes", _) => t.alert_step.to_owned(),
         ("repeats", _) => t.alert_repeats.to_owned(),

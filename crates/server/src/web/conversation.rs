@@ -4,7 +4,7 @@
 
 use super::session::SignedIn;
 use super::{render, when, Page, WebContext, WebError};
-use crate::conversation::{self, PostInput};
+use crate::conversation;
 use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use beredskap_app::conversation::PostInput;
 use beredskap_core::conversation::{
     Channel, ChannelKind, Message, MessageChange, NewChannel, Page as MessagePage,
 };
@@ -357,7 +358,14 @@ async fn channel_page(
         .collect();
     // Opening the channel counts as having seen its announcements.
     for m in messages.iter().filter(|m| unconfirmed.contains(&m.id)) {
-        conversation::change(state, &me.org, &me.account, m.id, MessageChange::Seen).await?;
+        beredskap_app::conversation::change(
+            &state.app,
+            &me.caller(),
+            &me.org,
+            m.id,
+            MessageChange::Seen,
+        )
+        .await?;
     }
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -547,7 +555,11 @@ pub async fn post(
         idempotency_key: Some(form.key),
         attachments,
     };
-    match conversation::post(&state, &me.org, &me.account, channel, input).await {
+    let posted =
+        beredskap_app::conversation::post(&state.app, &me.caller(), &me.org, channel, input)
+            .await
+            .map_err(AppError::from);
+    match posted {
         Ok(posted) => {
             let target = match thread {
                 Some(root) => format!("/c/{channel}/t/{root}#m-{}", posted.message.id),
@@ -666,13 +678,14 @@ pub async fn act(
         ("edit", _, Some(body)) => MessageChange::Edit(body),
         _ => return Err(AppError::NotFound.into()),
     };
-    let message = conversation::change(&state, &me.org, &me.account, id, change)
-        .await
-        .map_err(|e| match e {
-            AppError::Invalid(_) => WebError(e, Some(ctx.t().invalid_input)),
-            AppError::Refused(_) => WebError(AppError::Forbidden, None),
-            other => other.into(),
-        })?;
+    let message =
+        beredskap_app::conversation::change(&state.app, &me.caller(), &me.org, id, change)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                e @ AppError::Invalid(_) => WebError(e, Some(ctx.t().invalid_input)),
+                AppError::Refused(_) => WebError(AppError::Forbidden, None),
+                other => other.into(),
+            })?;
     Ok(Redirect::to(&back_to(&message)).into_response())
 }
 
@@ -796,7 +809,11 @@ pub async fn redact(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
     let id: MessageId = parse(&id)?;
-    match conversation::redact(&state, &me.org, &me.account, id, &form.reason).await {
+    let redacted =
+        beredskap_app::conversation::redact(&state.app, &me.caller(), &me.org, id, &form.reason)
+            .await
+            .map_err(AppError::from);
+    match redacted {
         Ok(message) => Ok(Redirect::to(&back_to(&message)).into_response()),
         Err(AppError::Invalid(_)) => {
             let (message, _) = state
@@ -834,12 +851,13 @@ pub async fn roster(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let (message, receipts) = conversation::roster(&state, &me.org, &me.account, parse(&id)?)
-        .await
-        .map_err(|e| match e {
-            AppError::Refused(_) => WebError(AppError::Forbidden, None),
-            other => other.into(),
-        })?;
+    let (message, receipts) =
+        beredskap_app::conversation::roster(&state.app, &me.caller(), &me.org, parse(&id)?)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                AppError::Refused(_) => WebError(AppError::Forbidden, None),
+                other => other.into(),
+            })?;
     let readers = receipts.iter().map(|r| r.account_id).collect();
     let names = state.store.display_names(me.org.id, readers).await?;
     let mut rows: Vec<RosterRow> = receipts
@@ -977,7 +995,11 @@ pub async fn create_channel(
         group_id,
         members,
     };
-    match conversation::create_channel(&state, &me.org, &me.account, new).await {
+    let created =
+        beredskap_app::conversation::create_channel(&state.app, &me.caller(), &me.org, new)
+            .await
+            .map_err(AppError::from);
+    match created {
         Ok(channel) => Ok(Redirect::to(&format!("/c/{}", channel.id)).into_response()),
         Err(AppError::Invalid(fields)) => {
             let label = match fields.0.first().map(|f| f.field.as_str()) {

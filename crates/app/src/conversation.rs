@@ -1,0 +1,223 @@
+//! Conversation: channels, posting, edits and reactions, announcements and who has read
+//! them, redaction. Each change is published to live clients after it commits, and the
+//! search indexer is woken for text that changed.
+
+use crate::policy::{permit, Caller, UseCase};
+use crate::{App, Error};
+use beredskap_core::conversation::{
+    mentioned_names, parse_body, parse_emoji, parse_idempotency_key, Channel, ChannelKind, Message,
+    MessageChange, NewChannel, NewMessage, Posted, Receipt,
+};
+use beredskap_core::register::{Account, Org};
+use beredskap_core::{AccountId, AttachmentId, ChannelId, FieldErrors, MessageId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// A message as a client sends it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostInput {
+    #[schema(min_length = 1, max_length = 20000, format = "many-lines-text")]
+    pub body: String,
+    /// Answer in the thread of this message.
+    #[serde(default)]
+    pub thread_root: Option<MessageId>,
+    /// Must be confirmed read by everyone in the channel (crisis leads and administrators).
+    #[serde(default)]
+    pub announcement: bool,
+    /// Any text unique to this post, chosen by the client; a retried post with the same
+    /// key lands once. May also be sent as the `Idempotency-Key` header.
+    #[serde(default)]
+    #[schema(
+        pattern = "^[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[\\u0000-\\u0008\\u000e-\\u001f\\u0021-\\u007f](?:[\\u0000-\\u007f]{0,198}[\\u0000-\\u0008\\u000e-\\u001f\\u0021-\\u007f])?[\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+    )]
+    pub idempotency_key: Option<String>,
+    /// Files uploaded beforehand (`POST …/attachments`) to attach.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentId>,
+}
+
+/// Longest reason an administrator may give for a redaction.
+pub const MAX_REDACTION_REASON_CHARS: usize = 500;
+
+fn invalid(e: beredskap_core::FieldError) -> Error {
+    Error::Invalid(FieldErrors(vec![e]))
+}
+
+/// The account a conversation use case acts as: conversation is between people, so an
+/// operator or Beredskap itself has no part in it.
+fn person(caller: &Caller, use_case: UseCase) -> Result<&Account, Error> {
+    permit(caller, use_case)?;
+    caller.account().ok_or(Error::Refused {
+        use_case,
+        least: use_case.least(),
+    })
+}
+
+pub async fn create_channel(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    new: NewChannel,
+) -> Result<Channel, Error> {
+    if new.kind == ChannelKind::Org {
+        permit(caller, UseCase::CreateOrgChannel)?;
+    }
+    let by = person(caller, UseCase::CreateChannel)?;
+    let new = new.validate(&org.classifications).map_err(Error::Invalid)?;
+    let channel = app
+        .store
+        .create_channel(&caller.actor(), org.id, by.id, new)
+        .await?;
+    app.wake.published(org.id).await;
+    Ok(channel)
+}
+
+pub async fn add_members(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    channel: ChannelId,
+    members: Vec<AccountId>,
+) -> Result<(), Error> {
+    let by = person(caller, UseCase::InviteToChannel)?;
+    app.store
+        .add_channel_members(&caller.actor(), org.id, by.id, channel, members)
+        .await?;
+    app.wake.published(org.id).await;
+    Ok(())
+}
+
+/// The accounts named with `@` in a body: by the part of their sign-in before `@`, or
+/// the whole sign-in.
+async fn mentions(app: &App, org: &Org, body: &str) -> Result<Vec<AccountId>, Error> {
+    let names = mentioned_names(body);
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(app
+        .store
+        .list_accounts(org.id)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            let login = a.login.as_str().to_lowercase();
+            let local = login.split('@').next().unwrap_or_default().to_owned();
+            names.iter().any(|n| *n == login || *n == local)
+        })
+        .map(|a| a.id)
+        .collect())
+}
+
+/// Posts a message in a channel the person is in (the store checks membership).
+pub async fn post(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    channel: ChannelId,
+    input: PostInput,
+) -> Result<Posted, Error> {
+    if input.announcement {
+        permit(caller, UseCase::Announce)?;
+    }
+    let by = person(caller, UseCase::Post)?;
+    let body = parse_body(&input.body).map_err(invalid)?;
+    let idempotency_key = input
+        .idempotency_key
+        .as_deref()
+        .map(parse_idempotency_key)
+        .transpose()
+        .map_err(invalid)?;
+    let mentions = mentions(app, org, &body).await?;
+    let posted = app
+        .store
+        .post_message(
+            &caller.actor(),
+            org.id,
+            by.id,
+            NewMessage {
+                channel,
+                thread_root: input.thread_root,
+                body,
+                announcement: input.announcement,
+                mentions,
+                attachments: input.attachments,
+                idempotency_key,
+            },
+        )
+        .await?;
+    if posted.created {
+        app.wake.published(org.id).await;
+        app.wake.search_due();
+    }
+    Ok(posted)
+}
+
+/// Edits, deletes, reacts to, confirms or marks a message seen (the store checks that an
+/// edit or deletion is the author's own).
+pub async fn change(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    message: MessageId,
+    change: MessageChange,
+) -> Result<Message, Error> {
+    let by = person(caller, UseCase::ChangeMessage)?;
+    let change = match change {
+        MessageChange::Edit(body) => MessageChange::Edit(parse_body(&body).map_err(invalid)?),
+        MessageChange::React(e) => MessageChange::React(parse_emoji(&e).map_err(invalid)?),
+        MessageChange::Unreact(e) => MessageChange::Unreact(parse_emoji(&e).map_err(invalid)?),
+        other => other,
+    };
+    let message = app
+        .store
+        .change_message(&caller.actor(), org.id, by.id, message, change)
+        .await?;
+    app.wake.published(org.id).await;
+    app.wake.search_due();
+    Ok(message)
+}
+
+/// Removes a message's text posted by mistake from the channel, every version, the search
+/// index, its files and the journal (administrators only); the redaction and its reason
+/// are journaled and the chain stays verifiable.
+pub async fn redact(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    message: MessageId,
+    reason: &str,
+) -> Result<Message, Error> {
+    // Before the reason is looked at: someone who may not redact learns nothing more.
+    let by = person(caller, UseCase::Redact)?;
+    let lines = beredskap_core::text::Lines::One;
+    let reason =
+        beredskap_core::text::required("reason", reason, MAX_REDACTION_REASON_CHARS, lines)
+            .map_err(invalid)?;
+    let redacted = app
+        .store
+        .redact_message(&caller.actor(), org.id, by.id, message, reason)
+        .await?;
+    app.wake.published(org.id).await;
+    app.wake.redacted(redacted.unreferenced_files).await;
+    Ok(redacted.message)
+}
+
+/// An announcement's roster: for its author, and for crisis leads and administrators.
+pub async fn roster(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    message: MessageId,
+) -> Result<(Message, Vec<Receipt>), Error> {
+    let by = person(caller, UseCase::Post)?;
+    let (message, _) = app.store.message_for(org.id, by.id, message).await?;
+    if !message.announcement {
+        return Err(beredskap_core::StoreError::NotFound.into());
+    }
+    if message.author != by.id {
+        permit(caller, UseCase::SeeWhoRead)?;
+    }
+    let receipts = app.store.receipts(org.id, message.id).await?;
+    Ok((message, receipts))
+}
