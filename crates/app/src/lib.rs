@@ -8,6 +8,8 @@ pub mod conversation;
 pub mod error;
 pub mod messages;
 pub mod policy;
+pub mod register;
+pub mod rotations;
 
 pub use error::Error;
 pub use policy::{Caller, UseCase};

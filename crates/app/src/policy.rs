@@ -60,6 +60,12 @@ pub enum UseCase {
     Redact,
     /// Who has read someone else's announcement (the author always sees their own).
     SeeWhoRead,
+    /// People with their contact points, groups, positions.
+    ReadRegister,
+    /// Creating and changing people, groups and positions; importing.
+    ChangeRegister,
+    /// Rotations and overrides of who is on call.
+    ArrangeOnCall,
 }
 
 /// One row of the table.
@@ -91,6 +97,9 @@ impl UseCase {
         UseCase::ChangeMessage,
         UseCase::Redact,
         UseCase::SeeWhoRead,
+        UseCase::ReadRegister,
+        UseCase::ChangeRegister,
+        UseCase::ArrangeOnCall,
     ];
 
     /// The table.
@@ -148,6 +157,21 @@ impl UseCase {
                 Role::CrisisLead,
                 "only the sender, crisis leads and administrators see who has read an announcement",
             ),
+            UseCase::ReadRegister => rule(
+                Role::Member,
+                false,
+                "guests do not see the organisation's register",
+            ),
+            UseCase::ChangeRegister => rule(
+                Role::Admin,
+                false,
+                "only administrators change the register",
+            ),
+            UseCase::ArrangeOnCall => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators arrange who is on call",
+            ),
         }
     }
 
@@ -175,6 +199,9 @@ impl UseCase {
             UseCase::ChangeMessage => "change_message",
             UseCase::Redact => "redact",
             UseCase::SeeWhoRead => "see_who_read",
+            UseCase::ReadRegister => "read_register",
+            UseCase::ChangeRegister => "change_register",
+            UseCase::ArrangeOnCall => "arrange_on_call",
         }
     }
 }

@@ -4,11 +4,17 @@
 use crate::world::{World, ROLES};
 use beredskap_app::alerts;
 use beredskap_app::conversation::{self, PostInput};
+use beredskap_app::register;
+use beredskap_app::rotations;
 use beredskap_app::{Caller, Error, UseCase};
 use beredskap_core::alerting::{AlertStatus, ContactCheckInput, Recipients};
 use beredskap_core::conversation::{ChannelKind, MessageChange, NewChannel};
 use beredskap_core::register::Role;
+use beredskap_core::register::{NewGroup, NewPosition, PersonInput};
+use beredskap_core::rotation::{OverrideInput, RotationInput};
 use beredskap_core::Actor;
+use beredskap_core::Slug;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
 
 /// Runs the use case as `caller` against a fresh alert where it needs one. The match has
@@ -134,6 +140,72 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
                 .await
                 .map(drop)
         }
+        UseCase::ReadRegister => {
+            let people = register::people(app, caller, org).await?;
+            register::person(app, caller, org, people[0].id).await?;
+            register::groups(app, caller, org).await?;
+            register::positions(app, caller, org).await.map(drop)
+        }
+        UseCase::ChangeRegister => {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let n = N.fetch_add(1, Ordering::SeqCst);
+            let slug = |kind: &str| Slug::parse(&format!("{kind}-{n}")).unwrap();
+            let group = register::create_group(
+                app,
+                caller,
+                org,
+                NewGroup {
+                    slug: slug("grupp"),
+                    name: format!("Grupp {n}"),
+                },
+            )
+            .await?;
+            let person = world.accounts[1].person_id;
+            register::set_group_members(app, caller, org, group.id, vec![person]).await?;
+            let position = register::create_position(
+                app,
+                caller,
+                org,
+                NewPosition {
+                    slug: slug("tib"),
+                    name: format!("Tjänsteperson {n}"),
+                },
+            )
+            .await?;
+            register::set_position_holders(app, caller, org, position.id, vec![person]).await?;
+            let input = |name: &str| PersonInput {
+                external_id: None,
+                name: name.into(),
+                title: None,
+                active: true,
+                contact_points: Vec::new(),
+            };
+            let created = register::create_person(app, caller, org, input("Ny Person")).await?;
+            register::replace_person(app, caller, org, created.id, input("Ny Persson"))
+                .await
+                .map(drop)
+        }
+        UseCase::ArrangeOnCall => {
+            let position = world.position().await;
+            let people: Vec<_> = world.accounts.iter().map(|a| a.person_id).collect();
+            let now = app.clock.now();
+            let rotation = RotationInput {
+                starts_at: now,
+                period_days: 7,
+                members: people.clone(),
+            };
+            rotations::set_rotation(app, caller, org, &position, rotation).await?;
+            let o = OverrideInput {
+                person: people[0],
+                from: now + chrono::Duration::days(1),
+                until: now + chrono::Duration::days(2),
+                reason: String::new(),
+            };
+            rotations::add_override(app, caller, org, &position, o).await?;
+            rotations::schedule(app, caller, org, &position)
+                .await
+                .map(drop)
+        }
     }
 }
 
@@ -161,7 +233,9 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::CreateChannel
                     | UseCase::CreateOrgChannel
                     | UseCase::Post
-                    | UseCase::Announce => 0,
+                    | UseCase::Announce
+                    | UseCase::ReadRegister
+                    | UseCase::ChangeRegister => 0,
                     _ => 1,
                 };
                 assert!(
@@ -196,6 +270,9 @@ async fn the_table_says_who_may_do_what() {
             ("change_message", Role::Guest, false),
             ("redact", Role::Admin, false),
             ("see_who_read", Role::CrisisLead, false),
+            ("read_register", Role::Member, false),
+            ("change_register", Role::Admin, false),
+            ("arrange_on_call", Role::CrisisLead, false),
         ]
     );
 }

@@ -187,6 +187,25 @@ impl World {
             .id
     }
 
+    /// The organisation's on-call position, made on first use.
+    pub async fn position(&self) -> beredskap_core::register::Position {
+        let store = &self.app.store;
+        if let Some(p) = store.list_positions(self.org.id).await.unwrap().pop() {
+            return p;
+        }
+        store
+            .create_position(
+                &Actor::cli("test"),
+                self.org.id,
+                beredskap_core::register::NewPosition {
+                    slug: beredskap_core::Slug::parse("tib").unwrap(),
+                    name: "Tjänsteperson i beredskap".into(),
+                },
+            )
+            .await
+            .unwrap()
+    }
+
     /// The journal's head: moves with every write.
     pub async fn head(&self) -> i64 {
         self.app.store.journal_head(self.org.id).await.unwrap().0

@@ -1,4 +1,4 @@
-use super::{cli_actor, open_store, org_by_slug, say};
+use super::{open_store, operator, org_by_slug, say};
 use anyhow::Context;
 use beredskap_core::import::{parse_people_csv, ImportChange};
 use beredskap_server::Config;
@@ -22,7 +22,8 @@ pub async fn run(config: Config, cmd: ImportCommand) -> anyhow::Result<ExitCode>
     let ImportCommand::People { org, file, dry_run } = cmd;
     let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let store = open_store(&config, false).await?;
-    let org = org_by_slug(store.as_ref(), &org).await?;
+    let app = super::app(&config, store);
+    let org = org_by_slug(app.store(), &org).await?;
     let rows = match parse_people_csv(&data, org.region) {
         Ok(rows) => rows,
         Err(errors) => {
@@ -36,8 +37,7 @@ pub async fn run(config: Config, cmd: ImportCommand) -> anyhow::Result<ExitCode>
             return Ok(ExitCode::FAILURE);
         }
     };
-    let report = store
-        .import_people(&cli_actor(), org.id, rows, dry_run)
+    let report = beredskap_app::register::import_people(&app, &operator(), &org, rows, dry_run)
         .await
         .map_err(|e| anyhow::anyhow!("import failed, nothing was imported: {e}"))?;
     let line = |sign: &str, c: &ImportChange| {

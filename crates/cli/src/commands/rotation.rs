@@ -1,4 +1,5 @@
-use super::{cli_actor, open_store, org_by_slug, say};
+use super::{open_store, operator, org_by_slug, say};
+use beredskap_app::rotations;
 use beredskap_core::clock::{Clock, SystemClock};
 use beredskap_core::register::{Org, Position};
 use beredskap_core::rotation::{holders_at, shifts, OverrideInput, RotationInput};
@@ -86,7 +87,12 @@ fn fields(e: beredskap_core::FieldErrors) -> anyhow::Error {
 
 pub async fn run(config: Config, cmd: RotationCommand) -> anyhow::Result<ExitCode> {
     let store = open_store(&config, false).await?;
-    let s = store.as_ref();
+    let app = super::app(&config, store);
+    let s = app.store();
+    let no_field = |e: beredskap_app::Error| match e {
+        beredskap_app::Error::Invalid(e) => fields(e),
+        other => other.into(),
+    };
     match cmd {
         RotationCommand::Set {
             org,
@@ -105,10 +111,10 @@ pub async fn run(config: Config, cmd: RotationCommand) -> anyhow::Result<ExitCod
                 starts_at: time("--starts", &starts)?,
                 period_days,
                 members: ids,
-            }
-            .validate(position.id)
-            .map_err(fields)?;
-            s.set_rotation(&cli_actor(), org.id, rotation).await?;
+            };
+            rotations::set_rotation(&app, &operator(), &org, &position, rotation)
+                .await
+                .map_err(no_field)?;
             say(format!(
                 "{} rotates among {} people",
                 position.name,
@@ -130,10 +136,10 @@ pub async fn run(config: Config, cmd: RotationCommand) -> anyhow::Result<ExitCod
                 from: time("--from", &from)?,
                 until: time("--until", &until)?,
                 reason,
-            }
-            .validate(position.id)
-            .map_err(fields)?;
-            s.add_override(&cli_actor(), org.id, o).await?;
+            };
+            rotations::add_override(&app, &operator(), &org, &position, o)
+                .await
+                .map_err(no_field)?;
             say(format!(
                 "{who} is on call for {} from {from} until {until}",
                 position.name
@@ -146,8 +152,8 @@ pub async fn run(config: Config, cmd: RotationCommand) -> anyhow::Result<ExitCod
         } => {
             let org = org_by_slug(s, &org).await?;
             let position = position(s, &org, &slug).await?;
-            let rotation = s.rotation(org.id, position.id).await?;
-            let overrides = s.overrides(org.id, position.id).await?;
+            let (rotation, overrides) =
+                rotations::schedule(&app, &operator(), &org, &position).await?;
             let names: HashMap<PersonId, String> = beredskap_app::alerts::names(s, org.id).await?;
             let name = |p: &PersonId| names.get(p).cloned().unwrap_or_else(|| p.to_string());
             let now = SystemClock.now();

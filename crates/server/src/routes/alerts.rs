@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_app::alerts::{self, RosterLine};
 use beredskap_core::alerting::{Alert, AlertInput, AlertStatus, AlertSummary, ReplyOutcome};
-use beredskap_core::register::{Role, Scope};
+use beredskap_core::register::Scope;
 use beredskap_core::Problem;
-use beredskap_core::{Actor, AlertId, OrgId};
+use beredskap_core::{AlertId, OrgId};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -434,11 +434,11 @@ async fn get_rotation(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<RotationView>, AppError> {
-    caller.require(Role::Member, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let position = position_of(&state, &org, &id).await?;
-    let rotation = state.store.rotation(org.id, position.id).await?;
-    let overrides = state.store.overrides(org.id, position.id).await?;
+    let (rotation, overrides) =
+        beredskap_app::rotations::schedule(&state.app, &caller.who(), &org, &position).await?;
     let now = state.clock.now();
     Ok(Json(RotationView {
         holders_now: beredskap_core::rotation::holders_at(
@@ -473,14 +473,11 @@ async fn set_rotation(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<beredskap_core::rotation::RotationInput>,
 ) -> Result<Json<beredskap_core::rotation::Rotation>, AppError> {
-    caller.require(Role::CrisisLead, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let position = position_of(&state, &org, &id).await?;
-    let rotation = input.validate(position.id).map_err(AppError::Invalid)?;
     Ok(Json(
-        state
-            .store
-            .set_rotation(&Actor::account(caller.account.id), org.id, rotation)
+        beredskap_app::rotations::set_rotation(&state.app, &caller.who(), &org, &position, input)
             .await?,
     ))
 }
@@ -499,14 +496,12 @@ async fn add_override(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<beredskap_core::rotation::OverrideInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::CrisisLead, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let position = position_of(&state, &org, &id).await?;
-    let o = input.validate(position.id).map_err(AppError::Invalid)?;
-    let o = state
-        .store
-        .add_override(&Actor::account(caller.account.id), org.id, o)
-        .await?;
+    let o =
+        beredskap_app::rotations::add_override(&state.app, &caller.who(), &org, &position, input)
+            .await?;
     Ok(created(
         format!(
             "/api/v1/orgs/{}/positions/{}/rotation",

@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
+use beredskap_app::register;
 use beredskap_core::register::{
     ApiToken, Group, NewGroup, NewPosition, Org, Person, PersonInput, Position, Role, Scope,
 };
@@ -358,9 +359,11 @@ async fn list_people(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Person>>, AppError> {
-    caller.require(Role::Member, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    Ok(Json(state.store.list_people(org.id).await?))
+    Ok(Json(
+        register::people(&state.app, &caller.who(), &org).await?,
+    ))
 }
 
 /// Adds a person. Phone numbers without a country code are read in the organisation's region.
@@ -376,13 +379,9 @@ async fn create_person(
     ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::Admin, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
-    let draft = input.validate(org.region).map_err(AppError::Invalid)?;
-    let person = state
-        .store
-        .create_person(&caller.actor(), org.id, draft)
-        .await?;
+    let person = register::create_person(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/people/{}", org.slug, person.id),
         person,
@@ -398,15 +397,12 @@ async fn get_person(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Person>, AppError> {
-    caller.require(Role::Member, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: PersonId = parse_id(&id)?;
-    state
-        .store
-        .person(org.id, id)
-        .await?
-        .map(Json)
-        .ok_or(AppError::NotFound)
+    Ok(Json(
+        register::person(&state.app, &caller.who(), &org, id).await?,
+    ))
 }
 
 /// Replaces a person's fields and contact points. A contact point that stays keeps its
@@ -423,15 +419,11 @@ async fn replace_person(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Json<Person>, AppError> {
-    caller.require(Role::Admin, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let id: PersonId = parse_id(&id)?;
-    let draft = input.validate(org.region).map_err(AppError::Invalid)?;
     Ok(Json(
-        state
-            .store
-            .replace_person(&caller.actor(), org.id, id, draft)
-            .await?,
+        register::replace_person(&state.app, &caller.who(), &org, id, input).await?,
     ))
 }
 
@@ -444,9 +436,11 @@ async fn list_groups(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Group>>, AppError> {
-    caller.require(Role::Member, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    Ok(Json(state.store.list_groups(org.id).await?))
+    Ok(Json(
+        register::groups(&state.app, &caller.who(), &org).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/groups", tag = "groups",
@@ -461,12 +455,9 @@ async fn create_group(
     ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<NewGroup>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::Admin, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
-    let group = state
-        .store
-        .create_group(&caller.actor(), org.id, input)
-        .await?;
+    let group = register::create_group(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/groups/{}", org.slug, group.id),
         group,
@@ -492,14 +483,11 @@ async fn set_group_members(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<MembersInput>,
 ) -> Result<Json<Group>, AppError> {
-    caller.require(Role::Admin, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let id: GroupId = parse_id(&id)?;
     Ok(Json(
-        state
-            .store
-            .set_group_members(&caller.actor(), org.id, id, input.members)
-            .await?,
+        register::set_group_members(&state.app, &caller.who(), &org, id, input.members).await?,
     ))
 }
 
@@ -512,9 +500,11 @@ async fn list_positions(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Position>>, AppError> {
-    caller.require(Role::Member, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    Ok(Json(state.store.list_positions(org.id).await?))
+    Ok(Json(
+        register::positions(&state.app, &caller.who(), &org).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/positions", tag = "positions",
@@ -529,12 +519,9 @@ async fn create_position(
     ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<NewPosition>,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::Admin, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
-    let position = state
-        .store
-        .create_position(&caller.actor(), org.id, input)
-        .await?;
+    let position = register::create_position(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/positions/{}", org.slug, position.id),
         position,
@@ -560,14 +547,11 @@ async fn set_position_holders(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<HoldersInput>,
 ) -> Result<Json<Position>, AppError> {
-    caller.require(Role::Admin, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let id: PositionId = parse_id(&id)?;
     Ok(Json(
-        state
-            .store
-            .set_position_holders(&caller.actor(), org.id, id, input.holders)
-            .await?,
+        register::set_position_holders(&state.app, &caller.who(), &org, id, input.holders).await?,
     ))
 }
 
