@@ -100,11 +100,13 @@ impl Table {
 }
 
 fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
+    use beredskap_app::UseCase;
     use Access::{Anyone, AtLeast, Own};
     let guest = AtLeast(Role::Guest);
-    let member = AtLeast(Role::Member);
-    let lead = AtLeast(Role::CrisisLead);
     let admin = AtLeast(Role::Admin);
+    // The pages of a use case of the application layer take its least role from the one
+    // policy table, so a page cannot be laxer or stricter than the use case it serves.
+    let case = |u: UseCase| AtLeast(u.least());
     let table = Table {
         router: Router::new(),
         routes: Vec::new(),
@@ -122,33 +124,73 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
         .get("/m/{id}", guest, conversation::fragment)
         .get("/m/{id}/edit", Own, conversation::edit_form)
         .post("/m/{id}/edit", Own, edit_message)
-        .get("/m/{id}/roster", lead, conversation::roster)
-        .get("/m/{id}/redact", admin, conversation::redact_form)
-        .post("/m/{id}/redact", admin, conversation::redact)
+        .get(
+            "/m/{id}/roster",
+            case(UseCase::SeeWhoRead),
+            conversation::roster,
+        )
+        .get(
+            "/m/{id}/redact",
+            case(UseCase::Redact),
+            conversation::redact_form,
+        )
+        .post(
+            "/m/{id}/redact",
+            case(UseCase::Redact),
+            conversation::redact,
+        )
         .get("/m/{id}/open", guest, conversation::open)
         .get("/search", guest, conversation::search)
-        .get("/alerts", lead, alerts::list)
-        .post("/alerts", lead, alerts::create)
-        .get("/alerts/new", lead, alerts::new_form)
-        .get("/alerts/{id}", lead, alerts::show)
-        .get("/alerts/{id}/roster", lead, alerts::roster)
-        .get("/alerts/{id}/roster.csv", lead, alerts::csv)
-        .post("/alerts/{id}/close", lead, alerts::close)
-        .post("/alerts/{id}/answer", guest, alerts::answer)
+        .get("/alerts", case(UseCase::FollowAlerts), alerts::list)
+        .post("/alerts", case(UseCase::SendAlert), alerts::create)
+        .get("/alerts/new", case(UseCase::SendAlert), alerts::new_form)
+        .get("/alerts/{id}", case(UseCase::FollowAlerts), alerts::show)
+        .get(
+            "/alerts/{id}/roster",
+            case(UseCase::FollowAlerts),
+            alerts::roster,
+        )
+        .get(
+            "/alerts/{id}/roster.csv",
+            case(UseCase::FollowAlerts),
+            alerts::csv,
+        )
+        .post(
+            "/alerts/{id}/close",
+            case(UseCase::CloseAlert),
+            alerts::close,
+        )
+        .post(
+            "/alerts/{id}/answer",
+            case(UseCase::AnswerAlert),
+            alerts::answer,
+        )
         .get("/a/{token}", Anyone, alerts::link)
         .post("/a/{token}", Anyone, alerts::link_answer)
         .get("/k/{token}", Anyone, alerts::check_link)
         .post("/k/{token}", Anyone, alerts::check_confirm)
-        .post("/contact-checks", lead, alerts::start_check)
-        .get("/positions", member, alerts::positions)
+        .post(
+            "/contact-checks",
+            case(UseCase::StartContactCheck),
+            alerts::start_check,
+        )
+        .get("/positions", case(UseCase::ReadRegister), alerts::positions)
         .get("/static/alerts.js", Anyone, alerts_script)
         .get("/static/push.js", Anyone, push_script)
         .get("/push/key", Anyone, alerts::push_key)
         .post("/push/subscribe", guest, alerts::push_subscribe)
         .get("/files/{id}", guest, conversation::file)
         .post("/m/{id}/{action}", guest, conversation::act)
-        .get("/channels/new", member, conversation::new_channel)
-        .post("/channels/new", member, conversation::create_channel)
+        .get(
+            "/channels/new",
+            case(UseCase::CreateChannel),
+            conversation::new_channel,
+        )
+        .post(
+            "/channels/new",
+            case(UseCase::CreateChannel),
+            conversation::create_channel,
+        )
         .get("/events", guest, conversation::events)
         .post("/language", Anyone, choose_language)
         .get("/sign-in", Anyone, sign_in::form)
