@@ -4,11 +4,11 @@
 use crate::policy::{permit, Caller, UseCase};
 use crate::{App, Error};
 use beredskap_core::alerting::{
-    Alert, AlertInput, AlertStatus, AlertSummary, Answer, ContactCheckInput, DeliveryKind,
-    DeliveryStatus, RosterEntry,
+    Alert, AlertInput, AlertStatus, AlertSummary, Answer, ContactCheckInput, Delivery,
+    DeliveryKind, DeliveryStatus, ReplyOutcome, RosterEntry,
 };
 use beredskap_core::register::Org;
-use beredskap_core::{AlertId, OrgId, PersonId, Store, StoreError};
+use beredskap_core::{AlertId, DeliveryId, OrgId, PersonId, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -107,6 +107,58 @@ pub async fn seen(
         .await?;
     app.wake.published(org.id).await;
     Ok(())
+}
+
+/// An SMS reply, already verified as coming from the gateway: it answers the newest open
+/// alert sent to that number (of the organisation that owns the number replied to).
+pub async fn answer_by_reply(
+    app: &App,
+    caller: &Caller,
+    from: &str,
+    to: Option<&str>,
+    text: &str,
+) -> Result<ReplyOutcome, Error> {
+    on_a_verified_signal(caller)?;
+    let outcome = app
+        .store
+        .answer_by_reply(from, to, text, app.clock.now())
+        .await?;
+    if let ReplyOutcome::Matched(m) = &outcome {
+        app.wake.published(m.org_id).await;
+    }
+    Ok(outcome)
+}
+
+/// A contact check's link followed and confirmed: that contact point reaches its person.
+/// None if the check is over.
+pub async fn confirm_contact_point(
+    app: &App,
+    caller: &Caller,
+    delivery: DeliveryId,
+) -> Result<Option<Delivery>, Error> {
+    on_a_verified_signal(caller)?;
+    let confirmed = app
+        .store
+        .confirm_contact_point(delivery, app.clock.now())
+        .await?;
+    if let Some(d) = &confirmed {
+        app.wake.published(d.org_id).await;
+    }
+    Ok(confirmed)
+}
+
+/// Answering by phone number or by a contact check's delivery is for Beredskap itself, on
+/// a signal the adapter verified (a signed webhook, a signed link): an account naming
+/// someone else's number or delivery would answer for them.
+fn on_a_verified_signal(caller: &Caller) -> Result<(), Error> {
+    permit(caller, UseCase::AnswerAlert)?;
+    match caller {
+        Caller::Account(_) => Err(Error::Refused {
+            use_case: UseCase::AnswerAlert,
+            least: UseCase::AnswerAlert.least(),
+        }),
+        Caller::Operator(_) | Caller::System => Ok(()),
+    }
 }
 
 /// An answer is the recipient's own: an account answers only for its person.

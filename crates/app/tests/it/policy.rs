@@ -331,6 +331,31 @@ async fn a_person_answers_only_for_themselves() {
     assert_eq!(world.head().await, before, "nothing answered");
 }
 
+/// An SMS reply or a contact check's link answers for whoever the number or the delivery
+/// names: only Beredskap itself may, on the signal the webhook or link carried.
+#[tokio::test]
+async fn answering_by_phone_number_is_not_for_accounts() {
+    let world = World::new().await;
+    world.sent_alert().await;
+    let guest_phone = "+46701000000";
+    let admin = world.caller(Role::Admin);
+    let before = world.head().await;
+    let refused = alerts::answer_by_reply(&world.app, &admin, guest_phone, None, "Ja").await;
+    assert!(matches!(refused, Err(Error::Refused { .. })), "{refused:?}");
+    assert_eq!(world.head().await, before, "nothing answered");
+    // Beredskap itself is let through (nothing was handed to that phone yet, so the reply
+    // matches no alert: the store's matching is tested in the conformance suite).
+    let system =
+        alerts::answer_by_reply(&world.app, &Caller::System, guest_phone, None, "Ja").await;
+    assert!(
+        matches!(
+            system,
+            Ok(beredskap_core::alerting::ReplyOutcome::Unmatched)
+        ),
+        "{system:?}"
+    );
+}
+
 #[tokio::test]
 async fn sending_and_closing_wake_the_worker_and_tell_live_pages() {
     let world = World::new().await;

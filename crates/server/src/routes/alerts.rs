@@ -320,10 +320,14 @@ async fn sms_reply(
     let from = field(&form, &["from", "From"]).ok_or_else(|| missing("from"))?;
     let to = field(&form, &["to", "To"]);
     let text = field(&form, &["message", "Body"]).ok_or_else(|| missing("message"))?;
-    let outcome = state
-        .store
-        .answer_by_reply(from.trim(), to, text, state.clock.now())
-        .await?;
+    let outcome = alerts::answer_by_reply(
+        &state.app,
+        &beredskap_app::Caller::System,
+        from.trim(),
+        to,
+        text,
+    )
+    .await?;
     let matched = match outcome {
         ReplyOutcome::Matched(m) => m,
         ReplyOutcome::Unmatched => {
@@ -342,7 +346,6 @@ async fn sms_reply(
             }));
         }
     };
-    state.hub.publish(matched.org_id).await;
     if !matched.understood {
         explain_reply(&state, &matched, from.trim()).await;
     }

@@ -949,17 +949,13 @@ async fn check_page(
     if delivery.confirmed_at.is_some() {
         page.outcome = Some(t.check_confirmed);
     } else if confirm {
-        page.outcome = match state
-            .store
-            .confirm_contact_point(id, state.clock.now())
-            .await?
-        {
-            Some(_) => {
-                state.hub.publish(delivery.org_id).await;
-                Some(t.check_confirmed)
-            }
-            None => Some(t.alert_closed),
-        };
+        page.outcome =
+            match alerts::confirm_contact_point(&state.app, &beredskap_app::Caller::System, id)
+                .await?
+            {
+                Some(_) => Some(t.check_confirmed),
+                None => Some(t.alert_closed),
+            };
     }
     render(StatusCode::OK, &page)
 }
