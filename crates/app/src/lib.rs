@@ -3,6 +3,7 @@
 //! policy table ([`policy`]), validates, writes, wakes the delivery worker and publishes
 //! live events. The API, the pages and the command line are adapters over these functions.
 
+pub mod accounts;
 pub mod alerts;
 pub mod conversation;
 pub mod error;

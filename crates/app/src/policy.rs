@@ -66,6 +66,8 @@ pub enum UseCase {
     ChangeRegister,
     /// Rotations and overrides of who is on call.
     ArrangeOnCall,
+    /// Creating accounts, issuing enrolment links and API tokens.
+    ManageAccounts,
 }
 
 /// One row of the table.
@@ -100,6 +102,7 @@ impl UseCase {
         UseCase::ReadRegister,
         UseCase::ChangeRegister,
         UseCase::ArrangeOnCall,
+        UseCase::ManageAccounts,
     ];
 
     /// The table.
@@ -172,6 +175,9 @@ impl UseCase {
                 false,
                 "only crisis leads and administrators arrange who is on call",
             ),
+            UseCase::ManageAccounts => {
+                rule(Role::Admin, false, "only administrators manage accounts")
+            }
         }
     }
 
@@ -202,6 +208,7 @@ impl UseCase {
             UseCase::ReadRegister => "read_register",
             UseCase::ChangeRegister => "change_register",
             UseCase::ArrangeOnCall => "arrange_on_call",
+            UseCase::ManageAccounts => "manage_accounts",
         }
     }
 }

@@ -317,7 +317,7 @@ async fn setup(dir: &Path, args: &BlastArgs) -> anyhow::Result<(String, String)>
             NewOrg::parse("bench", "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
         )
         .await?;
-    let (_, token) = crate::ingest::bench_admin(store.as_ref(), &org).await?;
+    let (_, token) = crate::ingest::bench_admin(store.clone(), &org).await?;
     let mut people: Vec<PersonId> = Vec::with_capacity(args.recipients);
     for i in 0..args.recipients {
         let sms = ContactPoint {

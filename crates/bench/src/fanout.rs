@@ -626,7 +626,7 @@ async fn start_server(
             NewOrg::parse("bench", "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
         )
         .await?;
-    let (admin, token) = crate::ingest::bench_admin(store.as_ref(), &org).await?;
+    let (admin, token) = crate::ingest::bench_admin(store.clone(), &org).await?;
     let channel = store
         .create_channel(
             &Actor::system(),

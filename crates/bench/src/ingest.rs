@@ -6,7 +6,7 @@ use crate::say;
 use anyhow::Context;
 use beredskap_core::register::{NewOrg, Role};
 use beredskap_core::{Actor, EmailAddress, Region, Store};
-use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::accounts::NewUser;
 use beredskap_server::{Application, Config};
 use beredskap_store::{DatabaseUrl, OpenOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -330,7 +330,7 @@ async fn api_ingest(
             NewOrg::parse(&slug, "Bench", Region::Se).map_err(|e| anyhow::anyhow!("{e}"))?,
         )
         .await?;
-    let (_, token) = bench_admin(store.as_ref(), &org).await?;
+    let (_, token) = bench_admin(store.clone(), &org).await?;
     let config = Config {
         listen: "127.0.0.1:0".parse()?,
         log_filter: "warn".into(),
@@ -493,12 +493,18 @@ fn figures(label: String, mut latencies: Vec<Duration>, elapsed: f64, failures: 
 
 /// An administrator of `org` for the benchmarks, with a token that may do everything.
 pub async fn bench_admin(
-    store: &dyn Store,
+    store: std::sync::Arc<dyn Store>,
     org: &beredskap_core::register::Org,
 ) -> anyhow::Result<(beredskap_core::register::Account, String)> {
-    let created = accounts::create_user(
+    let app = beredskap_app::App::new(
         store,
-        &Actor::system(),
+        std::sync::Arc::new(beredskap_core::clock::SystemClock),
+        std::sync::Arc::new(beredskap_app::NoWakeups),
+    );
+    let operator = beredskap_app::Caller::Operator(Actor::system());
+    let created = beredskap_app::accounts::create_user(
+        &app,
+        &operator,
         org,
         NewUser {
             name: "Bench Admin".into(),
@@ -510,13 +516,12 @@ pub async fn bench_admin(
         },
         "http://bench",
         1,
-        beredskap_core::clock::Clock::now(&beredskap_core::clock::SystemClock),
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (_, token) = accounts::issue_api_token(
-        store,
-        &Actor::system(),
+    let (_, token) = beredskap_app::accounts::issue_api_token(
+        &app,
+        &operator,
         org,
         &created.account,
         "bench",

@@ -3,8 +3,8 @@
 //! Phone numbers are from the range the Swedish regulator (PTS) reserves for fiction
 //! (070-174 06 05 to 070-174 06 99); mail domains are reserved `.example` names.
 
-use crate::accounts;
 use crate::error::AppError;
+use beredskap_app::accounts;
 use beredskap_core::conversation::{ChannelKind, NewChannel, NewMessage};
 use beredskap_core::register::{
     ContactKind, ContactLabel, ContactPoint, NewGroup, NewOrg, NewPosition, Org, PersonDraft, Role,
@@ -166,12 +166,21 @@ fn demo_error(what: &str) -> AppError {
 /// Seeds the demo organisation unless it exists, then issues a token for its administrator
 /// and, until they have enrolled, an enrolment link.
 pub async fn seed(
-    store: &dyn Store,
+    store: std::sync::Arc<dyn Store>,
     public_url: &str,
     link_hours: u32,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<DemoInfo, AppError> {
     let actor = Actor::system();
+    // Beredskap seeds as its operator would at the command line; before the server runs
+    // there is nobody to wake.
+    let app = beredskap_app::App::new(
+        store.clone(),
+        std::sync::Arc::new(beredskap_core::clock::ManualClock::new(now)),
+        std::sync::Arc::new(beredskap_app::NoWakeups),
+    );
+    let caller = beredskap_app::Caller::Operator(actor.clone());
+    let store = store.as_ref();
     let slug = Slug::parse(DEMO_ORG).map_err(|_| demo_error("slug"))?;
     let admin_login = EmailAddress::parse(DEMO_ADMIN).map_err(|_| demo_error("login"))?;
     let (org, seeded_now) = match store.org_by_slug(&slug).await? {
@@ -183,7 +192,7 @@ pub async fn seed(
         .await?
         .ok_or_else(|| demo_error("the demo administrator has no account"))?;
     let (_, admin_token) =
-        accounts::issue_api_token(store, &actor, &org, &admin, "demo", &Scope::ALL).await?;
+        accounts::issue_api_token(&app, &caller, &org, &admin, "demo", &Scope::ALL).await?;
     let enrolled = store
         .credentials(org.id, admin.id)
         .await?
@@ -192,8 +201,7 @@ pub async fn seed(
     let enrolment_link = match enrolled {
         true => None,
         false => Some(
-            accounts::issue_enrolment(store, &actor, &org, &admin, public_url, link_hours, now)
-                .await?,
+            accounts::issue_enrolment(&app, &caller, &org, &admin, public_url, link_hours).await?,
         ),
     };
     Ok(DemoInfo {

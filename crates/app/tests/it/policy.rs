@@ -2,6 +2,7 @@
 //! refused and nothing is written; a caller at or above it gets through.
 
 use crate::world::{World, ROLES};
+use beredskap_app::accounts;
 use beredskap_app::alerts;
 use beredskap_app::conversation::{self, PostInput};
 use beredskap_app::register;
@@ -13,6 +14,7 @@ use beredskap_core::register::Role;
 use beredskap_core::register::{NewGroup, NewPosition, PersonInput};
 use beredskap_core::rotation::{OverrideInput, RotationInput};
 use beredskap_core::Actor;
+use beredskap_core::EmailAddress;
 use beredskap_core::Slug;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
@@ -206,6 +208,31 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
                 .await
                 .map(drop)
         }
+        UseCase::ManageAccounts => {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let n = N.fetch_add(1, Ordering::SeqCst);
+            let user = accounts::NewUser {
+                name: format!("Ny {n}"),
+                login: EmailAddress::parse(&format!("ny{n}@lillby.se")).unwrap(),
+                role: Role::Member,
+                mobile: None,
+                private_email: None,
+            };
+            let created = accounts::create_user(app, caller, org, user, "https://b", 72).await?;
+            assert!(created.enrolment_link.starts_with("https://b/enrol/"));
+            accounts::issue_enrolment(app, caller, org, &created.account, "https://b", 72).await?;
+            let (_, token) = accounts::issue_api_token(
+                app,
+                caller,
+                org,
+                &created.account,
+                "test",
+                &[beredskap_core::register::Scope::Read],
+            )
+            .await?;
+            assert!(token.starts_with(accounts::TOKEN_PREFIX));
+            Ok(())
+        }
     }
 }
 
@@ -235,7 +262,8 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::Post
                     | UseCase::Announce
                     | UseCase::ReadRegister
-                    | UseCase::ChangeRegister => 0,
+                    | UseCase::ChangeRegister
+                    | UseCase::ManageAccounts => 0,
                     _ => 1,
                 };
                 assert!(
@@ -273,6 +301,7 @@ async fn the_table_says_who_may_do_what() {
             ("read_register", Role::Member, false),
             ("change_register", Role::Admin, false),
             ("arrange_on_call", Role::CrisisLead, false),
+            ("manage_accounts", Role::Admin, false),
         ]
     );
 }

@@ -1,6 +1,5 @@
-use super::{cli_actor, open_store, org_by_slug, say};
+use super::{cli_actor, open_store, operator, org_by_slug, say};
 use anyhow::Context;
-use beredskap_core::clock::{Clock, SystemClock};
 use beredskap_core::register::{NewOrg, Role, Scope};
 use beredskap_core::{EmailAddress, PhoneNumber, Region};
 use beredskap_server::accounts::{self, NewUser};
@@ -110,7 +109,8 @@ pub enum AdminCommand {
 
 pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> {
     let store = open_store(&config, false).await?;
-    let store = store.as_ref();
+    let app = super::app(&config, store);
+    let store = app.store();
     match cmd {
         AdminCommand::CreateOrg { slug, name, region } => {
             let region =
@@ -308,9 +308,9 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 true => Some(Notifier::from_config(&config)?),
                 false => None,
             };
-            let created = accounts::create_user(
-                store,
-                &cli_actor(),
+            let created = beredskap_app::accounts::create_user(
+                &app,
+                &operator(),
                 &org,
                 NewUser {
                     name,
@@ -321,7 +321,6 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 },
                 &config.public_url(),
                 config.enrolment_link_hours,
-                SystemClock.now(),
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -372,10 +371,16 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 .account_by_login(org.id, &login)
                 .await?
                 .with_context(|| format!("no account {login} in {}", org.slug))?;
-            let (_, secret) =
-                accounts::issue_api_token(store, &cli_actor(), &org, &account, &label, &scopes)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (_, secret) = beredskap_app::accounts::issue_api_token(
+                &app,
+                &operator(),
+                &org,
+                &account,
+                &label,
+                &scopes,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             say(secret);
         }
         AdminCommand::Tokens { org } => {

@@ -30,7 +30,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let demo_info = match args.demo {
         true => Some(
             demo::seed(
-                store.as_ref(),
+                store.clone(),
                 &config.public_url(),
                 config.enrolment_link_hours,
                 beredskap_core::clock::Clock::now(&beredskap_core::clock::SystemClock),

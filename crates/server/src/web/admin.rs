@@ -174,16 +174,16 @@ pub async fn create_account(
         Ok(user) => user,
         Err(message) => return accounts_page(&state, &ctx, &me, form, Some(message)).await,
     };
-    let created = match accounts::create_user(
-        state.store.as_ref(),
-        &actor(&me),
+    let created = match beredskap_app::accounts::create_user(
+        &state.app,
+        &me.caller(),
         &me.org,
         user,
         &state.config.public_url(),
         state.config.enrolment_link_hours,
-        state.clock.now(),
     )
     .await
+    .map_err(AppError::from)
     {
         Ok(created) => created,
         Err(AppError::Conflict(_)) => {
@@ -395,14 +395,13 @@ pub async fn new_link(
     require_admin(&me)?;
     ctx.check_csrf(&headers, &form.csrf)?;
     let account = find_account(&state, &me, parse_path_id(&id)?).await?;
-    let link = accounts::issue_enrolment(
-        state.store.as_ref(),
-        &actor(&me),
+    let link = beredskap_app::accounts::issue_enrolment(
+        &state.app,
+        &me.caller(),
         &me.org,
         &account,
         &state.config.public_url(),
         state.config.enrolment_link_hours,
-        state.clock.now(),
     )
     .await?;
     let notice = deliver_link(&state, &ctx, &me, &account, &link).await?;
@@ -529,9 +528,9 @@ pub async fn create_token(
         "" => "web",
         label => label,
     };
-    let (_, secret) = accounts::issue_api_token(
-        state.store.as_ref(),
-        &actor(&me),
+    let (_, secret) = beredskap_app::accounts::issue_api_token(
+        &state.app,
+        &me.caller(),
         &me.org,
         &me.account,
         label,

@@ -16,7 +16,7 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
     .await
     .unwrap();
     let first = demo::seed(
-        store.as_ref(),
+        store.clone(),
         "http://localhost:8080",
         72,
         chrono::Utc::now(),
@@ -69,7 +69,7 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
     );
 
     let again = demo::seed(
-        store.as_ref(),
+        store.clone(),
         "http://localhost:8080",
         72,
         chrono::Utc::now(),
@@ -123,7 +123,7 @@ async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_a
     .await
     .unwrap();
     let info = demo::seed(
-        store.as_ref(),
+        store.clone(),
         "http://localhost:8080",
         72,
         chrono::Utc::now(),

@@ -1,6 +1,6 @@
 use beredskap_core::register::{NewOrg, Org, Role, Scope};
 use beredskap_core::{Actor, EmailAddress, Region, Store};
-use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::accounts::NewUser;
 use beredskap_server::clock::ManualClock;
 use beredskap_server::{Application, Config};
 use beredskap_store::{DatabaseUrl, OpenOptions};
@@ -157,6 +157,16 @@ impl TestApp {
         self.scoped_token_in(org, role, login, &Scope::ALL).await
     }
 
+    /// The use cases over this server's store and clock, for setting up what a test
+    /// needs as an operator would (nothing is woken: the server polls).
+    pub fn use_cases(&self) -> beredskap_app::App {
+        beredskap_app::App::new(
+            self.store.clone(),
+            self.clock.clone(),
+            Arc::new(beredskap_app::NoWakeups),
+        )
+    }
+
     /// A token with only `scopes`, for an account with `role`.
     pub async fn scoped_token_in(
         &self,
@@ -165,10 +175,9 @@ impl TestApp {
         login: &str,
         scopes: &[Scope],
     ) -> String {
-        let s = self.store.as_ref();
-        let created = accounts::create_user(
-            s,
-            &Actor::system(),
+        let created = beredskap_app::accounts::create_user(
+            &self.use_cases(),
+            &beredskap_app::Caller::Operator(Actor::system()),
             org,
             NewUser {
                 name: login.split('@').next().unwrap().to_owned(),
@@ -179,14 +188,20 @@ impl TestApp {
             },
             "http://test",
             72,
-            self.now(),
         )
         .await
         .unwrap();
-        accounts::issue_api_token(s, &Actor::system(), org, &created.account, "test", scopes)
-            .await
-            .unwrap()
-            .1
+        beredskap_app::accounts::issue_api_token(
+            &self.use_cases(),
+            &beredskap_app::Caller::Operator(Actor::system()),
+            org,
+            &created.account,
+            "test",
+            scopes,
+        )
+        .await
+        .unwrap()
+        .1
     }
 
     /// A person in the test organisation with these contact points, in order.

@@ -142,9 +142,9 @@ async fn user(
     mobile: Option<&str>,
     private_email: Option<&str>,
 ) -> accounts::CreatedUser {
-    accounts::create_user(
-        app.store.as_ref(),
-        &Actor::system(),
+    beredskap_app::accounts::create_user(
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(Actor::system()),
         &app.org,
         NewUser {
             name: "Anna Berg".into(),
@@ -156,7 +156,6 @@ async fn user(
         },
         "http://test",
         72,
-        chrono::Utc::now(),
     )
     .await
     .unwrap()
@@ -451,9 +450,9 @@ async fn a_checkpoint_reaches_administrators_private_mail_with_their_organisatio
             "norrby.privat@example.org",
         ),
     ] {
-        accounts::create_user(
-            app.store.as_ref(),
-            &Actor::system(),
+        beredskap_app::accounts::create_user(
+            &app.use_cases(),
+            &beredskap_app::Caller::Operator(Actor::system()),
             org,
             NewUser {
                 name: "X".into(),
@@ -464,7 +463,6 @@ async fn a_checkpoint_reaches_administrators_private_mail_with_their_organisatio
             },
             "http://test",
             72,
-            chrono::Utc::now(),
         )
         .await
         .unwrap();

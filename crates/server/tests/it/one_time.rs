@@ -4,7 +4,7 @@ use crate::helpers::TestApp;
 use crate::web::{browser, hidden, location};
 use beredskap_core::register::{OrgSettings, Role};
 use beredskap_core::{Actor, EmailAddress, PhoneNumber, Region};
-use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::accounts::NewUser;
 use beredskap_testkit::FakeSmsGateway;
 
 async fn app_with_sms() -> (TestApp, FakeSmsGateway) {
@@ -15,9 +15,9 @@ async fn app_with_sms() -> (TestApp, FakeSmsGateway) {
 }
 
 async fn person(app: &TestApp, login: &str, role: Role) {
-    accounts::create_user(
-        app.store.as_ref(),
-        &Actor::system(),
+    beredskap_app::accounts::create_user(
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(Actor::system()),
         &app.org,
         NewUser {
             name: "Bo Ek".into(),
@@ -28,7 +28,6 @@ async fn person(app: &TestApp, login: &str, role: Role) {
         },
         "http://test",
         72,
-        app.now(),
     )
     .await
     .unwrap();

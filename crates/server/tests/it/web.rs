@@ -3,7 +3,7 @@
 use crate::helpers::TestApp;
 use beredskap_core::register::Role;
 use beredskap_core::{Actor, EmailAddress};
-use beredskap_server::accounts::{self, NewUser};
+use beredskap_server::accounts::NewUser;
 use beredskap_server::credentials::totp;
 use reqwest::redirect::Policy;
 
@@ -37,9 +37,9 @@ pub(crate) struct Person {
 }
 
 pub(crate) async fn invite(app: &TestApp, login: &str, role: Role) -> Person {
-    let created = accounts::create_user(
-        app.store.as_ref(),
-        &Actor::system(),
+    let created = beredskap_app::accounts::create_user(
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(Actor::system()),
         &app.org,
         NewUser {
             name: "Anna Berg".into(),
@@ -50,7 +50,6 @@ pub(crate) async fn invite(app: &TestApp, login: &str, role: Role) -> Person {
         },
         "http://test",
         72,
-        app.now(),
     )
     .await
     .unwrap();

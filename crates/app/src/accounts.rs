@@ -1,0 +1,156 @@
+//! Accounts, enrolment links and API tokens: administrators (and operators at the command
+//! line) make them; the demo seed makes its own the same way.
+
+use crate::policy::{permit, Caller, UseCase};
+use crate::{App, Error};
+use beredskap_core::register::{
+    Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Org, PersonDraft, Role, Scope,
+};
+use beredskap_core::store::Conflict;
+use beredskap_core::{EmailAddress, PhoneNumber, StoreError};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// API tokens start with this, so a leaked one is easy to recognise and search for.
+pub const TOKEN_PREFIX: &str = "bsk_";
+
+/// A new random secret: 32 bytes from the operating system, hex-encoded.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Secrets are stored only as this hash. They carry 256 random bits, so a fast hash is
+/// enough; passwords (issue 3) get Argon2id instead.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub struct NewUser {
+    pub name: String,
+    pub login: EmailAddress,
+    pub role: Role,
+    /// A mobile number to reach the person on. The administrator giving it vouches for
+    /// it, so it counts as verified (the journal records who gave it).
+    pub mobile: Option<PhoneNumber>,
+    /// A private email address, likewise vouched for by the administrator.
+    pub private_email: Option<EmailAddress>,
+}
+
+#[derive(Debug)]
+pub struct CreatedUser {
+    pub account: Account,
+    /// The one-time enrolment link; shown once, stored only hashed.
+    pub enrolment_link: String,
+}
+
+/// Creates a person, their account and a one-time enrolment link.
+pub async fn create_user(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    user: NewUser,
+    public_url: &str,
+    link_hours: u32,
+) -> Result<CreatedUser, Error> {
+    permit(caller, UseCase::ManageAccounts)?;
+    let (store, actor) = (app.store(), &caller.actor());
+    let mut contact_points = Vec::new();
+    if let Some(mobile) = &user.mobile {
+        contact_points.push(ContactPoint {
+            kind: ContactKind::Sms,
+            label: ContactLabel::Work,
+            value: mobile.as_str().to_owned(),
+            verified: true,
+        });
+    }
+    if let Some(private) = &user.private_email {
+        contact_points.push(ContactPoint {
+            kind: ContactKind::Email,
+            label: ContactLabel::Private,
+            value: private.as_str().to_owned(),
+            verified: true,
+        });
+    }
+    contact_points.push(ContactPoint {
+        kind: ContactKind::Email,
+        label: ContactLabel::Work,
+        value: user.login.as_str().to_owned(),
+        verified: false,
+    });
+    if store.account_by_login(org.id, &user.login).await?.is_some() {
+        return Err(StoreError::Conflict(Conflict::AccountLogin).into());
+    }
+    let person = store
+        .create_person(
+            actor,
+            org.id,
+            PersonDraft {
+                external_id: None,
+                name: user.name,
+                title: None,
+                active: true,
+                contact_points,
+            },
+        )
+        .await?;
+    let account = store
+        .create_account(actor, org.id, person.id, user.login, user.role)
+        .await?;
+    let enrolment_link =
+        issue_enrolment(app, caller, org, &account, public_url, link_hours).await?;
+    Ok(CreatedUser {
+        account,
+        enrolment_link,
+    })
+}
+
+/// Issues a one-time enrolment link for an existing account.
+pub async fn issue_enrolment(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    account: &Account,
+    public_url: &str,
+    link_hours: u32,
+) -> Result<String, Error> {
+    permit(caller, UseCase::ManageAccounts)?;
+    let secret = new_secret();
+    let expires_at = app.clock.now() + chrono::Duration::hours(i64::from(link_hours));
+    app.store
+        .create_enrolment(
+            &caller.actor(),
+            org.id,
+            account.id,
+            secret_hash(&secret),
+            expires_at,
+        )
+        .await?;
+    Ok(format!("{public_url}/enrol/{secret}"))
+}
+
+/// Issues an API token for an account; returns the token record and the secret to show once.
+pub async fn issue_api_token(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    account: &Account,
+    label: &str,
+    scopes: &[Scope],
+) -> Result<(ApiToken, String), Error> {
+    permit(caller, UseCase::ManageAccounts)?;
+    let secret = format!("{TOKEN_PREFIX}{}", new_secret());
+    let token = app
+        .store
+        .create_api_token(
+            &caller.actor(),
+            org.id,
+            account.id,
+            label.to_owned(),
+            scopes.to_vec(),
+            secret_hash(&secret),
+        )
+        .await?;
+    Ok((token, secret))
+}
