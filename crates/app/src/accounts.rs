@@ -154,3 +154,55 @@ pub async fn issue_api_token(
         .await?;
     Ok((token, secret))
 }
+
+/// Signs a device out: a person their own, an administrator anyone's (a lost phone, a
+/// person who left). Someone else's session is not found for those who may not end it.
+pub async fn end_session(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    session: beredskap_core::auth::SessionId,
+) -> Result<(), Error> {
+    let own = match caller.account() {
+        Some(account) => app
+            .store
+            .list_sessions(org.id, account.id, app.clock.now())
+            .await?
+            .iter()
+            .any(|s| s.id == session),
+        None => false,
+    };
+    if !own {
+        permit(caller, UseCase::ManageAccounts).map_err(|_| StoreError::NotFound)?;
+    }
+    match app
+        .store
+        .revoke_session(&caller.actor(), org.id, session)
+        .await?
+    {
+        true => Ok(()),
+        false => Err(StoreError::NotFound.into()),
+    }
+}
+
+/// Revokes an API token: an administrator any of the organisation's; anyone the token
+/// they are calling with (`calling_with`).
+pub async fn revoke_token(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    token: beredskap_core::ApiTokenId,
+    calling_with: Option<beredskap_core::ApiTokenId>,
+) -> Result<(), Error> {
+    if calling_with != Some(token) {
+        permit(caller, UseCase::ManageAccounts)?;
+    }
+    match app
+        .store
+        .revoke_api_token(&caller.actor(), org.id, token)
+        .await?
+    {
+        true => Ok(()),
+        false => Err(StoreError::NotFound.into()),
+    }
+}

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod policy;
 pub mod register;
 pub mod rotations;
+pub mod settings;
 
 pub use error::Error;
 pub use policy::{Caller, UseCase};

@@ -66,8 +66,11 @@ pub enum UseCase {
     ChangeRegister,
     /// Rotations and overrides of who is on call.
     ArrangeOnCall,
-    /// Creating accounts, issuing enrolment links and API tokens.
+    /// Creating accounts, issuing enrolment links and API tokens; ending others' sessions
+    /// and revoking others' tokens.
     ManageAccounts,
+    /// Sign-in rules, time zone, language, SMS number, classification labels.
+    ChangeOrgSettings,
 }
 
 /// One row of the table.
@@ -103,6 +106,7 @@ impl UseCase {
         UseCase::ChangeRegister,
         UseCase::ArrangeOnCall,
         UseCase::ManageAccounts,
+        UseCase::ChangeOrgSettings,
     ];
 
     /// The table.
@@ -178,6 +182,11 @@ impl UseCase {
             UseCase::ManageAccounts => {
                 rule(Role::Admin, false, "only administrators manage accounts")
             }
+            UseCase::ChangeOrgSettings => rule(
+                Role::Admin,
+                false,
+                "only administrators change the organisation's settings",
+            ),
         }
     }
 
@@ -209,6 +218,7 @@ impl UseCase {
             UseCase::ChangeRegister => "change_register",
             UseCase::ArrangeOnCall => "arrange_on_call",
             UseCase::ManageAccounts => "manage_accounts",
+            UseCase::ChangeOrgSettings => "change_org_settings",
         }
     }
 }

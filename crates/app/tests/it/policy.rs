@@ -7,6 +7,7 @@ use beredskap_app::alerts;
 use beredskap_app::conversation::{self, PostInput};
 use beredskap_app::register;
 use beredskap_app::rotations;
+use beredskap_app::settings;
 use beredskap_app::{Caller, Error, UseCase};
 use beredskap_core::alerting::{AlertStatus, ContactCheckInput, Recipients};
 use beredskap_core::conversation::{ChannelKind, MessageChange, NewChannel};
@@ -221,7 +222,7 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             let created = accounts::create_user(app, caller, org, user, "https://b", 72).await?;
             assert!(created.enrolment_link.starts_with("https://b/enrol/"));
             accounts::issue_enrolment(app, caller, org, &created.account, "https://b", 72).await?;
-            let (_, token) = accounts::issue_api_token(
+            let (issued, token) = accounts::issue_api_token(
                 app,
                 caller,
                 org,
@@ -231,7 +232,16 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             )
             .await?;
             assert!(token.starts_with(accounts::TOKEN_PREFIX));
-            Ok(())
+            accounts::revoke_token(app, caller, org, issued.id, None).await
+        }
+        UseCase::ChangeOrgSettings => {
+            let mut settings = org.settings();
+            settings.language = Some("nb".into());
+            settings::update(app, caller, org, settings).await?;
+            settings::set_classifications(app, caller, org, org.classifications.clone()).await?;
+            settings::set_sms_number(app, caller, org, None)
+                .await
+                .map(drop)
         }
     }
 }
@@ -263,7 +273,8 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::Announce
                     | UseCase::ReadRegister
                     | UseCase::ChangeRegister
-                    | UseCase::ManageAccounts => 0,
+                    | UseCase::ManageAccounts
+                    | UseCase::ChangeOrgSettings => 0,
                     _ => 1,
                 };
                 assert!(
@@ -302,6 +313,7 @@ async fn the_table_says_who_may_do_what() {
             ("change_register", Role::Admin, false),
             ("arrange_on_call", Role::CrisisLead, false),
             ("manage_accounts", Role::Admin, false),
+            ("change_org_settings", Role::Admin, false),
         ]
     );
 }

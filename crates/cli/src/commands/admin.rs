@@ -145,8 +145,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 .await?
                 .filter(|g| g.token.org_id == org.id)
                 .with_context(|| format!("no live token like that in {}", org.slug))?;
-            store
-                .revoke_api_token(&cli_actor(), org.id, grant.token.id)
+            beredskap_app::accounts::revoke_token(&app, &operator(), &org, grant.token.id, None)
                 .await?;
             say(format!(
                 "revoked token {} ({}) of {}",
@@ -171,11 +170,10 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                             .map_err(|e| anyhow::anyhow!("--sms-number: {e}"))?,
                     ),
                 };
-                org = store
-                    .set_org_sms_number(&cli_actor(), org.id, number)
+                org = beredskap_app::settings::set_sms_number(&app, &operator(), &org, number)
                     .await
                     .map_err(|e| match e {
-                        beredskap_core::StoreError::Conflict { .. } => {
+                        beredskap_app::Error::Store(beredskap_core::StoreError::Conflict(_)) => {
                             anyhow::anyhow!("--sms-number: is another organisation's")
                         }
                         other => other.into(),
@@ -183,11 +181,12 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             }
             if let Some(labels) = classifications {
                 let labels: Vec<String> = labels.split(',').map(str::to_owned).collect();
-                org = store
-                    .set_classifications(&cli_actor(), org.id, labels)
+                org = beredskap_app::settings::set_classifications(&app, &operator(), &org, labels)
                     .await
                     .map_err(|e| match e {
-                        beredskap_core::StoreError::Invalid(fields) => {
+                        beredskap_app::Error::Store(beredskap_core::StoreError::Invalid(
+                            fields,
+                        )) => {
                             anyhow::anyhow!("--classifications: {fields}")
                         }
                         other => other.into(),
@@ -232,9 +231,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 if let Some(v) = second_factor {
                     settings.members_need_second_factor = v == "required";
                 }
-                org = store
-                    .update_org_settings(&cli_actor(), org.id, settings)
-                    .await?;
+                org = beredskap_app::settings::update(&app, &operator(), &org, settings).await?;
             }
             let on_off = |b: bool| if b { "on" } else { "off" };
             say(format!("{}:", org.slug));

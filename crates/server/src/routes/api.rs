@@ -670,14 +670,8 @@ async fn end_session(
     caller.require(Role::Admin, Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
     let id = beredskap_core::auth::SessionId(parse_id(&id)?);
-    match state
-        .store
-        .revoke_session(&caller.actor(), org.id, id)
-        .await?
-    {
-        true => Ok(StatusCode::NO_CONTENT),
-        false => Err(AppError::NotFound),
-    }
+    beredskap_app::accounts::end_session(&state.app, &caller.who(), &org, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The organisation's API tokens, revoked ones too, newest first. Secrets are never shown
@@ -710,16 +704,17 @@ async fn revoke_token(
     let org = caller.org(&state, &org).await?;
     let id: ApiTokenId = parse_id(&id)?;
     if id != caller.token.id {
-        caller.require(Role::Admin, Scope::Admin)?;
+        caller.scope(Scope::Admin)?;
     }
-    match state
-        .store
-        .revoke_api_token(&caller.actor(), org.id, id)
-        .await?
-    {
-        true => Ok(StatusCode::NO_CONTENT),
-        false => Err(AppError::NotFound),
-    }
+    beredskap_app::accounts::revoke_token(
+        &state.app,
+        &caller.who(),
+        &org,
+        id,
+        Some(caller.token.id),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A body or parameter the parser could not read: its technical detail, for developers.

@@ -431,13 +431,7 @@ pub async fn end_session(
     ctx.check_csrf(&headers, &form.csrf)?;
     let id = SessionId(parse_path_id(&id)?);
     let account: AccountId = parse_path_id(&form.account)?;
-    if !state
-        .store
-        .revoke_session(&actor(&me), me.org.id, id)
-        .await?
-    {
-        return Err(AppError::NotFound.into());
-    }
+    beredskap_app::accounts::end_session(&state.app, &me.caller(), &me.org, id).await?;
     Ok(Redirect::to(&format!("/admin/accounts/{account}")).into_response())
 }
 
@@ -559,13 +553,7 @@ pub async fn revoke_token(
     require_admin(&me)?;
     ctx.check_csrf(&headers, &form.csrf)?;
     let id: ApiTokenId = parse_path_id(&id)?;
-    if !state
-        .store
-        .revoke_api_token(&actor(&me), me.org.id, id)
-        .await?
-    {
-        return Err(AppError::NotFound.into());
-    }
+    beredskap_app::accounts::revoke_token(&state.app, &me.caller(), &me.org, id, None).await?;
     // Only our own pages as the way back, never a URL from the form.
     let back = match form.back.parse::<AccountId>() {
         Ok(account) => format!("/admin/accounts/{account}"),
@@ -709,10 +697,7 @@ pub async fn save_settings(
         time_zone,
         language,
     };
-    let org = state
-        .store
-        .update_org_settings(&actor(&me), me.org.id, settings)
-        .await?;
+    let org = beredskap_app::settings::update(&state.app, &me.caller(), &me.org, settings).await?;
     render(
         StatusCode::OK,
         &SettingsPage {

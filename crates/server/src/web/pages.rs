@@ -11,7 +11,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use beredskap_core::auth::SessionId;
-use beredskap_core::Actor;
 
 struct SessionRow {
     id: String,
@@ -65,6 +64,8 @@ pub async fn end_session(
         .parse()
         .map(SessionId)
         .map_err(|_| WebError(AppError::NotFound, None))?;
+    // Someone else's session is not found here, whatever the role: administrators end
+    // sessions from the accounts pages.
     let own = state
         .store
         .list_sessions(me.org.id, me.account.id, state.clock.now())
@@ -74,10 +75,7 @@ pub async fn end_session(
     if !own {
         return Err(AppError::NotFound.into());
     }
-    state
-        .store
-        .revoke_session(&Actor::account(me.account.id), me.org.id, id)
-        .await?;
+    beredskap_app::accounts::end_session(&state.app, &me.caller(), &me.org, id).await?;
     if id == me.session.id {
         let clear = ctx.cookie(SESSION_COOKIE, "", Some(0));
         return Ok(([(header::SET_COOKIE, clear)], Redirect::to("/sign-in")).into_response());

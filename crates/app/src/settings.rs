@@ -1,0 +1,59 @@
+//! What an administrator decides for the organisation: how people sign in, its time zone
+//! and language, its own SMS number, the classification labels channels carry.
+
+use crate::policy::{permit, Caller, UseCase};
+use crate::{App, Error};
+use beredskap_core::register::{Org, OrgSettings};
+use beredskap_core::{FieldErrors, PhoneNumber, Problem};
+
+/// Sign-in rules, time zone and language. A language must be one of the catalogue's.
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    settings: OrgSettings,
+) -> Result<Org, Error> {
+    permit(caller, UseCase::ChangeOrgSettings)?;
+    if let Some(code) = &settings.language {
+        let known = beredskap_i18n::Lang::parse(code).is_some_and(|l| l.code() == code);
+        if !known {
+            return Err(Error::Invalid(FieldErrors::single(
+                "language",
+                Problem::NotALanguage,
+            )));
+        }
+    }
+    Ok(app
+        .store
+        .update_org_settings(&caller.actor(), org.id, settings)
+        .await?)
+}
+
+/// The organisation's own SMS number (its SMS come from it and replies to it answer only
+/// its alerts); none shares the server's sender.
+pub async fn set_sms_number(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    number: Option<PhoneNumber>,
+) -> Result<Org, Error> {
+    permit(caller, UseCase::ChangeOrgSettings)?;
+    Ok(app
+        .store
+        .set_org_sms_number(&caller.actor(), org.id, number)
+        .await?)
+}
+
+/// The classification labels channels can carry, least restricted first.
+pub async fn set_classifications(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    labels: Vec<String>,
+) -> Result<Org, Error> {
+    permit(caller, UseCase::ChangeOrgSettings)?;
+    Ok(app
+        .store
+        .set_classifications(&caller.actor(), org.id, labels)
+        .await?)
+}
