@@ -206,3 +206,31 @@ pub async fn revoke_token(
         false => Err(StoreError::NotFound.into()),
     }
 }
+
+/// A person's own language for the pages (a code of the catalogue); it follows them to
+/// their other devices. Unchanged if it is already theirs.
+pub async fn choose_language(app: &App, caller: &Caller, code: &str) -> Result<(), Error> {
+    // Only a person has a language of their own; an operator or Beredskap itself has none.
+    let Some(account) = caller.account() else {
+        return Err(StoreError::NotFound.into());
+    };
+    let known = beredskap_i18n::Lang::parse(code).is_some_and(|l| l.code() == code);
+    if !known {
+        return Err(Error::Invalid(beredskap_core::FieldErrors::single(
+            "language",
+            beredskap_core::Problem::NotALanguage,
+        )));
+    }
+    if account.language.as_deref() == Some(code) {
+        return Ok(());
+    }
+    Ok(app
+        .store
+        .set_account_language(
+            &caller.actor(),
+            account.org_id,
+            account.id,
+            Some(code.to_owned()),
+        )
+        .await?)
+}

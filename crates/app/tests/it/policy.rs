@@ -397,6 +397,31 @@ async fn answering_by_phone_number_is_not_for_accounts() {
     );
 }
 
+/// A language is a person's own choice, among the catalogue's.
+#[tokio::test]
+async fn a_person_chooses_a_language_of_the_catalogue_for_themselves() {
+    let world = World::new().await;
+    let member = world.caller(Role::Member);
+    accounts::choose_language(&world.app, &member, "nb")
+        .await
+        .unwrap();
+    let login = world.accounts[1].login.clone();
+    let stored = world
+        .app
+        .store
+        .account_by_login(world.org.id, &login)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.language.as_deref(), Some("nb"));
+    let unknown = accounts::choose_language(&world.app, &member, "de").await;
+    assert!(matches!(unknown, Err(Error::Invalid(_))), "{unknown:?}");
+    let operator = Caller::Operator(Actor::cli("drift"));
+    assert!(accounts::choose_language(&world.app, &operator, "sv")
+        .await
+        .is_err());
+}
+
 #[tokio::test]
 async fn sending_and_closing_wake_the_worker_and_tell_live_pages() {
     let world = World::new().await;

@@ -622,20 +622,8 @@ async fn remember_language(state: &AppState, headers: &HeaderMap, lang: Lang) {
     else {
         return;
     };
-    if account.language.as_deref() == Some(lang.code()) {
-        return;
-    }
-    let actor = beredskap_core::Actor::account(account.id);
-    if let Err(e) = state
-        .store
-        .set_account_language(
-            &actor,
-            account.org_id,
-            account.id,
-            Some(lang.code().to_owned()),
-        )
-        .await
-    {
+    let me = beredskap_app::Caller::Account(account);
+    if let Err(e) = beredskap_app::accounts::choose_language(&state.app, &me, lang.code()).await {
         tracing::warn!(error = %e, "could not store the chosen language");
     }
 }
