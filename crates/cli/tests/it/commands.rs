@@ -863,16 +863,7 @@ async fn an_operator_sends_follows_and_closes_an_alert() {
         "Lillby kommun",
     ])
     .await;
-    let file = env.data_dir().join("people.csv");
-    std::fs::write(&file, PEOPLE_CSV).unwrap();
-    env.ok(&[
-        "import",
-        "people",
-        "--org",
-        "lillby",
-        file.to_str().unwrap(),
-    ])
-    .await;
+    env.import_people(PEOPLE_CSV).await;
     let send = |extra: &[&'static str]| {
         let mut args = vec![
             "alert",
@@ -949,16 +940,7 @@ async fn an_operator_puts_a_position_on_a_rotation_and_sees_the_weeks_ahead() {
         "Lillby kommun",
     ])
     .await;
-    let file = env.data_dir().join("people.csv");
-    std::fs::write(&file, PEOPLE_CSV).unwrap();
-    env.ok(&[
-        "import",
-        "people",
-        "--org",
-        "lillby",
-        file.to_str().unwrap(),
-    ])
-    .await;
+    env.import_people(PEOPLE_CSV).await;
     {
         let store = beredskap_store::open(
             &beredskap_store::DatabaseUrl::Sqlite(env.sqlite_file()),
@@ -1147,33 +1129,15 @@ async fn an_alert_sent_at_the_command_line_wakes_a_server_on_postgres() {
 }
 
 async fn command_line_alerts_wake_the_server(env: TestEnv) {
-    use beredskap_server::config::SmsProviderKind;
     use beredskap_testkit::FakeSmsGateway;
     use std::time::{Duration, Instant};
     let token = env.org_with_admin().await;
-    let file = env.data_dir().join("people.csv");
-    std::fs::write(&file, PEOPLE_CSV).unwrap();
-    env.ok(&[
-        "import",
-        "people",
-        "--org",
-        "lillby",
-        file.to_str().unwrap(),
-    ])
-    .await;
+    env.import_people(PEOPLE_CSV).await;
     let gateway = FakeSmsGateway::start().await.unwrap();
-    let sms = gateway.config_for(SmsProviderKind::Webhook);
-    let server = env
-        .serve_with(&[
-            ("BEREDSKAP_SMS__PROVIDER", "webhook".to_owned()),
-            ("BEREDSKAP_SMS__URL", sms.url.clone()),
-            ("BEREDSKAP_SMS__USERNAME", "test".to_owned()),
-            ("BEREDSKAP_SMS__PASSWORD", gateway.password.clone()),
-            ("BEREDSKAP_SMS__SENDER", "Beredskap".to_owned()),
-            // A round an hour apart: only a wake-up gets a message out within the test.
-            ("BEREDSKAP_DELIVERY_WORKER_SECONDS", "3600".to_owned()),
-        ])
-        .await;
+    let mut settings = TestEnv::webhook_sms(&gateway);
+    // A round an hour apart: only a wake-up gets a message out within the test.
+    settings.push(("BEREDSKAP_DELIVERY_WORKER_SECONDS", "3600".to_owned()));
+    let server = env.serve_with(&settings).await;
     // The worker's first round runs at start; let it pass so it cannot carry what follows.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let reached = |to: &'static str| {

@@ -255,7 +255,6 @@ async fn an_alert_blast_survives_kill_9_on_postgres() {
 }
 
 async fn alert_blast_survives_kill_9(env: TestEnv) {
-    use beredskap_server::config::SmsProviderKind;
     use beredskap_testkit::FakeSmsGateway;
     const PEOPLE: usize = 200;
     let token = env.org_with_admin().await;
@@ -266,31 +265,15 @@ async fn alert_blast_survives_kill_9(env: TestEnv) {
             2_000_000 + i
         ));
     }
-    let file = env.data_dir().join("people.csv");
-    std::fs::write(&file, csv).unwrap();
-    env.ok(&[
-        "import",
-        "people",
-        "--org",
-        "lillby",
-        file.to_str().unwrap(),
-    ])
-    .await;
+    env.import_people(&csv).await;
     let gateway = FakeSmsGateway::start().await.unwrap();
     // A third of the way through, the gateway stalls: it takes each further message and
     // holds its answer, so the kill finds hand-offs in flight whatever the timing.
     gateway.under_load(5, 20, 0);
     gateway.hold_after(PEOPLE / 3);
-    let sms = gateway.config_for(SmsProviderKind::Webhook);
-    let settings = [
-        ("BEREDSKAP_SMS__PROVIDER", "webhook".to_owned()),
-        ("BEREDSKAP_SMS__URL", sms.url.clone()),
-        ("BEREDSKAP_SMS__USERNAME", "test".to_owned()),
-        ("BEREDSKAP_SMS__PASSWORD", gateway.password.clone()),
-        ("BEREDSKAP_SMS__SENDER", "Beredskap".to_owned()),
-        // A short lease, so what the dead worker held goes out again soon.
-        ("BEREDSKAP_DELIVERY_LEASE_SECONDS", "3".to_owned()),
-    ];
+    let mut settings = TestEnv::webhook_sms(&gateway);
+    // A short lease, so what the dead worker held goes out again soon.
+    settings.push(("BEREDSKAP_DELIVERY_LEASE_SECONDS", "3".to_owned()));
     let server = env.serve_with(&settings).await;
     let client = reqwest::Client::new();
     let groups: serde_json::Value = client
@@ -662,16 +645,7 @@ async fn an_email_blast_survives_kill_9_and_a_repeat_keeps_its_message_id() {
     for i in 0..PEOPLE {
         csv.push_str(&format!("{i},Person {i},,,p{i}@example.org,alla\n"));
     }
-    let file = env.data_dir().join("people.csv");
-    std::fs::write(&file, csv).unwrap();
-    env.ok(&[
-        "import",
-        "people",
-        "--org",
-        "lillby",
-        file.to_str().unwrap(),
-    ])
-    .await;
+    env.import_people(&csv).await;
     let settings = [
         ("BEREDSKAP_SMTP__HOST", "127.0.0.1".to_owned()),
         ("BEREDSKAP_SMTP__PORT", smtp.port.to_string()),

@@ -96,6 +96,32 @@ impl TestEnv {
         out
     }
 
+    /// Imports `csv` into lillby with `beredskap import people`, as an operator would.
+    pub async fn import_people(&self, csv: &str) {
+        let file = self.data_dir().join("people.csv");
+        std::fs::write(&file, csv).unwrap();
+        self.ok(&[
+            "import",
+            "people",
+            "--org",
+            "lillby",
+            file.to_str().unwrap(),
+        ])
+        .await;
+    }
+
+    /// The settings that send SMS through `gateway`'s signed webhook.
+    pub fn webhook_sms(gateway: &beredskap_testkit::FakeSmsGateway) -> Vec<(&'static str, String)> {
+        let sms = gateway.config_for(beredskap_server::config::SmsProviderKind::Webhook);
+        vec![
+            ("BEREDSKAP_SMS__PROVIDER", "webhook".to_owned()),
+            ("BEREDSKAP_SMS__URL", sms.url.clone()),
+            ("BEREDSKAP_SMS__USERNAME", "test".to_owned()),
+            ("BEREDSKAP_SMS__PASSWORD", gateway.password.clone()),
+            ("BEREDSKAP_SMS__SENDER", "Beredskap".to_owned()),
+        ]
+    }
+
     /// An organisation with an admin account; returns the admin's API token.
     pub async fn org_with_admin(&self) -> String {
         self.ok(&[
