@@ -214,13 +214,7 @@ pub async fn choose_language(app: &App, caller: &Caller, code: &str) -> Result<(
     let Some(account) = caller.account() else {
         return Err(StoreError::NotFound.into());
     };
-    let known = beredskap_i18n::Lang::parse(code).is_some_and(|l| l.code() == code);
-    if !known {
-        return Err(Error::Invalid(beredskap_core::FieldErrors::single(
-            "language",
-            beredskap_core::Problem::NotALanguage,
-        )));
-    }
+    crate::settings::language_of_the_catalogue(code)?;
     if account.language.as_deref() == Some(code) {
         return Ok(());
     }

@@ -15,18 +15,24 @@ pub async fn update(
 ) -> Result<Org, Error> {
     permit(caller, UseCase::ChangeOrgSettings)?;
     if let Some(code) = &settings.language {
-        let known = beredskap_i18n::Lang::parse(code).is_some_and(|l| l.code() == code);
-        if !known {
-            return Err(Error::Invalid(FieldErrors::single(
-                "language",
-                Problem::NotALanguage,
-            )));
-        }
+        language_of_the_catalogue(code)?;
     }
     Ok(app
         .store
         .update_org_settings(&caller.actor(), org.id, settings)
         .await?)
+}
+
+/// Refuses a code that is not one of the catalogue's languages exactly (`nb`, not `no`):
+/// what is stored is what the pages and messages look up.
+pub(crate) fn language_of_the_catalogue(code: &str) -> Result<(), Error> {
+    match beredskap_i18n::Lang::parse(code).is_some_and(|l| l.code() == code) {
+        true => Ok(()),
+        false => Err(Error::Invalid(FieldErrors::single(
+            "language",
+            Problem::NotALanguage,
+        ))),
+    }
 }
 
 /// The organisation's own SMS number (its SMS come from it and replies to it answer only

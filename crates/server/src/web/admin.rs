@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use beredskap_core::auth::SessionId;
 use beredskap_core::register::{Account, Org, Role, Scope};
-use beredskap_core::Problem;
 use beredskap_core::{AccountId, Actor, ApiTokenId, EmailAddress, PhoneNumber};
 use serde::Deserialize;
 
@@ -676,20 +675,10 @@ pub async fn save_settings(
             )
         })?),
     };
+    // The use case checks that it is a language of the catalogue.
     let language = match form.language.trim() {
         "" => None,
-        code => Some(
-            super::Lang::parse(code)
-                .filter(|lang| lang.code() == code)
-                .ok_or_else(|| {
-                    WebError(
-                        AppError::invalid("language", Problem::NotALanguage),
-                        Some(ctx.t().invalid_input),
-                    )
-                })?
-                .code()
-                .to_owned(),
-        ),
+        code => Some(code.to_owned()),
     };
     let settings = beredskap_core::register::OrgSettings {
         fallback_sign_in: form.fallback_sign_in.is_some(),
@@ -697,7 +686,12 @@ pub async fn save_settings(
         time_zone,
         language,
     };
-    let org = beredskap_app::settings::update(&state.app, &me.caller(), &me.org, settings).await?;
+    let org = beredskap_app::settings::update(&state.app, &me.caller(), &me.org, settings)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            e @ AppError::Invalid(_) => WebError(e, Some(ctx.t().invalid_input)),
+            other => other.into(),
+        })?;
     render(
         StatusCode::OK,
         &SettingsPage {
