@@ -2,12 +2,14 @@
 //! line) make them; the demo seed makes its own the same way.
 
 use crate::policy::{permit, Caller, UseCase};
+use crate::sign_in::{masked, private_channel, Courier, Letter, NotSent};
 use crate::{App, Error};
 use beredskap_core::register::{
     Account, ApiToken, ContactKind, ContactLabel, ContactPoint, Org, PersonDraft, Role, Scope,
 };
 use beredskap_core::store::Conflict;
 use beredskap_core::{EmailAddress, PhoneNumber, StoreError};
+use beredskap_core::{FieldErrors, NewJournalEntry, Problem};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -128,6 +130,77 @@ pub async fn issue_enrolment(
         )
         .await?;
     Ok(format!("{public_url}/enrol/{secret}"))
+}
+
+/// Where an enrolment link was sent.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub channel: ContactKind,
+    /// The address, mostly hidden, for the operator's screen.
+    pub to: String,
+}
+
+/// Sends an enrolment link to the person's first verified SMS number or private email
+/// address that a configured provider can reach — never to the work email alone, which
+/// may be down or already in an attacker's hands. `Invalid` on `contact_points` when no
+/// provider reaches the person or the provider refused; `Unavailable` when it is down.
+pub async fn send_enrolment_link(
+    app: &App,
+    caller: &Caller,
+    courier: &dyn Courier,
+    org: &Org,
+    account: &Account,
+    link: &str,
+    link_hours: u32,
+) -> Result<Delivery, Error> {
+    permit(caller, UseCase::ManageAccounts)?;
+    let person = app
+        .store
+        .person(org.id, account.person_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let Some(target) = private_channel(&person, courier) else {
+        let problem = FieldErrors::single("contact_points", Problem::Unreachable);
+        return Err(Error::Invalid(problem));
+    };
+    let (subject, email, sms) = crate::messages::enrolment(org, &person.name, link, link_hours);
+    let letter = Letter {
+        kind: target.kind,
+        to: &target.value,
+        subject: &subject,
+        body: match target.kind {
+            ContactKind::Sms => &sms,
+            _ => &email,
+        },
+        from: org.sms_number.as_deref(),
+    };
+    let provider = courier.send_now(letter).await.map_err(|e| match e {
+        NotSent::Rejected(detail) => Error::Invalid(FieldErrors::single(
+            "contact_points",
+            Problem::Rejected { detail },
+        )),
+        NotSent::Unavailable(reason) => Error::Unavailable(reason),
+    })?;
+    let delivery = Delivery {
+        channel: target.kind,
+        to: masked(&target.value),
+    };
+    app.store
+        .append_journal(
+            &caller.actor(),
+            org.id,
+            NewJournalEntry::new(
+                "enrolment.sent",
+                format!("account:{}", account.id),
+                serde_json::json!({
+                    "channel": target.kind,
+                    "to": &delivery.to,
+                    "provider": provider,
+                }),
+            ),
+        )
+        .await?;
+    Ok(delivery)
 }
 
 /// Issues an API token for an account; returns the token record and the secret to show once.

@@ -16,7 +16,20 @@ pub enum Error {
     /// Not found, a conflict, the database unavailable…: as the store said.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A service the use case needs is down (no message provider, or it failed).
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// Too much is being asked at once (password checks in a burst): try again in a
+    /// second. Nothing was checked or counted.
+    #[error("busy; try again in a moment")]
+    Busy,
     /// Something the use case could not do for a reason of its own (a CSV writer failed).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<crate::credentials::hashing::Busy> for Error {
+    fn from(_: crate::credentials::hashing::Busy) -> Self {
+        Error::Busy
+    }
 }

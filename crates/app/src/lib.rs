@@ -6,12 +6,14 @@
 pub mod accounts;
 pub mod alerts;
 pub mod conversation;
+pub mod credentials;
 pub mod error;
 pub mod messages;
 pub mod policy;
 pub mod register;
 pub mod rotations;
 pub mod settings;
+pub mod sign_in;
 
 pub use error::Error;
 pub use policy::{Caller, UseCase};

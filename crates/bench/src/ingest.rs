@@ -4,9 +4,9 @@
 
 use crate::say;
 use anyhow::Context;
+use beredskap_app::accounts::NewUser;
 use beredskap_core::register::{NewOrg, Role};
 use beredskap_core::{Actor, EmailAddress, Region, Store};
-use beredskap_server::accounts::NewUser;
 use beredskap_server::{Application, Config};
 use beredskap_store::{DatabaseUrl, OpenOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};

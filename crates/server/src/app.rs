@@ -102,7 +102,11 @@ impl Application {
         let vapid_public_key = push.public_key();
         let mut notifier = notifier;
         notifier.push = Some(Arc::new(push));
-        let hashing = crate::credentials::hashing::HashingPool::for_this_machine()?;
+        let sign_in = beredskap_app::sign_in::SignIn {
+            hashing: crate::credentials::hashing::HashingPool::for_this_machine()?,
+            session_max: chrono::Duration::hours(i64::from(config.session_max_hours)),
+            session_idle: chrono::Duration::minutes(i64::from(config.session_idle_minutes)),
+        };
         let checkpointer =
             match crate::checkpoint::SigningKey::load_or_create(&config.checkpoint_key_path()) {
                 Ok(key) => Some(Arc::new(crate::checkpoint::Checkpointer::new(
@@ -134,7 +138,7 @@ impl Application {
         );
         let router = crate::router::router(AppState {
             app,
-            hashing,
+            sign_in,
             site: Arc::new(crate::http::SiteOrigin::of(&config.public_url())),
             links: links.clone(),
             deliveries_due: deliveries_due.clone(),

@@ -129,6 +129,8 @@ impl From<beredskap_app::Error> for AppError {
             beredskap_app::Error::Refused { use_case, .. } => AppError::Refused(use_case.refusal()),
             beredskap_app::Error::Invalid(fields) => AppError::Invalid(fields),
             beredskap_app::Error::Store(e) => e.into(),
+            beredskap_app::Error::Busy => AppError::Busy,
+            beredskap_app::Error::Unavailable(reason) => AppError::Unavailable(reason),
             beredskap_app::Error::Internal(reason) => AppError::Internal(reason),
         }
     }

@@ -1,6 +1,5 @@
 //! The Beredskap server: configuration, the HTTP application and its routes.
 
-pub mod accounts;
 pub mod alerting;
 pub mod app;
 pub mod attachments;
@@ -9,7 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod conversation;
-pub mod credentials;
+pub use beredskap_app::credentials;
 pub mod demo;
 pub mod error;
 pub mod files;

@@ -25,8 +25,8 @@ pub struct AppState {
     pub deliveries_due: Arc<tokio::sync::Notify>,
     /// The origin form posts must come from (`public_url`'s).
     pub site: Arc<crate::http::SiteOrigin>,
-    /// Where passwords and recovery codes are hashed and checked, a few at a time.
-    pub hashing: crate::credentials::hashing::HashingPool,
+    /// Password hashing and session lifetimes, for the sign-in use cases.
+    pub sign_in: beredskap_app::sign_in::SignIn,
     /// The key browsers subscribe to push with (`applicationServerKey`), base64url.
     pub vapid_public_key: String,
 }

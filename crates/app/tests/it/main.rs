@@ -5,4 +5,5 @@
 
 mod messages;
 mod policy;
+mod sign_in;
 mod world;

@@ -16,6 +16,7 @@ use beredskap_core::register::{NewGroup, NewPosition, PersonInput};
 use beredskap_core::rotation::{OverrideInput, RotationInput};
 use beredskap_core::Actor;
 use beredskap_core::EmailAddress;
+use beredskap_core::Region;
 use beredskap_core::Slug;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
@@ -216,11 +217,27 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
                 name: format!("Ny {n}"),
                 login: EmailAddress::parse(&format!("ny{n}@lillby.se")).unwrap(),
                 role: Role::Member,
-                mobile: None,
+                mobile: Some(
+                    beredskap_core::PhoneNumber::parse("070-174 06 05", Region::Se).unwrap(),
+                ),
                 private_email: None,
             };
             let created = accounts::create_user(app, caller, org, user, "https://b", 72).await?;
             assert!(created.enrolment_link.starts_with("https://b/enrol/"));
+            let courier = crate::sign_in::KeptLetters::default();
+            let link = &created.enrolment_link;
+            let sent = accounts::send_enrolment_link(
+                app,
+                caller,
+                &courier,
+                org,
+                &created.account,
+                link,
+                72,
+            )
+            .await?;
+            assert_eq!(sent.to, "+4670*****05");
+            assert!(courier.0.lock().unwrap()[0].2.contains(link.as_str()));
             accounts::issue_enrolment(app, caller, org, &created.account, "https://b", 72).await?;
             let (issued, token) = accounts::issue_api_token(
                 app,

@@ -1,8 +1,8 @@
 use super::{cli_actor, open_store, operator, org_by_slug, say};
 use anyhow::Context;
+use beredskap_app::accounts::{self, NewUser};
 use beredskap_core::register::{NewOrg, Role, Scope};
 use beredskap_core::{EmailAddress, PhoneNumber, Region};
-use beredskap_server::accounts::{self, NewUser};
 use beredskap_server::notify::Notifier;
 use beredskap_server::Config;
 use std::process::ExitCode;
@@ -334,9 +334,9 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             say(&created.enrolment_link);
             if let Some(notifier) = notifier {
                 let delivery = accounts::send_enrolment_link(
-                    store,
+                    &app,
+                    &operator(),
                     &notifier,
-                    &cli_actor(),
                     &org,
                     &created.account,
                     &created.enrolment_link,

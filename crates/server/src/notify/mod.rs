@@ -293,29 +293,36 @@ impl Notifier {
 }
 
 /// Hides most of an address for logs and screens: `+4670*****67`, `an***@example.org`.
-pub fn masked(address: &str) -> String {
-    match address.split_once('@') {
-        Some((local, domain)) => {
-            let keep: String = local.chars().take(2).collect();
-            format!("{keep}***@{domain}")
-        }
-        None => {
-            let chars: Vec<char> = address.chars().collect();
-            if chars.len() <= 6 {
-                return "*".repeat(chars.len());
-            }
-            let head: String = chars[..5].iter().collect();
-            let tail: String = chars[chars.len() - 2..].iter().collect();
-            format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
-        }
-    }
-}
+pub use beredskap_app::sign_in::masked;
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn addresses_are_masked() {
-        assert_eq!(super::masked("+46701234567"), "+4670*****67");
-        assert_eq!(super::masked("anna@example.org"), "an***@example.org");
+/// Sign-in codes and enrolment links go out at once through the same providers, outside
+/// the alerting outbox.
+#[async_trait::async_trait]
+impl beredskap_app::sign_in::Courier for Notifier {
+    fn reaches(&self, kind: ContactKind) -> bool {
+        self.for_kind(kind).is_some()
+    }
+
+    async fn send_now(
+        &self,
+        letter: beredskap_app::sign_in::Letter<'_>,
+    ) -> Result<&'static str, beredskap_app::sign_in::NotSent> {
+        use beredskap_app::sign_in::NotSent;
+        let provider = self
+            .for_kind(letter.kind)
+            .ok_or_else(|| NotSent::Unavailable("no provider".into()))?;
+        let message = OutgoingMessage {
+            to: letter.to.to_owned(),
+            subject: letter.subject.to_owned(),
+            body: letter.body.to_owned(),
+            idempotency_key: None,
+            link: None,
+            from: letter.from.map(str::to_owned),
+        };
+        match provider.send_via(&message).await {
+            Ok((name, _id)) => Ok(name),
+            Err(NotifyError::Rejected(detail)) => Err(NotSent::Rejected(detail)),
+            Err(other) => Err(NotSent::Unavailable(other.to_string())),
+        }
     }
 }

@@ -1,6 +1,5 @@
 //! Who is calling: API tokens sent as `Authorization: Bearer bsk_…`.
 
-use crate::accounts::{secret_hash, TOKEN_PREFIX};
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
@@ -34,11 +33,8 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
-            .filter(|t| t.starts_with(TOKEN_PREFIX))
             .ok_or(AppError::Unauthorized)?;
-        let grant = state
-            .store
-            .token_grant(&secret_hash(secret))
+        let grant = beredskap_app::sign_in::token(&state.app, secret)
             .await?
             .ok_or(AppError::Unauthorized)?;
         Ok(Caller {

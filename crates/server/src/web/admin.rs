@@ -5,7 +5,6 @@
 use super::session::SignedIn;
 use super::sign_in::CsrfForm;
 use super::{render, when, Page, WebContext, WebError};
-use crate::accounts::{self, NewUser};
 use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
@@ -13,9 +12,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use beredskap_app::accounts::{self, NewUser};
 use beredskap_core::auth::SessionId;
 use beredskap_core::register::{Account, Org, Role, Scope};
-use beredskap_core::{AccountId, Actor, ApiTokenId, EmailAddress, PhoneNumber};
+use beredskap_core::{AccountId, ApiTokenId, EmailAddress, PhoneNumber};
 use serde::Deserialize;
 
 pub(super) fn require_admin(me: &SignedIn) -> Result<(), WebError> {
@@ -24,10 +24,6 @@ pub(super) fn require_admin(me: &SignedIn) -> Result<(), WebError> {
     } else {
         Err(AppError::Forbidden.into())
     }
-}
-
-fn actor(me: &SignedIn) -> Actor {
-    Actor::account(me.account.id)
 }
 
 // ------------------------------------------------------------------ accounts
@@ -210,9 +206,9 @@ async fn deliver_link(
 ) -> Result<LinkNotice, WebError> {
     let t = ctx.t();
     match accounts::send_enrolment_link(
-        state.store.as_ref(),
+        &state.app,
+        &me.caller(),
         &state.notifier,
-        &actor(me),
         &me.org,
         account,
         link,
@@ -226,11 +222,13 @@ async fn deliver_link(
         }),
         // No provider reaches the person, or it failed: the administrator hands the link
         // over, as on the command line.
-        Err(AppError::Invalid(_) | AppError::Unavailable(_)) => Ok(LinkNotice {
-            message: t.link_by_hand.to_owned(),
-            link: Some(link.to_owned()),
-        }),
-        Err(other) => Err(other.into()),
+        Err(beredskap_app::Error::Invalid(_) | beredskap_app::Error::Unavailable(_)) => {
+            Ok(LinkNotice {
+                message: t.link_by_hand.to_owned(),
+                link: Some(link.to_owned()),
+            })
+        }
+        Err(other) => Err(AppError::from(other).into()),
     }
 }
 

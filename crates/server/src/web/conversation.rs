@@ -387,7 +387,7 @@ async fn channel_page(
             messages: views,
             older,
             after,
-            key: crate::accounts::new_secret(),
+            key: beredskap_app::accounts::new_secret(),
             may_announce: thread.is_none() && me.account.role >= Role::CrisisLead,
             error,
             draft,

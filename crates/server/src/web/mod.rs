@@ -515,7 +515,7 @@ async fn web_context(
         .map(str::to_owned);
     let session =
         cookie_value(req.headers(), session::SESSION_COOKIE, secure).filter(|v| !v.is_empty());
-    let new_device = device.is_none().then(crate::accounts::new_secret);
+    let new_device = device.is_none().then(beredskap_app::accounts::new_secret);
     let basis = match (session, device.as_ref().or(new_device.as_ref())) {
         (Some(session), _) => format!("session:{session}"),
         (None, device) => format!("device:{}", device.map_or("", String::as_str)),
@@ -614,7 +614,7 @@ async fn remember_language(state: &AppState, headers: &HeaderMap, lang: Lang) {
     let Some(secret) = cookie_value(headers, session::SESSION_COOKIE, secure) else {
         return;
     };
-    let hash = crate::accounts::secret_hash(secret);
+    let hash = beredskap_app::accounts::secret_hash(secret);
     let Ok(Some((_, account))) = state
         .store
         .session_by_secret(&hash, state.clock.now())

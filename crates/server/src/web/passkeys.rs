@@ -3,9 +3,7 @@
 //! CSRF token in an `X-CSRF-Token` header.
 
 use super::session::SignedIn;
-use super::sign_in::{
-    client, pending, refuse, reserve, start_session, throttle_keys, Failure, Pending,
-};
+use super::sign_in::{client, pending, pending_secret, session_cookies};
 use super::{render, when, with_cookies, Page, WebContext, WebError};
 use crate::error::AppError;
 use crate::passkeys::credential_id_text;
@@ -15,6 +13,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use beredskap_app::sign_in::{self, Proof, Refusal};
 use beredskap_core::auth::{PasskeyChange, SecondFactor};
 use beredskap_core::Actor;
 use beredskap_core::Problem;
@@ -238,14 +237,10 @@ pub async fn sign_in_start(
 ) -> Result<Response, WebError> {
     csrf_header(&ctx, &headers)?;
     let rp = relying_party(&state)?;
-    let Some(Pending {
-        hash: pending_hash,
-        account,
-        ..
-    }) = pending(&state, &headers).await?
-    else {
+    let Some(pending) = pending(&state, &headers).await? else {
         return Err(AppError::Unauthorized.into());
     };
+    let account = &pending.account;
     let passkeys = stored_passkeys(&state, account.org_id, account.id).await?;
     if passkeys.is_empty() {
         return Err(AppError::NotFound.into());
@@ -257,12 +252,7 @@ pub async fn sign_in_start(
     let saved = serde_json::to_string(&authentication).map_err(internal)?;
     state
         .store
-        .save_ceremony(
-            &format!("sign-in:{pending_hash}"),
-            account.id,
-            &saved,
-            expires,
-        )
+        .save_ceremony(&pending.ceremony_key(), account.id, &saved, expires)
         .await?;
     Ok(Json(challenge).into_response())
 }
@@ -276,73 +266,63 @@ pub async fn sign_in_finish(
 ) -> Result<Response, WebError> {
     csrf_header(&ctx, &headers)?;
     let rp = relying_party(&state)?;
-    let Some(Pending {
-        hash: pending_hash,
-        account,
-        ..
-    }) = pending(&state, &headers).await?
-    else {
+    let Some(secret) = pending_secret(&state, &headers) else {
         return Err(AppError::Unauthorized.into());
     };
-    let (ip, agent) = client(&headers, addr);
-    let org = state
-        .store
-        .org(account.org_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let keys = throttle_keys(&org, account.login.as_str(), &ip);
-    let Ok(reserved) = reserve(&state, &keys).await? else {
-        return Ok(StatusCode::TOO_MANY_REQUESTS.into_response());
+    let client = client(&headers, addr);
+    let (app, sign_in) = (&state.app, &state.sign_in);
+    let attempt = match sign_in::begin_second_step(app, secret, &client)
+        .await
+        .map_err(AppError::from)?
+    {
+        Ok(attempt) => attempt,
+        Err(Refusal::Locked(_)) => return Ok(StatusCode::TOO_MANY_REQUESTS.into_response()),
+        Err(_) => return Err(AppError::Unauthorized.into()),
     };
-    let key = format!("sign-in:{pending_hash}");
+    let account = attempt.pending.account.clone();
+    let key = attempt.pending.ceremony_key();
     let saved = state.store.take_ceremony(&key, state.clock.now()).await?;
     let verified = match saved {
         Some((owner, saved)) if owner == account.id => {
-            let authentication: PasskeyAuthentication =
-                serde_json::from_str(&saved).map_err(internal)?;
-            rp.finish_passkey_authentication(&answer, &authentication)
-                .map_err(|e| e.to_string())
+            match serde_json::from_str::<PasskeyAuthentication>(&saved) {
+                Ok(authentication) => rp
+                    .finish_passkey_authentication(&answer, &authentication)
+                    .map_err(|e| e.to_string()),
+                Err(e) => {
+                    sign_in::abandon(app, attempt)
+                        .await
+                        .map_err(AppError::from)?;
+                    return Err(internal(e));
+                }
+            }
         }
         _ => Err("no sign-in in progress".to_owned()),
     };
-    let result = match verified {
-        Ok(result) => result,
-        Err(reason) => {
-            let reason = format!("passkey refused: {reason}");
-            let failure = Failure {
-                org: org.id,
-                account: Some(account.id),
-                login: account.login.as_str(),
-                reason: &reason,
-                ip: &ip,
-            };
-            refuse(&state, &ctx, reserved.lockout, failure).await?;
-            return Ok(StatusCode::UNAUTHORIZED.into_response());
-        }
+    let proof = match &verified {
+        Ok(_) => Proof::Proven(SecondFactor::Passkey),
+        Err(reason) => Proof::Failed(format!("passkey refused: {reason}")),
     };
-    state.store.refund_attempt(&reserved).await?;
+    let outcome = sign_in::end_second_step(app, sign_in, attempt, proof, &client)
+        .await
+        .map_err(AppError::from)?;
+    let started = match outcome {
+        Ok(started) => started,
+        Err(_) => return Ok(StatusCode::UNAUTHORIZED.into_response()),
+    };
     // Keep the signature counter, which reveals a cloned authenticator.
-    for mut passkey in stored_passkeys(&state, account.org_id, account.id).await? {
-        if passkey.update_credential(&result).is_some() {
-            let id = credential_id_text(passkey.cred_id());
-            let json = serde_json::to_string(&passkey).map_err(internal)?;
-            state
-                .store
-                .passkey_used(account.id, &id, &json, state.clock.now())
-                .await?;
+    if let Ok(result) = verified {
+        for mut passkey in stored_passkeys(&state, account.org_id, account.id).await? {
+            if passkey.update_credential(&result).is_some() {
+                let id = credential_id_text(passkey.cred_id());
+                let json = serde_json::to_string(&passkey).map_err(internal)?;
+                state
+                    .store
+                    .passkey_used(account.id, &id, &json, state.clock.now())
+                    .await?;
+            }
         }
     }
-    let cookies = start_session(
-        &state,
-        &ctx,
-        &pending_hash,
-        &keys,
-        account,
-        Some(SecondFactor::Passkey),
-        ip,
-        agent,
-    )
-    .await?;
+    let cookies = session_cookies(&ctx, started);
     let response = Json(serde_json::json!({ "redirect": "/" })).into_response();
     Ok(with_cookies(response, cookies))
 }

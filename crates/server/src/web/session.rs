@@ -1,7 +1,6 @@
 //! The signed-in person, from the session cookie.
 
 use super::{cookie_value, WebError};
-use crate::accounts::secret_hash;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
@@ -37,36 +36,15 @@ impl FromRequestParts<AppState> for SignedIn {
             state.config.secure_cookies(),
         )
         .ok_or(AppError::Unauthorized)?;
-        let now = state.clock.now();
-        let (session, account) = state
-            .store
-            .session_by_secret(&secret_hash(secret), now)
-            .await?
+        let signed_in = beredskap_app::sign_in::session(&state.app, &state.sign_in, secret)
+            .await
+            .map_err(AppError::from)?
             .ok_or(AppError::Unauthorized)?;
-        let idle = chrono::Duration::minutes(i64::from(state.config.session_idle_minutes));
-        if now - session.last_seen_at > idle {
-            return Err(AppError::Unauthorized.into());
-        }
-        // Record activity at most once a minute, not on every request.
-        if now - session.last_seen_at > chrono::Duration::minutes(1) {
-            state.store.touch_session(session.id, now).await?;
-        }
-        let org = state
-            .store
-            .org(account.org_id)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        let name = state
-            .store
-            .person(org.id, account.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_else(|| account.login.to_string());
         Ok(SignedIn {
-            session,
-            account,
-            org,
-            name,
+            session: signed_in.session,
+            account: signed_in.account,
+            org: signed_in.org,
+            name: signed_in.name,
         })
     }
 }

@@ -2,9 +2,6 @@
 
 use super::session::{SignedIn, PENDING_COOKIE, SESSION_COOKIE};
 use super::{cookie_value, render, with_cookies, Page, WebContext, WebError};
-use crate::accounts::{new_secret, secret_hash};
-use crate::credentials::constant_time_eq;
-use crate::credentials::{recovery, totp};
 use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
@@ -12,18 +9,11 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use beredskap_core::auth::{
-    AttemptReservation, NewSession, Reserved, SecondFactor, SessionId, ThrottlePolicy,
-};
-use beredskap_core::register::{Account, Org};
-use beredskap_core::{Actor, EmailAddress, Slug};
+use beredskap_app::sign_in::{self, AfterPassword, Client, Refusal, Started};
+use beredskap_core::register::Org;
+use beredskap_core::Slug;
 use serde::Deserialize;
 use std::net::SocketAddr;
-
-/// How long the second step may take after the password was accepted.
-const PENDING_MINUTES: i64 = 10;
-/// Wrong codes allowed in one sign-in before it starts over.
-const MAX_CODE_ATTEMPTS: u32 = 5;
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -216,20 +206,34 @@ pub struct SignInForm {
     password: String,
 }
 
-/// A hash to verify against when the login is unknown, so a wrong login takes as long
-/// as a wrong password and does not reveal which accounts exist. It has the parameters of
-/// every stored hash; no password produces its all-zero output.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZGVjb3lkZWNveWRlY295$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-
-pub(super) fn client(headers: &HeaderMap, addr: SocketAddr) -> (String, String) {
-    let agent = headers
+pub(super) fn client(headers: &HeaderMap, addr: SocketAddr) -> Client {
+    let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .chars()
         .take(200)
         .collect();
-    (addr.ip().to_string(), agent)
+    Client {
+        ip: addr.ip().to_string(),
+        user_agent,
+    }
+}
+
+/// What a refusal tells the person, and with which status.
+pub(super) fn refusal_text(ctx: &WebContext, refusal: Refusal) -> (String, StatusCode) {
+    let t = ctx.t();
+    match refusal {
+        Refusal::WrongCredentials => (t.wrong_credentials.to_owned(), StatusCode::UNAUTHORIZED),
+        Refusal::Locked(wait) => (t.throttled_for(wait), StatusCode::TOO_MANY_REQUESTS),
+        // This attempt was checked, and was wrong.
+        Refusal::WrongNowLocked(wait) => (t.throttled_for(wait), StatusCode::UNAUTHORIZED),
+        Refusal::SecondFactorMissing => (t.second_factor_missing.to_owned(), StatusCode::FORBIDDEN),
+        Refusal::TooManyAttempts | Refusal::NotStarted => {
+            (t.too_many_attempts.to_owned(), StatusCode::UNAUTHORIZED)
+        }
+        Refusal::WrongCode => (t.wrong_code.to_owned(), StatusCode::UNAUTHORIZED),
+    }
 }
 
 pub async fn submit(
@@ -251,234 +255,69 @@ pub async fn submit(
     let Some(org) = org else {
         let error = Some(t.wrong_credentials.to_owned());
         let status = StatusCode::UNAUTHORIZED;
-        return sign_in_again(
-            &state,
-            &ctx,
-            &headers,
-            Some(&form.org),
-            email,
-            error,
-            status,
-        )
-        .await;
+        let wanted = Some(form.org.as_str());
+        return sign_in_again(&state, &ctx, &headers, wanted, email, error, status).await;
     };
     let slug = org.slug.to_string();
-    let (ip, agent) = client(&headers, addr);
-    let keys = throttle_keys(&org, email, &ip);
-    // Counted before the password is checked, so a burst cannot be checked past the limit.
-    let reserved = match reserve(&state, &keys).await? {
-        Ok(reserved) => reserved,
-        Err(wait) => {
-            let error = Some(t.throttled_for(wait));
-            let status = StatusCode::TOO_MANY_REQUESTS;
-            return sign_in_again(&state, &ctx, &headers, Some(&slug), email, error, status).await;
+    let client = client(&headers, addr);
+    let outcome = sign_in::with_password(
+        &state.app,
+        &state.sign_in,
+        &org,
+        email,
+        &form.password,
+        &client,
+    )
+    .await;
+    match outcome {
+        Ok(Ok(AfterPassword::SignedIn(started))) => {
+            let cookies = session_cookies(&ctx, *started);
+            Ok(with_cookies(Redirect::to("/").into_response(), cookies))
         }
-    };
-    let account = match EmailAddress::parse(email) {
-        Ok(login) => state.store.account_by_login(org.id, &login).await?,
-        Err(_) => None,
-    };
-    let credentials = match &account {
-        Some(a) => Some(state.store.credentials(org.id, a.id).await?),
-        None => None,
-    };
-    let stored_hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
-    let checked_hash = stored_hash.clone().unwrap_or_else(|| DECOY_HASH.to_owned());
-    let verified = match state
-        .hashing
-        .verify(form.password.clone(), checked_hash)
-        .await
-    {
-        Ok(verified) => verified,
-        Err(_busy) => {
-            // Not checked, so not counted.
-            state.store.refund_attempt(&reserved).await?;
+        Ok(Ok(AfterPassword::SecondStep {
+            pending_secret,
+            valid_for,
+        })) => {
+            let max_age = Some(valid_for.num_seconds());
+            let cookie = ctx.cookie(PENDING_COOKIE, &pending_secret, max_age);
+            Ok((
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to("/sign-in/code"),
+            )
+                .into_response())
+        }
+        Ok(Err(refusal)) => {
+            let (error, status) = refusal_text(&ctx, refusal);
+            let wanted = Some(slug.as_str());
+            sign_in_again(&state, &ctx, &headers, wanted, email, Some(error), status).await
+        }
+        Err(beredskap_app::Error::Busy) => {
             let error = Some(t.sign_in_busy.to_owned());
             let status = StatusCode::SERVICE_UNAVAILABLE;
             let page =
                 sign_in_again(&state, &ctx, &headers, Some(&slug), email, error, status).await?;
-            return Ok(crate::error::retry_later(page));
+            Ok(crate::error::retry_later(page))
         }
-    };
-    let password_ok = verified && stored_hash.is_some();
-    let has_totp = credentials
-        .as_ref()
-        .is_some_and(|c| c.totp_secret.is_some());
-    let has_passkey = match (&account, password_ok) {
-        (Some(a), true) => !state.store.passkeys(org.id, a.id).await?.is_empty(),
-        _ => false,
-    };
-    let needs_factor = account
-        .as_ref()
-        .is_none_or(|a| org.needs_second_factor(a.role));
-    let refused = match (&account, password_ok) {
-        (None, _) => Some("unknown login"),
-        (Some(_), false) => Some("wrong password"),
-        (Some(_), true) => None,
-    };
-    if let Some(reason) = refused {
-        let account_id = account.as_ref().map(|a| a.id);
-        let failure = Failure {
-            org: org.id,
-            account: account_id,
-            login: email,
-            reason,
-            ip: &ip,
-        };
-        let error = refuse(&state, &ctx, reserved.lockout, failure).await?;
-        let status = StatusCode::UNAUTHORIZED;
-        return sign_in_again(
-            &state,
-            &ctx,
-            &headers,
-            Some(&slug),
-            email,
-            Some(error),
-            status,
-        )
-        .await;
+        Err(e) => Err(AppError::from(e).into()),
     }
-    // The password was right: this attempt was no failure.
-    state.store.refund_attempt(&reserved).await?;
-    let Some(account) = account else {
-        return Err(AppError::Unauthorized.into());
-    };
-    if !has_totp && !has_passkey {
-        if needs_factor {
-            // The password was right, so saying what is missing reveals nothing new.
-            let reason = "no second factor";
-            state
-                .store
-                .record_sign_in_failure(org.id, Some(account.id), email, reason, &ip)
-                .await?;
-            let error = Some(t.second_factor_missing.to_owned());
-            let status = StatusCode::FORBIDDEN;
-            return sign_in_again(&state, &ctx, &headers, Some(&slug), email, error, status).await;
-        }
-        // The organisation lets this person sign in with the password alone.
-        let cookies = start_session(&state, &ctx, "", &keys, account, None, ip, agent).await?;
-        return Ok(with_cookies(Redirect::to("/").into_response(), cookies));
-    }
-    let secret = new_secret();
-    let expires = state.clock.now() + chrono::Duration::minutes(PENDING_MINUTES);
-    state
-        .store
-        .create_pending_sign_in(&secret_hash(&secret), &account, expires, None)
-        .await?;
-    let cookie = ctx.cookie(PENDING_COOKIE, &secret, Some(PENDING_MINUTES * 60));
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Redirect::to("/sign-in/code"),
-    )
-        .into_response())
 }
 
-/// A refused sign-in, as the journal records it (never the secret tried).
-pub(super) struct Failure<'a> {
-    pub org: beredskap_core::OrgId,
-    pub account: Option<beredskap_core::AccountId>,
-    pub login: &'a str,
-    pub reason: &'a str,
-    pub ip: &'a str,
+/// The secret of the sign-in waiting for its second step on this device, if any.
+pub(super) fn pending_secret<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {
+    cookie_value(headers, PENDING_COOKIE, state.config.secure_cookies())
 }
 
-/// Journals a refused sign-in, already counted by `reserve`; returns what to tell the
-/// person: that sign-in is now locked, when counting this attempt locked it.
-pub(super) async fn refuse(
-    state: &AppState,
-    ctx: &WebContext,
-    lockout: Option<chrono::DateTime<chrono::Utc>>,
-    failure: Failure<'_>,
-) -> Result<String, WebError> {
-    let locked = lockout.map(|until| until - state.clock.now());
-    let reason = match locked {
-        Some(wait) => format!(
-            "{}; sign-in locked for {} s",
-            failure.reason,
-            wait.num_seconds()
-        ),
-        None => failure.reason.to_owned(),
-    };
-    state
-        .store
-        .record_sign_in_failure(
-            failure.org,
-            failure.account,
-            failure.login,
-            &reason,
-            failure.ip,
-        )
-        .await?;
-    Ok(match locked {
-        Some(wait) => ctx.t().throttled_for(wait),
-        None => ctx.t().wrong_credentials.to_owned(),
-    })
-}
-
-/// Counts an attempt under every key before its secret is checked. `Ok` with what was
-/// counted (to refund if the secret is right), or `Err` with how long sign-in is still
-/// locked, when nothing may be checked.
-pub(super) async fn reserve(
-    state: &AppState,
-    keys: &[(String, ThrottlePolicy)],
-) -> Result<Result<Reserved, chrono::Duration>, WebError> {
-    let now = state.clock.now();
-    Ok(match state.store.reserve_attempt(keys, now).await? {
-        AttemptReservation::Granted(reserved) => Ok(reserved),
-        AttemptReservation::Locked { until } => Err(until - now),
-    })
-}
-
-/// The keys failures are counted under: the login typed (known or not) and the address.
-pub(super) fn throttle_keys(org: &Org, login: &str, ip: &str) -> [(String, ThrottlePolicy); 2] {
-    [
-        (
-            format!("login:{}:{}", org.slug, login.trim().to_lowercase()),
-            ThrottlePolicy::ACCOUNT,
-        ),
-        (format!("ip:{ip}"), ThrottlePolicy::ADDRESS),
-    ]
-}
-
-/// How long sign-in is still locked for any of the keys.
-pub(super) async fn blocked(
-    state: &AppState,
-    keys: &[(String, ThrottlePolicy)],
-) -> Result<Option<chrono::Duration>, WebError> {
-    let now = state.clock.now();
-    let mut longest = None;
-    for (key, _) in keys {
-        let wait = state.store.throttle(key).await?.blocked_at(now);
-        longest = longest.max(wait);
-    }
-    Ok(longest)
-}
-
-/// A sign-in between its first and second step.
-pub(super) struct Pending {
-    pub hash: String,
-    pub account: Account,
-    /// Set when the second step is a one-time code sent to the person.
-    pub code_hash: Option<String>,
-}
-
+/// The sign-in waiting for its second step on this device, if it has not expired.
 pub(super) async fn pending(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<Option<Pending>, WebError> {
-    let Some(secret) = cookie_value(headers, PENDING_COOKIE, state.config.secure_cookies()) else {
-        return Ok(None);
-    };
-    let hash = secret_hash(secret);
-    Ok(state
-        .store
-        .pending_sign_in(&hash, state.clock.now())
-        .await?
-        .map(|(account, _attempts, code_hash)| Pending {
-            hash,
-            account,
-            code_hash,
-        }))
+) -> Result<Option<sign_in::Pending>, WebError> {
+    match pending_secret(state, headers) {
+        Some(secret) => Ok(sign_in::pending(&state.app, secret)
+            .await
+            .map_err(AppError::from)?),
+        None => Ok(None),
+    }
 }
 
 #[derive(Deserialize)]
@@ -512,55 +351,6 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Checks a typed code as a TOTP code, then as a recovery code; marks it used.
-async fn check_code(
-    state: &AppState,
-    account: &Account,
-    code: &str,
-    sent_code_hash: Option<&str>,
-) -> Result<Option<SecondFactor>, WebError> {
-    // A sign-in started with a sent code takes that code and nothing else.
-    if let Some(expected) = sent_code_hash {
-        let typed: String = code.chars().filter(|c| c.is_ascii_digit()).collect();
-        let matches = constant_time_eq(secret_hash(&typed).as_bytes(), expected.as_bytes());
-        return Ok(matches.then_some(SecondFactor::FallbackCode));
-    }
-    let credentials = state.store.credentials(account.org_id, account.id).await?;
-    if let Some(secret) = &credentials.totp_secret {
-        let now = u64::try_from(state.clock.now().timestamp()).unwrap_or(0);
-        if let Some(step) = totp::verify(secret, code, now, credentials.totp_last_step) {
-            if state
-                .store
-                .use_totp_step(account.org_id, account.id, step)
-                .await?
-            {
-                return Ok(Some(SecondFactor::Totp));
-            }
-        }
-    }
-    if let Some((id, secret)) = recovery::parse(code) {
-        let stored = state
-            .store
-            .recovery_code_hash(account.org_id, account.id, &id)
-            .await?;
-        if let Some(hash) = stored {
-            if state
-                .hashing
-                .verify(secret, hash)
-                .await
-                .map_err(AppError::from)?
-                && state
-                    .store
-                    .use_recovery_code(&Actor::account(account.id), account.org_id, account.id, &id)
-                    .await?
-            {
-                return Ok(Some(SecondFactor::RecoveryCode));
-            }
-        }
-    }
-    Ok(None)
-}
-
 pub async fn code_submit(
     State(state): State<AppState>,
     ctx: WebContext,
@@ -570,177 +360,63 @@ pub async fn code_submit(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
     let t = ctx.t();
-    let Some(Pending {
-        hash: pending_hash,
-        account,
-        code_hash,
-        ..
-    }) = pending(&state, &headers).await?
-    else {
+    let Some(secret) = pending_secret(&state, &headers) else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
-    let (ip, agent) = client(&headers, addr);
-    let org = state
-        .store
-        .org(account.org_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let keys = throttle_keys(&org, account.login.as_str(), &ip);
-    let now = state.clock.now();
-    // Both counts are taken before the code is looked at: one pending sign-in gets at
-    // most MAX_CODE_ATTEMPTS checks, however many arrive at once.
-    let reserved = state
-        .store
-        .reserve_pending_attempt(&pending_hash, MAX_CODE_ATTEMPTS, now)
-        .await?;
-    let Some(attempts) = reserved else {
-        state.store.delete_pending_sign_in(&pending_hash).await?;
-        let error = Some(t.too_many_attempts.to_owned());
-        return sign_in_again(
-            &state,
-            &ctx,
-            &headers,
-            None,
-            "",
-            error,
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
-    };
-    let reserved = match reserve(&state, &keys).await? {
-        Ok(reserved) => reserved,
-        Err(wait) => {
-            state.store.delete_pending_sign_in(&pending_hash).await?;
-            let error = Some(t.throttled_for(wait));
-            return sign_in_again(
-                &state,
-                &ctx,
-                &headers,
-                None,
-                "",
-                error,
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await;
+    let client = client(&headers, addr);
+    let outcome = sign_in::with_code(&state.app, &state.sign_in, secret, &form.code, &client)
+        .await
+        .map_err(AppError::from)?;
+    match outcome {
+        Ok(started) => {
+            let cookies = session_cookies(&ctx, started);
+            Ok(with_cookies(Redirect::to("/").into_response(), cookies))
         }
-    };
-    let factor = match check_code(&state, &account, &form.code, code_hash.as_deref()).await {
-        Ok(factor) => factor,
-        Err(e) => {
-            // Not checked (the server was busy, or failed), so not counted.
-            state.store.refund_attempt(&reserved).await?;
-            return Err(e);
+        Err(Refusal::NotStarted) => Ok(Redirect::to("/sign-in").into_response()),
+        // Another code may be tried on the same page.
+        Err(Refusal::WrongCode) => {
+            let page = CodePage {
+                page: Page::new(&ctx, t.second_factor_title),
+                error: Some(t.wrong_code),
+                notice: None,
+            };
+            render(StatusCode::UNAUTHORIZED, &page)
         }
-    };
-    let Some(factor) = factor else {
-        let failure = Failure {
-            org: org.id,
-            account: Some(account.id),
-            login: account.login.as_str(),
-            reason: "wrong code",
-            ip: &ip,
-        };
-        let message = refuse(&state, &ctx, reserved.lockout, failure).await?;
-        if reserved.lockout.is_some() {
-            state.store.delete_pending_sign_in(&pending_hash).await?;
-            let status = StatusCode::TOO_MANY_REQUESTS;
-            return sign_in_again(&state, &ctx, &headers, None, "", Some(message), status).await;
+        // The sign-in is over: it starts again from the password.
+        Err(Refusal::WrongNowLocked(wait)) => {
+            let (error, status) = (t.throttled_for(wait), StatusCode::TOO_MANY_REQUESTS);
+            sign_in_again(&state, &ctx, &headers, None, "", Some(error), status).await
         }
-        if attempts >= MAX_CODE_ATTEMPTS {
-            state.store.delete_pending_sign_in(&pending_hash).await?;
-            let error = Some(t.too_many_attempts.to_owned());
-            return sign_in_again(
-                &state,
-                &ctx,
-                &headers,
-                None,
-                "",
-                error,
-                StatusCode::UNAUTHORIZED,
-            )
-            .await;
+        Err(refusal) => {
+            let (error, status) = refusal_text(&ctx, refusal);
+            sign_in_again(&state, &ctx, &headers, None, "", Some(error), status).await
         }
-        let page = CodePage {
-            page: Page::new(&ctx, t.second_factor_title),
-            error: Some(t.wrong_code),
-            notice: None,
-        };
-        return render(StatusCode::UNAUTHORIZED, &page);
-    };
-    state.store.refund_attempt(&reserved).await?;
-    let cookies = start_session(
-        &state,
-        &ctx,
-        &pending_hash,
-        &keys,
-        account,
-        Some(factor),
-        ip,
-        agent,
-    )
-    .await?;
-    Ok(with_cookies(Redirect::to("/").into_response(), cookies))
+    }
 }
 
-/// Ends a pending sign-in with a session; returns the cookies to set. The attempt that
-/// got here was refunded by the caller; the login's earlier failures are forgotten.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn start_session(
-    state: &AppState,
-    ctx: &WebContext,
-    pending_hash: &str,
-    keys: &[(String, ThrottlePolicy)],
-    account: Account,
-    factor: Option<SecondFactor>,
-    ip: String,
-    user_agent: String,
-) -> Result<Vec<axum::http::HeaderValue>, WebError> {
-    state.store.delete_pending_sign_in(pending_hash).await?;
-    let org_id = account.org_id;
-    if let Some((login_key, _)) = keys.first() {
-        state.store.clear_throttle(login_key).await?;
-    }
-    let secret = new_secret();
-    let max_age = i64::from(state.config.session_max_hours) * 3600;
+/// The cookies a new session sets: its secret, the pending sign-in cleared, the language
+/// and the organisation this device remembers.
+pub(super) fn session_cookies(ctx: &WebContext, started: Started) -> Vec<HeaderValue> {
+    let max_age = started.max_age.num_seconds();
     // The person's own language follows them to this device; until they choose one, the
     // organisation's, unless this device chose one.
-    let org_language = match ctx.lang_chosen {
-        true => None,
-        false => state
-            .store
-            .org(account.org_id)
-            .await?
-            .map(|org| org.language_code().to_owned()),
-    };
-    let language = account
+    let org_language = (!ctx.lang_chosen).then(|| started.org.language_code().to_owned());
+    let language = started
+        .account
         .language
         .as_deref()
         .or(org_language.as_deref())
         .and_then(super::i18n::Lang::parse)
         .map(|lang| ctx.cookie(super::LANG_COOKIE, lang.code(), Some(365 * 24 * 3600)));
-    state
-        .store
-        .create_session(NewSession {
-            id: SessionId::new(),
-            secret_hash: secret_hash(&secret),
-            account,
-            expires_at: state.clock.now() + chrono::Duration::seconds(max_age),
-            second_factor: factor,
-            user_agent,
-            ip,
-        })
-        .await?;
     let mut cookies = vec![
-        ctx.cookie(SESSION_COOKIE, &secret, Some(max_age)),
+        ctx.cookie(SESSION_COOKIE, &started.secret, Some(max_age)),
         ctx.cookie(PENDING_COOKIE, "", Some(0)),
     ];
     cookies.extend(language);
     // The device remembers the organisation, so the next sign-in needs no address.
-    if let Some(org) = state.store.org(org_id).await? {
-        let year = Some(365 * 24 * 3600);
-        cookies.push(ctx.cookie(LAST_ORG_COOKIE, org.slug.as_str(), year));
-    }
-    Ok(cookies)
+    let year = Some(365 * 24 * 3600);
+    cookies.push(ctx.cookie(LAST_ORG_COOKIE, started.org.slug.as_str(), year));
+    cookies
 }
 
 #[derive(Deserialize)]
@@ -756,11 +432,11 @@ pub async fn sign_out(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
-    let actor = Actor::account(signed_in.account.id);
-    state
-        .store
-        .revoke_session(&actor, signed_in.org.id, signed_in.session.id)
-        .await?;
+    let caller = signed_in.caller();
+    let session = signed_in.session.id;
+    beredskap_app::accounts::end_session(&state.app, &caller, &signed_in.org, session)
+        .await
+        .map_err(AppError::from)?;
     Ok((
         [
             (header::SET_COOKIE, ctx.cookie(SESSION_COOKIE, "", Some(0))),

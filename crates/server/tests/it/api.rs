@@ -704,13 +704,13 @@ async fn administrators_revoke_tokens_and_others_only_their_own() {
     );
     let grant = app
         .store
-        .token_grant(&beredskap_server::accounts::secret_hash(&member))
+        .token_grant(&beredskap_app::accounts::secret_hash(&member))
         .await
         .unwrap()
         .unwrap();
     let admin_grant = app
         .store
-        .token_grant(&beredskap_server::accounts::secret_hash(&app.admin_token))
+        .token_grant(&beredskap_app::accounts::secret_hash(&app.admin_token))
         .await
         .unwrap()
         .unwrap();

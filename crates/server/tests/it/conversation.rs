@@ -30,7 +30,7 @@ impl TestApp {
     async fn account_id(&self, token: &str) -> String {
         let grant = self
             .store
-            .token_grant(&beredskap_server::accounts::secret_hash(token))
+            .token_grant(&beredskap_app::accounts::secret_hash(token))
             .await
             .unwrap()
             .unwrap();

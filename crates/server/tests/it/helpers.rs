@@ -1,6 +1,6 @@
+use beredskap_app::accounts::NewUser;
 use beredskap_core::register::{NewOrg, Org, Role, Scope};
 use beredskap_core::{Actor, EmailAddress, Region, Store};
-use beredskap_server::accounts::NewUser;
 use beredskap_server::clock::ManualClock;
 use beredskap_server::{Application, Config};
 use beredskap_store::{DatabaseUrl, OpenOptions};

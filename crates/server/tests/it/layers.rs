@@ -112,17 +112,12 @@ fn pages_api_worker_and_providers_use_each_other_one_way_only() {
         // The providers: below the worker, the use cases and every handler.
         (
             "notify",
-            [
-                &handlers[..],
-                &["alerting", "conversation", "accounts", "http", "wake"],
-            ]
-            .concat(),
+            [&handlers[..], &["alerting", "conversation", "http", "wake"]].concat(),
         ),
         // The delivery worker and the use cases: no HTTP handlers.
         ("alerting", [&handlers[..], &["http"]].concat()),
         ("wake", [&handlers[..], &["http"]].concat()),
         ("conversation", handlers.to_vec()),
-        ("accounts", handlers.to_vec()),
         ("rotations", handlers.to_vec()),
         ("state", handlers.to_vec()),
     ];
@@ -189,6 +184,42 @@ fn the_application_layer_has_no_http_and_the_command_line_goes_through_it() {
             assert!(
                 !source.contains(&format!(".{write}(")),
                 "{path} calls the store's {write}"
+            );
+        }
+    }
+    // Sign-in is counted, checked and journaled in the use cases; the pages and the
+    // API's token check only show forms and set cookies.
+    let sign_in_steps = [
+        "reserve_attempt",
+        "refund_attempt",
+        "record_sign_in_failure",
+        "create_pending_sign_in",
+        "reserve_pending_attempt",
+        "create_session",
+        "session_by_secret",
+        "token_grant",
+        "credentials",
+        "use_totp_step",
+        "use_recovery_code",
+        "complete_enrolment",
+        "revoke_session",
+        "append_journal",
+    ];
+    for page in [
+        "web/sign_in.rs",
+        "web/one_time.rs",
+        "web/enrol.rs",
+        "web/session.rs",
+        "web/passkeys.rs",
+        "routes/auth.rs",
+    ] {
+        let path = format!("server/src/{page}");
+        let source = std::fs::read_to_string(crates.join(&path)).unwrap();
+        assert!(source.contains("sign_in::"), "the scan reads {path}");
+        for step in sign_in_steps {
+            assert!(
+                !source.contains(&format!(".{step}(")),
+                "{path} calls the store's {step}"
             );
         }
     }

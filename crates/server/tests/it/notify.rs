@@ -1,7 +1,7 @@
 use crate::helpers::TestApp;
+use beredskap_app::accounts::{self, NewUser};
 use beredskap_core::register::{ContactKind, ContactLabel, ContactPoint, PersonDraft, Role};
 use beredskap_core::{Actor, EmailAddress, PhoneNumber, Region};
-use beredskap_server::accounts::{self, NewUser};
 use beredskap_server::config::{SmtpConfig, SmtpSecurity};
 use beredskap_server::notify::{
     FortySixElks, Notifier, NotifyError, OutgoingMessage, Provider, SmtpProvider,
@@ -165,11 +165,11 @@ async fn send(
     app: &TestApp,
     notifier: Notifier,
     created: accounts::CreatedUser,
-) -> Result<(accounts::Delivery, String), beredskap_server::AppError> {
+) -> Result<(accounts::Delivery, String), beredskap_app::Error> {
     accounts::send_enrolment_link(
-        app.store.as_ref(),
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(Actor::system()),
         &notifier,
-        &Actor::system(),
         &app.org,
         &created.account,
         &created.enrolment_link,
@@ -290,13 +290,13 @@ async fn enrolment_links_reach_a_private_address_by_real_smtp() {
     let email: Arc<dyn Provider> = Arc::new(SmtpProvider::new(&smtp_config(&sink)).unwrap());
     let created = user(&app, None, Some("anna.privat@example.org")).await;
     let delivery = accounts::send_enrolment_link(
-        app.store.as_ref(),
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(Actor::system()),
         &Notifier {
             email: Some(email),
             sms: None,
             push: None,
         },
-        &Actor::system(),
         &app.org,
         &created.account,
         &created.enrolment_link,

@@ -2,9 +2,9 @@
 
 use crate::helpers::TestApp;
 use crate::web::{browser, hidden, location};
+use beredskap_app::accounts::NewUser;
 use beredskap_core::register::{OrgSettings, Role};
 use beredskap_core::{Actor, EmailAddress, PhoneNumber, Region};
-use beredskap_server::accounts::NewUser;
 use beredskap_testkit::FakeSmsGateway;
 
 async fn app_with_sms() -> (TestApp, FakeSmsGateway) {

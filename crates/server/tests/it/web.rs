@@ -1,9 +1,9 @@
 //! The sign-in pages as a browser without JavaScript uses them: forms, cookies, redirects.
 
 use crate::helpers::TestApp;
+use beredskap_app::accounts::NewUser;
 use beredskap_core::register::Role;
 use beredskap_core::{Actor, EmailAddress};
-use beredskap_server::accounts::NewUser;
 use beredskap_server::credentials::totp;
 use reqwest::redirect::Policy;
 

@@ -1,6 +1,7 @@
 //! What a person proves who they are with: a password, a one-time code from an
 //! authenticator app (TOTP), or a printed recovery code. Sign-in never depends on the
-//! organisation's own mail server or single sign-on.
+//! organisation's own mail server or single sign-on. The sign-in use cases
+//! ([`crate::sign_in`]) check them; the pages only show and send forms.
 
 pub mod hashing;
 pub mod password;
