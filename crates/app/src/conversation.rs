@@ -46,7 +46,7 @@ fn invalid(e: beredskap_core::FieldError) -> Error {
 
 /// The account a conversation use case acts as: conversation is between people, so an
 /// operator or Beredskap itself has no part in it.
-fn person(caller: &Caller, use_case: UseCase) -> Result<&Account, Error> {
+pub(crate) fn person(caller: &Caller, use_case: UseCase) -> Result<&Account, Error> {
     permit(caller, use_case)?;
     caller.account().ok_or(Error::Refused {
         use_case,
@@ -220,4 +220,54 @@ pub async fn roster(
     }
     let receipts = app.store.receipts(org.id, message.id).await?;
     Ok((message, receipts))
+}
+
+/// Longest search text.
+pub const MAX_SEARCH_CHARS: usize = 500;
+
+/// One search result.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub message: MessageId,
+    pub channel: ChannelId,
+    pub seq: i64,
+    /// The matching passage, HTML-escaped, with the matched words in `<b>`.
+    pub snippet_html: String,
+}
+
+/// Where messages are found by their words.
+#[async_trait::async_trait]
+pub trait MessageIndex: Send + Sync {
+    /// Messages of `org` in `channels` that match `words`, best first.
+    async fn search(
+        &self,
+        org: &Org,
+        channels: Vec<ChannelId>,
+        words: String,
+    ) -> Result<Vec<Hit>, Error>;
+}
+
+/// Messages the person may see (in channels they are in) that match `words`, best first.
+pub async fn search(
+    app: &App,
+    index: &dyn MessageIndex,
+    caller: &Caller,
+    org: &Org,
+    words: &str,
+) -> Result<Vec<Hit>, Error> {
+    let by = person(caller, UseCase::ReadConversation)?;
+    if words.chars().count() > MAX_SEARCH_CHARS {
+        let problem = beredskap_core::Problem::TooLong {
+            max: MAX_SEARCH_CHARS,
+        };
+        return Err(Error::Invalid(FieldErrors::single("q", problem)));
+    }
+    let channels = app
+        .store
+        .channels_for(org.id, by.id)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    index.search(org, channels, words.to_owned()).await
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod attachments;
 pub mod conversation;
 pub mod credentials;
 pub mod error;

@@ -47,6 +47,8 @@ pub enum UseCase {
     FollowAlerts,
     /// One's own answer to an alert sent to one.
     AnswerAlert,
+    /// Reading the channels one is in: messages, their files, search.
+    ReadConversation,
     CreateChannel,
     CreateOrgChannel,
     InviteToChannel,
@@ -94,6 +96,7 @@ impl UseCase {
         UseCase::CloseAlert,
         UseCase::FollowAlerts,
         UseCase::AnswerAlert,
+        UseCase::ReadConversation,
         UseCase::CreateChannel,
         UseCase::CreateOrgChannel,
         UseCase::InviteToChannel,
@@ -145,6 +148,9 @@ impl UseCase {
                 "only crisis leads and administrators follow alerts",
             ),
             UseCase::AnswerAlert => rule(Role::Guest, true, "only recipients answer an alert"),
+            UseCase::ReadConversation => {
+                between_people(Role::Guest, "only people with an account read channels")
+            }
             UseCase::CreateChannel => between_people(Role::Member, "guests cannot create channels"),
             UseCase::CreateOrgChannel => between_people(
                 Role::CrisisLead,
@@ -209,6 +215,7 @@ impl UseCase {
             UseCase::CreateChannel => "create_channel",
             UseCase::CreateOrgChannel => "create_org_channel",
             UseCase::InviteToChannel => "invite_to_channel",
+            UseCase::ReadConversation => "read_conversation",
             UseCase::Post => "post",
             UseCase::Announce => "announce",
             UseCase::ChangeMessage => "change_message",

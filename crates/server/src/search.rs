@@ -6,7 +6,7 @@
 //! once per batch, not once per message. Searches filter by the channels the searcher may
 //! see at the moment they search.
 
-use beredskap_core::{ChannelId, MessageId, OrgId, Region, Store, StoreError};
+use beredskap_core::{ChannelId, OrgId, Region, Store, StoreError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -95,14 +95,46 @@ fn register_tokenizers(index: &Index) {
     }
 }
 
-/// One search result.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub message: MessageId,
-    pub channel: ChannelId,
-    pub seq: i64,
-    /// The matching passage, HTML-escaped, with the matched words in `<b>`.
-    pub snippet_html: String,
+pub use beredskap_app::conversation::Hit;
+
+/// The index as the search use case reads it, or why there is none; the work is done off
+/// the async threads.
+pub enum Searcher {
+    Ready(std::sync::Arc<SearchIndex>),
+    Unavailable(String),
+}
+
+impl Searcher {
+    pub fn of(index: &Result<std::sync::Arc<SearchIndex>, String>) -> Self {
+        match index {
+            Ok(index) => Searcher::Ready(index.clone()),
+            Err(reason) => Searcher::Unavailable(reason.clone()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl beredskap_app::conversation::MessageIndex for Searcher {
+    async fn search(
+        &self,
+        org: &beredskap_core::register::Org,
+        channels: Vec<ChannelId>,
+        words: String,
+    ) -> Result<Vec<Hit>, beredskap_app::Error> {
+        let index = match self {
+            Searcher::Ready(index) => index.clone(),
+            Searcher::Unavailable(reason) => {
+                return Err(beredskap_app::Error::Unavailable(format!(
+                    "search: {reason}"
+                )))
+            }
+        };
+        let (org_id, region) = (org.id, org.region);
+        tokio::task::spawn_blocking(move || index.search(org_id, region, &channels, &words))
+            .await
+            .map_err(|e| beredskap_app::Error::Internal(e.to_string()))?
+            .map_err(|e| beredskap_app::Error::Internal(e.to_string()))
+    }
 }
 
 /// Applies one batch and commits it with how far the journal has been read.

@@ -1,9 +1,10 @@
 //! The policy table, over every use case and every role: a caller below the least role is
 //! refused and nothing is written; a caller at or above it gets through.
 
-use crate::world::{World, ROLES};
+use crate::world::{ChannelsAsked, MemoryFiles, World, ROLES};
 use beredskap_app::accounts;
 use beredskap_app::alerts;
+use beredskap_app::attachments;
 use beredskap_app::conversation::{self, PostInput};
 use beredskap_app::register;
 use beredskap_app::rotations;
@@ -110,16 +111,45 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             conversation::add_members(app, caller, org, channel.id, vec![guest]).await
         }
         UseCase::Post | UseCase::Announce => {
+            let mut attachments = Vec::new();
+            if use_case == UseCase::Post {
+                let files = MemoryFiles::default();
+                let list = b"namn;telefon\nAnna;070\n".to_vec();
+                let file =
+                    attachments::upload(app, &files, caller, org, "lista.csv", list, 1).await?;
+                attachments.push(file.id);
+            }
             let input = PostInput {
                 body: "Vi samlas i matsalen.".into(),
                 thread_root: None,
                 announcement: use_case == UseCase::Announce,
                 idempotency_key: None,
-                attachments: Vec::new(),
+                attachments,
             };
             conversation::post(app, caller, org, world.channel, input)
                 .await
                 .map(drop)
+        }
+        UseCase::ReadConversation => {
+            // A file posted by the administrator in the channel everyone is in.
+            let files = MemoryFiles::default();
+            let admin = world.caller(Role::Admin);
+            let list = b"namn;telefon\nAnna;070\n".to_vec();
+            let file = attachments::upload(app, &files, &admin, org, "lista.csv", list, 1).await?;
+            let input = PostInput {
+                body: "Telefonlistan.".into(),
+                thread_root: None,
+                announcement: false,
+                idempotency_key: None,
+                attachments: vec![file.id],
+            };
+            conversation::post(app, &admin, org, world.channel, input).await?;
+            let (got, bytes) = attachments::download(app, &files, caller, org, file.id).await?;
+            assert_eq!((got.filename.as_str(), bytes.len()), ("lista.csv", 22));
+            let index = ChannelsAsked::default();
+            conversation::search(app, &index, caller, org, "telefon").await?;
+            assert_eq!(*index.0.lock().unwrap(), vec![world.channel]);
+            Ok(())
         }
         UseCase::ChangeMessage => {
             let mine = match caller.account() {
@@ -288,6 +318,7 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::CreateOrgChannel
                     | UseCase::Post
                     | UseCase::Announce
+                    | UseCase::ReadConversation
                     | UseCase::ReadRegister
                     | UseCase::ChangeRegister
                     | UseCase::ManageAccounts
@@ -318,6 +349,7 @@ async fn the_table_says_who_may_do_what() {
             ("close_alert", Role::CrisisLead, false),
             ("follow_alerts", Role::CrisisLead, false),
             ("answer_alert", Role::Guest, true),
+            ("read_conversation", Role::Guest, false),
             ("create_channel", Role::Member, false),
             ("create_org_channel", Role::CrisisLead, false),
             ("invite_to_channel", Role::Member, false),

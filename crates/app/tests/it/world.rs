@@ -34,6 +34,46 @@ impl Wakeups for CountedWakeups {
     async fn redacted(&self, _unreferenced_files: Vec<String>) {}
 }
 
+/// Attachment bytes in memory.
+#[derive(Default)]
+pub struct MemoryFiles(Mutex<std::collections::HashMap<String, Vec<u8>>>);
+
+#[async_trait::async_trait]
+impl beredskap_app::attachments::Files for MemoryFiles {
+    async fn put(&self, bytes: Vec<u8>) -> std::io::Result<String> {
+        let key =
+            format!("{:x}", bytes.len()) + &String::from_utf8_lossy(&bytes[..bytes.len().min(8)]);
+        self.0.lock().unwrap().insert(key.clone(), bytes);
+        Ok(key)
+    }
+
+    async fn get(&self, key: &str) -> std::io::Result<Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(key)
+            .cloned()
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+    }
+}
+
+/// A search index that finds nothing and remembers which channels it was asked to search.
+#[derive(Default)]
+pub struct ChannelsAsked(pub Mutex<Vec<ChannelId>>);
+
+#[async_trait::async_trait]
+impl beredskap_app::conversation::MessageIndex for ChannelsAsked {
+    async fn search(
+        &self,
+        _org: &Org,
+        channels: Vec<ChannelId>,
+        _words: String,
+    ) -> Result<Vec<beredskap_app::conversation::Hit>, beredskap_app::Error> {
+        *self.0.lock().unwrap() = channels;
+        Ok(Vec::new())
+    }
+}
+
 pub struct World {
     pub app: App,
     pub org: Org,

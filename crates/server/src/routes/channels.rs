@@ -64,10 +64,10 @@ async fn upload(
     ApiQuery(query): ApiQuery<UploadQuery>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, AppError> {
-    caller.require(Role::Guest, Scope::Write)?;
+    caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
     let attachment =
-        conversation::upload(&state, &org, &caller.account, &query.filename, body).await?;
+        conversation::upload(&state, &org, &caller.who(), &query.filename, body).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/attachments/{}", org.slug, attachment.id),
         attachment,
@@ -84,9 +84,9 @@ async fn download(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Response, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    conversation::download(&state, &org, &caller.account, parse_id(&id)?).await
+    conversation::download(&state, &org, &caller.who(), parse_id(&id)?).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -118,9 +118,9 @@ async fn search(
     ApiPath(org): ApiPath<String>,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<Vec<SearchHit>>, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    let hits = conversation::search(&state, &org, &caller.account, &query.q).await?;
+    let hits = conversation::search(&state, &org, &caller.who(), &query.q).await?;
     Ok(Json(
         hits.into_iter()
             .map(|h| SearchHit {

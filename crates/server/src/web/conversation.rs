@@ -522,7 +522,7 @@ pub async fn post(
         .await?;
     let mut attachments = Vec::new();
     if let Some((filename, bytes)) = file {
-        match conversation::upload(&state, &me.org, &me.account, &filename, bytes).await {
+        match conversation::upload(&state, &me.org, &me.caller(), &filename, bytes).await {
             Ok(attachment) => attachments.push(attachment.id),
             Err(AppError::Invalid(fields)) => {
                 let too_large = fields
@@ -591,7 +591,7 @@ pub async fn file(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    Ok(conversation::download(&state, &me.org, &me.account, parse(&id)?).await?)
+    Ok(conversation::download(&state, &me.org, &me.caller(), parse(&id)?).await?)
 }
 
 // ------------------------------------------------------------------ one message
@@ -1072,7 +1072,7 @@ pub async fn search(
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
-        conversation::search(&state, &me.org, &me.account, &words)
+        conversation::search(&state, &me.org, &me.caller(), &words)
             .await?
             .into_iter()
             .map(|h| HitView {
