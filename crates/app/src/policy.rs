@@ -47,6 +47,10 @@ pub enum UseCase {
     FollowAlerts,
     /// One's own answer to an alert sent to one.
     AnswerAlert,
+    /// Alerts by push on the device one is using.
+    AddPushDevice,
+    /// Adding, renaming and removing one's own passkeys.
+    OwnPasskeys,
     /// Reading the channels one is in: messages, their files, search.
     ReadConversation,
     CreateChannel,
@@ -96,6 +100,8 @@ impl UseCase {
         UseCase::CloseAlert,
         UseCase::FollowAlerts,
         UseCase::AnswerAlert,
+        UseCase::AddPushDevice,
+        UseCase::OwnPasskeys,
         UseCase::ReadConversation,
         UseCase::CreateChannel,
         UseCase::CreateOrgChannel,
@@ -148,6 +154,12 @@ impl UseCase {
                 "only crisis leads and administrators follow alerts",
             ),
             UseCase::AnswerAlert => rule(Role::Guest, true, "only recipients answer an alert"),
+            UseCase::AddPushDevice => {
+                between_people(Role::Guest, "only people with an account add their devices")
+            }
+            UseCase::OwnPasskeys => {
+                between_people(Role::Guest, "only people with an account have passkeys")
+            }
             UseCase::ReadConversation => {
                 between_people(Role::Guest, "only people with an account read channels")
             }
@@ -215,6 +227,8 @@ impl UseCase {
             UseCase::CreateChannel => "create_channel",
             UseCase::CreateOrgChannel => "create_org_channel",
             UseCase::InviteToChannel => "invite_to_channel",
+            UseCase::AddPushDevice => "add_push_device",
+            UseCase::OwnPasskeys => "own_passkeys",
             UseCase::ReadConversation => "read_conversation",
             UseCase::Post => "post",
             UseCase::Announce => "announce",

@@ -5,7 +5,10 @@
 use crate::policy::{permit, Caller, UseCase};
 use crate::{App, Error};
 use beredskap_core::import::{ImportReport, ImportRow};
-use beredskap_core::register::{Group, NewGroup, NewPosition, Org, Person, PersonInput, Position};
+use beredskap_core::register::{
+    ContactKind, ContactLabel, ContactPoint, Group, NewGroup, NewPosition, Org, Person,
+    PersonDraft, PersonInput, Position,
+};
 use beredskap_core::{GroupId, PersonId, PositionId, StoreError};
 
 pub async fn people(app: &App, caller: &Caller, org: &Org) -> Result<Vec<Person>, Error> {
@@ -131,4 +134,58 @@ pub async fn import_people(
         .store
         .import_people(&caller.actor(), org.id, rows, dry_run)
         .await?)
+}
+
+/// This device, for alerts by push: a browser's push subscription kept as the person's own
+/// contact point, confirmed (the device itself asked), first in their order so an alert
+/// reaches the phone before it costs an SMS. The same browser subscribing again replaces
+/// its old subscription.
+pub async fn add_push_device(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    subscription: &str,
+) -> Result<(), Error> {
+    let me = crate::conversation::person(caller, UseCase::AddPushDevice)?;
+    let value = beredskap_core::register::parse_push_target(subscription)
+        .map_err(|e| Error::Invalid(beredskap_core::FieldErrors::single("subscription", e)))?;
+    let person = app
+        .store
+        .person(org.id, me.person_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let endpoint_of = |v: &str| {
+        serde_json::from_str::<serde_json::Value>(v)
+            .ok()
+            .and_then(|j| j["endpoint"].as_str().map(str::to_owned))
+    };
+    let endpoint = endpoint_of(&value);
+    let mut points: Vec<ContactPoint> = person
+        .contact_points
+        .into_iter()
+        .filter(|p| {
+            !(p.kind == ContactKind::Push
+                && (p.value == value || (endpoint.is_some() && endpoint_of(&p.value) == endpoint)))
+        })
+        .collect();
+    points.insert(
+        0,
+        ContactPoint {
+            kind: ContactKind::Push,
+            label: ContactLabel::Work,
+            value,
+            verified: true,
+        },
+    );
+    let draft = PersonDraft {
+        external_id: person.external_id,
+        name: person.name,
+        title: person.title,
+        active: person.active,
+        contact_points: points,
+    };
+    app.store
+        .replace_person(&caller.actor(), org.id, person.id, draft)
+        .await?;
+    Ok(())
 }

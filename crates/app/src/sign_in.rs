@@ -10,10 +10,11 @@
 use crate::accounts::{new_secret, secret_hash};
 use crate::credentials::hashing::HashingPool;
 use crate::credentials::{constant_time_eq, password, recovery, totp};
+use crate::policy::{Caller, UseCase};
 use crate::{App, Error};
 use beredskap_core::auth::{
-    AttemptReservation, Enrolment, NewCredentials, NewSession, Reserved, SecondFactor, Session,
-    SessionId, ThrottlePolicy,
+    AttemptReservation, Enrolment, NewCredentials, NewSession, PasskeyChange, Reserved,
+    SecondFactor, Session, SessionId, StoredPasskey, ThrottlePolicy,
 };
 use beredskap_core::register::{Account, ContactKind, ContactLabel, ContactPoint, Org, Person};
 use beredskap_core::register::{Role, TokenGrant};
@@ -318,6 +319,12 @@ impl Pending {
     }
 }
 
+/// The passkeys of the person whose sign-in waits, for the browser to choose from.
+pub async fn pending_passkeys(app: &App, pending: &Pending) -> Result<Vec<StoredPasskey>, Error> {
+    let account = &pending.account;
+    Ok(app.store.passkeys(account.org_id, account.id).await?)
+}
+
 /// The sign-in waiting for its second step under `pending_secret`, if it has not expired.
 pub async fn pending(app: &App, pending_secret: &str) -> Result<Option<Pending>, Error> {
     let hash = secret_hash(pending_secret);
@@ -392,6 +399,9 @@ pub async fn abandon(app: &App, attempt: Attempt) -> Result<(), Error> {
 pub enum Proof {
     /// The person proved it with this factor.
     Proven(SecondFactor),
+    /// The person proved it with a passkey; its new signature counter, which reveals a
+    /// cloned authenticator, is kept: (credential id, the passkey as stored).
+    Passkey { updated: Vec<(String, String)> },
     /// Refused, with the reason the journal records.
     Failed(String),
 }
@@ -415,6 +425,15 @@ pub async fn end_second_step(
     } = attempt;
     let factor = match proof {
         Proof::Proven(factor) => factor,
+        Proof::Passkey { updated } => {
+            for (credential_id, passkey) in updated {
+                let (account, now) = (pending.account.id, app.clock.now());
+                store
+                    .passkey_used(account, &credential_id, &passkey, now)
+                    .await?;
+            }
+            SecondFactor::Passkey
+        }
         Proof::Failed(reason) => {
             let login = pending.account.login.to_string();
             let failure = Failure {
@@ -909,6 +928,47 @@ pub async fn complete_enrolment(
         recovery_codes: codes.into_iter().map(|c| c.printed).collect(),
         org,
     })
+}
+
+/// The caller's own passkeys.
+pub async fn passkeys(app: &App, caller: &Caller, org: &Org) -> Result<Vec<StoredPasskey>, Error> {
+    let me = crate::conversation::person(caller, UseCase::OwnPasskeys)?;
+    Ok(app.store.passkeys(org.id, me.id).await?)
+}
+
+/// Keeps a passkey the caller's browser has just made (checked by the relying party).
+pub async fn add_passkey(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    credential_id: &str,
+    passkey: &str,
+    name: &str,
+) -> Result<StoredPasskey, Error> {
+    let me = crate::conversation::person(caller, UseCase::OwnPasskeys)?;
+    Ok(app
+        .store
+        .add_passkey(&caller.actor(), org.id, me.id, credential_id, passkey, name)
+        .await?)
+}
+
+/// Renames or removes one of the caller's own passkeys; another's is not found.
+pub async fn change_passkey(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    id: uuid::Uuid,
+    change: PasskeyChange,
+) -> Result<(), Error> {
+    let me = crate::conversation::person(caller, UseCase::OwnPasskeys)?;
+    match app
+        .store
+        .change_passkey(&caller.actor(), org.id, me.id, id, change)
+        .await?
+    {
+        true => Ok(()),
+        false => Err(StoreError::NotFound.into()),
+    }
 }
 
 #[cfg(test)]

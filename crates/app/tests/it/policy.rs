@@ -130,6 +130,75 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
                 .await
                 .map(drop)
         }
+        UseCase::AddPushDevice => {
+            let subscription = r#"{"endpoint":"https://push.example.org/send/abc","keys":{"p256dh":"BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM","auth":"tBHItJI5svbpez7KI4CCXg"}}"#;
+            register::add_push_device(app, caller, org, subscription).await?;
+            let me = caller.account().unwrap();
+            let person = app
+                .store
+                .person(org.id, me.person_id)
+                .await
+                .unwrap()
+                .unwrap();
+            let first = &person.contact_points[0];
+            assert_eq!(
+                (first.kind, first.verified),
+                (beredskap_core::register::ContactKind::Push, true)
+            );
+            // The same browser again: still one subscription.
+            register::add_push_device(app, caller, org, subscription).await?;
+            let person = app
+                .store
+                .person(org.id, me.person_id)
+                .await
+                .unwrap()
+                .unwrap();
+            let pushes = person
+                .contact_points
+                .iter()
+                .filter(|p| p.kind == first.kind)
+                .count();
+            assert_eq!(pushes, 1);
+            Ok(())
+        }
+        UseCase::OwnPasskeys => {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let credential = format!("cred-{}", N.fetch_add(1, Ordering::SeqCst));
+            let added =
+                beredskap_app::sign_in::add_passkey(app, caller, org, &credential, "{}", "Telefon")
+                    .await?;
+            let change = beredskap_core::auth::PasskeyChange::Rename("Jobbtelefon".into());
+            beredskap_app::sign_in::change_passkey(app, caller, org, added.id, change).await?;
+            let mine = beredskap_app::sign_in::passkeys(app, caller, org).await?;
+            assert_eq!(
+                mine.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+                ["Jobbtelefon"]
+            );
+            // Someone else's passkey is not found, and stays.
+            let other = world.caller(if caller.account().unwrap().role == Role::Admin {
+                Role::Guest
+            } else {
+                Role::Admin
+            });
+            let remove = beredskap_core::auth::PasskeyChange::Remove;
+            let refused =
+                beredskap_app::sign_in::change_passkey(app, &other, org, added.id, remove).await;
+            assert!(
+                matches!(
+                    refused,
+                    Err(Error::Store(beredskap_core::StoreError::NotFound))
+                ),
+                "{refused:?}"
+            );
+            beredskap_app::sign_in::change_passkey(
+                app,
+                caller,
+                org,
+                added.id,
+                beredskap_core::auth::PasskeyChange::Remove,
+            )
+            .await
+        }
         UseCase::ReadConversation => {
             // A file posted by the administrator in the channel everyone is in.
             let files = MemoryFiles::default();
@@ -349,6 +418,8 @@ async fn the_table_says_who_may_do_what() {
             ("close_alert", Role::CrisisLead, false),
             ("follow_alerts", Role::CrisisLead, false),
             ("answer_alert", Role::Guest, true),
+            ("add_push_device", Role::Guest, false),
+            ("own_passkeys", Role::Guest, false),
             ("read_conversation", Role::Guest, false),
             ("create_channel", Role::Member, false),
             ("create_org_channel", Role::CrisisLead, false),

@@ -17,7 +17,7 @@ use beredskap_core::alerting::{
 };
 use beredskap_core::register::Role;
 use beredskap_core::Problem;
-use beredskap_core::{Actor, AlertId, FieldErrors, GroupId, PositionId};
+use beredskap_core::{AlertId, FieldErrors, GroupId, PositionId};
 
 type Fields = Vec<(String, String)>;
 
@@ -816,47 +816,9 @@ pub async fn push_subscribe(
     super::passkeys::csrf_header(&ctx, &headers)?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| WebError(AppError::invalid("subscription", Problem::NotUtf8), None))?;
-    let value = beredskap_core::register::parse_push_target(text)
-        .map_err(|e| WebError(AppError::invalid("subscription", e), None))?;
-    let person = state
-        .store
-        .person(me.org.id, me.account.person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let endpoint_of = |v: &str| {
-        serde_json::from_str::<serde_json::Value>(v)
-            .ok()
-            .and_then(|j| j["endpoint"].as_str().map(str::to_owned))
-    };
-    let endpoint = endpoint_of(&value);
-    let mut points: Vec<_> = person
-        .contact_points
-        .into_iter()
-        .filter(|p| {
-            !(p.kind == beredskap_core::register::ContactKind::Push
-                && (p.value == value || (endpoint.is_some() && endpoint_of(&p.value) == endpoint)))
-        })
-        .collect();
-    points.insert(
-        0,
-        beredskap_core::register::ContactPoint {
-            kind: beredskap_core::register::ContactKind::Push,
-            label: beredskap_core::register::ContactLabel::Work,
-            value,
-            verified: true,
-        },
-    );
-    let draft = beredskap_core::register::PersonDraft {
-        external_id: person.external_id,
-        name: person.name,
-        title: person.title,
-        active: person.active,
-        contact_points: points,
-    };
-    state
-        .store
-        .replace_person(&Actor::account(me.account.id), me.org.id, person.id, draft)
-        .await?;
+    beredskap_app::register::add_push_device(&state.app, &me.caller(), &me.org, text)
+        .await
+        .map_err(AppError::from)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -14,8 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_app::sign_in::{self, Proof, Refusal};
-use beredskap_core::auth::{PasskeyChange, SecondFactor};
-use beredskap_core::Actor;
+use beredskap_core::auth::PasskeyChange;
 use beredskap_core::Problem;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -66,10 +65,9 @@ pub async fn list(
     ctx: WebContext,
     me: SignedIn,
 ) -> Result<Response, WebError> {
-    let passkeys = state
-        .store
-        .passkeys(me.org.id, me.account.id)
-        .await?
+    let passkeys = sign_in::passkeys(&state.app, &me.caller(), &me.org)
+        .await
+        .map_err(AppError::from)?
         .into_iter()
         .map(|p| PasskeyRow {
             id: p.id.to_string(),
@@ -116,18 +114,11 @@ pub async fn change(
         ("remove", _) => PasskeyChange::Remove,
         _ => return Err(AppError::NotFound.into()),
     };
-    let changed = state
-        .store
-        .change_passkey(
-            &Actor::account(me.account.id),
-            me.org.id,
-            me.account.id,
-            id,
-            change,
-        )
+    sign_in::change_passkey(&state.app, &me.caller(), &me.org, id, change)
         .await
         .map_err(|e| match e {
-            beredskap_core::StoreError::Invalid(_) => WebError(
+            beredskap_app::Error::Store(beredskap_core::StoreError::Invalid(_))
+            | beredskap_app::Error::Invalid(_) => WebError(
                 AppError::invalid(
                     "name",
                     Problem::Malformed {
@@ -136,23 +127,27 @@ pub async fn change(
                 ),
                 Some(ctx.t().invalid_input),
             ),
-            other => other.into(),
+            other => AppError::from(other).into(),
         })?;
-    if !changed {
-        return Err(AppError::NotFound.into());
-    }
     Ok(axum::response::Redirect::to("/passkeys").into_response())
 }
 
+/// The caller's passkeys as the relying party reads them.
 async fn stored_passkeys(
     state: &AppState,
-    me_org: beredskap_core::OrgId,
-    account: beredskap_core::AccountId,
+    caller: &beredskap_app::Caller,
+    org: &beredskap_core::register::Org,
 ) -> Result<Vec<Passkey>, WebError> {
-    state
-        .store
-        .passkeys(me_org, account)
-        .await?
+    parsed(
+        sign_in::passkeys(&state.app, caller, org)
+            .await
+            .map_err(AppError::from)?,
+    )
+}
+
+/// Stored passkeys as the relying party reads them.
+fn parsed(stored: Vec<beredskap_core::auth::StoredPasskey>) -> Result<Vec<Passkey>, WebError> {
+    stored
         .iter()
         .map(|p| serde_json::from_str(&p.passkey).map_err(internal))
         .collect()
@@ -166,7 +161,7 @@ pub async fn register_start(
 ) -> Result<Response, WebError> {
     csrf_header(&ctx, &headers)?;
     let rp = relying_party(&state)?;
-    let existing = stored_passkeys(&state, me.org.id, me.account.id).await?;
+    let existing = stored_passkeys(&state, &me.caller(), &me.org).await?;
     let exclude = existing.iter().map(|p| p.cred_id().clone()).collect();
     let (challenge, registration) = rp
         .start_passkey_registration(
@@ -212,21 +207,20 @@ pub async fn register_finish(
                 None,
             )
         })?;
-    let count = stored_passkeys(&state, me.org.id, me.account.id)
-        .await?
-        .len();
+    let count = stored_passkeys(&state, &me.caller(), &me.org).await?.len();
     let name = format!("{} {}", ctx.t().passkey, count + 1);
-    state
-        .store
-        .add_passkey(
-            &Actor::account(me.account.id),
-            me.org.id,
-            me.account.id,
-            &credential_id_text(passkey.cred_id()),
-            &serde_json::to_string(&passkey).map_err(internal)?,
-            &name,
-        )
-        .await?;
+    let credential_id = credential_id_text(passkey.cred_id());
+    let stored = serde_json::to_string(&passkey).map_err(internal)?;
+    sign_in::add_passkey(
+        &state.app,
+        &me.caller(),
+        &me.org,
+        &credential_id,
+        &stored,
+        &name,
+    )
+    .await
+    .map_err(AppError::from)?;
     Ok(Json(serde_json::json!({ "name": name })).into_response())
 }
 
@@ -241,7 +235,11 @@ pub async fn sign_in_start(
         return Err(AppError::Unauthorized.into());
     };
     let account = &pending.account;
-    let passkeys = stored_passkeys(&state, account.org_id, account.id).await?;
+    let passkeys = parsed(
+        sign_in::pending_passkeys(&state.app, &pending)
+            .await
+            .map_err(AppError::from)?,
+    )?;
     if passkeys.is_empty() {
         return Err(AppError::NotFound.into());
     }
@@ -298,8 +296,21 @@ pub async fn sign_in_finish(
         }
         _ => Err("no sign-in in progress".to_owned()),
     };
-    let proof = match &verified {
-        Ok(_) => Proof::Proven(SecondFactor::Passkey),
+    let proof = match verified {
+        Ok(result) => {
+            // Keep the signature counter, which reveals a cloned authenticator.
+            let stored = sign_in::pending_passkeys(app, &attempt.pending)
+                .await
+                .map_err(AppError::from)?;
+            let mut updated = Vec::new();
+            for mut passkey in parsed(stored)? {
+                if passkey.update_credential(&result).is_some() {
+                    let id = credential_id_text(passkey.cred_id());
+                    updated.push((id, serde_json::to_string(&passkey).map_err(internal)?));
+                }
+            }
+            Proof::Passkey { updated }
+        }
         Err(reason) => Proof::Failed(format!("passkey refused: {reason}")),
     };
     let outcome = sign_in::end_second_step(app, sign_in, attempt, proof, &client)
@@ -309,19 +320,6 @@ pub async fn sign_in_finish(
         Ok(started) => started,
         Err(_) => return Ok(StatusCode::UNAUTHORIZED.into_response()),
     };
-    // Keep the signature counter, which reveals a cloned authenticator.
-    if let Ok(result) = verified {
-        for mut passkey in stored_passkeys(&state, account.org_id, account.id).await? {
-            if passkey.update_credential(&result).is_some() {
-                let id = credential_id_text(passkey.cred_id());
-                let json = serde_json::to_string(&passkey).map_err(internal)?;
-                state
-                    .store
-                    .passkey_used(account.id, &id, &json, state.clock.now())
-                    .await?;
-            }
-        }
-    }
     let cookies = session_cookies(&ctx, started);
     let response = Json(serde_json::json!({ "redirect": "/" })).into_response();
     Ok(with_cookies(response, cookies))

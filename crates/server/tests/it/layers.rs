@@ -204,6 +204,10 @@ fn the_application_layer_has_no_http_and_the_command_line_goes_through_it() {
         "complete_enrolment",
         "revoke_session",
         "append_journal",
+        "passkeys",
+        "add_passkey",
+        "change_passkey",
+        "passkey_used",
     ];
     for page in [
         "web/sign_in.rs",
