@@ -16,8 +16,11 @@ test("an administrator creates an account, a token and changes settings on a pho
   await page.selectOption("#role", "crisis_lead");
   await page.fill("#mobile", "12");
   await page.click("form[action='/admin/accounts'] button[type=submit]");
-  await page.waitForSelector("#account-error");
-  assert.match(await page.textContent("#account-error"), /Mobilnummer/);
+  // The problem at its field and in the summary, which links to the field.
+  await page.waitForSelector("#mobile-error");
+  assert.equal(await page.getAttribute("#mobile", "aria-invalid"), "true");
+  assert.match(await page.textContent("#problems a[href='#mobile']"), /^Mobilnummer: /);
+  assert.equal(await page.inputValue("#name"), "Sven Ek", "what was typed is kept");
   await checkAccessibility(page, "accounts with an error (da)");
   await page.fill("#mobile", "");
   await page.fill("#private_email", "sven@example.org");

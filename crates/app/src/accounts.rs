@@ -40,6 +40,49 @@ pub struct NewUser {
     pub private_email: Option<EmailAddress>,
 }
 
+/// A new account as a form or a command line types it.
+#[derive(Debug, Clone, Default)]
+pub struct NewUserInput {
+    pub name: String,
+    pub login: String,
+    pub role: String,
+    pub mobile: String,
+    pub private_email: String,
+}
+
+impl NewUserInput {
+    /// Checks every field at once. A number written without a country code is read as the
+    /// organisation's own region's.
+    pub fn parse(&self, region: beredskap_core::Region) -> Result<NewUser, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.check("name", beredskap_core::register::parse_name(&self.name));
+        let login = errors.check("login", EmailAddress::parse(self.login.trim()));
+        let role = errors.check("role", Role::parse(&self.role));
+        let mobile = match self.mobile.trim() {
+            "" => None,
+            raw => errors.check("mobile", PhoneNumber::parse(raw, region)),
+        };
+        let private_email = match self.private_email.trim() {
+            "" => None,
+            raw => errors.check("private_email", EmailAddress::parse(raw)),
+        };
+        if self.mobile.trim().is_empty() && self.private_email.trim().is_empty() {
+            errors.add("mobile", Problem::NeedsPrivateChannel);
+        }
+        errors.into_result()?;
+        match (name, login, role) {
+            (Some(name), Some(login), Some(role)) => Ok(NewUser {
+                name,
+                login,
+                role,
+                mobile,
+                private_email,
+            }),
+            _ => Err(FieldErrors::single("name", Problem::Missing)),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct CreatedUser {
     pub account: Account,
@@ -300,4 +343,118 @@ pub async fn choose_language(app: &App, caller: &Caller, code: &str) -> Result<(
             Some(code.to_owned()),
         )
         .await?)
+}
+
+/// Everyone who can sign in to the organisation (administrators).
+pub async fn list(app: &App, caller: &Caller, org: &Org) -> Result<Vec<Account>, Error> {
+    permit(caller, UseCase::ManageAccounts)?;
+    Ok(app.store.list_accounts(org.id).await?)
+}
+
+/// The organisation's API tokens, revoked ones too (administrators).
+pub async fn tokens(app: &App, caller: &Caller, org: &Org) -> Result<Vec<ApiToken>, Error> {
+    permit(caller, UseCase::ManageAccounts)?;
+    Ok(app.store.list_api_tokens(org.id).await?)
+}
+
+/// An account's live sessions: one's own, or for administrators anyone's.
+pub async fn sessions(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    account: beredskap_core::AccountId,
+) -> Result<Vec<beredskap_core::auth::Session>, Error> {
+    if caller.account().is_none_or(|me| me.id != account) {
+        permit(caller, UseCase::ManageAccounts)?;
+    }
+    Ok(app
+        .store
+        .list_sessions(org.id, account, app.clock.now())
+        .await?)
+}
+
+/// A page of the organisation's journal, from `after` (administrators and operators).
+pub async fn journal(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<beredskap_core::JournalEntry>, Error> {
+    permit(caller, UseCase::ReadJournal)?;
+    if !(1..=1000).contains(&limit) {
+        let problem = Problem::Range { min: 1, max: 1000 };
+        return Err(Error::Invalid(FieldErrors::single("limit", problem)));
+    }
+    Ok(app.store.journal_page(org.id, after.max(0), limit).await?)
+}
+
+/// An account as its administrator sees it.
+#[derive(Debug, Clone)]
+pub struct AccountOverview {
+    pub account: Account,
+    /// The person's name, or empty when the person is gone.
+    pub name: String,
+    /// Whether the person has completed enrolment (chosen a password).
+    pub activated: bool,
+}
+
+/// Every account with its person's name and whether it is activated (administrators).
+pub async fn overview(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+) -> Result<Vec<AccountOverview>, Error> {
+    permit(caller, UseCase::ManageAccounts)?;
+    let names: std::collections::HashMap<_, _> = app
+        .store
+        .list_people(org.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let mut rows = Vec::new();
+    for account in app.store.list_accounts(org.id).await? {
+        let credentials = app.store.credentials(org.id, account.id).await?;
+        rows.push(AccountOverview {
+            name: names.get(&account.person_id).cloned().unwrap_or_default(),
+            activated: credentials.password_hash.is_some(),
+            account,
+        });
+    }
+    Ok(rows)
+}
+
+/// One account of the organisation, as [`overview`] shows it (administrators).
+pub async fn one(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    id: beredskap_core::AccountId,
+) -> Result<AccountOverview, Error> {
+    permit(caller, UseCase::ManageAccounts)?;
+    let account = app
+        .store
+        .list_accounts(org.id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or(StoreError::NotFound)?;
+    let name = app
+        .store
+        .person(org.id, account.person_id)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let activated = app
+        .store
+        .credentials(org.id, id)
+        .await?
+        .password_hash
+        .is_some();
+    Ok(AccountOverview {
+        account,
+        name,
+        activated,
+    })
 }

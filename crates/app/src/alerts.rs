@@ -147,6 +147,35 @@ pub async fn confirm_contact_point(
     Ok(confirmed)
 }
 
+/// What a recipient's answer link shows: the alert, its organisation and the person's
+/// place in it (whether they answered). Not found if the link names no such alert.
+pub async fn for_answer_link(
+    app: &App,
+    caller: &Caller,
+    alert: AlertId,
+    person: PersonId,
+) -> Result<(Alert, Org, beredskap_core::alerting::RosterEntry), Error> {
+    on_a_verified_signal(caller)?;
+    let alert = app.store.alert_by_id(alert).await?;
+    let org = app
+        .store
+        .org(alert.org_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let recipient = app.store.alert_recipient(org.id, alert.id, person).await?;
+    Ok((alert, org, recipient))
+}
+
+/// The delivery a contact check's link names, if there is one.
+pub async fn for_check_link(
+    app: &App,
+    caller: &Caller,
+    delivery: DeliveryId,
+) -> Result<Option<Delivery>, Error> {
+    on_a_verified_signal(caller)?;
+    Ok(app.store.delivery(delivery).await?)
+}
+
 /// Answering by phone number or by a contact check's delivery is for Beredskap itself, on
 /// a signal the adapter verified (a signed webhook, a signed link): an account naming
 /// someone else's number or delivery would answer for them.

@@ -163,6 +163,12 @@ pub async fn change(
     change: MessageChange,
 ) -> Result<Message, Error> {
     let by = person(caller, UseCase::ChangeMessage)?;
+    if change == MessageChange::Delete {
+        let (found, _) = app.store.message_for(org.id, by.id, message).await?;
+        if found.author != by.id {
+            permit(caller, UseCase::DeleteOthersMessages)?;
+        }
+    }
     let change = match change {
         MessageChange::Edit(body) => MessageChange::Edit(parse_body(&body).map_err(invalid)?),
         MessageChange::React(e) => MessageChange::React(parse_emoji(&e).map_err(invalid)?),
@@ -189,14 +195,14 @@ pub async fn redact(
     reason: &str,
 ) -> Result<Message, Error> {
     // Before the reason is looked at: someone who may not redact learns nothing more.
-    let by = person(caller, UseCase::Redact)?;
+    person(caller, UseCase::Redact)?;
     let lines = beredskap_core::text::Lines::One;
     let reason =
         beredskap_core::text::required("reason", reason, MAX_REDACTION_REASON_CHARS, lines)
             .map_err(invalid)?;
     let redacted = app
         .store
-        .redact_message(&caller.actor(), org.id, by.id, message, reason)
+        .redact_message(&caller.actor(), org.id, message, reason)
         .await?;
     app.wake.published(org.id).await;
     app.wake.redacted(redacted.unreferenced_files).await;
@@ -270,4 +276,128 @@ pub async fn search(
         .map(|c| c.id)
         .collect();
     index.search(org, channels, words.to_owned()).await
+}
+
+// ------------------------------------------------------------------ reading
+
+/// The channels the person is in.
+pub async fn channels(app: &App, caller: &Caller, org: &Org) -> Result<Vec<Channel>, Error> {
+    let me = person(caller, UseCase::ReadConversation)?;
+    Ok(app.store.channels_for(org.id, me.id).await?)
+}
+
+/// One channel the person is in; any other is not found.
+pub async fn channel(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    id: ChannelId,
+) -> Result<Channel, Error> {
+    let me = person(caller, UseCase::ReadConversation)?;
+    Ok(app.store.channel_for(org.id, me.id, id).await?)
+}
+
+/// A page of a channel's messages, newest first.
+pub async fn messages(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    channel: ChannelId,
+    page: beredskap_core::conversation::Page,
+) -> Result<Vec<Message>, Error> {
+    let me = person(caller, UseCase::ReadConversation)?;
+    Ok(app
+        .store
+        .channel_messages(org.id, me.id, channel, page)
+        .await?)
+}
+
+/// A message and the answers in its thread.
+pub async fn thread(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    root: MessageId,
+) -> Result<Vec<Message>, Error> {
+    let me = person(caller, UseCase::ReadConversation)?;
+    Ok(app.store.thread(org.id, me.id, root).await?)
+}
+
+/// One message in a channel the person is in, with its channel.
+pub async fn message(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    id: MessageId,
+) -> Result<(Message, Channel), Error> {
+    let me = person(caller, UseCase::ReadConversation)?;
+    Ok(app.store.message_for(org.id, me.id, id).await?)
+}
+
+/// Earlier texts of an edited message: (version, text, when).
+pub async fn versions(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    id: MessageId,
+) -> Result<Vec<(i32, String, chrono::DateTime<chrono::Utc>)>, Error> {
+    let me = person(caller, UseCase::ReadConversation)?;
+    let (message, _) = app.store.message_for(org.id, me.id, id).await?;
+    if message.deleted_at.is_some() {
+        permit(caller, UseCase::ReadRecords)?;
+    }
+    Ok(app.store.message_versions(org.id, me.id, id).await?)
+}
+
+/// Announcements the person has yet to confirm.
+pub async fn unconfirmed(app: &App, caller: &Caller, org: &Org) -> Result<Vec<Message>, Error> {
+    let me = person(caller, UseCase::ReadConversation)?;
+    Ok(app.store.unconfirmed_announcements(org.id, me.id).await?)
+}
+
+/// The names messages are shown with, for these accounts.
+pub async fn names(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    accounts: Vec<AccountId>,
+) -> Result<std::collections::HashMap<AccountId, String>, Error> {
+    person(caller, UseCase::ReadConversation)?;
+    Ok(app.store.display_names(org.id, accounts).await?)
+}
+
+/// Everyone with an account, by name, to choose a new channel's members from.
+pub async fn people_to_invite(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+) -> Result<std::collections::HashMap<AccountId, String>, Error> {
+    person(caller, UseCase::InviteToChannel)?;
+    let people: std::collections::HashMap<_, _> = app
+        .store
+        .list_people(org.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    Ok(app
+        .store
+        .list_accounts(org.id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let name = people
+                .get(&a.person_id)
+                .cloned()
+                .unwrap_or_else(|| a.login.to_string());
+            (a.id, name)
+        })
+        .collect())
+}
+
+/// Where the organisation's live events stand now: a page shows what was committed up to
+/// here and takes the rest live.
+pub async fn live_position(app: &App, caller: &Caller, org: &Org) -> Result<i64, Error> {
+    person(caller, UseCase::ReadConversation)?;
+    Ok(app.store.journal_head(org.id).await?.0)
 }

@@ -62,6 +62,10 @@ pub enum UseCase {
     Announce,
     /// Editing or deleting one's own message, reacting, confirming, marking seen.
     ChangeMessage,
+    /// Deleting someone else's message (one's own is `ChangeMessage`).
+    DeleteOthersMessages,
+    /// The records view: every version of a message, deleted or not.
+    ReadRecords,
     /// Removing text posted by mistake for good.
     Redact,
     /// Who has read someone else's announcement (the author always sees their own).
@@ -77,11 +81,18 @@ pub enum UseCase {
     ManageAccounts,
     /// Sign-in rules, time zone, language, SMS number, classification labels.
     ChangeOrgSettings,
+    /// The journal of every change.
+    ReadJournal,
+    /// A new organisation on this server.
+    CreateOrg,
 }
 
 /// One row of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
+    /// Whether an account may at all (an organisation's accounts never make another
+    /// organisation: that is the server operator's).
+    pub accounts: bool,
     /// The least role an account needs.
     pub least: Role,
     /// Whether Beredskap itself may do it on a verified outside signal.
@@ -109,6 +120,8 @@ impl UseCase {
         UseCase::Post,
         UseCase::Announce,
         UseCase::ChangeMessage,
+        UseCase::DeleteOthersMessages,
+        UseCase::ReadRecords,
         UseCase::Redact,
         UseCase::SeeWhoRead,
         UseCase::ReadRegister,
@@ -116,17 +129,21 @@ impl UseCase {
         UseCase::ArrangeOnCall,
         UseCase::ManageAccounts,
         UseCase::ChangeOrgSettings,
+        UseCase::ReadJournal,
+        UseCase::CreateOrg,
     ];
 
     /// The table.
     pub fn rule(self) -> Rule {
         let rule = |least, system, refusal| Rule {
+            accounts: true,
             least,
             system,
             operator: true,
             refusal,
         };
         let between_people = |least, refusal| Rule {
+            accounts: true,
             least,
             system: false,
             operator: false,
@@ -177,6 +194,13 @@ impl UseCase {
             UseCase::ChangeMessage => {
                 between_people(Role::Guest, "only people with an account change messages")
             }
+            UseCase::DeleteOthersMessages => between_people(
+                Role::CrisisLead,
+                "only the author, a crisis lead or an administrator deletes a message",
+            ),
+            UseCase::ReadRecords => {
+                between_people(Role::Admin, "only administrators read deleted messages")
+            }
             UseCase::Redact => between_people(Role::Admin, "only administrators redact messages"),
             UseCase::SeeWhoRead => between_people(
                 Role::CrisisLead,
@@ -205,6 +229,16 @@ impl UseCase {
                 false,
                 "only administrators change the organisation's settings",
             ),
+            UseCase::ReadJournal => {
+                rule(Role::Admin, false, "only administrators read the journal")
+            }
+            UseCase::CreateOrg => Rule {
+                accounts: false,
+                least: Role::Admin,
+                system: false,
+                operator: true,
+                refusal: "only the server's operator creates organisations",
+            },
         }
     }
 
@@ -233,6 +267,8 @@ impl UseCase {
             UseCase::Post => "post",
             UseCase::Announce => "announce",
             UseCase::ChangeMessage => "change_message",
+            UseCase::DeleteOthersMessages => "delete_others_messages",
+            UseCase::ReadRecords => "read_records",
             UseCase::Redact => "redact",
             UseCase::SeeWhoRead => "see_who_read",
             UseCase::ReadRegister => "read_register",
@@ -240,6 +276,8 @@ impl UseCase {
             UseCase::ArrangeOnCall => "arrange_on_call",
             UseCase::ManageAccounts => "manage_accounts",
             UseCase::ChangeOrgSettings => "change_org_settings",
+            UseCase::ReadJournal => "read_journal",
+            UseCase::CreateOrg => "create_org",
         }
     }
 }
@@ -248,7 +286,7 @@ impl UseCase {
 pub fn allows(caller: &Caller, use_case: UseCase) -> bool {
     let rule = use_case.rule();
     match caller {
-        Caller::Account(account) => account.role >= rule.least,
+        Caller::Account(account) => rule.accounts && account.role >= rule.least,
         Caller::Operator(_) => rule.operator,
         Caller::System => rule.system,
     }

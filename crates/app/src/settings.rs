@@ -3,8 +3,24 @@
 
 use crate::policy::{permit, Caller, UseCase};
 use crate::{App, Error};
-use beredskap_core::register::{Org, OrgSettings};
+use beredskap_core::register::{NewOrg, Org, OrgSettings};
 use beredskap_core::{FieldErrors, PhoneNumber, Problem};
+
+/// A new organisation on this server: for its operator, never an organisation's account.
+pub async fn create_org(app: &App, caller: &Caller, new: NewOrg) -> Result<Org, Error> {
+    permit(caller, UseCase::CreateOrg)?;
+    Ok(app.store.create_org(&caller.actor(), new).await?)
+}
+
+/// The organisations the caller may see: an account its own, the operator every one.
+pub async fn orgs(app: &App, caller: &Caller) -> Result<Vec<Org>, Error> {
+    if let Caller::Account(account) = caller {
+        let all = app.store.list_orgs().await?;
+        return Ok(all.into_iter().filter(|o| o.id == account.org_id).collect());
+    }
+    permit(caller, UseCase::CreateOrg)?;
+    Ok(app.store.list_orgs().await?)
+}
 
 /// Sign-in rules, time zone and language. A language must be one of the catalogue's.
 pub async fn update(

@@ -971,6 +971,41 @@ pub async fn change_passkey(
     }
 }
 
+/// The organisations on this server, for the sign-in page to find the one a person
+/// means (it lists them only when the operator allows it).
+pub async fn organisations(app: &App) -> Result<Vec<Org>, Error> {
+    Ok(app.store.list_orgs().await?)
+}
+
+/// The organisation with this short name, if there is one.
+pub async fn organisation(app: &App, slug: &beredskap_core::Slug) -> Result<Option<Org>, Error> {
+    Ok(app.store.org_by_slug(slug).await?)
+}
+
+/// Keeps a passkey ceremony's state (the relying party's, opaque here) between its
+/// challenge and the browser's answer, for `minutes`.
+pub async fn keep_ceremony(
+    app: &App,
+    key: &str,
+    account: beredskap_core::AccountId,
+    state: &str,
+    minutes: i64,
+) -> Result<(), Error> {
+    let expires = app.clock.now() + Duration::minutes(minutes);
+    Ok(app
+        .store
+        .save_ceremony(key, account, state, expires)
+        .await?)
+}
+
+/// A kept ceremony's account and state, once: taking it ends it.
+pub async fn take_ceremony(
+    app: &App,
+    key: &str,
+) -> Result<Option<(beredskap_core::AccountId, String)>, Error> {
+    Ok(app.store.take_ceremony(key, app.clock.now()).await?)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

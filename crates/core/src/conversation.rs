@@ -419,13 +419,12 @@ pub trait ConversationStore: Send + Sync {
     ) -> StoreResult<Vec<Message>>;
     /// Removes a message's text from the channel, every version, its attachments and the
     /// journal's payloads, keeping the chain verifiable; journals the redaction with
-    /// `reason`. Only an administrator may; `Invalid` if it was redacted already or was
-    /// journaled before payload hashes existed.
+    /// `reason` and the actor (who may is the use case's to decide); `Invalid` if it was
+    /// redacted already or was journaled before payload hashes existed.
     async fn redact_message(
         &self,
         actor: &Actor,
         org: OrgId,
-        by: AccountId,
         message: MessageId,
         reason: String,
     ) -> StoreResult<Redacted>;

@@ -110,6 +110,8 @@ pub enum Problem {
     NotRedactable,
     NotYourUpload,
     Unreachable,
+    /// An account needs a mobile number or a private email address for its activation link.
+    NeedsPrivateChannel,
 }
 
 impl Problem {
@@ -180,6 +182,7 @@ impl Problem {
             NotRedactable => "not_redactable",
             NotYourUpload => "not_your_upload",
             Unreachable => "unreachable",
+            NeedsPrivateChannel => "needs_private_channel",
         }
     }
 
@@ -287,6 +290,7 @@ impl Problem {
             NotRedactable,
             NotYourUpload,
             Unreachable,
+            NeedsPrivateChannel,
         ];
         for p in &all {
             match p {
@@ -351,7 +355,8 @@ impl Problem {
                 | AlreadyUsed
                 | NotRedactable
                 | NotYourUpload
-                | Unreachable => {}
+                | Unreachable
+                | NeedsPrivateChannel => {}
             }
         }
         all

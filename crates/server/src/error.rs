@@ -38,9 +38,13 @@ pub enum AppError {
     Unauthorized,
     #[error("not allowed")]
     Forbidden,
-    /// Refused for a reason worth telling (edit someone else's message).
-    #[error("not allowed: {0}")]
-    Refused(&'static str),
+    /// Refused by the policy table (`use_case`), or by a rule of the data (editing someone
+    /// else's message).
+    #[error("not allowed: {message}")]
+    Refused {
+        use_case: Option<beredskap_app::UseCase>,
+        message: &'static str,
+    },
     /// The account may, but the API token it calls with was not given this scope.
     #[error("this API token lacks the \"{0}\" scope")]
     MissingScope(&'static str),
@@ -67,6 +71,14 @@ pub struct ErrorBody {
     /// Machine-readable kind: `unauthorized`, `forbidden`, `not_found`, `conflict`,
     /// `invalid`, `unavailable`, `busy` or `internal`.
     pub error: &'static str,
+    /// What exactly, for a client to act on or to say in its own language: for `forbidden`,
+    /// `not_permitted` (`args`: `use_case`, and `least_role` when a higher role may) or
+    /// `missing_scope` (`args`: `scope`); otherwise the same as `error`.
+    pub code: &'static str,
+    /// The values that go with `code`.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub args: serde_json::Map<String, serde_json::Value>,
     pub message: String,
     /// For `invalid` and `conflict`: each problem with the field it concerns, as a code
     /// with its values and in English.
@@ -81,7 +93,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::MissingScope(_) | AppError::Refused(_) => {
+            AppError::Forbidden | AppError::MissingScope(_) | AppError::Refused { .. } => {
                 StatusCode::FORBIDDEN
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -95,7 +107,9 @@ impl AppError {
     fn kind(&self) -> &'static str {
         match self {
             AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden | AppError::MissingScope(_) | AppError::Refused(_) => "forbidden",
+            AppError::Forbidden | AppError::MissingScope(_) | AppError::Refused { .. } => {
+                "forbidden"
+            }
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid",
@@ -103,6 +117,28 @@ impl AppError {
             AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
         }
+    }
+
+    /// The code and values of the body: what a client acts on beside the English message.
+    fn code(&self) -> (&'static str, serde_json::Map<String, serde_json::Value>) {
+        let mut args = serde_json::Map::new();
+        let code = match self {
+            AppError::Refused { use_case, .. } => {
+                if let Some(use_case) = use_case {
+                    args.insert("use_case".into(), use_case.as_str().into());
+                    if use_case.rule().accounts {
+                        args.insert("least_role".into(), use_case.least().as_str().into());
+                    }
+                }
+                "not_permitted"
+            }
+            AppError::MissingScope(scope) => {
+                args.insert("scope".into(), (*scope).into());
+                "missing_scope"
+            }
+            other => other.kind(),
+        };
+        (code, args)
     }
 
     pub fn invalid(field: &str, problem: impl Into<beredskap_core::Problem>) -> Self {
@@ -118,7 +154,10 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(fields) => AppError::Invalid(fields),
             StoreError::Unavailable(reason) => AppError::Unavailable(reason),
             StoreError::Backend(reason) => AppError::Internal(reason),
-            StoreError::Forbidden(reason) => AppError::Refused(reason),
+            StoreError::Forbidden(message) => AppError::Refused {
+                use_case: None,
+                message,
+            },
         }
     }
 }
@@ -126,7 +165,10 @@ impl From<StoreError> for AppError {
 impl From<beredskap_app::Error> for AppError {
     fn from(e: beredskap_app::Error) -> Self {
         match e {
-            beredskap_app::Error::Refused { use_case, .. } => AppError::Refused(use_case.refusal()),
+            beredskap_app::Error::Refused { use_case, .. } => AppError::Refused {
+                use_case: Some(use_case),
+                message: use_case.refusal(),
+            },
             beredskap_app::Error::Invalid(fields) => AppError::Invalid(fields),
             beredskap_app::Error::Store(e) => e.into(),
             beredskap_app::Error::Busy => AppError::Busy,
@@ -178,8 +220,11 @@ impl IntoResponse for AppError {
             AppError::Invalid(f) | AppError::Conflict(f) => f.0.clone(),
             _ => Vec::new(),
         };
+        let (code, args) = self.code();
         let body = ErrorBody {
             error: self.kind(),
+            code,
+            args,
             message,
             fields,
             request_id,
@@ -227,6 +272,31 @@ mod tests {
             !text.contains("relation") && !text.contains("pw@db"),
             "{text}"
         );
+    }
+
+    #[tokio::test]
+    async fn refusals_carry_a_code_and_its_values_beside_the_english_message() {
+        let refused = beredskap_app::Error::Refused {
+            use_case: beredskap_app::UseCase::SendAlert,
+            least: beredskap_core::register::Role::CrisisLead,
+        };
+        let (status, body) = body_of(AppError::from(refused)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            (&body["error"], &body["code"]),
+            (&"forbidden".into(), &"not_permitted".into())
+        );
+        assert_eq!(body["args"]["use_case"], "send_alert");
+        assert_eq!(body["args"]["least_role"], "crisis_lead");
+        assert!(body["message"].as_str().unwrap().contains("crisis leads"));
+        let (_, body) = body_of(AppError::MissingScope("write")).await;
+        assert_eq!(
+            (&body["code"], &body["args"]["scope"]),
+            (&"missing_scope".into(), &"write".into())
+        );
+        let (_, body) = body_of(AppError::NotFound).await;
+        assert_eq!(body["code"], "not_found");
+        assert!(body.get("args").is_none());
     }
 
     #[tokio::test]

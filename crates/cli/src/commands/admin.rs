@@ -1,4 +1,4 @@
-use super::{cli_actor, open_store, operator, org_by_slug, say};
+use super::{open_store, operator, org_by_slug, say};
 use anyhow::Context;
 use beredskap_app::accounts::{self, NewUser};
 use beredskap_core::register::{NewOrg, Role, Scope};
@@ -116,11 +116,12 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             let region =
                 Region::parse(&region).map_err(|e| anyhow::anyhow!("--region {region:?}: {e}"))?;
             let new = NewOrg::parse(&slug, &name, region).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let org = store
-                .create_org(&cli_actor(), new)
+            let org = beredskap_app::settings::create_org(&app, &operator(), new)
                 .await
                 .map_err(|e| match e {
-                    beredskap_core::StoreError::Conflict { .. } => {
+                    beredskap_app::Error::Store(beredskap_core::StoreError::Conflict {
+                        ..
+                    }) => {
                         anyhow::anyhow!("slug: an organisation {slug:?} already exists")
                     }
                     other => other.into(),
@@ -128,7 +129,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             say(format!("created {} {}", org.slug, org.name));
         }
         AdminCommand::ListOrgs => {
-            for org in store.list_orgs().await? {
+            for org in beredskap_app::settings::orgs(&app, &operator()).await? {
                 say(format!(
                     "{}\t{}\t{}\t{}",
                     org.slug,
@@ -140,8 +141,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
         }
         AdminCommand::RevokeToken { org, token } => {
             let org = org_by_slug(store, &org).await?;
-            let grant = store
-                .token_grant(&accounts::secret_hash(token.trim()))
+            let grant = beredskap_app::sign_in::token(&app, token.trim())
                 .await?
                 .filter(|g| g.token.org_id == org.id)
                 .with_context(|| format!("no live token like that in {}", org.slug))?;
@@ -382,13 +382,13 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
         }
         AdminCommand::Tokens { org } => {
             let org = org_by_slug(store, &org).await?;
-            let logins: std::collections::HashMap<_, _> = store
-                .list_accounts(org.id)
-                .await?
-                .into_iter()
-                .map(|a| (a.id, a.login.to_string()))
-                .collect();
-            for token in store.list_api_tokens(org.id).await? {
+            let logins: std::collections::HashMap<_, _> =
+                beredskap_app::accounts::list(&app, &operator(), &org)
+                    .await?
+                    .into_iter()
+                    .map(|a| (a.id, a.login.to_string()))
+                    .collect();
+            for token in beredskap_app::accounts::tokens(&app, &operator(), &org).await? {
                 say(format!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     token.id,

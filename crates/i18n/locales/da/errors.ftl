@@ -62,3 +62,4 @@ error-already-used = er allerede brugt
 error-not-redactable = blev registreret, før sløring var mulig, og kan ikke sløres
 error-not-your-upload = er ikke en fil, du har uploadet, eller sidder allerede på en besked
 error-unreachable = har intet verificeret mobilnummer eller privat e-mailadresse, som en konfigureret udbyder når; giv personen linket selv
+error-needs-private-channel = skal angives, eller en privat e-mailadresse: aktiveringslinket sendes dertil

@@ -115,7 +115,6 @@ send-new-link = Send et nyt aktiveringslink
 new-link-hint = Personen vælger så en ny adgangskode og tilknytter en ny app. Brug det, når en telefon er væk eller adgangskoden er glemt.
 field-invalid = { $field }: værdien er ikke gyldig.
 need-contact = Angiv et mobilnummer eller en privat e-mailadresse: aktiveringslinket sendes dertil.
-login-taken = Der findes allerede en konto med det login.
 no-sessions = Ingen indloggede enheder.
 tokens-title = API-tokens
 tokens-intro = Tokens lader andre systemer bruge API'et. En token må kun det, dens rettigheder og kontoens rolle tillader.

@@ -66,3 +66,4 @@ error-already-used = has already been used
 error-not-redactable = was recorded before redaction was possible and cannot be redacted
 error-not-your-upload = is not a file you uploaded, or it is already on a message
 error-unreachable = has no verified mobile number or private email address that a configured provider can reach; give the person the link yourself
+error-needs-private-channel = is needed, or a private email address: the activation link is sent there

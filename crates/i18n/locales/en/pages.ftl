@@ -120,7 +120,6 @@ send-new-link = Send a new activation link
 new-link-hint = The person then chooses a new password and connects a new app. Use it when a phone is lost or the password forgotten.
 field-invalid = { $field }: the value is not valid.
 need-contact = Give a mobile number or a private email address: the activation link goes there.
-login-taken = There is already an account with that sign-in.
 no-sessions = No signed-in devices.
 tokens-title = API tokens
 tokens-intro = Tokens let other systems use the API. A token may only do what both its scopes and its account's role allow.

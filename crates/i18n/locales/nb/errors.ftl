@@ -62,3 +62,4 @@ error-already-used = er allerede brukt
 error-not-redactable = ble registrert før sladding var mulig, og kan ikke sladdes
 error-not-your-upload = er ikke en fil du har lastet opp, eller sitter allerede på en melding
 error-unreachable = har ikke noe bekreftet mobilnummer eller privat e-postadresse som en konfigurert leverandør når; gi personen lenken selv
+error-needs-private-channel = må oppgis, eller en privat e-postadresse: aktiveringslenken sendes dit

@@ -115,7 +115,6 @@ send-new-link = Send en ny aktiveringslenke
 new-link-hint = Personen velger da et nytt passord og kobler til en ny app. Bruk det når en telefon er borte eller passordet er glemt.
 field-invalid = { $field }: verdien er ikke gyldig.
 need-contact = Oppgi et mobilnummer eller en privat e-postadresse: aktiveringslenken sendes dit.
-login-taken = Det finnes allerede en konto med den innloggingen.
 no-sessions = Ingen innloggede enheter.
 tokens-title = API-tokener
 tokens-intro = Tokener lar andre systemer bruke API-et. Et token kan bare det rettighetene og kontoens rolle tillater.

@@ -62,3 +62,4 @@ error-already-used = har redan använts
 error-not-redactable = registrerades innan maskering var möjlig och kan inte maskeras
 error-not-your-upload = är inte en fil du har laddat upp, eller sitter redan på ett meddelande
 error-unreachable = har inget verifierat mobilnummer eller privat e-postadress som en konfigurerad leverantör når; ge personen länken själv
+error-needs-private-channel = behövs, eller en privat e-postadress: aktiveringslänken skickas dit

@@ -115,7 +115,6 @@ send-new-link = Skicka en ny aktiveringslänk
 new-link-hint = Personen väljer då ett nytt lösenord och kopplar en ny app. Använd det när en telefon har försvunnit eller lösenordet har glömts.
 field-invalid = { $field }: värdet är inte giltigt.
 need-contact = Ange ett mobilnummer eller en privat e-postadress: aktiveringslänken skickas dit.
-login-taken = Det finns redan ett konto med den inloggningen.
 no-sessions = Inga inloggade enheter.
 tokens-title = API-token
 tokens-intro = Token låter andra system använda API:et. En token får bara göra det dess behörigheter och kontots roll tillåter.

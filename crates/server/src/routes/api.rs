@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use beredskap_app::register;
 use beredskap_core::register::{
-    ApiToken, Group, NewGroup, NewPosition, Org, Person, PersonInput, Position, Role, Scope,
+    ApiToken, Group, NewGroup, NewPosition, Org, Person, PersonInput, Position, Scope,
 };
 use beredskap_core::Problem;
 use beredskap_core::{AccountId, ApiTokenId, GroupId, JournalEntry, PersonId, PositionId};
@@ -330,11 +330,8 @@ async fn list_orgs(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Org>>, AppError> {
-    let orgs = state.store.list_orgs().await?;
     Ok(Json(
-        orgs.into_iter()
-            .filter(|o| o.id == caller.account.org_id)
-            .collect(),
+        beredskap_app::settings::orgs(&state.app, &caller.who()).await?,
     ))
 }
 
@@ -577,21 +574,12 @@ async fn journal(
     ApiPath(org): ApiPath<String>,
     ApiQuery(query): ApiQuery<JournalQuery>,
 ) -> Result<Json<Vec<JournalEntry>>, AppError> {
-    caller.require(Role::Admin, Scope::Admin)?;
+    caller.scope(Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
     let limit = query.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            Problem::Range { min: 1, max: 1000 },
-        ));
-    }
-    Ok(Json(
-        state
-            .store
-            .journal_page(org.id, query.after.max(0), limit)
-            .await?,
-    ))
+    let who = caller.who();
+    let page = beredskap_app::accounts::journal(&state.app, &who, &org, query.after, limit);
+    Ok(Json(page.await?))
 }
 
 /// Everyone who can sign in to the organisation.
@@ -604,9 +592,11 @@ async fn list_accounts(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<beredskap_core::register::Account>>, AppError> {
-    caller.require(Role::Admin, Scope::Admin)?;
+    caller.scope(Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
-    Ok(Json(state.store.list_accounts(org.id).await?))
+    Ok(Json(
+        beredskap_app::accounts::list(&state.app, &caller.who(), &org).await?,
+    ))
 }
 
 /// A signed-in device, as its owner and administrators see it.
@@ -636,11 +626,9 @@ async fn account_sessions(
     let org = caller.org(&state, &org).await?;
     let id: AccountId = parse_id(&id)?;
     if id != caller.account.id {
-        caller.require(Role::Admin, Scope::Admin)?;
+        caller.scope(Scope::Admin)?;
     }
-    let sessions = state
-        .store
-        .list_sessions(org.id, id, state.clock.now())
+    let sessions = beredskap_app::accounts::sessions(&state.app, &caller.who(), &org, id)
         .await?
         .into_iter()
         .map(|s| SessionView {
@@ -667,7 +655,7 @@ async fn end_session(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    caller.require(Role::Admin, Scope::Admin)?;
+    caller.scope(Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
     let id = beredskap_core::auth::SessionId(parse_id(&id)?);
     beredskap_app::accounts::end_session(&state.app, &caller.who(), &org, id).await?;
@@ -685,9 +673,11 @@ async fn list_tokens(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<ApiToken>>, AppError> {
-    caller.require(Role::Admin, Scope::Admin)?;
+    caller.scope(Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
-    Ok(Json(state.store.list_api_tokens(org.id).await?))
+    Ok(Json(
+        beredskap_app::accounts::tokens(&state.app, &caller.who(), &org).await?,
+    ))
 }
 
 /// Revokes an API token: an administrator any of the organisation's, anyone the token

@@ -53,7 +53,7 @@ impl Caller {
     /// organisation's is reported as not found, so its existence is not revealed.
     pub async fn org(&self, state: &AppState, slug: &str) -> Result<Org, AppError> {
         let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
-        match state.store.org_by_slug(&slug).await? {
+        match beredskap_app::sign_in::organisation(&state.app, &slug).await? {
             Some(org) if org.id == self.account.org_id => Ok(org),
             _ => Err(AppError::NotFound),
         }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_app::conversation::PostInput;
 use beredskap_core::conversation::{Channel, Message, MessageChange, NewChannel, Page, Receipt};
-use beredskap_core::register::{Role, Scope};
+use beredskap_core::register::Scope;
 use beredskap_core::Problem;
 use beredskap_core::{AccountId, ChannelId, MessageId};
 use serde::{Deserialize, Serialize};
@@ -143,10 +143,10 @@ async fn list_channels(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Channel>>, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     Ok(Json(
-        state.store.channels_for(org.id, caller.account.id).await?,
+        beredskap_app::conversation::channels(&state.app, &caller.who(), &org).await?,
     ))
 }
 
@@ -227,7 +227,7 @@ async fn list_messages(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<MessagesQuery>,
 ) -> Result<Json<Vec<Message>>, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
@@ -241,10 +241,14 @@ async fn list_messages(
         limit,
     };
     Ok(Json(
-        state
-            .store
-            .channel_messages(org.id, caller.account.id, parse_id(&id)?, page)
-            .await?,
+        beredskap_app::conversation::messages(
+            &state.app,
+            &caller.who(),
+            &org,
+            parse_id(&id)?,
+            page,
+        )
+        .await?,
     ))
 }
 
@@ -350,12 +354,10 @@ async fn thread(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Message>>, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     Ok(Json(
-        state
-            .store
-            .thread(org.id, caller.account.id, parse_id(&id)?)
+        beredskap_app::conversation::thread(&state.app, &caller.who(), &org, parse_id(&id)?)
             .await?,
     ))
 }
@@ -378,19 +380,18 @@ async fn versions(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Version>>, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    let versions = state
-        .store
-        .message_versions(org.id, caller.account.id, parse_id(&id)?)
-        .await?
-        .into_iter()
-        .map(|(version, body, written_at)| Version {
-            version,
-            body,
-            written_at,
-        })
-        .collect();
+    let versions =
+        beredskap_app::conversation::versions(&state.app, &caller.who(), &org, parse_id(&id)?)
+            .await?
+            .into_iter()
+            .map(|(version, body, written_at)| Version {
+                version,
+                body,
+                written_at,
+            })
+            .collect();
     Ok(Json(versions))
 }
 
@@ -416,7 +417,7 @@ async fn redact(
     ApiPath((org, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<RedactInput>,
 ) -> Result<Json<Message>, AppError> {
-    caller.require(Role::Admin, Scope::Admin)?;
+    caller.scope(Scope::Admin)?;
     let org = caller.org(&state, &org).await?;
     let message = parse_id(&id)?;
     Ok(Json(
@@ -493,7 +494,7 @@ async fn receipts(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Receipt>>, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let (_, receipts) =
         beredskap_app::conversation::roster(&state.app, &caller.who(), &org, parse_id(&id)?)
@@ -511,13 +512,10 @@ async fn unconfirmed(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Message>>, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     Ok(Json(
-        state
-            .store
-            .unconfirmed_announcements(org.id, caller.account.id)
-            .await?,
+        beredskap_app::conversation::unconfirmed(&state.app, &caller.who(), &org).await?,
     ))
 }
 
@@ -544,7 +542,7 @@ async fn events(
     ApiPath(org): ApiPath<String>,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Response, AppError> {
-    caller.require(Role::Guest, Scope::Read)?;
+    caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     crate::http::event_stream(&state, org.id, &caller.account, &headers, query.after).await
 }

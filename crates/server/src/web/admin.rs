@@ -2,6 +2,7 @@
 //! API tokens and the organisation's sign-in settings. Administrators only; everyone else
 //! gets 403. Every form works without JavaScript.
 
+use super::form::FormProblems;
 use super::session::SignedIn;
 use super::sign_in::CsrfForm;
 use super::{render, when, Page, WebContext, WebError};
@@ -12,10 +13,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use beredskap_app::accounts::{self, NewUser};
+use beredskap_app::accounts;
 use beredskap_core::auth::SessionId;
 use beredskap_core::register::{Account, Org, Role, Scope};
-use beredskap_core::{AccountId, ApiTokenId, EmailAddress, PhoneNumber};
+use beredskap_core::{AccountId, ApiTokenId, FieldErrors};
 use serde::Deserialize;
 
 pub(super) fn require_admin(me: &SignedIn) -> Result<(), WebError> {
@@ -60,7 +61,7 @@ struct AccountsPage {
     accounts: Vec<AccountRow>,
     form: AccountForm,
     roles: Vec<(&'static str, &'static str)>,
-    error: Option<String>,
+    problems: FormProblems,
 }
 
 async fn accounts_page(
@@ -68,36 +69,28 @@ async fn accounts_page(
     ctx: &WebContext,
     me: &SignedIn,
     form: AccountForm,
-    error: Option<String>,
+    problems: FormProblems,
 ) -> Result<Response, WebError> {
     let t = ctx.t();
-    let names: std::collections::HashMap<_, _> = state
-        .store
-        .list_people(me.org.id)
+    let mut rows: Vec<AccountRow> = accounts::overview(&state.app, &me.caller(), &me.org)
         .await?
         .into_iter()
-        .map(|p| (p.id, p.name))
+        .map(|a| AccountRow {
+            id: a.account.id.to_string(),
+            name: a.name,
+            login: a.account.login.to_string(),
+            role: t.role(a.account.role),
+            activated: a.activated,
+        })
         .collect();
-    let mut rows = Vec::new();
-    for account in state.store.list_accounts(me.org.id).await? {
-        let credentials = state.store.credentials(me.org.id, account.id).await?;
-        rows.push(AccountRow {
-            id: account.id.to_string(),
-            name: names.get(&account.person_id).cloned().unwrap_or_default(),
-            login: account.login.to_string(),
-            role: t.role(account.role),
-            activated: credentials.password_hash.is_some(),
-        });
-    }
     rows.sort_by_key(|a| a.name.to_lowercase());
     let roles = [Role::Member, Role::CrisisLead, Role::Admin, Role::Guest]
         .into_iter()
         .map(|r| (r.as_str(), t.role(r)))
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
+    let status = match problems.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
     };
     render(
         status,
@@ -106,7 +99,7 @@ async fn accounts_page(
             accounts: rows,
             form,
             roles,
-            error,
+            problems,
         },
     )
 }
@@ -121,39 +114,24 @@ pub async fn accounts(
         role: Role::Member.as_str().to_owned(),
         ..AccountForm::default()
     };
-    accounts_page(&state, &ctx, &me, form, None).await
+    accounts_page(&state, &ctx, &me, form, FormProblems::default()).await
 }
 
-/// The new account's input, checked, or the first problem in the person's language.
-/// Numbers written without a country code are read as the organisation's own.
-fn parse_account_form(
-    ctx: &WebContext,
-    region: beredskap_core::Region,
-    form: &AccountForm,
-) -> Result<NewUser, String> {
+/// The new-account form's inputs, in order, with their labels.
+fn account_problems(ctx: &WebContext, errors: &FieldErrors) -> FormProblems {
+    const ORDER: [&str; 5] = ["name", "login", "role", "mobile", "private_email"];
     let t = ctx.t();
-    let invalid = |label: &str| t.field_invalid(label);
-    let name = beredskap_core::register::parse_name(&form.name).map_err(|_| invalid(t.name))?;
-    let login = EmailAddress::parse(&form.login).map_err(|_| invalid(t.login))?;
-    let role = Role::parse(&form.role).map_err(|_| invalid(t.role))?;
-    let mobile = match form.mobile.trim() {
-        "" => None,
-        raw => Some(PhoneNumber::parse(raw, region).map_err(|_| invalid(t.mobile))?),
+    let place = |field: &str| {
+        let (input, label) = match field {
+            "login" | "person" => ("login", t.login),
+            "role" => ("role", t.role),
+            "mobile" => ("mobile", t.mobile),
+            "private_email" => ("private_email", t.private_email),
+            _ => ("name", t.name),
+        };
+        (input, label.to_owned())
     };
-    let private_email = match form.private_email.trim() {
-        "" => None,
-        raw => Some(EmailAddress::parse(raw).map_err(|_| invalid(t.private_email))?),
-    };
-    if mobile.is_none() && private_email.is_none() {
-        return Err(t.need_contact.to_owned());
-    }
-    Ok(NewUser {
-        name,
-        login,
-        role,
-        mobile,
-        private_email,
-    })
+    FormProblems::new(errors, t.lang, place, &ORDER)
 }
 
 pub async fn create_account(
@@ -165,9 +143,19 @@ pub async fn create_account(
 ) -> Result<Response, WebError> {
     require_admin(&me)?;
     ctx.check_csrf(&headers, &form.csrf)?;
-    let user = match parse_account_form(&ctx, me.org.region, &form) {
+    let input = accounts::NewUserInput {
+        name: form.name.clone(),
+        login: form.login.clone(),
+        role: form.role.clone(),
+        mobile: form.mobile.clone(),
+        private_email: form.private_email.clone(),
+    };
+    let user = match input.parse(me.org.region) {
         Ok(user) => user,
-        Err(message) => return accounts_page(&state, &ctx, &me, form, Some(message)).await,
+        Err(errors) => {
+            let problems = account_problems(&ctx, &errors);
+            return accounts_page(&state, &ctx, &me, form, problems).await;
+        }
     };
     let created = match beredskap_app::accounts::create_user(
         &state.app,
@@ -181,9 +169,10 @@ pub async fn create_account(
     .map_err(AppError::from)
     {
         Ok(created) => created,
-        Err(AppError::Conflict(_)) => {
-            let message = ctx.t().login_taken.to_owned();
-            return accounts_page(&state, &ctx, &me, form, Some(message)).await;
+        // The login has an account already: said at the login.
+        Err(AppError::Conflict(errors)) => {
+            let problems = account_problems(&ctx, &errors);
+            return accounts_page(&state, &ctx, &me, form, problems).await;
         }
         Err(other) => return Err(other.into()),
     };
@@ -300,13 +289,9 @@ fn token_rows(
 }
 
 async fn find_account(state: &AppState, me: &SignedIn, id: AccountId) -> Result<Account, WebError> {
-    state
-        .store
-        .list_accounts(me.org.id)
+    Ok(accounts::one(&state.app, &me.caller(), &me.org, id)
         .await?
-        .into_iter()
-        .find(|a| a.id == id)
-        .ok_or_else(|| AppError::NotFound.into())
+        .account)
 }
 
 async fn account_page(
@@ -317,22 +302,12 @@ async fn account_page(
     notice: Option<LinkNotice>,
 ) -> Result<Response, WebError> {
     let t = ctx.t();
-    let account = find_account(state, me, id).await?;
-    let name = state
-        .store
-        .person(me.org.id, account.person_id)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
-    let activated = state
-        .store
-        .credentials(me.org.id, id)
-        .await?
-        .password_hash
-        .is_some();
-    let sessions = state
-        .store
-        .list_sessions(me.org.id, id, state.clock.now())
+    let accounts::AccountOverview {
+        account,
+        name,
+        activated,
+    } = accounts::one(&state.app, &me.caller(), &me.org, id).await?;
+    let sessions = accounts::sessions(&state.app, &me.caller(), &me.org, id)
         .await?
         .into_iter()
         .map(|s| SessionRow {
@@ -343,9 +318,7 @@ async fn account_page(
         })
         .collect();
     let logins = [(account.id, account.login.to_string())].into();
-    let tokens = state
-        .store
-        .list_api_tokens(me.org.id)
+    let tokens = accounts::tokens(&state.app, &me.caller(), &me.org)
         .await?
         .into_iter()
         .filter(|tk| tk.account_id == id)
@@ -452,14 +425,12 @@ async fn tokens_page(
     error: Option<&'static str>,
 ) -> Result<Response, WebError> {
     let t = ctx.t();
-    let logins = state
-        .store
-        .list_accounts(me.org.id)
+    let logins = accounts::list(&state.app, &me.caller(), &me.org)
         .await?
         .into_iter()
         .map(|a| (a.id, a.login.to_string()))
         .collect();
-    let tokens = state.store.list_api_tokens(me.org.id).await?;
+    let tokens = accounts::tokens(&state.app, &me.caller(), &me.org).await?;
     let scopes = Scope::ALL
         .iter()
         .map(|s| (s.as_str(), scope_label(t, *s)))

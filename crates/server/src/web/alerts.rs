@@ -1,6 +1,7 @@
 //! Alert pages: the list, sending an alert, its live roster with CSV export and closing,
 //! answering from the start page, and the signed answer link that needs no sign-in.
 
+use super::form::FormProblems;
 use super::session::SignedIn;
 use super::{render, when, Page, WebContext, WebError};
 use crate::error::AppError;
@@ -15,7 +16,6 @@ use beredskap_app::policy::{permit, UseCase};
 use beredskap_core::alerting::{
     Alert, AlertInput, AlertStatus, GroupEscalation, Recipients, Severity,
 };
-use beredskap_core::register::Role;
 use beredskap_core::Problem;
 use beredskap_core::{AlertId, FieldErrors, GroupId, PositionId};
 
@@ -102,9 +102,7 @@ pub async fn list(
                 && s.alert.contact_check_until.is_none()
         })
         .count();
-    let groups = state
-        .store
-        .list_groups(me.org.id)
+    let groups = beredskap_app::register::groups(&state.app, &me.caller(), &me.org)
         .await?
         .into_iter()
         .map(|g| (g.id.to_string(), g.name))
@@ -143,7 +141,7 @@ pub async fn list(
 struct NewAlertPage {
     page: Page,
     /// Every problem, in the reader's language, each with the input it belongs to.
-    errors: Vec<FieldMessage>,
+    problems: FormProblems,
     severities: Vec<(&'static str, &'static str)>,
     groups: Vec<(String, String)>,
     positions: Vec<(String, String)>,
@@ -162,62 +160,35 @@ impl NewAlertPage {
 
     /// What is wrong with one input, shown beside it; empty if nothing is.
     fn error(&self, input: &str) -> String {
-        self.errors
-            .iter()
-            .filter(|e| e.input == input)
-            .map(|e| e.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.problems.error(input)
     }
 
     /// `aria-describedby` for an input: its hint, and its error when it has one.
     fn described_by(&self, input: &str, hint: &str) -> String {
-        let error = match self.error(input).is_empty() {
-            true => String::new(),
-            false => format!("{input}-error"),
-        };
-        [hint, error.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.problems.described_by(input, hint)
     }
-}
-
-/// A problem as the form shows it.
-pub struct FieldMessage {
-    /// The form input it belongs to (its id), which the summary links to.
-    input: &'static str,
-    /// The input's label, for the summary.
-    label: String,
-    text: String,
 }
 
 async fn new_alert_page(
     state: &AppState,
     ctx: &WebContext,
     me: &SignedIn,
-    errors: Vec<FieldMessage>,
+    problems: FormProblems,
     form: Fields,
 ) -> Result<Response, WebError> {
     permit(&me.caller(), UseCase::SendAlert)?;
     let t = ctx.t();
-    let groups = state
-        .store
-        .list_groups(me.org.id)
+    let groups = beredskap_app::register::groups(&state.app, &me.caller(), &me.org)
         .await?
         .into_iter()
         .map(|g| (g.id.to_string(), g.name))
         .collect();
-    let positions = state
-        .store
-        .list_positions(me.org.id)
+    let positions = beredskap_app::register::positions(&state.app, &me.caller(), &me.org)
         .await?
         .into_iter()
         .map(|p| (p.id.to_string(), p.name))
         .collect();
-    let status = match errors.is_empty() {
+    let status = match problems.is_empty() {
         true => StatusCode::OK,
         false => StatusCode::UNPROCESSABLE_ENTITY,
     };
@@ -225,7 +196,7 @@ async fn new_alert_page(
         status,
         &NewAlertPage {
             page: Page::signed_in(ctx, me, t.alert_new),
-            errors,
+            problems,
             severities: vec![
                 ("critical", t.severity_critical),
                 ("warning", t.severity_warning),
@@ -250,7 +221,7 @@ pub async fn new_form(
         ("escalate_min".to_owned(), "1".to_owned()),
         ("escalate_after".to_owned(), "15".to_owned()),
     ];
-    new_alert_page(&state, &ctx, &me, Vec::new(), defaults).await
+    new_alert_page(&state, &ctx, &me, FormProblems::default(), defaults).await
 }
 
 /// Reads the form into an alert; the errors name the form's own fields.
@@ -355,18 +326,9 @@ const FORM_ORDER: [&str; 8] = [
 
 /// Every problem in the reader's language, with the input it belongs to, in the order
 /// the form shows them.
-fn messages(t: &super::Texts, errors: &FieldErrors) -> Vec<FieldMessage> {
-    let mut shown: Vec<FieldMessage> = errors
-        .0
-        .iter()
-        .map(|e| FieldMessage {
-            input: input_for(&e.field),
-            label: label_for(t, &e.field),
-            text: e.problem.text(t.lang),
-        })
-        .collect();
-    shown.sort_by_key(|m| FORM_ORDER.iter().position(|i| *i == m.input));
-    shown
+fn messages(t: &super::Texts, errors: &FieldErrors) -> FormProblems {
+    let place = |field: &str| (input_for(field), label_for(t, field));
+    FormProblems::new(errors, t.lang, place, &FORM_ORDER)
 }
 
 /// The form input a field of the alert belongs to.
@@ -418,7 +380,7 @@ pub async fn create(
     let mut problems = FieldErrors::new();
     let register = match field(&fields, "people").trim().is_empty() {
         true => Vec::new(),
-        false => state.store.list_people(me.org.id).await?,
+        false => beredskap_app::register::people(&state.app, &me.caller(), &me.org).await?,
     };
     let people = named_people(&fields, &register, &mut problems);
     let input = read_form(&fields, people, &mut problems);
@@ -729,21 +691,16 @@ async fn answer_page(
     let Some((alert_id, person)) = state.links.verify(token) else {
         return render(StatusCode::NOT_FOUND, &page);
     };
-    let alert = match state.store.alert_by_id(alert_id).await {
-        Ok(alert) => alert,
-        Err(beredskap_core::StoreError::NotFound) => return render(StatusCode::NOT_FOUND, &page),
+    let system = beredskap_app::Caller::System;
+    let found = alerts::for_answer_link(&state.app, &system, alert_id, person).await;
+    let (alert, org, recipient) = match found {
+        Ok(found) => found,
+        Err(beredskap_app::Error::Store(beredskap_core::StoreError::NotFound)) => {
+            return render(StatusCode::NOT_FOUND, &page)
+        }
         Err(e) => return Err(AppError::from(e).into()),
     };
-    let org = state
-        .store
-        .org(alert.org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     page.org = org.name.clone();
-    let recipient = state
-        .store
-        .alert_recipient(org.id, alert.id, person)
-        .await?;
     page.outcome = None;
     if alert.status != AlertStatus::Active {
         page.outcome = Some(t.alert_closed);
@@ -899,7 +856,8 @@ async fn check_page(
     let Some(id) = state.links.verify_check(token) else {
         return render(StatusCode::NOT_FOUND, &page);
     };
-    let Some(delivery) = state.store.delivery(id).await? else {
+    let system = beredskap_app::Caller::System;
+    let Some(delivery) = alerts::for_check_link(&state.app, &system, id).await? else {
         return render(StatusCode::NOT_FOUND, &page);
     };
     page.channel = format!(
@@ -947,17 +905,20 @@ pub async fn positions(
     ctx: WebContext,
     me: SignedIn,
 ) -> Result<Response, WebError> {
-    if me.account.role < Role::Member {
-        return Err(AppError::Forbidden.into());
-    }
     let t = ctx.t();
-    let names = alerts::names(state.store.as_ref(), me.org.id).await?;
+    let caller = me.caller();
+    let names: std::collections::HashMap<_, _> =
+        beredskap_app::register::people(&state.app, &caller, &me.org)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
     let name = |p: &beredskap_core::PersonId| names.get(p).cloned().unwrap_or_default();
     let now = state.clock.now();
     let mut views = Vec::new();
-    for position in state.store.list_positions(me.org.id).await? {
-        let rotation = state.store.rotation(me.org.id, position.id).await?;
-        let overrides = state.store.overrides(me.org.id, position.id).await?;
+    for position in beredskap_app::register::positions(&state.app, &caller, &me.org).await? {
+        let (rotation, overrides) =
+            beredskap_app::rotations::schedule(&state.app, &caller, &me.org, &position).await?;
         let holders =
             beredskap_core::rotation::holders_at(&position, rotation.as_ref(), &overrides, now);
         let shifts = beredskap_core::rotation::shifts(

@@ -12,11 +12,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use beredskap_app::conversation::PostInput;
+use beredskap_app::conversation::{self as conversation_use, PostInput};
+use beredskap_app::policy::allows;
+use beredskap_app::UseCase;
 use beredskap_core::conversation::{
     Channel, ChannelKind, Message, MessageChange, NewChannel, Page as MessagePage,
 };
-use beredskap_core::register::Role;
 use beredskap_core::Problem;
 use beredskap_core::{AccountId, ChannelId, MessageId};
 use serde::Deserialize;
@@ -28,33 +29,6 @@ const PAGE_SIZE: u32 = 50;
 
 fn parse<T: std::str::FromStr>(raw: &str) -> Result<T, WebError> {
     raw.parse().map_err(|_| AppError::NotFound.into())
-}
-
-/// Names of everyone in the organisation, to choose members from.
-async fn all_names(
-    state: &AppState,
-    me: &SignedIn,
-) -> Result<HashMap<AccountId, String>, WebError> {
-    let people: HashMap<_, _> = state
-        .store
-        .list_people(me.org.id)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
-    Ok(state
-        .store
-        .list_accounts(me.org.id)
-        .await?
-        .into_iter()
-        .map(|a| {
-            let name = people
-                .get(&a.person_id)
-                .cloned()
-                .unwrap_or_else(|| a.login.to_string());
-            (a.id, name)
-        })
-        .collect())
 }
 
 pub struct ReactionView {
@@ -115,6 +89,7 @@ struct Viewer<'a> {
 impl Viewer<'_> {
     fn view(&self, m: &Message, thread_link: bool) -> MessageView {
         let me = self.me.account.id;
+        let caller = self.me.caller();
         let deleted = m.deleted_at.is_some();
         MessageView {
             id: m.id.to_string(),
@@ -129,10 +104,11 @@ impl Viewer<'_> {
             announcement: m.announcement,
             to_confirm: self.unconfirmed.contains(&m.id),
             can_edit: !deleted && m.author == me,
-            can_delete: !deleted && (m.author == me || self.me.account.role >= Role::CrisisLead),
-            can_redact: m.redacted_at.is_none() && self.me.account.role >= Role::Admin,
+            can_delete: !deleted
+                && (m.author == me || allows(&caller, UseCase::DeleteOthersMessages)),
+            can_redact: m.redacted_at.is_none() && allows(&caller, UseCase::Redact),
             can_see_roster: m.announcement
-                && (m.author == me || self.me.account.role >= Role::CrisisLead),
+                && (m.author == me || allows(&caller, UseCase::SeeWhoRead)),
             replies: m.replies,
             thread_link: thread_link && m.thread_root.is_none(),
             reactions: m
@@ -164,13 +140,13 @@ impl Viewer<'_> {
 }
 
 async fn unconfirmed(state: &AppState, me: &SignedIn) -> Result<HashSet<MessageId>, WebError> {
-    Ok(state
-        .store
-        .unconfirmed_announcements(me.org.id, me.account.id)
-        .await?
-        .into_iter()
-        .map(|m| m.id)
-        .collect())
+    Ok(
+        conversation_use::unconfirmed(&state.app, &me.caller(), &me.org)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect(),
+    )
 }
 
 // ------------------------------------------------------------------ channel list
@@ -226,9 +202,7 @@ pub async fn home(
     me: SignedIn,
 ) -> Result<Response, WebError> {
     let t = ctx.t();
-    let channels = state
-        .store
-        .channels_for(me.org.id, me.account.id)
+    let channels = conversation_use::channels(&state.app, &me.caller(), &me.org)
         .await?
         .into_iter()
         .map(|c| ChannelRow {
@@ -238,9 +212,7 @@ pub async fn home(
             classification: c.classification,
         })
         .collect();
-    let announcements = state
-        .store
-        .unconfirmed_announcements(me.org.id, me.account.id)
+    let announcements = conversation_use::unconfirmed(&state.app, &me.caller(), &me.org)
         .await?
         .into_iter()
         .map(|m| AnnouncementRow {
@@ -270,7 +242,7 @@ pub async fn home(
             role: t.role(me.account.role),
             channels,
             announcements,
-            can_create: me.account.role >= Role::Member,
+            can_create: allows(&me.caller(), UseCase::CreateChannel),
         },
     )
 }
@@ -315,14 +287,12 @@ async fn channel_page(
     let t = ctx.t();
     // The head first: anything committed after it comes live, perhaps twice, and the
     // page's script drops what it already shows.
-    let (after, _) = state.store.journal_head(me.org.id).await?;
-    let channel = state
-        .store
-        .channel_for(me.org.id, me.account.id, channel)
-        .await?;
+    let after = conversation_use::live_position(&state.app, &me.caller(), &me.org).await?;
+    let channel = conversation_use::channel(&state.app, &me.caller(), &me.org, channel).await?;
     let (messages, older) = match thread {
         Some(root) => {
-            let messages = state.store.thread(me.org.id, me.account.id, root).await?;
+            let messages =
+                conversation_use::thread(&state.app, &me.caller(), &me.org, root).await?;
             if messages.first().map(|m| m.channel_id) != Some(channel.id) {
                 return Err(AppError::NotFound.into());
             }
@@ -333,10 +303,9 @@ async fn channel_page(
                 before,
                 limit: PAGE_SIZE,
             };
-            let messages = state
-                .store
-                .channel_messages(me.org.id, me.account.id, channel.id, page)
-                .await?;
+            let messages =
+                conversation_use::messages(&state.app, &me.caller(), &me.org, channel.id, page)
+                    .await?;
             let older = (messages.len() == PAGE_SIZE as usize)
                 .then(|| messages.first().map(|m| m.seq))
                 .flatten();
@@ -344,7 +313,7 @@ async fn channel_page(
         }
     };
     let authors = messages.iter().map(|m| m.author).collect();
-    let names = state.store.display_names(me.org.id, authors).await?;
+    let names = conversation_use::names(&state.app, &me.caller(), &me.org, authors).await?;
     let unconfirmed = unconfirmed(state, me).await?;
     let viewer = Viewer {
         me,
@@ -388,7 +357,7 @@ async fn channel_page(
             older,
             after,
             key: beredskap_app::accounts::new_secret(),
-            may_announce: thread.is_none() && me.account.role >= Role::CrisisLead,
+            may_announce: thread.is_none() && allows(&me.caller(), UseCase::Announce),
             error,
             draft,
             attachment_hint: t.attachment_hint(state.config.attachment_max_mb),
@@ -516,10 +485,7 @@ pub async fn post(
         Some(raw) => Some(parse(raw)?),
     };
     // Only someone who may post here may store a file.
-    state
-        .store
-        .channel_for(me.org.id, me.account.id, channel)
-        .await?;
+    conversation_use::channel(&state.app, &me.caller(), &me.org, channel).await?;
     let mut attachments = Vec::new();
     if let Some((filename, bytes)) = file {
         match conversation::upload(&state, &me.org, &me.caller(), &filename, bytes).await {
@@ -617,14 +583,10 @@ pub async fn fragment(
     Path(id): Path<String>,
     Query(query): Query<FragmentQuery>,
 ) -> Result<Response, WebError> {
-    let (message, channel) = state
-        .store
-        .message_for(me.org.id, me.account.id, parse(&id)?)
-        .await?;
-    let names = state
-        .store
-        .display_names(me.org.id, vec![message.author])
-        .await?;
+    let (message, channel) =
+        conversation_use::message(&state.app, &me.caller(), &me.org, parse(&id)?).await?;
+    let names =
+        conversation_use::names(&state.app, &me.caller(), &me.org, vec![message.author]).await?;
     let unconfirmed = unconfirmed(&state, &me).await?;
     let viewer = Viewer {
         me: &me,
@@ -683,7 +645,7 @@ pub async fn act(
             .await
             .map_err(|e| match AppError::from(e) {
                 e @ AppError::Invalid(_) => WebError(e, Some(ctx.t().invalid_input)),
-                AppError::Refused(_) => WebError(AppError::Forbidden, None),
+                AppError::Refused { .. } => WebError(AppError::Forbidden, None),
                 other => other.into(),
             })?;
     Ok(Redirect::to(&back_to(&message)).into_response())
@@ -705,13 +667,9 @@ pub async fn edit_form(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let (message, _) = state
-        .store
-        .message_for(me.org.id, me.account.id, parse(&id)?)
-        .await?;
-    let versions = state
-        .store
-        .message_versions(me.org.id, me.account.id, message.id)
+    let (message, _) =
+        conversation_use::message(&state.app, &me.caller(), &me.org, parse(&id)?).await?;
+    let versions = conversation_use::versions(&state.app, &me.caller(), &me.org, message.id)
         .await?
         .into_iter()
         .map(|(v, body, at)| (v, body, when(at, me.org.zone())))
@@ -751,13 +709,11 @@ pub async fn redact_form(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    if me.account.role < Role::Admin {
+    if !allows(&me.caller(), UseCase::Redact) {
         return Err(AppError::Forbidden.into());
     }
-    let (message, _) = state
-        .store
-        .message_for(me.org.id, me.account.id, parse(&id)?)
-        .await?;
+    let (message, _) =
+        conversation_use::message(&state.app, &me.caller(), &me.org, parse(&id)?).await?;
     redact_page(&state, &ctx, &me, &message, None).await
 }
 
@@ -768,9 +724,7 @@ async fn redact_page(
     message: &Message,
     refused_reason: Option<String>,
 ) -> Result<Response, WebError> {
-    let versions = state
-        .store
-        .message_versions(me.org.id, me.account.id, message.id)
+    let versions = conversation_use::versions(&state.app, &me.caller(), &me.org, message.id)
         .await?
         .into_iter()
         .map(|(v, body, at)| (v, body, when(at, me.org.zone())))
@@ -816,13 +770,11 @@ pub async fn redact(
     match redacted {
         Ok(message) => Ok(Redirect::to(&back_to(&message)).into_response()),
         Err(AppError::Invalid(_)) => {
-            let (message, _) = state
-                .store
-                .message_for(me.org.id, me.account.id, id)
-                .await?;
+            let (message, _) =
+                conversation_use::message(&state.app, &me.caller(), &me.org, id).await?;
             redact_page(&state, &ctx, &me, &message, Some(form.reason)).await
         }
-        Err(AppError::Refused(_)) => Err(AppError::Forbidden.into()),
+        Err(AppError::Refused { .. }) => Err(AppError::Forbidden.into()),
         Err(other) => Err(other.into()),
     }
 }
@@ -855,11 +807,11 @@ pub async fn roster(
         beredskap_app::conversation::roster(&state.app, &me.caller(), &me.org, parse(&id)?)
             .await
             .map_err(|e| match AppError::from(e) {
-                AppError::Refused(_) => WebError(AppError::Forbidden, None),
+                AppError::Refused { .. } => WebError(AppError::Forbidden, None),
                 other => other.into(),
             })?;
     let readers = receipts.iter().map(|r| r.account_id).collect();
-    let names = state.store.display_names(me.org.id, readers).await?;
+    let names = conversation_use::names(&state.app, &me.caller(), &me.org, readers).await?;
     let mut rows: Vec<RosterRow> = receipts
         .iter()
         .map(|r| RosterRow {
@@ -903,7 +855,7 @@ async fn new_channel_page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let t = ctx.t();
-    if me.account.role < Role::Member {
+    if !allows(&me.caller(), UseCase::CreateChannel) {
         return Err(AppError::Forbidden.into());
     }
     let mut kinds = vec![
@@ -911,17 +863,15 @@ async fn new_channel_page(
         ("group", t.kind_group),
         ("direct", t.kind_direct),
     ];
-    let groups = state
-        .store
-        .list_groups(me.org.id)
+    let groups = beredskap_app::register::groups(&state.app, &me.caller(), &me.org)
         .await?
         .into_iter()
         .map(|g| (g.id.to_string(), g.name))
         .collect();
-    if me.account.role >= Role::CrisisLead {
+    if allows(&me.caller(), UseCase::CreateOrgChannel) {
         kinds.insert(0, ("org", t.kind_org));
     }
-    let names = all_names(state, me).await?;
+    let names = conversation_use::people_to_invite(&state.app, &me.caller(), &me.org).await?;
     let mut people: Vec<(String, String)> = names
         .into_iter()
         .filter(|(id, _)| *id != me.account.id)
@@ -1011,7 +961,7 @@ pub async fn create_channel(
             let message = t.field_invalid(label);
             new_channel_page(&state, &ctx, &me, Some(message)).await
         }
-        Err(AppError::Refused(_)) => Err(AppError::Forbidden.into()),
+        Err(AppError::Refused { .. }) => Err(AppError::Forbidden.into()),
         Err(other) => Err(other.into()),
     }
 }
@@ -1065,13 +1015,12 @@ pub async fn search(
     let words = query.q.chars().take(500).collect::<String>();
     let searched = !words.trim().is_empty();
     let hits = if searched {
-        let channels: HashMap<ChannelId, String> = state
-            .store
-            .channels_for(me.org.id, me.account.id)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect();
+        let channels: HashMap<ChannelId, String> =
+            conversation_use::channels(&state.app, &me.caller(), &me.org)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.name))
+                .collect();
         conversation::search(&state, &me.org, &me.caller(), &words)
             .await?
             .into_iter()
@@ -1101,9 +1050,7 @@ pub async fn open(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let (message, _) = state
-        .store
-        .message_for(me.org.id, me.account.id, parse(&id)?)
-        .await?;
+    let (message, _) =
+        conversation_use::message(&state.app, &me.caller(), &me.org, parse(&id)?).await?;
     Ok(Redirect::to(&back_to(&message)).into_response())
 }

@@ -136,7 +136,6 @@ texts! {
     send_new_link,
     new_link_hint,
     need_contact,
-    login_taken,
     no_sessions,
     tokens_title,
     tokens_intro,

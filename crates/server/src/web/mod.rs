@@ -5,6 +5,7 @@ mod admin;
 mod alerts;
 mod conversation;
 mod enrol;
+mod form;
 pub mod i18n;
 mod one_time;
 mod pages;
@@ -477,19 +478,28 @@ pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str, secure: bool) -> Opt
 }
 
 /// The language of this response: `?lang=` shows one page in another language (a link
-/// may ask for it) without changing anything; then the device's choice (a cookie set by
-/// `POST /language`); then what the browser asks for; Swedish.
+/// may ask for it) without changing anything, and a form sent from such a page is
+/// answered in it too (its address is the `Referer`, which this site sends to itself
+/// only); then the device's choice (a cookie set by `POST /language`); then what the
+/// browser asks for; Swedish.
 fn choose_lang(parts: &Request, secure: bool) -> (Lang, bool) {
-    let from_query = parts.uri().query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "lang")
-            .and_then(|(_, v)| Lang::parse(v))
-    });
-    if let Some(lang) = from_query {
+    let lang_of = |query: &str| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v))
+    };
+    let headers = parts.headers();
+    let from_query = parts.uri().query().and_then(lang_of);
+    let from_form_page = || {
+        if parts.method() == axum::http::Method::GET {
+            return None;
+        }
+        let referer = headers.get(header::REFERER)?.to_str().ok()?;
+        lang_of(url::Url::parse(referer).ok()?.query()?)
+    };
+    if let Some(lang) = from_query.or_else(from_form_page) {
         return (lang, true);
     }
-    let headers = parts.headers();
     if let Some(lang) = cookie_value(headers, LANG_COOKIE, secure).and_then(Lang::parse) {
         return (lang, true);
     }
@@ -614,15 +624,12 @@ async fn remember_language(state: &AppState, headers: &HeaderMap, lang: Lang) {
     let Some(secret) = cookie_value(headers, session::SESSION_COOKIE, secure) else {
         return;
     };
-    let hash = beredskap_app::accounts::secret_hash(secret);
-    let Ok(Some((_, account))) = state
-        .store
-        .session_by_secret(&hash, state.clock.now())
-        .await
+    let Ok(Some(signed_in)) =
+        beredskap_app::sign_in::session(&state.app, &state.sign_in, secret).await
     else {
         return;
     };
-    let me = beredskap_app::Caller::Account(account);
+    let me = beredskap_app::Caller::Account(signed_in.account);
     if let Err(e) = beredskap_app::accounts::choose_language(&state.app, &me, lang.code()).await {
         tracing::warn!(error = %e, "could not store the chosen language");
     }

@@ -69,7 +69,9 @@ pub async fn submit(
     ctx.check_csrf(&headers, &form.csrf)?;
     let t = ctx.t();
     let org = match Slug::parse(&super::sign_in::typed_slug(&form.org)) {
-        Ok(slug) => state.store.org_by_slug(&slug).await?,
+        Ok(slug) => sign_in::organisation(&state.app, &slug)
+            .await
+            .map_err(AppError::from)?,
         Err(_) => None,
     };
     let Some(org) = org else {

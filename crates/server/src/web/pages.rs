@@ -32,20 +32,18 @@ pub async fn sessions(
     ctx: WebContext,
     me: SignedIn,
 ) -> Result<Response, WebError> {
-    let now = state.clock.now();
-    let sessions = state
-        .store
-        .list_sessions(me.org.id, me.account.id, now)
-        .await?
-        .into_iter()
-        .map(|s| SessionRow {
-            id: s.id.to_string(),
-            current: s.id == me.session.id,
-            started: when(s.created_at, me.org.zone()),
-            last_seen: when(s.last_seen_at, me.org.zone()),
-            device: format!("{} ({})", s.user_agent, s.ip),
-        })
-        .collect();
+    let sessions =
+        beredskap_app::accounts::sessions(&state.app, &me.caller(), &me.org, me.account.id)
+            .await?
+            .into_iter()
+            .map(|s| SessionRow {
+                id: s.id.to_string(),
+                current: s.id == me.session.id,
+                started: when(s.created_at, me.org.zone()),
+                last_seen: when(s.last_seen_at, me.org.zone()),
+                device: format!("{} ({})", s.user_agent, s.ip),
+            })
+            .collect();
     let page = Page::signed_in(&ctx, &me, ctx.t().sessions_title);
     render(StatusCode::OK, &SessionsPage { page, sessions })
 }
@@ -66,9 +64,7 @@ pub async fn end_session(
         .map_err(|_| WebError(AppError::NotFound, None))?;
     // Someone else's session is not found here, whatever the role: administrators end
     // sessions from the accounts pages.
-    let own = state
-        .store
-        .list_sessions(me.org.id, me.account.id, state.clock.now())
+    let own = beredskap_app::accounts::sessions(&state.app, &me.caller(), &me.org, me.account.id)
         .await?
         .iter()
         .any(|s| s.id == id);

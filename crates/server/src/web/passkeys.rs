@@ -172,12 +172,10 @@ pub async fn register_start(
         )
         .map_err(internal)?;
     let key = format!("register:{}", me.session.id);
-    let expires = state.clock.now() + chrono::Duration::minutes(CEREMONY_MINUTES);
     let saved = serde_json::to_string(&registration).map_err(internal)?;
-    state
-        .store
-        .save_ceremony(&key, me.account.id, &saved, expires)
-        .await?;
+    sign_in::keep_ceremony(&state.app, &key, me.account.id, &saved, CEREMONY_MINUTES)
+        .await
+        .map_err(AppError::from)?;
     Ok(Json(challenge).into_response())
 }
 
@@ -191,7 +189,8 @@ pub async fn register_finish(
     csrf_header(&ctx, &headers)?;
     let rp = relying_party(&state)?;
     let key = format!("register:{}", me.session.id);
-    let Some((account, saved)) = state.store.take_ceremony(&key, state.clock.now()).await? else {
+    let taken = sign_in::take_ceremony(&state.app, &key).await;
+    let Some((account, saved)) = taken.map_err(AppError::from)? else {
         return Err(AppError::NotFound.into());
     };
     if account != me.account.id {
@@ -246,12 +245,11 @@ pub async fn sign_in_start(
     let (challenge, authentication) = rp
         .start_passkey_authentication(&passkeys)
         .map_err(internal)?;
-    let expires = state.clock.now() + chrono::Duration::minutes(CEREMONY_MINUTES);
     let saved = serde_json::to_string(&authentication).map_err(internal)?;
-    state
-        .store
-        .save_ceremony(&pending.ceremony_key(), account.id, &saved, expires)
-        .await?;
+    let key = pending.ceremony_key();
+    sign_in::keep_ceremony(&state.app, &key, account.id, &saved, CEREMONY_MINUTES)
+        .await
+        .map_err(AppError::from)?;
     Ok(Json(challenge).into_response())
 }
 
@@ -279,7 +277,9 @@ pub async fn sign_in_finish(
     };
     let account = attempt.pending.account.clone();
     let key = attempt.pending.ceremony_key();
-    let saved = state.store.take_ceremony(&key, state.clock.now()).await?;
+    let saved = sign_in::take_ceremony(app, &key)
+        .await
+        .map_err(AppError::from)?;
     let verified = match saved {
         Some((owner, saved)) if owner == account.id => {
             match serde_json::from_str::<PasskeyAuthentication>(&saved) {

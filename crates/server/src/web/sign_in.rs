@@ -52,7 +52,9 @@ impl OrgChoice {
         wanted: Option<&str>,
         remembered: bool,
     ) -> Result<OrgChoice, WebError> {
-        let orgs = state.store.list_orgs().await?;
+        let orgs = sign_in::organisations(&state.app)
+            .await
+            .map_err(AppError::from)?;
         let several = orgs.len() > 1;
         let find = |slug: &str| orgs.iter().find(|o| o.slug.as_str() == slug).cloned();
         if state.config.list_organisations {
@@ -245,7 +247,9 @@ pub async fn submit(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
     let t = ctx.t();
-    let orgs = state.store.list_orgs().await?;
+    let orgs = sign_in::organisations(&state.app)
+        .await
+        .map_err(AppError::from)?;
     let org = match Slug::parse(&typed_slug(&form.org)) {
         Ok(slug) => orgs.into_iter().find(|o| o.slug == slug),
         Err(_) if orgs.len() == 1 => orgs.into_iter().next(),

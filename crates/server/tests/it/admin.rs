@@ -41,8 +41,10 @@ async fn an_administrator_creates_an_account_and_the_link_goes_by_sms() {
     .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
+    // At the field and in the summary, in Swedish, with the field marked.
+    assert!(html.contains("<a href=\"#mobile\">Mobilnummer: "), "{html}");
     assert!(
-        html.contains("Mobilnummer: värdet är inte giltigt"),
+        html.contains("id=\"mobile-error\"") && html.contains("aria-invalid=\"true\""),
         "{html}"
     );
     assert!(
@@ -103,6 +105,28 @@ async fn an_administrator_creates_an_account_and_the_link_goes_by_sms() {
         .unwrap();
     assert_eq!(account.role, Role::CrisisLead);
 
+    // A form sent from a page shown in Danish (`?lang=da`) is answered in Danish.
+    let (_, html) = page(&app, &admin, "/admin/accounts?lang=da").await;
+    let csrf = hidden(&html, "csrf");
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("name", "Sven Ek"),
+        ("login", "sven2@lillby.se"),
+        ("role", "member"),
+    ];
+    let r = admin
+        .post(app.url("/admin/accounts"))
+        .header("referer", app.url("/admin/accounts?lang=da"))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Noget i formularen skal rettes.") && html.contains("lang=\"da\""),
+        "{html}"
+    );
+
     // The same login again is refused by name.
     let r = post(
         &app,
@@ -117,11 +141,12 @@ async fn an_administrator_creates_an_account_and_the_link_goes_by_sms() {
     )
     .await;
     assert_eq!(r.status(), 422);
-    assert!(r
-        .text()
-        .await
-        .unwrap()
-        .contains("finns redan ett konto med den inloggningen"));
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("<a href=\"#login\">Inloggning (e-postadress): har redan ett konto</a>")
+            && html.contains("id=\"login-error\""),
+        "{html}"
+    );
 
     // A new link replaces nothing until used; both work once each.
     let r = post(

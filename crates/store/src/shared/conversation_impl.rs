@@ -168,7 +168,6 @@ impl ConversationStore for Backend {
         &self,
         actor: &Actor,
         org: OrgId,
-        by: AccountId,
         message: MessageId,
         reason: String,
     ) -> StoreResult<Redacted> {
@@ -176,7 +175,7 @@ impl ConversationStore for Backend {
         self.write(move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
-                ops::conversation::redact_message(c, &actor, org, by, message, reason).await
+                ops::conversation::redact_message(c, &actor, org, message, reason).await
             })
         })
         .await
