@@ -38,7 +38,7 @@ impl Caller {
 }
 
 /// Every use case the policy table knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::VariantArray)]
 pub enum UseCase {
     SendAlert,
     StartContactCheck,
@@ -105,33 +105,8 @@ pub struct Rule {
 }
 
 impl UseCase {
-    pub const ALL: &'static [UseCase] = &[
-        UseCase::SendAlert,
-        UseCase::StartContactCheck,
-        UseCase::CloseAlert,
-        UseCase::FollowAlerts,
-        UseCase::AnswerAlert,
-        UseCase::AddPushDevice,
-        UseCase::OwnPasskeys,
-        UseCase::ReadConversation,
-        UseCase::CreateChannel,
-        UseCase::CreateOrgChannel,
-        UseCase::InviteToChannel,
-        UseCase::Post,
-        UseCase::Announce,
-        UseCase::ChangeMessage,
-        UseCase::DeleteOthersMessages,
-        UseCase::ReadRecords,
-        UseCase::Redact,
-        UseCase::SeeWhoRead,
-        UseCase::ReadRegister,
-        UseCase::ChangeRegister,
-        UseCase::ArrangeOnCall,
-        UseCase::ManageAccounts,
-        UseCase::ChangeOrgSettings,
-        UseCase::ReadJournal,
-        UseCase::CreateOrg,
-    ];
+    /// Every variant, in the order they are declared (derived, so none is left out).
+    pub const ALL: &'static [UseCase] = <UseCase as strum::VariantArray>::VARIANTS;
 
     /// The table.
     pub fn rule(self) -> Rule {

@@ -1,5 +1,6 @@
-//! `serve --demo`: a fictional Swedish municipality, Lillby kommun, with about thirty
-//! people, the groups and positions a crisis organisation has, and accounts to try it with.
+//! `serve --demo`: a fictional municipality, Lillby, with about thirty people, the groups
+//! and positions a crisis organisation has, and accounts to try it with; its texts come
+//! from the catalogue in the demo's language (Swedish unless asked otherwise).
 //! Phone numbers are from the range the Swedish regulator (PTS) reserves for fiction
 //! (070-174 06 05 to 070-174 06 99); mail domains are reserved `.example` names.
 
@@ -11,49 +12,51 @@ use beredskap_core::register::{
     Scope,
 };
 use beredskap_core::{Actor, EmailAddress, PersonId, Region, Slug, Store};
+use beredskap_i18n::Lang;
 use std::collections::HashMap;
 
 pub const DEMO_ORG: &str = "lillby";
 const DEMO_ADMIN: &str = "sara.olsson@lillby.example";
 
-/// Name and title of each demo person; the index gives their fictional phone number.
-const PEOPLE: [(&str, &str); 30] = [
-    ("Anna Lindqvist", "Kommundirektör"),
-    ("Erik Johansson", "Säkerhetschef"),
-    ("Maria Karlsson", "Kommunikationschef"),
-    ("Lars Nilsson", "IT-chef"),
-    ("Karin Andersson", "Socialchef"),
-    ("Johan Persson", "Räddningschef"),
-    ("Eva Svensson", "HR-chef"),
-    ("Per Gustafsson", "Ekonomichef"),
-    ("Sara Olsson", "Beredskapssamordnare"),
-    ("Mikael Larsson", "Drifttekniker"),
-    ("Lena Eriksson", "Systemförvaltare"),
-    ("Anders Jonsson", "Nätverkstekniker"),
-    ("Ingrid Petersson", "Kommunikatör"),
-    ("Fredrik Berg", "Kommunikatör"),
-    ("Sofia Lund", "Enhetschef hemtjänst"),
-    ("Magnus Holm", "Enhetschef särskilt boende"),
-    ("Elin Sandberg", "Skolchef"),
-    ("Jonas Ström", "Teknisk chef"),
-    ("Helena Forsberg", "Miljöchef"),
-    ("Olof Engström", "Fastighetschef"),
-    ("Camilla Nyström", "Kommunsekreterare"),
-    ("Daniel Åberg", "IT-säkerhetsspecialist"),
-    ("Linnea Hedlund", "Servicedesk"),
-    ("Niklas Sjöberg", "Servicedesk"),
-    ("Therese Björk", "Biståndshandläggare"),
-    ("Gustav Wikström", "VA-chef"),
-    ("Emma Lindberg", "Kommunjurist"),
-    ("Patrik Falk", "Säkerhetssamordnare"),
-    ("Malin Hellström", "Förskolechef"),
-    ("Henrik Dahl", "Kommunstyrelsens ordförande"),
+/// Each demo person's name; the index gives their fictional phone number and their title
+/// (`demo-title-{index + 1}` in the catalogue, in the demo's language).
+const PEOPLE: [&str; 30] = [
+    "Anna Lindqvist",
+    "Erik Johansson",
+    "Maria Karlsson",
+    "Lars Nilsson",
+    "Karin Andersson",
+    "Johan Persson",
+    "Eva Svensson",
+    "Per Gustafsson",
+    "Sara Olsson",
+    "Mikael Larsson",
+    "Lena Eriksson",
+    "Anders Jonsson",
+    "Ingrid Petersson",
+    "Fredrik Berg",
+    "Sofia Lund",
+    "Magnus Holm",
+    "Elin Sandberg",
+    "Jonas Ström",
+    "Helena Forsberg",
+    "Olof Engström",
+    "Camilla Nyström",
+    "Daniel Åberg",
+    "Linnea Hedlund",
+    "Niklas Sjöberg",
+    "Therese Björk",
+    "Gustav Wikström",
+    "Emma Lindberg",
+    "Patrik Falk",
+    "Malin Hellström",
+    "Henrik Dahl",
 ];
 
-const GROUPS: [(&str, &str, &[&str]); 5] = [
+/// Each group: slug (its name is `demo-group-{slug}`), then its members.
+const GROUPS: [(&str, &[&str]); 5] = [
     (
         "krisledning",
-        "Krisledningsgrupp",
         &[
             "Anna Lindqvist",
             "Erik Johansson",
@@ -67,7 +70,6 @@ const GROUPS: [(&str, &str, &[&str]); 5] = [
     ),
     (
         "it-beredskap",
-        "IT-beredskap",
         &[
             "Lars Nilsson",
             "Mikael Larsson",
@@ -80,12 +82,10 @@ const GROUPS: [(&str, &str, &[&str]); 5] = [
     ),
     (
         "kommunikation",
-        "Kommunikation",
         &["Maria Karlsson", "Ingrid Petersson", "Fredrik Berg"],
     ),
     (
         "vard-och-omsorg",
-        "Vård och omsorg",
         &[
             "Karin Andersson",
             "Sofia Lund",
@@ -95,7 +95,6 @@ const GROUPS: [(&str, &str, &[&str]); 5] = [
     ),
     (
         "stab",
-        "Krisledningsstab",
         &[
             "Erik Johansson",
             "Sara Olsson",
@@ -106,33 +105,23 @@ const GROUPS: [(&str, &str, &[&str]); 5] = [
     ),
 ];
 
-/// Each position: slug, name, then the holder and deputies in order.
-const POSITIONS: [(&str, &str, &[&str]); 5] = [
-    (
-        "tib",
-        "Tjänsteperson i beredskap (TiB)",
-        &["Sara Olsson", "Patrik Falk", "Erik Johansson"],
-    ),
+/// Each position: slug (its name is `demo-position-{slug}`), then the holder and deputies
+/// in order.
+const POSITIONS: [(&str, &[&str]); 5] = [
+    ("tib", &["Sara Olsson", "Patrik Falk", "Erik Johansson"]),
     (
         "stabschef",
-        "Stabschef",
         &["Erik Johansson", "Camilla Nyström", "Sara Olsson"],
     ),
     (
         "it-jour",
-        "IT-beredskap",
         &["Mikael Larsson", "Anders Jonsson", "Lena Eriksson"],
     ),
     (
         "kommunikator-i-beredskap",
-        "Kommunikatör i beredskap",
         &["Ingrid Petersson", "Fredrik Berg"],
     ),
-    (
-        "krisledningschef",
-        "Ordförande krisledningsnämnden",
-        &["Henrik Dahl", "Anna Lindqvist"],
-    ),
+    ("krisledningschef", &["Henrik Dahl", "Anna Lindqvist"]),
 ];
 
 /// What `serve --demo` prints for the person trying it.
@@ -170,6 +159,7 @@ pub async fn seed(
     public_url: &str,
     link_hours: u32,
     now: chrono::DateTime<chrono::Utc>,
+    lang: Lang,
 ) -> Result<DemoInfo, AppError> {
     let actor = Actor::system();
     // Beredskap seeds as its operator would at the command line; before the server runs
@@ -185,7 +175,7 @@ pub async fn seed(
     let admin_login = EmailAddress::parse(DEMO_ADMIN).map_err(|_| demo_error("login"))?;
     let (org, seeded_now) = match store.org_by_slug(&slug).await? {
         Some(org) => (org, false),
-        None => (seed_org(store, &actor).await?, true),
+        None => (seed_org(store, &actor, lang).await?, true),
     };
     let admin = store
         .account_by_login(org.id, &admin_login)
@@ -213,15 +203,36 @@ pub async fn seed(
     })
 }
 
-async fn seed_org(store: &dyn Store, actor: &Actor) -> Result<Org, AppError> {
+/// The region whose organisations speak `lang` (English: a Swedish municipality that
+/// chose English).
+fn region_of(lang: Lang) -> Region {
+    match lang.code() {
+        "da" => Region::Dk,
+        "nb" => Region::No,
+        _ => Region::Se,
+    }
+}
+
+async fn seed_org(store: &dyn Store, actor: &Actor, lang: Lang) -> Result<Org, AppError> {
+    let region = region_of(lang);
+    let name = lang.text("demo-org-name");
     let org = store
         .create_org(
             actor,
-            NewOrg::parse(DEMO_ORG, "Lillby kommun", Region::Se).map_err(AppError::Invalid)?,
+            NewOrg::parse(DEMO_ORG, name, region).map_err(AppError::Invalid)?,
         )
         .await?;
+    let org = match lang.code() == region.language_code() {
+        true => org,
+        false => {
+            let mut settings = org.settings();
+            settings.language = Some(lang.code().to_owned());
+            store.update_org_settings(actor, org.id, settings).await?
+        }
+    };
     let mut ids: HashMap<&str, PersonId> = HashMap::new();
-    for (i, (name, title)) in PEOPLE.iter().enumerate() {
+    for (i, name) in PEOPLE.iter().enumerate() {
+        let title = lang.text(&format!("demo-title-{}", i + 1));
         let mail = ascii_mail_name(name);
         let contact_points = vec![
             ContactPoint {
@@ -250,7 +261,7 @@ async fn seed_org(store: &dyn Store, actor: &Actor) -> Result<Org, AppError> {
                 PersonDraft {
                     external_id: Some(format!("{}", 1001 + i)),
                     name: (*name).to_owned(),
-                    title: Some((*title).to_owned()),
+                    title: Some(title.to_owned()),
                     active: true,
                     contact_points,
                 },
@@ -264,7 +275,8 @@ async fn seed_org(store: &dyn Store, actor: &Actor) -> Result<Org, AppError> {
             .map(|n| ids.get(n).copied().ok_or_else(|| demo_error(n)))
             .collect()
     };
-    for (slug, name, members) in GROUPS {
+    for (slug, members) in GROUPS {
+        let name = lang.text(&format!("demo-group-{slug}"));
         let group = store
             .create_group(
                 actor,
@@ -279,7 +291,8 @@ async fn seed_org(store: &dyn Store, actor: &Actor) -> Result<Org, AppError> {
             .set_group_members(actor, org.id, group.id, people(members)?)
             .await?;
     }
-    for (slug, name, holders) in POSITIONS {
+    for (slug, holders) in POSITIONS {
+        let name = lang.text(&format!("demo-position-{slug}"));
         let position = store
             .create_position(
                 actor,
@@ -310,7 +323,7 @@ async fn seed_org(store: &dyn Store, actor: &Actor) -> Result<Org, AppError> {
                 .await?,
         );
     }
-    seed_conversation(store, &org, &created).await?;
+    seed_conversation(store, &org, &created, lang).await?;
     Ok(org)
 }
 
@@ -320,6 +333,7 @@ async fn seed_conversation(
     store: &dyn Store,
     org: &Org,
     accounts: &[beredskap_core::register::Account],
+    lang: Lang,
 ) -> Result<(), AppError> {
     let [admin, lead, member] = accounts else {
         return Err(demo_error("three demo accounts"));
@@ -331,29 +345,25 @@ async fn seed_conversation(
             lead.id,
             NewChannel {
                 kind: ChannelKind::Org,
-                name: "Alla i Lillby kommun".into(),
-                classification: "Intern".into(),
+                name: lang.format(
+                    "demo-channel-everyone",
+                    &[("org", org.name.as_str().into())],
+                ),
+                classification: org
+                    .classifications
+                    .get(1)
+                    .or(org.classifications.first())
+                    .cloned()
+                    .unwrap_or_default(),
                 group_id: None,
                 members: vec![admin.id, member.id],
             },
         )
         .await?;
     let messages = [
-        (
-            lead,
-            "E-posten och växeln ligger nere sedan 07.40. Vi håller kontakten här tills vidare.",
-            true,
-        ),
-        (
-            member,
-            "Socialtjänsten når inte journalsystemet. Vi kör pappersrutinen enligt planen.",
-            false,
-        ),
-        (
-            admin,
-            "IT felsöker med leverantören. Nästa lägesbild kl. 10.00.",
-            false,
-        ),
+        (lead, "demo-message-1", true),
+        (member, "demo-message-2", false),
+        (admin, "demo-message-3", false),
     ];
     for (author, body, announcement) in messages {
         store
@@ -364,7 +374,7 @@ async fn seed_conversation(
                 NewMessage {
                     channel: channel.id,
                     thread_root: None,
-                    body: body.into(),
+                    body: lang.text(body).to_owned(),
                     announcement,
                     mentions: Vec::new(),
                     attachments: Vec::new(),
@@ -405,7 +415,7 @@ fn demo_index(address: &str) -> Option<usize> {
     let local = address.split('@').next()?;
     PEOPLE
         .iter()
-        .position(|(name, _)| ascii_mail_name(name) == local)
+        .position(|name| ascii_mail_name(name) == local)
 }
 
 impl SimulatedPeople {

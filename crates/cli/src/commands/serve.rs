@@ -1,4 +1,5 @@
 use super::{open_store, say};
+use anyhow::Context as _;
 use beredskap_server::{demo, telemetry, Application, Config};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -6,9 +7,13 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Seed a demo organisation (a fictional Swedish municipality) and print how to use it.
+    /// Seed a demo organisation (a fictional municipality) and print how to use it.
     #[arg(long)]
     demo: bool,
+    /// The demo organisation's language, the first time it is seeded: sv (a Swedish
+    /// municipality), da (Danish), nb (Norwegian) or en (Swedish, in English).
+    #[arg(long, default_value = "sv", value_name = "LANG")]
+    demo_language: String,
     /// Create a configured SQLite database file that does not exist yet.
     #[arg(long)]
     create: bool,
@@ -27,6 +32,14 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&config, args.create).await?;
     let db = config.database()?;
     tracing::info!(database = %db.url, backend = store.backend(), "database ready");
+    let demo_language = beredskap_i18n::Lang::parse(&args.demo_language)
+        .filter(|l| l.code() == args.demo_language)
+        .with_context(|| {
+            format!(
+                "--demo-language {:?}: one of sv, da, nb, en",
+                args.demo_language
+            )
+        })?;
     let demo_info = match args.demo {
         true => Some(
             demo::seed(
@@ -34,6 +47,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 &config.public_url(),
                 config.enrolment_link_hours,
                 beredskap_core::clock::Clock::now(&beredskap_core::clock::SystemClock),
+                demo_language,
             )
             .await?,
         ),

@@ -1206,3 +1206,16 @@ async fn command_line_alerts_wake_the_server(env: TestEnv) {
     server.kill_hard().await;
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_demo_language_the_catalogue_lacks_is_refused_by_name() {
+    let env = TestEnv::sqlite();
+    let (code, out) = env
+        .run(&["serve", "--demo", "--demo-language", "no", "--create"])
+        .await;
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("--demo-language \"no\"") && out.contains("sv, da, nb, en"),
+        "{out}"
+    );
+}

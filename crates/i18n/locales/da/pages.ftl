@@ -113,7 +113,6 @@ link-sent = Aktiveringslinket er sendt til { $to }.
 link-by-hand = Linket kunne ikke sendes: ingen konfigureret udbyder når personen. Giv personen linket selv, personligt eller pr. telefon. Det virker én gang:
 send-new-link = Send et nyt aktiveringslink
 new-link-hint = Personen vælger så en ny adgangskode og tilknytter en ny app. Brug det, når en telefon er væk eller adgangskoden er glemt.
-field-invalid = { $field }: værdien er ikke gyldig.
 need-contact = Angiv et mobilnummer eller en privat e-mailadresse: aktiveringslinket sendes dertil.
 no-sessions = Ingen indloggede enheder.
 tokens-title = API-tokens

@@ -118,7 +118,6 @@ link-sent = The activation link has been sent to { $to }.
 link-by-hand = The link could not be sent: no configured provider reaches the person. Give it to them yourself, in person or by phone. It works once:
 send-new-link = Send a new activation link
 new-link-hint = The person then chooses a new password and connects a new app. Use it when a phone is lost or the password forgotten.
-field-invalid = { $field }: the value is not valid.
 need-contact = Give a mobile number or a private email address: the activation link goes there.
 no-sessions = No signed-in devices.
 tokens-title = API tokens

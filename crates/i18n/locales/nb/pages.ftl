@@ -113,7 +113,6 @@ link-sent = Aktiveringslenken er sendt til { $to }.
 link-by-hand = Lenken kunne ikke sendes: ingen konfigurert leverandør når personen. Gi personen lenken selv, personlig eller på telefon. Den virker én gang:
 send-new-link = Send en ny aktiveringslenke
 new-link-hint = Personen velger da et nytt passord og kobler til en ny app. Bruk det når en telefon er borte eller passordet er glemt.
-field-invalid = { $field }: verdien er ikke gyldig.
 need-contact = Oppgi et mobilnummer eller en privat e-postadresse: aktiveringslenken sendes dit.
 no-sessions = Ingen innloggede enheter.
 tokens-title = API-tokener

@@ -113,7 +113,6 @@ link-sent = Aktiveringslänken har skickats till { $to }.
 link-by-hand = Länken kunde inte skickas: ingen konfigurerad leverantör når personen. Ge personen länken själv, personligen eller per telefon. Den fungerar en gång:
 send-new-link = Skicka en ny aktiveringslänk
 new-link-hint = Personen väljer då ett nytt lösenord och kopplar en ny app. Använd det när en telefon har försvunnit eller lösenordet har glömts.
-field-invalid = { $field }: värdet är inte giltigt.
 need-contact = Ange ett mobilnummer eller en privat e-postadress: aktiveringslänken skickas dit.
 no-sessions = Inga inloggade enheter.
 tokens-title = API-token

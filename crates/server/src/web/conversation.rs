@@ -2,6 +2,7 @@
 //! announcements and see who has read them. Everything works as plain forms; `live.js`
 //! adds live updates on top.
 
+use super::form::FormProblems;
 use super::session::SignedIn;
 use super::{render, when, Page, WebContext, WebError};
 use crate::conversation;
@@ -19,7 +20,7 @@ use beredskap_core::conversation::{
     Channel, ChannelKind, Message, MessageChange, NewChannel, Page as MessagePage,
 };
 use beredskap_core::Problem;
-use beredskap_core::{AccountId, ChannelId, MessageId};
+use beredskap_core::{AccountId, ChannelId, FieldErrors, MessageId};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
@@ -533,8 +534,14 @@ pub async fn post(
             };
             Ok(Redirect::to(&target).into_response())
         }
-        Err(AppError::Invalid(_)) => {
-            let message = t.field_invalid(t.message);
+        // What is wrong with the text, said at the message box.
+        Err(AppError::Invalid(errors)) => {
+            let message = errors
+                .0
+                .iter()
+                .map(|e| format!("{}: {}", t.message, e.problem.text(t.lang)))
+                .collect::<Vec<_>>()
+                .join("; ");
             channel_page(
                 &state,
                 &ctx,
@@ -845,14 +852,47 @@ struct NewChannelPage {
     labels: Vec<String>,
     groups: Vec<(String, String)>,
     people: Vec<(String, String)>,
-    error: Option<String>,
+    problems: FormProblems,
+    /// What was sent, kept when the form comes back with problems.
+    form: Vec<(String, String)>,
+}
+
+impl NewChannelPage {
+    fn value(&self, name: &str) -> String {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    fn chosen(&self, name: &str, value: &str) -> bool {
+        self.form.iter().any(|(k, v)| k == name && v == value)
+    }
+}
+
+/// The new-channel form's inputs, in order, with their labels.
+fn channel_problems(t: &super::Texts, errors: &FieldErrors) -> FormProblems {
+    const ORDER: [&str; 5] = ["name", "kind", "group", "classification", "members"];
+    let place = |field: &str| {
+        let (input, label) = match field {
+            "name" => ("name", t.name),
+            "kind" => ("kind", t.kind),
+            "group" | "group_id" => ("group", t.kind_group),
+            "classification" => ("classification", t.classification),
+            _ => ("members", t.members),
+        };
+        (input, label.to_owned())
+    };
+    FormProblems::new(errors, t.lang, place, &ORDER)
 }
 
 async fn new_channel_page(
     state: &AppState,
     ctx: &WebContext,
     me: &SignedIn,
-    error: Option<String>,
+    problems: FormProblems,
+    form: Vec<(String, String)>,
 ) -> Result<Response, WebError> {
     let t = ctx.t();
     if !allows(&me.caller(), UseCase::CreateChannel) {
@@ -863,13 +903,18 @@ async fn new_channel_page(
         ("group", t.kind_group),
         ("direct", t.kind_direct),
     ];
-    let groups = beredskap_app::register::groups(&state.app, &me.caller(), &me.org)
-        .await?
-        .into_iter()
-        .map(|g| (g.id.to_string(), g.name))
-        .collect();
+    let groups: Vec<(String, String)> =
+        beredskap_app::register::groups(&state.app, &me.caller(), &me.org)
+            .await?
+            .into_iter()
+            .map(|g| (g.id.to_string(), g.name))
+            .collect();
     if allows(&me.caller(), UseCase::CreateOrgChannel) {
         kinds.insert(0, ("org", t.kind_org));
+    }
+    // A group channel needs a group to follow.
+    if groups.is_empty() {
+        kinds.retain(|(kind, _)| *kind != "group");
     }
     let names = conversation_use::people_to_invite(&state.app, &me.caller(), &me.org).await?;
     let mut people: Vec<(String, String)> = names
@@ -878,11 +923,17 @@ async fn new_channel_page(
         .map(|(id, name)| (id.to_string(), name))
         .collect();
     people.sort_by_key(|(_, name)| name.to_lowercase());
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
+    let status = match problems.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
     };
+    // The second label (the usual "internal") until something else is chosen.
+    let mut form = form;
+    if !form.iter().any(|(k, _)| k == "classification") {
+        if let Some(usual) = me.org.classifications.get(1) {
+            form.push(("classification".into(), usual.clone()));
+        }
+    }
     render(
         status,
         &NewChannelPage {
@@ -891,7 +942,8 @@ async fn new_channel_page(
             labels: me.org.classifications.clone(),
             groups,
             people,
-            error,
+            problems,
+            form,
         },
     )
 }
@@ -901,7 +953,7 @@ pub async fn new_channel(
     ctx: WebContext,
     me: SignedIn,
 ) -> Result<Response, WebError> {
-    new_channel_page(&state, &ctx, &me, None).await
+    new_channel_page(&state, &ctx, &me, FormProblems::default(), Vec::new()).await
 }
 
 pub async fn create_channel(
@@ -920,23 +972,41 @@ pub async fn create_channel(
     };
     ctx.check_csrf(&headers, &field("csrf"))?;
     let t = ctx.t();
-    let Some(kind) = ChannelKind::parse(&field("kind")) else {
-        let message = t.field_invalid(t.kind);
-        return new_channel_page(&state, &ctx, &me, Some(message)).await;
-    };
+    let kept: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(k, _)| k != "csrf")
+        .cloned()
+        .collect();
+    let mut problems = FieldErrors::new();
+    let kind = ChannelKind::parse(&field("kind"));
+    if kind.is_none() {
+        let choices = "org, incident, group, direct".to_owned();
+        problems.add("kind", Problem::OneOf { choices });
+    }
     let members = fields
         .iter()
         .filter(|(k, _)| k == "member")
-        .map(|(_, v)| v.parse().map(AccountId))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| WebError(AppError::invalid("member", Problem::UnknownAccount), None))?;
+        .filter_map(|(_, v)| {
+            problems.check(
+                "members",
+                v.parse()
+                    .map(AccountId)
+                    .map_err(|_| Problem::UnknownAccount),
+            )
+        })
+        .collect();
     let group_id = match (kind, field("group").as_str()) {
-        (ChannelKind::Group, raw) if !raw.is_empty() => Some(
+        (Some(ChannelKind::Group), raw) if !raw.is_empty() => problems.check(
+            "group",
             raw.parse()
                 .map(beredskap_core::GroupId)
-                .map_err(|_| WebError(AppError::invalid("group", Problem::UnknownGroup), None))?,
+                .map_err(|_| Problem::UnknownGroup),
         ),
         _ => None,
+    };
+    let Some(kind) = kind.filter(|_| problems.is_empty()) else {
+        let shown = channel_problems(t, &problems);
+        return new_channel_page(&state, &ctx, &me, shown, kept).await;
     };
     let new = NewChannel {
         kind,
@@ -951,15 +1021,9 @@ pub async fn create_channel(
             .map_err(AppError::from);
     match created {
         Ok(channel) => Ok(Redirect::to(&format!("/c/{}", channel.id)).into_response()),
-        Err(AppError::Invalid(fields)) => {
-            let label = match fields.0.first().map(|f| f.field.as_str()) {
-                Some("classification") => t.classification,
-                Some("name") => t.name,
-                Some("group_id") => t.kind_group,
-                _ => t.members,
-            };
-            let message = t.field_invalid(label);
-            new_channel_page(&state, &ctx, &me, Some(message)).await
+        Err(AppError::Invalid(errors)) => {
+            let shown = channel_problems(t, &errors);
+            new_channel_page(&state, &ctx, &me, shown, kept).await
         }
         Err(AppError::Refused { .. }) => Err(AppError::Forbidden.into()),
         Err(other) => Err(other.into()),

@@ -340,12 +340,6 @@ impl Texts {
             .format("throttled", &[("minutes", minutes.into())])
     }
 
-    /// "{field}: the value is not valid."
-    pub fn field_invalid(&self, field: &str) -> String {
-        self.lang
-            .format("field-invalid", &[("field", field.into())])
-    }
-
     pub fn link_sent(&self, to: &str) -> String {
         self.lang.format("link-sent", &[("to", to.into())])
     }

@@ -84,10 +84,9 @@ async fn people_talk_in_a_channel_with_plain_forms() {
     let r = send_form(&app, &bo, &seen, &c, "   ", &[]).await;
     assert_eq!(r.status(), 422);
     let body = r.text().await.unwrap();
-    assert!(
-        body.contains("Meddelande: värdet är inte giltigt"),
-        "{body}"
-    );
+    // What is wrong, in Swedish, not only that something is.
+    let empty = beredskap_core::Problem::Empty.text(beredskap_i18n::Lang::parse("sv").unwrap());
+    assert!(body.contains(&format!("Meddelande: {empty}")), "{body}");
 
     // Bo answers in the thread and reacts.
     let start = seen.find("id=\"m-").unwrap() + 6;
@@ -273,11 +272,14 @@ async fn a_member_creates_a_channel_with_chosen_people() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    assert!(r
-        .text()
-        .await
-        .unwrap()
-        .contains("Klassificering: värdet är inte giltigt"));
+    // At the field and in the summary, with what was typed kept.
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("<a href=\"#classification\">Klassificering: måste vara ett av: ")
+            && html.contains("id=\"classification-error\"")
+            && html.contains("value=\"X\""),
+        "{html}"
+    );
 }
 
 #[tokio::test]

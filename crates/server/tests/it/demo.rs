@@ -1,5 +1,6 @@
 use crate::helpers::expect_json;
 use beredskap_core::store::verify_journal;
+use beredskap_core::EmailAddress;
 use beredskap_server::demo;
 use beredskap_store::{DatabaseUrl, OpenOptions};
 
@@ -20,6 +21,7 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
         "http://localhost:8080",
         72,
         chrono::Utc::now(),
+        swedish(),
     )
     .await
     .unwrap();
@@ -73,6 +75,7 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
         "http://localhost:8080",
         72,
         chrono::Utc::now(),
+        swedish(),
     )
     .await
     .unwrap();
@@ -127,6 +130,7 @@ async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_a
         "http://localhost:8080",
         72,
         chrono::Utc::now(),
+        swedish(),
     )
     .await
     .unwrap();
@@ -220,4 +224,95 @@ async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_a
     let report = beredskap_app::alerts::readiness(&alert_now, &lines);
     let silent: Vec<&str> = report.not_reached.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(silent, ["Lars Nilsson", "Sara Olsson"], "not Camilla");
+}
+
+fn swedish() -> beredskap_i18n::Lang {
+    beredskap_i18n::Lang::parse("sv").unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_speaks_the_language_it_is_seeded_in() {
+    for (code, org_name, group, channel, title) in [
+        (
+            "da",
+            "Lillby Kommune",
+            "Krisestyringsgruppe",
+            "Alle i Lillby Kommune",
+            "Kommunaldirektør",
+        ),
+        (
+            "en",
+            "Lillby Municipality",
+            "Crisis management group",
+            "Everyone in Lillby Municipality",
+            "Chief executive",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = beredskap_store::open(
+            &DatabaseUrl::Sqlite(dir.path().join("demo.db")),
+            &OpenOptions {
+                create: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let lang = beredskap_i18n::Lang::parse(code).unwrap();
+        let info = demo::seed(
+            store.clone(),
+            "http://localhost:8080",
+            72,
+            chrono::Utc::now(),
+            lang,
+        )
+        .await
+        .unwrap();
+        let org = info.org;
+        assert_eq!((org.name.as_str(), org.language_code()), (org_name, code));
+        let groups = store.list_groups(org.id).await.unwrap();
+        assert!(groups.iter().any(|g| g.name == group), "{groups:?}");
+        let people = store.list_people(org.id).await.unwrap();
+        assert!(people.iter().any(|p| p.title.as_deref() == Some(title)));
+        let admin = store
+            .account_by_login(
+                org.id,
+                &EmailAddress::parse("sara.olsson@lillby.example").unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let channels = store.channels_for(org.id, admin.id).await.unwrap();
+        assert_eq!(channels[0].name, channel);
+        let page = beredskap_core::conversation::Page {
+            before: None,
+            limit: 10,
+        };
+        let messages = store
+            .channel_messages(org.id, admin.id, channels[0].id, page)
+            .await
+            .unwrap();
+        for (n, m) in messages.iter().enumerate() {
+            assert_eq!(m.body, lang.text(&format!("demo-message-{}", n + 1)));
+        }
+        // Nothing of the Swedish demo is left in it.
+        let sv = swedish();
+        for id in [
+            "demo-org-name",
+            "demo-group-krisledning",
+            "demo-message-1",
+            "demo-title-1",
+        ] {
+            let swedish_text = sv.text(id);
+            assert!(
+                groups.iter().all(|g| g.name != swedish_text)
+                    && people
+                        .iter()
+                        .all(|p| p.title.as_deref() != Some(swedish_text))
+                    && messages.iter().all(|m| m.body != swedish_text)
+                    && org.name != swedish_text,
+                "{code}: {id}"
+            );
+        }
+    }
 }
