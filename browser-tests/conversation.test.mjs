@@ -100,11 +100,16 @@ test("a channel opened once stays readable offline, and nothing is kept after si
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   await page.goto(channelUrl);
   await page.waitForSelector("text=Samling vid reservlokalen kl. 14.");
+  // The contact directory, opened once, is kept too: whom to call when the network is gone.
+  await page.goto(`${server.base}/directory`);
+  await page.waitForSelector("h1");
 
   await page.context().setOffline(true);
   await page.goto(channelUrl);
   await page.waitForSelector("text=Samling vid reservlokalen kl. 14.");
   await page.waitForSelector(".offline:not([hidden])");
+  await page.goto(`${server.base}/directory`);
+  assert.equal((await page.textContent("h1")).trim(), "Kontaktlista");
   await page.context().setOffline(false);
 
   await page.goto(`${server.base}/`);

@@ -126,6 +126,9 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/alerts/new", "/alerts"],
     [`/alerts/${alert.id}`, "/alerts"],
     ["/positions", "/positions"],
+    ["/directory", "/directory"],
+    ["/directory?q=tj%C3%A4nsteperson", "/directory"],
+    ["/directory/print", "/directory"],
     ["/sessions", null],
     ["/passkeys", null],
     ["/admin/accounts", "/admin/accounts"],
@@ -133,7 +136,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/admin/tokens", "/admin/accounts"],
     ["/admin/settings", "/admin/accounts"],
   ];
-  const menu = ["/", "/#channels", "/alerts", "/positions", "/search", "/admin/accounts"];
+  const menu = ["/", "/#channels", "/alerts", "/positions", "/directory", "/search", "/admin/accounts"];
   for (const [path, current] of pages) {
     await admin.goto(`${server.base}${path}`);
     const items = await admin.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
@@ -157,10 +160,10 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   }
 
   // A member's menu has what a member may open, and the pages fit too.
-  for (const path of ["/", "/positions", "/search", "/sessions"]) {
+  for (const path of ["/", "/positions", "/directory", "/search", "/sessions"]) {
     await member.goto(`${server.base}${path}`);
     const items = await member.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
-    assert.deepEqual(items, ["/", "/#channels", "/positions", "/search"], `${path}: a member's menu`);
+    assert.deepEqual(items, ["/", "/#channels", "/positions", "/directory", "/search"], `${path}: a member's menu`);
     assert.equal(await overflow(member), null, `${path} is wider than the phone (member)`);
   }
 });

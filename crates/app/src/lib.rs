@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod attachments;
 pub mod conversation;
 pub mod credentials;
+pub mod directory;
 pub mod error;
 pub mod messages;
 pub mod policy;

@@ -72,6 +72,8 @@ pub enum UseCase {
     SeeWhoRead,
     /// People with their contact points, groups, positions.
     ReadRegister,
+    /// People's private numbers and addresses (in the directory and the register).
+    SeePrivateContacts,
     /// Creating and changing people, groups and positions; importing.
     ChangeRegister,
     /// Rotations and overrides of who is on call.
@@ -186,6 +188,11 @@ impl UseCase {
                 false,
                 "guests do not see the organisation's register",
             ),
+            UseCase::SeePrivateContacts => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators see private numbers and addresses",
+            ),
             UseCase::ChangeRegister => rule(
                 Role::Admin,
                 false,
@@ -247,6 +254,7 @@ impl UseCase {
             UseCase::Redact => "redact",
             UseCase::SeeWhoRead => "see_who_read",
             UseCase::ReadRegister => "read_register",
+            UseCase::SeePrivateContacts => "see_private_contacts",
             UseCase::ChangeRegister => "change_register",
             UseCase::ArrangeOnCall => "arrange_on_call",
             UseCase::ManageAccounts => "manage_accounts",

@@ -11,17 +11,35 @@ use beredskap_core::register::{
 };
 use beredskap_core::{GroupId, PersonId, PositionId, StoreError};
 
+/// Everyone in the register; private numbers and addresses only for those who may see
+/// them.
 pub async fn people(app: &App, caller: &Caller, org: &Org) -> Result<Vec<Person>, Error> {
     permit(caller, UseCase::ReadRegister)?;
-    Ok(app.store.list_people(org.id).await?)
+    let people = app.store.list_people(org.id).await?;
+    Ok(
+        match crate::policy::allows(caller, UseCase::SeePrivateContacts) {
+            true => people,
+            false => people
+                .into_iter()
+                .map(crate::directory::without_private)
+                .collect(),
+        },
+    )
 }
 
 pub async fn person(app: &App, caller: &Caller, org: &Org, id: PersonId) -> Result<Person, Error> {
     permit(caller, UseCase::ReadRegister)?;
-    app.store
+    let person = app
+        .store
         .person(org.id, id)
         .await?
-        .ok_or(Error::Store(StoreError::NotFound))
+        .ok_or(Error::Store(StoreError::NotFound))?;
+    Ok(
+        match crate::policy::allows(caller, UseCase::SeePrivateContacts) {
+            true => person,
+            false => crate::directory::without_private(person),
+        },
+    )
 }
 
 pub async fn groups(app: &App, caller: &Caller, org: &Org) -> Result<Vec<Group>, Error> {

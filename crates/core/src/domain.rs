@@ -49,6 +49,23 @@ impl Slug {
     }
 }
 
+/// A stored number as people in `region` read it: `070-174 06 90` for their own country,
+/// `+45 12 34 56 78` for another; a short number or anything unparsable as it is.
+pub fn readable_number(number: &str, region: Region) -> String {
+    let Ok(parsed) = phonenumber::parse(Some(region.country()), number) else {
+        return number.to_owned();
+    };
+    if !number.starts_with('+') || !phonenumber::is_valid(&parsed) {
+        return number.to_owned();
+    }
+    let home = parsed.country().id() == Some(region.country());
+    let mode = match home {
+        true => phonenumber::Mode::National,
+        false => phonenumber::Mode::International,
+    };
+    parsed.format().mode(mode).to_string()
+}
+
 impl fmt::Display for Slug {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -342,5 +359,20 @@ impl<'de> Deserialize<'de> for TimeZone {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
         TimeZone::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod readable_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_nationally_at_home_and_internationally_abroad() {
+        assert_eq!(readable_number("+46701740690", Region::Se), "070-174 06 90");
+        assert_eq!(
+            readable_number("+46701740690", Region::Dk),
+            "+46 70 174 06 90"
+        );
+        assert_eq!(readable_number("112", Region::Se), "112");
     }
 }

@@ -5,6 +5,7 @@
 pub mod alerting;
 pub mod auth;
 pub mod clock;
+pub mod contacts;
 pub mod conversation;
 pub mod domain;
 pub mod error;

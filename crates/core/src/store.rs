@@ -386,6 +386,20 @@ pub trait Store:
     ) -> StoreResult<Vec<JournalEntry>>;
     /// The organisation's last sequence number and hash (`0` and the genesis hash if empty).
     async fn journal_head(&self, org: OrgId) -> StoreResult<(i64, String)>;
+
+    /// The organisation's external contacts, in the order they were imported.
+    async fn external_contacts(
+        &self,
+        org: OrgId,
+    ) -> StoreResult<Vec<crate::contacts::ExternalContact>>;
+    /// Replaces the organisation's external contacts with `contacts`, all at once, and
+    /// journals how many there are now.
+    async fn replace_external_contacts(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        contacts: Vec<crate::contacts::ContactDraft>,
+    ) -> StoreResult<usize>;
     /// The settings that make an acknowledged write durable, as the connection that writes
     /// reports them (`synchronous`, `synchronous_commit`, …), by name.
     async fn durability(&self) -> StoreResult<Vec<(String, String)>>;

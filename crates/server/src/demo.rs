@@ -324,6 +324,12 @@ async fn seed_org(store: &dyn Store, actor: &Actor, lang: Lang) -> Result<Org, A
         );
     }
     seed_conversation(store, &org, &created, lang).await?;
+    let contacts = lang.text("demo-contacts-csv");
+    let rows = beredskap_core::contacts::parse_contacts_csv(contacts.as_bytes(), region)
+        .map_err(|e| demo_error(&format!("demo-contacts-csv: {e}")))?;
+    store
+        .replace_external_contacts(actor, org.id, rows.into_iter().map(|r| r.contact).collect())
+        .await?;
     Ok(org)
 }
 

@@ -4,7 +4,7 @@
 // Clear-Site-Data), and forms, live events, files and administration are never kept.
 "use strict";
 const PAGES = "beredskap-pages-v1";
-const STATIC = "beredskap-static-v1";
+const STATIC = "beredskap-static-v2";
 const STATIC_FILES = ["/static/app.css", "/static/live.js", "/static/pwa.js", "/static/icon.svg"];
 
 self.addEventListener("install", (event) => {
@@ -20,7 +20,13 @@ self.addEventListener("activate", (event) => {
 });
 
 function keepable(url) {
-  return url.pathname === "/" || url.pathname.startsWith("/c/") || url.pathname === "/search";
+  return (
+    url.pathname === "/" ||
+    url.pathname.startsWith("/c/") ||
+    url.pathname === "/search" ||
+    url.pathname === "/positions" ||
+    url.pathname.startsWith("/directory")
+  );
 }
 
 self.addEventListener("fetch", (event) => {

@@ -3,6 +3,7 @@
 //! The application layer's tests: the policy table over every use case and role, and what
 //! each use case wakes. One test binary for the crate; add modules, not files.
 
+mod directory;
 mod messages;
 mod policy;
 mod sign_in;

@@ -6,6 +6,7 @@ use beredskap_app::accounts;
 use beredskap_app::alerts;
 use beredskap_app::attachments;
 use beredskap_app::conversation::{self, PostInput};
+use beredskap_app::policy::permit;
 use beredskap_app::register;
 use beredskap_app::rotations;
 use beredskap_app::settings;
@@ -270,6 +271,18 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             register::groups(app, caller, org).await?;
             register::positions(app, caller, org).await.map(drop)
         }
+        UseCase::SeePrivateContacts => {
+            permit(caller, UseCase::SeePrivateContacts)?;
+            // Everyone in the world has a private address: shown to this caller.
+            let shown = beredskap_app::directory::directory(app, caller, org, None).await?;
+            let private = beredskap_core::register::ContactLabel::Private;
+            assert!(shown
+                .people
+                .iter()
+                .all(|p| p.contact_points.iter().any(|c| c.label == private)));
+            assert!(!shown.private_hidden);
+            Ok(())
+        }
         UseCase::ChangeRegister => {
             static N: AtomicUsize = AtomicUsize::new(0);
             let n = N.fetch_add(1, Ordering::SeqCst);
@@ -434,6 +447,7 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::Announce
                     | UseCase::ReadConversation
                     | UseCase::ReadRegister
+                    | UseCase::SeePrivateContacts
                     | UseCase::ChangeRegister
                     | UseCase::ManageAccounts
                     | UseCase::ChangeOrgSettings
@@ -480,6 +494,7 @@ async fn the_table_says_who_may_do_what() {
             ("redact", Role::Admin, false),
             ("see_who_read", Role::CrisisLead, false),
             ("read_register", Role::Member, false),
+            ("see_private_contacts", Role::CrisisLead, false),
             ("change_register", Role::Admin, false),
             ("arrange_on_call", Role::CrisisLead, false),
             ("manage_accounts", Role::Admin, false),

@@ -116,12 +116,20 @@ impl World {
                         name: format!("Person {i}"),
                         title: None,
                         active: true,
-                        contact_points: vec![ContactPoint {
-                            kind: ContactKind::Sms,
-                            label: ContactLabel::Work,
-                            value: format!("+4670100000{i}"),
-                            verified: true,
-                        }],
+                        contact_points: vec![
+                            ContactPoint {
+                                kind: ContactKind::Sms,
+                                label: ContactLabel::Work,
+                                value: format!("+4670100000{i}"),
+                                verified: true,
+                            },
+                            ContactPoint {
+                                kind: ContactKind::Email,
+                                label: ContactLabel::Private,
+                                value: format!("person{i}@privat.example"),
+                                verified: true,
+                            },
+                        ],
                     },
                 )
                 .await

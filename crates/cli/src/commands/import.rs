@@ -16,10 +16,20 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Replace the external contacts of the directory (suppliers, utilities, partners, the
+    /// alarm centre) with a CSV file's (columns: see README). All or nothing.
+    Contacts {
+        #[arg(long)]
+        org: String,
+        file: PathBuf,
+    },
 }
 
 pub async fn run(config: Config, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    let ImportCommand::People { org, file, dry_run } = cmd;
+    let (org, file, dry_run) = match cmd {
+        ImportCommand::People { org, file, dry_run } => (org, file, dry_run),
+        ImportCommand::Contacts { org, file } => return contacts(config, org, file).await,
+    };
     let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let store = open_store(&config, false).await?;
     let app = super::app(&config, store);
@@ -72,4 +82,34 @@ pub async fn run(config: Config, cmd: ImportCommand) -> anyhow::Result<ExitCode>
         say("dry run: nothing was changed");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `import contacts`: the file is the whole list of external contacts.
+async fn contacts(config: Config, org: String, file: PathBuf) -> anyhow::Result<ExitCode> {
+    let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let store = open_store(&config, false).await?;
+    let app = super::app(&config, store);
+    let org = org_by_slug(app.store(), &org).await?;
+    match beredskap_app::directory::import_contacts(&app, &operator(), &org, &data).await {
+        Ok(count) => {
+            say(format!(
+                "{count} external contact(s) in the directory of {}",
+                org.slug
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(beredskap_app::directory::ImportRefused::File(errors)) => {
+            for e in &errors.0 {
+                say(format!("{}: {e}", file.display()));
+            }
+            say(format!(
+                "{} problem(s) found; nothing was imported",
+                errors.0.len()
+            ));
+            Ok(ExitCode::FAILURE)
+        }
+        Err(beredskap_app::directory::ImportRefused::Use(e)) => {
+            Err(anyhow::anyhow!("import failed, nothing was imported: {e}"))
+        }
+    }
 }

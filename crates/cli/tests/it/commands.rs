@@ -1219,3 +1219,42 @@ async fn a_demo_language_the_catalogue_lacks_is_refused_by_name() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn external_contacts_are_imported_whole_or_not_at_all() {
+    let env = TestEnv::sqlite();
+    env.ok(&[
+        "admin",
+        "create-org",
+        "--slug",
+        "lillby",
+        "--name",
+        "Lillby kommun",
+    ])
+    .await;
+    let file = env.data_dir().join("contacts.csv");
+    let path = file.to_str().unwrap();
+    std::fs::write(
+        &file,
+        "name,organisation,phone,email,call_for,category\n\
+         SOS Alarm,,112,,livshotande läge,Myndigheter\n\
+         Driftstörning,Telia,020-20 20 20,,fiberavbrott,Leverantörer\n",
+    )
+    .unwrap();
+    let out = env
+        .ok(&["import", "contacts", "--org", "lillby", path])
+        .await;
+    assert!(out.contains("2 external contact(s)"), "{out}");
+    std::fs::write(&file, "name,phone,call_for\nVattenfall,070-1,elavbrott\n").unwrap();
+    let (code, out) = env
+        .run(&["import", "contacts", "--org", "lillby", path])
+        .await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("line 2, column phone") && out.contains("nothing was imported"),
+        "{out}"
+    );
+    // The first import and nothing of the second is in the journal.
+    let verify = env.ok(&["journal", "verify"]).await;
+    assert!(verify.contains("lillby: 2 entries"), "{verify}");
+}

@@ -46,3 +46,13 @@ demo-channel-everyone = Alle i { $org }
 demo-message-1 = E-mail og omstilling har været nede siden 07.40. Vi holder kontakten her indtil videre.
 demo-message-2 = Socialforvaltningen kan ikke komme ind i journalsystemet. Vi bruger papirproceduren efter planen.
 demo-message-3 = IT fejlsøger sammen med leverandøren. Næste situationsbillede kl. 10.00.
+# The demo's external contacts, as the CSV `beredskap import contacts` reads. Numbers
+# from 070-174 06 90 on are from the Swedish regulator's range for fiction.
+demo-contacts-csv =
+    name,organisation,phone,email,call_for,category
+    Alarmcentral,,112,,fare for liv eller ejendom,Alarm og myndigheder
+    Politiet,,114,,forhold der ikke haster,Alarm og myndigheder
+    Driftsforstyrrelse fiber,Lillby Bynet,+46 70 174 06 90,drift@bynet.example,fiber- og netværksnedbrud,Leverandører
+    Nødkaldsalarm,Trygge Hjem A/S,+46 70 174 06 91,alarm@tryggehjem.example,nødkaldsanlæggene i hjemmeplejen,Leverandører
+    Vagt el,Lillby Energi,+46 70 174 06 92,,strømafbrud,Leverandører
+    Vagthavende,Beredskabsstyrelsen,+46 70 174 06 93,vagt@beredskab.example,koordinering i regionen,Samarbejde

@@ -46,3 +46,13 @@ demo-channel-everyone = Everyone in { $org }
 demo-message-1 = Email and the switchboard have been down since 07:40. We keep in touch here for now.
 demo-message-2 = Social services cannot reach the case record system. We are using the paper procedure in the plan.
 demo-message-3 = IT is troubleshooting with the supplier. Next situation report at 10:00.
+# The demo's external contacts, as the CSV `beredskap import contacts` reads. Numbers
+# from 070-174 06 90 on are from the Swedish regulator's range for fiction.
+demo-contacts-csv =
+    name,organisation,phone,email,call_for,category
+    Emergency services,,112,,danger to life or property,Emergency and authorities
+    Public information line,,113 13,,information to the public about serious events,Emergency and authorities
+    Fibre faults,Lillby City Network,+46 70 174 06 90,faults@citynet.example,fibre and network outages,Suppliers
+    Safety alarm centre,Safe Homes Ltd,+46 70 174 06 91,alarm@safehomes.example,the home-care safety alarms,Suppliers
+    Power on call,Lillby Energy,+46 70 174 06 92,,power cuts,Suppliers
+    Duty officer,County administrative board,+46 70 174 06 93,duty@county.example,coordination in the county,Partners

@@ -46,3 +46,14 @@ demo-channel-everyone = Alle i { $org }
 demo-message-1 = E-post og sentralbord har vært nede siden 07.40. Vi holder kontakten her inntil videre.
 demo-message-2 = Sosialtjenesten når ikke journalsystemet. Vi bruker papirrutinen etter planen.
 demo-message-3 = IT feilsøker med leverandøren. Neste situasjonsbilde kl. 10.00.
+# The demo's external contacts, as the CSV `beredskap import contacts` reads. Numbers
+# from 070-174 06 90 on are from the Swedish regulator's range for fiction.
+demo-contacts-csv =
+    name,organisation,phone,email,call_for,category
+    Nødnummer brann,,110,,brann og redning,Nød og myndigheter
+    Nødnummer politi,,112,,fare for liv eller eiendom,Nød og myndigheter
+    Nødnummer ambulanse,,113,,akutt sykdom og skade,Nød og myndigheter
+    Driftsforstyrrelse fiber,Lillby Bynett,+46 70 174 06 90,drift@bynett.example,fiber- og nettbrudd,Leverandører
+    Trygghetsalarm,Trygge Hjem AS,+46 70 174 06 91,alarm@tryggehjem.example,trygghetsalarmene i hjemmetjenesten,Leverandører
+    Vakt strøm,Lillby Energi,+46 70 174 06 92,,strømbrudd,Leverandører
+    Beredskapsvakt,Statsforvalteren,+46 70 174 06 93,vakt@statsforvalteren.example,samordning i fylket,Samarbeid

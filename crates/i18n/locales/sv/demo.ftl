@@ -46,3 +46,14 @@ demo-channel-everyone = Alla i { $org }
 demo-message-1 = E-posten och växeln ligger nere sedan 07.40. Vi håller kontakten här tills vidare.
 demo-message-2 = Socialtjänsten når inte journalsystemet. Vi kör pappersrutinen enligt planen.
 demo-message-3 = IT felsöker med leverantören. Nästa lägesbild kl. 10.00.
+# The demo's external contacts, as the CSV `beredskap import contacts` reads. Numbers
+# from 070-174 06 90 on are from the Swedish regulator's range for fiction.
+demo-contacts-csv =
+    name,organisation,phone,email,call_for,category
+    SOS Alarm,,112,,fara för liv eller egendom,Larm och myndigheter
+    Krisinformation,,113 13,,information till allmänheten om allvarliga händelser,Larm och myndigheter
+    Polisen,,114 14,,brott som inte är akuta,Larm och myndigheter
+    Driftstörning fiber,Stadsnät Lillby,+46 70 174 06 90,drift@stadsnat.example,fiber- och nätavbrott,Leverantörer
+    Larmcentral trygghetslarm,Trygga Hem AB,+46 70 174 06 91,larm@tryggahem.example,trygghetslarmen i hemtjänsten,Leverantörer
+    Jour el,Lillby Energi,+46 70 174 06 92,,strömavbrott,Leverantörer
+    Tjänsteperson i beredskap,Länsstyrelsen,+46 70 174 06 93,tib@lansstyrelsen.example,samordning i länet,Samverkan

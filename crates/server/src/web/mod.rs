@@ -4,6 +4,7 @@
 mod admin;
 mod alerts;
 mod conversation;
+mod directory;
 mod enrol;
 mod form;
 pub mod i18n;
@@ -176,6 +177,12 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             alerts::start_check,
         )
         .get("/positions", case(UseCase::ReadRegister), alerts::positions)
+        .get("/directory", case(UseCase::ReadRegister), directory::page)
+        .get(
+            "/directory/print",
+            case(UseCase::ReadRegister),
+            directory::print,
+        )
         .get("/static/alerts.js", Anyone, alerts_script)
         .get("/static/push.js", Anyone, push_script)
         .get("/push/key", Anyone, alerts::push_key)
@@ -762,6 +769,12 @@ impl Page {
                 t.nav_positions,
                 "/positions",
                 under("/positions"),
+            ),
+            (
+                "/directory",
+                t.nav_directory,
+                "/directory",
+                under("/directory"),
             ),
             ("/search", t.search, "/search", under("/search")),
             (

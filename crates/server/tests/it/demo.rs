@@ -274,6 +274,12 @@ async fn the_demo_speaks_the_language_it_is_seeded_in() {
         assert!(groups.iter().any(|g| g.name == group), "{groups:?}");
         let people = store.list_people(org.id).await.unwrap();
         assert!(people.iter().any(|p| p.title.as_deref() == Some(title)));
+        // Its directory has the external contacts of its own country, in its language.
+        let contacts = store.external_contacts(org.id).await.unwrap();
+        assert!(contacts.len() >= 5, "{contacts:?}");
+        assert!(contacts
+            .iter()
+            .any(|c| c.contact.phone.as_deref() == Some("112")));
         let admin = store
             .account_by_login(
                 org.id,

@@ -15,6 +15,7 @@ mod api;
 mod channels_web;
 mod conversation;
 mod demo;
+mod directory;
 mod helpers;
 mod layers;
 mod notify;

@@ -35,6 +35,9 @@ pub mod conversation;
 
 #[path = "alerting_ops.rs"]
 pub mod alerting;
+
+#[path = "directory_ops.rs"]
+pub mod directory;
 use std::collections::HashMap;
 use uuid::Uuid;
 

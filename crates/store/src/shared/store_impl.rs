@@ -687,4 +687,28 @@ impl Store for Backend {
         self.read(move |c| Box::pin(ops::journal_head(c, org)))
             .await
     }
+
+    async fn external_contacts(
+        &self,
+        org: OrgId,
+    ) -> StoreResult<Vec<beredskap_core::contacts::ExternalContact>> {
+        self.read(move |c| Box::pin(ops::directory::external_contacts(c, org)))
+            .await
+    }
+
+    async fn replace_external_contacts(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        contacts: Vec<beredskap_core::contacts::ContactDraft>,
+    ) -> StoreResult<usize> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::directory::replace_external_contacts(c, &actor, org, contacts).await
+            })
+        })
+        .await
+    }
 }

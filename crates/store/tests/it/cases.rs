@@ -1342,8 +1342,10 @@ pub async fn sign_in_settings_start_strict_and_are_journaled(db: &TestDb) {
 
 mod alerting;
 mod conversation;
+mod directory;
 pub use alerting::*;
 pub use conversation::*;
+pub use directory::*;
 
 pub async fn a_person_keeps_the_language_they_chose(db: &TestDb) {
     let s = db.store();

@@ -88,4 +88,5 @@ conformance!(
     an_sms_reply_answers_the_newest_open_alert_to_that_number,
     sms_replies_stay_within_the_organisation_they_went_to,
     an_alert_to_a_position_reaches_whoever_is_on_call,
+    external_contacts_are_replaced_whole_in_file_order_and_journaled,
 );
