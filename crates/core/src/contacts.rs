@@ -16,11 +16,10 @@
 
 use crate::domain::{EmailAddress, PhoneNumber, Region};
 use crate::ids::OrgId;
-use crate::import::{ImportError, ImportErrors};
+use crate::import::{read_csv, ImportError, ImportErrors, MAX_REPORTED_ERRORS};
 use crate::register::parse_name;
 use crate::text::{check, Lines};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use utoipa::ToSchema;
 
 /// The longest "what to call them for".
@@ -59,8 +58,6 @@ const KNOWN: [&str; 6] = [
     "category",
 ];
 
-const MAX_REPORTED_ERRORS: usize = 200;
-
 /// A number to call: international (E.164) when it is a full number, or the digits of a
 /// short national service number (112, 113 13, 1177) as they are dialled.
 pub fn dialable(input: &str, region: Region) -> Result<String, crate::domain::PhoneError> {
@@ -89,67 +86,22 @@ pub struct ContactRow {
 /// 200) with its line and column, so nothing is applied from a bad file. Numbers without
 /// a country code are read as the organisation's region's.
 pub fn parse_contacts_csv(data: &[u8], region: Region) -> Result<Vec<ContactRow>, ImportErrors> {
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data); // Excel writes a BOM.
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(data);
-    let fail = |line, column: Option<&str>, message: String| {
-        ImportErrors(vec![ImportError {
-            line,
-            column: column.map(str::to_owned),
-            message,
-        }])
-    };
-    let headers = reader
-        .headers()
-        .map_err(|e| fail(1, None, format!("cannot read the header row: {e}")))?
-        .clone();
-    let mut seen = HashSet::new();
-    for h in headers.iter() {
-        if !KNOWN.contains(&h) {
-            let known = KNOWN.join(", ");
-            return Err(fail(
-                1,
-                Some(h),
-                format!("unknown column; known columns are {known}"),
-            ));
-        }
-        if !seen.insert(h) {
-            return Err(fail(1, Some(h), "column appears twice".into()));
-        }
+    let file = read_csv(data, &KNOWN, &["name", "call_for"])?;
+    if !file.has("phone") && !file.has("email") {
+        return Err(ImportErrors(vec![ImportError {
+            line: 1,
+            column: Some("phone".into()),
+            message: "a phone or an email column is needed".into(),
+        }]));
     }
-    for required in ["name", "call_for"] {
-        if !seen.contains(required) {
-            return Err(fail(1, Some(required), "required column is missing".into()));
-        }
-    }
-    if !seen.contains("phone") && !seen.contains("email") {
-        return Err(fail(
-            1,
-            Some("phone"),
-            "a phone or an email column is needed".into(),
-        ));
-    }
+    let has_phone = file.has("phone");
+    let headers = file.headers;
+    let mut errors = file.errors;
     let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for record in reader.records() {
+    for (line, record) in file.rows {
         if errors.len() >= MAX_REPORTED_ERRORS {
             break;
         }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(ImportError {
-                    line,
-                    column: None,
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
         let mut row_errors = Vec::new();
         let mut err = |column: &str, message: String| {
             row_errors.push(ImportError {
@@ -200,11 +152,7 @@ pub fn parse_contacts_csv(data: &[u8], region: Region) -> Result<Vec<ContactRow>
             }
         }
         if contact.phone.is_none() && contact.email.is_none() {
-            let column = if seen.contains("phone") {
-                "phone"
-            } else {
-                "email"
-            };
+            let column = if has_phone { "phone" } else { "email" };
             err(
                 column,
                 "a phone number or an email address is needed".into(),

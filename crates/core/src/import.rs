@@ -69,67 +69,99 @@ const KNOWN: [&str; 8] = [
     "groups",
 ];
 
-const MAX_REPORTED_ERRORS: usize = 200;
+pub(crate) const MAX_REPORTED_ERRORS: usize = 200;
 
-/// Parses the whole file. Either every row is valid, or every problem is returned
-/// (up to 200) with its line and column, so nothing is applied from a bad file.
-pub fn parse_people_csv(data: &[u8], region: Region) -> Result<Vec<ImportRow>, ImportErrors> {
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data); // Excel writes a BOM.
+/// A CSV file read against the columns its kind has: the header row checked (every column
+/// known, none twice, the required ones there), then each row with its line number. Rows
+/// the CSV reader could not read are in `errors`, so every problem is reported at once.
+pub(crate) struct CsvFile {
+    pub headers: csv::StringRecord,
+    pub rows: Vec<(u64, csv::StringRecord)>,
+    pub errors: Vec<ImportError>,
+}
+
+impl CsvFile {
+    pub(crate) fn has(&self, column: &str) -> bool {
+        self.headers.iter().any(|h| h == column)
+    }
+}
+
+/// Reads `data` (a byte-order mark, as Excel writes, is skipped). A header problem is the
+/// only one reported: no row can be read without its header.
+pub(crate) fn read_csv(
+    data: &[u8],
+    known: &[&str],
+    required: &[&str],
+) -> Result<CsvFile, ImportErrors> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(data);
-    let fail = |line, column: Option<&str>, message: String| {
+    let fail = |column: Option<&str>, message: String| {
         ImportErrors(vec![ImportError {
-            line,
+            line: 1,
             column: column.map(str::to_owned),
             message,
         }])
     };
     let headers = reader
         .headers()
-        .map_err(|e| fail(1, None, format!("cannot read the header row: {e}")))?
+        .map_err(|e| fail(None, format!("cannot read the header row: {e}")))?
         .clone();
-    let mut seen_headers = HashSet::new();
+    let mut seen = HashSet::new();
     for h in headers.iter() {
-        if !KNOWN.contains(&h) {
+        if !known.contains(&h) {
+            let known = known.join(", ");
             return Err(fail(
-                1,
                 Some(h),
-                format!("unknown column; known columns are {}", KNOWN.join(", ")),
+                format!("unknown column; known columns are {known}"),
             ));
         }
-        if !seen_headers.insert(h) {
-            return Err(fail(1, Some(h), "column appears twice".into()));
+        if !seen.insert(h) {
+            return Err(fail(Some(h), "column appears twice".into()));
         }
     }
-    for required in ["external_id", "name"] {
-        if !seen_headers.contains(required) {
-            return Err(fail(1, Some(required), "required column is missing".into()));
+    for column in required {
+        if !seen.contains(column) {
+            return Err(fail(Some(column), "required column is missing".into()));
         }
     }
-    let has_groups = seen_headers.contains("groups");
-
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    let mut ids = HashSet::new();
     for record in reader.records() {
         if errors.len() >= MAX_REPORTED_ERRORS {
             break;
         }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(ImportError {
-                    line,
-                    column: None,
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        match record {
+            Ok(r) => rows.push((r.position().map(|p| p.line()).unwrap_or(0), r)),
+            Err(e) => errors.push(ImportError {
+                line: e.position().map(|p| p.line()).unwrap_or(0),
+                column: None,
+                message: e.to_string(),
+            }),
+        }
+    }
+    Ok(CsvFile {
+        headers,
+        rows,
+        errors,
+    })
+}
+
+/// Parses the whole file. Either every row is valid, or every problem is returned
+/// (up to 200) with its line and column, so nothing is applied from a bad file.
+pub fn parse_people_csv(data: &[u8], region: Region) -> Result<Vec<ImportRow>, ImportErrors> {
+    let file = read_csv(data, &KNOWN, &["external_id", "name"])?;
+    let has_groups = file.has("groups");
+    let headers = file.headers;
+    let mut errors = file.errors;
+    let mut rows = Vec::new();
+    let mut ids = HashSet::new();
+    for (line, record) in file.rows {
+        if errors.len() >= MAX_REPORTED_ERRORS {
+            break;
+        }
         let mut row_errors = Vec::new();
         let mut err = |column: &str, message: String| {
             row_errors.push(ImportError {

@@ -1223,15 +1223,7 @@ async fn a_demo_language_the_catalogue_lacks_is_refused_by_name() {
 #[tokio::test]
 async fn external_contacts_are_imported_whole_or_not_at_all() {
     let env = TestEnv::sqlite();
-    env.ok(&[
-        "admin",
-        "create-org",
-        "--slug",
-        "lillby",
-        "--name",
-        "Lillby kommun",
-    ])
-    .await;
+    env.create_lillby().await;
     let file = env.data_dir().join("contacts.csv");
     let path = file.to_str().unwrap();
     std::fs::write(

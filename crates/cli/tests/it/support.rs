@@ -122,8 +122,8 @@ impl TestEnv {
         ]
     }
 
-    /// An organisation with an admin account; returns the admin's API token.
-    pub async fn org_with_admin(&self) -> String {
+    /// The organisation `lillby`, made at the command line.
+    pub async fn create_lillby(&self) {
         self.ok(&[
             "admin",
             "create-org",
@@ -133,6 +133,11 @@ impl TestEnv {
             "Lillby kommun",
         ])
         .await;
+    }
+
+    /// An organisation with an admin account; returns the admin's API token.
+    pub async fn org_with_admin(&self) -> String {
+        self.create_lillby().await;
         self.ok(&[
             "admin",
             "create-user",

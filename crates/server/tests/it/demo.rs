@@ -7,15 +7,7 @@ use beredskap_store::{DatabaseUrl, OpenOptions};
 #[tokio::test]
 async fn the_demo_municipality_is_seeded_once_and_usable() {
     let dir = tempfile::tempdir().unwrap();
-    let store = beredskap_store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("demo.db")),
-        &OpenOptions {
-            create: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let store = demo_store(dir.path()).await;
     let first = demo::seed(
         store.clone(),
         "http://localhost:8080",
@@ -116,15 +108,7 @@ async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_a
     use beredskap_server::alerting::{AnswerLinks, Dispatcher};
     use beredskap_server::notify::Notifier;
     let dir = tempfile::tempdir().unwrap();
-    let store = beredskap_store::open(
-        &DatabaseUrl::Sqlite(dir.path().join("demo.db")),
-        &OpenOptions {
-            create: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let store = demo_store(dir.path()).await;
     let info = demo::seed(
         store.clone(),
         "http://localhost:8080",
@@ -249,15 +233,7 @@ async fn the_demo_speaks_the_language_it_is_seeded_in() {
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let store = beredskap_store::open(
-            &DatabaseUrl::Sqlite(dir.path().join("demo.db")),
-            &OpenOptions {
-                create: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let store = demo_store(dir.path()).await;
         let lang = beredskap_i18n::Lang::parse(code).unwrap();
         let info = demo::seed(
             store.clone(),
@@ -321,4 +297,17 @@ async fn the_demo_speaks_the_language_it_is_seeded_in() {
             );
         }
     }
+}
+
+/// A new SQLite database in `dir` for the demo to seed.
+async fn demo_store(dir: &std::path::Path) -> std::sync::Arc<dyn beredskap_core::Store> {
+    beredskap_store::open(
+        &DatabaseUrl::Sqlite(dir.join("demo.db")),
+        &OpenOptions {
+            create: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
 }
