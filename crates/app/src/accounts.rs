@@ -406,13 +406,7 @@ pub async fn overview(
     org: &Org,
 ) -> Result<Vec<AccountOverview>, Error> {
     permit(caller, UseCase::ManageAccounts)?;
-    let names: std::collections::HashMap<_, _> = app
-        .store
-        .list_people(org.id)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let names = crate::alerts::names(app.store(), org.id).await?;
     let mut rows = Vec::new();
     for account in app.store.list_accounts(org.id).await? {
         let credentials = app.store.credentials(org.id, account.id).await?;

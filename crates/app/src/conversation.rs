@@ -373,13 +373,7 @@ pub async fn people_to_invite(
     org: &Org,
 ) -> Result<std::collections::HashMap<AccountId, String>, Error> {
     person(caller, UseCase::InviteToChannel)?;
-    let people: std::collections::HashMap<_, _> = app
-        .store
-        .list_people(org.id)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let people = crate::alerts::names(app.store(), org.id).await?;
     Ok(app
         .store
         .list_accounts(org.id)

@@ -58,10 +58,7 @@ struct Category {
 struct DirectoryPage {
     page: Page,
     q: String,
-    external: Vec<Category>,
-    positions: Vec<PositionRow>,
-    groups: Vec<GroupRow>,
-    people: Vec<PersonRow>,
+    rows: Rows,
     private_hidden: bool,
     nothing_found: bool,
     no_external: bool,
@@ -73,10 +70,7 @@ struct PrintPage {
     page: Page,
     org: String,
     printed: String,
-    external: Vec<Category>,
-    positions: Vec<PositionRow>,
-    groups: Vec<GroupRow>,
-    people: Vec<PersonRow>,
+    rows: Rows,
     private_hidden: bool,
 }
 
@@ -125,6 +119,7 @@ fn person_row(t: &Texts, region: Region, person: &Person) -> PersonRow {
     }
 }
 
+/// What both the page and the print view list.
 struct Rows {
     external: Vec<Category>,
     positions: Vec<PositionRow>,
@@ -213,21 +208,12 @@ pub async fn page(
         && d.groups.is_empty()
         && d.positions.is_empty();
     let no_external = words.is_none() && d.external.is_empty();
-    let Rows {
-        external,
-        positions,
-        groups,
-        people,
-    } = rows(t, me.org.region, &d);
     render(
         StatusCode::OK,
         &DirectoryPage {
             page: Page::signed_in(&ctx, &me, t.directory_title),
             q,
-            external,
-            positions,
-            groups,
-            people,
+            rows: rows(t, me.org.region, &d),
             private_hidden: d.private_hidden,
             nothing_found,
             no_external,
@@ -243,22 +229,13 @@ pub async fn print(
 ) -> Result<Response, WebError> {
     let t = ctx.t();
     let d = directory::directory(&state.app, &me.caller(), &me.org, None).await?;
-    let Rows {
-        external,
-        positions,
-        groups,
-        people,
-    } = rows(t, me.org.region, &d);
     render(
         StatusCode::OK,
         &PrintPage {
             page: Page::signed_in(&ctx, &me, t.directory_title),
             org: me.org.name.clone(),
             printed: when(state.clock.now(), me.org.zone()),
-            external,
-            positions,
-            groups,
-            people,
+            rows: rows(t, me.org.region, &d),
             private_hidden: d.private_hidden,
         },
     )
