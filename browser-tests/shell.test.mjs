@@ -112,6 +112,8 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   });
   const tib = await call("POST", "/positions", { slug: "tib", name: "Tjänsteperson i beredskap" });
   await call("PUT", `/positions/${tib.id}/holders`, { holders: ids });
+  const email = await call("POST", "/services", { name: "E-post", owner: "IT-avdelningen", alternative: "Ring växeln" });
+  await call("POST", `/services/${email.id}/status`, { state: "down", impact: "Ingen e-post in eller ut.", workaround: "Ring i stället." });
   const accounts = await admin.goto(`${server.base}/admin/accounts`).then(() =>
     admin.$$eval("main a[href^='/admin/accounts/']", (as) => as.map((a) => a.getAttribute("href"))));
 
@@ -129,6 +131,10 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/directory", "/directory"],
     ["/directory?q=tj%C3%A4nsteperson", "/directory"],
     ["/directory/print", "/directory"],
+    ["/services", "/services"],
+    ["/services/new", "/services"],
+    [`/services/${email.id}/status`, "/services"],
+    [`/services/${email.id}/edit`, "/services"],
     ["/sessions", null],
     ["/passkeys", null],
     ["/admin/accounts", "/admin/accounts"],
@@ -136,7 +142,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/admin/tokens", "/admin/accounts"],
     ["/admin/settings", "/admin/accounts"],
   ];
-  const menu = ["/", "/#channels", "/alerts", "/positions", "/directory", "/search", "/admin/accounts"];
+  const menu = ["/", "/#channels", "/alerts", "/positions", "/directory", "/services", "/search", "/admin/accounts"];
   for (const [path, current] of pages) {
     await admin.goto(`${server.base}${path}`);
     const items = await admin.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
@@ -160,10 +166,10 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   }
 
   // A member's menu has what a member may open, and the pages fit too.
-  for (const path of ["/", "/positions", "/directory", "/search", "/sessions"]) {
+  for (const path of ["/", "/positions", "/directory", "/services", "/search", "/sessions"]) {
     await member.goto(`${server.base}${path}`);
     const items = await member.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
-    assert.deepEqual(items, ["/", "/#channels", "/positions", "/directory", "/search"], `${path}: a member's menu`);
+    assert.deepEqual(items, ["/", "/#channels", "/positions", "/directory", "/services", "/search"], `${path}: a member's menu`);
     assert.equal(await overflow(member), null, `${path} is wider than the phone (member)`);
   }
 });

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod policy;
 pub mod register;
 pub mod rotations;
+pub mod services;
 pub mod settings;
 pub mod sign_in;
 

@@ -87,6 +87,12 @@ pub enum UseCase {
     ReadJournal,
     /// A new organisation on this server.
     CreateOrg,
+    /// The overview of the organisation's services and their state.
+    ReadOverview,
+    /// Setting a service's state, impact and workaround.
+    SetServiceState,
+    /// Adding, changing and retiring the services on the list.
+    KeepServices,
 }
 
 /// One row of the table.
@@ -221,6 +227,21 @@ impl UseCase {
                 operator: true,
                 refusal: "only the server's operator creates organisations",
             },
+            UseCase::ReadOverview => rule(
+                Role::Member,
+                false,
+                "guests do not see the organisation's services",
+            ),
+            UseCase::SetServiceState => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators set a service's state",
+            ),
+            UseCase::KeepServices => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators keep the list of services",
+            ),
         }
     }
 
@@ -261,6 +282,9 @@ impl UseCase {
             UseCase::ChangeOrgSettings => "change_org_settings",
             UseCase::ReadJournal => "read_journal",
             UseCase::CreateOrg => "create_org",
+            UseCase::ReadOverview => "read_overview",
+            UseCase::SetServiceState => "set_service_state",
+            UseCase::KeepServices => "keep_services",
         }
     }
 }

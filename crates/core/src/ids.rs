@@ -50,5 +50,6 @@ id_type!(
     AttachmentId,
     AlertId,
     DeliveryId,
-    OverrideId
+    OverrideId,
+    ServiceId
 );

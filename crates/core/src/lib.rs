@@ -6,6 +6,7 @@ pub mod alerting;
 pub mod auth;
 pub mod clock;
 pub mod contacts;
+pub mod continuity;
 pub mod conversation;
 pub mod domain;
 pub mod error;
@@ -22,7 +23,7 @@ pub use domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 pub use error::{FieldError, FieldErrors, Problem};
 pub use ids::{
     AccountId, AlertId, ApiTokenId, AttachmentId, ChannelId, DeliveryId, GroupId, MessageId, OrgId,
-    OverrideId, PersonId, PositionId,
+    OverrideId, PersonId, PositionId, ServiceId,
 };
 pub use journal::{Actor, JournalEntry, NewJournalEntry};
 pub use store::{Store, StoreError};

@@ -55,6 +55,8 @@ pub enum Conflict {
     AccountLogin,
     /// The person already has an account.
     AccountPerson,
+    /// Another service in use has the name.
+    ServiceName,
     /// Another organisation receives SMS replies on the number.
     OrgSmsNumber,
     /// The passkey is registered already.
@@ -83,7 +85,12 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store:
-    crate::conversation::ConversationStore + crate::alerting::AlertStore + Send + Sync + 'static
+    crate::conversation::ConversationStore
+    + crate::alerting::AlertStore
+    + crate::continuity::ContinuityStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

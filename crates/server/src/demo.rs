@@ -175,7 +175,7 @@ pub async fn seed(
     let admin_login = EmailAddress::parse(DEMO_ADMIN).map_err(|_| demo_error("login"))?;
     let (org, seeded_now) = match store.org_by_slug(&slug).await? {
         Some(org) => (org, false),
-        None => (seed_org(store, &actor, lang).await?, true),
+        None => (seed_org(store, &actor, lang, now).await?, true),
     };
     let admin = store
         .account_by_login(org.id, &admin_login)
@@ -213,7 +213,12 @@ fn region_of(lang: Lang) -> Region {
     }
 }
 
-async fn seed_org(store: &dyn Store, actor: &Actor, lang: Lang) -> Result<Org, AppError> {
+async fn seed_org(
+    store: &dyn Store,
+    actor: &Actor,
+    lang: Lang,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Org, AppError> {
     let region = region_of(lang);
     let name = lang.text("demo-org-name");
     let org = store
@@ -330,7 +335,43 @@ async fn seed_org(store: &dyn Store, actor: &Actor, lang: Lang) -> Result<Org, A
     store
         .replace_external_contacts(actor, org.id, rows.into_iter().map(|r| r.contact).collect())
         .await?;
+    seed_services(store, &org, actor, lang, now).await?;
     Ok(org)
+}
+
+/// The services of the overview, all working, so a crisis lead can try marking them down.
+async fn seed_services(
+    store: &dyn Store,
+    org: &Org,
+    actor: &Actor,
+    lang: Lang,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use beredskap_core::continuity::services::{ServiceInput, ServiceState, StatusChange};
+    for line in lang.text("demo-services").lines() {
+        let mut parts = line.split('|').map(str::trim);
+        let mut next = || parts.next().map(str::to_owned);
+        let input = ServiceInput {
+            name: next().unwrap_or_default(),
+            owner: next(),
+            alternative: next(),
+        };
+        let draft = input
+            .validate()
+            .map_err(|e| demo_error(&format!("demo-services: {line}: {e:?}")))?;
+        let service = store
+            .create_service(actor, org.id, draft, None, now)
+            .await?;
+        let works = StatusChange {
+            state: ServiceState::Works,
+            impact: None,
+            workaround: None,
+        };
+        store
+            .set_service_status(actor, org.id, service.id, works, None, now)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A channel for everyone with a short exchange and an announcement to confirm, so the

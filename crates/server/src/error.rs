@@ -189,6 +189,7 @@ fn conflict_fields(conflict: &Conflict) -> FieldErrors {
         Conflict::AccountLogin => ("login", Problem::HasAccount),
         Conflict::AccountPerson => ("person", Problem::HasAccount),
         Conflict::OrgSmsNumber => ("sms_number", Problem::OtherOrgsNumber),
+        Conflict::ServiceName => ("name", Problem::Taken),
         Conflict::PasskeyCredential => ("passkey", Problem::AlreadyRegistered),
         Conflict::MessageIdempotencyKey => ("idempotency_key", Problem::KeyReused),
         // A change the thing's state no longer allows.

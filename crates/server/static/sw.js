@@ -1,5 +1,6 @@
-// Beredskap's service worker: the channels and pages a person has opened stay readable
-// when the connection drops. Pages are fetched from the network first and kept; without a
+// Beredskap's service worker: the channels and pages a person has opened (the contact
+// directory, positions, alerts, the services' state) stay readable when the connection
+// drops. Pages are fetched from the network first and kept; without a
 // network the kept copy is shown. Nothing is kept after signing out (the server sends
 // Clear-Site-Data), and forms, live events, files and administration are never kept.
 "use strict";
@@ -25,6 +26,9 @@ function keepable(url) {
     url.pathname.startsWith("/c/") ||
     url.pathname === "/search" ||
     url.pathname === "/positions" ||
+    url.pathname === "/services" ||
+    url.pathname === "/alerts" ||
+    /^\/alerts\/[0-9a-f-]{36}$/.test(url.pathname) ||
     url.pathname.startsWith("/directory")
   );
 }

@@ -186,6 +186,7 @@ fn conflict_of(constraint: &str) -> Conflict {
         "accounts_person_key" | "accounts.person_id" => Conflict::AccountPerson,
         "passkeys_credential_id_key" | "passkeys.credential_id" => Conflict::PasskeyCredential,
         "orgs_sms_number_key" | "orgs.sms_number" => Conflict::OrgSmsNumber,
+        "services_org_name_key" | "services.org_id, services.name_key" => Conflict::ServiceName,
         "messages_author_idempotency_key" | "messages.author, messages.idempotency_key" => {
             Conflict::MessageIdempotencyKey
         }

@@ -66,6 +66,9 @@ mod conversation_impl;
 #[path = "shared/alerting_impl.rs"]
 mod alerting_impl;
 
+#[path = "shared/continuity_impl.rs"]
+mod continuity_impl;
+
 pub struct PgStore {
     pool: PgPool,
 }

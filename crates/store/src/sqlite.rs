@@ -82,6 +82,9 @@ mod conversation_impl;
 #[path = "shared/alerting_impl.rs"]
 mod alerting_impl;
 
+#[path = "shared/continuity_impl.rs"]
+mod continuity_impl;
+
 type AnyValue = Box<dyn Any + Send>;
 type RunFn = Box<
     dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<AnyValue>> + Send,

@@ -9,9 +9,11 @@ use beredskap_app::conversation::{self, PostInput};
 use beredskap_app::policy::permit;
 use beredskap_app::register;
 use beredskap_app::rotations;
+use beredskap_app::services;
 use beredskap_app::settings;
 use beredskap_app::{Caller, Error, UseCase};
 use beredskap_core::alerting::{AlertStatus, ContactCheckInput, Recipients};
+use beredskap_core::continuity::services::{ServiceInput, ServiceState, StatusInput};
 use beredskap_core::conversation::{ChannelKind, MessageChange, NewChannel};
 use beredskap_core::register::Role;
 use beredskap_core::register::{NewGroup, NewPosition, PersonInput};
@@ -401,6 +403,42 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
                 .any(|o| o.id == org.id));
             Ok(())
         }
+        UseCase::ReadOverview => {
+            services::overview(app, caller, org).await?;
+            services::services(app, caller, org).await.map(drop)
+        }
+        UseCase::SetServiceState => {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let draft = ServiceInput {
+                name: format!("Tjänst {}", N.fetch_add(1, Ordering::SeqCst)),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap();
+            let service = app
+                .store
+                .create_service(&Actor::system(), org.id, draft, None, app.clock.now())
+                .await
+                .unwrap();
+            let input = StatusInput {
+                state: ServiceState::Down,
+                impact: Some("Ingen e-post".into()),
+                workaround: None,
+            };
+            let set = services::set_status(app, caller, org, service.id, &input).await?;
+            assert_eq!(set.state, ServiceState::Down);
+            Ok(())
+        }
+        UseCase::KeepServices => {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let input = ServiceInput {
+                name: format!("Växel {}", N.fetch_add(1, Ordering::SeqCst)),
+                ..Default::default()
+            };
+            let service = services::add_service(app, caller, org, &input).await?;
+            services::change_service(app, caller, org, service.id, &input).await?;
+            services::retire_service(app, caller, org, service.id).await
+        }
         UseCase::ReadJournal => {
             let page = accounts::journal(app, caller, org, 0, 1000).await?;
             assert!(page.iter().any(|e| e.kind == "org.created"), "{page:?}");
@@ -452,6 +490,8 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::ManageAccounts
                     | UseCase::ChangeOrgSettings
                     | UseCase::ReadJournal
+                    | UseCase::ReadOverview
+                    | UseCase::KeepServices
                     | UseCase::CreateOrg => 0,
                     UseCase::ReadRecords => 2,
                     _ => 1,
@@ -501,6 +541,9 @@ async fn the_table_says_who_may_do_what() {
             ("change_org_settings", Role::Admin, false),
             ("read_journal", Role::Admin, false),
             ("create_org", Role::Admin, false),
+            ("read_overview", Role::Member, false),
+            ("set_service_state", Role::CrisisLead, false),
+            ("keep_services", Role::CrisisLead, false),
         ]
     );
     // Only the server's operator makes organisations; every other case is for accounts.

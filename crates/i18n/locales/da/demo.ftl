@@ -56,3 +56,13 @@ demo-contacts-csv =
     Nødkaldsalarm,Trygge Hjem A/S,+46 70 174 06 91,alarm@tryggehjem.example,nødkaldsanlæggene i hjemmeplejen,Leverandører
     Vagt el,Lillby Energi,+46 70 174 06 92,,strømafbrud,Leverandører
     Vagthavende,Beredskabsstyrelsen,+46 70 174 06 93,vagt@beredskab.example,koordinering i regionen,Samarbejde
+
+# The services on the overview: name | owner | alternative, one a line.
+demo-services =
+    Telefoni | IT-afdelingen, servicedesk | Tjenestemobiler; nummerliste i kontaktlisten
+    Omstillingen | Borgerservice | Henvisning via kommunens hjemmeside og sociale medier
+    E-mail | IT-afdelingen, servicedesk | Beredskap til intern kommunikation; telefon eksternt
+    Selvbetjening | Digitaliseringsenheden | Papirblanketter i borgerservice
+    Nødkald | Hjemmeplejen, alarmgruppen | Ekstra hjemmebesøg hos borgere med nødkald; alarmcentralens reservenummer
+    Sagssystem | Sekretariatet | Noter i hånden, registrer bagefter
+    Omsorgssystem | Social- og sundhedsforvaltningen | Udskrevne handleplaner i mappe på hver enhed

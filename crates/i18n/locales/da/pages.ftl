@@ -308,3 +308,41 @@ directory-nothing-found = Intet i kontaktlisten matcher søgningen.
 directory-no-external = Ingen eksterne kontakter endnu. En administrator lægger dem ind med beredskap import contacts.
 directory-print = Udskriftsvisning
 directory-printed = Udskrevet
+
+# The overview of what is affected: the services and their state.
+nav-services = Tjenester
+services-title = Tjenesternes status
+services-intro = Hvad der virker lige nu, hvad det betyder, og hvordan vi gør imens.
+services-none = Ingen tjenester på listen endnu.
+services-add = Tilføj tjeneste
+services-new-title = Ny tjeneste
+services-edit = Ret tjenesten
+services-edit-title = Ret tjeneste
+services-retire = Fjern fra listen
+services-retire-hint = Historikken bevares til rapporterne fra tidligere hændelser.
+services-back = Tilbage til tjenesterne
+services-set-state = Angiv status
+services-describe = Beskriv status
+services-state = Status
+services-impact = Påvirkning
+services-impact-hint = Hvad det betyder for medarbejdere og borgere.
+services-workaround = Sådan gør vi imens
+services-workaround-hint = Hvad man gør, indtil tjenesten virker igen.
+services-owner = Ansvarlig
+services-owner-hint = Hvem der står for tjenesten, for eksempel IT-afdelingen, servicedesk.
+services-alternative = Alternativ
+services-alternative-hint = Hvad man bruger, når tjenesten ikke virker.
+services-name-hint = Som medarbejderne kender den, for eksempel E-mail, Omstillingen eller Nødkald.
+state-works = Virker
+state-degraded = Begrænset
+state-down = Nede
+state-unknown = Ukendt
+services-summary = { $down } nede, { $degraded } { $degraded ->
+        [one] begrænset
+       *[other] begrænsede
+    }, { $unknown } { $unknown ->
+        [one] ukendt
+       *[other] ukendte
+    }, { $works } virker
+services-changed = Ændret { $when }
+services-changed-by = Ændret { $when } af { $who }

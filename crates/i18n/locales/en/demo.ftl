@@ -56,3 +56,13 @@ demo-contacts-csv =
     Safety alarm centre,Safe Homes Ltd,+46 70 174 06 91,alarm@safehomes.example,the home-care safety alarms,Suppliers
     Power on call,Lillby Energy,+46 70 174 06 92,,power cuts,Suppliers
     Duty officer,County administrative board,+46 70 174 06 93,duty@county.example,coordination in the county,Partners
+
+# The services on the overview: name | owner | alternative, one a line.
+demo-services =
+    Telephony | IT department, service desk | Work mobiles; numbers in the contact directory
+    Switchboard | Contact centre | Notices on the municipality's website and social media
+    Email | IT department, service desk | Beredskap for internal messages; phone for outside
+    E-services | Digital services unit | Paper forms at reception
+    Safety alarms | Home care, alarm team | Extra home visits to alarm users; the alarm centre's spare number
+    Case system | Records office | Note by hand, register afterwards
+    Care records system | Social services | Printed care plans in a binder at every unit

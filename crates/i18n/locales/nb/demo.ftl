@@ -57,3 +57,13 @@ demo-contacts-csv =
     Trygghetsalarm,Trygge Hjem AS,+46 70 174 06 91,alarm@tryggehjem.example,trygghetsalarmene i hjemmetjenesten,Leverandører
     Vakt strøm,Lillby Energi,+46 70 174 06 92,,strømbrudd,Leverandører
     Beredskapsvakt,Statsforvalteren,+46 70 174 06 93,vakt@statsforvalteren.example,samordning i fylket,Samarbeid
+
+# The services on the overview: name | owner | alternative, one a line.
+demo-services =
+    Telefoni | IT-avdelingen, servicedesk | Tjenestemobiler; nummerliste i kontaktlisten
+    Sentralbordet | Servicetorget | Henvisning via kommunens nettside og sosiale medier
+    E-post | IT-avdelingen, servicedesk | Beredskap for intern kommunikasjon; telefon eksternt
+    Digitale tjenester | Digitaliseringsenheten | Papirskjemaer i servicetorget
+    Trygghetsalarm | Hjemmetjenesten, alarmgruppen | Ekstra hjemmebesøk hos alarmbrukere; alarmsentralens reservenummer
+    Saksbehandlingssystem | Dokumentsenteret | Noter for hånd, registrer i etterkant
+    Fagsystem helse og omsorg | Helse- og omsorgsetaten | Utskrevne tiltaksplaner i perm på hver enhet

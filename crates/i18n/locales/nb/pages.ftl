@@ -308,3 +308,38 @@ directory-nothing-found = Ingenting i kontaktlisten passer med søket.
 directory-no-external = Ingen eksterne kontakter ennå. En administrator legger dem inn med beredskap import contacts.
 directory-print = Utskriftsvisning
 directory-printed = Skrevet ut
+
+# The overview of what is affected: the services and their state.
+nav-services = Tjenester
+services-title = Tjenestenes status
+services-intro = Hva som virker akkurat nå, hva det betyr, og hvordan vi gjør det i mellomtiden.
+services-none = Ingen tjenester på listen ennå.
+services-add = Legg til tjeneste
+services-new-title = Ny tjeneste
+services-edit = Endre tjenesten
+services-edit-title = Endre tjeneste
+services-retire = Fjern fra listen
+services-retire-hint = Historikken beholdes for rapportene fra tidligere hendelser.
+services-back = Tilbake til tjenestene
+services-set-state = Angi status
+services-describe = Beskriv status
+services-state = Status
+services-impact = Påvirkning
+services-impact-hint = Hva det betyr for ansatte og innbyggere.
+services-workaround = Slik gjør vi i mellomtiden
+services-workaround-hint = Hva man gjør til tjenesten virker igjen.
+services-owner = Ansvarlig
+services-owner-hint = Hvem som har ansvaret for tjenesten, for eksempel IT-avdelingen, servicedesk.
+services-alternative = Alternativ
+services-alternative-hint = Hva man bruker når tjenesten ikke virker.
+services-name-hint = Slik de ansatte kjenner den, for eksempel E-post, Sentralbordet eller Trygghetsalarm.
+state-works = Virker
+state-degraded = Redusert
+state-down = Nede
+state-unknown = Ukjent
+services-summary = { $down } nede, { $degraded } redusert, { $unknown } { $unknown ->
+        [one] ukjent
+       *[other] ukjente
+    }, { $works } virker
+services-changed = Endret { $when }
+services-changed-by = Endret { $when } av { $who }

@@ -57,3 +57,13 @@ demo-contacts-csv =
     Larmcentral trygghetslarm,Trygga Hem AB,+46 70 174 06 91,larm@tryggahem.example,trygghetslarmen i hemtjänsten,Leverantörer
     Jour el,Lillby Energi,+46 70 174 06 92,,strömavbrott,Leverantörer
     Tjänsteperson i beredskap,Länsstyrelsen,+46 70 174 06 93,tib@lansstyrelsen.example,samordning i länet,Samverkan
+
+# The services on the overview: name | owner | alternative, one a line.
+demo-services =
+    Telefoni | IT-avdelningen, servicedesk | Tjänstemobiler; nummerlista i kontaktlistan
+    Växeln | Kontaktcenter | Hänvisning via kommunens webbplats och sociala medier
+    E-post | IT-avdelningen, servicedesk | Beredskap för intern kommunikation; telefon externt
+    E-tjänster | Digitaliseringsenheten | Pappersblanketter i receptionen
+    Trygghetslarm | Hemtjänsten, larmgruppen | Extra hembesök hos larmkunder; larmcentralens reservnummer
+    Ärendesystem | Kanslienheten | Anteckna för hand, registrera i efterhand
+    Verksamhetssystem vård och omsorg | Socialförvaltningen | Utskrivna genomförandeplaner i pärm på varje enhet

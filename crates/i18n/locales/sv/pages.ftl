@@ -308,3 +308,41 @@ directory-nothing-found = Inget i kontaktlistan matchar sökningen.
 directory-no-external = Inga externa kontakter ännu. En administratör lägger in dem med beredskap import contacts.
 directory-print = Utskriftsvy
 directory-printed = Utskriven
+
+# The overview of what is affected: the services and their state.
+nav-services = Tjänster
+services-title = Tjänsternas läge
+services-intro = Vad som fungerar just nu, vad det betyder och hur vi gör under tiden.
+services-none = Inga tjänster på listan ännu.
+services-add = Lägg till tjänst
+services-new-title = Ny tjänst
+services-edit = Ändra tjänsten
+services-edit-title = Ändra tjänst
+services-retire = Ta bort från listan
+services-retire-hint = Historiken finns kvar för rapporterna från tidigare händelser.
+services-back = Tillbaka till tjänsterna
+services-set-state = Sätt läge
+services-describe = Beskriv läget
+services-state = Läge
+services-impact = Påverkan
+services-impact-hint = Vad det betyder för personal och invånare.
+services-workaround = Så gör vi under tiden
+services-workaround-hint = Vad man gör tills tjänsten fungerar igen.
+services-owner = Ansvarig
+services-owner-hint = Vem som svarar för tjänsten, till exempel IT-avdelningen, servicedesk.
+services-alternative = Alternativ
+services-alternative-hint = Vad man använder när tjänsten inte fungerar.
+services-name-hint = Som personalen känner den, till exempel E-post, Växeln eller Trygghetslarm.
+state-works = Fungerar
+state-degraded = Begränsad
+state-down = Nere
+state-unknown = Okänt
+services-summary = { $down } nere, { $degraded } { $degraded ->
+        [one] begränsad
+       *[other] begränsade
+    }, { $unknown } { $unknown ->
+        [one] okänd
+       *[other] okända
+    }, { $works } fungerar
+services-changed = Ändrat { $when }
+services-changed-by = Ändrat { $when } av { $who }

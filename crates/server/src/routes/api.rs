@@ -34,7 +34,7 @@ use utoipa_axum::routes;
     tags(
         (name = "organisations"), (name = "people"), (name = "groups"),
         (name = "positions"), (name = "journal"), (name = "accounts"), (name = "conversation"),
-        (name = "alerts")
+        (name = "alerts"), (name = "services")
     )
 )]
 struct ApiDoc;
@@ -209,6 +209,7 @@ pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppStat
         .routes(routes!(revoke_token))
         .merge(super::channels::routes(uploads))
         .merge(super::alerts::routes())
+        .merge(super::services::routes())
 }
 
 /// A JSON body whose errors name the field they concern (`contact_points[1].value`).

@@ -6,3 +6,4 @@ pub mod api;
 pub mod auth;
 pub mod channels;
 pub mod health;
+pub mod services;

@@ -59,6 +59,33 @@ texts! {
     directory_no_external,
     directory_print,
     directory_printed,
+    nav_services,
+    services_title,
+    services_intro,
+    services_none,
+    services_add,
+    services_new_title,
+    services_edit,
+    services_edit_title,
+    services_retire,
+    services_retire_hint,
+    services_back,
+    services_set_state,
+    services_describe,
+    services_state,
+    services_impact,
+    services_impact_hint,
+    services_workaround,
+    services_workaround_hint,
+    services_owner,
+    services_owner_hint,
+    services_alternative,
+    services_alternative_hint,
+    services_name_hint,
+    state_works,
+    state_degraded,
+    state_down,
+    state_unknown,
     setting_time_zone,
     setting_time_zone_hint,
     setting_time_zone_region,
@@ -393,6 +420,50 @@ impl Texts {
                 ("deadline", deadline.into()),
             ],
         )
+    }
+
+    pub fn service_state(
+        &self,
+        state: beredskap_core::continuity::services::ServiceState,
+    ) -> &'static str {
+        use beredskap_core::continuity::services::ServiceState;
+        match state {
+            ServiceState::Works => self.state_works,
+            ServiceState::Degraded => self.state_degraded,
+            ServiceState::Down => self.state_down,
+            ServiceState::Unknown => self.state_unknown,
+        }
+    }
+
+    pub fn services_summary(
+        &self,
+        down: usize,
+        degraded: usize,
+        unknown: usize,
+        works: usize,
+    ) -> String {
+        self.lang.format(
+            "services-summary",
+            &[
+                ("down", down.into()),
+                ("degraded", degraded.into()),
+                ("unknown", unknown.into()),
+                ("works", works.into()),
+            ],
+        )
+    }
+
+    /// When a service's state was set, and by whom if a person did.
+    pub fn services_changed(&self, when: &str, who: Option<&str>) -> String {
+        match who {
+            Some(who) => self.lang.format(
+                "services-changed-by",
+                &[("when", when.into()), ("who", who.into())],
+            ),
+            None => self
+                .lang
+                .format("services-changed", &[("when", when.into())]),
+        }
     }
 
     pub fn role(&self, role: beredskap_core::register::Role) -> &'static str {

@@ -11,6 +11,7 @@ pub mod i18n;
 mod one_time;
 mod pages;
 mod passkeys;
+mod services;
 mod session;
 mod sign_in;
 
@@ -182,6 +183,42 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             "/directory/print",
             case(UseCase::ReadRegister),
             directory::print,
+        )
+        .get("/services", case(UseCase::ReadOverview), services::list)
+        .get(
+            "/services/new",
+            case(UseCase::KeepServices),
+            services::new_form,
+        )
+        .post(
+            "/services/new",
+            case(UseCase::KeepServices),
+            services::create,
+        )
+        .get(
+            "/services/{id}/status",
+            case(UseCase::SetServiceState),
+            services::status_form,
+        )
+        .post(
+            "/services/{id}/status",
+            case(UseCase::SetServiceState),
+            services::set_status,
+        )
+        .get(
+            "/services/{id}/edit",
+            case(UseCase::KeepServices),
+            services::edit_form,
+        )
+        .post(
+            "/services/{id}/edit",
+            case(UseCase::KeepServices),
+            services::edit,
+        )
+        .post(
+            "/services/{id}/retire",
+            case(UseCase::KeepServices),
+            services::retire,
         )
         .get("/static/alerts.js", Anyone, alerts_script)
         .get("/static/push.js", Anyone, push_script)
@@ -776,6 +813,7 @@ impl Page {
                 "/directory",
                 under("/directory"),
             ),
+            ("/services", t.nav_services, "/services", under("/services")),
             ("/search", t.search, "/search", under("/search")),
             (
                 "/admin/accounts",

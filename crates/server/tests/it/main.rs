@@ -24,4 +24,5 @@ mod passkeys;
 mod providers;
 mod roles;
 mod rotations;
+mod services;
 mod web;

@@ -46,6 +46,10 @@ struct Things {
     token: String,
     /// The administrator's passkey, for the routes on one's own things.
     passkey: String,
+    /// A service on the overview, to look at, set and change.
+    service: String,
+    /// Services to retire, one for each attempt (a retired one is not found again).
+    to_retire: std::sync::Mutex<Vec<String>>,
 }
 
 fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
@@ -62,6 +66,8 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
         _ if p.starts_with("/admin/tokens/") => things.token.clone(),
         _ if p.starts_with("/passkeys/") => things.passkey.clone(),
         _ if p.starts_with("/sessions/") => own_session.to_owned(),
+        "/services/{id}/retire" => things.to_retire.lock().unwrap().pop().unwrap(),
+        _ if p.starts_with("/services/") => things.service.clone(),
         _ => "0".to_owned(),
     };
     p.replace("{id}", &id)
@@ -84,6 +90,9 @@ fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
     let p = path;
     let fields: Vec<(&'static str, &str)> = match p {
         _ if p.starts_with("/c/") => vec![("key", "roles-1"), ("body", "Läget kl 10")],
+        _ if p.starts_with("/services/") && p.ends_with("/edit") => vec![("name", "Telefoni")],
+        _ if p.ends_with("/status") => vec![("state", "down")],
+        "/services/new" => vec![("name", "Växeln")],
         _ if p.ends_with("/edit") => vec![("body", "Läget kl 11")],
         _ if p.ends_with("/redact") => vec![("reason", "Personnummer")],
         _ if p.ends_with("/close") => vec![("status", "resolved")],
@@ -315,7 +324,23 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
         .unwrap()[0]
         .id
         .to_string();
+    let mut services = Vec::new();
+    for name in [
+        "E-post", "Fax 1", "Fax 2", "Fax 3", "Fax 4", "Fax 5", "Fax 6",
+    ] {
+        let r = app
+            .post(
+                "/api/v1/orgs/lillby/services",
+                &app.admin_token,
+                serde_json::json!({ "name": name }),
+            )
+            .await;
+        services.push(expect_json(r, 201).await["id"].as_str().unwrap().to_owned());
+    }
+    let service = services.remove(0);
     Things {
+        service,
+        to_retire: std::sync::Mutex::new(services),
         channel: channel.to_string(),
         message,
         to_redact,

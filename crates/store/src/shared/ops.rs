@@ -38,6 +38,9 @@ pub mod alerting;
 
 #[path = "directory_ops.rs"]
 pub mod directory;
+
+#[path = "continuity_ops.rs"]
+pub mod continuity;
 use std::collections::HashMap;
 use uuid::Uuid;
 

@@ -1341,9 +1341,11 @@ pub async fn sign_in_settings_start_strict_and_are_journaled(db: &TestDb) {
 }
 
 mod alerting;
+mod continuity;
 mod conversation;
 mod directory;
 pub use alerting::*;
+pub use continuity::*;
 pub use conversation::*;
 pub use directory::*;
 

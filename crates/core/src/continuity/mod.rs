@@ -1,0 +1,66 @@
+//! The continuity plan at work: the overview of what is affected (services and their
+//! state), and — as the plan grows — plans, incidents and their logs. The storage trait
+//! for all of it is [`ContinuityStore`], a part of [`crate::Store`].
+
+pub mod services;
+
+use crate::ids::{OrgId, PersonId, ServiceId};
+use crate::journal::Actor;
+use crate::store::StoreResult;
+use chrono::{DateTime, Utc};
+use services::{Service, ServiceChange, ServiceDraft, StatusChange};
+
+#[async_trait::async_trait]
+pub trait ContinuityStore: Send + Sync {
+    /// The organisation's services in use, in the order they were added.
+    async fn services(&self, org: OrgId) -> StoreResult<Vec<Service>>;
+    /// One service in use; `NotFound` for a retired one or another organisation's.
+    async fn service(&self, org: OrgId, id: ServiceId) -> StoreResult<Service>;
+    /// Adds a service in the state `unknown`, set by `by`. `Conflict::ServiceName` when
+    /// another service in use has the name (ignoring case); `Invalid` on `name` when the
+    /// organisation already has [`services::MAX_SERVICES`].
+    async fn create_service(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        draft: ServiceDraft,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Service>;
+    /// Changes a service's name, owner and alternative; its state stays.
+    async fn update_service(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: ServiceId,
+        draft: ServiceDraft,
+    ) -> StoreResult<Service>;
+    /// Takes a service off the list. Its history stays, for the reports of incidents it
+    /// was part of.
+    async fn retire_service(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: ServiceId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Sets a service's state, impact and workaround, keeps the change in its history
+    /// and journals it. `by` is the person who said so, when a person did.
+    async fn set_service_status(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: ServiceId,
+        change: StatusChange,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Service>;
+    /// Every state change of the organisation's services (retired ones too) at or after
+    /// `since`, oldest first, with the state each was in before `since` as its first
+    /// entry: what an incident's report needs to tell how long each was down.
+    async fn service_history(
+        &self,
+        org: OrgId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<ServiceChange>>;
+}

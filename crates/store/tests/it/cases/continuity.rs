@@ -1,0 +1,196 @@
+//! The continuity plan: services and their state.
+
+use super::*;
+use beredskap_core::continuity::services::{
+    downtime, ServiceDraft, ServiceState, StatusChange, MAX_SERVICES,
+};
+use beredskap_core::store::Conflict;
+use chrono::{Duration, TimeZone, Utc};
+
+fn service(name: &str) -> ServiceDraft {
+    ServiceDraft {
+        name: name.into(),
+        owner: Some("IT-avdelningen".into()),
+        alternative: Some("Ring växeln".into()),
+    }
+}
+
+fn status(state: ServiceState, impact: Option<&str>) -> StatusChange {
+    StatusChange {
+        state,
+        impact: impact.map(str::to_owned),
+        workaround: None,
+    }
+}
+
+pub async fn services_keep_their_order_state_and_history_and_names_are_unique(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    let email = s
+        .create_service(&actor(), o.id, service("E-post"), None, t0)
+        .await
+        .unwrap();
+    let phone = s
+        .create_service(&actor(), o.id, service("Telefoni"), None, t0)
+        .await
+        .unwrap();
+    assert_eq!(email.state, ServiceState::Unknown, "nobody has said yet");
+    assert_eq!(email.owner.as_deref(), Some("IT-avdelningen"));
+    // A name is unique among the services in use, whatever its case.
+    let err = s
+        .create_service(&actor(), o.id, service("e-POST"), None, t0)
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::Conflict(Conflict::ServiceName));
+    // …but only within the organisation.
+    s.create_service(&actor(), other.id, service("E-post"), None, t0)
+        .await
+        .unwrap();
+    assert_eq!(s.services(other.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.service(other.id, email.id).await.unwrap_err(),
+        StoreError::NotFound,
+        "another organisation's service is not found"
+    );
+
+    let person = s
+        .create_person(&actor(), o.id, draft("Åsa Lind", None))
+        .await
+        .unwrap();
+    let t1 = t0 + Duration::minutes(10);
+    let down = s
+        .set_service_status(
+            &actor(),
+            o.id,
+            email.id,
+            status(ServiceState::Down, Some("Ingen e-post in eller ut")),
+            Some(person.id),
+            t1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(down.state, ServiceState::Down);
+    assert_eq!(down.impact.as_deref(), Some("Ingen e-post in eller ut"));
+    assert_eq!((down.changed_at, down.changed_by), (t1, Some(person.id)));
+    let t2 = t0 + Duration::minutes(40);
+    s.set_service_status(
+        &actor(),
+        o.id,
+        email.id,
+        status(ServiceState::Works, None),
+        None,
+        t2,
+    )
+    .await
+    .unwrap();
+    let now = s.service(o.id, email.id).await.unwrap();
+    assert_eq!((now.state, now.impact), (ServiceState::Works, None));
+
+    // Renaming keeps the state; the order is the order they were added.
+    let renamed = s
+        .update_service(&actor(), o.id, phone.id, service("Telefoni och växel"))
+        .await
+        .unwrap();
+    assert_eq!(renamed.state, ServiceState::Unknown);
+    let names: Vec<String> = s
+        .services(o.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.name)
+        .collect();
+    assert_eq!(names, ["E-post", "Telefoni och växel"]);
+    let err = s
+        .update_service(&actor(), o.id, phone.id, service("E-POST"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::Conflict(Conflict::ServiceName));
+
+    // The history from an incident's start holds the state before it and every change
+    // after it, so the report can tell how long e-mail was down.
+    let history = s
+        .service_history(o.id, t0 + Duration::minutes(5))
+        .await
+        .unwrap();
+    let email_states: Vec<ServiceState> = history
+        .iter()
+        .filter(|c| c.service_id == email.id)
+        .map(|c| c.state)
+        .collect();
+    assert_eq!(
+        email_states,
+        [
+            ServiceState::Unknown,
+            ServiceState::Down,
+            ServiceState::Works
+        ]
+    );
+    let report = downtime(&history, t0 + Duration::minutes(5), t0 + Duration::hours(1));
+    assert_eq!(report.len(), 1);
+    assert_eq!(
+        (report[0].name.as_str(), report[0].down_minutes),
+        ("E-post", 30)
+    );
+
+    // A retired service leaves the list but not the history, and frees its name.
+    s.retire_service(&actor(), o.id, email.id, t2)
+        .await
+        .unwrap();
+    assert_eq!(s.services(o.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.service(o.id, email.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(
+        s.retire_service(&actor(), o.id, email.id, t2)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    let history = s.service_history(o.id, t0).await.unwrap();
+    assert!(history.iter().any(|c| c.service_id == email.id));
+    s.create_service(&actor(), o.id, service("E-post"), None, t2)
+        .await
+        .unwrap();
+
+    let kinds: Vec<String> = s
+        .journal_page(o.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind.starts_with("service."))
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "service.created",
+            "service.created",
+            "service.status_set",
+            "service.status_set",
+            "service.changed",
+            "service.retired",
+            "service.created"
+        ]
+    );
+    assert_chain_ok(s, &o).await;
+}
+
+pub async fn an_organisation_keeps_at_most_its_limit_of_services(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    for i in 0..MAX_SERVICES {
+        s.create_service(&actor(), o.id, service(&format!("Tjänst {i}")), None, t0)
+            .await
+            .unwrap();
+    }
+    let err = s
+        .create_service(&actor(), o.id, service("En till"), None, t0)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(ref f) if f.0[0].field == "name"));
+    assert_eq!(s.services(o.id).await.unwrap().len(), MAX_SERVICES);
+}
