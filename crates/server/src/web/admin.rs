@@ -88,10 +88,7 @@ async fn accounts_page(
         .into_iter()
         .map(|r| (r.as_str(), t.role(r)))
         .collect();
-    let status = match problems.is_empty() {
-        true => StatusCode::OK,
-        false => StatusCode::UNPROCESSABLE_ENTITY,
-    };
+    let status = problems.status();
     render(
         status,
         &AccountsPage {

@@ -188,10 +188,7 @@ async fn new_alert_page(
         .into_iter()
         .map(|p| (p.id.to_string(), p.name))
         .collect();
-    let status = match problems.is_empty() {
-        true => StatusCode::OK,
-        false => StatusCode::UNPROCESSABLE_ENTITY,
-    };
+    let status = problems.status();
     render(
         status,
         &NewAlertPage {

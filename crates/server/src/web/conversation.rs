@@ -923,10 +923,7 @@ async fn new_channel_page(
         .map(|(id, name)| (id.to_string(), name))
         .collect();
     people.sort_by_key(|(_, name)| name.to_lowercase());
-    let status = match problems.is_empty() {
-        true => StatusCode::OK,
-        false => StatusCode::UNPROCESSABLE_ENTITY,
-    };
+    let status = problems.status();
     // The second label (the usual "internal") until something else is chosen.
     let mut form = form;
     if !form.iter().any(|(k, _)| k == "classification") {

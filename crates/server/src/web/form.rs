@@ -47,6 +47,14 @@ impl FormProblems {
         self.0.is_empty()
     }
 
+    /// The page's status: 422 when it shows problems.
+    pub fn status(&self) -> axum::http::StatusCode {
+        match self.is_empty() {
+            true => axum::http::StatusCode::OK,
+            false => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
     pub fn iter(&self) -> std::slice::Iter<'_, FieldMessage> {
         self.0.iter()
     }

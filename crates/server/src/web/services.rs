@@ -160,10 +160,7 @@ async fn status_page(
     }
     let (service, who) = use_case::described(&state.app, &me.caller(), &me.org, id).await?;
     let service = &service;
-    let status = match problems.is_empty() {
-        true => StatusCode::OK,
-        false => StatusCode::UNPROCESSABLE_ENTITY,
-    };
+    let status = problems.status();
     let (chosen, impact, workaround) = match sent {
         Some(f) => (
             f.state.clone(),
@@ -292,10 +289,7 @@ fn service_form_page(
     if !allows(&me.caller(), UseCase::KeepServices) {
         return Err(AppError::Forbidden.into());
     }
-    let status = match problems.is_empty() {
-        true => StatusCode::OK,
-        false => StatusCode::UNPROCESSABLE_ENTITY,
-    };
+    let status = problems.status();
     let (title, action) = match id {
         Some(id) => (t.services_edit_title, format!("/services/{id}/edit")),
         None => (t.services_new_title, "/services/new".to_owned()),
