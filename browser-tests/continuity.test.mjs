@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { checkAccessibility, enrolAndSignIn, setUp } from "./support.mjs";
 
 test("on a phone a crisis lead adds a service, marks it down with one tap and describes it; a member sees it", async (t) => {
@@ -49,4 +52,56 @@ test("on a phone a crisis lead adds a service, marks it down with one tap and de
   assert.match(await anna.textContent("main"), /Ändrat .* av Leo Lind/);
   assert.equal(await anna.locator(".state-choices").count(), 0);
   await checkAccessibility(anna, "services for a member");
+});
+
+test("on a phone a crisis lead reads a plan's action cards, corrects a task and approves the plan", async (t) => {
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
+  const lead = await enrolAndSignIn(browser, server, "lead@lillby.se", "Leo Lind", "crisis_lead");
+  server.cli("admin", "create-user", "--org", "lillby", "--email", "admin@lillby.se", "--name", "Admin", "--role", "admin");
+  const token = server.cli("admin", "token", "--org", "lillby", "--user", "admin@lillby.se", "--scope", "read,write,admin").trim();
+  const response = await fetch(`${server.base}/api/v1/orgs/lillby/positions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ slug: "tib", name: "Tjänsteperson i beredskap" }),
+  });
+  assert.equal(response.status, 201);
+  const file = join(mkdtempSync(join(tmpdir(), "plan-")), "it-outage.yaml");
+  writeFileSync(file, [
+    "title: Totalt IT-avbrott",
+    "activation:", "  criteria:", "    - Flera system nere i mer än 30 minuter.",
+    "alarm:", "  positions: [tib]", "  message: IT-avbrott, krisledningen samlas.", "  severity: critical",
+    "action_cards:", "  - position: tib", "    duties: Leder arbetet.", "    tasks:",
+    "      - after_minutes: 0", "        task: Ring IT-beredskapen.",
+    "      - after_minutes: 15", "        task: Markera påverkade tjänster.",
+  ].join("\n") + "\n");
+  server.cli("import", "plan", "--org", "lillby", file);
+
+  await lead.click("nav.main-menu a[href=\"/plans\"]");
+  await lead.waitForSelector("text=Totalt IT-avbrott");
+  await checkAccessibility(lead, "plans");
+  await lead.click("text=Totalt IT-avbrott");
+  await lead.waitForSelector("h2:has-text('Åtgärdskort')");
+  assert.match(await lead.textContent(".action-card"), /Efter 15 min: Markera påverkade tjänster\./);
+  await checkAccessibility(lead, "a plan");
+
+  // A task line with a mistake is named at its card and line.
+  await lead.click("main a:has-text('Redigera')");
+  await checkAccessibility(lead, "plan editor");
+  await lead.fill("#card-0-tasks", "0 | Ring IT-beredskapen.\nom en kvart | Markera påverkade tjänster.");
+  await lead.click("main form.plan-form button[type=submit]");
+  await lead.waitForSelector("[role=alert]");
+  assert.match(await lead.textContent("[role=alert]"), /Åtgärdskort 1, Uppgifter \(rad 2\)/);
+  assert.equal(await lead.getAttribute("#card-0-tasks", "aria-invalid"), "true");
+  await checkAccessibility(lead, "plan editor with an error");
+  await lead.fill("#card-0-tasks", "0 | Ring IT-beredskapen.\n10 | Markera påverkade tjänster.");
+  await lead.click("main form.plan-form button[type=submit]");
+  await lead.waitForSelector("text=Version 2 sparad");
+  assert.match(await lead.textContent(".action-card"), /Efter 10 min: Markera påverkade tjänster\./);
+
+  await lead.click("button:has-text('Godkänn version 2')");
+  await lead.waitForSelector("text=Godkänd version 2");
+  assert.match(await lead.textContent("main"), /Granskas senast \d{4}-\d{2}-\d{2}/);
+  await checkAccessibility(lead, "an approved plan");
 });

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { checkAccessibility, enrolAndSignIn, setUp } from "./support.mjs";
 
 /** A language's page messages from the text catalogue: id → value (one-line ones). */
@@ -112,6 +114,15 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   });
   const tib = await call("POST", "/positions", { slug: "tib", name: "Tjänsteperson i beredskap" });
   await call("PUT", `/positions/${tib.id}/holders`, { holders: ids });
+  const planFile = join(mkdtempSync(join(tmpdir(), "plan-")), "it-avbrott.yaml");
+  writeFileSync(planFile, [
+    "title: Totalt IT-avbrott",
+    "alarm:", "  positions: [tib]", "  message: IT-avbrott", "  severity: critical",
+    "action_cards:", "  - position: tib", "    tasks:", "      - after_minutes: 0", "        task: Ring IT-beredskapen.",
+  ].join("\n") + "\n");
+  server.cli("import", "plan", "--org", "lillby", planFile);
+  await admin.goto(`${server.base}/plans`);
+  const plan = await admin.getAttribute("main li.plan-row a", "href");
   const email = await call("POST", "/services", { name: "E-post", owner: "IT-avdelningen", alternative: "Ring växeln" });
   await call("POST", `/services/${email.id}/status`, { state: "down", impact: "Ingen e-post in eller ut.", workaround: "Ring i stället." });
   const accounts = await admin.goto(`${server.base}/admin/accounts`).then(() =>
@@ -131,6 +142,10 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/directory", "/directory"],
     ["/directory?q=tj%C3%A4nsteperson", "/directory"],
     ["/directory/print", "/directory"],
+    ["/plans", "/plans"],
+    ["/plans/new", "/plans"],
+    [plan, "/plans"],
+    [`${plan}/edit`, "/plans"],
     ["/services", "/services"],
     ["/services/new", "/services"],
     [`/services/${email.id}/status`, "/services"],
@@ -142,7 +157,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/admin/tokens", "/admin/accounts"],
     ["/admin/settings", "/admin/accounts"],
   ];
-  const menu = ["/", "/#channels", "/alerts", "/positions", "/directory", "/services", "/search", "/admin/accounts"];
+  const menu = ["/", "/#channels", "/alerts", "/positions", "/directory", "/plans", "/services", "/search", "/admin/accounts"];
   for (const [path, current] of pages) {
     await admin.goto(`${server.base}${path}`);
     const items = await admin.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
@@ -166,10 +181,10 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   }
 
   // A member's menu has what a member may open, and the pages fit too.
-  for (const path of ["/", "/positions", "/directory", "/services", "/search", "/sessions"]) {
+  for (const path of ["/", "/positions", "/directory", "/plans", plan, "/services", "/search", "/sessions"]) {
     await member.goto(`${server.base}${path}`);
     const items = await member.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
-    assert.deepEqual(items, ["/", "/#channels", "/positions", "/directory", "/services", "/search"], `${path}: a member's menu`);
+    assert.deepEqual(items, ["/", "/#channels", "/positions", "/directory", "/plans", "/services", "/search"], `${path}: a member's menu`);
     assert.equal(await overflow(member), null, `${path} is wider than the phone (member)`);
   }
 });

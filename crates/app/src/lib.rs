@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod directory;
 pub mod error;
 pub mod messages;
+pub mod plans;
 pub mod policy;
 pub mod register;
 pub mod rotations;

@@ -93,6 +93,12 @@ pub enum UseCase {
     SetServiceState,
     /// Adding, changing and retiring the services on the list.
     KeepServices,
+    /// The plans with their action cards, and their files.
+    ReadPlans,
+    /// Writing and importing plans.
+    KeepPlans,
+    /// Recording that a plan's version is approved.
+    ApprovePlans,
 }
 
 /// One row of the table.
@@ -242,6 +248,21 @@ impl UseCase {
                 false,
                 "only crisis leads and administrators keep the list of services",
             ),
+            UseCase::ReadPlans => rule(
+                Role::Member,
+                false,
+                "guests do not see the organisation's plans",
+            ),
+            UseCase::KeepPlans => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators write plans",
+            ),
+            UseCase::ApprovePlans => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators approve plans",
+            ),
         }
     }
 
@@ -285,6 +306,9 @@ impl UseCase {
             UseCase::ReadOverview => "read_overview",
             UseCase::SetServiceState => "set_service_state",
             UseCase::KeepServices => "keep_services",
+            UseCase::ReadPlans => "read_plans",
+            UseCase::KeepPlans => "keep_plans",
+            UseCase::ApprovePlans => "approve_plans",
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Severity {
 }
 
 impl Severity {
+    pub const ALL: &'static [Severity] = &[Severity::Info, Severity::Warning, Severity::Critical];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",

@@ -77,6 +77,10 @@ pub enum Problem {
     NotInRegister {
         name: String,
     },
+    /// No external contact in the directory has the name.
+    UnknownContact {
+        name: String,
+    },
     Duplicate,
     // Counts.
     TooMany {
@@ -105,6 +109,8 @@ pub enum Problem {
     AlreadyRedacted,
     Closed,
     ConflictsWithExisting,
+    /// Changed by someone else since it was opened.
+    Changed,
     Expired,
     AlreadyUsed,
     NotRedactable,
@@ -155,6 +161,7 @@ impl Problem {
             UnknownPerson => "unknown_person",
             UnknownGroup => "unknown_group",
             UnknownPosition => "unknown_position",
+            UnknownContact { .. } => "unknown_contact",
             UnknownAccount => "unknown_account",
             UnknownMessage => "unknown_message",
             NotInRegister { .. } => "not_in_register",
@@ -177,6 +184,7 @@ impl Problem {
             AlreadyRedacted => "already_redacted",
             Closed => "closed",
             ConflictsWithExisting => "conflicts_with_existing",
+            Changed => "changed",
             Expired => "expired",
             AlreadyUsed => "already_used",
             NotRedactable => "not_redactable",
@@ -200,7 +208,7 @@ impl Problem {
             FileTooLarge { mb } => vec![("mb", (*mb).into())],
             OneOf { choices } => vec![("choices", choices.clone().into())],
             Malformed { detail } | Rejected { detail } => vec![("detail", detail.clone().into())],
-            NotInRegister { name } => vec![("name", name.clone().into())],
+            NotInRegister { name } | UnknownContact { name } => vec![("name", name.clone().into())],
             _ => Vec::new(),
         }
     }
@@ -266,6 +274,9 @@ impl Problem {
             NotInRegister {
                 name: "Anna".into(),
             },
+            UnknownContact {
+                name: "SOS Alarm".into(),
+            },
             Duplicate,
             TooMany { max: 20 },
             Count { min: 1, max: 10 },
@@ -285,6 +296,7 @@ impl Problem {
             AlreadyRedacted,
             Closed,
             ConflictsWithExisting,
+            Changed,
             Expired,
             AlreadyUsed,
             NotRedactable,
@@ -332,6 +344,7 @@ impl Problem {
                 | UnknownAccount
                 | UnknownMessage
                 | NotInRegister { .. }
+                | UnknownContact { .. }
                 | Duplicate
                 | TooMany { .. }
                 | Count { .. }
@@ -351,6 +364,7 @@ impl Problem {
                 | AlreadyRedacted
                 | Closed
                 | ConflictsWithExisting
+                | Changed
                 | Expired
                 | AlreadyUsed
                 | NotRedactable

@@ -51,5 +51,6 @@ id_type!(
     AlertId,
     DeliveryId,
     OverrideId,
-    ServiceId
+    ServiceId,
+    PlanId
 );

@@ -23,7 +23,7 @@ pub use domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 pub use error::{FieldError, FieldErrors, Problem};
 pub use ids::{
     AccountId, AlertId, ApiTokenId, AttachmentId, ChannelId, DeliveryId, GroupId, MessageId, OrgId,
-    OverrideId, PersonId, PositionId, ServiceId,
+    OverrideId, PersonId, PlanId, PositionId, ServiceId,
 };
 pub use journal::{Actor, JournalEntry, NewJournalEntry};
 pub use store::{Store, StoreError};

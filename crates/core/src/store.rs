@@ -57,6 +57,10 @@ pub enum Conflict {
     AccountPerson,
     /// Another service in use has the name.
     ServiceName,
+    /// Another plan of the organisation has the slug.
+    PlanSlug,
+    /// The plan has been saved again since the version the change was about.
+    PlanChanged,
     /// Another organisation receives SMS replies on the number.
     OrgSmsNumber,
     /// The passkey is registered already.

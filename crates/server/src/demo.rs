@@ -177,6 +177,9 @@ pub async fn seed(
         Some(org) => (org, false),
         None => (seed_org(store, &actor, lang, now).await?, true),
     };
+    if seeded_now {
+        seed_plans(&app, &caller, &org, lang).await?;
+    }
     let admin = store
         .account_by_login(org.id, &admin_login)
         .await?
@@ -201,6 +204,38 @@ pub async fn seed(
         enrolment_link,
         seeded_now,
     })
+}
+
+/// The example plans in the demo's language (English for Norwegian, which has none yet);
+/// the IT outage plan approved, the rest drafts.
+async fn seed_plans(
+    app: &beredskap_app::App,
+    caller: &beredskap_app::Caller,
+    org: &Org,
+    lang: Lang,
+) -> Result<(), AppError> {
+    use beredskap_app::plans::{approve, import_yaml, PlanRefused};
+    for example in beredskap_core::continuity::examples::examples(lang.code()) {
+        let slug = Slug::parse(example.slug).map_err(|_| demo_error(example.slug))?;
+        let plan = import_yaml(app, caller, org, &slug, example.yaml)
+            .await
+            .map_err(|e| match e {
+                PlanRefused::Use(e) => AppError::from(e),
+                PlanRefused::File(problems) => demo_error(&format!(
+                    "plan {}: {}",
+                    example.slug,
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )),
+            })?;
+        if example.slug == "it-outage" {
+            approve(app, caller, org, plan.id, plan.version).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The region whose organisations speak `lang` (English: a Swedish municipality that

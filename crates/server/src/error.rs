@@ -190,6 +190,8 @@ fn conflict_fields(conflict: &Conflict) -> FieldErrors {
         Conflict::AccountPerson => ("person", Problem::HasAccount),
         Conflict::OrgSmsNumber => ("sms_number", Problem::OtherOrgsNumber),
         Conflict::ServiceName => ("name", Problem::Taken),
+        Conflict::PlanSlug => ("slug", Problem::Taken),
+        Conflict::PlanChanged => ("version", Problem::Changed),
         Conflict::PasskeyCredential => ("passkey", Problem::AlreadyRegistered),
         Conflict::MessageIdempotencyKey => ("idempotency_key", Problem::KeyReused),
         // A change the thing's state no longer allows.

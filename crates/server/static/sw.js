@@ -1,5 +1,5 @@
 // Beredskap's service worker: the channels and pages a person has opened (the contact
-// directory, positions, alerts, the services' state) stay readable when the connection
+// directory, positions, plans, alerts, the services' state) stay readable when the connection
 // drops. Pages are fetched from the network first and kept; without a
 // network the kept copy is shown. Nothing is kept after signing out (the server sends
 // Clear-Site-Data), and forms, live events, files and administration are never kept.
@@ -27,6 +27,8 @@ function keepable(url) {
     url.pathname === "/search" ||
     url.pathname === "/positions" ||
     url.pathname === "/services" ||
+    url.pathname === "/plans" ||
+    /^\/plans\/[0-9a-f-]{36}$/.test(url.pathname) ||
     url.pathname === "/alerts" ||
     /^\/alerts\/[0-9a-f-]{36}$/.test(url.pathname) ||
     url.pathname.startsWith("/directory")

@@ -187,6 +187,7 @@ fn conflict_of(constraint: &str) -> Conflict {
         "passkeys_credential_id_key" | "passkeys.credential_id" => Conflict::PasskeyCredential,
         "orgs_sms_number_key" | "orgs.sms_number" => Conflict::OrgSmsNumber,
         "services_org_name_key" | "services.org_id, services.name_key" => Conflict::ServiceName,
+        "plans_org_slug_key" | "plans.org_id, plans.slug" => Conflict::PlanSlug,
         "messages_author_idempotency_key" | "messages.author, messages.idempotency_key" => {
             Conflict::MessageIdempotencyKey
         }

@@ -6,6 +6,7 @@ use beredskap_app::accounts;
 use beredskap_app::alerts;
 use beredskap_app::attachments;
 use beredskap_app::conversation::{self, PostInput};
+use beredskap_app::plans;
 use beredskap_app::policy::permit;
 use beredskap_app::register;
 use beredskap_app::rotations;
@@ -439,6 +440,50 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             services::change_service(app, caller, org, service.id, &input).await?;
             services::retire_service(app, caller, org, service.id).await
         }
+        UseCase::ReadPlans => plans::plans(app, caller, org).await.map(drop),
+        UseCase::KeepPlans => {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let slug = Slug::parse(&format!("plan-{}", N.fetch_add(1, Ordering::SeqCst))).unwrap();
+            let yaml = "title: E-posten fungerar inte\n";
+            let imported = plans::import_yaml(app, caller, org, &slug, yaml)
+                .await
+                .map_err(|e| match e {
+                    plans::PlanRefused::Use(e) => e,
+                    plans::PlanRefused::File(problems) => panic!("{problems:?}"),
+                })?;
+            let mut changed = imported.document.clone();
+            changed.summary = "Ny version".into();
+            let saved = plans::save(app, caller, org, &slug, &changed, Some(1)).await?;
+            assert_eq!(saved.version, 2);
+            Ok(())
+        }
+        UseCase::ApprovePlans => {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let slug =
+                Slug::parse(&format!("godkann-{}", N.fetch_add(1, Ordering::SeqCst))).unwrap();
+            let document = beredskap_core::continuity::plans::PlanDocument {
+                title: "Telefonin fungerar inte".into(),
+                ..Default::default()
+            };
+            let plan = app
+                .store
+                .save_plan(
+                    &Actor::system(),
+                    org.id,
+                    beredskap_core::continuity::plans::PlanSave {
+                        slug,
+                        document,
+                        expected: None,
+                        by: None,
+                    },
+                    app.clock.now(),
+                )
+                .await
+                .unwrap();
+            let approved = plans::approve(app, caller, org, plan.id, 1).await?;
+            assert!(approved.is_approved());
+            Ok(())
+        }
         UseCase::ReadJournal => {
             let page = accounts::journal(app, caller, org, 0, 1000).await?;
             assert!(page.iter().any(|e| e.kind == "org.created"), "{page:?}");
@@ -492,6 +537,8 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::ReadJournal
                     | UseCase::ReadOverview
                     | UseCase::KeepServices
+                    | UseCase::ReadPlans
+                    | UseCase::KeepPlans
                     | UseCase::CreateOrg => 0,
                     UseCase::ReadRecords => 2,
                     _ => 1,
@@ -544,6 +591,9 @@ async fn the_table_says_who_may_do_what() {
             ("read_overview", Role::Member, false),
             ("set_service_state", Role::CrisisLead, false),
             ("keep_services", Role::CrisisLead, false),
+            ("read_plans", Role::Member, false),
+            ("keep_plans", Role::CrisisLead, false),
+            ("approve_plans", Role::CrisisLead, false),
         ]
     );
     // Only the server's operator makes organisations; every other case is for accounts.

@@ -23,12 +23,23 @@ pub enum ImportCommand {
         org: String,
         file: PathBuf,
     },
+    /// Import a continuity plan from a YAML file (examples in `plans/`) as the next version
+    /// of the plan with the slug, or as a new plan. All or nothing; problems by line.
+    Plan {
+        #[arg(long)]
+        org: String,
+        /// The plan's slug; by default the file's name without `.yaml`.
+        #[arg(long)]
+        slug: Option<String>,
+        file: PathBuf,
+    },
 }
 
 pub async fn run(config: Config, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
     let (org, file, dry_run) = match cmd {
         ImportCommand::People { org, file, dry_run } => (org, file, dry_run),
         ImportCommand::Contacts { org, file } => return contacts(config, org, file).await,
+        ImportCommand::Plan { org, slug, file } => return plan(config, org, slug, file).await,
     };
     let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let store = open_store(&config, false).await?;
@@ -109,6 +120,64 @@ async fn contacts(config: Config, org: String, file: PathBuf) -> anyhow::Result<
             Ok(ExitCode::FAILURE)
         }
         Err(beredskap_app::directory::ImportRefused::Use(e)) => {
+            Err(anyhow::anyhow!("import failed, nothing was imported: {e}"))
+        }
+    }
+}
+
+/// `import plan`: one plan file, as the plan's next version.
+async fn plan(
+    config: Config,
+    org: String,
+    slug: Option<String>,
+    file: PathBuf,
+) -> anyhow::Result<ExitCode> {
+    use beredskap_app::plans::PlanRefused;
+    let yaml = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let slug = match slug {
+        Some(slug) => slug,
+        None => file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let slug =
+        beredskap_core::Slug::parse(&slug).map_err(|e| anyhow::anyhow!("--slug {slug:?}: {e}"))?;
+    let store = open_store(&config, false).await?;
+    let app = super::app(&config, store);
+    let org = org_by_slug(app.store(), &org).await?;
+    match beredskap_app::plans::import_yaml(&app, &operator(), &org, &slug, &yaml).await {
+        Ok(plan) => {
+            say(format!(
+                "plan {} of {}: \"{}\", version {}",
+                plan.slug, org.slug, plan.document.title, plan.version
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(PlanRefused::File(problems)) => {
+            let english =
+                beredskap_i18n::Lang::parse("en").unwrap_or_else(beredskap_i18n::Lang::fallback);
+            for p in &problems {
+                let field = match p.field.is_empty() {
+                    true => String::new(),
+                    false => format!(" {}:", p.field),
+                };
+                say(format!(
+                    "{}:{}:{field} {}",
+                    file.display(),
+                    p.line,
+                    p.problem.text(english)
+                ));
+            }
+            say(format!(
+                "{} problem(s) found; nothing was imported",
+                problems.len()
+            ));
+            Ok(ExitCode::FAILURE)
+        }
+        Err(PlanRefused::Use(e)) => {
             Err(anyhow::anyhow!("import failed, nothing was imported: {e}"))
         }
     }

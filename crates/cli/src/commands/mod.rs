@@ -2,6 +2,7 @@ mod admin;
 mod alert;
 mod backup;
 mod config;
+mod export;
 mod healthcheck;
 mod import;
 mod journal;
@@ -51,6 +52,9 @@ enum Command {
     /// Import data from the organisation's own systems.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Write the organisation's plans out, for keeping outside Beredskap.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Check the tamper-evident journal.
     #[command(subcommand)]
     Journal(journal::JournalCommand),
@@ -87,6 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::run(cli.config.as_deref(), cmd),
         Command::Admin(cmd) => admin::run(load()?, cmd).await,
         Command::Import(cmd) => import::run(load()?, cmd).await,
+        Command::Export(cmd) => export::run(load()?, cmd).await,
         Command::Journal(cmd) => journal::run(load()?, cmd).await,
         Command::Search(cmd) => search::run(load()?, cmd).await,
         Command::Notify(cmd) => notify::run(load()?, cmd).await,

@@ -1250,3 +1250,44 @@ async fn external_contacts_are_imported_whole_or_not_at_all() {
     let verify = env.ok(&["journal", "verify"]).await;
     assert!(verify.contains("lillby: 2 entries"), "{verify}");
 }
+
+#[tokio::test]
+async fn a_plan_file_is_imported_as_a_new_version_and_exported_back() {
+    let env = TestEnv::sqlite();
+    env.create_lillby().await;
+    let file = env.data_dir().join("e-post.yaml");
+    let path = file.to_str().unwrap();
+    std::fs::write(
+        &file,
+        "title: E-posten fungerar inte\nactivation:\n  criteria:\n    - Två timmar utan e-post.\n",
+    )
+    .unwrap();
+    let out = env.ok(&["import", "plan", "--org", "lillby", path]).await;
+    assert!(
+        out.contains("plan e-post of lillby") && out.contains("version 1"),
+        "{out}"
+    );
+    // The same file again changes nothing; a changed one is version 2.
+    let out = env.ok(&["import", "plan", "--org", "lillby", path]).await;
+    assert!(out.contains("version 1"), "{out}");
+    std::fs::write(
+        &file,
+        "title: E-posten fungerar inte\nalarm:\n  positions: [tib]\n  message: Nere\n  severity: akut\n",
+    )
+    .unwrap();
+    let (code, out) = env.run(&["import", "plan", "--org", "lillby", path]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("e-post.yaml:3: alarm.positions[0]"), "{out}");
+    assert!(out.contains("e-post.yaml:5: alarm.severity"), "{out}");
+    assert!(
+        out.contains("2 problem(s) found; nothing was imported"),
+        "{out}"
+    );
+    let out = env
+        .ok(&["export", "plan", "--org", "lillby", "--slug", "e-post"])
+        .await;
+    assert!(
+        out.contains("title: E-posten fungerar inte") && out.contains("Två timmar utan e-post."),
+        "{out}"
+    );
+}

@@ -2,12 +2,16 @@
 //! state), and — as the plan grows — plans, incidents and their logs. The storage trait
 //! for all of it is [`ContinuityStore`], a part of [`crate::Store`].
 
+pub mod examples;
+pub mod plans;
 pub mod services;
 
-use crate::ids::{OrgId, PersonId, ServiceId};
+use crate::domain::Slug;
+use crate::ids::{OrgId, PersonId, PlanId, ServiceId};
 use crate::journal::Actor;
 use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
+use plans::{Plan, PlanDocument};
 use services::{Service, ServiceChange, ServiceDraft, StatusChange};
 
 #[async_trait::async_trait]
@@ -63,4 +67,34 @@ pub trait ContinuityStore: Send + Sync {
         org: OrgId,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<ServiceChange>>;
+
+    /// The organisation's plans, newest version of each, by title.
+    async fn plans(&self, org: OrgId) -> StoreResult<Vec<Plan>>;
+    async fn plan(&self, org: OrgId, id: PlanId) -> StoreResult<Plan>;
+    async fn plan_by_slug(&self, org: OrgId, slug: &Slug) -> StoreResult<Option<Plan>>;
+    /// Saves the document as the plan's next version, or as version 1 of a new plan with
+    /// the slug. A document the same as the newest version saves nothing (an import run
+    /// twice changes nothing). With `expected`, refuses with `Conflict::PlanChanged` when
+    /// the newest version is no longer that one (someone saved in between).
+    async fn save_plan(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        save: plans::PlanSave,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Plan>;
+    /// One version of a plan's document.
+    async fn plan_version(&self, org: OrgId, id: PlanId, version: i64)
+        -> StoreResult<PlanDocument>;
+    /// Records that `by` approved `version`, which must be the newest
+    /// (`Conflict::PlanChanged` otherwise); the review is due `review_months` later.
+    async fn approve_plan(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: PlanId,
+        version: i64,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Plan>;
 }

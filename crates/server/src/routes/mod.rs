@@ -6,4 +6,5 @@ pub mod api;
 pub mod auth;
 pub mod channels;
 pub mod health;
+pub mod plans;
 pub mod services;

@@ -38,11 +38,7 @@ fn status_label(t: &super::Texts, status: AlertStatus) -> &'static str {
 }
 
 fn severity_label(t: &super::Texts, severity: Severity) -> &'static str {
-    match severity {
-        Severity::Info => t.severity_info,
-        Severity::Warning => t.severity_warning,
-        Severity::Critical => t.severity_critical,
-    }
+    t.severity(severity)
 }
 
 fn state_label(t: &super::Texts, state: RecipientState) -> &'static str {

@@ -8,7 +8,7 @@ use beredskap_i18n::Lang;
 /// One problem as the person reads it.
 pub struct FieldMessage {
     /// The form input it belongs to (its id), which the summary links to.
-    pub input: &'static str,
+    pub input: String,
     /// The input's label, for the summary.
     pub label: String,
     pub text: String,
@@ -21,10 +21,10 @@ pub struct FormProblems(pub Vec<FieldMessage>);
 impl FormProblems {
     /// `place` says which input a field belongs to and what its label reads; problems are
     /// listed in the form's `order` of inputs.
-    pub fn new(
+    pub fn new<I: Into<String>>(
         errors: &FieldErrors,
         lang: Lang,
-        place: impl Fn(&str) -> (&'static str, String),
+        place: impl Fn(&str) -> (I, String),
         order: &[&str],
     ) -> Self {
         let mut shown: Vec<FieldMessage> = errors
@@ -33,13 +33,13 @@ impl FormProblems {
             .map(|e| {
                 let (input, label) = place(&e.field);
                 FieldMessage {
-                    input,
+                    input: input.into(),
                     label,
                     text: e.problem.text(lang),
                 }
             })
             .collect();
-        shown.sort_by_key(|m| order.iter().position(|i| *i == m.input));
+        shown.sort_by_key(|m| order.iter().position(|i| *i == m.input.as_str()));
         Self(shown)
     }
 

@@ -86,6 +86,59 @@ texts! {
     state_degraded,
     state_down,
     state_unknown,
+    nav_plans,
+    plans_title,
+    plans_intro,
+    plans_none,
+    plans_new,
+    plans_import,
+    plans_import_hint,
+    plans_file,
+    plans_slug,
+    plans_slug_hint,
+    plans_import_button,
+    plans_file_problems,
+    plans_not_approved,
+    plans_changed_since,
+    plans_approve_hint,
+    plans_edit,
+    plans_yaml,
+    plans_back,
+    plan_summary,
+    plan_activation,
+    plan_criteria,
+    plan_scale_up,
+    plan_scale_down,
+    plan_alarm,
+    plan_alarm_whom,
+    plan_alarm_message,
+    plan_alarm_how,
+    plan_out_of_hours,
+    plan_leadership,
+    plan_cards,
+    plan_task_now,
+    plan_staffing,
+    plan_equipment,
+    plan_communication,
+    plan_comm_staff,
+    plan_comm_citizens,
+    plan_comm_partners,
+    plan_contacts,
+    plan_nobody_on_call,
+    plan_new_title,
+    plan_edit_title,
+    plan_title_label,
+    plan_criteria_hint,
+    plan_card_new,
+    plan_card_position,
+    plan_card_none,
+    plan_duties,
+    plan_tasks,
+    plan_tasks_hint,
+    plan_review_months,
+    plan_groups,
+    plan_positions,
+    plan_line,
     setting_time_zone,
     setting_time_zone_hint,
     setting_time_zone_region,
@@ -464,6 +517,86 @@ impl Texts {
                 .lang
                 .format("services-changed", &[("when", when.into())]),
         }
+    }
+
+    pub fn severity(&self, severity: beredskap_core::alerting::Severity) -> &'static str {
+        use beredskap_core::alerting::Severity;
+        match severity {
+            Severity::Info => self.severity_info,
+            Severity::Warning => self.severity_warning,
+            Severity::Critical => self.severity_critical,
+        }
+    }
+
+    pub fn plans_file_problem(&self, line: usize, field: &str, problem: &str) -> String {
+        self.lang.format(
+            "plans-file-problem",
+            &[
+                ("line", line.into()),
+                ("field", field.into()),
+                ("problem", problem.into()),
+            ],
+        )
+    }
+
+    pub fn plans_version(&self, version: i64) -> String {
+        self.lang
+            .format("plans-version", &[("version", version.into())])
+    }
+
+    pub fn plans_approve(&self, version: i64) -> String {
+        self.lang
+            .format("plans-approve", &[("version", version.into())])
+    }
+
+    /// "Approved" or "saved", with the version, when and (if a person) by whom.
+    pub fn plans_event(
+        &self,
+        approved: bool,
+        version: i64,
+        when: &str,
+        who: Option<&str>,
+    ) -> String {
+        let id = match (approved, who.is_some()) {
+            (true, true) => "plans-approved-by",
+            (true, false) => "plans-approved",
+            (false, true) => "plans-saved-by",
+            (false, false) => "plans-saved",
+        };
+        let mut args = vec![("version", version.into()), ("when", when.into())];
+        if let Some(who) = who {
+            args.push(("who", who.into()));
+        }
+        self.lang.format(id, &args)
+    }
+
+    pub fn plans_review(&self, overdue: bool, date: &str) -> String {
+        let id = match overdue {
+            true => "plans-review-overdue",
+            false => "plans-review-by",
+        };
+        self.lang.format(id, &[("date", date.into())])
+    }
+
+    /// When a task is due: at once, or so many minutes after activation.
+    pub fn plan_task_due(&self, minutes: u32) -> String {
+        match minutes {
+            0 => self.plan_task_now.to_owned(),
+            m => self
+                .lang
+                .format("plan-task-after", &[("minutes", m.into())]),
+        }
+    }
+
+    pub fn plan_task_only(&self, severity: beredskap_core::alerting::Severity) -> String {
+        self.lang.format(
+            "plan-task-only",
+            &[("severity", self.severity(severity).into())],
+        )
+    }
+
+    pub fn plan_card(&self, n: usize) -> String {
+        self.lang.format("plan-card", &[("n", n.into())])
     }
 
     pub fn role(&self, role: beredskap_core::register::Role) -> &'static str {

@@ -11,6 +11,7 @@ pub mod i18n;
 mod one_time;
 mod pages;
 mod passkeys;
+mod plans;
 mod services;
 mod session;
 mod sign_in;
@@ -183,6 +184,27 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             "/directory/print",
             case(UseCase::ReadRegister),
             directory::print,
+        )
+        .get("/plans", case(UseCase::ReadPlans), plans::list)
+        .post("/plans/import", case(UseCase::KeepPlans), plans::import)
+        .get("/plans/new", case(UseCase::KeepPlans), plans::new_form)
+        .post("/plans/new", case(UseCase::KeepPlans), plans::create)
+        .get(
+            "/plans/{id}/edit",
+            case(UseCase::KeepPlans),
+            plans::edit_form,
+        )
+        .post("/plans/{id}/edit", case(UseCase::KeepPlans), plans::edit)
+        .get("/plans/{id}", case(UseCase::ReadPlans), plans::show)
+        .get(
+            "/plans/{id}/plan.yaml",
+            case(UseCase::ReadPlans),
+            plans::yaml,
+        )
+        .post(
+            "/plans/{id}/approve",
+            case(UseCase::ApprovePlans),
+            plans::approve,
         )
         .get("/services", case(UseCase::ReadOverview), services::list)
         .get(
@@ -813,6 +835,7 @@ impl Page {
                 "/directory",
                 under("/directory"),
             ),
+            ("/plans", t.nav_plans, "/plans", under("/plans")),
             ("/services", t.nav_services, "/services", under("/services")),
             ("/search", t.search, "/search", under("/search")),
             (

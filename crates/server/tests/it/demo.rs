@@ -256,6 +256,21 @@ async fn the_demo_speaks_the_language_it_is_seeded_in() {
         assert!(contacts
             .iter()
             .any(|c| c.contact.phone.as_deref() == Some("112")));
+        // The example plans in its language, the IT outage plan approved; its services.
+        let plans = store.plans(org.id).await.unwrap();
+        assert_eq!(plans.len(), 4, "{plans:?}");
+        let outage = plans
+            .iter()
+            .find(|p| p.slug.as_str() == "it-outage")
+            .unwrap();
+        assert!(outage.is_approved());
+        let expected_title = match code {
+            "da" => "Totalt IT-nedbrud",
+            _ => "Total IT outage",
+        };
+        assert_eq!(outage.document.title, expected_title);
+        assert!(plans.iter().filter(|p| p.is_approved()).count() == 1);
+        assert_eq!(store.services(org.id).await.unwrap().len(), 7);
         let admin = store
             .account_by_login(
                 org.id,

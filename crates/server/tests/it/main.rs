@@ -21,6 +21,7 @@ mod layers;
 mod notify;
 mod one_time;
 mod passkeys;
+mod plans;
 mod providers;
 mod roles;
 mod rotations;

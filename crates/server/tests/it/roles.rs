@@ -50,6 +50,8 @@ struct Things {
     service: String,
     /// Services to retire, one for each attempt (a retired one is not found again).
     to_retire: std::sync::Mutex<Vec<String>>,
+    /// A plan, to read, edit and approve.
+    plan: String,
 }
 
 fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
@@ -68,6 +70,7 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
         _ if p.starts_with("/sessions/") => own_session.to_owned(),
         "/services/{id}/retire" => things.to_retire.lock().unwrap().pop().unwrap(),
         _ if p.starts_with("/services/") => things.service.clone(),
+        _ if p.starts_with("/plans/") => things.plan.clone(),
         _ => "0".to_owned(),
     };
     p.replace("{id}", &id)
@@ -93,6 +96,12 @@ fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
         _ if p.starts_with("/services/") && p.ends_with("/edit") => vec![("name", "Telefoni")],
         _ if p.ends_with("/status") => vec![("state", "down")],
         "/services/new" => vec![("name", "Växeln")],
+        _ if p.starts_with("/plans/") && p.ends_with("/approve") => vec![("version", "1")],
+        _ if p.starts_with("/plans/") && (p.ends_with("/edit") || p.ends_with("/new")) => vec![
+            ("title", "E-posten fungerar inte"),
+            ("alarm_severity", "warning"),
+            ("review_months", "12"),
+        ],
         _ if p.ends_with("/edit") => vec![("body", "Läget kl 11")],
         _ if p.ends_with("/redact") => vec![("reason", "Personnummer")],
         _ if p.ends_with("/close") => vec![("status", "resolved")],
@@ -338,7 +347,19 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
         services.push(expect_json(r, 201).await["id"].as_str().unwrap().to_owned());
     }
     let service = services.remove(0);
+    let plan = beredskap_app::plans::import_yaml(
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(Actor::system()),
+        &app.org,
+        &Slug::parse("e-post").unwrap(),
+        "title: E-post nere\n",
+    )
+    .await
+    .unwrap()
+    .id
+    .to_string();
     Things {
+        plan,
         service,
         to_retire: std::sync::Mutex::new(services),
         channel: channel.to_string(),

@@ -2,10 +2,11 @@
 //! backend's `ops` module.
 
 use super::*;
+use beredskap_core::continuity::plans::{Approval, Plan, PlanDocument, PlanSave};
 use beredskap_core::continuity::services::{
     Service, ServiceChange, ServiceDraft, ServiceState, StatusChange, MAX_SERVICES,
 };
-use beredskap_core::ServiceId;
+use beredskap_core::{PlanId, ServiceId};
 
 const SERVICE_COLUMNS: &str = "id, org_id, name, owner, alternative, state, impact, workaround, \
                                changed_at, changed_by";
@@ -291,4 +292,250 @@ pub async fn service_history(
             })
         })
         .collect()
+}
+
+// ---------------------------------------------------------------- plans
+
+const PLAN_COLUMNS: &str = "p.id, p.org_id, p.slug, p.version, p.updated_at, p.updated_by, \
+    p.approved_version, p.approved_by, p.approved_at, p.review_by, v.document";
+
+fn plan_of(r: &DbRow) -> StoreResult<Plan> {
+    let slug: String = col(r, "slug")?;
+    let document: String = col(r, "document")?;
+    let approved_version: Option<i64> = col(r, "approved_version")?;
+    let approved_at: Option<DateTime<Utc>> = col(r, "approved_at")?;
+    let review_by: Option<DateTime<Utc>> = col(r, "review_by")?;
+    let approval = match (approved_version, approved_at, review_by) {
+        (Some(version), Some(at), Some(review_by)) => Some(Approval {
+            version,
+            by: col::<Option<Uuid>>(r, "approved_by")?.map(PersonId),
+            at,
+            review_by,
+        }),
+        _ => None,
+    };
+    Ok(Plan {
+        id: PlanId(col(r, "id")?),
+        org_id: OrgId(col(r, "org_id")?),
+        slug: Slug::parse(&slug).map_err(|e| corrupt("plan slug", e))?,
+        version: col(r, "version")?,
+        document: serde_json::from_str(&document).map_err(|e| corrupt("plan", e))?,
+        updated_at: col(r, "updated_at")?,
+        updated_by: col::<Option<Uuid>>(r, "updated_by")?.map(PersonId),
+        approval,
+    })
+}
+
+pub async fn plans(conn: &mut Conn, org: OrgId) -> StoreResult<Vec<Plan>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans p \
+         JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version \
+         WHERE p.org_id = $1 ORDER BY p.title, p.slug"
+    ))
+    .bind(org.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(plan_of).collect()
+}
+
+pub async fn plan(conn: &mut Conn, org: OrgId, id: PlanId) -> StoreResult<Plan> {
+    let row = sqlx::query(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans p \
+         JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version \
+         WHERE p.org_id = $1 AND p.id = $2"
+    ))
+    .bind(org.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    plan_of(&row)
+}
+
+pub async fn plan_by_slug(conn: &mut Conn, org: OrgId, slug: &Slug) -> StoreResult<Option<Plan>> {
+    let row = sqlx::query(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans p \
+         JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version \
+         WHERE p.org_id = $1 AND p.slug = $2"
+    ))
+    .bind(org.0)
+    .bind(slug.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    row.as_ref().map(plan_of).transpose()
+}
+
+pub async fn save_plan(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    save: PlanSave,
+    now: DateTime<Utc>,
+) -> StoreResult<Plan> {
+    let PlanSave {
+        slug,
+        document,
+        expected,
+        by,
+    } = save;
+    let slug = &slug;
+    let current = plan_by_slug(conn, org, slug).await?;
+    if let (Some(expected), Some(current)) = (expected, &current) {
+        if current.version != expected {
+            return Err(StoreError::Conflict(Conflict::PlanChanged));
+        }
+    }
+    let json = serde_json::to_string(&document).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let (id, version) = match &current {
+        // Nothing new: an import run twice changes nothing.
+        Some(plan) if plan.document == document => return Ok(plan.clone()),
+        Some(plan) => {
+            sqlx::query(
+                "UPDATE plans SET version = $3, title = $4, updated_at = $5, updated_by = $6 \
+                 WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org.0)
+            .bind(plan.id.0)
+            .bind(plan.version + 1)
+            .bind(&document.title)
+            .bind(now)
+            .bind(by.map(|p| p.0))
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            (plan.id, plan.version + 1)
+        }
+        None => {
+            let id = PlanId::new();
+            sqlx::query(
+                "INSERT INTO plans (id, org_id, slug, title, version, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, 1, $5, $6)",
+            )
+            .bind(id.0)
+            .bind(org.0)
+            .bind(slug.as_str())
+            .bind(&document.title)
+            .bind(now)
+            .bind(by.map(|p| p.0))
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            (id, 1)
+        }
+    };
+    sqlx::query(
+        "INSERT INTO plan_versions (plan_id, version, document, saved_at, saved_by) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id.0)
+    .bind(version)
+    .bind(&json)
+    .bind(now)
+    .bind(by.map(|p| p.0))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            if version == 1 {
+                "plan.created"
+            } else {
+                "plan.saved"
+            },
+            format!("plan:{id}"),
+            serde_json::json!({
+                "slug": slug.as_str(),
+                "version": version,
+                // The whole text: the journal is the record of what the plan said when.
+                "document": document,
+            }),
+        ),
+    )
+    .await?;
+    plan(conn, org, id).await
+}
+
+pub async fn plan_version(
+    conn: &mut Conn,
+    org: OrgId,
+    id: PlanId,
+    version: i64,
+) -> StoreResult<PlanDocument> {
+    let document: String = sqlx::query_scalar(
+        "SELECT v.document FROM plan_versions v JOIN plans p ON p.id = v.plan_id \
+         WHERE p.org_id = $1 AND p.id = $2 AND v.version = $3",
+    )
+    .bind(org.0)
+    .bind(id.0)
+    .bind(version)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    serde_json::from_str(&document).map_err(|e| corrupt("plan", e))
+}
+
+pub async fn approve_plan(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: PlanId,
+    version: i64,
+    by: Option<PersonId>,
+    now: DateTime<Utc>,
+) -> StoreResult<Plan> {
+    let current = plan(conn, org, id).await?;
+    if current.version != version {
+        return Err(StoreError::Conflict(Conflict::PlanChanged));
+    }
+    let months = chrono::Months::new(current.document.review_months);
+    let review_by = now.checked_add_months(months).unwrap_or(now);
+    sqlx::query(
+        "UPDATE plans SET approved_version = $3, approved_by = $4, approved_at = $5, \
+         review_by = $6 WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org.0)
+    .bind(id.0)
+    .bind(version)
+    .bind(by.map(|p| p.0))
+    .bind(now)
+    .bind(review_by)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO plan_approvals (plan_id, version, approved_by, approved_at, review_by) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id.0)
+    .bind(version)
+    .bind(by.map(|p| p.0))
+    .bind(now)
+    .bind(review_by)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "plan.approved",
+            format!("plan:{id}"),
+            serde_json::json!({
+                "slug": current.slug.as_str(),
+                "version": version,
+                "by": by.map(|p| p.to_string()),
+                "review_by": review_by,
+            }),
+        ),
+    )
+    .await?;
+    plan(conn, org, id).await
 }

@@ -91,4 +91,5 @@ conformance!(
     external_contacts_are_replaced_whole_in_file_order_and_journaled,
     services_keep_their_order_state_and_history_and_names_are_unique,
     an_organisation_keeps_at_most_its_limit_of_services,
+    plans_keep_every_version_and_who_approved_which,
 );

@@ -1,6 +1,7 @@
 //! The continuity plan: services and their state.
 
 use super::*;
+use beredskap_core::continuity::plans::{ActionCard, PlanDocument, PlanSave, PlanTask};
 use beredskap_core::continuity::services::{
     downtime, ServiceDraft, ServiceState, StatusChange, MAX_SERVICES,
 };
@@ -193,4 +194,187 @@ pub async fn an_organisation_keeps_at_most_its_limit_of_services(db: &TestDb) {
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(ref f) if f.0[0].field == "name"));
     assert_eq!(s.services(o.id).await.unwrap().len(), MAX_SERVICES);
+}
+
+fn plan(title: &str) -> PlanDocument {
+    PlanDocument {
+        title: title.into(),
+        summary: "När e-posten inte fungerar.".into(),
+        action_cards: vec![ActionCard {
+            position: "tib".into(),
+            duties: "Leder".into(),
+            tasks: vec![PlanTask {
+                after_minutes: 15,
+                task: "Ring IT-chefen".into(),
+                at_least: None,
+            }],
+        }],
+        ..PlanDocument::default()
+    }
+}
+
+fn save(
+    slug: &Slug,
+    document: PlanDocument,
+    expected: Option<i64>,
+    by: Option<beredskap_core::PersonId>,
+) -> PlanSave {
+    PlanSave {
+        slug: slug.clone(),
+        document,
+        expected,
+        by,
+    }
+}
+
+pub async fn plans_keep_every_version_and_who_approved_which(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let slug = Slug::parse("e-post").unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    let anna = s
+        .create_person(&actor(), o.id, draft("Anna Berg", None))
+        .await
+        .unwrap();
+    let first = s
+        .save_plan(
+            &actor(),
+            o.id,
+            save(&slug, plan("E-post nere"), None, Some(anna.id)),
+            t0,
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.version, first.updated_by), (1, Some(anna.id)));
+    assert_eq!(first.document, plan("E-post nere"));
+    assert!(first.approval.is_none() && !first.is_approved());
+    // The same document again saves nothing: an import run twice changes nothing.
+    let head = journal_len(s, &o).await;
+    let again = s
+        .save_plan(
+            &actor(),
+            o.id,
+            save(&slug, plan("E-post nere"), None, None),
+            t0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.version, 1);
+    assert_eq!(journal_len(s, &o).await, head);
+    let t1 = t0 + Duration::hours(1);
+    let second = s
+        .save_plan(
+            &actor(),
+            o.id,
+            save(&slug, plan("E-posten fungerar inte"), Some(1), None),
+            t1,
+        )
+        .await
+        .unwrap();
+    assert_eq!((second.version, second.updated_at), (2, t1));
+    // Someone who opened version 1 cannot save over version 2.
+    let err = s
+        .save_plan(
+            &actor(),
+            o.id,
+            save(&slug, plan("Gammal"), Some(1), None),
+            t1,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::Conflict(Conflict::PlanChanged));
+    // Every version stays readable.
+    assert_eq!(
+        s.plan_version(o.id, first.id, 1).await.unwrap().title,
+        "E-post nere"
+    );
+    assert_eq!(
+        s.plan_version(o.id, first.id, 3).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    // Approval is of the newest version only, with a review date.
+    let err = s
+        .approve_plan(&actor(), o.id, first.id, 1, Some(anna.id), t1)
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::Conflict(Conflict::PlanChanged));
+    let approved = s
+        .approve_plan(&actor(), o.id, first.id, 2, Some(anna.id), t1)
+        .await
+        .unwrap();
+    let approval = approved.approval.clone().unwrap();
+    assert_eq!(
+        (approval.version, approval.by, approval.at),
+        (2, Some(anna.id), t1)
+    );
+    assert_eq!(
+        approval.review_by,
+        Utc.with_ymd_and_hms(2027, 12, 2, 9, 0, 0).single().unwrap()
+    );
+    assert!(approved.is_approved());
+    assert!(!approved.review_due(t1) && approved.review_due(approval.review_by));
+    // A new version is no longer the approved one, though the approval stays on record.
+    let third = s
+        .save_plan(
+            &actor(),
+            o.id,
+            save(&slug, plan("E-post nere, v3"), None, None),
+            t1,
+        )
+        .await
+        .unwrap();
+    assert!(!third.is_approved());
+    assert_eq!(third.approval.unwrap().version, 2);
+    // Slugs are per organisation; another organisation's plan is not found.
+    let theirs = s
+        .save_plan(
+            &actor(),
+            other.id,
+            save(&slug, plan("Deras"), None, None),
+            t0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.plan(o.id, theirs.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(
+        s.plan_version(o.id, theirs.id, 1).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(
+        s.approve_plan(&actor(), o.id, theirs.id, 1, None, t1)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    let titles: Vec<String> = s
+        .plans(o.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.document.title)
+        .collect();
+    assert_eq!(titles, ["E-post nere, v3"]);
+    assert_eq!(
+        s.plan_by_slug(o.id, &slug).await.unwrap().unwrap().version,
+        3
+    );
+    // The journal holds what each version said.
+    let entries: Vec<_> = s
+        .journal_page(o.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind.starts_with("plan."))
+        .collect();
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["plan.created", "plan.saved", "plan.approved", "plan.saved"]
+    );
+    assert!(entries[1].payload.contains("E-posten fungerar inte"));
+    assert_chain_ok(s, &o).await;
 }
