@@ -105,3 +105,69 @@ test("on a phone a crisis lead reads a plan's action cards, corrects a task and 
   assert.match(await lead.textContent("main"), /Granskas senast \d{4}-\d{2}-\d{2}/);
   await checkAccessibility(lead, "an approved plan");
 });
+
+test("on a phone a crisis lead activates the IT outage plan as a drill; two people tick tasks; the lead ends it", async (t) => {
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
+  const lead = await enrolAndSignIn(browser, server, "lead@lillby.se", "Leo Lind", "crisis_lead");
+  const anna = await enrolAndSignIn(browser, server, "anna@lillby.se", "Anna Berg");
+  server.cli("admin", "create-user", "--org", "lillby", "--email", "admin@lillby.se", "--name", "Admin", "--role", "admin");
+  const token = server.cli("admin", "token", "--org", "lillby", "--user", "admin@lillby.se", "--scope", "read,write,admin").trim();
+  const call = async (method, path, body) => {
+    const response = await fetch(`${server.base}/api/v1/orgs/lillby${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(response.ok, `${method} ${path}: ${response.status}`);
+    return response.json();
+  };
+  const people = await call("GET", "/people");
+  const byName = (n) => people.find((p) => p.name === n).id;
+  const tib = await call("POST", "/positions", { slug: "tib", name: "Tjänsteperson i beredskap" });
+  await call("PUT", `/positions/${tib.id}/holders`, { holders: [byName("Anna Berg"), byName("Leo Lind")] });
+  const it = await call("POST", "/positions", { slug: "it-jour", name: "IT-beredskap" });
+  await call("PUT", `/positions/${it.id}/holders`, { holders: [byName("Leo Lind")] });
+  const file = join(mkdtempSync(join(tmpdir(), "plan-")), "it-outage.yaml");
+  writeFileSync(file, [
+    "title: Totalt IT-avbrott",
+    "alarm:", "  positions: [tib, it-jour]", "  message: IT-avbrott, krisledningen samlas.", "  severity: critical",
+    "action_cards:",
+    "  - position: tib", "    tasks:",
+    "      - after_minutes: 0", "        task: Ring IT-beredskapen.",
+    "      - after_minutes: 30", "        task: Kontakta länsstyrelsen.", "        at_least: critical",
+    "  - position: it-jour", "    tasks:",
+    "      - after_minutes: 0", "        task: Bekräfta avbrottet.",
+  ].join("\n") + "\n");
+  server.cli("import", "plan", "--org", "lillby", file);
+
+  await lead.click("nav.main-menu a[href=\"/plans\"]");
+  await lead.click("text=Totalt IT-avbrott");
+  await lead.selectOption("#severity", "critical");
+  await lead.check("#exercise");
+  await lead.click("form.activate button[type=submit]");
+  await lead.waitForURL(/\/incidents\/[0-9a-f-]+$/);
+  await lead.waitForSelector("text=3 av 3 uppgifter kvar");
+  assert.match(await lead.textContent("h1"), /ÖVNING/);
+  await checkAccessibility(lead, "an incident");
+
+  // Anna, on her phone, finds it and ticks her task; the lead ticks another.
+  await anna.click("nav.main-menu a[href=\"/incidents\"]");
+  await anna.click("text=Totalt IT-avbrott");
+  await anna.locator("li.task", { hasText: "Ring IT-beredskapen." }).locator("button:has-text('Klar')").click();
+  await anna.waitForSelector("text=2 av 3 uppgifter kvar");
+  await lead.locator("li.task", { hasText: "Bekräfta avbrottet." }).locator("button:has-text('Klar')").click();
+  await lead.waitForSelector("text=1 av 3 uppgifter kvar");
+  assert.match(await lead.textContent("li.task:has-text('Ring IT-beredskapen.')"), /Klar .* av Anna Berg/);
+  await checkAccessibility(lead, "an incident with tasks done");
+
+  // The lead hands the scribe's role to Anna and ends the incident.
+  await lead.selectOption("#role", "scribe");
+  await lead.selectOption("#person", { label: "Anna Berg" });
+  await lead.click("button:has-text('Lämna över')");
+  await lead.waitForURL(/#roles$/);
+  assert.match(await lead.textContent("dl.facts"), /Dokumentatör\s*Anna Berg/);
+  await lead.click("button:has-text('Avsluta händelsen')");
+  await lead.waitForSelector("text=Avslutad");
+  assert.equal(await lead.locator("li.task button").count(), 0);
+});

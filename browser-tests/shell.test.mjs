@@ -123,6 +123,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   server.cli("import", "plan", "--org", "lillby", planFile);
   await admin.goto(`${server.base}/plans`);
   const plan = await admin.getAttribute("main li.plan-row a", "href");
+  const incident = await call("POST", `${plan}/activate`, { severity: "warning", exercise: true });
   const email = await call("POST", "/services", { name: "E-post", owner: "IT-avdelningen", alternative: "Ring växeln" });
   await call("POST", `/services/${email.id}/status`, { state: "down", impact: "Ingen e-post in eller ut.", workaround: "Ring i stället." });
   const accounts = await admin.goto(`${server.base}/admin/accounts`).then(() =>
@@ -142,6 +143,8 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/directory", "/directory"],
     ["/directory?q=tj%C3%A4nsteperson", "/directory"],
     ["/directory/print", "/directory"],
+    ["/incidents", "/incidents"],
+    [`/incidents/${incident.id}`, "/incidents"],
     ["/plans", "/plans"],
     ["/plans/new", "/plans"],
     [plan, "/plans"],
@@ -157,7 +160,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/admin/tokens", "/admin/accounts"],
     ["/admin/settings", "/admin/accounts"],
   ];
-  const menu = ["/", "/#channels", "/alerts", "/positions", "/directory", "/plans", "/services", "/search", "/admin/accounts"];
+  const menu = ["/", "/#channels", "/alerts", "/positions", "/directory", "/incidents", "/plans", "/services", "/search", "/admin/accounts"];
   for (const [path, current] of pages) {
     await admin.goto(`${server.base}${path}`);
     const items = await admin.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
@@ -181,10 +184,10 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   }
 
   // A member's menu has what a member may open, and the pages fit too.
-  for (const path of ["/", "/positions", "/directory", "/plans", plan, "/services", "/search", "/sessions"]) {
+  for (const path of ["/", "/positions", "/directory", "/incidents", `/incidents/${incident.id}`, "/plans", plan, "/services", "/search", "/sessions"]) {
     await member.goto(`${server.base}${path}`);
     const items = await member.$$eval("nav.main-menu a", (as) => as.map((a) => a.getAttribute("href")));
-    assert.deepEqual(items, ["/", "/#channels", "/positions", "/directory", "/plans", "/services", "/search"], `${path}: a member's menu`);
+    assert.deepEqual(items, ["/", "/#channels", "/positions", "/directory", "/incidents", "/plans", "/services", "/search"], `${path}: a member's menu`);
     assert.equal(await overflow(member), null, `${path} is wider than the phone (member)`);
   }
 });

@@ -16,7 +16,7 @@ fn text(org: &Org, id: &str, args: &[(&str, Value<'_>)]) -> String {
 }
 
 /// A drill's mark before a text: `ÖVNING: …`.
-fn exercise(org: &Org, text_: String) -> String {
+pub fn exercise(org: &Org, text_: String) -> String {
     text(org, "exercise-prefix", &[("text", text_.into())])
 }
 

@@ -99,6 +99,14 @@ pub enum UseCase {
     KeepPlans,
     /// Recording that a plan's version is approved.
     ApprovePlans,
+    /// Activating a plan: opening an incident, sending its alarm.
+    ActivatePlans,
+    /// The incidents with their checklists and roles.
+    ReadIncidents,
+    /// Ticking an incident's tasks off.
+    WorkIncidents,
+    /// Handing over an incident's roles, ending it.
+    LeadIncidents,
 }
 
 /// One row of the table.
@@ -263,6 +271,26 @@ impl UseCase {
                 false,
                 "only crisis leads and administrators approve plans",
             ),
+            UseCase::ActivatePlans => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators activate plans",
+            ),
+            UseCase::ReadIncidents => rule(
+                Role::Member,
+                false,
+                "guests see only the incidents they are invited to",
+            ),
+            UseCase::WorkIncidents => rule(
+                Role::Member,
+                false,
+                "guests do not tick an incident's tasks",
+            ),
+            UseCase::LeadIncidents => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators hand over roles and end incidents",
+            ),
         }
     }
 
@@ -309,6 +337,10 @@ impl UseCase {
             UseCase::ReadPlans => "read_plans",
             UseCase::KeepPlans => "keep_plans",
             UseCase::ApprovePlans => "approve_plans",
+            UseCase::ActivatePlans => "activate_plans",
+            UseCase::ReadIncidents => "read_incidents",
+            UseCase::WorkIncidents => "work_incidents",
+            UseCase::LeadIncidents => "lead_incidents",
         }
     }
 }

@@ -52,5 +52,7 @@ id_type!(
     DeliveryId,
     OverrideId,
     ServiceId,
-    PlanId
+    PlanId,
+    IncidentId,
+    TaskId
 );

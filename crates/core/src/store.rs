@@ -61,6 +61,8 @@ pub enum Conflict {
     PlanSlug,
     /// The plan has been saved again since the version the change was about.
     PlanChanged,
+    /// The incident has ended.
+    IncidentClosed,
     /// Another organisation receives SMS replies on the number.
     OrgSmsNumber,
     /// The passkey is registered already.

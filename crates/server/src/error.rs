@@ -192,6 +192,7 @@ fn conflict_fields(conflict: &Conflict) -> FieldErrors {
         Conflict::ServiceName => ("name", Problem::Taken),
         Conflict::PlanSlug => ("slug", Problem::Taken),
         Conflict::PlanChanged => ("version", Problem::Changed),
+        Conflict::IncidentClosed => ("incident", Problem::Closed),
         Conflict::PasskeyCredential => ("passkey", Problem::AlreadyRegistered),
         Conflict::MessageIdempotencyKey => ("idempotency_key", Problem::KeyReused),
         // A change the thing's state no longer allows.

@@ -1,5 +1,5 @@
 // Beredskap's service worker: the channels and pages a person has opened (the contact
-// directory, positions, plans, alerts, the services' state) stay readable when the connection
+// directory, positions, plans, incidents, alerts, the services' state) stay readable when the connection
 // drops. Pages are fetched from the network first and kept; without a
 // network the kept copy is shown. Nothing is kept after signing out (the server sends
 // Clear-Site-Data), and forms, live events, files and administration are never kept.
@@ -28,6 +28,7 @@ function keepable(url) {
     url.pathname === "/positions" ||
     url.pathname === "/services" ||
     url.pathname === "/plans" ||
+    /^\/incidents(\/[0-9a-f-]{36})?$/.test(url.pathname) ||
     /^\/plans\/[0-9a-f-]{36}$/.test(url.pathname) ||
     url.pathname === "/alerts" ||
     /^\/alerts\/[0-9a-f-]{36}$/.test(url.pathname) ||

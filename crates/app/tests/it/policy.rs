@@ -6,6 +6,7 @@ use beredskap_app::accounts;
 use beredskap_app::alerts;
 use beredskap_app::attachments;
 use beredskap_app::conversation::{self, PostInput};
+use beredskap_app::incidents;
 use beredskap_app::plans;
 use beredskap_app::policy::permit;
 use beredskap_app::register;
@@ -484,6 +485,61 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             assert!(approved.is_approved());
             Ok(())
         }
+        UseCase::ActivatePlans => {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let slug =
+                Slug::parse(&format!("aktivera-{}", N.fetch_add(1, Ordering::SeqCst))).unwrap();
+            let document = beredskap_core::continuity::plans::PlanDocument {
+                title: "Totalt IT-avbrott".into(),
+                ..Default::default()
+            };
+            let plan = app
+                .store
+                .save_plan(
+                    &Actor::system(),
+                    org.id,
+                    beredskap_core::continuity::plans::PlanSave {
+                        slug,
+                        document,
+                        expected: None,
+                        by: None,
+                    },
+                    app.clock.now(),
+                )
+                .await
+                .unwrap();
+            let activation = incidents::Activation {
+                plan: plan.id,
+                severity: beredskap_core::alerting::Severity::Warning,
+                exercise: true,
+                via: beredskap_core::continuity::incidents::Via::Web,
+                on_behalf_of: Some(world.accounts[0].id),
+            };
+            let incident = incidents::activate(app, caller, org, activation).await?;
+            assert!(incident.exercise && incident.is_open());
+            Ok(())
+        }
+        UseCase::ReadIncidents => incidents::incidents(app, caller, org, true).await.map(drop),
+        UseCase::WorkIncidents => {
+            let (incident, task) = world.open_incident().await;
+            let done = incidents::set_task(app, caller, org, incident, task, true).await?;
+            assert!(done.done_at.is_some());
+            Ok(())
+        }
+        UseCase::LeadIncidents => {
+            let (incident, _) = world.open_incident().await;
+            let to = world.accounts[1].person_id;
+            incidents::hand_over(
+                app,
+                caller,
+                org,
+                incident,
+                beredskap_core::continuity::incidents::Role::Scribe,
+                to,
+            )
+            .await?;
+            incidents::close(app, caller, org, incident).await.map(drop)
+        }
         UseCase::ReadJournal => {
             let page = accounts::journal(app, caller, org, 0, 1000).await?;
             assert!(page.iter().any(|e| e.kind == "org.created"), "{page:?}");
@@ -539,8 +595,10 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::KeepServices
                     | UseCase::ReadPlans
                     | UseCase::KeepPlans
+                    | UseCase::ReadIncidents
                     | UseCase::CreateOrg => 0,
-                    UseCase::ReadRecords => 2,
+                    // A message and its redaction; an incident's channel and the incident.
+                    UseCase::ReadRecords | UseCase::WorkIncidents | UseCase::LeadIncidents => 2,
                     _ => 1,
                 };
                 assert!(
@@ -594,6 +652,10 @@ async fn the_table_says_who_may_do_what() {
             ("read_plans", Role::Member, false),
             ("keep_plans", Role::CrisisLead, false),
             ("approve_plans", Role::CrisisLead, false),
+            ("activate_plans", Role::CrisisLead, false),
+            ("read_incidents", Role::Member, false),
+            ("work_incidents", Role::Member, false),
+            ("lead_incidents", Role::CrisisLead, false),
         ]
     );
     // Only the server's operator makes organisations; every other case is for accounts.

@@ -199,6 +199,50 @@ impl World {
         }
     }
 
+    /// An open incident (a drill) with one task, opened by the first account.
+    pub async fn open_incident(&self) -> (beredskap_core::IncidentId, beredskap_core::TaskId) {
+        use beredskap_core::continuity::incidents::{NewIncident, NewTask, Via};
+        let now = self.app.clock.now();
+        let opener = &self.accounts[0];
+        let new = NewIncident {
+            title: "Totalt IT-avbrott".into(),
+            plan: None,
+            severity: beredskap_core::alerting::Severity::Warning,
+            exercise: true,
+            via: Via::Web,
+            opened_by: Some(opener.person_id),
+            channel: NewChannel {
+                kind: ChannelKind::Incident,
+                name: "Totalt IT-avbrott".into(),
+                classification: self.org.classifications[0].clone(),
+                group_id: None,
+                members: vec![],
+            },
+            creator: opener.id,
+            alert: None,
+            tasks: vec![NewTask {
+                position: None,
+                assignee: None,
+                text: "Ring IT-beredskapen".into(),
+                due_at: now,
+            }],
+            lead: Some(opener.person_id),
+        };
+        let incident = self
+            .app
+            .store
+            .open_incident(&beredskap_core::Actor::system(), self.org.id, new, now)
+            .await
+            .unwrap();
+        let tasks = self
+            .app
+            .store
+            .incident_tasks(self.org.id, incident.id)
+            .await
+            .unwrap();
+        (incident.id, tasks[0].id)
+    }
+
     pub async fn sent_alert(&self) -> Alert {
         beredskap_app::alerts::send(
             &self.app,

@@ -7,6 +7,7 @@ mod healthcheck;
 mod import;
 mod journal;
 mod notify;
+mod plan;
 mod rotation;
 mod search;
 mod serve;
@@ -55,6 +56,9 @@ enum Command {
     /// Write the organisation's plans out, for keeping outside Beredskap.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Activate a continuity plan.
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
     /// Check the tamper-evident journal.
     #[command(subcommand)]
     Journal(journal::JournalCommand),
@@ -92,6 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(cmd) => admin::run(load()?, cmd).await,
         Command::Import(cmd) => import::run(load()?, cmd).await,
         Command::Export(cmd) => export::run(load()?, cmd).await,
+        Command::Plan(cmd) => plan::run(load()?, cmd).await,
         Command::Journal(cmd) => journal::run(load()?, cmd).await,
         Command::Search(cmd) => search::run(load()?, cmd).await,
         Command::Notify(cmd) => notify::run(load()?, cmd).await,

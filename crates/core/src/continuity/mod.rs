@@ -3,14 +3,16 @@
 //! for all of it is [`ContinuityStore`], a part of [`crate::Store`].
 
 pub mod examples;
+pub mod incidents;
 pub mod plans;
 pub mod services;
 
 use crate::domain::Slug;
-use crate::ids::{OrgId, PersonId, PlanId, ServiceId};
+use crate::ids::{IncidentId, OrgId, PersonId, PlanId, ServiceId};
 use crate::journal::Actor;
 use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
+use incidents::{Incident, IncidentTask, NewIncident, RoleHolder};
 use plans::{Plan, PlanDocument};
 use services::{Service, ServiceChange, ServiceDraft, StatusChange};
 
@@ -97,4 +99,52 @@ pub trait ContinuityStore: Send + Sync {
         by: Option<PersonId>,
         now: DateTime<Utc>,
     ) -> StoreResult<Plan>;
+
+    /// Opens an incident in one transaction: its channel, the plan's alarm (with every
+    /// delivery planned), its checklist and its first lead. Nothing of it if any part
+    /// fails.
+    async fn open_incident(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        new: NewIncident,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Incident>;
+    /// The organisation's incidents, newest first; open ones only unless `closed`.
+    async fn incidents(&self, org: OrgId, closed: bool) -> StoreResult<Vec<Incident>>;
+    async fn incident(&self, org: OrgId, id: IncidentId) -> StoreResult<Incident>;
+    /// The checklist, due first.
+    async fn incident_tasks(&self, org: OrgId, id: IncidentId) -> StoreResult<Vec<IncidentTask>>;
+    /// Ticks a task off (or back on) as `by`; `Conflict::IncidentClosed` once the incident
+    /// has ended.
+    async fn set_task_done(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        incident: IncidentId,
+        change: incidents::TaskChange,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IncidentTask>;
+    /// Every holder of every role, oldest first; the current ones have no `until`.
+    async fn incident_roles(&self, org: OrgId, id: IncidentId) -> StoreResult<Vec<RoleHolder>>;
+    /// Hands `role` to `to` (a person of the organisation), ending the current holder's.
+    async fn hand_over_role(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        handover: incidents::Handover,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoleHolder>;
+    /// Ends an incident; `Conflict::IncidentClosed` if it has ended already.
+    async fn close_incident(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Incident>;
 }

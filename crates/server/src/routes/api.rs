@@ -34,7 +34,7 @@ use utoipa_axum::routes;
     tags(
         (name = "organisations"), (name = "people"), (name = "groups"),
         (name = "positions"), (name = "journal"), (name = "accounts"), (name = "conversation"),
-        (name = "alerts"), (name = "services"), (name = "plans")
+        (name = "alerts"), (name = "services"), (name = "plans"), (name = "incidents")
     )
 )]
 struct ApiDoc;
@@ -211,6 +211,7 @@ pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppStat
         .merge(super::alerts::routes())
         .merge(super::services::routes())
         .merge(super::plans::routes())
+        .merge(super::incidents::routes())
 }
 
 /// A JSON body whose errors name the field they concern (`contact_points[1].value`).

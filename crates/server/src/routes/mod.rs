@@ -6,5 +6,6 @@ pub mod api;
 pub mod auth;
 pub mod channels;
 pub mod health;
+pub mod incidents;
 pub mod plans;
 pub mod services;

@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_app::plans as use_case;
-use beredskap_core::continuity::plans::Plan;
+use beredskap_core::continuity::plans::{Plan, PlanDocument};
 use beredskap_core::register::Scope;
 use beredskap_core::PlanId;
 use serde::Deserialize;
@@ -60,6 +60,7 @@ async fn get_plan(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VersionQuery {
     /// An earlier version; the newest when left out.
     #[param(minimum = 1)]
@@ -71,7 +72,8 @@ struct VersionQuery {
     params(("org" = String, Path, description = "Organisation slug"), ("id" = PlanId, Path),
         VersionQuery),
     security(("bearer" = [])),
-    responses((status = 200, content_type = "application/yaml", body = String),
+    responses((status = 200, content_type = "application/yaml", body = PlanDocument,
+            description = "The plan's file: the document, as YAML"),
         (status = 404, body = ErrorBody)))]
 async fn plan_yaml(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ mod directory;
 mod enrol;
 mod form;
 pub mod i18n;
+mod incidents;
 mod one_time;
 mod pages;
 mod passkeys;
@@ -205,6 +206,32 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             "/plans/{id}/approve",
             case(UseCase::ApprovePlans),
             plans::approve,
+        )
+        .post(
+            "/plans/{id}/activate",
+            case(UseCase::ActivatePlans),
+            incidents::activate,
+        )
+        .get("/incidents", case(UseCase::ReadIncidents), incidents::list)
+        .get(
+            "/incidents/{id}",
+            case(UseCase::ReadIncidents),
+            incidents::show,
+        )
+        .post(
+            "/incidents/{id}/tasks/{task}",
+            case(UseCase::WorkIncidents),
+            incidents::task,
+        )
+        .post(
+            "/incidents/{id}/roles",
+            case(UseCase::LeadIncidents),
+            incidents::hand_over,
+        )
+        .post(
+            "/incidents/{id}/close",
+            case(UseCase::LeadIncidents),
+            incidents::close,
         )
         .get("/services", case(UseCase::ReadOverview), services::list)
         .get(
@@ -834,6 +861,12 @@ impl Page {
                 t.nav_directory,
                 "/directory",
                 under("/directory"),
+            ),
+            (
+                "/incidents",
+                t.nav_incidents,
+                "/incidents",
+                under("/incidents"),
             ),
             ("/plans", t.nav_plans, "/plans", under("/plans")),
             ("/services", t.nav_services, "/services", under("/services")),

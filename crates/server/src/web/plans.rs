@@ -183,6 +183,9 @@ struct PlanPage {
     contacts: Vec<ContactView>,
     may_keep: bool,
     may_approve: bool,
+    may_activate: bool,
+    severities: Vec<(&'static str, &'static str)>,
+    default_severity: &'static str,
 }
 
 fn plan_page(
@@ -283,6 +286,12 @@ fn plan_page(
         contacts,
         may_keep: allows(&me.caller(), UseCase::KeepPlans),
         may_approve: allows(&me.caller(), UseCase::ApprovePlans) && !plan.is_approved(),
+        may_activate: allows(&me.caller(), UseCase::ActivatePlans),
+        severities: Severity::ALL
+            .iter()
+            .map(|s| (s.as_str(), t.severity(*s)))
+            .collect(),
+        default_severity: d.alarm.severity.as_str(),
     }
 }
 
@@ -348,21 +357,8 @@ pub async fn approve(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
     let id = parse_id(&id)?;
-    match use_case::approve(&state.app, &me.caller(), &me.org, id, form.version).await {
-        Ok(plan) => Ok(Redirect::to(&format!("/plans/{}", plan.id)).into_response()),
-        Err(e) => match AppError::from(e) {
-            AppError::Refused { .. } => Err(AppError::Forbidden.into()),
-            // Saved again since the page was opened: say so on the page.
-            AppError::Conflict(_) => Err(WebError(
-                AppError::Conflict(beredskap_core::FieldErrors::single(
-                    "version",
-                    Problem::Changed,
-                )),
-                None,
-            )),
-            other => Err(other.into()),
-        },
-    }
+    let plan = use_case::approve(&state.app, &me.caller(), &me.org, id, form.version).await?;
+    Ok(Redirect::to(&format!("/plans/{}", plan.id)).into_response())
 }
 
 // ------------------------------------------------------------------ import
@@ -438,10 +434,7 @@ pub async fn import(
                 .collect();
             list_page(&state, &ctx, &me, slug, shown).await
         }
-        Err(PlanRefused::Use(e)) => match AppError::from(e) {
-            AppError::Refused { .. } => Err(AppError::Forbidden.into()),
-            other => Err(other.into()),
-        },
+        Err(PlanRefused::Use(e)) => Err(e.into()),
     }
 }
 
@@ -1076,7 +1069,6 @@ async fn save(
                 let shown = plan_problems(t, &errors, &sent.origins);
                 editor(state, ctx, me, plan.as_ref(), kept, shown).await
             }
-            AppError::Refused { .. } => Err(AppError::Forbidden.into()),
             other => Err(other.into()),
         },
     }

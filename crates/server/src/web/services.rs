@@ -236,7 +236,6 @@ pub async fn set_status(
             let problems = status_problems(t, &errors);
             status_page(&state, &ctx, &me, id, Some(&form), problems).await
         }
-        Err(AppError::Refused { .. }) => Err(AppError::Forbidden.into()),
         Err(other) => Err(other.into()),
     }
 }
@@ -340,7 +339,6 @@ fn refused(
             let problems = service_problems(ctx.t(), &errors);
             service_form_page(ctx, me, id, form, problems)
         }
-        AppError::Refused { .. } => Err(AppError::Forbidden.into()),
         other => Err(other.into()),
     }
 }
@@ -415,11 +413,6 @@ pub async fn retire(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
     let id = parse_id(&id)?;
-    match use_case::retire_service(&state.app, &me.caller(), &me.org, id).await {
-        Ok(()) => Ok(Redirect::to("/services").into_response()),
-        Err(e) => match AppError::from(e) {
-            AppError::Refused { .. } => Err(AppError::Forbidden.into()),
-            other => Err(other.into()),
-        },
-    }
+    use_case::retire_service(&state.app, &me.caller(), &me.org, id).await?;
+    Ok(Redirect::to("/services").into_response())
 }

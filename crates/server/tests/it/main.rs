@@ -17,6 +17,7 @@ mod conversation;
 mod demo;
 mod directory;
 mod helpers;
+mod incidents;
 mod layers;
 mod notify;
 mod one_time;

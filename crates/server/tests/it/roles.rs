@@ -50,8 +50,13 @@ struct Things {
     service: String,
     /// Services to retire, one for each attempt (a retired one is not found again).
     to_retire: std::sync::Mutex<Vec<String>>,
-    /// A plan, to read, edit and approve.
+    /// A plan, to read, edit, approve and activate.
     plan: String,
+    /// An incident with a task, to read, tick, hand over and end.
+    incident: String,
+    task: String,
+    /// A person of the organisation, to hand a role to.
+    person: String,
 }
 
 fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
@@ -71,10 +76,12 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
         "/services/{id}/retire" => things.to_retire.lock().unwrap().pop().unwrap(),
         _ if p.starts_with("/services/") => things.service.clone(),
         _ if p.starts_with("/plans/") => things.plan.clone(),
+        _ if p.starts_with("/incidents/") => things.incident.clone(),
         _ => "0".to_owned(),
     };
     p.replace("{id}", &id)
         .replace("{root}", &things.message)
+        .replace("{task}", &things.task)
         .replace(
             "{action}",
             if p.starts_with("/passkeys/") {
@@ -97,6 +104,11 @@ fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
         _ if p.ends_with("/status") => vec![("state", "down")],
         "/services/new" => vec![("name", "Växeln")],
         _ if p.starts_with("/plans/") && p.ends_with("/approve") => vec![("version", "1")],
+        _ if p.starts_with("/plans/") && p.ends_with("/activate") => vec![("severity", "warning")],
+        _ if p.starts_with("/incidents/") && p.contains("/tasks/") => vec![("done", "yes")],
+        _ if p.starts_with("/incidents/") && p.ends_with("/roles") => {
+            vec![("role", "scribe"), ("person", things.person.as_str())]
+        }
         _ if p.starts_with("/plans/") && (p.ends_with("/edit") || p.ends_with("/new")) => vec![
             ("title", "E-posten fungerar inte"),
             ("alarm_severity", "warning"),
@@ -358,7 +370,50 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
     .unwrap()
     .id
     .to_string();
+    let incident = app
+        .store
+        .open_incident(
+            &Actor::system(),
+            app.org.id,
+            beredskap_core::continuity::incidents::NewIncident {
+                title: "Totalt IT-avbrott".into(),
+                plan: None,
+                severity: beredskap_core::alerting::Severity::Warning,
+                exercise: true,
+                via: beredskap_core::continuity::incidents::Via::Web,
+                opened_by: Some(author.person_id),
+                channel: NewChannel {
+                    kind: ChannelKind::Incident,
+                    name: "Totalt IT-avbrott".into(),
+                    classification: "Intern".into(),
+                    group_id: None,
+                    members: testers.iter().map(|t| t.account.id).collect(),
+                },
+                creator: author.id,
+                alert: None,
+                tasks: vec![beredskap_core::continuity::incidents::NewTask {
+                    position: None,
+                    assignee: None,
+                    text: "Ring IT-beredskapen".into(),
+                    due_at: app.now(),
+                }],
+                lead: Some(author.person_id),
+            },
+            app.now(),
+        )
+        .await
+        .unwrap();
+    let task = app
+        .store
+        .incident_tasks(app.org.id, incident.id)
+        .await
+        .unwrap()[0]
+        .id
+        .to_string();
     Things {
+        incident: incident.id.to_string(),
+        task,
+        person: author.person_id.to_string(),
         plan,
         service,
         to_retire: std::sync::Mutex::new(services),

@@ -1,11 +1,14 @@
 //! `ContinuityStore` for each backend: a module of it, as `store_impl.rs` is.
 
 use super::{ops, Backend};
+use beredskap_core::continuity::incidents::{
+    Handover, Incident, IncidentTask, NewIncident, RoleHolder, TaskChange,
+};
 use beredskap_core::continuity::plans::{Plan, PlanDocument, PlanSave};
 use beredskap_core::continuity::services::{Service, ServiceChange, ServiceDraft, StatusChange};
 use beredskap_core::continuity::ContinuityStore;
 use beredskap_core::store::StoreResult;
-use beredskap_core::{Actor, OrgId, PersonId, PlanId, ServiceId, Slug};
+use beredskap_core::{Actor, IncidentId, OrgId, PersonId, PlanId, ServiceId, Slug};
 use chrono::{DateTime, Utc};
 
 #[async_trait::async_trait]
@@ -159,6 +162,99 @@ impl ContinuityStore for Backend {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::approve_plan(c, &actor, org, id, version, by, now).await
+            })
+        })
+        .await
+    }
+
+    async fn open_incident(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        new: NewIncident,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Incident> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::open_incident(c, &actor, org, new, now).await
+            })
+        })
+        .await
+    }
+
+    async fn incidents(&self, org: OrgId, closed: bool) -> StoreResult<Vec<Incident>> {
+        self.read(move |c| Box::pin(ops::continuity::incidents(c, org, closed)))
+            .await
+    }
+
+    async fn incident(&self, org: OrgId, id: IncidentId) -> StoreResult<Incident> {
+        self.read(move |c| Box::pin(ops::continuity::incident(c, org, id)))
+            .await
+    }
+
+    async fn incident_tasks(&self, org: OrgId, id: IncidentId) -> StoreResult<Vec<IncidentTask>> {
+        self.read(move |c| Box::pin(ops::continuity::incident_tasks(c, org, id)))
+            .await
+    }
+
+    async fn set_task_done(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        incident: IncidentId,
+        change: TaskChange,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IncidentTask> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::set_task_done(c, &actor, org, incident, change, by, now).await
+            })
+        })
+        .await
+    }
+
+    async fn incident_roles(&self, org: OrgId, id: IncidentId) -> StoreResult<Vec<RoleHolder>> {
+        self.read(move |c| Box::pin(ops::continuity::incident_roles(c, org, id)))
+            .await
+    }
+
+    async fn hand_over_role(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        handover: Handover,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoleHolder> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::hand_over_role(c, &actor, org, id, handover, by, now).await
+            })
+        })
+        .await
+    }
+
+    async fn close_incident(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Incident> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::close_incident(c, &actor, org, id, by, now).await
             })
         })
         .await

@@ -2,11 +2,15 @@
 //! backend's `ops` module.
 
 use super::*;
+use beredskap_core::alerting::Severity;
+use beredskap_core::continuity::incidents::{
+    Handover, Incident, IncidentTask, NewIncident, Role, RoleHolder, TaskChange, Via,
+};
 use beredskap_core::continuity::plans::{Approval, Plan, PlanDocument, PlanSave};
 use beredskap_core::continuity::services::{
     Service, ServiceChange, ServiceDraft, ServiceState, StatusChange, MAX_SERVICES,
 };
-use beredskap_core::{PlanId, ServiceId};
+use beredskap_core::{AlertId, ChannelId, IncidentId, PlanId, ServiceId, TaskId};
 
 const SERVICE_COLUMNS: &str = "id, org_id, name, owner, alternative, state, impact, workaround, \
                                changed_at, changed_by";
@@ -538,4 +542,367 @@ pub async fn approve_plan(
     )
     .await?;
     plan(conn, org, id).await
+}
+
+// ---------------------------------------------------------------- incidents
+
+const INCIDENT_COLUMNS: &str = "id, org_id, title, plan_id, plan_version, severity, exercise, \
+    channel_id, alert_id, opened_at, opened_by, via, closed_at";
+
+fn incident_of(r: &DbRow) -> StoreResult<Incident> {
+    let severity: String = col(r, "severity")?;
+    let via: String = col(r, "via")?;
+    Ok(Incident {
+        id: IncidentId(col(r, "id")?),
+        org_id: OrgId(col(r, "org_id")?),
+        title: col(r, "title")?,
+        plan_id: col::<Option<Uuid>>(r, "plan_id")?.map(PlanId),
+        plan_version: col(r, "plan_version")?,
+        severity: Severity::parse(&severity).ok_or_else(|| corrupt("severity", &severity))?,
+        exercise: col(r, "exercise")?,
+        channel_id: ChannelId(col(r, "channel_id")?),
+        alert_id: col::<Option<Uuid>>(r, "alert_id")?.map(AlertId),
+        opened_at: col(r, "opened_at")?,
+        opened_by: col::<Option<Uuid>>(r, "opened_by")?.map(PersonId),
+        via: Via::parse(&via).ok_or_else(|| corrupt("via", &via))?,
+        closed_at: col(r, "closed_at")?,
+    })
+}
+
+pub async fn open_incident(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    new: NewIncident,
+    now: DateTime<Utc>,
+) -> StoreResult<Incident> {
+    let channel =
+        super::conversation::create_channel(conn, actor, org, new.creator, new.channel).await?;
+    let alert = match new.alert {
+        Some(alert) => Some(super::alerting::create_alert(conn, actor, org, alert, now).await?),
+        None => None,
+    };
+    let id = IncidentId::new();
+    sqlx::query(
+        "INSERT INTO incidents (id, org_id, title, plan_id, plan_version, severity, exercise, \
+         channel_id, alert_id, opened_at, opened_by, via) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(id.0)
+    .bind(org.0)
+    .bind(&new.title)
+    .bind(new.plan.map(|(p, _)| p.0))
+    .bind(new.plan.map(|(_, v)| v))
+    .bind(new.severity.as_str())
+    .bind(new.exercise)
+    .bind(channel.id.0)
+    .bind(alert.as_ref().map(|a| a.id.0))
+    .bind(now)
+    .bind(new.opened_by.map(|p| p.0))
+    .bind(new.via.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    for (place, task) in new.tasks.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO incident_tasks (id, incident_id, place, position, assignee, text, due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(TaskId::new().0)
+        .bind(id.0)
+        .bind(i64::try_from(place).unwrap_or(i64::MAX))
+        .bind(&task.position)
+        .bind(task.assignee.map(|p| p.0))
+        .bind(&task.text)
+        .bind(task.due_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    if let Some(lead) = new.lead {
+        check_people(conn, org, "lead", &[lead]).await?;
+        sqlx::query(
+            "INSERT INTO incident_roles (incident_id, role, person_id, since, handed_by) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.0)
+        .bind(Role::Lead.as_str())
+        .bind(lead.0)
+        .bind(now)
+        .bind(lead.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "incident.opened",
+            format!("incident:{id}"),
+            serde_json::json!({
+                "title": new.title,
+                "plan": new.plan.map(|(p, v)| serde_json::json!({"id": p.to_string(), "version": v})),
+                "severity": new.severity.as_str(),
+                "exercise": new.exercise,
+                "via": new.via.as_str(),
+                "channel": channel.id.to_string(),
+                "alert": alert.as_ref().map(|a| a.id.to_string()),
+                "tasks": new.tasks.len(),
+                "lead": new.lead.map(|p| p.to_string()),
+            }),
+        ),
+    )
+    .await?;
+    incident(conn, org, id).await
+}
+
+pub async fn incidents(conn: &mut Conn, org: OrgId, closed: bool) -> StoreResult<Vec<Incident>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {INCIDENT_COLUMNS} FROM incidents \
+         WHERE org_id = $1 AND ($2 OR closed_at IS NULL) ORDER BY opened_at DESC"
+    ))
+    .bind(org.0)
+    .bind(closed)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(incident_of).collect()
+}
+
+pub async fn incident(conn: &mut Conn, org: OrgId, id: IncidentId) -> StoreResult<Incident> {
+    let row = sqlx::query(&format!(
+        "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    incident_of(&row)
+}
+
+fn task_of(r: &DbRow) -> StoreResult<IncidentTask> {
+    Ok(IncidentTask {
+        id: TaskId(col(r, "id")?),
+        incident_id: IncidentId(col(r, "incident_id")?),
+        position: col(r, "position")?,
+        assignee: col::<Option<Uuid>>(r, "assignee")?.map(PersonId),
+        text: col(r, "text")?,
+        due_at: col(r, "due_at")?,
+        done_at: col(r, "done_at")?,
+        done_by: col::<Option<Uuid>>(r, "done_by")?.map(PersonId),
+    })
+}
+
+pub async fn incident_tasks(
+    conn: &mut Conn,
+    org: OrgId,
+    id: IncidentId,
+) -> StoreResult<Vec<IncidentTask>> {
+    incident(conn, org, id).await?;
+    let rows = sqlx::query(
+        "SELECT id, incident_id, position, assignee, text, due_at, done_at, done_by \
+         FROM incident_tasks WHERE incident_id = $1 ORDER BY place",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(task_of).collect()
+}
+
+pub async fn set_task_done(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    incident_id: IncidentId,
+    change: TaskChange,
+    by: Option<PersonId>,
+    now: DateTime<Utc>,
+) -> StoreResult<IncidentTask> {
+    let TaskChange { task, done } = change;
+    if !incident(conn, org, incident_id).await?.is_open() {
+        return Err(StoreError::Conflict(Conflict::IncidentClosed));
+    }
+    let (done_at, done_by) = match done {
+        true => (Some(now), by.map(|p| p.0)),
+        false => (None, None),
+    };
+    let row = sqlx::query(
+        "UPDATE incident_tasks SET done_at = $3, done_by = $4 \
+         WHERE incident_id = $1 AND id = $2 \
+         RETURNING id, incident_id, position, assignee, text, due_at, done_at, done_by",
+    )
+    .bind(incident_id.0)
+    .bind(task.0)
+    .bind(done_at)
+    .bind(done_by)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let task = task_of(&row)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            if done {
+                "incident.task_done"
+            } else {
+                "incident.task_reopened"
+            },
+            format!("incident:{incident_id}"),
+            serde_json::json!({
+                "task": task.id.to_string(),
+                "text": task.text,
+                "by": by.map(|p| p.to_string()),
+            }),
+        ),
+    )
+    .await?;
+    Ok(task)
+}
+
+pub async fn incident_roles(
+    conn: &mut Conn,
+    org: OrgId,
+    id: IncidentId,
+) -> StoreResult<Vec<RoleHolder>> {
+    incident(conn, org, id).await?;
+    let rows = sqlx::query(
+        "SELECT role, person_id, since, until, handed_by FROM incident_roles \
+         WHERE incident_id = $1 ORDER BY since",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            let role: String = col(r, "role")?;
+            Ok(RoleHolder {
+                role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+                person: PersonId(col(r, "person_id")?),
+                since: col(r, "since")?,
+                until: col(r, "until")?,
+                by: col::<Option<Uuid>>(r, "handed_by")?.map(PersonId),
+            })
+        })
+        .collect()
+}
+
+pub async fn hand_over_role(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: IncidentId,
+    handover: Handover,
+    by: Option<PersonId>,
+    now: DateTime<Utc>,
+) -> StoreResult<RoleHolder> {
+    let Handover { role, to } = handover;
+    if !incident(conn, org, id).await?.is_open() {
+        return Err(StoreError::Conflict(Conflict::IncidentClosed));
+    }
+    check_people(conn, org, "person", &[to]).await?;
+    let before: Option<Uuid> = sqlx::query_scalar(
+        "SELECT person_id FROM incident_roles WHERE incident_id = $1 AND role = $2 AND until IS NULL",
+    )
+    .bind(id.0)
+    .bind(role.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "UPDATE incident_roles SET until = $3 WHERE incident_id = $1 AND role = $2 AND until IS NULL",
+    )
+    .bind(id.0)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO incident_roles (incident_id, role, person_id, since, handed_by) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id.0)
+    .bind(role.as_str())
+    .bind(to.0)
+    .bind(now)
+    .bind(by.map(|p| p.0))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "incident.role_handed_over",
+            format!("incident:{id}"),
+            serde_json::json!({
+                "role": role.as_str(),
+                "from": before.map(|p| p.to_string()),
+                "to": to.to_string(),
+                "by": by.map(|p| p.to_string()),
+            }),
+        ),
+    )
+    .await?;
+    Ok(RoleHolder {
+        role,
+        person: to,
+        since: now,
+        until: None,
+        by,
+    })
+}
+
+pub async fn close_incident(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: IncidentId,
+    by: Option<PersonId>,
+    now: DateTime<Utc>,
+) -> StoreResult<Incident> {
+    let closed = sqlx::query(
+        "UPDATE incidents SET closed_at = $3, closed_by = $4 \
+         WHERE org_id = $1 AND id = $2 AND closed_at IS NULL",
+    )
+    .bind(org.0)
+    .bind(id.0)
+    .bind(now)
+    .bind(by.map(|p| p.0))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if closed.rows_affected() != 1 {
+        // Not found, or ended already.
+        incident(conn, org, id).await?;
+        return Err(StoreError::Conflict(Conflict::IncidentClosed));
+    }
+    sqlx::query("UPDATE incident_roles SET until = $2 WHERE incident_id = $1 AND until IS NULL")
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "incident.closed",
+            format!("incident:{id}"),
+            serde_json::json!({ "by": by.map(|p| p.to_string()) }),
+        ),
+    )
+    .await?;
+    incident(conn, org, id).await
 }

@@ -92,4 +92,5 @@ conformance!(
     services_keep_their_order_state_and_history_and_names_are_unique,
     an_organisation_keeps_at_most_its_limit_of_services,
     plans_keep_every_version_and_who_approved_which,
+    an_incident_opens_whole_with_its_channel_alarm_checklist_and_lead,
 );

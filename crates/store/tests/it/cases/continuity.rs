@@ -1,10 +1,15 @@
 //! The continuity plan: services and their state.
 
 use super::*;
+use beredskap_core::alerting::{AlertInput, Recipients, Severity};
+use beredskap_core::continuity::incidents::{
+    Handover, NewIncident, NewTask, Role as IncidentRole, TaskChange, Via,
+};
 use beredskap_core::continuity::plans::{ActionCard, PlanDocument, PlanSave, PlanTask};
 use beredskap_core::continuity::services::{
     downtime, ServiceDraft, ServiceState, StatusChange, MAX_SERVICES,
 };
+use beredskap_core::conversation::{ChannelKind, NewChannel};
 use beredskap_core::store::Conflict;
 use chrono::{Duration, TimeZone, Utc};
 
@@ -376,5 +381,285 @@ pub async fn plans_keep_every_version_and_who_approved_which(db: &TestDb) {
         ["plan.created", "plan.saved", "plan.approved", "plan.saved"]
     );
     assert!(entries[1].payload.contains("E-posten fungerar inte"));
+    assert_chain_ok(s, &o).await;
+}
+
+fn incident_for(
+    creator: &beredskap_core::register::Account,
+    o: &Org,
+    alert: Option<beredskap_core::alerting::NewAlert>,
+    now: chrono::DateTime<Utc>,
+) -> NewIncident {
+    NewIncident {
+        title: "Totalt IT-avbrott".into(),
+        plan: None,
+        severity: Severity::Critical,
+        exercise: true,
+        via: Via::Web,
+        opened_by: Some(creator.person_id),
+        channel: NewChannel {
+            kind: ChannelKind::Incident,
+            name: "ÖVNING: Totalt IT-avbrott".into(),
+            classification: o.classifications[0].clone(),
+            group_id: None,
+            members: vec![],
+        },
+        creator: creator.id,
+        alert,
+        tasks: vec![
+            NewTask {
+                position: Some("TiB".into()),
+                assignee: Some(creator.person_id),
+                text: "Ring IT-beredskapen".into(),
+                due_at: now,
+            },
+            NewTask {
+                position: None,
+                assignee: None,
+                text: "Skriv en lägesrapport".into(),
+                due_at: now + Duration::minutes(60),
+            },
+        ],
+        lead: Some(creator.person_id),
+    }
+}
+
+pub async fn an_incident_opens_whole_with_its_channel_alarm_checklist_and_lead(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let lead = account_in(s, &o, "lead@lillby.se").await;
+    let mut reachable = draft("Ida Tech", None);
+    reachable.contact_points = vec![sms("+46701740605")];
+    let ida = s.create_person(&actor(), o.id, reachable).await.unwrap();
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 12, 2, 7, 40, 0)
+        .single()
+        .unwrap();
+    let alarm = AlertInput {
+        message: "IT-avbrott. Kom till stadshuset.".into(),
+        severity: Severity::Critical,
+        recipients: Recipients {
+            people: vec![ida.id],
+            ..Default::default()
+        },
+        options: vec![],
+        exercise: true,
+        step_minutes: 5,
+        repeats: 0,
+        repeat_minutes: 15,
+        escalation: None,
+    }
+    .validate(Some(lead.id))
+    .unwrap();
+    let incident = s
+        .open_incident(&actor(), o.id, incident_for(&lead, &o, Some(alarm), t0), t0)
+        .await
+        .unwrap();
+    assert!(incident.is_open() && incident.exercise);
+    assert_eq!(
+        (incident.via, incident.opened_by),
+        (Via::Web, Some(lead.person_id))
+    );
+    // The channel and the alarm are there, and linked.
+    let channels = s.channels_for(o.id, lead.id).await.unwrap();
+    assert!(channels
+        .iter()
+        .any(|c| c.id == incident.channel_id && c.kind == ChannelKind::Incident));
+    let alert = s.alert(o.id, incident.alert_id.unwrap()).await.unwrap();
+    assert!(alert.exercise);
+    let tasks = s.incident_tasks(o.id, incident.id).await.unwrap();
+    let texts: Vec<&str> = tasks.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(texts, ["Ring IT-beredskapen", "Skriv en lägesrapport"]);
+    assert!(
+        tasks[0].is_late(t0 + Duration::minutes(1)) && !tasks[1].is_late(t0 + Duration::minutes(1))
+    );
+    let roles = s.incident_roles(o.id, incident.id).await.unwrap();
+    assert_eq!(
+        (roles[0].role, roles[0].person),
+        (IncidentRole::Lead, lead.person_id)
+    );
+
+    // Ticked off by someone, with when; back on; the journal has both.
+    let t1 = t0 + Duration::minutes(3);
+    let done = s
+        .set_task_done(
+            &actor(),
+            o.id,
+            incident.id,
+            TaskChange {
+                task: tasks[0].id,
+                done: true,
+            },
+            Some(ida.id),
+            t1,
+        )
+        .await
+        .unwrap();
+    assert_eq!((done.done_at, done.done_by), (Some(t1), Some(ida.id)));
+    assert!(!done.was_late() || done.due_at < t1);
+    let undone = s
+        .set_task_done(
+            &actor(),
+            o.id,
+            incident.id,
+            TaskChange {
+                task: tasks[0].id,
+                done: false,
+            },
+            None,
+            t1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(undone.done_at, None);
+    // Another incident's or organisation's task is not found.
+    let err = s
+        .set_task_done(
+            &actor(),
+            other.id,
+            incident.id,
+            TaskChange {
+                task: tasks[0].id,
+                done: true,
+            },
+            None,
+            t1,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::NotFound);
+
+    // The scribe's role is handed over; the lead's too, the first lead's time kept.
+    s.hand_over_role(
+        &actor(),
+        o.id,
+        incident.id,
+        Handover {
+            role: IncidentRole::Scribe,
+            to: ida.id,
+        },
+        Some(lead.person_id),
+        t1,
+    )
+    .await
+    .unwrap();
+    s.hand_over_role(
+        &actor(),
+        o.id,
+        incident.id,
+        Handover {
+            role: IncidentRole::Lead,
+            to: ida.id,
+        },
+        Some(lead.person_id),
+        t1,
+    )
+    .await
+    .unwrap();
+    let roles = s.incident_roles(o.id, incident.id).await.unwrap();
+    let leads: Vec<_> = roles
+        .iter()
+        .filter(|r| r.role == IncidentRole::Lead)
+        .collect();
+    assert_eq!(leads.len(), 2);
+    assert_eq!(
+        (leads[0].person, leads[0].until),
+        (lead.person_id, Some(t1))
+    );
+    assert_eq!((leads[1].person, leads[1].until), (ida.id, None));
+    // Only a person of the organisation takes a role.
+    let stranger = s
+        .create_person(&actor(), other.id, draft("Främling", None))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.hand_over_role(
+            &actor(),
+            o.id,
+            incident.id,
+            Handover {
+                role: IncidentRole::Liaison,
+                to: stranger.id
+            },
+            None,
+            t1
+        )
+        .await
+        .unwrap_err(),
+        StoreError::Invalid(_)
+    ));
+
+    // Ended: no more ticking, no second ending, roles end with it.
+    let t2 = t0 + Duration::hours(3);
+    let closed = s
+        .close_incident(&actor(), o.id, incident.id, Some(lead.person_id), t2)
+        .await
+        .unwrap();
+    assert_eq!(closed.closed_at, Some(t2));
+    assert_eq!(
+        s.close_incident(&actor(), o.id, incident.id, None, t2)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(Conflict::IncidentClosed)
+    );
+    assert_eq!(
+        s.set_task_done(
+            &actor(),
+            o.id,
+            incident.id,
+            TaskChange {
+                task: tasks[1].id,
+                done: true
+            },
+            None,
+            t2
+        )
+        .await
+        .unwrap_err(),
+        StoreError::Conflict(Conflict::IncidentClosed)
+    );
+    assert!(s
+        .incident_roles(o.id, incident.id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.until.is_some()));
+    assert!(s.incidents(o.id, false).await.unwrap().is_empty());
+    assert_eq!(s.incidents(o.id, true).await.unwrap().len(), 1);
+    assert_eq!(
+        s.incident(other.id, incident.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+
+    // An activation that fails leaves nothing: a creator of another organisation.
+    let theirs = account_in(s, &other, "x@storby.se").await;
+    let head = journal_len(s, &o).await;
+    let err = s
+        .open_incident(&actor(), o.id, incident_for(&theirs, &o, None, t2), t2)
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::NotFound);
+    assert_eq!(journal_len(s, &o).await, head);
+    assert_eq!(s.incidents(o.id, true).await.unwrap().len(), 1);
+    let kinds: Vec<String> = s
+        .journal_page(o.id, 0, 200)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind.starts_with("incident."))
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "incident.opened",
+            "incident.task_done",
+            "incident.task_reopened",
+            "incident.role_handed_over",
+            "incident.role_handed_over",
+            "incident.closed"
+        ]
+    );
     assert_chain_ok(s, &o).await;
 }

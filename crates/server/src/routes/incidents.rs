@@ -1,0 +1,208 @@
+//! Incidents in the API: activate a plan, follow an incident's checklist and roles, tick
+//! tasks, hand over roles, end it. The same use cases as the pages.
+
+use super::api::{created, parse_id, ApiJson, ApiPath, ApiQuery};
+use super::auth::Caller;
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::Json;
+use beredskap_app::incidents::{self as use_case, Activation};
+use beredskap_core::alerting::Severity;
+use beredskap_core::continuity::incidents::{Incident, IncidentTask, Role, RoleHolder, Via};
+use beredskap_core::register::Scope;
+use beredskap_core::{IncidentId, PersonId, PlanId, TaskId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(activate))
+        .routes(routes!(list_incidents))
+        .routes(routes!(get_incident))
+        .routes(routes!(set_task))
+        .routes(routes!(hand_over))
+        .routes(routes!(close_incident))
+}
+
+/// How a plan is activated.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ActivateInput {
+    severity: Severity,
+    /// A drill: marked as such in the alarm, the channel and the incident.
+    #[serde(default)]
+    exercise: bool,
+}
+
+/// Activates a plan: opens an incident with its channel and checklist and sends the plan's
+/// alarm, all in one transaction.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/plans/{id}/activate", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = PlanId, Path)),
+    request_body = ActivateInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Incident), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn activate(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<ActivateInput>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let plan: PlanId = parse_id(&id)?;
+    let activation = Activation {
+        plan,
+        severity: input.severity,
+        exercise: input.exercise,
+        via: Via::Api,
+        on_behalf_of: None,
+    };
+    let incident = use_case::activate(&state.app, &caller.who(), &org, activation).await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/incidents/{}", org.slug, incident.id),
+        incident,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Ended incidents too.
+    #[serde(default)]
+    closed: bool,
+}
+
+/// The incidents under way (and ended ones with `closed=true`), newest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/incidents", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ListQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Incident])))]
+async fn list_incidents(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Vec<Incident>>, AppError> {
+    caller.scope(Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(
+        use_case::incidents(&state.app, &caller.who(), &org, query.closed).await?,
+    ))
+}
+
+/// An incident with its checklist and every holder of its roles.
+#[derive(Debug, Serialize, ToSchema)]
+struct IncidentView {
+    incident: Incident,
+    tasks: Vec<IncidentTask>,
+    roles: Vec<RoleHolder>,
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/incidents/{id}", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = IncidentView), (status = 404, body = ErrorBody)))]
+async fn get_incident(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+) -> Result<Json<IncidentView>, AppError> {
+    caller.scope(Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    let sheet = use_case::sheet(&state.app, &caller.who(), &org, id).await?;
+    Ok(Json(IncidentView {
+        incident: sheet.incident,
+        tasks: sheet.tasks,
+        roles: sheet.roles,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TaskInput {
+    done: bool,
+}
+
+/// Ticks a task off (`done: true`) or back on.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/incidents/{id}/tasks/{task}", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path),
+        ("task" = TaskId, Path)),
+    request_body = TaskInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = IncidentTask), (status = 404, body = ErrorBody),
+        (status = 409, description = "The incident has ended", body = ErrorBody)))]
+async fn set_task(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id, task)): ApiPath<(String, String, String)>,
+    ApiJson(input): ApiJson<TaskInput>,
+) -> Result<Json<IncidentTask>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    let task: TaskId = parse_id(&task)?;
+    Ok(Json(
+        use_case::set_task(&state.app, &caller.who(), &org, id, task, input.done).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct HandOverInput {
+    role: Role,
+    person: PersonId,
+}
+
+/// Hands a role of the incident to a person of the organisation; the hand-over is kept.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/incidents/{id}/roles", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path)),
+    request_body = HandOverInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = RoleHolder), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn hand_over(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<HandOverInput>,
+) -> Result<Json<RoleHolder>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    Ok(Json(
+        use_case::hand_over(
+            &state.app,
+            &caller.who(),
+            &org,
+            id,
+            input.role,
+            input.person,
+        )
+        .await?,
+    ))
+}
+
+/// Ends an incident: its checklist and roles are locked.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/incidents/{id}/close", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Incident), (status = 404, body = ErrorBody),
+        (status = 409, description = "The incident has ended already", body = ErrorBody)))]
+async fn close_incident(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+) -> Result<Json<Incident>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    Ok(Json(
+        use_case::close(&state.app, &caller.who(), &org, id).await?,
+    ))
+}

@@ -1,0 +1,400 @@
+//! Incidents in the pages: activating a plan from its page, the list (`/incidents`), an
+//! incident with its checklist (ticked with one tap, from any number of devices), its
+//! roles and their hand-overs, links to its channel, alarm and plan, and ending it.
+
+use super::session::SignedIn;
+use super::{render, when, Page, Texts, WebContext, WebError};
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use beredskap_app::incidents::{self as use_case, Activation};
+use beredskap_app::policy::allows;
+use beredskap_app::UseCase;
+use beredskap_core::alerting::Severity;
+use beredskap_core::continuity::incidents::{Incident, Role, Via};
+use beredskap_core::{FieldErrors, IncidentId, PersonId, PlanId, Problem, TaskId};
+use serde::Deserialize;
+
+fn parse<T: std::str::FromStr>(raw: &str) -> Result<T, WebError> {
+    raw.parse().map_err(|_| AppError::NotFound.into())
+}
+
+impl Texts {
+    pub fn incident_role(&self, role: Role) -> &'static str {
+        match role {
+            Role::Lead => self.incident_role_lead,
+            Role::Scribe => self.incident_role_scribe,
+            Role::Liaison => self.incident_role_liaison,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ActivateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    exercise: Option<String>,
+}
+
+/// The activation form on a plan's page.
+pub async fn activate(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ActivateForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    // Someone who may not activate is refused before the form is read.
+    if !allows(&me.caller(), UseCase::ActivatePlans) {
+        return Err(AppError::Forbidden.into());
+    }
+    let plan: PlanId = parse(&id)?;
+    let severity = Severity::parse(&form.severity).ok_or_else(|| {
+        WebError(
+            AppError::Invalid(FieldErrors::single(
+                "severity",
+                Problem::OneOf {
+                    choices: "info, warning, critical".into(),
+                },
+            )),
+            None,
+        )
+    })?;
+    let activation = Activation {
+        plan,
+        severity,
+        exercise: form.exercise.is_some(),
+        via: Via::Web,
+        on_behalf_of: None,
+    };
+    let incident = use_case::activate(&state.app, &me.caller(), &me.org, activation).await?;
+    Ok(Redirect::to(&format!("/incidents/{}", incident.id)).into_response())
+}
+
+struct Row {
+    id: String,
+    title: String,
+    exercise: bool,
+    severity: &'static str,
+    opened: String,
+    closed: String,
+}
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct ListPage {
+    page: Page,
+    incidents: Vec<Row>,
+    closed: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    closed: Option<String>,
+}
+
+fn row(t: &Texts, me: &SignedIn, i: &Incident) -> Row {
+    Row {
+        id: i.id.to_string(),
+        title: i.title.clone(),
+        exercise: i.exercise,
+        severity: t.severity(i.severity),
+        opened: when(i.opened_at, me.org.zone()),
+        closed: i
+            .closed_at
+            .map(|c| when(c, me.org.zone()))
+            .unwrap_or_default(),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let closed = query.closed.is_some();
+    let incidents = use_case::incidents(&state.app, &me.caller(), &me.org, closed).await?;
+    render(
+        StatusCode::OK,
+        &ListPage {
+            page: Page::signed_in(&ctx, &me, t.incidents_title),
+            incidents: incidents.iter().map(|i| row(t, &me, i)).collect(),
+            closed,
+        },
+    )
+}
+
+struct TaskRow {
+    id: String,
+    text: String,
+    position: String,
+    assignee: String,
+    due: String,
+    late: bool,
+    done: bool,
+    done_by: String,
+}
+
+struct RoleRow {
+    role: &'static str,
+    code: &'static str,
+    holder: String,
+    since: String,
+    /// Earlier holders, oldest first: name and from–to.
+    earlier: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct IncidentPage {
+    page: Page,
+    id: String,
+    title: String,
+    exercise: bool,
+    severity: &'static str,
+    opened: String,
+    closed: String,
+    channel: String,
+    alert: Option<String>,
+    plan: Option<String>,
+    left: String,
+    tasks: Vec<TaskRow>,
+    roles: Vec<RoleRow>,
+    people: Vec<(String, String)>,
+    may_work: bool,
+    may_lead: bool,
+    may_follow_alerts: bool,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let id: IncidentId = parse(&id)?;
+    let sheet = use_case::sheet(&state.app, &me.caller(), &me.org, id).await?;
+    let zone = me.org.zone();
+    let now = state.clock.now();
+    let name = |p: Option<PersonId>| {
+        p.and_then(|p| sheet.names.get(&p).cloned())
+            .unwrap_or_else(|| t.incident_nobody.to_owned())
+    };
+    let i = &sheet.incident;
+    let via = match i.via {
+        Via::Web => "web",
+        Via::Api => "API",
+        Via::Cli => "CLI",
+        Via::Sms => "SMS",
+    };
+    let opened = t.lang.format(
+        "incident-opened",
+        &[
+            ("when", when(i.opened_at, zone).into()),
+            ("who", name(i.opened_by).into()),
+            ("via", via.into()),
+        ],
+    );
+    let closed = i
+        .closed_at
+        .map(|c| {
+            t.lang
+                .format("incident-closed-at", &[("when", when(c, zone).into())])
+        })
+        .unwrap_or_default();
+    let left = sheet.tasks.iter().filter(|t| t.done_at.is_none()).count();
+    let tasks = sheet
+        .tasks
+        .iter()
+        .map(|task| TaskRow {
+            id: task.id.to_string(),
+            text: task.text.clone(),
+            position: task.position.clone().unwrap_or_default(),
+            assignee: name(task.assignee),
+            due: t
+                .lang
+                .format("incident-due", &[("when", when(task.due_at, zone).into())]),
+            late: task.is_late(now),
+            done: task.done_at.is_some(),
+            done_by: task
+                .done_at
+                .map(|d| {
+                    t.lang.format(
+                        "incident-done-by",
+                        &[
+                            ("when", when(d, zone).into()),
+                            ("who", name(task.done_by).into()),
+                        ],
+                    )
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    let roles = Role::ALL
+        .iter()
+        .map(|role| {
+            let current = sheet
+                .roles
+                .iter()
+                .find(|r| r.role == *role && r.until.is_none());
+            RoleRow {
+                role: t.incident_role(*role),
+                code: role.as_str(),
+                holder: name(current.map(|r| r.person)),
+                since: current
+                    .map(|r| {
+                        t.lang
+                            .format("incident-since", &[("when", when(r.since, zone).into())])
+                    })
+                    .unwrap_or_default(),
+                earlier: sheet
+                    .roles
+                    .iter()
+                    .filter(|r| r.role == *role && r.until.is_some())
+                    .map(|r| {
+                        let until = r.until.map(|u| when(u, zone)).unwrap_or_default();
+                        format!(
+                            "{} ({} – {until})",
+                            name(Some(r.person)),
+                            when(r.since, zone)
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let mut people: Vec<(String, String)> = sheet
+        .names
+        .iter()
+        .map(|(id, n)| (id.to_string(), n.clone()))
+        .collect();
+    people.sort_by_key(|(_, n)| n.to_lowercase());
+    let caller = me.caller();
+    render(
+        StatusCode::OK,
+        &IncidentPage {
+            page: Page::signed_in(&ctx, &me, t.incidents_title),
+            id: i.id.to_string(),
+            title: i.title.clone(),
+            exercise: i.exercise,
+            severity: t.severity(i.severity),
+            opened,
+            closed,
+            channel: i.channel_id.to_string(),
+            alert: i.alert_id.map(|a| a.to_string()),
+            plan: i.plan_id.map(|p| p.to_string()),
+            left: t.lang.format(
+                "incident-tasks-left",
+                &[("left", left.into()), ("total", sheet.tasks.len().into())],
+            ),
+            tasks,
+            roles,
+            people,
+            may_work: i.is_open() && allows(&caller, UseCase::WorkIncidents),
+            may_lead: i.is_open() && allows(&caller, UseCase::LeadIncidents),
+            may_follow_alerts: allows(&caller, UseCase::FollowAlerts),
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TaskForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    done: String,
+}
+
+/// One tap on a task: done, or back to not done.
+pub async fn task(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path((id, task)): Path<(String, String)>,
+    Form(form): Form<TaskForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id: IncidentId = parse(&id)?;
+    let task: TaskId = parse(&task)?;
+    let done = form.done == "yes";
+    use_case::set_task(&state.app, &me.caller(), &me.org, id, task, done).await?;
+    Ok(Redirect::to(&format!("/incidents/{id}#task-{task}")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    person: String,
+}
+
+pub async fn hand_over(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    if !allows(&me.caller(), UseCase::LeadIncidents) {
+        return Err(AppError::Forbidden.into());
+    }
+    let id: IncidentId = parse(&id)?;
+    let role = Role::parse(&form.role).ok_or_else(|| {
+        WebError(
+            AppError::Invalid(FieldErrors::single(
+                "role",
+                Problem::OneOf {
+                    choices: "lead, scribe, liaison".into(),
+                },
+            )),
+            None,
+        )
+    })?;
+    let to: PersonId = form.person.parse().map_err(|_| {
+        WebError(
+            AppError::Invalid(FieldErrors::single("person", Problem::UnknownPerson)),
+            None,
+        )
+    })?;
+    use_case::hand_over(&state.app, &me.caller(), &me.org, id, role, to).await?;
+    Ok(Redirect::to(&format!("/incidents/{id}#roles")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id: IncidentId = parse(&id)?;
+    use_case::close(&state.app, &me.caller(), &me.org, id).await?;
+    Ok(Redirect::to(&format!("/incidents/{id}")).into_response())
+}

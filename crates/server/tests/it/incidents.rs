@@ -1,0 +1,245 @@
+//! Activating a plan and working the incident: the checklist from the action cards to
+//! whoever is on call, the alarm and the channel linked, tasks ticked from two devices,
+//! roles handed over, the incident ended.
+
+use crate::helpers::{expect_json, TestApp};
+use crate::web::{hidden, location, page, signed_in};
+use beredskap_core::register::{NewPosition, Role};
+use beredskap_core::{Actor, Slug};
+
+const PLAN: &str = "title: Totalt IT-avbrott
+alarm:
+  positions: [tib]
+  message: IT-avbrott. Krisledningen samlas.
+  severity: warning
+action_cards:
+  - position: tib
+    tasks:
+      - after_minutes: 0
+        task: Ring IT-beredskapen.
+      - after_minutes: 30
+        task: Kontakta länsstyrelsen.
+        at_least: critical
+";
+
+/// The plan, with the TiB position held by `holder`'s person; returns the plan's id.
+async fn plan_held_by(app: &TestApp, holder: &str) -> String {
+    let actor = Actor::cli("test");
+    let tib = app
+        .store
+        .create_position(
+            &actor,
+            app.org.id,
+            NewPosition {
+                slug: Slug::parse("tib").unwrap(),
+                name: "Tjänsteperson i beredskap".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let person = app.account(holder).await.person_id;
+    app.store
+        .set_position_holders(&actor, app.org.id, tib.id, vec![person])
+        .await
+        .unwrap();
+    beredskap_app::plans::import_yaml(
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(actor),
+        &app.org,
+        &Slug::parse("it-avbrott").unwrap(),
+        PLAN,
+    )
+    .await
+    .unwrap()
+    .id
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_crisis_lead_activates_a_plan_and_the_holder_works_the_checklist() {
+    let app = TestApp::spawn().await;
+    let member = signed_in(&app, "mikael@lillby.se", Role::Member).await;
+    let lead = signed_in(&app, "erik@lillby.se", Role::CrisisLead).await;
+    let plan = plan_held_by(&app, "mikael@lillby.se").await;
+    let (_, html) = page(&app, &lead, &format!("/plans/{plan}")).await;
+    assert!(html.contains("Aktivera planen"), "{html}");
+    let csrf = hidden(&html, "csrf");
+    let r = lead
+        .post(app.url(&format!("/plans/{plan}/activate")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("severity", "critical"),
+            ("exercise", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let incident_path = location(&r);
+    assert!(incident_path.starts_with("/incidents/"), "{incident_path}");
+    let (status, html) = page(&app, &member, &incident_path).await;
+    assert_eq!(status, 200);
+    for shown in [
+        "ÖVNING",
+        "Totalt IT-avbrott",
+        "Ring IT-beredskapen.",
+        "Kontakta länsstyrelsen.",
+        "Tjänsteperson i beredskap: Anna Berg",
+        "2 av 2 uppgifter kvar",
+        "Händelseledare",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+    // A member ticks a task off; the lead, on another device, sees who and when.
+    let member_csrf = hidden(&html, "csrf");
+    let incident = app
+        .store
+        .incidents(app.org.id, false)
+        .await
+        .unwrap()
+        .remove(0);
+    let tasks = app
+        .store
+        .incident_tasks(app.org.id, incident.id)
+        .await
+        .unwrap();
+    let r = member
+        .post(app.url(&format!("{incident_path}/tasks/{}", tasks[0].id)))
+        .form(&[("csrf", member_csrf.as_str()), ("done", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&app, &lead, &incident_path).await;
+    assert!(
+        html.contains("1 av 2 uppgifter kvar") && html.contains("Klar "),
+        "{html}"
+    );
+    // The alarm went out as a drill to the holder, and the holder is in the channel.
+    let alert = app
+        .store
+        .alert(app.org.id, incident.alert_id.unwrap())
+        .await
+        .unwrap();
+    assert!(alert.exercise);
+    assert!(html.contains(&format!("/alerts/{}", alert.id)), "{html}");
+    assert_eq!(
+        page(&app, &member, &format!("/c/{}", incident.channel_id))
+            .await
+            .0,
+        200
+    );
+    // A member neither hands over nor ends it.
+    let r = member
+        .post(app.url(&format!("{incident_path}/close")))
+        .form(&[("csrf", member_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The lead hands the scribe's role to the holder, then ends the incident.
+    let holder = app.account("mikael@lillby.se").await.person_id.to_string();
+    let r = lead
+        .post(app.url(&format!("{incident_path}/roles")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("role", "scribe"),
+            ("person", holder.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = lead
+        .post(app.url(&format!("{incident_path}/close")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&app, &lead, &incident_path).await;
+    assert!(html.contains("Avslutad"), "{html}");
+    assert!(!html.contains("Avsluta händelsen"), "{html}");
+    let r = member
+        .post(app.url(&format!("{incident_path}/tasks/{}", tasks[1].id)))
+        .form(&[("csrf", member_csrf.as_str()), ("done", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "an ended incident's checklist is locked");
+    // Members do not activate; guests see no incidents.
+    let r = member
+        .post(app.url(&format!("/plans/{plan}/activate")))
+        .form(&[("csrf", member_csrf.as_str()), ("severity", "info")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let guest = signed_in(&app, "gast@partner.example", Role::Guest).await;
+    assert_eq!(page(&app, &guest, &incident_path).await.0, 403);
+}
+
+#[tokio::test]
+async fn the_api_activates_a_plan_and_ticks_its_tasks() {
+    let app = TestApp::spawn().await;
+    signed_in(&app, "mikael@lillby.se", Role::Member).await;
+    let plan = plan_held_by(&app, "mikael@lillby.se").await;
+    let r = app
+        .post(
+            &format!("/api/v1/orgs/lillby/plans/{plan}/activate"),
+            &app.admin_token,
+            serde_json::json!({"severity": "warning"}),
+        )
+        .await;
+    let incident = expect_json(r, 201).await;
+    assert_eq!(incident["via"], "api");
+    assert_eq!(incident["exercise"], false);
+    let id = incident["id"].as_str().unwrap();
+    let view = expect_json(
+        app.get(
+            &format!("/api/v1/orgs/lillby/incidents/{id}"),
+            &app.admin_token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let tasks = view["tasks"].as_array().unwrap();
+    assert_eq!(
+        tasks.len(),
+        1,
+        "the critical-only task is left out at warning"
+    );
+    let task = tasks[0]["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/orgs/lillby/incidents/{id}/tasks/{task}"),
+            &app.admin_token,
+            serde_json::json!({"done": true}),
+        )
+        .await;
+    assert!(!expect_json(r, 200).await["done_at"].is_null());
+    let listed = expect_json(
+        app.get("/api/v1/orgs/lillby/incidents", &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let r = app
+        .post(
+            &format!("/api/v1/orgs/lillby/incidents/{id}/close"),
+            &app.admin_token,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .post(
+            &format!("/api/v1/orgs/lillby/incidents/{id}/close"),
+            &app.admin_token,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+}
