@@ -181,6 +181,16 @@ pub struct IncidentSheet {
     pub tasks: Vec<IncidentTask>,
     pub roles: Vec<RoleHolder>,
     pub names: HashMap<PersonId, String>,
+    /// The alarm's progress: how many answered, of how many, and how many could not be
+    /// reached.
+    pub alarm: Option<AlarmCounts>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlarmCounts {
+    pub answered: u32,
+    pub recipients: u32,
+    pub unreachable: u32,
 }
 
 impl IncidentSheet {
@@ -211,12 +221,44 @@ pub async fn sheet(
 ) -> Result<IncidentSheet, Error> {
     permit(caller, UseCase::ReadIncidents)?;
     let store = app.store();
+    let incident = store.incident(org.id, id).await?;
+    let alarm = match incident.alert_id {
+        Some(alert) => {
+            let roster = store.alert_roster(org.id, alert).await?;
+            let count = |f: &dyn Fn(&beredskap_core::alerting::RosterEntry) -> bool| {
+                u32::try_from(roster.iter().filter(|e| f(e)).count()).unwrap_or(u32::MAX)
+            };
+            Some(AlarmCounts {
+                answered: count(&|e| e.answered_at.is_some()),
+                recipients: count(&|_| true),
+                unreachable: count(&|e| e.deliveries.is_empty()),
+            })
+        }
+        None => None,
+    };
     Ok(IncidentSheet {
-        incident: store.incident(org.id, id).await?,
         tasks: store.incident_tasks(org.id, id).await?,
         roles: store.incident_roles(org.id, id).await?,
         names: crate::alerts::names(store, org.id).await?,
+        incident,
+        alarm,
     })
+}
+
+/// The incident whose alarm `alert` is, if any.
+pub async fn for_alert(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    alert: beredskap_core::AlertId,
+) -> Result<Option<Incident>, Error> {
+    permit(caller, UseCase::ReadIncidents)?;
+    Ok(app
+        .store
+        .incidents(org.id, true)
+        .await?
+        .into_iter()
+        .find(|i| i.alert_id == Some(alert)))
 }
 
 /// Ticks a task off, or back on.
@@ -294,4 +336,264 @@ pub async fn close(
         .await?;
     app.wake.published(org.id).await;
     Ok(closed)
+}
+
+// ------------------------------------------------------------------ by SMS
+
+/// The first word of an activation by SMS, in every language the pages speak.
+const ACTIVATE_WORDS: [&str; 4] = ["AKTIVERA", "AKTIVER", "AKTIVÉR", "ACTIVATE"];
+/// The word that makes it an exercise.
+const EXERCISE_WORDS: [&str; 5] = ["ÖVNING", "OVNING", "ØVELSE", "OVELSE", "EXERCISE"];
+
+/// `AKTIVERA [ÖVNING] <plan> <PIN>`, read from an SMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsCommand {
+    pub exercise: bool,
+    pub slug: String,
+    pub pin: String,
+}
+
+/// Reads an activation from an SMS; `None` when the text is not one (a reply to an alert).
+pub fn parse_sms_command(text: &str) -> Option<SmsCommand> {
+    let mut words = text.split_whitespace();
+    let first = words.next()?.to_uppercase();
+    if !ACTIVATE_WORDS.contains(&first.as_str()) {
+        return None;
+    }
+    let mut rest: Vec<&str> = words.collect();
+    let exercise = rest
+        .first()
+        .is_some_and(|w| EXERCISE_WORDS.contains(&w.to_uppercase().as_str()));
+    if exercise {
+        rest.remove(0);
+    }
+    Some(SmsCommand {
+        exercise,
+        slug: rest.first().map(|s| s.to_lowercase()).unwrap_or_default(),
+        pin: rest.get(1).map(|s| (*s).to_owned()).unwrap_or_default(),
+    })
+}
+
+/// What an SMS to the organisation's number led to.
+#[derive(Debug)]
+pub enum SmsActivation {
+    /// Not an activation: read it as a reply to an alert.
+    NotACommand,
+    /// Nothing activated; the answer to send, in the organisation's language, and the
+    /// number to send it from.
+    Refused {
+        answer: String,
+        from: Option<String>,
+    },
+    Activated {
+        incident: Incident,
+        answer: String,
+        from: Option<String>,
+    },
+}
+
+/// Activates a plan from an SMS Beredskap has verified came through its gateway: from a
+/// crisis lead's or administrator's own confirmed mobile number, with the PIN they set.
+/// Every attempt from a number counts against it until one succeeds, so a PIN cannot be
+/// guessed; a refusal never says which part was wrong, and is journaled.
+pub async fn activate_by_sms(
+    app: &App,
+    caller: &Caller,
+    hashing: &crate::credentials::hashing::HashingPool,
+    sms: SmsInput<'_>,
+) -> Result<SmsActivation, Error> {
+    if !matches!(caller, Caller::System) {
+        return Err(Error::Refused {
+            use_case: UseCase::ActivatePlans,
+            least: UseCase::ActivatePlans.least(),
+        });
+    }
+    let Some(command) = parse_sms_command(sms.text) else {
+        return Ok(SmsActivation::NotACommand);
+    };
+    let store = app.store();
+    // The organisations the number texted belongs to: the one whose own number it is, or
+    // those sharing the server's.
+    let orgs = store.list_orgs().await?;
+    let own: Vec<Org> = orgs
+        .iter()
+        .filter(|o| sms.to.is_some() && o.sms_number.as_deref() == sms.to)
+        .cloned()
+        .collect();
+    let orgs: Vec<Org> = match own.is_empty() {
+        false => own,
+        true => orgs
+            .into_iter()
+            .filter(|o| o.sms_number.is_none())
+            .collect(),
+    };
+    let Some(first) = orgs.first().cloned() else {
+        return Ok(SmsActivation::NotACommand);
+    };
+    let refused = |org: &Org| SmsActivation::Refused {
+        answer: crate::messages::activation_refused(org),
+        from: org.sms_number.clone(),
+    };
+    let now = app.clock.now();
+    let key = format!("sms-activation:{}", sms.from);
+    let reserved = match app
+        .store
+        .reserve_attempt(&[(key, beredskap_core::auth::ThrottlePolicy::ACCOUNT)], now)
+        .await?
+    {
+        beredskap_core::auth::AttemptReservation::Granted(r) => r,
+        beredskap_core::auth::AttemptReservation::Locked { until } => {
+            let minutes = ((until - now).num_seconds() + 59) / 60;
+            return Ok(SmsActivation::Refused {
+                answer: crate::messages::activation_locked(&first, minutes.max(1)),
+                from: first.sms_number.clone(),
+            });
+        }
+    };
+    // Who sent it: a crisis lead or administrator whose confirmed mobile number it is.
+    for org in &orgs {
+        let people = store.list_people(org.id).await?;
+        let senders: Vec<PersonId> = people
+            .iter()
+            .filter(|p| {
+                p.active
+                    && p.contact_points.iter().any(|cp| {
+                        cp.kind == beredskap_core::register::ContactKind::Sms
+                            && cp.verified
+                            && cp.value == sms.from
+                    })
+            })
+            .map(|p| p.id)
+            .collect();
+        if senders.is_empty() {
+            continue;
+        }
+        let Some(plan) = store
+            .plan_by_slug(
+                org.id,
+                &match beredskap_core::Slug::parse(&command.slug) {
+                    Ok(slug) => slug,
+                    Err(_) => continue,
+                },
+            )
+            .await?
+        else {
+            continue;
+        };
+        for account in store.list_accounts(org.id).await? {
+            if !senders.contains(&account.person_id)
+                || account.role < UseCase::ActivatePlans.least()
+            {
+                continue;
+            }
+            let Some(hash) = store.activation_pin(org.id, account.id).await? else {
+                continue;
+            };
+            if !hashing.verify(command.pin.clone(), hash).await? {
+                continue;
+            }
+            app.store.refund_attempt(&reserved).await?;
+            let activation = Activation {
+                plan: plan.id,
+                severity: plan.document.alarm.severity,
+                exercise: command.exercise,
+                via: Via::Sms,
+                on_behalf_of: None,
+            };
+            let incident = activate(app, &Caller::Account(account), org, activation).await?;
+            let link = format!(
+                "{}/incidents/{}",
+                sms.site.trim_end_matches('/'),
+                incident.id
+            );
+            let title = match incident.exercise {
+                true => crate::messages::exercise(org, incident.title.clone()),
+                false => incident.title.clone(),
+            };
+            return Ok(SmsActivation::Activated {
+                answer: crate::messages::activation_done(org, &title, &link),
+                from: org.sms_number.clone(),
+                incident,
+            });
+        }
+    }
+    // Journaled where the number texted belongs, with the number masked.
+    let masked: String = match sms.from.len() > 4 {
+        true => format!("…{}", &sms.from[sms.from.len() - 4..]),
+        false => "…".to_owned(),
+    };
+    store
+        .append_journal(
+            &caller.actor(),
+            first.id,
+            beredskap_core::NewJournalEntry::new(
+                "incident.sms_activation_refused",
+                format!("org:{}", first.id),
+                serde_json::json!({ "from": masked, "plan": command.slug }),
+            ),
+        )
+        .await?;
+    Ok(refused(&first))
+}
+
+/// An SMS as the gateway brought it.
+#[derive(Debug, Clone, Copy)]
+pub struct SmsInput<'a> {
+    pub from: &'a str,
+    /// The number it was sent to, when the gateway says.
+    pub to: Option<&'a str>,
+    pub text: &'a str,
+    /// The site's address, for the incident's link.
+    pub site: &'a str,
+}
+
+/// Sets the caller's PIN for activating plans by SMS (6 to 12 digits), or removes it.
+pub async fn set_activation_pin(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    hashing: &crate::credentials::hashing::HashingPool,
+    pin: Option<&str>,
+) -> Result<(), Error> {
+    permit(caller, UseCase::ActivatePlans)?;
+    let Some(account) = caller.account() else {
+        return Err(Error::Refused {
+            use_case: UseCase::ActivatePlans,
+            least: UseCase::ActivatePlans.least(),
+        });
+    };
+    let hash = match pin.map(str::trim) {
+        None => None,
+        Some(pin) => {
+            let digits = pin.chars().all(|c| c.is_ascii_digit());
+            if !digits || !(6..=12).contains(&pin.len()) {
+                return Err(Error::Invalid(beredskap_core::FieldErrors::single(
+                    "pin",
+                    Problem::PinDigits,
+                )));
+            }
+            let hashed = hashing
+                .hash_all(vec![pin.to_owned()])
+                .await?
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            hashed.into_iter().next()
+        }
+    };
+    app.store
+        .set_activation_pin(&caller.actor(), org.id, account.id, hash, app.clock.now())
+        .await?;
+    Ok(())
+}
+
+/// Whether the caller has set a PIN for activating plans by SMS.
+pub async fn has_activation_pin(app: &App, caller: &Caller, org: &Org) -> Result<bool, Error> {
+    permit(caller, UseCase::ActivatePlans)?;
+    match caller.account() {
+        Some(account) => Ok(app
+            .store
+            .activation_pin(org.id, account.id)
+            .await?
+            .is_some()),
+        None => Ok(false),
+    }
 }

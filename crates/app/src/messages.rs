@@ -128,3 +128,22 @@ pub fn checkpoint_mail(org: &Org, json: &str) -> (String, String) {
         format!("{}\n", text(org, "checkpoint-mail", &args)),
     )
 }
+
+/// The answer to a plan activated by SMS.
+pub fn activation_done(org: &Org, plan: &str, link: &str) -> String {
+    text(
+        org,
+        "sms-activation-done",
+        &[("plan", plan.into()), ("link", link.into())],
+    )
+}
+
+/// The answer to an activation by SMS that was refused; never which part was wrong.
+pub fn activation_refused(org: &Org) -> String {
+    text(org, "sms-activation-refused", &[])
+}
+
+/// The answer to an activation by SMS from a number locked after wrong codes.
+pub fn activation_locked(org: &Org, minutes: i64) -> String {
+    text(org, "sms-activation-locked", &[("minutes", minutes.into())])
+}

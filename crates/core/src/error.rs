@@ -59,6 +59,8 @@ pub enum Problem {
         max: usize,
     },
     NotAnEmoji,
+    /// A PIN is 6 to 12 digits.
+    PinDigits,
     NotUtf8,
     NotJson,
     NotAPushAddress,
@@ -152,6 +154,7 @@ impl Problem {
             NotALanguage => "not_a_language",
             NotAscii { .. } => "not_ascii",
             NotAnEmoji => "not_an_emoji",
+            PinDigits => "pin_digits",
             NotUtf8 => "not_utf8",
             NotJson => "not_json",
             NotAPushAddress => "not_a_push_address",
@@ -260,6 +263,7 @@ impl Problem {
             NotALanguage,
             NotAscii { max: 200 },
             NotAnEmoji,
+            PinDigits,
             NotUtf8,
             NotJson,
             NotAPushAddress,
@@ -332,6 +336,7 @@ impl Problem {
                 | NotALanguage
                 | NotAscii { .. }
                 | NotAnEmoji
+                | PinDigits
                 | NotUtf8
                 | NotJson
                 | NotAPushAddress

@@ -104,6 +104,11 @@ impl AnswerLinks {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The site's address, as links are made with it.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub fn url(&self, alert: AlertId, person: PersonId) -> String {
         format!("{}/a/{}", self.base, self.token(alert, person))
     }

@@ -94,6 +94,7 @@ impl IncidentTask {
 /// The roles of an incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = IncidentRole)]
 pub enum Role {
     /// Leads the incident.
     Lead,

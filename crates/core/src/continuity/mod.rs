@@ -147,4 +147,21 @@ pub trait ContinuityStore: Send + Sync {
         by: Option<PersonId>,
         now: DateTime<Utc>,
     ) -> StoreResult<Incident>;
+
+    /// Sets (or with `None`, removes) an account's PIN for activating plans by SMS, as a
+    /// hash; journaled without it.
+    async fn set_activation_pin(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: crate::ids::AccountId,
+        pin_hash: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The account's PIN hash, if it has set one.
+    async fn activation_pin(
+        &self,
+        org: OrgId,
+        account: crate::ids::AccountId,
+    ) -> StoreResult<Option<String>>;
 }

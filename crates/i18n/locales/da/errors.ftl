@@ -26,6 +26,7 @@ error-not-a-time-zone = skal være en tidszone som Europe/Copenhagen
 error-not-a-language = skal være et af Beredskabs sprog, som da
 error-not-ascii = skal være 1 til { $max } ASCII-tegn
 error-not-an-emoji = skal være én emoji eller et kort ord
+error-pin-digits = skal være 6 til 12 cifre
 error-not-utf8 = er ikke UTF-8-tekst
 error-not-json = skal være JSON med Content-Type: application/json
 error-not-a-push-address = er ikke en push-adresse, Beredskap kan sende til

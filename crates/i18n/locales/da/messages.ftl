@@ -33,3 +33,8 @@ checkpoint-mail =
     Så ses det, om databasen stadig har alt, hvad der fandtes, da kontrolpunktet blev signeret.
 
     { $json }
+
+# Activating a plan by SMS.
+sms-activation-done = { $plan } er aktiveret. Hændelsen: { $link }
+sms-activation-refused = Ingen plan blev aktiveret: nummeret, koden eller planens kortnavn passer ikke. Skriv AKTIVER, planens kortnavn og din kode.
+sms-activation-locked = Ingen plan blev aktiveret: for mange forkerte forsøg. Prøv igen om { $minutes } minutter.

@@ -30,6 +30,7 @@ error-not-a-time-zone = must be a time zone such as Europe/Stockholm
 error-not-a-language = must be a language of Beredskap such as sv
 error-not-ascii = must be 1 to { $max } ASCII characters
 error-not-an-emoji = must be one emoji or a short word
+error-pin-digits = must be 6 to 12 digits
 error-not-utf8 = is not UTF-8 text
 error-not-json = must be JSON with Content-Type: application/json
 error-not-a-push-address = is not a push address Beredskap can send to

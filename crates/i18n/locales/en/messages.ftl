@@ -37,3 +37,8 @@ checkpoint-mail =
     It shows whether the database still holds everything it held when the checkpoint was signed.
 
     { $json }
+
+# Activating a plan by SMS.
+sms-activation-done = { $plan } is activated. The incident: { $link }
+sms-activation-refused = No plan was activated: the number, the code or the plan's short name is not right. Write ACTIVATE, the plan's short name and your code.
+sms-activation-locked = No plan was activated: too many wrong attempts. Try again in { $minutes } minutes.

@@ -26,6 +26,7 @@ error-not-a-time-zone = må være en tidssone som Europe/Oslo
 error-not-a-language = må være et av Beredskaps språk, som nb
 error-not-ascii = må være 1 til { $max } ASCII-tegn
 error-not-an-emoji = må være én emoji eller et kort ord
+error-pin-digits = skal være 6 til 12 sifre
 error-not-utf8 = er ikke UTF-8-tekst
 error-not-json = må være JSON med Content-Type: application/json
 error-not-a-push-address = er ikke en push-adresse Beredskap kan sende til

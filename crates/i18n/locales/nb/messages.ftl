@@ -33,3 +33,8 @@ checkpoint-mail =
     Da ser du om databasen fortsatt har alt som fantes da kontrollpunktet ble signert.
 
     { $json }
+
+# Activating a plan by SMS.
+sms-activation-done = { $plan } er aktivert. Hendelsen: { $link }
+sms-activation-refused = Ingen plan ble aktivert: nummeret, koden eller planens kortnavn stemmer ikke. Skriv AKTIVER, planens kortnavn og koden din.
+sms-activation-locked = Ingen plan ble aktivert: for mange feil forsøk. Prøv igjen om { $minutes } minutter.

@@ -26,6 +26,7 @@ error-not-a-time-zone = måste vara en tidszon som Europe/Stockholm
 error-not-a-language = måste vara ett av Beredskaps språk, som sv
 error-not-ascii = måste vara 1 till { $max } ASCII-tecken
 error-not-an-emoji = måste vara en emoji eller ett kort ord
+error-pin-digits = ska vara 6 till 12 siffror
 error-not-utf8 = är inte UTF-8-text
 error-not-json = måste vara JSON med Content-Type: application/json
 error-not-a-push-address = är inte en push-adress som Beredskap kan skicka till

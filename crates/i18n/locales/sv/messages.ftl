@@ -33,3 +33,8 @@ checkpoint-mail =
     Då syns om databasen fortfarande har allt som fanns när kontrollpunkten signerades.
 
     { $json }
+
+# Activating a plan by SMS.
+sms-activation-done = { $plan } är aktiverad. Händelsen: { $link }
+sms-activation-refused = Ingen plan aktiverades: numret, koden eller planens kortnamn stämmer inte. Skriv AKTIVERA, planens kortnamn och din kod.
+sms-activation-locked = Ingen plan aktiverades: för många felaktiga försök. Försök igen om { $minutes } minuter.

@@ -185,8 +185,24 @@ async fn answer_alert(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseInput {
-    /// `resolved` or `cancelled`.
-    pub status: AlertStatus,
+    pub status: ClosedAs,
+}
+
+/// How an alert ends.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedAs {
+    Resolved,
+    Cancelled,
+}
+
+impl From<ClosedAs> for AlertStatus {
+    fn from(c: ClosedAs) -> Self {
+        match c {
+            ClosedAs::Resolved => AlertStatus::Resolved,
+            ClosedAs::Cancelled => AlertStatus::Cancelled,
+        }
+    }
 }
 
 /// Resolves or cancels an alert: pending steps stop and everyone it reached is told.
@@ -207,7 +223,7 @@ async fn close_alert(
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
     Ok(Json(
-        alerts::close(&state.app, &caller.who(), &org, id, input.status).await?,
+        alerts::close(&state.app, &caller.who(), &org, id, input.status.into()).await?,
     ))
 }
 
@@ -301,6 +317,8 @@ pub struct ReplyResult {
     pub understood: bool,
     /// It was the person's first answer and is recorded.
     pub recorded: bool,
+    /// The text activated a plan (`AKTIVERA <plan> <PIN>` from a crisis lead's number).
+    pub activated: bool,
 }
 
 /// An SMS reply, from the gateway: a form with `from` and `message` (46elks' names;
@@ -320,6 +338,48 @@ async fn sms_reply(
     let from = field(&form, &["from", "From"]).ok_or_else(|| missing("from"))?;
     let to = field(&form, &["to", "To"]);
     let text = field(&form, &["message", "Body"]).ok_or_else(|| missing("message"))?;
+    // `AKTIVERA <plan> <PIN>` activates a plan; anything else is a reply to an alert.
+    let sms = beredskap_app::incidents::SmsInput {
+        from: from.trim(),
+        to,
+        text,
+        site: state.links.base(),
+    };
+    let activation = beredskap_app::incidents::activate_by_sms(
+        &state.app,
+        &beredskap_app::Caller::System,
+        &state.sign_in.hashing,
+        sms,
+    )
+    .await?;
+    match activation {
+        beredskap_app::incidents::SmsActivation::NotACommand => {}
+        beredskap_app::incidents::SmsActivation::Refused {
+            answer,
+            from: sender,
+        } => {
+            answer_sms(&state, from.trim(), answer, sender).await;
+            return Ok(Json(ReplyResult {
+                matched: false,
+                understood: false,
+                recorded: false,
+                activated: false,
+            }));
+        }
+        beredskap_app::incidents::SmsActivation::Activated {
+            answer,
+            from: sender,
+            ..
+        } => {
+            answer_sms(&state, from.trim(), answer, sender).await;
+            return Ok(Json(ReplyResult {
+                matched: false,
+                understood: true,
+                recorded: true,
+                activated: true,
+            }));
+        }
+    }
     let outcome = alerts::answer_by_reply(
         &state.app,
         &beredskap_app::Caller::System,
@@ -335,6 +395,7 @@ async fn sms_reply(
                 matched: false,
                 understood: false,
                 recorded: false,
+                activated: false,
             }))
         }
         ReplyOutcome::Ambiguous { orgs } => {
@@ -343,6 +404,7 @@ async fn sms_reply(
                 matched: false,
                 understood: false,
                 recorded: false,
+                activated: false,
             }));
         }
     };
@@ -353,6 +415,7 @@ async fn sms_reply(
         matched: true,
         understood: matched.understood,
         recorded: matched.answered,
+        activated: false,
     }))
 }
 

@@ -440,6 +440,8 @@ struct AlertPage {
     roster: String,
     check: bool,
     readiness: ReadinessView,
+    /// The incident whose alarm this is, if any.
+    incident: Option<(String, String)>,
 }
 
 fn roster_fragment(
@@ -557,9 +559,13 @@ pub async fn show(
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
     let readiness = readiness_view(t, &alert, &lines);
+    let incident = beredskap_app::incidents::for_alert(&state.app, &me.caller(), &me.org, id)
+        .await?
+        .map(|i| (i.id.to_string(), i.title));
     render(
         StatusCode::OK,
         &AlertPage {
+            incident,
             page: Page::signed_in(&ctx, &me, t.alert_roster),
             id: id.to_string(),
             severity: severity_label(t, alert.severity),

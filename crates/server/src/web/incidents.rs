@@ -168,6 +168,8 @@ struct IncidentPage {
     closed: String,
     channel: String,
     alert: Option<String>,
+    /// "1 of 2 have answered", for the alarm.
+    alarm: String,
     plan: Option<String>,
     left: String,
     tasks: Vec<TaskRow>,
@@ -295,6 +297,10 @@ pub async fn show(
             closed,
             channel: i.channel_id.to_string(),
             alert: i.alert_id.map(|a| a.to_string()),
+            alarm: sheet
+                .alarm
+                .map(|a| t.alert_counts(a.answered, a.recipients, a.unreachable))
+                .unwrap_or_default(),
             plan: i.plan_id.map(|p| p.to_string()),
             left: t.lang.format(
                 "incident-tasks-left",
@@ -397,4 +403,89 @@ pub async fn close(
     let id: IncidentId = parse(&id)?;
     use_case::close(&state.app, &me.caller(), &me.org, id).await?;
     Ok(Redirect::to(&format!("/incidents/{id}")).into_response())
+}
+
+// ------------------------------------------------------------------ the SMS PIN
+
+#[derive(Template)]
+#[template(path = "activation_pin.html")]
+struct PinPage {
+    page: Page,
+    has_pin: bool,
+    number: String,
+    problems: super::form::FormProblems,
+}
+
+async fn pin_page(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    problems: super::form::FormProblems,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let has_pin = use_case::has_activation_pin(&state.app, &me.caller(), &me.org).await?;
+    let number = me
+        .org
+        .sms_number
+        .as_ref()
+        .map(|n| {
+            let shown = beredskap_core::domain::readable_number(n, me.org.region);
+            t.lang
+                .format("activation-pin-number", &[("number", shown.into())])
+        })
+        .unwrap_or_default();
+    render(
+        problems.status(),
+        &PinPage {
+            page: Page::signed_in(ctx, me, t.activation_pin_title),
+            has_pin,
+            number,
+            problems,
+        },
+    )
+}
+
+pub async fn pin_form(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+) -> Result<Response, WebError> {
+    pin_page(&state, &ctx, &me, super::form::FormProblems::default()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PinForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    pin: String,
+    #[serde(default)]
+    remove: Option<String>,
+}
+
+pub async fn pin_save(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Form(form): Form<PinForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let t = ctx.t();
+    let pin = match form.remove {
+        Some(_) => None,
+        None => Some(form.pin.as_str()),
+    };
+    let hashing = &state.sign_in.hashing;
+    match use_case::set_activation_pin(&state.app, &me.caller(), &me.org, hashing, pin).await {
+        Ok(()) => Ok(Redirect::to("/activation-pin").into_response()),
+        Err(e) => match AppError::from(e) {
+            AppError::Invalid(errors) => {
+                let place = |_: &str| ("pin", t.activation_pin_label.to_owned());
+                let problems = super::form::FormProblems::new(&errors, t.lang, place, &["pin"]);
+                pin_page(&state, &ctx, &me, problems).await
+            }
+            other => Err(other.into()),
+        },
+    }
 }

@@ -214,6 +214,16 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
         )
         .get("/incidents", case(UseCase::ReadIncidents), incidents::list)
         .get(
+            "/activation-pin",
+            case(UseCase::ActivatePlans),
+            incidents::pin_form,
+        )
+        .post(
+            "/activation-pin",
+            case(UseCase::ActivatePlans),
+            incidents::pin_save,
+        )
+        .get(
             "/incidents/{id}",
             case(UseCase::ReadIncidents),
             incidents::show,

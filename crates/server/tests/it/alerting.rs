@@ -184,7 +184,12 @@ async fn the_server_delivers_due_alerts_by_itself() {
 }
 
 /// Posts a form to the SMS webhook as the gateway would, signed (or not).
-async fn webhook(app: &TestApp, path: &str, body: &str, signed: bool) -> reqwest::Response {
+pub(crate) async fn webhook(
+    app: &TestApp,
+    path: &str,
+    body: &str,
+    signed: bool,
+) -> reqwest::Response {
     let mut request = app
         .client
         .post(app.url(path))
@@ -323,7 +328,7 @@ async fn an_alert_to_a_group_is_answered_by_sms_reply_and_link_and_reaches_a_sil
     .await;
     assert_eq!(
         result,
-        json!({"matched": true, "understood": true, "recorded": true})
+        json!({"matched": true, "understood": true, "recorded": true, "activated": false})
     );
     // The gateway reports Anna's SMS delivered.
     let anna_ref = gateway
@@ -861,7 +866,7 @@ async fn an_sms_reply_answers_only_the_organisation_whose_number_it_went_to() {
     .await;
     assert_eq!(
         result,
-        json!({"matched": false, "understood": false, "recorded": false})
+        json!({"matched": false, "understood": false, "recorded": false, "activated": false})
     );
     let told = gateway.received().last().unwrap().clone();
     assert_eq!(told.to, phone);
@@ -891,7 +896,7 @@ async fn an_sms_reply_answers_only_the_organisation_whose_number_it_went_to() {
     .await;
     assert_eq!(
         result,
-        json!({"matched": true, "understood": true, "recorded": true})
+        json!({"matched": true, "understood": true, "recorded": true, "activated": false})
     );
     let row = &s.alert_roster(norrby.id, second.id).await.unwrap()[0];
     assert_eq!(row.answer.as_deref(), Some("Nej"));

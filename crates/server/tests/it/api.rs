@@ -104,6 +104,15 @@ async fn the_openapi_document_lists_every_api_route() {
         ]
     );
     assert!(doc["components"]["schemas"]["Person"].is_object());
+    // Two types of one name would share one schema: an incident's roles are their own.
+    assert_eq!(
+        doc["components"]["schemas"]["IncidentRole"]["enum"],
+        json!(["lead", "scribe", "liaison"])
+    );
+    assert!(doc["components"]["schemas"]["Role"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("admin")));
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"

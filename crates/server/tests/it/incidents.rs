@@ -129,6 +129,13 @@ async fn a_crisis_lead_activates_a_plan_and_the_holder_works_the_checklist() {
             .0,
         200
     );
+    // Linked both ways: the incident shows how the alarm is answered, the alarm its incident.
+    assert!(html.contains("Larmet: 0 av 1 har svarat"), "{html}");
+    let (_, alert_page) = page(&app, &lead, &format!("/alerts/{}", alert.id)).await;
+    assert!(
+        alert_page.contains(&format!("href=\"{incident_path}\">Totalt IT-avbrott")),
+        "{alert_page}"
+    );
     // A member neither hands over nor ends it.
     let r = member
         .post(app.url(&format!("{incident_path}/close")))
@@ -242,4 +249,180 @@ async fn the_api_activates_a_plan_and_ticks_its_tasks() {
         )
         .await;
     assert_eq!(r.status(), 409);
+}
+
+#[tokio::test]
+async fn a_crisis_lead_activates_a_plan_by_sms_with_a_pin_from_their_own_number() {
+    use beredskap_core::register::ContactKind;
+    let gateway = beredskap_testkit::FakeSmsGateway::start().await.unwrap();
+    let config = gateway.config();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(config)).await;
+    signed_in(&app, "mikael@lillby.se", Role::Member).await;
+    plan_held_by(&app, "mikael@lillby.se").await;
+    // Erik is a crisis lead with a confirmed mobile number and a PIN.
+    let erik = app
+        .person(
+            "Erik Johansson",
+            vec![crate::helpers::point(ContactKind::Sms, "+46701000009")],
+        )
+        .await;
+    let account = app
+        .store
+        .create_account(
+            &Actor::system(),
+            app.org.id,
+            erik,
+            beredskap_core::EmailAddress::parse("erik@lillby.se").unwrap(),
+            Role::CrisisLead,
+        )
+        .await
+        .unwrap();
+    let hashing = beredskap_app::credentials::hashing::HashingPool::new(1, 4).unwrap();
+    let caller = beredskap_app::Caller::Account(account.clone());
+    let short = beredskap_app::incidents::set_activation_pin(
+        &app.use_cases(),
+        &caller,
+        &app.org,
+        &hashing,
+        Some("12a4"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(short, beredskap_app::Error::Invalid(_)),
+        "{short:?}"
+    );
+    beredskap_app::incidents::set_activation_pin(
+        &app.use_cases(),
+        &caller,
+        &app.org,
+        &hashing,
+        Some("482913"),
+    )
+    .await
+    .unwrap();
+    let sms = |from: &str, text: &str| {
+        format!(
+            "from={}&to=Beredskap&message={}",
+            urlencoding(from),
+            urlencoding(text)
+        )
+    };
+    // A wrong PIN activates nothing, says nothing about which part was wrong, and is
+    // journaled.
+    let r = crate::alerting::webhook(
+        &app,
+        "/api/v1/hooks/sms/reply",
+        &sms("+46701000009", "AKTIVERA it-avbrott 000000"),
+        true,
+    )
+    .await;
+    let body = expect_json(r, 200).await;
+    assert_eq!(body["activated"], false);
+    assert!(app
+        .store
+        .incidents(app.org.id, true)
+        .await
+        .unwrap()
+        .is_empty());
+    let answers = gateway.received();
+    assert!(
+        answers
+            .last()
+            .unwrap()
+            .message
+            .contains("Ingen plan aktiverades"),
+        "{answers:?}"
+    );
+    let journal = app.store.journal_page(app.org.id, 0, 500).await.unwrap();
+    let refused = journal
+        .iter()
+        .find(|e| e.kind == "incident.sms_activation_refused")
+        .unwrap();
+    assert!(
+        !refused.payload.contains("+46701000009"),
+        "the number is masked"
+    );
+    // The right PIN from another number activates nothing either.
+    let r = crate::alerting::webhook(
+        &app,
+        "/api/v1/hooks/sms/reply",
+        &sms("+46701000001", "AKTIVERA it-avbrott 482913"),
+        true,
+    )
+    .await;
+    assert_eq!(expect_json(r, 200).await["activated"], false);
+    // The right PIN from Erik's number activates the plan as a drill and answers with the link.
+    let r = crate::alerting::webhook(
+        &app,
+        "/api/v1/hooks/sms/reply",
+        &sms("+46701000009", "aktivera övning it-avbrott 482913"),
+        true,
+    )
+    .await;
+    assert_eq!(expect_json(r, 200).await["activated"], true);
+    let incidents = app.store.incidents(app.org.id, false).await.unwrap();
+    assert_eq!(incidents.len(), 1);
+    let incident = &incidents[0];
+    assert_eq!(
+        incident.via,
+        beredskap_core::continuity::incidents::Via::Sms
+    );
+    assert!(incident.exercise);
+    assert_eq!(incident.opened_by, Some(erik));
+    let answer = gateway.received().last().unwrap().clone();
+    assert_eq!(answer.to, "+46701000009");
+    assert!(
+        answer
+            .message
+            .contains(&format!("/incidents/{}", incident.id)),
+        "{}",
+        answer.message
+    );
+    assert!(
+        answer.message.contains("ÖVNING: Totalt IT-avbrott"),
+        "{}",
+        answer.message
+    );
+    // Unsigned, the webhook refuses.
+    let r = crate::alerting::webhook(
+        &app,
+        "/api/v1/hooks/sms/reply",
+        &sms("+46701000009", "AKTIVERA it-avbrott 482913"),
+        false,
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    // Guessing locks the number: five wrong codes, then even the right one is refused.
+    for _ in 0..5 {
+        crate::alerting::webhook(
+            &app,
+            "/api/v1/hooks/sms/reply",
+            &sms("+46701000009", "AKTIVERA it-avbrott 111111"),
+            true,
+        )
+        .await;
+    }
+    let r = crate::alerting::webhook(
+        &app,
+        "/api/v1/hooks/sms/reply",
+        &sms("+46701000009", "AKTIVERA it-avbrott 482913"),
+        true,
+    )
+    .await;
+    assert_eq!(expect_json(r, 200).await["activated"], false);
+    assert!(gateway
+        .received()
+        .last()
+        .unwrap()
+        .message
+        .contains("för många felaktiga försök"));
+    assert_eq!(
+        app.store.incidents(app.org.id, false).await.unwrap().len(),
+        1
+    );
+}
+
+fn urlencoding(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

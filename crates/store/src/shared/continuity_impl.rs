@@ -259,4 +259,31 @@ impl ContinuityStore for Backend {
         })
         .await
     }
+
+    async fn set_activation_pin(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        account: beredskap_core::AccountId,
+        pin_hash: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::set_activation_pin(c, &actor, org, account, pin_hash, now).await
+            })
+        })
+        .await
+    }
+
+    async fn activation_pin(
+        &self,
+        org: OrgId,
+        account: beredskap_core::AccountId,
+    ) -> StoreResult<Option<String>> {
+        self.read(move |c| Box::pin(ops::continuity::activation_pin(c, org, account)))
+            .await
+    }
 }

@@ -906,3 +906,62 @@ pub async fn close_incident(
     .await?;
     incident(conn, org, id).await
 }
+
+// ---------------------------------------------------------------- activation PINs
+
+pub async fn set_activation_pin(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    account: AccountId,
+    pin_hash: Option<String>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    check_account(conn, org, account).await?;
+    sqlx::query("DELETE FROM activation_pins WHERE account_id = $1")
+        .bind(account.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if let Some(hash) = &pin_hash {
+        sqlx::query(
+            "INSERT INTO activation_pins (account_id, org_id, pin_hash, set_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(account.0)
+        .bind(org.0)
+        .bind(hash)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            match pin_hash {
+                Some(_) => "account.activation_pin_set",
+                None => "account.activation_pin_removed",
+            },
+            format!("account:{account}"),
+            serde_json::json!({}),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn activation_pin(
+    conn: &mut Conn,
+    org: OrgId,
+    account: AccountId,
+) -> StoreResult<Option<String>> {
+    sqlx::query_scalar("SELECT pin_hash FROM activation_pins WHERE org_id = $1 AND account_id = $2")
+        .bind(org.0)
+        .bind(account.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)
+}
