@@ -459,55 +459,13 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             Ok(())
         }
         UseCase::ApprovePlans => {
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let slug =
-                Slug::parse(&format!("godkann-{}", N.fetch_add(1, Ordering::SeqCst))).unwrap();
-            let document = beredskap_core::continuity::plans::PlanDocument {
-                title: "Telefonin fungerar inte".into(),
-                ..Default::default()
-            };
-            let plan = app
-                .store
-                .save_plan(
-                    &Actor::system(),
-                    org.id,
-                    beredskap_core::continuity::plans::PlanSave {
-                        slug,
-                        document,
-                        expected: None,
-                        by: None,
-                    },
-                    app.clock.now(),
-                )
-                .await
-                .unwrap();
+            let plan = world.saved_plan("Telefonin fungerar inte").await;
             let approved = plans::approve(app, caller, org, plan.id, 1).await?;
             assert!(approved.is_approved());
             Ok(())
         }
         UseCase::ActivatePlans => {
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let slug =
-                Slug::parse(&format!("aktivera-{}", N.fetch_add(1, Ordering::SeqCst))).unwrap();
-            let document = beredskap_core::continuity::plans::PlanDocument {
-                title: "Totalt IT-avbrott".into(),
-                ..Default::default()
-            };
-            let plan = app
-                .store
-                .save_plan(
-                    &Actor::system(),
-                    org.id,
-                    beredskap_core::continuity::plans::PlanSave {
-                        slug,
-                        document,
-                        expected: None,
-                        by: None,
-                    },
-                    app.clock.now(),
-                )
-                .await
-                .unwrap();
+            let plan = world.saved_plan("Totalt IT-avbrott").await;
             let activation = incidents::Activation {
                 plan: plan.id,
                 severity: beredskap_core::alerting::Severity::Warning,

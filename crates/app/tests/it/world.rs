@@ -199,6 +199,26 @@ impl World {
         }
     }
 
+    /// A plan with only a title, under a slug of its own, saved by Beredskap.
+    pub async fn saved_plan(&self, title: &str) -> beredskap_core::continuity::plans::Plan {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let slug = format!("plan-{}", N.fetch_add(1, Ordering::SeqCst));
+        let save = beredskap_core::continuity::plans::PlanSave {
+            slug: beredskap_core::Slug::parse(&slug).unwrap(),
+            document: beredskap_core::continuity::plans::PlanDocument {
+                title: title.into(),
+                ..Default::default()
+            },
+            expected: None,
+            by: None,
+        };
+        self.app
+            .store
+            .save_plan(&Actor::system(), self.org.id, save, self.app.clock.now())
+            .await
+            .unwrap()
+    }
+
     /// An open incident (a drill) with one task, opened by the first account.
     pub async fn open_incident(&self) -> (beredskap_core::IncidentId, beredskap_core::TaskId) {
         use beredskap_core::continuity::incidents::{NewIncident, NewTask, Via};

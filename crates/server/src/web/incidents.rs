@@ -23,6 +23,19 @@ fn parse<T: std::str::FromStr>(raw: &str) -> Result<T, WebError> {
     raw.parse().map_err(|_| AppError::NotFound.into())
 }
 
+/// A choice that is not one of the form's.
+fn not_one_of(field: &str, choices: &str) -> WebError {
+    WebError(
+        AppError::Invalid(FieldErrors::single(
+            field,
+            Problem::OneOf {
+                choices: choices.into(),
+            },
+        )),
+        None,
+    )
+}
+
 impl Texts {
     pub fn incident_role(&self, role: Role) -> &'static str {
         match role {
@@ -58,17 +71,8 @@ pub async fn activate(
         return Err(AppError::Forbidden.into());
     }
     let plan: PlanId = parse(&id)?;
-    let severity = Severity::parse(&form.severity).ok_or_else(|| {
-        WebError(
-            AppError::Invalid(FieldErrors::single(
-                "severity",
-                Problem::OneOf {
-                    choices: "info, warning, critical".into(),
-                },
-            )),
-            None,
-        )
-    })?;
+    let severity = Severity::parse(&form.severity)
+        .ok_or_else(|| not_one_of("severity", "info, warning, critical"))?;
     let activation = Activation {
         plan,
         severity,
@@ -364,17 +368,8 @@ pub async fn hand_over(
         return Err(AppError::Forbidden.into());
     }
     let id: IncidentId = parse(&id)?;
-    let role = Role::parse(&form.role).ok_or_else(|| {
-        WebError(
-            AppError::Invalid(FieldErrors::single(
-                "role",
-                Problem::OneOf {
-                    choices: "lead, scribe, liaison".into(),
-                },
-            )),
-            None,
-        )
-    })?;
+    let role =
+        Role::parse(&form.role).ok_or_else(|| not_one_of("role", "lead, scribe, liaison"))?;
     let to: PersonId = form.person.parse().map_err(|_| {
         WebError(
             AppError::Invalid(FieldErrors::single("person", Problem::UnknownPerson)),
