@@ -460,7 +460,7 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
         }
         UseCase::ApprovePlans => {
             let plan = world.saved_plan("Telefonin fungerar inte").await;
-            let approved = plans::approve(app, caller, org, plan.id, 1).await?;
+            let approved = plans::approve(app, caller, org, plan.id, plan.version).await?;
             assert!(approved.is_approved());
             Ok(())
         }

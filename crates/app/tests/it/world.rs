@@ -202,7 +202,7 @@ impl World {
     /// A plan with only a title, under a slug of its own, saved by Beredskap.
     pub async fn saved_plan(&self, title: &str) -> beredskap_core::continuity::plans::Plan {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let slug = format!("plan-{}", N.fetch_add(1, Ordering::SeqCst));
+        let slug = format!("saved-plan-{}", N.fetch_add(1, Ordering::SeqCst));
         let save = beredskap_core::continuity::plans::PlanSave {
             slug: beredskap_core::Slug::parse(&slug).unwrap(),
             document: beredskap_core::continuity::plans::PlanDocument {
