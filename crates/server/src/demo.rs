@@ -206,8 +206,7 @@ pub async fn seed(
     })
 }
 
-/// The example plans in the demo's language (English for Norwegian, which has none yet);
-/// the IT outage plan approved, the rest drafts.
+/// The example plans in the demo's language; the IT outage plan approved, the rest drafts.
 async fn seed_plans(
     app: &beredskap_app::App,
     caller: &beredskap_app::Caller,

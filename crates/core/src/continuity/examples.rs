@@ -73,6 +73,26 @@ pub const EXAMPLES: &[Example] = &[
         slug: "server-room-flooded",
         yaml: include_str!("../../../../plans/en/server-room-flooded.yaml"),
     },
+    Example {
+        lang: "nb",
+        slug: "it-outage",
+        yaml: include_str!("../../../../plans/nb/it-outage.yaml"),
+    },
+    Example {
+        lang: "nb",
+        slug: "email-down",
+        yaml: include_str!("../../../../plans/nb/email-down.yaml"),
+    },
+    Example {
+        lang: "nb",
+        slug: "telephony-down",
+        yaml: include_str!("../../../../plans/nb/telephony-down.yaml"),
+    },
+    Example {
+        lang: "nb",
+        slug: "server-room-flooded",
+        yaml: include_str!("../../../../plans/nb/server-room-flooded.yaml"),
+    },
 ];
 
 /// The examples in `lang`, or in English when there are none in it.

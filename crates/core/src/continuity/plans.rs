@@ -854,6 +854,15 @@ mod tests {
                 "Jour el",
                 "Tjänsteperson i beredskap",
             ],
+            "nb" => &[
+                "Nødnummer brann",
+                "Nødnummer politi",
+                "Nødnummer ambulanse",
+                "Driftsforstyrrelse fiber",
+                "Trygghetsalarm",
+                "Vakt strøm",
+                "Beredskapsvakt",
+            ],
             "da" => &[
                 "Alarmcentral",
                 "Politiet",
@@ -893,7 +902,7 @@ mod tests {
 
     #[test]
     fn every_example_plan_reads_and_writes_back_to_the_same_plan() {
-        assert_eq!(EXAMPLES.len(), 12);
+        assert_eq!(EXAMPLES.len(), 16);
         for example in EXAMPLES {
             let ctx = demo(example.lang);
             let plan = parse_yaml(example.yaml, &ctx)
