@@ -11,7 +11,6 @@ use beredskap_core::continuity::incidents::{
 };
 use beredskap_core::conversation::{ChannelKind, NewChannel};
 use beredskap_core::register::{Account, Org};
-use beredskap_core::rotation::holders_at;
 use beredskap_core::{AccountId, IncidentId, PersonId, PlanId, Problem, StoreError, TaskId};
 use std::collections::HashMap;
 
@@ -64,9 +63,7 @@ pub async fn activate(
     let mut on_call: HashMap<String, (String, Option<PersonId>)> = HashMap::new();
     let mut position_people: HashMap<String, Vec<PersonId>> = HashMap::new();
     for position in &positions {
-        let rotation = store.rotation(org.id, position.id).await?;
-        let overrides = store.overrides(org.id, position.id).await?;
-        let holders = holders_at(position, rotation.as_ref(), &overrides, now);
+        let holders = crate::rotations::holders_now(app, org, position, now).await?;
         on_call.insert(
             position.slug.to_string(),
             (position.name.clone(), holders.first().copied()),

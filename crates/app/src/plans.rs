@@ -9,7 +9,6 @@ use beredskap_core::continuity::plans::{
     parse_yaml, to_yaml, validate, Plan, PlanContext, PlanDocument, PlanFileProblem, PlanSave,
 };
 use beredskap_core::register::Org;
-use beredskap_core::rotation::holders_at;
 use beredskap_core::{PersonId, PlanId, Slug};
 use std::collections::HashMap;
 
@@ -198,9 +197,7 @@ pub async fn sheet(app: &App, caller: &Caller, org: &Org, id: PlanId) -> Result<
             .iter()
             .any(|c| c.position == slug)
         {
-            let rotation = store.rotation(org.id, position.id).await?;
-            let overrides = store.overrides(org.id, position.id).await?;
-            let holders = holders_at(&position, rotation.as_ref(), &overrides, now);
+            let holders = crate::rotations::holders_now(app, org, &position, now).await?;
             if let Some(name) = holders.first().and_then(|p| names.get(p)) {
                 on_call.insert(slug.clone(), name.clone());
             }

@@ -19,6 +19,24 @@ pub async fn schedule(
     Ok((rotation, overrides))
 }
 
+/// Who holds `position` at `at`, whoever is on call first: for use cases already
+/// permitted (a plan's sheet, an activation's checklist).
+pub(crate) async fn holders_now(
+    app: &App,
+    org: &Org,
+    position: &Position,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<beredskap_core::PersonId>, Error> {
+    let rotation = app.store.rotation(org.id, position.id).await?;
+    let overrides = app.store.overrides(org.id, position.id).await?;
+    Ok(beredskap_core::rotation::holders_at(
+        position,
+        rotation.as_ref(),
+        &overrides,
+        at,
+    ))
+}
+
 /// Puts a position on a rotation, replacing the one it had.
 pub async fn set_rotation(
     app: &App,

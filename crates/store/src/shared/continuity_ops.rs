@@ -300,8 +300,10 @@ pub async fn service_history(
 
 // ---------------------------------------------------------------- plans
 
-const PLAN_COLUMNS: &str = "p.id, p.org_id, p.slug, p.version, p.updated_at, p.updated_by, \
-    p.approved_version, p.approved_by, p.approved_at, p.review_by, v.document";
+/// A plan with its newest version's document.
+const PLAN_SELECT: &str = "SELECT p.id, p.org_id, p.slug, p.version, p.updated_at, p.updated_by, \
+    p.approved_version, p.approved_by, p.approved_at, p.review_by, v.document FROM plans p \
+    JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version";
 
 fn plan_of(r: &DbRow) -> StoreResult<Plan> {
     let slug: String = col(r, "slug")?;
@@ -332,9 +334,7 @@ fn plan_of(r: &DbRow) -> StoreResult<Plan> {
 
 pub async fn plans(conn: &mut Conn, org: OrgId) -> StoreResult<Vec<Plan>> {
     let rows = sqlx::query(&format!(
-        "SELECT {PLAN_COLUMNS} FROM plans p \
-         JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version \
-         WHERE p.org_id = $1 ORDER BY p.title, p.slug"
+        "{PLAN_SELECT} WHERE p.org_id = $1 ORDER BY p.title, p.slug"
     ))
     .bind(org.0)
     .fetch_all(&mut *conn)
@@ -344,25 +344,19 @@ pub async fn plans(conn: &mut Conn, org: OrgId) -> StoreResult<Vec<Plan>> {
 }
 
 pub async fn plan(conn: &mut Conn, org: OrgId, id: PlanId) -> StoreResult<Plan> {
-    let row = sqlx::query(&format!(
-        "SELECT {PLAN_COLUMNS} FROM plans p \
-         JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version \
-         WHERE p.org_id = $1 AND p.id = $2"
-    ))
-    .bind(org.0)
-    .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(&format!("{PLAN_SELECT} WHERE p.org_id = $1 AND p.id = $2"))
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
     plan_of(&row)
 }
 
 pub async fn plan_by_slug(conn: &mut Conn, org: OrgId, slug: &Slug) -> StoreResult<Option<Plan>> {
     let row = sqlx::query(&format!(
-        "SELECT {PLAN_COLUMNS} FROM plans p \
-         JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version \
-         WHERE p.org_id = $1 AND p.slug = $2"
+        "{PLAN_SELECT} WHERE p.org_id = $1 AND p.slug = $2"
     ))
     .bind(org.0)
     .bind(slug.as_str())
