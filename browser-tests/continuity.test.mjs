@@ -167,7 +167,52 @@ test("on a phone a crisis lead activates the IT outage plan as a drill; two peop
   await lead.click("button:has-text('Lämna över')");
   await lead.waitForURL(/#roles$/);
   assert.match(await lead.textContent("dl.facts"), /Dokumentatör\s*Anna Berg/);
+
+  // The lead records a decision as significant: it waits for Anna, the scribe, to approve.
+  await lead.click("text=Registrera beslut");
+  await lead.fill("#what", "Medborgarkontoret stänger till klockan 12.");
+  await lead.fill("#who", "Krisledningsgruppen");
+  // A why of only spaces (the browser lets it through) is named at its field.
+  await lead.fill("#why", "   ");
+  await lead.click("main form button[type=submit]");
+  await lead.waitForSelector("[role=alert]");
+  assert.equal(await lead.getAttribute("#why", "aria-invalid"), "true");
+  await checkAccessibility(lead, "a decision without its why");
+  await lead.fill("#why", "Inga system fungerar; personalen behövs i telefonen.");
+  await lead.check("#significant");
+  await lead.click("main form button[type=submit]");
+  await lead.waitForURL(/#waiting$/);
+  await anna.reload();
+  await anna.click("article.waiting button:has-text('Godkänn')");
+  await anna.waitForSelector("article:not(.waiting):has-text('Medborgarkontoret stänger till klockan 12.')");
+  assert.match(await anna.textContent("#decisions ~ article"), /Godkänd .* av Anna Berg/);
+
+  // Anna writes the situation report, then the next one from it; the next shows what changed.
+  await anna.click("text=Skriv lägesrapport");
+  await anna.fill("#conditions", "Telefonin ligger nere.\nE-posten ligger nere.");
+  await anna.fill("#actions", "Reservtelefoner delas ut i receptionen.");
+  await anna.click("main form button[type=submit]");
+  await anna.waitForSelector("article:has-text('Reservtelefoner delas ut i receptionen.')");
+  await anna.click("text=Skriv lägesrapport");
+  assert.match(await anna.inputValue("#conditions"), /E-posten ligger nere\./);
+  await anna.fill("#conditions", "Telefonin ligger nere.\nE-posten fungerar igen.");
+  await anna.fill("#needs", "Fler laddare till reservtelefonerna.");
+  await checkAccessibility(anna, "a situation report from the last one");
+  await anna.click("main form button[type=submit]");
+  await anna.waitForSelector("li.added:has-text('E-posten fungerar igen.')");
+  assert.match(await anna.textContent("#picture ~ article"), /Borta\s*E-posten ligger nere\./);
+  await checkAccessibility(anna, "an incident with its shared picture");
+
+  // The lead marks the email service as working again with one tap.
+  await call("POST", "/services", { name: "E-post", owner: "IT-avdelningen" });
+  await lead.click("nav.main-menu a[href=\"/services\"]");
+  await lead.click(".state-choices button:has-text('Fungerar')");
+  await lead.waitForSelector(".state-badge:has-text('Fungerar')");
+  await lead.goBack();
+  await lead.goBack();
+
   await lead.click("button:has-text('Avsluta händelsen')");
   await lead.waitForSelector("text=Avslutad");
   assert.equal(await lead.locator("li.task button").count(), 0);
+  assert.equal(await lead.locator("text=Skriv lägesrapport").count(), 0);
 });

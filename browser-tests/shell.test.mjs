@@ -124,6 +124,9 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   await admin.goto(`${server.base}/plans`);
   const plan = await admin.getAttribute("main li.plan-row a", "href");
   const incident = await call("POST", `${plan}/activate`, { severity: "warning", exercise: true });
+  await call("POST", `/incidents/${incident.id}/decisions`, { what: "Stäng medborgarkontoret till klockan 12", who: "Krisledningsgruppen", why: "Inga system fungerar", significant: true });
+  await call("POST", `/incidents/${incident.id}/reports`, { conditions: "Telefonin ligger nere\nE-posten ligger nere", actions: "Reservtelefoner delas ut" });
+  await call("POST", `/incidents/${incident.id}/reports`, { conditions: "Telefonin ligger nere\nE-posten fungerar igen", actions: "Reservtelefoner delas ut", needs: "Fler laddare" });
   const email = await call("POST", "/services", { name: "E-post", owner: "IT-avdelningen", alternative: "Ring växeln" });
   await call("POST", `/services/${email.id}/status`, { state: "down", impact: "Ingen e-post in eller ut.", workaround: "Ring i stället." });
   const accounts = await admin.goto(`${server.base}/admin/accounts`).then(() =>
@@ -146,6 +149,9 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/incidents", "/incidents"],
     ["/incidents?closed=1", "/incidents"],
     [`/incidents/${incident.id}`, "/incidents"],
+    [`/incidents/${incident.id}/log`, "/incidents"],
+    [`/incidents/${incident.id}/decision`, "/incidents"],
+    [`/incidents/${incident.id}/report`, "/incidents"],
     ["/plans", "/plans"],
     ["/plans/new", "/plans"],
     [plan, "/plans"],

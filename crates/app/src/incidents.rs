@@ -161,6 +161,7 @@ pub async fn activate(
         alert,
         tasks,
         lead: Some(activator.person_id),
+        report_every_minutes: Some(beredskap_core::continuity::log::DEFAULT_REPORT_MINUTES),
     };
     let incident = app
         .store

@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod credentials;
 pub mod directory;
 pub mod error;
+pub mod incident_log;
 pub mod incidents;
 pub mod messages;
 pub mod plans;

@@ -147,3 +147,12 @@ pub fn activation_refused(org: &Org) -> String {
 pub fn activation_locked(org: &Org, minutes: i64) -> String {
     text(org, "sms-activation-locked", &[("minutes", minutes.into())])
 }
+
+/// The reminder to an incident's scribe and lead that its situation report is overdue.
+pub fn report_overdue(org: &Org, incident: &str, due: &str) -> String {
+    text(
+        org,
+        "report-overdue",
+        &[("incident", incident.into()), ("due", due.into())],
+    )
+}

@@ -103,9 +103,10 @@ pub enum UseCase {
     ActivatePlans,
     /// The incidents with their checklists and roles.
     ReadIncidents,
-    /// Ticking an incident's tasks off.
+    /// Ticking an incident's tasks off, writing decisions and situation reports in its
+    /// log (the scribe's approval of significant entries is the store's check).
     WorkIncidents,
-    /// Handing over an incident's roles, ending it.
+    /// Handing over an incident's roles, setting its report cadence, ending it.
     LeadIncidents,
 }
 
@@ -284,7 +285,7 @@ impl UseCase {
             UseCase::WorkIncidents => rule(
                 Role::Member,
                 false,
-                "guests do not tick an incident's tasks",
+                "guests do not work an incident's checklist or log",
             ),
             UseCase::LeadIncidents => rule(
                 Role::CrisisLead,

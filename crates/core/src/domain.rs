@@ -338,6 +338,16 @@ impl TimeZone {
             .map(|t| t.with_timezone(&chrono::Utc))
     }
 
+    /// A moment read off this zone's clock; the earlier one in the hour the clocks go
+    /// back, `None` for a time the clocks skip.
+    pub fn moment(self, local: chrono::NaiveDateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+        use chrono::TimeZone as _;
+        self.0
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+
     /// Today's date on this zone's clock at `now`.
     pub fn today(self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
         self.local(now).date_naive()

@@ -28,6 +28,12 @@ pub enum Problem {
     TooFarAhead {
         days: i64,
     },
+    /// A time that has to have happened already.
+    InTheFuture,
+    /// A time further back than allowed.
+    TooLongAgo {
+        days: i64,
+    },
     BeforeStart,
     SpanTooLong {
         days: i64,
@@ -138,6 +144,8 @@ impl Problem {
             NotADate => "not_a_date",
             InThePast => "in_the_past",
             TooFarAhead { .. } => "too_far_ahead",
+            InTheFuture => "in_the_future",
+            TooLongAgo { .. } => "too_long_ago",
             BeforeStart => "before_start",
             SpanTooLong { .. } => "span_too_long",
             OneOf { .. } => "one_of",
@@ -207,7 +215,9 @@ impl Problem {
             }
             Range { min, max } => vec![("min", (*min).into()), ("max", (*max).into())],
             Count { min, max } => vec![("min", n(*min)), ("max", n(*max))],
-            TooFarAhead { days } | SpanTooLong { days } => vec![("days", (*days).into())],
+            TooFarAhead { days } | SpanTooLong { days } | TooLongAgo { days } => {
+                vec![("days", (*days).into())]
+            }
             FileTooLarge { mb } => vec![("mb", (*mb).into())],
             OneOf { choices } => vec![("choices", choices.clone().into())],
             Malformed { detail } | Rejected { detail } => vec![("detail", detail.clone().into())],
@@ -241,6 +251,8 @@ impl Problem {
             NotADate,
             InThePast,
             TooFarAhead { days: 90 },
+            InTheFuture,
+            TooLongAgo { days: 30 },
             BeforeStart,
             SpanTooLong { days: 92 },
             OneOf {
@@ -320,6 +332,8 @@ impl Problem {
                 | NotADate
                 | InThePast
                 | TooFarAhead { .. }
+                | InTheFuture
+                | TooLongAgo { .. }
                 | BeforeStart
                 | SpanTooLong { .. }
                 | OneOf { .. }

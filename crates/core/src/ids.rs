@@ -54,5 +54,6 @@ id_type!(
     ServiceId,
     PlanId,
     IncidentId,
-    TaskId
+    TaskId,
+    EntryId
 );

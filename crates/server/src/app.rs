@@ -32,6 +32,8 @@ pub struct Application {
     clock: Arc<dyn Clock>,
     /// Wake-ups from the command line, or none if the socket could not be made.
     wake_socket: Option<crate::wake::Listener>,
+    /// The use cases, for the workers that run them on a timer.
+    app: beredskap_app::App,
 }
 
 impl Application {
@@ -137,7 +139,7 @@ impl Application {
             }),
         );
         let router = crate::router::router(AppState {
-            app,
+            app: app.clone(),
             sign_in,
             site: Arc::new(crate::http::SiteOrigin::of(&config.public_url())),
             links: links.clone(),
@@ -170,6 +172,7 @@ impl Application {
             checkpoint_email,
             clock,
             wake_socket,
+            app,
         })
     }
 
@@ -263,6 +266,29 @@ impl Application {
                                 break;
                             }
                         }
+                    }
+                }
+            });
+        }
+        // Reminders of overdue situation reports, once a minute with the delivery worker
+        // (tests drive `incident_log::remind_overdue_reports` themselves).
+        if every > 0 {
+            let app = self.app.clone();
+            let stopping = shutdown.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    tokio::select! {
+                        _ = stopping.cancelled() => return,
+                        _ = tick.tick() => {}
+                    }
+                    let caller = beredskap_app::Caller::System;
+                    let now = app.clock.now();
+                    if let Err(e) =
+                        beredskap_app::incident_log::remind_overdue_reports(&app, &caller, now)
+                            .await
+                    {
+                        tracing::warn!(error = %e, "report reminders failed");
                     }
                 }
             });

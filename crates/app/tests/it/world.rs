@@ -247,6 +247,7 @@ impl World {
                 due_at: now,
             }],
             lead: Some(opener.person_id),
+            report_every_minutes: Some(60),
         };
         let incident = self
             .app

@@ -56,6 +56,8 @@ pub struct Incident {
     pub opened_by: Option<PersonId>,
     pub via: Via,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Minutes between situation reports; `None` for no cadence.
+    pub report_every_minutes: Option<u32>,
 }
 
 impl Incident {
@@ -171,6 +173,8 @@ pub struct NewIncident {
     pub tasks: Vec<NewTask>,
     /// The incident's first lead (the activator).
     pub lead: Option<PersonId>,
+    /// Minutes between situation reports.
+    pub report_every_minutes: Option<u32>,
 }
 
 /// The checklist from a plan's action cards at `severity`: tasks whose lowest severity is

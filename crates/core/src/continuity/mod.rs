@@ -4,15 +4,18 @@
 
 pub mod examples;
 pub mod incidents;
+pub mod log;
 pub mod plans;
 pub mod services;
 
+use crate::alerting::NewAlert;
 use crate::domain::Slug;
-use crate::ids::{IncidentId, OrgId, PersonId, PlanId, ServiceId};
+use crate::ids::{AlertId, EntryId, IncidentId, OrgId, PersonId, PlanId, ServiceId};
 use crate::journal::Actor;
 use crate::store::StoreResult;
 use chrono::{DateTime, Utc};
 use incidents::{Incident, IncidentTask, NewIncident, RoleHolder};
+use log::{EntryDraft, LogEntry};
 use plans::{Plan, PlanDocument};
 use services::{Service, ServiceChange, ServiceDraft, StatusChange};
 
@@ -147,6 +150,55 @@ pub trait ContinuityStore: Send + Sync {
         by: Option<PersonId>,
         now: DateTime<Utc>,
     ) -> StoreResult<Incident>;
+
+    /// The incident's log, oldest first: every entry, approved or not.
+    async fn incident_log(&self, org: OrgId, id: IncidentId) -> StoreResult<Vec<LogEntry>>;
+    /// Writes an entry in the log as `by` and journals its whole text. A significant
+    /// entry written by the incident's scribe (or by its lead while nobody is scribe) is
+    /// approved as it is written. `Conflict::IncidentClosed` once the incident has ended;
+    /// `Invalid` when the log holds [`log::MAX_ENTRIES`].
+    async fn write_log_entry(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        draft: EntryDraft,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LogEntry>;
+    /// Approves a significant entry into the shared picture. Only the incident's scribe
+    /// may (its lead while nobody is scribe): `Forbidden` for anyone else. Approving an
+    /// entry in the picture already changes nothing, whoever asks.
+    async fn approve_log_entry(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        entry: EntryId,
+        by: PersonId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LogEntry>;
+    /// Sets the minutes between situation reports (`None`: no cadence).
+    async fn set_report_cadence(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        every_minutes: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Incident>;
+    /// Sends `alert` as the reminder that the report due at `due` is overdue, unless a
+    /// reminder went out at or after `due` already (by this node or another): the alert's
+    /// id when this call sent it. The claim and the alert are one transaction.
+    async fn remind_report(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        due: DateTime<Utc>,
+        alert: NewAlert,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<AlertId>>;
 
     /// Sets (or with `None`, removes) an account's PIN for activating plans by SMS, as a
     /// hash; journaled without it.

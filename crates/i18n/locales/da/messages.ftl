@@ -38,3 +38,4 @@ checkpoint-mail =
 sms-activation-done = { $plan } er aktiveret. Hændelsen: { $link }
 sms-activation-refused = Ingen plan blev aktiveret: nummeret, koden eller planens kortnavn passer ikke. Skriv AKTIVER, planens kortnavn og din kode.
 sms-activation-locked = Ingen plan blev aktiveret: for mange forkerte forsøg. Prøv igen om { $minutes } minutter.
+report-overdue = { $incident }: situationsrapporten er forsinket, den skulle være kommet kl. { $due }.

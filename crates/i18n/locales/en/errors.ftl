@@ -11,6 +11,8 @@ error-range = must be { $min } to { $max }
 error-not-a-date = must be a date (yyyy-mm-dd)
 error-in-the-past = must be in the future
 error-too-far-ahead = must be within { $days } days
+error-in-the-future = must not be in the future
+error-too-long-ago = must be at most { $days } days ago
 error-before-start = must be after the start
 error-span-too-long = must be at most { $days } days after the start
 # The allowed values as they are typed, e.g. "resolved, cancelled".

@@ -42,3 +42,4 @@ checkpoint-mail =
 sms-activation-done = { $plan } is activated. The incident: { $link }
 sms-activation-refused = No plan was activated: the number, the code or the plan's short name is not right. Write ACTIVATE, the plan's short name and your code.
 sms-activation-locked = No plan was activated: too many wrong attempts. Try again in { $minutes } minutes.
+report-overdue = { $incident }: the situation report is overdue; it was due at { $due }.

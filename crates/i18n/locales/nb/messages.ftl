@@ -38,3 +38,4 @@ checkpoint-mail =
 sms-activation-done = { $plan } er aktivert. Hendelsen: { $link }
 sms-activation-refused = Ingen plan ble aktivert: nummeret, koden eller planens kortnavn stemmer ikke. Skriv AKTIVER, planens kortnavn og koden din.
 sms-activation-locked = Ingen plan ble aktivert: for mange feil forsøk. Prøv igjen om { $minutes } minutter.
+report-overdue = { $incident }: situasjonsrapporten er forsinket, den skulle ha kommet kl. { $due }.

@@ -38,3 +38,4 @@ checkpoint-mail =
 sms-activation-done = { $plan } är aktiverad. Händelsen: { $link }
 sms-activation-refused = Ingen plan aktiverades: numret, koden eller planens kortnamn stämmer inte. Skriv AKTIVERA, planens kortnamn och din kod.
 sms-activation-locked = Ingen plan aktiverades: för många felaktiga försök. Försök igen om { $minutes } minuter.
+report-overdue = { $incident }: lägesrapporten är försenad, den skulle ha kommit kl. { $due }.

@@ -8,11 +8,13 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
+use beredskap_app::incident_log as log_use_case;
 use beredskap_app::incidents::{self as use_case, Activation};
 use beredskap_core::alerting::Severity;
 use beredskap_core::continuity::incidents::{Incident, IncidentTask, Role, RoleHolder, Via};
+use beredskap_core::continuity::log::{DecisionInput, LogEntry, ReportInput, SectionChange};
 use beredskap_core::register::Scope;
-use beredskap_core::{IncidentId, PersonId, PlanId, TaskId};
+use beredskap_core::{EntryId, IncidentId, PersonId, PlanId, TaskId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +28,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_task))
         .routes(routes!(hand_over))
         .routes(routes!(close_incident))
+        .routes(routes!(get_log))
+        .routes(routes!(record_decision))
+        .routes(routes!(write_report))
+        .routes(routes!(approve_entry))
+        .routes(routes!(set_cadence))
 }
 
 /// How a plan is activated.
@@ -204,5 +211,168 @@ async fn close_incident(
     let id: IncidentId = parse_id(&id)?;
     Ok(Json(
         use_case::close(&state.app, &caller.who(), &org, id).await?,
+    ))
+}
+
+/// An entry of the log as the caller may see it.
+#[derive(Debug, Serialize, ToSchema)]
+struct EntryView {
+    #[serde(flatten)]
+    entry: LogEntry,
+    /// For a report in the shared picture after another: what changed in its conditions,
+    /// actions and needs, in that order.
+    changes: Option<Vec<SectionChange>>,
+}
+
+/// The incident's log: the shared picture, and the entries waiting for the scribe when
+/// the caller wrote them, approves them or leads the incident.
+#[derive(Debug, Serialize, ToSchema)]
+struct LogView {
+    entries: Vec<EntryView>,
+    /// When the next situation report is due, with a cadence and the incident open.
+    report_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the caller approves significant entries now.
+    approves: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/incidents/{id}/log", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = LogView), (status = 404, body = ErrorBody)))]
+async fn get_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+) -> Result<Json<LogView>, AppError> {
+    caller.scope(Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    let incident = use_case::sheet(&state.app, &caller.who(), &org, id)
+        .await?
+        .incident;
+    let log = log_use_case::log(&state.app, &caller.who(), &org, &incident).await?;
+    Ok(Json(LogView {
+        entries: log
+            .entries
+            .into_iter()
+            .map(|e| EntryView {
+                entry: e.entry,
+                changes: e.changes.map(Vec::from),
+            })
+            .collect(),
+        report_due: log.report_due,
+        approves: log.approves,
+    }))
+}
+
+/// Records a decision: what, who took it, why and when (now when left out). A
+/// significant one enters the shared picture once the scribe approves it.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/incidents/{id}/decisions", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path)),
+    request_body = DecisionInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = LogEntry), (status = 404, body = ErrorBody),
+        (status = 409, description = "The incident has ended", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn record_decision(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<DecisionInput>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    let entry = log_use_case::record_decision(&state.app, &caller.who(), &org, id, input).await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/incidents/{id}/log", org.slug),
+        entry,
+    ))
+}
+
+/// Writes a situation report: conditions, actions, needs.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/incidents/{id}/reports", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path)),
+    request_body = ReportInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = LogEntry), (status = 404, body = ErrorBody),
+        (status = 409, description = "The incident has ended", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn write_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<ReportInput>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    let entry = log_use_case::write_report(&state.app, &caller.who(), &org, id, input).await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/incidents/{id}/log", org.slug),
+        entry,
+    ))
+}
+
+/// Approves a significant entry into the shared picture: the scribe's to do (the lead's
+/// while nobody is scribe).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/incidents/{id}/log/{entry}/approve",
+    tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path),
+        ("entry" = EntryId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = LogEntry),
+        (status = 403, description = "Not the incident's scribe", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The incident has ended", body = ErrorBody)))]
+async fn approve_entry(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id, entry)): ApiPath<(String, String, String)>,
+) -> Result<Json<LogEntry>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    let entry: EntryId = parse_id(&entry)?;
+    Ok(Json(
+        log_use_case::approve(&state.app, &caller.who(), &org, id, entry).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CadenceInput {
+    /// Minutes between situation reports, 0 to 1440; 0 for no reminders.
+    #[schema(minimum = 0, maximum = 1440)]
+    report_every_minutes: i64,
+}
+
+/// Sets how often a situation report is due; the scribe and the lead are reminded when
+/// one is late.
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/incidents/{id}/cadence", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path)),
+    request_body = CadenceInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = Incident), (status = 404, body = ErrorBody),
+        (status = 409, description = "The incident has ended", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn set_cadence(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<CadenceInput>,
+) -> Result<Json<Incident>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    Ok(Json(
+        log_use_case::set_cadence(
+            &state.app,
+            &caller.who(),
+            &org,
+            id,
+            input.report_every_minutes,
+        )
+        .await?,
     ))
 }

@@ -182,6 +182,8 @@ struct IncidentPage {
     may_work: bool,
     may_lead: bool,
     may_follow_alerts: bool,
+    log: super::incident_log::PictureView,
+    approves: bool,
 }
 
 pub async fn show(
@@ -289,6 +291,9 @@ pub async fn show(
         .collect();
     people.sort_by_key(|(_, n)| n.to_lowercase());
     let caller = me.caller();
+    let log = beredskap_app::incident_log::log(&state.app, &caller, &me.org, i).await?;
+    let log =
+        super::incident_log::picture(t, zone, &sheet.names, &log, i.report_every_minutes, now);
     render(
         StatusCode::OK,
         &IncidentPage {
@@ -316,6 +321,8 @@ pub async fn show(
             may_work: i.is_open() && allows(&caller, UseCase::WorkIncidents),
             may_lead: i.is_open() && allows(&caller, UseCase::LeadIncidents),
             may_follow_alerts: allows(&caller, UseCase::FollowAlerts),
+            approves: log.approves && i.is_open(),
+            log,
         },
     )
 }

@@ -8,6 +8,7 @@ mod directory;
 mod enrol;
 mod form;
 pub mod i18n;
+mod incident_log;
 mod incidents;
 mod one_time;
 mod pages;
@@ -242,6 +243,41 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             "/incidents/{id}/close",
             case(UseCase::LeadIncidents),
             incidents::close,
+        )
+        .get(
+            "/incidents/{id}/log",
+            case(UseCase::ReadIncidents),
+            incident_log::show,
+        )
+        .get(
+            "/incidents/{id}/decision",
+            case(UseCase::WorkIncidents),
+            incident_log::decision_form,
+        )
+        .post(
+            "/incidents/{id}/decision",
+            case(UseCase::WorkIncidents),
+            incident_log::record_decision,
+        )
+        .get(
+            "/incidents/{id}/report",
+            case(UseCase::WorkIncidents),
+            incident_log::report_form,
+        )
+        .post(
+            "/incidents/{id}/report",
+            case(UseCase::WorkIncidents),
+            incident_log::write_report,
+        )
+        .post(
+            "/incidents/{id}/log/{entry}/approve",
+            case(UseCase::WorkIncidents),
+            incident_log::approve,
+        )
+        .post(
+            "/incidents/{id}/cadence",
+            case(UseCase::LeadIncidents),
+            incident_log::set_cadence,
         )
         .get("/services", case(UseCase::ReadOverview), services::list)
         .get(

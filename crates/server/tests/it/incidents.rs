@@ -426,3 +426,336 @@ async fn a_crisis_lead_activates_a_plan_by_sms_with_a_pin_from_their_own_number(
 fn urlencoding(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// Activates the plan through the page as `lead`; returns the incident's path.
+async fn activated(app: &TestApp, lead: &reqwest::Client, plan: &str) -> String {
+    let (_, html) = page(app, lead, &format!("/plans/{plan}")).await;
+    let csrf = hidden(&html, "csrf");
+    let r = lead
+        .post(app.url(&format!("/plans/{plan}/activate")))
+        .form(&[("csrf", csrf.as_str()), ("severity", "warning")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    location(&r)
+}
+
+#[tokio::test]
+async fn decisions_and_reports_enter_the_shared_picture_significant_ones_once_the_scribe_approves()
+{
+    let app = TestApp::spawn().await;
+    let scribe = signed_in(&app, "mikael@lillby.se", Role::Member).await;
+    let other = signed_in(&app, "sara@lillby.se", Role::Member).await;
+    let lead = signed_in(&app, "erik@lillby.se", Role::CrisisLead).await;
+    let plan = plan_held_by(&app, "mikael@lillby.se").await;
+    let incident = activated(&app, &lead, &plan).await;
+    let (_, html) = page(&app, &lead, &incident).await;
+    assert!(html.contains("Ingen lägesrapport ännu."), "{html}");
+    assert!(html.contains("Nästa lägesrapport senast"), "{html}");
+    let csrf = hidden(&html, "csrf");
+    let holder = app.account("mikael@lillby.se").await.person_id.to_string();
+    let r = lead
+        .post(app.url(&format!("{incident}/roles")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("role", "scribe"),
+            ("person", holder.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // A decision with its why missing and a time ahead: each field named, nothing kept.
+    let (_, form) = page(&app, &lead, &format!("{incident}/decision")).await;
+    let erik = app.account("erik@lillby.se").await.person_id;
+    let name = app
+        .store
+        .list_people(app.org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == erik)
+        .unwrap()
+        .name;
+    assert!(
+        form.contains(&format!("maxlength=\"200\" value=\"{name}\"")),
+        "who is filled in with the lead's name: {form}"
+    );
+    let ahead = app.now() + chrono::Duration::hours(2);
+    let ahead = beredskap_core::TimeZone::parse("Europe/Stockholm")
+        .unwrap()
+        .local(ahead)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let r = lead
+        .post(app.url(&format!("{incident}/decision")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("what", "Stäng medborgarkontoret"),
+            ("who", "Krisledningsgruppen"),
+            ("why", ""),
+            ("decided_at", ahead.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("href=\"#why\">Varför"), "{html}");
+    assert!(
+        html.contains("href=\"#decided_at\">När: får inte ligga i framtiden"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Stäng medborgarkontoret"),
+        "what was typed stays"
+    );
+    let r = lead
+        .post(app.url(&format!("{incident}/decision")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("what", "Stäng medborgarkontoret"),
+            ("who", "Krisledningsgruppen"),
+            ("why", "Inga system fungerar"),
+            ("decided_at", "i morse"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("href=\"#decided_at\">När"));
+    let id = app.store.incidents(app.org.id, false).await.unwrap()[0].id;
+    assert!(app
+        .store
+        .incident_log(app.org.id, id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A significant decision: the lead and the scribe see it waiting, others do not.
+    let r = lead
+        .post(app.url(&format!("{incident}/decision")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("what", "Stäng medborgarkontoret"),
+            ("who", "Krisledningsgruppen"),
+            ("why", "Inga system fungerar"),
+            ("decided_at", ""),
+            ("significant", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).ends_with("#waiting"));
+    let (_, seen_by_other) = page(&app, &other, &incident).await;
+    assert!(
+        !seen_by_other.contains("Stäng medborgarkontoret")
+            && seen_by_other.contains("Inga beslut ännu."),
+        "{seen_by_other}"
+    );
+    let (_, seen_by_scribe) = page(&app, &scribe, &incident).await;
+    assert!(
+        seen_by_scribe.contains("Väntar på godkännande"),
+        "{seen_by_scribe}"
+    );
+    assert!(seen_by_scribe.contains("Stäng medborgarkontoret"));
+    // The lead may not approve while there is a scribe; the scribe does.
+    let entry = app.store.incident_log(app.org.id, id).await.unwrap()[0].id;
+    let r = lead
+        .post(app.url(&format!("{incident}/log/{entry}/approve")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let scribe_csrf = hidden(&seen_by_scribe, "csrf");
+    let r = scribe
+        .post(app.url(&format!("{incident}/log/{entry}/approve")))
+        .form(&[("csrf", scribe_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, seen_by_other) = page(&app, &other, &incident).await;
+    assert!(
+        seen_by_other.contains("Beslut: Stäng medborgarkontoret")
+            && seen_by_other.contains("Krisledningsgruppen beslutade")
+            && seen_by_other.contains("Godkänd "),
+        "{seen_by_other}"
+    );
+
+    // Two situation reports: the second form starts from the first, and shows what changed.
+    let r = scribe
+        .post(app.url(&format!("{incident}/report")))
+        .form(&[
+            ("csrf", scribe_csrf.as_str()),
+            ("conditions", "Telefonin ligger nere\nE-posten ligger nere"),
+            ("actions", "Reservtelefoner delas ut"),
+            ("needs", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, form) = page(&app, &scribe, &format!("{incident}/report")).await;
+    assert!(
+        form.contains("Ifyllt från förra rapporten") && form.contains("Reservtelefoner delas ut"),
+        "{form}"
+    );
+    let r = scribe
+        .post(app.url(&format!("{incident}/report")))
+        .form(&[
+            ("csrf", scribe_csrf.as_str()),
+            (
+                "conditions",
+                "Telefonin ligger nere\nE-posten fungerar igen",
+            ),
+            ("actions", "Reservtelefoner delas ut"),
+            ("needs", "Fler laddare till reservtelefonerna"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&app, &other, &incident).await;
+    for shown in [
+        "Ändrat sedan förra rapporten",
+        "E-posten fungerar igen <span class=\"label\">Nytt</span>",
+        "<del>E-posten ligger nere</del>",
+        "Fler laddare till reservtelefonerna <span class=\"label\">Nytt</span>",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+    // The whole log has both reports and the decision, newest first.
+    let (_, log) = page(&app, &other, &format!("{incident}/log")).await;
+    let second = log.find("E-posten fungerar igen").unwrap();
+    let first = log.find("E-posten ligger nere").unwrap();
+    let decision = log.find("Stäng medborgarkontoret").unwrap();
+    assert!(second < first && first < decision, "{log}");
+    // An empty report names its field.
+    let r = scribe
+        .post(app.url(&format!("{incident}/report")))
+        .form(&[("csrf", scribe_csrf.as_str()), ("conditions", "  ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("href=\"#conditions\">Läge"));
+    // Guests see none of it.
+    let guest = signed_in(&app, "gast@partner.example", Role::Guest).await;
+    assert_eq!(page(&app, &guest, &format!("{incident}/log")).await.0, 403);
+    // Ended, the log takes nothing more.
+    let r = lead
+        .post(app.url(&format!("{incident}/close")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = scribe
+        .post(app.url(&format!("{incident}/report")))
+        .form(&[
+            ("csrf", scribe_csrf.as_str()),
+            ("conditions", "Allt fungerar"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+}
+
+#[tokio::test]
+async fn an_overdue_situation_report_reminds_the_scribe_and_the_lead_once() {
+    let app = TestApp::spawn().await;
+    signed_in(&app, "mikael@lillby.se", Role::Member).await;
+    let lead = signed_in(&app, "erik@lillby.se", Role::CrisisLead).await;
+    let plan = plan_held_by(&app, "mikael@lillby.se").await;
+    let incident = activated(&app, &lead, &plan).await;
+    let (_, html) = page(&app, &lead, &incident).await;
+    let csrf = hidden(&html, "csrf");
+    // The lead sets a report every 30 minutes; an hour of nothing later it is overdue.
+    let r = lead
+        .post(app.url(&format!("{incident}/cadence")))
+        .form(&[("csrf", csrf.as_str()), ("report_every_minutes", "30")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = lead
+        .post(app.url(&format!("{incident}/cadence")))
+        .form(&[("csrf", csrf.as_str()), ("report_every_minutes", "2000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "at most a day");
+    app.clock.advance(chrono::Duration::minutes(31));
+    let (_, html) = page(&app, &lead, &incident).await;
+    assert!(html.contains("Lägesrapporten är försenad"), "{html}");
+    let system = beredskap_app::Caller::System;
+    let sent =
+        beredskap_app::incident_log::remind_overdue_reports(&app.use_cases(), &system, app.now())
+            .await
+            .unwrap();
+    assert_eq!(sent, 1);
+    let again = beredskap_app::incident_log::remind_overdue_reports(
+        &app.use_cases(),
+        &system,
+        app.now() + chrono::Duration::minutes(5),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, 0, "once per missed report");
+    let alerts = app.store.list_alerts(app.org.id, 50).await.unwrap();
+    let reminder = &alerts
+        .iter()
+        .find(|a| a.alert.message.contains("lägesrapporten är försenad"))
+        .unwrap()
+        .alert;
+    let roster = app
+        .store
+        .alert_roster(app.org.id, reminder.id)
+        .await
+        .unwrap();
+    let erik = app.account("erik@lillby.se").await.person_id;
+    assert_eq!(
+        roster.iter().map(|e| e.person_id).collect::<Vec<_>>(),
+        [erik],
+        "the lead, as nobody is scribe"
+    );
+    // A report written puts the next one a cadence later: nothing is due.
+    let r = app
+        .post(
+            &format!("/api/v1/orgs/lillby{incident}/reports"),
+            &app.admin_token,
+            serde_json::json!({"conditions": "Telefonin ligger nere"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let next = beredskap_app::incident_log::remind_overdue_reports(
+        &app.use_cases(),
+        &system,
+        app.now() + chrono::Duration::minutes(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next, 0);
+    let log = expect_json(
+        app.get(
+            &format!("/api/v1/orgs/lillby{incident}/log"),
+            &app.admin_token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(log["entries"][0]["kind"], "report");
+    assert_eq!(log["entries"][0]["conditions"], "Telefonin ligger nere");
+    assert!(log["report_due"].is_string());
+}

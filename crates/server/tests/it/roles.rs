@@ -55,6 +55,8 @@ struct Things {
     /// An incident with a task, to read, tick, hand over and end.
     incident: String,
     task: String,
+    /// An entry of its log, in the shared picture.
+    entry: String,
     /// A person of the organisation, to hand a role to.
     person: String,
 }
@@ -82,6 +84,7 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
     p.replace("{id}", &id)
         .replace("{root}", &things.message)
         .replace("{task}", &things.task)
+        .replace("{entry}", &things.entry)
         .replace(
             "{action}",
             if p.starts_with("/passkeys/") {
@@ -106,6 +109,17 @@ fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
         _ if p.starts_with("/plans/") && p.ends_with("/approve") => vec![("version", "1")],
         _ if p.starts_with("/plans/") && p.ends_with("/activate") => vec![("severity", "warning")],
         _ if p.starts_with("/incidents/") && p.contains("/tasks/") => vec![("done", "yes")],
+        _ if p.starts_with("/incidents/") && p.ends_with("/decision") => vec![
+            ("what", "Stäng medborgarkontoret"),
+            ("who", "Krisledningsgruppen"),
+            ("why", "Inga system fungerar"),
+        ],
+        _ if p.starts_with("/incidents/") && p.ends_with("/report") => {
+            vec![("conditions", "Telefonin ligger nere")]
+        }
+        _ if p.starts_with("/incidents/") && p.ends_with("/cadence") => {
+            vec![("report_every_minutes", "30")]
+        }
         _ if p.starts_with("/incidents/") && p.ends_with("/roles") => {
             vec![("role", "scribe"), ("person", things.person.as_str())]
         }
@@ -398,6 +412,7 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
                     due_at: app.now(),
                 }],
                 lead: Some(author.person_id),
+                report_every_minutes: Some(60),
             },
             app.now(),
         )
@@ -410,7 +425,29 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
         .unwrap()[0]
         .id
         .to_string();
+    let entry = app
+        .store
+        .write_log_entry(
+            &Actor::system(),
+            app.org.id,
+            incident.id,
+            beredskap_core::continuity::log::DecisionInput {
+                what: "Öppna reservväxeln".into(),
+                who: "Krisledningsgruppen".into(),
+                why: "Växeln ligger nere".into(),
+                ..Default::default()
+            }
+            .validate(app.now())
+            .unwrap(),
+            Some(author.person_id),
+            app.now(),
+        )
+        .await
+        .unwrap()
+        .id
+        .to_string();
     Things {
+        entry,
         incident: incident.id.to_string(),
         task,
         person: author.person_id.to_string(),

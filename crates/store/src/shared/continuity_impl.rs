@@ -1,14 +1,18 @@
 //! `ContinuityStore` for each backend: a module of it, as `store_impl.rs` is.
 
 use super::{ops, Backend};
+use beredskap_core::alerting::NewAlert;
 use beredskap_core::continuity::incidents::{
     Handover, Incident, IncidentTask, NewIncident, RoleHolder, TaskChange,
 };
+use beredskap_core::continuity::log::{EntryDraft, LogEntry};
 use beredskap_core::continuity::plans::{Plan, PlanDocument, PlanSave};
 use beredskap_core::continuity::services::{Service, ServiceChange, ServiceDraft, StatusChange};
 use beredskap_core::continuity::ContinuityStore;
 use beredskap_core::store::StoreResult;
-use beredskap_core::{Actor, IncidentId, OrgId, PersonId, PlanId, ServiceId, Slug};
+use beredskap_core::{
+    Actor, AlertId, EntryId, IncidentId, OrgId, PersonId, PlanId, ServiceId, Slug,
+};
 use chrono::{DateTime, Utc};
 
 #[async_trait::async_trait]
@@ -255,6 +259,86 @@ impl ContinuityStore for Backend {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::close_incident(c, &actor, org, id, by, now).await
+            })
+        })
+        .await
+    }
+
+    async fn incident_log(&self, org: OrgId, id: IncidentId) -> StoreResult<Vec<LogEntry>> {
+        self.read(move |c| Box::pin(ops::continuity::incident_log(c, org, id)))
+            .await
+    }
+
+    async fn write_log_entry(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        draft: EntryDraft,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LogEntry> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::write_log_entry(c, &actor, org, id, draft, by, now).await
+            })
+        })
+        .await
+    }
+
+    async fn approve_log_entry(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        entry: EntryId,
+        by: PersonId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LogEntry> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::approve_log_entry(c, &actor, org, id, entry, by, now).await
+            })
+        })
+        .await
+    }
+
+    async fn set_report_cadence(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        every_minutes: Option<u32>,
+        _now: DateTime<Utc>,
+    ) -> StoreResult<Incident> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::set_report_cadence(c, &actor, org, id, every_minutes).await
+            })
+        })
+        .await
+    }
+
+    async fn remind_report(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        due: DateTime<Utc>,
+        alert: NewAlert,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<AlertId>> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::remind_report(c, &actor, org, id, due, alert, now).await
             })
         })
         .await

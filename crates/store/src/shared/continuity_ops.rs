@@ -2,15 +2,17 @@
 //! backend's `ops` module.
 
 use super::*;
+use beredskap_core::alerting::NewAlert;
 use beredskap_core::alerting::Severity;
 use beredskap_core::continuity::incidents::{
     Handover, Incident, IncidentTask, NewIncident, Role, RoleHolder, TaskChange, Via,
 };
+use beredskap_core::continuity::log::{EntryBody, EntryDraft, LogEntry, MAX_ENTRIES};
 use beredskap_core::continuity::plans::{Approval, Plan, PlanDocument, PlanSave};
 use beredskap_core::continuity::services::{
     Service, ServiceChange, ServiceDraft, ServiceState, StatusChange, MAX_SERVICES,
 };
-use beredskap_core::{AlertId, ChannelId, IncidentId, PlanId, ServiceId, TaskId};
+use beredskap_core::{AlertId, ChannelId, EntryId, IncidentId, PlanId, ServiceId, TaskId};
 
 const SERVICE_COLUMNS: &str = "id, org_id, name, owner, alternative, state, impact, workaround, \
                                changed_at, changed_by";
@@ -541,7 +543,7 @@ pub async fn approve_plan(
 // ---------------------------------------------------------------- incidents
 
 const INCIDENT_COLUMNS: &str = "id, org_id, title, plan_id, plan_version, severity, exercise, \
-    channel_id, alert_id, opened_at, opened_by, via, closed_at";
+    channel_id, alert_id, opened_at, opened_by, via, closed_at, report_every_minutes";
 
 fn incident_of(r: &DbRow) -> StoreResult<Incident> {
     let severity: String = col(r, "severity")?;
@@ -560,6 +562,8 @@ fn incident_of(r: &DbRow) -> StoreResult<Incident> {
         opened_by: col::<Option<Uuid>>(r, "opened_by")?.map(PersonId),
         via: Via::parse(&via).ok_or_else(|| corrupt("via", &via))?,
         closed_at: col(r, "closed_at")?,
+        report_every_minutes: col::<Option<i64>>(r, "report_every_minutes")?
+            .and_then(|m| u32::try_from(m).ok()),
     })
 }
 
@@ -579,8 +583,8 @@ pub async fn open_incident(
     let id = IncidentId::new();
     sqlx::query(
         "INSERT INTO incidents (id, org_id, title, plan_id, plan_version, severity, exercise, \
-         channel_id, alert_id, opened_at, opened_by, via) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         channel_id, alert_id, opened_at, opened_by, via, report_every_minutes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(id.0)
     .bind(org.0)
@@ -594,6 +598,7 @@ pub async fn open_incident(
     .bind(now)
     .bind(new.opened_by.map(|p| p.0))
     .bind(new.via.as_str())
+    .bind(new.report_every_minutes.map(i64::from))
     .execute(&mut *conn)
     .await
     .map_err(db)?;
@@ -899,6 +904,318 @@ pub async fn close_incident(
     )
     .await?;
     incident(conn, org, id).await
+}
+
+// ---------------------------------------------------------------- the incident log
+
+const ENTRY_COLUMNS: &str = "id, incident_id, kind, what, who, why, decided_at, conditions, \
+    actions, needs, significant, written_at, written_by, approved_at, approved_by";
+
+fn entry_of(r: &DbRow) -> StoreResult<LogEntry> {
+    let kind: String = col(r, "kind")?;
+    let text = |name: &str| -> StoreResult<String> {
+        Ok(col::<Option<String>>(r, name)?.unwrap_or_default())
+    };
+    let body = match kind.as_str() {
+        "decision" => EntryBody::Decision {
+            what: text("what")?,
+            who: text("who")?,
+            why: text("why")?,
+            decided_at: col::<Option<DateTime<Utc>>>(r, "decided_at")?
+                .ok_or_else(|| corrupt("decision time", "none"))?,
+        },
+        "report" => EntryBody::Report {
+            conditions: text("conditions")?,
+            actions: text("actions")?,
+            needs: text("needs")?,
+        },
+        other => return Err(corrupt("log entry kind", other)),
+    };
+    Ok(LogEntry {
+        id: EntryId(col(r, "id")?),
+        incident_id: IncidentId(col(r, "incident_id")?),
+        body,
+        significant: col(r, "significant")?,
+        written_at: col(r, "written_at")?,
+        written_by: col::<Option<Uuid>>(r, "written_by")?.map(PersonId),
+        approved_at: col(r, "approved_at")?,
+        approved_by: col::<Option<Uuid>>(r, "approved_by")?.map(PersonId),
+    })
+}
+
+pub async fn incident_log(
+    conn: &mut Conn,
+    org: OrgId,
+    id: IncidentId,
+) -> StoreResult<Vec<LogEntry>> {
+    incident(conn, org, id).await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM incident_log WHERE incident_id = $1 ORDER BY written_at, id"
+    ))
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(entry_of).collect()
+}
+
+/// Who approves significant entries now: the scribe, or the lead while nobody is scribe.
+async fn approver(conn: &mut Conn, id: IncidentId) -> StoreResult<Option<PersonId>> {
+    let holder = |role: Role| {
+        sqlx::query_scalar::<_, Uuid>(
+            "SELECT person_id FROM incident_roles \
+             WHERE incident_id = $1 AND role = $2 AND until IS NULL",
+        )
+        .bind(id.0)
+        .bind(role.as_str())
+    };
+    let scribe = holder(Role::Scribe)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    let person = match scribe {
+        Some(p) => Some(p),
+        None => holder(Role::Lead)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?,
+    };
+    Ok(person.map(PersonId))
+}
+
+pub async fn write_log_entry(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: IncidentId,
+    draft: EntryDraft,
+    by: Option<PersonId>,
+    now: DateTime<Utc>,
+) -> StoreResult<LogEntry> {
+    if !incident(conn, org, id).await?.is_open() {
+        return Err(StoreError::Conflict(Conflict::IncidentClosed));
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incident_log WHERE incident_id = $1")
+        .bind(id.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_ENTRIES {
+        return Err(StoreError::invalid(
+            "entry",
+            Problem::TooMany { max: MAX_ENTRIES },
+        ));
+    }
+    // The scribe's own significant entry needs no second look.
+    let approved = match draft.significant && by.is_some() {
+        true => approver(conn, id).await? == by,
+        false => false,
+    };
+    let entry_id = EntryId::new();
+    let (what, who, why, decided_at, conditions, actions, needs) = match &draft.body {
+        EntryBody::Decision {
+            what,
+            who,
+            why,
+            decided_at,
+        } => (
+            Some(what),
+            Some(who),
+            Some(why),
+            Some(*decided_at),
+            None,
+            None,
+            None,
+        ),
+        EntryBody::Report {
+            conditions,
+            actions,
+            needs,
+        } => (
+            None,
+            None,
+            None,
+            None,
+            Some(conditions),
+            Some(actions),
+            Some(needs),
+        ),
+    };
+    sqlx::query(
+        "INSERT INTO incident_log (id, incident_id, kind, what, who, why, decided_at, \
+         conditions, actions, needs, significant, written_at, written_by, approved_at, \
+         approved_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(entry_id.0)
+    .bind(id.0)
+    .bind(draft.body.kind())
+    .bind(what)
+    .bind(who)
+    .bind(why)
+    .bind(decided_at)
+    .bind(conditions)
+    .bind(actions)
+    .bind(needs)
+    .bind(draft.significant)
+    .bind(now)
+    .bind(by.map(|p| p.0))
+    .bind(approved.then_some(now))
+    .bind(by.filter(|_| approved).map(|p| p.0))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    let entry = LogEntry {
+        id: entry_id,
+        incident_id: id,
+        body: draft.body,
+        significant: draft.significant,
+        written_at: now,
+        written_by: by,
+        approved_at: approved.then_some(now),
+        approved_by: by.filter(|_| approved),
+    };
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            match entry.body {
+                EntryBody::Decision { .. } => "incident.decision_recorded",
+                EntryBody::Report { .. } => "incident.report_written",
+            },
+            format!("incident:{id}"),
+            serde_json::json!({ "entry": entry }),
+        ),
+    )
+    .await?;
+    Ok(entry)
+}
+
+pub async fn approve_log_entry(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: IncidentId,
+    entry_id: EntryId,
+    by: PersonId,
+    now: DateTime<Utc>,
+) -> StoreResult<LogEntry> {
+    if !incident(conn, org, id).await?.is_open() {
+        return Err(StoreError::Conflict(Conflict::IncidentClosed));
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM incident_log WHERE incident_id = $1 AND id = $2"
+    ))
+    .bind(id.0)
+    .bind(entry_id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let entry = entry_of(&row)?;
+    // In the picture already: nothing to approve, and nothing it would tell anyone.
+    if entry.in_picture() {
+        return Ok(entry);
+    }
+    if approver(conn, id).await? != Some(by) {
+        return Err(StoreError::Forbidden(
+            "only the incident's scribe approves an entry",
+        ));
+    }
+    sqlx::query("UPDATE incident_log SET approved_at = $2, approved_by = $3 WHERE id = $1")
+        .bind(entry_id.0)
+        .bind(now)
+        .bind(by.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "incident.entry_approved",
+            format!("incident:{id}"),
+            serde_json::json!({ "entry": entry_id.to_string(), "by": by.to_string() }),
+        ),
+    )
+    .await?;
+    Ok(LogEntry {
+        approved_at: Some(now),
+        approved_by: Some(by),
+        ..entry
+    })
+}
+
+pub async fn set_report_cadence(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: IncidentId,
+    every_minutes: Option<u32>,
+) -> StoreResult<Incident> {
+    if !incident(conn, org, id).await?.is_open() {
+        return Err(StoreError::Conflict(Conflict::IncidentClosed));
+    }
+    sqlx::query("UPDATE incidents SET report_every_minutes = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org.0)
+        .bind(id.0)
+        .bind(every_minutes.map(i64::from))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "incident.report_cadence_set",
+            format!("incident:{id}"),
+            serde_json::json!({ "every_minutes": every_minutes }),
+        ),
+    )
+    .await?;
+    incident(conn, org, id).await
+}
+
+pub async fn remind_report(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: IncidentId,
+    due: DateTime<Utc>,
+    alert: NewAlert,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<AlertId>> {
+    let claimed = sqlx::query(
+        "UPDATE incidents SET report_reminded_at = $3 \
+         WHERE org_id = $1 AND id = $2 AND closed_at IS NULL \
+         AND (report_reminded_at IS NULL OR report_reminded_at < $4)",
+    )
+    .bind(org.0)
+    .bind(id.0)
+    .bind(now)
+    .bind(due)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if claimed.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let alert = super::alerting::create_alert(conn, actor, org, alert, now).await?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "incident.report_overdue",
+            format!("incident:{id}"),
+            serde_json::json!({ "due": due, "alert": alert.id.to_string() }),
+        ),
+    )
+    .await?;
+    Ok(Some(alert.id))
 }
 
 // ---------------------------------------------------------------- activation PINs

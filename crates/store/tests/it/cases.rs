@@ -6,7 +6,7 @@ use beredskap_core::register::{
     Scope,
 };
 use beredskap_core::store::{verify_journal, StoreError};
-use beredskap_core::{Actor, EmailAddress, PersonId, Region, Slug, Store};
+use beredskap_core::{Actor, EmailAddress, EntryId, PersonId, Region, Slug, Store};
 
 fn actor() -> Actor {
     Actor::cli("tester")

@@ -93,4 +93,5 @@ conformance!(
     an_organisation_keeps_at_most_its_limit_of_services,
     plans_keep_every_version_and_who_approved_which,
     an_incident_opens_whole_with_its_channel_alarm_checklist_and_lead,
+    the_log_keeps_decisions_and_reports_and_the_scribe_approves_significant_ones,
 );

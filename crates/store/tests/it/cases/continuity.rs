@@ -5,6 +5,7 @@ use beredskap_core::alerting::{AlertInput, Recipients, Severity};
 use beredskap_core::continuity::incidents::{
     Handover, NewIncident, NewTask, Role as IncidentRole, TaskChange, Via,
 };
+use beredskap_core::continuity::log::{EntryBody, EntryDraft};
 use beredskap_core::continuity::plans::{ActionCard, PlanDocument, PlanSave, PlanTask};
 use beredskap_core::continuity::services::{
     downtime, ServiceDraft, ServiceState, StatusChange, MAX_SERVICES,
@@ -421,6 +422,7 @@ fn incident_for(
             },
         ],
         lead: Some(creator.person_id),
+        report_every_minutes: Some(60),
     }
 }
 
@@ -660,6 +662,265 @@ pub async fn an_incident_opens_whole_with_its_channel_alarm_checklist_and_lead(d
             "incident.role_handed_over",
             "incident.closed"
         ]
+    );
+    assert_chain_ok(s, &o).await;
+}
+
+fn decision(what: &str, significant: bool, at: chrono::DateTime<Utc>) -> EntryDraft {
+    EntryDraft {
+        body: EntryBody::Decision {
+            what: what.into(),
+            who: "Krisledningsgruppen".into(),
+            why: "Telefonin ligger nere".into(),
+            decided_at: at,
+        },
+        significant,
+    }
+}
+
+pub async fn the_log_keeps_decisions_and_reports_and_the_scribe_approves_significant_ones(
+    db: &TestDb,
+) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let lead = account_in(s, &o, "lead@lillby.se").await;
+    let scribe = s
+        .create_person(&actor(), o.id, draft("Sara Skrivare", None))
+        .await
+        .unwrap();
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 12, 2, 7, 40, 0)
+        .single()
+        .unwrap();
+    let incident = s
+        .open_incident(&actor(), o.id, incident_for(&lead, &o, None, t0), t0)
+        .await
+        .unwrap();
+    assert_eq!(incident.report_every_minutes, Some(60));
+
+    // A plain entry is in the picture at once; a significant one waits for the scribe.
+    let t1 = t0 + Duration::minutes(5);
+    let plain = s
+        .write_log_entry(
+            &actor(),
+            o.id,
+            incident.id,
+            decision("Öppna reservväxeln", false, t1),
+            Some(lead.person_id),
+            t1,
+        )
+        .await
+        .unwrap();
+    assert!(plain.in_picture());
+    s.hand_over_role(
+        &actor(),
+        o.id,
+        incident.id,
+        Handover {
+            role: IncidentRole::Scribe,
+            to: scribe.id,
+        },
+        Some(lead.person_id),
+        t1,
+    )
+    .await
+    .unwrap();
+    let t2 = t0 + Duration::minutes(10);
+    let weighty = s
+        .write_log_entry(
+            &actor(),
+            o.id,
+            incident.id,
+            decision("Stäng medborgarkontoret", true, t1),
+            Some(lead.person_id),
+            t2,
+        )
+        .await
+        .unwrap();
+    assert!(!weighty.in_picture(), "waits for the scribe");
+    // Only the scribe approves: not the lead (there is a scribe), not someone else.
+    for who in [lead.person_id, PersonId::new()] {
+        assert!(matches!(
+            s.approve_log_entry(&actor(), o.id, incident.id, weighty.id, who, t2)
+                .await
+                .unwrap_err(),
+            StoreError::Forbidden(_)
+        ));
+    }
+    let t3 = t0 + Duration::minutes(12);
+    let approved = s
+        .approve_log_entry(&actor(), o.id, incident.id, weighty.id, scribe.id, t3)
+        .await
+        .unwrap();
+    assert_eq!(
+        (approved.approved_at, approved.approved_by),
+        (Some(t3), Some(scribe.id))
+    );
+    // Approving again changes nothing (and journals nothing).
+    let again = s
+        .approve_log_entry(
+            &actor(),
+            o.id,
+            incident.id,
+            weighty.id,
+            scribe.id,
+            t3 + Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.approved_at, Some(t3));
+    // The scribe's own significant report is approved as written.
+    let report = s
+        .write_log_entry(
+            &actor(),
+            o.id,
+            incident.id,
+            EntryDraft {
+                body: EntryBody::Report {
+                    conditions: "Telefonin nere\nE-post fungerar".into(),
+                    actions: "Reservtelefoner delas ut".into(),
+                    needs: String::new(),
+                },
+                significant: true,
+            },
+            Some(scribe.id),
+            t3,
+        )
+        .await
+        .unwrap();
+    assert!(report.in_picture());
+    let log = s.incident_log(o.id, incident.id).await.unwrap();
+    let ids: Vec<_> = log.iter().map(|e| e.id).collect();
+    assert_eq!(ids, [plain.id, weighty.id, report.id], "oldest first");
+    assert_eq!(log[1].approved_by, Some(scribe.id));
+    assert_eq!(log[2].body, report.body);
+    // Not another organisation's.
+    assert_eq!(
+        s.incident_log(other.id, incident.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(
+        s.approve_log_entry(&actor(), o.id, incident.id, EntryId::new(), scribe.id, t3)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+
+    // The cadence; a reminder goes out once per missed report, whoever asks.
+    let changed = s
+        .set_report_cadence(&actor(), o.id, incident.id, Some(30), t3)
+        .await
+        .unwrap();
+    assert_eq!(changed.report_every_minutes, Some(30));
+    let due = t3 + Duration::minutes(30);
+    let reminder = || {
+        AlertInput {
+            message: "Lägesrapporten är försenad".into(),
+            severity: Severity::Info,
+            recipients: Recipients {
+                people: vec![scribe.id],
+                ..Default::default()
+            },
+            options: vec![],
+            exercise: true,
+            step_minutes: 5,
+            repeats: 0,
+            repeat_minutes: 15,
+            escalation: None,
+        }
+        .validate(None)
+        .unwrap()
+    };
+    let late = due + Duration::minutes(1);
+    let sent = s
+        .remind_report(&actor(), o.id, incident.id, due, reminder(), late)
+        .await
+        .unwrap();
+    let alert = s.alert(o.id, sent.unwrap()).await.unwrap();
+    assert!(alert.exercise);
+    assert_eq!(
+        s.remind_report(
+            &actor(),
+            o.id,
+            incident.id,
+            due,
+            reminder(),
+            late + Duration::minutes(1)
+        )
+        .await
+        .unwrap(),
+        None,
+        "reminded once for the same report"
+    );
+    let next_due = due + Duration::minutes(30);
+    assert!(s
+        .remind_report(&actor(), o.id, incident.id, next_due, reminder(), next_due)
+        .await
+        .unwrap()
+        .is_some());
+
+    // Ended: the log is kept but takes nothing more, and no reminder goes out.
+    let t4 = t0 + Duration::hours(3);
+    s.close_incident(&actor(), o.id, incident.id, None, t4)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.write_log_entry(
+            &actor(),
+            o.id,
+            incident.id,
+            decision("För sent", false, t4),
+            None,
+            t4
+        )
+        .await
+        .unwrap_err(),
+        StoreError::Conflict(Conflict::IncidentClosed)
+    );
+    assert_eq!(
+        s.remind_report(
+            &actor(),
+            o.id,
+            incident.id,
+            t4,
+            reminder(),
+            t4 + Duration::hours(1)
+        )
+        .await
+        .unwrap(),
+        None
+    );
+    assert_eq!(s.incident_log(o.id, incident.id).await.unwrap().len(), 3);
+    let kinds: Vec<String> = s
+        .journal_page(o.id, 0, 200)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind.starts_with("incident."))
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "incident.opened",
+            "incident.decision_recorded",
+            "incident.role_handed_over",
+            "incident.decision_recorded",
+            "incident.entry_approved",
+            "incident.report_written",
+            "incident.report_cadence_set",
+            "incident.report_overdue",
+            "incident.report_overdue",
+            "incident.closed"
+        ]
+    );
+    let journal = s.journal_page(o.id, 0, 200).await.unwrap();
+    assert!(
+        journal
+            .iter()
+            .any(|e| e.payload.contains("Stäng medborgarkontoret")),
+        "the journal keeps what was decided"
     );
     assert_chain_ok(s, &o).await;
 }
