@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -215,4 +216,29 @@ test("on a phone a crisis lead activates the IT outage plan as a drill; two peop
   await lead.waitForSelector("text=Avslutad");
   assert.equal(await lead.locator("li.task button").count(), 0);
   assert.equal(await lead.locator("text=Skriv lägesrapport").count(), 0);
+
+  // The after-action report: on the page, and as a PDF whose text has the timeline.
+  await lead.click("main a.button:has-text('Rapport efter händelsen')");
+  await lead.waitForSelector("h2#timeline");
+  assert.match(await lead.textContent("ol.timeline"), /Beslut: Medborgarkontoret stänger till klockan 12\./);
+  assert.match(await lead.textContent("main"), /E-post/);
+  await checkAccessibility(lead, "an after-action report");
+  const [download] = await Promise.all([
+    lead.waitForEvent("download"),
+    lead.click("text=Ladda ner som PDF"),
+  ]);
+  const pdfPath = join(mkdtempSync(join(tmpdir(), "report-")), "report.pdf");
+  await download.saveAs(pdfPath);
+  let text = null;
+  try {
+    text = execFileSync("pdftotext", [pdfPath, "-"], { encoding: "utf8" });
+  } catch (e) {
+    if (process.env.REQUIRE_BROWSER === "1") throw new Error(`pdftotext (poppler-utils) is needed: ${e.message}`);
+    t.diagnostic("SKIPPED reading the PDF: no pdftotext (apt-get install poppler-utils)");
+  }
+  if (text !== null) {
+    assert.match(text, /Tidslinje/);
+    assert.match(text, /Beslut: Medborgarkontoret stänger till klockan 12\./);
+    assert.match(text, /Händelsen avslutades/);
+  }
 });

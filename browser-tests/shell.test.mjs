@@ -152,6 +152,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     [`/incidents/${incident.id}/log`, "/incidents"],
     [`/incidents/${incident.id}/decision`, "/incidents"],
     [`/incidents/${incident.id}/report`, "/incidents"],
+    [`/incidents/${incident.id}/after-action`, "/incidents"],
     ["/plans", "/plans"],
     ["/plans/new", "/plans"],
     [plan, "/plans"],

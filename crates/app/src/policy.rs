@@ -108,6 +108,8 @@ pub enum UseCase {
     WorkIncidents,
     /// Handing over an incident's roles, setting its report cadence, ending it.
     LeadIncidents,
+    /// An incident's after-action report (HTML and PDF): with everyone's alarm answer times.
+    ReadAfterAction,
 }
 
 /// One row of the table.
@@ -292,6 +294,11 @@ impl UseCase {
                 false,
                 "only crisis leads and administrators hand over roles and end incidents",
             ),
+            UseCase::ReadAfterAction => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators read after-action reports",
+            ),
         }
     }
 
@@ -342,6 +349,7 @@ impl UseCase {
             UseCase::ReadIncidents => "read_incidents",
             UseCase::WorkIncidents => "work_incidents",
             UseCase::LeadIncidents => "lead_incidents",
+            UseCase::ReadAfterAction => "read_after_action",
         }
     }
 }

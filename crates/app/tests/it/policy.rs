@@ -484,6 +484,13 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             assert!(done.done_at.is_some());
             Ok(())
         }
+        UseCase::ReadAfterAction => {
+            let (incident, _) = world.open_incident().await;
+            let report =
+                beredskap_app::after_action::after_action(app, caller, org, incident).await?;
+            assert_eq!(report.tasks_total, 1);
+            Ok(())
+        }
         UseCase::LeadIncidents => {
             let (incident, _) = world.open_incident().await;
             let to = world.accounts[1].person_id;
@@ -556,7 +563,10 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::ReadIncidents
                     | UseCase::CreateOrg => 0,
                     // A message and its redaction; an incident's channel and the incident.
-                    UseCase::ReadRecords | UseCase::WorkIncidents | UseCase::LeadIncidents => 2,
+                    UseCase::ReadRecords
+                    | UseCase::WorkIncidents
+                    | UseCase::LeadIncidents
+                    | UseCase::ReadAfterAction => 2,
                     _ => 1,
                 };
                 assert!(
@@ -614,6 +624,7 @@ async fn the_table_says_who_may_do_what() {
             ("read_incidents", Role::Member, false),
             ("work_incidents", Role::Member, false),
             ("lead_incidents", Role::CrisisLead, false),
+            ("read_after_action", Role::CrisisLead, false),
         ]
     );
     // Only the server's operator makes organisations; every other case is for accounts.

@@ -184,6 +184,7 @@ struct IncidentPage {
     may_follow_alerts: bool,
     log: super::incident_log::PictureView,
     approves: bool,
+    may_read_report: bool,
 }
 
 pub async fn show(
@@ -322,6 +323,7 @@ pub async fn show(
             may_lead: i.is_open() && allows(&caller, UseCase::LeadIncidents),
             may_follow_alerts: allows(&caller, UseCase::FollowAlerts),
             approves: log.approves && i.is_open(),
+            may_read_report: allows(&caller, UseCase::ReadAfterAction),
             log,
         },
     )

@@ -2,6 +2,7 @@
 //! list of signed-in devices. Every page speaks Swedish, Danish and English.
 
 mod admin;
+mod after_action;
 mod alerts;
 mod conversation;
 mod directory;
@@ -13,6 +14,7 @@ mod incidents;
 mod one_time;
 mod pages;
 mod passkeys;
+mod pdf;
 mod plans;
 mod services;
 mod session;
@@ -243,6 +245,16 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             "/incidents/{id}/close",
             case(UseCase::LeadIncidents),
             incidents::close,
+        )
+        .get(
+            "/incidents/{id}/after-action",
+            case(UseCase::ReadAfterAction),
+            after_action::show,
+        )
+        .get(
+            "/incidents/{id}/after-action.pdf",
+            case(UseCase::ReadAfterAction),
+            after_action::download,
         )
         .get(
             "/incidents/{id}/log",

@@ -759,3 +759,146 @@ async fn an_overdue_situation_report_reminds_the_scribe_and_the_lead_once() {
     assert_eq!(log["entries"][0]["conditions"], "Telefonin ligger nere");
     assert!(log["report_due"].is_string());
 }
+
+#[tokio::test]
+async fn an_ended_incident_has_its_after_action_report_as_a_page_and_a_pdf() {
+    let app = TestApp::spawn().await;
+    let member = signed_in(&app, "mikael@lillby.se", Role::Member).await;
+    let lead = signed_in(&app, "erik@lillby.se", Role::CrisisLead).await;
+    let plan = plan_held_by(&app, "mikael@lillby.se").await;
+    // The email service goes down before the incident and is back during it.
+    let use_cases = app.use_cases();
+    let operator = beredskap_app::Caller::Operator(Actor::cli("test"));
+    let email = beredskap_app::services::add_service(
+        &use_cases,
+        &operator,
+        &app.org,
+        &beredskap_core::continuity::services::ServiceInput {
+            name: "E-post".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let status = |state| beredskap_core::continuity::services::StatusInput {
+        state,
+        impact: None,
+        workaround: None,
+    };
+    use beredskap_core::continuity::services::ServiceState;
+    beredskap_app::services::set_status(
+        &use_cases,
+        &operator,
+        &app.org,
+        email.id,
+        &status(ServiceState::Down),
+    )
+    .await
+    .unwrap();
+    let incident = activated(&app, &lead, &plan).await;
+    let id = app.store.incidents(app.org.id, false).await.unwrap()[0].id;
+    let (_, html) = page(&app, &lead, &incident).await;
+    let csrf = hidden(&html, "csrf");
+    let r = lead
+        .post(app.url(&format!("{incident}/decision")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("what", "Öppna reservväxeln"),
+            ("who", "Krisledningsgruppen"),
+            ("why", "Telefonin ligger nere"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // Forty minutes on: the email is back, the task (due at once) is done late.
+    app.clock.advance(chrono::Duration::minutes(40));
+    beredskap_app::services::set_status(
+        &use_cases,
+        &operator,
+        &app.org,
+        email.id,
+        &status(ServiceState::Works),
+    )
+    .await
+    .unwrap();
+    let task = app.store.incident_tasks(app.org.id, id).await.unwrap()[0].id;
+    let r = lead
+        .post(app.url(&format!("{incident}/tasks/{task}")))
+        .form(&[("csrf", csrf.as_str()), ("done", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    app.clock.advance(chrono::Duration::minutes(20));
+    let r = lead
+        .post(app.url(&format!("{incident}/close")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    let (status, html) = page(&app, &lead, &incident).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("href=\"{incident}/after-action\"")),
+        "{html}"
+    );
+    let (status, report) = page(&app, &lead, &format!("{incident}/after-action")).await;
+    assert_eq!(status, 200);
+    for shown in [
+        "Rapport efter händelsen",
+        "Varaktighet: 1 h 0 min",
+        "Tidslinje",
+        "Beslut: Öppna reservväxeln (Krisledningsgruppen)",
+        "Klar: Ring IT-beredskapen.",
+        "E-post: Fungerar",
+        "Händelsen avslutades",
+        "Larmet skickades till 1 person",
+        "Ingen av 1 svarade på larmet.",
+        "1 av 1 uppgifter klara.",
+        "Ring IT-beredskapen. – senast",
+        "nere 40 min, störd 0 min",
+    ] {
+        assert!(report.contains(shown), "{shown}: {report}");
+    }
+    // The timeline is in order: the decision before the email came back, the end last.
+    let decided = report.find("Beslut: Öppna reservväxeln").unwrap();
+    let back = report.find("E-post: Fungerar").unwrap();
+    let ended = report.find("Händelsen avslutades").unwrap();
+    assert!(decided < back && back < ended);
+
+    let r = lead
+        .get(app.url(&format!("{incident}/after-action.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"after-action-"));
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    // The text is set in the standard fonts, uncompressed (lines of plain ASCII show as
+    // they are; the browser test reads the rest back with pdftotext).
+    let has = |text: &[u8]| pdf.windows(text.len()).any(|w| w == text);
+    assert!(has(b"(Tidslinje)"));
+    assert!(has(b"(Klar: Ring IT-beredskapen."));
+    assert!(has(b"/BaseFont /Helvetica"));
+    // Members do not read it; nor does another organisation.
+    assert_eq!(
+        page(&app, &member, &format!("{incident}/after-action"))
+            .await
+            .0,
+        403
+    );
+    let r = member
+        .get(app.url(&format!("{incident}/after-action.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
