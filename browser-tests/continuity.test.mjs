@@ -242,3 +242,38 @@ test("on a phone a crisis lead activates the IT outage plan as a drill; two peop
     assert.match(text, /Händelsen avslutades/);
   }
 });
+
+test("the offline kit, written at the command line, opens on a phone with no network and passes axe", async (t) => {
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
+  const dir = mkdtempSync(join(tmpdir(), "kit-"));
+  const planFile = join(dir, "it-outage.yaml");
+  writeFileSync(planFile, [
+    "title: Totalt IT-avbrott",
+    "alarm:", "  message: IT-avbrott, krisledningen samlas.", "  severity: critical",
+    "leadership: Kommundirektören beslutar om krisledningsgruppen ska sammankallas.",
+  ].join("\n") + "\n");
+  server.cli("import", "plan", "--org", "lillby", planFile);
+  server.cli("journal", "checkpoint");
+  const kitFile = join(dir, "offline-kit.html");
+  server.cli("export", "offline-kit", "--org", "lillby", "--out", kitFile);
+
+  const context = await browser.newContext({ offline: true, viewport: { width: 390, height: 844 }, locale: "sv-SE" });
+  const phone = await context.newPage();
+  const fetched = [];
+  phone.on("request", (r) => { if (!r.url().startsWith("file:")) fetched.push(r.url()); });
+  await phone.goto(`file://${kitFile}`);
+  assert.match(await phone.textContent("h1"), /Offline-kit/);
+  const text = await phone.textContent("main");
+  assert.match(text, /Totalt IT-avbrott/);
+  assert.match(text, /Kommundirektören beslutar/);
+  assert.match(text, /Kontaktlista/);
+  assert.match(text, /Kontrollsumma/, "the latest signed checkpoint is in it");
+  assert.deepEqual(fetched, [], "nothing is fetched from outside the file");
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `fits a 390 px screen (${overflow} px too wide)`);
+  await phone.click("nav a[href='#plans']");
+  await checkAccessibility(phone, "the offline kit");
+  await context.close();
+});

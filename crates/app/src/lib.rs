@@ -14,6 +14,7 @@ pub mod error;
 pub mod incident_log;
 pub mod incidents;
 pub mod messages;
+pub mod offline_kit;
 pub mod plans;
 pub mod policy;
 pub mod register;

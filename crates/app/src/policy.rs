@@ -110,6 +110,9 @@ pub enum UseCase {
     LeadIncidents,
     /// An incident's after-action report (HTML and PDF): with everyone's alarm answer times.
     ReadAfterAction,
+    /// The offline kit: every plan, the whole directory with private numbers, the
+    /// overview, in one file to keep.
+    TakeOfflineKit,
 }
 
 /// One row of the table.
@@ -299,6 +302,11 @@ impl UseCase {
                 false,
                 "only crisis leads and administrators read after-action reports",
             ),
+            UseCase::TakeOfflineKit => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators take the offline kit",
+            ),
         }
     }
 
@@ -350,6 +358,7 @@ impl UseCase {
             UseCase::WorkIncidents => "work_incidents",
             UseCase::LeadIncidents => "lead_incidents",
             UseCase::ReadAfterAction => "read_after_action",
+            UseCase::TakeOfflineKit => "take_offline_kit",
         }
     }
 }

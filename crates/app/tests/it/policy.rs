@@ -484,6 +484,11 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             assert!(done.done_at.is_some());
             Ok(())
         }
+        UseCase::TakeOfflineKit => {
+            let kit = beredskap_app::offline_kit::contents(app, caller, org).await?;
+            assert!(!kit.directory.private_hidden);
+            Ok(())
+        }
         UseCase::ReadAfterAction => {
             let (incident, _) = world.open_incident().await;
             let report =
@@ -561,6 +566,7 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::ReadPlans
                     | UseCase::KeepPlans
                     | UseCase::ReadIncidents
+                    | UseCase::TakeOfflineKit
                     | UseCase::CreateOrg => 0,
                     // A message and its redaction; an incident's channel and the incident.
                     UseCase::ReadRecords
@@ -625,6 +631,7 @@ async fn the_table_says_who_may_do_what() {
             ("work_incidents", Role::Member, false),
             ("lead_incidents", Role::CrisisLead, false),
             ("read_after_action", Role::CrisisLead, false),
+            ("take_offline_kit", Role::CrisisLead, false),
         ]
     );
     // Only the server's operator makes organisations; every other case is for accounts.

@@ -21,15 +21,33 @@ pub enum ExportCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write the offline kit: one self-contained HTML file (no network needed to open or
+    /// print it) with every plan and its action cards, the contact directory with private
+    /// numbers, who is on call, the state of the services and the latest signed journal
+    /// checkpoint. In the organisation's language unless `--language` says otherwise.
+    OfflineKit {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// sv, da, nb or en.
+        #[arg(long)]
+        language: Option<String>,
+    },
 }
 
 pub async fn run(config: Config, cmd: ExportCommand) -> anyhow::Result<ExitCode> {
-    let ExportCommand::Plan {
-        org,
-        slug,
-        version,
-        out,
-    } = cmd;
+    let (org, slug, version, out) = match cmd {
+        ExportCommand::Plan {
+            org,
+            slug,
+            version,
+            out,
+        } => (org, slug, version, out),
+        ExportCommand::OfflineKit { org, out, language } => {
+            return offline_kit(config, &org, &out, language.as_deref()).await
+        }
+    };
     let store = open_store(&config, false).await?;
     let app = super::app(&config, store);
     let org = org_by_slug(app.store(), &org).await?;
@@ -46,5 +64,29 @@ pub async fn run(config: Config, cmd: ExportCommand) -> anyhow::Result<ExitCode>
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().write_all(yaml.as_bytes())?,
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn offline_kit(
+    config: Config,
+    org: &str,
+    out: &std::path::Path,
+    language: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(&config, false).await?;
+    let app = super::app(&config, store);
+    let org = org_by_slug(app.store(), org).await?;
+    let lang = match language {
+        Some(code) => beredskap_i18n::Lang::parse(code)
+            .ok_or_else(|| anyhow::anyhow!("--language {code:?}: one of sv, da, nb, en"))?,
+        None => beredskap_app::messages::language(&org),
+    };
+    let kit = beredskap_app::offline_kit::contents(&app, &operator(), &org)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let checkpoint = beredskap_server::web::offline_kit::latest_checkpoint(&config.data_dir);
+    let html = beredskap_server::web::offline_kit::render(lang, &org, &kit, checkpoint.as_ref())?;
+    beredskap_server::files::write_durably(out, html.as_bytes())
+        .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! PDF (`…/after-action.pdf`): one view of it, read from the use case, put in words once
 //! and rendered twice.
 
+use super::incidents::via_label;
 use super::pdf::Document;
 use super::session::SignedIn;
 use super::{render, Page, Texts, WebContext, WebError};
@@ -12,7 +13,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use beredskap_app::after_action::{after_action, AfterAction, Event};
-use beredskap_core::continuity::incidents::Via;
 use beredskap_core::continuity::log::EntryBody;
 use beredskap_core::{IncidentId, PersonId, TimeZone};
 use chrono::{DateTime, Utc};
@@ -73,12 +73,7 @@ pub fn view(t: &Texts, zone: TimeZone, report: &AfterAction, now: DateTime<Utc>)
             .unwrap_or_else(|| t.incident_nobody.to_owned())
     };
     let i = &report.incident;
-    let via = match i.via {
-        Via::Web => "web",
-        Via::Api => "API",
-        Via::Cli => "CLI",
-        Via::Sms => "SMS",
-    };
+    let via = via_label(i.via);
     let mut facts = vec![
         format!("{}: {}", t.incident_severity, t.severity(i.severity)),
         lang.format(
@@ -112,19 +107,7 @@ pub fn view(t: &Texts, zone: TimeZone, report: &AfterAction, now: DateTime<Utc>)
             let text = match &e.event {
                 Event::Opened { by, via } => lang.format(
                     "aa-ev-opened",
-                    &[
-                        ("who", name(*by).into()),
-                        (
-                            "via",
-                            match via {
-                                Via::Web => "web",
-                                Via::Api => "API",
-                                Via::Cli => "CLI",
-                                Via::Sms => "SMS",
-                            }
-                            .into(),
-                        ),
-                    ],
+                    &[("who", name(*by).into()), ("via", via_label(*via).into())],
                 ),
                 Event::AlarmSent { recipients } => {
                     lang.format("aa-ev-alarm", &[("count", (*recipients).into())])

@@ -16,41 +16,41 @@ use beredskap_core::{PersonId, Region};
 use serde::Deserialize;
 
 /// One way to reach someone.
-struct Reach {
+pub(super) struct Reach {
     /// `tel:` or `mailto:` link.
-    href: String,
-    shown: String,
+    pub(super) href: String,
+    pub(super) shown: String,
     /// "Mobil", "E-post privat".
-    label: String,
+    pub(super) label: String,
 }
 
-struct PersonRow {
-    name: String,
-    title: String,
-    reach: Vec<Reach>,
+pub(super) struct PersonRow {
+    pub(super) name: String,
+    pub(super) title: String,
+    pub(super) reach: Vec<Reach>,
 }
 
-struct PositionRow {
-    name: String,
+pub(super) struct PositionRow {
+    pub(super) name: String,
     /// The holder first, then the deputies in order.
-    holders: Vec<PersonRow>,
+    pub(super) holders: Vec<PersonRow>,
 }
 
-struct GroupRow {
-    name: String,
-    members: Vec<PersonRow>,
+pub(super) struct GroupRow {
+    pub(super) name: String,
+    pub(super) members: Vec<PersonRow>,
 }
 
-struct ExternalRow {
-    name: String,
-    organisation: String,
-    reach: Vec<Reach>,
-    call_for: String,
+pub(super) struct ExternalRow {
+    pub(super) name: String,
+    pub(super) organisation: String,
+    pub(super) reach: Vec<Reach>,
+    pub(super) call_for: String,
 }
 
-struct Category {
-    name: String,
-    contacts: Vec<ExternalRow>,
+pub(super) struct Category {
+    pub(super) name: String,
+    pub(super) contacts: Vec<ExternalRow>,
 }
 
 #[derive(Template)]
@@ -120,14 +120,14 @@ fn person_row(t: &Texts, region: Region, person: &Person) -> PersonRow {
 }
 
 /// What both the page and the print view list.
-struct Rows {
-    external: Vec<Category>,
-    positions: Vec<PositionRow>,
-    groups: Vec<GroupRow>,
-    people: Vec<PersonRow>,
+pub(super) struct Rows {
+    pub(super) external: Vec<Category>,
+    pub(super) positions: Vec<PositionRow>,
+    pub(super) groups: Vec<GroupRow>,
+    pub(super) people: Vec<PersonRow>,
 }
 
-fn rows(t: &Texts, region: Region, d: &Directory) -> Rows {
+pub(super) fn rows(t: &Texts, region: Region, d: &Directory) -> Rows {
     let rows_of = |ids: &[PersonId]| -> Vec<PersonRow> {
         ids.iter()
             .filter_map(|id| d.person(*id))

@@ -4,6 +4,7 @@
 //! its own, the scribe's approval and the lead's cadence. No JavaScript is needed.
 
 use super::form::FormProblems;
+use super::incidents::CsrfForm;
 use super::session::SignedIn;
 use super::{render, when, Page, Texts, WebContext, WebError};
 use crate::error::AppError;
@@ -531,12 +532,6 @@ pub async fn write_report(
 }
 
 // ------------------------------------------------------------------ approval, cadence
-
-#[derive(Debug, Default, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
 
 pub async fn approve(
     State(state): State<AppState>,

@@ -36,6 +36,16 @@ fn not_one_of(field: &str, choices: &str) -> WebError {
     )
 }
 
+/// How an incident was opened, as the pages name it (the same in every language).
+pub fn via_label(via: Via) -> &'static str {
+    match via {
+        Via::Web => "web",
+        Via::Api => "API",
+        Via::Cli => "CLI",
+        Via::Sms => "SMS",
+    }
+}
+
 impl Texts {
     pub fn incident_role(&self, role: Role) -> &'static str {
         match role {
@@ -203,12 +213,7 @@ pub async fn show(
             .unwrap_or_else(|| t.incident_nobody.to_owned())
     };
     let i = &sheet.incident;
-    let via = match i.via {
-        Via::Web => "web",
-        Via::Api => "API",
-        Via::Cli => "CLI",
-        Via::Sms => "SMS",
-    };
+    let via = via_label(i.via);
     let opened = t.lang.format(
         "incident-opened",
         &[
@@ -392,7 +397,7 @@ pub async fn hand_over(
 #[derive(Debug, Default, Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 pub async fn close(

@@ -11,6 +11,7 @@ mod form;
 pub mod i18n;
 mod incident_log;
 mod incidents;
+pub mod offline_kit;
 mod one_time;
 mod pages;
 mod passkeys;
@@ -245,6 +246,11 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             "/incidents/{id}/close",
             case(UseCase::LeadIncidents),
             incidents::close,
+        )
+        .get(
+            "/offline-kit.html",
+            case(UseCase::TakeOfflineKit),
+            offline_kit::download,
         )
         .get(
             "/incidents/{id}/after-action",

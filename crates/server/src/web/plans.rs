@@ -89,6 +89,7 @@ struct ListPage {
     may_keep: bool,
     slug: String,
     problems: Vec<String>,
+    may_take_kit: bool,
 }
 
 async fn list_page(
@@ -118,6 +119,7 @@ async fn list_page(
                 })
                 .collect(),
             may_keep: allows(&me.caller(), UseCase::KeepPlans),
+            may_take_kit: allows(&me.caller(), UseCase::TakeOfflineKit),
             slug,
             problems,
         },
@@ -134,25 +136,51 @@ pub async fn list(
 
 // ------------------------------------------------------------------ one plan
 
-struct TaskView {
-    due: String,
-    task: String,
-    condition: String,
+pub struct TaskView {
+    pub due: String,
+    pub task: String,
+    pub condition: String,
 }
 
-struct CardView {
-    position: String,
-    on_call: String,
-    duties: String,
-    tasks: Vec<TaskView>,
+pub struct CardView {
+    pub position: String,
+    pub on_call: String,
+    pub duties: String,
+    pub tasks: Vec<TaskView>,
 }
 
-struct ContactView {
-    name: String,
-    organisation: String,
-    href: String,
-    shown: String,
-    call_for: String,
+pub struct ContactView {
+    pub name: String,
+    pub organisation: String,
+    pub href: String,
+    pub shown: String,
+    pub call_for: String,
+}
+
+/// A plan's sections as its page (and the offline kit) shows them.
+pub struct PlanBody {
+    /// Tells one plan's action cards from another's on a page with several.
+    pub key: String,
+    pub title: String,
+    /// Whether and when it was approved, for where the plan's own status line is not shown.
+    pub approval: String,
+    pub summary: String,
+    pub criteria: Vec<String>,
+    pub scale_up: String,
+    pub scale_down: String,
+    pub alarm_whom: Vec<String>,
+    pub alarm_message: String,
+    pub severity: &'static str,
+    pub alarm_how: String,
+    pub out_of_hours: String,
+    pub leadership: String,
+    pub cards: Vec<CardView>,
+    pub staffing: String,
+    pub equipment: String,
+    pub comm_staff: String,
+    pub comm_citizens: String,
+    pub comm_partners: String,
+    pub contacts: Vec<ContactView>,
 }
 
 #[derive(Template)]
@@ -164,23 +192,7 @@ struct PlanPage {
     title: String,
     status: Status,
     saved: String,
-    summary: String,
-    criteria: Vec<String>,
-    scale_up: String,
-    scale_down: String,
-    alarm_whom: Vec<String>,
-    alarm_message: String,
-    severity: &'static str,
-    alarm_how: String,
-    out_of_hours: String,
-    leadership: String,
-    cards: Vec<CardView>,
-    staffing: String,
-    equipment: String,
-    comm_staff: String,
-    comm_citizens: String,
-    comm_partners: String,
-    contacts: Vec<ContactView>,
+    body: PlanBody,
     may_keep: bool,
     may_approve: bool,
     may_activate: bool,
@@ -188,16 +200,9 @@ struct PlanPage {
     default_severity: &'static str,
 }
 
-fn plan_page(
-    t: &Texts,
-    ctx: &WebContext,
-    me: &SignedIn,
-    sheet: PlanSheet,
-    now: chrono::DateTime<chrono::Utc>,
-) -> PlanPage {
+pub fn plan_body(t: &Texts, region: beredskap_core::Region, sheet: &PlanSheet) -> PlanBody {
     let plan = &sheet.plan;
     let d = &plan.document;
-    let zone = me.org.zone();
     let name = |map: &std::collections::HashMap<String, String>, slug: &str| {
         map.get(slug).cloned().unwrap_or_else(|| slug.to_owned())
     };
@@ -239,10 +244,7 @@ fn plan_page(
         .map(|c| {
             let c = &c.contact;
             let (href, shown) = match (&c.phone, &c.email) {
-                (Some(phone), _) => (
-                    format!("tel:{phone}"),
-                    readable_number(phone, me.org.region),
-                ),
+                (Some(phone), _) => (format!("tel:{phone}"), readable_number(phone, region)),
                 (None, Some(email)) => (format!("mailto:{email}"), email.clone()),
                 (None, None) => (String::new(), String::new()),
             };
@@ -255,18 +257,10 @@ fn plan_page(
             }
         })
         .collect();
-    PlanPage {
-        page: Page::signed_in(ctx, me, t.plans_title),
-        id: plan.id.to_string(),
-        version: plan.version,
+    PlanBody {
+        key: plan.id.to_string(),
         title: d.title.clone(),
-        status: status(t, me, plan, sheet.approved_by.as_deref(), now),
-        saved: t.plans_event(
-            false,
-            plan.version,
-            &when(plan.updated_at, zone),
-            sheet.updated_by.as_deref(),
-        ),
+        approval: String::new(),
         summary: d.summary.clone(),
         criteria: d.activation.criteria.clone(),
         scale_up: d.activation.scale_up.clone(),
@@ -284,6 +278,32 @@ fn plan_page(
         comm_citizens: d.communication.citizens.clone(),
         comm_partners: d.communication.partners.clone(),
         contacts,
+    }
+}
+
+fn plan_page(
+    t: &Texts,
+    ctx: &WebContext,
+    me: &SignedIn,
+    sheet: PlanSheet,
+    now: chrono::DateTime<chrono::Utc>,
+) -> PlanPage {
+    let plan = &sheet.plan;
+    let d = &plan.document;
+    let zone = me.org.zone();
+    PlanPage {
+        page: Page::signed_in(ctx, me, t.plans_title),
+        id: plan.id.to_string(),
+        version: plan.version,
+        title: d.title.clone(),
+        status: status(t, me, plan, sheet.approved_by.as_deref(), now),
+        saved: t.plans_event(
+            false,
+            plan.version,
+            &when(plan.updated_at, zone),
+            sheet.updated_by.as_deref(),
+        ),
+        body: plan_body(t, me.org.region, &sheet),
         may_keep: allows(&me.caller(), UseCase::KeepPlans),
         may_approve: allows(&me.caller(), UseCase::ApprovePlans) && !plan.is_approved(),
         may_activate: allows(&me.caller(), UseCase::ActivatePlans),

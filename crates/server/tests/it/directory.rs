@@ -121,3 +121,94 @@ async fn members_find_whom_to_call_and_private_addresses_stay_with_crisis_leads(
     assert_eq!(page(&app, &guest, "/directory").await.0, 403);
     assert_eq!(page(&app, &guest, "/directory/print").await.0, 403);
 }
+
+#[tokio::test]
+async fn a_crisis_lead_downloads_the_offline_kit_as_one_file_with_nothing_outside_it() {
+    let app = TestApp::spawn().await;
+    seeded(&app).await;
+    let actor = beredskap_app::Caller::Operator(Actor::cli("test"));
+    let use_cases = app.use_cases();
+    beredskap_app::plans::import_yaml(
+        &use_cases,
+        &actor,
+        &app.org,
+        &Slug::parse("it-avbrott").unwrap(),
+        "title: Totalt IT-avbrott\nalarm:\n  positions: [tib]\n  message: IT-avbrott\n  \
+         severity: critical\naction_cards:\n  - position: tib\n    tasks:\n      - \
+         after_minutes: 15\n        task: Ring IT-beredskapen.\ncontacts: [SOS Alarm]\n",
+    )
+    .await
+    .unwrap();
+    let email = beredskap_app::services::add_service(
+        &use_cases,
+        &actor,
+        &app.org,
+        &beredskap_core::continuity::services::ServiceInput {
+            name: "E-post".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    beredskap_app::services::set_status(
+        &use_cases,
+        &actor,
+        &app.org,
+        email.id,
+        &beredskap_core::continuity::services::StatusInput {
+            state: beredskap_core::continuity::services::ServiceState::Down,
+            impact: Some("Ingen e-post in eller ut.".into()),
+            workaround: None,
+        },
+    )
+    .await
+    .unwrap();
+    let lead = signed_in(&app, "erik@lillby.se", Role::CrisisLead).await;
+    let (_, plans) = page(&app, &lead, "/plans").await;
+    assert!(plans.contains("href=\"/offline-kit.html\""), "{plans}");
+    let r = lead.get(app.url("/offline-kit.html")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"offline-kit-lillby-"));
+    let html = r.text().await.unwrap();
+    for shown in [
+        "Offline-kit – Lillby kommun",
+        "Totalt IT-avbrott",
+        "Ring IT-beredskapen.",
+        "Tjänsteperson i beredskap",
+        "Sara Olsson",
+        "href=\"mailto:sara@privat.example\"",
+        "href=\"tel:112\"",
+        "E-post: Nere",
+        "Ingen e-post in eller ut.",
+        "Planernas namn för SMS: it-avbrott",
+        "Journalens kontrollpunkt",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+    // Self-contained: no script, no stylesheet or image to fetch, no link but within the
+    // file, to a phone number or to an address.
+    for outside in ["<script", "<link", "<img", "src=", "url(", "@import"] {
+        assert!(!html.contains(outside), "{outside}");
+    }
+    for href in html.split("href=\"").skip(1) {
+        assert!(
+            href.starts_with('#') || href.starts_with("tel:") || href.starts_with("mailto:"),
+            "a link out of the file: {}",
+            &href[..href.len().min(60)]
+        );
+    }
+    // Members take no kit: it holds private numbers.
+    let member = signed_in(&app, "mikael@lillby.se", Role::Member).await;
+    let r = member
+        .get(app.url("/offline-kit.html"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let (_, plans) = page(&app, &member, "/plans").await;
+    assert!(!plans.contains("/offline-kit.html"));
+}

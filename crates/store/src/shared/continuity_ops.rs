@@ -657,6 +657,15 @@ pub async fn open_incident(
     incident(conn, org, id).await
 }
 
+/// The incident, if it is still open: `Conflict::IncidentClosed` once it has ended.
+async fn open_incident_in(conn: &mut Conn, org: OrgId, id: IncidentId) -> StoreResult<Incident> {
+    let found = incident(conn, org, id).await?;
+    match found.is_open() {
+        true => Ok(found),
+        false => Err(StoreError::Conflict(Conflict::IncidentClosed)),
+    }
+}
+
 pub async fn incidents(conn: &mut Conn, org: OrgId, closed: bool) -> StoreResult<Vec<Incident>> {
     let rows = sqlx::query(&format!(
         "SELECT {INCIDENT_COLUMNS} FROM incidents \
@@ -723,9 +732,7 @@ pub async fn set_task_done(
     now: DateTime<Utc>,
 ) -> StoreResult<IncidentTask> {
     let TaskChange { task, done } = change;
-    if !incident(conn, org, incident_id).await?.is_open() {
-        return Err(StoreError::Conflict(Conflict::IncidentClosed));
-    }
+    open_incident_in(conn, org, incident_id).await?;
     let (done_at, done_by) = match done {
         true => (Some(now), by.map(|p| p.0)),
         false => (None, None),
@@ -804,9 +811,7 @@ pub async fn hand_over_role(
     now: DateTime<Utc>,
 ) -> StoreResult<RoleHolder> {
     let Handover { role, to } = handover;
-    if !incident(conn, org, id).await?.is_open() {
-        return Err(StoreError::Conflict(Conflict::IncidentClosed));
-    }
+    open_incident_in(conn, org, id).await?;
     check_people(conn, org, "person", &[to]).await?;
     let before: Option<Uuid> = sqlx::query_scalar(
         "SELECT person_id FROM incident_roles WHERE incident_id = $1 AND role = $2 AND until IS NULL",
@@ -992,9 +997,7 @@ pub async fn write_log_entry(
     by: Option<PersonId>,
     now: DateTime<Utc>,
 ) -> StoreResult<LogEntry> {
-    if !incident(conn, org, id).await?.is_open() {
-        return Err(StoreError::Conflict(Conflict::IncidentClosed));
-    }
+    open_incident_in(conn, org, id).await?;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incident_log WHERE incident_id = $1")
         .bind(id.0)
         .fetch_one(&mut *conn)
@@ -1101,9 +1104,7 @@ pub async fn approve_log_entry(
     by: PersonId,
     now: DateTime<Utc>,
 ) -> StoreResult<LogEntry> {
-    if !incident(conn, org, id).await?.is_open() {
-        return Err(StoreError::Conflict(Conflict::IncidentClosed));
-    }
+    open_incident_in(conn, org, id).await?;
     let row = sqlx::query(&format!(
         "SELECT {ENTRY_COLUMNS} FROM incident_log WHERE incident_id = $1 AND id = $2"
     ))
@@ -1155,9 +1156,7 @@ pub async fn set_report_cadence(
     id: IncidentId,
     every_minutes: Option<u32>,
 ) -> StoreResult<Incident> {
-    if !incident(conn, org, id).await?.is_open() {
-        return Err(StoreError::Conflict(Conflict::IncidentClosed));
-    }
+    open_incident_in(conn, org, id).await?;
     sqlx::query("UPDATE incidents SET report_every_minutes = $3 WHERE org_id = $1 AND id = $2")
         .bind(org.0)
         .bind(id.0)
