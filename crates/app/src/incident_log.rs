@@ -68,6 +68,7 @@ pub async fn log(
     incident: &Incident,
 ) -> Result<IncidentLog, Error> {
     permit(caller, UseCase::ReadIncidents)?;
+    crate::incidents::readable(app, caller, org, incident).await?;
     let store = app.store();
     let all = store.incident_log(org.id, incident.id).await?;
     let roles = store.incident_roles(org.id, incident.id).await?;

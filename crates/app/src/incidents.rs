@@ -3,7 +3,7 @@
 //! plan's alarm with every delivery planned, the checklist and the first lead — so a
 //! failure leaves nothing behind, then wakes the delivery worker.
 
-use crate::policy::{permit, Caller, UseCase};
+use crate::policy::{allows, permit, Caller, UseCase};
 use crate::{App, Error};
 use beredskap_core::alerting::{AlertInput, Recipients, Severity};
 use beredskap_core::continuity::incidents::{
@@ -182,6 +182,10 @@ pub struct IncidentSheet {
     /// The alarm's progress: how many answered, of how many, and how many could not be
     /// reached.
     pub alarm: Option<AlarmCounts>,
+    /// The guests invited to it, in the order they were invited.
+    pub guests: Vec<Account>,
+    /// The guests' accounts the caller could invite (none unless the caller may lead).
+    pub invitable: Vec<Account>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +205,30 @@ impl IncidentSheet {
     }
 }
 
+/// A guest reads only the incidents they are invited to (any other is not found);
+/// everyone else who may read incidents reads them all.
+pub async fn readable(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    incident: &Incident,
+) -> Result<(), Error> {
+    match caller.account() {
+        Some(a) if a.role == beredskap_core::register::Role::Guest => {
+            match app
+                .store
+                .incident_guests(org.id, incident.id)
+                .await?
+                .contains(&a.id)
+            {
+                true => Ok(()),
+                false => Err(Error::Store(StoreError::NotFound)),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 pub async fn incidents(
     app: &App,
     caller: &Caller,
@@ -208,7 +236,13 @@ pub async fn incidents(
     closed: bool,
 ) -> Result<Vec<Incident>, Error> {
     permit(caller, UseCase::ReadIncidents)?;
-    Ok(app.store.incidents(org.id, closed).await?)
+    let mut shown = Vec::new();
+    for incident in app.store.incidents(org.id, closed).await? {
+        if readable(app, caller, org, &incident).await.is_ok() {
+            shown.push(incident);
+        }
+    }
+    Ok(shown)
 }
 
 pub async fn sheet(
@@ -220,6 +254,26 @@ pub async fn sheet(
     permit(caller, UseCase::ReadIncidents)?;
     let store = app.store();
     let incident = store.incident(org.id, id).await?;
+    readable(app, caller, org, &incident).await?;
+    let guest_ids = store.incident_guests(org.id, id).await?;
+    let accounts = match guest_ids.is_empty() && !allows(caller, UseCase::LeadIncidents) {
+        true => Vec::new(),
+        false => store.list_accounts(org.id).await?,
+    };
+    let guests: Vec<Account> = guest_ids
+        .iter()
+        .filter_map(|g| accounts.iter().find(|a| a.id == *g).cloned())
+        .collect();
+    let invitable: Vec<Account> = match allows(caller, UseCase::LeadIncidents) && incident.is_open()
+    {
+        true => accounts
+            .iter()
+            .filter(|a| a.role == beredskap_core::register::Role::Guest)
+            .filter(|a| !guest_ids.contains(&a.id))
+            .cloned()
+            .collect(),
+        false => Vec::new(),
+    };
     let alarm = match incident.alert_id {
         Some(alert) => {
             let roster = store.alert_roster(org.id, alert).await?;
@@ -240,6 +294,8 @@ pub async fn sheet(
         names: crate::alerts::names(store, org.id).await?,
         incident,
         alarm,
+        guests,
+        invitable,
     })
 }
 
@@ -250,13 +306,34 @@ pub async fn for_alert(
     org: &Org,
     alert: beredskap_core::AlertId,
 ) -> Result<Option<Incident>, Error> {
-    permit(caller, UseCase::ReadIncidents)?;
-    Ok(app
-        .store
-        .incidents(org.id, true)
+    Ok(incidents(app, caller, org, true)
         .await?
         .into_iter()
         .find(|i| i.alert_id == Some(alert)))
+}
+
+/// Invites a guest's account to the incident: they see it, its log and its channel.
+pub async fn invite_guest(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    incident: IncidentId,
+    account: AccountId,
+) -> Result<(), Error> {
+    permit(caller, UseCase::LeadIncidents)?;
+    let by = caller.account().map(|a| a.person_id);
+    app.store
+        .invite_guest(
+            &caller.actor(),
+            org.id,
+            incident,
+            account,
+            by,
+            app.clock.now(),
+        )
+        .await?;
+    app.wake.published(org.id).await;
+    Ok(())
 }
 
 /// Ticks a task off, or back on.

@@ -101,12 +101,14 @@ pub enum UseCase {
     ApprovePlans,
     /// Activating a plan: opening an incident, sending its alarm.
     ActivatePlans,
-    /// The incidents with their checklists and roles.
+    /// The incidents with their checklists, roles and logs; a guest only those they are
+    /// invited to (the use cases' check).
     ReadIncidents,
     /// Ticking an incident's tasks off, writing decisions and situation reports in its
     /// log (the scribe's approval of significant entries is the store's check).
     WorkIncidents,
-    /// Handing over an incident's roles, setting its report cadence, ending it.
+    /// Handing over an incident's roles, setting its report cadence, inviting guests,
+    /// ending it.
     LeadIncidents,
     /// An incident's after-action report (HTML and PDF): with everyone's alarm answer times.
     ReadAfterAction,
@@ -283,9 +285,9 @@ impl UseCase {
                 "only crisis leads and administrators activate plans",
             ),
             UseCase::ReadIncidents => rule(
-                Role::Member,
+                Role::Guest,
                 false,
-                "guests see only the incidents they are invited to",
+                "only people of the organisation and invited guests see incidents",
             ),
             UseCase::WorkIncidents => rule(
                 Role::Member,

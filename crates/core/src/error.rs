@@ -126,6 +126,8 @@ pub enum Problem {
     Unreachable,
     /// An account needs a mobile number or a private email address for its activation link.
     NeedsPrivateChannel,
+    /// Only a guest's account is invited to an incident: members see every incident.
+    NotAGuest,
 }
 
 impl Problem {
@@ -202,6 +204,7 @@ impl Problem {
             NotYourUpload => "not_your_upload",
             Unreachable => "unreachable",
             NeedsPrivateChannel => "needs_private_channel",
+            NotAGuest => "not_a_guest",
         }
     }
 
@@ -319,6 +322,7 @@ impl Problem {
             NotYourUpload,
             Unreachable,
             NeedsPrivateChannel,
+            NotAGuest,
         ];
         for p in &all {
             match p {
@@ -389,7 +393,8 @@ impl Problem {
                 | NotRedactable
                 | NotYourUpload
                 | Unreachable
-                | NeedsPrivateChannel => {}
+                | NeedsPrivateChannel
+                | NotAGuest => {}
             }
         }
         all

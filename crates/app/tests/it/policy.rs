@@ -627,7 +627,7 @@ async fn the_table_says_who_may_do_what() {
             ("keep_plans", Role::CrisisLead, false),
             ("approve_plans", Role::CrisisLead, false),
             ("activate_plans", Role::CrisisLead, false),
-            ("read_incidents", Role::Member, false),
+            ("read_incidents", Role::Guest, false),
             ("work_incidents", Role::Member, false),
             ("lead_incidents", Role::CrisisLead, false),
             ("read_after_action", Role::CrisisLead, false),

@@ -200,6 +200,26 @@ pub trait ContinuityStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<AlertId>>;
 
+    /// Invites a guest's account to the incident: it may read the incident, its log and
+    /// its channel (it is made a member), and no other incident. `Invalid` on `account`
+    /// for an account that is not a guest's or not the organisation's; inviting again
+    /// changes nothing.
+    async fn invite_guest(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        account: crate::ids::AccountId,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The guests' accounts invited to the incident, in the order they were invited.
+    async fn incident_guests(
+        &self,
+        org: OrgId,
+        id: IncidentId,
+    ) -> StoreResult<Vec<crate::ids::AccountId>>;
+
     /// Sets (or with `None`, removes) an account's PIN for activating plans by SMS, as a
     /// hash; journaled without it.
     async fn set_activation_pin(

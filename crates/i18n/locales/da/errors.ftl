@@ -68,3 +68,4 @@ error-not-redactable = blev registreret, før sløring var mulig, og kan ikke sl
 error-not-your-upload = er ikke en fil, du har uploadet, eller sidder allerede på en besked
 error-unreachable = har intet verificeret mobilnummer eller privat e-mailadresse, som en konfigureret udbyder når; giv personen linket selv
 error-needs-private-channel = skal angives, eller en privat e-mailadresse: aktiveringslinket sendes dertil
+error-not-a-guest = er ikke en gæstekonto; medlemmer ser allerede alle hændelser

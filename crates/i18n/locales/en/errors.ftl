@@ -72,3 +72,4 @@ error-not-redactable = was recorded before redaction was possible and cannot be 
 error-not-your-upload = is not a file you uploaded, or it is already on a message
 error-unreachable = has no verified mobile number or private email address that a configured provider can reach; give the person the link yourself
 error-needs-private-channel = is needed, or a private email address: the activation link is sent there
+error-not-a-guest = is not a guest's account; members see every incident already

@@ -68,3 +68,4 @@ error-not-redactable = ble registrert før sladding var mulig, og kan ikke sladd
 error-not-your-upload = er ikke en fil du har lastet opp, eller sitter allerede på en melding
 error-unreachable = har ikke noe bekreftet mobilnummer eller privat e-postadresse som en konfigurert leverandør når; gi personen lenken selv
 error-needs-private-channel = må oppgis, eller en privat e-postadresse: aktiveringslenken sendes dit
+error-not-a-guest = er ikke en gjestekonto; medlemmer ser allerede alle hendelser

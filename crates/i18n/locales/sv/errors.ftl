@@ -68,3 +68,4 @@ error-not-redactable = registrerades innan maskering var möjlig och kan inte ma
 error-not-your-upload = är inte en fil du har laddat upp, eller sitter redan på ett meddelande
 error-unreachable = har inget verifierat mobilnummer eller privat e-postadress som en konfigurerad leverantör når; ge personen länken själv
 error-needs-private-channel = behövs, eller en privat e-postadress: aktiveringslänken skickas dit
+error-not-a-guest = är inget gästkonto; medlemmar ser alla händelser redan

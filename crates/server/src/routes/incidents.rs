@@ -14,7 +14,7 @@ use beredskap_core::alerting::Severity;
 use beredskap_core::continuity::incidents::{Incident, IncidentTask, Role, RoleHolder, Via};
 use beredskap_core::continuity::log::{DecisionInput, LogEntry, ReportInput, SectionChange};
 use beredskap_core::register::Scope;
-use beredskap_core::{EntryId, IncidentId, PersonId, PlanId, TaskId};
+use beredskap_core::{AccountId, EntryId, IncidentId, PersonId, PlanId, TaskId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(write_report))
         .routes(routes!(approve_entry))
         .routes(routes!(set_cadence))
+        .routes(routes!(invite_guest))
 }
 
 /// How a plan is activated.
@@ -108,6 +109,8 @@ struct IncidentView {
     incident: Incident,
     tasks: Vec<IncidentTask>,
     roles: Vec<RoleHolder>,
+    /// The guests' accounts invited to it.
+    guests: Vec<AccountId>,
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/incidents/{id}", tag = "incidents",
@@ -127,6 +130,7 @@ async fn get_incident(
         incident: sheet.incident,
         tasks: sheet.tasks,
         roles: sheet.roles,
+        guests: sheet.guests.iter().map(|a| a.id).collect(),
     }))
 }
 
@@ -375,4 +379,36 @@ async fn set_cadence(
         )
         .await?,
     ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct GuestInput {
+    /// A guest's account of the organisation.
+    account: AccountId,
+}
+
+/// Invites a guest (from a partner organisation) to the incident: they see it, its log and
+/// its channel, and no other incident. Inviting again changes nothing.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/incidents/{id}/guests", tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path)),
+    request_body = GuestInput,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every guest invited now", body = [AccountId]),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The incident has ended", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn invite_guest(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<GuestInput>,
+) -> Result<Json<Vec<AccountId>>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    let who = caller.who();
+    use_case::invite_guest(&state.app, &who, &org, id, input.account).await?;
+    let sheet = use_case::sheet(&state.app, &who, &org, id).await?;
+    Ok(Json(sheet.guests.iter().map(|a| a.id).collect()))
 }

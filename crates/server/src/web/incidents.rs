@@ -195,6 +195,11 @@ struct IncidentPage {
     log: super::incident_log::PictureView,
     approves: bool,
     may_read_report: bool,
+    may_read_plans: bool,
+    /// Invited guests' names.
+    guests: Vec<String>,
+    /// Guests' accounts the lead may invite: id and name.
+    invitable: Vec<(String, String)>,
 }
 
 pub async fn show(
@@ -297,6 +302,11 @@ pub async fn show(
         .collect();
     people.sort_by_key(|(_, n)| n.to_lowercase());
     let caller = me.caller();
+    // A guest's name with their login, which tells whose organisation they are from.
+    let account_name = |a: &beredskap_core::register::Account| match sheet.names.get(&a.person_id) {
+        Some(n) => format!("{n} ({})", a.login.as_str()),
+        None => a.login.as_str().to_owned(),
+    };
     let log = beredskap_app::incident_log::log(&state.app, &caller, &me.org, i).await?;
     let log =
         super::incident_log::picture(t, zone, &sheet.names, &log, i.report_every_minutes, now);
@@ -329,6 +339,13 @@ pub async fn show(
             may_follow_alerts: allows(&caller, UseCase::FollowAlerts),
             approves: log.approves && i.is_open(),
             may_read_report: allows(&caller, UseCase::ReadAfterAction),
+            may_read_plans: allows(&caller, UseCase::ReadPlans),
+            guests: sheet.guests.iter().map(account_name).collect(),
+            invitable: sheet
+                .invitable
+                .iter()
+                .map(|a| (a.id.to_string(), account_name(a)))
+                .collect(),
             log,
         },
     )
@@ -392,6 +409,37 @@ pub async fn hand_over(
     })?;
     use_case::hand_over(&state.app, &me.caller(), &me.org, id, role, to).await?;
     Ok(Redirect::to(&format!("/incidents/{id}#roles")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct GuestForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    account: String,
+}
+
+pub async fn invite_guest(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<GuestForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    if !allows(&me.caller(), UseCase::LeadIncidents) {
+        return Err(AppError::Forbidden.into());
+    }
+    let id: IncidentId = parse(&id)?;
+    let account: beredskap_core::AccountId = form.account.parse().map_err(|_| {
+        WebError(
+            AppError::Invalid(FieldErrors::single("account", Problem::UnknownAccount)),
+            None,
+        )
+    })?;
+    use_case::invite_guest(&state.app, &me.caller(), &me.org, id, account).await?;
+    Ok(Redirect::to(&format!("/incidents/{id}#guests")).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

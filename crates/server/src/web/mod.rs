@@ -247,6 +247,11 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             case(UseCase::LeadIncidents),
             incidents::close,
         )
+        .post(
+            "/incidents/{id}/guests",
+            case(UseCase::LeadIncidents),
+            incidents::invite_guest,
+        )
         .get(
             "/offline-kit.html",
             case(UseCase::TakeOfflineKit),

@@ -174,7 +174,7 @@ async fn a_crisis_lead_activates_a_plan_and_the_holder_works_the_checklist() {
         .await
         .unwrap();
     assert_eq!(r.status(), 409, "an ended incident's checklist is locked");
-    // Members do not activate; guests see no incidents.
+    // Members do not activate; a guest not invited finds no incident.
     let r = member
         .post(app.url(&format!("/plans/{plan}/activate")))
         .form(&[("csrf", member_csrf.as_str()), ("severity", "info")])
@@ -183,7 +183,7 @@ async fn a_crisis_lead_activates_a_plan_and_the_holder_works_the_checklist() {
         .unwrap();
     assert_eq!(r.status(), 403);
     let guest = signed_in(&app, "gast@partner.example", Role::Guest).await;
-    assert_eq!(page(&app, &guest, &incident_path).await.0, 403);
+    assert_eq!(page(&app, &guest, &incident_path).await.0, 404);
 }
 
 #[tokio::test]
@@ -648,9 +648,9 @@ async fn decisions_and_reports_enter_the_shared_picture_significant_ones_once_th
         .await
         .unwrap()
         .contains("href=\"#conditions\">Läge"));
-    // Guests see none of it.
+    // A guest not invited to it finds none of it.
     let guest = signed_in(&app, "gast@partner.example", Role::Guest).await;
-    assert_eq!(page(&app, &guest, &format!("{incident}/log")).await.0, 403);
+    assert_eq!(page(&app, &guest, &format!("{incident}/log")).await.0, 404);
     // Ended, the log takes nothing more.
     let r = lead
         .post(app.url(&format!("{incident}/close")))
@@ -901,4 +901,89 @@ async fn an_ended_incident_has_its_after_action_report_as_a_page_and_a_pdf() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn a_guest_invited_to_one_incident_sees_it_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let member = signed_in(&app, "mikael@lillby.se", Role::Member).await;
+    let lead = signed_in(&app, "erik@lillby.se", Role::CrisisLead).await;
+    let guest = signed_in(&app, "pia@region.example", Role::Guest).await;
+    let plan = plan_held_by(&app, "mikael@lillby.se").await;
+    let first = activated(&app, &lead, &plan).await;
+    let second = activated(&app, &lead, &plan).await;
+    // Before an invitation a guest sees no incident at all.
+    let (status, list) = page(&app, &guest, "/incidents").await;
+    assert_eq!(status, 200);
+    assert!(list.contains("Inga pågående händelser."), "{list}");
+    assert_eq!(page(&app, &guest, &first).await.0, 404);
+
+    let (_, html) = page(&app, &lead, &first).await;
+    assert!(html.contains("(pia@region.example)</option>"), "{html}");
+    let csrf = hidden(&html, "csrf");
+    let pia = app.account("pia@region.example").await.id.to_string();
+    let mikael = app.account("mikael@lillby.se").await.id.to_string();
+    // A member is no guest: the field says so, and nothing changes.
+    let r = lead
+        .post(app.url(&format!("{first}/guests")))
+        .form(&[("csrf", csrf.as_str()), ("account", mikael.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = lead
+        .post(app.url(&format!("{first}/guests")))
+        .form(&[("csrf", csrf.as_str()), ("account", pia.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // The guest sees the one incident, its log and its channel; not the other one.
+    let (_, list) = page(&app, &guest, "/incidents").await;
+    let first_id = first.trim_start_matches("/incidents/");
+    let second_id = second.trim_start_matches("/incidents/");
+    assert!(
+        list.contains(first_id) && !list.contains(second_id),
+        "{list}"
+    );
+    let (status, html) = page(&app, &guest, &first).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Ring IT-beredskapen."), "{html}");
+    assert!(html.contains("(pia@region.example)</li>"), "{html}");
+    assert!(!html.contains("Registrera beslut") && !html.contains(">Klar<"));
+    assert!(
+        !html.contains("/plans/"),
+        "no link a guest could not follow"
+    );
+    assert_eq!(page(&app, &guest, &format!("{first}/log")).await.0, 200);
+    assert_eq!(page(&app, &guest, &second).await.0, 404);
+    assert_eq!(page(&app, &guest, &format!("{second}/log")).await.0, 404);
+    assert_eq!(
+        page(&app, &guest, &format!("{first}/after-action")).await.0,
+        403
+    );
+    let id: beredskap_core::IncidentId = first_id.parse().unwrap();
+    let channel = app.store.incident(app.org.id, id).await.unwrap().channel_id;
+    assert_eq!(page(&app, &guest, &format!("/c/{channel}")).await.0, 200);
+    // Read only: no decision, no report, no task.
+    let (_, html) = page(&app, &guest, &first).await;
+    let guest_csrf = hidden(&html, "csrf");
+    let r = guest
+        .post(app.url(&format!("{first}/decision")))
+        .form(&[
+            ("csrf", guest_csrf.as_str()),
+            ("what", "x"),
+            ("who", "y"),
+            ("why", "z"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Members still see every incident.
+    let (_, list) = page(&app, &member, "/incidents").await;
+    assert!(list.contains(first_id) && list.contains(second_id));
+    let journal = app.store.journal_page(app.org.id, 0, 500).await.unwrap();
+    assert!(journal.iter().any(|e| e.kind == "incident.guest_invited"));
 }

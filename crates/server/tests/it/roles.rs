@@ -57,6 +57,8 @@ struct Things {
     task: String,
     /// An entry of its log, in the shared picture.
     entry: String,
+    /// The guest tester's account, invited to the incident.
+    guest: String,
     /// A person of the organisation, to hand a role to.
     person: String,
 }
@@ -116,6 +118,9 @@ fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
         ],
         _ if p.starts_with("/incidents/") && p.ends_with("/report") => {
             vec![("conditions", "Telefonin ligger nere")]
+        }
+        _ if p.starts_with("/incidents/") && p.ends_with("/guests") => {
+            vec![("account", things.guest.as_str())]
         }
         _ if p.starts_with("/incidents/") && p.ends_with("/cadence") => {
             vec![("report_every_minutes", "30")]
@@ -446,7 +451,25 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
         .unwrap()
         .id
         .to_string();
+    let guest = testers
+        .iter()
+        .find(|t| t.role == Role::Guest)
+        .unwrap()
+        .account
+        .id;
+    app.store
+        .invite_guest(
+            &Actor::system(),
+            app.org.id,
+            incident.id,
+            guest,
+            None,
+            app.now(),
+        )
+        .await
+        .unwrap();
     Things {
+        guest: guest.to_string(),
         entry,
         incident: incident.id.to_string(),
         task,

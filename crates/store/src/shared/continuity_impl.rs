@@ -344,6 +344,34 @@ impl ContinuityStore for Backend {
         .await
     }
 
+    async fn invite_guest(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        account: beredskap_core::AccountId,
+        by: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::invite_guest(c, &actor, org, id, account, by, now).await
+            })
+        })
+        .await
+    }
+
+    async fn incident_guests(
+        &self,
+        org: OrgId,
+        id: IncidentId,
+    ) -> StoreResult<Vec<beredskap_core::AccountId>> {
+        self.read(move |c| Box::pin(ops::continuity::incident_guests(c, org, id)))
+            .await
+    }
+
     async fn set_activation_pin(
         &self,
         actor: &Actor,

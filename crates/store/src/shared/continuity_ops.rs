@@ -1217,6 +1217,79 @@ pub async fn remind_report(
     Ok(Some(alert.id))
 }
 
+// ---------------------------------------------------------------- guests
+
+pub async fn invite_guest(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: IncidentId,
+    account: AccountId,
+    by: Option<PersonId>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let found = open_incident_in(conn, org, id).await?;
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM accounts WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(account.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+    match role.as_deref() {
+        None => return Err(StoreError::invalid("account", Problem::UnknownAccount)),
+        Some("guest") => {}
+        Some(_) => return Err(StoreError::invalid("account", Problem::NotAGuest)),
+    }
+    let added = sqlx::query(
+        "INSERT INTO incident_guests (incident_id, account_id, invited_at, invited_by) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(id.0)
+    .bind(account.0)
+    .bind(now)
+    .bind(by.map(|p| p.0))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if added.rows_affected() == 0 {
+        return Ok(());
+    }
+    super::conversation::insert_members(conn, org, found.channel_id, &[account], now).await?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "incident.guest_invited",
+            format!("incident:{id}"),
+            serde_json::json!({
+                "account": account.to_string(),
+                "channel": found.channel_id.to_string(),
+                "by": by.map(|p| p.to_string()),
+            }),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn incident_guests(
+    conn: &mut Conn,
+    org: OrgId,
+    id: IncidentId,
+) -> StoreResult<Vec<AccountId>> {
+    incident(conn, org, id).await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT account_id FROM incident_guests WHERE incident_id = $1 ORDER BY invited_at",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(ids.into_iter().map(AccountId).collect())
+}
+
 // ---------------------------------------------------------------- activation PINs
 
 pub async fn set_activation_pin(

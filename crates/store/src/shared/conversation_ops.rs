@@ -92,7 +92,7 @@ pub async fn channel_audience(
 
 /// Adds members who are accounts of `org`; already-members are left as they are. Returns
 /// those who were added.
-async fn insert_members(
+pub(super) async fn insert_members(
     conn: &mut Conn,
     org: OrgId,
     channel: ChannelId,

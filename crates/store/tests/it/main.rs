@@ -94,4 +94,5 @@ conformance!(
     plans_keep_every_version_and_who_approved_which,
     an_incident_opens_whole_with_its_channel_alarm_checklist_and_lead,
     the_log_keeps_decisions_and_reports_and_the_scribe_approves_significant_ones,
+    a_guest_is_invited_to_one_incident_and_joins_its_channel,
 );

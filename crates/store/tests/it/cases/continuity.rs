@@ -924,3 +924,84 @@ pub async fn the_log_keeps_decisions_and_reports_and_the_scribe_approves_signifi
     );
     assert_chain_ok(s, &o).await;
 }
+
+pub async fn a_guest_is_invited_to_one_incident_and_joins_its_channel(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let lead = account_in(s, &o, "lead@lillby.se").await;
+    let member = account_in(s, &o, "anna@lillby.se").await;
+    let partner = s
+        .create_person(&actor(), o.id, draft("Pia Partner", None))
+        .await
+        .unwrap();
+    let guest = s
+        .create_account(
+            &actor(),
+            o.id,
+            partner.id,
+            EmailAddress::parse("pia@region.example").unwrap(),
+            Role::Guest,
+        )
+        .await
+        .unwrap();
+    let theirs = account_in(s, &other, "x@storby.se").await;
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 12, 2, 7, 40, 0)
+        .single()
+        .unwrap();
+    let incident = s
+        .open_incident(&actor(), o.id, incident_for(&lead, &o, None, t0), t0)
+        .await
+        .unwrap();
+    let by = actor();
+    let invite = |account| s.invite_guest(&by, o.id, incident.id, account, None, t0);
+    assert!(!s
+        .channels_for(o.id, guest.id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|c| c.id == incident.channel_id));
+    invite(guest.id).await.unwrap();
+    invite(guest.id).await.unwrap();
+    assert_eq!(
+        s.incident_guests(o.id, incident.id).await.unwrap(),
+        [guest.id],
+        "invited once"
+    );
+    assert!(s
+        .channels_for(o.id, guest.id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|c| c.id == incident.channel_id));
+    // A member is no guest; another organisation's account is none of ours.
+    assert_eq!(
+        invite(member.id).await.unwrap_err(),
+        StoreError::invalid("account", beredskap_core::Problem::NotAGuest)
+    );
+    assert_eq!(
+        invite(theirs.id).await.unwrap_err(),
+        StoreError::invalid("account", beredskap_core::Problem::UnknownAccount)
+    );
+    assert_eq!(
+        s.incident_guests(other.id, incident.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    s.close_incident(&actor(), o.id, incident.id, None, t0)
+        .await
+        .unwrap();
+    assert_eq!(
+        invite(guest.id).await.unwrap_err(),
+        StoreError::Conflict(Conflict::IncidentClosed)
+    );
+    let invited = s
+        .journal_page(o.id, 0, 200)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "incident.guest_invited")
+        .count();
+    assert_eq!(invited, 1);
+    assert_chain_ok(s, &o).await;
+}

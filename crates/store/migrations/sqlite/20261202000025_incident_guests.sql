@@ -1,0 +1,10 @@
+-- Guests from partner organisations invited to one incident: they see it (its page, its
+-- log, its channel) and no other.
+CREATE TABLE incident_guests (
+    incident_id BLOB NOT NULL REFERENCES incidents (id),
+    account_id BLOB NOT NULL REFERENCES accounts (id),
+    invited_at TEXT NOT NULL,
+    invited_by BLOB REFERENCES people (id),
+    PRIMARY KEY (incident_id, account_id)
+);
+CREATE INDEX incident_guests_account ON incident_guests (account_id);
