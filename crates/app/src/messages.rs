@@ -156,3 +156,12 @@ pub fn report_overdue(org: &Org, incident: &str, due: &str) -> String {
         &[("incident", incident.into()), ("due", due.into())],
     )
 }
+
+/// The mail the offline kit goes out with: (subject, body).
+pub fn offline_kit_mail(org: &Org) -> (String, String) {
+    let args = [("org", org.name.clone().into())];
+    (
+        text(org, "offline-kit-subject", &args),
+        format!("{}\n", text(org, "offline-kit-mail", &args)),
+    )
+}

@@ -141,6 +141,7 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
                     idempotency_key: Some(format!("limit:{i}")),
                     link: None,
                     from: None,
+                    attachment: None,
                 };
                 // A 429 is tried again after its Retry-After, as the worker does.
                 loop {

@@ -300,6 +300,7 @@ impl Worker {
             idempotency_key: Some(delivery.idempotency_key.clone()),
             link: Some(link),
             from: org.sms_number.clone(),
+            attachment: None,
         };
         match provider.send_via(&message).await {
             Ok((provider, provider_ref)) => DeliveryOutcome::Sent {

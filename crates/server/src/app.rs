@@ -34,6 +34,9 @@ pub struct Application {
     wake_socket: Option<crate::wake::Listener>,
     /// The use cases, for the workers that run them on a timer.
     app: beredskap_app::App,
+    /// Days between mailing the offline kit (0: never), and where the checkpoints are.
+    offline_kit_email_days: u32,
+    data_dir: std::path::PathBuf,
 }
 
 impl Application {
@@ -123,6 +126,8 @@ impl Application {
             };
         let (checkpoint_minutes, checkpoint_email) =
             (config.checkpoint_minutes, config.checkpoint_email);
+        let (offline_kit_email_days, data_dir) =
+            (config.offline_kit_email_days, config.data_dir.clone());
         let wake_socket = crate::wake::Listener::bind(&config.data_dir)
             .map_err(|e| {
                 tracing::warn!(error = %e, "the command line cannot wake this server; its alerts wait for the worker's next round");
@@ -173,6 +178,8 @@ impl Application {
             clock,
             wake_socket,
             app,
+            offline_kit_email_days,
+            data_dir,
         })
     }
 
@@ -307,6 +314,29 @@ impl Application {
                     }
                     if let Err(e) = search.run_once().await {
                         tracing::warn!(error = %e, "search indexing failed");
+                    }
+                }
+            });
+        }
+        // The offline kit to crisis leads' private addresses: at start, then every few days.
+        if let (Some(email), true) = (self.notifier.email.clone(), self.offline_kit_email_days > 0)
+        {
+            let app = self.app.clone();
+            let data_dir = self.data_dir.clone();
+            let stopping = shutdown.clone();
+            let days = u64::from(self.offline_kit_email_days);
+            tokio::spawn(async move {
+                let mut tick =
+                    tokio::time::interval(std::time::Duration::from_secs(days * 24 * 60 * 60));
+                loop {
+                    tokio::select! {
+                        _ = stopping.cancelled() => return,
+                        _ = tick.tick() => {}
+                    }
+                    if let Err(e) =
+                        crate::web::offline_kit::mail_kits(&app, email.as_ref(), &data_dir).await
+                    {
+                        tracing::warn!(error = %e, "offline kit mail failed");
                     }
                 }
             });

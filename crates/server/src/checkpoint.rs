@@ -386,6 +386,7 @@ impl Checkpointer {
                     idempotency_key: None,
                     link: None,
                     from: None,
+                    attachment: None,
                 };
                 match email.send(&message).await {
                     Ok(_) => sent += 1,

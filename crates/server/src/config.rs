@@ -63,6 +63,9 @@ pub struct Config {
     /// Email the newest checkpoint to every administrator's private address, once a day
     /// at most (needs `[smtp]`).
     pub checkpoint_email: bool,
+    /// Email the offline kit to every crisis lead's and administrator's private address
+    /// every this many days; 0 (the default) never (needs `[smtp]`).
+    pub offline_kit_email_days: u32,
     /// A session ends after this many minutes without use.
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active.
@@ -222,6 +225,7 @@ impl Default for Config {
             checkpoint_key_file: None,
             checkpoint_minutes: 60,
             checkpoint_email: false,
+            offline_kit_email_days: 0,
             session_idle_minutes: 240,
             session_max_hours: 24,
             tls_cert_file: None,
@@ -524,6 +528,11 @@ list_organisations = false
 # checkpoint_key_file = "/etc/beredskap/checkpoint.key"   # default: data_dir/checkpoint.key
 checkpoint_minutes = 60
 checkpoint_email = false
+
+# The offline kit (plans, action cards, contact list, the services' state, the latest
+# checkpoint; one HTML file that opens with no network) mailed to every crisis lead's and
+# administrator's private email address every offline_kit_email_days; 0 never.
+offline_kit_email_days = 0
 
 # A session ends after this many minutes without use...
 session_idle_minutes = 240

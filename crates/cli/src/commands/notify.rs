@@ -44,6 +44,7 @@ pub async fn run(config: Config, cmd: NotifyCommand) -> anyhow::Result<ExitCode>
         idempotency_key: None,
         link: None,
         from: None,
+        attachment: None,
     };
     match provider.send(&message).await {
         Ok(id) => {

@@ -39,3 +39,5 @@ sms-activation-done = { $plan } er aktiveret. Hændelsen: { $link }
 sms-activation-refused = Ingen plan blev aktiveret: nummeret, koden eller planens kortnavn passer ikke. Skriv AKTIVER, planens kortnavn og din kode.
 sms-activation-locked = Ingen plan blev aktiveret: for mange forkerte forsøg. Prøv igen om { $minutes } minutter.
 report-overdue = { $incident }: situationsrapporten er forsinket, den skulle være kommet kl. { $due }.
+offline-kit-subject = Beredskap: offline-kit – { $org }
+offline-kit-mail = Her er offline-kittet for { $org }: planerne med actionkort, alarmnumrene, kontaktlisten og tjenesternes status, i en fil, der åbnes uden net. Gem den på telefonen. Den indeholder private numre: opbevar den som følsomme oplysninger.

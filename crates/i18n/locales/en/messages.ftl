@@ -43,3 +43,5 @@ sms-activation-done = { $plan } is activated. The incident: { $link }
 sms-activation-refused = No plan was activated: the number, the code or the plan's short name is not right. Write ACTIVATE, the plan's short name and your code.
 sms-activation-locked = No plan was activated: too many wrong attempts. Try again in { $minutes } minutes.
 report-overdue = { $incident }: the situation report is overdue; it was due at { $due }.
+offline-kit-subject = Beredskap: offline kit – { $org }
+offline-kit-mail = Here is the offline kit for { $org }: the plans with their action cards, the alarm numbers, the contact list and the state of the services, in one file that opens with no network. Keep it on your phone. It holds private numbers: keep it as sensitive information.

@@ -39,3 +39,5 @@ sms-activation-done = { $plan } er aktivert. Hendelsen: { $link }
 sms-activation-refused = Ingen plan ble aktivert: nummeret, koden eller planens kortnavn stemmer ikke. Skriv AKTIVER, planens kortnavn og koden din.
 sms-activation-locked = Ingen plan ble aktivert: for mange feil forsøk. Prøv igjen om { $minutes } minutter.
 report-overdue = { $incident }: situasjonsrapporten er forsinket, den skulle ha kommet kl. { $due }.
+offline-kit-subject = Beredskap: offline-sett – { $org }
+offline-kit-mail = Her er offline-settet for { $org }: planene med tiltakskort, alarmnumrene, kontaktlisten og tjenestenes status, i en fil som åpnes uten nett. Lagre den på telefonen. Den inneholder private numre: oppbevar den som sensitiv informasjon.

@@ -39,3 +39,5 @@ sms-activation-done = { $plan } är aktiverad. Händelsen: { $link }
 sms-activation-refused = Ingen plan aktiverades: numret, koden eller planens kortnamn stämmer inte. Skriv AKTIVERA, planens kortnamn och din kod.
 sms-activation-locked = Ingen plan aktiverades: för många felaktiga försök. Försök igen om { $minutes } minuter.
 report-overdue = { $incident }: lägesrapporten är försenad, den skulle ha kommit kl. { $due }.
+offline-kit-subject = Beredskap: offline-kit – { $org }
+offline-kit-mail = Här är offline-kitet för { $org }: planerna med åtgärdskort, larmnumren, kontaktlistan och läget för tjänsterna, i en fil som öppnas utan nät. Spara den på telefonen. Den innehåller privata nummer: förvara den som känslig information.

@@ -32,6 +32,17 @@ pub struct OutgoingMessage {
     /// The SMS sender: the organisation's own number, so replies come back to it. None:
     /// the provider's configured sender. Email and push ignore it.
     pub from: Option<String>,
+    /// A file sent with an email (the offline kit); SMS and push ignore it.
+    pub attachment: Option<Attachment>,
+}
+
+/// A file attached to an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    /// `text/html; charset=utf-8`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -318,6 +329,7 @@ impl beredskap_app::sign_in::Courier for Notifier {
             idempotency_key: None,
             link: None,
             from: letter.from.map(str::to_owned),
+            attachment: None,
         };
         match provider.send_via(&message).await {
             Ok((name, _id)) => Ok(name),

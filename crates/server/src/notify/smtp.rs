@@ -68,15 +68,30 @@ impl Provider for SmtpProvider {
                 .collect();
             format!("<{safe}@{host}>")
         });
-        let email = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .message_id(message_id)
-            .subject(&message.subject)
+            .subject(&message.subject);
+        let email = match &message.attachment {
             // Swedish and Danish text: say it is UTF-8, or mail readers guess Latin-1.
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(message.body.clone())
-            .map_err(|e| NotifyError::Rejected(e.to_string()))?;
+            None => builder
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .body(message.body.clone()),
+            Some(file) => {
+                let content_type = lettre::message::header::ContentType::parse(&file.content_type)
+                    .map_err(|e| NotifyError::Rejected(format!("attachment: {e}")))?;
+                builder.multipart(
+                    lettre::message::MultiPart::mixed()
+                        .singlepart(lettre::message::SinglePart::plain(message.body.clone()))
+                        .singlepart(
+                            lettre::message::Attachment::new(file.filename.clone())
+                                .body(file.bytes.clone(), content_type),
+                        ),
+                )
+            }
+        }
+        .map_err(|e| NotifyError::Rejected(e.to_string()))?;
         match self.transport.send(email).await {
             Ok(response) => Ok(response.message().collect::<Vec<_>>().join(" ")),
             Err(e) if e.is_permanent() => Err(NotifyError::Rejected(e.to_string())),

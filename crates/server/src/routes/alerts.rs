@@ -687,6 +687,7 @@ async fn answer_sms(state: &AppState, to: &str, body: String, from: Option<Strin
         idempotency_key: None,
         link: None,
         from,
+        attachment: None,
     };
     if let Err(e) = sms.send(&message).await {
         tracing::warn!(error = %e, "could not answer an SMS reply");

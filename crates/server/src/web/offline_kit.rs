@@ -191,3 +191,77 @@ pub async fn download(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+/// Mails the offline kit, in each organisation's language, to every crisis lead's and
+/// administrator's confirmed private email address (their work address may be the thing
+/// that is down). Returns how many went out; one that fails is logged and the rest go on.
+pub async fn mail_kits(
+    app: &beredskap_app::App,
+    email: &dyn crate::notify::Provider,
+    data_dir: &std::path::Path,
+) -> Result<usize, beredskap_app::Error> {
+    use beredskap_core::register::{ContactKind, ContactLabel, Role};
+    let caller = Caller::Operator(beredskap_core::Actor::system());
+    let checkpoint = latest_checkpoint(data_dir);
+    let mut sent = 0;
+    for org in app.store.list_orgs().await? {
+        let leads: std::collections::HashSet<_> = app
+            .store
+            .list_accounts(org.id)
+            .await?
+            .into_iter()
+            .filter(|a| a.role >= Role::CrisisLead)
+            .map(|a| a.person_id)
+            .collect();
+        let addresses: Vec<String> = app
+            .store
+            .list_people(org.id)
+            .await?
+            .into_iter()
+            .filter(|p| p.active && leads.contains(&p.id))
+            .filter_map(|p| {
+                p.contact_points
+                    .into_iter()
+                    .find(|cp| {
+                        cp.verified
+                            && cp.kind == ContactKind::Email
+                            && cp.label == ContactLabel::Private
+                    })
+                    .map(|cp| cp.value)
+            })
+            .collect();
+        if addresses.is_empty() {
+            continue;
+        }
+        let kit = contents(app, &caller, &org).await?;
+        let lang = beredskap_app::messages::language(&org);
+        let html = render(lang, &org, &kit, checkpoint.as_ref())
+            .map_err(|e| beredskap_app::Error::Internal(e.to_string()))?;
+        let (subject, body) = beredskap_app::messages::offline_kit_mail(&org);
+        let attachment = crate::notify::Attachment {
+            filename: format!(
+                "offline-kit-{}-{}.html",
+                org.slug,
+                org.zone().local(kit.made_at).format("%Y-%m-%d")
+            ),
+            content_type: "text/html; charset=utf-8".into(),
+            bytes: html.into_bytes(),
+        };
+        for to in addresses {
+            let message = crate::notify::OutgoingMessage {
+                to,
+                subject: subject.clone(),
+                body: body.clone(),
+                idempotency_key: None,
+                link: None,
+                from: None,
+                attachment: Some(attachment.clone()),
+            };
+            match email.send(&message).await {
+                Ok(_) => sent += 1,
+                Err(e) => tracing::warn!(org = %org.slug, error = %e, "offline kit mail failed"),
+            }
+        }
+    }
+    Ok(sent)
+}

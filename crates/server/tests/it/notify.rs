@@ -47,6 +47,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
         idempotency_key: Some("01a2:01b3:1".into()),
         link: None,
         from: None,
+        attachment: None,
     })
     .await
     .unwrap();
@@ -73,6 +74,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
             idempotency_key: None,
             link: None,
             from: None,
+            attachment: None,
         })
         .await
         .unwrap_err();
@@ -90,6 +92,7 @@ async fn sms_speaks_the_46elks_api_and_reports_429_as_temporary() {
         idempotency_key: None,
         link: None,
         from: None,
+        attachment: None,
     };
     let id = sms.send(&message).await.unwrap();
     assert!(id.starts_with('s'), "{id}");
@@ -501,4 +504,101 @@ async fn a_checkpoint_reaches_administrators_private_mail_with_their_organisatio
     own.verify_signature(Some(app.checkpointer.public_hex()))
         .unwrap();
     assert_eq!(own.heads, [taken.head(app.org.id).unwrap().clone()]);
+}
+
+#[tokio::test]
+async fn the_offline_kit_is_mailed_to_crisis_leads_private_addresses_as_an_attachment() {
+    let Some(sink) = SmtpSink::start(
+        "the_offline_kit_is_mailed_to_crisis_leads_private_addresses_as_an_attachment",
+    )
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let actor = Actor::cli("test");
+    let person = |name: &str, email: &str, label| PersonDraft {
+        external_id: None,
+        name: name.into(),
+        title: None,
+        active: true,
+        contact_points: vec![ContactPoint {
+            kind: ContactKind::Email,
+            label,
+            value: email.into(),
+            verified: true,
+        }],
+    };
+    for (name, email, label, role) in [
+        (
+            "Erik Lind",
+            "erik@privat.example",
+            ContactLabel::Private,
+            Role::CrisisLead,
+        ),
+        // A member gets no kit; a lead with only a work address gets none either.
+        (
+            "Mia Medlem",
+            "mia@privat.example",
+            ContactLabel::Private,
+            Role::Member,
+        ),
+        (
+            "Åsa Arbete",
+            "asa@lillby.example",
+            ContactLabel::Work,
+            Role::CrisisLead,
+        ),
+    ] {
+        let p = app
+            .store
+            .create_person(&actor, app.org.id, person(name, email, label))
+            .await
+            .unwrap();
+        let login = format!("{}@lillby.se", email.split('@').next().unwrap());
+        app.store
+            .create_account(
+                &actor,
+                app.org.id,
+                p.id,
+                EmailAddress::parse(&login).unwrap(),
+                role,
+            )
+            .await
+            .unwrap();
+    }
+    let smtp = SmtpProvider::new(&smtp_config(&sink)).unwrap();
+    let sent =
+        beredskap_server::web::offline_kit::mail_kits(&app.use_cases(), &smtp, app.data_dir())
+            .await
+            .unwrap();
+    assert_eq!(sent, 1);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let mail = mailparse::parse_mail(&messages[0]).unwrap();
+    let to = mail
+        .headers
+        .iter()
+        .find(|h| h.get_key().eq_ignore_ascii_case("To"))
+        .unwrap()
+        .get_value();
+    assert_eq!(to, "erik@privat.example");
+    assert_eq!(mail.subparts.len(), 2, "a text and the kit");
+    assert!(mail.subparts[0]
+        .get_body()
+        .unwrap()
+        .contains("offline-kitet för Lillby kommun"));
+    let kit = &mail.subparts[1];
+    assert_eq!(kit.ctype.mimetype, "text/html");
+    assert!(kit
+        .get_content_disposition()
+        .params
+        .get("filename")
+        .unwrap()
+        .starts_with("offline-kit-lillby-"));
+    let html = kit.get_body().unwrap();
+    assert!(
+        html.contains("Offline-kit – Lillby kommun") && html.contains("Erik Lind"),
+        "{html}"
+    );
 }

@@ -21,6 +21,7 @@ fn message(to: &str, key: &str) -> OutgoingMessage {
         idempotency_key: Some(key.into()),
         link: Some("https://beredskap.example/a/x".into()),
         from: None,
+        attachment: None,
     }
 }
 
