@@ -312,6 +312,23 @@ pub async fn for_alert(
         .find(|i| i.alert_id == Some(alert)))
 }
 
+/// Takes a guest off the incident and out of its channel.
+pub async fn remove_guest(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    incident: IncidentId,
+    account: AccountId,
+) -> Result<(), Error> {
+    permit(caller, UseCase::LeadIncidents)?;
+    let by = caller.account().map(|a| a.person_id);
+    app.store
+        .remove_guest(&caller.actor(), org.id, incident, account, by)
+        .await?;
+    app.wake.published(org.id).await;
+    Ok(())
+}
+
 /// Invites a guest's account to the incident: they see it, its log and its channel.
 pub async fn invite_guest(
     app: &App,

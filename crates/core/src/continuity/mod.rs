@@ -213,6 +213,16 @@ pub trait ContinuityStore: Send + Sync {
         by: Option<PersonId>,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Takes a guest off the incident and out of its channel; also once it has ended, so
+    /// access can be withdrawn afterwards. Removing an account not invited changes nothing.
+    async fn remove_guest(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        account: crate::ids::AccountId,
+        by: Option<PersonId>,
+    ) -> StoreResult<()>;
     /// The guests' accounts invited to the incident, in the order they were invited.
     async fn incident_guests(
         &self,

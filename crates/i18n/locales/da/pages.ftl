@@ -498,6 +498,7 @@ incident-guests-none = Ingen gæster inviteret.
 incident-guests-hint = En gæst fra en samarbejdende organisation ser kun denne hændelse: siden, loggen og kanalen.
 incident-guest-account = Gæst
 incident-guest-invite = Invitér
+incident-guest-remove = Fjern
 incident-guests-no-accounts = Der er ikke flere gæstekonti. En administrator opretter dem under Admin med rollen gæst.
 aa-title = Rapport efter hændelsen
 aa-download-pdf = Hent som PDF

@@ -497,6 +497,7 @@ incident-guests-none = No guests invited.
 incident-guests-hint = A guest from a partner organisation sees only this incident: its page, its log and its channel.
 incident-guest-account = Guest
 incident-guest-invite = Invite
+incident-guest-remove = Remove
 incident-guests-no-accounts = There are no more guest accounts. An administrator creates them under Admin, with the role guest.
 aa-title = After-action report
 aa-download-pdf = Download as PDF

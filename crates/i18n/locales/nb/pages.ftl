@@ -495,6 +495,7 @@ incident-guests-none = Ingen gjester invitert.
 incident-guests-hint = En gjest fra en samarbeidende organisasjon ser bare denne hendelsen: siden, loggen og kanalen.
 incident-guest-account = Gjest
 incident-guest-invite = Inviter
+incident-guest-remove = Fjern
 incident-guests-no-accounts = Det finnes ingen flere gjestekontoer. En administrator oppretter dem under Admin med rollen gjest.
 aa-title = Rapport etter hendelsen
 aa-download-pdf = Last ned som PDF

@@ -498,6 +498,7 @@ incident-guests-none = Inga gäster inbjudna.
 incident-guests-hint = En gäst från en samverkande organisation ser bara den här händelsen: sidan, loggen och kanalen.
 incident-guest-account = Gäst
 incident-guest-invite = Bjud in
+incident-guest-remove = Ta bort
 incident-guests-no-accounts = Det finns inga fler gästkonton. En administratör skapar dem under Admin, med rollen gäst.
 aa-title = Rapport efter händelsen
 aa-download-pdf = Ladda ner som PDF

@@ -34,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_entry))
         .routes(routes!(set_cadence))
         .routes(routes!(invite_guest))
+        .routes(routes!(remove_guest))
 }
 
 /// How a plan is activated.
@@ -409,6 +410,30 @@ async fn invite_guest(
     let id: IncidentId = parse_id(&id)?;
     let who = caller.who();
     use_case::invite_guest(&state.app, &who, &org, id, input.account).await?;
+    let sheet = use_case::sheet(&state.app, &who, &org, id).await?;
+    Ok(Json(sheet.guests.iter().map(|a| a.id).collect()))
+}
+
+/// Takes a guest off the incident and out of its channel (also after it has ended).
+/// Removing an account that is not a guest of it changes nothing.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/incidents/{id}/guests/{account}",
+    tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path),
+        ("account" = AccountId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every guest invited now", body = [AccountId]),
+        (status = 404, body = ErrorBody)))]
+async fn remove_guest(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id, account)): ApiPath<(String, String, String)>,
+) -> Result<Json<Vec<AccountId>>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    let account: AccountId = parse_id(&account)?;
+    let who = caller.who();
+    use_case::remove_guest(&state.app, &who, &org, id, account).await?;
     let sheet = use_case::sheet(&state.app, &who, &org, id).await?;
     Ok(Json(sheet.guests.iter().map(|a| a.id).collect()))
 }

@@ -211,6 +211,7 @@ texts! {
     incident_guests_hint,
     incident_guest_account,
     incident_guest_invite,
+    incident_guest_remove,
     incident_guests_no_accounts,
     aa_title,
     aa_download_pdf,

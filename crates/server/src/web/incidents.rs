@@ -196,8 +196,9 @@ struct IncidentPage {
     approves: bool,
     may_read_report: bool,
     may_read_plans: bool,
-    /// Invited guests' names.
-    guests: Vec<String>,
+    /// Invited guests: account id and name.
+    guests: Vec<(String, String)>,
+    may_remove_guests: bool,
     /// Guests' accounts the lead may invite: id and name.
     invitable: Vec<(String, String)>,
 }
@@ -340,7 +341,12 @@ pub async fn show(
             approves: log.approves && i.is_open(),
             may_read_report: allows(&caller, UseCase::ReadAfterAction),
             may_read_plans: allows(&caller, UseCase::ReadPlans),
-            guests: sheet.guests.iter().map(account_name).collect(),
+            guests: sheet
+                .guests
+                .iter()
+                .map(|a| (a.id.to_string(), account_name(a)))
+                .collect(),
+            may_remove_guests: allows(&caller, UseCase::LeadIncidents),
             invitable: sheet
                 .invitable
                 .iter()
@@ -439,6 +445,21 @@ pub async fn invite_guest(
         )
     })?;
     use_case::invite_guest(&state.app, &me.caller(), &me.org, id, account).await?;
+    Ok(Redirect::to(&format!("/incidents/{id}#guests")).into_response())
+}
+
+pub async fn remove_guest(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path((id, account)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id: IncidentId = parse(&id)?;
+    let account: beredskap_core::AccountId = parse(&account)?;
+    use_case::remove_guest(&state.app, &me.caller(), &me.org, id, account).await?;
     Ok(Redirect::to(&format!("/incidents/{id}#guests")).into_response())
 }
 

@@ -252,6 +252,11 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             case(UseCase::LeadIncidents),
             incidents::invite_guest,
         )
+        .post(
+            "/incidents/{id}/guests/{account}/remove",
+            case(UseCase::LeadIncidents),
+            incidents::remove_guest,
+        )
         .get(
             "/offline-kit.html",
             case(UseCase::TakeOfflineKit),

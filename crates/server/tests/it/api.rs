@@ -76,6 +76,7 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/incidents/{id}/close",
             "/api/v1/orgs/{org}/incidents/{id}/decisions",
             "/api/v1/orgs/{org}/incidents/{id}/guests",
+            "/api/v1/orgs/{org}/incidents/{id}/guests/{account}",
             "/api/v1/orgs/{org}/incidents/{id}/log",
             "/api/v1/orgs/{org}/incidents/{id}/log/{entry}/approve",
             "/api/v1/orgs/{org}/incidents/{id}/reports",

@@ -984,6 +984,23 @@ async fn a_guest_invited_to_one_incident_sees_it_and_nothing_else() {
     // Members still see every incident.
     let (_, list) = page(&app, &member, "/incidents").await;
     assert!(list.contains(first_id) && list.contains(second_id));
+    // The lead takes the guest off again: the incident and its channel are gone for them.
+    let (_, html) = page(&app, &lead, &first).await;
+    assert!(
+        html.contains(&format!("{first}/guests/{pia}/remove")),
+        "{html}"
+    );
+    let r = lead
+        .post(app.url(&format!("{first}/guests/{pia}/remove")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(page(&app, &guest, &first).await.0, 404);
+    assert_ne!(page(&app, &guest, &format!("/c/{channel}")).await.0, 200);
     let journal = app.store.journal_page(app.org.id, 0, 500).await.unwrap();
-    assert!(journal.iter().any(|e| e.kind == "incident.guest_invited"));
+    for kind in ["incident.guest_invited", "incident.guest_removed"] {
+        assert!(journal.iter().any(|e| e.kind == kind), "{kind}");
+    }
 }

@@ -87,6 +87,7 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
         .replace("{root}", &things.message)
         .replace("{task}", &things.task)
         .replace("{entry}", &things.entry)
+        .replace("{account}", &things.guest)
         .replace(
             "{action}",
             if p.starts_with("/passkeys/") {

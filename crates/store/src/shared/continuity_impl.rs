@@ -363,6 +363,24 @@ impl ContinuityStore for Backend {
         .await
     }
 
+    async fn remove_guest(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        account: beredskap_core::AccountId,
+        by: Option<PersonId>,
+    ) -> StoreResult<()> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::remove_guest(c, &actor, org, id, account, by).await
+            })
+        })
+        .await
+    }
+
     async fn incident_guests(
         &self,
         org: OrgId,

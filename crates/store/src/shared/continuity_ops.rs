@@ -1274,6 +1274,50 @@ pub async fn invite_guest(
     Ok(())
 }
 
+pub async fn remove_guest(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: IncidentId,
+    account: AccountId,
+    by: Option<PersonId>,
+) -> StoreResult<()> {
+    let found = incident(conn, org, id).await?;
+    let removed =
+        sqlx::query("DELETE FROM incident_guests WHERE incident_id = $1 AND account_id = $2")
+            .bind(id.0)
+            .bind(account.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    if removed.rows_affected() == 0 {
+        // Not (or no longer) a guest of it: nothing to take away.
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM channel_members WHERE channel_id = $1 AND account_id = $2")
+        .bind(found.channel_id.0)
+        .bind(account.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "incident.guest_removed",
+            format!("incident:{id}"),
+            serde_json::json!({
+                "account": account.to_string(),
+                "channel": found.channel_id.to_string(),
+                "by": by.map(|p| p.to_string()),
+            }),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn incident_guests(
     conn: &mut Conn,
     org: OrgId,

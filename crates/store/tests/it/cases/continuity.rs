@@ -995,13 +995,32 @@ pub async fn a_guest_is_invited_to_one_incident_and_joins_its_channel(db: &TestD
         invite(guest.id).await.unwrap_err(),
         StoreError::Conflict(Conflict::IncidentClosed)
     );
-    let invited = s
+    // Taken off afterwards: out of the incident and its channel; a second time, nothing.
+    s.remove_guest(&by, o.id, incident.id, guest.id, None)
+        .await
+        .unwrap();
+    assert!(s
+        .incident_guests(o.id, incident.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!s
+        .channels_for(o.id, guest.id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|c| c.id == incident.channel_id));
+    s.remove_guest(&by, o.id, incident.id, guest.id, None)
+        .await
+        .unwrap();
+    let kinds: Vec<String> = s
         .journal_page(o.id, 0, 200)
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.kind == "incident.guest_invited")
-        .count();
-    assert_eq!(invited, 1);
+        .filter(|e| e.kind.starts_with("incident.guest"))
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["incident.guest_invited", "incident.guest_removed"]);
     assert_chain_ok(s, &o).await;
 }
