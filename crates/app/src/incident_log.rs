@@ -43,7 +43,7 @@ impl IncidentLog {
         self.report_due.is_some_and(|due| due < now)
     }
 
-    /// The entries waiting for the scribe.
+    /// The entries waiting for the scribe, and those the scribe sent back.
     pub fn waiting(&self) -> impl Iterator<Item = &ShownEntry> {
         self.entries.iter().filter(|e| !e.entry.in_picture())
     }
@@ -188,6 +188,36 @@ pub async fn approve(
     let entry = app
         .store
         .approve_log_entry(
+            &caller.actor(),
+            org.id,
+            incident,
+            entry,
+            account.person_id,
+            app.clock.now(),
+        )
+        .await?;
+    app.wake.published(org.id).await;
+    Ok(entry)
+}
+
+/// Sends a significant entry back: it stays out of the shared picture. The scribe's to do
+/// (the lead's while nobody is scribe), as approving is.
+pub async fn decline(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    incident: IncidentId,
+    entry: EntryId,
+) -> Result<LogEntry, Error> {
+    permit(caller, UseCase::WorkIncidents)?;
+    let Some(account) = caller.account() else {
+        return Err(Error::Store(beredskap_core::StoreError::Forbidden(
+            "only the incident's scribe sends an entry back",
+        )));
+    };
+    let entry = app
+        .store
+        .decline_log_entry(
             &caller.actor(),
             org.id,
             incident,

@@ -63,6 +63,8 @@ pub enum Conflict {
     PlanChanged,
     /// The incident has ended.
     IncidentClosed,
+    /// The scribe has approved or sent back the log entry already.
+    EntryDecided,
     /// Another organisation receives SMS replies on the number.
     OrgSmsNumber,
     /// The passkey is registered already.

@@ -193,6 +193,7 @@ fn conflict_fields(conflict: &Conflict) -> FieldErrors {
         Conflict::PlanSlug => ("slug", Problem::Taken),
         Conflict::PlanChanged => ("version", Problem::Changed),
         Conflict::IncidentClosed => ("incident", Problem::Closed),
+        Conflict::EntryDecided => ("entry", Problem::Changed),
         Conflict::PasskeyCredential => ("passkey", Problem::AlreadyRegistered),
         Conflict::MessageIdempotencyKey => ("idempotency_key", Problem::KeyReused),
         // A change the thing's state no longer allows.

@@ -67,12 +67,20 @@ pub struct LogEntry {
     pub written_by: Option<PersonId>,
     pub approved_at: Option<DateTime<Utc>>,
     pub approved_by: Option<PersonId>,
+    /// Sent back by the scribe: it stays out of the shared picture.
+    pub declined_at: Option<DateTime<Utc>>,
+    pub declined_by: Option<PersonId>,
 }
 
 impl LogEntry {
     /// Part of the shared picture: not significant, or approved.
     pub fn in_picture(&self) -> bool {
         !self.significant || self.approved_at.is_some()
+    }
+
+    /// Significant and neither approved nor sent back yet: the scribe's to decide.
+    pub fn is_waiting(&self) -> bool {
+        self.significant && self.approved_at.is_none() && self.declined_at.is_none()
     }
 }
 

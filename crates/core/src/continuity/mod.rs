@@ -178,6 +178,18 @@ pub trait ContinuityStore: Send + Sync {
         by: PersonId,
         now: DateTime<Utc>,
     ) -> StoreResult<LogEntry>;
+    /// Sends a significant entry back: it stays out of the shared picture. The same rule as
+    /// approving for who may; `Conflict::EntryDecided` for one approved (or not significant);
+    /// sending back one sent back already changes nothing.
+    async fn decline_log_entry(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        entry: EntryId,
+        by: PersonId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LogEntry>;
     /// Sets the minutes between situation reports (`None`: no cadence).
     async fn set_report_cadence(
         &self,

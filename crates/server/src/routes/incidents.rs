@@ -32,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_decision))
         .routes(routes!(write_report))
         .routes(routes!(approve_entry))
+        .routes(routes!(decline_entry))
         .routes(routes!(set_cadence))
         .routes(routes!(invite_guest))
         .routes(routes!(remove_guest))
@@ -436,4 +437,29 @@ async fn remove_guest(
     use_case::remove_guest(&state.app, &who, &org, id, account).await?;
     let sheet = use_case::sheet(&state.app, &who, &org, id).await?;
     Ok(Json(sheet.guests.iter().map(|a| a.id).collect()))
+}
+
+/// Sends a significant entry back: it stays out of the shared picture. The scribe's to do
+/// (the lead's while nobody is scribe); 409 for one approved already.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/incidents/{id}/log/{entry}/decline",
+    tag = "incidents",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = IncidentId, Path),
+        ("entry" = EntryId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = LogEntry),
+        (status = 403, description = "Not the incident's scribe", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Approved already, or the incident has ended", body = ErrorBody)))]
+async fn decline_entry(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id, entry)): ApiPath<(String, String, String)>,
+) -> Result<Json<LogEntry>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: IncidentId = parse_id(&id)?;
+    let entry: EntryId = parse_id(&entry)?;
+    Ok(Json(
+        log_use_case::decline(&state.app, &caller.who(), &org, id, entry).await?,
+    ))
 }

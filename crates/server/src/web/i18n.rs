@@ -199,6 +199,8 @@ texts! {
     incident_waiting,
     incident_waiting_mark,
     incident_approve,
+    incident_decline,
+    incident_declined,
     incident_log,
     incident_log_all,
     incident_log_none,

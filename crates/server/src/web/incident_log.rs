@@ -52,6 +52,8 @@ pub struct EntryView {
     pub significant: bool,
     pub waiting: bool,
     pub approved: String,
+    /// "Sent back … by …", for one the scribe sent back.
+    pub declined: String,
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -90,6 +92,16 @@ pub fn entry_view(
         ),
         _ => String::new(),
     };
+    let declined = match e.declined_at {
+        Some(at) => t.lang.format(
+            "incident-declined-by",
+            &[
+                ("when", when(at, zone).into()),
+                ("who", name(e.declined_by).into()),
+            ],
+        ),
+        None => String::new(),
+    };
     let mut view = EntryView {
         id: e.id.to_string(),
         decision: false,
@@ -104,8 +116,9 @@ pub fn entry_view(
             .is_some_and(|c| c.iter().all(|s| s.is_empty())),
         written,
         significant: e.significant,
-        waiting: !e.in_picture(),
+        waiting: e.is_waiting(),
         approved,
+        declined,
     };
     match &e.body {
         EntryBody::Decision {
@@ -532,6 +545,21 @@ pub async fn write_report(
 }
 
 // ------------------------------------------------------------------ approval, cadence
+
+pub async fn decline(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path((id, entry)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    ctx.check_csrf(&headers, &form.csrf)?;
+    let id: IncidentId = parse(&id)?;
+    let entry: EntryId = parse(&entry)?;
+    use_case::decline(&state.app, &me.caller(), &me.org, id, entry).await?;
+    Ok(Redirect::to(&format!("/incidents/{id}#waiting")).into_response())
+}
 
 pub async fn approve(
     State(state): State<AppState>,

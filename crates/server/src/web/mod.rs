@@ -303,6 +303,11 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             incident_log::approve,
         )
         .post(
+            "/incidents/{id}/log/{entry}/decline",
+            case(UseCase::WorkIncidents),
+            incident_log::decline,
+        )
+        .post(
             "/incidents/{id}/cadence",
             case(UseCase::LeadIncidents),
             incident_log::set_cadence,

@@ -79,6 +79,7 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/incidents/{id}/guests/{account}",
             "/api/v1/orgs/{org}/incidents/{id}/log",
             "/api/v1/orgs/{org}/incidents/{id}/log/{entry}/approve",
+            "/api/v1/orgs/{org}/incidents/{id}/log/{entry}/decline",
             "/api/v1/orgs/{org}/incidents/{id}/reports",
             "/api/v1/orgs/{org}/incidents/{id}/roles",
             "/api/v1/orgs/{org}/incidents/{id}/tasks/{task}",

@@ -587,6 +587,52 @@ async fn decisions_and_reports_enter_the_shared_picture_significant_ones_once_th
         "{seen_by_other}"
     );
 
+    // A significant decision the scribe sends back stays out of the picture; its writer sees
+    // that it was sent back, others see nothing of it.
+    let r = lead
+        .post(app.url(&format!("{incident}/decision")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("what", "Stäng skolorna"),
+            ("who", "Krisledningsgruppen"),
+            ("why", "Ingen skolskjuts"),
+            ("significant", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let waiting = app
+        .store
+        .incident_log(app.org.id, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.is_waiting())
+        .unwrap()
+        .id;
+    let r = scribe
+        .post(app.url(&format!("{incident}/log/{waiting}/decline")))
+        .form(&[("csrf", scribe_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, seen_by_lead) = page(&app, &lead, &incident).await;
+    assert!(
+        seen_by_lead.contains("Skickad tillbaka") && seen_by_lead.contains("Stäng skolorna"),
+        "{seen_by_lead}"
+    );
+    let (_, seen_by_other) = page(&app, &other, &incident).await;
+    assert!(!seen_by_other.contains("Stäng skolorna"), "{seen_by_other}");
+    let r = scribe
+        .post(app.url(&format!("{incident}/log/{waiting}/approve")))
+        .form(&[("csrf", scribe_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "sent back is decided");
+
     // Two situation reports: the second form starts from the first, and shows what changed.
     let r = scribe
         .post(app.url(&format!("{incident}/report")))

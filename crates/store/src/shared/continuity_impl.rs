@@ -307,6 +307,25 @@ impl ContinuityStore for Backend {
         .await
     }
 
+    async fn decline_log_entry(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: IncidentId,
+        entry: EntryId,
+        by: PersonId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LogEntry> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::decline_log_entry(c, &actor, org, id, entry, by, now).await
+            })
+        })
+        .await
+    }
+
     async fn set_report_cadence(
         &self,
         actor: &Actor,

@@ -914,7 +914,8 @@ pub async fn close_incident(
 // ---------------------------------------------------------------- the incident log
 
 const ENTRY_COLUMNS: &str = "id, incident_id, kind, what, who, why, decided_at, conditions, \
-    actions, needs, significant, written_at, written_by, approved_at, approved_by";
+    actions, needs, significant, written_at, written_by, approved_at, approved_by, declined_at, \
+    declined_by";
 
 fn entry_of(r: &DbRow) -> StoreResult<LogEntry> {
     let kind: String = col(r, "kind")?;
@@ -945,6 +946,8 @@ fn entry_of(r: &DbRow) -> StoreResult<LogEntry> {
         written_by: col::<Option<Uuid>>(r, "written_by")?.map(PersonId),
         approved_at: col(r, "approved_at")?,
         approved_by: col::<Option<Uuid>>(r, "approved_by")?.map(PersonId),
+        declined_at: col(r, "declined_at")?,
+        declined_by: col::<Option<Uuid>>(r, "declined_by")?.map(PersonId),
     })
 }
 
@@ -1077,6 +1080,8 @@ pub async fn write_log_entry(
         written_by: by,
         approved_at: approved.then_some(now),
         approved_by: by.filter(|_| approved),
+        declined_at: None,
+        declined_by: None,
     };
     append_journal(
         conn,
@@ -1119,6 +1124,9 @@ pub async fn approve_log_entry(
     if entry.in_picture() {
         return Ok(entry);
     }
+    if entry.declined_at.is_some() {
+        return Err(StoreError::Conflict(Conflict::EntryDecided));
+    }
     if approver(conn, id).await? != Some(by) {
         return Err(StoreError::Forbidden(
             "only the incident's scribe approves an entry",
@@ -1145,6 +1153,62 @@ pub async fn approve_log_entry(
     Ok(LogEntry {
         approved_at: Some(now),
         approved_by: Some(by),
+        ..entry
+    })
+}
+
+pub async fn decline_log_entry(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    id: IncidentId,
+    entry_id: EntryId,
+    by: PersonId,
+    now: DateTime<Utc>,
+) -> StoreResult<LogEntry> {
+    open_incident_in(conn, org, id).await?;
+    let row = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM incident_log WHERE incident_id = $1 AND id = $2"
+    ))
+    .bind(id.0)
+    .bind(entry_id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    let entry = entry_of(&row)?;
+    if entry.in_picture() {
+        return Err(StoreError::Conflict(Conflict::EntryDecided));
+    }
+    if entry.declined_at.is_some() {
+        return Ok(entry);
+    }
+    if approver(conn, id).await? != Some(by) {
+        return Err(StoreError::Forbidden(
+            "only the incident's scribe sends an entry back",
+        ));
+    }
+    sqlx::query("UPDATE incident_log SET declined_at = $2, declined_by = $3 WHERE id = $1")
+        .bind(entry_id.0)
+        .bind(now)
+        .bind(by.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "incident.entry_declined",
+            format!("incident:{id}"),
+            serde_json::json!({ "entry": entry_id.to_string(), "by": by.to_string() }),
+        ),
+    )
+    .await?;
+    Ok(LogEntry {
+        declined_at: Some(now),
+        declined_by: Some(by),
         ..entry
     })
 }

@@ -770,6 +770,54 @@ pub async fn the_log_keeps_decisions_and_reports_and_the_scribe_approves_signifi
         .await
         .unwrap();
     assert_eq!(again.approved_at, Some(t3));
+    // One the scribe sends back stays out of the picture and can no longer be approved;
+    // an approved one cannot be sent back.
+    let sent_back = s
+        .write_log_entry(
+            &actor(),
+            o.id,
+            incident.id,
+            decision("Stäng skolorna", true, t2),
+            Some(lead.person_id),
+            t2 + Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    assert!(sent_back.is_waiting());
+    assert!(matches!(
+        s.decline_log_entry(
+            &actor(),
+            o.id,
+            incident.id,
+            sent_back.id,
+            lead.person_id,
+            t3
+        )
+        .await
+        .unwrap_err(),
+        StoreError::Forbidden(_)
+    ));
+    let declined = s
+        .decline_log_entry(&actor(), o.id, incident.id, sent_back.id, scribe.id, t3)
+        .await
+        .unwrap();
+    assert_eq!(
+        (declined.declined_at, declined.declined_by),
+        (Some(t3), Some(scribe.id))
+    );
+    assert!(!declined.in_picture() && !declined.is_waiting());
+    assert_eq!(
+        s.approve_log_entry(&actor(), o.id, incident.id, sent_back.id, scribe.id, t3)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(Conflict::EntryDecided)
+    );
+    assert_eq!(
+        s.decline_log_entry(&actor(), o.id, incident.id, weighty.id, scribe.id, t3)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(Conflict::EntryDecided)
+    );
     // The scribe's own significant report is approved as written.
     let report = s
         .write_log_entry(
@@ -792,9 +840,14 @@ pub async fn the_log_keeps_decisions_and_reports_and_the_scribe_approves_signifi
     assert!(report.in_picture());
     let log = s.incident_log(o.id, incident.id).await.unwrap();
     let ids: Vec<_> = log.iter().map(|e| e.id).collect();
-    assert_eq!(ids, [plain.id, weighty.id, report.id], "oldest first");
+    assert_eq!(
+        ids,
+        [plain.id, weighty.id, sent_back.id, report.id],
+        "oldest first"
+    );
     assert_eq!(log[1].approved_by, Some(scribe.id));
-    assert_eq!(log[2].body, report.body);
+    assert_eq!(log[2].declined_by, Some(scribe.id));
+    assert_eq!(log[3].body, report.body);
     // Not another organisation's.
     assert_eq!(
         s.incident_log(other.id, incident.id).await.unwrap_err(),
@@ -891,7 +944,7 @@ pub async fn the_log_keeps_decisions_and_reports_and_the_scribe_approves_signifi
         .unwrap(),
         None
     );
-    assert_eq!(s.incident_log(o.id, incident.id).await.unwrap().len(), 3);
+    assert_eq!(s.incident_log(o.id, incident.id).await.unwrap().len(), 4);
     let kinds: Vec<String> = s
         .journal_page(o.id, 0, 200)
         .await
@@ -908,6 +961,8 @@ pub async fn the_log_keeps_decisions_and_reports_and_the_scribe_approves_signifi
             "incident.role_handed_over",
             "incident.decision_recorded",
             "incident.entry_approved",
+            "incident.decision_recorded",
+            "incident.entry_declined",
             "incident.report_written",
             "incident.report_cadence_set",
             "incident.report_overdue",
