@@ -201,6 +201,7 @@ texts! {
     incident_approve,
     incident_decline,
     incident_declined,
+    incident_declined_list,
     incident_log,
     incident_log_all,
     incident_log_none,

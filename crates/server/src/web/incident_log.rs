@@ -167,6 +167,8 @@ pub struct PictureView {
     pub decisions: Vec<EntryView>,
     /// Entries waiting for the scribe that the caller may see.
     pub waiting: Vec<EntryView>,
+    /// Entries the scribe sent back that the caller may see.
+    pub declined: Vec<EntryView>,
     pub approves: bool,
     /// "Next report due …" or "overdue since …".
     pub due: String,
@@ -195,6 +197,12 @@ pub fn picture(
             .collect(),
         waiting: log
             .waiting()
+            .filter(|e| e.entry.is_waiting())
+            .map(|e| entry_view(t, zone, names, e))
+            .collect(),
+        declined: log
+            .waiting()
+            .filter(|e| e.entry.declined_at.is_some())
             .map(|e| entry_view(t, zone, names, e))
             .collect(),
         approves: log.approves,
@@ -558,7 +566,7 @@ pub async fn decline(
     let id: IncidentId = parse(&id)?;
     let entry: EntryId = parse(&entry)?;
     use_case::decline(&state.app, &me.caller(), &me.org, id, entry).await?;
-    Ok(Redirect::to(&format!("/incidents/{id}#waiting")).into_response())
+    Ok(Redirect::to(&format!("/incidents/{id}#declined")).into_response())
 }
 
 pub async fn approve(
