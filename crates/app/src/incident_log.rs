@@ -49,6 +49,15 @@ impl IncidentLog {
     }
 }
 
+/// When the latest situation report was written, approved or not: the cadence runs from it.
+fn last_report(entries: &[LogEntry]) -> Option<DateTime<Utc>> {
+    entries
+        .iter()
+        .filter(|e| matches!(e.body, EntryBody::Report { .. }))
+        .map(|e| e.written_at)
+        .max()
+}
+
 /// Who approves significant entries now: the scribe, or the lead while nobody is scribe.
 pub fn approver(roles: &[RoleHolder]) -> Option<PersonId> {
     let now = |role: Role| {
@@ -80,11 +89,7 @@ pub async fn log(
             .any(|r| r.role == Role::Lead && r.until.is_none() && r.person == me)
     });
     let operator = caller.account().is_none();
-    let last_report = all
-        .iter()
-        .filter(|e| matches!(e.body, EntryBody::Report { .. }))
-        .map(|e| e.written_at)
-        .max();
+    let last_report = last_report(&all);
     let mut entries = Vec::new();
     let mut previous: Option<&EntryBody> = None;
     for entry in &all {
@@ -179,25 +184,7 @@ pub async fn approve(
     incident: IncidentId,
     entry: EntryId,
 ) -> Result<LogEntry, Error> {
-    permit(caller, UseCase::WorkIncidents)?;
-    let Some(account) = caller.account() else {
-        return Err(Error::Store(beredskap_core::StoreError::Forbidden(
-            "only the incident's scribe approves an entry",
-        )));
-    };
-    let entry = app
-        .store
-        .approve_log_entry(
-            &caller.actor(),
-            org.id,
-            incident,
-            entry,
-            account.person_id,
-            app.clock.now(),
-        )
-        .await?;
-    app.wake.published(org.id).await;
-    Ok(entry)
+    decide(app, caller, org, (incident, entry), true).await
 }
 
 /// Sends a significant entry back: it stays out of the shared picture. The scribe's to do
@@ -209,23 +196,41 @@ pub async fn decline(
     incident: IncidentId,
     entry: EntryId,
 ) -> Result<LogEntry, Error> {
+    decide(app, caller, org, (incident, entry), false).await
+}
+
+/// The scribe's decision on a significant entry: into the picture, or sent back. Who the
+/// scribe is now is the store's check, in the same transaction as the change.
+async fn decide(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    (incident, entry): (IncidentId, EntryId),
+    approve: bool,
+) -> Result<LogEntry, Error> {
     permit(caller, UseCase::WorkIncidents)?;
     let Some(account) = caller.account() else {
         return Err(Error::Store(beredskap_core::StoreError::Forbidden(
-            "only the incident's scribe sends an entry back",
+            match approve {
+                true => "only the incident's scribe approves an entry",
+                false => "only the incident's scribe sends an entry back",
+            },
         )));
     };
-    let entry = app
-        .store
-        .decline_log_entry(
-            &caller.actor(),
-            org.id,
-            incident,
-            entry,
-            account.person_id,
-            app.clock.now(),
-        )
-        .await?;
+    let (actor, by, now) = (caller.actor(), account.person_id, app.clock.now());
+    let store = app.store();
+    let entry = match approve {
+        true => {
+            store
+                .approve_log_entry(&actor, org.id, incident, entry, by, now)
+                .await?
+        }
+        false => {
+            store
+                .decline_log_entry(&actor, org.id, incident, entry, by, now)
+                .await?
+        }
+    };
     app.wake.published(org.id).await;
     Ok(entry)
 }
@@ -268,14 +273,9 @@ pub async fn remind_overdue_reports(
     for org in store.list_orgs().await? {
         for incident in store.incidents(org.id, false).await? {
             let entries = store.incident_log(org.id, incident.id).await?;
-            let last_report = entries
-                .iter()
-                .filter(|e| matches!(e.body, EntryBody::Report { .. }))
-                .map(|e| e.written_at)
-                .max();
             let Some(due) = report_due(
                 incident.opened_at,
-                last_report,
+                last_report(&entries),
                 incident.report_every_minutes,
             ) else {
                 continue;

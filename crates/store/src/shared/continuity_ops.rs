@@ -1100,6 +1100,20 @@ pub async fn write_log_entry(
     Ok(entry)
 }
 
+/// One entry of an incident's log; `NotFound` for another incident's.
+async fn log_entry(conn: &mut Conn, id: IncidentId, entry_id: EntryId) -> StoreResult<LogEntry> {
+    let row = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM incident_log WHERE incident_id = $1 AND id = $2"
+    ))
+    .bind(id.0)
+    .bind(entry_id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    entry_of(&row)
+}
+
 pub async fn approve_log_entry(
     conn: &mut Conn,
     actor: &Actor,
@@ -1110,16 +1124,7 @@ pub async fn approve_log_entry(
     now: DateTime<Utc>,
 ) -> StoreResult<LogEntry> {
     open_incident_in(conn, org, id).await?;
-    let row = sqlx::query(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM incident_log WHERE incident_id = $1 AND id = $2"
-    ))
-    .bind(id.0)
-    .bind(entry_id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
-    let entry = entry_of(&row)?;
+    let entry = log_entry(conn, id, entry_id).await?;
     // In the picture already: nothing to approve, and nothing it would tell anyone.
     if entry.in_picture() {
         return Ok(entry);
@@ -1167,16 +1172,7 @@ pub async fn decline_log_entry(
     now: DateTime<Utc>,
 ) -> StoreResult<LogEntry> {
     open_incident_in(conn, org, id).await?;
-    let row = sqlx::query(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM incident_log WHERE incident_id = $1 AND id = $2"
-    ))
-    .bind(id.0)
-    .bind(entry_id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)?;
-    let entry = entry_of(&row)?;
+    let entry = log_entry(conn, id, entry_id).await?;
     if entry.in_picture() {
         return Err(StoreError::Conflict(Conflict::EntryDecided));
     }
