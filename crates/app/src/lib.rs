@@ -17,6 +17,7 @@ pub mod messages;
 pub mod offline_kit;
 pub mod plans;
 pub mod policy;
+pub mod priority_list;
 pub mod register;
 pub mod rotations;
 pub mod services;

@@ -115,6 +115,12 @@ pub enum UseCase {
     /// The offline kit: every plan, the whole directory with private numbers, the
     /// overview, in one file to keep.
     TakeOfflineKit,
+    /// The priority list of citizens with special needs, and an incident's calls made from
+    /// it: also only for the holders of the positions the organisation names for it (the
+    /// use cases' check). The command line never opens it.
+    ReadPriorityList,
+    /// Naming who opens the priority list, and importing it without opening it.
+    KeepPriorityList,
 }
 
 /// One row of the table.
@@ -309,6 +315,15 @@ impl UseCase {
                 false,
                 "only crisis leads and administrators take the offline kit",
             ),
+            UseCase::ReadPriorityList => between_people(
+                Role::Member,
+                "only holders of the positions named for it open the priority list",
+            ),
+            UseCase::KeepPriorityList => rule(
+                Role::Admin,
+                false,
+                "only administrators name who opens the priority list",
+            ),
         }
     }
 
@@ -361,6 +376,8 @@ impl UseCase {
             UseCase::LeadIncidents => "lead_incidents",
             UseCase::ReadAfterAction => "read_after_action",
             UseCase::TakeOfflineKit => "take_offline_kit",
+            UseCase::ReadPriorityList => "read_priority_list",
+            UseCase::KeepPriorityList => "keep_priority_list",
         }
     }
 }

@@ -55,5 +55,6 @@ id_type!(
     PlanId,
     IncidentId,
     TaskId,
-    EntryId
+    EntryId,
+    CallId
 );

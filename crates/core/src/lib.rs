@@ -22,7 +22,7 @@ pub mod text;
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 pub use error::{FieldError, FieldErrors, Problem};
 pub use ids::{
-    AccountId, AlertId, ApiTokenId, AttachmentId, ChannelId, DeliveryId, EntryId, GroupId,
+    AccountId, AlertId, ApiTokenId, AttachmentId, CallId, ChannelId, DeliveryId, EntryId, GroupId,
     IncidentId, MessageId, OrgId, OverrideId, PersonId, PlanId, PositionId, ServiceId, TaskId,
 };
 pub use journal::{Actor, JournalEntry, NewJournalEntry};

@@ -65,6 +65,8 @@ pub enum Conflict {
     IncidentClosed,
     /// The scribe has approved or sent back the log entry already.
     EntryDecided,
+    /// The incident's priority calls have been purged.
+    CallsPurged,
     /// Another organisation receives SMS replies on the number.
     OrgSmsNumber,
     /// The passkey is registered already.
@@ -96,6 +98,7 @@ pub trait Store:
     crate::conversation::ConversationStore
     + crate::alerting::AlertStore
     + crate::continuity::ContinuityStore
+    + crate::continuity::priority::PriorityListStore
     + Send
     + Sync
     + 'static

@@ -194,6 +194,7 @@ fn conflict_fields(conflict: &Conflict) -> FieldErrors {
         Conflict::PlanChanged => ("version", Problem::Changed),
         Conflict::IncidentClosed => ("incident", Problem::Closed),
         Conflict::EntryDecided => ("entry", Problem::Changed),
+        Conflict::CallsPurged => ("decision", Problem::Deleted),
         Conflict::PasskeyCredential => ("passkey", Problem::AlreadyRegistered),
         Conflict::MessageIdempotencyKey => ("idempotency_key", Problem::KeyReused),
         // A change the thing's state no longer allows.

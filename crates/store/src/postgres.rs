@@ -69,6 +69,9 @@ mod alerting_impl;
 #[path = "shared/continuity_impl.rs"]
 mod continuity_impl;
 
+#[path = "shared/priority_impl.rs"]
+mod priority_impl;
+
 pub struct PgStore {
     pool: PgPool,
 }

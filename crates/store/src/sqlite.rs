@@ -85,6 +85,9 @@ mod alerting_impl;
 #[path = "shared/continuity_impl.rs"]
 mod continuity_impl;
 
+#[path = "shared/priority_impl.rs"]
+mod priority_impl;
+
 type AnyValue = Box<dyn Any + Send>;
 type RunFn = Box<
     dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<AnyValue>> + Send,

@@ -6,5 +6,6 @@
 mod directory;
 mod messages;
 mod policy;
+mod priority_list;
 mod sign_in;
 mod world;

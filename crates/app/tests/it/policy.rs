@@ -9,12 +9,14 @@ use beredskap_app::conversation::{self, PostInput};
 use beredskap_app::incidents;
 use beredskap_app::plans;
 use beredskap_app::policy::permit;
+use beredskap_app::priority_list;
 use beredskap_app::register;
 use beredskap_app::rotations;
 use beredskap_app::services;
 use beredskap_app::settings;
 use beredskap_app::{Caller, Error, UseCase};
 use beredskap_core::alerting::{AlertStatus, ContactCheckInput, Recipients};
+use beredskap_core::continuity::priority::{AccessInput, CallOutcome, CallReportInput};
 use beredskap_core::continuity::services::{ServiceInput, ServiceState, StatusInput};
 use beredskap_core::conversation::{ChannelKind, MessageChange, NewChannel};
 use beredskap_core::register::Role;
@@ -489,6 +491,41 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             assert!(!kit.directory.private_hidden);
             Ok(())
         }
+        UseCase::ReadPriorityList => {
+            world.priority_list().await;
+            let list = priority_list::open(app, caller, org, Some("storgatan")).await?;
+            assert_eq!(list.len(), 1, "{list:?}");
+            let (incident, _) = world.open_incident().await;
+            let started = priority_list::start_calls(app, caller, org, incident).await?;
+            assert_eq!((started.total, started.open), (2, 2));
+            let calls = priority_list::calls(app, caller, org, incident).await?;
+            let input = CallReportInput {
+                outcome: Some(CallOutcome::Escalated),
+                note: String::new(),
+            };
+            let done =
+                priority_list::report_call(app, caller, org, incident, calls[1].id, input).await?;
+            assert_eq!(done.attempts, 1);
+            Ok(())
+        }
+        UseCase::KeepPriorityList => {
+            let position = world.priority_list().await;
+            let access = AccessInput {
+                positions: vec![position.id],
+                calls_days: 14,
+            };
+            let info = priority_list::set_access(app, caller, org, access).await?;
+            assert_eq!(info.calls_days, 14);
+            let csv = b"name,address,need\nKarin \xc3\x96berg,Storgatan 4,Trygghetslarm\n";
+            let info = priority_list::import(app, caller, org, csv)
+                .await
+                .map_err(|e| match e {
+                    priority_list::ImportRefused::Use(e) => e,
+                    priority_list::ImportRefused::File(p) => panic!("{p:?}"),
+                })?;
+            assert_eq!(info.citizens, 1);
+            Ok(())
+        }
         UseCase::ReadAfterAction => {
             let (incident, _) = world.open_incident().await;
             let report =
@@ -573,6 +610,10 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::WorkIncidents
                     | UseCase::LeadIncidents
                     | UseCase::ReadAfterAction => 2,
+                    // A position, its holders, who opens the list, the list.
+                    UseCase::KeepPriorityList => 4,
+                    // That, and an incident's channel and the incident.
+                    UseCase::ReadPriorityList => 6,
                     _ => 1,
                 };
                 assert!(
@@ -632,6 +673,8 @@ async fn the_table_says_who_may_do_what() {
             ("lead_incidents", Role::CrisisLead, false),
             ("read_after_action", Role::CrisisLead, false),
             ("take_offline_kit", Role::CrisisLead, false),
+            ("read_priority_list", Role::Member, false),
+            ("keep_priority_list", Role::Admin, false),
         ]
     );
     // Only the server's operator makes organisations; every other case is for accounts.

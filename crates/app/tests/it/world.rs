@@ -319,6 +319,58 @@ impl World {
             .unwrap()
     }
 
+    /// A priority list of two citizens, opened by the holders of the position
+    /// `hemtjanst`, which every account's person holds; made on first use.
+    pub async fn priority_list(&self) -> beredskap_core::register::Position {
+        let store = &self.app.store;
+        let slug = beredskap_core::Slug::parse("hemtjanst").unwrap();
+        if let Some(p) = store
+            .list_positions(self.org.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.slug == slug)
+        {
+            return p;
+        }
+        let setup = Actor::cli("test");
+        let position = store
+            .create_position(
+                &setup,
+                self.org.id,
+                beredskap_core::register::NewPosition {
+                    slug,
+                    name: "Enhetschef hemtjänst".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let holders = self.accounts.iter().map(|a| a.person_id).collect();
+        let position = store
+            .set_position_holders(&setup, self.org.id, position.id, holders)
+            .await
+            .unwrap();
+        let access = beredskap_core::continuity::priority::AccessInput {
+            positions: vec![position.id],
+            calls_days: 30,
+        };
+        store
+            .set_priority_list_access(&setup, self.org.id, access)
+            .await
+            .unwrap();
+        let csv = "name,address,phone,need\n\
+                   Karin Öberg,Storgatan 4,0701234567,Trygghetslarm\n\
+                   Erik Lund,Byvägen 2,,Syrgas\n";
+        let citizens =
+            beredskap_core::continuity::priority::parse_priority_csv(csv.as_bytes(), Region::Se)
+                .unwrap();
+        store
+            .replace_priority_list(&setup, self.org.id, citizens, self.app.clock.now())
+            .await
+            .unwrap();
+        position
+    }
+
     /// The journal's head: moves with every write.
     pub async fn head(&self) -> i64 {
         self.app.store.journal_head(self.org.id).await.unwrap().0

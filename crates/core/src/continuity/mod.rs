@@ -6,6 +6,7 @@ pub mod examples;
 pub mod incidents;
 pub mod log;
 pub mod plans;
+pub mod priority;
 pub mod services;
 
 use crate::alerting::NewAlert;

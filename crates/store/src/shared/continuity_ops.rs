@@ -658,7 +658,11 @@ pub async fn open_incident(
 }
 
 /// The incident, if it is still open: `Conflict::IncidentClosed` once it has ended.
-async fn open_incident_in(conn: &mut Conn, org: OrgId, id: IncidentId) -> StoreResult<Incident> {
+pub(super) async fn open_incident_in(
+    conn: &mut Conn,
+    org: OrgId,
+    id: IncidentId,
+) -> StoreResult<Incident> {
     let found = incident(conn, org, id).await?;
     match found.is_open() {
         true => Ok(found),
@@ -1101,7 +1105,11 @@ pub async fn write_log_entry(
 }
 
 /// One entry of an incident's log; `NotFound` for another incident's.
-async fn log_entry(conn: &mut Conn, id: IncidentId, entry_id: EntryId) -> StoreResult<LogEntry> {
+pub(super) async fn log_entry(
+    conn: &mut Conn,
+    id: IncidentId,
+    entry_id: EntryId,
+) -> StoreResult<LogEntry> {
     let row = sqlx::query(&format!(
         "SELECT {ENTRY_COLUMNS} FROM incident_log WHERE incident_id = $1 AND id = $2"
     ))

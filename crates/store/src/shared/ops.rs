@@ -41,6 +41,9 @@ pub mod directory;
 
 #[path = "continuity_ops.rs"]
 pub mod continuity;
+
+#[path = "priority_ops.rs"]
+pub mod priority;
 use std::collections::HashMap;
 use uuid::Uuid;
 

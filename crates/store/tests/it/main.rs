@@ -95,4 +95,5 @@ conformance!(
     an_incident_opens_whole_with_its_channel_alarm_checklist_and_lead,
     the_log_keeps_decisions_and_reports_and_the_scribe_approves_significant_ones,
     a_guest_is_invited_to_one_incident_and_joins_its_channel,
+    the_priority_list_is_replaced_whole_opened_on_record_and_its_calls_purged_unless_kept,
 );

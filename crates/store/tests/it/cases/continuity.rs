@@ -1079,3 +1079,314 @@ pub async fn a_guest_is_invited_to_one_incident_and_joins_its_channel(db: &TestD
     assert_eq!(kinds, ["incident.guest_invited", "incident.guest_removed"]);
     assert_chain_ok(s, &o).await;
 }
+
+fn citizen(name: &str, phone: Option<&str>) -> beredskap_core::continuity::priority::Citizen {
+    beredskap_core::continuity::priority::Citizen {
+        name: name.into(),
+        address: "Storgatan 4".into(),
+        phone: phone.map(str::to_owned),
+        need: "Trygghetslarm".into(),
+        contact_person: Some("Per (son) 070-765 43 21".into()),
+    }
+}
+
+pub async fn the_priority_list_is_replaced_whole_opened_on_record_and_its_calls_purged_unless_kept(
+    db: &TestDb,
+) {
+    use beredskap_core::continuity::priority::{AccessInput, CallOutcome, CallReport};
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let lead = account_in(s, &o, "lead@lillby.se").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    // Nothing yet: no list, nobody named, the default days.
+    let empty = s.priority_list_info(o.id).await.unwrap();
+    assert_eq!((empty.citizens, empty.calls_days), (0, 30));
+    assert!(empty.positions.is_empty() && empty.imported_at.is_none());
+    let list = vec![
+        citizen("Karin Öberg", Some("+46701234567")),
+        citizen("Erik Lund", None),
+    ];
+    let info = s
+        .replace_priority_list(&actor(), o.id, list.clone(), t0)
+        .await
+        .unwrap();
+    assert_eq!((info.citizens, info.imported_at), (2, Some(t0)));
+    assert_eq!(s.priority_list_info(other.id).await.unwrap().citizens, 0);
+    // Named positions must be the organisation's.
+    let hemtjanst = s
+        .create_position(
+            &actor(),
+            o.id,
+            NewPosition {
+                slug: Slug::parse("hemtjanst").unwrap(),
+                name: "Enhetschef hemtjänst".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let theirs = s
+        .create_position(
+            &actor(),
+            other.id,
+            NewPosition {
+                slug: Slug::parse("tib").unwrap(),
+                name: "TiB".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let before = journal_len(s, &o).await;
+    let foreign = AccessInput {
+        positions: vec![hemtjanst.id, theirs.id],
+        calls_days: 7,
+    };
+    assert_eq!(
+        s.set_priority_list_access(&actor(), o.id, foreign)
+            .await
+            .unwrap_err(),
+        StoreError::invalid("positions", beredskap_core::Problem::UnknownPosition)
+    );
+    assert_eq!(journal_len(s, &o).await, before, "nothing half-applied");
+    let access = AccessInput {
+        positions: vec![hemtjanst.id],
+        calls_days: 7,
+    };
+    let info = s
+        .set_priority_list_access(&actor(), o.id, access)
+        .await
+        .unwrap();
+    assert_eq!((info.positions, info.calls_days), (vec![hemtjanst.id], 7));
+    // Opening reads in the file's order and journals in the same transaction.
+    let before = journal_len(s, &o).await;
+    assert_eq!(s.open_priority_list(&actor(), o.id).await.unwrap(), list);
+    assert_eq!(journal_len(s, &o).await, before + 1);
+    // An incident's calls: once, a copy of each citizen.
+    let incident = s
+        .open_incident(&actor(), o.id, incident_for(&lead, &o, None, t0), t0)
+        .await
+        .unwrap();
+    let by = Some(lead.person_id);
+    let started = s
+        .start_priority_calls(&actor(), o.id, incident.id, by, t0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (started.total, started.open, started.started_at),
+        (2, 2, Some(t0))
+    );
+    let again = s
+        .start_priority_calls(&actor(), o.id, incident.id, by, t0 + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.total, again.started_at),
+        (2, Some(t0)),
+        "started once"
+    );
+    // A new import does not change calls already made.
+    s.replace_priority_list(&actor(), o.id, vec![citizen("Anna Berg", None)], t0)
+        .await
+        .unwrap();
+    let calls = s
+        .open_priority_calls(&actor(), o.id, incident.id)
+        .await
+        .unwrap();
+    let names: Vec<&str> = calls
+        .iter()
+        .map(|c| c.citizen.as_ref().unwrap().name.as_str())
+        .collect();
+    assert_eq!(names, ["Karin Öberg", "Erik Lund"]);
+    assert_eq!(
+        s.open_priority_calls(&actor(), other.id, incident.id)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    let t1 = t0 + Duration::minutes(20);
+    let report = |call, outcome, note: Option<&str>| CallReport {
+        call,
+        outcome,
+        note: note.map(str::to_owned),
+    };
+    s.report_priority_call(
+        &actor(),
+        o.id,
+        incident.id,
+        report(calls[0].id, CallOutcome::NotReached, None),
+        by,
+        t1,
+    )
+    .await
+    .unwrap();
+    let reached = s
+        .report_priority_call(
+            &actor(),
+            o.id,
+            incident.id,
+            report(
+                calls[0].id,
+                CallOutcome::Escalated,
+                Some("Svarar inte, larmet tyst"),
+            ),
+            by,
+            t1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (reached.outcome, reached.attempts, reached.called_at),
+        (Some(CallOutcome::Escalated), 2, Some(t1))
+    );
+    let counted = s.priority_calls_summary(o.id, incident.id).await.unwrap();
+    assert_eq!((counted.escalated, counted.open, counted.total), (1, 1, 2));
+    // The journal holds outcomes, never details.
+    let journal = s.journal_page(o.id, 0, 500).await.unwrap();
+    let written: String = journal
+        .iter()
+        .filter(|e| e.kind.starts_with("priority"))
+        .map(|e| e.payload.clone())
+        .collect();
+    for detail in [
+        "Karin",
+        "Storgatan",
+        "Trygghetslarm",
+        "larmet tyst",
+        "+4670",
+    ] {
+        assert!(!written.contains(detail), "{detail} in {written}");
+    }
+    // Keeping needs a decision in the shared picture.
+    let waiting = s
+        .write_log_entry(
+            &actor(),
+            o.id,
+            incident.id,
+            decision("Spara samtalslistan", true, t1),
+            None,
+            t1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.keep_priority_calls(&actor(), o.id, incident.id, waiting.id)
+            .await
+            .unwrap_err(),
+        StoreError::invalid("decision", beredskap_core::Problem::UnknownMessage)
+    );
+    // Ended: no more outcomes; purged once the days are over, and only then.
+    s.close_incident(&actor(), o.id, incident.id, None, t1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.report_priority_call(
+            &actor(),
+            o.id,
+            incident.id,
+            report(calls[1].id, CallOutcome::Reached, None),
+            by,
+            t1,
+        )
+        .await
+        .unwrap_err(),
+        StoreError::Conflict(Conflict::IncidentClosed)
+    );
+    let day = Duration::days(1);
+    assert_eq!(
+        s.purge_priority_calls(&actor(), t1 + day * 6)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.purge_priority_calls(&actor(), t1 + day * 7)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.purge_priority_calls(&actor(), t1 + day * 8)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let purged = s
+        .open_priority_calls(&actor(), o.id, incident.id)
+        .await
+        .unwrap();
+    assert!(purged
+        .iter()
+        .all(|c| c.citizen.is_none() && c.note.is_none()));
+    assert_eq!(
+        purged[0].outcome,
+        Some(CallOutcome::Escalated),
+        "the outcome stays"
+    );
+    let counted = s.priority_calls_summary(o.id, incident.id).await.unwrap();
+    assert_eq!(
+        (counted.escalated, counted.purged_at),
+        (1, Some(t1 + day * 7))
+    );
+    // Another incident's calls kept by a decision are never purged.
+    let second = s
+        .open_incident(&actor(), o.id, incident_for(&lead, &o, None, t1), t1)
+        .await
+        .unwrap();
+    s.start_priority_calls(&actor(), o.id, second.id, by, t1)
+        .await
+        .unwrap();
+    let keep = s
+        .write_log_entry(
+            &actor(),
+            o.id,
+            second.id,
+            decision("Spara samtalslistan", false, t1),
+            None,
+            t1,
+        )
+        .await
+        .unwrap();
+    let kept = s
+        .keep_priority_calls(&actor(), o.id, second.id, keep.id)
+        .await
+        .unwrap();
+    assert_eq!(kept.kept_by, Some(keep.id));
+    s.close_incident(&actor(), o.id, second.id, None, t1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.purge_priority_calls(&actor(), t1 + day * 400)
+            .await
+            .unwrap(),
+        0
+    );
+    let still = s
+        .open_priority_calls(&actor(), o.id, second.id)
+        .await
+        .unwrap();
+    assert_eq!(still[0].citizen.as_ref().unwrap().name, "Anna Berg");
+    // Purged calls cannot be kept afterwards.
+    let late = s
+        .write_log_entry(
+            &actor(),
+            o.id,
+            second.id,
+            decision("x", false, t1),
+            None,
+            t1,
+        )
+        .await;
+    assert_eq!(
+        late.unwrap_err(),
+        StoreError::Conflict(Conflict::IncidentClosed)
+    );
+    assert_eq!(
+        s.keep_priority_calls(&actor(), o.id, incident.id, keep.id)
+            .await
+            .unwrap_err(),
+        StoreError::invalid("decision", beredskap_core::Problem::UnknownMessage),
+        "another incident's decision keeps nothing here"
+    );
+    assert_chain_ok(s, &o).await;
+}
