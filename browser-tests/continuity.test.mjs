@@ -277,3 +277,90 @@ test("the offline kit, written at the command line, opens on a phone with no net
   await checkAccessibility(phone, "the offline kit");
   await context.close();
 });
+
+test("on a phone an administrator imports the priority list without seeing it; a named holder calls through it in a drill", async (t) => {
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
+  const admin = await enrolAndSignIn(browser, server, "it@lillby.se", "Ida Tech", "admin");
+  const lead = await enrolAndSignIn(browser, server, "lead@lillby.se", "Leo Lind", "crisis_lead");
+  const anna = await enrolAndSignIn(browser, server, "anna@lillby.se", "Anna Berg");
+  server.cli("admin", "create-user", "--org", "lillby", "--email", "api@lillby.se", "--name", "Api", "--role", "admin");
+  const token = server.cli("admin", "token", "--org", "lillby", "--user", "api@lillby.se", "--scope", "read,write,admin").trim();
+  const call = async (method, path, body) => {
+    const response = await fetch(`${server.base}/api/v1/orgs/lillby${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(response.ok, `${method} ${path}: ${response.status}`);
+    return response.json();
+  };
+  const people = await call("GET", "/people");
+  const annaId = people.find((p) => p.name === "Anna Berg").id;
+  const home = await call("POST", "/positions", { slug: "hemtjanst", name: "Enhetschef hemtjänst" });
+  await call("PUT", `/positions/${home.id}/holders`, { holders: [annaId] });
+  const dir = mkdtempSync(join(tmpdir(), "prio-"));
+  const bad = join(dir, "fel.csv");
+  writeFileSync(bad, "name,address,need,personnummer\nAstrid Holm,Storgatan 12,Trygghetslarm,19400101-1234\n");
+  const good = join(dir, "prioritet.csv");
+  writeFileSync(good, [
+    "name,address,phone,need,contact_person",
+    "Astrid Holm,Storgatan 12 lgh 1101,070-174 06 94,Trygghetslarm; hemtjänst fyra gånger om dygnet,Lars Holm (son) 070-174 06 95",
+    "Gösta Ek,Byvägen 3,,Syrgas i hemmet,",
+  ].join("\n") + "\n");
+
+  // The administrator reaches it from the directory, imports a file with a column too
+  // many (refused by line, the value not repeated), then the right one, and names who opens it.
+  await admin.goto(`${server.base}/directory`);
+  await admin.click("text=Prioritetslistan – invånare med särskilda behov");
+  await admin.waitForSelector("text=Ingen lista inläst ännu.");
+  await admin.setInputFiles("#file", bad);
+  await admin.click("button:has-text('Läs in')");
+  await admin.waitForSelector("[role=alert]");
+  const problem = await admin.textContent("[role=alert]");
+  assert.match(problem, /Rad 1: personnummer/);
+  assert.doesNotMatch(problem, /19400101/);
+  await checkAccessibility(admin, "a priority list file refused");
+  await admin.setInputFiles("#file", good);
+  await admin.click("button:has-text('Läs in')");
+  await admin.waitForSelector("text=2 personer på listan.");
+  assert.doesNotMatch(await admin.textContent("main"), /Astrid/);
+  await admin.check("label:has-text('Enhetschef hemtjänst')");
+  await admin.fill("#calls_days", "14");
+  await admin.click("button:has-text('Spara')");
+  await admin.waitForURL(/#access$/);
+  assert.equal(await admin.isChecked("label:has-text('Enhetschef hemtjänst')"), true);
+  await checkAccessibility(admin, "the priority list for an administrator");
+
+  // Anna holds the position: she sees the list, each number a link to call.
+  await anna.goto(`${server.base}/priority-list`);
+  await anna.waitForSelector("text=Astrid Holm");
+  assert.equal(await anna.getAttribute("a[href^='tel:']", "href"), "tel:+46701740694");
+  await checkAccessibility(anna, "the priority list for a holder");
+
+  // A drill: the lead starts the calls from the incident and sees them counted.
+  const planFile = join(dir, "it-avbrott.yaml");
+  writeFileSync(planFile, "title: Totalt IT-avbrott\n");
+  server.cli("import", "plan", "--org", "lillby", planFile);
+  const [plan] = await call("GET", "/plans");
+  const incident = await call("POST", `/plans/${plan.id}/activate`, { severity: "warning", exercise: true });
+  await lead.goto(`${server.base}/incidents/${incident.id}`);
+  await lead.click("button:has-text('Börja ringa prioritetslistan')");
+  await lead.waitForSelector("text=0 av 2 ringda");
+  assert.equal(await lead.locator("text=Öppna samtalslistan").count(), 0);
+
+  // Anna calls: Astrid does not answer, then is handed to home care with a note.
+  await anna.goto(`${server.base}/incidents/${incident.id}`);
+  await anna.click("text=Öppna samtalslistan");
+  await anna.waitForSelector("h2#to-call");
+  const astrid = anna.locator("li.task", { hasText: "Astrid Holm" });
+  await astrid.locator("button:has-text('Ej nådd')").click();
+  await anna.waitForSelector("li.task:has-text('Astrid Holm') .label:has-text('Ej nådd')");
+  await anna.fill("li.task:has-text('Astrid Holm') input[name=note]", "Svarar inte, larmet tyst");
+  await anna.click("li.task:has-text('Astrid Holm') button:has-text('Till hemtjänsten')");
+  await anna.waitForSelector("#escalated ~ ol li:has-text('Astrid Holm')");
+  assert.match(await anna.textContent("#escalated ~ ol"), /Svarar inte, larmet tyst/);
+  await checkAccessibility(anna, "an incident's priority calls");
+  await lead.reload();
+  await lead.waitForSelector("text=1 av 2 ringda: 0 nådda, 0 ej nådda, 1 till hemtjänsten.");
+});

@@ -127,6 +127,16 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   await call("POST", `/incidents/${incident.id}/decisions`, { what: "Stäng medborgarkontoret till klockan 12", who: "Krisledningsgruppen", why: "Inga system fungerar", significant: true });
   await call("POST", `/incidents/${incident.id}/reports`, { conditions: "Telefonin ligger nere\nE-posten ligger nere", actions: "Reservtelefoner delas ut" });
   await call("POST", `/incidents/${incident.id}/reports`, { conditions: "Telefonin ligger nere\nE-posten fungerar igen", actions: "Reservtelefoner delas ut", needs: "Fler laddare" });
+  // A priority list the TiB's holders open, and the incident's calls made from it.
+  await call("PUT", "/priority-list/access", { positions: [tib.id], calls_days: 30 });
+  const listFile = join(mkdtempSync(join(tmpdir(), "prio-")), "prioritet.csv");
+  writeFileSync(listFile, [
+    "name,address,phone,need,contact_person",
+    "Astrid Holm,Storgatan 12 lgh 1101,070-174 06 94,Trygghetslarm; hemtjänst fyra gånger om dygnet,Lars Holm (son) 070-174 06 95",
+    "Gösta Ek,Byvägen 3,,Syrgas i hemmet,",
+  ].join("\n") + "\n");
+  server.cli("import", "priority-list", "--org", "lillby", listFile);
+  await call("POST", `/incidents/${incident.id}/priority-calls`);
   const email = await call("POST", "/services", { name: "E-post", owner: "IT-avdelningen", alternative: "Ring växeln" });
   await call("POST", `/services/${email.id}/status`, { state: "down", impact: "Ingen e-post in eller ut.", workaround: "Ring i stället." });
   const accounts = await admin.goto(`${server.base}/admin/accounts`).then(() =>
@@ -153,6 +163,8 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     [`/incidents/${incident.id}/decision`, "/incidents"],
     [`/incidents/${incident.id}/report`, "/incidents"],
     [`/incidents/${incident.id}/after-action`, "/incidents"],
+    [`/incidents/${incident.id}/calls`, "/incidents"],
+    ["/priority-list", "/directory"],
     ["/plans", "/plans"],
     ["/plans/new", "/plans"],
     [plan, "/plans"],

@@ -277,8 +277,9 @@ impl Application {
                 }
             });
         }
-        // Reminders of overdue situation reports, once a minute with the delivery worker
-        // (tests drive `incident_log::remind_overdue_reports` themselves).
+        // Reminders of overdue situation reports, and the purge of priority calls whose
+        // days are over, once a minute with the delivery worker (tests drive
+        // `incident_log::remind_overdue_reports` and `priority_list::purge_calls` themselves).
         if every > 0 {
             let app = self.app.clone();
             let stopping = shutdown.clone();
@@ -296,6 +297,12 @@ impl Application {
                             .await
                     {
                         tracing::warn!(error = %e, "report reminders failed");
+                    }
+                    // Priority calls whose days are over lose their details.
+                    if let Err(e) =
+                        beredskap_app::priority_list::purge_calls(&app, &caller, now).await
+                    {
+                        tracing::warn!(error = %e, "purging priority calls failed");
                     }
                 }
             });

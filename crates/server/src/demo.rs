@@ -370,7 +370,42 @@ async fn seed_org(
         .replace_external_contacts(actor, org.id, rows.into_iter().map(|r| r.contact).collect())
         .await?;
     seed_services(store, &org, actor, lang, now).await?;
+    seed_priority_list(store, &org, actor, lang, now).await?;
     Ok(org)
+}
+
+/// A made-up priority list, opened by the chief of staff's holders (the demo's crisis
+/// lead among them).
+async fn seed_priority_list(
+    store: &dyn Store,
+    org: &Org,
+    actor: &Actor,
+    lang: Lang,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let csv = lang.text("demo-priority-csv");
+    let citizens =
+        beredskap_core::continuity::priority::parse_priority_csv(csv.as_bytes(), org.region)
+            .map_err(|p| demo_error(&format!("demo-priority-csv: {} problem(s)", p.len())))?;
+    store
+        .replace_priority_list(actor, org.id, citizens, now)
+        .await?;
+    let chief = Slug::parse("stabschef").map_err(|_| demo_error("stabschef"))?;
+    let positions = store
+        .list_positions(org.id)
+        .await?
+        .into_iter()
+        .filter(|p| p.slug == chief)
+        .map(|p| p.id)
+        .collect();
+    let access = beredskap_core::continuity::priority::AccessInput {
+        positions,
+        calls_days: beredskap_core::continuity::priority::DEFAULT_CALLS_DAYS,
+    };
+    store
+        .set_priority_list_access(actor, org.id, access)
+        .await?;
+    Ok(())
 }
 
 /// The services of the overview, all working, so a crisis lead can try marking them down.

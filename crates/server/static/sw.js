@@ -2,7 +2,8 @@
 // directory, positions, plans, incidents, alerts, the services' state) stay readable when the connection
 // drops. Pages are fetched from the network first and kept; without a
 // network the kept copy is shown. Nothing is kept after signing out (the server sends
-// Clear-Site-Data), and forms, live events, files and administration are never kept.
+// Clear-Site-Data), and forms, live events, files and administration are never kept; nor
+// are the priority list and an incident's calls, since every reading of them is journaled.
 "use strict";
 const PAGES = "beredskap-pages-v1";
 const STATIC = "beredskap-static-v2";

@@ -23,6 +23,14 @@ pub enum ImportCommand {
         org: String,
         file: PathBuf,
     },
+    /// Replace the priority list (citizens with special needs) with a CSV file's: columns
+    /// name, address, need, and optionally phone and contact_person; no other. All or
+    /// nothing; problems by line and column, never with a citizen's details.
+    PriorityList {
+        #[arg(long)]
+        org: String,
+        file: PathBuf,
+    },
     /// Import a continuity plan from a YAML file (examples in `plans/`) as the next version
     /// of the plan with the slug, or as a new plan. All or nothing; problems by line.
     Plan {
@@ -39,6 +47,7 @@ pub async fn run(config: Config, cmd: ImportCommand) -> anyhow::Result<ExitCode>
     let (org, file, dry_run) = match cmd {
         ImportCommand::People { org, file, dry_run } => (org, file, dry_run),
         ImportCommand::Contacts { org, file } => return contacts(config, org, file).await,
+        ImportCommand::PriorityList { org, file } => return priority_list(config, org, file).await,
         ImportCommand::Plan { org, slug, file } => return plan(config, org, slug, file).await,
     };
     let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -120,6 +129,52 @@ async fn contacts(config: Config, org: String, file: PathBuf) -> anyhow::Result<
             Ok(ExitCode::FAILURE)
         }
         Err(beredskap_app::directory::ImportRefused::Use(e)) => {
+            Err(anyhow::anyhow!("import failed, nothing was imported: {e}"))
+        }
+    }
+}
+
+/// `import priority-list`: the file is the whole list. What is printed names how many,
+/// never who.
+async fn priority_list(config: Config, org: String, file: PathBuf) -> anyhow::Result<ExitCode> {
+    use beredskap_app::priority_list::{import, ImportRefused};
+    let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let store = open_store(&config, false).await?;
+    let app = super::app(&config, store);
+    let org = org_by_slug(app.store(), &org).await?;
+    match import(&app, &operator(), &org, &data).await {
+        Ok(info) => {
+            say(format!(
+                "{} citizen(s) on the priority list of {}",
+                info.citizens, org.slug
+            ));
+            if info.positions.is_empty() {
+                say("nobody opens it yet: name the positions on the page /priority-list");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ImportRefused::File(problems)) => {
+            let english =
+                beredskap_i18n::Lang::parse("en").unwrap_or_else(beredskap_i18n::Lang::fallback);
+            for p in &problems {
+                let column = match p.column.is_empty() {
+                    true => String::new(),
+                    false => format!(" {}:", p.column),
+                };
+                say(format!(
+                    "{}:{}:{column} {}",
+                    file.display(),
+                    p.line,
+                    p.problem.text(english)
+                ));
+            }
+            say(format!(
+                "{} problem(s) found; nothing was imported",
+                problems.len()
+            ));
+            Ok(ExitCode::FAILURE)
+        }
+        Err(ImportRefused::Use(e)) => {
             Err(anyhow::anyhow!("import failed, nothing was imported: {e}"))
         }
     }

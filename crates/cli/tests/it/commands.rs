@@ -1252,6 +1252,61 @@ async fn external_contacts_are_imported_whole_or_not_at_all() {
 }
 
 #[tokio::test]
+async fn the_priority_list_is_imported_whole_and_problems_never_show_a_citizen() {
+    let env = TestEnv::sqlite();
+    env.create_lillby().await;
+    let file = env.data_dir().join("prioritet.csv");
+    let path = file.to_str().unwrap();
+    std::fs::write(
+        &file,
+        "name,address,phone,need,contact_person\n\
+         Astrid Holm,Storgatan 12,070-174 06 94,Trygghetslarm,Lars Holm\n\
+         Gösta Ek,Byvägen 3,,Syrgas,\n",
+    )
+    .unwrap();
+    let out = env
+        .ok(&["import", "priority-list", "--org", "lillby", path])
+        .await;
+    assert!(
+        out.contains("2 citizen(s) on the priority list of lillby")
+            && out.contains("nobody opens it yet"),
+        "{out}"
+    );
+    // A column beyond the five, and a bad number: refused by line and column, and the
+    // details on those lines are not repeated.
+    std::fs::write(
+        &file,
+        "name,address,need,personnummer\nAstrid Holm,Storgatan 12,Larm,19400101-1234\n",
+    )
+    .unwrap();
+    let (code, out) = env
+        .run(&["import", "priority-list", "--org", "lillby", path])
+        .await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(":1: personnummer:"), "{out}");
+    assert!(
+        !out.contains("19400101") && !out.contains("Astrid"),
+        "{out}"
+    );
+    std::fs::write(
+        &file,
+        "name,address,phone,need\nAstrid Holm,Storgatan 12,12,Larm\n",
+    )
+    .unwrap();
+    let (code, out) = env
+        .run(&["import", "priority-list", "--org", "lillby", path])
+        .await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(":2: phone:") && !out.contains("Astrid"),
+        "{out}"
+    );
+    // The first import and nothing of the others is in the journal.
+    let verify = env.ok(&["journal", "verify"]).await;
+    assert!(verify.contains("lillby: 2 entries"), "{verify}");
+}
+
+#[tokio::test]
 async fn a_plan_file_is_imported_as_a_new_version_and_exported_back() {
     let env = TestEnv::sqlite();
     env.create_lillby().await;

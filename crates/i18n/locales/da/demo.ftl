@@ -66,3 +66,11 @@ demo-services =
     Nødkald | Hjemmeplejen, alarmgruppen | Ekstra hjemmebesøg hos borgere med nødkald; alarmcentralens reservenummer
     Sagssystem | Sekretariatet | Noter i hånden, registrer bagefter
     Omsorgssystem | Social- og sundhedsforvaltningen | Udskrevne handleplaner i mappe på hver enhed
+
+# The demo's priority list: made-up citizens, numbers from the range kept for fiction.
+demo-priority-csv =
+    name,address,phone,need,contact_person
+    Astrid Holm,Storegade 12 1. tv.,+46 70 174 06 94,Nødkald; hjemmepleje fire gange i døgnet,Lars Holm (søn) +46 70 174 06 95
+    Gunnar Eg,Byvej 3,,Ilt i hjemmet; hørehæmmet,Marie Eg (datter) +46 70 174 06 96
+    Birte Sand,Skolegade 7 2. th.,+46 70 174 06 97,Nødkald; insulin,
+    Niels Bjerg,Åvej 21,+46 70 174 06 98,Hjemmedialyse,Anne Bjerg (hustru) +46 70 174 06 99

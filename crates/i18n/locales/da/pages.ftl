@@ -570,3 +570,65 @@ kit-checkpoint-key = Nøgle
 kit-checkpoint-signature = Signatur
 kit-download = Hent offline-kit
 kit-download-hint = En fil med planerne, kontaktlisten og status nu – til når nettet eller Beredskap er nede.
+
+# The priority list and its calls.
+prio-title = Prioritetsliste
+prio-intro = Borgere med særlige behov, som skal nås først, når telefoni eller systemer er nede: hjemmepleje, nødkald, ilt i hjemmet.
+prio-restricted = Listen er beskyttet: kun dem, der har de udpegede funktioner, kan åbne den, og hver gang den åbnes, noteres det i journalen.
+prio-never = Ingen liste indlæst endnu.
+prio-search = Søg på listen
+prio-none-found = Ingen på listen matcher søgningen.
+prio-address = Adresse
+prio-phone = Telefon
+prio-no-phone = Intet nummer – besøg
+prio-contact = Kontaktperson
+prio-not-shown = Du kan indlæse og styre listen, men ikke se hvem der står på den.
+prio-import = Indlæs en ny liste
+prio-import-hint = En CSV-fil med kolonnerne name, address og need, og hvis I vil phone og contact_person. Den erstatter hele listen. Filer med andre kolonner modtages ikke.
+prio-import-button = Indlæs
+prio-access = Hvem må åbne listen
+prio-positions = Funktioner
+prio-access-hint = Dem, der har en af de markerede funktioner. Ingen andre – heller ikke administratorer – ser, hvem der står på listen.
+prio-positions-none = Organisationen har ingen funktioner endnu.
+prio-days = Dage opkaldslisten gemmes efter en hændelse
+prio-days-hint = Derefter slettes navne, adresser og noter; udfaldene bliver. En beslutning i hændelsens log kan gemme dem længere.
+prio-access-save = Gem
+prio-calls-title = Prioriterede opkald
+prio-calls-hint = Borgerne på prioritetslisten ringes op først. Dem med de udpegede funktioner ser navne og numre; alle andre ser kun hvor mange.
+prio-calls-open = Åbn opkaldslisten
+prio-calls-kept = Opkaldslisten gemmes efter hændelsen ifølge en beslutning i loggen.
+prio-keep-no-decisions = For at gemme opkaldslisten længere: skriv først en beslutning i loggen.
+prio-keep-by = Gem opkaldslisten ifølge beslutningen
+prio-keep = Gem opkaldslisten
+prio-calls-start = Begynd at ringe prioritetslisten op
+prio-calls-list-empty = Prioritetslisten er tom.
+prio-calls-not-started = Ingen er begyndt at ringe endnu.
+prio-calls-to-call = Skal ringes op
+prio-calls-all-done = Alle er ringet op.
+prio-calls-escalated = Til hjemmeplejen
+prio-calls-reached = Nået
+prio-call = Ring
+prio-purged-row = Oplysningerne er slettet.
+prio-note = Note
+prio-outcome-open = Ikke ringet op
+prio-outcome-reached = Nået
+prio-outcome-not-reached = Ikke nået
+prio-outcome-escalated = Til hjemmeplejen
+directory-priority-list = Prioritetslisten – borgere med særlige behov
+prio-count = { $count ->
+    [0] Listen er tom.
+    [one] Én person på listen.
+   *[other] { $count } personer på listen.
+}
+prio-imported = Indlæst { $when }.
+prio-calls-counts = { $called } af { $total } ringet op: { $reached } nået, { $not_reached } ikke nået, { $escalated } til hjemmeplejen.
+prio-calls-purged = Navne, adresser og noter blev slettet { $when }; udfaldene er bevaret.
+prio-calls-purge-at = Navne, adresser og noter slettes { $when }, medmindre en beslutning gemmer dem.
+prio-calls-purge-days = Navne, adresser og noter slettes { $days ->
+    [one] én dag
+   *[other] { $days } dage
+} efter at hændelsen er afsluttet, medmindre en beslutning gemmer dem.
+prio-call-last = { $when }, { $who } ({ $attempts ->
+    [one] ét forsøg
+   *[other] { $attempts } forsøg
+})

@@ -66,3 +66,11 @@ demo-services =
     Safety alarms | Home care, alarm team | Extra home visits to alarm users; the alarm centre's spare number
     Case system | Records office | Note by hand, register afterwards
     Care records system | Social services | Printed care plans in a binder at every unit
+
+# The demo's priority list: made-up citizens, numbers from the range kept for fiction.
+demo-priority-csv =
+    name,address,phone,need,contact_person
+    Astrid Holm,12 High Street flat 1,+46 70 174 06 94,Safety alarm; home care four times a day,Lars Holm (son) +46 70 174 06 95
+    George Oak,3 Village Road,,Oxygen at home; hard of hearing,Mary Oak (daughter) +46 70 174 06 96
+    Brenda Sands,7 School Lane flat 3,+46 70 174 06 97,Safety alarm; insulin,
+    Neil Hill,21 River Way,+46 70 174 06 98,Home dialysis,Anne Hill (wife) +46 70 174 06 99

@@ -569,3 +569,65 @@ kit-checkpoint-key = Key
 kit-checkpoint-signature = Signature
 kit-download = Download the offline kit
 kit-download-hint = One file with the plans, the contact list and the state now – for when the network or Beredskap is down.
+
+# The priority list and its calls.
+prio-title = Priority list
+prio-intro = Citizens with special needs to reach first when telephony or systems are down: home care, safety alarms, oxygen at home.
+prio-restricted = The list is restricted: only holders of the named positions open it, and every opening is recorded in the journal.
+prio-never = No list imported yet.
+prio-search = Search the list
+prio-none-found = Nobody on the list matches the search.
+prio-address = Address
+prio-phone = Phone
+prio-no-phone = No number – visit
+prio-contact = Contact person
+prio-not-shown = You may import and manage the list but not see who is on it.
+prio-import = Import a new list
+prio-import-hint = A CSV file with the columns name, address and need, and if you like phone and contact_person. It replaces the whole list. Files with other columns are refused.
+prio-import-button = Import
+prio-access = Who opens the list
+prio-positions = Positions
+prio-access-hint = Holders of the positions ticked. Nobody else – administrators neither – sees who is on the list.
+prio-positions-none = The organisation has no positions yet.
+prio-days = Days the calls are kept after an incident
+prio-days-hint = Then names, addresses and notes are removed; the outcomes stay. A decision in the incident's log can keep them longer.
+prio-access-save = Save
+prio-calls-title = Priority calls
+prio-calls-hint = The citizens on the priority list are called first. Holders of the named positions see names and numbers; everyone else sees how many.
+prio-calls-open = Open the calls
+prio-calls-kept = The calls are kept after the incident by a decision in the log.
+prio-keep-no-decisions = To keep the calls longer, first record a decision in the log.
+prio-keep-by = Keep the calls by the decision
+prio-keep = Keep the calls
+prio-calls-start = Start calling the priority list
+prio-calls-list-empty = The priority list is empty.
+prio-calls-not-started = Nobody has started calling yet.
+prio-calls-to-call = To call
+prio-calls-all-done = Everyone has been called.
+prio-calls-escalated = Handed to home care
+prio-calls-reached = Reached
+prio-call = Call
+prio-purged-row = The details have been removed.
+prio-note = Note
+prio-outcome-open = Not called
+prio-outcome-reached = Reached
+prio-outcome-not-reached = Not reached
+prio-outcome-escalated = To home care
+directory-priority-list = The priority list – citizens with special needs
+prio-count = { $count ->
+    [0] The list is empty.
+    [one] One person on the list.
+   *[other] { $count } people on the list.
+}
+prio-imported = Imported { $when }.
+prio-calls-counts = { $called } of { $total } called: { $reached } reached, { $not_reached } not reached, { $escalated } to home care.
+prio-calls-purged = Names, addresses and notes were removed { $when }; the outcomes stay.
+prio-calls-purge-at = Names, addresses and notes are removed { $when } unless a decision keeps them.
+prio-calls-purge-days = Names, addresses and notes are removed { $days ->
+    [one] one day
+   *[other] { $days } days
+} after the incident ends, unless a decision keeps them.
+prio-call-last = { $when }, { $who } ({ $attempts ->
+    [one] one try
+   *[other] { $attempts } tries
+})

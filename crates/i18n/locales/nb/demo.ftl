@@ -67,3 +67,11 @@ demo-services =
     Trygghetsalarm | Hjemmetjenesten, alarmgruppen | Ekstra hjemmebesøk hos alarmbrukere; alarmsentralens reservenummer
     Saksbehandlingssystem | Dokumentsenteret | Noter for hånd, registrer i etterkant
     Fagsystem helse og omsorg | Helse- og omsorgsetaten | Utskrevne tiltaksplaner i perm på hver enhet
+
+# The demo's priority list: made-up citizens, numbers from the range kept for fiction.
+demo-priority-csv =
+    name,address,phone,need,contact_person
+    Astrid Holm,Storgata 12 leil. H0101,+46 70 174 06 94,Trygghetsalarm; hjemmetjeneste fire ganger i døgnet,Lars Holm (sønn) +46 70 174 06 95
+    Gunnar Eik,Bygdeveien 3,,Oksygen i hjemmet; hører dårlig,Marie Eik (datter) +46 70 174 06 96
+    Brit Sund,Skolegata 7 leil. H0203,+46 70 174 06 97,Trygghetsalarm; insulin,
+    Nils Berg,Åveien 21,+46 70 174 06 98,Hjemmedialyse,Anne Berg (kone) +46 70 174 06 99

@@ -567,3 +567,65 @@ kit-checkpoint-key = Nøkkel
 kit-checkpoint-signature = Signatur
 kit-download = Last ned offline-sett
 kit-download-hint = En fil med planene, kontaktlisten og status nå – til når nettet eller Beredskap er nede.
+
+# The priority list and its calls.
+prio-title = Prioritetsliste
+prio-intro = Innbyggere med særlige behov som skal nås først når telefoni eller systemer er nede: hjemmetjeneste, trygghetsalarm, oksygen i hjemmet.
+prio-restricted = Listen er beskyttet: bare de som har de utpekte funksjonene kan åpne den, og hver gang den åpnes, føres det i journalen.
+prio-never = Ingen liste lest inn ennå.
+prio-search = Søk i listen
+prio-none-found = Ingen på listen passer til søket.
+prio-address = Adresse
+prio-phone = Telefon
+prio-no-phone = Ikke noe nummer – besøk
+prio-contact = Kontaktperson
+prio-not-shown = Du kan lese inn og styre listen, men ikke se hvem som står på den.
+prio-import = Les inn en ny liste
+prio-import-hint = En CSV-fil med kolonnene name, address og need, og om dere vil phone og contact_person. Den erstatter hele listen. Filer med andre kolonner tas ikke imot.
+prio-import-button = Les inn
+prio-access = Hvem kan åpne listen
+prio-positions = Funksjoner
+prio-access-hint = De som har en av de markerte funksjonene. Ingen andre – heller ikke administratorer – ser hvem som står på listen.
+prio-positions-none = Organisasjonen har ingen funksjoner ennå.
+prio-days = Dager samtalelisten lagres etter en hendelse
+prio-days-hint = Deretter slettes navn, adresser og notater; utfallene blir stående. En beslutning i hendelsens logg kan lagre dem lenger.
+prio-access-save = Lagre
+prio-calls-title = Prioriterte samtaler
+prio-calls-hint = Innbyggerne på prioritetslisten ringes først. De med de utpekte funksjonene ser navn og nummer; alle andre ser bare hvor mange.
+prio-calls-open = Åpne samtalelisten
+prio-calls-kept = Samtalelisten lagres etter hendelsen etter en beslutning i loggen.
+prio-keep-no-decisions = For å lagre samtalelisten lenger: skriv først en beslutning i loggen.
+prio-keep-by = Lagre samtalelisten etter beslutningen
+prio-keep = Lagre samtalelisten
+prio-calls-start = Begynn å ringe prioritetslisten
+prio-calls-list-empty = Prioritetslisten er tom.
+prio-calls-not-started = Ingen har begynt å ringe ennå.
+prio-calls-to-call = Skal ringes
+prio-calls-all-done = Alle er ringt.
+prio-calls-escalated = Til hjemmetjenesten
+prio-calls-reached = Nådd
+prio-call = Ring
+prio-purged-row = Opplysningene er slettet.
+prio-note = Notat
+prio-outcome-open = Ikke ringt
+prio-outcome-reached = Nådd
+prio-outcome-not-reached = Ikke nådd
+prio-outcome-escalated = Til hjemmetjenesten
+directory-priority-list = Prioritetslisten – innbyggere med særlige behov
+prio-count = { $count ->
+    [0] Listen er tom.
+    [one] Én person på listen.
+   *[other] { $count } personer på listen.
+}
+prio-imported = Lest inn { $when }.
+prio-calls-counts = { $called } av { $total } ringt: { $reached } nådd, { $not_reached } ikke nådd, { $escalated } til hjemmetjenesten.
+prio-calls-purged = Navn, adresser og notater ble slettet { $when }; utfallene er beholdt.
+prio-calls-purge-at = Navn, adresser og notater slettes { $when } med mindre en beslutning lagrer dem.
+prio-calls-purge-days = Navn, adresser og notater slettes { $days ->
+    [one] én dag
+   *[other] { $days } dager
+} etter at hendelsen er avsluttet, med mindre en beslutning lagrer dem.
+prio-call-last = { $when }, { $who } ({ $attempts ->
+    [one] ett forsøk
+   *[other] { $attempts } forsøk
+})

@@ -67,3 +67,11 @@ demo-services =
     Trygghetslarm | Hemtjänsten, larmgruppen | Extra hembesök hos larmkunder; larmcentralens reservnummer
     Ärendesystem | Kanslienheten | Anteckna för hand, registrera i efterhand
     Verksamhetssystem vård och omsorg | Socialförvaltningen | Utskrivna genomförandeplaner i pärm på varje enhet
+
+# The demo's priority list: made-up citizens, numbers from the range kept for fiction.
+demo-priority-csv =
+    name,address,phone,need,contact_person
+    Astrid Holm,Storgatan 12 lgh 1101,+46 70 174 06 94,Trygghetslarm; hemtjänst fyra gånger om dygnet,Lars Holm (son) +46 70 174 06 95
+    Gösta Ek,Byvägen 3,,Syrgas i hemmet; hör dåligt,Maria Ek (dotter) +46 70 174 06 96
+    Britt Sundin,Skolgatan 7 lgh 1203,+46 70 174 06 97,Trygghetslarm; insulin,
+    Nils Berg,Åvägen 21,+46 70 174 06 98,Hemdialys,Anna Berg (maka) +46 70 174 06 99

@@ -570,3 +570,65 @@ kit-checkpoint-key = Nyckel
 kit-checkpoint-signature = Signatur
 kit-download = Ladda ner offline-kit
 kit-download-hint = En fil med planerna, kontaktlistan och läget nu – att ha kvar när nätet eller Beredskap ligger nere.
+
+# The priority list and its calls.
+prio-title = Prioritetslista
+prio-intro = Invånare med särskilda behov som ska nås först när telefoni eller system ligger nere: hemtjänst, trygghetslarm, syrgas i hemmet.
+prio-restricted = Listan är skyddad: bara de som har de utsedda funktionerna kan öppna den, och varje gång den öppnas antecknas det i journalen.
+prio-never = Ingen lista inläst ännu.
+prio-search = Sök på listan
+prio-none-found = Ingen på listan matchar sökningen.
+prio-address = Adress
+prio-phone = Telefon
+prio-no-phone = Inget nummer – besök
+prio-contact = Kontaktperson
+prio-not-shown = Du kan läsa in och styra listan men inte se vilka som står på den.
+prio-import = Läs in en ny lista
+prio-import-hint = En CSV-fil med kolumnerna name, address och need, och om ni vill phone och contact_person. Den ersätter hela listan. Filer med andra kolumner tas inte emot.
+prio-import-button = Läs in
+prio-access = Vem får öppna listan
+prio-positions = Funktioner
+prio-access-hint = De som har någon av de markerade funktionerna. Ingen annan – inte heller administratörer – ser vilka som står på listan.
+prio-positions-none = Organisationen har inga funktioner ännu.
+prio-days = Dagar som samtalslistan sparas efter en händelse
+prio-days-hint = Sedan tas namn, adresser och anteckningar bort; utfallen finns kvar. Ett beslut i händelsens logg kan spara dem längre.
+prio-access-save = Spara
+prio-calls-title = Prioriterade samtal
+prio-calls-hint = Invånarna på prioritetslistan ringas först. De som har de utsedda funktionerna ser namn och nummer; alla andra ser bara hur många.
+prio-calls-open = Öppna samtalslistan
+prio-calls-kept = Samtalslistan sparas efter händelsen enligt ett beslut i loggen.
+prio-keep-no-decisions = För att spara samtalslistan längre: skriv först ett beslut i loggen.
+prio-keep-by = Spara samtalslistan enligt beslutet
+prio-keep = Spara samtalslistan
+prio-calls-start = Börja ringa prioritetslistan
+prio-calls-list-empty = Prioritetslistan är tom.
+prio-calls-not-started = Ingen har börjat ringa ännu.
+prio-calls-to-call = Att ringa
+prio-calls-all-done = Alla har ringts.
+prio-calls-escalated = Till hemtjänsten
+prio-calls-reached = Nådda
+prio-call = Ring
+prio-purged-row = Uppgifterna är borttagna.
+prio-note = Anteckning
+prio-outcome-open = Inte ringd
+prio-outcome-reached = Nådd
+prio-outcome-not-reached = Ej nådd
+prio-outcome-escalated = Till hemtjänsten
+directory-priority-list = Prioritetslistan – invånare med särskilda behov
+prio-count = { $count ->
+    [0] Listan är tom.
+    [one] En person på listan.
+   *[other] { $count } personer på listan.
+}
+prio-imported = Inläst { $when }.
+prio-calls-counts = { $called } av { $total } ringda: { $reached } nådda, { $not_reached } ej nådda, { $escalated } till hemtjänsten.
+prio-calls-purged = Namn, adresser och anteckningar togs bort { $when }; utfallen finns kvar.
+prio-calls-purge-at = Namn, adresser och anteckningar tas bort { $when } om inget beslut sparar dem.
+prio-calls-purge-days = Namn, adresser och anteckningar tas bort { $days ->
+    [one] en dag
+   *[other] { $days } dagar
+} efter att händelsen avslutats, om inget beslut sparar dem.
+prio-call-last = { $when }, { $who } ({ $attempts ->
+    [one] ett försök
+   *[other] { $attempts } försök
+})

@@ -212,6 +212,7 @@ pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppStat
         .merge(super::services::routes())
         .merge(super::plans::routes())
         .merge(super::incidents::routes())
+        .merge(super::priority_list::routes())
 }
 
 /// A JSON body whose errors name the field they concern (`contact_points[1].value`).

@@ -113,6 +113,8 @@ struct IncidentView {
     roles: Vec<RoleHolder>,
     /// The guests' accounts invited to it.
     guests: Vec<AccountId>,
+    /// The calls made from the priority list, counted (nobody's details).
+    priority_calls: beredskap_core::continuity::priority::CallsSummary,
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/incidents/{id}", tag = "incidents",
@@ -127,12 +129,15 @@ async fn get_incident(
     caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: IncidentId = parse_id(&id)?;
-    let sheet = use_case::sheet(&state.app, &caller.who(), &org, id).await?;
+    let who = caller.who();
+    let sheet = use_case::sheet(&state.app, &who, &org, id).await?;
+    let priority_calls = beredskap_app::priority_list::summary(&state.app, &who, &org, id).await?;
     Ok(Json(IncidentView {
         incident: sheet.incident,
         tasks: sheet.tasks,
         roles: sheet.roles,
         guests: sheet.guests.iter().map(|a| a.id).collect(),
+        priority_calls,
     }))
 }
 

@@ -8,4 +8,5 @@ pub mod channels;
 pub mod health;
 pub mod incidents;
 pub mod plans;
+pub mod priority_list;
 pub mod services;

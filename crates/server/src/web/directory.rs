@@ -62,6 +62,8 @@ struct DirectoryPage {
     private_hidden: bool,
     nothing_found: bool,
     no_external: bool,
+    /// Whether the reader may open or keep the priority list (a link to it).
+    may_priority: bool,
 }
 
 #[derive(Template)]
@@ -208,6 +210,9 @@ pub async fn page(
         && d.groups.is_empty()
         && d.positions.is_empty();
     let no_external = words.is_none() && d.external.is_empty();
+    let may_priority = beredskap_app::priority_list::access(&state.app, &me.caller(), &me.org)
+        .await
+        .is_ok();
     render(
         StatusCode::OK,
         &DirectoryPage {
@@ -217,6 +222,7 @@ pub async fn page(
             private_hidden: d.private_hidden,
             nothing_found,
             no_external,
+            may_priority,
         },
     )
 }

@@ -201,6 +201,8 @@ struct IncidentPage {
     may_remove_guests: bool,
     /// Guests' accounts the lead may invite: id and name.
     invitable: Vec<(String, String)>,
+    /// The calls made from the priority list, counted.
+    calls: super::priority_list::CallsView,
 }
 
 pub async fn show(
@@ -311,6 +313,16 @@ pub async fn show(
     let log = beredskap_app::incident_log::log(&state.app, &caller, &me.org, i).await?;
     let log =
         super::incident_log::picture(t, zone, &sheet.names, &log, i.report_every_minutes, now);
+    // The decisions in the shared picture, shortened, for keeping the calls by one.
+    let decisions = log
+        .decisions
+        .iter()
+        .map(|d| {
+            let short: String = d.what.chars().take(80).collect();
+            (d.id.clone(), short)
+        })
+        .collect();
+    let calls = super::priority_list::calls_view(&state, &ctx, &me, i, decisions).await?;
     render(
         StatusCode::OK,
         &IncidentPage {
@@ -353,6 +365,7 @@ pub async fn show(
                 .map(|a| (a.id.to_string(), account_name(a)))
                 .collect(),
             log,
+            calls,
         },
     )
 }

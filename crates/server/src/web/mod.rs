@@ -17,6 +17,7 @@ mod pages;
 mod passkeys;
 mod pdf;
 mod plans;
+mod priority_list;
 mod services;
 mod session;
 mod sign_in;
@@ -261,6 +262,43 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             "/offline-kit.html",
             case(UseCase::TakeOfflineKit),
             offline_kit::download,
+        )
+        // The priority list: the role is the table's; holding a named position (or, for
+        // its settings and import, being an administrator) is the use cases' check.
+        .get(
+            "/priority-list",
+            case(UseCase::ReadPriorityList),
+            priority_list::page,
+        )
+        .post(
+            "/priority-list/import",
+            case(UseCase::ReadPriorityList),
+            priority_list::import,
+        )
+        .post(
+            "/priority-list/access",
+            case(UseCase::KeepPriorityList),
+            priority_list::set_access,
+        )
+        .get(
+            "/incidents/{id}/calls",
+            case(UseCase::ReadPriorityList),
+            priority_list::calls,
+        )
+        .post(
+            "/incidents/{id}/calls/start",
+            case(UseCase::WorkIncidents),
+            priority_list::start,
+        )
+        .post(
+            "/incidents/{id}/calls/keep",
+            case(UseCase::LeadIncidents),
+            priority_list::keep,
+        )
+        .post(
+            "/incidents/{id}/calls/{call}",
+            case(UseCase::ReadPriorityList),
+            priority_list::report,
         )
         .get(
             "/incidents/{id}/after-action",
@@ -939,7 +977,7 @@ impl Page {
                 "/directory",
                 t.nav_directory,
                 "/directory",
-                under("/directory"),
+                under("/directory") || under("/priority-list"),
             ),
             (
                 "/incidents",

@@ -23,6 +23,7 @@ mod notify;
 mod one_time;
 mod passkeys;
 mod plans;
+mod priority_list;
 mod providers;
 mod roles;
 mod rotations;

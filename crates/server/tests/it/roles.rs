@@ -61,6 +61,10 @@ struct Things {
     guest: String,
     /// A person of the organisation, to hand a role to.
     person: String,
+    /// The position named for the priority list, which every tester holds.
+    position: String,
+    /// One of the incident's priority calls.
+    call: String,
 }
 
 fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
@@ -87,6 +91,7 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
         .replace("{root}", &things.message)
         .replace("{task}", &things.task)
         .replace("{entry}", &things.entry)
+        .replace("{call}", &things.call)
         .replace("{account}", &things.guest)
         .replace(
             "{action}",
@@ -105,6 +110,12 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
 fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
     let p = path;
     let fields: Vec<(&'static str, &str)> = match p {
+        "/priority-list/access" => vec![
+            ("positions", things.position.as_str()),
+            ("calls_days", "30"),
+        ],
+        _ if p.ends_with("/calls/keep") => vec![("decision", things.entry.as_str())],
+        _ if p.contains("/calls/") && !p.ends_with("/start") => vec![("outcome", "reached")],
         _ if p.starts_with("/c/") => vec![("key", "roles-1"), ("body", "Läget kl 10")],
         _ if p.starts_with("/services/") && p.ends_with("/edit") => vec![("name", "Telefoni")],
         _ if p.ends_with("/status") => vec![("state", "down")],
@@ -469,7 +480,58 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
         )
         .await
         .unwrap();
+    // A priority list every tester but the guest may open, and the incident's calls.
+    let setup = Actor::system();
+    let position = app
+        .store
+        .create_position(
+            &setup,
+            app.org.id,
+            beredskap_core::register::NewPosition {
+                slug: Slug::parse("hemtjanst").unwrap(),
+                name: "Enhetschef hemtjänst".into(),
+            },
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_position_holders(&setup, app.org.id, position.id, people.clone())
+        .await
+        .unwrap();
+    app.store
+        .set_priority_list_access(
+            &setup,
+            app.org.id,
+            beredskap_core::continuity::priority::AccessInput {
+                positions: vec![position.id],
+                calls_days: 30,
+            },
+        )
+        .await
+        .unwrap();
+    let citizens = beredskap_core::continuity::priority::parse_priority_csv(
+        b"name,address,need\nAstrid Holm,Storgatan 12,Trygghetslarm\n",
+        beredskap_core::Region::Se,
+    )
+    .unwrap();
+    app.store
+        .replace_priority_list(&setup, app.org.id, citizens, app.now())
+        .await
+        .unwrap();
+    app.store
+        .start_priority_calls(&setup, app.org.id, incident.id, None, app.now())
+        .await
+        .unwrap();
+    let call = app
+        .store
+        .open_priority_calls(&setup, app.org.id, incident.id)
+        .await
+        .unwrap()[0]
+        .id
+        .to_string();
     Things {
+        position: position.id.to_string(),
+        call,
         guest: guest.to_string(),
         entry,
         incident: incident.id.to_string(),
