@@ -90,6 +90,8 @@ pub struct AfterAction {
     pub tasks_total: usize,
     pub tasks_done: usize,
     pub downtime: Vec<Downtime>,
+    /// The calls made from the priority list, counted (nobody's details).
+    pub priority_calls: beredskap_core::continuity::priority::CallsSummary,
     /// The end of the period the report covers: when the incident ended, or now.
     pub until: DateTime<Utc>,
 }
@@ -224,6 +226,7 @@ pub async fn after_action(
         .cloned()
         .collect();
     Ok(AfterAction {
+        priority_calls: store.priority_calls_summary(org.id, id).await?,
         names: crate::alerts::names(store, org.id).await?,
         timeline,
         decisions: in_picture

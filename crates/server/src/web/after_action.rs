@@ -63,6 +63,8 @@ pub struct View {
     pub tasks_summary: String,
     pub late_tasks: Vec<Row>,
     pub downtime: Vec<Row>,
+    /// The priority calls counted; empty when none were made.
+    pub priority_calls: String,
     pub generated: String,
 }
 
@@ -287,6 +289,22 @@ pub fn view(t: &Texts, zone: TimeZone, report: &AfterAction, now: DateTime<Utc>)
         ),
         late_tasks,
         downtime,
+        priority_calls: match report.priority_calls.started_at {
+            Some(_) => {
+                let c = &report.priority_calls;
+                lang.format(
+                    "prio-calls-counts",
+                    &[
+                        ("called", (c.total - c.open).into()),
+                        ("total", c.total.into()),
+                        ("reached", c.reached.into()),
+                        ("not_reached", c.not_reached.into()),
+                        ("escalated", c.escalated.into()),
+                    ],
+                )
+            }
+            None => String::new(),
+        },
         generated: lang.format("aa-generated", &[("when", at(now, zone).into())]),
     }
 }
@@ -320,6 +338,10 @@ pub fn pdf(t: &Texts, v: &View) -> Vec<u8> {
     doc.paragraph(&v.alarm_summary);
     for row in &v.answers {
         doc.row(&row.label, &row.text);
+    }
+    if !v.priority_calls.is_empty() {
+        doc.heading(t.prio_calls_title);
+        doc.paragraph(&v.priority_calls);
     }
     doc.heading(t.aa_late_tasks);
     doc.paragraph(&v.tasks_summary);

@@ -212,6 +212,14 @@ async fn an_administrator_imports_a_holder_opens_and_calls_and_the_lead_sees_the
         "{html}"
     );
 
+    // The after-action report counts them too, without a name.
+    let (_, report) = page(&app, &lead, &format!("{path}/after-action")).await;
+    assert!(
+        report.contains("Prioriterade samtal") && report.contains("1 av 2 ringda"),
+        "{report}"
+    );
+    assert!(!report.contains("Astrid"));
+
     // The API: the same rule.
     let admin_token = app.admin_token.clone();
     let r = app
