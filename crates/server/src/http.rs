@@ -90,9 +90,14 @@ pub async fn event_stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
+    // "From now" is from when the stream opens, before its headers go out: a client that
+    // claims to have seen beyond the head (a stale id from before a restore, a made-up
+    // one) gets everything that happens once it is connected, even what lands before the
+    // follower below has started.
+    let head = state.store.journal_head(org).await?.0;
     let after = match last_event_id.or(after) {
-        Some(seq) => seq.max(0),
-        None => state.store.journal_head(org).await?.0,
+        Some(seq) => seq.clamp(0, head),
+        None => head,
     };
     let (sender, receiver) = tokio::sync::mpsc::channel::<axum::body::Bytes>(64);
     let store: Arc<dyn Store> = state.store.clone();
