@@ -174,6 +174,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/services/new", "/services"],
     [`/services/${email.id}/status`, "/services"],
     [`/services/${email.id}/edit`, "/services"],
+    ["/services/public", "/services"],
     ["/sessions", null],
     ["/passkeys", null],
     ["/admin/accounts", "/admin/accounts"],
@@ -190,6 +191,15 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     assert.deepEqual(marked, current ? [current] : [], `${path}: where one is`);
     assert.equal(await overflow(admin), null, `${path} is wider than the phone`);
     await checkAccessibility(admin, `${path} at 390 px`);
+  }
+
+  // The public status page: no menu, fits the phone, passes axe, in every language.
+  for (const code of ["sv", "da", "nb", "en"]) {
+    await admin.goto(`${server.base}/status/lillby?lang=${code}`);
+    assert.equal(await admin.getAttribute("html", "lang"), code);
+    assert.equal(await admin.locator("nav.main-menu").count(), 0, "no staff menu on the public page");
+    assert.equal(await overflow(admin), null, `the status page in ${code} is wider than the phone`);
+    await checkAccessibility(admin, `the status page in ${code}`);
   }
 
   // Read in Swedish, Danish and Norwegian, no page shows a text of the English catalogue.

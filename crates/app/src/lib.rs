@@ -23,6 +23,7 @@ pub mod rotations;
 pub mod services;
 pub mod settings;
 pub mod sign_in;
+pub mod status;
 
 pub use error::Error;
 pub use policy::{Caller, UseCase};

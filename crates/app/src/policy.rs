@@ -121,6 +121,9 @@ pub enum UseCase {
     ReadPriorityList,
     /// Naming who opens the priority list, and importing it without opening it.
     KeepPriorityList,
+    /// The public status page's ways to get in touch (a reserve number, a visiting
+    /// address, opening hours).
+    KeepPublicStatus,
 }
 
 /// One row of the table.
@@ -324,6 +327,11 @@ impl UseCase {
                 false,
                 "only administrators name who opens the priority list",
             ),
+            UseCase::KeepPublicStatus => rule(
+                Role::CrisisLead,
+                false,
+                "only crisis leads and administrators keep the public status page",
+            ),
         }
     }
 
@@ -378,6 +386,7 @@ impl UseCase {
             UseCase::TakeOfflineKit => "take_offline_kit",
             UseCase::ReadPriorityList => "read_priority_list",
             UseCase::KeepPriorityList => "keep_priority_list",
+            UseCase::KeepPublicStatus => "keep_public_status",
         }
     }
 }

@@ -371,6 +371,15 @@ async fn seed_org(
         .await?;
     seed_services(store, &org, actor, lang, now).await?;
     seed_priority_list(store, &org, actor, lang, now).await?;
+    let ways = beredskap_core::continuity::status::PublicContactsInput {
+        phone: lang.text("demo-status-phone").to_owned(),
+        address: lang.text("demo-status-address").to_owned(),
+        opening_hours: lang.text("demo-status-hours").to_owned(),
+        note: lang.text("demo-status-note").to_owned(),
+    }
+    .validate(org.region)
+    .map_err(|_| demo_error("demo-status"))?;
+    store.set_public_contacts(actor, org.id, ways, now).await?;
     Ok(org)
 }
 

@@ -526,6 +526,18 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             assert_eq!(info.citizens, 1);
             Ok(())
         }
+        UseCase::KeepPublicStatus => {
+            let input = beredskap_core::continuity::status::PublicContactsInput {
+                phone: "0480-45 00 00".into(),
+                address: "Stadshuset, Storgatan 1".into(),
+                ..Default::default()
+            };
+            let saved = beredskap_app::status::set_contacts(app, caller, org, &input).await?;
+            assert_eq!(saved.phone.as_deref(), Some("+46480450000"));
+            let read = beredskap_app::status::contacts(app, caller, org).await?;
+            assert_eq!(read, saved);
+            Ok(())
+        }
         UseCase::ReadAfterAction => {
             let (incident, _) = world.open_incident().await;
             let report =
@@ -604,6 +616,7 @@ async fn every_use_case_refuses_roles_below_the_table_and_writes_nothing() {
                     | UseCase::KeepPlans
                     | UseCase::ReadIncidents
                     | UseCase::TakeOfflineKit
+                    | UseCase::KeepPublicStatus
                     | UseCase::CreateOrg => 0,
                     // A message and its redaction; an incident's channel and the incident.
                     UseCase::ReadRecords
@@ -675,6 +688,7 @@ async fn the_table_says_who_may_do_what() {
             ("take_offline_kit", Role::CrisisLead, false),
             ("read_priority_list", Role::Member, false),
             ("keep_priority_list", Role::Admin, false),
+            ("keep_public_status", Role::CrisisLead, false),
         ]
     );
     // Only the server's operator makes organisations; every other case is for accounts.

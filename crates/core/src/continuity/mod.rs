@@ -8,6 +8,7 @@ pub mod log;
 pub mod plans;
 pub mod priority;
 pub mod services;
+pub mod status;
 
 use crate::alerting::NewAlert;
 use crate::domain::Slug;
@@ -259,4 +260,15 @@ pub trait ContinuityStore: Send + Sync {
         org: OrgId,
         account: crate::ids::AccountId,
     ) -> StoreResult<Option<String>>;
+
+    /// The status page's ways to get in touch (all left out until set).
+    async fn public_contacts(&self, org: OrgId) -> StoreResult<status::PublicContacts>;
+    /// Replaces the status page's ways to get in touch; journaled whole (they are public).
+    async fn set_public_contacts(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        contacts: status::PublicContacts,
+        now: DateTime<Utc>,
+    ) -> StoreResult<status::PublicContacts>;
 }

@@ -74,3 +74,9 @@ demo-priority-csv =
     Gunnar Eg,Byvej 3,,Ilt i hjemmet; hørehæmmet,Marie Eg (datter) +46 70 174 06 96
     Birte Sand,Skolegade 7 2. th.,+46 70 174 06 97,Nødkald; insulin,
     Niels Bjerg,Åvej 21,+46 70 174 06 98,Hjemmedialyse,Anne Bjerg (hustru) +46 70 174 06 99
+
+# The demo's status page: the ways to reach the municipality.
+demo-status-phone = +46 70 174 06 89
+demo-status-address = Rådhuset, Storegade 1, Lillby
+demo-status-hours = Hverdage 8–16
+demo-status-note = Ved forstyrrelser i telefonien: ring reservenummeret eller kom til receptionen på rådhuset. Akut hjælp: 112.

@@ -632,3 +632,21 @@ prio-call-last = { $when }, { $who } ({ $attempts ->
     [one] ét forsøg
    *[other] { $attempts } forsøg
 })
+
+# The public status page.
+status-title = Driftstatus
+status-intro = Hvilke tjenester der virker lige nu, og hvordan du når os, når noget er nede.
+status-contact = Sådan når du os
+status-contact-none = Ingen andre kontaktveje angivet.
+status-phone = Reservenummer
+status-address = Besøgsadresse
+status-hours = Åbningstider
+status-note = Mere information
+status-services = Tjenester
+status-services-none = Ingen tjenester på listen.
+public-contacts-title = Statusside for borgere
+public-contacts-intro = Dette vises først på den åbne statusside for dem, der ikke når jer på sædvanlig vis:
+public-contacts-phone-hint = Et nummer der virker, når omstillingen er nede.
+public-contacts-note-hint = For eksempel hvor man henter information eller afleverer beskeder.
+services-public-link = Statusside for borgere
+status-updated = Senest ændret { $when }.

@@ -74,3 +74,9 @@ demo-priority-csv =
     George Oak,3 Village Road,,Oxygen at home; hard of hearing,Mary Oak (daughter) +46 70 174 06 96
     Brenda Sands,7 School Lane flat 3,+46 70 174 06 97,Safety alarm; insulin,
     Neil Hill,21 River Way,+46 70 174 06 98,Home dialysis,Anne Hill (wife) +46 70 174 06 99
+
+# The demo's status page: the ways to reach the municipality.
+demo-status-phone = +46 70 174 06 89
+demo-status-address = Town hall, 1 High Street, Lillby
+demo-status-hours = Weekdays 8–16
+demo-status-note = When the telephones are disturbed: call the reserve number or come to the town hall's reception. Emergencies: 112.

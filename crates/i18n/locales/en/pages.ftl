@@ -631,3 +631,21 @@ prio-call-last = { $when }, { $who } ({ $attempts ->
     [one] one try
    *[other] { $attempts } tries
 })
+
+# The public status page.
+status-title = Service status
+status-intro = Which services work right now, and how to reach us when something is down.
+status-contact = How to reach us
+status-contact-none = No other ways to reach us given.
+status-phone = Reserve number
+status-address = Visiting address
+status-hours = Opening hours
+status-note = More information
+status-services = Services
+status-services-none = No services on the list.
+public-contacts-title = Status page for citizens
+public-contacts-intro = This is shown first on the open status page, for those who cannot reach you the usual way:
+public-contacts-phone-hint = A number that works when the switchboard is down.
+public-contacts-note-hint = For example where to get information or leave a message.
+services-public-link = Status page for citizens
+status-updated = Last changed { $when }.

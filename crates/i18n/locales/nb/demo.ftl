@@ -75,3 +75,9 @@ demo-priority-csv =
     Gunnar Eik,Bygdeveien 3,,Oksygen i hjemmet; hører dårlig,Marie Eik (datter) +46 70 174 06 96
     Brit Sund,Skolegata 7 leil. H0203,+46 70 174 06 97,Trygghetsalarm; insulin,
     Nils Berg,Åveien 21,+46 70 174 06 98,Hjemmedialyse,Anne Berg (kone) +46 70 174 06 99
+
+# The demo's status page: the ways to reach the municipality.
+demo-status-phone = +46 70 174 06 89
+demo-status-address = Rådhuset, Storgata 1, Lillby
+demo-status-hours = Hverdager 8–16
+demo-status-note = Ved forstyrrelser i telefonien: ring reservenummeret eller kom til resepsjonen på rådhuset. Akutt hjelp: 113.

@@ -629,3 +629,21 @@ prio-call-last = { $when }, { $who } ({ $attempts ->
     [one] ett forsøk
    *[other] { $attempts } forsøk
 })
+
+# The public status page.
+status-title = Driftsstatus
+status-intro = Hvilke tjenester som virker akkurat nå, og hvordan du når oss når noe er nede.
+status-contact = Slik når du oss
+status-contact-none = Ingen andre kontaktveier oppgitt.
+status-phone = Reservenummer
+status-address = Besøksadresse
+status-hours = Åpningstider
+status-note = Mer informasjon
+status-services = Tjenester
+status-services-none = Ingen tjenester på listen.
+public-contacts-title = Statusside for innbyggere
+public-contacts-intro = Dette vises først på den åpne statussiden, for dem som ikke når dere på vanlig måte:
+public-contacts-phone-hint = Et nummer som virker når sentralbordet er nede.
+public-contacts-note-hint = For eksempel hvor man henter informasjon eller legger igjen beskjeder.
+services-public-link = Statusside for innbyggere
+status-updated = Sist endret { $when }.

@@ -75,3 +75,9 @@ demo-priority-csv =
     Gösta Ek,Byvägen 3,,Syrgas i hemmet; hör dåligt,Maria Ek (dotter) +46 70 174 06 96
     Britt Sundin,Skolgatan 7 lgh 1203,+46 70 174 06 97,Trygghetslarm; insulin,
     Nils Berg,Åvägen 21,+46 70 174 06 98,Hemdialys,Anna Berg (maka) +46 70 174 06 99
+
+# The demo's status page: the ways to reach the municipality.
+demo-status-phone = +46 70 174 06 89
+demo-status-address = Stadshuset, Storgatan 1, Lillby
+demo-status-hours = Vardagar 8–16
+demo-status-note = Vid störningar i telefonin: ring reservnumret eller kom till receptionen i stadshuset. Akut hjälp: 112.

@@ -632,3 +632,21 @@ prio-call-last = { $when }, { $who } ({ $attempts ->
     [one] ett försök
    *[other] { $attempts } försök
 })
+
+# The public status page.
+status-title = Driftläge
+status-intro = Vilka tjänster som fungerar just nu, och hur du når oss när något ligger nere.
+status-contact = Så når du oss
+status-contact-none = Inga andra kontaktvägar angivna.
+status-phone = Reservnummer
+status-address = Besöksadress
+status-hours = Öppettider
+status-note = Mer information
+status-services = Tjänster
+status-services-none = Inga tjänster på listan.
+public-contacts-title = Statussida för invånare
+public-contacts-intro = Det här visas först på den öppna statussidan, för den som inte når er på vanligt sätt:
+public-contacts-phone-hint = Ett nummer som fungerar när växeln ligger nere.
+public-contacts-note-hint = Till exempel var man hämtar information eller lämnar meddelanden.
+services-public-link = Statussida för invånare
+status-updated = Senast ändrad { $when }.

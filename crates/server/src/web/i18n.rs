@@ -564,6 +564,21 @@ texts! {
     prio_outcome_not_reached,
     prio_outcome_escalated,
     directory_priority_list,
+    status_title,
+    status_intro,
+    status_contact,
+    status_contact_none,
+    status_phone,
+    status_address,
+    status_hours,
+    status_note,
+    status_services,
+    status_services_none,
+    public_contacts_title,
+    public_contacts_intro,
+    public_contacts_phone_hint,
+    public_contacts_note_hint,
+    services_public_link,
 }
 
 static TEXTS: LazyLock<Vec<Texts>> = LazyLock::new(|| Lang::all().map(Texts::load).collect());

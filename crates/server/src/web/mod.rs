@@ -21,6 +21,7 @@ mod priority_list;
 mod services;
 mod session;
 mod sign_in;
+mod status;
 
 use crate::credentials::constant_time_eq;
 use crate::error::AppError;
@@ -262,6 +263,18 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             "/offline-kit.html",
             case(UseCase::TakeOfflineKit),
             offline_kit::download,
+        )
+        // The public status page, and its ways to get in touch.
+        .get("/status/{slug}", Anyone, status::page)
+        .get(
+            "/services/public",
+            case(UseCase::KeepPublicStatus),
+            status::contacts_form,
+        )
+        .post(
+            "/services/public",
+            case(UseCase::KeepPublicStatus),
+            status::set_contacts,
         )
         // The priority list: the role is the table's; holding a named position (or, for
         // its settings and import, being an administrator) is the use cases' check.

@@ -110,6 +110,7 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
 fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
     let p = path;
     let fields: Vec<(&'static str, &str)> = match p {
+        "/services/public" => vec![("phone", "0480-45 00 00")],
         "/priority-list/access" => vec![
             ("positions", things.position.as_str()),
             ("calls_days", "30"),

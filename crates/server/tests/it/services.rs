@@ -343,3 +343,90 @@ async fn the_api_keeps_services_and_sets_their_state() {
         .await;
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn anyone_reads_the_status_page_with_the_ways_to_reach_us_first() {
+    let app = TestApp::spawn().await;
+    let email = add(&app, "E-post", "Ring växeln").await;
+    add(&app, "Växeln", "").await;
+    beredskap_app::services::set_status(
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(Actor::cli("test")),
+        &app.org,
+        email,
+        &beredskap_core::continuity::services::StatusInput {
+            state: beredskap_core::continuity::services::ServiceState::Down,
+            impact: Some("Interna detaljer: servern ex-01 är trasig".into()),
+            workaround: None,
+        },
+    )
+    .await
+    .unwrap();
+    // A crisis lead gives the ways to reach the municipality; a bad number is named at its
+    // field, in Swedish, and nothing is saved.
+    let lead = signed_in(&app, "erik@lillby.se", Role::CrisisLead).await;
+    let (status, html) = page(&app, &lead, "/services").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("href=\"/services/public\""), "{html}");
+    let (_, html) = page(&app, &lead, "/services/public").await;
+    let csrf = hidden(&html, "csrf");
+    let r = post_form(
+        &app,
+        &lead,
+        &csrf,
+        "/services/public",
+        &[("phone", "12"), ("address", "Stadshuset, Storgatan 1")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"phone-error\""), "{html}");
+    assert!(
+        html.contains("value=\"Stadshuset, Storgatan 1\""),
+        "what was typed stays"
+    );
+    let r = post_form(
+        &app,
+        &lead,
+        &csrf,
+        "/services/public",
+        &[
+            ("phone", "0480-45 00 00"),
+            ("address", "Stadshuset, Storgatan 1"),
+            ("opening_hours", "Vardagar 8–16"),
+            ("note", "Lämna meddelanden i receptionen."),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+
+    // Anyone, not signed in: the ways to reach us first, then each service and its state;
+    // not the staff's impact text; no script.
+    let anyone = reqwest::Client::new();
+    let r = anyone.get(app.url("/status/lillby")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let contact = html.find("Så når du oss").unwrap();
+    let services = html.find("id=\"services\"").unwrap();
+    assert!(contact < services, "the ways to reach us come first");
+    assert!(html.contains("href=\"tel:+46480450000\""), "{html}");
+    assert!(html.contains("Vardagar 8–16") && html.contains("Lämna meddelanden"));
+    assert!(
+        html.contains("E-post") && html.contains("state-down"),
+        "{html}"
+    );
+    assert!(!html.contains("ex-01"), "the staff's own words stay inside");
+    assert!(!html.contains("<script"), "no script");
+    assert!(!html.contains("csrf"), "no form");
+    // In another language by a plain link; an unknown organisation is not found.
+    let r = anyone
+        .get(app.url("/status/lillby?lang=da"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("Sådan når du os"));
+    for unknown in ["/status/storby", "/status/NOT%20A%20SLUG"] {
+        let r = anyone.get(app.url(unknown)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{unknown}");
+    }
+}

@@ -435,4 +435,29 @@ impl ContinuityStore for Backend {
         self.read(move |c| Box::pin(ops::continuity::activation_pin(c, org, account)))
             .await
     }
+
+    async fn public_contacts(
+        &self,
+        org: OrgId,
+    ) -> StoreResult<beredskap_core::continuity::status::PublicContacts> {
+        self.read(move |c| Box::pin(ops::continuity::public_contacts(c, org)))
+            .await
+    }
+
+    async fn set_public_contacts(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        contacts: beredskap_core::continuity::status::PublicContacts,
+        now: DateTime<Utc>,
+    ) -> StoreResult<beredskap_core::continuity::status::PublicContacts> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::continuity::set_public_contacts(c, &actor, org, contacts, now).await
+            })
+        })
+        .await
+    }
 }

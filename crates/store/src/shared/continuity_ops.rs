@@ -12,6 +12,7 @@ use beredskap_core::continuity::plans::{Approval, Plan, PlanDocument, PlanSave};
 use beredskap_core::continuity::services::{
     Service, ServiceChange, ServiceDraft, ServiceState, StatusChange, MAX_SERVICES,
 };
+use beredskap_core::continuity::status::PublicContacts;
 use beredskap_core::{AlertId, ChannelId, EntryId, IncidentId, PlanId, ServiceId, TaskId};
 
 const SERVICE_COLUMNS: &str = "id, org_id, name, owner, alternative, state, impact, workaround, \
@@ -1459,4 +1460,59 @@ pub async fn activation_pin(
         .fetch_optional(&mut *conn)
         .await
         .map_err(db)
+}
+
+pub async fn public_contacts(conn: &mut Conn, org: OrgId) -> StoreResult<PublicContacts> {
+    let row = sqlx::query(
+        "SELECT phone, address, opening_hours, note FROM public_contacts WHERE org_id = $1",
+    )
+    .bind(org.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    match row {
+        Some(r) => Ok(PublicContacts {
+            phone: col(&r, "phone")?,
+            address: col(&r, "address")?,
+            opening_hours: col(&r, "opening_hours")?,
+            note: col(&r, "note")?,
+        }),
+        None => Ok(PublicContacts::default()),
+    }
+}
+
+pub async fn set_public_contacts(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    contacts: PublicContacts,
+    now: DateTime<Utc>,
+) -> StoreResult<PublicContacts> {
+    sqlx::query(
+        "INSERT INTO public_contacts (org_id, phone, address, opening_hours, note, changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (org_id) DO UPDATE SET phone = $2, address = $3, opening_hours = $4, \
+         note = $5, changed_at = $6",
+    )
+    .bind(org.0)
+    .bind(&contacts.phone)
+    .bind(&contacts.address)
+    .bind(&contacts.opening_hours)
+    .bind(&contacts.note)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "status.contacts_set",
+            format!("org:{org}"),
+            serde_json::to_value(&contacts).map_err(|e| corrupt("public contacts", e))?,
+        ),
+    )
+    .await?;
+    Ok(contacts)
 }

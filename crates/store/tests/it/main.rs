@@ -96,4 +96,5 @@ conformance!(
     the_log_keeps_decisions_and_reports_and_the_scribe_approves_significant_ones,
     a_guest_is_invited_to_one_incident_and_joins_its_channel,
     the_priority_list_is_replaced_whole_opened_on_record_and_its_calls_purged_unless_kept,
+    the_status_pages_ways_to_get_in_touch_are_kept_per_organisation_and_journaled,
 );

@@ -1390,3 +1390,49 @@ pub async fn the_priority_list_is_replaced_whole_opened_on_record_and_its_calls_
     );
     assert_chain_ok(s, &o).await;
 }
+
+pub async fn the_status_pages_ways_to_get_in_touch_are_kept_per_organisation_and_journaled(
+    db: &TestDb,
+) {
+    use beredskap_core::continuity::status::PublicContacts;
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    assert!(
+        s.public_contacts(o.id).await.unwrap().is_empty(),
+        "none until set"
+    );
+    let ways = PublicContacts {
+        phone: Some("+46480450000".into()),
+        address: Some("Stadshuset, Storgatan 1".into()),
+        opening_hours: Some("Vardagar 8–16".into()),
+        note: None,
+    };
+    let before = journal_len(s, &o).await;
+    s.set_public_contacts(&actor(), o.id, ways.clone(), t0)
+        .await
+        .unwrap();
+    assert_eq!(s.public_contacts(o.id).await.unwrap(), ways);
+    assert!(s.public_contacts(other.id).await.unwrap().is_empty());
+    // Set again: replaced whole, a field left out is gone.
+    let fewer = PublicContacts {
+        phone: Some("+46480450000".into()),
+        ..Default::default()
+    };
+    s.set_public_contacts(&actor(), o.id, fewer.clone(), t0)
+        .await
+        .unwrap();
+    assert_eq!(s.public_contacts(o.id).await.unwrap(), fewer);
+    let journal = s.journal_page(o.id, before, 10).await.unwrap();
+    let kinds: Vec<&str> = journal.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["status.contacts_set", "status.contacts_set"]);
+    assert!(journal[0].payload.contains("Storgatan 1"));
+    assert_eq!(
+        s.set_public_contacts(&actor(), beredskap_core::OrgId::new(), fewer, t0)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_chain_ok(s, &o).await;
+}
