@@ -36,6 +36,8 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/calendar/{file}", get(alerts::calendar_feed))
+        // For anyone, with no cookie: outside the pages' frame, which sets one.
+        .route("/status/{slug}", get(crate::web::status::public))
         .merge(api_routes)
         .merge(crate::web::routes(state.clone()))
         .route(

@@ -21,7 +21,7 @@ mod priority_list;
 mod services;
 mod session;
 mod sign_in;
-mod status;
+pub(crate) mod status;
 
 use crate::credentials::constant_time_eq;
 use crate::error::AppError;
@@ -264,8 +264,8 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             case(UseCase::TakeOfflineKit),
             offline_kit::download,
         )
-        // The public status page, and its ways to get in touch.
-        .get("/status/{slug}", Anyone, status::page)
+        // The public status page's ways to get in touch (the page itself is outside this
+        // frame: `status::public`, routed with the health checks).
         .get(
             "/services/public",
             case(UseCase::KeepPublicStatus),

@@ -405,7 +405,24 @@ async fn anyone_reads_the_status_page_with_the_ways_to_reach_us_first() {
     let anyone = reqwest::Client::new();
     let r = anyone.get(app.url("/status/lillby")).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    // No cookie is set, so the page may be cached; asked again with its ETag while
+    // nothing changed, the answer is 304 with no body.
+    assert!(r.headers().get("set-cookie").is_none(), "{:?}", r.headers());
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .starts_with("public"));
+    assert!(r.headers().contains_key("content-security-policy"));
     let html = r.text().await.unwrap();
+    let again = anyone
+        .get(app.url("/status/lillby"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.text().await.unwrap().is_empty());
     let contact = html.find("Så når du oss").unwrap();
     let services = html.find("id=\"services\"").unwrap();
     assert!(contact < services, "the ways to reach us come first");
@@ -418,6 +435,28 @@ async fn anyone_reads_the_status_page_with_the_ways_to_reach_us_first() {
     assert!(!html.contains("ex-01"), "the staff's own words stay inside");
     assert!(!html.contains("<script"), "no script");
     assert!(!html.contains("csrf"), "no form");
+    // A change makes a new page: the old ETag no longer matches.
+    beredskap_app::services::set_status(
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(Actor::cli("test")),
+        &app.org,
+        email,
+        &beredskap_core::continuity::services::StatusInput {
+            state: beredskap_core::continuity::services::ServiceState::Works,
+            impact: None,
+            workaround: None,
+        },
+    )
+    .await
+    .unwrap();
+    let changed = anyone
+        .get(app.url("/status/lillby"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    assert!(changed.text().await.unwrap().contains("state-works"));
     // In another language by a plain link; an unknown organisation is not found.
     let r = anyone
         .get(app.url("/status/lillby?lang=da"))
