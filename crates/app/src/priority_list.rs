@@ -55,6 +55,17 @@ fn refused() -> Error {
     }
 }
 
+/// Refuses anyone who may not open the list: by the table's role, then by holding a
+/// named position.
+async fn require_named(app: &App, caller: &Caller, org: &Org) -> Result<(), Error> {
+    permit(caller, UseCase::ReadPriorityList)?;
+    let info = app.store.priority_list_info(org.id).await?;
+    match holds_named_position(app, caller, org, &info).await? {
+        true => Ok(()),
+        false => Err(refused()),
+    }
+}
+
 /// What the caller may do, with what anyone who may do anything sees: how many, since
 /// when, the named positions. Refused for anyone who may do nothing with it.
 pub async fn access(
@@ -86,11 +97,7 @@ pub async fn open(
     org: &Org,
     words: Option<&str>,
 ) -> Result<Vec<Citizen>, Error> {
-    permit(caller, UseCase::ReadPriorityList)?;
-    let info = app.store.priority_list_info(org.id).await?;
-    if !holds_named_position(app, caller, org, &info).await? {
-        return Err(refused());
-    }
+    require_named(app, caller, org).await?;
     let mut citizens = app
         .store
         .open_priority_list(&caller.actor(), org.id)
@@ -226,11 +233,7 @@ pub async fn calls(
     org: &Org,
     incident: IncidentId,
 ) -> Result<Vec<PriorityCall>, Error> {
-    permit(caller, UseCase::ReadPriorityList)?;
-    let info = app.store.priority_list_info(org.id).await?;
-    if !holds_named_position(app, caller, org, &info).await? {
-        return Err(refused());
-    }
+    require_named(app, caller, org).await?;
     Ok(app
         .store
         .open_priority_calls(&caller.actor(), org.id, incident)
@@ -248,10 +251,7 @@ pub async fn report_call(
 ) -> Result<PriorityCall, Error> {
     permit(caller, UseCase::ReadPriorityList)?;
     permit(caller, UseCase::WorkIncidents)?;
-    let info = app.store.priority_list_info(org.id).await?;
-    if !holds_named_position(app, caller, org, &info).await? {
-        return Err(refused());
-    }
+    require_named(app, caller, org).await?;
     let report = input.validate(call).map_err(Error::Invalid)?;
     let by = caller.account().map(|a| a.person_id);
     let done = app

@@ -153,27 +153,16 @@ async fn priority_list(config: Config, org: String, file: PathBuf) -> anyhow::Re
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(ImportRefused::File(problems)) => {
-            let english =
-                beredskap_i18n::Lang::parse("en").unwrap_or_else(beredskap_i18n::Lang::fallback);
-            for p in &problems {
-                let column = match p.column.is_empty() {
-                    true => String::new(),
-                    false => format!(" {}:", p.column),
-                };
-                say(format!(
-                    "{}:{}:{column} {}",
-                    file.display(),
-                    p.line,
-                    p.problem.text(english)
-                ));
-            }
-            say(format!(
-                "{} problem(s) found; nothing was imported",
-                problems.len()
-            ));
-            Ok(ExitCode::FAILURE)
-        }
+        Err(ImportRefused::File(problems)) => Ok(refused_file(
+            &file,
+            problems.iter().map(|p| {
+                (
+                    usize::try_from(p.line).unwrap_or(0),
+                    p.column.as_str(),
+                    &p.problem,
+                )
+            }),
+        )),
         Err(ImportRefused::Use(e)) => {
             Err(anyhow::anyhow!("import failed, nothing was imported: {e}"))
         }
@@ -211,29 +200,38 @@ async fn plan(
             ));
             Ok(ExitCode::SUCCESS)
         }
-        Err(PlanRefused::File(problems)) => {
-            let english =
-                beredskap_i18n::Lang::parse("en").unwrap_or_else(beredskap_i18n::Lang::fallback);
-            for p in &problems {
-                let field = match p.field.is_empty() {
-                    true => String::new(),
-                    false => format!(" {}:", p.field),
-                };
-                say(format!(
-                    "{}:{}:{field} {}",
-                    file.display(),
-                    p.line,
-                    p.problem.text(english)
-                ));
-            }
-            say(format!(
-                "{} problem(s) found; nothing was imported",
-                problems.len()
-            ));
-            Ok(ExitCode::FAILURE)
-        }
+        Err(PlanRefused::File(problems)) => Ok(refused_file(
+            &file,
+            problems
+                .iter()
+                .map(|p| (p.line, p.field.as_str(), &p.problem)),
+        )),
         Err(PlanRefused::Use(e)) => {
             Err(anyhow::anyhow!("import failed, nothing was imported: {e}"))
         }
     }
+}
+
+/// Prints each problem of a refused file as `FILE:LINE: FIELD: problem` in English (the
+/// catalogue's words for its code), then that nothing was imported.
+fn refused_file<'a>(
+    file: &std::path::Path,
+    problems: impl Iterator<Item = (usize, &'a str, &'a beredskap_core::Problem)>,
+) -> ExitCode {
+    let english = beredskap_i18n::Lang::parse("en").unwrap_or_else(beredskap_i18n::Lang::fallback);
+    let mut count = 0;
+    for (line, field, problem) in problems {
+        let field = match field.is_empty() {
+            true => String::new(),
+            false => format!(" {field}:"),
+        };
+        say(format!(
+            "{}:{line}:{field} {}",
+            file.display(),
+            problem.text(english)
+        ));
+        count += 1;
+    }
+    say(format!("{count} problem(s) found; nothing was imported"));
+    ExitCode::FAILURE
 }

@@ -290,19 +290,7 @@ pub fn view(t: &Texts, zone: TimeZone, report: &AfterAction, now: DateTime<Utc>)
         late_tasks,
         downtime,
         priority_calls: match report.priority_calls.started_at {
-            Some(_) => {
-                let c = &report.priority_calls;
-                lang.format(
-                    "prio-calls-counts",
-                    &[
-                        ("called", (c.total - c.open).into()),
-                        ("total", c.total.into()),
-                        ("reached", c.reached.into()),
-                        ("not_reached", c.not_reached.into()),
-                        ("escalated", c.escalated.into()),
-                    ],
-                )
-            }
+            Some(_) => t.calls_counts(&report.priority_calls),
             None => String::new(),
         },
         generated: lang.format("aa-generated", &[("when", at(now, zone).into())]),

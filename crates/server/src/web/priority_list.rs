@@ -273,17 +273,7 @@ pub async fn calls_view(
     let opens = access.is_some_and(|(_, a)| a.opens);
     let leads = beredskap_app::policy::allows(&caller, beredskap_app::UseCase::LeadIncidents);
     let zone = me.org.zone();
-    let called = summary.total - summary.open;
-    let counts = t.lang.format(
-        "prio-calls-counts",
-        &[
-            ("called", called.into()),
-            ("total", summary.total.into()),
-            ("reached", summary.reached.into()),
-            ("not_reached", summary.not_reached.into()),
-            ("escalated", summary.escalated.into()),
-        ],
-    );
+    let counts = t.calls_counts(&summary);
     let keeping = match (summary.purged_at, summary.kept_by, incident.closed_at) {
         (Some(at), _, _) => t
             .lang
@@ -350,6 +340,21 @@ struct CallsPage {
 }
 
 impl super::Texts {
+    /// "8 of 40 called: …": the calls counted, as the incident, the calls page and the
+    /// after-action report say it.
+    pub fn calls_counts(&self, c: &CallsSummary) -> String {
+        self.lang.format(
+            "prio-calls-counts",
+            &[
+                ("called", (c.total - c.open).into()),
+                ("total", c.total.into()),
+                ("reached", c.reached.into()),
+                ("not_reached", c.not_reached.into()),
+                ("escalated", c.escalated.into()),
+            ],
+        )
+    }
+
     pub fn call_outcome(&self, outcome: Option<CallOutcome>) -> &'static str {
         match outcome {
             None => self.prio_outcome_open,
@@ -422,16 +427,7 @@ pub async fn calls(
             title: incident.title.clone(),
             exercise: incident.exercise,
             open: incident.is_open(),
-            counts: t.lang.format(
-                "prio-calls-counts",
-                &[
-                    ("called", (summary.total - summary.open).into()),
-                    ("total", summary.total.into()),
-                    ("reached", summary.reached.into()),
-                    ("not_reached", summary.not_reached.into()),
-                    ("escalated", summary.escalated.into()),
-                ],
-            ),
+            counts: t.calls_counts(&summary),
             to_call: pick(&|o| matches!(o, None | Some(CallOutcome::NotReached))),
             escalated: pick(&|o| o == Some(CallOutcome::Escalated)),
             reached: pick(&|o| o == Some(CallOutcome::Reached)),

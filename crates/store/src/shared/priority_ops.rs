@@ -178,7 +178,8 @@ fn citizen_of(r: &DbRow) -> StoreResult<Option<Citizen>> {
     }))
 }
 
-pub async fn open_list(conn: &mut Conn, actor: &Actor, org: OrgId) -> StoreResult<Vec<Citizen>> {
+/// The organisation's list in the file's order, unrecorded: for the store's own use.
+async fn list(conn: &mut Conn, org: OrgId) -> StoreResult<Vec<Citizen>> {
     let rows = sqlx::query(
         "SELECT name, address, phone, need, contact_person FROM priority_list \
          WHERE org_id = $1 ORDER BY place",
@@ -187,13 +188,17 @@ pub async fn open_list(conn: &mut Conn, actor: &Actor, org: OrgId) -> StoreResul
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    let citizens: Vec<Citizen> = rows
+    Ok(rows
         .iter()
         .map(citizen_of)
         .collect::<StoreResult<Vec<_>>>()?
         .into_iter()
         .flatten()
-        .collect();
+        .collect())
+}
+
+pub async fn open_list(conn: &mut Conn, actor: &Actor, org: OrgId) -> StoreResult<Vec<Citizen>> {
+    let citizens = list(conn, org).await?;
     append_journal(
         conn,
         org,
@@ -306,17 +311,8 @@ pub async fn start_calls(
     if claimed == 0 {
         return summary(conn, org, incident).await;
     }
-    let rows = sqlx::query(
-        "SELECT name, address, phone, need, contact_person FROM priority_list \
-         WHERE org_id = $1 ORDER BY place",
-    )
-    .bind(org.0)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
-    let mut count = 0usize;
-    for (place, row) in rows.iter().enumerate() {
-        let Some(c) = citizen_of(row)? else { continue };
+    let citizens = list(conn, org).await?;
+    for (place, c) in citizens.iter().enumerate() {
         sqlx::query(
             "INSERT INTO priority_calls \
              (id, incident_id, place, name, address, phone, need, contact_person, attempts) \
@@ -333,7 +329,6 @@ pub async fn start_calls(
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-        count += 1;
     }
     append_journal(
         conn,
@@ -342,7 +337,7 @@ pub async fn start_calls(
         NewJournalEntry::new(
             "priority_calls.started",
             format!("incident:{incident}"),
-            serde_json::json!({ "calls": count, "by": by.map(|p| p.to_string()) }),
+            serde_json::json!({ "calls": citizens.len(), "by": by.map(|p| p.to_string()) }),
         ),
     )
     .await?;
