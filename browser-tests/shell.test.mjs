@@ -139,6 +139,19 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
   await call("POST", `/incidents/${incident.id}/priority-calls`);
   const email = await call("POST", "/services", { name: "E-post", owner: "IT-avdelningen", alternative: "Ring växeln" });
   await call("POST", `/services/${email.id}/status`, { state: "down", impact: "Ingen e-post in eller ut.", workaround: "Ring i stället." });
+  // A notice on the status page, published from the (exercise) incident and updated once,
+  // through the forms.
+  await admin.goto(`${server.base}/notices/new?incident=${incident.id}`);
+  await admin.fill("#title_sv", "Telefonin ligger nere");
+  await admin.fill("#body_sv", "Ring reservnumret 0480-45 00 00.\nBesök receptionen i stadshuset.");
+  await admin.click("main form button[type=submit]");
+  await admin.waitForURL(`**/incidents/${incident.id}#notices`);
+  const notice = await admin.getAttribute("#notices ~ ul a[href^='/notices/']", "href");
+  await admin.goto(`${server.base}${notice}`);
+  await admin.check("#phase-identified");
+  await admin.fill("#body_sv", "Leverantören felsöker växeln.");
+  await admin.click("main form button[type=submit]");
+  await admin.waitForURL(`**/incidents/${incident.id}#notices`);
   const accounts = await admin.goto(`${server.base}/admin/accounts`).then(() =>
     admin.$$eval("main a[href^='/admin/accounts/']", (as) => as.map((a) => a.getAttribute("href"))));
 
@@ -175,6 +188,9 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     [`/services/${email.id}/status`, "/services"],
     [`/services/${email.id}/edit`, "/services"],
     ["/services/public", "/services"],
+    [`/notices/new?incident=${incident.id}`, "/services"],
+    ["/notices/new?kind=maintenance", "/services"],
+    [notice, "/services"],
     ["/sessions", null],
     ["/passkeys", null],
     ["/admin/accounts", "/admin/accounts"],
@@ -198,6 +214,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     await admin.goto(`${server.base}/status/lillby?lang=${code}`);
     assert.equal(await admin.getAttribute("html", "lang"), code);
     assert.equal(await admin.locator("nav.main-menu").count(), 0, "no staff menu on the public page");
+    assert.equal(await admin.locator("article.notice-exercise").count(), 1, "the drill's notice, marked");
     assert.equal(await overflow(admin), null, `the status page in ${code} is wider than the phone`);
     await checkAccessibility(admin, `the status page in ${code}`);
   }

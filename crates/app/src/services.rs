@@ -123,6 +123,13 @@ pub async fn retire_service(
 
 /// Sets a service's state. An impact or workaround left out keeps the one it has; an
 /// empty one clears it.
+/// Whether every open incident is an exercise (and one is open): a state set then is the
+/// drill's, and the public status page keeps showing the one before.
+async fn only_exercises_open(app: &App, org: &Org) -> Result<bool, Error> {
+    let open = app.store.incidents(org.id, false).await?;
+    Ok(!open.is_empty() && open.iter().all(|i| i.exercise))
+}
+
 pub async fn set_status(
     app: &App,
     caller: &Caller,
@@ -132,7 +139,8 @@ pub async fn set_status(
 ) -> Result<Service, Error> {
     permit(caller, UseCase::SetServiceState)?;
     let current = app.store.service(org.id, id).await?;
-    let change: StatusChange = input.validate(&current).map_err(Error::Invalid)?;
+    let mut change: StatusChange = input.validate(&current).map_err(Error::Invalid)?;
+    change.exercise = only_exercises_open(app, org).await?;
     let by = caller.account().map(|a| a.person_id);
     let service = app
         .store

@@ -79,6 +79,7 @@ pub enum Problem {
     UnknownPerson,
     UnknownGroup,
     UnknownPosition,
+    UnknownService,
     UnknownAccount,
     UnknownMessage,
     /// A name typed in the form matched nobody, or more than one person.
@@ -128,6 +129,8 @@ pub enum Problem {
     NeedsPrivateChannel,
     /// Only a guest's account is invited to an incident: members see every incident.
     NotAGuest,
+    /// A time window is for planned maintenance only, not for a disruption.
+    OnlyForMaintenance,
 }
 
 impl Problem {
@@ -174,6 +177,7 @@ impl Problem {
             UnknownPerson => "unknown_person",
             UnknownGroup => "unknown_group",
             UnknownPosition => "unknown_position",
+            UnknownService => "unknown_service",
             UnknownContact { .. } => "unknown_contact",
             UnknownAccount => "unknown_account",
             UnknownMessage => "unknown_message",
@@ -205,6 +209,7 @@ impl Problem {
             Unreachable => "unreachable",
             NeedsPrivateChannel => "needs_private_channel",
             NotAGuest => "not_a_guest",
+            OnlyForMaintenance => "only_for_maintenance",
         }
     }
 
@@ -288,6 +293,7 @@ impl Problem {
             UnknownPerson,
             UnknownGroup,
             UnknownPosition,
+            UnknownService,
             UnknownAccount,
             UnknownMessage,
             NotInRegister {
@@ -323,6 +329,7 @@ impl Problem {
             Unreachable,
             NeedsPrivateChannel,
             NotAGuest,
+            OnlyForMaintenance,
         ];
         for p in &all {
             match p {
@@ -364,6 +371,7 @@ impl Problem {
                 | UnknownPerson
                 | UnknownGroup
                 | UnknownPosition
+                | UnknownService
                 | UnknownAccount
                 | UnknownMessage
                 | NotInRegister { .. }
@@ -394,7 +402,8 @@ impl Problem {
                 | NotYourUpload
                 | Unreachable
                 | NeedsPrivateChannel
-                | NotAGuest => {}
+                | NotAGuest
+                | OnlyForMaintenance => {}
             }
         }
         all

@@ -56,5 +56,6 @@ id_type!(
     IncidentId,
     TaskId,
     EntryId,
-    CallId
+    CallId,
+    NoticeId
 );

@@ -67,6 +67,8 @@ pub enum Conflict {
     EntryDecided,
     /// The incident's priority calls have been purged.
     CallsPurged,
+    /// An update has ended the notice.
+    NoticeEnded,
     /// Another organisation receives SMS replies on the number.
     OrgSmsNumber,
     /// The passkey is registered already.
@@ -99,6 +101,7 @@ pub trait Store:
     + crate::alerting::AlertStore
     + crate::continuity::ContinuityStore
     + crate::continuity::priority::PriorityListStore
+    + crate::continuity::notices::NoticeStore
     + Send
     + Sync
     + 'static

@@ -17,6 +17,7 @@ pub struct Application {
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     limits: crate::connections::Limits,
     hub: Arc<crate::live::Hub>,
+    status_sites: Arc<crate::status_site::StatusSites>,
     search: Result<Arc<crate::search::SearchIndex>, String>,
     store: Arc<dyn Store>,
     notifier: crate::notify::Notifier,
@@ -133,6 +134,7 @@ impl Application {
                 tracing::warn!(error = %e, "the command line cannot wake this server; its alerts wait for the worker's next round");
             })
             .ok();
+        let status_sites = Arc::new(crate::status_site::StatusSites::default());
         let app = beredskap_app::App::new(
             store.clone(),
             clock.clone(),
@@ -141,6 +143,7 @@ impl Application {
                 hub: hub.clone(),
                 search: search.as_ref().ok().cloned(),
                 data_dir: config.data_dir.clone(),
+                status_sites: status_sites.clone(),
             }),
         );
         let router = crate::router::router(AppState {
@@ -151,6 +154,7 @@ impl Application {
             deliveries_due: deliveries_due.clone(),
             vapid_public_key,
             hub: hub.clone(),
+            status_sites: status_sites.clone(),
             search: search.clone(),
             store: store.clone(),
             config,
@@ -165,6 +169,7 @@ impl Application {
             tls,
             limits,
             hub,
+            status_sites,
             search,
             store,
             notifier,
@@ -214,6 +219,12 @@ impl Application {
         self.links.clone()
     }
 
+    /// The use cases as this server runs them: whatever they change wakes its workers,
+    /// live pages and status sites.
+    pub fn use_cases(&self) -> beredskap_app::App {
+        self.app.clone()
+    }
+
     /// The search index, for tests that index on demand (`run_once`) instead of waiting.
     pub fn search(&self) -> Option<Arc<crate::search::SearchIndex>> {
         self.search.as_ref().ok().cloned()
@@ -238,6 +249,7 @@ impl Application {
             tokio::spawn(socket.run(
                 self.deliveries_due.clone(),
                 self.hub.clone(),
+                self.status_sites.clone(),
                 shutdown.clone(),
             ));
         }

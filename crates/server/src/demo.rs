@@ -380,7 +380,52 @@ async fn seed_org(
     .validate(org.region)
     .map_err(|_| demo_error("demo-status"))?;
     store.set_public_contacts(actor, org.id, ways, now).await?;
+    seed_notice(store, &org, actor, lang, now).await?;
     Ok(org)
+}
+
+/// Planned maintenance on the switchboard two days ahead, 18–22 on the organisation's
+/// clock, in every language: so the status page and each feed have something to show.
+async fn seed_notice(
+    store: &dyn Store,
+    org: &Org,
+    actor: &Actor,
+    lang: Lang,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use beredskap_core::continuity::notices::{Kind, NewNotice, NoticeTextInput, UpdateInput};
+    let zone = org.zone();
+    let day = zone.local(now).date_naive() + chrono::Duration::days(2);
+    let at = |hour: u32| day.and_hms_opt(hour, 0, 0).and_then(|t| zone.moment(t));
+    let services = store.services(org.id).await?;
+    let input = UpdateInput {
+        phase: "planned".into(),
+        // The organisation's language first: the one a page in another language falls
+        // back to.
+        texts: std::iter::once(lang)
+            .chain(Lang::all().filter(|l| *l != lang))
+            .map(|l| NoticeTextInput {
+                lang: l.code().to_owned(),
+                title: l.text("demo-notice-title").to_owned(),
+                body: l.text("demo-notice-body").to_owned(),
+            })
+            .collect(),
+        // The switchboard: the second service on the demo's list.
+        services: services.iter().skip(1).take(1).map(|s| s.id).collect(),
+        starts_at: at(18),
+        ends_at: at(22),
+    };
+    let first = input
+        .validate(Kind::Maintenance, now)
+        .map_err(|e| demo_error(&format!("demo-notice: {e:?}")))?;
+    let new = NewNotice {
+        incident_id: None,
+        kind: Kind::Maintenance,
+        exercise: false,
+        first,
+    };
+    store.publish_notice(actor, org.id, new, None, now).await?;
+    Ok(())
 }
 
 /// A made-up priority list, opened by the chief of staff's holders (the demo's crisis
@@ -444,6 +489,7 @@ async fn seed_services(
             state: ServiceState::Works,
             impact: None,
             workaround: None,
+            exercise: false,
         };
         store
             .set_service_status(actor, org.id, service.id, works, None, now)

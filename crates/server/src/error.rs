@@ -195,6 +195,7 @@ fn conflict_fields(conflict: &Conflict) -> FieldErrors {
         Conflict::IncidentClosed => ("incident", Problem::Closed),
         Conflict::EntryDecided => ("entry", Problem::Changed),
         Conflict::CallsPurged => ("decision", Problem::Deleted),
+        Conflict::NoticeEnded => ("phase", Problem::Closed),
         Conflict::PasskeyCredential => ("passkey", Problem::AlreadyRegistered),
         Conflict::MessageIdempotencyKey => ("idempotency_key", Problem::KeyReused),
         // A change the thing's state no longer allows.

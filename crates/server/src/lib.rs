@@ -21,6 +21,7 @@ pub mod router;
 pub mod routes;
 pub mod search;
 pub mod state;
+pub mod status_site;
 pub mod telemetry;
 pub mod wake;
 pub mod web;

@@ -38,6 +38,13 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar/{file}", get(alerts::calendar_feed))
         // For anyone, with no cookie: outside the pages' frame, which sets one.
         .route("/status/{slug}", get(crate::web::status::public))
+        .route("/status/{slug}/feed.atom", get(crate::web::status::atom))
+        .route("/status/{slug}/feed.json", get(crate::web::status::json))
+        .route("/status/{slug}/cap.xml", get(crate::web::status::cap_index))
+        .route(
+            "/status/{slug}/cap/{file}",
+            get(crate::web::status::cap_message),
+        )
         .merge(api_routes)
         .merge(crate::web::routes(state.clone()))
         .route(

@@ -17,6 +17,8 @@ pub struct AppState {
     pub notifier: crate::notify::Notifier,
     /// Live updates to browsers and API clients.
     pub hub: Arc<crate::live::Hub>,
+    /// The public status sites, made once per change and served from memory.
+    pub status_sites: Arc<crate::status_site::StatusSites>,
     /// The message search index, or why search is unavailable.
     pub search: Result<Arc<crate::search::SearchIndex>, String>,
     /// Signs and checks the answer links alerts carry.

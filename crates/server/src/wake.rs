@@ -22,13 +22,15 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join("wake.sock")
 }
 
-/// The server's own wake-ups: the worker's notify, the live hub, the search index and the
-/// attachment files.
+/// The server's own wake-ups: the worker's notify, the live hub, the status sites, the
+/// search index and the attachment files.
 pub struct InProcess {
     pub deliveries_due: Arc<Notify>,
     pub hub: Arc<Hub>,
     pub search: Option<Arc<crate::search::SearchIndex>>,
     pub data_dir: PathBuf,
+    /// The public status sites in memory, made again after a change.
+    pub status_sites: Arc<crate::status_site::StatusSites>,
 }
 
 #[async_trait::async_trait]
@@ -38,6 +40,7 @@ impl Wakeups for InProcess {
     }
 
     async fn published(&self, org: OrgId) {
+        self.status_sites.changed(org);
         self.hub.publish(org).await;
     }
 
@@ -130,6 +133,7 @@ impl Listener {
         self,
         deliveries_due: Arc<Notify>,
         hub: Arc<Hub>,
+        status_sites: Arc<crate::status_site::StatusSites>,
         stop: tokio_util::sync::CancellationToken,
     ) {
         let mut word = [0u8; 16];
@@ -138,7 +142,10 @@ impl Listener {
                 _ = stop.cancelled() => break,
                 received = self.socket.recv(&mut word) => match received {
                     Ok(n) if &word[..n] == DELIVERIES => deliveries_due.notify_one(),
-                    Ok(n) if &word[..n] == PUBLISHED => hub.publish_all().await,
+                    Ok(n) if &word[..n] == PUBLISHED => {
+                        status_sites.all_changed();
+                        hub.publish_all().await;
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         tracing::warn!(error = %e, "wake-up socket failed");

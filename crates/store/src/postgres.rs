@@ -72,6 +72,9 @@ mod continuity_impl;
 #[path = "shared/priority_impl.rs"]
 mod priority_impl;
 
+#[path = "shared/notice_impl.rs"]
+mod notice_impl;
+
 pub struct PgStore {
     pool: PgPool,
 }

@@ -88,6 +88,9 @@ mod continuity_impl;
 #[path = "shared/priority_impl.rs"]
 mod priority_impl;
 
+#[path = "shared/notice_impl.rs"]
+mod notice_impl;
+
 type AnyValue = Box<dyn Any + Send>;
 type RunFn = Box<
     dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<AnyValue>> + Send,

@@ -8,4 +8,5 @@ mod messages;
 mod policy;
 mod priority_list;
 mod sign_in;
+mod status;
 mod world;

@@ -5,6 +5,7 @@
 pub mod examples;
 pub mod incidents;
 pub mod log;
+pub mod notices;
 pub mod plans;
 pub mod priority;
 pub mod services;

@@ -86,6 +86,11 @@ pub struct Service {
     pub changed_at: DateTime<Utc>,
     /// The person who set them, when a person did.
     pub changed_by: Option<PersonId>,
+    /// The state the public status page shows: the same, except that a state set while
+    /// only exercises were open is not shown to citizens.
+    pub public_state: ServiceState,
+    /// When the public state was last set.
+    pub public_changed_at: DateTime<Utc>,
 }
 
 /// A service's fields as sent, before they are checked.
@@ -175,6 +180,8 @@ pub struct StatusChange {
     pub state: ServiceState,
     pub impact: Option<String>,
     pub workaround: Option<String>,
+    /// Set while only exercises were open: the public state stays as it was.
+    pub exercise: bool,
 }
 
 impl StatusInput {
@@ -203,6 +210,7 @@ impl StatusInput {
             state: self.state,
             impact,
             workaround,
+            exercise: false,
         })
     }
 }

@@ -80,3 +80,7 @@ demo-status-phone = +46 70 174 06 89
 demo-status-address = Rådhuset, Storegade 1, Lillby
 demo-status-hours = Hverdage 8–16
 demo-status-note = Ved forstyrrelser i telefonien: ring reservenummeret eller kom til receptionen på rådhuset. Akut hjælp: 112.
+demo-notice-title = Udskiftning af telefonomstillingen
+demo-notice-body =
+    Vi udskifter telefonomstillingen. Mens arbejdet står på, kan du ikke ringe til kommunens omstilling. Ring til reservenummeret eller kom forbi borgerservice på rådhuset.
+    Nødkald påvirkes ikke.

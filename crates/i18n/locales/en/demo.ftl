@@ -80,3 +80,7 @@ demo-status-phone = +46 70 174 06 89
 demo-status-address = Town hall, 1 High Street, Lillby
 demo-status-hours = Weekdays 8–16
 demo-status-note = When the telephones are disturbed: call the reserve number or come to the town hall's reception. Emergencies: 112.
+demo-notice-title = Switchboard replacement
+demo-notice-body =
+    We are replacing the switchboard. While the work goes on you cannot call the municipality's switchboard. Call the reserve number or visit the town hall's reception.
+    Safety alarms are not affected.

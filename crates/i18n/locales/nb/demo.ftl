@@ -81,3 +81,7 @@ demo-status-phone = +46 70 174 06 89
 demo-status-address = Rådhuset, Storgata 1, Lillby
 demo-status-hours = Hverdager 8–16
 demo-status-note = Ved forstyrrelser i telefonien: ring reservenummeret eller kom til resepsjonen på rådhuset. Akutt hjelp: 113.
+demo-notice-title = Bytte av sentralbord
+demo-notice-body =
+    Vi bytter sentralbord. Mens arbeidet pågår, kan du ikke ringe kommunens sentralbord. Ring reservenummeret eller besøk servicetorget på rådhuset.
+    Trygghetsalarmene påvirkes ikke.

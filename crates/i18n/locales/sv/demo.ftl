@@ -81,3 +81,7 @@ demo-status-phone = +46 70 174 06 89
 demo-status-address = Stadshuset, Storgatan 1, Lillby
 demo-status-hours = Vardagar 8–16
 demo-status-note = Vid störningar i telefonin: ring reservnumret eller kom till receptionen i stadshuset. Akut hjälp: 112.
+demo-notice-title = Byte av telefonväxel
+demo-notice-body =
+    Vi byter telefonväxel. Under arbetet kan du inte ringa kommunens växel. Ring reservnumret eller besök receptionen i stadshuset.
+    Trygghetslarmen påverkas inte.

@@ -34,7 +34,8 @@ use utoipa_axum::routes;
     tags(
         (name = "organisations"), (name = "people"), (name = "groups"),
         (name = "positions"), (name = "journal"), (name = "accounts"), (name = "conversation"),
-        (name = "alerts"), (name = "services"), (name = "plans"), (name = "incidents")
+        (name = "alerts"), (name = "services"), (name = "plans"), (name = "incidents"),
+        (name = "priority list"), (name = "status page")
     )
 )]
 struct ApiDoc;
@@ -213,6 +214,7 @@ pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppStat
         .merge(super::plans::routes())
         .merge(super::incidents::routes())
         .merge(super::priority_list::routes())
+        .merge(super::notices::routes())
 }
 
 /// A JSON body whose errors name the field they concern (`contact_points[1].value`).

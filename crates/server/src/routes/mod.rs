@@ -7,6 +7,7 @@ pub mod auth;
 pub mod channels;
 pub mod health;
 pub mod incidents;
+pub mod notices;
 pub mod plans;
 pub mod priority_list;
 pub mod services;

@@ -203,6 +203,11 @@ struct IncidentPage {
     invitable: Vec<(String, String)>,
     /// The calls made from the priority list, counted.
     calls: super::priority_list::CallsView,
+    /// The notices on the status page published from it.
+    notices: Vec<super::notices::NoticeRow>,
+    may_publish: bool,
+    may_update: bool,
+    slug: String,
 }
 
 pub async fn show(
@@ -323,6 +328,8 @@ pub async fn show(
         })
         .collect();
     let calls = super::priority_list::calls_view(&state, &ctx, &me, i, decisions).await?;
+    let notices =
+        beredskap_app::status::incident_notices(&state.app, &caller, &me.org, i.id).await?;
     render(
         StatusCode::OK,
         &IncidentPage {
@@ -366,6 +373,10 @@ pub async fn show(
                 .collect(),
             log,
             calls,
+            notices: super::notices::rows(t, &me, &notices),
+            may_publish: i.is_open() && allows(&caller, UseCase::KeepPublicStatus),
+            may_update: allows(&caller, UseCase::KeepPublicStatus),
+            slug: me.org.slug.to_string(),
         },
     )
 }

@@ -11,6 +11,7 @@ mod form;
 pub mod i18n;
 mod incident_log;
 mod incidents;
+mod notices;
 pub mod offline_kit;
 mod one_time;
 mod pages;
@@ -275,6 +276,26 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             "/services/public",
             case(UseCase::KeepPublicStatus),
             status::set_contacts,
+        )
+        .get(
+            "/notices/new",
+            case(UseCase::KeepPublicStatus),
+            notices::new_form,
+        )
+        .post(
+            "/notices",
+            case(UseCase::KeepPublicStatus),
+            notices::publish,
+        )
+        .get(
+            "/notices/{id}",
+            case(UseCase::KeepPublicStatus),
+            notices::update_form,
+        )
+        .post(
+            "/notices/{id}",
+            case(UseCase::KeepPublicStatus),
+            notices::update,
         )
         // The priority list: the role is the table's; holding a named position (or, for
         // its settings and import, being an administrator) is the use cases' check.
@@ -999,7 +1020,12 @@ impl Page {
                 under("/incidents"),
             ),
             ("/plans", t.nav_plans, "/plans", under("/plans")),
-            ("/services", t.nav_services, "/services", under("/services")),
+            (
+                "/services",
+                t.nav_services,
+                "/services",
+                under("/services") || under("/notices"),
+            ),
             ("/search", t.search, "/search", under("/search")),
             (
                 "/admin/accounts",

@@ -1,15 +1,17 @@
-//! The public status page (`/status/{org}`): no sign-in, no script, no form — the ways to
-//! get in touch first, then each service with its state. Its own light page rather than
-//! the staff pages' frame, so a citizen on a slow phone gets a few kilobytes; the language
-//! links are plain links (`?lang=`). The crisis leads' form for the ways to get in touch
-//! is `/services/public`.
+//! The public status page (`/status/{org}`) and its feeds: no sign-in, no script, no form —
+//! the ways to get in touch first, then the notices, then each service with its state. Its
+//! own light page rather than the staff pages' frame, so a citizen on a slow phone gets a
+//! few kilobytes; the language links are plain links (`?lang=`). The documents are made
+//! by [`crate::status_site`]. The crisis leads' form for the ways to get in touch is
+//! `/services/public`.
 
 use super::form::FormProblems;
 use super::i18n::PageTexts as _;
 use super::session::SignedIn;
-use super::{render, when, Page, WebContext, WebError};
+use super::{render, Page, WebContext, WebError};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::status_site::{Addresses, Doc, DocKey};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -21,34 +23,10 @@ use beredskap_core::domain::readable_number;
 use beredskap_core::FieldErrors;
 use beredskap_i18n::Lang;
 use serde::Deserialize;
-use sha2::Digest as _;
 
-struct ServiceRow {
-    name: String,
-    state: &'static str,
-    state_label: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "status.html")]
-struct PublicPage {
-    lang: Lang,
-    t: &'static super::Texts,
-    langs: Vec<Lang>,
-    slug: String,
-    org: String,
-    phone: String,
-    phone_href: String,
-    address: String,
-    opening_hours: String,
-    note: Vec<String>,
-    services: Vec<ServiceRow>,
-    updated: String,
-}
-
-/// The page's language: the link's (`?lang=`), the browser's, the organisation's, Swedish.
+/// The page's language: the link's (`?lang=`), the browser's, the organisation's.
 /// No cookie is read or set: the page is the same for everyone who asks the same.
-fn language(uri: &Uri, headers: &HeaderMap, org_language: Option<&str>) -> Lang {
+fn language(uri: &Uri, headers: &HeaderMap, default: Lang) -> Lang {
     let from_query = uri.query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "lang")
@@ -61,108 +39,181 @@ fn language(uri: &Uri, headers: &HeaderMap, org_language: Option<&str>) -> Lang 
                 .and_then(|v| v.to_str().ok())
                 .and_then(Lang::from_accept_language)
         })
-        .or_else(|| org_language.and_then(Lang::parse))
-        .unwrap_or_else(Lang::fallback)
+        .unwrap_or(default)
+}
+
+/// Which document of the site a request is for.
+#[derive(Clone, Copy)]
+enum Wanted {
+    Page,
+    Atom,
+    Json,
+    CapIndex,
+}
+
+async fn serve(
+    state: &AppState,
+    slug: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    key: impl FnOnce(Lang) -> DocKey,
+    by_language: bool,
+) -> Response {
+    let app = state.app.clone();
+    let addresses = Addresses {
+        base: state.config.public_url().trim_end_matches('/').to_owned(),
+    };
+    let site = state
+        .status_sites
+        .site(slug, state.clock.now(), |previous| async move {
+            let status = use_case::public_status(&app, slug).await?;
+            crate::status_site::render(&status, &addresses, previous.as_deref())
+                .map_err(|e| beredskap_app::Error::Internal(e.to_string()))
+        })
+        .await;
+    let site = match site {
+        Ok(site) => site,
+        Err(e) => {
+            let t = language(uri, headers, Lang::fallback()).texts();
+            let (code, text) = match AppError::from(e) {
+                AppError::NotFound => (StatusCode::NOT_FOUND, t.not_found),
+                AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, t.server_error),
+                _ => (StatusCode::SERVICE_UNAVAILABLE, t.unavailable),
+            };
+            return (code, text).into_response();
+        }
+    };
+    let lang = language(uri, headers, site.default_lang);
+    let Some(doc) = site.doc(&key(lang)) else {
+        let t = lang.texts();
+        return (StatusCode::NOT_FOUND, t.not_found).into_response();
+    };
+    let last_modified = doc
+        .last_modified
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let mut common = vec![
+        (header::ETAG, doc.etag.clone()),
+        (header::LAST_MODIFIED, last_modified),
+        (header::CACHE_CONTROL, "public, max-age=10".to_owned()),
+    ];
+    if by_language {
+        common.push((header::VARY, "Accept-Language".to_owned()));
+    }
+    if let Some(lang) = doc.lang {
+        common.push((header::CONTENT_LANGUAGE, lang.code().to_owned()));
+    }
+    let mut response = match unchanged(headers, doc) {
+        true => StatusCode::NOT_MODIFIED.into_response(),
+        false => (
+            [(header::CONTENT_TYPE, doc.content_type)],
+            doc.bytes.clone(),
+        )
+            .into_response(),
+    };
+    for (name, value) in common {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+/// The browser has these bytes: by the `ETag` it sends, or when it sends none, by its copy
+/// being as new as the bytes (`If-Modified-Since`, to the second).
+fn unchanged(headers: &HeaderMap, doc: &Doc) -> bool {
+    if let Some(tags) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return tags
+            .split(',')
+            .any(|tag| tag.trim() == doc.etag || tag.trim() == "*");
+    }
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+        .is_some_and(|since| doc.last_modified.timestamp() <= since.timestamp())
+}
+
+fn wanted(wanted: Wanted) -> impl FnOnce(Lang) -> DocKey {
+    move |lang| match wanted {
+        Wanted::Page => DocKey::Page(lang),
+        Wanted::Atom => DocKey::Atom(lang),
+        Wanted::Json => DocKey::Json(lang),
+        Wanted::CapIndex => DocKey::CapIndex,
+    }
 }
 
 /// The public page. Outside the staff pages' frame: no session or CSRF cookie is read or
-/// set, so it may be cached (briefly, by anyone) and a browser that has it gets `304 Not
-/// Modified` by its `ETag` (a hash of the bytes) while nothing has changed.
+/// set, so it may be cached (briefly, by anyone). It is made once per change and served
+/// from memory; a browser that has it gets `304 Not Modified` by its `ETag` (a hash of
+/// the bytes) or its `Last-Modified`.
 pub async fn public(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let status = match use_case::public_status(&state.app, &slug).await {
-        Ok(status) => status,
-        Err(e) => {
-            let lang = language(&uri, &headers, None);
-            let t = lang.texts();
-            let code = match AppError::from(e) {
-                AppError::NotFound => StatusCode::NOT_FOUND,
-                _ => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            let text = match code {
-                StatusCode::NOT_FOUND => t.not_found,
-                _ => t.unavailable,
-            };
-            return (code, text).into_response();
-        }
-    };
-    let lang = language(&uri, &headers, status.org.language.as_deref());
-    let t = lang.texts();
-    let c = &status.contacts;
-    let region = status.org.region;
-    let page = PublicPage {
-        lang,
-        t,
-        langs: Lang::all().collect(),
-        slug: status.org.slug.to_string(),
-        org: status.org.name.clone(),
-        phone: c
-            .phone
-            .as_deref()
-            .map(|p| readable_number(p, region))
-            .unwrap_or_default(),
-        phone_href: c
-            .phone
-            .as_deref()
-            .map(|p| format!("tel:{p}"))
-            .unwrap_or_default(),
-        address: c.address.clone().unwrap_or_default(),
-        opening_hours: c.opening_hours.clone().unwrap_or_default(),
-        note: c
-            .note
-            .as_deref()
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-        services: status
-            .services
-            .iter()
-            .map(|s| ServiceRow {
-                name: s.name.clone(),
-                state: s.state.as_str(),
-                state_label: t.service_state(s.state),
-            })
-            .collect(),
-        updated: status
-            .changed_at
-            .map(|at| {
-                t.lang.format(
-                    "status-updated",
-                    &[("when", when(at, status.org.zone()).into())],
-                )
-            })
-            .unwrap_or_default(),
-    };
-    let Ok(html) = page.render() else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, t.server_error).into_response();
-    };
-    let digest = sha2::Sha256::digest(html.as_bytes());
-    let etag = format!("\"{}\"", hex::encode(&digest[..16]));
-    let common = [
-        (header::ETAG, etag.clone()),
-        (header::CACHE_CONTROL, "public, max-age=10".to_owned()),
-        (header::VARY, "Accept-Language".to_owned()),
-        (header::CONTENT_LANGUAGE, lang.code().to_owned()),
-    ];
-    let unchanged = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
-    match unchanged {
-        true => (StatusCode::NOT_MODIFIED, common).into_response(),
-        false => (
-            StatusCode::OK,
-            common,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
-    }
+    serve(&state, &slug, &uri, &headers, wanted(Wanted::Page), true).await
+}
+
+/// The notices as an Atom feed, in the language asked for (`?lang=`), else the browser's.
+pub async fn atom(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    serve(&state, &slug, &uri, &headers, wanted(Wanted::Atom), true).await
+}
+
+/// The notices as a JSON Feed 1.1.
+pub async fn json(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    serve(&state, &slug, &uri, &headers, wanted(Wanted::Json), true).await
+}
+
+/// The CAP 1.2 messages now current, one per notice, inline in an Atom feed.
+pub async fn cap_index(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    serve(
+        &state,
+        &slug,
+        &uri,
+        &headers,
+        wanted(Wanted::CapIndex),
+        false,
+    )
+    .await
+}
+
+/// One CAP 1.2 message (`{identifier}.xml`), as referred to by later ones.
+pub async fn cap_message(
+    State(state): State<AppState>,
+    Path((slug, file)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let identifier = file.strip_suffix(".xml").unwrap_or_default().to_owned();
+    serve(
+        &state,
+        &slug,
+        &uri,
+        &headers,
+        move |_| DocKey::Cap(identifier),
+        false,
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -175,6 +226,8 @@ struct FormPage {
     opening_hours: String,
     note: String,
     problems: FormProblems,
+    notices: Vec<super::notices::NoticeRow>,
+    may_update: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -191,13 +244,15 @@ pub struct ContactsForm {
     note: String,
 }
 
-fn form_page(
+async fn form_page(
+    state: &AppState,
     ctx: &WebContext,
     me: &SignedIn,
     form: &ContactsForm,
     errors: Option<&FieldErrors>,
 ) -> Result<Response, WebError> {
     let t = ctx.t();
+    let notices = use_case::notices(&state.app, &me.caller(), &me.org).await?;
     let problems = match errors {
         Some(errors) => {
             let place = |field: &str| match field {
@@ -225,6 +280,8 @@ fn form_page(
             opening_hours: form.opening_hours.clone(),
             note: form.note.clone(),
             problems,
+            notices: super::notices::rows(t, me, &notices),
+            may_update: true,
         },
     )
 }
@@ -247,7 +304,7 @@ pub async fn contacts_form(
         opening_hours: c.opening_hours.unwrap_or_default(),
         note: c.note.unwrap_or_default(),
     };
-    form_page(&ctx, &me, &form, None)
+    form_page(&state, &ctx, &me, &form, None).await
 }
 
 pub async fn set_contacts(
@@ -267,7 +324,7 @@ pub async fn set_contacts(
     match use_case::set_contacts(&state.app, &me.caller(), &me.org, &input).await {
         Ok(_) => Ok(Redirect::to("/services/public").into_response()),
         Err(e) => match AppError::from(e) {
-            AppError::Invalid(errors) => form_page(&ctx, &me, &form, Some(&errors)),
+            AppError::Invalid(errors) => form_page(&state, &ctx, &me, &form, Some(&errors)).await,
             other => Err(other.into()),
         },
     }

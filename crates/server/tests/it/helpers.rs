@@ -21,6 +21,8 @@ pub struct TestApp {
     pub links: Arc<beredskap_server::alerting::AnswerLinks>,
     /// Signs journal checkpoints on demand (`run_once`, `take`).
     pub checkpointer: Arc<beredskap_server::checkpoint::Checkpointer>,
+    /// The server's own use cases (its wake-ups included).
+    use_cases: beredskap_app::App,
     /// The PostgreSQL admin URL and this app's database, to drop at the end.
     postgres: Option<(String, String)>,
     shutdown: CancellationToken,
@@ -107,6 +109,7 @@ impl TestApp {
         let search = app.search().unwrap();
         let links = app.links();
         let checkpointer = app.checkpointer().unwrap();
+        let use_cases = app.use_cases();
         tokio::spawn(app.run_until_stopped(shutdown.clone()));
         let org = store
             .create_org(
@@ -125,6 +128,7 @@ impl TestApp {
             search,
             links,
             checkpointer,
+            use_cases,
             postgres,
             shutdown,
             _dir: dir,
@@ -157,14 +161,10 @@ impl TestApp {
         self.scoped_token_in(org, role, login, &Scope::ALL).await
     }
 
-    /// The use cases over this server's store and clock, for setting up what a test
-    /// needs as an operator would (nothing is woken: the server polls).
+    /// The server's own use cases, for setting up what a test needs as an operator would:
+    /// what they change wakes the server as its pages and API do.
     pub fn use_cases(&self) -> beredskap_app::App {
-        beredskap_app::App::new(
-            self.store.clone(),
-            self.clock.clone(),
-            Arc::new(beredskap_app::NoWakeups),
-        )
+        self.use_cases.clone()
     }
 
     /// A token with only `scopes`, for an account with `role`.

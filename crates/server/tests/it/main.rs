@@ -28,4 +28,5 @@ mod providers;
 mod roles;
 mod rotations;
 mod services;
+mod status;
 mod web;

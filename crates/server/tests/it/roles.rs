@@ -65,6 +65,8 @@ struct Things {
     position: String,
     /// One of the incident's priority calls.
     call: String,
+    /// A notice on the status page, to update.
+    notice: String,
 }
 
 fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
@@ -85,6 +87,7 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
         _ if p.starts_with("/services/") => things.service.clone(),
         _ if p.starts_with("/plans/") => things.plan.clone(),
         _ if p.starts_with("/incidents/") => things.incident.clone(),
+        _ if p.starts_with("/notices/") => things.notice.clone(),
         _ => "0".to_owned(),
     };
     p.replace("{id}", &id)
@@ -111,6 +114,14 @@ fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
     let p = path;
     let fields: Vec<(&'static str, &str)> = match p {
         "/services/public" => vec![("phone", "0480-45 00 00")],
+        "/notices" => vec![
+            ("kind", "disruption"),
+            ("phase", "investigating"),
+            ("title_sv", "E-posten fungerar inte"),
+        ],
+        _ if p.starts_with("/notices/") => {
+            vec![("phase", "identified"), ("title_sv", "Fel i växeln")]
+        }
         "/priority-list/access" => vec![
             ("positions", things.position.as_str()),
             ("calls_days", "30"),
@@ -530,7 +541,35 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
         .unwrap()[0]
         .id
         .to_string();
+    let notice = {
+        use beredskap_core::continuity::notices::{
+            Kind, NewNotice, NoticeText, Phase, UpdateDraft,
+        };
+        let new = NewNotice {
+            incident_id: None,
+            kind: Kind::Disruption,
+            exercise: false,
+            first: UpdateDraft {
+                phase: Phase::Investigating,
+                texts: vec![NoticeText {
+                    lang: "sv".into(),
+                    title: "Telefonin ligger nere".into(),
+                    body: String::new(),
+                }],
+                services: vec![],
+                starts_at: None,
+                ends_at: None,
+            },
+        };
+        app.store
+            .publish_notice(&setup, app.org.id, new, None, app.now())
+            .await
+            .unwrap()
+            .id
+            .to_string()
+    };
     Things {
+        notice,
         position: position.id.to_string(),
         call,
         guest: guest.to_string(),

@@ -16,7 +16,7 @@ use beredskap_core::continuity::status::PublicContacts;
 use beredskap_core::{AlertId, ChannelId, EntryId, IncidentId, PlanId, ServiceId, TaskId};
 
 const SERVICE_COLUMNS: &str = "id, org_id, name, owner, alternative, state, impact, workaround, \
-                               changed_at, changed_by";
+                               changed_at, changed_by, public_state, public_changed_at";
 
 fn state_of(code: &str) -> StoreResult<ServiceState> {
     ServiceState::parse(code).map_err(|_| corrupt("service state", code))
@@ -35,6 +35,8 @@ fn service_of(r: &DbRow) -> StoreResult<Service> {
         workaround: col(r, "workaround")?,
         changed_at: col(r, "changed_at")?,
         changed_by: col::<Option<Uuid>>(r, "changed_by")?.map(PersonId),
+        public_state: state_of(&col::<String>(r, "public_state")?)?,
+        public_changed_at: col(r, "public_changed_at")?,
     })
 }
 
@@ -96,7 +98,8 @@ pub async fn create_service(
     let id = ServiceId::new();
     sqlx::query(
         "INSERT INTO services (id, org_id, place, name, name_key, owner, alternative, state, \
-         changed_at, changed_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         changed_at, changed_by, public_state, public_changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $8, $9)",
     )
     .bind(id.0)
     .bind(org.0)
@@ -230,6 +233,19 @@ pub async fn set_service_status(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
+    if !change.exercise {
+        sqlx::query(
+            "UPDATE services SET public_state = $3, public_changed_at = $4 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(change.state.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
     sqlx::query(
         "INSERT INTO service_changes \
          (service_id, org_id, at, state, impact, workaround, changed_by) \
@@ -258,6 +274,7 @@ pub async fn set_service_status(
                 "to": change.state.as_str(),
                 "impact": change.impact,
                 "workaround": change.workaround,
+                "exercise": change.exercise,
             }),
         ),
     )

@@ -44,6 +44,10 @@ pub mod continuity;
 
 #[path = "priority_ops.rs"]
 pub mod priority;
+
+#[path = "notice_ops.rs"]
+pub mod notices;
+
 use std::collections::HashMap;
 use uuid::Uuid;
 

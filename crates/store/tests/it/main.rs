@@ -97,4 +97,7 @@ conformance!(
     a_guest_is_invited_to_one_incident_and_joins_its_channel,
     the_priority_list_is_replaced_whole_opened_on_record_and_its_calls_purged_unless_kept,
     the_status_pages_ways_to_get_in_touch_are_kept_per_organisation_and_journaled,
+    notices_keep_their_timeline_end_once_and_stay_shown_a_week,
+    an_organisation_keeps_at_most_its_limit_of_open_notices,
+    a_state_set_during_an_exercise_leaves_the_public_state,
 );

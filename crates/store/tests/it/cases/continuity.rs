@@ -27,6 +27,7 @@ fn status(state: ServiceState, impact: Option<&str>) -> StatusChange {
         state,
         impact: impact.map(str::to_owned),
         workaround: None,
+        exercise: false,
     }
 }
 
@@ -1435,4 +1436,239 @@ pub async fn the_status_pages_ways_to_get_in_touch_are_kept_per_organisation_and
         StoreError::NotFound
     );
     assert_chain_ok(s, &o).await;
+}
+
+pub async fn notices_keep_their_timeline_end_once_and_stay_shown_a_week(db: &TestDb) {
+    use beredskap_core::continuity::notices::{Kind, NewNotice, NoticeText, Phase, UpdateDraft};
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    let phones = s
+        .create_service(&actor(), o.id, service("Telefoni"), None, t0)
+        .await
+        .unwrap();
+    let theirs = s
+        .create_service(&actor(), other.id, service("Telefoni"), None, t0)
+        .await
+        .unwrap();
+    let update =
+        |phase: Phase, title: &str, services: Vec<beredskap_core::ServiceId>| UpdateDraft {
+            phase,
+            texts: vec![
+                NoticeText {
+                    lang: "sv".into(),
+                    title: title.into(),
+                    body: "Ring reservnumret.".into(),
+                },
+                NoticeText {
+                    lang: "en".into(),
+                    title: "Phones down".into(),
+                    body: String::new(),
+                },
+            ],
+            services,
+            starts_at: None,
+            ends_at: None,
+        };
+    let new = |first: UpdateDraft| NewNotice {
+        incident_id: None,
+        kind: Kind::Disruption,
+        exercise: false,
+        first,
+    };
+    // Another organisation's service is refused, naming it, and nothing is published.
+    let refused = s
+        .publish_notice(
+            &actor(),
+            o.id,
+            new(update(Phase::Investigating, "Telefonin", vec![theirs.id])),
+            None,
+            t0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        StoreError::invalid("services[0]", beredskap_core::Problem::UnknownService)
+    );
+    assert!(s.notices(o.id, t0).await.unwrap().is_empty());
+    let before = journal_len(s, &o).await;
+    let published = s
+        .publish_notice(
+            &actor(),
+            o.id,
+            new(update(
+                Phase::Investigating,
+                "Telefonin ligger nere",
+                vec![phones.id],
+            )),
+            None,
+            t0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(published.updates.len(), 1);
+    assert_eq!(published.latest().texts[1].lang, "en");
+    assert_eq!(published.latest().services, vec![phones.id]);
+    assert!(published.is_open());
+    let t1 = t0 + Duration::minutes(30);
+    let updated = s
+        .update_notice(
+            &actor(),
+            o.id,
+            published.id,
+            update(Phase::Identified, "Fel i växeln", vec![phones.id]),
+            None,
+            t1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.updates.iter().map(|u| u.seq).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(updated.first().texts[0].title, "Telefonin ligger nere");
+    assert_eq!(updated.latest().at, t1);
+    // Another organisation neither sees nor updates it.
+    assert!(s.notices(other.id, t0).await.unwrap().is_empty());
+    assert_eq!(
+        s.notice(other.id, published.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    // Resolved ends it: no more updates, and it stays shown for as long as asked.
+    let t2 = t0 + Duration::hours(2);
+    let ended = s
+        .update_notice(
+            &actor(),
+            o.id,
+            published.id,
+            update(Phase::Resolved, "Telefonin fungerar igen", vec![]),
+            None,
+            t2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ended.ended_at(), Some(t2));
+    assert_eq!(
+        s.update_notice(
+            &actor(),
+            o.id,
+            published.id,
+            update(Phase::Monitoring, "Igen", vec![]),
+            None,
+            t2
+        )
+        .await
+        .unwrap_err(),
+        StoreError::Conflict(Conflict::NoticeEnded)
+    );
+    assert_eq!(s.notices(o.id, t2).await.unwrap().len(), 1);
+    assert!(s
+        .notices(o.id, t2 + Duration::seconds(1))
+        .await
+        .unwrap()
+        .is_empty());
+    // Every update journaled whole: it is public.
+    let journal = s.journal_page(o.id, before, 10).await.unwrap();
+    let kinds: Vec<&str> = journal.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "status.notice_published",
+            "status.notice_updated",
+            "status.notice_updated"
+        ]
+    );
+    assert!(journal[0].payload.contains("Telefonin ligger nere"));
+    assert!(journal[2].payload.contains("resolved"));
+    assert_chain_ok(s, &o).await;
+}
+
+pub async fn an_organisation_keeps_at_most_its_limit_of_open_notices(db: &TestDb) {
+    use beredskap_core::continuity::notices::{
+        Kind, NewNotice, NoticeText, Phase, UpdateDraft, MAX_OPEN,
+    };
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    let new = |n: usize| NewNotice {
+        incident_id: None,
+        kind: Kind::Disruption,
+        exercise: false,
+        first: UpdateDraft {
+            phase: Phase::Investigating,
+            texts: vec![NoticeText {
+                lang: "sv".into(),
+                title: format!("Störning {n}"),
+                body: String::new(),
+            }],
+            services: vec![],
+            starts_at: None,
+            ends_at: None,
+        },
+    };
+    let mut last = None;
+    for n in 0..MAX_OPEN {
+        last = Some(
+            s.publish_notice(&actor(), o.id, new(n), None, t0)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        s.publish_notice(&actor(), o.id, new(MAX_OPEN), None, t0)
+            .await
+            .unwrap_err(),
+        StoreError::invalid("phase", beredskap_core::Problem::TooMany { max: MAX_OPEN })
+    );
+    // Ending one makes room.
+    let mut end = new(0).first;
+    end.phase = Phase::Resolved;
+    s.update_notice(&actor(), o.id, last.unwrap().id, end, None, t0)
+        .await
+        .unwrap();
+    s.publish_notice(&actor(), o.id, new(MAX_OPEN), None, t0)
+        .await
+        .unwrap();
+}
+
+pub async fn a_state_set_during_an_exercise_leaves_the_public_state(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    let phones = s
+        .create_service(&actor(), o.id, service("Telefoni"), None, t0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (phones.public_state, phones.public_changed_at),
+        (ServiceState::Unknown, t0)
+    );
+    let t1 = t0 + Duration::minutes(5);
+    s.set_service_status(
+        &actor(),
+        o.id,
+        phones.id,
+        status(ServiceState::Works, None),
+        None,
+        t1,
+    )
+    .await
+    .unwrap();
+    let t2 = t0 + Duration::minutes(10);
+    let mut drill = status(ServiceState::Down, Some("Övning"));
+    drill.exercise = true;
+    let during = s
+        .set_service_status(&actor(), o.id, phones.id, drill, None, t2)
+        .await
+        .unwrap();
+    // Staff see the drill's state; the public still sees the one before.
+    assert_eq!(during.state, ServiceState::Down);
+    assert_eq!(
+        (during.public_state, during.public_changed_at),
+        (ServiceState::Works, t1)
+    );
+    let read = s.services(o.id).await.unwrap();
+    assert_eq!(read[0].public_state, ServiceState::Works);
 }

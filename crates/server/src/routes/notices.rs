@@ -1,0 +1,117 @@
+//! The status page's notices in the API: list them, publish one (from an incident or on
+//! its own), read one, and add an update. The same use cases as the pages; the public
+//! page and its feeds are at `/status/{org}`.
+
+use super::api::{created, parse_id, ApiJson, ApiPath};
+use super::auth::Caller;
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::Json;
+use beredskap_app::status as use_case;
+use beredskap_core::continuity::notices::{Notice, PublishInput, UpdateInput};
+use beredskap_core::register::Scope;
+use beredskap_core::NoticeId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, publish))
+        .routes(routes!(get_notice))
+        .routes(routes!(update))
+}
+
+/// The notices the status page shows: open ones, and those ended in the last week; newest
+/// first, each with its updates.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/notices", tag = "status page",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Notice]), (status = 403, body = ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+) -> Result<Json<Vec<Notice>>, AppError> {
+    caller.scope(Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(
+        use_case::notices(&state.app, &caller.who(), &org).await?,
+    ))
+}
+
+/// Publishes a notice on the status page at once. From an incident it is marked as an
+/// exercise when the incident is one; an ended incident publishes no new notice (409).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/notices", tag = "status page",
+    params(("org" = String, Path, description = "Organisation slug")),
+    request_body = PublishInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Notice), (status = 403, body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "The incident has ended", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+    ApiJson(input): ApiJson<PublishInput>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let notice = use_case::publish_notice(
+        &state.app,
+        &caller.who(),
+        &org,
+        input.incident,
+        input.kind,
+        &input.first(),
+    )
+    .await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/notices/{}", org.slug, notice.id),
+        notice,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/notices/{id}", tag = "status page",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = NoticeId, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Notice), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn get_notice(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+) -> Result<Json<Notice>, AppError> {
+    caller.scope(Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let id: NoticeId = parse_id(&id)?;
+    Ok(Json(
+        use_case::notice(&state.app, &caller.who(), &org, id).await?,
+    ))
+}
+
+/// Adds an update: the whole notice as it should now read. `resolved` (or `completed`
+/// for maintenance) ends it; an ended notice takes no more updates (409).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/notices/{id}/updates", tag = "status page",
+    params(("org" = String, Path, description = "Organisation slug"), ("id" = NoticeId, Path)),
+    request_body = UpdateInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = Notice), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The notice has ended", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<UpdateInput>,
+) -> Result<Json<Notice>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let id: NoticeId = parse_id(&id)?;
+    Ok(Json(
+        use_case::update_notice(&state.app, &caller.who(), &org, id, &input).await?,
+    ))
+}
