@@ -642,29 +642,7 @@ async fn start_server(
         )
         .await?;
     drop(store);
-    let mut child = tokio::process::Command::new(crate::server_binary()?)
-        .arg("serve")
-        .env("BEREDSKAP_DATA_DIR", dir)
-        .env("BEREDSKAP_LISTEN", "127.0.0.1:0")
-        .env("BEREDSKAP_LOG_FILTER", "warn")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting the server")?;
-    let stdout = child.stdout.take().context("server output")?;
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next_line()
-            .await?
-            .context("the server stopped before it listened")?;
-        if let Some(rest) = line.strip_prefix("Beredskap is listening on http://") {
-            let addr = rest.split_whitespace().next().unwrap_or_default();
-            break addr.parse().context("the server's address")?;
-        }
-    };
-    // Keep reading so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (child, addr) = crate::spawn_server(dir).await?;
     Ok((token, channel.id.to_string(), child, addr))
 }
 

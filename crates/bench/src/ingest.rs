@@ -48,6 +48,17 @@ pub enum BenchCommand {
     },
     /// The bare fan-out server `fanout` measures against, run in its own process.
     FanoutLimit,
+    /// The public status page under a crowd, beside nginx serving the same bytes; then
+    /// how soon a notice published under that crowd shows on the page and in the feeds.
+    StatusPage {
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds per run.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// An alert to many people through `beredskap serve`, a local SMS gateway and SMTP,
     /// with and without a `kill -9` mid-blast, beside a minimal client's limit.
     Blast {
@@ -99,6 +110,14 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         }
         BenchCommand::FanoutLimit => {
             crate::fanout::limit_server().await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        BenchCommand::StatusPage {
+            connections,
+            seconds,
+            runs,
+        } => {
+            crate::status_page::run(connections, seconds, runs).await?;
             return Ok(ExitCode::SUCCESS);
         }
         BenchCommand::Blast {

@@ -6,6 +6,7 @@
 mod blast;
 mod fanout;
 mod ingest;
+mod status_page;
 
 use clap::Parser;
 use std::io::Write;
@@ -44,6 +45,39 @@ fn server_binary() -> anyhow::Result<PathBuf> {
         beside.display()
     );
     Ok(beside)
+}
+
+/// Starts `beredskap serve` on the data directory and waits until it listens; it stops
+/// when the child is dropped.
+async fn spawn_server(
+    dir: &std::path::Path,
+) -> anyhow::Result<(tokio::process::Child, std::net::SocketAddr)> {
+    use anyhow::Context as _;
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(server_binary()?)
+        .arg("serve")
+        .env("BEREDSKAP_DATA_DIR", dir)
+        .env("BEREDSKAP_LISTEN", "127.0.0.1:0")
+        .env("BEREDSKAP_LOG_FILTER", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the server")?;
+    let stdout = child.stdout.take().context("server output")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next_line()
+            .await?
+            .context("the server stopped before it listened")?;
+        if let Some(rest) = line.strip_prefix("Beredskap is listening on http://") {
+            let addr = rest.split_whitespace().next().unwrap_or_default();
+            break addr.parse().context("the server's address")?;
+        }
+    };
+    // Keep reading so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, addr))
 }
 
 /// Writes a line to standard output. A closed pipe is not an error.

@@ -123,8 +123,12 @@ struct NoticeView {
 struct PublicPage {
     lang: Lang,
     t: &'static crate::web::i18n::Texts,
-    langs: Vec<Lang>,
-    slug: String,
+    /// Each language and the link to the page in it.
+    langs: Vec<(Lang, String)>,
+    stylesheet: &'static str,
+    atom_href: String,
+    json_href: String,
+    cap_href: String,
     org: String,
     phone: String,
     phone_href: String,
@@ -227,15 +231,61 @@ fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// How the site's documents link to each other: as this server serves them (`?lang=`),
+/// or as files in a directory (`beredskap export status-site`), for any static host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Served,
+    Files,
+}
+
 /// What a status site is made from, besides the status: where it is reached.
 pub struct Addresses {
     /// `https://beredskap.example.se`, without a trailing slash.
     pub base: String,
+    pub layout: Layout,
 }
 
 impl Addresses {
-    pub fn page(&self, slug: &str) -> String {
-        format!("{}/status/{slug}", self.base)
+    /// A document's file in an exported site's directory for the organisation.
+    pub fn file_name(key: &DocKey) -> String {
+        match key {
+            DocKey::Page(l) => format!("index.{}.html", l.code()),
+            DocKey::Atom(l) => format!("feed.{}.atom", l.code()),
+            DocKey::Json(l) => format!("feed.{}.json", l.code()),
+            DocKey::CapIndex => "cap.xml".to_owned(),
+            DocKey::Cap(id) => format!("cap/{id}.xml"),
+        }
+    }
+
+    /// A link from one of the site's pages to a document.
+    pub fn href(&self, slug: &str, key: &DocKey) -> String {
+        match self.layout {
+            Layout::Files => Self::file_name(key),
+            Layout::Served => match key {
+                DocKey::Page(l) => format!("/status/{slug}?lang={}", l.code()),
+                DocKey::Atom(l) => format!("/status/{slug}/feed.atom?lang={}", l.code()),
+                DocKey::Json(l) => format!("/status/{slug}/feed.json?lang={}", l.code()),
+                DocKey::CapIndex => format!("/status/{slug}/cap.xml"),
+                DocKey::Cap(id) => format!("/status/{slug}/cap/{id}.xml"),
+            },
+        }
+    }
+
+    /// A document's address, for feeds and CAP, which need them whole.
+    pub fn url(&self, slug: &str, key: &DocKey) -> String {
+        match self.layout {
+            Layout::Served => format!("{}{}", self.base, self.href(slug, key)),
+            Layout::Files => format!("{}/status/{slug}/{}", self.base, Self::file_name(key)),
+        }
+    }
+
+    /// The stylesheet, from a page.
+    fn stylesheet(&self) -> &'static str {
+        match self.layout {
+            Layout::Served => "/static/app.css",
+            Layout::Files => "../../static/app.css",
+        }
     }
 
     /// The CAP `sender`: the organisation at this server's host, with no space or comma.
@@ -282,7 +332,7 @@ pub fn render(
     let mut docs = HashMap::new();
     for lang in Lang::all() {
         let key = DocKey::Page(lang);
-        let html = page(status, lang)?;
+        let html = page(status, addresses, lang)?;
         docs.insert(
             key.clone(),
             doc(
@@ -407,8 +457,9 @@ fn notice_view(status: &PublicStatus, notice: &Notice, lang: Lang) -> NoticeView
     }
 }
 
-fn page(status: &PublicStatus, lang: Lang) -> Result<String, askama::Error> {
+fn page(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> Result<String, askama::Error> {
     let t = lang.texts();
+    let slug = status.org.slug.to_string();
     let c = &status.contacts;
     let region = status.org.region;
     let mut disruptions = Vec::new();
@@ -425,8 +476,13 @@ fn page(status: &PublicStatus, lang: Lang) -> Result<String, askama::Error> {
     PublicPage {
         lang,
         t,
-        langs: Lang::all().collect(),
-        slug: status.org.slug.to_string(),
+        langs: Lang::all()
+            .map(|l| (l, addresses.href(&slug, &DocKey::Page(l))))
+            .collect(),
+        stylesheet: addresses.stylesheet(),
+        atom_href: addresses.href(&slug, &DocKey::Atom(lang)),
+        json_href: addresses.href(&slug, &DocKey::Json(lang)),
+        cap_href: addresses.href(&slug, &DocKey::CapIndex),
         org: status.org.name.clone(),
         phone: c
             .phone
@@ -509,14 +565,14 @@ fn plain_text(status: &PublicStatus, notice: &Notice, lang: Lang) -> (String, St
 fn atom(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> Result<String, askama::Error> {
     let t = lang.texts();
     let slug = status.org.slug.to_string();
-    let page_url = addresses.page(&slug);
+    let page_url = addresses.url(&slug, &DocKey::Page(lang));
     AtomFeed {
         lang: lang.code(),
         org_id: status.org.id.to_string(),
         org: status.org.name.clone(),
         title: t.status_title,
         updated: rfc3339(newest(status)),
-        self_url: format!("{page_url}/feed.atom?lang={}", lang.code()),
+        self_url: addresses.url(&slug, &DocKey::Atom(lang)),
         entries: status
             .notices
             .iter()
@@ -527,7 +583,7 @@ fn atom(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> Result<Stri
                     title,
                     updated: rfc3339(n.latest().at),
                     published: rfc3339(n.published_at()),
-                    link: format!("{page_url}?lang={}#notice-{}", lang.code(), n.id),
+                    link: format!("{page_url}#notice-{}", n.id),
                     phase: n.latest().phase.as_str(),
                     phase_label: t.phase(n.latest().phase),
                     text,
@@ -542,7 +598,7 @@ fn atom(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> Result<Stri
 fn json_feed(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> String {
     let t = lang.texts();
     let slug = status.org.slug.to_string();
-    let page_url = addresses.page(&slug);
+    let page_url = addresses.url(&slug, &DocKey::Page(lang));
     let items: Vec<serde_json::Value> = status
         .notices
         .iter()
@@ -555,7 +611,7 @@ fn json_feed(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> String
             }
             serde_json::json!({
                 "id": format!("urn:uuid:{}", n.id),
-                "url": format!("{page_url}?lang={}#notice-{}", lang.code(), n.id),
+                "url": format!("{page_url}#notice-{}", n.id),
                 "title": title,
                 "content_text": text,
                 "date_published": rfc3339(n.published_at()),
@@ -576,8 +632,8 @@ fn json_feed(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> String
     let feed = serde_json::json!({
         "version": "https://jsonfeed.org/version/1.1",
         "title": format!("{}: {}", status.org.name, t.status_title),
-        "home_page_url": format!("{page_url}?lang={}", lang.code()),
-        "feed_url": format!("{page_url}/feed.json?lang={}", lang.code()),
+        "home_page_url": page_url,
+        "feed_url": addresses.url(&slug, &DocKey::Json(lang)),
         "language": lang.code(),
         "authors": [{ "name": status.org.name }],
         "items": items,
@@ -606,7 +662,7 @@ fn cap(
 ) -> Result<(String, Vec<(String, String)>), askama::Error> {
     let zone = status.org.zone();
     let slug = status.org.slug.to_string();
-    let page_url = addresses.page(&slug);
+    let page_url = addresses.url(&slug, &DocKey::Page(default_lang));
     let sender = addresses.sender(&slug);
     let c = &status.contacts;
     let mut messages = Vec::new();
@@ -709,7 +765,7 @@ fn cap(
                         false => title,
                     },
                     updated: rfc3339(update.at),
-                    link: format!("{page_url}/cap/{identifier}.xml"),
+                    link: addresses.url(&slug, &DocKey::Cap(identifier.clone())),
                     alert: alert.clone(),
                 });
             }
@@ -723,12 +779,43 @@ fn cap(
         org: status.org.name.clone(),
         title: default_lang.texts().status_title,
         updated: rfc3339(newest(status)),
-        self_url: format!("{page_url}/cap.xml"),
+        self_url: addresses.url(&slug, &DocKey::CapIndex),
         page_url,
         entries,
     }
     .render()?;
     Ok((index, messages))
+}
+
+/// Writes the site as files under `dir`, for any static web server to serve as this one
+/// does: `status/{slug}/` with each document (`index.html`, `feed.atom` and `feed.json` in
+/// the organisation's language, the same with the language in their names, `cap.xml`,
+/// `cap/{identifier}.xml`) and the stylesheet at `static/app.css`. Each file is replaced
+/// whole, so a server reading one mid-write reads the old or the new. Returns how many.
+pub fn write_files(site: &Site, dir: &std::path::Path) -> std::io::Result<usize> {
+    let org_dir = dir.join("status").join(&site.slug);
+    let mut written = 0;
+    let mut write = |path: std::path::PathBuf, bytes: &[u8]| {
+        written += 1;
+        crate::files::write_durably(&path, bytes)
+    };
+    for (key, doc) in &site.docs {
+        write(org_dir.join(Addresses::file_name(key)), &doc.bytes)?;
+        let default_copy = match key {
+            DocKey::Page(l) if *l == site.default_lang => Some("index.html"),
+            DocKey::Atom(l) if *l == site.default_lang => Some("feed.atom"),
+            DocKey::Json(l) if *l == site.default_lang => Some("feed.json"),
+            _ => None,
+        };
+        if let Some(name) = default_copy {
+            write(org_dir.join(name), &doc.bytes)?;
+        }
+    }
+    write(
+        dir.join("static").join("app.css"),
+        crate::web::STYLESHEET.as_bytes(),
+    )?;
+    Ok(written)
 }
 
 /// The sites in memory, by organisation slug; each made on the first request after a

@@ -34,6 +34,23 @@ pub enum ExportCommand {
         #[arg(long)]
         language: Option<String>,
     },
+    /// Write the public status page and its feeds (Atom, JSON Feed, CAP) as static files,
+    /// the same bytes this server serves, so a second host can serve them if this one is
+    /// overwhelmed: `DIR/status/{org}/index.html` and the rest, and `DIR/static/app.css`.
+    StatusSite {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// The address the files will be served at (their feeds and CAP messages link to
+        /// it); the configured public address by default.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Keep running and write the files again after every change (looked for every
+        /// two seconds), until interrupted.
+        #[arg(long)]
+        every_change: bool,
+    },
 }
 
 pub async fn run(config: Config, cmd: ExportCommand) -> anyhow::Result<ExitCode> {
@@ -47,6 +64,12 @@ pub async fn run(config: Config, cmd: ExportCommand) -> anyhow::Result<ExitCode>
         ExportCommand::OfflineKit { org, out, language } => {
             return offline_kit(config, &org, &out, language.as_deref()).await
         }
+        ExportCommand::StatusSite {
+            org,
+            out,
+            base_url,
+            every_change,
+        } => return status_site(config, &org, &out, base_url, every_change).await,
     };
     let store = open_store(&config, false).await?;
     let app = super::app(&config, store);
@@ -89,4 +112,54 @@ async fn offline_kit(
     beredskap_server::files::write_durably(out, html.as_bytes())
         .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn status_site(
+    config: Config,
+    org: &str,
+    out: &std::path::Path,
+    base_url: Option<String>,
+    every_change: bool,
+) -> anyhow::Result<ExitCode> {
+    use beredskap_server::status_site::{render, write_files, Addresses, Layout};
+    let store = open_store(&config, false).await?;
+    let app = super::app(&config, store);
+    let org = org_by_slug(app.store(), org).await?;
+    let base = base_url.unwrap_or_else(|| config.public_url());
+    let addresses = Addresses {
+        base: base.trim_end_matches('/').to_owned(),
+        layout: Layout::Files,
+    };
+    let mut previous = None;
+    loop {
+        let head = app.store().journal_head(org.id).await?.0;
+        let status = beredskap_app::status::public_status(&app, org.slug.as_str())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let site = render(&status, &addresses, previous.as_ref())?;
+        let written = write_files(&site, out)
+            .with_context(|| format!("cannot write under {}", out.display()))?;
+        let _ = writeln!(
+            std::io::stdout(),
+            "wrote {written} files under {}",
+            out.display()
+        );
+        if !every_change {
+            return Ok(ExitCode::SUCCESS);
+        }
+        // Again when the journal moves on (every change is journaled), or when what is
+        // shown changes by time alone.
+        let until = site.valid_until;
+        previous = Some(site);
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+                _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+            }
+            let moved = app.store().journal_head(org.id).await?.0 != head;
+            if moved || app.clock.now() >= until {
+                break;
+            }
+        }
+    }
 }

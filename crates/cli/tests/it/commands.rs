@@ -1346,3 +1346,93 @@ async fn a_plan_file_is_imported_as_a_new_version_and_exported_back() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn the_status_site_is_exported_as_files_and_again_after_every_change() {
+    use beredskap_core::continuity::status::PublicContacts;
+    let env = TestEnv::sqlite();
+    env.create_lillby().await;
+    let site = env.dir.path().join("site");
+    let out = site.to_str().unwrap();
+    let said = env
+        .ok(&[
+            "export",
+            "status-site",
+            "--org",
+            "lillby",
+            "--out",
+            out,
+            "--base-url",
+            "https://status.lillby.se/",
+        ])
+        .await;
+    assert!(said.contains("files under"), "{said}");
+    let dir = site.join("status/lillby");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    // The organisation's language at the plain names, each language at its own, linked
+    // as files; the feeds' addresses are the second host's.
+    let page = read("index.html");
+    assert_eq!(page, read("index.sv.html"));
+    assert!(page.contains("Lillby kommun: Driftläge"), "{page}");
+    assert!(page.contains("href=\"index.da.html\"") && page.contains("href=\"feed.sv.atom\""));
+    assert!(page.contains("href=\"../../static/app.css\""));
+    assert!(read("index.da.html").contains("Driftstatus"));
+    assert!(read("feed.atom").contains("https://status.lillby.se/status/lillby/feed.sv.atom"));
+    assert!(read("feed.en.json").contains("\"https://jsonfeed.org/version/1.1\""));
+    assert!(read("cap.xml").contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+    assert!(site.join("static/app.css").exists());
+
+    // Kept up to date: a change made meanwhile is in the files within seconds.
+    let mut follower = env
+        .command(&[
+            "export",
+            "status-site",
+            "--org",
+            "lillby",
+            "--out",
+            out,
+            "--every-change",
+        ])
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let store = beredskap_store::open(
+        &beredskap_store::DatabaseUrl::Sqlite(env.sqlite_file()),
+        &beredskap_store::OpenOptions::default(),
+    )
+    .await
+    .unwrap();
+    let org = store
+        .org_by_slug(&beredskap_core::Slug::parse("lillby").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let ways = PublicContacts {
+        phone: Some("+46480450000".into()),
+        ..Default::default()
+    };
+    store
+        .set_public_contacts(
+            &beredskap_core::Actor::cli("test"),
+            org.id,
+            ways,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let mut found = false;
+    for _ in 0..100 {
+        if read("index.html").contains("tel:+46480450000") {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    follower.kill().await.unwrap();
+    assert!(
+        found,
+        "the change reached the files: {}",
+        read("index.html")
+    );
+}

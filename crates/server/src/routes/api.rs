@@ -237,6 +237,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .map_err(|e| AppError::invalid("body", malformed(e.body_text())))?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| AppError::invalid("body", malformed(e.to_string())))?;
+        // Every body of the API is an object. serde would also read a struct from an
+        // array of its fields in order (`[[]]` as `{"members": []}`), which the schema
+        // does not allow.
+        if !value.is_object() {
+            return Err(AppError::invalid(
+                "body",
+                malformed("expected a JSON object".to_owned()),
+            ));
+        }
         serde_path_to_error::deserialize(whole_numbers(value))
             .map(ApiJson)
             .map_err(|e| {

@@ -497,11 +497,11 @@ async fn admin_start(me: SignedIn) -> Result<Response, WebError> {
     Ok(Redirect::to("/admin/accounts").into_response())
 }
 
+/// The pages' one stylesheet (also written beside an exported status site).
+pub const STYLESHEET: &str = include_str!("../../static/app.css");
+
 async fn stylesheet() -> Response {
-    static_file(
-        "text/css; charset=utf-8",
-        include_str!("../../static/app.css"),
-    )
+    static_file("text/css; charset=utf-8", STYLESHEET)
 }
 
 async fn passkeys_script() -> Response {

@@ -11,7 +11,7 @@ use super::session::SignedIn;
 use super::{render, Page, WebContext, WebError};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::status_site::{Addresses, Doc, DocKey};
+use crate::status_site::{Addresses, Doc, DocKey, Layout};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -62,6 +62,7 @@ async fn serve(
     let app = state.app.clone();
     let addresses = Addresses {
         base: state.config.public_url().trim_end_matches('/').to_owned(),
+        layout: Layout::Served,
     };
     let site = state
         .status_sites

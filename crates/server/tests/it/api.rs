@@ -1020,3 +1020,48 @@ async fn another_organisations_things_are_indistinguishable_from_none_on_every_r
         "nothing changed in Lillby"
     );
 }
+
+#[tokio::test]
+async fn every_body_is_an_object_and_an_array_of_its_fields_is_refused() {
+    let app = TestApp::spawn().await;
+    let doc = expect_json(
+        app.client
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let schemas = &doc["components"]["schemas"];
+    let mut bodies = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(content) = operation["requestBody"]["content"].as_object() else {
+                continue;
+            };
+            let Some(json) = content.get("application/json") else {
+                continue;
+            };
+            let reference = json["schema"]["$ref"].as_str().unwrap_or_default();
+            let name = reference.trim_start_matches("#/components/schemas/");
+            assert_eq!(
+                schemas[name]["type"], "object",
+                "{method} {path}: its body is {}",
+                json["schema"]
+            );
+            bodies += 1;
+        }
+    }
+    assert!(bodies > 30, "{bodies} bodies");
+    // serde would read a struct from an array of its fields; the API does not.
+    let r = app
+        .post(
+            "/api/v1/orgs/lillby/services",
+            &app.admin_token,
+            json!([["Växeln"]]),
+        )
+        .await;
+    let body = expect_json(r, 422).await;
+    assert_eq!(error_fields(&body), ["body"]);
+}
