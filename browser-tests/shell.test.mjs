@@ -191,6 +191,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     [`/notices/new?incident=${incident.id}`, "/services"],
     ["/notices/new?kind=maintenance", "/services"],
     [notice, "/services"],
+    [`/press/new?incident=${incident.id}`, "/services"],
     ["/sessions", null],
     ["/passkeys", null],
     ["/admin/accounts", "/admin/accounts"],

@@ -8,6 +8,7 @@ use crate::{App, Error};
 use beredskap_core::continuity::notices::{
     Kind, NewNotice, Notice, UpdateInput, SHOWN_AFTER_END_DAYS,
 };
+use beredskap_core::continuity::press::{PressRelease, PressReleaseInput};
 use beredskap_core::continuity::services::Service;
 use beredskap_core::continuity::status::{PublicContacts, PublicContactsInput};
 use beredskap_core::register::Org;
@@ -24,6 +25,8 @@ pub struct PublicStatus {
     pub services: Vec<Service>,
     /// Open ones and those ended in the last [`SHOWN_AFTER_END_DAYS`], newest first.
     pub notices: Vec<Notice>,
+    /// The newest [`beredskap_core::continuity::press::SHOWN`], newest first.
+    pub press_releases: Vec<PressRelease>,
     /// When a service's public state last changed, if one has.
     pub changed_at: Option<DateTime<Utc>>,
     /// When what is shown would change by time alone (an ended notice leaving the page).
@@ -46,7 +49,12 @@ pub async fn public_status(app: &App, slug: &str) -> Result<PublicStatus, Error>
     let now = app.clock.now();
     let shown_after_end = Duration::days(SHOWN_AFTER_END_DAYS);
     let notices = app.store.notices(org.id, now - shown_after_end).await?;
+    let press_releases = app
+        .store
+        .press_releases(org.id, beredskap_core::continuity::press::SHOWN)
+        .await?;
     Ok(PublicStatus {
+        press_releases,
         changed_at: services.iter().map(|s| s.public_changed_at).max(),
         changes_by_itself_at: notices
             .iter()
@@ -181,4 +189,168 @@ pub async fn set_contacts(
         .await?;
     app.wake.published(org.id).await;
     Ok(saved)
+}
+
+/// A press release written from the template in `lang`, for the communicator to edit:
+/// the organisation and the date, what the incident's latest notice says (without an
+/// incident, the newest open real disruption's; or a line asking for it), the services it
+/// is about (or those disrupted now, as the public sees them without an incident), the ways
+/// to reach the organisation, where to read more (`status_url`) and the caller as the
+/// media contact. Marked at the top when the incident is an exercise. Nothing is saved.
+pub async fn press_release_draft(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    incident: Option<IncidentId>,
+    lang: beredskap_i18n::Lang,
+    status_url: &str,
+) -> Result<PressReleaseInput, Error> {
+    permit(caller, UseCase::KeepPublicStatus)?;
+    let incident = match incident {
+        Some(id) => Some(app.store.incident(org.id, id).await?),
+        None => None,
+    };
+    let now = app.clock.now();
+    let shown_since = now - Duration::days(SHOWN_AFTER_END_DAYS);
+    // The incident's newest notice; without an incident, the newest open disruption that
+    // is not a drill's (an exercise's words must not reach a real press release).
+    let shown = app.store.notices(org.id, shown_since).await?;
+    let notice = match &incident {
+        Some(i) => shown.into_iter().find(|n| n.incident_id == Some(i.id)),
+        None => shown
+            .into_iter()
+            .find(|n| n.is_open() && n.kind == Kind::Disruption && !n.exercise),
+    };
+    let services = app.store.services(org.id).await?;
+    let affected: Vec<String> = match &notice {
+        Some(n) => services
+            .iter()
+            .filter(|s| n.latest().services.contains(&s.id))
+            .map(|s| s.name.clone())
+            .collect(),
+        // A drill's states are the staff's, not the public's.
+        None => services
+            .iter()
+            .filter(|s| match &incident {
+                Some(_) => s.state.is_disrupted(),
+                None => s.public_state.is_disrupted(),
+            })
+            .map(|s| s.name.clone())
+            .collect(),
+    };
+    let text = notice
+        .as_ref()
+        .and_then(|n| n.latest().text(lang.code()).cloned());
+    let org_name = org.name.as_str();
+    let what = text
+        .as_ref()
+        .map(|t| t.title.clone())
+        .or_else(|| incident.as_ref().map(|i| i.title.clone()))
+        .unwrap_or_default();
+    let mut lines: Vec<String> = Vec::new();
+    if incident.as_ref().is_some_and(|i| i.exercise) {
+        lines.push(lang.text("press-exercise").to_owned());
+        lines.push(String::new());
+    }
+    let date = org.zone().local(now).format("%Y-%m-%d").to_string();
+    lines.push(lang.format(
+        "press-dateline",
+        &[("org", org_name.into()), ("date", date.into())],
+    ));
+    lines.push(String::new());
+    match text.as_ref().filter(|t| !t.body.is_empty()) {
+        Some(t) => lines.push(t.body.clone()),
+        None => lines.push(lang.format("press-what", &[("org", org_name.into())])),
+    }
+    if !affected.is_empty() {
+        lines.push(String::new());
+        lines.push(lang.format("press-affects", &[("services", affected.join(", ").into())]));
+    }
+    let ways = app.store.public_contacts(org.id).await?;
+    if !ways.is_empty() {
+        lines.push(String::new());
+        lines.push(lang.text("press-reach").to_owned());
+        if let Some(phone) = &ways.phone {
+            let number = beredskap_core::domain::readable_number(phone, org.region);
+            lines.push(format!("{}: {number}", lang.text("status-phone")));
+        }
+        if let Some(address) = &ways.address {
+            lines.push(format!("{}: {address}", lang.text("status-address")));
+        }
+        if let Some(hours) = &ways.opening_hours {
+            lines.push(format!("{}: {hours}", lang.text("status-hours")));
+        }
+    }
+    lines.push(String::new());
+    lines.push(lang.format("press-more", &[("url", status_url.into())]));
+    if let Some(account) = caller.account() {
+        if let Some(person) = app.store.person(org.id, account.person_id).await? {
+            lines.push(lang.format("press-media", &[("name", person.name.into())]));
+        }
+    }
+    let mut title = lang.format(
+        "press-title",
+        &[("org", org_name.into()), ("what", what.into())],
+    );
+    if what_is_empty(&title, org_name) {
+        title = org_name.to_owned();
+    }
+    Ok(PressReleaseInput {
+        incident: incident.map(|i| i.id),
+        lang: lang.code().to_owned(),
+        title,
+        body: lines.join("\n"),
+    })
+}
+
+/// The title's "what" was left empty (no notice and no incident).
+fn what_is_empty(title: &str, org: &str) -> bool {
+    title.trim_end().trim_end_matches(':') == org
+}
+
+/// The organisation's newest press releases, for the crisis leads' list.
+pub async fn press_releases(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+) -> Result<Vec<PressRelease>, Error> {
+    permit(caller, UseCase::KeepPublicStatus)?;
+    Ok(app
+        .store
+        .press_releases(org.id, beredskap_core::continuity::press::SHOWN)
+        .await?)
+}
+
+/// Publishes a press release on the status page and in its feeds at once, as edited;
+/// marked as an exercise when its incident is one.
+pub async fn publish_press_release(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    input: &PressReleaseInput,
+) -> Result<PressRelease, Error> {
+    permit(caller, UseCase::KeepPublicStatus)?;
+    let exercise = match input.incident {
+        Some(id) => app.store.incident(org.id, id).await?.exercise,
+        None => false,
+    };
+    let new = input.validate(exercise).map_err(Error::Invalid)?;
+    // The template's line asking what happened, in any language, must not be published.
+    let org_name = org.name.as_str();
+    if beredskap_i18n::Lang::all().any(|l| {
+        new.body
+            .contains(&l.format("press-what", &[("org", org_name.into())]))
+    }) {
+        return Err(Error::Invalid(beredskap_core::FieldErrors::single(
+            "body",
+            beredskap_core::Problem::PlaceholderLeft,
+        )));
+    }
+    let by = caller.account().map(|a| a.person_id);
+    let published = app
+        .store
+        .publish_press_release(&caller.actor(), org.id, new, by, app.clock.now())
+        .await?;
+    app.wake.published(org.id).await;
+    Ok(published)
 }

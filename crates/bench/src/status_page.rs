@@ -152,8 +152,37 @@ async fn seed(dir: &Path) -> anyhow::Result<String> {
     Ok(token)
 }
 
+/// A running nginx: stopped (master and workers) when dropped.
+struct Nginx {
+    binary: &'static str,
+    conf: std::path::PathBuf,
+    root: std::path::PathBuf,
+    master: tokio::process::Child,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // Killing the master alone would leave its workers serving.
+        let _ = std::process::Command::new(self.binary)
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("-p")
+            .arg(&self.root)
+            .args(["-s", "stop"])
+            .stderr(std::process::Stdio::null())
+            .status();
+        // Give the master the time to stop its workers before the child is killed.
+        for _ in 0..50 {
+            if !matches!(self.master.try_wait(), Ok(None)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 /// nginx serving `bytes` at the page's path, as a static file; it stops when dropped.
-async fn nginx(dir: &Path, bytes: &[u8]) -> anyhow::Result<(tokio::process::Child, SocketAddr)> {
+async fn nginx(dir: &Path, bytes: &[u8]) -> anyhow::Result<(Nginx, SocketAddr)> {
     let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .into_iter()
         .find(|p| Path::new(p).exists())
@@ -182,7 +211,7 @@ async fn nginx(dir: &Path, bytes: &[u8]) -> anyhow::Result<(tokio::process::Chil
     );
     let conf_path = root.join("nginx.conf");
     std::fs::write(&conf_path, conf)?;
-    let child = tokio::process::Command::new(binary)
+    let master = tokio::process::Command::new(binary)
         .arg("-c")
         .arg(&conf_path)
         .arg("-p")
@@ -190,10 +219,16 @@ async fn nginx(dir: &Path, bytes: &[u8]) -> anyhow::Result<(tokio::process::Chil
         .kill_on_drop(true)
         .spawn()
         .context("starting nginx")?;
+    let nginx = Nginx {
+        binary,
+        conf: conf_path,
+        root,
+        master,
+    };
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
     for _ in 0..100 {
         if TcpStream::connect(addr).await.is_ok() {
-            return Ok((child, addr));
+            return Ok((nginx, addr));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -131,6 +131,8 @@ pub enum Problem {
     NotAGuest,
     /// A time window is for planned maintenance only, not for a disruption.
     OnlyForMaintenance,
+    /// A template's line asking for text is still there, unanswered.
+    PlaceholderLeft,
 }
 
 impl Problem {
@@ -210,6 +212,7 @@ impl Problem {
             NeedsPrivateChannel => "needs_private_channel",
             NotAGuest => "not_a_guest",
             OnlyForMaintenance => "only_for_maintenance",
+            PlaceholderLeft => "placeholder_left",
         }
     }
 
@@ -330,6 +333,7 @@ impl Problem {
             NeedsPrivateChannel,
             NotAGuest,
             OnlyForMaintenance,
+            PlaceholderLeft,
         ];
         for p in &all {
             match p {
@@ -403,7 +407,8 @@ impl Problem {
                 | Unreachable
                 | NeedsPrivateChannel
                 | NotAGuest
-                | OnlyForMaintenance => {}
+                | OnlyForMaintenance
+                | PlaceholderLeft => {}
             }
         }
         all

@@ -57,5 +57,6 @@ id_type!(
     TaskId,
     EntryId,
     CallId,
-    NoticeId
+    NoticeId,
+    PressReleaseId
 );

@@ -23,8 +23,8 @@ pub use domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 pub use error::{FieldError, FieldErrors, Problem};
 pub use ids::{
     AccountId, AlertId, ApiTokenId, AttachmentId, CallId, ChannelId, DeliveryId, EntryId, GroupId,
-    IncidentId, MessageId, NoticeId, OrgId, OverrideId, PersonId, PlanId, PositionId, ServiceId,
-    TaskId,
+    IncidentId, MessageId, NoticeId, OrgId, OverrideId, PersonId, PlanId, PositionId,
+    PressReleaseId, ServiceId, TaskId,
 };
 pub use journal::{Actor, JournalEntry, NewJournalEntry};
 pub use store::{Store, StoreError};

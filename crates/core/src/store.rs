@@ -102,6 +102,7 @@ pub trait Store:
     + crate::continuity::ContinuityStore
     + crate::continuity::priority::PriorityListStore
     + crate::continuity::notices::NoticeStore
+    + crate::continuity::press::PressReleaseStore
     + Send
     + Sync
     + 'static

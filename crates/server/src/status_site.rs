@@ -102,6 +102,15 @@ struct UpdateView {
     body: Vec<String>,
 }
 
+struct PressView {
+    id: String,
+    exercise: bool,
+    title: String,
+    lang: String,
+    at: String,
+    body: Vec<String>,
+}
+
 struct NoticeView {
     id: String,
     exercise: bool,
@@ -138,6 +147,7 @@ struct PublicPage {
     disruptions: Vec<NoticeView>,
     maintenance: Vec<NoticeView>,
     ended: Vec<NoticeView>,
+    press: Vec<PressView>,
     services: Vec<ServiceRow>,
     updated: String,
 }
@@ -506,6 +516,18 @@ fn page(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> Result<Stri
         disruptions,
         maintenance,
         ended,
+        press: status
+            .press_releases
+            .iter()
+            .map(|p| PressView {
+                id: p.id.to_string(),
+                exercise: p.exercise,
+                title: p.title.clone(),
+                lang: p.lang.clone(),
+                at: when(p.published_at, status.org.zone()),
+                body: p.body.lines().map(str::to_owned).collect(),
+            })
+            .collect(),
         services: status
             .services
             .iter()
@@ -534,6 +556,7 @@ fn newest(status: &PublicStatus) -> DateTime<Utc> {
         .notices
         .iter()
         .map(|n| n.latest().at)
+        .chain(status.press_releases.iter().map(|p| p.published_at))
         .chain(status.changed_at)
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH)
@@ -589,10 +612,28 @@ fn atom(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> Result<Stri
                     text,
                 }
             })
+            .chain(status.press_releases.iter().map(|p| AtomEntry {
+                id: format!("urn:uuid:{}", p.id),
+                title: press_title(p, lang),
+                updated: rfc3339(p.published_at),
+                published: rfc3339(p.published_at),
+                link: format!("{page_url}#press-{}", p.id),
+                phase: "press_release",
+                phase_label: t.status_press,
+                text: p.body.clone(),
+            }))
             .collect(),
         page_url,
     }
     .render()
+}
+
+/// A press release's title as the feeds give it: marked when from an exercise.
+fn press_title(p: &beredskap_core::continuity::press::PressRelease, lang: Lang) -> String {
+    match p.exercise {
+        true => format!("{}: {}", lang.texts().status_exercise, p.title),
+        false => p.title.clone(),
+    }
 }
 
 fn json_feed(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> String {
@@ -628,6 +669,21 @@ fn json_feed(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> String
                 },
             })
         })
+        .chain(status.press_releases.iter().map(|p| {
+            let mut tags = vec!["press_release"];
+            if p.exercise {
+                tags.push("exercise");
+            }
+            serde_json::json!({
+                "id": format!("urn:uuid:{}", p.id),
+                "url": format!("{page_url}#press-{}", p.id),
+                "title": press_title(p, lang),
+                "content_text": p.body,
+                "date_published": rfc3339(p.published_at),
+                "language": p.lang,
+                "tags": tags,
+            })
+        }))
         .collect();
     let feed = serde_json::json!({
         "version": "https://jsonfeed.org/version/1.1",

@@ -147,3 +147,120 @@ async fn a_state_set_while_only_a_drill_is_open_is_not_shown_to_citizens() {
         last.payload
     );
 }
+
+#[tokio::test]
+async fn a_press_release_is_written_from_the_template_and_published_as_an_exercise_from_a_drill() {
+    use beredskap_core::continuity::status::PublicContactsInput;
+    let world = World::new().await;
+    let (app, org) = (&world.app, &world.org);
+    let lead = world.caller(Role::CrisisLead);
+    let (drill, _) = world.open_incident().await;
+    let phones = beredskap_app::services::add_service(
+        app,
+        &lead,
+        org,
+        &ServiceInput {
+            name: "Telefoni".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    status::set_contacts(
+        app,
+        &lead,
+        org,
+        &PublicContactsInput {
+            phone: "0480-45 00 00".into(),
+            address: "Stadshuset, Storgatan 1".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut notice = input("investigating", "Telefonin ligger nere");
+    notice.services = vec![phones.id];
+    status::publish_notice(app, &lead, org, Some(drill), Kind::Disruption, &notice)
+        .await
+        .unwrap();
+    let draft = status::press_release_draft(
+        app,
+        &lead,
+        org,
+        Some(drill),
+        beredskap_i18n::Lang::parse("sv").unwrap(),
+        "https://beredskap.lillby.se/status/lillby",
+    )
+    .await
+    .unwrap();
+    assert_eq!(draft.title, format!("{}: Telefonin ligger nere", org.name));
+    let body = &draft.body;
+    assert!(body.starts_with("ÖVNING"), "{body}");
+    for expected in [
+        "Ring reservnumret 0480-45 00 00.",
+        "Berörda tjänster: Telefoni",
+        "Reservnummer: 0480-45 00 00",
+        "Besöksadress: Stadshuset, Storgatan 1",
+        "Aktuell information: https://beredskap.lillby.se/status/lillby",
+        "Kontakt för media:",
+    ] {
+        assert!(body.contains(expected), "{expected:?} in {body}");
+    }
+    // Without an incident, a drill's notice is not used: its words stay in the drill.
+    let general = status::press_release_draft(
+        app,
+        &lead,
+        org,
+        None,
+        beredskap_i18n::Lang::parse("sv").unwrap(),
+        "https://beredskap.lillby.se/status/lillby",
+    )
+    .await
+    .unwrap();
+    assert_eq!(general.title, org.name);
+    assert!(!general.body.contains("Ring reservnumret 0480-45 00 00."));
+    assert!(!general.body.starts_with("ÖVNING") && general.incident.is_none());
+    // The communicator edits, then publishes: an exercise's, marked; shown on the page.
+    let mut edited = draft.clone();
+    edited.body = edited.body.replace("Kontakt för media:", "Presskontakt:");
+    let published = status::publish_press_release(app, &lead, org, &edited)
+        .await
+        .unwrap();
+    assert!(published.exercise);
+    assert!(published.body.contains("Presskontakt:"));
+    let page = status::public_status(app, org.slug.as_str()).await.unwrap();
+    assert_eq!(page.press_releases.len(), 1);
+    // A member may neither draft nor publish.
+    let member = world.caller(Role::Member);
+    assert!(matches!(
+        status::publish_press_release(app, &member, org, &edited).await,
+        Err(Error::Refused {
+            use_case: UseCase::KeepPublicStatus,
+            ..
+        })
+    ));
+    // The template's line asking what happened may not go out as it is.
+    let untouched = status::press_release_draft(
+        app,
+        &lead,
+        org,
+        None,
+        beredskap_i18n::Lang::parse("da").unwrap(),
+        "https://beredskap.lillby.se/status/lillby",
+    )
+    .await
+    .unwrap();
+    match status::publish_press_release(app, &lead, org, &untouched).await {
+        Err(Error::Invalid(errors)) => assert_eq!(
+            (errors.0[0].field.as_str(), &errors.0[0].problem),
+            ("body", &beredskap_core::Problem::PlaceholderLeft)
+        ),
+        other => panic!("{other:?}"),
+    }
+    let mut empty = edited.clone();
+    empty.title = " ".into();
+    match status::publish_press_release(app, &lead, org, &empty).await {
+        Err(Error::Invalid(errors)) => assert_eq!(errors.0[0].field, "title"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -7,6 +7,7 @@ pub mod incidents;
 pub mod log;
 pub mod notices;
 pub mod plans;
+pub mod press;
 pub mod priority;
 pub mod services;
 pub mod status;

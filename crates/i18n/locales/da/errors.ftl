@@ -71,3 +71,4 @@ error-unreachable = har intet verificeret mobilnummer eller privat e-mailadresse
 error-needs-private-channel = skal angives, eller en privat e-mailadresse: aktiveringslinket sendes dertil
 error-not-a-guest = er ikke en gæstekonto; medlemmer ser allerede alle hændelser
 error-only-for-maintenance = gælder kun planlagt vedligeholdelse
+error-placeholder-left = indeholder stadig skabelonens linje i kantede parenteser: skriv i stedet, hvad der er sket

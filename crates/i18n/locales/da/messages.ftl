@@ -41,3 +41,13 @@ sms-activation-locked = Ingen plan blev aktiveret: for mange forkerte forsøg. P
 report-overdue = { $incident }: situationsrapporten er forsinket, den skulle være kommet kl. { $due }.
 offline-kit-subject = Beredskap: offline-kit – { $org }
 offline-kit-mail = Her er offline-kittet for { $org }: planerne med actionkort, alarmnumrene, kontaktlisten og tjenesternes status, i en fil, der åbnes uden net. Gem den på telefonen. Den indeholder private numre: opbevar den som følsomme oplysninger.
+
+# A press release's template: the communicator edits it before publishing.
+press-title = { $org }: { $what }
+press-exercise = ØVELSE – denne pressemeddelelse er en del af en øvelse.
+press-dateline = { $org }, { $date }
+press-what = [Beskriv, hvad der er sket, hvad det betyder for borgerne, og hvad { $org } gør.]
+press-affects = Berørte tjenester: { $services }
+press-reach = Sådan når du os, mens forstyrrelsen varer:
+press-more = Aktuel information: { $url }
+press-media = Kontakt for medier: { $name }

@@ -75,3 +75,4 @@ error-unreachable = has no verified mobile number or private email address that 
 error-needs-private-channel = is needed, or a private email address: the activation link is sent there
 error-not-a-guest = is not a guest's account; members see every incident already
 error-only-for-maintenance = applies to planned maintenance only
+error-placeholder-left = still holds the template's line in square brackets: write what has happened instead

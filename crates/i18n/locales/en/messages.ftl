@@ -45,3 +45,13 @@ sms-activation-locked = No plan was activated: too many wrong attempts. Try agai
 report-overdue = { $incident }: the situation report is overdue; it was due at { $due }.
 offline-kit-subject = Beredskap: offline kit – { $org }
 offline-kit-mail = Here is the offline kit for { $org }: the plans with their action cards, the alarm numbers, the contact list and the state of the services, in one file that opens with no network. Keep it on your phone. It holds private numbers: keep it as sensitive information.
+
+# A press release's template: the communicator edits it before publishing.
+press-title = { $org }: { $what }
+press-exercise = EXERCISE – this press release is part of an exercise.
+press-dateline = { $org }, { $date }
+press-what = [Say what has happened, what it means for residents and what { $org } is doing.]
+press-affects = Services affected: { $services }
+press-reach = How to reach us while the disruption lasts:
+press-more = Latest information: { $url }
+press-media = Media contact: { $name }

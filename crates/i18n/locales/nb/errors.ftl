@@ -71,3 +71,4 @@ error-unreachable = har ikke noe bekreftet mobilnummer eller privat e-postadress
 error-needs-private-channel = må oppgis, eller en privat e-postadresse: aktiveringslenken sendes dit
 error-not-a-guest = er ikke en gjestekonto; medlemmer ser allerede alle hendelser
 error-only-for-maintenance = gjelder bare planlagt vedlikehold
+error-placeholder-left = inneholder fortsatt malens linje i hakeparentes: skriv i stedet hva som har skjedd

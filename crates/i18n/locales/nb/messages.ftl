@@ -41,3 +41,13 @@ sms-activation-locked = Ingen plan ble aktivert: for mange feil forsøk. Prøv i
 report-overdue = { $incident }: situasjonsrapporten er forsinket, den skulle ha kommet kl. { $due }.
 offline-kit-subject = Beredskap: offline-sett – { $org }
 offline-kit-mail = Her er offline-settet for { $org }: planene med tiltakskort, alarmnumrene, kontaktlisten og tjenestenes status, i en fil som åpnes uten nett. Lagre den på telefonen. Den inneholder private numre: oppbevar den som sensitiv informasjon.
+
+# A press release's template: the communicator edits it before publishing.
+press-title = { $org }: { $what }
+press-exercise = ØVELSE – denne pressemeldingen er en del av en øvelse.
+press-dateline = { $org }, { $date }
+press-what = [Beskriv hva som har skjedd, hva det betyr for innbyggerne, og hva { $org } gjør.]
+press-affects = Berørte tjenester: { $services }
+press-reach = Slik når du oss mens forstyrrelsen pågår:
+press-more = Oppdatert informasjon: { $url }
+press-media = Kontakt for media: { $name }

@@ -71,3 +71,4 @@ error-unreachable = har inget verifierat mobilnummer eller privat e-postadress s
 error-needs-private-channel = behövs, eller en privat e-postadress: aktiveringslänken skickas dit
 error-not-a-guest = är inget gästkonto; medlemmar ser alla händelser redan
 error-only-for-maintenance = gäller bara planerat underhåll
+error-placeholder-left = innehåller fortfarande mallens rad inom hakparentes: skriv i stället vad som har hänt

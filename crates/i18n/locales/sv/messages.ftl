@@ -41,3 +41,13 @@ sms-activation-locked = Ingen plan aktiverades: för många felaktiga försök. 
 report-overdue = { $incident }: lägesrapporten är försenad, den skulle ha kommit kl. { $due }.
 offline-kit-subject = Beredskap: offline-kit – { $org }
 offline-kit-mail = Här är offline-kitet för { $org }: planerna med åtgärdskort, larmnumren, kontaktlistan och läget för tjänsterna, i en fil som öppnas utan nät. Spara den på telefonen. Den innehåller privata nummer: förvara den som känslig information.
+
+# A press release's template: the communicator edits it before publishing.
+press-title = { $org }: { $what }
+press-exercise = ÖVNING – det här pressmeddelandet är en del av en övning.
+press-dateline = { $org }, { $date }
+press-what = [Beskriv vad som har hänt, vad det betyder för invånarna och vad { $org } gör.]
+press-affects = Berörda tjänster: { $services }
+press-reach = Så når du oss medan störningen pågår:
+press-more = Aktuell information: { $url }
+press-media = Kontakt för media: { $name }

@@ -11,8 +11,11 @@ use axum::response::IntoResponse;
 use axum::Json;
 use beredskap_app::status as use_case;
 use beredskap_core::continuity::notices::{Notice, PublishInput, UpdateInput};
+use beredskap_core::continuity::press::{PressRelease, PressReleaseInput};
 use beredskap_core::register::Scope;
 use beredskap_core::NoticeId;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,6 +24,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, publish))
         .routes(routes!(get_notice))
         .routes(routes!(update))
+        .routes(routes!(press_releases, publish_press_release))
+        .routes(routes!(press_release_draft))
 }
 
 /// The notices the status page shows: open ones, and those ended in the last week; newest
@@ -113,5 +118,96 @@ async fn update(
     let id: NoticeId = parse_id(&id)?;
     Ok(Json(
         use_case::update_notice(&state.app, &caller.who(), &org, id, &input).await?,
+    ))
+}
+
+/// The newest press releases, newest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/press-releases", tag = "status page",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = [PressRelease]), (status = 403, body = ErrorBody)))]
+async fn press_releases(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+) -> Result<Json<Vec<PressRelease>>, AppError> {
+    caller.scope(Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(
+        use_case::press_releases(&state.app, &caller.who(), &org).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DraftQuery {
+    /// The incident it is about, if any.
+    incident: Option<beredskap_core::IncidentId>,
+    /// sv, da, nb or en; the organisation's language by default.
+    #[param(pattern = "^(sv|da|nb|en)$")]
+    lang: Option<String>,
+}
+
+/// The template filled in with what is known, to edit and send back to publish. Nothing
+/// is saved.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/press-releases/draft", tag = "status page",
+    params(("org" = String, Path, description = "Organisation slug"), DraftQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = PressReleaseInput), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn press_release_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+    axum::extract::Query(query): axum::extract::Query<DraftQuery>,
+) -> Result<Json<PressReleaseInput>, AppError> {
+    caller.scope(Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    let lang = query
+        .lang
+        .as_deref()
+        .and_then(beredskap_i18n::Lang::parse)
+        .or_else(|| beredskap_i18n::Lang::parse(org.language_code()))
+        .unwrap_or_else(beredskap_i18n::Lang::fallback);
+    let status_url = format!(
+        "{}/status/{}",
+        state.config.public_url().trim_end_matches('/'),
+        org.slug
+    );
+    Ok(Json(
+        use_case::press_release_draft(
+            &state.app,
+            &caller.who(),
+            &org,
+            query.incident,
+            lang,
+            &status_url,
+        )
+        .await?,
+    ))
+}
+
+/// Publishes a press release on the status page and in its feeds at once, as written;
+/// marked as an exercise when its incident is one.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/press-releases", tag = "status page",
+    params(("org" = String, Path, description = "Organisation slug")),
+    request_body = PressReleaseInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = PressRelease), (status = 403, body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn publish_press_release(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+    ApiJson(input): ApiJson<PressReleaseInput>,
+) -> Result<impl IntoResponse, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let published =
+        use_case::publish_press_release(&state.app, &caller.who(), &org, &input).await?;
+    Ok(created(
+        format!("/api/v1/orgs/{}/press-releases", org.slug),
+        published,
     ))
 }

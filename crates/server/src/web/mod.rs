@@ -18,6 +18,7 @@ mod pages;
 mod passkeys;
 mod pdf;
 mod plans;
+mod press;
 mod priority_list;
 mod services;
 mod session;
@@ -297,6 +298,12 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             case(UseCase::KeepPublicStatus),
             notices::update,
         )
+        .get(
+            "/press/new",
+            case(UseCase::KeepPublicStatus),
+            press::new_form,
+        )
+        .post("/press", case(UseCase::KeepPublicStatus), press::publish)
         // The priority list: the role is the table's; holding a named position (or, for
         // its settings and import, being an administrator) is the use cases' check.
         .get(
@@ -1024,7 +1031,7 @@ impl Page {
                 "/services",
                 t.nav_services,
                 "/services",
-                under("/services") || under("/notices"),
+                under("/services") || under("/notices") || under("/press"),
             ),
             ("/search", t.search, "/search", under("/search")),
             (

@@ -229,6 +229,8 @@ struct FormPage {
     problems: FormProblems,
     notices: Vec<super::notices::NoticeRow>,
     may_update: bool,
+    /// Title, when, and whether from an exercise.
+    press: Vec<(String, String, bool)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -254,6 +256,7 @@ async fn form_page(
 ) -> Result<Response, WebError> {
     let t = ctx.t();
     let notices = use_case::notices(&state.app, &me.caller(), &me.org).await?;
+    let press = use_case::press_releases(&state.app, &me.caller(), &me.org).await?;
     let problems = match errors {
         Some(errors) => {
             let place = |field: &str| match field {
@@ -283,6 +286,16 @@ async fn form_page(
             problems,
             notices: super::notices::rows(t, me, &notices),
             may_update: true,
+            press: press
+                .iter()
+                .map(|p| {
+                    (
+                        p.title.clone(),
+                        super::when(p.published_at, me.org.zone()),
+                        p.exercise,
+                    )
+                })
+                .collect(),
         },
     )
 }

@@ -108,6 +108,8 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/positions/{id}/holders",
             "/api/v1/orgs/{org}/positions/{id}/overrides",
             "/api/v1/orgs/{org}/positions/{id}/rotation",
+            "/api/v1/orgs/{org}/press-releases",
+            "/api/v1/orgs/{org}/press-releases/draft",
             "/api/v1/orgs/{org}/priority-list",
             "/api/v1/orgs/{org}/priority-list/access",
             "/api/v1/orgs/{org}/search",

@@ -119,6 +119,11 @@ fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
             ("phase", "investigating"),
             ("title_sv", "E-posten fungerar inte"),
         ],
+        "/press" => vec![
+            ("lang", "sv"),
+            ("title", "Kommunens växel går inte att nå"),
+            ("body", "Ring reservnumret."),
+        ],
         _ if p.starts_with("/notices/") => {
             vec![("phase", "identified"), ("title_sv", "Fel i växeln")]
         }

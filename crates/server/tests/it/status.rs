@@ -557,3 +557,71 @@ async fn the_api_publishes_lists_and_updates_notices_and_the_page_follows() {
         .await;
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn a_press_release_from_the_template_is_published_on_the_page_and_in_the_feeds() {
+    let app = TestApp::spawn().await;
+    let lead = signed_in(&app, "erik@lillby.se", Role::CrisisLead).await;
+    let phones = service(&app, "Telefoni").await;
+    set_state(&app, phones, ServiceState::Down).await;
+    let id = incident(&app, "Växeln nere", false).await;
+    let (_, html) = page(&app, &lead, &format!("/incidents/{id}")).await;
+    assert!(
+        html.contains(&format!("/press/new?incident={id}")),
+        "{html}"
+    );
+    // The template in Swedish, with a link to it in the other languages.
+    let (status, form) = page(&app, &lead, &format!("/press/new?incident={id}")).await;
+    assert_eq!(status, 200);
+    assert!(form.contains("Lillby kommun: Växeln nere"), "{form}");
+    assert!(form.contains("Berörda tjänster: Telefoni"), "{form}");
+    assert!(form.contains("Aktuell information: http://localhost/status/lillby"));
+    assert!(
+        form.contains(&format!("href=\"/press/new?lang=da&#38;incident={id}\"")),
+        "{form}"
+    );
+    let (_, danish) = page(&app, &lead, &format!("/press/new?incident={id}&lang=da")).await;
+    assert!(danish.contains("Berørte tjenester: Telefoni"), "{danish}");
+    let csrf = hidden(&form, "csrf");
+    let incident = id.to_string();
+    let post = |title: &'static str| {
+        lead.post(app.url("/press")).form(&[
+            ("csrf", csrf.as_str()),
+            ("incident", incident.as_str()),
+            ("lang", "sv"),
+            ("title", title),
+            (
+                "body",
+                "Lillby kommun, 2 december\n\nVäxeln går inte att nå.",
+            ),
+        ])
+    };
+    let r = post("").send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"title-error\"") && html.contains("Växeln går inte att nå."));
+    let r = post("Kommunens växel går inte att nå")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("/incidents/{id}#notices"));
+    let (_, html) = get(&app, "/status/lillby").await;
+    let html = String::from_utf8(html).unwrap();
+    let press = html.find("id=\"press\"").unwrap();
+    assert!(
+        html[press..].contains("Kommunens växel går inte att nå"),
+        "{html}"
+    );
+    let (_, atom) = get(&app, "/status/lillby/feed.atom").await;
+    if let Some(titles) = atom_titles(&atom) {
+        assert_eq!(titles, ["Kommunens växel går inte att nå"]);
+    }
+    let (_, json) = get(&app, "/status/lillby/feed.json").await;
+    assert_valid_json_feed(&json);
+    let feed: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(feed["items"][0]["tags"][0], "press_release");
+    // Listed for the crisis leads.
+    let (_, list) = page(&app, &lead, "/services/public").await;
+    assert!(list.contains("Kommunens växel går inte att nå"), "{list}");
+}

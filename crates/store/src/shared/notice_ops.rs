@@ -1,11 +1,12 @@
-//! The status page's notices' SQL shared by both backends: the child `notices` of each
-//! backend's `ops` module. A notice is public, so its updates are journaled whole.
+//! The status page's notices' and press releases' SQL shared by both backends: the child
+//! `notices` of each backend's `ops` module. Both are public, so they are journaled whole.
 
 use super::*;
 use beredskap_core::continuity::notices::{
     Kind, NewNotice, Notice, NoticeText, NoticeUpdate, Phase, UpdateDraft, MAX_OPEN, MAX_UPDATES,
 };
-use beredskap_core::{IncidentId, NoticeId, ServiceId};
+use beredskap_core::continuity::press::{NewPressRelease, PressRelease};
+use beredskap_core::{IncidentId, NoticeId, PressReleaseId, ServiceId};
 
 const NOTICE_COLUMNS: &str =
     "id, org_id, incident_id, kind, exercise, starts_at, ends_at, published_at";
@@ -261,4 +262,106 @@ pub async fn update(
     )
     .await?;
     notice(conn, org, id).await
+}
+
+const PRESS_COLUMNS: &str =
+    "id, org_id, incident_id, exercise, lang, title, body, published_at, published_by";
+
+fn press_release_of(r: &DbRow) -> StoreResult<PressRelease> {
+    Ok(PressRelease {
+        id: PressReleaseId(col(r, "id")?),
+        org_id: OrgId(col(r, "org_id")?),
+        incident_id: col::<Option<Uuid>>(r, "incident_id")?.map(IncidentId),
+        exercise: col(r, "exercise")?,
+        lang: col(r, "lang")?,
+        title: col(r, "title")?,
+        body: col(r, "body")?,
+        published_at: col(r, "published_at")?,
+        by: col::<Option<Uuid>>(r, "published_by")?.map(PersonId),
+    })
+}
+
+pub async fn press_releases(
+    conn: &mut Conn,
+    org: OrgId,
+    limit: usize,
+) -> StoreResult<Vec<PressRelease>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PRESS_COLUMNS} FROM press_releases WHERE org_id = $1 \
+         ORDER BY published_at DESC, id DESC LIMIT $2"
+    ))
+    .bind(org.0)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter().map(press_release_of).collect()
+}
+
+pub async fn publish_press_release(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    new: NewPressRelease,
+    by: Option<PersonId>,
+    now: DateTime<Utc>,
+) -> StoreResult<PressRelease> {
+    if let Some(incident) = new.incident_id {
+        let known: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM incidents WHERE org_id = $1 AND id = $2")
+                .bind(org.0)
+                .bind(incident.0)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db)?;
+        if known == 0 {
+            return Err(StoreError::NotFound);
+        }
+    }
+    let id = PressReleaseId::new();
+    sqlx::query(
+        "INSERT INTO press_releases \
+         (id, org_id, incident_id, exercise, lang, title, body, published_at, published_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id.0)
+    .bind(org.0)
+    .bind(new.incident_id.map(|i| i.0))
+    .bind(new.exercise)
+    .bind(&new.lang)
+    .bind(&new.title)
+    .bind(&new.body)
+    .bind(now)
+    .bind(by.map(|p| p.0))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        actor,
+        NewJournalEntry::new(
+            "status.press_release_published",
+            format!("press_release:{id}"),
+            serde_json::json!({
+                "incident": new.incident_id,
+                "exercise": new.exercise,
+                "lang": new.lang,
+                "title": new.title,
+                "body": new.body,
+            }),
+        ),
+    )
+    .await?;
+    Ok(PressRelease {
+        id,
+        org_id: org,
+        incident_id: new.incident_id,
+        exercise: new.exercise,
+        lang: new.lang,
+        title: new.title,
+        body: new.body,
+        published_at: now,
+        by,
+    })
 }

@@ -100,4 +100,5 @@ conformance!(
     notices_keep_their_timeline_end_once_and_stay_shown_a_week,
     an_organisation_keeps_at_most_its_limit_of_open_notices,
     a_state_set_during_an_exercise_leaves_the_public_state,
+    press_releases_are_kept_newest_first_and_journaled_whole,
 );

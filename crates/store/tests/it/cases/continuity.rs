@@ -1672,3 +1672,54 @@ pub async fn a_state_set_during_an_exercise_leaves_the_public_state(db: &TestDb)
     let read = s.services(o.id).await.unwrap();
     assert_eq!(read[0].public_state, ServiceState::Works);
 }
+
+pub async fn press_releases_are_kept_newest_first_and_journaled_whole(db: &TestDb) {
+    use beredskap_core::continuity::press::NewPressRelease;
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    let new = |title: &str| NewPressRelease {
+        incident_id: None,
+        exercise: false,
+        lang: "sv".into(),
+        title: title.into(),
+        body: "Lillby kommun, 2026-12-02\n\nVäxeln går inte att nå.".into(),
+    };
+    let before = journal_len(s, &o).await;
+    for (n, title) in ["Första", "Andra", "Tredje"].iter().enumerate() {
+        s.publish_press_release(
+            &actor(),
+            o.id,
+            new(title),
+            None,
+            t0 + Duration::minutes(n as i64),
+        )
+        .await
+        .unwrap();
+    }
+    let newest: Vec<String> = s
+        .press_releases(o.id, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.title)
+        .collect();
+    assert_eq!(newest, ["Tredje", "Andra"]);
+    assert!(s.press_releases(other.id, 10).await.unwrap().is_empty());
+    // Another organisation's incident is not found, and nothing is published.
+    let mut stray = new("Fel");
+    stray.incident_id = Some(beredskap_core::IncidentId::new());
+    assert_eq!(
+        s.publish_press_release(&actor(), o.id, stray, None, t0)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(s.press_releases(o.id, 10).await.unwrap().len(), 3);
+    let journal = s.journal_page(o.id, before, 10).await.unwrap();
+    assert_eq!(journal.len(), 3);
+    assert_eq!(journal[0].kind, "status.press_release_published");
+    assert!(journal[0].payload.contains("Växeln går inte att nå"));
+    assert_chain_ok(s, &o).await;
+}
