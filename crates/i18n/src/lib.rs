@@ -196,6 +196,9 @@ impl Lang {
     pub fn parse(code: &str) -> Option<Lang> {
         let code = code.trim().to_ascii_lowercase();
         let primary = code.split(['-', '_']).next().unwrap_or_default();
+        if primary.is_empty() {
+            return None;
+        }
         let languages = &CATALOGUE.languages;
         languages
             .iter()
@@ -206,6 +209,12 @@ impl Lang {
                     .position(|l| l.aliases.iter().any(|a| a == primary))
             })
             .map(Lang)
+    }
+
+    /// The language whose code is exactly `code` (`sv`, not `sv-SE` or `SV`): for what is
+    /// stored with its language, where the API's schema names the codes.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::all().find(|l| l.code() == code)
     }
 
     /// The first of the catalogue's languages in an `Accept-Language` header.
@@ -376,6 +385,12 @@ mod tests {
         assert_eq!(code(Lang::parse("NB")), Some("nb"));
         assert_eq!(code(Lang::parse("no")), Some("nb"), "Norwegian is Bokmål");
         assert_eq!(code(Lang::parse("fr")), None);
+        // Nothing is no language (an empty alias must not match it).
+        assert_eq!(code(Lang::parse("")), None);
+        assert_eq!(code(Lang::parse(" - ")), None);
+        // Exactly a code, for what the API's schema lists.
+        assert_eq!(code(Lang::from_code("da")), Some("da"));
+        assert_eq!(code(Lang::from_code("sv-SE")), None);
         assert_eq!(
             code(Lang::from_accept_language("de-DE,da;q=0.9,en;q=0.8")),
             Some("da")

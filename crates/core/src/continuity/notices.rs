@@ -309,7 +309,7 @@ impl UpdateInput {
         }
         let mut texts: Vec<NoticeText> = Vec::new();
         for (i, input) in self.texts.iter().enumerate() {
-            let lang = match Lang::parse(input.lang.trim()) {
+            let lang = match Lang::from_code(input.lang.trim()) {
                 Some(lang) => lang.code().to_owned(),
                 None => {
                     errors.add(format!("texts[{i}].lang"), Problem::NotALanguage);

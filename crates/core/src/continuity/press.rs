@@ -67,7 +67,7 @@ impl PressReleaseInput {
     /// Checks the language, the title and the text; `exercise` is the incident's.
     pub fn validate(&self, exercise: bool) -> Result<NewPressRelease, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let lang = Lang::parse(self.lang.trim()).map(|l| l.code().to_owned());
+        let lang = Lang::from_code(self.lang.trim()).map(|l| l.code().to_owned());
         if lang.is_none() {
             errors.add("lang", Problem::NotALanguage);
         }

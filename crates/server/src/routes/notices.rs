@@ -2,7 +2,7 @@
 //! its own), read one, and add an update. The same use cases as the pages; the public
 //! page and its feeds are at `/status/{org}`.
 
-use super::api::{created, parse_id, ApiJson, ApiPath};
+use super::api::{created, parse_id, ApiJson, ApiPath, ApiQuery};
 use super::auth::Caller;
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -154,21 +154,21 @@ struct DraftQuery {
     params(("org" = String, Path, description = "Organisation slug"), DraftQuery),
     security(("bearer" = [])),
     responses((status = 200, body = PressReleaseInput), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn press_release_draft(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(org): ApiPath<String>,
-    axum::extract::Query(query): axum::extract::Query<DraftQuery>,
+    ApiQuery(query): ApiQuery<DraftQuery>,
 ) -> Result<Json<PressReleaseInput>, AppError> {
     caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    let lang = query
-        .lang
-        .as_deref()
-        .and_then(beredskap_i18n::Lang::parse)
-        .or_else(|| beredskap_i18n::Lang::parse(org.language_code()))
-        .unwrap_or_else(beredskap_i18n::Lang::fallback);
+    let lang = match query.lang.as_deref() {
+        Some(code) => beredskap_i18n::Lang::from_code(code)
+            .ok_or_else(|| AppError::invalid("lang", beredskap_core::Problem::NotALanguage))?,
+        None => beredskap_i18n::Lang::parse(org.language_code())
+            .unwrap_or_else(beredskap_i18n::Lang::fallback),
+    };
     let status_url = format!(
         "{}/status/{}",
         state.config.public_url().trim_end_matches('/'),

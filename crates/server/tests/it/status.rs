@@ -625,3 +625,40 @@ async fn a_press_release_from_the_template_is_published_on_the_page_and_in_the_f
     let (_, list) = page(&app, &lead, "/services/public").await;
     assert!(list.contains("Kommunens växel går inte att nå"), "{list}");
 }
+
+#[tokio::test]
+async fn the_api_takes_a_language_only_by_its_code() {
+    use crate::helpers::{error_fields, expect_json};
+    let app = TestApp::spawn().await;
+    for query in ["?lang=", "?lang=sv-SE", "?incident="] {
+        let r = app
+            .get(
+                &format!("/api/v1/orgs/lillby/press-releases/draft{query}"),
+                &app.admin_token,
+            )
+            .await;
+        let body = expect_json(r, 422).await;
+        assert_eq!(error_fields(&body).len(), 1, "{query}: {body}");
+    }
+    let r = app
+        .get(
+            "/api/v1/orgs/lillby/press-releases/draft?lang=da",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(expect_json(r, 200).await["lang"], "da");
+    for lang in ["", "SV", "sv-SE"] {
+        let r = app
+            .post(
+                "/api/v1/orgs/lillby/press-releases",
+                &app.admin_token,
+                serde_json::json!({"lang": lang, "title": "Växeln", "body": "Text"}),
+            )
+            .await;
+        assert_eq!(
+            error_fields(&expect_json(r, 422).await),
+            ["lang"],
+            "{lang:?}"
+        );
+    }
+}

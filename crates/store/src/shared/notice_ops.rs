@@ -88,6 +88,29 @@ pub async fn notice(conn: &mut Conn, org: OrgId, id: NoticeId) -> StoreResult<No
     with_updates(conn, &row).await
 }
 
+/// The incident a notice or press release comes from is the organisation's (`NotFound`
+/// otherwise); none is fine.
+async fn incident_is_the_orgs(
+    conn: &mut Conn,
+    org: OrgId,
+    incident: Option<IncidentId>,
+) -> StoreResult<()> {
+    let Some(incident) = incident else {
+        return Ok(());
+    };
+    let known: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM incidents WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(incident.0)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+    match known {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
 /// Each service is one of the organisation's in use.
 async fn check_services(conn: &mut Conn, org: OrgId, services: &[ServiceId]) -> StoreResult<()> {
     for (i, id) in services.iter().enumerate() {
@@ -187,18 +210,7 @@ pub async fn publish(
             Problem::TooMany { max: MAX_OPEN },
         ));
     }
-    if let Some(incident) = new.incident_id {
-        let known: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM incidents WHERE org_id = $1 AND id = $2")
-                .bind(org.0)
-                .bind(incident.0)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db)?;
-        if known == 0 {
-            return Err(StoreError::NotFound);
-        }
-    }
+    incident_is_the_orgs(conn, org, new.incident_id).await?;
     let id = NoticeId::new();
     sqlx::query(
         "INSERT INTO public_notices \
@@ -306,18 +318,7 @@ pub async fn publish_press_release(
     by: Option<PersonId>,
     now: DateTime<Utc>,
 ) -> StoreResult<PressRelease> {
-    if let Some(incident) = new.incident_id {
-        let known: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM incidents WHERE org_id = $1 AND id = $2")
-                .bind(org.0)
-                .bind(incident.0)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db)?;
-        if known == 0 {
-            return Err(StoreError::NotFound);
-        }
-    }
+    incident_is_the_orgs(conn, org, new.incident_id).await?;
     let id = PressReleaseId::new();
     sqlx::query(
         "INSERT INTO press_releases \
