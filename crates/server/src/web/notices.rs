@@ -202,13 +202,10 @@ async fn form_page(
     let services: Vec<Service> =
         beredskap_app::services::services(&state.app, &me.caller(), &me.org).await?;
     let order = langs(me);
+    let inputs = problem_order(&order);
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let problems = match errors {
-        Some(errors) => FormProblems::new(
-            errors,
-            t.lang,
-            |f: &str| place(t, &order, f),
-            &problem_order(&order),
-        ),
+        Some(errors) => FormProblems::new(errors, t.lang, |f: &str| place(t, &order, f), &inputs),
         None => FormProblems::default(),
     };
     let typed = form.typed;
@@ -305,23 +302,14 @@ fn place(t: &Texts, order: &[Lang], field: &str) -> (String, String) {
     }
 }
 
-fn problem_order(order: &[Lang]) -> Vec<&'static str> {
-    let mut inputs: Vec<&'static str> = vec!["phase"];
+/// The form's inputs in their order, for the problems' summary.
+fn problem_order(order: &[Lang]) -> Vec<String> {
+    let mut inputs = vec!["phase".to_owned()];
     for lang in order {
-        inputs.push(match lang.code() {
-            "sv" => "title_sv",
-            "da" => "title_da",
-            "nb" => "title_nb",
-            _ => "title_en",
-        });
-        inputs.push(match lang.code() {
-            "sv" => "body_sv",
-            "da" => "body_da",
-            "nb" => "body_nb",
-            _ => "body_en",
-        });
+        inputs.push(format!("title_{}", lang.code()));
+        inputs.push(format!("body_{}", lang.code()));
     }
-    inputs.extend(["services", "starts_at", "ends_at"]);
+    inputs.extend(["services", "starts_at", "ends_at"].map(str::to_owned));
     inputs
 }
 

@@ -42,15 +42,6 @@ fn language(uri: &Uri, headers: &HeaderMap, default: Lang) -> Lang {
         .unwrap_or(default)
 }
 
-/// Which document of the site a request is for.
-#[derive(Clone, Copy)]
-enum Wanted {
-    Page,
-    Atom,
-    Json,
-    CapIndex,
-}
-
 async fn serve(
     state: &AppState,
     slug: &str,
@@ -138,15 +129,6 @@ fn unchanged(headers: &HeaderMap, doc: &Doc) -> bool {
         .is_some_and(|since| doc.last_modified.timestamp() <= since.timestamp())
 }
 
-fn wanted(wanted: Wanted) -> impl FnOnce(Lang) -> DocKey {
-    move |lang| match wanted {
-        Wanted::Page => DocKey::Page(lang),
-        Wanted::Atom => DocKey::Atom(lang),
-        Wanted::Json => DocKey::Json(lang),
-        Wanted::CapIndex => DocKey::CapIndex,
-    }
-}
-
 /// The public page. Outside the staff pages' frame: no session or CSRF cookie is read or
 /// set, so it may be cached (briefly, by anyone). It is made once per change and served
 /// from memory; a browser that has it gets `304 Not Modified` by its `ETag` (a hash of
@@ -157,7 +139,7 @@ pub async fn public(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    serve(&state, &slug, &uri, &headers, wanted(Wanted::Page), true).await
+    serve(&state, &slug, &uri, &headers, DocKey::Page, true).await
 }
 
 /// The notices as an Atom feed, in the language asked for (`?lang=`), else the browser's.
@@ -167,7 +149,7 @@ pub async fn atom(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    serve(&state, &slug, &uri, &headers, wanted(Wanted::Atom), true).await
+    serve(&state, &slug, &uri, &headers, DocKey::Atom, true).await
 }
 
 /// The notices as a JSON Feed 1.1.
@@ -177,7 +159,7 @@ pub async fn json(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    serve(&state, &slug, &uri, &headers, wanted(Wanted::Json), true).await
+    serve(&state, &slug, &uri, &headers, DocKey::Json, true).await
 }
 
 /// The CAP 1.2 messages now current, one per notice, inline in an Atom feed.
@@ -187,15 +169,7 @@ pub async fn cap_index(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    serve(
-        &state,
-        &slug,
-        &uri,
-        &headers,
-        wanted(Wanted::CapIndex),
-        false,
-    )
-    .await
+    serve(&state, &slug, &uri, &headers, |_| DocKey::CapIndex, false).await
 }
 
 /// One CAP 1.2 message (`{identifier}.xml`), as referred to by later ones.
