@@ -188,12 +188,13 @@ async fn press_release_draft(
 }
 
 /// Publishes a press release on the status page and in its feeds at once, as written;
-/// marked as an exercise when its incident is one.
+/// marked as an exercise when its incident is one. `200`, not `201`: a press release has
+/// no address of its own to send with it (it is read in the list).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/press-releases", tag = "status page",
     params(("org" = String, Path, description = "Organisation slug")),
     request_body = PressReleaseInput,
     security(("bearer" = [])),
-    responses((status = 201, body = PressRelease), (status = 403, body = ErrorBody),
+    responses((status = 200, body = PressRelease), (status = 403, body = ErrorBody),
         (status = 404, description = "No such incident", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn publish_press_release(
