@@ -202,13 +202,10 @@ async fn publish_press_release(
     caller: Caller,
     ApiPath(org): ApiPath<String>,
     ApiJson(input): ApiJson<PressReleaseInput>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<Json<PressRelease>, AppError> {
     caller.scope(Scope::Write)?;
     let org = caller.org(&state, &org).await?;
-    let published =
-        use_case::publish_press_release(&state.app, &caller.who(), &org, &input).await?;
-    Ok(created(
-        format!("/api/v1/orgs/{}/press-releases", org.slug),
-        published,
+    Ok(Json(
+        use_case::publish_press_release(&state.app, &caller.who(), &org, &input).await?,
     ))
 }
