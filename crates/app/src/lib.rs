@@ -24,6 +24,7 @@ pub mod services;
 pub mod settings;
 pub mod sign_in;
 pub mod status;
+pub mod subscriptions;
 
 pub use error::Error;
 pub use policy::{Caller, UseCase};

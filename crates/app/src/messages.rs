@@ -3,6 +3,7 @@
 //! organisation in Norway gets Norwegian and every message follows the same choice.
 
 use beredskap_core::alerting::{Alert, DeliveryKind};
+use beredskap_core::continuity::notices::{Notice, NoticeUpdate};
 use beredskap_core::register::Org;
 use beredskap_i18n::{Lang, Value};
 
@@ -164,4 +165,67 @@ pub fn offline_kit_mail(org: &Org) -> (String, String) {
         text(org, "offline-kit-subject", &args),
         format!("{}\n", text(org, "offline-kit-mail", &args)),
     )
+}
+
+/// The message a subscription request sends, in the language it was asked in: (subject,
+/// text). The same text for email and SMS: it is short.
+pub fn subscription_confirm(org: &Org, lang: Lang, link: &str) -> (String, String) {
+    let args = [
+        ("org", Value::from(org.name.as_str())),
+        ("link", link.into()),
+    ];
+    (
+        lang.format("subscription-confirm-subject", &args),
+        lang.format("subscription-confirm", &args),
+    )
+}
+
+/// What a subscriber gets of a notice's update, in their language (the update's text in
+/// it, else the first one written): (subject, email text, SMS text). The SMS is the title,
+/// the phase and the links; the email has the text too. A drill's is marked.
+pub fn notice_to_subscriber(
+    org: &Org,
+    lang: Lang,
+    notice: &Notice,
+    update: &NoticeUpdate,
+    status_url: &str,
+    unsubscribe_url: &str,
+) -> (String, String, String) {
+    let (title, body) = update
+        .text(lang.code())
+        .map(|t| (t.title.as_str(), t.body.as_str()))
+        .unwrap_or_default();
+    let phase = lang.format(
+        &format!("phase-{}", update.phase.as_str().replace('_', "-")),
+        &[],
+    );
+    let when = org
+        .zone()
+        .local(update.at)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let args = [
+        ("org", Value::from(org.name.as_str())),
+        ("title", title.into()),
+        ("phase", phase.as_str().into()),
+        ("when", when.as_str().into()),
+        ("url", status_url.into()),
+        ("unsubscribe", unsubscribe_url.into()),
+    ];
+    let subject = lang.format("notice-mail-subject", &args);
+    let mut mail = vec![lang.format("notice-mail-heading", &args)];
+    if !body.is_empty() {
+        mail.push(body.to_owned());
+    }
+    mail.push(lang.format("notice-mail-more", &args));
+    mail.push(lang.format("notice-mail-footer", &args));
+    let mail = format!("{}\n", mail.join("\n\n"));
+    let sms = lang.format("notice-sms", &args);
+    match notice.exercise {
+        true => {
+            let mark = |t: String| lang.format("exercise-prefix", &[("text", t.into())]);
+            (mark(subject), mark(mail), mark(sms))
+        }
+        false => (subject, mail, sms),
+    }
 }

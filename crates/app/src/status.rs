@@ -35,15 +35,20 @@ pub struct PublicStatus {
     pub read_at: DateTime<Utc>,
 }
 
+/// The organisation with the slug, for a public page; `NotFound` for a slug no
+/// organisation has (or one that is not a slug).
+pub async fn public_org(app: &App, slug: &str) -> Result<Org, Error> {
+    let slug = Slug::parse(slug).map_err(|_| Error::Store(StoreError::NotFound))?;
+    app.store
+        .org_by_slug(&slug)
+        .await?
+        .ok_or(Error::Store(StoreError::NotFound))
+}
+
 /// The page of the organisation with the slug, for anyone: no caller, nothing private.
 /// `NotFound` for a slug no organisation has (or one that is not a slug).
 pub async fn public_status(app: &App, slug: &str) -> Result<PublicStatus, Error> {
-    let slug = Slug::parse(slug).map_err(|_| Error::Store(StoreError::NotFound))?;
-    let org = app
-        .store
-        .org_by_slug(&slug)
-        .await?
-        .ok_or(Error::Store(StoreError::NotFound))?;
+    let org = public_org(app, slug).await?;
     let services = app.store.services(org.id).await?;
     let contacts = app.store.public_contacts(org.id).await?;
     let now = app.clock.now();
@@ -143,6 +148,8 @@ pub async fn publish_notice(
         .store
         .publish_notice(&caller.actor(), org.id, new, by, now)
         .await?;
+    // Its subscribers' messages were queued with it.
+    app.wake.deliveries_due();
     app.wake.published(org.id).await;
     Ok(notice)
 }
@@ -164,6 +171,7 @@ pub async fn update_notice(
         .store
         .update_notice(&caller.actor(), org.id, id, update, by, now)
         .await?;
+    app.wake.deliveries_due();
     app.wake.published(org.id).await;
     Ok(notice)
 }

@@ -142,6 +142,7 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
                     link: None,
                     from: None,
                     attachment: None,
+                    unsubscribe: None,
                 };
                 // A 429 is tried again after its Retry-After, as the worker does.
                 loop {

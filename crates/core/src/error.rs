@@ -133,6 +133,8 @@ pub enum Problem {
     OnlyForMaintenance,
     /// A template's line asking for text is still there, unanswered.
     PlaceholderLeft,
+    /// Too many of these at once for now: try again later.
+    TryLater,
 }
 
 impl Problem {
@@ -213,6 +215,7 @@ impl Problem {
             NotAGuest => "not_a_guest",
             OnlyForMaintenance => "only_for_maintenance",
             PlaceholderLeft => "placeholder_left",
+            TryLater => "try_later",
         }
     }
 
@@ -334,6 +337,7 @@ impl Problem {
             NotAGuest,
             OnlyForMaintenance,
             PlaceholderLeft,
+            TryLater,
         ];
         for p in &all {
             match p {
@@ -408,7 +412,8 @@ impl Problem {
                 | NeedsPrivateChannel
                 | NotAGuest
                 | OnlyForMaintenance
-                | PlaceholderLeft => {}
+                | PlaceholderLeft
+                | TryLater => {}
             }
         }
         all

@@ -58,5 +58,8 @@ id_type!(
     EntryId,
     CallId,
     NoticeId,
-    PressReleaseId
+    PressReleaseId,
+    SubscriptionId,
+    SubscriptionRequestId,
+    PublicDeliveryId
 );

@@ -41,6 +41,12 @@ impl Actor {
         Self(format!("cli:{clean}"))
     }
 
+    /// Someone outside the organisation, through a signed link of theirs (a subscriber
+    /// confirming or leaving); who they are is not recorded.
+    pub fn public() -> Self {
+        Self("public".into())
+    }
+
     pub fn account(id: crate::ids::AccountId) -> Self {
         Self(format!("account:{id}"))
     }

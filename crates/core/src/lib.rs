@@ -24,7 +24,7 @@ pub use error::{FieldError, FieldErrors, Problem};
 pub use ids::{
     AccountId, AlertId, ApiTokenId, AttachmentId, CallId, ChannelId, DeliveryId, EntryId, GroupId,
     IncidentId, MessageId, NoticeId, OrgId, OverrideId, PersonId, PlanId, PositionId,
-    PressReleaseId, ServiceId, TaskId,
+    PressReleaseId, PublicDeliveryId, ServiceId, SubscriptionId, SubscriptionRequestId, TaskId,
 };
 pub use journal::{Actor, JournalEntry, NewJournalEntry};
 pub use store::{Store, StoreError};

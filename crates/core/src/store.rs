@@ -103,6 +103,7 @@ pub trait Store:
     + crate::continuity::priority::PriorityListStore
     + crate::continuity::notices::NoticeStore
     + crate::continuity::press::PressReleaseStore
+    + crate::continuity::subscriptions::SubscriptionStore
     + Send
     + Sync
     + 'static

@@ -6,7 +6,9 @@
 use crate::notify::{Notifier, NotifyError, OutgoingMessage};
 use base64::Engine as _;
 use beredskap_core::alerting::{Alert, Delivery, DeliveryOutcome};
-use beredskap_core::register::Org;
+use beredskap_core::continuity::notices::Notice;
+use beredskap_core::continuity::subscriptions::{PublicDelivery, PublicPurpose};
+use beredskap_core::register::{ContactKind, Org};
 use beredskap_core::{AlertId, PersonId, Store, StoreError};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -145,12 +147,61 @@ impl AnswerLinks {
         let ids = self.open(CHECK, token, 1)?;
         ids.first().copied().map(beredskap_core::DeliveryId)
     }
+
+    /// The status page of an organisation, in a language.
+    pub fn status_url(&self, slug: &str, lang: &str) -> String {
+        format!("{}/status/{slug}?lang={lang}", self.base)
+    }
+
+    /// The link a subscription request's message carries: it opens a page that confirms
+    /// with a button (a POST), so a mail scanner following it confirms nothing.
+    pub fn subscription_confirm_url(
+        &self,
+        slug: &str,
+        request: beredskap_core::SubscriptionRequestId,
+    ) -> String {
+        format!(
+            "{}/status/{slug}/confirm/{}",
+            self.base,
+            self.sign(SUBSCRIBE, &[&request.0])
+        )
+    }
+
+    pub fn verify_subscription_confirm(
+        &self,
+        token: &str,
+    ) -> Option<beredskap_core::SubscriptionRequestId> {
+        let ids = self.open(SUBSCRIBE, token, 1)?;
+        ids.first()
+            .copied()
+            .map(beredskap_core::SubscriptionRequestId)
+    }
+
+    /// A subscription's unsubscribe link: its page, and its one-click POST (RFC 8058).
+    pub fn unsubscribe_url(
+        &self,
+        slug: &str,
+        subscription: beredskap_core::SubscriptionId,
+    ) -> String {
+        format!(
+            "{}/status/{slug}/unsubscribe/{}",
+            self.base,
+            self.sign(UNSUBSCRIBE, &[&subscription.0])
+        )
+    }
+
+    pub fn verify_unsubscribe(&self, token: &str) -> Option<beredskap_core::SubscriptionId> {
+        let ids = self.open(UNSUBSCRIBE, token, 1)?;
+        ids.first().copied().map(beredskap_core::SubscriptionId)
+    }
 }
 
 /// What each kind of signed token is for.
 const ANSWER: &[u8] = b"beredskap answer link v1";
 const CALENDAR: &[u8] = b"beredskap calendar v1";
 const CHECK: &[u8] = b"beredskap contact check v1";
+const SUBSCRIBE: &[u8] = b"beredskap subscription confirm v1";
+const UNSUBSCRIBE: &[u8] = b"beredskap unsubscribe v1";
 
 /// What each hand-off needs; shared by the tasks a round runs at once.
 struct Worker {
@@ -197,63 +248,178 @@ impl Dispatcher {
     }
 
     /// Brings in escalation groups that are due, then hands every delivery due at `now`
-    /// to its provider, up to `IN_FLIGHT` at a time. Deliveries are claimed a batch at a
-    /// time while earlier ones are still in flight, so the pipe to the providers stays
-    /// full and nothing sits claimed for long. Returns how many deliveries were taken.
+    /// to its provider, up to `IN_FLIGHT` at a time: staff alerts first, then the public
+    /// outbox (subscription confirmations, notices to subscribers). Returns how many
+    /// deliveries were taken.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.worker.store.escalate_due(now).await?;
+        let alerts = pump(&mut AlertOutbox {
+            worker: self.worker.clone(),
+            now,
+            lease: self.lease,
+            contexts: HashMap::new(),
+        })
+        .await?;
+        let public = pump(&mut PublicOutbox {
+            worker: self.worker.clone(),
+            now,
+            lease: self.lease,
+            orgs: HashMap::new(),
+            notices: HashMap::new(),
+        })
+        .await?;
+        Ok(alerts + public)
+    }
+}
+
+/// One outbox as the pump drains it: claiming a batch (with what its hand-offs need to
+/// know), and handing one over.
+#[async_trait::async_trait]
+trait Outbox: Send {
+    type Job: Send + 'static;
+    async fn claim(&mut self, limit: u32) -> Result<Vec<Self::Job>, StoreError>;
+    fn hand_over(&self, job: Self::Job) -> BoxedHandOff;
+}
+
+type BoxedHandOff =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send>>;
+
+/// Drains an outbox: batches are claimed while earlier ones are still in flight, so the
+/// pipe to the providers stays full and nothing sits claimed for long.
+async fn pump<O: Outbox>(outbox: &mut O) -> Result<usize, StoreError> {
+    let mut queue: std::collections::VecDeque<O::Job> = Default::default();
+    let mut running = tokio::task::JoinSet::new();
+    let mut drained = false;
+    let mut taken = 0;
+    let mut first_error = None;
+    loop {
+        if !drained && queue.len() < IN_FLIGHT {
+            let claimed = outbox.claim(BATCH).await?;
+            drained = claimed.len() < BATCH as usize;
+            taken += claimed.len();
+            queue.extend(claimed);
+        }
+        while running.len() < IN_FLIGHT {
+            let Some(job) = queue.pop_front() else {
+                break;
+            };
+            running.spawn(outbox.hand_over(job));
+        }
+        match running.join_next().await {
+            Some(Ok(Ok(()))) => {}
+            Some(Ok(Err(e))) => {
+                first_error.get_or_insert(e);
+            }
+            Some(Err(panicked)) => {
+                first_error.get_or_insert(StoreError::Backend(format!(
+                    "a hand-off task failed: {panicked}"
+                )));
+            }
+            None if queue.is_empty() && drained => break,
+            None => {}
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(taken),
+    }
+}
+
+/// Staff alerts.
+struct AlertOutbox {
+    worker: Arc<Worker>,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+    contexts: HashMap<AlertId, Context>,
+}
+
+#[async_trait::async_trait]
+impl Outbox for AlertOutbox {
+    type Job = (Context, Delivery);
+
+    async fn claim(&mut self, limit: u32) -> Result<Vec<Self::Job>, StoreError> {
         let store = &self.worker.store;
-        store.escalate_due(now).await?;
-        let mut contexts: HashMap<AlertId, Context> = HashMap::new();
-        let mut queue: std::collections::VecDeque<(Context, Delivery)> = Default::default();
-        let mut running = tokio::task::JoinSet::new();
-        let mut drained = false;
-        let mut taken = 0;
-        let mut first_error = None;
-        loop {
-            if !drained && queue.len() < IN_FLIGHT {
-                let claimed = store.claim_deliveries(now, BATCH, self.lease).await?;
-                drained = claimed.len() < BATCH as usize;
-                taken += claimed.len();
-                for delivery in claimed {
-                    let context = match contexts.entry(delivery.alert_id) {
-                        std::collections::hash_map::Entry::Occupied(known) => known.get().clone(),
-                        std::collections::hash_map::Entry::Vacant(slot) => {
-                            let org = store
-                                .org(delivery.org_id)
-                                .await?
-                                .ok_or(StoreError::NotFound)?;
-                            let alert = store.alert(org.id, delivery.alert_id).await?;
-                            slot.insert(Arc::new((org, alert))).clone()
-                        }
-                    };
-                    queue.push_back((context, delivery));
+        let claimed = store.claim_deliveries(self.now, limit, self.lease).await?;
+        let mut jobs = Vec::with_capacity(claimed.len());
+        for delivery in claimed {
+            let context = match self.contexts.entry(delivery.alert_id) {
+                std::collections::hash_map::Entry::Occupied(known) => known.get().clone(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let org = store
+                        .org(delivery.org_id)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let alert = store.alert(org.id, delivery.alert_id).await?;
+                    slot.insert(Arc::new((org, alert))).clone()
                 }
-            }
-            while running.len() < IN_FLIGHT {
-                let Some((context, delivery)) = queue.pop_front() else {
-                    break;
-                };
-                let worker = self.worker.clone();
-                running.spawn(async move { worker.deliver(&context, delivery, now).await });
-            }
-            match running.join_next().await {
-                Some(Ok(Ok(()))) => {}
-                Some(Ok(Err(e))) => {
-                    first_error.get_or_insert(e);
-                }
-                Some(Err(panicked)) => {
-                    first_error.get_or_insert(StoreError::Backend(format!(
-                        "a hand-off task failed: {panicked}"
-                    )));
-                }
-                None if queue.is_empty() && drained => break,
-                None => {}
-            }
+            };
+            jobs.push((context, delivery));
         }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(taken),
+        Ok(jobs)
+    }
+
+    fn hand_over(&self, (context, delivery): Self::Job) -> BoxedHandOff {
+        let (worker, now) = (self.worker.clone(), self.now);
+        Box::pin(async move { worker.deliver(&context, delivery, now).await })
+    }
+}
+
+/// Subscription confirmations and notices to subscribers.
+struct PublicOutbox {
+    worker: Arc<Worker>,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+    orgs: HashMap<beredskap_core::OrgId, Arc<Org>>,
+    notices: HashMap<beredskap_core::NoticeId, Arc<Notice>>,
+}
+
+/// A public message with what it is made from: its organisation, and its notice when it
+/// carries one.
+type PublicJob = (Arc<Org>, Option<Arc<Notice>>, PublicDelivery);
+
+#[async_trait::async_trait]
+impl Outbox for PublicOutbox {
+    type Job = PublicJob;
+
+    async fn claim(&mut self, limit: u32) -> Result<Vec<Self::Job>, StoreError> {
+        let store = &self.worker.store;
+        let claimed = store
+            .claim_public_deliveries(self.now, limit, self.lease)
+            .await?;
+        let mut jobs = Vec::with_capacity(claimed.len());
+        for delivery in claimed {
+            let org = match self.orgs.get(&delivery.org_id) {
+                Some(org) => org.clone(),
+                None => {
+                    let org = Arc::new(
+                        store
+                            .org(delivery.org_id)
+                            .await?
+                            .ok_or(StoreError::NotFound)?,
+                    );
+                    self.orgs.insert(org.id, org.clone());
+                    org
+                }
+            };
+            let notice = match delivery.purpose {
+                PublicPurpose::Notice { notice, .. } => Some(match self.notices.get(&notice) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let read = Arc::new(store.notice(org.id, notice).await?);
+                        self.notices.insert(notice, read.clone());
+                        read
+                    }
+                }),
+                PublicPurpose::Confirm { .. } => None,
+            };
+            jobs.push((org, notice, delivery));
         }
+        Ok(jobs)
+    }
+
+    fn hand_over(&self, job: Self::Job) -> BoxedHandOff {
+        let (worker, now) = (self.worker.clone(), self.now);
+        Box::pin(async move { worker.deliver_public(job, now).await })
     }
 }
 
@@ -301,33 +467,115 @@ impl Worker {
             link: Some(link),
             from: org.sms_number.clone(),
             attachment: None,
+            unsubscribe: None,
         };
-        match provider.send_via(&message).await {
-            Ok((provider, provider_ref)) => DeliveryOutcome::Sent {
-                provider: provider.to_owned(),
-                provider_ref,
-            },
-            Err(NotifyError::Temporary {
-                reason,
-                retry_after,
-            }) => {
-                let wait = retry_after
-                    .and_then(|d| chrono::Duration::from_std(d).ok())
-                    .unwrap_or(chrono::Duration::seconds(RETRY_SECONDS));
-                DeliveryOutcome::Retry {
-                    at: now + wait,
-                    error: reason,
-                }
-            }
-            // Maybe taken: the next try carries the same idempotency key.
-            Err(NotifyError::Uncertain { reason }) => DeliveryOutcome::Retry {
-                at: now + chrono::Duration::seconds(RETRY_SECONDS),
-                error: reason,
-            },
-            Err(other) => DeliveryOutcome::Failed {
-                error: other.to_string(),
-            },
+        outcome(provider.send_via(&message).await, now)
+    }
+
+    /// Hands a public message over: a request's confirmation, or a notice's update to a
+    /// subscriber, in the language they chose.
+    async fn deliver_public(&self, job: PublicJob, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let (org, notice, delivery) = job;
+        // Unsubscribed since the claim: the row is gone, and nothing goes to them.
+        if !self.store.public_delivery_wanted(delivery.id).await? {
+            return Ok(());
         }
+        let outcome = match self.notifier.for_kind(delivery.channel) {
+            None => DeliveryOutcome::Failed {
+                error: format!("no {} provider is configured", delivery.channel.as_str()),
+            },
+            Some(provider) => match self.public_message(&org, notice.as_deref(), &delivery) {
+                Some(message) => outcome(provider.send_via(&message).await, now),
+                None => DeliveryOutcome::Failed {
+                    error: "the notice's update is gone".into(),
+                },
+            },
+        };
+        self.store
+            .finish_public_delivery(delivery.id, outcome, self.clock.now())
+            .await
+            .map(|_| ())
+    }
+
+    fn public_message(
+        &self,
+        org: &Org,
+        notice: Option<&Notice>,
+        delivery: &PublicDelivery,
+    ) -> Option<OutgoingMessage> {
+        let lang = beredskap_i18n::Lang::from_code(&delivery.lang)
+            .unwrap_or_else(|| beredskap_app::messages::language(org));
+        let slug = org.slug.as_str();
+        let (subject, body, link, unsubscribe) = match (delivery.purpose, notice) {
+            (PublicPurpose::Confirm { request }, _) => {
+                let link = self.links.subscription_confirm_url(slug, request);
+                let (subject, body) =
+                    beredskap_app::messages::subscription_confirm(org, lang, &link);
+                (subject, body, link, None)
+            }
+            (
+                PublicPurpose::Notice {
+                    subscription, seq, ..
+                },
+                Some(notice),
+            ) => {
+                let update = notice.updates.iter().find(|u| u.seq == seq)?;
+                let status = self.links.status_url(slug, lang.code());
+                let leave = self.links.unsubscribe_url(slug, subscription);
+                let (subject, mail, sms) = beredskap_app::messages::notice_to_subscriber(
+                    org, lang, notice, update, &status, &leave,
+                );
+                let body = match delivery.channel {
+                    ContactKind::Email => mail,
+                    _ => sms,
+                };
+                (subject, body, status, Some(leave))
+            }
+            (PublicPurpose::Notice { .. }, None) => return None,
+        };
+        Some(OutgoingMessage {
+            to: delivery.address.clone(),
+            subject,
+            body,
+            idempotency_key: Some(delivery.idempotency_key.clone()),
+            link: Some(link),
+            from: org.sms_number.clone(),
+            attachment: None,
+            unsubscribe,
+        })
+    }
+}
+
+/// What a provider's answer means for the outbox row.
+fn outcome(
+    result: Result<(&'static str, String), NotifyError>,
+    now: DateTime<Utc>,
+) -> DeliveryOutcome {
+    match result {
+        Ok((provider, provider_ref)) => DeliveryOutcome::Sent {
+            provider: provider.to_owned(),
+            provider_ref,
+        },
+        Err(NotifyError::Temporary {
+            reason,
+            retry_after,
+        }) => {
+            let wait = retry_after
+                .and_then(|d| chrono::Duration::from_std(d).ok())
+                .unwrap_or(chrono::Duration::seconds(RETRY_SECONDS));
+            DeliveryOutcome::Retry {
+                at: now + wait,
+                error: reason,
+            }
+        }
+        // Maybe taken: the next try carries the same idempotency key.
+        Err(NotifyError::Uncertain { reason }) => DeliveryOutcome::Retry {
+            at: now + chrono::Duration::seconds(RETRY_SECONDS),
+            error: reason,
+        },
+        Err(other) => DeliveryOutcome::Failed {
+            error: other.to_string(),
+        },
     }
 }
 

@@ -387,6 +387,7 @@ impl Checkpointer {
                     link: None,
                     from: None,
                     attachment: None,
+                    unsubscribe: None,
                 };
                 match email.send(&message).await {
                     Ok(_) => sent += 1,

@@ -45,6 +45,7 @@ pub async fn run(config: Config, cmd: NotifyCommand) -> anyhow::Result<ExitCode>
         link: None,
         from: None,
         attachment: None,
+        unsubscribe: None,
     };
     match provider.send(&message).await {
         Ok(id) => {

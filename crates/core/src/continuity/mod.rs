@@ -11,6 +11,7 @@ pub mod press;
 pub mod priority;
 pub mod services;
 pub mod status;
+pub mod subscriptions;
 
 use crate::alerting::NewAlert;
 use crate::domain::Slug;

@@ -72,3 +72,4 @@ error-needs-private-channel = skal angives, eller en privat e-mailadresse: aktiv
 error-not-a-guest = er ikke en gæstekonto; medlemmer ser allerede alle hændelser
 error-only-for-maintenance = gælder kun planlagt vedligeholdelse
 error-placeholder-left = indeholder stadig skabelonens linje i kantede parenteser: skriv i stedet, hvad der er sket
+error-try-later = er optaget lige nu: prøv igen om lidt

@@ -51,3 +51,13 @@ press-affects = Berørte tjenester: { $services }
 press-reach = Sådan når du os, mens forstyrrelsen varer:
 press-more = Aktuel information: { $url }
 press-media = Kontakt for medier: { $name }
+
+# Abonnementer på statussidens meddelelser (til borgere og samarbejdspartnere).
+subscription-confirm-subject = Bekræft dit abonnement – { $org }
+subscription-confirm = Bekræft, at du vil have driftsmeddelelser fra { $org }: { $link } Bad du ikke om det? Gør ingenting, så glemmer vi adressen inden for to døgn.
+notice-mail-subject = { $org }: { $title } – { $phase }
+notice-mail-heading = { $title }
+    { $phase } · { $when }
+notice-mail-more = Aktuel information: { $url }
+notice-mail-footer = Du får dette, fordi du abonnerer på driftsmeddelelser fra { $org }. Afmeld og slet dine oplysninger: { $unsubscribe }
+notice-sms = { $org }: { $title } – { $phase }. { $url } Afmeld: { $unsubscribe }

@@ -76,3 +76,4 @@ error-needs-private-channel = is needed, or a private email address: the activat
 error-not-a-guest = is not a guest's account; members see every incident already
 error-only-for-maintenance = applies to planned maintenance only
 error-placeholder-left = still holds the template's line in square brackets: write what has happened instead
+error-try-later = is busy right now: try again in a while

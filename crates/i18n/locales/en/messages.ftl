@@ -55,3 +55,13 @@ press-affects = Services affected: { $services }
 press-reach = How to reach us while the disruption lasts:
 press-more = Latest information: { $url }
 press-media = Media contact: { $name }
+
+# Subscriptions to the status page's notices (for citizens and partners).
+subscription-confirm-subject = Confirm your subscription – { $org }
+subscription-confirm = Confirm that you want service notices from { $org }: { $link } Did not ask for this? Do nothing, and the address is forgotten within two days.
+notice-mail-subject = { $org }: { $title } – { $phase }
+notice-mail-heading = { $title }
+    { $phase } · { $when }
+notice-mail-more = Latest information: { $url }
+notice-mail-footer = You get this because you subscribe to service notices from { $org }. Unsubscribe and delete your details: { $unsubscribe }
+notice-sms = { $org }: { $title } – { $phase }. { $url } Unsubscribe: { $unsubscribe }

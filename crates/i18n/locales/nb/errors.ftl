@@ -72,3 +72,4 @@ error-needs-private-channel = må oppgis, eller en privat e-postadresse: aktiver
 error-not-a-guest = er ikke en gjestekonto; medlemmer ser allerede alle hendelser
 error-only-for-maintenance = gjelder bare planlagt vedlikehold
 error-placeholder-left = inneholder fortsatt malens linje i hakeparentes: skriv i stedet hva som har skjedd
+error-try-later = er opptatt akkurat nå: prøv igjen om litt

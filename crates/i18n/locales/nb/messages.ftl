@@ -51,3 +51,13 @@ press-affects = Berørte tjenester: { $services }
 press-reach = Slik når du oss mens forstyrrelsen pågår:
 press-more = Oppdatert informasjon: { $url }
 press-media = Kontakt for media: { $name }
+
+# Abonnementer på statussidens meldinger (til innbyggere og samarbeidspartnere).
+subscription-confirm-subject = Bekreft abonnementet ditt – { $org }
+subscription-confirm = Bekreft at du vil få driftsmeldinger fra { $org }: { $link } Ba du ikke om det? Gjør ingenting, så glemmer vi adressen innen to døgn.
+notice-mail-subject = { $org }: { $title } – { $phase }
+notice-mail-heading = { $title }
+    { $phase } · { $when }
+notice-mail-more = Oppdatert informasjon: { $url }
+notice-mail-footer = Du får dette fordi du abonnerer på driftsmeldinger fra { $org }. Avslutt og slett opplysningene dine: { $unsubscribe }
+notice-sms = { $org }: { $title } – { $phase }. { $url } Avslutt: { $unsubscribe }

@@ -72,3 +72,4 @@ error-needs-private-channel = behövs, eller en privat e-postadress: aktiverings
 error-not-a-guest = är inget gästkonto; medlemmar ser alla händelser redan
 error-only-for-maintenance = gäller bara planerat underhåll
 error-placeholder-left = innehåller fortfarande mallens rad inom hakparentes: skriv i stället vad som har hänt
+error-try-later = är upptaget just nu: försök igen om en stund

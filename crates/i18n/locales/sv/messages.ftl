@@ -51,3 +51,13 @@ press-affects = Berörda tjänster: { $services }
 press-reach = Så når du oss medan störningen pågår:
 press-more = Aktuell information: { $url }
 press-media = Kontakt för media: { $name }
+
+# Prenumerationer på statussidans meddelanden (till invånare och partner).
+subscription-confirm-subject = Bekräfta din prenumeration – { $org }
+subscription-confirm = Bekräfta att du vill få driftmeddelanden från { $org }: { $link } Bad du inte om det? Gör ingenting, så glömmer vi adressen inom två dygn.
+notice-mail-subject = { $org }: { $title } – { $phase }
+notice-mail-heading = { $title }
+    { $phase } · { $when }
+notice-mail-more = Aktuell information: { $url }
+notice-mail-footer = Du får det här för att du prenumererar på driftmeddelanden från { $org }. Avsluta och radera dina uppgifter: { $unsubscribe }
+notice-sms = { $org }: { $title } – { $phase }. { $url } Avsluta: { $unsubscribe }

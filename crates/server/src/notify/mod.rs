@@ -34,6 +34,9 @@ pub struct OutgoingMessage {
     pub from: Option<String>,
     /// A file sent with an email (the offline kit); SMS and push ignore it.
     pub attachment: Option<Attachment>,
+    /// Where a subscriber's mail program unsubscribes them in one click (RFC 8058): sent
+    /// as `List-Unsubscribe` with `List-Unsubscribe-Post`. SMS and push ignore it.
+    pub unsubscribe: Option<String>,
 }
 
 /// A file attached to an email.
@@ -330,6 +333,7 @@ impl beredskap_app::sign_in::Courier for Notifier {
             link: None,
             from: letter.from.map(str::to_owned),
             attachment: None,
+            unsubscribe: None,
         };
         match provider.send_via(&message).await {
             Ok((name, _id)) => Ok(name),

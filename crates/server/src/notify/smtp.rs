@@ -68,11 +68,25 @@ impl Provider for SmtpProvider {
                 .collect();
             format!("<{safe}@{host}>")
         });
-        let builder = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .message_id(message_id)
             .subject(&message.subject);
+        if let Some(url) = &message.unsubscribe {
+            use lettre::message::header::{HeaderName, HeaderValue};
+            // RFC 8058: the mail program POSTs `List-Unsubscribe=One-Click` to the URL, so
+            // leaving takes one click and no page; an https URL only (no mailto:).
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
         let email = match &message.attachment {
             // Swedish and Danish text: say it is UTF-8, or mail readers guess Latin-1.
             None => builder

@@ -688,6 +688,7 @@ async fn answer_sms(state: &AppState, to: &str, body: String, from: Option<Strin
         link: None,
         from,
         attachment: None,
+        unsubscribe: None,
     };
     if let Err(e) = sms.send(&message).await {
         tracing::warn!(error = %e, "could not answer an SMS reply");

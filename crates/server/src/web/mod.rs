@@ -24,6 +24,7 @@ mod services;
 mod session;
 mod sign_in;
 pub(crate) mod status;
+mod subscriptions;
 
 use crate::credentials::constant_time_eq;
 use crate::error::AppError;
@@ -304,6 +305,30 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             press::new_form,
         )
         .post("/press", case(UseCase::KeepPublicStatus), press::publish)
+        // Subscriptions to the status page's notices: anyone; the links' signed tokens
+        // are the authority on confirming and leaving.
+        .get("/status/{slug}/subscribe", Anyone, subscriptions::form)
+        .post("/status/{slug}/subscribe", Anyone, subscriptions::subscribe)
+        .get(
+            "/status/{slug}/confirm/{token}",
+            Anyone,
+            subscriptions::confirm_link,
+        )
+        .post(
+            "/status/{slug}/confirm/{token}",
+            Anyone,
+            subscriptions::confirm,
+        )
+        .get(
+            "/status/{slug}/unsubscribe/{token}",
+            Anyone,
+            subscriptions::unsubscribe_link,
+        )
+        .post(
+            "/status/{slug}/unsubscribe/{token}",
+            Anyone,
+            subscriptions::unsubscribe,
+        )
         // The priority list: the role is the table's; holding a named position (or, for
         // its settings and import, being an administrator) is the use cases' check.
         .get(

@@ -256,6 +256,7 @@ pub async fn mail_kits(
                 link: None,
                 from: None,
                 attachment: Some(attachment.clone()),
+                unsubscribe: None,
             };
             match email.send(&message).await {
                 Ok(_) => sent += 1,

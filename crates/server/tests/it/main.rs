@@ -29,4 +29,5 @@ mod roles;
 mod rotations;
 mod services;
 mod status;
+mod subscriptions;
 mod web;

@@ -48,6 +48,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
         link: None,
         from: None,
         attachment: None,
+        unsubscribe: None,
     })
     .await
     .unwrap();
@@ -75,6 +76,7 @@ async fn email_reaches_a_real_smtp_server_intact() {
             link: None,
             from: None,
             attachment: None,
+            unsubscribe: None,
         })
         .await
         .unwrap_err();
@@ -93,6 +95,7 @@ async fn sms_speaks_the_46elks_api_and_reports_429_as_temporary() {
         link: None,
         from: None,
         attachment: None,
+        unsubscribe: None,
     };
     let id = sms.send(&message).await.unwrap();
     assert!(id.starts_with('s'), "{id}");

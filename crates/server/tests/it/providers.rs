@@ -22,6 +22,7 @@ fn message(to: &str, key: &str) -> OutgoingMessage {
         link: Some("https://beredskap.example/a/x".into()),
         from: None,
         attachment: None,
+        unsubscribe: None,
     }
 }
 

@@ -132,8 +132,9 @@ async fn check_services(conn: &mut Conn, org: OrgId, services: &[ServiceId]) -> 
     Ok(())
 }
 
-/// Stores an update and sets the notice's window and end from it; not journaled (the
-/// callers journal what they did, with the update whole).
+/// Stores an update, sets the notice's window and end from it and puts it in the public
+/// outbox for its subscribers; not journaled (the callers journal what they did, with the
+/// update whole).
 async fn insert_update(
     conn: &mut Conn,
     org: OrgId,
@@ -174,6 +175,7 @@ async fn insert_update(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
+    super::subscriptions::enqueue_notice(conn, org, id, seq, &update.services, now).await?;
     Ok(())
 }
 

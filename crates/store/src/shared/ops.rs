@@ -48,6 +48,9 @@ pub mod priority;
 #[path = "notice_ops.rs"]
 pub mod notices;
 
+#[path = "subscription_ops.rs"]
+pub mod subscriptions;
+
 use std::collections::HashMap;
 use uuid::Uuid;
 

@@ -101,4 +101,5 @@ conformance!(
     an_organisation_keeps_at_most_its_limit_of_open_notices,
     a_state_set_during_an_exercise_leaves_the_public_state,
     press_releases_are_kept_newest_first_and_journaled_whole,
+    subscriptions_are_confirmed_reach_their_services_and_leave_nothing_behind,
 );

@@ -1723,3 +1723,300 @@ pub async fn press_releases_are_kept_newest_first_and_journaled_whole(db: &TestD
     assert!(journal[0].payload.contains("Växeln går inte att nå"));
     assert_chain_ok(s, &o).await;
 }
+
+pub async fn subscriptions_are_confirmed_reach_their_services_and_leave_nothing_behind(
+    db: &TestDb,
+) {
+    use beredskap_core::alerting::DeliveryOutcome;
+    use beredskap_core::continuity::notices::{Kind, NewNotice, NoticeText, Phase, UpdateDraft};
+    use beredskap_core::continuity::subscriptions::{
+        NewSubscriptionRequest, PublicPurpose, Removal,
+    };
+    use beredskap_core::register::ContactKind;
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).single().unwrap();
+    let lease = chrono::Duration::seconds(30);
+    let phones = s
+        .create_service(&actor(), o.id, service("Telefoni"), None, t0)
+        .await
+        .unwrap();
+    let mail = s
+        .create_service(&actor(), o.id, service("E-post"), None, t0)
+        .await
+        .unwrap();
+    let theirs = s
+        .create_service(&actor(), other.id, service("Telefoni"), None, t0)
+        .await
+        .unwrap();
+    let ask = |channel: ContactKind, address: &str, services: Vec<beredskap_core::ServiceId>| {
+        NewSubscriptionRequest {
+            channel,
+            address: address.into(),
+            services,
+            lang: "sv".into(),
+        }
+    };
+    // Another organisation's service is refused, naming it, and nothing is sent.
+    let refused = s
+        .request_subscription(
+            o.id,
+            ask(ContactKind::Sms, "+46701234567", vec![theirs.id]),
+            t0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        StoreError::invalid("services[0]", beredskap_core::Problem::UnknownService)
+    );
+    assert!(s
+        .claim_public_deliveries(t0, 10, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    // A request sends its confirmation, and nothing else happens until it is confirmed.
+    let sms = s
+        .request_subscription(
+            o.id,
+            ask(ContactKind::Sms, "+46701234567", vec![phones.id]),
+            t0,
+        )
+        .await
+        .unwrap();
+    let claimed = s.claim_public_deliveries(t0, 10, lease).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        claimed[0].purpose,
+        PublicPurpose::Confirm { request: sms.id }
+    );
+    assert_eq!(claimed[0].address, "+46701234567");
+    assert!(s
+        .finish_public_delivery(
+            claimed[0].id,
+            DeliveryOutcome::Sent {
+                provider: "test".into(),
+                provider_ref: "1".into()
+            },
+            t0
+        )
+        .await
+        .unwrap());
+    // Another organisation cannot open or confirm it.
+    assert_eq!(
+        s.subscription_request(other.id, sms.id, t0)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(
+        s.confirm_subscription(&actor(), other.id, sms.id, t0)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    let before = journal_len(s, &o).await;
+    let sms = s
+        .confirm_subscription(&actor(), o.id, sms.id, t0)
+        .await
+        .unwrap();
+    assert_eq!(sms.services, vec![phones.id]);
+    // The journal records it without the address.
+    let entries = s.journal_page(o.id, before, 10).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].kind, "status.subscription_confirmed");
+    assert!(
+        !entries[0].payload.contains("4670"),
+        "{}",
+        entries[0].payload
+    );
+    // A request unconfirmed for two days is forgotten.
+    let late = s
+        .request_subscription(
+            o.id,
+            ask(ContactKind::Email, "anna@example.org", vec![]),
+            t0,
+        )
+        .await
+        .unwrap();
+    let t1 = t0 + chrono::Duration::hours(49);
+    assert_eq!(
+        s.confirm_subscription(&actor(), o.id, late.id, t1)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    // Asked again, every notice (no services chosen).
+    let email = s
+        .request_subscription(
+            o.id,
+            ask(ContactKind::Email, "anna@example.org", vec![]),
+            t1,
+        )
+        .await
+        .unwrap();
+    let email = s
+        .confirm_subscription(&actor(), o.id, email.id, t1)
+        .await
+        .unwrap();
+    // Confirmed requests are gone: their link confirms nothing more.
+    assert_eq!(
+        s.subscription_request(o.id, late.id, t1).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    for d in s.claim_public_deliveries(t1, 10, lease).await.unwrap() {
+        assert!(matches!(d.purpose, PublicPurpose::Confirm { .. }));
+        s.finish_public_delivery(d.id, DeliveryOutcome::Failed { error: "x".into() }, t1)
+            .await
+            .unwrap();
+    }
+    // A notice about the mail service reaches the one who wants everything, not the one
+    // who chose the phones.
+    let update = |phase: Phase, services: Vec<beredskap_core::ServiceId>| UpdateDraft {
+        phase,
+        texts: vec![NoticeText {
+            lang: "sv".into(),
+            title: "E-posten ligger nere".into(),
+            body: String::new(),
+        }],
+        services,
+        starts_at: None,
+        ends_at: None,
+    };
+    let notice = s
+        .publish_notice(
+            &actor(),
+            o.id,
+            NewNotice {
+                incident_id: None,
+                kind: Kind::Disruption,
+                exercise: false,
+                first: update(Phase::Investigating, vec![mail.id]),
+            },
+            None,
+            t1,
+        )
+        .await
+        .unwrap();
+    let claimed = s.claim_public_deliveries(t1, 10, lease).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        claimed[0].purpose,
+        PublicPurpose::Notice {
+            subscription: email.id,
+            notice: notice.id,
+            seq: 1
+        }
+    );
+    assert_eq!(claimed[0].address, "anna@example.org");
+    // A temporary failure waits its turn and goes again under the same key.
+    let key = claimed[0].idempotency_key.clone();
+    s.finish_public_delivery(
+        claimed[0].id,
+        DeliveryOutcome::Retry {
+            at: t1 + chrono::Duration::seconds(30),
+            error: "busy".into(),
+        },
+        t1,
+    )
+    .await
+    .unwrap();
+    assert!(s
+        .claim_public_deliveries(t1, 10, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    let t2 = t1 + chrono::Duration::seconds(31);
+    let again = s.claim_public_deliveries(t2, 10, lease).await.unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 2));
+    assert_eq!(again[0].idempotency_key, key);
+    // A worker that dies holding it loses it to the next after its lease.
+    let t3 = t2 + chrono::Duration::seconds(31);
+    let taken_over = s.claim_public_deliveries(t3, 10, lease).await.unwrap();
+    assert_eq!(taken_over.len(), 1);
+    assert_eq!(taken_over[0].idempotency_key, key);
+    s.finish_public_delivery(
+        taken_over[0].id,
+        DeliveryOutcome::Sent {
+            provider: "test".into(),
+            provider_ref: "2".into(),
+        },
+        t3,
+    )
+    .await
+    .unwrap();
+    // The update about the phones reaches both.
+    s.update_notice(
+        &actor(),
+        o.id,
+        notice.id,
+        update(Phase::Identified, vec![phones.id]),
+        None,
+        t3,
+    )
+    .await
+    .unwrap();
+    let both = s.claim_public_deliveries(t3, 10, lease).await.unwrap();
+    let mut to: Vec<&str> = both.iter().map(|d| d.address.as_str()).collect();
+    to.sort();
+    assert_eq!(to, ["+46701234567", "anna@example.org"]);
+    // Unsubscribing takes back what was still to go, and says so once.
+    let pending = both
+        .iter()
+        .find(|d| d.channel == ContactKind::Sms)
+        .unwrap()
+        .id;
+    assert!(s
+        .remove_subscription(&actor(), o.id, sms.id, Removal::OneClick, t3)
+        .await
+        .unwrap());
+    assert!(!s.public_delivery_wanted(pending).await.unwrap());
+    assert!(!s
+        .remove_subscription(&actor(), o.id, sms.id, Removal::Link, t3)
+        .await
+        .unwrap());
+    assert_eq!(
+        s.subscription(o.id, sms.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    let counts = s.subscriber_counts(o.id, t3).await.unwrap();
+    assert_eq!((counts.email, counts.sms, counts.all_services), (1, 0, 1));
+    // Another organisation's staff cannot erase it; its own can, on request.
+    assert_eq!(
+        s.erase_subscriber(
+            &actor(),
+            other.id,
+            ContactKind::Email,
+            "anna@example.org",
+            t3
+        )
+        .await
+        .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.erase_subscriber(&actor(), o.id, ContactKind::Email, "anna@example.org", t3)
+            .await
+            .unwrap(),
+        1
+    );
+    let counts = s.subscriber_counts(o.id, t3).await.unwrap();
+    assert_eq!((counts.email, counts.sms), (0, 0));
+    // Nothing names either address any more, in the outbox or the journal.
+    let later = t3 + chrono::Duration::hours(1);
+    assert!(s
+        .claim_public_deliveries(later, 10, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    for entry in s.journal_page(o.id, 0, 1000).await.unwrap() {
+        assert!(
+            !entry.payload.contains("anna@") && !entry.payload.contains("4670"),
+            "{}: {}",
+            entry.kind,
+            entry.payload
+        );
+    }
+    assert_chain_ok(s, &o).await;
+}
