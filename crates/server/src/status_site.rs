@@ -138,6 +138,7 @@ struct PublicPage {
     atom_href: String,
     json_href: String,
     cap_href: String,
+    subscribe_href: String,
     org: String,
     phone: String,
     phone_href: String,
@@ -287,6 +288,15 @@ impl Addresses {
         match self.layout {
             Layout::Served => format!("{}{}", self.base, self.href(slug, key)),
             Layout::Files => format!("{}/status/{slug}/{}", self.base, Self::file_name(key)),
+        }
+    }
+
+    /// The subscription form: on the server, also from an exported copy elsewhere.
+    fn subscribe(&self, slug: &str, lang: Lang) -> String {
+        let path = format!("/status/{slug}/subscribe?lang={}", lang.code());
+        match self.layout {
+            Layout::Served => path,
+            Layout::Files => format!("{}{path}", self.base),
         }
     }
 
@@ -493,6 +503,7 @@ fn page(status: &PublicStatus, addresses: &Addresses, lang: Lang) -> Result<Stri
         atom_href: addresses.href(&slug, &DocKey::Atom(lang)),
         json_href: addresses.href(&slug, &DocKey::Json(lang)),
         cap_href: addresses.href(&slug, &DocKey::CapIndex),
+        subscribe_href: addresses.subscribe(&slug, lang),
         org: status.org.name.clone(),
         phone: c
             .phone

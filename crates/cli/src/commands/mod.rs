@@ -11,6 +11,7 @@ mod plan;
 mod rotation;
 mod search;
 mod serve;
+mod subscribers;
 
 use anyhow::Context;
 use beredskap_core::{Actor, Slug, Store};
@@ -74,6 +75,9 @@ enum Command {
     /// The message search index.
     #[command(subcommand)]
     Search(search::SearchCommand),
+    /// Subscribers to the status page's notices: counts, and erasure on request.
+    #[command(subcommand)]
+    Subscribers(subscribers::SubscribersCommand),
     /// Copy the embedded database, its attachments and a signed checkpoint to a directory,
     /// while the server runs (PostgreSQL: says what to use instead).
     Backup(backup::BackupArgs),
@@ -99,6 +103,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(cmd) => plan::run(load()?, cmd).await,
         Command::Journal(cmd) => journal::run(load()?, cmd).await,
         Command::Search(cmd) => search::run(load()?, cmd).await,
+        Command::Subscribers(cmd) => subscribers::run(load()?, cmd).await,
         Command::Notify(cmd) => notify::run(load()?, cmd).await,
         Command::Alert(cmd) => alert::run(load()?, cmd).await,
         Command::Rotation(cmd) => rotation::run(load()?, cmd).await,
@@ -151,6 +156,15 @@ pub async fn org_by_slug(
         .org_by_slug(&parsed)
         .await?
         .with_context(|| format!("no organisation {slug:?}; see `beredskap admin list-orgs`"))
+}
+
+/// A use case's field problems as the flags they name: `--starts: …; --member: …`.
+pub fn fields(e: beredskap_core::FieldErrors) -> anyhow::Error {
+    let text: Vec<String> =
+        e.0.iter()
+            .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.problem))
+            .collect();
+    anyhow::anyhow!("{}", text.join("; "))
 }
 
 /// Writes a line to standard output. A closed pipe (`beredskap … | head`) is not an error.

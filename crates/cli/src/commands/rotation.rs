@@ -1,4 +1,4 @@
-use super::{open_store, operator, org_by_slug, say};
+use super::{fields, open_store, operator, org_by_slug, say};
 use beredskap_app::rotations;
 use beredskap_core::clock::{Clock, SystemClock};
 use beredskap_core::register::{Org, Position};
@@ -75,14 +75,6 @@ async fn person(s: &dyn Store, org: &Org, flag: &str, wanted: &str) -> anyhow::R
         .find(|p| p.id.to_string() == wanted || p.external_id.as_deref() == Some(wanted))
         .map(|p| p.id)
         .ok_or_else(|| anyhow::anyhow!("{flag} {wanted:?}: no such person in {}", org.slug))
-}
-
-fn fields(e: beredskap_core::FieldErrors) -> anyhow::Error {
-    let text: Vec<String> =
-        e.0.iter()
-            .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.problem))
-            .collect();
-    anyhow::anyhow!("{}", text.join("; "))
 }
 
 pub async fn run(config: Config, cmd: RotationCommand) -> anyhow::Result<ExitCode> {

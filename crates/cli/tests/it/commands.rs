@@ -1436,3 +1436,79 @@ async fn the_status_site_is_exported_as_files_and_again_after_every_change() {
         read("index.html")
     );
 }
+
+#[tokio::test]
+async fn subscribers_are_counted_without_addresses_and_erased_on_request() {
+    use beredskap_core::continuity::subscriptions::NewSubscriptionRequest;
+    use beredskap_core::register::ContactKind;
+    let env = TestEnv::sqlite();
+    env.create_lillby().await;
+    let store = env.store().await;
+    let org = store
+        .org_by_slug(&beredskap_core::Slug::parse("lillby").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let now = chrono::Utc::now();
+    for (channel, address) in [
+        (ContactKind::Sms, "+46701234567"),
+        (ContactKind::Email, "anna@example.org"),
+    ] {
+        let request = store
+            .request_subscription(
+                org.id,
+                NewSubscriptionRequest {
+                    channel,
+                    address: address.into(),
+                    services: vec![],
+                    lang: "sv".into(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        store
+            .confirm_subscription(&beredskap_core::Actor::public(), org.id, request.id, now)
+            .await
+            .unwrap();
+    }
+    let counts = env.ok(&["subscribers", "count", "--org", "lillby"]).await;
+    assert!(
+        counts.contains("email\t1") && counts.contains("sms\t1"),
+        "{counts}"
+    );
+    assert!(
+        !counts.contains("4670") && !counts.contains("anna"),
+        "{counts}"
+    );
+    // A number as its owner says it; a wrong one names its flag.
+    let (code, out) = env
+        .run(&[
+            "subscribers",
+            "erase",
+            "--org",
+            "lillby",
+            "--channel",
+            "sms",
+            "--address",
+            "070-12",
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(out.contains("--address"), "{out}");
+    let out = env
+        .ok(&[
+            "subscribers",
+            "erase",
+            "--org",
+            "lillby",
+            "--channel",
+            "sms",
+            "--address",
+            "070-123 45 67",
+        ])
+        .await;
+    assert!(out.contains("erased 1"), "{out}");
+    let counts = env.ok(&["subscribers", "count", "--org", "lillby"]).await;
+    assert!(counts.contains("sms\t0"), "{counts}");
+}

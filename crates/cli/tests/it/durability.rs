@@ -357,6 +357,124 @@ async fn alert_blast_survives_kill_9(env: TestEnv) {
     env.cleanup().await;
 }
 
+/// A notice to 150 SMS subscribers, the server killed mid-fan-out and started again:
+/// every subscriber gets it once (what was in flight goes again under the same key, which
+/// the gateway recognises), as an alert blast does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_notice_to_subscribers_survives_kill_9_on_sqlite() {
+    notice_to_subscribers_survives_kill_9(TestEnv::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_notice_to_subscribers_survives_kill_9_on_postgres() {
+    let Some(env) = TestEnv::postgres("a_notice_to_subscribers_survives_kill_9").await else {
+        return;
+    };
+    notice_to_subscribers_survives_kill_9(env).await;
+}
+
+async fn notice_to_subscribers_survives_kill_9(env: TestEnv) {
+    use beredskap_core::continuity::subscriptions::NewSubscriptionRequest;
+    use beredskap_core::register::ContactKind;
+    use beredskap_testkit::FakeSmsGateway;
+    const SUBSCRIBERS: usize = 150;
+    let token = env.org_with_admin().await;
+    let store = env.store().await;
+    let org = store
+        .org_by_slug(&beredskap_core::Slug::parse("lillby").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let now = chrono::Utc::now();
+    for i in 0..SUBSCRIBERS {
+        let request = store
+            .request_subscription(
+                org.id,
+                NewSubscriptionRequest {
+                    channel: ContactKind::Sms,
+                    address: format!("+4670{:07}", 3_000_000 + i),
+                    services: vec![],
+                    lang: "sv".into(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        store
+            .confirm_subscription(&beredskap_core::Actor::public(), org.id, request.id, now)
+            .await
+            .unwrap();
+    }
+    drop(store);
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let mut settings = TestEnv::webhook_sms(&gateway);
+    settings.push(("BEREDSKAP_DELIVERY_LEASE_SECONDS", "3".to_owned()));
+    // A third of the way into the notice, the gateway stalls: the kill finds hand-offs in
+    // flight. (Confirming the requests took their confirmation messages back.)
+    gateway.under_load(5, 20, 0);
+    gateway.hold_after(SUBSCRIBERS / 3);
+    let server = env.serve_with(&settings).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{}/api/v1/orgs/lillby/notices", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "kind": "disruption",
+            "phase": "investigating",
+            "texts": [{"lang": "sv", "title": "Telefonin ligger nere", "body": ""}],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let notices = |g: &FakeSmsGateway| {
+        g.received()
+            .into_iter()
+            .filter(|m| m.message.contains("Telefonin ligger nere"))
+            .collect::<Vec<_>>()
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while gateway.held() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the fan-out did not reach the stall");
+    server.kill_hard().await;
+    let at_kill = notices(&gateway).len();
+    assert!(at_kill < SUBSCRIBERS, "killed mid-fan-out: {at_kill}");
+    gateway.release();
+    let server = env.serve_with(&settings).await;
+    let unique = |g: &FakeSmsGateway| {
+        notices(g)
+            .into_iter()
+            .map(|m| m.to)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(90), async {
+        while unique(&gateway) < SUBSCRIBERS {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("lost: only {} of {SUBSCRIBERS} reached", unique(&gateway)));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        notices(&gateway).len(),
+        SUBSCRIBERS,
+        "no phone got it twice"
+    );
+    assert!(
+        gateway.repeated_keys() > 0,
+        "the idempotency key was not used"
+    );
+    server.kill_hard().await;
+    let verify = env.ok(&["journal", "verify"]).await;
+    assert!(verify.contains("chain intact"), "{verify}");
+    env.cleanup().await;
+}
+
 /// Posts messages to a channel until stopped; returns how many were acknowledged.
 fn keep_posting(
     base: String,

@@ -54,6 +54,17 @@ impl TestEnv {
         self.data_dir().join("beredskap.db")
     }
 
+    /// The test's database, opened from the test itself (beside a running server).
+    pub async fn store(&self) -> std::sync::Arc<dyn beredskap_core::Store> {
+        let url = match &self.database_url {
+            Some(url) => beredskap_store::DatabaseUrl::parse(url).unwrap(),
+            None => beredskap_store::DatabaseUrl::Sqlite(self.sqlite_file()),
+        };
+        beredskap_store::open(&url, &beredskap_store::OpenOptions::default())
+            .await
+            .unwrap()
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(args)

@@ -12,6 +12,7 @@ use axum::Json;
 use beredskap_app::status as use_case;
 use beredskap_core::continuity::notices::{Notice, PublishInput, UpdateInput};
 use beredskap_core::continuity::press::{PressRelease, PressReleaseInput};
+use beredskap_core::continuity::subscriptions::SubscriberCounts;
 use beredskap_core::register::Scope;
 use beredskap_core::NoticeId;
 use serde::Deserialize;
@@ -26,6 +27,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(update))
         .routes(routes!(press_releases, publish_press_release))
         .routes(routes!(press_release_draft))
+        .routes(routes!(subscribers))
+        .routes(routes!(erase_subscriber))
 }
 
 /// The notices the status page shows: open ones, and those ended in the last week; newest
@@ -208,4 +211,66 @@ async fn publish_press_release(
     Ok(Json(
         use_case::publish_press_release(&state.app, &caller.who(), &org, &input).await?,
     ))
+}
+
+/// How many subscribe to the notices, per channel and per service; no addresses.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/subscribers", tag = "status page",
+    params(("org" = String, Path, description = "Organisation slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = SubscriberCounts), (status = 403, body = ErrorBody)))]
+async fn subscribers(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+) -> Result<Json<SubscriberCounts>, AppError> {
+    caller.scope(Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(
+        beredskap_app::subscriptions::counts(&state.app, &caller.who(), &org).await?,
+    ))
+}
+
+/// An address whose owner asked for their data to be deleted.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseInput {
+    /// `email` or `sms`.
+    #[schema(pattern = "^(email|sms)$")]
+    pub channel: String,
+    /// As the owner gives it: an email address, or a mobile number.
+    pub address: String,
+}
+
+/// What an erasure removed.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Erased {
+    /// Subscriptions and unconfirmed requests deleted (0 when the address had none).
+    pub erased: u32,
+}
+
+/// Deletes everything kept about an address (its subscription, requests and messages), as
+/// its owner asked by phone or letter. Journaled without the address.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/subscribers/erase", tag = "status page",
+    params(("org" = String, Path, description = "Organisation slug")),
+    request_body = EraseInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = Erased), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn erase_subscriber(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+    ApiJson(input): ApiJson<EraseInput>,
+) -> Result<Json<Erased>, AppError> {
+    caller.scope(Scope::Write)?;
+    let org = caller.org(&state, &org).await?;
+    let erased = beredskap_app::subscriptions::erase(
+        &state.app,
+        &caller.who(),
+        &org,
+        &input.channel,
+        &input.address,
+    )
+    .await?;
+    Ok(Json(Erased { erased }))
 }

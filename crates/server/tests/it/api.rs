@@ -117,6 +117,8 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/services/{id}",
             "/api/v1/orgs/{org}/services/{id}/status",
             "/api/v1/orgs/{org}/sessions/{id}",
+            "/api/v1/orgs/{org}/subscribers",
+            "/api/v1/orgs/{org}/subscribers/erase",
             "/api/v1/orgs/{org}/tokens",
             "/api/v1/orgs/{org}/tokens/{id}",
         ]

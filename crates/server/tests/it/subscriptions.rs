@@ -434,3 +434,95 @@ async fn a_made_up_or_altered_link_confirms_and_removes_nothing() {
         1
     );
 }
+
+#[tokio::test]
+async fn crisis_leads_count_subscribers_and_erase_an_address_on_request() {
+    use crate::helpers::{error_fields, expect_json};
+    use beredskap_core::continuity::subscriptions::NewSubscriptionRequest;
+    use beredskap_core::register::{ContactKind, Role};
+    let app = TestApp::spawn().await;
+    let phones = service(&app, "Telefoni").await;
+    for (channel, address, services) in [
+        (ContactKind::Sms, "+46701234567", vec![phones]),
+        (ContactKind::Email, "anna@example.org", vec![]),
+    ] {
+        let request = app
+            .store
+            .request_subscription(
+                app.org.id,
+                NewSubscriptionRequest {
+                    channel,
+                    address: address.into(),
+                    services,
+                    lang: "sv".into(),
+                },
+                app.now(),
+            )
+            .await
+            .unwrap();
+        app.store
+            .confirm_subscription(&Actor::public(), app.org.id, request.id, app.now())
+            .await
+            .unwrap();
+    }
+    let member = app.token_for(Role::Member, "bo@lillby.se").await;
+    let r = app.get("/api/v1/orgs/lillby/subscribers", &member).await;
+    assert_eq!(r.status(), 403);
+    let counts = expect_json(
+        app.get("/api/v1/orgs/lillby/subscribers", &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (counts["email"].as_u64(), counts["sms"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(counts["by_service"][0]["service_id"], phones.to_string());
+    assert!(
+        !counts.to_string().contains("4670"),
+        "no addresses: {counts}"
+    );
+    // The number as its owner says it on the phone; a bad one is named.
+    let r = app
+        .post(
+            "/api/v1/orgs/lillby/subscribers/erase",
+            &app.admin_token,
+            serde_json::json!({"channel": "sms", "address": "07012"}),
+        )
+        .await;
+    assert_eq!(error_fields(&expect_json(r, 422).await), ["address"]);
+    let r = app
+        .post(
+            "/api/v1/orgs/lillby/subscribers/erase",
+            &member,
+            serde_json::json!({"channel": "sms", "address": "070-123 45 67"}),
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = app
+        .post(
+            "/api/v1/orgs/lillby/subscribers/erase",
+            &app.admin_token,
+            serde_json::json!({"channel": "sms", "address": "070-123 45 67"}),
+        )
+        .await;
+    assert_eq!(expect_json(r, 200).await["erased"], 1);
+    let counts = expect_json(
+        app.get("/api/v1/orgs/lillby/subscribers", &app.admin_token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (counts["email"].as_u64(), counts["sms"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let journal = app.store.journal_page(app.org.id, 0, 1000).await.unwrap();
+    let erased = journal
+        .iter()
+        .find(|e| e.kind == "status.subscription_removed")
+        .unwrap();
+    assert_eq!(erased.payload, r#"{"how":"on_request"}"#);
+    assert!(erased.actor.as_str().starts_with("account:"));
+}
