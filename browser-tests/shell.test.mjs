@@ -220,6 +220,36 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     await checkAccessibility(admin, `the status page in ${code}`);
   }
 
+  // Subscribing from the status page: its link, the form in every language, a bad address
+  // named beside its field, then the page saying what happens next; all without script.
+  await admin.goto(`${server.base}/status/lillby?lang=sv`);
+  await admin.click("a[href^='/status/lillby/subscribe']");
+  assert.ok(admin.url().includes("/status/lillby/subscribe?lang=sv"), admin.url());
+  for (const code of ["sv", "da", "nb", "en"]) {
+    await admin.goto(`${server.base}/status/lillby/subscribe?lang=${code}`);
+    assert.equal(await admin.getAttribute("html", "lang"), code);
+    assert.equal(await overflow(admin), null, `the subscription form in ${code} is wider than the phone`);
+    await checkAccessibility(admin, `the subscription form in ${code}`);
+    if (code !== "en") {
+      assert.deepEqual(await englishOn(admin, englishOnly(code)), [], `the subscription form in ${code} shows English`);
+    }
+  }
+  await admin.goto(`${server.base}/status/lillby/subscribe?lang=sv`);
+  await admin.check("#channel-sms");
+  await admin.fill("#address", "12");
+  await admin.click("form.stack button[type=submit]");
+  assert.equal(await admin.locator("#address-error").count(), 1, "the bad number is named at its field");
+  assert.equal(await admin.getAttribute("#address", "aria-invalid"), "true");
+  await checkAccessibility(admin, "the subscription form with a problem");
+  await admin.fill("#address", "070-123 45 67");
+  await admin.click("form.stack button[type=submit]");
+  assert.match(await admin.textContent("main"), /Vi har skickat en länk/);
+  await checkAccessibility(admin, "the subscription form, sent");
+  // A link that no longer works says so, in the page's language.
+  await admin.goto(`${server.base}/status/lillby/unsubscribe/AAAA?lang=da`);
+  assert.match(await admin.textContent("main"), /Linket gælder ikke længere/);
+  await checkAccessibility(admin, "an unsubscribe link that no longer works");
+
   // Read in Swedish, Danish and Norwegian, no page shows a text of the English catalogue.
   for (const code of ["sv", "da", "nb"]) {
     const english = englishOnly(code);

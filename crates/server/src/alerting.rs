@@ -155,13 +155,15 @@ impl AnswerLinks {
 
     /// The link a subscription request's message carries: it opens a page that confirms
     /// with a button (a POST), so a mail scanner following it confirms nothing.
+    /// In the language the request was made in, whatever the browser that opens it.
     pub fn subscription_confirm_url(
         &self,
         slug: &str,
         request: beredskap_core::SubscriptionRequestId,
+        lang: &str,
     ) -> String {
         format!(
-            "{}/status/{slug}/confirm/{}",
+            "{}/status/{slug}/confirm/{}?lang={lang}",
             self.base,
             self.sign(SUBSCRIBE, &[&request.0])
         )
@@ -182,9 +184,10 @@ impl AnswerLinks {
         &self,
         slug: &str,
         subscription: beredskap_core::SubscriptionId,
+        lang: &str,
     ) -> String {
         format!(
-            "{}/status/{slug}/unsubscribe/{}",
+            "{}/status/{slug}/unsubscribe/{}?lang={lang}",
             self.base,
             self.sign(UNSUBSCRIBE, &[&subscription.0])
         )
@@ -508,7 +511,9 @@ impl Worker {
         let slug = org.slug.as_str();
         let (subject, body, link, unsubscribe) = match (delivery.purpose, notice) {
             (PublicPurpose::Confirm { request }, _) => {
-                let link = self.links.subscription_confirm_url(slug, request);
+                let link = self
+                    .links
+                    .subscription_confirm_url(slug, request, lang.code());
                 let (subject, body) =
                     beredskap_app::messages::subscription_confirm(org, lang, &link);
                 (subject, body, link, None)
@@ -521,7 +526,7 @@ impl Worker {
             ) => {
                 let update = notice.updates.iter().find(|u| u.seq == seq)?;
                 let status = self.links.status_url(slug, lang.code());
-                let leave = self.links.unsubscribe_url(slug, subscription);
+                let leave = self.links.unsubscribe_url(slug, subscription, lang.code());
                 let (subject, mail, sms) = beredskap_app::messages::notice_to_subscriber(
                     org, lang, notice, update, &status, &leave,
                 );
@@ -607,5 +612,21 @@ mod tests {
             .trim_end_matches(".ics");
         assert_eq!(links.verify_calendar(token), Some(position));
         assert_eq!(links.verify_check(token), None);
+        // A subscription's confirmation does not unsubscribe, nor the other way round, and
+        // each link keeps the language it was asked in.
+        let request = beredskap_core::SubscriptionRequestId::new();
+        let confirm = links.subscription_confirm_url("lillby", request, "da");
+        let token = confirm
+            .trim_start_matches("https://beredskap.example/status/lillby/confirm/")
+            .trim_end_matches("?lang=da");
+        assert_eq!(links.verify_subscription_confirm(token), Some(request));
+        assert_eq!(links.verify_unsubscribe(token), None);
+        let subscription = beredskap_core::SubscriptionId::new();
+        let leave = links.unsubscribe_url("lillby", subscription, "sv");
+        let token = leave
+            .trim_start_matches("https://beredskap.example/status/lillby/unsubscribe/")
+            .trim_end_matches("?lang=sv");
+        assert_eq!(links.verify_unsubscribe(token), Some(subscription));
+        assert_eq!(links.verify_subscription_confirm(token), None);
     }
 }

@@ -411,8 +411,16 @@ async fn a_made_up_or_altered_link_confirms_and_removes_nothing() {
         )
         .await
         .unwrap();
-    let confirm = app.links.subscription_confirm_url("lillby", request.id);
-    let token = confirm.rsplit('/').next().unwrap();
+    let confirm = app
+        .links
+        .subscription_confirm_url("lillby", request.id, "sv");
+    let token = confirm
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap();
     let r = reqwest::Client::new()
         .post(app.url(&format!("/status/lillby/unsubscribe/{token}")))
         .send()
