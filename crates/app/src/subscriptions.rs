@@ -9,8 +9,10 @@ use beredskap_core::auth::{AttemptReservation, ThrottlePolicy};
 use beredskap_core::continuity::subscriptions::{
     Removal, SubscriberCounts, Subscription, SubscriptionInput, SubscriptionRequest,
 };
-use beredskap_core::register::Org;
-use beredskap_core::{Actor, FieldErrors, Problem, SubscriptionId, SubscriptionRequestId};
+use beredskap_core::register::{ContactKind, Org};
+use beredskap_core::{
+    Actor, FieldErrors, Problem, StoreError, SubscriptionId, SubscriptionRequestId,
+};
 
 /// Requests per address: three, then growing waits up to a day, so nobody can use the
 /// form to flood someone's phone or inbox.
@@ -26,6 +28,20 @@ const PER_IP: ThrottlePolicy = ThrottlePolicy {
     max_block_seconds: 24 * 3600,
 };
 
+fn hashed(s: &str) -> String {
+    crate::accounts::secret_hash(s)[..32].to_owned()
+}
+
+/// The key requests for an address are counted under: a hash, not the address, and
+/// deleted with the subscription.
+fn address_key(org: &Org, channel: ContactKind, address: &str) -> String {
+    format!(
+        "subscribe:{}:{}",
+        org.id,
+        hashed(&format!("{}:{address}", channel.as_str()))
+    )
+}
+
 /// Asks for a subscription: checks it, counts it against the address and the asker's IP
 /// address (kept only as a hash, like the address), keeps the request and sends the
 /// message to confirm it with. The answer is the same whether the address already
@@ -38,16 +54,8 @@ pub async fn subscribe(
     ip: &str,
 ) -> Result<SubscriptionRequest, Error> {
     let new = input.validate(org.region, lang).map_err(Error::Invalid)?;
-    let hashed = |s: &str| crate::accounts::secret_hash(s)[..32].to_owned();
     let keys = [
-        (
-            format!(
-                "subscribe:{}:{}",
-                org.id,
-                hashed(&format!("{}:{}", new.channel.as_str(), new.address))
-            ),
-            PER_ADDRESS,
-        ),
+        (address_key(org, new.channel, &new.address), PER_ADDRESS),
         (format!("subscribe-ip:{}", hashed(ip)), PER_IP),
     ];
     let now = app.clock.now();
@@ -99,10 +107,19 @@ pub async fn unsubscribe(
     id: SubscriptionId,
     how: Removal,
 ) -> Result<bool, Error> {
-    Ok(app
+    let subscription = match app.store.subscription(org.id, id).await {
+        Ok(subscription) => subscription,
+        Err(StoreError::NotFound) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let removed = app
         .store
         .remove_subscription(&Actor::public(), org.id, id, how, app.clock.now())
-        .await?)
+        .await?;
+    // Nothing keyed on the address stays behind, not even its count of requests.
+    let key = address_key(org, subscription.channel, &subscription.address);
+    app.store.clear_throttle(&key).await?;
+    Ok(removed)
 }
 
 /// How many subscribe, per channel and service; no addresses.
@@ -129,7 +146,7 @@ pub async fn erase(
         lang: String::new(),
     };
     let checked = input.validate(org.region, "").map_err(Error::Invalid)?;
-    Ok(app
+    let erased = app
         .store
         .erase_subscriber(
             &caller.actor(),
@@ -138,5 +155,8 @@ pub async fn erase(
             &checked.address,
             app.clock.now(),
         )
-        .await?)
+        .await?;
+    let key = address_key(org, checked.channel, &checked.address);
+    app.store.clear_throttle(&key).await?;
+    Ok(erased)
 }

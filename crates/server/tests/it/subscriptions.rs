@@ -380,6 +380,28 @@ async fn the_form_cannot_be_used_to_flood_an_address() {
         .await
         .unwrap();
     assert_eq!(counts.unconfirmed, 4);
+    // Erased on her request, nothing keyed on her address stays: not even its count.
+    let r = app
+        .post(
+            "/api/v1/orgs/lillby/subscribers/erase",
+            &app.admin_token,
+            serde_json::json!({"channel": "email", "address": "anna@example.org"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let counts = app
+        .store
+        .subscriber_counts(app.org.id, app.now())
+        .await
+        .unwrap();
+    assert_eq!(counts.unconfirmed, 1);
+    let (status, _) = subscribe(
+        &app,
+        &citizen,
+        &[("channel", "email"), ("address", "anna@example.org")],
+    )
+    .await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]
