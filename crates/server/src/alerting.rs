@@ -373,7 +373,9 @@ struct PublicOutbox {
     now: DateTime<Utc>,
     lease: chrono::Duration,
     orgs: HashMap<beredskap_core::OrgId, Arc<Org>>,
-    notices: HashMap<beredskap_core::NoticeId, Arc<Notice>>,
+    /// By notice and update: an update published while a fan-out is under way is read
+    /// afresh, not looked for in the notice as read before it.
+    notices: HashMap<(beredskap_core::NoticeId, i64), Arc<Notice>>,
 }
 
 /// A public message with what it is made from: its organisation, and its notice when it
@@ -405,14 +407,16 @@ impl Outbox for PublicOutbox {
                 }
             };
             let notice = match delivery.purpose {
-                PublicPurpose::Notice { notice, .. } => Some(match self.notices.get(&notice) {
-                    Some(known) => known.clone(),
-                    None => {
-                        let read = Arc::new(store.notice(org.id, notice).await?);
-                        self.notices.insert(notice, read.clone());
-                        read
-                    }
-                }),
+                PublicPurpose::Notice { notice, seq, .. } => {
+                    Some(match self.notices.get(&(notice, seq)) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let read = Arc::new(store.notice(org.id, notice).await?);
+                            self.notices.insert((notice, seq), read.clone());
+                            read
+                        }
+                    })
+                }
                 PublicPurpose::Confirm { .. } => None,
             };
             jobs.push((org, notice, delivery));

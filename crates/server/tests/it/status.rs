@@ -150,7 +150,7 @@ async fn set_state(app: &TestApp, id: ServiceId, state: ServiceState) {
     .unwrap();
 }
 
-async fn incident(app: &TestApp, title: &str, exercise: bool) -> IncidentId {
+pub(crate) async fn incident(app: &TestApp, title: &str, exercise: bool) -> IncidentId {
     use beredskap_core::continuity::incidents::{NewIncident, Via};
     use beredskap_core::conversation::{ChannelKind, NewChannel};
     let opener = app.account("erik@lillby.se").await;

@@ -94,13 +94,20 @@ async fn subscribe(
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn publish(app: &TestApp, title: &str, services: &[ServiceId]) -> String {
+/// Publishes a notice, from an incident when one is given.
+async fn publish(
+    app: &TestApp,
+    title: &str,
+    services: &[ServiceId],
+    incident: Option<beredskap_core::IncidentId>,
+) -> String {
     let r = app
         .post(
             "/api/v1/orgs/lillby/notices",
             &app.admin_token,
             serde_json::json!({
                 "kind": "disruption",
+                "incident": incident,
                 "phase": "investigating",
                 "texts": [{"lang": "sv", "title": title, "body": "Ring reservnumret 0771-11 11 11."}],
                 "services": services,
@@ -242,8 +249,12 @@ async fn a_citizen_subscribes_confirms_gets_notices_for_their_services_and_leave
         .unwrap();
     assert_eq!((counts.email, counts.sms, counts.unconfirmed), (1, 1, 0));
 
-    // A notice about the phones reaches both; one about email only Anna.
-    publish(&app, "Telefonin ligger nere", &[phones]).await;
+    // A notice about the phones, published from the incident, reaches both; one about
+    // email only Anna.
+    app.token_for(beredskap_core::register::Role::CrisisLead, "erik@lillby.se")
+        .await;
+    let incident = crate::status::incident(&app, "Växeln ligger nere", false).await;
+    publish(&app, "Telefonin ligger nere", &[phones], Some(incident)).await;
     dispatcher.run_once(app.now()).await.unwrap();
     let sent = sink.messages();
     assert_eq!(sent.len(), 2);
@@ -277,7 +288,7 @@ async fn a_citizen_subscribes_confirms_gets_notices_for_their_services_and_leave
         texts[1].message
     );
     let bo_leave = link(&app, &texts[1].message, "/status/lillby/unsubscribe/");
-    publish(&app, "E-posten ligger nere", &[mail_service]).await;
+    publish(&app, "E-posten ligger nere", &[mail_service], None).await;
     dispatcher.run_once(app.now()).await.unwrap();
     assert_eq!(sink.count(), 3);
     assert_eq!(gateway.received().len(), 2, "Bo chose the phones only");
@@ -324,7 +335,7 @@ async fn a_citizen_subscribes_confirms_gets_notices_for_their_services_and_leave
     assert_eq!((counts.email, counts.sms), (0, 0));
 
     // Nothing more reaches either of them.
-    publish(&app, "Telefonin och e-posten ligger nere", &[]).await;
+    publish(&app, "Telefonin och e-posten ligger nere", &[], None).await;
     dispatcher.run_once(app.now()).await.unwrap();
     assert_eq!(sink.count(), 3);
     assert_eq!(gateway.received().len(), 2);
