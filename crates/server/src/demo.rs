@@ -128,8 +128,9 @@ const POSITIONS: [(&str, &[&str]); 5] = [
 pub struct DemoInfo {
     pub org: Org,
     pub admin_login: String,
-    /// A new API token for the demo administrator, issued at every start.
-    pub admin_token: String,
+    /// An API token for the demo administrator, issued when the demo is created (only a
+    /// hash is kept, so a later start cannot show it again, and issues none).
+    pub admin_token: Option<String>,
     /// A one-time enrolment link for the demo administrator, until they have enrolled.
     pub enrolment_link: Option<String>,
     pub seeded_now: bool,
@@ -152,8 +153,8 @@ fn demo_error(what: &str) -> AppError {
     AppError::Internal(format!("demo data is inconsistent: {what}"))
 }
 
-/// Seeds the demo organisation unless it exists, then issues a token for its administrator
-/// and, until they have enrolled, an enrolment link.
+/// Seeds the demo organisation unless it exists, with a token for its administrator, and
+/// issues an enrolment link until they have enrolled.
 pub async fn seed(
     store: std::sync::Arc<dyn Store>,
     public_url: &str,
@@ -184,8 +185,14 @@ pub async fn seed(
         .account_by_login(org.id, &admin_login)
         .await?
         .ok_or_else(|| demo_error("the demo administrator has no account"))?;
-    let (_, admin_token) =
-        accounts::issue_api_token(&app, &caller, &org, &admin, "demo", &Scope::ALL).await?;
+    let admin_token = match seeded_now {
+        true => Some(
+            accounts::issue_api_token(&app, &caller, &org, &admin, "demo", &Scope::ALL)
+                .await?
+                .1,
+        ),
+        false => None,
+    };
     let enrolled = store
         .credentials(org.id, admin.id)
         .await?

@@ -105,6 +105,24 @@ pub enum AdminCommand {
         #[arg(long)]
         org: String,
     },
+    /// List the people of the register, one per line, tab-separated: id, external id,
+    /// name, title, the ways to reach them (sms, email, push, in the order tried), their
+    /// sign-in name and role (or "no account"), and "inactive" for people left out.
+    ListPeople {
+        #[arg(long)]
+        org: String,
+    },
+    /// List the groups, one per line, tab-separated: slug, name, number of members, id.
+    ListGroups {
+        #[arg(long)]
+        org: String,
+    },
+    /// List the positions, one per line, tab-separated: slug, name, the holder and then
+    /// the deputies in the order they step in (by name), id.
+    ListPositions {
+        #[arg(long)]
+        org: String,
+    },
 }
 
 pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> {
@@ -127,6 +145,73 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                     other => other.into(),
                 })?;
             say(format!("created {} {}", org.slug, org.name));
+        }
+        AdminCommand::ListPeople { org } => {
+            let org = org_by_slug(store, &org).await?;
+            let people = beredskap_app::register::people(&app, &operator(), &org).await?;
+            let accounts = beredskap_app::accounts::list(&app, &operator(), &org).await?;
+            for person in people {
+                let ways: Vec<&str> = person
+                    .contact_points
+                    .iter()
+                    .map(|p| p.kind.as_str())
+                    .collect();
+                let account = accounts
+                    .iter()
+                    .find(|a| a.person_id == person.id)
+                    .map_or_else(
+                        || "no account".to_owned(),
+                        |a| format!("{} {}", a.login, a.role.as_str()),
+                    );
+                say(format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}{}",
+                    person.id,
+                    person.external_id.as_deref().unwrap_or("-"),
+                    person.name,
+                    person.title.as_deref().unwrap_or("-"),
+                    match ways.is_empty() {
+                        true => "-".to_owned(),
+                        false => ways.join(","),
+                    },
+                    account,
+                    if person.active { "" } else { "\tinactive" }
+                ));
+            }
+        }
+        AdminCommand::ListGroups { org } => {
+            let org = org_by_slug(store, &org).await?;
+            for group in beredskap_app::register::groups(&app, &operator(), &org).await? {
+                say(format!(
+                    "{}\t{}\t{}\t{}",
+                    group.slug,
+                    group.name,
+                    group.members.len(),
+                    group.id
+                ));
+            }
+        }
+        AdminCommand::ListPositions { org } => {
+            let org = org_by_slug(store, &org).await?;
+            let people = beredskap_app::register::people(&app, &operator(), &org).await?;
+            let name = |id: &beredskap_core::PersonId| {
+                people
+                    .iter()
+                    .find(|p| p.id == *id)
+                    .map_or_else(|| id.to_string(), |p| p.name.clone())
+            };
+            for position in beredskap_app::register::positions(&app, &operator(), &org).await? {
+                let holders: Vec<String> = position.holders.iter().map(name).collect();
+                say(format!(
+                    "{}\t{}\t{}\t{}",
+                    position.slug,
+                    position.name,
+                    match holders.is_empty() {
+                        true => "-".to_owned(),
+                        false => holders.join(", "),
+                    },
+                    position.id
+                ));
+            }
         }
         AdminCommand::ListOrgs => {
             for org in beredskap_app::settings::orgs(&app, &operator()).await? {

@@ -7,7 +7,21 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ImportCommand {
-    /// Import or update people from a CSV file (columns: see README). All or nothing.
+    /// Import or update people from a CSV file with a header row. All or nothing.
+    ///
+    /// Columns: external_id (required; the person's id in your directory, which matches
+    /// them on the next import), name (required), title, work_mobile and private_mobile
+    /// (phone numbers, as written in the organisation's country or with +country code;
+    /// they become SMS contact points), work_email and private_email (they become email
+    /// contact points), groups (group slugs separated by ";": missing groups are created,
+    /// and the person's memberships become exactly these). Contact points are tried in the
+    /// order of their columns. People not in the file are left alone. Every problem is
+    /// named by line and column, and then nothing is applied.
+    ///
+    /// Example:
+    ///   external_id,name,title,work_mobile,private_email,groups
+    ///   1001,Anna Berg,Kommundirektör,070-111 11 11,anna@example.org,krisledning
+    #[command(verbatim_doc_comment)]
     People {
         #[arg(long)]
         org: String,
@@ -17,7 +31,17 @@ pub enum ImportCommand {
         dry_run: bool,
     },
     /// Replace the external contacts of the directory (suppliers, utilities, partners, the
-    /// alarm centre) with a CSV file's (columns: see README). All or nothing.
+    /// alarm centre) with a CSV file's. All or nothing.
+    ///
+    /// Columns: name (required; a person or a function), organisation, phone (a full
+    /// number, or a short one as dialled such as 112), email (phone or email required),
+    /// call_for (required; what to call them for), category (a heading to group them
+    /// under). Every problem is named by line and column, and then nothing is applied.
+    ///
+    /// Example:
+    ///   name,organisation,phone,email,call_for,category
+    ///   SOS Alarm,,112,,livshotande läge,Myndigheter
+    #[command(verbatim_doc_comment)]
     Contacts {
         #[arg(long)]
         org: String,

@@ -79,16 +79,27 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             "Demo organisation {} ({}) {action}: 30 people, groups and positions with deputies.",
             info.org.name, info.org.slug
         ));
-        say(format!(
-            "API token for the demo administrator {}:",
-            info.admin_login
-        ));
-        say(format!("  {}", info.admin_token));
-        say("Try:");
-        say(format!(
-            "  curl -H 'Authorization: Bearer {}' {base}/api/v1/orgs/{}/positions",
-            info.admin_token, info.org.slug
-        ));
+        match &info.admin_token {
+            Some(token) => {
+                say(format!(
+                    "API token for the demo administrator {}:",
+                    info.admin_login
+                ));
+                say(format!("  {token}"));
+                say("Try:");
+                say(format!(
+                    "  curl -H 'Authorization: Bearer {token}' {base}/api/v1/orgs/{}/positions",
+                    info.org.slug
+                ));
+            }
+            // Only its hash is kept: it cannot be shown again, and a new one every start
+            // would pile up live tokens.
+            None => say(format!(
+                "The demo administrator's API token was printed when the demo was created. \
+                 For a new one: beredskap admin token --org {} --user {} --scope read,write,admin",
+                info.org.slug, info.admin_login
+            )),
+        }
         say(format!("API description: {base}/api/v1/openapi.json"));
         if config.sms.is_none() || config.smtp.is_none() {
             say("Without SMS and email providers configured, alerts go to the demo's simulated people: \
@@ -101,6 +112,9 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 "Sign in as {} in the browser: first activate the account (password and an authenticator app) at",
                 info.admin_login
             ));
+            // Made before the port was known: with no public address configured and port 0
+            // asked for, the link gets the port the server listens on.
+            let link = link.replacen(&config.public_url(), &base, 1);
             say(format!("  {link}"));
         }
     }

@@ -1512,3 +1512,100 @@ async fn subscribers_are_counted_without_addresses_and_erased_on_request() {
     let counts = env.ok(&["subscribers", "count", "--org", "lillby"]).await;
     assert!(counts.contains("sms\t0"), "{counts}");
 }
+
+/// Starts `serve` with `args` and returns what it printed up to "listening", and the
+/// running server (killed when dropped).
+async fn serve_printing(env: &TestEnv, args: &[&str]) -> (String, tokio::process::Child) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = env
+        .command(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.starts_with("Beredskap is listening on ") {
+                return;
+            }
+        }
+        panic!("the server exited: {printed}");
+    })
+    .await
+    .expect("the server did not start listening");
+    (printed, child)
+}
+
+#[tokio::test]
+async fn an_it_administrator_lists_the_register_and_a_restarted_demo_issues_no_new_token() {
+    let env = TestEnv::sqlite();
+    let (first, mut server) = serve_printing(&env, &["serve", "--demo"]).await;
+    let port = first
+        .lines()
+        .find_map(|l| l.strip_prefix("Beredskap is listening on http://127.0.0.1:"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        first.contains("bsk_"),
+        "a token when the demo is made: {first}"
+    );
+    // The enrolment link names the port the server listens on (port 0 was asked for).
+    let link = first.lines().find(|l| l.contains("/enrol/")).unwrap();
+    assert!(
+        link.trim()
+            .starts_with(&format!("http://localhost:{port}/enrol/")),
+        "{link}"
+    );
+    server.kill().await.unwrap();
+    server.wait().await.unwrap();
+    let (again, mut server) = serve_printing(&env, &["serve", "--demo"]).await;
+    assert!(!again.contains("bsk_"), "no second token: {again}");
+    assert!(
+        again.contains("beredskap admin token --org lillby --user"),
+        "{again}"
+    );
+    server.kill().await.unwrap();
+    server.wait().await.unwrap();
+    let tokens = env.ok(&["admin", "tokens", "--org", "lillby"]).await;
+    assert_eq!(tokens.lines().count(), 1, "{tokens}");
+
+    // The register, slug or id first, one per line.
+    let people = env.ok(&["admin", "list-people", "--org", "lillby"]).await;
+    assert_eq!(people.lines().count(), 30, "{people}");
+    let sara = people.lines().find(|l| l.contains("Sara Olsson")).unwrap();
+    let fields: Vec<&str> = sara.split('\t').collect();
+    assert_eq!(fields[0].len(), 36, "the id first: {sara}");
+    assert!(
+        fields[5].ends_with(" admin"),
+        "her account and role: {sara}"
+    );
+    assert!(
+        people.lines().any(|l| l.contains("\tno account")),
+        "{people}"
+    );
+    let groups = env.ok(&["admin", "list-groups", "--org", "lillby"]).await;
+    assert!(
+        groups.lines().any(|l| l.starts_with("krisledning\t")),
+        "{groups}"
+    );
+    let positions = env
+        .ok(&["admin", "list-positions", "--org", "lillby"])
+        .await;
+    assert_eq!(positions.lines().count(), 5, "{positions}");
+    assert!(
+        positions.lines().all(|l| l.split('\t').count() == 4),
+        "{positions}"
+    );
+
+    // Help says what a file's columns are, not where to read about them.
+    let help = env.ok(&["import", "people", "--help"]).await;
+    assert!(
+        help.contains("external_id") && help.contains("private_mobile") && !help.contains("README"),
+        "{help}"
+    );
+    let help = env.ok(&["import", "contacts", "--help"]).await;
+    assert!(help.contains("call_for"), "{help}");
+}
