@@ -46,6 +46,9 @@ struct Fields {
     sv: Field,
     da: Field,
     no: Field,
+    /// Each word's three-letter pieces: a word is found by most of its pieces, so a query
+    /// finds the other forms of its word and the compounds it is part of (see [`grams`]).
+    grams: Field,
 }
 
 /// The languages messages are stemmed in, by the organisation's region.
@@ -76,6 +79,14 @@ fn schema() -> (Schema, Fields) {
         sv: b.add_text_field("body_sv", text("sv")),
         da: b.add_text_field("body_da", text("da")),
         no: b.add_text_field("body_no", text("no")),
+        grams: b.add_text_field(
+            "grams",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("grams")
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
     };
     (b.build(), fields)
 }
@@ -93,6 +104,125 @@ fn register_tokenizers(index: &Index) {
             .build();
         index.tokenizers().register(name, analyzer);
     }
+    // The pieces are made by [`grams`] already; they only need splitting.
+    let pieces = TextAnalyzer::builder(tantivy::tokenizer::WhitespaceTokenizer::default())
+        .filter(RemoveLongFilter::limit(16))
+        .build();
+    index.tokenizers().register("grams", pieces);
+}
+
+/// Letters in a piece.
+const GRAM: usize = 3;
+/// A query word shorter than this is matched by its stem only: its few pieces would be
+/// found in too many other words.
+const GRAM_WORD: usize = 5;
+/// The share of a query word's pieces a message must have.
+const GRAM_SHARE: f64 = 0.6;
+/// Query words looked at, so a pasted paragraph cannot make a huge query.
+const MAX_QUERY_WORDS: usize = 16;
+
+/// The words of a text, lower-cased: runs of letters and digits.
+fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// A word's distinct three-letter pieces, in order: `stabsrum` → `sta tab abs bsr sru rum`.
+fn word_grams(word: &str) -> Vec<String> {
+    let letters: Vec<char> = word.chars().collect();
+    let mut pieces: Vec<String> = Vec::new();
+    for piece in letters.windows(GRAM) {
+        let piece: String = piece.iter().collect();
+        if !pieces.contains(&piece) {
+            pieces.push(piece);
+        }
+    }
+    pieces
+}
+
+/// The pieces of every word of a text, for the `grams` field. Swedish and Danish make
+/// words by joining them (`stabs|rummet`, `server|hallen`) and inflect by changing the
+/// end (`översvämning`, `översvämmad`), where a stemmer alone finds neither: most of a
+/// query word's pieces are in each of them.
+fn grams(text: &str) -> String {
+    words_of(text)
+        .flat_map(|w| word_grams(&w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a search for `words` finds in `body` (the stemmed text) and `grams`: every word,
+/// by its stem or by most of its pieces. The stemmed half reads the words as a query
+/// (leniently: a stray `AND (` is no error), as before pieces were added.
+fn words_query(index: &Index, body: Field, grams_field: Field, words: &str) -> Box<dyn Query> {
+    let mut parser = QueryParser::for_index(index, vec![body]);
+    parser.set_conjunction_by_default();
+    let (stemmed, _) = parser.parse_query_lenient(words);
+    let mut stem = index.tokenizer_for_field(body).ok();
+    let mut each_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let operators = ["and", "or", "not"];
+    for word in words_of(words)
+        .filter(|w| !operators.contains(&w.as_str()))
+        .take(MAX_QUERY_WORDS)
+    {
+        let query: Box<dyn Query> = match word.chars().count() >= GRAM_WORD {
+            true => {
+                let pieces = word_grams(&word);
+                let needed = (pieces.len() as f64 * GRAM_SHARE).ceil() as usize;
+                let clauses: Vec<(Occur, Box<dyn Query>)> = pieces
+                    .iter()
+                    .map(|p| {
+                        let term = Term::from_field_text(grams_field, p);
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+                                as Box<dyn Query>,
+                        )
+                    })
+                    .collect();
+                let by_pieces = BooleanQuery::with_minimum_required_clauses(clauses, needed);
+                // The word's own stem too, so a short inflected form is not lost.
+                match stem_term(stem.as_mut(), body, &word) {
+                    Some(stemmed) => Box::new(BooleanQuery::new(vec![
+                        (Occur::Should, Box::new(by_pieces) as Box<dyn Query>),
+                        (Occur::Should, stemmed),
+                    ])),
+                    None => Box::new(by_pieces),
+                }
+            }
+            false => match stem_term(stem.as_mut(), body, &word) {
+                Some(stemmed) => stemmed,
+                None => continue,
+            },
+        };
+        each_word.push((Occur::Must, query));
+    }
+    if each_word.is_empty() {
+        return stemmed;
+    }
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, stemmed),
+        (
+            Occur::Should,
+            Box::new(BooleanQuery::new(each_word)) as Box<dyn Query>,
+        ),
+    ]))
+}
+
+/// A word's stem in `body`'s language, as a term query.
+fn stem_term(
+    analyzer: Option<&mut TextAnalyzer>,
+    body: Field,
+    word: &str,
+) -> Option<Box<dyn Query>> {
+    let analyzer = analyzer?;
+    let mut stream = analyzer.token_stream(word);
+    let token = stream.next()?.text.clone();
+    Some(Box::new(TermQuery::new(
+        Term::from_field_text(body, &token),
+        IndexRecordOption::WithFreqs,
+    )))
 }
 
 pub use beredskap_app::conversation::Hit;
@@ -295,6 +425,7 @@ impl SearchIndex {
                         doc.add_text(self.fields.channel, &channel);
                         doc.add_i64(self.fields.seq, entry.seq);
                         doc.add_text(body, &text_body);
+                        doc.add_text(self.fields.grams, grams(&text_body));
                         docs.push((id, doc));
                     }
                     "message.deleted" => {
@@ -386,10 +517,7 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let body = body_field(&self.fields, region);
-        let mut parser = QueryParser::for_index(&self.index, vec![body]);
-        parser.set_conjunction_by_default();
-        // People type words, not query syntax: errors in it are ignored, not shown.
-        let (words_query, _) = parser.parse_query_lenient(words);
+        let words_query = words_query(&self.index, body, self.fields.grams, words);
         let in_channels: Vec<(Occur, Box<dyn Query>)> = channels
             .iter()
             .map(|c| {
@@ -437,5 +565,95 @@ impl SearchIndex {
             });
         }
         Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index in memory holding `texts` in one language's field; what `query` finds.
+    fn finds(region: Region, texts: &[&str], query: &str) -> Vec<String> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        register_tokenizers(&index);
+        let body = body_field(&fields, region);
+        let mut writer: IndexWriter = index.writer(15_000_000).unwrap();
+        for text in texts {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(fields.id, *text);
+            doc.add_text(body, *text);
+            doc.add_text(fields.grams, grams(text));
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        let reader = index.reader().unwrap();
+        let searcher = reader.searcher();
+        let query = words_query(&index, body, fields.grams, query);
+        searcher
+            .search(&query, &TopDocs::with_limit(10).order_by_score())
+            .unwrap()
+            .into_iter()
+            .map(|(_, address)| {
+                let doc: TantivyDocument = searcher.doc(address).unwrap();
+                doc.get_first(fields.id)
+                    .and_then(|v| v.as_str())
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    /// Each query finds its message among the others, and only it.
+    fn check(region: Region, cases: &[(&str, &str)]) {
+        let texts: Vec<&str> = cases.iter().map(|(_, text)| *text).collect();
+        for (query, text) in cases {
+            assert_eq!(finds(region, &texts, query), [*text], "{query:?}");
+        }
+    }
+
+    #[test]
+    fn swedish_words_are_found_in_their_other_forms_and_in_compounds() {
+        check(
+            Region::Se,
+            &[
+                ("översvämning", "Källaren i stadshuset är översvämmad."),
+                ("serverhall", "Det är varmt i serverhallen."),
+                ("stabsrum", "Samling i stabsrummet klockan nio."),
+                ("strömavbrott", "Strömavbrotten drabbar hela norra delen."),
+                ("reservkraft", "Reservkraftverket har startat."),
+                ("vattenledning", "Vattenledningarna läcker."),
+            ],
+        );
+        // Both forms of a word; and a word it is not.
+        let texts = [
+            "Översvämningen når vägen.",
+            "Källaren är översvämmad.",
+            "Det regnar.",
+        ];
+        assert_eq!(finds(Region::Se, &texts, "översvämning").len(), 2);
+        assert!(finds(Region::Se, &["Strömmen är tillbaka."], "strömavbrott").is_empty());
+        // Every word must be found.
+        assert!(finds(
+            Region::Se,
+            &["Serverhallen är varm."],
+            "serverhall översvämning"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn danish_words_are_found_in_their_other_forms_and_in_compounds() {
+        check(
+            Region::Dk,
+            &[
+                ("oversvømmelse", "Kælderen på rådhuset er oversvømmet."),
+                ("serverrum", "Der er varmt i serverrummet."),
+                ("strømafbrud", "Strømafbruddet rammer hele byen."),
+                ("kriseledelse", "Kriseledelsens møde er kl. 10."),
+                ("nødstrøm", "Nødstrømsanlægget er startet."),
+            ],
+        );
+        assert!(finds(Region::Dk, &["Vi har strømsvigt."], "oversvømmelse").is_empty());
     }
 }
