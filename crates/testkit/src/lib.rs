@@ -161,7 +161,20 @@ impl SmtpSink {
             return Vec::new();
         };
         let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        files.sort();
+        // Maildir names are `{seconds}.M{microseconds}P{pid}Q{count}.{host}`, the
+        // microseconds not zero-padded: sorted as text they are not in arrival order.
+        let arrival = |f: &std::path::PathBuf| -> (u64, u64, u64) {
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let number = |after: char, until: char| {
+                name.split_once(after)
+                    .and_then(|(_, rest)| rest.split(until).next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0)
+            };
+            let seconds = name.split('.').next().and_then(|n| n.parse().ok());
+            (seconds.unwrap_or(0), number('M', 'P'), number('Q', '.'))
+        };
+        files.sort_by_key(arrival);
         files.iter().filter_map(|f| std::fs::read(f).ok()).collect()
     }
 }
