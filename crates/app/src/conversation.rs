@@ -5,8 +5,8 @@
 use crate::policy::{permit, Caller, UseCase};
 use crate::{App, Error};
 use beredskap_core::conversation::{
-    mentioned_names, parse_body, parse_emoji, parse_idempotency_key, Channel, ChannelKind, Message,
-    MessageChange, NewChannel, NewMessage, Posted, Receipt,
+    mentioned_names, mentions_by_name, parse_body, parse_emoji, parse_idempotency_key, Channel,
+    ChannelKind, Message, MessageChange, NewChannel, NewMessage, Posted, Receipt,
 };
 use beredskap_core::register::{Account, Org};
 use beredskap_core::{AccountId, AttachmentId, ChannelId, FieldErrors, MessageId};
@@ -88,13 +88,20 @@ pub async fn add_members(
     Ok(())
 }
 
-/// The accounts named with `@` in a body: by the part of their sign-in before `@`, or
-/// the whole sign-in.
+/// The accounts named with `@` in a body: by their name in the register (`@Erik
+/// Johansson`), by the part of their sign-in before `@`, or by the whole sign-in.
 async fn mentions(app: &App, org: &Org, body: &str) -> Result<Vec<AccountId>, Error> {
     let names = mentioned_names(body);
     if names.is_empty() {
         return Ok(Vec::new());
     }
+    let people: std::collections::HashMap<beredskap_core::PersonId, String> = app
+        .store
+        .list_people(org.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
     Ok(app
         .store
         .list_accounts(org.id)
@@ -104,6 +111,9 @@ async fn mentions(app: &App, org: &Org, body: &str) -> Result<Vec<AccountId>, Er
             let login = a.login.as_str().to_lowercase();
             let local = login.split('@').next().unwrap_or_default().to_owned();
             names.iter().any(|n| *n == login || *n == local)
+                || people
+                    .get(&a.person_id)
+                    .is_some_and(|name| mentions_by_name(body, name))
         })
         .map(|a| a.id)
         .collect())

@@ -261,6 +261,23 @@ pub fn mentioned_names(body: &str) -> Vec<String> {
     names
 }
 
+/// Whether a body mentions someone by their name as written in the register, `@Erik
+/// Johansson` (any case), ending where the name ends: not `@Erik Johanssons` or `@Eriksson`.
+pub fn mentions_by_name(body: &str, name: &str) -> bool {
+    let name = name.trim().to_lowercase();
+    if name.is_empty() {
+        return false;
+    }
+    let body = body.to_lowercase();
+    let wanted = format!("@{name}");
+    body.match_indices(&wanted).any(|(at, found)| {
+        body[at + found.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '-' && c != '_')
+    })
+}
+
 /// A file on a message, as readers see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AttachmentRef {
@@ -486,6 +503,18 @@ mod tests {
         assert_eq!(parse_body(" \n ").unwrap_err().field, "body");
         assert!(parse_body("a\u{0007}b").is_err());
         assert!(parse_body(&"x".repeat(MAX_BODY_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn a_person_is_mentioned_by_their_whole_name() {
+        let body = "Kan @erik Johansson och @Anna Berg-Ek ta det? Inte @Bo Ekströms fel.";
+        assert!(mentions_by_name(body, "Erik Johansson"));
+        assert!(mentions_by_name(body, "Anna Berg-Ek"));
+        assert!(!mentions_by_name(body, "Anna Berg"));
+        assert!(!mentions_by_name(body, "Bo Ekström"));
+        assert!(mentions_by_name("@Sara Olsson", "sara olsson"));
+        assert!(!mentions_by_name("Erik Johansson", "Erik Johansson"));
+        assert!(!mentions_by_name("@", ""));
     }
 
     #[test]

@@ -723,3 +723,4 @@ unsubscribe-title = Avslutt abonnementet
 unsubscribe-button = Avslutt og slett opplysningene mine
 unsubscribe-done = Du får ingen flere meldinger, og vi har slettet opplysningene dine.
 subscribe-services-label = Tjenester
+mention-hint = Nevn noen med @ og hele navnet, for eksempel @Erik Johansson: de får et varsel.

@@ -654,6 +654,7 @@ texts! {
     unsubscribe_button,
     unsubscribe_done,
     subscribe_services_label,
+    mention_hint,
 }
 
 static TEXTS: LazyLock<Vec<Texts>> = LazyLock::new(|| Lang::all().map(Texts::load).collect());

@@ -929,3 +929,36 @@ async fn a_subscriber_that_falls_behind_the_broadcast_catches_up_from_the_store(
     let expected: Vec<i64> = (head + 1..=head + POSTS).collect();
     assert_eq!(seqs, expected);
 }
+
+#[tokio::test]
+async fn people_are_mentioned_by_their_name_as_in_the_register() {
+    let app = TestApp::spawn().await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let erik = beredskap_app::accounts::create_user(
+        &app.use_cases(),
+        &beredskap_app::Caller::Operator(beredskap_core::Actor::system()),
+        &app.org,
+        beredskap_app::accounts::NewUser {
+            name: "Erik Johansson".into(),
+            login: beredskap_core::EmailAddress::parse("ejo@lillby.se").unwrap(),
+            role: Role::Member,
+            mobile: None,
+            private_email: None,
+        },
+        "http://test",
+        72,
+    )
+    .await
+    .unwrap()
+    .account;
+    let m = app
+        .say(&anna, &c, "Kan @erik johansson ta larmet? Tack.")
+        .await;
+    assert_eq!(m["mentions"], json!([erik.id]));
+    // Half a name, or a longer one, mentions nobody.
+    for body in ["@Erik kan du?", "@Erik Johanssons bil"] {
+        let m = app.say(&anna, &c, body).await;
+        assert_eq!(m["mentions"], json!([]), "{body}");
+    }
+}
