@@ -25,6 +25,9 @@ struct EnrolPage {
     qr_svg: String,
     password_error: Option<&'static str>,
     code_error: Option<&'static str>,
+    /// The password as typed, when only the code was wrong: nobody should have to type a
+    /// good password twice because of a code that expired. The page is never cached.
+    kept_password: String,
     /// The organisation lets this person skip the app.
     app_optional: bool,
 }
@@ -61,6 +64,8 @@ fn qr_svg(url: &str) -> Result<String, String> {
 struct Problems {
     password: Option<&'static str>,
     code: Option<&'static str>,
+    /// The password to fill in again (empty: none).
+    kept_password: String,
 }
 
 fn enrol_page(
@@ -80,6 +85,7 @@ fn enrol_page(
         qr_svg: qr_svg(&url).map_err(|e| WebError(AppError::Internal(e), None))?,
         password_error: problems.password,
         code_error: problems.code,
+        kept_password: problems.kept_password,
         app_optional: open.app_optional,
     })
 }
@@ -96,6 +102,7 @@ pub async fn form(
     let none = Problems {
         password: None,
         code: None,
+        kept_password: String::new(),
     };
     let page = enrol_page(&ctx, open, &sign_in::enrolment_app_secret(None), none)?;
     render(StatusCode::OK, &page)
@@ -120,6 +127,7 @@ pub async fn submit(
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &form.csrf)?;
     let t = ctx.t();
+    let typed = form.password.clone();
     let answers = EnrolmentAnswers {
         password: form.password,
         password_again: form.password_again,
@@ -143,12 +151,17 @@ pub async fn submit(
         ),
         EnrolmentOutcome::Link(problem) => Err(link_refused(&ctx, problem)),
         EnrolmentOutcome::Form(problems) => {
+            let password_good = problems.password.is_none();
             let shown = Problems {
                 password: problems.password.map(|p| match p {
                     PasswordAnswerProblem::Weak(problem) => t.password_problem(&problem),
                     PasswordAnswerProblem::Differ => t.passwords_differ,
                 }),
                 code: problems.wrong_code.then_some(t.wrong_app_code),
+                kept_password: match password_good {
+                    true => typed,
+                    false => String::new(),
+                },
             };
             let page = enrol_page(&ctx, problems.open, &problems.totp_secret, shown)?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)

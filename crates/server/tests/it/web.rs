@@ -231,6 +231,32 @@ async fn a_person_enrols_and_signs_in_with_the_app() {
         hidden(&page, "totp_secret"),
         "the app stays connected"
     );
+    assert!(
+        !html.contains("Sommar2026"),
+        "a refused password is not shown again"
+    );
+    // A good password with a wrong code: the password stays typed in, the code does not.
+    let good = "lång mening om vårt stabsrum";
+    let r = b
+        .post(app.url(&person.enrol_path))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("password", good),
+            ("password_again", good),
+            ("totp_secret", &hidden(&page, "totp_secret")),
+            ("code", "000000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Koden stämmer inte"));
+    assert_eq!(
+        html.matches(&format!("value=\"{good}\"")).count(),
+        2,
+        "both password fields keep it: {html}"
+    );
 
     let (secret, codes) = app.enrol(&b, &person).await;
     assert_eq!(codes.len(), 10);
