@@ -130,6 +130,11 @@ export async function enrolAndSignIn(browser, server, email, name, role = "membe
   await page.fill("#code", totp(secret));
   await page.click("main button[type=submit]");
   await page.waitForSelector("ol.codes");
+  // The recovery codes fit the screen, each on one line, to be copied or printed whole.
+  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  if (!fits) throw new Error("the recovery codes page is wider than the screen");
+  const broken = await page.$$eval("ol.codes code", (els) => els.filter((e) => e.getClientRects().length > 1).length);
+  if (broken > 0) throw new Error(`${broken} recovery codes are broken over two lines`);
   const codes = await page.$$eval("ol.codes code", (els) => els.map((e) => e.textContent));
   await page.click("main a.button");
   await page.fill("#email", email);
