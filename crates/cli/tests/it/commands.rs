@@ -1608,4 +1608,24 @@ async fn an_it_administrator_lists_the_register_and_a_restarted_demo_issues_no_n
     );
     let help = env.ok(&["import", "contacts", "--help"]).await;
     assert!(help.contains("call_for"), "{help}");
+    // A wrong number is answered with the form a right one takes.
+    let (code, out) = env
+        .run(&[
+            "admin",
+            "create-user",
+            "--org",
+            "lillby",
+            "--email",
+            "ny@lillby.example",
+            "--name",
+            "Ny Person",
+            "--mobile",
+            "12",
+        ])
+        .await;
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("--mobile") && out.contains("+46701234567"),
+        "{out}"
+    );
 }
