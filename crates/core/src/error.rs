@@ -135,6 +135,8 @@ pub enum Problem {
     PlaceholderLeft,
     /// Too many of these at once for now: try again later.
     TryLater,
+    /// An announcement to a channel where nobody else has an account: it would reach nobody.
+    NoAudience,
 }
 
 impl Problem {
@@ -216,6 +218,7 @@ impl Problem {
             OnlyForMaintenance => "only_for_maintenance",
             PlaceholderLeft => "placeholder_left",
             TryLater => "try_later",
+            NoAudience => "no_audience",
         }
     }
 
@@ -338,6 +341,7 @@ impl Problem {
             OnlyForMaintenance,
             PlaceholderLeft,
             TryLater,
+            NoAudience,
         ];
         for p in &all {
             match p {
@@ -413,7 +417,8 @@ impl Problem {
                 | NotAGuest
                 | OnlyForMaintenance
                 | PlaceholderLeft
-                | TryLater => {}
+                | TryLater
+                | NoAudience => {}
             }
         }
         all

@@ -962,3 +962,29 @@ async fn people_are_mentioned_by_their_name_as_in_the_register() {
         assert_eq!(m["mentions"], json!([]), "{body}");
     }
 }
+
+#[tokio::test]
+async fn an_announcement_nobody_can_read_is_refused_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let c = app.channel(&app.admin_token, "org", "Alla", vec![]).await;
+    let r = app
+        .post(
+            &format!("/api/v1/orgs/lillby/channels/{}/messages", c),
+            &app.admin_token,
+            json!({"body": "Alla till stabsrummet.", "announcement": true}),
+        )
+        .await;
+    let body = expect_json(r, 422).await;
+    assert_eq!(body["fields"][0]["field"], "announcement");
+    assert_eq!(body["fields"][0]["code"], "no_audience", "{body}");
+    // With someone to read it, it goes out.
+    app.token_for(Role::Member, "anna@lillby.se").await;
+    let r = app
+        .post(
+            &format!("/api/v1/orgs/lillby/channels/{}/messages", c),
+            &app.admin_token,
+            json!({"body": "Alla till stabsrummet.", "announcement": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+}

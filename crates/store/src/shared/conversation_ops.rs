@@ -430,6 +430,11 @@ pub async fn post_message(
         }
     };
     let audience = channel_audience(conn, org, new.channel).await?;
+    // An announcement asks each reader to confirm: to nobody it would show "0 of 0
+    // confirmed" as if it had gone out.
+    if new.announcement && audience.iter().all(|a| *a == author) {
+        return Err(StoreError::invalid("announcement", Problem::NoAudience));
+    }
     let mut mentions: Vec<AccountId> = new
         .mentions
         .iter()
