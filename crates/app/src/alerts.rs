@@ -275,6 +275,36 @@ pub struct NotReached {
     pub why: String,
 }
 
+/// How a poll stands: each option with how many chose it, in the alert's order, and how
+/// many have not answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub options: Vec<(String, u32)>,
+    pub unanswered: u32,
+}
+
+/// The poll's tally; none for an alert that only asks to be acknowledged.
+pub fn tally(alert: &Alert, lines: &[RosterLine]) -> Option<Tally> {
+    if alert.options.is_empty() {
+        return None;
+    }
+    let count = |wanted: Option<&str>| {
+        let n = lines
+            .iter()
+            .filter(|l| l.answer.as_deref() == wanted)
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    };
+    Some(Tally {
+        options: alert
+            .options
+            .iter()
+            .map(|o| (o.clone(), count(Some(o))))
+            .collect(),
+        unanswered: count(None),
+    })
+}
+
 pub fn readiness(alert: &Alert, lines: &[RosterLine]) -> Readiness {
     let total = lines.len();
     let answered: Vec<i64> = lines

@@ -727,3 +727,4 @@ unsubscribe-button = Afmeld og slet mine oplysninger
 unsubscribe-done = Du får ikke flere meddelelser, og vi har slettet dine oplysninger.
 subscribe-services-label = Tjenester
 mention-hint = Nævn nogen med @ og hele navnet, for eksempel @Erik Johansson: de får en notifikation.
+alert-no-answer = intet svar

@@ -726,3 +726,4 @@ unsubscribe-button = Unsubscribe and delete my details
 unsubscribe-done = You will get no more notices, and we have deleted your details.
 subscribe-services-label = Services
 mention-hint = Mention someone with @ and their full name, for example @Erik Johansson: they are notified.
+alert-no-answer = no answer

@@ -724,3 +724,4 @@ unsubscribe-button = Avslutt og slett opplysningene mine
 unsubscribe-done = Du får ingen flere meldinger, og vi har slettet opplysningene dine.
 subscribe-services-label = Tjenester
 mention-hint = Nevn noen med @ og hele navnet, for eksempel @Erik Johansson: de får et varsel.
+alert-no-answer = ikke svart

@@ -727,3 +727,4 @@ unsubscribe-button = Avsluta och radera mina uppgifter
 unsubscribe-done = Du får inga fler meddelanden, och vi har raderat dina uppgifter.
 subscribe-services-label = Tjänster
 mention-hint = Nämn någon med @ och hela namnet, till exempel @Erik Johansson: de får en avisering.
+alert-no-answer = inget svar

@@ -416,6 +416,9 @@ struct LineView {
 struct RosterFragment {
     t: &'static super::Texts,
     counts: String,
+    /// A poll's answers so far: "Ja 6 · Nej 1 · inget svar 3"; empty for an alert that
+    /// only asks to be acknowledged.
+    tally: String,
     check: bool,
     lines: Vec<LineView>,
 }
@@ -467,9 +470,24 @@ fn roster_fragment(
             count(RecipientState::Unreachable),
         ),
     };
+    let tally = alerts::tally(alert, lines)
+        .map(|tally| {
+            tally
+                .options
+                .iter()
+                .map(|(option, n)| format!("{option} {n}"))
+                .chain(std::iter::once(format!(
+                    "{} {}",
+                    t.alert_no_answer, tally.unanswered
+                )))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+        .unwrap_or_default();
     RosterFragment {
         t,
         counts,
+        tally,
         check: alert.contact_check_until.is_some(),
         lines: lines.iter().map(|l| line_view(t, l, zone)).collect(),
     }

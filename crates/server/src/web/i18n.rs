@@ -655,6 +655,7 @@ texts! {
     unsubscribe_done,
     subscribe_services_label,
     mention_hint,
+    alert_no_answer,
 }
 
 static TEXTS: LazyLock<Vec<Texts>> = LazyLock::new(|| Lang::all().map(Texts::load).collect());

@@ -138,6 +138,10 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     let (_, html) = page(&app, &lead, &alert_page).await;
     assert!(html.contains("ÖVNING"));
     assert!(html.contains("0 av 2 har svarat"), "{html}");
+    assert!(
+        html.contains("Ja 0 · Nej 0 · inget svar 2"),
+        "the poll's tally: {html}"
+    );
     assert!(html.contains("Bo Ek"), "named by employee number: {html}");
     assert!(html.contains("Väntar"), "nothing handed over yet: {html}");
 
@@ -161,6 +165,7 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
 
     let (_, roster) = page(&app, &lead, &format!("{alert_page}/roster")).await;
     assert!(roster.contains("1 av 2 har svarat"), "{roster}");
+    assert!(roster.contains("Ja 1 · Nej 0 · inget svar 1"), "{roster}");
     assert!(roster.contains("<td>Ja</td>"));
     let r = lead
         .get(app.url(&format!("{alert_page}/roster.csv")))
