@@ -407,6 +407,8 @@ pub struct RosterLine {
     /// In a contact check: contact points confirmed, of those asked about.
     pub confirmed_points: u32,
     pub checked_points: u32,
+    /// The holder or deputy this person steps in after, by name.
+    pub follows: Option<String>,
 }
 
 pub fn roster_lines(roster: &[RosterEntry], names: &HashMap<PersonId, String>) -> Vec<RosterLine> {
@@ -456,6 +458,7 @@ pub fn roster_lines(roster: &[RosterEntry], names: &HashMap<PersonId, String>) -
                 person_id: r.person_id,
                 name: names.get(&r.person_id).cloned().unwrap_or_default(),
                 reason: r.reason.clone(),
+                follows: r.follows.and_then(|p| names.get(&p).cloned()),
                 state,
                 answer: r.answer.clone(),
                 answered_via: r.answered_via.clone(),

@@ -18,6 +18,7 @@ use beredskap_core::alerting::{
 };
 use beredskap_core::Problem;
 use beredskap_core::{AlertId, FieldErrors, GroupId, PositionId};
+use std::collections::HashMap;
 
 type Fields = Vec<(String, String)>;
 
@@ -447,11 +448,81 @@ struct AlertPage {
     incident: Option<(String, String)>,
 }
 
+/// The names of the groups and positions a roster's reasons name, by slug.
+#[derive(Default)]
+struct Names {
+    groups: HashMap<String, String>,
+    positions: HashMap<String, String>,
+}
+
+impl Names {
+    /// Read as the viewer may (a guest following an alert sees slugs instead).
+    async fn of(state: &AppState, me: &SignedIn) -> Names {
+        let groups = beredskap_app::register::groups(&state.app, &me.caller(), &me.org).await;
+        let positions = beredskap_app::register::positions(&state.app, &me.caller(), &me.org).await;
+        Names {
+            groups: groups
+                .unwrap_or_default()
+                .into_iter()
+                .map(|g| (g.slug.to_string(), g.name))
+                .collect(),
+            positions: positions
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| (p.slug.to_string(), p.name))
+                .collect(),
+        }
+    }
+}
+
+/// Why someone is on the roster, in words: "i gruppen Krisledning", "ersättare för Sara
+/// Olsson (TiB)".
+fn reason_words(t: &super::Texts, line: &RosterLine, names: &Names) -> String {
+    let name_of = |map: &HashMap<String, String>, slug: &str| {
+        map.get(slug).cloned().unwrap_or_else(|| slug.to_owned())
+    };
+    let lang = t.lang;
+    match line.reason.split_once(':') {
+        Some(("group", slug)) => lang.format(
+            "reason-group",
+            &[("group", name_of(&names.groups, slug).into())],
+        ),
+        Some(("escalation", slug)) => lang.format(
+            "reason-escalation",
+            &[("group", name_of(&names.groups, slug).into())],
+        ),
+        Some(("position", slug)) => name_of(&names.positions, slug),
+        Some(("deputy", slug)) => lang.format(
+            "reason-deputy",
+            &[
+                ("holder", line.follows.clone().unwrap_or_default().into()),
+                ("position", name_of(&names.positions, slug).into()),
+            ],
+        ),
+        _ => t.reason_person.to_owned(),
+    }
+}
+
+/// A channel as people call it: "sms", "e-post", "länk i meddelandet".
+fn channel_words(t: &super::Texts, channel: &str) -> String {
+    match channel {
+        "sms" => t.channel_sms,
+        "email" => t.channel_email,
+        "push" => t.channel_push,
+        "voice" => t.channel_voice,
+        "web" => t.channel_web,
+        "link" => t.channel_link,
+        other => other,
+    }
+    .to_owned()
+}
+
 fn roster_fragment(
     t: &'static super::Texts,
     alert: &Alert,
     lines: &[RosterLine],
     zone: beredskap_core::TimeZone,
+    names: &Names,
 ) -> RosterFragment {
     let count = |s: RecipientState| {
         u32::try_from(lines.iter().filter(|l| l.state == s).count()).unwrap_or(u32::MAX)
@@ -489,7 +560,7 @@ fn roster_fragment(
         counts,
         tally,
         check: alert.contact_check_until.is_some(),
-        lines: lines.iter().map(|l| line_view(t, l, zone)).collect(),
+        lines: lines.iter().map(|l| line_view(t, l, zone, names)).collect(),
     }
 }
 
@@ -522,7 +593,12 @@ fn readiness_view(t: &super::Texts, alert: &Alert, lines: &[RosterLine]) -> Read
     }
 }
 
-fn line_view(t: &super::Texts, l: &RosterLine, zone: beredskap_core::TimeZone) -> LineView {
+fn line_view(
+    t: &super::Texts,
+    l: &RosterLine,
+    zone: beredskap_core::TimeZone,
+    names: &Names,
+) -> LineView {
     let (state_class, at) = match l.state {
         RecipientState::Answered => ("ok", l.answered_at),
         RecipientState::Seen => ("progress", l.seen_at),
@@ -537,14 +613,14 @@ fn line_view(t: &super::Texts, l: &RosterLine, zone: beredskap_core::TimeZone) -
         _ => String::new(),
     };
     let channel = match (&l.answered_via, &l.first_sent_channel) {
-        (Some(via), _) if l.state == RecipientState::Answered => via.clone(),
-        (_, Some(c)) => c.clone(),
+        (Some(via), _) if l.state == RecipientState::Answered => channel_words(t, via),
+        (_, Some(c)) => channel_words(t, c),
         _ => String::new(),
     };
     LineView {
         confirmed: format!("{}/{}", l.confirmed_points, l.checked_points),
         name: l.name.clone(),
-        reason: l.reason.clone(),
+        reason: reason_words(t, l, names),
         state: state_label(t, l.state),
         state_class,
         channel,
@@ -573,9 +649,15 @@ pub async fn show(
     let t = ctx.t();
     let id = alert_id(&id)?;
     let (alert, lines) = alerts::roster(&state.app, &me.caller(), me.org.id, id).await?;
-    let roster = roster_fragment(t, &alert, &lines, me.org.zone())
-        .render()
-        .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
+    let roster = roster_fragment(
+        t,
+        &alert,
+        &lines,
+        me.org.zone(),
+        &Names::of(&state, &me).await,
+    )
+    .render()
+    .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
     let readiness = readiness_view(t, &alert, &lines);
     let incident = beredskap_app::incidents::for_alert(&state.app, &me.caller(), &me.org, id)
         .await?
@@ -607,7 +689,8 @@ pub async fn roster(
 ) -> Result<Response, WebError> {
     let id = alert_id(&id)?;
     let (alert, lines) = alerts::roster(&state.app, &me.caller(), me.org.id, id).await?;
-    let fragment = roster_fragment(ctx.t(), &alert, &lines, me.org.zone());
+    let names = Names::of(&state, &me).await;
+    let fragment = roster_fragment(ctx.t(), &alert, &lines, me.org.zone(), &names);
     let html = fragment
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
@@ -968,4 +1051,59 @@ pub async fn positions(
             positions: views,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::i18n::PageTexts as _;
+    use super::*;
+
+    fn line(reason: &str, follows: Option<&str>) -> RosterLine {
+        RosterLine {
+            person_id: beredskap_core::PersonId::new(),
+            name: "Lars Nilsson".into(),
+            reason: reason.into(),
+            state: RecipientState::Waiting,
+            answer: None,
+            answered_via: None,
+            answered_at: None,
+            seen_at: None,
+            first_sent_channel: None,
+            first_sent_at: None,
+            delivered_at: None,
+            sent: 0,
+            pending: 1,
+            last_error: None,
+            confirmed_points: 0,
+            checked_points: 0,
+            follows: follows.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_roster_says_why_in_words() {
+        let t = beredskap_i18n::Lang::parse("sv").unwrap().texts();
+        let names = Names {
+            groups: [("krisledning".to_owned(), "Krisledningsgrupp".to_owned())].into(),
+            positions: [("tib".to_owned(), "TiB".to_owned())].into(),
+        };
+        let said = |reason: &str, follows| reason_words(t, &line(reason, follows), &names);
+        assert_eq!(
+            said("deputy:tib", Some("Sara Olsson")),
+            "ersättare för Sara Olsson (TiB)"
+        );
+        assert_eq!(said("position:tib", None), "TiB");
+        assert_eq!(
+            said("group:krisledning", None),
+            "i gruppen Krisledningsgrupp"
+        );
+        assert_eq!(
+            said("escalation:krisledning", None),
+            "eskalering till Krisledningsgrupp"
+        );
+        assert_eq!(said("person", None), "vald som mottagare");
+        // A group since renamed or removed is still named, by its slug.
+        assert_eq!(said("group:borta", None), "i gruppen borta");
+        assert_eq!(channel_words(t, "link"), "länken i meddelandet");
+    }
 }

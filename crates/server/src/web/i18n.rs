@@ -656,6 +656,13 @@ texts! {
     subscribe_services_label,
     mention_hint,
     alert_no_answer,
+    reason_person,
+    channel_sms,
+    channel_email,
+    channel_push,
+    channel_voice,
+    channel_web,
+    channel_link,
 }
 
 static TEXTS: LazyLock<Vec<Texts>> = LazyLock::new(|| Lang::all().map(Texts::load).collect());

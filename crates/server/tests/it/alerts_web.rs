@@ -166,6 +166,11 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     let (_, roster) = page(&app, &lead, &format!("{alert_page}/roster")).await;
     assert!(roster.contains("1 av 2 har svarat"), "{roster}");
     assert!(roster.contains("Ja 1 · Nej 0 · inget svar 1"), "{roster}");
+    // Why each is on it and how they answered, in words, not codes.
+    assert!(roster.contains("<td>i gruppen "), "{roster}");
+    assert!(roster.contains("<td>vald som mottagare</td>"), "{roster}");
+    assert!(roster.contains("<td>i appen</td>"), "{roster}");
+    assert!(!roster.contains("group:"), "{roster}");
     assert!(roster.contains("<td>Ja</td>"));
     let r = lead
         .get(app.url(&format!("{alert_page}/roster.csv")))
