@@ -249,6 +249,18 @@ pub struct Hit {
     pub seq: i64,
     /// The matching passage, HTML-escaped, with the matched words in `<b>`.
     pub snippet_html: String,
+    /// Who wrote it, when and where, as the searcher sees them (filled in by [`search`]
+    /// from the message itself; the index knows only the words).
+    pub about: Option<HitAbout>,
+}
+
+/// A hit's author, time and channel.
+#[derive(Debug, Clone)]
+pub struct HitAbout {
+    pub author: beredskap_core::AccountId,
+    pub author_name: String,
+    pub posted_at: chrono::DateTime<chrono::Utc>,
+    pub channel_name: String,
 }
 
 /// Where messages are found by their words.
@@ -285,7 +297,34 @@ pub async fn search(
         .into_iter()
         .map(|c| c.id)
         .collect();
-    index.search(org, channels, words.to_owned()).await
+    let hits = index.search(org, channels, words.to_owned()).await?;
+    // Each hit read again as the searcher may see it now: a message deleted or a channel
+    // left since it was indexed is not shown.
+    let mut found = Vec::with_capacity(hits.len());
+    for mut hit in hits {
+        match app.store.message_for(org.id, by.id, hit.message).await {
+            Ok((message, channel)) if message.deleted_at.is_none() => {
+                hit.about = Some(HitAbout {
+                    author: message.author,
+                    author_name: String::new(),
+                    posted_at: message.created_at,
+                    channel_name: channel.name,
+                });
+                found.push(hit);
+            }
+            Ok(_) | Err(beredskap_core::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let authors: Vec<_> = found
+        .iter()
+        .filter_map(|h| h.about.as_ref().map(|a| a.author))
+        .collect();
+    let names = app.store.display_names(org.id, authors).await?;
+    for about in found.iter_mut().filter_map(|h| h.about.as_mut()) {
+        about.author_name = names.get(&about.author).cloned().unwrap_or_default();
+    }
+    Ok(found)
 }
 
 // ------------------------------------------------------------------ reading

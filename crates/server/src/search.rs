@@ -562,6 +562,7 @@ impl SearchIndex {
                     .and_then(|v| v.as_i64())
                     .unwrap_or(0),
                 snippet_html: snippets.snippet_from_doc(&doc).to_html(),
+                about: None,
             });
         }
         Ok(hits)

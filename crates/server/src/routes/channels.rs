@@ -105,6 +105,11 @@ pub struct SearchHit {
     pub seq: i64,
     /// The matching passage, HTML-escaped, the matched words in `<b>`.
     pub snippet_html: String,
+    pub author_id: Option<beredskap_core::AccountId>,
+    /// The author's name as people are shown.
+    pub author_name: Option<String>,
+    pub posted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub channel_name: Option<String>,
 }
 
 /// Searches the messages of the channels the caller may see, best match first.
@@ -128,6 +133,10 @@ async fn search(
                 channel_id: h.channel,
                 seq: h.seq,
                 snippet_html: h.snippet_html,
+                author_id: h.about.as_ref().map(|a| a.author),
+                author_name: h.about.as_ref().map(|a| a.author_name.clone()),
+                posted_at: h.about.as_ref().map(|a| a.posted_at),
+                channel_name: h.about.map(|a| a.channel_name),
             })
             .collect(),
     ))

@@ -1049,6 +1049,8 @@ pub async fn events(
 struct HitView {
     id: String,
     channel: String,
+    author: String,
+    at: String,
     snippet_html: String,
 }
 
@@ -1076,19 +1078,20 @@ pub async fn search(
     let words = query.q.chars().take(500).collect::<String>();
     let searched = !words.trim().is_empty();
     let hits = if searched {
-        let channels: HashMap<ChannelId, String> =
-            conversation_use::channels(&state.app, &me.caller(), &me.org)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c.name))
-                .collect();
         conversation::search(&state, &me.org, &me.caller(), &words)
             .await?
             .into_iter()
-            .map(|h| HitView {
-                id: h.message.to_string(),
-                channel: channels.get(&h.channel).cloned().unwrap_or_default(),
-                snippet_html: h.snippet_html,
+            .map(|h| {
+                let about = h.about.as_ref();
+                HitView {
+                    id: h.message.to_string(),
+                    channel: about.map(|a| a.channel_name.clone()).unwrap_or_default(),
+                    author: about.map(|a| a.author_name.clone()).unwrap_or_default(),
+                    at: about
+                        .map(|a| super::when(a.posted_at, me.org.zone()))
+                        .unwrap_or_default(),
+                    snippet_html: h.snippet_html,
+                }
             })
             .collect()
     } else {

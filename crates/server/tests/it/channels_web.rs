@@ -338,6 +338,8 @@ async fn a_message_is_found_again_by_search() {
         found.contains("<b>Reservkraften</b> &lt;testas&gt; på torsdag"),
         "highlighted and escaped: {found}"
     );
+    // Where, by whom and when.
+    assert!(found.contains("Alla i Lillby · Anna Berg · <time>20"), "{found}");
     let start = found.find("/m/").unwrap();
     let link: String = found[start..].chars().take_while(|c| *c != '"').collect();
     let r = anna.get(app.url(&link)).send().await.unwrap();

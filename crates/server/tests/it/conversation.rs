@@ -446,6 +446,12 @@ async fn search_finds_word_forms_in_what_the_searcher_may_see() {
         }
     };
     let hits = search(anna.clone(), "skola").await;
+    // Each hit says where, by whom and when.
+    for hit in hits.as_array().unwrap() {
+        assert_eq!(hit["channel_name"], "Alla", "{hit}");
+        assert_eq!(hit["author_name"], "bo", "{hit}");
+        assert!(hit["posted_at"].is_string(), "{hit}");
+    }
     let snippets: Vec<_> = hits
         .as_array()
         .unwrap()
