@@ -339,7 +339,10 @@ async fn a_message_is_found_again_by_search() {
         "highlighted and escaped: {found}"
     );
     // Where, by whom and when.
-    assert!(found.contains("Alla i Lillby · Anna Berg · <time>20"), "{found}");
+    assert!(
+        found.contains("Alla i Lillby · Anna Berg · <time>20"),
+        "{found}"
+    );
     let start = found.find("/m/").unwrap();
     let link: String = found[start..].chars().take_while(|c| *c != '"').collect();
     let r = anna.get(app.url(&link)).send().await.unwrap();
