@@ -558,19 +558,24 @@ fn delivery_from_row(r: &DbRow) -> StoreResult<Delivery> {
     })
 }
 
-pub async fn claim_deliveries(
+/// An outbox table's due rows (pending and due, or claimed by a worker whose lease ran
+/// out), up to `limit`, oldest first, claimed until `now + lease` with one more attempt
+/// counted; `columns` of each returned. The alerts' and the public outbox share it.
+pub(super) async fn claim_outbox_rows(
     conn: &mut Conn,
+    table: &'static str,
+    columns: &'static str,
     now: DateTime<Utc>,
     limit: u32,
     lease: chrono::Duration,
-) -> StoreResult<Vec<Delivery>> {
-    let rows = sqlx::query(&format!(
-        "UPDATE deliveries SET status = 'claimed', claimed_until = $2, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM deliveries \
+) -> StoreResult<Vec<DbRow>> {
+    sqlx::query(&format!(
+        "UPDATE {table} SET status = 'claimed', claimed_until = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM {table} \
              WHERE (status = 'pending' AND due_at <= $1) \
                 OR (status = 'claimed' AND claimed_until < $1) \
              ORDER BY due_at LIMIT $3{}) \
-         RETURNING {DELIVERY_COLUMNS}",
+         RETURNING {columns}",
         super::SKIP_LOCKED
     ))
     .bind(now)
@@ -578,7 +583,16 @@ pub async fn claim_deliveries(
     .bind(i64::from(limit))
     .fetch_all(&mut *conn)
     .await
-    .map_err(db)?;
+    .map_err(db)
+}
+
+pub async fn claim_deliveries(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: u32,
+    lease: chrono::Duration,
+) -> StoreResult<Vec<Delivery>> {
+    let rows = claim_outbox_rows(conn, "deliveries", DELIVERY_COLUMNS, now, limit, lease).await?;
     let mut claimed = rows
         .iter()
         .map(delivery_from_row)
@@ -699,13 +713,63 @@ pub async fn alert(conn: &mut Conn, org: OrgId, id: AlertId) -> StoreResult<Aler
     alert_from_row(&r)
 }
 
-pub async fn delivery_wanted(conn: &mut Conn, id: DeliveryId) -> StoreResult<bool> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM deliveries WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
+/// Whether an outbox row is still claimed: not answered, cancelled or deleted since.
+pub(super) async fn outbox_row_claimed(
+    conn: &mut Conn,
+    table: &'static str,
+    id: Uuid,
+) -> StoreResult<bool> {
+    let status: Option<String> =
+        sqlx::query_scalar(&format!("SELECT status FROM {table} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
     Ok(status.as_deref() == Some("claimed"))
+}
+
+pub async fn delivery_wanted(conn: &mut Conn, id: DeliveryId) -> StoreResult<bool> {
+    outbox_row_claimed(conn, "deliveries", id.0).await
+}
+
+/// Records what became of a claimed outbox row. A hand-off is recorded as sent from any of
+/// `sent_from` (the alerts' also from `cancelled`: a reply can arrive before the hand-off
+/// is recorded, and handed over is the truth); a retry or failure only while claimed.
+pub(super) async fn finish_outbox_row(
+    conn: &mut Conn,
+    table: &'static str,
+    sent_from: &'static str,
+    id: Uuid,
+    outcome: DeliveryOutcome,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let (sent, retry, failed) = (
+        format!(
+            "UPDATE {table} SET status = 'sent', sent_at = $2, provider = $3, \
+             provider_ref = $4, claimed_until = NULL WHERE id = $1 AND status IN {sent_from}"
+        ),
+        format!(
+            "UPDATE {table} SET status = 'pending', due_at = $2, last_error = $3, \
+             claimed_until = NULL WHERE id = $1 AND status = 'claimed'"
+        ),
+        format!(
+            "UPDATE {table} SET status = 'failed', last_error = $2, claimed_until = NULL \
+             WHERE id = $1 AND status = 'claimed'"
+        ),
+    );
+    let query = match &outcome {
+        DeliveryOutcome::Sent {
+            provider,
+            provider_ref,
+        } => sqlx::query(&sent)
+            .bind(id)
+            .bind(now)
+            .bind(provider)
+            .bind(provider_ref),
+        DeliveryOutcome::Retry { at, error } => sqlx::query(&retry).bind(id).bind(*at).bind(error),
+        DeliveryOutcome::Failed { error } => sqlx::query(&failed).bind(id).bind(error),
+    };
+    Ok(query.execute(&mut *conn).await.map_err(db)?.rows_affected() == 1)
 }
 
 pub async fn finish_delivery(
@@ -714,36 +778,15 @@ pub async fn finish_delivery(
     outcome: DeliveryOutcome,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let query = match &outcome {
-        DeliveryOutcome::Sent {
-            provider,
-            provider_ref,
-        } => sqlx::query(
-            // Handed over is the truth even if an answer cancelled it meanwhile (a reply
-            // can arrive before the hand-off is recorded).
-            "UPDATE deliveries SET status = 'sent', sent_at = $2, provider = $3, \
-             provider_ref = $4, claimed_until = NULL \
-             WHERE id = $1 AND status IN ('claimed', 'cancelled')",
-        )
-        .bind(id.0)
-        .bind(now)
-        .bind(provider)
-        .bind(provider_ref),
-        DeliveryOutcome::Retry { at, error } => sqlx::query(
-            "UPDATE deliveries SET status = 'pending', due_at = $2, last_error = $3, \
-             claimed_until = NULL WHERE id = $1 AND status = 'claimed'",
-        )
-        .bind(id.0)
-        .bind(*at)
-        .bind(error),
-        DeliveryOutcome::Failed { error } => sqlx::query(
-            "UPDATE deliveries SET status = 'failed', last_error = $2, claimed_until = NULL \
-             WHERE id = $1 AND status = 'claimed'",
-        )
-        .bind(id.0)
-        .bind(error),
-    };
-    Ok(query.execute(&mut *conn).await.map_err(db)?.rows_affected() == 1)
+    finish_outbox_row(
+        conn,
+        "deliveries",
+        "('claimed', 'cancelled')",
+        id.0,
+        outcome,
+        now,
+    )
+    .await
 }
 
 pub async fn close_alert(

@@ -111,8 +111,13 @@ async fn incident_is_the_orgs(
     }
 }
 
-/// Each service is one of the organisation's in use.
-async fn check_services(conn: &mut Conn, org: OrgId, services: &[ServiceId]) -> StoreResult<()> {
+/// Each service is one of the organisation's in use: `Invalid` on `services[i]` naming
+/// the first that is not (a notice's, a subscription's).
+pub(super) async fn check_services(
+    conn: &mut Conn,
+    org: OrgId,
+    services: &[ServiceId],
+) -> StoreResult<()> {
     for (i, id) in services.iter().enumerate() {
         let known: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM services WHERE org_id = $1 AND id = $2 AND retired_at IS NULL",

@@ -89,22 +89,7 @@ pub async fn request(
     new: NewSubscriptionRequest,
     now: DateTime<Utc>,
 ) -> StoreResult<SubscriptionRequest> {
-    for (i, id) in new.services.iter().enumerate() {
-        let known: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM services WHERE org_id = $1 AND id = $2 AND retired_at IS NULL",
-        )
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
-        if known == 0 {
-            return Err(StoreError::invalid(
-                &format!("services[{i}]"),
-                Problem::UnknownService,
-            ));
-        }
-    }
+    super::notices::check_services(conn, org, &new.services).await?;
     forget_expired(conn, Some(org), now).await?;
     let pending: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM subscription_requests WHERE org_id = $1")
@@ -521,22 +506,15 @@ pub async fn claim(
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-    let rows = sqlx::query(&format!(
-        "UPDATE public_deliveries SET status = 'claimed', claimed_until = $2, \
-         attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM public_deliveries \
-             WHERE (status = 'pending' AND due_at <= $1) \
-                OR (status = 'claimed' AND claimed_until < $1) \
-             ORDER BY due_at LIMIT $3{}) \
-         RETURNING {PUBLIC_DELIVERY_COLUMNS}",
-        super::SKIP_LOCKED
-    ))
-    .bind(now)
-    .bind(now + lease)
-    .bind(i64::from(limit))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
+    let rows = super::alerting::claim_outbox_rows(
+        conn,
+        "public_deliveries",
+        PUBLIC_DELIVERY_COLUMNS,
+        now,
+        limit,
+        lease,
+    )
+    .await?;
     let mut claimed = Vec::with_capacity(rows.len());
     for r in &rows {
         let due: DateTime<Utc> = col(r, "due_at")?;
@@ -547,13 +525,7 @@ pub async fn claim(
 }
 
 pub async fn wanted(conn: &mut Conn, id: PublicDeliveryId) -> StoreResult<bool> {
-    let status: Option<String> =
-        sqlx::query_scalar("SELECT status FROM public_deliveries WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-    Ok(status.as_deref() == Some("claimed"))
+    super::alerting::outbox_row_claimed(conn, "public_deliveries", id.0).await
 }
 
 pub async fn finish(
@@ -562,31 +534,7 @@ pub async fn finish(
     outcome: DeliveryOutcome,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let query = match &outcome {
-        DeliveryOutcome::Sent {
-            provider,
-            provider_ref,
-        } => sqlx::query(
-            "UPDATE public_deliveries SET status = 'sent', sent_at = $2, provider = $3, \
-             provider_ref = $4, claimed_until = NULL WHERE id = $1 AND status = 'claimed'",
-        )
-        .bind(id.0)
-        .bind(now)
-        .bind(provider)
-        .bind(provider_ref),
-        DeliveryOutcome::Retry { at, error } => sqlx::query(
-            "UPDATE public_deliveries SET status = 'pending', due_at = $2, last_error = $3, \
-             claimed_until = NULL WHERE id = $1 AND status = 'claimed'",
-        )
-        .bind(id.0)
-        .bind(*at)
-        .bind(error),
-        DeliveryOutcome::Failed { error } => sqlx::query(
-            "UPDATE public_deliveries SET status = 'failed', last_error = $2, \
-             claimed_until = NULL WHERE id = $1 AND status = 'claimed'",
-        )
-        .bind(id.0)
-        .bind(error),
-    };
-    Ok(query.execute(&mut *conn).await.map_err(db)?.rows_affected() == 1)
+    // No other state to send from: unsubscribing deletes the row instead of cancelling it.
+    super::alerting::finish_outbox_row(conn, "public_deliveries", "('claimed')", id.0, outcome, now)
+        .await
 }
