@@ -25,6 +25,8 @@ pub const REQUEST_HOURS: i64 = 48;
 pub const MAX_PENDING_REQUESTS: i64 = 1_000;
 /// How long a message row (which names its address) is kept after it went out.
 pub const DELIVERY_KEPT_DAYS: i64 = 30;
+/// The longest address taken.
+pub const MAX_ADDRESS_CHARS: usize = 254;
 /// Services one subscription may name (an organisation has at most this many anyway).
 pub const MAX_SERVICES: usize = 100;
 
@@ -80,6 +82,17 @@ impl SubscriptionInput {
         let address = match channel {
             _ if self.address.trim().is_empty() => {
                 errors.add("address", Problem::Empty);
+                None
+            }
+            // Longer than any email address may be (RFC 5321), and than any number: not
+            // handed to the parsers at all.
+            _ if self.address.chars().count() > MAX_ADDRESS_CHARS => {
+                errors.add(
+                    "address",
+                    Problem::TooLong {
+                        max: MAX_ADDRESS_CHARS,
+                    },
+                );
                 None
             }
             Some(ContactKind::Email) => match EmailAddress::parse(&self.address) {
@@ -339,6 +352,9 @@ mod tests {
         assert_eq!(bad.0[0].problem, Problem::NotAnEmail);
         let bad = input("fax", "1").validate(Region::Se, "sv").unwrap_err();
         assert_eq!(bad.0[0].field, "channel");
+        let huge = "1".repeat(1_000_000);
+        let bad = input("sms", &huge).validate(Region::Se, "sv").unwrap_err();
+        assert_eq!(bad.0[0].problem, Problem::TooLong { max: 254 });
         let bad = input("sms", "").validate(Region::Se, "sv").unwrap_err();
         assert_eq!(bad.0[0].field, "address");
         assert_eq!(bad.0[0].problem, Problem::Empty);

@@ -149,10 +149,14 @@ pub async fn subscribe(
     for (i, (_, value)) in fields.iter().filter(|(k, _)| k == "services").enumerate() {
         match value.parse::<ServiceId>() {
             Ok(id) => services.push(id),
-            Err(_) => unreadable.add(
-                format!("services[{i}]"),
-                beredskap_core::Problem::UnknownService,
-            ),
+            // The first is enough: a made-up form with thousands is not listed whole.
+            Err(_) => {
+                unreadable.add(
+                    format!("services[{i}]"),
+                    beredskap_core::Problem::UnknownService,
+                );
+                break;
+            }
         }
     }
     let input = SubscriptionInput {
@@ -264,11 +268,13 @@ struct Details<'a> {
     since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// A store's `NotFound` is a link that no longer works; anything else is an error.
-fn gone(e: beredskap_app::Error) -> Result<(), WebError> {
-    match e {
-        beredskap_app::Error::Store(StoreError::NotFound) => Ok(()),
-        other => Err(AppError::from(other).into()),
+/// What a link names, or none when the store has it no more (a link that no longer
+/// works: its page says so); any other failure is an error.
+fn found<T>(read: Result<T, beredskap_app::Error>) -> Result<Option<T>, WebError> {
+    match read {
+        Ok(value) => Ok(Some(value)),
+        Err(beredskap_app::Error::Store(StoreError::NotFound)) => Ok(None),
+        Err(other) => Err(AppError::from(other).into()),
     }
 }
 
@@ -284,19 +290,11 @@ async fn confirm_page(
     let Some(id) = state.links.verify_subscription_confirm(token) else {
         return render(StatusCode::NOT_FOUND, &page);
     };
-    let org = match beredskap_app::status::public_org(&state.app, slug).await {
-        Ok(org) => org,
-        Err(e) => {
-            gone(e)?;
-            return render(StatusCode::NOT_FOUND, &page);
-        }
+    let Some(org) = found(beredskap_app::status::public_org(&state.app, slug).await)? else {
+        return render(StatusCode::NOT_FOUND, &page);
     };
-    let request = match use_case::pending(&state.app, &org, id).await {
-        Ok(request) => request,
-        Err(e) => {
-            gone(e)?;
-            return render(StatusCode::NOT_FOUND, &page);
-        }
+    let Some(request) = found(use_case::pending(&state.app, &org, id).await)? else {
+        return render(StatusCode::NOT_FOUND, &page);
     };
     let details = Details {
         channel: request.channel,
@@ -307,14 +305,11 @@ async fn confirm_page(
     };
     page.describe(ctx, state, &org, details).await?;
     if confirming {
-        match use_case::confirm(&state.app, &org, id).await {
-            Ok(_) => page.outcome = Some(t.subscribe_confirmed),
-            Err(e) => {
-                gone(e)?;
-                page.outcome = Some(t.subscribe_link_invalid);
-                return render(StatusCode::NOT_FOUND, &page);
-            }
+        if found(use_case::confirm(&state.app, &org, id).await)?.is_none() {
+            page.outcome = Some(t.subscribe_link_invalid);
+            return render(StatusCode::NOT_FOUND, &page);
         }
+        page.outcome = Some(t.subscribe_confirmed);
     } else {
         page.action = format!("/status/{slug}/confirm/{token}");
         page.button = t.subscribe_confirm_button;
@@ -352,12 +347,8 @@ async fn unsubscribe_page(
     let Some(id) = state.links.verify_unsubscribe(token) else {
         return render(StatusCode::NOT_FOUND, &page);
     };
-    let org = match beredskap_app::status::public_org(&state.app, slug).await {
-        Ok(org) => org,
-        Err(e) => {
-            gone(e)?;
-            return render(StatusCode::NOT_FOUND, &page);
-        }
+    let Some(org) = found(beredskap_app::status::public_org(&state.app, slug).await)? else {
+        return render(StatusCode::NOT_FOUND, &page);
     };
     if let Some(how) = leaving {
         // Gone already is done too: a second click, or the mail program's POST first.
@@ -368,14 +359,10 @@ async fn unsubscribe_page(
         page.outcome = Some(t.unsubscribe_done);
         return render(StatusCode::OK, &page);
     }
-    let subscription = match use_case::subscription(&state.app, &org, id).await {
-        Ok(subscription) => subscription,
-        Err(e) => {
-            gone(e)?;
-            page.org = org.name.clone();
-            page.outcome = Some(t.unsubscribe_done);
-            return render(StatusCode::OK, &page);
-        }
+    let Some(subscription) = found(use_case::subscription(&state.app, &org, id).await)? else {
+        page.org = org.name.clone();
+        page.outcome = Some(t.unsubscribe_done);
+        return render(StatusCode::OK, &page);
     };
     let details = Details {
         channel: subscription.channel,

@@ -572,3 +572,126 @@ async fn crisis_leads_count_subscribers_and_erase_an_address_on_request() {
     assert_eq!(erased.payload, r#"{"how":"on_request"}"#);
     assert!(erased.actor.as_str().starts_with("account:"));
 }
+
+#[tokio::test]
+async fn a_burst_for_one_address_sends_no_more_confirmations_than_the_limit() {
+    let app = TestApp::spawn().await;
+    let citizen = browser();
+    let page = citizen
+        .get(app.url("/status/lillby/subscribe?lang=sv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (client, url, csrf) = (
+            citizen.clone(),
+            app.url("/status/lillby/subscribe"),
+            csrf.clone(),
+        );
+        burst.spawn(async move {
+            client
+                .post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("channel", "sms"),
+                    ("address", "070-123 45 67"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let mut accepted = 0;
+    while let Some(status) = burst.join_next().await {
+        match status.unwrap() {
+            200 => accepted += 1,
+            422 => {}
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(accepted, 3, "three requests, then waits");
+    let counts = app
+        .store
+        .subscriber_counts(app.org.id, app.now())
+        .await
+        .unwrap();
+    assert_eq!(counts.unconfirmed, 3, "a confirmation for each and no more");
+    // Nor can a guest or another organisation's administrator see or erase subscribers.
+    let guest = app
+        .token_for(beredskap_core::register::Role::Guest, "gast@partner.se")
+        .await;
+    let r = app.get("/api/v1/orgs/lillby/subscribers", &guest).await;
+    assert_eq!(r.status(), 403);
+    let storby = app
+        .store
+        .create_org(
+            &Actor::system(),
+            beredskap_core::register::NewOrg::parse(
+                "storby",
+                "Storby kommun",
+                beredskap_core::Region::Se,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let theirs = app
+        .token_in(
+            &storby,
+            beredskap_core::register::Role::Admin,
+            "admin@storby.se",
+        )
+        .await;
+    let r = app.get("/api/v1/orgs/lillby/subscribers", &theirs).await;
+    assert!(matches!(r.status().as_u16(), 403 | 404), "{}", r.status());
+    let r = app
+        .post(
+            "/api/v1/orgs/lillby/subscribers/erase",
+            &theirs,
+            serde_json::json!({"channel": "sms", "address": "070-123 45 67"}),
+        )
+        .await;
+    assert!(matches!(r.status().as_u16(), 403 | 404), "{}", r.status());
+    assert_eq!(
+        app.store
+            .subscriber_counts(app.org.id, app.now())
+            .await
+            .unwrap()
+            .unconfirmed,
+        3
+    );
+}
+
+#[tokio::test]
+async fn huge_and_malformed_subscriptions_are_named_not_served() {
+    let app = TestApp::spawn().await;
+    let citizen = browser();
+    let huge = "7".repeat(500_000);
+    let (status, page) = subscribe(&app, &citizen, &[("channel", "sms"), ("address", &huge)]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("id=\"address-error\""));
+    let mut fields: Vec<(&str, &str)> = vec![("channel", "email"), ("address", "a@example.org")];
+    fields.extend(std::iter::repeat_n(("services", "not-a-service"), 5_000));
+    let (status, page) = subscribe(&app, &citizen, &fields).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        page.matches("<li><a href=\"#services\">").count(),
+        1,
+        "named once"
+    );
+    let (status, _) = subscribe(&app, &citizen, &[("channel", "fax"), ("address", "1")]).await;
+    assert_eq!(status, 422);
+    let counts = app
+        .store
+        .subscriber_counts(app.org.id, app.now())
+        .await
+        .unwrap();
+    assert_eq!(counts.unconfirmed, 0, "nothing was kept or sent");
+}
