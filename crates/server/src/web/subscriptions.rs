@@ -57,7 +57,7 @@ struct SubscribePage {
 fn place(t: &Texts, field: &str) -> (String, String) {
     match field {
         "channel" => ("channel".into(), t.subscribe_channel.into()),
-        f if f.starts_with("services") => ("services".into(), t.subscribe_services.into()),
+        f if f.starts_with("services") => ("services".into(), t.subscribe_services_label.into()),
         _ => ("address".into(), t.subscribe_address.into()),
     }
 }
