@@ -4,9 +4,10 @@
 
 use crate::policy::{permit, Caller, UseCase};
 use crate::{App, Error};
+use beredskap_core::alerting::Schedule;
 use beredskap_core::conversation::{
     mentioned_names, mentions_by_name, parse_body, parse_emoji, parse_idempotency_key, Channel,
-    ChannelKind, Message, MessageChange, NewChannel, NewMessage, Posted, Receipt,
+    ChannelKind, Message, MessageChange, NewChannel, NewMessage, Posted, Receipt, SendOut,
 };
 use beredskap_core::register::{Account, Org};
 use beredskap_core::{AccountId, AttachmentId, ChannelId, FieldErrors, MessageId};
@@ -25,6 +26,12 @@ pub struct PostInput {
     /// Must be confirmed read by everyone in the channel (crisis leads and administrators).
     #[serde(default)]
     pub announcement: bool,
+    /// Also send it by SMS, email and push to everyone in the channel's audience,
+    /// including people without an account, through the alerting outbox; each is asked
+    /// to confirm by link or SMS reply, and the announcement's roster is the alert's
+    /// (crisis leads and administrators; makes the message an announcement).
+    #[serde(default)]
+    pub send_out: bool,
     /// Any text unique to this post, chosen by the client; a retried post with the same
     /// key lands once. May also be sent as the `Idempotency-Key` header.
     #[serde(default)]
@@ -119,6 +126,10 @@ async fn mentions(app: &App, org: &Org, body: &str) -> Result<Vec<AccountId>, Er
         .collect())
 }
 
+/// How long an announcement sent out waits for a confirmation before it tries the
+/// person's next contact point.
+const SEND_OUT_STEP: chrono::Duration = chrono::Duration::minutes(5);
+
 /// Posts a message in a channel the person is in (the store checks membership).
 pub async fn post(
     app: &App,
@@ -127,8 +138,12 @@ pub async fn post(
     channel: ChannelId,
     input: PostInput,
 ) -> Result<Posted, Error> {
-    if input.announcement {
+    let announcement = input.announcement || input.send_out;
+    if announcement {
         permit(caller, UseCase::Announce)?;
+    }
+    if input.send_out {
+        permit(caller, UseCase::SendAlert)?;
     }
     let by = person(caller, UseCase::Post)?;
     let body = parse_body(&input.body).map_err(invalid)?;
@@ -149,14 +164,21 @@ pub async fn post(
                 channel,
                 thread_root: input.thread_root,
                 body,
-                announcement: input.announcement,
+                announcement,
                 mentions,
                 attachments: input.attachments,
                 idempotency_key,
+                send_out: input.send_out.then(|| SendOut {
+                    schedule: Schedule::once(SEND_OUT_STEP),
+                    at: app.clock.now(),
+                }),
             },
         )
         .await?;
     if posted.created {
+        if input.send_out {
+            app.wake.deliveries_due();
+        }
         app.wake.published(org.id).await;
         app.wake.search_due();
     }
@@ -219,13 +241,22 @@ pub async fn redact(
     Ok(redacted.message)
 }
 
+/// Who an announcement went to and where they stand: the app's receipts, and when it was
+/// sent out beyond the app, the alert carrying it, whose roster has everyone.
+#[derive(Debug, Clone)]
+pub struct AnnouncementRoster {
+    pub message: Message,
+    pub receipts: Vec<Receipt>,
+    pub sent_out: Option<beredskap_core::AlertId>,
+}
+
 /// An announcement's roster: for its author, and for crisis leads and administrators.
 pub async fn roster(
     app: &App,
     caller: &Caller,
     org: &Org,
     message: MessageId,
-) -> Result<(Message, Vec<Receipt>), Error> {
+) -> Result<AnnouncementRoster, Error> {
     let by = person(caller, UseCase::Post)?;
     let (message, _) = app.store.message_for(org.id, by.id, message).await?;
     if !message.announcement {
@@ -235,7 +266,12 @@ pub async fn roster(
         permit(caller, UseCase::SeeWhoRead)?;
     }
     let receipts = app.store.receipts(org.id, message.id).await?;
-    Ok((message, receipts))
+    let sent_out = app.store.announcement_alert(org.id, message.id).await?;
+    Ok(AnnouncementRoster {
+        message,
+        receipts,
+        sent_out,
+    })
 }
 
 /// Longest search text.

@@ -24,6 +24,11 @@ pub fn exercise(org: &Org, text_: String) -> String {
 /// The text of a delivery as it goes out on SMS and email: (subject, body).
 pub fn compose(org: &Org, alert: &Alert, kind: DeliveryKind, link: &str) -> (String, String) {
     let body = match kind {
+        DeliveryKind::Alert if alert.announcement.is_some() => format!(
+            "{}\n{}",
+            shortened(&alert.message, MAX_ANNOUNCEMENT_CHARS),
+            text(org, "announcement-confirm-link", &[("link", link.into())])
+        ),
         DeliveryKind::Alert if alert.contact_check_until.is_some() => format!(
             "{}\n{}",
             alert.message,
@@ -57,11 +62,35 @@ pub fn compose(org: &Org, alert: &Alert, kind: DeliveryKind, link: &str) -> (Str
             &[("message", alert.message.as_str().into())],
         ),
     };
-    let subject = text(org, "alert-subject", &[("org", org.name.as_str().into())]);
+    let subject = match alert.announcement {
+        Some(_) => text(
+            org,
+            "announcement-subject",
+            &[("org", org.name.as_str().into())],
+        ),
+        None => text(org, "alert-subject", &[("org", org.name.as_str().into())]),
+    };
     match alert.exercise {
         true => (exercise(org, subject), exercise(org, body)),
         false => (subject, body),
     }
+}
+
+/// The most of an announcement's text an SMS or email carries: a long situation report
+/// would be a dozen SMS. The link shows all of it.
+pub const MAX_ANNOUNCEMENT_CHARS: usize = 600;
+
+/// `text` cut at a word before `max` characters, with "…", when it is longer.
+fn shortened(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let at_word = match cut.rfind(char::is_whitespace) {
+        Some(at) if at > max / 2 => &cut[..at],
+        _ => cut.as_str(),
+    };
+    format!("{}…", at_word.trim_end())
 }
 
 /// A contact check's text when the sender gives none.

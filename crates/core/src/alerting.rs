@@ -8,7 +8,7 @@
 //! records it.
 
 use crate::error::{FieldError, FieldErrors};
-use crate::ids::{AccountId, AlertId, DeliveryId, GroupId, OrgId, PersonId, PositionId};
+use crate::ids::{AccountId, AlertId, DeliveryId, GroupId, MessageId, OrgId, PersonId, PositionId};
 use crate::journal::Actor;
 use crate::register::{ContactKind, ContactPoint};
 use crate::store::StoreResult;
@@ -136,6 +136,8 @@ pub struct NewAlert {
     pub escalation: Option<(GroupId, u32, Duration)>,
     /// Set for a contact check: its deadline.
     pub contact_check_until: Option<DateTime<Utc>>,
+    /// Set for an announcement sent out beyond the app: the message it carries.
+    pub announcement: Option<MessageId>,
 }
 
 /// When each step of a person's escalation falls.
@@ -253,6 +255,7 @@ impl AlertInput {
                 )
             }),
             contact_check_until: None,
+            announcement: None,
         })
     }
 }
@@ -408,6 +411,9 @@ pub struct Alert {
     pub closed_at: Option<DateTime<Utc>>,
     /// A contact check rather than an alert: its deadline.
     pub contact_check_until: Option<DateTime<Utc>>,
+    /// An announcement sent out by SMS, email and push rather than an alert: the message
+    /// it carries. Its roster is the announcement's.
+    pub announcement: Option<MessageId>,
 }
 
 /// A contact-check campaign as the sender writes it: everyone named is asked, on every
@@ -468,6 +474,7 @@ impl ContactCheckInput {
             schedule: Schedule::once(Duration::minutes(5)),
             escalation: None,
             contact_check_until: Some(self.deadline),
+            announcement: None,
         })
     }
 }
@@ -669,6 +676,13 @@ pub enum ReplyOutcome {
 
 #[async_trait]
 pub trait AlertStore: Send + Sync {
+    /// The alert that carries an announcement sent out beyond the app, if it was.
+    async fn announcement_alert(
+        &self,
+        org: OrgId,
+        message: MessageId,
+    ) -> StoreResult<Option<AlertId>>;
+
     /// Resolves the recipients, plans every delivery and commits the alert with all of
     /// them in one transaction. People without a usable contact point are recipients with
     /// no deliveries.

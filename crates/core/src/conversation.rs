@@ -214,6 +214,18 @@ pub struct NewMessage {
     pub attachments: Vec<AttachmentId>,
     /// Chosen by the client; a retried post with the same key lands once.
     pub idempotency_key: Option<String>,
+    /// An announcement also sent by SMS, email and push to everyone in the channel's
+    /// audience, account or not, as an alert.
+    pub send_out: Option<SendOut>,
+}
+
+/// How an announcement is sent out beyond the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendOut {
+    /// When each person's next contact point is tried while they have not confirmed.
+    pub schedule: crate::alerting::Schedule,
+    /// The sender's clock: when the first messages are due.
+    pub at: DateTime<Utc>,
 }
 
 /// Checks a message body: not blank, not too long, no control characters but line breaks

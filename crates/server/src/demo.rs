@@ -321,6 +321,7 @@ async fn seed_org(
             .map(|n| ids.get(n).copied().ok_or_else(|| demo_error(n)))
             .collect()
     };
+    let mut groups = Vec::new();
     for (slug, members) in GROUPS {
         let name = lang.text(&format!("demo-group-{slug}"));
         let group = store
@@ -336,6 +337,7 @@ async fn seed_org(
         store
             .set_group_members(actor, org.id, group.id, people(members)?)
             .await?;
+        groups.push(group);
     }
     for (slug, holders) in POSITIONS {
         let name = lang.text(&format!("demo-position-{slug}"));
@@ -370,6 +372,24 @@ async fn seed_org(
         );
     }
     seed_conversation(store, &org, &created, lang).await?;
+    // The crisis group's own channel: most of its people have no account, so an
+    // announcement here sent out by SMS and email is what reaches them.
+    if let (Some(group), Some(lead)) = (groups.first(), created.get(1)) {
+        store
+            .create_channel(
+                &Actor::account(lead.id),
+                org.id,
+                lead.id,
+                NewChannel {
+                    kind: ChannelKind::Group,
+                    name: group.name.clone(),
+                    classification: org.classifications.get(1).cloned().unwrap_or_default(),
+                    group_id: Some(group.id),
+                    members: Vec::new(),
+                },
+            )
+            .await?;
+    }
     let contacts = lang.text("demo-contacts-csv");
     let rows = beredskap_core::contacts::parse_contacts_csv(contacts.as_bytes(), region)
         .map_err(|e| demo_error(&format!("demo-contacts-csv: {e}")))?;
@@ -557,6 +577,7 @@ async fn seed_conversation(
                     mentions: Vec::new(),
                     attachments: Vec::new(),
                     idempotency_key: None,
+                    send_out: None,
                 },
             )
             .await?;

@@ -127,6 +127,7 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
                 attachments.push(file.id);
             }
             let input = PostInput {
+                send_out: false,
                 body: "Vi samlas i matsalen.".into(),
                 thread_root: None,
                 announcement: use_case == UseCase::Announce,
@@ -213,6 +214,7 @@ async fn run(world: &World, use_case: UseCase, caller: &Caller) -> Result<(), Er
             let list = b"namn;telefon\nAnna;070\n".to_vec();
             let file = attachments::upload(app, &files, &admin, org, "lista.csv", list, 1).await?;
             let input = PostInput {
+                send_out: false,
                 body: "Telefonlistan.".into(),
                 thread_root: None,
                 announcement: false,

@@ -292,6 +292,7 @@ impl World {
                     mentions: Vec::new(),
                     attachments: Vec::new(),
                     idempotency_key: None,
+                    send_out: None,
                 },
             )
             .await

@@ -61,3 +61,7 @@ notice-mail-heading = { $title }
 notice-mail-more = Aktuel information: { $url }
 notice-mail-footer = Du får dette, fordi du abonnerer på driftsmeddelelser fra { $org }. Afmeld og slet dine oplysninger: { $unsubscribe }
 notice-sms = { $org }: { $title } – { $phase }. { $url } Afmeld: { $unsubscribe }
+
+# An announcement sent out by SMS and email; the link shows all of it.
+announcement-subject = Besked fra { $org }
+announcement-confirm-link = Bekræft at du har læst det: svar OK eller åbn { $link }

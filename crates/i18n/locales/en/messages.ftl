@@ -65,3 +65,7 @@ notice-mail-heading = { $title }
 notice-mail-more = Latest information: { $url }
 notice-mail-footer = You get this because you subscribe to service notices from { $org }. Unsubscribe and delete your details: { $unsubscribe }
 notice-sms = { $org }: { $title } – { $phase }. { $url } Unsubscribe: { $unsubscribe }
+
+# An announcement sent out by SMS and email; the link shows all of it.
+announcement-subject = Announcement from { $org }
+announcement-confirm-link = Confirm you have read it: reply OK or open { $link }

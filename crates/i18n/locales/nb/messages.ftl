@@ -61,3 +61,7 @@ notice-mail-heading = { $title }
 notice-mail-more = Oppdatert informasjon: { $url }
 notice-mail-footer = Du får dette fordi du abonnerer på driftsmeldinger fra { $org }. Avslutt og slett opplysningene dine: { $unsubscribe }
 notice-sms = { $org }: { $title } – { $phase }. { $url } Avslutt: { $unsubscribe }
+
+# An announcement sent out by SMS and email; the link shows all of it.
+announcement-subject = Melding fra { $org }
+announcement-confirm-link = Bekreft at du har lest den: svar OK eller åpne { $link }

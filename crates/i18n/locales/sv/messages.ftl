@@ -61,3 +61,7 @@ notice-mail-heading = { $title }
 notice-mail-more = Aktuell information: { $url }
 notice-mail-footer = Du får det här för att du prenumererar på driftmeddelanden från { $org }. Avsluta och radera dina uppgifter: { $unsubscribe }
 notice-sms = { $org }: { $title } – { $phase }. { $url } Avsluta: { $unsubscribe }
+
+# An announcement sent out by SMS and email; the link shows all of it.
+announcement-subject = Meddelande från { $org }
+announcement-confirm-link = Bekräfta att du har läst: svara OK eller öppna { $link }

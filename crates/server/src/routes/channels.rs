@@ -505,10 +505,10 @@ async fn receipts(
 ) -> Result<Json<Vec<Receipt>>, AppError> {
     caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
-    let (_, receipts) =
+    let roster =
         beredskap_app::conversation::roster(&state.app, &caller.who(), &org, parse_id(&id)?)
             .await?;
-    Ok(Json(receipts))
+    Ok(Json(roster.receipts))
 }
 
 /// Announcements the caller has not confirmed yet.

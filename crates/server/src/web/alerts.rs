@@ -446,6 +446,9 @@ struct AlertPage {
     readiness: ReadinessView,
     /// The incident whose alarm this is, if any.
     incident: Option<(String, String)>,
+    /// For an announcement sent out beyond the app: where it stands in its channel, if
+    /// the reader can see it there.
+    announcement: Option<String>,
 }
 
 /// The names of the groups and positions a roster's reasons name, by slug.
@@ -662,10 +665,22 @@ pub async fn show(
     let incident = beredskap_app::incidents::for_alert(&state.app, &me.caller(), &me.org, id)
         .await?
         .map(|i| (i.id.to_string(), i.title));
+    let announcement = match alert.announcement {
+        Some(message) => {
+            match beredskap_app::conversation::message(&state.app, &me.caller(), &me.org, message)
+                .await
+            {
+                Ok((m, _)) => Some(format!("/c/{}#m-{}", m.channel_id, m.id)),
+                Err(_) => Some(String::new()),
+            }
+        }
+        None => None,
+    };
     render(
         StatusCode::OK,
         &AlertPage {
             incident,
+            announcement,
             page: Page::signed_in(&ctx, &me, t.alert_roster),
             id: id.to_string(),
             severity: severity_label(t, alert.severity),

@@ -264,6 +264,8 @@ struct ChannelPage {
     after: i64,
     key: String,
     may_announce: bool,
+    /// May send an announcement out by SMS, email and push too.
+    may_send_out: bool,
     error: Option<String>,
     draft: String,
     attachment_hint: String,
@@ -359,6 +361,9 @@ async fn channel_page(
             after,
             key: beredskap_app::accounts::new_secret(),
             may_announce: thread.is_none() && allows(&me.caller(), UseCase::Announce),
+            may_send_out: thread.is_none()
+                && allows(&me.caller(), UseCase::Announce)
+                && allows(&me.caller(), UseCase::SendAlert),
             error,
             draft,
             attachment_hint: t.attachment_hint(state.config.attachment_max_mb),
@@ -416,6 +421,8 @@ pub struct PostForm {
     thread: Option<String>,
     #[serde(default)]
     announcement: Option<String>,
+    #[serde(default)]
+    send_out: Option<String>,
 }
 
 /// The post form, sent as `multipart/form-data` (with a file) or as a plain form.
@@ -463,6 +470,7 @@ async fn read_post_form(
             "key" => form.key = value,
             "thread" => form.thread = Some(value),
             "announcement" => form.announcement = Some(value),
+            "send_out" => form.send_out = Some(value),
             _ => {}
         }
     }
@@ -519,6 +527,7 @@ pub async fn post(
         body: form.body.clone(),
         thread_root: thread,
         announcement: form.announcement.is_some(),
+        send_out: form.send_out.is_some(),
         idempotency_key: Some(form.key),
         attachments,
     };
@@ -810,13 +819,18 @@ pub async fn roster(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let (message, receipts) =
+    let roster =
         beredskap_app::conversation::roster(&state.app, &me.caller(), &me.org, parse(&id)?)
             .await
             .map_err(|e| match AppError::from(e) {
                 AppError::Refused { .. } => WebError(AppError::Forbidden, None),
                 other => other.into(),
             })?;
+    // Sent out beyond the app: the alert's roster has everyone, confirmed where they did.
+    if let Some(alert) = roster.sent_out {
+        return Ok(Redirect::to(&format!("/alerts/{alert}")).into_response());
+    }
+    let (message, receipts) = (roster.message, roster.receipts);
     let readers = receipts.iter().map(|r| r.account_id).collect();
     let names = conversation_use::names(&state.app, &me.caller(), &me.org, readers).await?;
     let mut rows: Vec<RosterRow> = receipts

@@ -942,3 +942,149 @@ async fn api_errors_carry_codes_with_values_and_english_messages() {
     assert_eq!(find("recipients")["code"], "no_recipients");
     assert_eq!(find("recipients")["args"], json!({}));
 }
+
+#[tokio::test]
+async fn an_announcement_sent_out_to_the_crisis_group_reaches_people_without_accounts_by_sms_and_their_replies_fill_its_roster(
+) {
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let config = gateway.config();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(config)).await;
+    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
+    let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
+    let member = app.token_for(Role::Member, "bo@lillby.se").await;
+    // Eva and Olle have no account, only a mobile number in the register.
+    let eva = person(&app, "Eva Ek", &["+46701000001"]).await;
+    let olle = person(&app, "Olle Ås", &["+46701000002"]).await;
+    let (lead_person, bo) = (
+        app.account("lead@lillby.se").await.person_id,
+        app.account("bo@lillby.se").await.person_id,
+    );
+    let s = app.store.as_ref();
+    let group = s
+        .create_group(
+            &Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: Slug::parse("krisledning").unwrap(),
+                name: "Krisledningsgrupp".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.set_group_members(
+        &Actor::system(),
+        app.org.id,
+        group.id,
+        vec![lead_person, bo, eva, olle],
+    )
+    .await
+    .unwrap();
+    let channel = expect_json(
+        app.post(
+            "/api/v1/orgs/lillby/channels",
+            &lead,
+            json!({"kind": "group", "name": "Krisledningsgrupp", "classification": "Intern",
+                   "group_id": group.id}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let messages = format!(
+        "/api/v1/orgs/lillby/channels/{}/messages",
+        channel["id"].as_str().unwrap()
+    );
+    let text = "Stabsmöte 08.00 i stabsrummet.";
+    // Bo, a member, sees the channel through the group but may not send SMS to everyone.
+    let refused = app
+        .post(&messages, &member, json!({"body": text, "send_out": true}))
+        .await;
+    assert_eq!(refused.status(), 403);
+    let posted = expect_json(
+        app.post(&messages, &lead, json!({"body": text, "send_out": true}))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(posted["announcement"], true);
+    let message_id = posted["id"].as_str().unwrap().to_owned();
+    let alerts = expect_json(app.get("/api/v1/orgs/lillby/alerts", &lead).await, 200).await;
+    let alert = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["alert"]["announcement"] == message_id.as_str())
+        .expect("the announcement travels as an alert")["alert"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    dispatcher.run_once(app.now()).await.unwrap();
+    let received = gateway.received();
+    let mut to: Vec<&str> = received.iter().map(|m| m.to.as_str()).collect();
+    to.sort();
+    assert_eq!(to, ["+46701000001", "+46701000002"]);
+    let eva_text = &received
+        .iter()
+        .find(|m| m.to == "+46701000001")
+        .unwrap()
+        .message;
+    assert!(eva_text.starts_with(text), "{eva_text}");
+    assert!(
+        eva_text.contains("Bekräfta att du har läst: svara OK eller öppna http://localhost/a/"),
+        "{eva_text}"
+    );
+
+    // Eva answers OK by SMS; Bo confirms in the app.
+    let reply = "from=%2B46701000001&to=Beredskap&message=OK";
+    let result = expect_json(
+        webhook(&app, "/api/v1/hooks/sms/reply", reply, true).await,
+        200,
+    )
+    .await;
+    assert_eq!(result["recorded"], true);
+    let confirm = format!("/api/v1/orgs/lillby/messages/{message_id}/confirm");
+    expect_json(app.post(&confirm, &member, json!({})).await, 200).await;
+
+    // One roster: Eva by SMS, Bo in the app, Olle not yet; the author is not on it.
+    let detail = expect_json(
+        app.get(&format!("/api/v1/orgs/lillby/alerts/{alert}"), &lead)
+            .await,
+        200,
+    )
+    .await;
+    let line = |p: PersonId| {
+        detail["roster"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["person_id"] == p.to_string().as_str())
+            .cloned()
+    };
+    assert_eq!(line(eva).unwrap()["answered_via"], "sms");
+    assert_eq!(line(bo).unwrap()["answered_via"], "web");
+    assert_eq!(line(olle).unwrap()["answered_at"], serde_json::Value::Null);
+    assert!(line(lead_person).is_none());
+    assert_eq!(detail["roster"].as_array().unwrap().len(), 3);
+    // The app's receipts agree for those with an account.
+    let receipts = expect_json(
+        app.get(
+            &format!("/api/v1/orgs/lillby/messages/{message_id}/receipts"),
+            &lead,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(receipts[0]["confirmed_at"].is_string(), "{receipts}");
+    // Nothing more goes to Eva once she has answered.
+    dispatcher
+        .run_once(app.now() + Duration::minutes(30))
+        .await
+        .unwrap();
+    assert!(!gateway
+        .received()
+        .iter()
+        .skip(received.len())
+        .any(|m| m.to == "+46701000001"));
+}

@@ -676,3 +676,70 @@ async fn an_administrator_reads_a_deleted_message_and_redacts_it_from_the_page()
         "{seen}"
     );
 }
+
+#[tokio::test]
+async fn an_announcement_sent_out_from_the_composer_is_followed_on_one_roster() {
+    let app = TestApp::spawn().await;
+    let lead = signed_in(&app, "lead@lillby.se", Role::CrisisLead).await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    // Eva has no account: only the register knows her.
+    app.person(
+        "Eva Ek",
+        vec![crate::helpers::point(
+            beredskap_core::register::ContactKind::Sms,
+            "+46701000001",
+        )],
+    )
+    .await;
+    let c = org_channel(&app, "lead@lillby.se").await;
+    let (_, html) = page(&app, &lead, &format!("/c/{c}")).await;
+    assert!(html.contains("name=\"send_out\""));
+    assert!(html.contains("även dem utan konto"), "said in Swedish");
+    let (_, member_view) = page(&app, &anna, &format!("/c/{c}")).await;
+    assert!(!member_view.contains("name=\"send_out\""), "members cannot");
+    let r = send_form(
+        &app,
+        &lead,
+        &html,
+        &c,
+        "Stadshuset är stängt i dag. Arbeta hemifrån.",
+        &[("send_out", "on")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let id = location(&r).split("#m-").nth(1).unwrap().to_owned();
+    // It is an announcement in the app: Anna is asked to confirm it.
+    let (_, home) = page(&app, &anna, "/").await;
+    assert!(home.contains("Att bekräfta") && home.contains("Stadshuset är stängt"));
+    // Its roster is the alert's, with Eva on it beside those with accounts.
+    let r = lead
+        .get(app.url(&format!("/m/{id}/roster")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let alert_page = location(&r);
+    assert!(alert_page.starts_with("/alerts/"), "{alert_page}");
+    let (_, roster) = page(&app, &lead, &alert_page).await;
+    assert!(roster.contains("Meddelande skickat till alla"), "{roster}");
+    assert!(roster.contains("Stadshuset är stängt i dag."));
+    assert!(
+        roster.contains("Eva Ek") && roster.contains("Anna Berg"),
+        "{roster}"
+    );
+    assert!(
+        roster.contains(&format!("/c/{c}#m-{id}")),
+        "back to the message"
+    );
+    // Anna confirms in the app; the roster says so, in words.
+    let (_, channel) = page(&app, &anna, &format!("/c/{c}")).await;
+    let r = anna
+        .post(app.url(&format!("/m/{id}/confirm")))
+        .form(&[("csrf", hidden(&channel, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, roster) = page(&app, &lead, &alert_page).await;
+    assert!(roster.contains("i appen"), "{roster}");
+}

@@ -910,6 +910,7 @@ async fn a_subscriber_that_falls_behind_the_broadcast_catches_up_from_the_store(
             mentions: Vec::new(),
             attachments: Vec::new(),
             idempotency_key: None,
+            send_out: None,
         };
         app.store
             .post_message(&beredskap_core::Actor::system(), app.org.id, anna, new)

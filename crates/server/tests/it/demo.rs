@@ -41,8 +41,11 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
         .await
         .unwrap()
         .unwrap();
-    let channels = store.channels_for(first.org.id, admin.id).await.unwrap();
-    assert_eq!(channels.len(), 1);
+    // Everyone's channel, and the crisis group's (the administrator is in the group).
+    let mut channels = store.channels_for(first.org.id, admin.id).await.unwrap();
+    assert_eq!(channels.len(), 2);
+    channels.sort_by_key(|c| c.kind != beredskap_core::conversation::ChannelKind::Org);
+    assert_eq!(channels[1].name, "Krisledningsgrupp");
     let page = beredskap_core::conversation::Page {
         before: None,
         limit: 10,
@@ -282,7 +285,8 @@ async fn the_demo_speaks_the_language_it_is_seeded_in() {
             .await
             .unwrap()
             .unwrap();
-        let channels = store.channels_for(org.id, admin.id).await.unwrap();
+        let mut channels = store.channels_for(org.id, admin.id).await.unwrap();
+        channels.sort_by_key(|c| c.kind != beredskap_core::conversation::ChannelKind::Org);
         assert_eq!(channels[0].name, channel);
         let page = beredskap_core::conversation::Page {
             before: None,
@@ -328,4 +332,106 @@ async fn demo_store(dir: &std::path::Path) -> std::sync::Arc<dyn beredskap_core:
     )
     .await
     .unwrap()
+}
+
+#[tokio::test]
+async fn in_the_demo_an_announcement_to_the_crisis_group_reaches_those_without_accounts_and_fills_its_roster(
+) {
+    use beredskap_server::alerting::{AnswerLinks, Dispatcher};
+    use beredskap_server::notify::Notifier;
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store(dir.path()).await;
+    let info = demo::seed(
+        store.clone(),
+        "http://localhost:8080",
+        72,
+        chrono::Utc::now(),
+        swedish(),
+    )
+    .await
+    .unwrap();
+    let org = info.org;
+    let links = std::sync::Arc::new(
+        AnswerLinks::load(store.as_ref(), "http://localhost:8080")
+            .await
+            .unwrap(),
+    );
+    let (phones, mailboxes) = demo::SimulatedPeople::pair(
+        store.clone(),
+        links.clone(),
+        std::sync::Arc::new(beredskap_server::clock::SystemClock),
+        false,
+    );
+    let notifier = Notifier {
+        sms: Some(phones),
+        email: Some(mailboxes),
+        push: None,
+    };
+    let dispatcher = Dispatcher::new(store.clone(), notifier, links);
+    // Erik Johansson, the demo's crisis lead, writes in the crisis group's channel.
+    let erik = store
+        .account_by_login(
+            org.id,
+            &beredskap_core::EmailAddress::parse("erik.johansson@lillby.example").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let channel = store
+        .channels_for(org.id, erik.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Krisledningsgrupp")
+        .expect("the crisis group has a channel");
+    let now = beredskap_core::journal::now();
+    let app = beredskap_app::App::new(
+        store.clone(),
+        std::sync::Arc::new(beredskap_core::clock::ManualClock::new(now)),
+        std::sync::Arc::new(beredskap_app::NoWakeups),
+    );
+    let caller = beredskap_app::Caller::Account(erik.clone());
+    let posted = beredskap_app::conversation::post(
+        &app,
+        &caller,
+        &org,
+        channel.id,
+        beredskap_app::conversation::PostInput {
+            body: "Stabsmöte 08.00 i stabsrummet.".into(),
+            thread_root: None,
+            announcement: true,
+            send_out: true,
+            idempotency_key: None,
+            attachments: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    for minute in 0..12 {
+        dispatcher
+            .run_once(now + chrono::Duration::minutes(minute))
+            .await
+            .unwrap();
+    }
+    let roster = beredskap_app::conversation::roster(&app, &caller, &org, posted.message.id)
+        .await
+        .unwrap();
+    let alert = roster.sent_out.expect("sent out");
+    let (_, lines) = beredskap_app::alerts::roster(&app, &caller, org.id, alert)
+        .await
+        .unwrap();
+    let accounts = store.list_accounts(org.id).await.unwrap();
+    let has_account = |p| accounts.iter().any(|a| a.person_id == p);
+    // Everyone in the group but Erik; most of them have no account.
+    assert_eq!(lines.len(), 7, "{lines:?}");
+    let confirmed_elsewhere: Vec<&str> = lines
+        .iter()
+        .filter(|l| !has_account(l.person_id) && l.answered_at.is_some())
+        .map(|l| l.name.as_str())
+        .collect();
+    assert!(confirmed_elsewhere.len() >= 4, "{lines:?}");
+    assert!(lines
+        .iter()
+        .filter_map(|l| l.answered_via.as_deref())
+        .any(|v| v == "sms"));
 }

@@ -316,6 +316,7 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
             mentions: vec![],
             attachments,
             idempotency_key: None,
+            send_out: None,
         };
         async move {
             store

@@ -29,6 +29,17 @@ impl AlertStore for Backend {
         .await
     }
 
+    async fn announcement_alert(
+        &self,
+        org: OrgId,
+        message: beredskap_core::MessageId,
+    ) -> StoreResult<Option<AlertId>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::alerting::announcement_alert(c, org, message).await })
+        })
+        .await
+    }
+
     async fn answer_alert(
         &self,
         actor: &Actor,

@@ -10,7 +10,7 @@ use beredskap_core::alerting::{
 };
 use beredskap_core::rotation::{holders_at, Override, Rotation};
 use beredskap_core::Problem;
-use beredskap_core::{AlertId, DeliveryId, OverrideId};
+use beredskap_core::{AlertId, DeliveryId, MessageId, OverrideId};
 use std::collections::HashSet;
 
 /// Rows per multi-row INSERT: well under both databases' limits on bound parameters.
@@ -335,14 +335,15 @@ pub async fn create_alert(
         created_at: now,
         closed_at: None,
         contact_check_until: new.contact_check_until,
+        announcement: new.announcement,
     };
     let schedule = new.schedule;
     sqlx::query(
         "INSERT INTO alerts (id, org_id, created_by, message, severity, options, exercise, \
          status, created_at, step_seconds, repeats, repeat_seconds, escalate_group_id, \
-         escalate_min_answers, escalate_at, kind, deadline_at) \
+         escalate_min_answers, escalate_at, kind, deadline_at, message_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16)",
+         $16, $17)",
     )
     .bind(alert.id.0)
     .bind(org.0)
@@ -361,14 +362,22 @@ pub async fn create_alert(
             .map(|(_, n, _)| i32::try_from(n).unwrap_or(i32::MAX)),
     )
     .bind(new.escalation.map(|(_, _, after)| now + after))
-    .bind(match new.contact_check_until {
-        Some(_) => "contact_check",
-        None => "alert",
+    .bind(match (new.contact_check_until, new.announcement) {
+        (Some(_), _) => "contact_check",
+        (None, Some(_)) => "announcement",
+        (None, None) => "alert",
     })
     .bind(new.contact_check_until)
+    .bind(new.announcement.map(|m| m.0))
     .execute(&mut *conn)
     .await
     .map_err(db)?;
+    // An announcement's text is journaled with the message it is; a copy here would
+    // outlive the message's redaction.
+    let mut journaled = serde_json::json!(&alert);
+    if alert.announcement.is_some() {
+        journaled["message"] = serde_json::Value::String(String::new());
+    }
     let plan_by = match new.contact_check_until {
         Some(_) => None,
         None => Some(&schedule),
@@ -380,13 +389,14 @@ pub async fn create_alert(
         org,
         actor,
         NewJournalEntry::new(
-            match new.contact_check_until {
-                Some(_) => "contact_check.sent",
-                None => "alert.sent",
+            match (new.contact_check_until, new.announcement) {
+                (Some(_), _) => "contact_check.sent",
+                (None, Some(_)) => "announcement.sent_out",
+                (None, None) => "alert.sent",
             },
             format!("alert:{}", alert.id),
             serde_json::json!({
-                "alert": &alert,
+                "alert": journaled,
                 "recipients": recipients,
                 "deliveries": deliveries,
                 "step_minutes": schedule.step.num_minutes(),
@@ -400,6 +410,21 @@ pub async fn create_alert(
     )
     .await?;
     Ok(alert)
+}
+
+pub async fn announcement_alert(
+    conn: &mut Conn,
+    org: OrgId,
+    message: MessageId,
+) -> StoreResult<Option<AlertId>> {
+    let id: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM alerts WHERE org_id = $1 AND message_id = $2")
+            .bind(org.0)
+            .bind(message.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+    Ok(id.map(AlertId))
 }
 
 pub async fn answer_alert(
@@ -474,6 +499,7 @@ pub async fn answer_alert(
             None => Err(StoreError::NotFound),
         };
     }
+    confirm_announcement(conn, actor, org, alert, person, now).await?;
     // The rule the roster depends on: once someone has answered, nothing more goes to them.
     let mut cancelled = sqlx::query(
         "UPDATE deliveries SET status = 'cancelled' WHERE alert_id = $1 AND person_id = $2 \
@@ -526,6 +552,58 @@ pub async fn answer_alert(
     )
     .await?;
     Ok(true)
+}
+
+/// An answer to an announcement's alert, by SMS or link, confirms the announcement in the
+/// app for the person's account too, and tells its author's roster.
+async fn confirm_announcement(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    alert: AlertId,
+    person: PersonId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let rows = sqlx::query(
+        "UPDATE receipts SET confirmed_at = $3, seen_at = COALESCE(seen_at, $3) \
+         WHERE message_id = (SELECT message_id FROM alerts WHERE id = $1) \
+         AND account_id IN (SELECT id FROM accounts WHERE person_id = $2) \
+         AND confirmed_at IS NULL RETURNING message_id, account_id",
+    )
+    .bind(alert.0)
+    .bind(person.0)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    for row in rows {
+        let message: Uuid = col(&row, "message_id")?;
+        let account: Uuid = col(&row, "account_id")?;
+        let found = sqlx::query("SELECT channel_id, author FROM messages WHERE id = $1")
+            .bind(message)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+        let channel: Uuid = col(&found, "channel_id")?;
+        let author: Uuid = col(&found, "author")?;
+        append_journal(
+            conn,
+            org,
+            actor,
+            NewJournalEntry::new(
+                "announcement.confirmed",
+                format!("channel:{channel}"),
+                serde_json::json!({
+                    "message": message,
+                    "channel_id": channel,
+                    "account": account,
+                    "author": author,
+                }),
+            ),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 const DELIVERY_COLUMNS: &str = "id, alert_id, org_id, person_id, step, channel, address, \
@@ -672,13 +750,14 @@ async fn roster_of(
 }
 
 const ALERT_COLUMNS: &str = "id, org_id, created_by, message, severity, options, exercise, \
-    status, created_at, closed_at, deadline_at";
+    status, created_at, closed_at, deadline_at, message_id";
 
 fn alert_from_row(r: &DbRow) -> StoreResult<Alert> {
     let severity: String = col(r, "severity")?;
     let status: String = col(r, "status")?;
     let options: String = col(r, "options")?;
     let created_by: Option<Uuid> = col(r, "created_by")?;
+    let announcement: Option<Uuid> = col(r, "message_id")?;
     Ok(Alert {
         id: AlertId(col(r, "id")?),
         org_id: OrgId(col(r, "org_id")?),
@@ -697,6 +776,7 @@ fn alert_from_row(r: &DbRow) -> StoreResult<Alert> {
         created_at: col(r, "created_at")?,
         closed_at: col(r, "closed_at")?,
         contact_check_until: col(r, "deadline_at")?,
+        announcement: announcement.map(MessageId),
     })
 }
 
@@ -930,7 +1010,7 @@ pub async fn open_alerts_for(
     let rows = sqlx::query(&format!(
         "SELECT {columns} FROM alerts a JOIN alert_recipients r ON r.alert_id = a.id \
          WHERE a.org_id = $1 AND r.person_id = $2 AND a.status = 'active' \
-         AND r.answered_at IS NULL ORDER BY a.created_at DESC"
+         AND r.answered_at IS NULL AND a.message_id IS NULL ORDER BY a.created_at DESC"
     ))
     .bind(org.0)
     .bind(person.0)

@@ -2,9 +2,10 @@
 //! `ops` module, so it uses the same connection type and helpers.
 
 use super::*;
+use beredskap_core::alerting::{NewAlert, Recipients, Severity};
 use beredskap_core::conversation::{
     Attachment, AttachmentRef, Channel, ChannelKind, Message, MessageChange, NewAttachment,
-    NewChannel, NewMessage, Page, Posted, Reaction, Receipt, Redacted,
+    NewChannel, NewMessage, Page, Posted, Reaction, Receipt, Redacted, SendOut,
 };
 use beredskap_core::Problem;
 use beredskap_core::{AttachmentId, ChannelId, GroupId, MessageId};
@@ -14,7 +15,12 @@ const CHANNEL_COLUMNS: &str =
 
 /// Who may see channel `c` as account `a`: anyone but a guest sees an organisation-wide
 /// channel; every other channel, and any channel for a guest, needs membership.
+/// Whether account `a` may see channel `c`: everyone but guests sees the organisation's
+/// channels; a group's channel is seen by the group's people as the group is now (so it
+/// follows later changes to the group); anyone added to a channel sees it.
 const MAY_SEE: &str = "((c.kind = 'org' AND a.role <> 'guest') \
+    OR (c.kind = 'group' AND EXISTS (SELECT 1 FROM group_members g \
+        WHERE g.group_id = c.group_id AND g.person_id = a.person_id)) \
     OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.account_id = a.id))";
 
 fn channel_from_row(r: &DbRow) -> StoreResult<Channel> {
@@ -169,25 +175,10 @@ pub async fn create_channel(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
+    // A group's people see its channel through the group (see `MAY_SEE`), so only the
+    // creator and those named are added.
     let mut members = vec![creator];
     members.extend(new.members.iter().filter(|m| **m != creator));
-    // A group's channel starts with everyone in the group who has an account.
-    if let (ChannelKind::Group, Some(group)) = (channel.kind, channel.group_id) {
-        let in_group: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT a.id FROM accounts a JOIN group_members g ON g.person_id = a.person_id \
-             WHERE g.group_id = $1 AND a.org_id = $2 ORDER BY a.id",
-        )
-        .bind(group.0)
-        .bind(org.0)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db)?;
-        for id in in_group.into_iter().map(AccountId) {
-            if !members.contains(&id) {
-                members.push(id);
-            }
-        }
-    }
     let added = insert_members(conn, org, channel.id, &members, channel.created_at).await?;
     append_journal(
         conn,
@@ -410,7 +401,7 @@ pub async fn post_message(
             });
         }
     }
-    channel_for(conn, org, author, new.channel).await?;
+    let channel = channel_for(conn, org, author, new.channel).await?;
     // An answer to an answer joins the thread of the first message.
     let thread_root = match new.thread_root {
         None => None,
@@ -430,9 +421,17 @@ pub async fn post_message(
         }
     };
     let audience = channel_audience(conn, org, new.channel).await?;
+    let send_out = match (new.announcement, new.send_out) {
+        (true, Some(send)) => Some((send, people_reached(conn, org, &channel, author).await?)),
+        _ => None,
+    };
     // An announcement asks each reader to confirm: to nobody it would show "0 of 0
     // confirmed" as if it had gone out.
-    if new.announcement && audience.iter().all(|a| *a == author) {
+    let nobody_in_app = audience.iter().all(|a| *a == author);
+    let nobody_beyond = send_out
+        .as_ref()
+        .is_none_or(|(_, people)| people.is_empty());
+    if new.announcement && nobody_in_app && nobody_beyond {
         return Err(StoreError::invalid("announcement", Problem::NoAudience));
     }
     let mut mentions: Vec<AccountId> = new
@@ -535,6 +534,10 @@ pub async fn post_message(
             .map_err(db)?;
         }
     }
+    if let Some((send, people)) = send_out {
+        let message = (id, new.body.as_str(), author);
+        send_out_announcement(conn, actor, org, message, people, send).await?;
+    }
     Ok(Posted {
         message: Message {
             id,
@@ -558,6 +561,111 @@ pub async fn post_message(
     })
 }
 
+/// The people an announcement sent out reaches, but its author: everyone who can see the
+/// channel, and each person without an account who would see it with one (for the
+/// organisation's channels everyone in the register, for a group's channel the group's
+/// people).
+async fn people_reached(
+    conn: &mut Conn,
+    org: OrgId,
+    channel: &Channel,
+    author: AccountId,
+) -> StoreResult<Vec<PersonId>> {
+    let without_account = "NOT EXISTS (SELECT 1 FROM accounts x WHERE x.person_id = p.id)";
+    let beyond = match channel.kind {
+        ChannelKind::Org => without_account.to_owned(),
+        ChannelKind::Group => format!(
+            "{without_account} AND EXISTS (SELECT 1 FROM group_members g \
+             WHERE g.group_id = c.group_id AND g.person_id = p.id)"
+        ),
+        ChannelKind::Incident | ChannelKind::Direct => "1 = 0".to_owned(),
+    };
+    let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
+        "SELECT p.id FROM people p JOIN channels c ON c.id = $2 \
+         WHERE p.org_id = $1 AND p.active \
+         AND p.id <> (SELECT person_id FROM accounts WHERE id = $3) \
+         AND (({beyond}) OR EXISTS (SELECT 1 FROM accounts a \
+             WHERE a.org_id = $1 AND a.person_id = p.id AND {MAY_SEE})) \
+         ORDER BY p.name, p.id"
+    ))
+    .bind(org.0)
+    .bind(channel.id.0)
+    .bind(author.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(ids.into_iter().map(PersonId).collect())
+}
+
+/// Sends an announcement beyond the app as an alert that names it, in the transaction that
+/// posts it: an acknowledgement asked of each person on their contact points in order.
+/// The alert's copy of the text is what its messages and answer pages show.
+async fn send_out_announcement(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    (message, body, author): (MessageId, &str, AccountId),
+    people: Vec<PersonId>,
+    send: SendOut,
+) -> StoreResult<()> {
+    let new = NewAlert {
+        created_by: Some(author),
+        message: body.to_owned(),
+        severity: Severity::Info,
+        recipients: Recipients {
+            people,
+            groups: Vec::new(),
+            positions: Vec::new(),
+            deputies: false,
+        },
+        options: Vec::new(),
+        exercise: false,
+        schedule: send.schedule,
+        escalation: None,
+        contact_check_until: None,
+        announcement: Some(message),
+    };
+    super::alerting::create_alert(conn, actor, org, new, send.at).await?;
+    Ok(())
+}
+
+/// A confirmation in the app answers the announcement's alert too, if it was sent out: no
+/// more SMS or email goes to the person, and the roster shows where they confirmed.
+async fn confirm_sent_out(
+    conn: &mut Conn,
+    actor: &Actor,
+    org: OrgId,
+    message: MessageId,
+    by: AccountId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let found = sqlx::query(
+        "SELECT al.id AS alert_id, a.person_id FROM alerts al JOIN accounts a ON a.id = $3 \
+         WHERE al.org_id = $1 AND al.message_id = $2 AND al.status = 'active'",
+    )
+    .bind(org.0)
+    .bind(message.0)
+    .bind(by.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let Some(row) = found else {
+        return Ok(());
+    };
+    let answer = beredskap_core::alerting::Answer {
+        person: PersonId(col(&row, "person_id")?),
+        choice: None,
+        via: "web".to_owned(),
+        at: now,
+    };
+    let alert = beredskap_core::AlertId(col(&row, "alert_id")?);
+    match super::alerting::answer_alert(conn, actor, org, alert, answer).await {
+        // Not among those it was sent to (given an account or added to the channel since).
+        Ok(_) | Err(StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Takes a message's text out of the channel (every version stays in `message_versions`
 /// and the journal); returns the journal entry's kind and payload for the caller to write.
 async fn delete_text(
@@ -572,10 +680,32 @@ async fn delete_text(
         .execute(&mut *conn)
         .await
         .map_err(db)?;
-    Ok((
-        "message.deleted",
-        serde_json::json!({ "id": id, "channel_id": channel }),
-    ))
+    // An announcement sent out is withdrawn with it: nothing more goes out, and no one is
+    // asked to confirm what is gone.
+    let withdrawn: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE alerts SET status = 'cancelled', closed_at = $2 \
+         WHERE message_id = $1 AND status = 'active' RETURNING id",
+    )
+    .bind(id.0)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut payload = serde_json::json!({ "id": id, "channel_id": channel });
+    if let Some(alert) = withdrawn {
+        let cancelled = sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled' WHERE alert_id = $1 \
+             AND status IN ('pending', 'claimed')",
+        )
+        .bind(alert)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        payload["withdrawn_alert"] = serde_json::json!(alert);
+        payload["cancelled_deliveries"] = serde_json::json!(cancelled);
+    }
+    Ok(("message.deleted", payload))
 }
 
 pub async fn change_message(
@@ -621,6 +751,14 @@ pub async fn change_message(
             .execute(&mut *conn)
             .await
             .map_err(db)?;
+            // What is still to be sent out, and its answer page, say what the message
+            // says now.
+            sqlx::query("UPDATE alerts SET message = $2 WHERE message_id = $1")
+                .bind(id.0)
+                .bind(&body)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
             (
                 "message.edited",
                 serde_json::json!({ "id": id, "channel_id": channel.id, "version": version, "body": body }),
@@ -687,6 +825,9 @@ pub async fn change_message(
                 .map_err(db)?;
             if done.rows_affected() == 0 {
                 return Ok(message);
+            }
+            if confirm {
+                confirm_sent_out(conn, actor, org, id, by, now).await?;
             }
             (
                 if confirm {
@@ -890,6 +1031,12 @@ pub async fn redact_message(
             .await
             .map_err(db)?;
     }
+    // The copy an announcement sent out kept for its answer pages goes too.
+    sqlx::query("UPDATE alerts SET message = '' WHERE message_id = $1")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
     sqlx::query("UPDATE message_versions SET body = '' WHERE message_id = $1")
         .bind(id.0)
         .execute(&mut *conn)

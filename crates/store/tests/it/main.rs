@@ -78,6 +78,8 @@ conformance!(
     announcements_keep_a_roster_of_who_confirmed,
     attachments_are_seen_with_their_message,
     group_channels_start_with_the_group_and_labels_are_set_per_organisation,
+    an_announcement_sent_out_reaches_people_without_accounts_and_one_roster_has_every_confirmation,
+    a_group_channel_follows_the_group_and_reaches_the_register_when_sent_out,
     a_person_keeps_the_language_they_chose,
     an_alert_and_its_deliveries_land_together_and_an_answer_stops_the_rest,
     a_worker_that_dies_loses_its_claim_when_the_lease_ends,

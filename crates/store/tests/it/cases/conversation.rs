@@ -4,7 +4,7 @@ use super::{actor, org};
 use beredskap_core::conversation::{ChannelKind, MessageChange, NewChannel, NewMessage, Page};
 use beredskap_core::register::{Account, Org, Role};
 use beredskap_core::store::StoreError;
-use beredskap_core::{ChannelId, EmailAddress, MessageId, Store};
+use beredskap_core::{ChannelId, EmailAddress, MessageId, PersonId, Store};
 
 use crate::harness::TestDb;
 
@@ -43,6 +43,7 @@ fn message(channel: ChannelId, body: &str) -> NewMessage {
         mentions: Vec::new(),
         attachments: Vec::new(),
         idempotency_key: None,
+        send_out: None,
     }
 }
 
@@ -802,4 +803,291 @@ pub async fn a_redaction_empties_every_copy_and_keeps_the_chain_verifiable(db: &
         broken.problem.contains("without a journaled redaction"),
         "{broken}"
     );
+}
+
+/// A person in the register without an account, with a mobile number.
+async fn without_account(s: &dyn Store, o: &Org, name: &str, phone: &str) -> PersonId {
+    let mut draft = super::draft(name, None);
+    draft.contact_points = vec![beredskap_core::register::ContactPoint {
+        kind: beredskap_core::register::ContactKind::Sms,
+        label: beredskap_core::register::ContactLabel::Work,
+        value: phone.into(),
+        verified: true,
+    }];
+    s.create_person(&actor(), o.id, draft).await.unwrap().id
+}
+
+pub async fn an_announcement_sent_out_reaches_people_without_accounts_and_one_roster_has_every_confirmation(
+    db: &TestDb,
+) {
+    use beredskap_core::alerting::{Answer, DeliveryStatus, Schedule};
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::CrisisLead).await;
+    let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
+    let cecilia = person(s, &o, "cecilia@lillby.se", Role::Member).await;
+    let eva = without_account(s, &o, "Eva Ek", "+46701000001").await;
+    let olle = without_account(s, &o, "Olle Ås", "+46701000002").await;
+    let group = s
+        .create_group(
+            &actor(),
+            o.id,
+            beredskap_core::register::NewGroup {
+                slug: beredskap_core::Slug::parse("krisledning").unwrap(),
+                name: "Krisledningsgrupp".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let members = vec![anna.person_id, bo.person_id, cecilia.person_id, eva];
+    s.set_group_members(&actor(), o.id, group.id, members)
+        .await
+        .unwrap();
+    let mut new = channel(ChannelKind::Group, "Krisledningen", vec![]);
+    new.group_id = Some(group.id);
+    let c = s
+        .create_channel(&actor(), o.id, anna.id, new)
+        .await
+        .unwrap();
+    let mut post = message(c.id, "Stabsmöte 08.00 i stabsrummet. Bekräfta att du läst.");
+    post.announcement = true;
+    post.send_out = Some(beredskap_core::conversation::SendOut {
+        schedule: Schedule::once(chrono::Duration::minutes(5)),
+        at: beredskap_core::journal::now(),
+    });
+    let posted = s
+        .post_message(&actor(), o.id, anna.id, post)
+        .await
+        .unwrap()
+        .message;
+
+    // One alert carries it, to everyone in the group but its author, account or not; not
+    // to Olle, who is outside the group.
+    let alert = s
+        .announcement_alert(o.id, posted.id)
+        .await
+        .unwrap()
+        .expect("sent out");
+    assert_eq!(
+        s.alert(o.id, alert).await.unwrap().announcement,
+        Some(posted.id)
+    );
+    let roster = s.alert_roster(o.id, alert).await.unwrap();
+    let mut reached: Vec<PersonId> = roster.iter().map(|r| r.person_id).collect();
+    reached.sort();
+    let mut wanted = vec![bo.person_id, cecilia.person_id, eva];
+    wanted.sort();
+    assert_eq!(reached, wanted);
+    assert!(!reached.contains(&olle) && !reached.contains(&anna.person_id));
+    let eva_line = roster.iter().find(|r| r.person_id == eva).unwrap();
+    assert_eq!(eva_line.deliveries.len(), 1, "her SMS is planned");
+    assert_eq!(eva_line.deliveries[0].status, DeliveryStatus::Pending);
+    // It is an announcement, not an alert on the account holders' start pages.
+    assert!(s
+        .open_alerts_for(o.id, bo.person_id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Bo confirms in the app: the alert is answered there too.
+    s.change_message(&actor(), o.id, bo.id, posted.id, MessageChange::Confirm)
+        .await
+        .unwrap();
+    // Eva answers by SMS; Cecilia by the link in her email.
+    let now = beredskap_core::journal::now();
+    let answer = |person, via: &str| Answer {
+        person,
+        choice: None,
+        via: via.into(),
+        at: now,
+    };
+    assert!(s
+        .answer_alert(&actor(), o.id, alert, answer(eva, "sms"))
+        .await
+        .unwrap());
+    assert!(s
+        .answer_alert(&actor(), o.id, alert, answer(cecilia.person_id, "link"))
+        .await
+        .unwrap());
+    let roster = s.alert_roster(o.id, alert).await.unwrap();
+    let via = |p: PersonId| {
+        roster
+            .iter()
+            .find(|r| r.person_id == p)
+            .and_then(|r| r.answered_via.clone())
+    };
+    assert_eq!(via(bo.person_id).as_deref(), Some("web"));
+    assert_eq!(via(eva).as_deref(), Some("sms"));
+    assert_eq!(via(cecilia.person_id).as_deref(), Some("link"));
+    assert!(roster
+        .iter()
+        .flat_map(|r| &r.deliveries)
+        .all(|d| d.status == DeliveryStatus::Cancelled));
+    // Cecilia's answer by link confirmed the announcement in the app as well: it is no
+    // longer waiting for her, and the app's receipts agree with the roster.
+    assert!(s
+        .unconfirmed_announcements(o.id, cecilia.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let receipts = s.receipts(o.id, posted.id).await.unwrap();
+    assert!(
+        receipts.iter().all(|r| r.confirmed_at.is_some()),
+        "{receipts:?}"
+    );
+    // The author's live roster hears of both; the alert's journal entry holds no copy of
+    // the text, which lives (and is redacted) with the message.
+    let journal = s.journal_page(o.id, 0, 1000).await.unwrap();
+    let confirmed: Vec<_> = journal
+        .iter()
+        .filter(|e| e.kind == "announcement.confirmed")
+        .map(|e| {
+            let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+            payload["account"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(confirmed.len(), 2);
+    assert!(confirmed.contains(&cecilia.id.to_string()));
+    let sent = journal
+        .iter()
+        .find(|e| e.kind == "announcement.sent_out")
+        .expect("journaled");
+    assert!(!sent.payload.contains("stabsrummet"));
+
+    // Posting again with the same key sends nothing more.
+    let alerts_before = s.list_alerts(o.id, 10).await.unwrap().len();
+    let mut again = message(c.id, "Alla ut");
+    again.announcement = true;
+    again.send_out = Some(beredskap_core::conversation::SendOut {
+        schedule: Schedule::once(chrono::Duration::minutes(5)),
+        at: beredskap_core::journal::now(),
+    });
+    again.idempotency_key = Some("k-2".into());
+    s.post_message(&actor(), o.id, anna.id, again.clone())
+        .await
+        .unwrap();
+    s.post_message(&actor(), o.id, anna.id, again)
+        .await
+        .unwrap();
+    let alerts = s.list_alerts(o.id, 10).await.unwrap();
+    assert_eq!(alerts.len(), alerts_before + 1);
+
+    // Deleting an announcement withdraws what was still to go out; redacting one takes
+    // the text out of its alert too.
+    let second = alerts[0].alert.clone();
+    assert_ne!(second.id, alert);
+    let second_message = second.announcement.unwrap();
+    s.change_message(
+        &actor(),
+        o.id,
+        anna.id,
+        second_message,
+        MessageChange::Delete,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.alert(o.id, second.id).await.unwrap().status,
+        beredskap_core::alerting::AlertStatus::Cancelled
+    );
+    assert!(s
+        .alert_roster(o.id, second.id)
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|r| &r.deliveries)
+        .all(|d| d.status != DeliveryStatus::Pending));
+    s.redact_message(&actor(), o.id, posted.id, "fel kanal".into())
+        .await
+        .unwrap();
+    assert_eq!(s.alert(o.id, alert).await.unwrap().message, "");
+}
+
+pub async fn a_group_channel_follows_the_group_and_reaches_the_register_when_sent_out(db: &TestDb) {
+    use beredskap_core::alerting::Schedule;
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::CrisisLead).await;
+    let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
+    let group = s
+        .create_group(
+            &actor(),
+            o.id,
+            beredskap_core::register::NewGroup {
+                slug: beredskap_core::Slug::parse("it").unwrap(),
+                name: "IT".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut new = channel(ChannelKind::Group, "IT-drift", vec![]);
+    new.group_id = Some(group.id);
+    let c = s
+        .create_channel(&actor(), o.id, anna.id, new)
+        .await
+        .unwrap();
+    assert!(s.channel_for(o.id, bo.id, c.id).await.is_err());
+    // Bo joins the group after the channel was made: he is in its channel.
+    s.set_group_members(&actor(), o.id, group.id, vec![bo.person_id])
+        .await
+        .unwrap();
+    assert!(s.channel_for(o.id, bo.id, c.id).await.is_ok());
+    assert!(s
+        .channel_audience(o.id, c.id)
+        .await
+        .unwrap()
+        .contains(&bo.id));
+    // And leaves with the group; the creator, added by name, stays.
+    s.set_group_members(&actor(), o.id, group.id, vec![])
+        .await
+        .unwrap();
+    assert!(s.channel_for(o.id, bo.id, c.id).await.is_err());
+    assert!(s.channel_for(o.id, anna.id, c.id).await.is_ok());
+
+    // An organisation's channel in which only the author has an account: an announcement
+    // in the app alone reaches nobody and is refused, but sent out it reaches the
+    // register.
+    let other = org(s, "norrby").await;
+    let lead = person(s, &other, "lead@norrby.se", Role::CrisisLead).await;
+    let eva = without_account(s, &other, "Eva Ek", "+46701000001").await;
+    let all = s
+        .create_channel(
+            &actor(),
+            other.id,
+            lead.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    let mut post = message(all.id, "Stadshuset är stängt i dag.");
+    post.announcement = true;
+    match s
+        .post_message(&actor(), other.id, lead.id, post.clone())
+        .await
+        .unwrap_err()
+    {
+        StoreError::Invalid(f) => assert_eq!(f.0[0].field, "announcement"),
+        e => panic!("{e:?}"),
+    }
+    post.send_out = Some(beredskap_core::conversation::SendOut {
+        schedule: Schedule::once(chrono::Duration::minutes(5)),
+        at: beredskap_core::journal::now(),
+    });
+    let posted = s
+        .post_message(&actor(), other.id, lead.id, post)
+        .await
+        .unwrap()
+        .message;
+    let alert = s
+        .announcement_alert(other.id, posted.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let roster = s.alert_roster(other.id, alert).await.unwrap();
+    assert_eq!(
+        roster.iter().map(|r| r.person_id).collect::<Vec<_>>(),
+        [eva]
+    );
+    // Another organisation does not find it.
+    assert_eq!(s.announcement_alert(o.id, posted.id).await.unwrap(), None);
 }
