@@ -160,6 +160,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/", "/"],
     [`/c/${channel.id}`, "/#channels"],
     [`/c/${channel.id}/t/${posted.id}`, "/#channels"],
+    [`/c/${channel.id}/members`, "/#channels"],
     ["/channels/new", "/#channels"],
     ["/search?q=samling", "/search"],
     ["/alerts", "/alerts"],

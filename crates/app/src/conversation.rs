@@ -474,6 +474,26 @@ pub async fn people_to_invite(
         .collect())
 }
 
+/// A channel the person is in, with the people who have an account and are not in it
+/// yet (who can be added), by name.
+pub async fn people_to_add(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    channel: ChannelId,
+) -> Result<(Channel, Vec<(AccountId, String)>), Error> {
+    let me = person(caller, UseCase::InviteToChannel)?;
+    let channel = app.store.channel_for(org.id, me.id, channel).await?;
+    let audience = app.store.channel_audience(org.id, channel.id).await?;
+    let mut addable: Vec<(AccountId, String)> = people_to_invite(app, caller, org)
+        .await?
+        .into_iter()
+        .filter(|(id, _)| !audience.contains(id))
+        .collect();
+    addable.sort_by_key(|(_, name)| name.to_lowercase());
+    Ok((channel, addable))
+}
+
 /// Where the organisation's live events stand now: a page shows what was committed up to
 /// here and takes the rest live.
 pub async fn live_position(app: &App, caller: &Caller, org: &Org) -> Result<i64, Error> {

@@ -266,6 +266,7 @@ struct ChannelPage {
     may_announce: bool,
     /// May send an announcement out by SMS, email and push too.
     may_send_out: bool,
+    may_add_members: bool,
     error: Option<String>,
     draft: String,
     attachment_hint: String,
@@ -361,6 +362,7 @@ async fn channel_page(
             after,
             key: beredskap_app::accounts::new_secret(),
             may_announce: thread.is_none() && allows(&me.caller(), UseCase::Announce),
+            may_add_members: allows(&me.caller(), UseCase::InviteToChannel),
             may_send_out: thread.is_none()
                 && allows(&me.caller(), UseCase::Announce)
                 && allows(&me.caller(), UseCase::SendAlert),
@@ -1035,6 +1037,114 @@ pub async fn create_channel(
         Err(AppError::Invalid(errors)) => {
             let shown = channel_problems(t, &errors);
             new_channel_page(&state, &ctx, &me, shown, kept).await
+        }
+        Err(AppError::Refused { .. }) => Err(AppError::Forbidden.into()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ------------------------------------------------------------------ add members
+
+#[derive(Template)]
+#[template(path = "channel_members.html")]
+struct MembersPage {
+    page: Page,
+    title: String,
+    channel_id: String,
+    /// People with an account who are not in the channel yet: (account, name).
+    people: Vec<(String, String)>,
+    problems: FormProblems,
+}
+
+async fn members_page(
+    state: &AppState,
+    ctx: &WebContext,
+    me: &SignedIn,
+    channel: ChannelId,
+    problems: FormProblems,
+) -> Result<Response, WebError> {
+    let t = ctx.t();
+    let (channel, addable) =
+        conversation_use::people_to_add(&state.app, &me.caller(), &me.org, channel).await?;
+    let status = match problems.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let title = t.lang.format(
+        "add-members-title",
+        &[("channel", channel.name.as_str().into())],
+    );
+    render(
+        status,
+        &MembersPage {
+            page: Page::signed_in(ctx, me, t.add_members),
+            title,
+            channel_id: channel.id.to_string(),
+            people: addable
+                .into_iter()
+                .map(|(id, name)| (id.to_string(), name))
+                .collect(),
+            problems,
+        },
+    )
+}
+
+/// Who may be added to a channel, to choose from.
+pub async fn members_form(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    members_page(&state, &ctx, &me, parse(&id)?, FormProblems::default()).await
+}
+
+/// Adds the people chosen to a channel after it was made.
+pub async fn add_members(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    headers: HeaderMap,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    ctx.check_csrf(&headers, &csrf)?;
+    let channel: ChannelId = parse(&id)?;
+    let t = ctx.t();
+    let place = |_: &str| ("members", t.members.to_owned());
+    let mut problems = FieldErrors::new();
+    let members: Vec<AccountId> = fields
+        .iter()
+        .filter(|(k, _)| k == "member")
+        .filter_map(|(_, v)| {
+            problems.check(
+                "members",
+                v.parse()
+                    .map(AccountId)
+                    .map_err(|_| Problem::UnknownAccount),
+            )
+        })
+        .collect();
+    if members.is_empty() && problems.is_empty() {
+        problems.add("members", Problem::Count { min: 1, max: 1000 });
+    }
+    if !problems.is_empty() {
+        let shown = FormProblems::new(&problems, t.lang, place, &["members"]);
+        return members_page(&state, &ctx, &me, channel, shown).await;
+    }
+    match conversation_use::add_members(&state.app, &me.caller(), &me.org, channel, members)
+        .await
+        .map_err(AppError::from)
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/c/{channel}")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let shown = FormProblems::new(&errors, t.lang, place, &["members"]);
+            members_page(&state, &ctx, &me, channel, shown).await
         }
         Err(AppError::Refused { .. }) => Err(AppError::Forbidden.into()),
         Err(other) => Err(other.into()),

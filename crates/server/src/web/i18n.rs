@@ -404,6 +404,8 @@ texts! {
     send_out_hint,
     sent_out_title,
     sent_out_to_message,
+    add_members,
+    add_members_none,
     announcement,
     confirm_read,
     confirmed,

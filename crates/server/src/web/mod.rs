@@ -135,6 +135,16 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
             post(conversation::post).layer(uploads),
         )
         .get("/c/{id}/t/{root}", guest, conversation::thread)
+        .get(
+            "/c/{id}/members",
+            case(UseCase::InviteToChannel),
+            conversation::members_form,
+        )
+        .post(
+            "/c/{id}/members",
+            case(UseCase::InviteToChannel),
+            conversation::add_members,
+        )
         .get("/m/{id}", guest, conversation::fragment)
         .get("/m/{id}/edit", Own, conversation::edit_form)
         .post("/m/{id}/edit", Own, edit_message)

@@ -743,3 +743,59 @@ async fn an_announcement_sent_out_from_the_composer_is_followed_on_one_roster() 
     let (_, roster) = page(&app, &lead, &alert_page).await;
     assert!(roster.contains("i appen"), "{roster}");
 }
+
+#[tokio::test]
+async fn people_are_added_to_a_channel_after_it_was_made() {
+    let app = TestApp::spawn().await;
+    let lead = signed_in(&app, "lead@lillby.se", Role::CrisisLead).await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let guest = signed_in(&app, "gast@partner.se", Role::Guest).await;
+    let lead_account = app.account("lead@lillby.se").await;
+    let c = app
+        .store
+        .create_channel(
+            &Actor::account(lead_account.id),
+            app.org.id,
+            lead_account.id,
+            NewChannel {
+                kind: ChannelKind::Incident,
+                name: "Vattenläckan".into(),
+                classification: "Intern".into(),
+                group_id: None,
+                members: vec![],
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    assert_eq!(page(&app, &anna, &format!("/c/{c}")).await.0, 404);
+    let (_, channel) = page(&app, &lead, &format!("/c/{c}")).await;
+    assert!(channel.contains(&format!("/c/{c}/members")), "{channel}");
+    let (_, form) = page(&app, &lead, &format!("/c/{c}/members")).await;
+    assert!(form.contains("Lägg till personer i Vattenläckan"), "{form}");
+    let anna_id = app.account("anna@lillby.se").await.id.to_string();
+    let anna_box = format!("value=\"{anna_id}\"");
+    assert!(form.contains(&anna_box));
+    // Nothing chosen: said at the list, nothing changes.
+    let r = lead
+        .post(app.url(&format!("/c/{c}/members")))
+        .form(&[("csrf", hidden(&form, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let shown = r.text().await.unwrap();
+    assert!(shown.contains("members-error"), "{shown}");
+    let r = lead
+        .post(app.url(&format!("/c/{c}/members")))
+        .form(&[("csrf", hidden(&form, "csrf")), ("member", anna_id.clone())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(page(&app, &anna, &format!("/c/{c}")).await.0, 200);
+    let (_, form) = page(&app, &lead, &format!("/c/{c}/members")).await;
+    assert!(!form.contains(&anna_box), "already in it: {form}");
+    // A guest cannot add people.
+    assert_eq!(page(&app, &guest, &format!("/c/{c}/members")).await.0, 403);
+}

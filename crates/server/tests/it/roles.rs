@@ -133,6 +133,9 @@ fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
         ],
         _ if p.ends_with("/calls/keep") => vec![("decision", things.entry.as_str())],
         _ if p.contains("/calls/") && !p.ends_with("/start") => vec![("outcome", "reached")],
+        _ if p.starts_with("/c/") && p.ends_with("/members") => {
+            vec![("member", things.guest.as_str())]
+        }
         _ if p.starts_with("/c/") => vec![("key", "roles-1"), ("body", "Läget kl 10")],
         _ if p.starts_with("/services/") && p.ends_with("/edit") => vec![("name", "Telefoni")],
         _ if p.ends_with("/status") => vec![("state", "down")],
