@@ -397,6 +397,16 @@ pub enum AlertStatus {
     Cancelled,
 }
 
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Active => "active",
+            AlertStatus::Resolved => "resolved",
+            AlertStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Alert {
     pub id: AlertId,

@@ -1,7 +1,7 @@
 //! Alert pages: the list, sending an alert, its live roster with CSV export and closing,
 //! answering from the start page, and the signed answer link that needs no sign-in.
 
-use super::form::FormProblems;
+use super::form::{field, Fields, FormProblems};
 use super::session::SignedIn;
 use super::{render, when, Page, WebContext, WebError};
 use crate::error::AppError;
@@ -19,16 +19,6 @@ use beredskap_core::alerting::{
 use beredskap_core::Problem;
 use beredskap_core::{AlertId, FieldErrors, GroupId, PositionId};
 use std::collections::HashMap;
-
-type Fields = Vec<(String, String)>;
-
-fn field(fields: &Fields, name: &str) -> String {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
 
 fn status_label(t: &super::Texts, status: AlertStatus) -> &'static str {
     match status {
@@ -665,13 +655,19 @@ pub async fn show(
     let incident = beredskap_app::incidents::for_alert(&state.app, &me.caller(), &me.org, id)
         .await?
         .map(|i| (i.id.to_string(), i.title));
+    // The link back only for a reader who is in the channel; a failure to read is still
+    // a failure.
     let announcement = match alert.announcement {
         Some(message) => {
             match beredskap_app::conversation::message(&state.app, &me.caller(), &me.org, message)
                 .await
+                .map_err(AppError::from)
             {
                 Ok((m, _)) => Some(format!("/c/{}#m-{}", m.channel_id, m.id)),
-                Err(_) => Some(String::new()),
+                Err(AppError::NotFound | AppError::Forbidden | AppError::Refused { .. }) => {
+                    Some(String::new())
+                }
+                Err(other) => return Err(other.into()),
             }
         }
         None => None,

@@ -2,7 +2,7 @@
 //! announcements and see who has read them. Everything works as plain forms; `live.js`
 //! adds live updates on top.
 
-use super::form::FormProblems;
+use super::form::{chosen_members, field, Fields, FormProblems};
 use super::session::SignedIn;
 use super::{render, when, Page, WebContext, WebError};
 use crate::conversation;
@@ -974,15 +974,9 @@ pub async fn create_channel(
     ctx: WebContext,
     headers: HeaderMap,
     me: SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| field(&fields, name);
     ctx.check_csrf(&headers, &field("csrf"))?;
     let t = ctx.t();
     let kept: Vec<(String, String)> = fields
@@ -996,18 +990,7 @@ pub async fn create_channel(
         let choices = "org, incident, group, direct".to_owned();
         problems.add("kind", Problem::OneOf { choices });
     }
-    let members = fields
-        .iter()
-        .filter(|(k, _)| k == "member")
-        .filter_map(|(_, v)| {
-            problems.check(
-                "members",
-                v.parse()
-                    .map(AccountId)
-                    .map_err(|_| Problem::UnknownAccount),
-            )
-        })
-        .collect();
+    let members = chosen_members(&fields, &mut problems);
     let group_id = match (kind, field("group").as_str()) {
         (Some(ChannelKind::Group), raw) if !raw.is_empty() => problems.check(
             "group",
@@ -1106,30 +1089,14 @@ pub async fn add_members(
     headers: HeaderMap,
     me: SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    ctx.check_csrf(&headers, &csrf)?;
+    ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
     let channel: ChannelId = parse(&id)?;
     let t = ctx.t();
     let place = |_: &str| ("members", t.members.to_owned());
     let mut problems = FieldErrors::new();
-    let members: Vec<AccountId> = fields
-        .iter()
-        .filter(|(k, _)| k == "member")
-        .filter_map(|(_, v)| {
-            problems.check(
-                "members",
-                v.parse()
-                    .map(AccountId)
-                    .map_err(|_| Problem::UnknownAccount),
-            )
-        })
-        .collect();
+    let members = chosen_members(&fields, &mut problems);
     if members.is_empty() && problems.is_empty() {
         problems.add("members", Problem::Count { min: 1, max: 1000 });
     }

@@ -83,3 +83,35 @@ impl FormProblems {
             .join(" ")
     }
 }
+
+/// A form's fields in the order sent; a name may come more than once (check boxes).
+pub type Fields = Vec<(String, String)>;
+
+/// The first value sent for `name`, or empty.
+pub fn field(fields: &[(String, String)], name: &str) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The accounts chosen by the check boxes named `member`; one that is not an id is a
+/// problem on `members`.
+pub fn chosen_members(
+    fields: &[(String, String)],
+    problems: &mut FieldErrors,
+) -> Vec<beredskap_core::AccountId> {
+    fields
+        .iter()
+        .filter(|(k, _)| k == "member")
+        .filter_map(|(_, v)| {
+            problems.check(
+                "members",
+                v.parse()
+                    .map(beredskap_core::AccountId)
+                    .map_err(|_| beredskap_core::Problem::UnknownAccount),
+            )
+        })
+        .collect()
+}

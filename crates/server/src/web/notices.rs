@@ -3,7 +3,7 @@
 //! phase, its text in the organisation's language and in any other, the services it is
 //! about — so the form opens with the latest update filled in.
 
-use super::form::FormProblems;
+use super::form::{field, Fields, FormProblems};
 use super::i18n::Texts;
 use super::session::SignedIn;
 use super::{render, Page, WebContext, WebError};
@@ -23,16 +23,6 @@ use serde::Deserialize;
 
 /// `datetime-local`'s format, on the organisation's clock.
 const LOCAL_TIME: &str = "%Y-%m-%dT%H:%M";
-
-type Fields = Vec<(String, String)>;
-
-fn field(fields: &Fields, name: &str) -> String {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
 
 struct PhaseChoice {
     code: &'static str,

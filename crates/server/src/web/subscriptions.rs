@@ -6,7 +6,7 @@
 //! it; a mail program's one-click POST, RFC 8058, does the same without the page). The
 //! signed token is the authority on the last two, so they ask for no cookie.
 
-use super::form::FormProblems;
+use super::form::{field, Fields, FormProblems};
 use super::i18n::Texts;
 use super::{render, Page, WebContext, WebError};
 use crate::error::AppError;
@@ -22,16 +22,6 @@ use beredskap_core::continuity::subscriptions::{Removal, SubscriptionInput};
 use beredskap_core::register::{ContactKind, Org};
 use beredskap_core::{FieldErrors, ServiceId, StoreError};
 use std::net::SocketAddr;
-
-type Fields = Vec<(String, String)>;
-
-fn field(fields: &Fields, name: &str) -> String {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
 
 struct ServiceChoice {
     id: String,

@@ -27,6 +27,15 @@ fn sms(gateway: &FakeSmsGateway) -> Notifier {
     }
 }
 
+/// A server whose SMS provider is the test gateway, and a delivery worker on it.
+async fn with_sms_gateway() -> (FakeSmsGateway, TestApp, Dispatcher) {
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let config = gateway.config();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(config)).await;
+    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
+    (gateway, app, dispatcher)
+}
+
 #[tokio::test]
 async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider_says() {
     an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider_says_on(
@@ -213,10 +222,7 @@ fn link_in(text: &str) -> String {
 #[tokio::test]
 async fn an_alert_to_a_group_is_answered_by_sms_reply_and_link_and_reaches_a_silent_holders_deputy()
 {
-    let gateway = FakeSmsGateway::start().await.unwrap();
-    let config = gateway.config();
-    let app = TestApp::spawn_with(move |c| c.sms = Some(config)).await;
-    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
+    let (gateway, app, dispatcher) = with_sms_gateway().await;
     let anna = person(&app, "Anna", &["+46701000001"]).await;
     let bo = person(&app, "Bo", &["+46701000002"]).await;
     let dora = person(&app, "Dora", &["+46701000003"]).await;
@@ -500,10 +506,7 @@ fn k_link_in(text: &str) -> String {
 
 #[tokio::test]
 async fn a_contact_check_confirms_each_contact_point_and_shows_who_is_done() {
-    let gateway = FakeSmsGateway::start().await.unwrap();
-    let config = gateway.config();
-    let app = TestApp::spawn_with(move |c| c.sms = Some(config)).await;
-    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
+    let (gateway, app, dispatcher) = with_sms_gateway().await;
     // Anna has two numbers, neither confirmed yet; Bo one.
     let anna = app
         .store
@@ -946,10 +949,7 @@ async fn api_errors_carry_codes_with_values_and_english_messages() {
 #[tokio::test]
 async fn an_announcement_sent_out_to_the_crisis_group_reaches_people_without_accounts_by_sms_and_their_replies_fill_its_roster(
 ) {
-    let gateway = FakeSmsGateway::start().await.unwrap();
-    let config = gateway.config();
-    let app = TestApp::spawn_with(move |c| c.sms = Some(config)).await;
-    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
+    let (gateway, app, dispatcher) = with_sms_gateway().await;
     let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
     let member = app.token_for(Role::Member, "bo@lillby.se").await;
     // Eva and Olle have no account, only a mobile number in the register.

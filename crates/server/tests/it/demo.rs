@@ -111,38 +111,8 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
 #[tokio::test]
 async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_alerted() {
     use beredskap_core::alerting::{AlertInput, Recipients, Severity};
-    use beredskap_server::alerting::{AnswerLinks, Dispatcher};
-    use beredskap_server::notify::Notifier;
     let dir = tempfile::tempdir().unwrap();
-    let store = demo_store(dir.path()).await;
-    let info = demo::seed(
-        store.clone(),
-        "http://localhost:8080",
-        72,
-        chrono::Utc::now(),
-        swedish(),
-    )
-    .await
-    .unwrap();
-    let org = info.org;
-    let links = std::sync::Arc::new(
-        AnswerLinks::load(store.as_ref(), "http://localhost:8080")
-            .await
-            .unwrap(),
-    );
-    // At once instead of after seconds, so the test need not wait.
-    let (phones, mailboxes) = demo::SimulatedPeople::pair(
-        store.clone(),
-        links.clone(),
-        std::sync::Arc::new(beredskap_server::clock::SystemClock),
-        false,
-    );
-    let notifier = Notifier {
-        sms: Some(phones),
-        email: Some(mailboxes),
-        push: None,
-    };
-    let dispatcher = Dispatcher::new(store.clone(), notifier, links);
+    let (store, org, dispatcher) = demo_with_simulated_people(dir.path()).await;
     let crisis = store
         .list_groups(org.id)
         .await
@@ -322,25 +292,19 @@ async fn the_demo_speaks_the_language_it_is_seeded_in() {
 }
 
 /// A new SQLite database in `dir` for the demo to seed.
-async fn demo_store(dir: &std::path::Path) -> std::sync::Arc<dyn beredskap_core::Store> {
-    beredskap_store::open(
-        &DatabaseUrl::Sqlite(dir.join("demo.db")),
-        &OpenOptions {
-            create: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
-#[tokio::test]
-async fn in_the_demo_an_announcement_to_the_crisis_group_reaches_those_without_accounts_and_fills_its_roster(
+/// The Swedish demo seeded in `dir`, with a delivery worker whose SMS and email go to the
+/// demo's simulated people, who answer at once instead of after seconds, so tests need
+/// not wait.
+async fn demo_with_simulated_people(
+    dir: &std::path::Path,
+) -> (
+    std::sync::Arc<dyn beredskap_core::Store>,
+    beredskap_core::register::Org,
+    beredskap_server::alerting::Dispatcher,
 ) {
     use beredskap_server::alerting::{AnswerLinks, Dispatcher};
     use beredskap_server::notify::Notifier;
-    let dir = tempfile::tempdir().unwrap();
-    let store = demo_store(dir.path()).await;
+    let store = demo_store(dir).await;
     let info = demo::seed(
         store.clone(),
         "http://localhost:8080",
@@ -368,6 +332,26 @@ async fn in_the_demo_an_announcement_to_the_crisis_group_reaches_those_without_a
         push: None,
     };
     let dispatcher = Dispatcher::new(store.clone(), notifier, links);
+    (store, org, dispatcher)
+}
+
+async fn demo_store(dir: &std::path::Path) -> std::sync::Arc<dyn beredskap_core::Store> {
+    beredskap_store::open(
+        &DatabaseUrl::Sqlite(dir.join("demo.db")),
+        &OpenOptions {
+            create: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn in_the_demo_an_announcement_to_the_crisis_group_reaches_those_without_accounts_and_fills_its_roster(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, org, dispatcher) = demo_with_simulated_people(dir.path()).await;
     // Erik Johansson, the demo's crisis lead, writes in the crisis group's channel.
     let erik = store
         .account_by_login(

@@ -441,13 +441,14 @@ pub async fn answer_alert(
         at: now,
     } = given;
     let via = via.as_str();
-    let row = sqlx::query("SELECT options, status FROM alerts WHERE org_id = $1 AND id = $2")
-        .bind(org.0)
-        .bind(alert.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
+    let row =
+        sqlx::query("SELECT options, status, message_id FROM alerts WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(alert.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound)?;
     let status: String = col(&row, "status")?;
     if status != "active" {
         return Err(StoreError::Conflict(Conflict::AlertClosed));
@@ -499,7 +500,10 @@ pub async fn answer_alert(
             None => Err(StoreError::NotFound),
         };
     }
-    confirm_announcement(conn, actor, org, alert, person, now).await?;
+    let announcement: Option<Uuid> = col(&row, "message_id")?;
+    if let Some(message) = announcement {
+        confirm_announcement(conn, actor, org, MessageId(message), person, now).await?;
+    }
     // The rule the roster depends on: once someone has answered, nothing more goes to them.
     let mut cancelled = sqlx::query(
         "UPDATE deliveries SET status = 'cancelled' WHERE alert_id = $1 AND person_id = $2 \
@@ -560,32 +564,33 @@ async fn confirm_announcement(
     conn: &mut Conn,
     actor: &Actor,
     org: OrgId,
-    alert: AlertId,
+    message: MessageId,
     person: PersonId,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let rows = sqlx::query(
+    let accounts: Vec<Uuid> = sqlx::query_scalar(
         "UPDATE receipts SET confirmed_at = $3, seen_at = COALESCE(seen_at, $3) \
-         WHERE message_id = (SELECT message_id FROM alerts WHERE id = $1) \
+         WHERE message_id = $1 \
          AND account_id IN (SELECT id FROM accounts WHERE person_id = $2) \
-         AND confirmed_at IS NULL RETURNING message_id, account_id",
+         AND confirmed_at IS NULL RETURNING account_id",
     )
-    .bind(alert.0)
+    .bind(message.0)
     .bind(person.0)
     .bind(now)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    for row in rows {
-        let message: Uuid = col(&row, "message_id")?;
-        let account: Uuid = col(&row, "account_id")?;
-        let found = sqlx::query("SELECT channel_id, author FROM messages WHERE id = $1")
-            .bind(message)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db)?;
-        let channel: Uuid = col(&found, "channel_id")?;
-        let author: Uuid = col(&found, "author")?;
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    let found = sqlx::query("SELECT channel_id, author FROM messages WHERE id = $1")
+        .bind(message.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    let channel: Uuid = col(&found, "channel_id")?;
+    let author: Uuid = col(&found, "author")?;
+    for account in accounts {
         append_journal(
             conn,
             org,
@@ -767,12 +772,14 @@ fn alert_from_row(r: &DbRow) -> StoreResult<Alert> {
             .ok_or_else(|| corrupt("alerts.severity", &severity))?,
         options: serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?,
         exercise: col(r, "exercise")?,
-        status: match status.as_str() {
-            "active" => AlertStatus::Active,
-            "resolved" => AlertStatus::Resolved,
-            "cancelled" => AlertStatus::Cancelled,
-            other => return Err(corrupt("alerts.status", other)),
-        },
+        status: [
+            AlertStatus::Active,
+            AlertStatus::Resolved,
+            AlertStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == status)
+        .ok_or_else(|| corrupt("alerts.status", &status))?,
         created_at: col(r, "created_at")?,
         closed_at: col(r, "closed_at")?,
         contact_check_until: col(r, "deadline_at")?,
@@ -869,6 +876,32 @@ pub async fn finish_delivery(
     .await
 }
 
+/// Closes an alert as `status` and cancels every hand-off still to come; returns how many
+/// were cancelled. Telling those already reached is the caller's to decide.
+pub(super) async fn stop_alert(
+    conn: &mut Conn,
+    id: AlertId,
+    status: AlertStatus,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    sqlx::query("UPDATE alerts SET status = $2, closed_at = $3 WHERE id = $1")
+        .bind(id.0)
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(sqlx::query(
+        "UPDATE deliveries SET status = 'cancelled' WHERE alert_id = $1 \
+         AND status IN ('pending', 'claimed')",
+    )
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?
+    .rows_affected())
+}
+
 pub async fn close_alert(
     conn: &mut Conn,
     actor: &Actor,
@@ -893,22 +926,7 @@ pub async fn close_alert(
     if closed.status != AlertStatus::Active {
         return Err(StoreError::Conflict(Conflict::AlertClosed));
     }
-    sqlx::query("UPDATE alerts SET status = $2, closed_at = $3 WHERE id = $1")
-        .bind(id.0)
-        .bind(kind.as_str())
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    let stopped = sqlx::query(
-        "UPDATE deliveries SET status = 'cancelled' WHERE alert_id = $1 \
-         AND status IN ('pending', 'claimed')",
-    )
-    .bind(id.0)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?
-    .rows_affected();
+    let stopped = stop_alert(conn, id, status, now).await?;
     // Everyone the alert reached hears that it is over, on the channel that reached them
     // first.
     let reached = sqlx::query(

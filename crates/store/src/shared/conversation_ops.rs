@@ -2,7 +2,7 @@
 //! `ops` module, so it uses the same connection type and helpers.
 
 use super::*;
-use beredskap_core::alerting::{NewAlert, Recipients, Severity};
+use beredskap_core::alerting::{AlertStatus, NewAlert, Recipients, Severity};
 use beredskap_core::conversation::{
     Attachment, AttachmentRef, Channel, ChannelKind, Message, MessageChange, NewAttachment,
     NewChannel, NewMessage, Page, Posted, Reaction, Receipt, Redacted, SendOut,
@@ -13,8 +13,6 @@ use beredskap_core::{AttachmentId, ChannelId, GroupId, MessageId};
 const CHANNEL_COLUMNS: &str =
     "c.id, c.org_id, c.kind, c.name, c.classification, c.group_id, c.created_at";
 
-/// Who may see channel `c` as account `a`: anyone but a guest sees an organisation-wide
-/// channel; every other channel, and any channel for a guest, needs membership.
 /// Whether account `a` may see channel `c`: everyone but guests sees the organisation's
 /// channels; a group's channel is seen by the group's people as the group is now (so it
 /// follows later changes to the group); anyone added to a channel sees it.
@@ -682,26 +680,17 @@ async fn delete_text(
         .map_err(db)?;
     // An announcement sent out is withdrawn with it: nothing more goes out, and no one is
     // asked to confirm what is gone.
-    let withdrawn: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE alerts SET status = 'cancelled', closed_at = $2 \
-         WHERE message_id = $1 AND status = 'active' RETURNING id",
-    )
-    .bind(id.0)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?;
+    let withdrawn: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM alerts WHERE message_id = $1 AND status = 'active'")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
     let mut payload = serde_json::json!({ "id": id, "channel_id": channel });
-    if let Some(alert) = withdrawn {
-        let cancelled = sqlx::query(
-            "UPDATE deliveries SET status = 'cancelled' WHERE alert_id = $1 \
-             AND status IN ('pending', 'claimed')",
-        )
-        .bind(alert)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?
-        .rows_affected();
+    if let Some(alert) = withdrawn.map(beredskap_core::AlertId) {
+        // Quietly: nobody is sent word of it, unlike an alert cancelled by hand.
+        let cancelled =
+            super::alerting::stop_alert(conn, alert, AlertStatus::Cancelled, now).await?;
         payload["withdrawn_alert"] = serde_json::json!(alert);
         payload["cancelled_deliveries"] = serde_json::json!(cancelled);
     }

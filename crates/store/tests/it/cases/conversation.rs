@@ -47,6 +47,40 @@ fn message(channel: ChannelId, body: &str) -> NewMessage {
     }
 }
 
+/// A group of `members` named by `slug`, and its channel, made by `creator`.
+async fn group_channel(
+    s: &dyn Store,
+    o: &Org,
+    creator: &Account,
+    slug: &str,
+    members: Vec<PersonId>,
+) -> (
+    beredskap_core::GroupId,
+    beredskap_core::conversation::Channel,
+) {
+    let group = s
+        .create_group(
+            &actor(),
+            o.id,
+            beredskap_core::register::NewGroup {
+                slug: beredskap_core::Slug::parse(slug).unwrap(),
+                name: slug.to_uppercase(),
+            },
+        )
+        .await
+        .unwrap();
+    s.set_group_members(&actor(), o.id, group.id, members)
+        .await
+        .unwrap();
+    let mut new = channel(ChannelKind::Group, &format!("Kanal {slug}"), vec![]);
+    new.group_id = Some(group.id);
+    let c = s
+        .create_channel(&actor(), o.id, creator.id, new)
+        .await
+        .unwrap();
+    (group.id, c)
+}
+
 fn newest(limit: u32) -> Page {
     Page {
         before: None,
@@ -601,26 +635,7 @@ pub async fn group_channels_start_with_the_group_and_labels_are_set_per_organisa
     let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
     let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
     let cecilia = person(s, &o, "cecilia@lillby.se", Role::Member).await;
-    let group = s
-        .create_group(
-            &actor(),
-            o.id,
-            beredskap_core::register::NewGroup {
-                slug: beredskap_core::Slug::parse("krisledning").unwrap(),
-                name: "Krisledning".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.set_group_members(&actor(), o.id, group.id, vec![bo.person_id])
-        .await
-        .unwrap();
-    let mut new = channel(ChannelKind::Group, "Krisledningen", vec![]);
-    new.group_id = Some(group.id);
-    let c = s
-        .create_channel(&actor(), o.id, anna.id, new)
-        .await
-        .unwrap();
+    let (_, c) = group_channel(s, &o, &anna, "krisledning", vec![bo.person_id]).await;
     let mut audience = vec![anna.id, bo.id];
     audience.sort();
     assert_eq!(s.channel_audience(o.id, c.id).await.unwrap(), audience);
@@ -828,27 +843,8 @@ pub async fn an_announcement_sent_out_reaches_people_without_accounts_and_one_ro
     let cecilia = person(s, &o, "cecilia@lillby.se", Role::Member).await;
     let eva = without_account(s, &o, "Eva Ek", "+46701000001").await;
     let olle = without_account(s, &o, "Olle Ås", "+46701000002").await;
-    let group = s
-        .create_group(
-            &actor(),
-            o.id,
-            beredskap_core::register::NewGroup {
-                slug: beredskap_core::Slug::parse("krisledning").unwrap(),
-                name: "Krisledningsgrupp".into(),
-            },
-        )
-        .await
-        .unwrap();
     let members = vec![anna.person_id, bo.person_id, cecilia.person_id, eva];
-    s.set_group_members(&actor(), o.id, group.id, members)
-        .await
-        .unwrap();
-    let mut new = channel(ChannelKind::Group, "Krisledningen", vec![]);
-    new.group_id = Some(group.id);
-    let c = s
-        .create_channel(&actor(), o.id, anna.id, new)
-        .await
-        .unwrap();
+    let (_, c) = group_channel(s, &o, &anna, "krisledning", members).await;
     let mut post = message(c.id, "Stabsmöte 08.00 i stabsrummet. Bekräfta att du läst.");
     post.announcement = true;
     post.send_out = Some(beredskap_core::conversation::SendOut {
@@ -1009,26 +1005,10 @@ pub async fn a_group_channel_follows_the_group_and_reaches_the_register_when_sen
     let o = org(s, "lillby").await;
     let anna = person(s, &o, "anna@lillby.se", Role::CrisisLead).await;
     let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
-    let group = s
-        .create_group(
-            &actor(),
-            o.id,
-            beredskap_core::register::NewGroup {
-                slug: beredskap_core::Slug::parse("it").unwrap(),
-                name: "IT".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let mut new = channel(ChannelKind::Group, "IT-drift", vec![]);
-    new.group_id = Some(group.id);
-    let c = s
-        .create_channel(&actor(), o.id, anna.id, new)
-        .await
-        .unwrap();
+    let (group, c) = group_channel(s, &o, &anna, "it", vec![]).await;
     assert!(s.channel_for(o.id, bo.id, c.id).await.is_err());
     // Bo joins the group after the channel was made: he is in its channel.
-    s.set_group_members(&actor(), o.id, group.id, vec![bo.person_id])
+    s.set_group_members(&actor(), o.id, group, vec![bo.person_id])
         .await
         .unwrap();
     assert!(s.channel_for(o.id, bo.id, c.id).await.is_ok());
@@ -1038,7 +1018,7 @@ pub async fn a_group_channel_follows_the_group_and_reaches_the_register_when_sen
         .unwrap()
         .contains(&bo.id));
     // And leaves with the group; the creator, added by name, stays.
-    s.set_group_members(&actor(), o.id, group.id, vec![])
+    s.set_group_members(&actor(), o.id, group, vec![])
         .await
         .unwrap();
     assert!(s.channel_for(o.id, bo.id, c.id).await.is_err());
