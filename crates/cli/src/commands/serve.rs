@@ -105,7 +105,9 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             say("Without SMS and email providers configured, alerts go to the demo's simulated people: \
                  they answer by SMS reply or by the email's link within seconds. Sara Olsson (you) and \
                  Lars Nilsson stay silent, so a deputy is alerted in their place. Try Larm → Skicka larm \
-                 to Krisledningsgrupp with \"Ja, Nej\" and 1 minute between channels.");
+                 to Krisledningsgrupp with \"Ja, Nej\" and 1 minute between channels. Or write in \
+                 the channel Krisledningsgrupp and tick \"Skicka också med sms, e-post och push\": \
+                 its members without an account get it and confirm it by SMS or link.");
         }
         if let Some(link) = &info.enrolment_link {
             say(format!(

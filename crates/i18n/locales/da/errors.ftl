@@ -73,4 +73,4 @@ error-not-a-guest = er ikke en gæstekonto; medlemmer ser allerede alle hændels
 error-only-for-maintenance = gælder kun planlagt vedligeholdelse
 error-placeholder-left = indeholder stadig skabelonens linje i kantede parenteser: skriv i stedet, hvad der er sket
 error-try-later = er optaget lige nu: prøv igen om lidt
-error-no-audience = når ingen: ingen andre i kanalen har en konto endnu. Send en alarm i stedet, så når den alle på sms og e-mail
+error-no-audience = når ingen: ingen andre i kanalen har en konto endnu. Send den også på sms og e-mail til dem uden konto, eller send en alarm

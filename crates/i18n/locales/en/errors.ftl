@@ -77,4 +77,4 @@ error-not-a-guest = is not a guest's account; members see every incident already
 error-only-for-maintenance = applies to planned maintenance only
 error-placeholder-left = still holds the template's line in square brackets: write what has happened instead
 error-try-later = is busy right now: try again in a while
-error-no-audience = reaches nobody: nobody else in the channel has an account yet. Send an alert instead, which reaches everyone by SMS and email
+error-no-audience = reaches nobody: nobody else in the channel has an account yet. Also send it by SMS and email to those without one, or send an alert

@@ -73,4 +73,4 @@ error-not-a-guest = er ikke en gjestekonto; medlemmer ser allerede alle hendelse
 error-only-for-maintenance = gjelder bare planlagt vedlikehold
 error-placeholder-left = inneholder fortsatt malens linje i hakeparentes: skriv i stedet hva som har skjedd
 error-try-later = er opptatt akkurat nå: prøv igjen om litt
-error-no-audience = når ingen: ingen andre i kanalen har en konto ennå. Send et varsel i stedet, så når det alle på sms og e-post
+error-no-audience = når ingen: ingen andre i kanalen har en konto ennå. Send den også på sms og e-post til dem uten konto, eller send et varsel

@@ -73,4 +73,4 @@ error-not-a-guest = är inget gästkonto; medlemmar ser alla händelser redan
 error-only-for-maintenance = gäller bara planerat underhåll
 error-placeholder-left = innehåller fortfarande mallens rad inom hakparentes: skriv i stället vad som har hänt
 error-try-later = är upptaget just nu: försök igen om en stund
-error-no-audience = når ingen: ingen annan i kanalen har ett konto ännu. Skicka ett larm i stället, så når det alla med sms och e-post
+error-no-audience = når ingen: ingen annan i kanalen har ett konto ännu. Skicka det också med sms och e-post till dem utan konto, eller skicka ett larm

@@ -130,7 +130,9 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
         .get("/c/{id}", guest, conversation::channel)
         .add(
             axum::http::Method::POST,
-            "/c/{id}/post",
+            // The channel's own address, so the page that says what was wrong with a post
+            // is one its language buttons and a reload can come back to.
+            "/c/{id}",
             guest,
             post(conversation::post).layer(uploads),
         )

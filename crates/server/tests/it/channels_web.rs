@@ -44,7 +44,7 @@ async fn send_form(
         ("body", body),
     ];
     form.extend_from_slice(extra);
-    b.post(app.url(&format!("/c/{channel}/post")))
+    b.post(app.url(&format!("/c/{channel}")))
         .form(&form)
         .send()
         .await
@@ -206,7 +206,7 @@ async fn guests_and_strangers_do_not_see_channels_they_are_not_in() {
     assert_eq!(page(&app, &guest, "/channels/new").await.0, 403);
     let (_, any) = page(&app, &guest, "/").await;
     let r = guest
-        .post(app.url(&format!("/c/{c}/post")))
+        .post(app.url(&format!("/c/{c}")))
         .form(&[
             ("csrf", hidden(&any, "csrf").as_str()),
             ("key", "k"),
@@ -371,7 +371,7 @@ async fn a_file_is_attached_with_the_form_and_shown_to_the_channel() {
     let csv = reqwest::multipart::Part::bytes(b"lokal;adress\nSkolan;Storgatan 1\n".to_vec())
         .file_name("reservlokaler.csv");
     let r = anna
-        .post(app.url(&format!("/c/{c}/post")))
+        .post(app.url(&format!("/c/{c}")))
         .multipart(form(csv))
         .send()
         .await
@@ -406,7 +406,7 @@ async fn a_file_is_attached_with_the_form_and_shown_to_the_channel() {
         .text("body", "Här är listan")
         .part("file", exe);
     let r = anna
-        .post(app.url(&format!("/c/{c}/post")))
+        .post(app.url(&format!("/c/{c}")))
         .multipart(form)
         .send()
         .await
@@ -597,7 +597,7 @@ async fn a_stranger_cannot_send_a_big_body_but_a_member_can_attach_a_big_file() 
             reqwest::multipart::Part::bytes(text.clone()).file_name("lokaler.csv"),
         );
     let r = anna
-        .post(app.url(&format!("/c/{c}/post")))
+        .post(app.url(&format!("/c/{c}")))
         .multipart(form)
         .send()
         .await
@@ -695,6 +695,12 @@ async fn an_announcement_sent_out_from_the_composer_is_followed_on_one_roster() 
     let (_, html) = page(&app, &lead, &format!("/c/{c}")).await;
     assert!(html.contains("name=\"send_out\""));
     assert!(html.contains("även dem utan konto"), "said in Swedish");
+    // The composer posts to the channel's own address: the page that says what was wrong
+    // with a post is one the language buttons (which go back to it) and a reload can reach.
+    assert!(html.contains(&format!("action=\"/c/{c}\" class=\"stack post\"")));
+    let r = send_form(&app, &lead, &html, &c, "Till ingen\u{7}", &[]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(page(&app, &lead, &format!("/c/{c}")).await.0, 200);
     let (_, member_view) = page(&app, &anna, &format!("/c/{c}")).await;
     assert!(!member_view.contains("name=\"send_out\""), "members cannot");
     let r = send_form(
@@ -786,6 +792,51 @@ async fn people_are_added_to_a_channel_after_it_was_made() {
     assert_eq!(r.status(), 422);
     let shown = r.text().await.unwrap();
     assert!(shown.contains("members-error"), "{shown}");
+    // Made-up input, and an account of another organisation: named at the list, and
+    // nobody is added.
+    let norrby = app
+        .store
+        .create_org(
+            &Actor::system(),
+            beredskap_core::register::NewOrg::parse(
+                "norrby",
+                "Norrby kommun",
+                beredskap_core::Region::Se,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    app.token_in(&norrby, Role::Member, "x@norrby.se").await;
+    let outsider = app
+        .store
+        .account_by_login(
+            norrby.id,
+            &beredskap_core::EmailAddress::parse("x@norrby.se").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let huge = "x".repeat(100_000);
+    for bad in [outsider.as_str(), "not-an-id", huge.as_str()] {
+        let r = lead
+            .post(app.url(&format!("/c/{c}/members")))
+            .form(&[
+                ("csrf", hidden(&form, "csrf")),
+                ("member", anna_id.clone()),
+                ("member", bad.to_owned()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{}", &bad[..bad.len().min(40)]);
+        let shown = r.text().await.unwrap();
+        assert!(shown.contains("members-error"));
+        assert!(!shown.contains(&huge), "the input is not echoed");
+    }
+    assert_eq!(page(&app, &anna, &format!("/c/{c}")).await.0, 404);
     let r = lead
         .post(app.url(&format!("/c/{c}/members")))
         .form(&[("csrf", hidden(&form, "csrf")), ("member", anna_id.clone())])
