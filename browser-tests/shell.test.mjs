@@ -197,6 +197,7 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/passkeys", null],
     ["/admin/accounts", "/admin/accounts"],
     [accounts[0], "/admin/accounts"],
+    ["/admin/activation", "/admin/accounts"],
     ["/admin/tokens", "/admin/accounts"],
     ["/admin/settings", "/admin/accounts"],
   ];
@@ -210,6 +211,13 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     assert.equal(await overflow(admin), null, `${path} is wider than the phone`);
     await checkAccessibility(admin, `${path} at 390 px`);
   }
+
+  // Bulk activation's preview: who would get a link and who cannot be reached, without script.
+  await admin.goto(`${server.base}/admin/activation`);
+  await admin.click("main form button[type=submit]");
+  assert.equal(await admin.locator("#preview-heading").count(), 1, "the preview is shown");
+  assert.equal(await overflow(admin), null, "the activation preview is wider than the phone");
+  await checkAccessibility(admin, "the activation preview at 390 px");
 
   // The public status page: no menu, fits the phone, passes axe, in every language.
   for (const code of ["sv", "da", "nb", "en"]) {

@@ -4,6 +4,7 @@
 //! live events. The API, the pages and the command line are adapters over these functions.
 
 pub mod accounts;
+pub mod activation;
 pub mod after_action;
 pub mod alerts;
 pub mod attachments;

@@ -61,5 +61,7 @@ id_type!(
     PressReleaseId,
     SubscriptionId,
     SubscriptionRequestId,
-    PublicDeliveryId
+    PublicDeliveryId,
+    ActivationBatchId,
+    ActivationSendId
 );

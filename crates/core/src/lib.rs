@@ -2,6 +2,7 @@
 //! organisations and people, the hash-chained journal, and the `Store` trait that the
 //! storage backends implement. Nothing in here performs I/O.
 
+pub mod activation;
 pub mod alerting;
 pub mod auth;
 pub mod clock;

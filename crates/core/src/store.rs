@@ -104,6 +104,7 @@ pub trait Store:
     + crate::continuity::notices::NoticeStore
     + crate::continuity::press::PressReleaseStore
     + crate::continuity::subscriptions::SubscriptionStore
+    + crate::activation::ActivationStore
     + Send
     + Sync
     + 'static

@@ -5,6 +5,7 @@
 
 use crate::notify::{Notifier, NotifyError, OutgoingMessage};
 use base64::Engine as _;
+use beredskap_core::activation::ActivationSend;
 use beredskap_core::alerting::{Alert, Delivery, DeliveryOutcome};
 use beredskap_core::continuity::notices::Notice;
 use beredskap_core::continuity::subscriptions::{PublicDelivery, PublicPurpose};
@@ -27,6 +28,9 @@ const IN_FLIGHT: usize = 512;
 const LEASE_SECONDS: i64 = 30;
 /// The wait after a temporary failure when the provider names none.
 const RETRY_SECONDS: i64 = 30;
+
+/// How long a bulk activation's links last unless the server says (`enrolment_link_hours`).
+const ENROLMENT_HOURS: u32 = 72;
 /// The name of the key answer links are signed with, shared by every node.
 pub const LINK_KEY: &str = "answer-links";
 /// The name of the VAPID key push messages are signed with.
@@ -213,6 +217,8 @@ struct Worker {
     links: Arc<AnswerLinks>,
     /// When a hand-off finished.
     clock: Arc<dyn crate::clock::Clock>,
+    /// How long the enrolment links of a bulk activation last.
+    enrolment_hours: u32,
 }
 
 pub struct Dispatcher {
@@ -230,6 +236,7 @@ impl Dispatcher {
                 notifier,
                 links,
                 clock: Arc::new(crate::clock::SystemClock),
+                enrolment_hours: ENROLMENT_HOURS,
             }),
             lease: chrono::Duration::seconds(LEASE_SECONDS),
         }
@@ -244,6 +251,15 @@ impl Dispatcher {
         self
     }
 
+    /// With enrolment links that last `hours` (`enrolment_link_hours`).
+    pub fn with_enrolment_hours(mut self, hours: u32) -> Self {
+        // Only ever called while building, before the worker is shared.
+        if let Some(worker) = Arc::get_mut(&mut self.worker) {
+            worker.enrolment_hours = hours;
+        }
+        self
+    }
+
     /// With a lease of its own (`delivery_lease_seconds`).
     pub fn with_lease(mut self, seconds: u32) -> Self {
         self.lease = chrono::Duration::seconds(i64::from(seconds));
@@ -252,8 +268,8 @@ impl Dispatcher {
 
     /// Brings in escalation groups that are due, then hands every delivery due at `now`
     /// to its provider, up to `IN_FLIGHT` at a time: staff alerts first, then the public
-    /// outbox (subscription confirmations, notices to subscribers). Returns how many
-    /// deliveries were taken.
+    /// outbox (subscription confirmations, notices to subscribers), then bulk activation
+    /// links. Returns how many deliveries were taken.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         self.worker.store.escalate_due(now).await?;
         let alerts = pump(&mut AlertOutbox {
@@ -271,7 +287,14 @@ impl Dispatcher {
             notices: HashMap::new(),
         })
         .await?;
-        Ok(alerts + public)
+        let activation = pump(&mut ActivationOutbox {
+            worker: self.worker.clone(),
+            now,
+            lease: self.lease,
+            orgs: HashMap::new(),
+        })
+        .await?;
+        Ok(alerts + public + activation)
     }
 }
 
@@ -364,6 +387,66 @@ impl Outbox for AlertOutbox {
     fn hand_over(&self, (context, delivery): Self::Job) -> BoxedHandOff {
         let (worker, now) = (self.worker.clone(), self.now);
         Box::pin(async move { worker.deliver(&context, delivery, now).await })
+    }
+}
+
+/// Enrolment links of bulk activations.
+struct ActivationOutbox {
+    worker: Arc<Worker>,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+    orgs: HashMap<beredskap_core::OrgId, Arc<Org>>,
+}
+
+#[async_trait::async_trait]
+impl Outbox for ActivationOutbox {
+    type Job = (Arc<Org>, ActivationSend);
+
+    async fn claim(&mut self, limit: u32) -> Result<Vec<Self::Job>, StoreError> {
+        let store = &self.worker.store;
+        let claimed = store
+            .claim_activation_sends(self.now, limit, self.lease)
+            .await?;
+        let mut jobs = Vec::with_capacity(claimed.len());
+        for send in claimed {
+            let org = match self.orgs.get(&send.org_id) {
+                Some(org) => org.clone(),
+                None => {
+                    let org = Arc::new(store.org(send.org_id).await?.ok_or(StoreError::NotFound)?);
+                    self.orgs.insert(org.id, org.clone());
+                    org
+                }
+            };
+            jobs.push((org, send));
+        }
+        Ok(jobs)
+    }
+
+    fn hand_over(&self, (org, send): Self::Job) -> BoxedHandOff {
+        let (worker, now) = (self.worker.clone(), self.now);
+        Box::pin(async move {
+            if !worker.store.activation_send_wanted(send.id).await? {
+                return Ok(());
+            }
+            let settings = beredskap_app::activation::LinkSettings {
+                public_url: worker.links.base().to_owned(),
+                hours: worker.enrolment_hours,
+            };
+            let outcome = beredskap_app::activation::send_one(
+                worker.store.as_ref(),
+                &worker.notifier,
+                &org,
+                &send,
+                &settings,
+                now,
+            )
+            .await;
+            worker
+                .store
+                .finish_activation_send(send.id, outcome, worker.clock.now())
+                .await
+                .map(|_| ())
+        })
     }
 }
 

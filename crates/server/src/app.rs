@@ -1,7 +1,6 @@
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::state::AppState;
-use axum::Router;
 use beredskap_core::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,7 +11,9 @@ use tokio_util::sync::CancellationToken;
 /// for port 0 and read the real port before any request is made.
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    /// What the pages and the API are served with; the router is made from it when serving,
+    /// so the demo's simulated people reach the pages' own sends too.
+    state: AppState,
     local_addr: SocketAddr,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     limits: crate::connections::Limits,
@@ -23,6 +24,7 @@ pub struct Application {
     notifier: crate::notify::Notifier,
     delivery_worker_seconds: u32,
     delivery_lease_seconds: u32,
+    enrolment_link_hours: u32,
     links: Arc<crate::alerting::AnswerLinks>,
     deliveries_due: Arc<tokio::sync::Notify>,
     /// Signs journal checkpoints, or none if the key could not be read or made.
@@ -80,6 +82,7 @@ impl Application {
         let delivery_worker_seconds = config.delivery_worker_seconds;
         let limits = crate::connections::Limits::from_config(&config);
         let delivery_lease_seconds = config.delivery_lease_seconds;
+        let enrolment_link_hours = config.enrolment_link_hours;
         let hub = crate::live::Hub::new(store.clone());
         let search = crate::search::SearchIndex::open(
             &crate::search::SearchIndex::dir(&config.data_dir),
@@ -146,7 +149,7 @@ impl Application {
                 status_sites: status_sites.clone(),
             }),
         );
-        let router = crate::router::router(AppState {
+        let state = AppState {
             app: app.clone(),
             sign_in,
             site: Arc::new(crate::http::SiteOrigin::of(&config.public_url())),
@@ -161,10 +164,10 @@ impl Application {
             clock: clock.clone(),
             webauthn,
             notifier: notifier.clone(),
-        });
+        };
         Ok(Self {
             listener,
-            router,
+            state,
             local_addr,
             tls,
             limits,
@@ -175,6 +178,7 @@ impl Application {
             notifier,
             delivery_worker_seconds,
             delivery_lease_seconds,
+            enrolment_link_hours,
             links,
             deliveries_due,
             checkpointer,
@@ -212,6 +216,7 @@ impl Application {
         if self.notifier.email.is_none() {
             self.notifier.email = Some(mailboxes);
         }
+        self.state.notifier = self.notifier.clone();
     }
 
     /// The answer-link signer, for tests that follow a link as a recipient would.
@@ -262,6 +267,7 @@ impl Application {
                 self.links.clone(),
             )
             .with_lease(self.delivery_lease_seconds)
+            .with_enrolment_hours(self.enrolment_link_hours)
             .with_clock(self.clock.clone());
             let clock = self.clock.clone();
             let wake = self.deliveries_due.clone();
@@ -402,6 +408,7 @@ impl Application {
         let tls = self
             .tls
             .map(|tls| tokio_rustls::TlsAcceptor::from(tls.get_inner()));
-        crate::connections::serve(self.listener, self.router, tls, self.limits, shutdown).await
+        let router = crate::router::router(self.state);
+        crate::connections::serve(self.listener, router, tls, self.limits, shutdown).await
     }
 }

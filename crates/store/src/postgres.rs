@@ -75,6 +75,9 @@ mod priority_impl;
 #[path = "shared/notice_impl.rs"]
 mod notice_impl;
 
+#[path = "shared/activation_impl.rs"]
+mod activation_impl;
+
 pub struct PgStore {
     pool: PgPool,
 }

@@ -91,6 +91,9 @@ mod priority_impl;
 #[path = "shared/notice_impl.rs"]
 mod notice_impl;
 
+#[path = "shared/activation_impl.rs"]
+mod activation_impl;
+
 type AnyValue = Box<dyn Any + Send>;
 type RunFn = Box<
     dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<AnyValue>> + Send,

@@ -123,6 +123,22 @@ pub enum AdminCommand {
         #[arg(long)]
         org: String,
     },
+    /// Send activation links to everyone in a group, or the whole register, who has not
+    /// activated an account: by SMS to the register's mobile number, else to the private
+    /// email address, through the providers configured for the server. Without --send it
+    /// only says who would get a link on which channel and who cannot be reached and why.
+    /// Accounts made this way are members. The running server sends the links; follow
+    /// them at /admin/activation.
+    Activate {
+        #[arg(long)]
+        org: String,
+        /// The group's slug (see `admin list-groups`); the whole register without it.
+        #[arg(long)]
+        group: Option<String>,
+        /// Make the accounts and queue the links.
+        #[arg(long)]
+        send: bool,
+    },
 }
 
 pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> {
@@ -211,6 +227,53 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                     },
                     position.id
                 ));
+            }
+        }
+        AdminCommand::Activate { org, group, send } => {
+            let org = org_by_slug(store, &org).await?;
+            let group = match group {
+                None => None,
+                Some(slug) => Some(
+                    beredskap_app::register::groups(&app, &operator(), &org)
+                        .await?
+                        .into_iter()
+                        .find(|g| g.slug.as_str() == slug)
+                        .with_context(|| {
+                            format!(
+                                "--group: {} has no group {slug:?} (see admin list-groups)",
+                                org.slug
+                            )
+                        })?
+                        .id,
+                ),
+            };
+            let notifier = Notifier::from_config(&config)?;
+            let preview =
+                beredskap_app::activation::preview(&app, &operator(), &notifier, &org, group)
+                    .await?;
+            say(format!(
+                "links: {} ({} by SMS, {} by email); activated already: {}; link on its way: {}; cannot be reached: {}",
+                preview.links(),
+                preview.by_sms,
+                preview.by_email,
+                preview.already_active,
+                preview.on_the_way,
+                preview.unreachable.len()
+            ));
+            for (name, why) in &preview.unreachable {
+                say(format!("cannot be reached\t{name}\t{}", why.as_str()));
+            }
+            if send && preview.links() > 0 {
+                let batch =
+                    beredskap_app::activation::start(&app, &operator(), &notifier, &org, group)
+                        .await?;
+                say(format!(
+                    "queued; the server sends them: {}/admin/activation/{}",
+                    config.public_url(),
+                    batch.id
+                ));
+            } else if preview.links() > 0 {
+                say("nothing sent: add --send to send them");
             }
         }
         AdminCommand::ListOrgs => {

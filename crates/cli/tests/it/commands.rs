@@ -1600,6 +1600,33 @@ async fn an_it_administrator_lists_the_register_and_a_restarted_demo_issues_no_n
         "{positions}"
     );
 
+    // Bulk activation says first whom it would reach; with no provider set up, nobody, and
+    // why, by name.
+    let out = env
+        .ok(&[
+            "admin",
+            "activate",
+            "--org",
+            "lillby",
+            "--group",
+            "krisledning",
+        ])
+        .await;
+    assert!(out.starts_with("links: 0 (0 by SMS, 0 by email)"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("cannot be reached\t") && l.ends_with("\tno_provider")),
+        "{out}"
+    );
+    let (code, out) = env
+        .run(&["admin", "activate", "--org", "lillby", "--group", "ingen"])
+        .await;
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("--group") && out.contains("list-groups"),
+        "{out}"
+    );
+
     // Help says what a file's columns are, not where to read about them.
     let help = env.ok(&["import", "people", "--help"]).await;
     assert!(

@@ -745,3 +745,41 @@ channel-link = linket i beskeden
 reason-group = i gruppen { $group }
 reason-escalation = eskalering til { $group }
 reason-deputy = stedfortræder for { $holder } ({ $position })
+
+# Bulk activation (administrators)
+admin-nav-activation = Aktivér konti
+activation-title = Aktivér konti
+activation-intro = Send aktiveringslinks til alle i registret, eller i en gruppe, som ikke har aktiveret en konto. Linket sendes med sms til mobilnummeret i registret, ellers til den private e-mailadresse. Den, der åbner linket, vælger adgangskode og en anden loginfaktor. Først vises, hvem der nås; intet sendes, før du bekræfter.
+activation-scope = Til hvem
+activation-everyone = Hele registret
+activation-preview = Vis hvem der nås
+activation-preview-title = Dette ville blive sendt
+activation-preview-summary = { $links ->
+    [one] Én person får et link
+   *[other] { $links } personer får et link
+  }: { $sms } med sms, { $email } med e-mail.
+activation-already-active = Får intet link nu: { $count } har allerede aktiveret deres konto, { $waiting } har et link på vej.
+activation-nobody = Ingen i udvalget har brug for et link: alle har aktiveret deres konti, har et link på vej eller kan ikke nås.
+activation-send = { $links ->
+    [one] Send linket
+   *[other] Send { $links } links
+  }
+activation-unreachable = Kan ikke nås
+activation-earlier = Tidligere udsendelser
+activation-none-yet = Ingen udsendelser endnu.
+activation-batch-label = Aktiveringslinks { $when }: { $scope }
+activation-counts = Sendt: { $sent } · Venter: { $waiting } · Kunne ikke nås: { $unreachable } · Har aktiveret: { $activated }
+activation-refresh = Opdatér
+activation-person = Person
+activation-status = Link
+activation-no-account = Ingen konto
+activation-account = Konto
+activation-waiting = Venter på at blive sendt
+activation-sent-at = Sendt { $when }
+activation-failed = Kunne ikke sendes: { $detail }
+activation-by-sms = Sms
+activation-by-email = E-mail
+activation-reason-no-address = intet mobilnummer eller privat e-mail i registret
+activation-reason-no-provider = ingen sms- eller e-mailtjeneste er sat op til deres nummer eller adresse
+activation-reason-no-login = ingen e-mailadresse at logge ind med i registret
+activation-reason-login-taken = e-mailadressen er allerede en anden kontos login

@@ -744,3 +744,41 @@ channel-link = the link in the message
 reason-group = in the group { $group }
 reason-escalation = escalation to { $group }
 reason-deputy = deputy for { $holder } ({ $position })
+
+# Bulk activation (administrators)
+admin-nav-activation = Activate accounts
+activation-title = Activate accounts
+activation-intro = Send activation links to everyone in the register, or in a group, who has not activated an account. The link goes by SMS to the mobile number in the register, otherwise to the private email address. Whoever opens it chooses a password and a second sign-in factor. First you see who would be reached; nothing is sent until you confirm.
+activation-scope = To whom
+activation-everyone = The whole register
+activation-preview = Show who would be reached
+activation-preview-title = This would be sent
+activation-preview-summary = { $links ->
+    [one] One person gets a link
+   *[other] { $links } people get a link
+  }: { $sms } by SMS, { $email } by email.
+activation-already-active = No link now: { $count } activated their account already, { $waiting } have a link on its way.
+activation-nobody = Nobody chosen needs a link: all have activated their accounts, have a link on its way or cannot be reached.
+activation-send = { $links ->
+    [one] Send the link
+   *[other] Send { $links } links
+  }
+activation-unreachable = Cannot be reached
+activation-earlier = Earlier sendings
+activation-none-yet = Nothing sent yet.
+activation-batch-label = Activation links { $when }: { $scope }
+activation-counts = Sent: { $sent } · Waiting: { $waiting } · Could not be reached: { $unreachable } · Activated: { $activated }
+activation-refresh = Refresh
+activation-person = Person
+activation-status = Link
+activation-no-account = No account
+activation-account = Account
+activation-waiting = Waiting to be sent
+activation-sent-at = Sent { $when }
+activation-failed = Could not be sent: { $detail }
+activation-by-sms = SMS
+activation-by-email = Email
+activation-reason-no-address = no mobile number or private email in the register
+activation-reason-no-provider = no SMS or email service is set up for their number or address
+activation-reason-no-login = no email address to sign in with in the register
+activation-reason-login-taken = the email address is another account's sign-in already

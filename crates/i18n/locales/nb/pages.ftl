@@ -742,3 +742,41 @@ channel-link = lenken i meldingen
 reason-group = i gruppen { $group }
 reason-escalation = eskalering til { $group }
 reason-deputy = stedfortreder for { $holder } ({ $position })
+
+# Bulk activation (administrators)
+admin-nav-activation = Aktiver kontoer
+activation-title = Aktiver kontoer
+activation-intro = Send aktiveringslenker til alle i registeret, eller i en gruppe, som ikke har aktivert en konto. Lenken sendes med SMS til mobilnummeret i registeret, ellers til den private e-postadressen. Den som åpner lenken, velger passord og en annen innloggingsfaktor. Først vises hvem som nås; ingenting sendes før du bekrefter.
+activation-scope = Til hvem
+activation-everyone = Hele registeret
+activation-preview = Vis hvem som nås
+activation-preview-title = Dette ville blitt sendt
+activation-preview-summary = { $links ->
+    [one] Én person får en lenke
+   *[other] { $links } personer får en lenke
+  }: { $sms } med SMS, { $email } med e-post.
+activation-already-active = Får ingen lenke nå: { $count } har allerede aktivert kontoen sin, { $waiting } har en lenke på vei.
+activation-nobody = Ingen i utvalget trenger en lenke: alle har aktivert kontoene sine, har en lenke på vei eller kan ikke nås.
+activation-send = { $links ->
+    [one] Send lenken
+   *[other] Send { $links } lenker
+  }
+activation-unreachable = Kan ikke nås
+activation-earlier = Tidligere utsendelser
+activation-none-yet = Ingen utsendelser ennå.
+activation-batch-label = Aktiveringslenker { $when }: { $scope }
+activation-counts = Sendt: { $sent } · Venter: { $waiting } · Kunne ikke nås: { $unreachable } · Har aktivert: { $activated }
+activation-refresh = Oppdater
+activation-person = Person
+activation-status = Lenke
+activation-no-account = Ingen konto
+activation-account = Konto
+activation-waiting = Venter på å bli sendt
+activation-sent-at = Sendt { $when }
+activation-failed = Kunne ikke sendes: { $detail }
+activation-by-sms = SMS
+activation-by-email = E-post
+activation-reason-no-address = ikke noe mobilnummer eller privat e-post i registeret
+activation-reason-no-provider = ingen SMS- eller e-posttjeneste er satt opp for nummeret eller adressen deres
+activation-reason-no-login = ingen e-postadresse å logge inn med i registeret
+activation-reason-login-taken = e-postadressen er allerede en annen kontos innlogging

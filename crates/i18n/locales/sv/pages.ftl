@@ -745,3 +745,41 @@ channel-link = länken i meddelandet
 reason-group = i gruppen { $group }
 reason-escalation = eskalering till { $group }
 reason-deputy = ersättare för { $holder } ({ $position })
+
+# Bulk activation (administrators)
+admin-nav-activation = Aktivera konton
+activation-title = Aktivera konton
+activation-intro = Skicka aktiveringslänkar till alla i registret, eller i en grupp, som inte har aktiverat ett konto. Länken går med sms till mobilnumret i registret, annars till den privata e-postadressen. Den som öppnar länken väljer lösenord och en andra inloggningsfaktor. Först visas vilka som nås; inget skickas förrän du bekräftar.
+activation-scope = Till vilka
+activation-everyone = Hela registret
+activation-preview = Visa vilka som nås
+activation-preview-title = Detta skulle skickas
+activation-preview-summary = { $links ->
+    [one] En person får en länk
+   *[other] { $links } personer får en länk
+  }: { $sms } med sms, { $email } med e-post.
+activation-already-active = Får ingen länk nu: { $count } har redan aktiverat sitt konto, { $waiting } har en länk på väg.
+activation-nobody = Ingen i urvalet behöver en länk: alla har aktiverat sina konton, har en länk på väg eller kan inte nås.
+activation-send = { $links ->
+    [one] Skicka länken
+   *[other] Skicka { $links } länkar
+  }
+activation-unreachable = Kan inte nås
+activation-earlier = Tidigare utskick
+activation-none-yet = Inga utskick ännu.
+activation-batch-label = Aktiveringslänkar { $when }: { $scope }
+activation-counts = Skickade: { $sent } · Väntar: { $waiting } · Kunde inte nås: { $unreachable } · Har aktiverat: { $activated }
+activation-refresh = Uppdatera
+activation-person = Person
+activation-status = Länk
+activation-no-account = Inget konto
+activation-account = Konto
+activation-waiting = Väntar på att skickas
+activation-sent-at = Skickad { $when }
+activation-failed = Kunde inte skickas: { $detail }
+activation-by-sms = Sms
+activation-by-email = E-post
+activation-reason-no-address = inget mobilnummer eller privat e-post i registret
+activation-reason-no-provider = ingen sms- eller e-posttjänst är inställd för deras nummer eller adress
+activation-reason-no-login = ingen e-postadress att logga in med i registret
+activation-reason-login-taken = e-postadressen är redan ett annat kontos inloggning

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama), working without JavaScript: sign-in, enrolment and the
 //! list of signed-in devices. Every page speaks Swedish, Danish and English.
 
+mod activation;
 mod admin;
 mod after_action;
 mod alerts;
@@ -509,6 +510,9 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
         .post("/admin/accounts", admin, admin::create_account)
         .get("/admin/accounts/{id}", admin, admin::account)
         .post("/admin/accounts/{id}/link", admin, admin::new_link)
+        .get("/admin/activation", admin, activation::form)
+        .post("/admin/activation", admin, activation::submit)
+        .get("/admin/activation/{id}", admin, activation::batch)
         .post("/admin/sessions/{id}/end", admin, admin::end_session)
         .get("/admin/tokens", admin, admin::tokens)
         .post("/admin/tokens", admin, admin::create_token)

@@ -292,3 +292,223 @@ async fn sign_in_settings_are_saved_from_the_page() {
     let (_, html) = page(&app, &admin, "/admin/settings").await;
     assert!(html.contains("id=\"fallback_sign_in\" name=\"fallback_sign_in\" value=\"on\" aria-describedby=\"fallback-hint\" checked"));
 }
+
+#[tokio::test]
+async fn bulk_activation_says_who_it_reaches_sends_by_sms_and_shows_who_activated() {
+    use beredskap_core::register::{
+        ContactKind, ContactLabel, ContactPoint, NewGroup, PersonDraft,
+    };
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let sms = gateway.config();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(sms)).await;
+    let admin = signed_in(&app, "boss@lillby.se", Role::Admin).await;
+    let point = |kind, label, value: &str| ContactPoint {
+        kind,
+        label,
+        value: value.into(),
+        verified: false,
+    };
+    let person = |name: &str, points: Vec<ContactPoint>| {
+        let draft = PersonDraft {
+            external_id: None,
+            name: name.into(),
+            title: None,
+            active: true,
+            contact_points: points,
+        };
+        let store = app.store.clone();
+        let org = app.org.id;
+        async move {
+            store
+                .create_person(&beredskap_core::Actor::system(), org, draft)
+                .await
+                .unwrap()
+        }
+    };
+    // As an HR import leaves them: unverified addresses, no accounts.
+    let karin = person(
+        "Karin Lund",
+        vec![
+            point(
+                ContactKind::Email,
+                ContactLabel::Work,
+                "karin.lund@lillby.se",
+            ),
+            point(ContactKind::Sms, ContactLabel::Work, "+46701000011"),
+        ],
+    )
+    .await;
+    let maja = person(
+        "Maja Ek",
+        vec![point(ContactKind::Sms, ContactLabel::Work, "+46701000012")],
+    )
+    .await;
+    person(
+        "Olof Berg",
+        vec![point(
+            ContactKind::Email,
+            ContactLabel::Private,
+            "olof@example.se",
+        )],
+    )
+    .await;
+    person("Nils Ros", vec![]).await;
+    let kris = app
+        .store
+        .create_group(
+            &beredskap_core::Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: beredskap_core::Slug::parse("kris").unwrap(),
+                name: "Krisledningsgrupp".into(),
+            },
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_group_members(
+            &beredskap_core::Actor::system(),
+            app.org.id,
+            kris.id,
+            vec![karin.id, maja.id],
+        )
+        .await
+        .unwrap();
+    let group = kris.id.to_string();
+
+    let (status, html) = page(&app, &admin, "/admin/activation").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Krisledningsgrupp") && html.contains("Hela registret"),
+        "{html}"
+    );
+    // The group first: a preview, and nothing sent or made.
+    let r = post(&app, &admin, "/admin/activation", &[("group", &group)]).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("En person får en länk: 1 med sms, 0 med e-post."),
+        "{html}"
+    );
+    assert!(
+        html.contains("<strong>Maja Ek</strong>: ingen e-postadress att logga in med i registret"),
+        "{html}"
+    );
+    assert!(html.contains("Skicka länken"), "{html}");
+    assert!(gateway.received().is_empty());
+    assert!(app
+        .store
+        .activation_batches(app.org.id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // The whole register: everyone who cannot be reached, with why.
+    let r = post(&app, &admin, "/admin/activation", &[("group", "")]).await;
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("<strong>Olof Berg</strong>: ingen sms- eller e-posttjänst är inställd"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<strong>Nils Ros</strong>: inget mobilnummer eller privat e-post i registret"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("Får ingen länk nu: 1 har redan aktiverat sitt konto, 0 har en länk på väg."),
+        "{html}"
+    );
+
+    // Sent: Karin's account is made and her link waits for the worker.
+    let r = post(
+        &app,
+        &admin,
+        "/admin/activation",
+        &[("group", ""), ("confirm", "1")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let batch_page = location(&r);
+    assert!(batch_page.starts_with("/admin/activation/"), "{batch_page}");
+    let (_, html) = page(&app, &admin, &batch_page).await;
+    assert!(html.contains("Väntar på att skickas"), "{html}");
+    assert!(html.contains("Skickade: 0 · Väntar: 1"), "{html}");
+    let karin_login = EmailAddress::parse("karin.lund@lillby.se").unwrap();
+    let account = app
+        .store
+        .account_by_login(app.org.id, &karin_login)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((account.person_id, account.role), (karin.id, Role::Member));
+    // Sending again at once sends nothing twice.
+    let r = post(
+        &app,
+        &admin,
+        "/admin/activation",
+        &[("group", ""), ("confirm", "1")],
+    )
+    .await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Ingen i urvalet behöver en länk"), "{html}");
+    assert!(html.contains("1 har en länk på väg"), "{html}");
+    assert_eq!(
+        app.store
+            .activation_batches(app.org.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let notifier = beredskap_server::notify::Notifier {
+        email: None,
+        sms: Some(std::sync::Arc::new(
+            beredskap_server::notify::FortySixElks::new(&gateway.config()).unwrap(),
+        )),
+        push: None,
+    };
+    let dispatcher =
+        beredskap_server::alerting::Dispatcher::new(app.store.clone(), notifier, app.links.clone());
+    assert_eq!(dispatcher.run_once(app.now()).await.unwrap(), 1);
+    let sent = gateway.received();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "+46701000011");
+    let link = sent[0]
+        .message
+        .split_whitespace()
+        .find(|w| w.contains("/enrol/"))
+        .unwrap();
+    let (_, html) = page(&app, &admin, &batch_page).await;
+    assert!(
+        html.contains("Skickad ") && html.contains("Sms +4670"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Skickade: 1 · Väntar: 0 · Kunde inte nås: 4 · Har aktiverat: 0"),
+        "{html}"
+    );
+
+    // Karin opens the link on her phone and enrols; the administrator sees it.
+    let enrol_path = format!("/enrol/{}", link.rsplit("/enrol/").next().unwrap());
+    let phone = crate::web::browser();
+    app.enrol(
+        &phone,
+        &crate::web::Person {
+            enrol_path,
+            login: "karin.lund@lillby.se".into(),
+        },
+    )
+    .await;
+    let (_, html) = page(&app, &admin, &batch_page).await;
+    assert!(html.contains("Har aktiverat: 1"), "{html}");
+    assert!(
+        html.contains("<th scope=\"row\">Nils Ros</th>") && html.contains("<td>Inget konto</td>"),
+        "{html}"
+    );
+    // Another round sends nothing more.
+    assert_eq!(dispatcher.run_once(app.now()).await.unwrap(), 0);
+    assert_eq!(gateway.received().len(), 1);
+}

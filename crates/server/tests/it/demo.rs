@@ -112,7 +112,7 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
 async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_alerted() {
     use beredskap_core::alerting::{AlertInput, Recipients, Severity};
     let dir = tempfile::tempdir().unwrap();
-    let (store, org, dispatcher) = demo_with_simulated_people(dir.path()).await;
+    let (store, org, dispatcher, _) = demo_with_simulated_people(dir.path()).await;
     let crisis = store
         .list_groups(org.id)
         .await
@@ -301,6 +301,7 @@ async fn demo_with_simulated_people(
     std::sync::Arc<dyn beredskap_core::Store>,
     beredskap_core::register::Org,
     beredskap_server::alerting::Dispatcher,
+    beredskap_server::notify::Notifier,
 ) {
     use beredskap_server::alerting::{AnswerLinks, Dispatcher};
     use beredskap_server::notify::Notifier;
@@ -331,8 +332,8 @@ async fn demo_with_simulated_people(
         email: Some(mailboxes),
         push: None,
     };
-    let dispatcher = Dispatcher::new(store.clone(), notifier, links);
-    (store, org, dispatcher)
+    let dispatcher = Dispatcher::new(store.clone(), notifier.clone(), links);
+    (store, org, dispatcher, notifier)
 }
 
 async fn demo_store(dir: &std::path::Path) -> std::sync::Arc<dyn beredskap_core::Store> {
@@ -351,7 +352,7 @@ async fn demo_store(dir: &std::path::Path) -> std::sync::Arc<dyn beredskap_core:
 async fn in_the_demo_an_announcement_to_the_crisis_group_reaches_those_without_accounts_and_fills_its_roster(
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let (store, org, dispatcher) = demo_with_simulated_people(dir.path()).await;
+    let (store, org, dispatcher, _) = demo_with_simulated_people(dir.path()).await;
     // Erik Johansson, the demo's crisis lead, writes in the crisis group's channel.
     let erik = store
         .account_by_login(
@@ -418,4 +419,53 @@ async fn in_the_demo_an_announcement_to_the_crisis_group_reaches_those_without_a
         .iter()
         .filter_map(|l| l.answered_via.as_deref())
         .any(|v| v == "sms"));
+}
+
+#[tokio::test]
+async fn in_the_demo_bulk_activation_reaches_the_whole_register() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, org, dispatcher, phones) = demo_with_simulated_people(dir.path()).await;
+    let now = beredskap_core::journal::now();
+    let app = beredskap_app::App::new(
+        store.clone(),
+        std::sync::Arc::new(beredskap_core::clock::ManualClock::new(now)),
+        std::sync::Arc::new(beredskap_app::NoWakeups),
+    );
+    let caller = beredskap_app::Caller::Operator(beredskap_core::Actor::cli("it-chef"));
+    let people = store.list_people(org.id).await.unwrap();
+    let accounts_before = store.list_accounts(org.id).await.unwrap();
+    let preview = beredskap_app::activation::preview(&app, &caller, &phones, &org, None)
+        .await
+        .unwrap();
+    let active = people.iter().filter(|p| p.active).count();
+    assert!(preview.unreachable.is_empty(), "{:?}", preview.unreachable);
+    assert_eq!(
+        preview.links() as usize + preview.already_active as usize,
+        active,
+        "everyone in the register gets a link or has activated"
+    );
+    assert!(preview.links() as usize >= active - accounts_before.len());
+    let batch = beredskap_app::activation::start(&app, &caller, &phones, &org, None)
+        .await
+        .unwrap();
+    dispatcher.run_once(now).await.unwrap();
+    let progress = beredskap_app::activation::progress(&app, &caller, &org, batch.id)
+        .await
+        .unwrap();
+    assert_eq!(progress.sends.len(), preview.links() as usize);
+    let unsent: Vec<_> = progress
+        .sends
+        .iter()
+        .filter(|(_, s)| s.status != beredskap_core::activation::SendStatus::Sent)
+        .collect();
+    assert!(unsent.is_empty(), "{unsent:?}");
+    // Each of them now has an account to activate, with a link that works.
+    let accounts = store.list_accounts(org.id).await.unwrap();
+    for person in people.iter().filter(|p| p.active) {
+        assert!(
+            accounts.iter().any(|a| a.person_id == person.id),
+            "{} has no account",
+            person.name
+        );
+    }
 }

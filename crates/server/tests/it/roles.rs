@@ -65,6 +65,8 @@ struct Things {
     position: String,
     /// One of the incident's priority calls.
     call: String,
+    /// A bulk activation (of nobody), to follow.
+    activation: String,
     /// A notice on the status page, to update.
     notice: String,
 }
@@ -79,6 +81,7 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
         _ if p.starts_with("/alerts/") => things.alert.clone(),
         _ if p.starts_with("/files/") => things.file.clone(),
         _ if p.starts_with("/admin/accounts/") => things.victim.id.to_string(),
+        _ if p.starts_with("/admin/activation/") => things.activation.clone(),
         _ if p.starts_with("/admin/sessions/") => things.victim_session.clone(),
         _ if p.starts_with("/admin/tokens/") => things.token.clone(),
         _ if p.starts_with("/passkeys/") => things.passkey.clone(),
@@ -577,7 +580,25 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
             .id
             .to_string()
     };
+    let activation = app
+        .store
+        .start_activation(
+            &setup,
+            app.org.id,
+            beredskap_core::activation::NewActivation {
+                group: None,
+                role: Role::Member,
+                started_by: None,
+                planned: vec![],
+            },
+            app.now(),
+        )
+        .await
+        .unwrap()
+        .id
+        .to_string();
     Things {
+        activation,
         notice,
         position: position.id.to_string(),
         call,

@@ -51,6 +51,9 @@ pub mod notices;
 #[path = "subscription_ops.rs"]
 pub mod subscriptions;
 
+#[path = "activation_ops.rs"]
+pub mod activation;
+
 use std::collections::HashMap;
 use uuid::Uuid;
 

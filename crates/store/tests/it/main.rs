@@ -91,6 +91,7 @@ conformance!(
     sms_replies_stay_within_the_organisation_they_went_to,
     an_alert_to_a_position_reaches_whoever_is_on_call,
     external_contacts_are_replaced_whole_in_file_order_and_journaled,
+    bulk_activation_makes_accounts_queues_links_and_lists_who_cannot_be_reached,
     services_keep_their_order_state_and_history_and_names_are_unique,
     an_organisation_keeps_at_most_its_limit_of_services,
     plans_keep_every_version_and_who_approved_which,
