@@ -363,6 +363,57 @@ pub async fn search(
     Ok(found)
 }
 
+/// Most channels and incidents a search lists by name.
+const MAX_PLACES: usize = 20;
+
+/// Channels and incidents found by their names.
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    pub channels: Vec<Channel>,
+    /// Open ones first, then the newest.
+    pub incidents: Vec<beredskap_core::continuity::incidents::Incident>,
+}
+
+/// The channels the person is in, and the incidents they may read, whose name or title
+/// `words` finds: other forms and compounds too ([`beredskap_core::words::name_matches`]).
+pub async fn find_places(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    words: &str,
+) -> Result<Places, Error> {
+    let by = person(caller, UseCase::ReadConversation)?;
+    if words.chars().count() > MAX_SEARCH_CHARS {
+        let problem = beredskap_core::Problem::TooLong {
+            max: MAX_SEARCH_CHARS,
+        };
+        return Err(Error::Invalid(FieldErrors::single("q", problem)));
+    }
+    let found = |name: &str| beredskap_core::words::name_matches(words, name);
+    let channels = app
+        .store
+        .channels_for(org.id, by.id)
+        .await?
+        .into_iter()
+        .filter(|c| found(&c.name))
+        .take(MAX_PLACES)
+        .collect();
+    let mut incidents = Vec::new();
+    if crate::policy::allows(caller, UseCase::ReadIncidents) {
+        incidents = crate::incidents::incidents(app, caller, org, true)
+            .await?
+            .into_iter()
+            .filter(|i| found(&i.title))
+            .collect();
+        incidents.sort_by_key(|i| (i.closed_at.is_some(), std::cmp::Reverse(i.opened_at)));
+        incidents.truncate(MAX_PLACES);
+    }
+    Ok(Places {
+        channels,
+        incidents,
+    })
+}
+
 // ------------------------------------------------------------------ reading
 
 /// The channels the person is in.

@@ -19,6 +19,7 @@ pub mod rotation;
 pub mod spreadsheet;
 pub mod store;
 pub mod text;
+pub mod words;
 
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 pub use error::{FieldError, FieldErrors, Problem};

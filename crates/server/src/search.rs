@@ -6,6 +6,9 @@
 //! once per batch, not once per message. Searches filter by the channels the searcher may
 //! see at the moment they search.
 
+use beredskap_core::words::{
+    pieces_needed, word_grams, words_of, GRAM_WORD, MAX_QUERY_WORDS, OPERATORS,
+};
 use beredskap_core::{ChannelId, OrgId, Region, Store, StoreError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -111,36 +114,6 @@ fn register_tokenizers(index: &Index) {
     index.tokenizers().register("grams", pieces);
 }
 
-/// Letters in a piece.
-const GRAM: usize = 3;
-/// A query word shorter than this is matched by its stem only: its few pieces would be
-/// found in too many other words.
-const GRAM_WORD: usize = 5;
-/// The share of a query word's pieces a message must have.
-const GRAM_SHARE: f64 = 0.6;
-/// Query words looked at, so a pasted paragraph cannot make a huge query.
-const MAX_QUERY_WORDS: usize = 16;
-
-/// The words of a text, lower-cased: runs of letters and digits.
-fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-}
-
-/// A word's distinct three-letter pieces, in order: `stabsrum` → `sta tab abs bsr sru rum`.
-fn word_grams(word: &str) -> Vec<String> {
-    let letters: Vec<char> = word.chars().collect();
-    let mut pieces: Vec<String> = Vec::new();
-    for piece in letters.windows(GRAM) {
-        let piece: String = piece.iter().collect();
-        if !pieces.contains(&piece) {
-            pieces.push(piece);
-        }
-    }
-    pieces
-}
-
 /// The pieces of every word of a text, for the `grams` field. Swedish and Danish make
 /// words by joining them (`stabs|rummet`, `server|hallen`) and inflect by changing the
 /// end (`översvämning`, `översvämmad`), where a stemmer alone finds neither: most of a
@@ -161,15 +134,14 @@ fn words_query(index: &Index, body: Field, grams_field: Field, words: &str) -> B
     let (stemmed, _) = parser.parse_query_lenient(words);
     let mut stem = index.tokenizer_for_field(body).ok();
     let mut each_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let operators = ["and", "or", "not"];
     for word in words_of(words)
-        .filter(|w| !operators.contains(&w.as_str()))
+        .filter(|w| !OPERATORS.contains(&w.as_str()))
         .take(MAX_QUERY_WORDS)
     {
         let query: Box<dyn Query> = match word.chars().count() >= GRAM_WORD {
             true => {
                 let pieces = word_grams(&word);
-                let needed = (pieces.len() as f64 * GRAM_SHARE).ceil() as usize;
+                let needed = pieces_needed(pieces.len());
                 let clauses: Vec<(Occur, Box<dyn Query>)> = pieces
                     .iter()
                     .map(|p| {

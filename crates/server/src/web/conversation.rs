@@ -1145,6 +1145,14 @@ struct HitView {
     snippet_html: String,
 }
 
+/// A channel or incident found by its name: where it leads, its name, and a word on it
+/// (an incident's time, and whether it has ended).
+struct PlaceView {
+    href: String,
+    name: String,
+    about: String,
+}
+
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
@@ -1152,6 +1160,8 @@ struct SearchPage {
     words: String,
     searched: bool,
     hits: Vec<HitView>,
+    channels: Vec<PlaceView>,
+    incidents: Vec<PlaceView>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1188,13 +1198,41 @@ pub async fn search(
     } else {
         Vec::new()
     };
+    let t = ctx.t();
+    let places = match searched {
+        true => conversation_use::find_places(&state.app, &me.caller(), &me.org, &words).await?,
+        false => conversation_use::Places::default(),
+    };
+    let channels = places
+        .channels
+        .into_iter()
+        .map(|c| PlaceView {
+            href: format!("/c/{}", c.id),
+            name: c.name,
+            about: String::new(),
+        })
+        .collect();
+    let incidents = places
+        .incidents
+        .into_iter()
+        .map(|i| PlaceView {
+            href: format!("/incidents/{}", i.id),
+            about: match i.closed_at {
+                None => when(i.opened_at, me.org.zone()),
+                Some(_) => format!("{} · {}", when(i.opened_at, me.org.zone()), t.search_ended),
+            },
+            name: i.title,
+        })
+        .collect();
     render(
         StatusCode::OK,
         &SearchPage {
-            page: Page::signed_in(&ctx, &me, ctx.t().search_title),
+            page: Page::signed_in(&ctx, &me, t.search_title),
             words,
             searched,
             hits,
+            channels,
+            incidents,
         },
     )
 }

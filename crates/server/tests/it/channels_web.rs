@@ -850,3 +850,63 @@ async fn people_are_added_to_a_channel_after_it_was_made() {
     // A guest cannot add people.
     assert_eq!(page(&app, &guest, &format!("/c/{c}/members")).await.0, 403);
 }
+
+#[tokio::test]
+async fn channel_names_and_incident_titles_are_found_in_their_other_forms() {
+    let app = TestApp::spawn().await;
+    let anna = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let guest = signed_in(&app, "gast@partner.se", Role::Guest).await;
+    signed_in(&app, "erik@lillby.se", Role::CrisisLead).await;
+    let channel = |creator: &'static str, name: &'static str| {
+        let app = &app;
+        async move {
+            let creator = app.account(creator).await;
+            app.store
+                .create_channel(
+                    &Actor::system(),
+                    app.org.id,
+                    creator.id,
+                    NewChannel {
+                        kind: ChannelKind::Direct,
+                        name: name.into(),
+                        classification: "Intern".into(),
+                        group_id: None,
+                        members: vec![],
+                    },
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let hers = channel("anna@lillby.se", "Stabsrummet").await;
+    channel("erik@lillby.se", "Stabschefens rum").await;
+    let flood = crate::status::incident(&app, "Översvämmad serverhall", false).await;
+
+    // A compound by its part, in another form; only channels she is in.
+    let (status, html) = page(&app, &anna, "/search?q=stabsrum").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("<a href=\"/c/{hers}\">Stabsrummet</a>")),
+        "{html}"
+    );
+    assert!(!html.contains("Stabschefens"), "{html}");
+    assert!(
+        html.contains("<h2 id=\"found-channels\">Kanaler</h2>"),
+        "{html}"
+    );
+    // An incident by another form of its title's words.
+    let (_, html) = page(&app, &anna, "/search?q=serverhallen+%C3%B6versv%C3%A4mning").await;
+    assert!(
+        html.contains(&format!(
+            "<a href=\"/incidents/{flood}\">Översvämmad serverhall</a>"
+        )),
+        "{html}"
+    );
+    // A guest not invited to it does not learn its title.
+    let (_, html) = page(&app, &guest, "/search?q=serverhall").await;
+    assert!(!html.contains("Översvämmad"), "{html}");
+    // Words that are not there find nothing.
+    let (_, html) = page(&app, &anna, "/search?q=solf%C3%B6rm%C3%B6rkelse").await;
+    assert!(!html.contains("found-channels") && html.contains("Inga träffar."));
+}
