@@ -263,9 +263,11 @@ pub struct Readiness {
     pub answered_within_5_min: u32,
     pub answered_within_15_min: u32,
     pub answered_within_60_min: u32,
-    /// Everyone without an answer: name and why (unreachable, failed with the provider's
-    /// error, or reached but silent).
+    /// Everyone without an answer whom the alert has not reached: name and why
+    /// (unreachable, failed with the provider's error, or not yet handed over).
     pub not_reached: Vec<NotReached>,
+    /// Everyone the alert reached (handed over, delivered or seen) who has not answered.
+    pub silent: Vec<NotReached>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -326,24 +328,38 @@ pub fn readiness(alert: &Alert, lines: &[RosterLine]) -> Readiness {
         answered_within_5_min: share(5),
         answered_within_15_min: share(15),
         answered_within_60_min: share(60),
-        not_reached: lines
-            .iter()
-            .filter(|l| l.answered_at.is_none() && l.state != RecipientState::NotNeeded)
-            .map(|l| NotReached {
-                name: l.name.clone(),
-                state: l.state,
-                why: match l.state {
-                    RecipientState::Unreachable => "no contact point".to_owned(),
-                    RecipientState::Failed => l
-                        .last_error
-                        .clone()
-                        .unwrap_or_else(|| "every hand-off failed".to_owned()),
-                    RecipientState::Waiting => "not yet handed over".to_owned(),
-                    _ => "reached, no answer".to_owned(),
-                },
-            })
-            .collect(),
+        not_reached: without_answer(lines, false),
+        silent: without_answer(lines, true),
     }
+}
+
+/// Those without an answer whom the alert reached (`reached`), or those it did not, with
+/// why.
+fn without_answer(lines: &[RosterLine], reached: bool) -> Vec<NotReached> {
+    lines
+        .iter()
+        .filter(|l| l.answered_at.is_none() && l.state != RecipientState::NotNeeded)
+        .filter(|l| {
+            let was_reached = !matches!(
+                l.state,
+                RecipientState::Unreachable | RecipientState::Failed | RecipientState::Waiting
+            );
+            was_reached == reached
+        })
+        .map(|l| NotReached {
+            name: l.name.clone(),
+            state: l.state,
+            why: match l.state {
+                RecipientState::Unreachable => "no contact point".to_owned(),
+                RecipientState::Failed => l
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "every hand-off failed".to_owned()),
+                RecipientState::Waiting => "not yet handed over".to_owned(),
+                _ => "reached, no answer".to_owned(),
+            },
+        })
+        .collect()
 }
 
 /// Where a recipient stands, furthest first: what a crisis leader scans the roster for.

@@ -326,31 +326,44 @@ pub async fn search(
         };
         return Err(Error::Invalid(FieldErrors::single("q", problem)));
     }
-    let channels = app
+    let seen: std::collections::HashMap<ChannelId, String> = app
         .store
         .channels_for(org.id, by.id)
         .await?
         .into_iter()
-        .map(|c| c.id)
+        .map(|c| (c.id, c.name))
         .collect();
-    let hits = index.search(org, channels, words.to_owned()).await?;
-    // Each hit read again as the searcher may see it now: a message deleted or a channel
-    // left since it was indexed is not shown.
+    let hits = index
+        .search(org, seen.keys().copied().collect(), words.to_owned())
+        .await?;
+    // Each hit read again as the searcher may see it now: a message deleted or moved out of
+    // their sight since it was indexed is not shown. One read for all of them.
+    let ids = hits.iter().map(|h| h.message).collect();
+    let messages: std::collections::HashMap<MessageId, beredskap_core::conversation::Message> = app
+        .store
+        .messages_by_id(org.id, ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
     let mut found = Vec::with_capacity(hits.len());
     for mut hit in hits {
-        match app.store.message_for(org.id, by.id, hit.message).await {
-            Ok((message, channel)) if message.deleted_at.is_none() => {
-                hit.about = Some(HitAbout {
-                    author: message.author,
-                    author_name: String::new(),
-                    posted_at: message.created_at,
-                    channel_name: channel.name,
-                });
-                found.push(hit);
-            }
-            Ok(_) | Err(beredskap_core::StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
+        let Some(message) = messages.get(&hit.message) else {
+            continue;
+        };
+        let Some(channel_name) = seen.get(&message.channel_id) else {
+            continue;
+        };
+        if message.deleted_at.is_some() {
+            continue;
         }
+        hit.about = Some(HitAbout {
+            author: message.author,
+            author_name: String::new(),
+            posted_at: message.created_at,
+            channel_name: channel_name.clone(),
+        });
+        found.push(hit);
     }
     let authors: Vec<_> = found
         .iter()

@@ -48,6 +48,22 @@ pub enum BenchCommand {
     },
     /// The bare fan-out server `fanout` measures against, run in its own process.
     FanoutLimit,
+    /// Search over a large generated Swedish conversation, through the API beside tantivy
+    /// queried directly on the same index; and how fast the indexer takes messages in.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 1000)]
+        channels: usize,
+        /// How many of the channels the searcher is in.
+        #[arg(long, default_value_t = 50)]
+        member_of: usize,
+        /// Queries per run, one at a time.
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// The public status page under a crowd, beside nginx serving the same bytes; then
     /// how soon a notice published under that crowd shows on the page and in the feeds.
     StatusPage {
@@ -110,6 +126,16 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         }
         BenchCommand::FanoutLimit => {
             crate::fanout::limit_server().await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        BenchCommand::Search {
+            messages,
+            channels,
+            member_of,
+            queries,
+            runs,
+        } => {
+            crate::search::run(messages, channels, member_of, queries, runs).await?;
             return Ok(ExitCode::SUCCESS);
         }
         BenchCommand::StatusPage {

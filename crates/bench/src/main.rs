@@ -6,6 +6,7 @@
 mod blast;
 mod fanout;
 mod ingest;
+mod search;
 mod status_page;
 
 use clap::Parser;

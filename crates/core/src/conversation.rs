@@ -425,6 +425,10 @@ pub trait ConversationStore: Send + Sync {
         channel: ChannelId,
         page: Page,
     ) -> StoreResult<Vec<Message>>;
+    /// The messages of `ids` of the organisation, in the order asked, unknown ids left out.
+    /// Whether the reader may see each is the caller's to decide (by the channels they
+    /// see). One read, so a page of search hits costs one round to the database.
+    async fn messages_by_id(&self, org: OrgId, ids: Vec<MessageId>) -> StoreResult<Vec<Message>>;
     /// One message and its channel, if `account` may see the channel.
     async fn message_for(
         &self,

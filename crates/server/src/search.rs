@@ -287,6 +287,36 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
+    /// Opens an existing index in `dir` to search only, beside the server that writes it
+    /// (the benchmark queries it directly this way). It indexes nothing.
+    pub fn open_to_search(
+        dir: &Path,
+        store: Arc<dyn Store>,
+    ) -> Result<Arc<SearchIndex>, SearchError> {
+        let (schema, fields) = schema();
+        let index = Index::open_in_dir(dir)?;
+        if index.schema() != schema {
+            return Err(SearchError::Io(std::io::Error::other(
+                "the index was made by another version",
+            )));
+        }
+        register_tokenizers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Arc::new(SearchIndex {
+            store,
+            index,
+            reader,
+            writer: Arc::new(Mutex::new(None)),
+            fields,
+            progress: Mutex::new(HashMap::new()),
+            wake: tokio::sync::Notify::new(),
+            indexing: tokio::sync::Mutex::new(()),
+        }))
+    }
+
     /// Opens the index in `dir`, creating it if missing. An index that cannot be opened
     /// (another version, damage) is replaced by an empty one that the indexer refills
     /// from the journal.

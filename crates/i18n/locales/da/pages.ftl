@@ -279,6 +279,7 @@ readiness-title = Beredskabsrapport
 readiness-first = Første svar efter
 readiness-within = Svaret inden for 5 / 15 / 60 minutter
 readiness-not-reached = Ikke nået
+readiness-silent = Nået, men har ikke svaret
 readiness-none = Ingen har svaret endnu.
 why-silent = Nået, men har ikke svaret
 active-alerts = Igangværende alarmer (øvelser tælles ikke med)
@@ -787,3 +788,11 @@ activation-reason-no-address = intet mobilnummer eller privat e-mail i registret
 activation-reason-no-provider = ingen sms- eller e-mailtjeneste er sat op til deres nummer eller adresse
 activation-reason-no-login = ingen e-mailadresse at logge ind med i registret
 activation-reason-login-taken = e-mailadressen er allerede en anden kontos login
+
+# Offline (offline.js)
+offline-stale = Du er offline. Det viste kan være forældet, og alarmer kan ikke besvares, før du er online igen. Beskeder, du skriver, gemmes her og sendes til den tid.
+waiting-to-send = Venter på at blive sendt
+
+# The start page
+home-following = Igangværende alarmer
+home-incidents = Igangværende hændelser

@@ -284,6 +284,7 @@ readiness-title = Readiness report
 readiness-first = First answer after
 readiness-within = Answered within 5 / 15 / 60 minutes
 readiness-not-reached = Not reached
+readiness-silent = Reached but not answered
 readiness-none = Nobody has answered yet.
 why-silent = Reached, no answer
 active-alerts = Active alerts (exercises not counted)
@@ -786,3 +787,11 @@ activation-reason-no-address = no mobile number or private email in the register
 activation-reason-no-provider = no SMS or email service is set up for their number or address
 activation-reason-no-login = no email address to sign in with in the register
 activation-reason-login-taken = the email address is another account's sign-in already
+
+# Offline (offline.js)
+offline-stale = You are offline. What is shown may be out of date, and alerts cannot be answered until you are online again. Messages you write are kept here and sent then.
+waiting-to-send = Waiting to send
+
+# The start page
+home-following = Active alerts
+home-incidents = Incidents under way

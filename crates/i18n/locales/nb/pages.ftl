@@ -279,6 +279,7 @@ readiness-title = Beredskapsrapport
 readiness-first = Første svar etter
 readiness-within = Svart innen 5 / 15 / 60 minutter
 readiness-not-reached = Ikke nådd
+readiness-silent = Nådd, men har ikke svart
 readiness-none = Ingen har svart ennå.
 why-silent = Nådd, men har ikke svart
 active-alerts = Pågående varsler (øvelser telles ikke med)
@@ -784,3 +785,11 @@ activation-reason-no-address = ikke noe mobilnummer eller privat e-post i regist
 activation-reason-no-provider = ingen SMS- eller e-posttjeneste er satt opp for nummeret eller adressen deres
 activation-reason-no-login = ingen e-postadresse å logge inn med i registeret
 activation-reason-login-taken = e-postadressen er allerede en annen kontos innlogging
+
+# Offline (offline.js)
+offline-stale = Du er frakoblet. Det som vises kan være utdatert, og varsler kan ikke besvares før du er på nett igjen. Meldinger du skriver, lagres her og sendes da.
+waiting-to-send = Venter på å bli sendt
+
+# The start page
+home-following = Pågående varsler
+home-incidents = Pågående hendelser

@@ -279,6 +279,7 @@ readiness-title = Beredskapsrapport
 readiness-first = Första svar efter
 readiness-within = Svarat inom 5 / 15 / 60 minuter
 readiness-not-reached = Inte nådda
+readiness-silent = Nådda men har inte svarat
 readiness-none = Ingen har svarat ännu.
 why-silent = Nådd men har inte svarat
 active-alerts = Pågående larm (övningar räknas inte)
@@ -787,3 +788,11 @@ activation-reason-no-address = inget mobilnummer eller privat e-post i registret
 activation-reason-no-provider = ingen sms- eller e-posttjänst är inställd för deras nummer eller adress
 activation-reason-no-login = ingen e-postadress att logga in med i registret
 activation-reason-login-taken = e-postadressen är redan ett annat kontos inloggning
+
+# Offline (offline.js)
+offline-stale = Du är offline. Det som visas kan vara inaktuellt, och larm kan inte besvaras förrän du är online igen. Meddelanden du skriver sparas här och skickas då.
+waiting-to-send = Väntar på att skickas
+
+# The start page
+home-following = Pågående larm
+home-incidents = Pågående händelser

@@ -412,12 +412,16 @@ struct RosterFragment {
     tally: String,
     check: bool,
     lines: Vec<LineView>,
+    /// How the alert goes, updated with the roster; none for a contact check.
+    readiness: Option<ReadinessView>,
 }
 
 struct ReadinessView {
     first_answer: String,
     within: String,
     not_reached: Vec<(String, String)>,
+    /// Reached, without an answer: names only.
+    silent: Vec<String>,
 }
 
 #[derive(Template)]
@@ -433,7 +437,6 @@ struct AlertPage {
     /// The roster fragment, rendered.
     roster: String,
     check: bool,
-    readiness: ReadinessView,
     /// The incident whose alarm this is, if any.
     incident: Option<(String, String)>,
     /// For an announcement sent out beyond the app: where it stands in its channel, if
@@ -510,6 +513,25 @@ fn channel_words(t: &super::Texts, channel: &str) -> String {
     .to_owned()
 }
 
+/// A poll's answers so far, "Ja 6 · Nej 1 · inget svar 3"; empty for an alert that only
+/// asks to be acknowledged.
+pub(super) fn tally_text(t: &super::Texts, alert: &Alert, lines: &[RosterLine]) -> String {
+    alerts::tally(alert, lines)
+        .map(|tally| {
+            tally
+                .options
+                .iter()
+                .map(|(option, n)| format!("{option} {n}"))
+                .chain(std::iter::once(format!(
+                    "{} {}",
+                    t.alert_no_answer, tally.unanswered
+                )))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+        .unwrap_or_default()
+}
+
 fn roster_fragment(
     t: &'static super::Texts,
     alert: &Alert,
@@ -534,26 +556,17 @@ fn roster_fragment(
             count(RecipientState::Unreachable),
         ),
     };
-    let tally = alerts::tally(alert, lines)
-        .map(|tally| {
-            tally
-                .options
-                .iter()
-                .map(|(option, n)| format!("{option} {n}"))
-                .chain(std::iter::once(format!(
-                    "{} {}",
-                    t.alert_no_answer, tally.unanswered
-                )))
-                .collect::<Vec<_>>()
-                .join(" · ")
-        })
-        .unwrap_or_default();
+    let tally = tally_text(t, alert, lines);
     RosterFragment {
         t,
         counts,
         tally,
         check: alert.contact_check_until.is_some(),
         lines: lines.iter().map(|l| line_view(t, l, zone, names)).collect(),
+        readiness: match alert.contact_check_until {
+            Some(_) => None,
+            None => Some(readiness_view(t, alert, lines)),
+        },
     }
 }
 
@@ -583,6 +596,7 @@ fn readiness_view(t: &super::Texts, alert: &Alert, lines: &[RosterLine]) -> Read
                 (n.name.clone(), why)
             })
             .collect(),
+        silent: r.silent.into_iter().map(|n| n.name).collect(),
     }
 }
 
@@ -651,7 +665,6 @@ pub async fn show(
     )
     .render()
     .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
-    let readiness = readiness_view(t, &alert, &lines);
     let incident = beredskap_app::incidents::for_alert(&state.app, &me.caller(), &me.org, id)
         .await?
         .map(|i| (i.id.to_string(), i.title));
@@ -686,7 +699,6 @@ pub async fn show(
             check: alert.contact_check_until.is_some(),
             alert,
             roster,
-            readiness,
         },
     )
 }

@@ -177,7 +177,24 @@ struct HomePage {
     announcements: Vec<AnnouncementRow>,
     alerts: Vec<OpenAlertRow>,
     can_create: bool,
+    /// For those who follow alerts: the active ones, with how they stand.
+    following: Vec<FollowedAlertRow>,
+    /// Incidents under way, for those who may read them.
+    incidents: Vec<(String, String)>,
+    may_alert: bool,
 }
+
+/// An active alert as its sender follows it on the start page.
+struct FollowedAlertRow {
+    id: String,
+    message: String,
+    exercise: bool,
+    /// "Ja 6 · Nej 1 · inget svar 3", or how many answered of how many.
+    standing: String,
+}
+
+/// Active alerts the start page shows at most.
+const FOLLOWED_ON_START: usize = 10;
 
 /// An alert to the signed-in person that they have not answered.
 struct OpenAlertRow {
@@ -232,9 +249,49 @@ pub async fn home(
             options: a.options,
         })
         .collect();
+    let caller = me.caller();
+    let mut following = Vec::new();
+    if allows(&caller, UseCase::FollowAlerts) {
+        let active = beredskap_app::alerts::list(&state.app, &caller, me.org.id, 50)
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.alert.status == beredskap_core::alerting::AlertStatus::Active
+                    && s.alert.contact_check_until.is_none()
+            })
+            .take(FOLLOWED_ON_START);
+        for summary in active {
+            let (alert, lines) =
+                beredskap_app::alerts::roster(&state.app, &caller, me.org.id, summary.alert.id)
+                    .await?;
+            let tally = super::alerts::tally_text(t, &alert, &lines);
+            following.push(FollowedAlertRow {
+                id: alert.id.to_string(),
+                standing: match tally.is_empty() {
+                    true => {
+                        t.alert_counts(summary.answered, summary.recipients, summary.unreachable)
+                    }
+                    false => tally,
+                },
+                message: alert.message,
+                exercise: alert.exercise,
+            });
+        }
+    }
+    let incidents = match allows(&caller, UseCase::ReadIncidents) {
+        true => beredskap_app::incidents::incidents(&state.app, &caller, &me.org, false)
+            .await?
+            .into_iter()
+            .map(|i| (i.id.to_string(), i.title))
+            .collect(),
+        false => Vec::new(),
+    };
     render(
         StatusCode::OK,
         &HomePage {
+            following,
+            incidents,
+            may_alert: allows(&caller, UseCase::SendAlert),
             alerts,
             page: Page::signed_in(&ctx, &me, t.home_title),
             org: me.org.name.clone(),

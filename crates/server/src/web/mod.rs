@@ -523,6 +523,7 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
         .get("/static/passkeys.js", Anyone, passkeys_script)
         .get("/static/live.js", Anyone, live_script)
         .get("/static/pwa.js", Anyone, pwa_script)
+        .get("/static/offline.js", Anyone, offline_script)
         .get("/static/icon.svg", Anyone, icon)
         .get("/sw.js", Anyone, service_worker)
         .get("/manifest.webmanifest", Anyone, manifest)
@@ -584,6 +585,13 @@ async fn pwa_script() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../static/pwa.js"),
+    )
+}
+
+async fn offline_script() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/offline.js"),
     )
 }
 

@@ -616,8 +616,10 @@ async fn a_contact_check_confirms_each_contact_point_and_shows_who_is_done() {
     assert_eq!(report["answered"], 1);
     assert_eq!(report["answered_within_5_min"], 50);
     assert!(report["first_answer_seconds"].as_i64().unwrap() >= 0);
-    assert_eq!(report["not_reached"][0]["name"], "Bo");
-    assert_eq!(report["not_reached"][0]["why"], "reached, no answer");
+    // Bo was reached and is silent: not listed as not reached.
+    assert_eq!(report["not_reached"], serde_json::json!([]));
+    assert_eq!(report["silent"][0]["name"], "Bo");
+    assert_eq!(report["silent"][0]["why"], "reached, no answer");
 }
 
 #[tokio::test]

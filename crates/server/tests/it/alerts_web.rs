@@ -172,6 +172,25 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     assert!(roster.contains("<td>i appen</td>"), "{roster}");
     assert!(!roster.contains("group:"), "{roster}");
     assert!(roster.contains("<td>Ja</td>"));
+    // The roster's readiness report, refreshed with it: the one who was not handed anything
+    // yet is not reached; nobody reached is called not reached.
+    assert!(roster.contains("Beredskapsrapport"), "{roster}");
+    assert!(!roster.contains("Nådda men har inte svarat"), "{roster}");
+    // The lead's start page: the alert with its tally, and the button to send another; the
+    // member's has neither.
+    let (_, start) = page(&app, &lead, "/").await;
+    assert!(
+        start.contains("<h2 id=\"following\">Pågående larm</h2>"),
+        "{start}"
+    );
+    assert!(
+        start.contains(&format!("<a href=\"{alert_page}\">"))
+            && start.contains("<strong class=\"tally\">Ja 1 · Nej 0 · inget svar 1</strong>"),
+        "{start}"
+    );
+    assert!(start.contains("<a class=\"button\" href=\"/alerts/new\">Skicka larm</a>"));
+    let (_, home) = page(&app, &member, "/").await;
+    assert!(!home.contains("id=\"following\"") && !home.contains("href=\"/alerts/new\""));
     let r = lead
         .get(app.url(&format!("{alert_page}/roster.csv")))
         .send()

@@ -903,6 +903,17 @@ async fn channel_names_and_incident_titles_are_found_in_their_other_forms() {
         )),
         "{html}"
     );
+    // The start page lists it while it is under way; a guest not invited does not see it.
+    let (_, start) = page(&app, &anna, "/").await;
+    assert!(
+        start.contains("Pågående händelser")
+            && start.contains(&format!(
+                "<a href=\"/incidents/{flood}\">Översvämmad serverhall</a>"
+            )),
+        "{start}"
+    );
+    let (_, start) = page(&app, &guest, "/").await;
+    assert!(!start.contains("Översvämmad"), "{start}");
     // A guest not invited to it does not learn its title.
     let (_, html) = page(&app, &guest, "/search?q=serverhall").await;
     assert!(!html.contains("Översvämmad"), "{html}");

@@ -141,6 +141,13 @@ impl ConversationStore for Backend {
         .await
     }
 
+    async fn messages_by_id(&self, org: OrgId, ids: Vec<MessageId>) -> StoreResult<Vec<Message>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::conversation::messages_by_id(c, org, ids).await })
+        })
+        .await
+    }
+
     async fn display_names(
         &self,
         org: OrgId,

@@ -370,6 +370,38 @@ pub async fn visible_message(
     Ok((message, channel))
 }
 
+pub async fn messages_by_id(
+    conn: &mut Conn,
+    org: OrgId,
+    ids: Vec<MessageId>,
+) -> StoreResult<Vec<Message>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // By id alone, the organisation checked on each row: with `org_id = $1` beside the
+    // list, SQLite walks the organisation's (org, seq) index over every message it has.
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS}, m.org_id AS org_id FROM messages m WHERE m.id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(id.0);
+    }
+    let mut rows = Vec::with_capacity(ids.len());
+    for row in query.fetch_all(&mut *conn).await.map_err(db)? {
+        if col::<Uuid>(&row, "org_id")? == org.0 {
+            rows.push(row);
+        }
+    }
+    let mut found: HashMap<MessageId, Message> = complete(conn, rows)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 pub async fn post_message(
     conn: &mut Conn,
     actor: &Actor,

@@ -76,6 +76,7 @@ conformance!(
     a_redaction_empties_every_copy_and_keeps_the_chain_verifiable,
     reactions_count_once_and_mentions_stay_in_the_audience,
     announcements_keep_a_roster_of_who_confirmed,
+    messages_are_read_by_id_in_one_go_within_their_organisation,
     attachments_are_seen_with_their_message,
     group_channels_start_with_the_group_and_labels_are_set_per_organisation,
     an_announcement_sent_out_reaches_people_without_accounts_and_one_roster_has_every_confirmation,

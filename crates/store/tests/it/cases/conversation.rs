@@ -1071,3 +1071,76 @@ pub async fn a_group_channel_follows_the_group_and_reaches_the_register_when_sen
     // Another organisation does not find it.
     assert_eq!(s.announcement_alert(o.id, posted.id).await.unwrap(), None);
 }
+
+pub async fn messages_are_read_by_id_in_one_go_within_their_organisation(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "storby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let bo = person(s, &o, "bo@lillby.se", Role::Member).await;
+    let stranger = person(s, &other, "x@storby.se", Role::Member).await;
+    let hers = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Direct, "Anna", vec![]),
+        )
+        .await
+        .unwrap();
+    let his = s
+        .create_channel(
+            &actor(),
+            o.id,
+            bo.id,
+            channel(ChannelKind::Direct, "Bo", vec![]),
+        )
+        .await
+        .unwrap();
+    let post = |who: &Account, c: ChannelId, body: &str| {
+        let (who, body) = (who.id, body.to_owned());
+        async move {
+            s.post_message(&actor(), o.id, who, message(c, &body))
+                .await
+                .unwrap()
+                .message
+                .id
+        }
+    };
+    let first = post(&anna, hers.id, "Serverhallen är varm").await;
+    let hidden = post(&bo, his.id, "Serverhallen i Bos kanal").await;
+    let second = post(&anna, hers.id, "Serverhallen svalnar").await;
+    let theirs = s
+        .create_channel(
+            &actor(),
+            other.id,
+            stranger.id,
+            channel(ChannelKind::Direct, "X", vec![]),
+        )
+        .await
+        .unwrap();
+    let foreign = s
+        .post_message(
+            &actor(),
+            other.id,
+            stranger.id,
+            message(theirs.id, "Serverhall"),
+        )
+        .await
+        .unwrap()
+        .message
+        .id;
+    let found = s
+        .messages_by_id(o.id, vec![second, hidden, MessageId::new(), foreign, first])
+        .await
+        .unwrap();
+    let ids: Vec<MessageId> = found.iter().map(|m| m.id).collect();
+    assert_eq!(
+        ids,
+        [second, hidden, first],
+        "the order asked, only the organisation's"
+    );
+    assert_eq!(found[0].body, "Serverhallen svalnar");
+    assert_eq!(found[1].channel_id, his.id);
+    assert!(s.messages_by_id(o.id, vec![]).await.unwrap().is_empty());
+}
