@@ -128,7 +128,13 @@ fn grams(text: &str) -> String {
 /// What a search for `words` finds in `body` (the stemmed text) and `grams`: every word,
 /// by its stem or by most of its pieces. The stemmed half reads the words as a query
 /// (leniently: a stray `AND (` is no error), as before pieces were added.
-fn words_query(index: &Index, body: Field, grams_field: Field, words: &str) -> Box<dyn Query> {
+fn words_query(
+    index: &Index,
+    searcher: &tantivy::Searcher,
+    body: Field,
+    grams_field: Field,
+    words: &str,
+) -> Box<dyn Query> {
     let mut parser = QueryParser::for_index(index, vec![body]);
     parser.set_conjunction_by_default();
     let (stemmed, _) = parser.parse_query_lenient(words);
@@ -140,7 +146,7 @@ fn words_query(index: &Index, body: Field, grams_field: Field, words: &str) -> B
     {
         let query: Box<dyn Query> = match word.chars().count() >= GRAM_WORD {
             true => {
-                let pieces = word_grams(&word);
+                let pieces = telling_pieces(searcher, grams_field, word_grams(&word));
                 let needed = pieces_needed(pieces.len());
                 let clauses: Vec<(Occur, Box<dyn Query>)> = pieces
                     .iter()
@@ -180,6 +186,54 @@ fn words_query(index: &Index, body: Field, grams_field: Field, words: &str) -> B
             Box::new(BooleanQuery::new(each_word)) as Box<dyn Query>,
         ),
     ]))
+}
+
+/// A piece found in more messages than this (and than [`COMMON_PIECE_SHARE`] of them) tells
+/// little about a word (`ing`, `ver`, `nin`) and costs the most to look up: it is left out
+/// of the pieces a word is found by.
+const COMMON_PIECE_DOCS: u64 = 2000;
+const COMMON_PIECE_SHARE: f64 = 0.02;
+/// A word keeps at least this many of its pieces, the rarest, however common they are.
+const FEWEST_PIECES: usize = 4;
+
+/// The pieces of a word worth looking up: the common ones left out, unless too few would be
+/// left; in the word's order.
+fn telling_pieces(
+    searcher: &tantivy::Searcher,
+    grams_field: Field,
+    pieces: Vec<String>,
+) -> Vec<String> {
+    let docs = searcher.num_docs();
+    let common = COMMON_PIECE_DOCS.max((docs as f64 * COMMON_PIECE_SHARE) as u64);
+    let counted: Vec<(String, u64)> = pieces
+        .into_iter()
+        .map(|p| {
+            let n = searcher
+                .doc_freq(&Term::from_field_text(grams_field, &p))
+                .unwrap_or(0);
+            (p, n)
+        })
+        .collect();
+    let rare = counted.iter().filter(|(_, n)| *n <= common).count();
+    if rare >= FEWEST_PIECES || rare == counted.len() {
+        return counted
+            .into_iter()
+            .filter(|(_, n)| *n <= common)
+            .map(|(p, _)| p)
+            .collect();
+    }
+    // Too few rare ones: the rarest FEWEST_PIECES, kept in the word's order.
+    let mut by_count: Vec<u64> = counted.iter().map(|(_, n)| *n).collect();
+    by_count.sort_unstable();
+    let limit = by_count
+        .get(FEWEST_PIECES.min(by_count.len()).saturating_sub(1))
+        .copied()
+        .unwrap_or(u64::MAX);
+    counted
+        .into_iter()
+        .filter(|(_, n)| *n <= limit)
+        .map(|(p, _)| p)
+        .collect()
 }
 
 /// A word's stem in `body`'s language, as a term query.
@@ -519,7 +573,8 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let body = body_field(&self.fields, region);
-        let words_query = words_query(&self.index, body, self.fields.grams, words);
+        let searcher = self.reader.searcher();
+        let words_query = words_query(&self.index, &searcher, body, self.fields.grams, words);
         let in_channels: Vec<(Occur, Box<dyn Query>)> = channels
             .iter()
             .map(|c| {
@@ -541,7 +596,6 @@ impl SearchIndex {
             ),
             (Occur::Must, Box::new(BooleanQuery::new(in_channels))),
         ]);
-        let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(MAX_HITS).order_by_score())?;
         let mut snippets = SnippetGenerator::create(&searcher, &query, body)?;
         snippets.set_max_num_chars(200);
@@ -592,7 +646,7 @@ mod tests {
         writer.commit().unwrap();
         let reader = index.reader().unwrap();
         let searcher = reader.searcher();
-        let query = words_query(&index, body, fields.grams, query);
+        let query = words_query(&index, &searcher, body, fields.grams, query);
         searcher
             .search(&query, &TopDocs::with_limit(10).order_by_score())
             .unwrap()
@@ -643,6 +697,21 @@ mod tests {
             "serverhall översvämning"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_word_is_found_among_thousands_of_messages_that_share_its_common_pieces() {
+        // "ing" and "nin" are in every one of these; "översvämning" is still found by its
+        // telling pieces, and not in messages that share only the common ones.
+        let mut texts: Vec<String> = (0..2500)
+            .map(|i| format!("Testning nummer {i} pågår, ingen ändring."))
+            .collect();
+        texts.push("Källaren är översvämmad.".into());
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        assert_eq!(
+            finds(Region::Se, &texts, "översvämning"),
+            ["Källaren är översvämmad."]
+        );
     }
 
     #[test]
