@@ -40,10 +40,12 @@ test("a message written offline waits on the phone and lands once; a stale alert
   assert.equal(await page.inputValue("#body"), "", "the box is free for the next message");
   const kept = await page.evaluate(() => JSON.parse(localStorage.getItem("beredskap-outbox")));
   assert.equal(kept.length, 1);
-  // As if a second tab sent the same kept message too: same key, so it lands once.
+  // As if a second tab sent the same kept message too: same key, so it lands once. The
+  // form token kept with it has gone stale (signed in again since): the page's own is used.
   await page.evaluate(() => {
     const items = JSON.parse(localStorage.getItem("beredskap-outbox"));
-    localStorage.setItem("beredskap-outbox", JSON.stringify([items[0], items[0]]));
+    const stale = { ...items[0], fields: { ...items[0].fields, csrf: "gammal" } };
+    localStorage.setItem("beredskap-outbox", JSON.stringify([stale, items[0]]));
   });
 
   // Back online: it is sent, once.

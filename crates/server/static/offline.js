@@ -82,10 +82,16 @@
     var item = items[0];
     var body = new FormData();
     Object.keys(item.fields).forEach(function (name) { body.append(name, item.fields[name]); });
-    fetch(item.action, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" })
+    // This page's form token, not the one kept with the message: the person may have
+    // signed in again since.
+    var token = document.querySelector("meta[name=csrf]");
+    if (token) body.set("csrf", token.content);
+    fetch(item.action, { method: "POST", body: body, credentials: "same-origin" })
       .then(function (r) {
-        var landed = r.type === "opaqueredirect" || (r.status >= 200 && r.status < 400);
-        var refused = r.status >= 400 && r.status < 500;
+        // Sent back to signing in: the session is over; the message waits for the next.
+        var signIn = new URL(r.url, location.href).pathname.indexOf("/sign-in") === 0;
+        var landed = r.ok && !signIn;
+        var refused = !signIn && r.status >= 400 && r.status < 500;
         if (landed || refused) {
           // Landed, or refused for good (then it goes back into the box to be fixed).
           save(load().filter(function (other) {
