@@ -109,7 +109,12 @@
 
   function update() {
     var online = navigator.onLine;
-    if (notice) notice.hidden = online;
+    // The words are put in only when they apply, so a screen reader hears them then (the
+    // banner is a status region) and nothing else on the page is found by them.
+    if (notice) {
+      notice.textContent = online ? "" : (notice.dataset.text || "");
+      notice.hidden = online;
+    }
     answerable(online);
     if (online) flush();
   }
