@@ -161,18 +161,86 @@ pub async fn issue_enrolment(
     link_hours: u32,
 ) -> Result<String, Error> {
     permit(caller, UseCase::ManageAccounts)?;
+    let link = LinkSettings {
+        public_url,
+        hours: link_hours,
+    };
+    Ok(make_enrolment(
+        app.store(),
+        &caller.actor(),
+        org,
+        account.id,
+        &link,
+        app.clock.now(),
+    )
+    .await?)
+}
+
+/// Where enrolment links point and how long they last.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkSettings<'a> {
+    pub public_url: &'a str,
+    pub hours: u32,
+}
+
+/// A new one-time enrolment link for the account: its secret is stored only hashed.
+pub(crate) async fn make_enrolment(
+    store: &dyn beredskap_core::Store,
+    actor: &beredskap_core::Actor,
+    org: &Org,
+    account: beredskap_core::AccountId,
+    link: &LinkSettings<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, StoreError> {
     let secret = new_secret();
-    let expires_at = app.clock.now() + chrono::Duration::hours(i64::from(link_hours));
-    app.store
-        .create_enrolment(
-            &caller.actor(),
-            org.id,
-            account.id,
-            secret_hash(&secret),
-            expires_at,
-        )
+    let expires_at = now + chrono::Duration::hours(i64::from(link.hours));
+    store
+        .create_enrolment(actor, org.id, account, secret_hash(&secret), expires_at)
         .await?;
-    Ok(format!("{public_url}/enrol/{secret}"))
+    Ok(format!("{}/enrol/{secret}", link.public_url))
+}
+
+/// Hands an enrolment link for `name` to `to` on `kind`: the SMS text, or the email, in the
+/// organisation's language. The provider's name, or why not.
+pub(crate) async fn post_enrolment_link(
+    courier: &dyn Courier,
+    org: &Org,
+    name: &str,
+    kind: ContactKind,
+    to: &str,
+    link: &str,
+    hours: u32,
+) -> Result<&'static str, NotSent> {
+    let (subject, email, sms) = crate::messages::enrolment(org, name, link, hours);
+    let letter = Letter {
+        kind,
+        to,
+        subject: &subject,
+        body: match kind {
+            ContactKind::Sms => &sms,
+            _ => &email,
+        },
+        from: org.sms_number.as_deref(),
+    };
+    courier.send_now(letter).await
+}
+
+/// The journal's record of a sent enrolment link: where (masked) and by which provider.
+pub(crate) fn enrolment_sent(
+    account: beredskap_core::AccountId,
+    kind: ContactKind,
+    to: &str,
+    provider: &str,
+) -> NewJournalEntry {
+    NewJournalEntry::new(
+        "enrolment.sent",
+        format!("account:{account}"),
+        serde_json::json!({
+            "channel": kind,
+            "to": masked(to),
+            "provider": provider,
+        }),
+    )
 }
 
 /// Where an enrolment link was sent.
@@ -206,18 +274,17 @@ pub async fn send_enrolment_link(
         let problem = FieldErrors::single("contact_points", Problem::Unreachable);
         return Err(Error::Invalid(problem));
     };
-    let (subject, email, sms) = crate::messages::enrolment(org, &person.name, link, link_hours);
-    let letter = Letter {
-        kind: target.kind,
-        to: &target.value,
-        subject: &subject,
-        body: match target.kind {
-            ContactKind::Sms => &sms,
-            _ => &email,
-        },
-        from: org.sms_number.as_deref(),
-    };
-    let provider = courier.send_now(letter).await.map_err(|e| match e {
+    let provider = post_enrolment_link(
+        courier,
+        org,
+        &person.name,
+        target.kind,
+        &target.value,
+        link,
+        link_hours,
+    )
+    .await
+    .map_err(|e| match e {
         NotSent::Rejected(detail) => Error::Invalid(FieldErrors::single(
             "contact_points",
             Problem::Rejected { detail },
@@ -232,15 +299,7 @@ pub async fn send_enrolment_link(
         .append_journal(
             &caller.actor(),
             org.id,
-            NewJournalEntry::new(
-                "enrolment.sent",
-                format!("account:{}", account.id),
-                serde_json::json!({
-                    "channel": target.kind,
-                    "to": &delivery.to,
-                    "provider": provider,
-                }),
-            ),
+            enrolment_sent(account.id, target.kind, &target.value, provider),
         )
         .await?;
     Ok(delivery)

@@ -11,8 +11,9 @@
 //! asks them to choose a password and a second factor, and the administrator sees on the
 //! batch's page who activated.
 
+use crate::accounts::LinkSettings;
 use crate::policy::{permit, Caller, UseCase};
-use crate::sign_in::{masked, Courier, Letter, NotSent};
+use crate::sign_in::{Courier, NotSent};
 use crate::{App, Error};
 use beredskap_core::activation::{
     ActivationBatch, ActivationBatchId, ActivationSend, NewActivation, PlannedSend, SendPlan,
@@ -20,7 +21,7 @@ use beredskap_core::activation::{
 };
 use beredskap_core::alerting::DeliveryOutcome;
 use beredskap_core::register::{ContactKind, ContactLabel, Org, Person, Role};
-use beredskap_core::{EmailAddress, GroupId, NewJournalEntry, PersonId, Store, StoreError};
+use beredskap_core::{Actor, EmailAddress, GroupId, PersonId, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -252,13 +253,6 @@ pub async fn progress(
     })
 }
 
-/// Where enrolment links point and how long they last.
-#[derive(Debug, Clone)]
-pub struct LinkSettings {
-    pub public_url: String,
-    pub hours: u32,
-}
-
 /// Hands one claimed link over (the delivery worker's part): a new one-time enrolment
 /// secret for the account, valid as `settings` say, in the organisation's language, to
 /// the address the batch chose.
@@ -267,10 +261,9 @@ pub async fn send_one(
     courier: &dyn Courier,
     org: &Org,
     send: &ActivationSend,
-    settings: &LinkSettings,
+    settings: &LinkSettings<'_>,
     now: DateTime<Utc>,
 ) -> DeliveryOutcome {
-    let (public_url, link_hours) = (settings.public_url.as_str(), settings.hours);
     let failed = |error: String| DeliveryOutcome::Failed { error };
     let (Some(account_id), Some(channel), Some(address)) =
         (send.account_id, send.channel, send.address.as_deref())
@@ -285,51 +278,34 @@ pub async fn send_one(
         Ok(None) => return failed("person removed".into()),
         Err(e) => return retry(now, send, e.to_string()),
     };
-    let secret = crate::accounts::new_secret();
-    let expires_at = now + chrono::Duration::hours(i64::from(link_hours));
-    if let Err(e) = store
-        .create_enrolment(
-            &beredskap_core::Actor::system(),
-            org.id,
-            account_id,
-            crate::accounts::secret_hash(&secret),
-            expires_at,
-        )
-        .await
+    let link = match crate::accounts::make_enrolment(
+        store,
+        &Actor::system(),
+        org,
+        account_id,
+        settings,
+        now,
+    )
+    .await
     {
-        return retry(now, send, e.to_string());
-    }
-    let link = format!("{public_url}/enrol/{secret}");
-    let (subject, email, sms) = crate::messages::enrolment(org, &person.name, &link, link_hours);
-    let letter = Letter {
-        kind: channel,
-        to: address,
-        subject: &subject,
-        body: match channel {
-            ContactKind::Sms => &sms,
-            _ => &email,
-        },
-        from: org.sms_number.as_deref(),
+        Ok(link) => link,
+        Err(e) => return retry(now, send, e.to_string()),
     };
-    match courier.send_now(letter).await {
+    let posted = crate::accounts::post_enrolment_link(
+        courier,
+        org,
+        &person.name,
+        channel,
+        address,
+        &link,
+        settings.hours,
+    )
+    .await;
+    match posted {
         Ok(provider) => {
-            let journaled = store
-                .append_journal(
-                    &beredskap_core::Actor::system(),
-                    org.id,
-                    NewJournalEntry::new(
-                        "enrolment.sent",
-                        format!("account:{account_id}"),
-                        serde_json::json!({
-                            "channel": channel,
-                            "to": masked(address),
-                            "provider": provider,
-                            "activation": send.batch_id,
-                        }),
-                    ),
-                )
-                .await;
-            if let Err(e) = journaled {
+            let mut entry = crate::accounts::enrolment_sent(account_id, channel, address, provider);
+            entry.payload["activation"] = serde_json::json!(send.batch_id);
+            if let Err(e) = store.append_journal(&Actor::system(), org.id, entry).await {
                 tracing::warn!(error = %e, "the journal did not take an activation link's sending");
             }
             DeliveryOutcome::Sent {

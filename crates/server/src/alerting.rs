@@ -428,8 +428,8 @@ impl Outbox for ActivationOutbox {
             if !worker.store.activation_send_wanted(send.id).await? {
                 return Ok(());
             }
-            let settings = beredskap_app::activation::LinkSettings {
-                public_url: worker.links.base().to_owned(),
+            let settings = beredskap_app::accounts::LinkSettings {
+                public_url: worker.links.base(),
                 hours: worker.enrolment_hours,
             };
             let outcome = beredskap_app::activation::send_one(
