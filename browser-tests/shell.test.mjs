@@ -112,6 +112,11 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     exercise: true,
     step_minutes: 5,
   });
+  const template = await call("POST", "/alert-templates", {
+    name: "IT-avbrott: samla krisledningen",
+    alert: { message: "IT-avbrott. Samling i stabsrummet kl 08.00. Kan du komma?", severity: "critical",
+      recipients: { people: ids }, options: ["Ja", "Nej"], exercise: true },
+  });
   const tib = await call("POST", "/positions", { slug: "tib", name: "Tjänsteperson i beredskap" });
   await call("PUT", `/positions/${tib.id}/holders`, { holders: ids });
   const planFile = join(mkdtempSync(join(tmpdir(), "plan-")), "it-avbrott.yaml");
@@ -165,6 +170,8 @@ test("every page has the same menu and fits a 390 px phone screen", async (t) =>
     ["/search?q=samling", "/search"],
     ["/alerts", "/alerts"],
     ["/alerts/new", "/alerts"],
+    [`/alerts/new?template=${template.id}`, "/alerts"],
+    [`/alerts/templates/${template.id}`, "/alerts"],
     [`/alerts/${alert.id}`, "/alerts"],
     ["/positions", "/positions"],
     ["/directory", "/directory"],

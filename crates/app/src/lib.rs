@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod activation;
 pub mod after_action;
+pub mod alert_templates;
 pub mod alerts;
 pub mod attachments;
 pub mod conversation;

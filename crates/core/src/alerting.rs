@@ -54,7 +54,7 @@ impl Severity {
 }
 
 /// Who an alert is for, as the sender names them.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recipients {
     #[serde(default)]
@@ -71,7 +71,7 @@ pub struct Recipients {
 }
 
 /// An alert as the sender writes it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertInput {
     #[schema(min_length = 1, max_length = 600, format = "many-lines-text")]
@@ -104,7 +104,7 @@ pub struct AlertInput {
 
 /// "If fewer than `min_answers` have answered within `after_minutes`, alert `group`."
 /// For a poll, only the first option (e.g. "Ja") counts as an answer here.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupEscalation {
     pub group: GroupId,
@@ -293,7 +293,7 @@ pub struct PlanRecipient {
 /// The contact points an alert can use, each once: those the person has confirmed first,
 /// in their order, then the unconfirmed ones (an imported number not yet checked may
 /// still be the one that reaches them).
-fn usable(points: &[ContactPoint]) -> Vec<&ContactPoint> {
+pub(crate) fn usable(points: &[ContactPoint]) -> Vec<&ContactPoint> {
     let mut seen: Vec<&ContactPoint> = Vec::new();
     let confirmed = points.iter().filter(|p| p.verified);
     let unconfirmed = points.iter().filter(|p| !p.verified);
@@ -686,6 +686,40 @@ pub enum ReplyOutcome {
 
 #[async_trait]
 pub trait AlertStore: Send + Sync {
+    /// Who an alert would reach if it were sent now, with their contact points, in the
+    /// order it would alert them; nothing is written. Unknown recipients are refused as
+    /// sending refuses them.
+    async fn alert_audience(
+        &self,
+        org: OrgId,
+        new: &NewAlert,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<PlanRecipient>>;
+    /// The organisation's alert templates, by name.
+    async fn alert_templates(
+        &self,
+        org: OrgId,
+    ) -> StoreResult<Vec<crate::alert_templates::AlertTemplate>>;
+    async fn alert_template(
+        &self,
+        org: OrgId,
+        id: crate::AlertTemplateId,
+    ) -> StoreResult<crate::alert_templates::AlertTemplate>;
+    /// Saves a new template, or a new version of one (refused with a conflict if it has
+    /// been saved since `version`), journaled. Its recipients must be the organisation's.
+    async fn save_alert_template(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        template: crate::alert_templates::TemplateDraft,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::alert_templates::AlertTemplate>;
+    async fn delete_alert_template(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: crate::AlertTemplateId,
+    ) -> StoreResult<()>;
     /// The alert that carries an announcement sent out beyond the app, if it was.
     async fn announcement_alert(
         &self,

@@ -532,6 +532,17 @@ impl FieldErrors {
         }
     }
 
+    /// The same errors as fields of `parent` (`message` becomes `alert.message`), for an
+    /// input that holds another.
+    pub fn within(self, parent: &str) -> FieldErrors {
+        FieldErrors(
+            self.0
+                .into_iter()
+                .map(|e| FieldError::new(format!("{parent}.{}", e.field), e.problem))
+                .collect(),
+        )
+    }
+
     pub fn into_result(self) -> Result<(), FieldErrors> {
         if self.is_empty() {
             Ok(())

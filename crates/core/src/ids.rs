@@ -63,5 +63,6 @@ id_type!(
     SubscriptionRequestId,
     PublicDeliveryId,
     ActivationBatchId,
+    AlertTemplateId,
     ActivationSendId
 );

@@ -3,6 +3,7 @@
 //! storage backends implement. Nothing in here performs I/O.
 
 pub mod activation;
+pub mod alert_templates;
 pub mod alerting;
 pub mod auth;
 pub mod clock;
@@ -24,9 +25,10 @@ pub mod words;
 pub use domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 pub use error::{FieldError, FieldErrors, Problem};
 pub use ids::{
-    AccountId, AlertId, ApiTokenId, AttachmentId, CallId, ChannelId, DeliveryId, EntryId, GroupId,
-    IncidentId, MessageId, NoticeId, OrgId, OverrideId, PersonId, PlanId, PositionId,
-    PressReleaseId, PublicDeliveryId, ServiceId, SubscriptionId, SubscriptionRequestId, TaskId,
+    AccountId, AlertId, AlertTemplateId, ApiTokenId, AttachmentId, CallId, ChannelId, DeliveryId,
+    EntryId, GroupId, IncidentId, MessageId, NoticeId, OrgId, OverrideId, PersonId, PlanId,
+    PositionId, PressReleaseId, PublicDeliveryId, ServiceId, SubscriptionId, SubscriptionRequestId,
+    TaskId,
 };
 pub use journal::{Actor, JournalEntry, NewJournalEntry};
 pub use store::{Store, StoreError};

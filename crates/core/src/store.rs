@@ -83,6 +83,10 @@ pub enum Conflict {
     MessageRedacted,
     /// The alert is closed.
     AlertClosed,
+    /// Another alert template of the organisation has the name.
+    AlertTemplateName,
+    /// The alert template has been saved again since the version the change was about.
+    AlertTemplateChanged,
     /// A uniqueness rule not named above, as the database names it (a bug to report).
     Other(String),
 }

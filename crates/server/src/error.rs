@@ -203,6 +203,8 @@ fn conflict_fields(conflict: &Conflict) -> FieldErrors {
         Conflict::MessageNotAnnouncement => ("message", Problem::NotAnAnnouncement),
         Conflict::MessageRedacted => ("message", Problem::AlreadyRedacted),
         Conflict::AlertClosed => ("alert", Problem::Closed),
+        Conflict::AlertTemplateName => ("name", Problem::Taken),
+        Conflict::AlertTemplateChanged => ("version", Problem::Changed),
         Conflict::Other(_) => ("", Problem::ConflictsWithExisting),
     };
     FieldErrors::single(field, problem)

@@ -188,6 +188,9 @@ fn conflict_of(constraint: &str) -> Conflict {
         "orgs_sms_number_key" | "orgs.sms_number" => Conflict::OrgSmsNumber,
         "services_org_name_key" | "services.org_id, services.name_key" => Conflict::ServiceName,
         "plans_org_slug_key" | "plans.org_id, plans.slug" => Conflict::PlanSlug,
+        "alert_templates_org_name_key" | "alert_templates.org_id, alert_templates.name_key" => {
+            Conflict::AlertTemplateName
+        }
         "messages_author_idempotency_key" | "messages.author, messages.idempotency_key" => {
             Conflict::MessageIdempotencyKey
         }

@@ -796,3 +796,32 @@ waiting-to-send = Venter på at blive sendt
 # The start page
 home-following = Igangværende alarmer
 home-incidents = Igangværende hændelser
+
+templates-title = Alarmskabeloner
+templates-none = Ingen skabeloner endnu. Skriv en alarm under Send alarm og gem den som skabelon, så sendes den med to tryk, når der er brug for den.
+template-recipients = Modtagere
+template-saved = Gemt
+template-unreachable = Kan ikke nås (mangler mobilnummer, e-mail og app):
+template-cannot-send = Skabelonen kan ikke sendes, som den er. Ret den først:
+template-send = Send alarmen nu
+template-send-exercise = Send øvelsesalarmen nu
+template-edit = Ret skabelonen
+template-delete = Slet skabelonen
+template-save-legend = Gem som skabelon
+template-name = Skabelonens navn
+template-name-hint = Udfyld navnet, og tryk Gem som skabelon i stedet for Send alarmen, så gemmes alarmen uden at blive sendt. En skabelon sendes derefter med to tryk fra Alarmer eller forsiden.
+template-save = Gem som skabelon
+template-save-changes = Gem ændringerne i skabelonen
+template-changed = Skabelonen er ændret, siden du åbnede den. Intet er sendt. Kontrollér den nye version herunder, og send igen.
+template-reach = { $people ->
+    [one] 1 person alarmeres
+   *[other] { $people } personer alarmeres
+}
+template-channel = { $channel }: { $people ->
+    [one] 1 person
+   *[other] { $people } personer
+}
+template-deputies = Af dem { $deputies ->
+    [one] er 1 stedfortræder, som kun alarmeres
+   *[other] er { $deputies } stedfortrædere, som kun alarmeres
+}, hvis den før ikke svarer.

@@ -795,3 +795,32 @@ waiting-to-send = Waiting to send
 # The start page
 home-following = Active alerts
 home-incidents = Incidents under way
+
+templates-title = Alert templates
+templates-none = No templates yet. Write an alert under Send alert and save it as a template; it is then sent in two taps when it is needed.
+template-recipients = Recipients
+template-saved = Saved
+template-unreachable = Cannot be reached (no mobile number, email or app):
+template-cannot-send = The template cannot be sent as it stands. Change it first:
+template-send = Send the alert now
+template-send-exercise = Send the exercise alert now
+template-edit = Change the template
+template-delete = Delete the template
+template-save-legend = Save as a template
+template-name = Template name
+template-name-hint = Fill in the name and press Save as a template instead of Send the alert to keep the alert without sending it. A template is then sent in two taps from Alerts or the start page.
+template-save = Save as a template
+template-save-changes = Save the changes to the template
+template-changed = The template has been changed since you opened it. Nothing was sent. Check the new version below and send again.
+template-reach = { $people ->
+    [one] 1 person will be alerted
+   *[other] { $people } people will be alerted
+}
+template-channel = { $channel }: { $people ->
+    [one] 1 person
+   *[other] { $people } people
+}
+template-deputies = Of them, { $deputies ->
+    [one] 1 is a deputy, alerted
+   *[other] { $deputies } are deputies, alerted
+} only if the one before does not answer.

@@ -793,3 +793,32 @@ waiting-to-send = Venter på å bli sendt
 # The start page
 home-following = Pågående varsler
 home-incidents = Pågående hendelser
+
+templates-title = Varslingsmaler
+templates-none = Ingen maler ennå. Skriv et varsel under Send varsel og lagre det som mal, så sendes det med to trykk når det trengs.
+template-recipients = Mottakere
+template-saved = Lagret
+template-unreachable = Kan ikke nås (mangler mobilnummer, e-post og app):
+template-cannot-send = Malen kan ikke sendes som den er. Endre den først:
+template-send = Send varselet nå
+template-send-exercise = Send øvingsvarselet nå
+template-edit = Endre malen
+template-delete = Slett malen
+template-save-legend = Lagre som mal
+template-name = Malens navn
+template-name-hint = Fyll inn navnet og trykk Lagre som mal i stedet for Send varselet, så lagres varselet uten å sendes. En mal sendes deretter med to trykk fra Varsler eller startsiden.
+template-save = Lagre som mal
+template-save-changes = Lagre endringene i malen
+template-changed = Malen er endret siden du åpnet den. Ingenting er sendt. Kontroller den nye versjonen nedenfor og send igjen.
+template-reach = { $people ->
+    [one] 1 person varsles
+   *[other] { $people } personer varsles
+}
+template-channel = { $channel }: { $people ->
+    [one] 1 person
+   *[other] { $people } personer
+}
+template-deputies = Av dem { $deputies ->
+    [one] er 1 stedfortreder, som bare varsles
+   *[other] er { $deputies } stedfortredere, som bare varsles
+} hvis den før ikke svarer.

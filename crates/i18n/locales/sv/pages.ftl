@@ -796,3 +796,32 @@ waiting-to-send = Väntar på att skickas
 # The start page
 home-following = Pågående larm
 home-incidents = Pågående händelser
+
+templates-title = Larmmallar
+templates-none = Inga mallar ännu. Skriv ett larm under Skicka larm och spara det som mall, så skickas det med två tryck när det behövs.
+template-recipients = Mottagare
+template-saved = Sparad
+template-unreachable = Kan inte nås (saknar mobilnummer, e-post och app):
+template-cannot-send = Mallen kan inte skickas som den är. Ändra den först:
+template-send = Skicka larmet nu
+template-send-exercise = Skicka övningslarmet nu
+template-edit = Ändra mallen
+template-delete = Ta bort mallen
+template-save-legend = Spara som mall
+template-name = Mallens namn
+template-name-hint = Fyll i namnet och tryck Spara som mall i stället för Skicka larmet, så sparas larmet utan att skickas. En mall skickas sedan med två tryck från Larm eller startsidan.
+template-save = Spara som mall
+template-save-changes = Spara ändringarna i mallen
+template-changed = Mallen har ändrats sedan du öppnade den. Inget har skickats. Kontrollera den nya versionen nedan och skicka igen.
+template-reach = { $people ->
+    [one] 1 person larmas
+   *[other] { $people } personer larmas
+}
+template-channel = { $channel }: { $people ->
+    [one] 1 person
+   *[other] { $people } personer
+}
+template-deputies = Av dem { $deputies ->
+    [one] är 1 ersättare, som larmas
+   *[other] är { $deputies } ersättare, som larmas
+} bara om den före inte svarar.

@@ -7,7 +7,7 @@ use super::{render, when, Page, WebContext, WebError};
 use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -72,6 +72,9 @@ struct AlertsPage {
     groups: Vec<(String, String)>,
     /// A week from now, the contact check's suggested deadline (yyyy-mm-dd).
     default_deadline: String,
+    /// Saved alerts (id, name), for those who may send them.
+    templates: Vec<(String, String)>,
+    may_send: bool,
 }
 
 pub async fn list(
@@ -94,6 +97,7 @@ pub async fn list(
         .into_iter()
         .map(|g| (g.id.to_string(), g.name))
         .collect();
+    let templates = super::alert_templates::names(&state, &me).await?;
     let alerts = summaries
         .into_iter()
         .map(|s| AlertRow {
@@ -114,6 +118,8 @@ pub async fn list(
             alerts,
             active_real,
             groups,
+            templates,
+            may_send: beredskap_app::policy::allows(&me.caller(), UseCase::SendAlert),
             default_deadline: (me.org.zone().today(state.clock.now()) + chrono::Duration::days(7))
                 .format("%Y-%m-%d")
                 .to_string(),
@@ -156,7 +162,7 @@ impl NewAlertPage {
     }
 }
 
-async fn new_alert_page(
+pub(super) async fn new_alert_page(
     state: &AppState,
     ctx: &WebContext,
     me: &SignedIn,
@@ -193,11 +199,23 @@ async fn new_alert_page(
     )
 }
 
+#[derive(serde::Deserialize)]
+pub struct NewAlertQuery {
+    /// A template to start from: the form opens filled in with it, to change and save
+    /// it again or to send a changed copy.
+    template: Option<String>,
+}
+
 pub async fn new_form(
     State(state): State<AppState>,
     ctx: WebContext,
     me: SignedIn,
+    Query(query): Query<NewAlertQuery>,
 ) -> Result<Response, WebError> {
+    if let Some(id) = query.template.as_deref().and_then(|t| t.parse().ok()) {
+        let fields = super::alert_templates::template_fields(&state, &me, id).await?;
+        return new_alert_page(&state, &ctx, &me, FormProblems::default(), fields).await;
+    }
     let defaults = vec![
         ("step_minutes".to_owned(), "5".to_owned()),
         ("repeats".to_owned(), "0".to_owned()),
@@ -211,7 +229,7 @@ pub async fn new_form(
 /// Reads the form into an alert; the errors name the form's own fields.
 /// People named in the form's free-text field, by name or employee number (external id),
 /// each matched exactly once in the register.
-fn named_people(
+pub(super) fn named_people(
     fields: &Fields,
     people: &[beredskap_core::register::Person],
     errors: &mut FieldErrors,
@@ -243,7 +261,7 @@ fn named_people(
 /// Reads the form into an alert. What cannot be read (a number that is not one) is
 /// recorded in `errors` and given a stand-in, so the rest is still checked and every
 /// problem is shown at once.
-fn read_form(
+pub(super) fn read_form(
     fields: &Fields,
     people: Vec<beredskap_core::PersonId>,
     errors: &mut FieldErrors,
@@ -297,7 +315,7 @@ fn read_form(
 }
 
 /// The form's inputs from top to bottom: the summary lists problems in this order.
-const FORM_ORDER: [&str; 8] = [
+const FORM_ORDER: [&str; 9] = [
     "message",
     "people",
     "options",
@@ -306,11 +324,12 @@ const FORM_ORDER: [&str; 8] = [
     "escalate_group",
     "escalate_min",
     "escalate_after",
+    "template_name",
 ];
 
 /// Every problem in the reader's language, with the input it belongs to, in the order
 /// the form shows them.
-fn messages(t: &super::Texts, errors: &FieldErrors) -> FormProblems {
+pub(super) fn messages(t: &super::Texts, errors: &FieldErrors) -> FormProblems {
     let place = |field: &str| (input_for(field), label_for(t, field));
     FormProblems::new(errors, t.lang, place, &FORM_ORDER)
 }
@@ -327,6 +346,7 @@ fn input_for(field: &str) -> &'static str {
         "escalation" if field.ends_with("min_answers") => "escalate_min",
         "escalation" if field.ends_with("after_minutes") => "escalate_after",
         "escalation" | "escalate_group" => "escalate_group",
+        "template_name" => "template_name",
         _ => "people",
     }
 }
@@ -342,6 +362,7 @@ fn label_for(t: &super::Texts, field: &str) -> String {
         // Shown at the people field, where the form asks for whom.
         ("recipients", _) => t.alert_people.to_owned(),
         ("options", _) => t.alert_options.to_owned(),
+        ("template_name", _) => t.template_name.to_owned(),
         ("step_minutes", _) => t.alert_step.to_owned(),
         ("repeats", _) => t.alert_repeats.to_owned(),
         ("escalation" | "escalate_min" | "escalate_after" | "escalate_group", _) => {
@@ -500,7 +521,7 @@ fn reason_words(t: &super::Texts, line: &RosterLine, names: &Names) -> String {
 }
 
 /// A channel as people call it: "sms", "e-post", "länk i meddelandet".
-fn channel_words(t: &super::Texts, channel: &str) -> String {
+pub(super) fn channel_words(t: &super::Texts, channel: &str) -> String {
     match channel {
         "sms" => t.channel_sms,
         "email" => t.channel_email,

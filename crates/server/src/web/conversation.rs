@@ -182,6 +182,8 @@ struct HomePage {
     /// Incidents under way, for those who may read them.
     incidents: Vec<(String, String)>,
     may_alert: bool,
+    /// Saved alerts (id, name), two taps from sending, for those who may send them.
+    templates: Vec<(String, String)>,
 }
 
 /// An active alert as its sender follows it on the start page.
@@ -292,6 +294,7 @@ pub async fn home(
             following,
             incidents,
             may_alert: allows(&caller, UseCase::SendAlert),
+            templates: super::alert_templates::names(&state, &me).await?,
             alerts,
             page: Page::signed_in(&ctx, &me, t.home_title),
             org: me.org.name.clone(),

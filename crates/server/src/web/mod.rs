@@ -4,6 +4,7 @@
 mod activation;
 mod admin;
 mod after_action;
+mod alert_templates;
 mod alerts;
 mod conversation;
 mod directory;
@@ -171,6 +172,26 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
         .get("/alerts", case(UseCase::FollowAlerts), alerts::list)
         .post("/alerts", case(UseCase::SendAlert), alerts::create)
         .get("/alerts/new", case(UseCase::SendAlert), alerts::new_form)
+        .post(
+            "/alerts/templates",
+            case(UseCase::SendAlert),
+            alert_templates::save,
+        )
+        .get(
+            "/alerts/templates/{id}",
+            case(UseCase::SendAlert),
+            alert_templates::show,
+        )
+        .post(
+            "/alerts/templates/{id}/send",
+            case(UseCase::SendAlert),
+            alert_templates::send,
+        )
+        .post(
+            "/alerts/templates/{id}/delete",
+            case(UseCase::SendAlert),
+            alert_templates::delete,
+        )
         .get("/alerts/{id}", case(UseCase::FollowAlerts), alerts::show)
         .get(
             "/alerts/{id}/roster",

@@ -1090,3 +1090,164 @@ async fn an_announcement_sent_out_to_the_crisis_group_reaches_people_without_acc
         .skip(received.len())
         .any(|m| m.to == "+46701000001"));
 }
+
+/// A template is kept, previewed with whom it reaches, sent by version, and what it sends
+/// is a real alert the worker hands to the SMS gateway.
+#[tokio::test]
+async fn a_template_previews_its_reach_and_sends_the_version_that_was_previewed() {
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let app = TestApp::spawn().await;
+    let dispatcher = Dispatcher::new(app.store.clone(), sms(&gateway), app.links.clone());
+    let lead = app.token_for(Role::CrisisLead, "lead@lillby.se").await;
+    let member = app.token_for(Role::Member, "member@lillby.se").await;
+    let anna = person(&app, "Anna", &["+46701000031"]).await;
+    let bo = person(&app, "Bo", &["+46701000032"]).await;
+    let cilla = person(&app, "Cilla", &[]).await;
+    let group = app
+        .store
+        .create_group(
+            &Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: Slug::parse("krisgrupp").unwrap(),
+                name: "Krisledningsgrupp".into(),
+            },
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_group_members(
+            &Actor::system(),
+            app.org.id,
+            group.id,
+            vec![anna, bo, cilla],
+        )
+        .await
+        .unwrap();
+    let template = json!({
+        "name": "IT-avbrott",
+        "alert": {
+            "message": "IT-avbrott: samling i stabsrummet kl 08.00. Kan du komma?",
+            "severity": "critical",
+            "recipients": {"groups": [group.id]},
+            "options": ["Ja", "Nej"],
+        },
+    });
+    let base = "/api/v1/orgs/lillby/alert-templates";
+    // A member may neither keep nor read templates.
+    assert_eq!(
+        app.post(base, &member, template.clone()).await.status(),
+        403
+    );
+    assert_eq!(app.get(base, &member).await.status(), 403);
+    // Problems name their fields inside the template.
+    let bad = expect_json(
+        app.post(
+            base,
+            &lead,
+            json!({"name": "", "alert": {"message": "", "severity": "critical",
+                "recipients": {}}}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(
+        error_fields(&bad),
+        ["name", "alert.message", "alert.recipients"]
+    );
+
+    let saved = expect_json(app.post(base, &lead, template.clone()).await, 201).await;
+    assert_eq!(saved["version"], 1);
+    let id = saved["id"].as_str().unwrap().to_owned();
+    // One name per organisation, in any case.
+    let mut again = template.clone();
+    again["name"] = json!("it-AVBROTT");
+    let taken = expect_json(app.post(base, &lead, again).await, 409).await;
+    assert_eq!(error_fields(&taken), ["name"]);
+
+    let preview = expect_json(app.get(&format!("{base}/{id}"), &lead).await, 200).await;
+    assert_eq!(preview["reach"]["people"], 3);
+    assert_eq!(
+        preview["reach"]["channels"],
+        json!([{"channel": "sms", "people": 2}])
+    );
+    assert_eq!(preview["unreachable_names"], json!(["Cilla"]));
+    assert_eq!(gateway.received().len(), 0, "a preview sends nothing");
+
+    // Someone changes it after the preview: sending the previewed version sends nothing.
+    let mut changed = template.clone();
+    changed["alert"]["message"] = json!("Strömavbrott: samling i stabsrummet. Kan du komma?");
+    changed["version"] = json!(1);
+    let v2 = expect_json(
+        app.put(&format!("{base}/{id}"), &lead, changed.clone())
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(v2["version"], 2);
+    let stale = expect_json(app.put(&format!("{base}/{id}"), &lead, changed).await, 409).await;
+    assert_eq!(error_fields(&stale), ["version"]);
+    let refused = app
+        .post(&format!("{base}/{id}/send"), &lead, json!({"version": 1}))
+        .await;
+    assert_eq!(refused.status(), 409);
+    assert!(app
+        .store
+        .list_alerts(app.org.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let alert = expect_json(
+        app.post(&format!("{base}/{id}/send"), &lead, json!({"version": 2}))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        alert["message"],
+        "Strömavbrott: samling i stabsrummet. Kan du komma?"
+    );
+    let now = beredskap_core::journal::now();
+    assert_eq!(dispatcher.run_once(now).await.unwrap(), 2);
+    let mut to: Vec<String> = gateway.received().into_iter().map(|m| m.to).collect();
+    to.sort();
+    assert_eq!(to, ["+46701000031", "+46701000032"]);
+
+    // Another organisation's caller does not find it; deleting it is journaled.
+    let other = app
+        .store
+        .create_org(
+            &Actor::system(),
+            beredskap_core::register::NewOrg::parse(
+                "norrby",
+                "Norrby kommun",
+                beredskap_core::Region::Se,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let stranger = app.token_in(&other, Role::Admin, "admin@norrby.se").await;
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/orgs/norrby/alert-templates/{id}"),
+            &stranger
+        )
+        .await
+        .status(),
+        404
+    );
+    let deleted = app
+        .client
+        .delete(app.url(&format!("{base}/{id}")))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(app.get(&format!("{base}/{id}"), &lead).await.status(), 404);
+    let list = expect_json(app.get(base, &lead).await, 200).await;
+    assert_eq!(list, json!([]));
+}

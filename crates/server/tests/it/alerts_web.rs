@@ -317,3 +317,213 @@ async fn times_are_shown_on_the_organisations_clock() {
         format!("{} 23:59", day.format("%Y-%m-%d"))
     );
 }
+
+/// A crisis lead writes an alert ahead as a template and later sends it in two taps: the
+/// template's page (whom it reaches, on which channels) and its Send button.
+#[tokio::test]
+async fn a_template_is_saved_from_the_form_and_sent_in_two_taps() {
+    let app = TestApp::spawn().await;
+    let lead = signed_in(&app, "lead@lillby.se", Role::CrisisLead).await;
+    let member = signed_in(&app, "member@lillby.se", Role::Member).await;
+    let bo = app
+        .person(
+            "Bo Ek",
+            vec![crate::helpers::point(
+                beredskap_core::register::ContactKind::Sms,
+                "+46701000041",
+            )],
+        )
+        .await;
+    let group = app
+        .store
+        .create_group(
+            &Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: Slug::parse("stab").unwrap(),
+                name: "Krisledningsstaben".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let member_person = person_of(&app, "member@lillby.se").await;
+    let cilla = app.person("Cilla Ek", vec![]).await;
+    app.store
+        .set_group_members(
+            &Actor::system(),
+            app.org.id,
+            group.id,
+            vec![bo, member_person, cilla],
+        )
+        .await
+        .unwrap();
+    let group_id = group.id.to_string();
+
+    let (_, form) = page(&app, &lead, "/alerts/new").await;
+    assert!(form.contains("Spara som mall"), "{form}");
+    let csrf = hidden(&form, "csrf");
+    // Saving without a name says so at the name, and keeps what was typed.
+    let r = lead
+        .post(app.url("/alerts/templates"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("message", "IT-avbrott. Samling i stabsrummet."),
+            ("severity", "critical"),
+            ("group", group_id.as_str()),
+            ("options", "Ja, Nej"),
+            ("step_minutes", "5"),
+            ("repeats", "0"),
+            ("template_name", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(r##"<a href="#template_name">Mallens namn: "##),
+        "{html}"
+    );
+    assert!(html.contains(">IT-avbrott. Samling i stabsrummet.</textarea>"));
+
+    let save = |name: &'static str, extra: Vec<(&'static str, String)>| {
+        let mut fields: Vec<(&str, String)> = vec![
+            ("csrf", csrf.clone()),
+            ("message", "IT-avbrott. Samling i stabsrummet.".into()),
+            ("severity", "critical".into()),
+            ("group", group_id.clone()),
+            ("options", "Ja, Nej".into()),
+            ("step_minutes", "5".into()),
+            ("repeats", "0".into()),
+            ("template_name", name.into()),
+        ];
+        fields.extend(extra);
+        lead.post(app.url("/alerts/templates")).form(&fields).send()
+    };
+    let r = save("IT-avbrott", vec![]).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let at = location(&r);
+    assert!(at.starts_with("/alerts/templates/"), "{at}");
+    let id = at.trim_start_matches("/alerts/templates/").to_owned();
+    assert!(app
+        .store
+        .list_alerts(app.org.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // The same name again is refused at the name.
+    let r = save("it-avbrott", vec![]).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"id="template_name-error""#));
+
+    // It is on the alerts page and the start page, one tap from its preview.
+    for path in ["/alerts", "/"] {
+        let (_, html) = page(&app, &lead, path).await;
+        assert!(
+            html.contains(&format!(
+                r#"<a href="/alerts/templates/{id}">IT-avbrott</a>"#
+            )),
+            "{path}: {html}"
+        );
+    }
+    let (_, start) = page(&app, &member, "/").await;
+    assert!(!start.contains("/alerts/templates/"), "a member sees none");
+    assert_eq!(page(&app, &member, &at).await.0, 403);
+
+    // First tap: whom it reaches, on which channels, and who cannot be reached.
+    let (status, preview) = page(&app, &lead, &at).await;
+    assert_eq!(status, 200);
+    assert!(preview.contains("3 personer larmas"), "{preview}");
+    assert!(preview.contains("<li>sms: 1 person</li>"), "{preview}");
+    assert!(preview.contains("<li>e-post: 1 person</li>"), "{preview}");
+    assert!(preview.contains("<li>Krisledningsstaben</li>"));
+    assert!(
+        preview.contains(
+            "<strong>Kan inte nås (saknar mobilnummer, e-post och app):</strong> Cilla Ek"
+        ),
+        "{preview}"
+    );
+    assert_eq!(hidden(&preview, "version"), "1");
+
+    // Changed in the form meanwhile: the form opens filled in with the template.
+    let (_, edit) = page(&app, &lead, &format!("/alerts/new?template={id}")).await;
+    assert!(edit.contains(">IT-avbrott. Samling i stabsrummet.</textarea>"));
+    assert!(edit.contains("Spara ändringarna i mallen"));
+    assert_eq!(hidden(&edit, "template"), id);
+    let r = lead
+        .post(app.url("/alerts/templates"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("template", id.as_str()),
+            ("version", "1"),
+            ("message", "Strömavbrott. Samling i stabsrummet."),
+            ("severity", "critical"),
+            ("group", group_id.as_str()),
+            ("options", "Ja, Nej"),
+            ("step_minutes", "5"),
+            ("repeats", "0"),
+            ("template_name", "IT-avbrott"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), at);
+
+    // Second tap on the old preview: nothing goes out, and the page says why.
+    let r = lead
+        .post(app.url(&format!("{at}/send")))
+        .form(&[("csrf", csrf.as_str()), ("version", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Mallen har ändrats sedan du öppnade den"),
+        "{html}"
+    );
+    assert!(html.contains("Strömavbrott. Samling i stabsrummet."));
+    assert!(app
+        .store
+        .list_alerts(app.org.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // A member cannot send it.
+    let r = member
+        .post(app.url(&format!("{at}/send")))
+        .form(&[("csrf", csrf.as_str()), ("version", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let r = lead
+        .post(app.url(&format!("{at}/send")))
+        .form(&[("csrf", csrf.as_str()), ("version", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/alerts/"));
+    let sent = app.store.list_alerts(app.org.id, 10).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].alert.message,
+        "Strömavbrott. Samling i stabsrummet."
+    );
+    assert_eq!(sent[0].recipients, 3);
+
+    let r = lead
+        .post(app.url(&format!("{at}/delete")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(page(&app, &lead, &at).await.0, 404);
+}

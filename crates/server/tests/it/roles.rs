@@ -67,6 +67,10 @@ struct Things {
     call: String,
     /// A bulk activation (of nobody), to follow.
     activation: String,
+    /// An alert template (an exercise), to preview and send.
+    template: String,
+    /// Templates to delete, one per try.
+    templates_to_delete: std::sync::Mutex<Vec<String>>,
     /// A notice on the status page, to update.
     notice: String,
 }
@@ -78,6 +82,10 @@ fn concrete(route: &PageRoute, things: &Things, own_session: &str) -> String {
         "/m/{id}/redact" => things.to_redact.clone(),
         _ if p.starts_with("/m/") => things.message.clone(),
         "/alerts/{id}/close" => things.to_close.clone(),
+        "/alerts/templates/{id}/delete" => {
+            things.templates_to_delete.lock().unwrap().pop().unwrap()
+        }
+        _ if p.starts_with("/alerts/templates/") => things.template.clone(),
         _ if p.starts_with("/alerts/") => things.alert.clone(),
         _ if p.starts_with("/files/") => things.file.clone(),
         _ if p.starts_with("/admin/accounts/") => things.victim.id.to_string(),
@@ -117,6 +125,16 @@ fn form_for(path: &str, things: &Things) -> Vec<(&'static str, String)> {
     let p = path;
     let fields: Vec<(&'static str, &str)> = match p {
         "/services/public" => vec![("phone", "0480-45 00 00")],
+        _ if p.starts_with("/alerts/templates/") && p.ends_with("/send") => vec![("version", "1")],
+        "/alerts/templates" => vec![
+            ("message", "Övning"),
+            ("severity", "info"),
+            ("group", things.group.as_str()),
+            ("step_minutes", "5"),
+            ("repeats", "0"),
+            ("exercise", "on"),
+            ("template_name", "Övning"),
+        ],
         "/notices" => vec![
             ("kind", "disruption"),
             ("phase", "investigating"),
@@ -373,6 +391,26 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
             .await;
         *target = expect_json(r, 201).await["id"].as_str().unwrap().to_owned();
     }
+    let mut templates = Vec::new();
+    for n in 0..12 {
+        let r = app
+            .post(
+                "/api/v1/orgs/lillby/alert-templates",
+                &app.admin_token,
+                serde_json::json!({
+                    "name": format!("Övning {n}"),
+                    "alert": {
+                        "message": "Strömavbrott",
+                        "severity": "critical",
+                        "recipients": {"people": people},
+                        "exercise": true,
+                    },
+                }),
+            )
+            .await;
+        templates.push(expect_json(r, 201).await["id"].as_str().unwrap().to_owned());
+    }
+    let template = templates.pop().unwrap();
     let victim = invite(app, "offer@lillby.se", Role::Member).await;
     let victim_browser = browser();
     let (secret, _) = app.enrol(&victim_browser, &victim).await;
@@ -598,6 +636,8 @@ async fn things(app: &TestApp, testers: &[Tester]) -> Things {
         .id
         .to_string();
     Things {
+        template,
+        templates_to_delete: std::sync::Mutex::new(templates),
         activation,
         notice,
         position: position.id.to_string(),

@@ -4,14 +4,76 @@ use super::{ops, Backend};
 use beredskap_core::store::StoreResult;
 use beredskap_core::{Actor, OrgId, PersonId, PositionId};
 
+use beredskap_core::alert_templates::{AlertTemplate, TemplateDraft};
+use beredskap_core::alerting::PlanRecipient;
 use beredskap_core::alerting::{
     Alert, AlertStatus, AlertStore, AlertSummary, Answer, Delivery, DeliveryOutcome, NewAlert,
     ReplyOutcome, RosterEntry,
 };
-use beredskap_core::{AlertId, DeliveryId};
+use beredskap_core::{AlertId, AlertTemplateId, DeliveryId};
 
 #[async_trait::async_trait]
 impl AlertStore for Backend {
+    async fn alert_audience(
+        &self,
+        org: OrgId,
+        new: &NewAlert,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Vec<PlanRecipient>> {
+        let new = new.clone();
+        self.read(move |c| {
+            Box::pin(async move { ops::alerting::alert_audience(c, org, &new, now).await })
+        })
+        .await
+    }
+
+    async fn alert_templates(&self, org: OrgId) -> StoreResult<Vec<AlertTemplate>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::alert_templates::alert_templates(c, org).await })
+        })
+        .await
+    }
+
+    async fn alert_template(&self, org: OrgId, id: AlertTemplateId) -> StoreResult<AlertTemplate> {
+        self.read(move |c| {
+            Box::pin(async move { ops::alert_templates::alert_template(c, org, id).await })
+        })
+        .await
+    }
+
+    async fn save_alert_template(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        template: TemplateDraft,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<AlertTemplate> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::alert_templates::save_alert_template(c, &actor, org, template, now).await
+            })
+        })
+        .await
+    }
+
+    async fn delete_alert_template(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: AlertTemplateId,
+    ) -> StoreResult<()> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                ops::lock_org(c, org).await?;
+                ops::alert_templates::delete_alert_template(c, &actor, org, id).await
+            })
+        })
+        .await
+    }
+
     async fn create_alert(
         &self,
         actor: &Actor,

@@ -279,6 +279,39 @@ async fn insert_deliveries(
     Ok(())
 }
 
+/// The active people among `chosen`, and each as planning sees them.
+async fn active_targets<'c>(
+    conn: &mut Conn,
+    org: OrgId,
+    chosen: &'c [Chosen],
+) -> StoreResult<(Vec<&'c Chosen>, Vec<PlanRecipient>)> {
+    let mut points = load_active(conn, org, chosen).await?;
+    let active: Vec<&Chosen> = chosen
+        .iter()
+        .filter(|c| points.contains_key(&c.person))
+        .collect();
+    let targets = active
+        .iter()
+        .map(|c| PlanRecipient {
+            person: c.person,
+            points: points.remove(&c.person).unwrap_or_default(),
+            follows: c.follows,
+        })
+        .collect();
+    Ok((active, targets))
+}
+
+/// Whom the alert would reach if sent now; nothing is written.
+pub async fn alert_audience(
+    conn: &mut Conn,
+    org: OrgId,
+    new: &NewAlert,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<PlanRecipient>> {
+    let chosen = resolve(conn, org, new, now).await?;
+    Ok(active_targets(conn, org, &chosen).await?.1)
+}
+
 /// Plans and inserts deliveries for newly chosen recipients (those still active), from
 /// `now`. Returns (recipients, deliveries) added.
 async fn add_recipients(
@@ -289,19 +322,7 @@ async fn add_recipients(
     schedule: Option<&Schedule>,
     now: DateTime<Utc>,
 ) -> StoreResult<(usize, usize)> {
-    let mut points = load_active(conn, org, chosen).await?;
-    let active: Vec<&Chosen> = chosen
-        .iter()
-        .filter(|c| points.contains_key(&c.person))
-        .collect();
-    let targets: Vec<PlanRecipient> = active
-        .iter()
-        .map(|c| PlanRecipient {
-            person: c.person,
-            points: points.remove(&c.person).unwrap_or_default(),
-            follows: c.follows,
-        })
-        .collect();
+    let (active, targets) = active_targets(conn, org, chosen).await?;
     // No schedule: a contact check, every point at once.
     let planned = match schedule {
         Some(schedule) => plan(&targets, schedule),

@@ -54,6 +54,9 @@ pub mod subscriptions;
 #[path = "activation_ops.rs"]
 pub mod activation;
 
+#[path = "alert_template_ops.rs"]
+pub mod alert_templates;
+
 use std::collections::HashMap;
 use uuid::Uuid;
 

@@ -91,6 +91,7 @@ conformance!(
     an_sms_reply_answers_the_newest_open_alert_to_that_number,
     sms_replies_stay_within_the_organisation_they_went_to,
     an_alert_to_a_position_reaches_whoever_is_on_call,
+    alert_templates_are_named_versioned_journaled_and_preview_whom_they_reach,
     external_contacts_are_replaced_whole_in_file_order_and_journaled,
     bulk_activation_makes_accounts_queues_links_and_lists_who_cannot_be_reached,
     services_keep_their_order_state_and_history_and_names_are_unique,

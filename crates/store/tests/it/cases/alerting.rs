@@ -925,3 +925,166 @@ pub async fn workers_claiming_at_once_take_each_delivery_once(db: &TestDb) {
     .unwrap();
     assert!(!s.delivery_wanted(claimed).await.unwrap());
 }
+
+pub async fn alert_templates_are_named_versioned_journaled_and_preview_whom_they_reach(
+    db: &TestDb,
+) {
+    use beredskap_core::alert_templates::{reach, ChannelReach, TemplateDraft};
+    use beredskap_core::store::Conflict;
+    use beredskap_core::GroupId;
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let other = org(s, "norrby").await;
+    let anna = reachable(s, &o, "Anna", "+46701000021").await;
+    let bo = reachable(s, &o, "Bo", "+46701000022").await;
+    let cilla = s
+        .create_person(&actor(), o.id, draft("Cilla", None))
+        .await
+        .unwrap()
+        .id;
+    let group = s
+        .create_group(
+            &actor(),
+            o.id,
+            NewGroup {
+                slug: Slug::parse("krisgrupp").unwrap(),
+                name: "Krisledningsgrupp".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.set_group_members(&actor(), o.id, group.id, vec![anna, bo, cilla])
+        .await
+        .unwrap();
+    let alert = input(
+        Recipients {
+            groups: vec![group.id],
+            ..Recipients::default()
+        },
+        &["Ja", "Nej"],
+    );
+    let now = beredskap_core::journal::now();
+    let new_draft = |name: &str, alert: AlertInput| TemplateDraft {
+        id: None,
+        version: None,
+        name: name.into(),
+        alert,
+        saved_by: None,
+    };
+
+    let saved = s
+        .save_alert_template(&actor(), o.id, new_draft("IT-avbrott", alert.clone()), now)
+        .await
+        .unwrap();
+    assert_eq!((saved.version, saved.alert.clone()), (1, alert.clone()));
+    // Names are one per organisation, whatever their case; another may use it.
+    assert_eq!(
+        s.save_alert_template(&actor(), o.id, new_draft("it-AVBROTT", alert.clone()), now)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(Conflict::AlertTemplateName)
+    );
+    s.save_alert_template(
+        &actor(),
+        other.id,
+        new_draft("IT-avbrott", alert.clone()),
+        now,
+    )
+    .await
+    .expect_err("another organisation's group is not norrby's");
+
+    // A change names the version it was made from; a second change from the same
+    // version is refused, not lost silently.
+    let mut changed = alert.clone();
+    changed.message = "Strömavbrott i stadshuset. Kan du komma?".into();
+    let again = TemplateDraft {
+        id: Some(saved.id),
+        version: Some(1),
+        ..new_draft("IT-avbrott", changed.clone())
+    };
+    let v2 = s
+        .save_alert_template(&actor(), o.id, again.clone(), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (v2.version, v2.alert.message.as_str()),
+        (2, changed.message.as_str())
+    );
+    assert_eq!(
+        s.save_alert_template(&actor(), o.id, again, now)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(Conflict::AlertTemplateChanged)
+    );
+
+    // The preview writes nothing and counts the group by channel.
+    let journal_before = s.journal_head(o.id).await.unwrap().0;
+    let audience = s
+        .alert_audience(o.id, &v2.alert.clone().validate(None).unwrap(), now)
+        .await
+        .unwrap();
+    let reach = reach(&audience);
+    assert_eq!(reach.people, 3);
+    assert_eq!(
+        reach.channels,
+        vec![
+            ChannelReach {
+                channel: ContactKind::Email,
+                people: 2
+            },
+            ChannelReach {
+                channel: ContactKind::Sms,
+                people: 2
+            },
+        ]
+    );
+    assert_eq!(reach.unreachable, vec![cilla]);
+    assert_eq!(s.journal_head(o.id).await.unwrap().0, journal_before);
+    assert!(s.list_alerts(o.id, 10).await.unwrap().is_empty());
+
+    // A template naming a group that is not the organisation's is refused at its field.
+    let mut stray = alert.clone();
+    stray.recipients.groups = vec![GroupId::new()];
+    match s
+        .save_alert_template(&actor(), o.id, new_draft("Fel", stray), now)
+        .await
+    {
+        Err(StoreError::Invalid(fields)) => {
+            assert_eq!(fields.0[0].field, "alert.recipients.groups[0]")
+        }
+        other => panic!("expected the group refused, got {other:?}"),
+    }
+
+    // Another organisation neither sees nor deletes it.
+    assert_eq!(
+        s.alert_template(other.id, saved.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(
+        s.delete_alert_template(&actor(), other.id, saved.id)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound
+    );
+    assert_eq!(s.alert_templates(o.id).await.unwrap(), vec![v2.clone()]);
+    s.delete_alert_template(&actor(), o.id, saved.id)
+        .await
+        .unwrap();
+    assert!(s.alert_templates(o.id).await.unwrap().is_empty());
+    let kinds: Vec<String> = s
+        .journal_page(o.id, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind.starts_with("alert_template."))
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "alert_template.created",
+            "alert_template.saved",
+            "alert_template.deleted"
+        ]
+    );
+}
