@@ -389,6 +389,40 @@ async fn seed_org(
                 },
             )
             .await?;
+        // The call that starts most crises, written ahead: two taps from sending.
+        let alert = beredskap_core::alerting::AlertInput {
+            message: lang.text("demo-template-message").to_owned(),
+            severity: beredskap_core::alerting::Severity::Critical,
+            recipients: beredskap_core::alerting::Recipients {
+                groups: vec![group.id],
+                deputies: true,
+                ..Default::default()
+            },
+            options: lang
+                .text("demo-template-options")
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .collect(),
+            exercise: false,
+            step_minutes: 5,
+            repeats: 1,
+            repeat_minutes: 15,
+            escalation: None,
+        };
+        store
+            .save_alert_template(
+                &Actor::account(lead.id),
+                org.id,
+                beredskap_core::alert_templates::TemplateDraft {
+                    id: None,
+                    version: None,
+                    name: lang.text("demo-template-name").to_owned(),
+                    alert,
+                    saved_by: Some(lead.id),
+                },
+                now,
+            )
+            .await?;
     }
     let contacts = lang.text("demo-contacts-csv");
     let rows = beredskap_core::contacts::parse_contacts_csv(contacts.as_bytes(), region)

@@ -84,3 +84,7 @@ demo-notice-title = Udskiftning af telefonomstillingen
 demo-notice-body =
     Vi udskifter telefonomstillingen. Mens arbejdet står på, kan du ikke ringe til kommunens omstilling. Ring til reservenummeret eller kom forbi borgerservice på rådhuset.
     Nødkald påvirkes ikke.
+
+demo-template-name = IT-nedbrud: saml krisestaben
+demo-template-message = IT-nedbrud i hele kommunen. Krisestaben samles i stabsrummet på rådhuset hurtigst muligt. Kan du komme?
+demo-template-options = Ja, Nej

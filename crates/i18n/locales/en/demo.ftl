@@ -84,3 +84,7 @@ demo-notice-title = Switchboard replacement
 demo-notice-body =
     We are replacing the switchboard. While the work goes on you cannot call the municipality's switchboard. Call the reserve number or visit the town hall's reception.
     Safety alarms are not affected.
+
+demo-template-name = IT outage: call the crisis group together
+demo-template-message = IT outage across the municipality. The crisis group meets in the operations room at the town hall as soon as possible. Can you come?
+demo-template-options = Yes, No

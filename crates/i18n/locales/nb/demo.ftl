@@ -85,3 +85,7 @@ demo-notice-title = Bytte av sentralbord
 demo-notice-body =
     Vi bytter sentralbord. Mens arbeidet pågår, kan du ikke ringe kommunens sentralbord. Ring reservenummeret eller besøk servicetorget på rådhuset.
     Trygghetsalarmene påvirkes ikke.
+
+demo-template-name = IT-bortfall: samle kriseledelsen
+demo-template-message = IT-bortfall i hele kommunen. Kriseledelsen samles i stabsrommet på rådhuset så snart som mulig. Kan du komme?
+demo-template-options = Ja, Nei

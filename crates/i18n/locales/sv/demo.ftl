@@ -85,3 +85,7 @@ demo-notice-title = Byte av telefonväxel
 demo-notice-body =
     Vi byter telefonväxel. Under arbetet kan du inte ringa kommunens växel. Ring reservnumret eller besök receptionen i stadshuset.
     Trygghetslarmen påverkas inte.
+
+demo-template-name = IT-avbrott: samla krisledningsgruppen
+demo-template-message = IT-avbrott i hela kommunen. Krisledningsgruppen samlas i stabsrummet i stadshuset så snart som möjligt. Kan du komma?
+demo-template-options = Ja, Nej

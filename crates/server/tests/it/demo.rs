@@ -30,6 +30,24 @@ async fn the_demo_municipality_is_seeded_once_and_usable() {
         .find(|g| g.slug.as_str() == "krisledning")
         .unwrap();
     assert_eq!(crisis.members.len(), 8);
+    // The crisis lead's template calls the crisis group together, everyone reachable.
+    let templates = store.alert_templates(first.org.id).await.unwrap();
+    assert_eq!(templates.len(), 1);
+    assert_eq!(templates[0].name, "IT-avbrott: samla krisledningsgruppen");
+    assert_eq!(templates[0].alert.recipients.groups, vec![crisis.id]);
+    let audience = store
+        .alert_audience(
+            first.org.id,
+            &templates[0].alert.clone().validate(None).unwrap(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let reach = beredskap_core::alert_templates::reach(&audience);
+    assert!(
+        reach.people >= 8 && reach.unreachable.is_empty(),
+        "{reach:?}"
+    );
     let positions = store.list_positions(first.org.id).await.unwrap();
     let tib = positions.iter().find(|p| p.slug.as_str() == "tib").unwrap();
     assert_eq!(tib.holders.len(), 3, "a holder and two deputies");
