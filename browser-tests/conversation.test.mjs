@@ -48,6 +48,21 @@ test("two people talk in a channel, live, and an announcement is confirmed", asy
   assert.match(await lead.textContent("main"), /Bekräftat: 1 \/ 1/);
   await checkAccessibility(lead, "roster");
 
+  // Anna mentions the lead: after "@le" the names that fit are offered under the field;
+  // Enter puts the whole name in place.
+  await anna.click("#body");
+  await anna.keyboard.type("Tack @le");
+  await anna.waitForSelector("#mention-list li[role=option]");
+  assert.deepEqual(await anna.$$eval("#mention-list li", (li) => li.map((l) => l.textContent)), ["Leo Lind"]);
+  assert.equal(await anna.getAttribute("#body", "aria-activedescendant"), "mention-0");
+  await checkAccessibility(anna, "mention suggestions");
+  await anna.keyboard.press("Enter");
+  assert.equal(await anna.inputValue("#body"), "Tack @Leo Lind ");
+  assert.equal(await anna.isVisible("#mention-list"), false);
+  await anna.keyboard.type("för rutinen.");
+  await anna.click("form.post button[type=submit]");
+  await anna.waitForSelector("text=Tack @Leo Lind för rutinen.");
+
   // Anna answers in the thread without JavaScript.
   const noScript = await browser.newContext({ locale: "sv-SE", javaScriptEnabled: false, storageState: await anna.context().storageState() });
   const plain = await noScript.newPage();

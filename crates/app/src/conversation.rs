@@ -126,6 +126,58 @@ async fn mentions(app: &App, org: &Org, body: &str) -> Result<Vec<AccountId>, Er
         .collect())
 }
 
+/// Suggestions offered at most as someone types a mention.
+pub const MENTION_SUGGESTIONS: usize = 8;
+
+/// The names a person may mention that fit what they have typed after `@` ("er", "Erik
+/// Jo"): people with an account, whose name or one of its words begins with it, those
+/// whose name begins with it first. Guests, who do not see the register, get none.
+pub async fn mention_suggestions(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    typed: &str,
+) -> Result<Vec<String>, Error> {
+    permit(caller, UseCase::ReadConversation)?;
+    let typed = typed.trim().to_lowercase();
+    if typed.is_empty()
+        || typed.chars().count() > 40
+        || !crate::policy::allows(caller, UseCase::ReadRegister)
+    {
+        return Ok(Vec::new());
+    }
+    let with_account: std::collections::HashSet<beredskap_core::PersonId> = app
+        .store
+        .list_accounts(org.id)
+        .await?
+        .into_iter()
+        .map(|a| a.person_id)
+        .collect();
+    let mut found: Vec<(bool, String)> = app
+        .store
+        .list_people(org.id)
+        .await?
+        .into_iter()
+        .filter(|p| p.active && with_account.contains(&p.id))
+        .filter_map(|p| {
+            let lower = p.name.to_lowercase();
+            let whole = lower.starts_with(&typed);
+            let word = lower
+                .split([' ', '-'])
+                .skip(1)
+                .any(|w| w.starts_with(&typed));
+            (whole || word).then_some((!whole, p.name))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    found.dedup_by(|a, b| a.1 == b.1);
+    Ok(found
+        .into_iter()
+        .take(MENTION_SUGGESTIONS)
+        .map(|(_, name)| name)
+        .collect())
+}
+
 /// How long an announcement sent out waits for a confirmation before it tries the
 /// person's next contact point.
 const SEND_OUT_STEP: chrono::Duration = chrono::Duration::minutes(5);

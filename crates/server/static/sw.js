@@ -6,8 +6,8 @@
 // are the priority list and an incident's calls, since every reading of them is journaled.
 "use strict";
 const PAGES = "beredskap-pages-v1";
-const STATIC = "beredskap-static-v3";
-const STATIC_FILES = ["/static/app.css", "/static/live.js", "/static/pwa.js", "/static/offline.js", "/static/icon.svg"];
+const STATIC = "beredskap-static-v4";
+const STATIC_FILES = ["/static/app.css", "/static/live.js", "/static/pwa.js", "/static/offline.js", "/static/mentions.js", "/static/icon.svg"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(STATIC).then((c) => c.addAll(STATIC_FILES)).then(() => self.skipWaiting()));

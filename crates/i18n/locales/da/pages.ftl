@@ -825,3 +825,5 @@ template-deputies = Af dem { $deputies ->
     [one] er 1 stedfortræder, som kun alarmeres
    *[other] er { $deputies } stedfortrædere, som kun alarmeres
 }, hvis den før ikke svarer.
+mention-suggestions = Forslag til navne
+mention-suggestions-help = Forslag til navne vises under feltet. Vælg med pil op og ned, og tryk Enter.

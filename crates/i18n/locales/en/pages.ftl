@@ -824,3 +824,5 @@ template-deputies = Of them, { $deputies ->
     [one] 1 is a deputy, alerted
    *[other] { $deputies } are deputies, alerted
 } only if the one before does not answer.
+mention-suggestions = Suggested names
+mention-suggestions-help = Suggested names are listed below the field. Choose with the up and down arrows and press Enter.

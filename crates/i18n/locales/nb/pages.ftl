@@ -822,3 +822,5 @@ template-deputies = Av dem { $deputies ->
     [one] er 1 stedfortreder, som bare varsles
    *[other] er { $deputies } stedfortredere, som bare varsles
 } hvis den før ikke svarer.
+mention-suggestions = Forslag til navn
+mention-suggestions-help = Forslag til navn vises under feltet. Velg med pil opp og ned og trykk Enter.

@@ -825,3 +825,5 @@ template-deputies = Av dem { $deputies ->
     [one] är 1 ersättare, som larmas
    *[other] är { $deputies } ersättare, som larmas
 } bara om den före inte svarar.
+mention-suggestions = Förslag på namn
+mention-suggestions-help = Förslag på namn visas under fältet. Välj med pil upp och ner och tryck Enter.

@@ -1307,3 +1307,25 @@ pub async fn open(
         conversation_use::message(&state.app, &me.caller(), &me.org, parse(&id)?).await?;
     Ok(Redirect::to(&back_to(&message)).into_response())
 }
+
+#[derive(serde::Deserialize)]
+pub struct MentionQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Names to mention that fit what is typed after `@`, for the composer's suggestions (a
+/// script's aid: without it, `@Full Name` typed out works the same).
+pub async fn mention_suggestions(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Query(query): Query<MentionQuery>,
+) -> Result<Response, WebError> {
+    let names =
+        conversation_use::mention_suggestions(&state.app, &me.caller(), &me.org, &query.q).await?;
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::Json(names),
+    )
+        .into_response())
+}

@@ -486,6 +486,8 @@ texts! {
     severity_warning,
     severity_critical,
     templates_title,
+    mention_suggestions,
+    mention_suggestions_help,
     templates_none,
     template_recipients,
     template_saved,

@@ -169,6 +169,7 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
         )
         .get("/m/{id}/open", guest, conversation::open)
         .get("/search", guest, conversation::search)
+        .get("/mentions", guest, conversation::mention_suggestions)
         .get("/alerts", case(UseCase::FollowAlerts), alerts::list)
         .post("/alerts", case(UseCase::SendAlert), alerts::create)
         .get("/alerts/new", case(UseCase::SendAlert), alerts::new_form)
@@ -545,6 +546,7 @@ fn table(uploads: axum::extract::DefaultBodyLimit) -> Table {
         .get("/static/live.js", Anyone, live_script)
         .get("/static/pwa.js", Anyone, pwa_script)
         .get("/static/offline.js", Anyone, offline_script)
+        .get("/static/mentions.js", Anyone, mentions_script)
         .get("/static/icon.svg", Anyone, icon)
         .get("/sw.js", Anyone, service_worker)
         .get("/manifest.webmanifest", Anyone, manifest)
@@ -613,6 +615,13 @@ async fn offline_script() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../static/offline.js"),
+    )
+}
+
+async fn mentions_script() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/mentions.js"),
     )
 }
 

@@ -921,3 +921,75 @@ async fn channel_names_and_incident_titles_are_found_in_their_other_forms() {
     let (_, html) = page(&app, &anna, "/search?q=solf%C3%B6rm%C3%B6rkelse").await;
     assert!(!html.contains("found-channels") && html.contains("Inga träffar."));
 }
+
+/// The composer's mention suggestions: people with an account whose name, or a word of
+/// it, begins with what was typed; whole-name matches first. Guests, who do not see the
+/// register, get none.
+#[tokio::test]
+async fn mention_suggestions_name_people_with_an_account_that_fit_what_is_typed() {
+    let app = TestApp::spawn().await;
+    let member = signed_in(&app, "anna@lillby.se", Role::Member).await;
+    let guest = signed_in(&app, "gast@lillby.se", Role::Guest).await;
+    for (name, login, active) in [
+        ("Erik Johansson", Some("erik@lillby.se"), true),
+        ("Bo Eriksson", Some("bo@lillby.se"), true),
+        ("Erika Nord", None, true),
+        ("Ester Slutat", Some("ester@lillby.se"), false),
+    ] {
+        let person = app
+            .store
+            .create_person(
+                &Actor::system(),
+                app.org.id,
+                beredskap_core::register::PersonDraft {
+                    external_id: None,
+                    name: name.into(),
+                    title: None,
+                    active,
+                    contact_points: vec![],
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        if let Some(login) = login {
+            app.store
+                .create_account(
+                    &Actor::system(),
+                    app.org.id,
+                    person,
+                    beredskap_core::EmailAddress::parse(login).unwrap(),
+                    Role::Member,
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let names = |b: reqwest::Client, q: &'static str| {
+        let url = app.url(&format!("/mentions?q={}", urlencoding(q)));
+        async move {
+            let r = b.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["cache-control"], "no-store");
+            r.json::<Vec<String>>().await.unwrap()
+        }
+    };
+    assert_eq!(
+        names(member.clone(), "er").await,
+        ["Erik Johansson", "Bo Eriksson"]
+    );
+    assert_eq!(names(member.clone(), "ERIK J").await, ["Erik Johansson"]);
+    assert_eq!(names(member.clone(), "es").await, Vec::<String>::new());
+    assert_eq!(names(member.clone(), "").await, Vec::<String>::new());
+    assert_eq!(names(guest, "er").await, Vec::<String>::new());
+    let stranger = browser()
+        .get(app.url("/mentions?q=er"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(stranger.status(), 200);
+}
+
+fn urlencoding(q: &str) -> String {
+    q.replace(' ', "%20")
+}
