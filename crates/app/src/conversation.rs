@@ -432,7 +432,7 @@ pub async fn search(
 const MAX_PLACES: usize = 20;
 
 /// Channels and incidents found by their names.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, ToSchema)]
 pub struct Places {
     pub channels: Vec<Channel>,
     /// Open ones first, then the newest.

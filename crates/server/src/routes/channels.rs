@@ -37,6 +37,7 @@ pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppStat
         .routes(routes!(unconfirmed))
         .routes(routes!(events))
         .routes(routes!(search))
+        .routes(routes!(search_places))
         .routes(routes!(upload).layer(uploads))
         .routes(routes!(download))
 }
@@ -139,6 +140,27 @@ async fn search(
                 channel_name: h.about.map(|a| a.channel_name),
             })
             .collect(),
+    ))
+}
+
+/// The channels the caller is in and the incidents they may read whose name or title the
+/// words find (other forms and compounds too: `stabsrum` finds *Stabsrummet*), at most 20
+/// of each; open incidents first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/search/places", tag = "conversation",
+    params(("org" = String, Path, description = "Organisation slug"), SearchQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = beredskap_app::conversation::Places),
+        (status = 422, body = ErrorBody)))]
+async fn search_places(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> Result<Json<beredskap_app::conversation::Places>, AppError> {
+    caller.scope(Scope::Read)?;
+    let org = caller.org(&state, &org).await?;
+    Ok(Json(
+        beredskap_app::conversation::find_places(&state.app, &caller.who(), &org, &query.q).await?,
     ))
 }
 

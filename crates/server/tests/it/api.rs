@@ -116,6 +116,7 @@ async fn the_openapi_document_lists_every_api_route() {
             "/api/v1/orgs/{org}/priority-list",
             "/api/v1/orgs/{org}/priority-list/access",
             "/api/v1/orgs/{org}/search",
+            "/api/v1/orgs/{org}/search/places",
             "/api/v1/orgs/{org}/services",
             "/api/v1/orgs/{org}/services/{id}",
             "/api/v1/orgs/{org}/services/{id}/status",

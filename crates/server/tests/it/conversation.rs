@@ -995,3 +995,43 @@ async fn an_announcement_nobody_can_read_is_refused_with_the_reason() {
         .await;
     assert_eq!(r.status(), 201);
 }
+
+/// The API finds channels by their names as the search page does: other forms and
+/// compounds, only channels the caller is in.
+#[tokio::test]
+async fn search_finds_the_callers_channels_by_their_names() {
+    let app = TestApp::spawn().await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let bo = app.token_for(Role::Member, "bo@lillby.se").await;
+    app.channel(&app.admin_token, "org", "Stabsrummet", vec![])
+        .await;
+    app.channel(&bo, "direct", "Serverhallen", vec![]).await;
+    let names = |token: String, words: &'static str| {
+        let app = &app;
+        async move {
+            let url = format!("/api/v1/orgs/lillby/search/places?q={words}");
+            let found = expect_json(app.get(&url, &token).await, 200).await;
+            assert_eq!(found["incidents"], json!([]));
+            found["channels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names(anna.clone(), "stabsrum").await, ["Stabsrummet"]);
+    assert!(
+        names(anna.clone(), "serverhall").await.is_empty(),
+        "Bo's own"
+    );
+    assert_eq!(names(bo, "serverhall").await, ["Serverhallen"]);
+    let long = "a".repeat(501);
+    let r = app
+        .get(
+            &format!("/api/v1/orgs/lillby/search/places?q={long}"),
+            &anna,
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+}
