@@ -21,7 +21,7 @@ use beredskap_core::activation::{
 };
 use beredskap_core::alerting::DeliveryOutcome;
 use beredskap_core::register::{ContactKind, ContactLabel, Org, Person, Role};
-use beredskap_core::{Actor, EmailAddress, GroupId, PersonId, Store, StoreError};
+use beredskap_core::{Actor, EmailAddress, GroupId, PersonId, Store};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -104,7 +104,12 @@ pub async fn preview(
                 .await?
                 .into_iter()
                 .find(|g| g.id == id)
-                .ok_or(StoreError::NotFound)?
+                .ok_or_else(|| {
+                    Error::Invalid(beredskap_core::FieldErrors::single(
+                        "group",
+                        beredskap_core::Problem::UnknownGroup,
+                    ))
+                })?
                 .members
                 .into_iter()
                 .collect(),

@@ -211,6 +211,7 @@ pub fn routes(uploads: axum::extract::DefaultBodyLimit) -> OpenApiRouter<AppStat
         .merge(super::channels::routes(uploads))
         .merge(super::alerts::routes())
         .merge(super::alert_templates::routes())
+        .merge(super::activation::routes())
         .merge(super::services::routes())
         .merge(super::plans::routes())
         .merge(super::incidents::routes())

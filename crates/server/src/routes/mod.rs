@@ -1,6 +1,7 @@
 //! The JSON API, its OpenAPI document and the health checks. The whole router (API and
 //! pages) is put together in `crate::router`.
 
+pub mod activation;
 pub mod alert_templates;
 pub mod alerts;
 pub mod api;

@@ -512,3 +512,131 @@ async fn bulk_activation_says_who_it_reaches_sends_by_sms_and_shows_who_activate
     assert_eq!(dispatcher.run_once(app.now()).await.unwrap(), 0);
     assert_eq!(gateway.received().len(), 1);
 }
+
+/// The same bulk activation through the API: a preview, a batch, its progress.
+#[tokio::test]
+async fn bulk_activation_works_through_the_api() {
+    use crate::helpers::{error_fields, expect_json, point};
+    use beredskap_core::register::{ContactKind, NewGroup};
+    use serde_json::json;
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let sms = gateway.config();
+    let app = TestApp::spawn_with(move |c| c.sms = Some(sms)).await;
+    let member = app.token_for(Role::Member, "anna@lillby.se").await;
+    let mut karin_points = vec![point(ContactKind::Sms, "+46701000051")];
+    karin_points.push(point(ContactKind::Email, "karin.lund@lillby.se"));
+    let karin = app.person("Karin Lund", karin_points).await;
+    let nils = app.person("Nils Ros", vec![]).await;
+    let kris = app
+        .store
+        .create_group(
+            &beredskap_core::Actor::system(),
+            app.org.id,
+            NewGroup {
+                slug: beredskap_core::Slug::parse("kris").unwrap(),
+                name: "Krisledningsgrupp".into(),
+            },
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_group_members(
+            &beredskap_core::Actor::system(),
+            app.org.id,
+            kris.id,
+            vec![karin, nils],
+        )
+        .await
+        .unwrap();
+    let base = "/api/v1/orgs/lillby/activations";
+    let body = json!({"group": kris.id});
+    assert_eq!(
+        app.post(&format!("{base}/preview"), &member, body.clone())
+            .await
+            .status(),
+        403
+    );
+    let stray = expect_json(
+        app.post(
+            &format!("{base}/preview"),
+            &app.admin_token,
+            json!({"group": beredskap_core::GroupId::new()}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&stray), ["group"]);
+
+    let preview = expect_json(
+        app.post(&format!("{base}/preview"), &app.admin_token, body.clone())
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (preview["by_sms"].clone(), preview["by_email"].clone()),
+        (json!(1), json!(0))
+    );
+    assert_eq!(
+        preview["unreachable"],
+        json!([{"name": "Nils Ros", "reason": "no_address"}])
+    );
+    assert!(gateway.received().is_empty(), "a preview sends nothing");
+
+    let batch = expect_json(app.post(base, &app.admin_token, body.clone()).await, 201).await;
+    let id = batch["id"].as_str().unwrap().to_owned();
+    assert_eq!(batch["group_id"], json!(kris.id));
+    // Nothing new to send: the link is on its way.
+    let again = expect_json(app.post(base, &app.admin_token, body).await, 422).await;
+    assert_eq!(error_fields(&again), ["group"]);
+
+    let notifier = beredskap_server::notify::Notifier {
+        email: None,
+        sms: Some(std::sync::Arc::new(
+            beredskap_server::notify::FortySixElks::new(&gateway.config()).unwrap(),
+        )),
+        push: None,
+    };
+    let dispatcher =
+        beredskap_server::alerting::Dispatcher::new(app.store.clone(), notifier, app.links.clone());
+    assert_eq!(dispatcher.run_once(app.now()).await.unwrap(), 1);
+    assert_eq!(gateway.received()[0].to, "+46701000051");
+
+    let progress = expect_json(
+        app.get(&format!("{base}/{id}"), &app.admin_token).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (
+            progress["sent"].clone(),
+            progress["waiting"].clone(),
+            progress["unreachable"].clone(),
+            progress["activated"].clone()
+        ),
+        (json!(1), json!(0), json!(1), json!(0))
+    );
+    assert_eq!(progress["group_name"], "Krisledningsgrupp");
+    let karin_line = progress["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Karin Lund")
+        .unwrap();
+    assert_eq!(karin_line["status"], "sent");
+    assert_eq!(karin_line["channel"], "sms");
+    assert!(
+        !karin_line["address"]
+            .as_str()
+            .unwrap()
+            .contains("46701000051"),
+        "masked: {karin_line}"
+    );
+    let list = expect_json(app.get(base, &app.admin_token).await, 200).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&format!("{base}/{id}"), &member).await.status(),
+        403
+    );
+}
