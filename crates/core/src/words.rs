@@ -41,6 +41,85 @@ pub fn pieces_needed(pieces: usize) -> usize {
     (pieces as f64 * GRAM_SHARE).ceil() as usize
 }
 
+/// Words of this many bytes or more are not indexed (nor kept in a [`Vocabulary`]): a
+/// pasted link or a hash tells a search nothing.
+pub const MAX_WORD_BYTES: usize = 40;
+/// Forms of one query word looked up at most, the closest first.
+pub const MAX_FORMS: usize = 50;
+
+/// The distinct words an index holds, by their pieces: a query word's other forms and the
+/// compounds it is part of are found here, among the words, and then looked up in the
+/// index as words. (Looking for the pieces among the messages instead costs a walk through
+/// every message holding a common piece.)
+#[derive(Debug, Default)]
+pub struct Vocabulary {
+    words: Vec<String>,
+    known: std::collections::HashSet<String>,
+    by_piece: std::collections::HashMap<String, Vec<u32>>,
+}
+
+impl Vocabulary {
+    /// Adds a word (lower-cased, as [`words_of`] gives it); a word seen before, a word too
+    /// short to have a piece or too long to be indexed is left out.
+    pub fn add(&mut self, word: &str) {
+        if word.len() >= MAX_WORD_BYTES || word.chars().count() < GRAM || self.known.contains(word)
+        {
+            return;
+        }
+        let Ok(at) = u32::try_from(self.words.len()) else {
+            return;
+        };
+        for piece in word_grams(word) {
+            self.by_piece.entry(piece).or_default().push(at);
+        }
+        self.known.insert(word.to_owned());
+        self.words.push(word.to_owned());
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The words `query_word` finds: those holding at least [`pieces_needed`] of its
+    /// pieces (itself among them), those sharing the most first, then the shortest; at
+    /// most [`MAX_FORMS`].
+    pub fn forms(&self, query_word: &str) -> Vec<&str> {
+        let pieces = word_grams(query_word);
+        if pieces.is_empty() {
+            return Vec::new();
+        }
+        let needed = pieces_needed(pieces.len());
+        // A word lacking all of any (pieces - needed + 1) of the pieces has too few: every
+        // form holds one of the rarest that many, so only their words are looked at.
+        let mut lists: Vec<&[u32]> = pieces
+            .iter()
+            .map(|p| self.by_piece.get(p).map(Vec::as_slice).unwrap_or(&[]))
+            .collect();
+        lists.sort_by_key(|l| l.len());
+        let mut candidates: Vec<u32> = lists[..pieces.len() - needed + 1]
+            .iter()
+            .flat_map(|l| l.iter().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut found: Vec<(usize, &str)> = candidates
+            .into_iter()
+            .filter_map(|i| self.words.get(i as usize))
+            .map(|w| {
+                let shared = pieces.iter().filter(|p| w.contains(p.as_str())).count();
+                (shared, w.as_str())
+            })
+            .filter(|(shared, _)| *shared >= needed)
+            .collect();
+        found.sort_by_key(|(shared, w)| (std::cmp::Reverse(*shared), w.len(), *w));
+        found.into_iter().take(MAX_FORMS).map(|(_, w)| w).collect()
+    }
+}
+
 /// Whether a short text (a channel's name, an incident's title) is found by `query`: every
 /// query word, by most of its pieces, or — when it is short — as the start of one of the
 /// text's words.
@@ -72,6 +151,31 @@ pub fn name_matches(query: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_vocabulary_finds_a_words_other_forms_and_compounds_and_not_words_sharing_common_pieces() {
+        let mut v = Vocabulary::default();
+        for w in [
+            "översvämmad",
+            "översvämningen",
+            "testning",
+            "ingen",
+            "ändring",
+            "serverhallen",
+            "server",
+            "stabsrummet",
+            "i",
+            "översvämmad",
+        ] {
+            v.add(w);
+        }
+        assert_eq!(v.len(), 8, "each word once; 'i' has no piece");
+        assert_eq!(v.forms("översvämning"), ["översvämningen", "översvämmad"]);
+        assert_eq!(v.forms("serverhall"), ["serverhallen"]);
+        assert_eq!(v.forms("stabsrum"), ["stabsrummet"]);
+        assert!(v.forms("strömavbrott").is_empty());
+        assert!(v.forms("").is_empty());
+    }
 
     #[test]
     fn names_are_found_by_other_forms_compounds_and_the_start_of_a_word() {

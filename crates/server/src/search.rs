@@ -7,12 +7,12 @@
 //! see at the moment they search.
 
 use beredskap_core::words::{
-    pieces_needed, word_grams, words_of, GRAM_WORD, MAX_QUERY_WORDS, OPERATORS,
+    words_of, Vocabulary, GRAM_WORD, MAX_QUERY_WORDS, MAX_WORD_BYTES, OPERATORS,
 };
 use beredskap_core::{ChannelId, OrgId, Region, Store, StoreError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
@@ -49,9 +49,9 @@ struct Fields {
     sv: Field,
     da: Field,
     no: Field,
-    /// Each word's three-letter pieces: a word is found by most of its pieces, so a query
-    /// finds the other forms of its word and the compounds it is part of (see [`grams`]).
-    grams: Field,
+    /// The words as written (lower-cased): a query word's other forms and compounds,
+    /// found in the [`Vocabulary`] by their pieces, are looked up here.
+    words: Field,
 }
 
 /// The languages messages are stemmed in, by the organisation's region.
@@ -82,11 +82,11 @@ fn schema() -> (Schema, Fields) {
         sv: b.add_text_field("body_sv", text("sv")),
         da: b.add_text_field("body_da", text("da")),
         no: b.add_text_field("body_no", text("no")),
-        grams: b.add_text_field(
-            "grams",
+        words: b.add_text_field(
+            "words",
             TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
-                    .set_tokenizer("grams")
+                    .set_tokenizer("words")
                     .set_index_option(IndexRecordOption::WithFreqs),
             ),
         ),
@@ -107,133 +107,87 @@ fn register_tokenizers(index: &Index) {
             .build();
         index.tokenizers().register(name, analyzer);
     }
-    // The pieces are made by [`grams`] already; they only need splitting.
-    let pieces = TextAnalyzer::builder(tantivy::tokenizer::WhitespaceTokenizer::default())
-        .filter(RemoveLongFilter::limit(16))
+    // The words as `words_of` gives them, so the vocabulary and the index agree.
+    let words = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_WORD_BYTES))
+        .filter(LowerCaser)
         .build();
-    index.tokenizers().register("grams", pieces);
+    index.tokenizers().register("words", words);
 }
 
-/// The pieces of every word of a text, for the `grams` field. Swedish and Danish make
-/// words by joining them (`stabs|rummet`, `server|hallen`) and inflect by changing the
-/// end (`översvämning`, `översvämmad`), where a stemmer alone finds neither: most of a
-/// query word's pieces are in each of them.
-fn grams(text: &str) -> String {
-    words_of(text)
-        .flat_map(|w| word_grams(&w))
-        .collect::<Vec<_>>()
-        .join(" ")
+/// Every word in the index, read from its segments' term lists.
+fn vocabulary_of(reader: &IndexReader, words: Field) -> Result<Vocabulary, SearchError> {
+    let mut vocabulary = Vocabulary::default();
+    for segment in reader.searcher().segment_readers() {
+        let inverted = segment.inverted_index(words)?;
+        let mut terms = inverted.terms().stream()?;
+        while terms.advance() {
+            if let Ok(word) = std::str::from_utf8(terms.key()) {
+                vocabulary.add(word);
+            }
+        }
+    }
+    Ok(vocabulary)
 }
 
-/// What a search for `words` finds in `body` (the stemmed text) and `grams`: every word,
-/// by its stem or by most of its pieces. The stemmed half reads the words as a query
-/// (leniently: a stray `AND (` is no error), as before pieces were added.
+/// What a search for `words` finds, and what to mark in its passages. Swedish and Danish
+/// make words by joining them (`stabs|rummet`, `server|hallen`) and inflect by changing
+/// the end (`översvämning`, `översvämmad`), where a stemmer alone finds neither: every
+/// word is found by its stem, or — five letters or more — by the words of the index that
+/// hold most of its three-letter pieces (its forms, from the [`Vocabulary`]). The stemmed
+/// half reads the words as a query (leniently: a stray `AND (` is no error), as before
+/// forms were added.
 fn words_query(
     index: &Index,
-    searcher: &tantivy::Searcher,
     body: Field,
-    grams_field: Field,
+    words_field: Field,
+    vocabulary: &Vocabulary,
     words: &str,
-) -> Box<dyn Query> {
+) -> (Box<dyn Query>, Box<dyn Query>) {
     let mut parser = QueryParser::for_index(index, vec![body]);
     parser.set_conjunction_by_default();
     let (stemmed, _) = parser.parse_query_lenient(words);
     let mut stem = index.tokenizer_for_field(body).ok();
     let mut each_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    // The stems of everything found, for the passages' marks.
+    let mut marks: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, stemmed.box_clone())];
     for word in words_of(words)
         .filter(|w| !OPERATORS.contains(&w.as_str()))
         .take(MAX_QUERY_WORDS)
     {
-        let query: Box<dyn Query> = match word.chars().count() >= GRAM_WORD {
-            true => {
-                let pieces = telling_pieces(searcher, grams_field, word_grams(&word));
-                let needed = pieces_needed(pieces.len());
-                let clauses: Vec<(Occur, Box<dyn Query>)> = pieces
-                    .iter()
-                    .map(|p| {
-                        let term = Term::from_field_text(grams_field, p);
-                        (
-                            Occur::Should,
-                            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
-                                as Box<dyn Query>,
-                        )
-                    })
-                    .collect();
-                let by_pieces = BooleanQuery::with_minimum_required_clauses(clauses, needed);
-                // The word's own stem too, so a short inflected form is not lost.
-                match stem_term(stem.as_mut(), body, &word) {
-                    Some(stemmed) => Box::new(BooleanQuery::new(vec![
-                        (Occur::Should, Box::new(by_pieces) as Box<dyn Query>),
-                        (Occur::Should, stemmed),
-                    ])),
-                    None => Box::new(by_pieces),
+        let mut ways: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(stemmed) = stem_term(stem.as_mut(), body, &word) {
+            ways.push((Occur::Should, stemmed));
+        }
+        if word.chars().count() >= GRAM_WORD {
+            for form in vocabulary.forms(&word) {
+                let term = Term::from_field_text(words_field, form);
+                ways.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                ));
+                if let Some(mark) = stem_term(stem.as_mut(), body, form) {
+                    marks.push((Occur::Should, mark));
                 }
             }
-            false => match stem_term(stem.as_mut(), body, &word) {
-                Some(stemmed) => stemmed,
-                None => continue,
-            },
-        };
-        each_word.push((Occur::Must, query));
+        }
+        if ways.is_empty() {
+            continue;
+        }
+        each_word.push((Occur::Must, Box::new(BooleanQuery::new(ways))));
     }
+    let marks: Box<dyn Query> = Box::new(BooleanQuery::new(marks));
     if each_word.is_empty() {
-        return stemmed;
+        return (stemmed, marks);
     }
-    Box::new(BooleanQuery::new(vec![
+    let query = Box::new(BooleanQuery::new(vec![
         (Occur::Should, stemmed),
         (
             Occur::Should,
             Box::new(BooleanQuery::new(each_word)) as Box<dyn Query>,
         ),
-    ]))
-}
-
-/// A piece found in more messages than this (and than [`COMMON_PIECE_SHARE`] of them) tells
-/// little about a word (`ing`, `ver`, `nin`) and costs the most to look up: it is left out
-/// of the pieces a word is found by.
-const COMMON_PIECE_DOCS: u64 = 2000;
-const COMMON_PIECE_SHARE: f64 = 0.02;
-/// A word keeps at least this many of its pieces, the rarest, however common they are.
-const FEWEST_PIECES: usize = 4;
-
-/// The pieces of a word worth looking up: the common ones left out, unless too few would be
-/// left; in the word's order.
-fn telling_pieces(
-    searcher: &tantivy::Searcher,
-    grams_field: Field,
-    pieces: Vec<String>,
-) -> Vec<String> {
-    let docs = searcher.num_docs();
-    let common = COMMON_PIECE_DOCS.max((docs as f64 * COMMON_PIECE_SHARE) as u64);
-    let counted: Vec<(String, u64)> = pieces
-        .into_iter()
-        .map(|p| {
-            let n = searcher
-                .doc_freq(&Term::from_field_text(grams_field, &p))
-                .unwrap_or(0);
-            (p, n)
-        })
-        .collect();
-    let rare = counted.iter().filter(|(_, n)| *n <= common).count();
-    if rare >= FEWEST_PIECES || rare == counted.len() {
-        return counted
-            .into_iter()
-            .filter(|(_, n)| *n <= common)
-            .map(|(p, _)| p)
-            .collect();
-    }
-    // Too few rare ones: the rarest FEWEST_PIECES, kept in the word's order.
-    let mut by_count: Vec<u64> = counted.iter().map(|(_, n)| *n).collect();
-    by_count.sort_unstable();
-    let limit = by_count
-        .get(FEWEST_PIECES.min(by_count.len()).saturating_sub(1))
-        .copied()
-        .unwrap_or(u64::MAX);
-    counted
-        .into_iter()
-        .filter(|(_, n)| *n <= limit)
-        .map(|(p, _)| p)
-        .collect()
+    ]));
+    (query, marks)
 }
 
 /// A word's stem in `body`'s language, as a term query.
@@ -332,6 +286,9 @@ pub struct SearchIndex {
     /// opens a new one instead of failing for ever.
     writer: Arc<Mutex<Option<IndexWriter>>>,
     fields: Fields,
+    /// Every word indexed, by its pieces; grows as messages are indexed (a word whose
+    /// messages are gone stays, and finds nothing).
+    vocabulary: RwLock<Vocabulary>,
     /// The last journal seq indexed, per organisation; saved with every commit.
     progress: Mutex<HashMap<OrgId, i64>>,
     /// Woken after a write, so a new message is searchable at once.
@@ -359,12 +316,14 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let vocabulary = RwLock::new(vocabulary_of(&reader, fields.words)?);
         Ok(Arc::new(SearchIndex {
             store,
             index,
             reader,
             writer: Arc::new(Mutex::new(None)),
             fields,
+            vocabulary,
             progress: Mutex::new(HashMap::new()),
             wake: tokio::sync::Notify::new(),
             indexing: tokio::sync::Mutex::new(()),
@@ -399,12 +358,14 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let vocabulary = RwLock::new(vocabulary_of(&reader, fields.words)?);
         Ok(Arc::new(SearchIndex {
             store,
             index,
             reader,
             writer: Arc::new(Mutex::new(Some(writer))),
             fields,
+            vocabulary,
             progress: Mutex::new(progress),
             wake: tokio::sync::Notify::new(),
             indexing: tokio::sync::Mutex::new(()),
@@ -431,6 +392,7 @@ impl SearchIndex {
             commit.commit()?;
         }
         index.progress().clear();
+        *index.vocabulary_mut() = Vocabulary::default();
         let mut total = 0;
         loop {
             let done = index.run_once().await?;
@@ -445,11 +407,16 @@ impl SearchIndex {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn vocabulary_mut(&self) -> std::sync::RwLockWriteGuard<'_, Vocabulary> {
+        self.vocabulary.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Reads one batch of new journal entries for every organisation and commits them
     /// together. Returns how many entries were read (0: the index is up to date).
     pub async fn run_once(&self) -> Result<usize, SearchError> {
         let _one_batch_at_a_time = self.indexing.lock().await;
         let mut docs = Vec::new();
+        let mut texts = Vec::new();
         let mut deletes = Vec::new();
         let mut progress = self.progress().clone();
         let mut read = 0;
@@ -481,7 +448,8 @@ impl SearchIndex {
                         doc.add_text(self.fields.channel, &channel);
                         doc.add_i64(self.fields.seq, entry.seq);
                         doc.add_text(body, &text_body);
-                        doc.add_text(self.fields.grams, grams(&text_body));
+                        doc.add_text(self.fields.words, &text_body);
+                        texts.push(text_body);
                         docs.push((id, doc));
                     }
                     "message.deleted" => {
@@ -517,6 +485,12 @@ impl SearchIndex {
         })
         .await
         .map_err(|e| SearchError::Io(std::io::Error::other(e)))??;
+        {
+            let mut vocabulary = self.vocabulary_mut();
+            for word in texts.iter().flat_map(|t| words_of(t)) {
+                vocabulary.add(&word);
+            }
+        }
         self.reader.reload()?;
         *self.progress() = progress;
         Ok(read)
@@ -574,7 +548,10 @@ impl SearchIndex {
         }
         let body = body_field(&self.fields, region);
         let searcher = self.reader.searcher();
-        let words_query = words_query(&self.index, &searcher, body, self.fields.grams, words);
+        let (words_query, marks) = {
+            let vocabulary = self.vocabulary.read().unwrap_or_else(|e| e.into_inner());
+            words_query(&self.index, body, self.fields.words, &vocabulary, words)
+        };
         let in_channels: Vec<(Occur, Box<dyn Query>)> = channels
             .iter()
             .map(|c| {
@@ -597,7 +574,7 @@ impl SearchIndex {
             (Occur::Must, Box::new(BooleanQuery::new(in_channels))),
         ]);
         let top = searcher.search(&query, &TopDocs::with_limit(MAX_HITS).order_by_score())?;
-        let mut snippets = SnippetGenerator::create(&searcher, &query, body)?;
+        let mut snippets = SnippetGenerator::create(&searcher, marks.as_ref(), body)?;
         snippets.set_max_num_chars(200);
         let mut hits = Vec::new();
         for (_, address) in top {
@@ -640,13 +617,14 @@ mod tests {
             let mut doc = TantivyDocument::default();
             doc.add_text(fields.id, *text);
             doc.add_text(body, *text);
-            doc.add_text(fields.grams, grams(text));
+            doc.add_text(fields.words, *text);
             writer.add_document(doc).unwrap();
         }
         writer.commit().unwrap();
         let reader = index.reader().unwrap();
         let searcher = reader.searcher();
-        let query = words_query(&index, &searcher, body, fields.grams, query);
+        let vocabulary = vocabulary_of(&reader, fields.words).unwrap();
+        let (query, _) = words_query(&index, body, fields.words, &vocabulary, query);
         searcher
             .search(&query, &TopDocs::with_limit(10).order_by_score())
             .unwrap()

@@ -403,6 +403,8 @@ async fn search_finds_word_forms_in_what_the_searcher_may_see() {
         .await;
     app.say(&bo, &c, "Skolorna i norr är stängda i dag.").await;
     app.say(&bo, &c, "Lunch klockan tolv.").await;
+    app.say(&bo, &c, "Källaren i stadshuset är översvämmad.")
+        .await;
     app.say(&bo, &private, "Nycklarna till skolorna ligger hos mig.")
         .await;
     let edited = app.say(&bo, &c, "Bussen går som vanligt.").await;
@@ -445,6 +447,16 @@ async fn search_finds_word_forms_in_what_the_searcher_may_see() {
             expect_json(app.get(&url, &token).await, 200).await
         }
     };
+    // Another form of the word is found, and marked in the passage.
+    let flooded = search(anna.clone(), "översvämning").await;
+    assert_eq!(flooded.as_array().unwrap().len(), 1, "{flooded}");
+    assert!(
+        flooded[0]["snippet_html"]
+            .as_str()
+            .unwrap()
+            .contains("<b>översvämmad</b>"),
+        "{flooded}"
+    );
     let hits = search(anna.clone(), "skola").await;
     // Each hit says where, by whom and when.
     for hit in hits.as_array().unwrap() {
