@@ -391,13 +391,13 @@ pub async fn search(
     // Each hit read again as the searcher may see it now: a message deleted or moved out of
     // their sight since it was indexed is not shown. One read for all of them.
     let ids = hits.iter().map(|h| h.message).collect();
-    let messages: std::collections::HashMap<MessageId, beredskap_core::conversation::Message> = app
-        .store
-        .messages_by_id(org.id, ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let messages: std::collections::HashMap<MessageId, beredskap_core::conversation::MessageHead> =
+        app.store
+            .message_heads(org.id, ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
     let mut found = Vec::with_capacity(hits.len());
     for mut hit in hits {
         let Some(message) = messages.get(&hit.message) else {
@@ -406,7 +406,7 @@ pub async fn search(
         let Some(channel_name) = seen.get(&message.channel_id) else {
             continue;
         };
-        if message.deleted_at.is_some() {
+        if message.deleted {
             continue;
         }
         hit.about = Some(HitAbout {

@@ -161,6 +161,16 @@ pub struct Reaction {
     pub accounts: Vec<AccountId>,
 }
 
+/// A message's place, author and time, without its text: what a search hit needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageHead {
+    pub id: MessageId,
+    pub channel_id: ChannelId,
+    pub author: AccountId,
+    pub created_at: DateTime<Utc>,
+    pub deleted: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Message {
     pub id: MessageId,
@@ -425,10 +435,12 @@ pub trait ConversationStore: Send + Sync {
         channel: ChannelId,
         page: Page,
     ) -> StoreResult<Vec<Message>>;
-    /// The messages of `ids` of the organisation, in the order asked, unknown ids left out.
-    /// Whether the reader may see each is the caller's to decide (by the channels they
-    /// see). One read, so a page of search hits costs one round to the database.
-    async fn messages_by_id(&self, org: OrgId, ids: Vec<MessageId>) -> StoreResult<Vec<Message>>;
+    /// Where and by whom each message of `ids` of the organisation was written, in the
+    /// order asked, unknown ids left out. Whether the reader may see each is the caller's
+    /// to decide (by the channels they see). One read, so a page of search hits costs one
+    /// round to the database.
+    async fn message_heads(&self, org: OrgId, ids: Vec<MessageId>)
+        -> StoreResult<Vec<MessageHead>>;
     /// One message and its channel, if `account` may see the channel.
     async fn message_for(
         &self,

@@ -827,3 +827,4 @@ template-deputies = Af dem { $deputies ->
 }, hvis den før ikke svarer.
 mention-suggestions = Forslag til navne
 mention-suggestions-help = Forslag til navne vises under feltet. Vælg med pil op og ned, og tryk Enter.
+alerts-sent = Sendte alarmer

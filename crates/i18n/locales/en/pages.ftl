@@ -826,3 +826,4 @@ template-deputies = Of them, { $deputies ->
 } only if the one before does not answer.
 mention-suggestions = Suggested names
 mention-suggestions-help = Suggested names are listed below the field. Choose with the up and down arrows and press Enter.
+alerts-sent = Alerts sent

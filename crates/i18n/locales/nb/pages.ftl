@@ -824,3 +824,4 @@ template-deputies = Av dem { $deputies ->
 } hvis den før ikke svarer.
 mention-suggestions = Forslag til navn
 mention-suggestions-help = Forslag til navn vises under feltet. Velg med pil opp og ned og trykk Enter.
+alerts-sent = Sendte varsler

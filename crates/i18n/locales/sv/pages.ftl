@@ -827,3 +827,4 @@ template-deputies = Av dem { $deputies ->
 } bara om den före inte svarar.
 mention-suggestions = Förslag på namn
 mention-suggestions-help = Förslag på namn visas under fältet. Välj med pil upp och ner och tryck Enter.
+alerts-sent = Skickade larm

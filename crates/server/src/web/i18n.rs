@@ -486,6 +486,7 @@ texts! {
     severity_warning,
     severity_critical,
     templates_title,
+    alerts_sent,
     mention_suggestions,
     mention_suggestions_help,
     templates_none,

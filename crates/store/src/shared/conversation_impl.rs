@@ -141,9 +141,13 @@ impl ConversationStore for Backend {
         .await
     }
 
-    async fn messages_by_id(&self, org: OrgId, ids: Vec<MessageId>) -> StoreResult<Vec<Message>> {
+    async fn message_heads(
+        &self,
+        org: OrgId,
+        ids: Vec<MessageId>,
+    ) -> StoreResult<Vec<beredskap_core::conversation::MessageHead>> {
         self.read(move |c| {
-            Box::pin(async move { ops::conversation::messages_by_id(c, org, ids).await })
+            Box::pin(async move { ops::conversation::message_heads(c, org, ids).await })
         })
         .await
     }

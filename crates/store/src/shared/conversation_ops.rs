@@ -4,8 +4,8 @@
 use super::*;
 use beredskap_core::alerting::{AlertStatus, NewAlert, Recipients, Severity};
 use beredskap_core::conversation::{
-    Attachment, AttachmentRef, Channel, ChannelKind, Message, MessageChange, NewAttachment,
-    NewChannel, NewMessage, Page, Posted, Reaction, Receipt, Redacted, SendOut,
+    Attachment, AttachmentRef, Channel, ChannelKind, Message, MessageChange, MessageHead,
+    NewAttachment, NewChannel, NewMessage, Page, Posted, Reaction, Receipt, Redacted, SendOut,
 };
 use beredskap_core::Problem;
 use beredskap_core::{AttachmentId, ChannelId, GroupId, MessageId};
@@ -370,35 +370,39 @@ pub async fn visible_message(
     Ok((message, channel))
 }
 
-pub async fn messages_by_id(
+pub async fn message_heads(
     conn: &mut Conn,
     org: OrgId,
     ids: Vec<MessageId>,
-) -> StoreResult<Vec<Message>> {
+) -> StoreResult<Vec<MessageHead>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     // By id alone, the organisation checked on each row: with `org_id = $1` beside the
     // list, SQLite walks the organisation's (org, seq) index over every message it has.
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, m.org_id AS org_id FROM messages m WHERE m.id IN ({})",
+        "SELECT id, channel_id, author, created_at, deleted_at, org_id FROM messages \
+         WHERE id IN ({})",
         placeholders(1, ids.len())
     );
     let mut query = sqlx::query(&sql);
     for id in &ids {
         query = query.bind(id.0);
     }
-    let mut rows = Vec::with_capacity(ids.len());
+    let mut found: HashMap<MessageId, MessageHead> = HashMap::with_capacity(ids.len());
     for row in query.fetch_all(&mut *conn).await.map_err(db)? {
-        if col::<Uuid>(&row, "org_id")? == org.0 {
-            rows.push(row);
+        if col::<Uuid>(&row, "org_id")? != org.0 {
+            continue;
         }
+        let head = MessageHead {
+            id: MessageId(col(&row, "id")?),
+            channel_id: ChannelId(col(&row, "channel_id")?),
+            author: AccountId(col(&row, "author")?),
+            created_at: col(&row, "created_at")?,
+            deleted: col::<Option<DateTime<Utc>>>(&row, "deleted_at")?.is_some(),
+        };
+        found.insert(head.id, head);
     }
-    let mut found: HashMap<MessageId, Message> = complete(conn, rows)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 

@@ -1131,7 +1131,7 @@ pub async fn messages_are_read_by_id_in_one_go_within_their_organisation(db: &Te
         .message
         .id;
     let found = s
-        .messages_by_id(o.id, vec![second, hidden, MessageId::new(), foreign, first])
+        .message_heads(o.id, vec![second, hidden, MessageId::new(), foreign, first])
         .await
         .unwrap();
     let ids: Vec<MessageId> = found.iter().map(|m| m.id).collect();
@@ -1140,7 +1140,7 @@ pub async fn messages_are_read_by_id_in_one_go_within_their_organisation(db: &Te
         [second, hidden, first],
         "the order asked, only the organisation's"
     );
-    assert_eq!(found[0].body, "Serverhallen svalnar");
     assert_eq!(found[1].channel_id, his.id);
-    assert!(s.messages_by_id(o.id, vec![]).await.unwrap().is_empty());
+    assert!(!found[0].deleted);
+    assert!(s.message_heads(o.id, vec![]).await.unwrap().is_empty());
 }
