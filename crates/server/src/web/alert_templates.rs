@@ -2,7 +2,7 @@
 //! start page, and sent in two taps — the template's page says whom it reaches on which
 //! channels now, and one button sends it.
 
-use super::alerts::{channel_words, messages, named_people, new_alert_page, read_form};
+use super::alerts::{channel_words, messages, new_alert_page, submitted_alert};
 use super::form::{field, Fields};
 use super::session::SignedIn;
 use super::{render, when, Page, WebContext, WebError};
@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use beredskap_app::alert_templates::{self, TemplatePreview};
-use beredskap_app::policy::{allows, permit, UseCase};
+use beredskap_app::policy::{allows, UseCase};
 use beredskap_core::alert_templates::TemplateInput;
 use beredskap_core::store::Conflict;
 use beredskap_core::{AlertTemplateId, FieldErrors, Problem, StoreError};
@@ -110,17 +110,11 @@ pub async fn save(
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
-    permit(&me.caller(), UseCase::SendAlert)?;
     let t = ctx.t();
     let mut problems = FieldErrors::new();
-    let register = match field(&fields, "people").trim().is_empty() {
-        true => Vec::new(),
-        false => beredskap_app::register::people(&state.app, &me.caller(), &me.org).await?,
-    };
-    let people = named_people(&fields, &register, &mut problems);
     let input = TemplateInput {
         name: field(&fields, "template_name"),
-        alert: read_form(&fields, people, &mut problems),
+        alert: submitted_alert(&state, &me, &fields, &mut problems).await?,
         version: field(&fields, "version").parse().ok(),
     };
     let id: Option<AlertTemplateId> = field(&fields, "template").parse().ok();

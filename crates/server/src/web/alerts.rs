@@ -229,7 +229,7 @@ pub async fn new_form(
 /// Reads the form into an alert; the errors name the form's own fields.
 /// People named in the form's free-text field, by name or employee number (external id),
 /// each matched exactly once in the register.
-pub(super) fn named_people(
+fn named_people(
     fields: &Fields,
     people: &[beredskap_core::register::Person],
     errors: &mut FieldErrors,
@@ -261,7 +261,7 @@ pub(super) fn named_people(
 /// Reads the form into an alert. What cannot be read (a number that is not one) is
 /// recorded in `errors` and given a stand-in, so the rest is still checked and every
 /// problem is shown at once.
-pub(super) fn read_form(
+fn read_form(
     fields: &Fields,
     people: Vec<beredskap_core::PersonId>,
     errors: &mut FieldErrors,
@@ -372,6 +372,23 @@ fn label_for(t: &super::Texts, field: &str) -> String {
     }
 }
 
+/// The alert a submitted form describes, for someone who may send alerts; what cannot be
+/// read is recorded in `problems` (see [`read_form`]).
+pub(super) async fn submitted_alert(
+    state: &AppState,
+    me: &SignedIn,
+    fields: &Fields,
+    problems: &mut FieldErrors,
+) -> Result<AlertInput, WebError> {
+    permit(&me.caller(), UseCase::SendAlert)?;
+    let register = match field(fields, "people").trim().is_empty() {
+        true => Vec::new(),
+        false => beredskap_app::register::people(&state.app, &me.caller(), &me.org).await?,
+    };
+    let people = named_people(fields, &register, problems);
+    Ok(read_form(fields, people, problems))
+}
+
 pub async fn create(
     State(state): State<AppState>,
     ctx: WebContext,
@@ -380,15 +397,9 @@ pub async fn create(
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     ctx.check_csrf(&headers, &field(&fields, "csrf"))?;
-    permit(&me.caller(), UseCase::SendAlert)?;
     let t = ctx.t();
     let mut problems = FieldErrors::new();
-    let register = match field(&fields, "people").trim().is_empty() {
-        true => Vec::new(),
-        false => beredskap_app::register::people(&state.app, &me.caller(), &me.org).await?,
-    };
-    let people = named_people(&fields, &register, &mut problems);
-    let input = read_form(&fields, people, &mut problems);
+    let input = submitted_alert(&state, &me, &fields, &mut problems).await?;
     if !problems.is_empty() {
         // What the form could not read, and everything the alert's own rules find in
         // the rest: all at once, not in rounds.
