@@ -30,6 +30,17 @@ pub async fn list(app: &App, caller: &Caller, org: &Org) -> Result<Vec<AlertTemp
     Ok(app.store.alert_templates(org.id).await?)
 }
 
+/// The template as saved, to change it.
+pub async fn template(
+    app: &App,
+    caller: &Caller,
+    org: &Org,
+    id: AlertTemplateId,
+) -> Result<AlertTemplate, Error> {
+    permit(caller, UseCase::SendAlert)?;
+    Ok(app.store.alert_template(org.id, id).await?)
+}
+
 /// The template and whom it would reach if sent now.
 pub async fn preview(
     app: &App,
@@ -61,11 +72,10 @@ pub async fn preview(
     };
     let unreachable_names = match &reach {
         Some(r) if !r.unreachable.is_empty() => {
-            let people = app.store.list_people(org.id).await?;
+            let names = crate::alerts::names(app.store(), org.id).await?;
             r.unreachable
                 .iter()
-                .filter_map(|id| people.iter().find(|p| p.id == *id))
-                .map(|p| p.name.clone())
+                .filter_map(|id| names.get(id).cloned())
                 .collect()
         }
         _ => Vec::new(),
@@ -87,7 +97,7 @@ pub async fn save(
     input: TemplateInput,
 ) -> Result<AlertTemplate, Error> {
     permit(caller, UseCase::SendAlert)?;
-    let (draft, _) = input
+    let draft = input
         .validate(id, caller.account().map(|a| a.id))
         .map_err(Error::Invalid)?;
     Ok(app

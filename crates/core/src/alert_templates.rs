@@ -2,7 +2,7 @@
 //! recipients, answers and options), sent in two taps — open it, see whom it reaches on
 //! which channels, send — without anyone having to fill in the alert form under stress.
 
-use crate::alerting::{usable, AlertInput, NewAlert, PlanRecipient};
+use crate::alerting::{usable, AlertInput, PlanRecipient};
 use crate::error::FieldErrors;
 use crate::ids::{AccountId, AlertTemplateId, OrgId, PersonId};
 use crate::register::ContactKind;
@@ -57,28 +57,24 @@ impl TemplateInput {
         self,
         id: Option<AlertTemplateId>,
         saved_by: Option<AccountId>,
-    ) -> Result<(TemplateDraft, NewAlert), FieldErrors> {
+    ) -> Result<TemplateDraft, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = errors.check(
             "name",
             crate::text::required("name", &self.name, MAX_NAME_CHARS, crate::text::Lines::One)
                 .map_err(|e| e.problem),
         );
-        let alert = self.alert.clone().validate(saved_by);
-        if let Err(more) = &alert {
-            errors.0.extend(more.clone().within("alert").0);
+        if let Err(more) = self.alert.clone().validate(saved_by) {
+            errors.0.extend(more.within("alert").0);
         }
-        match (name, alert) {
-            (Some(name), Ok(new)) if errors.is_empty() => Ok((
-                TemplateDraft {
-                    id,
-                    version: self.version,
-                    name,
-                    alert: self.alert,
-                    saved_by,
-                },
-                new,
-            )),
+        match name {
+            Some(name) if errors.is_empty() => Ok(TemplateDraft {
+                id,
+                version: self.version,
+                name,
+                alert: self.alert,
+                saved_by,
+            }),
             _ => Err(errors),
         }
     }
@@ -119,7 +115,6 @@ pub fn reach(audience: &[PlanRecipient]) -> Reach {
             out.unreachable.push(r.person);
         }
         let mut kinds: Vec<ContactKind> = points.iter().map(|p| p.kind).collect();
-        kinds.dedup();
         kinds.sort_by_key(|k| k.as_str());
         kinds.dedup();
         for kind in kinds {

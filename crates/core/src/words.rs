@@ -53,8 +53,8 @@ pub const MAX_FORMS: usize = 50;
 /// every message holding a common piece.)
 #[derive(Debug, Default)]
 pub struct Vocabulary {
-    words: Vec<String>,
-    known: std::collections::HashSet<String>,
+    /// Each word once, numbered in the order it came.
+    words: indexmap::IndexSet<String>,
     by_piece: std::collections::HashMap<String, Vec<u32>>,
 }
 
@@ -62,7 +62,7 @@ impl Vocabulary {
     /// Adds a word (lower-cased, as [`words_of`] gives it); a word seen before, a word too
     /// short to have a piece or too long to be indexed is left out.
     pub fn add(&mut self, word: &str) {
-        if word.len() >= MAX_WORD_BYTES || word.chars().count() < GRAM || self.known.contains(word)
+        if word.len() >= MAX_WORD_BYTES || word.chars().count() < GRAM || self.words.contains(word)
         {
             return;
         }
@@ -72,8 +72,7 @@ impl Vocabulary {
         for piece in word_grams(word) {
             self.by_piece.entry(piece).or_default().push(at);
         }
-        self.known.insert(word.to_owned());
-        self.words.push(word.to_owned());
+        self.words.insert(word.to_owned());
     }
 
     pub fn len(&self) -> usize {
@@ -108,7 +107,7 @@ impl Vocabulary {
         candidates.dedup();
         let mut found: Vec<(usize, &str)> = candidates
             .into_iter()
-            .filter_map(|i| self.words.get(i as usize))
+            .filter_map(|i| self.words.get_index(i as usize))
             .map(|w| {
                 let shared = pieces.iter().filter(|p| w.contains(p.as_str())).count();
                 (shared, w.as_str())

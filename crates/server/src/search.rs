@@ -312,6 +312,17 @@ impl SearchIndex {
             )));
         }
         register_tokenizers(&index);
+        SearchIndex::assemble(store, index, fields, None, HashMap::new())
+    }
+
+    /// The index's reader and vocabulary, around `writer` (none: search only).
+    fn assemble(
+        store: Arc<dyn Store>,
+        index: Index,
+        fields: Fields,
+        writer: Option<IndexWriter>,
+        progress: HashMap<OrgId, i64>,
+    ) -> Result<Arc<SearchIndex>, SearchError> {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -321,10 +332,10 @@ impl SearchIndex {
             store,
             index,
             reader,
-            writer: Arc::new(Mutex::new(None)),
+            writer: Arc::new(Mutex::new(writer)),
             fields,
             vocabulary,
-            progress: Mutex::new(HashMap::new()),
+            progress: Mutex::new(progress),
             wake: tokio::sync::Notify::new(),
             indexing: tokio::sync::Mutex::new(()),
         }))
@@ -354,22 +365,7 @@ impl SearchIndex {
             .and_then(|p| serde_json::from_str::<HashMap<OrgId, i64>>(&p).ok())
             .unwrap_or_default();
         let writer = index.writer(WRITER_HEAP)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        let vocabulary = RwLock::new(vocabulary_of(&reader, fields.words)?);
-        Ok(Arc::new(SearchIndex {
-            store,
-            index,
-            reader,
-            writer: Arc::new(Mutex::new(Some(writer))),
-            fields,
-            vocabulary,
-            progress: Mutex::new(progress),
-            wake: tokio::sync::Notify::new(),
-            indexing: tokio::sync::Mutex::new(()),
-        }))
+        SearchIndex::assemble(store, index, fields, Some(writer), progress)
     }
 
     /// Where the server keeps its index.

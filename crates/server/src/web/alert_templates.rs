@@ -42,9 +42,7 @@ pub(super) async fn template_fields(
     id: AlertTemplateId,
 ) -> Result<Fields, WebError> {
     let caller = me.caller();
-    let template = alert_templates::preview(&state.app, &caller, &me.org, id)
-        .await?
-        .template;
+    let template = alert_templates::template(&state.app, &caller, &me.org, id).await?;
     let a = &template.alert;
     let mut fields: Fields = vec![
         ("template".into(), template.id.to_string()),
