@@ -12,6 +12,9 @@ use utoipa::ToSchema;
 
 /// The longest template name: a line in a list on a phone.
 pub const MAX_NAME_CHARS: usize = 80;
+/// Templates an organisation keeps at most: more than a plan's worth, and a bound on what
+/// one token can fill the list with.
+pub const MAX_TEMPLATES: usize = 200;
 
 /// A saved alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

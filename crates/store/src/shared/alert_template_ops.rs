@@ -2,8 +2,9 @@
 //! backend's `ops` module. A template is journaled whole when saved or deleted.
 
 use super::*;
-use beredskap_core::alert_templates::{AlertTemplate, TemplateDraft};
+use beredskap_core::alert_templates::{AlertTemplate, TemplateDraft, MAX_TEMPLATES};
 use beredskap_core::alerting::AlertInput;
+use beredskap_core::Problem;
 use beredskap_core::{AccountId, AlertTemplateId};
 
 const COLUMNS: &str = "id, org_id, name, version, alert, saved_at, saved_by";
@@ -96,6 +97,18 @@ pub async fn save_alert_template(
             (id, current.version + 1)
         }
         None => {
+            let count: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM alert_templates WHERE org_id = $1")
+                    .bind(org.0)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db)?;
+            if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_TEMPLATES {
+                return Err(StoreError::invalid(
+                    "name",
+                    Problem::TooMany { max: MAX_TEMPLATES },
+                ));
+            }
             let id = AlertTemplateId::new();
             sqlx::query(
                 "INSERT INTO alert_templates (id, org_id, name, name_key, version, alert, \

@@ -1071,6 +1071,7 @@ pub async fn alert_templates_are_named_versioned_journaled_and_preview_whom_they
         .await
         .unwrap();
     assert!(s.alert_templates(o.id).await.unwrap().is_empty());
+
     let kinds: Vec<String> = s
         .journal_page(o.id, 0, 1000)
         .await
@@ -1087,4 +1088,27 @@ pub async fn alert_templates_are_named_versioned_journaled_and_preview_whom_they
             "alert_template.deleted"
         ]
     );
+
+    // An organisation keeps at most its limit; the next is refused at the name.
+    use beredskap_core::alert_templates::MAX_TEMPLATES;
+    for n in 0..MAX_TEMPLATES {
+        s.save_alert_template(
+            &actor(),
+            o.id,
+            new_draft(&format!("Mall {n}"), alert.clone()),
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    match s
+        .save_alert_template(&actor(), o.id, new_draft("En till", alert.clone()), now)
+        .await
+    {
+        Err(StoreError::Invalid(fields)) => {
+            assert_eq!(fields.0[0].field, "name");
+            assert_eq!(fields.0[0].problem.code(), "too_many");
+        }
+        other => panic!("expected the limit, got {other:?}"),
+    }
 }
