@@ -80,6 +80,21 @@ pub enum Refusal {
     NotStarted,
 }
 
+impl Refusal {
+    /// A name for counting refusals (the server's metrics).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::WrongCredentials => "wrong_credentials",
+            Refusal::Locked(_) => "locked",
+            Refusal::WrongNowLocked(_) => "wrong_now_locked",
+            Refusal::SecondFactorMissing => "second_factor_missing",
+            Refusal::TooManyAttempts => "too_many_attempts",
+            Refusal::WrongCode => "wrong_code",
+            Refusal::NotStarted => "not_started",
+        }
+    }
+}
+
 /// A session just begun: its secret goes into the cookie and is stored only hashed.
 #[derive(Debug)]
 pub struct Started {

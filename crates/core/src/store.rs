@@ -99,6 +99,28 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What an operator watches (the server's `/metrics`), read in one go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperationsFigures {
+    /// Each organisation's journal head (by slug): how many changes it has recorded.
+    pub journal_heads: Vec<(String, i64)>,
+    pub outboxes: Vec<OutboxBacklog>,
+}
+
+/// One outbox's backlog at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxBacklog {
+    /// `alerts` (staff deliveries), `public` (subscribers) or `activation` (enrolment
+    /// links).
+    pub outbox: &'static str,
+    /// Due and waiting for a worker.
+    pub due: i64,
+    /// Taken by a worker and not yet recorded as handed over.
+    pub claimed: i64,
+    /// When the longest-waiting due row fell due.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
 pub trait Store:
     crate::conversation::ConversationStore
@@ -118,6 +140,9 @@ pub trait Store:
 
     /// Succeeds when the database answers a query.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// What an operator watches: the journal heads and the outboxes' backlogs at `now`.
+    async fn operations_figures(&self, now: DateTime<Utc>) -> StoreResult<OperationsFigures>;
 
     async fn create_org(&self, actor: &Actor, new: NewOrg) -> StoreResult<Org>;
     async fn org_by_slug(&self, slug: &Slug) -> StoreResult<Option<Org>>;

@@ -1,6 +1,7 @@
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::state::AppState;
+use beredskap_core::register::ContactKind;
 use beredskap_core::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -111,6 +112,8 @@ impl Application {
         let vapid_public_key = push.public_key();
         let mut notifier = notifier;
         notifier.push = Some(Arc::new(push));
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let notifier = notifier.counted(&metrics);
         let sign_in = beredskap_app::sign_in::SignIn {
             hashing: crate::credentials::hashing::HashingPool::for_this_machine()?,
             session_max: chrono::Duration::hours(i64::from(config.session_max_hours)),
@@ -164,6 +167,7 @@ impl Application {
             clock: clock.clone(),
             webauthn,
             notifier: notifier.clone(),
+            metrics: metrics.clone(),
         };
         Ok(Self {
             listener,
@@ -210,11 +214,15 @@ impl Application {
             self.clock.clone(),
             true,
         );
+        let metrics = &self.state.metrics;
         if self.notifier.sms.is_none() {
-            self.notifier.sms = Some(phones);
+            let counted = crate::metrics::Counted::wrap(phones, ContactKind::Sms, metrics.clone());
+            self.notifier.sms = Some(counted);
         }
         if self.notifier.email.is_none() {
-            self.notifier.email = Some(mailboxes);
+            let counted =
+                crate::metrics::Counted::wrap(mailboxes, ContactKind::Email, metrics.clone());
+            self.notifier.email = Some(counted);
         }
         self.state.notifier = self.notifier.clone();
     }

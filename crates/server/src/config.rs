@@ -43,6 +43,15 @@ pub struct Config {
     /// How long a worker holds a delivery it is handing over before another (or itself,
     /// after a crash) may take it over. Longer than a provider call can take (20 s).
     pub delivery_lease_seconds: u32,
+    /// This node's name among the nodes on one database; a node that starts again under
+    /// its name frees at once what its previous run held. Unset: the host's name, the
+    /// listen port and the data directory.
+    pub node_name: Option<String>,
+    /// The bearer token `/metrics` asks for; unset, `/metrics` is off.
+    #[serde(serialize_with = "redact_plain")]
+    pub metrics_token: Option<SecretString>,
+    /// A file holding the metrics token.
+    pub metrics_token_file: Option<PathBuf>,
     /// Most connections open at once; beyond, new ones are closed at once.
     pub max_connections: u32,
     /// Seconds a client has to send a request's headers, and that an idle connection is
@@ -218,6 +227,9 @@ impl Default for Config {
             attachment_max_mb: 25,
             delivery_worker_seconds: 1,
             delivery_lease_seconds: 30,
+            node_name: None,
+            metrics_token: None,
+            metrics_token_file: None,
             max_connections: 4096,
             header_timeout_seconds: 15,
             body_timeout_seconds: 30,
@@ -336,6 +348,18 @@ impl Config {
                 return Err(ConfigError::Invalid(format!(
                     "{name}.url: must be an http(s) URL"
                 )));
+            }
+        }
+        resolve_secret(
+            "metrics_token",
+            &mut config.metrics_token,
+            &config.metrics_token_file,
+        )?;
+        if let Some(token) = &config.metrics_token {
+            if token.expose_secret().len() < 16 {
+                return Err(ConfigError::Invalid(
+                    "metrics_token: at least 16 characters".into(),
+                ));
             }
         }
         if config.sms_secondary.is_some() && config.sms.is_none() {
@@ -504,6 +528,16 @@ delivery_worker_seconds = 1
 # How long a worker holds a delivery while handing it over. After a crash, what it held
 # goes out again once this has passed; keep it above a provider call's 20 s timeout.
 delivery_lease_seconds = 30
+
+# Several nodes on one PostgreSQL: each records a heartbeat, and what a node held when it
+# stopped (a crash, a kill) is freed for the others once its heartbeat is 10 s old, or at
+# once when it starts again under the same name. The default name is the host's name, the
+# listen port and the data directory; set it when those change between runs.
+# node_name = "beredskap-1"
+
+# Prometheus metrics at /metrics, for a scraper that sends this bearer token
+# (authorization: credentials: in Prometheus's scrape config). Unset, /metrics is off.
+# metrics_token_file = "/etc/beredskap/metrics-token"
 
 # Connections: at most this many open at once (new ones beyond are closed at once);
 # request headers, and the wait for the next request on an idle connection, within

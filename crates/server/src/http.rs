@@ -103,7 +103,9 @@ pub async fn event_stream(
     let store: Arc<dyn Store> = state.store.clone();
     let hub = state.hub.clone();
     let account_id = account.id;
+    let counted = state.metrics.live_stream();
     tokio::spawn(async move {
+        let _counted = counted;
         if let Err(e) = live::follow(store, hub, org, account_id, after, sender).await {
             tracing::warn!(error = %e, "live updates stopped");
         }

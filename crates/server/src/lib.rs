@@ -14,6 +14,7 @@ pub mod error;
 pub mod files;
 pub mod http;
 pub mod live;
+pub mod metrics;
 pub mod notify;
 pub mod passkeys;
 pub mod rotations;

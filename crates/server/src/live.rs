@@ -308,7 +308,13 @@ pub async fn follow(
         }
         // Live, skipping what the catch-up already delivered.
         loop {
-            let mut next = match live.recv().await {
+            // A client gone while nothing happens ends its follower at once, not at the
+            // organisation's next event.
+            let received = tokio::select! {
+                _ = out.closed() => return Ok(()),
+                received = live.recv() => received,
+            };
+            let mut next = match received {
                 Ok(event) => Some(event),
                 Err(broadcast::error::RecvError::Lagged(_)) => continue 'catch_up,
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route(
             "/api/v1/openapi.json",
             get(move || {
@@ -89,7 +90,11 @@ async fn request_context(
     let started = Instant::now();
     let mut response = REQUEST_ID.scope(request_id.clone(), next.run(req)).await;
     let status = response.status().as_u16();
-    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let seconds = started.elapsed().as_secs_f64();
+    state
+        .metrics
+        .request(method.as_str(), &path, status, seconds);
+    let millis = seconds * 1000.0;
     if path == "/healthz" || path == "/readyz" {
         tracing::debug!(%method, %path, status, millis, %request_id, "request");
     } else {

@@ -29,6 +29,8 @@ pub struct AppState {
     pub site: Arc<crate::http::SiteOrigin>,
     /// Password hashing and session lifetimes, for the sign-in use cases.
     pub sign_in: beredskap_app::sign_in::SignIn,
+    /// What `/metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The key browsers subscribe to push with (`applicationServerKey`), base64url.
     pub vapid_public_key: String,
 }

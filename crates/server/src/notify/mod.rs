@@ -295,6 +295,18 @@ impl Notifier {
         })
     }
 
+    /// The same providers, each hand-off counted in `metrics`.
+    pub fn counted(self, metrics: &Arc<crate::metrics::Metrics>) -> Self {
+        let count = |provider: Option<Arc<dyn Provider>>, kind| {
+            provider.map(|p| crate::metrics::Counted::wrap(p, kind, metrics.clone()))
+        };
+        Self {
+            email: count(self.email, ContactKind::Email),
+            sms: count(self.sms, ContactKind::Sms),
+            push: count(self.push, ContactKind::Push),
+        }
+    }
+
     /// The provider for a kind of contact point, if configured.
     pub fn for_kind(&self, kind: ContactKind) -> Option<&Arc<dyn Provider>> {
         match kind {

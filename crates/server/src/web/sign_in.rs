@@ -257,6 +257,9 @@ pub async fn submit(
     };
     let email = form.email.as_str();
     let Some(org) = org else {
+        state
+            .metrics
+            .sign_in_refused(Refusal::WrongCredentials.code());
         let error = Some(t.wrong_credentials.to_owned());
         let status = StatusCode::UNAUTHORIZED;
         let wanted = Some(form.org.as_str());
@@ -273,6 +276,9 @@ pub async fn submit(
         &client,
     )
     .await;
+    if let Ok(Err(refusal)) = &outcome {
+        state.metrics.sign_in_refused(refusal.code());
+    }
     match outcome {
         Ok(Ok(AfterPassword::SignedIn(started))) => {
             let cookies = session_cookies(&ctx, *started);
@@ -371,6 +377,9 @@ pub async fn code_submit(
     let outcome = sign_in::with_code(&state.app, &state.sign_in, secret, &form.code, &client)
         .await
         .map_err(AppError::from)?;
+    if let Err(refusal) = &outcome {
+        state.metrics.sign_in_refused(refusal.code());
+    }
     match outcome {
         Ok(started) => {
             let cookies = session_cookies(&ctx, started);

@@ -21,6 +21,7 @@ mod incidents;
 mod layers;
 mod notify;
 mod one_time;
+mod operations;
 mod passkeys;
 mod plans;
 mod priority_list;

@@ -178,6 +178,51 @@ pub async fn journal_page(
         .collect()
 }
 
+/// The journal heads and the outboxes' backlogs: one query per table, each on an index.
+pub async fn operations_figures(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+) -> StoreResult<beredskap_core::store::OperationsFigures> {
+    let heads = sqlx::query(
+        "SELECT o.slug, h.seq FROM journal_heads h JOIN orgs o ON o.id = h.org_id ORDER BY o.slug",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let journal_heads = heads
+        .iter()
+        .map(|r| Ok((col(r, "slug")?, col(r, "seq")?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut outboxes = Vec::with_capacity(3);
+    for (outbox, table) in [
+        ("alerts", "deliveries"),
+        ("public", "public_deliveries"),
+        ("activation", "activation_sends"),
+    ] {
+        let row = sqlx::query(&format!(
+            "SELECT \
+               (SELECT COUNT(*) FROM {table} WHERE status = 'pending' AND due_at <= $1) AS due, \
+               (SELECT COUNT(*) FROM {table} WHERE status = 'claimed') AS claimed, \
+               (SELECT MIN(due_at) FROM {table} WHERE status = 'pending' AND due_at <= $1) \
+                 AS oldest"
+        ))
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+        outboxes.push(beredskap_core::store::OutboxBacklog {
+            outbox,
+            due: col(&row, "due")?,
+            claimed: col(&row, "claimed")?,
+            oldest_due: col(&row, "oldest")?,
+        });
+    }
+    Ok(beredskap_core::store::OperationsFigures {
+        journal_heads,
+        outboxes,
+    })
+}
+
 pub async fn journal_head(conn: &mut Conn, org: OrgId) -> StoreResult<(i64, String)> {
     let row = sqlx::query("SELECT seq, hash FROM journal_heads WHERE org_id = $1")
         .bind(org.0)

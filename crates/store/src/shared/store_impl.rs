@@ -38,6 +38,14 @@ impl Store for Backend {
         .await
     }
 
+    async fn operations_figures(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<beredskap_core::store::OperationsFigures> {
+        self.read(move |c| Box::pin(ops::operations_figures(c, now)))
+            .await
+    }
+
     async fn create_org(&self, actor: &Actor, new: NewOrg) -> StoreResult<Org> {
         let actor = actor.clone();
         self.write(move |c| Box::pin(async move { ops::insert_org(c, &actor, new).await }))

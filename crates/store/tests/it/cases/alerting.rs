@@ -1112,3 +1112,49 @@ pub async fn alert_templates_are_named_versioned_journaled_and_preview_whom_they
         other => panic!("expected the limit, got {other:?}"),
     }
 }
+
+pub async fn operations_figures_show_each_outboxs_backlog_and_each_journal_head(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let anna = reachable(s, &o, "Anna", "+46701000001").await;
+    let bo = reachable(s, &o, "Bo", "+46701000002").await;
+    let now = beredskap_core::journal::now();
+    let sent_at = now - Duration::seconds(60);
+    let recipients = Recipients {
+        people: vec![anna, bo],
+        ..Default::default()
+    };
+    s.create_alert(
+        &actor(),
+        o.id,
+        input(recipients, &[]).validate(None).unwrap(),
+        sent_at,
+    )
+    .await
+    .unwrap();
+    let alerts = |f: &beredskap_core::store::OperationsFigures| {
+        f.outboxes
+            .iter()
+            .find(|b| b.outbox == "alerts")
+            .cloned()
+            .unwrap()
+    };
+    let figures = s.operations_figures(now).await.unwrap();
+    assert_eq!(figures.outboxes.len(), 3);
+    let backlog = alerts(&figures);
+    // Two SMS due since the alert went out; the emails come later and are not due.
+    assert_eq!((backlog.due, backlog.claimed), (2, 0));
+    let oldest = backlog.oldest_due.unwrap();
+    assert!(
+        (oldest - sent_at).num_seconds().abs() <= 1,
+        "{oldest} {sent_at}"
+    );
+    let head = s.journal_head(o.id).await.unwrap().0;
+    assert_eq!(figures.journal_heads, vec![("lillby".to_owned(), head)]);
+    // One taken by a worker: claimed, no longer due.
+    s.claim_deliveries(now, 1, Duration::minutes(1))
+        .await
+        .unwrap();
+    let backlog = alerts(&s.operations_figures(now).await.unwrap());
+    assert_eq!((backlog.due, backlog.claimed), (1, 1));
+}
