@@ -39,6 +39,7 @@ macro_rules! id_type {
 }
 
 id_type!(
+    NodeId,
     OrgId,
     PersonId,
     GroupId,

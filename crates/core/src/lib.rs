@@ -26,7 +26,7 @@ pub use domain::{EmailAddress, PhoneNumber, Region, Slug, TimeZone};
 pub use error::{FieldError, FieldErrors, Problem};
 pub use ids::{
     AccountId, AlertId, AlertTemplateId, ApiTokenId, AttachmentId, CallId, ChannelId, DeliveryId,
-    EntryId, GroupId, IncidentId, MessageId, NoticeId, OrgId, OverrideId, PersonId, PlanId,
+    EntryId, GroupId, IncidentId, MessageId, NodeId, NoticeId, OrgId, OverrideId, PersonId, PlanId,
     PositionId, PressReleaseId, PublicDeliveryId, ServiceId, SubscriptionId, SubscriptionRequestId,
     TaskId,
 };

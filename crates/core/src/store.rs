@@ -141,6 +141,25 @@ pub trait Store:
     /// Succeeds when the database answers a query.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// The node this store makes its outbox claims in: one per process.
+    fn node(&self) -> crate::ids::NodeId;
+
+    /// Records this node as `name`, and frees at once what an earlier run under the same
+    /// name held (it stopped without leaving: a crash, a kill). Returns the claims freed.
+    async fn join_nodes(&self, name: &str, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// This node (`name`) is alive at `now`. What nodes silent since `silent_since` held
+    /// is freed for the others, and they leave the list. Returns the claims freed.
+    async fn node_heartbeat(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+        silent_since: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
+    /// This node stops: what it still holds is freed, and it leaves the list.
+    async fn leave_nodes(&self) -> StoreResult<u64>;
+
     /// What an operator watches: the journal heads and the outboxes' backlogs at `now`.
     async fn operations_figures(&self, now: DateTime<Utc>) -> StoreResult<OperationsFigures>;
 

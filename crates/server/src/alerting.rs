@@ -224,6 +224,8 @@ struct Worker {
 pub struct Dispatcher {
     worker: Arc<Worker>,
     lease: chrono::Duration,
+    /// Once cancelled, nothing more is claimed or started: the server is stopping.
+    stop: tokio_util::sync::CancellationToken,
 }
 
 type Context = Arc<(Org, Alert)>;
@@ -239,7 +241,15 @@ impl Dispatcher {
                 enrolment_hours: ENROLMENT_HOURS,
             }),
             lease: chrono::Duration::seconds(LEASE_SECONDS),
+            stop: tokio_util::sync::CancellationToken::new(),
         }
+    }
+
+    /// Stops claiming and starting hand-offs when `stop` is cancelled; those under way
+    /// finish, and what was claimed but not started is left for `Store::leave_nodes`.
+    pub fn with_stop(mut self, stop: tokio_util::sync::CancellationToken) -> Self {
+        self.stop = stop;
+        self
     }
 
     /// With the server's clock (a test's manual one) instead of the machine's.
@@ -272,27 +282,37 @@ impl Dispatcher {
     /// links. Returns how many deliveries were taken.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         self.worker.store.escalate_due(now).await?;
-        let alerts = pump(&mut AlertOutbox {
-            worker: self.worker.clone(),
-            now,
-            lease: self.lease,
-            contexts: HashMap::new(),
-        })
+        let stop = &self.stop;
+        let alerts = pump(
+            stop,
+            &mut AlertOutbox {
+                worker: self.worker.clone(),
+                now,
+                lease: self.lease,
+                contexts: HashMap::new(),
+            },
+        )
         .await?;
-        let public = pump(&mut PublicOutbox {
-            worker: self.worker.clone(),
-            now,
-            lease: self.lease,
-            orgs: HashMap::new(),
-            notices: HashMap::new(),
-        })
+        let public = pump(
+            stop,
+            &mut PublicOutbox {
+                worker: self.worker.clone(),
+                now,
+                lease: self.lease,
+                orgs: HashMap::new(),
+                notices: HashMap::new(),
+            },
+        )
         .await?;
-        let activation = pump(&mut ActivationOutbox {
-            worker: self.worker.clone(),
-            now,
-            lease: self.lease,
-            orgs: HashMap::new(),
-        })
+        let activation = pump(
+            stop,
+            &mut ActivationOutbox {
+                worker: self.worker.clone(),
+                now,
+                lease: self.lease,
+                orgs: HashMap::new(),
+            },
+        )
         .await?;
         Ok(alerts + public + activation)
     }
@@ -312,13 +332,21 @@ type BoxedHandOff =
 
 /// Drains an outbox: batches are claimed while earlier ones are still in flight, so the
 /// pipe to the providers stays full and nothing sits claimed for long.
-async fn pump<O: Outbox>(outbox: &mut O) -> Result<usize, StoreError> {
+async fn pump<O: Outbox>(
+    stop: &tokio_util::sync::CancellationToken,
+    outbox: &mut O,
+) -> Result<usize, StoreError> {
     let mut queue: std::collections::VecDeque<O::Job> = Default::default();
     let mut running = tokio::task::JoinSet::new();
     let mut drained = false;
     let mut taken = 0;
     let mut first_error = None;
     loop {
+        if stop.is_cancelled() {
+            // Stopping: what is under way finishes, nothing new starts.
+            queue.clear();
+            drained = true;
+        }
         if !drained && queue.len() < IN_FLIGHT {
             let claimed = outbox.claim(BATCH).await?;
             drained = claimed.len() < BATCH as usize;

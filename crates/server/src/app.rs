@@ -8,6 +8,12 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+/// How often a node records that it is alive.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a node may be silent before the others free what it holds: several missed
+/// heartbeats, so a busy database does not take a live node's work away.
+const SILENT_SECONDS: i64 = 10;
+
 /// The HTTP server, bound and ready to run. Binding happens in `build`, so a test can ask
 /// for port 0 and read the real port before any request is made.
 pub struct Application {
@@ -245,6 +251,49 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled, then finishes the requests in flight.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        // This node among the nodes on the database: what its previous run held when it
+        // stopped (a crash, a kill) is freed now, not when the lease ends.
+        let node_name = self.state.config.node_name();
+        match self
+            .store
+            .join_nodes(&node_name, beredskap_core::journal::now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(freed) => {
+                tracing::info!(freed, node = %node_name, "freed what this node's previous run held");
+                self.deliveries_due.notify_one();
+            }
+            Err(e) => tracing::warn!(error = %e, "this node could not join the others"),
+        }
+        {
+            let (store, wake, stopping) = (
+                self.store.clone(),
+                self.deliveries_due.clone(),
+                shutdown.clone(),
+            );
+            let name = node_name.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(HEARTBEAT);
+                loop {
+                    tokio::select! {
+                        _ = stopping.cancelled() => return,
+                        _ = tick.tick() => {}
+                    }
+                    // Real time, not the server's clock: nodes compare it with each other.
+                    let now = beredskap_core::journal::now();
+                    let silent_since = now - chrono::Duration::seconds(SILENT_SECONDS);
+                    match store.node_heartbeat(&name, now, silent_since).await {
+                        Ok(0) => {}
+                        Ok(freed) => {
+                            tracing::warn!(freed, "freed what a silent node held");
+                            wake.notify_one();
+                        }
+                        Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+                    }
+                }
+            });
+        }
         // Writes from other processes (the command line, other nodes) reach live clients
         // within a second; this process's own writes are published at once.
         let hub = self.hub.clone();
@@ -268,6 +317,7 @@ impl Application {
         }
         // The alert delivery worker: hands due deliveries from the outbox to providers.
         let every = self.delivery_worker_seconds;
+        let mut worker = None;
         if every > 0 {
             let dispatcher = crate::alerting::Dispatcher::new(
                 self.store.clone(),
@@ -276,11 +326,12 @@ impl Application {
             )
             .with_lease(self.delivery_lease_seconds)
             .with_enrolment_hours(self.enrolment_link_hours)
-            .with_clock(self.clock.clone());
+            .with_clock(self.clock.clone())
+            .with_stop(shutdown.clone());
             let clock = self.clock.clone();
             let wake = self.deliveries_due.clone();
             let stopping = shutdown.clone();
-            tokio::spawn(async move {
+            worker = Some(tokio::spawn(async move {
                 let period = std::time::Duration::from_secs(u64::from(every));
                 let mut tick = tokio::time::interval(period);
                 loop {
@@ -290,7 +341,7 @@ impl Application {
                         _ = wake.notified() => {}
                     }
                     // Rounds repeat at once while there is more due than one batch.
-                    loop {
+                    while !stopping.is_cancelled() {
                         match dispatcher.run_once(clock.now()).await {
                             Ok(0) => break,
                             Ok(_) => continue,
@@ -301,7 +352,7 @@ impl Application {
                         }
                     }
                 }
-            });
+            }));
         }
         // Reminders of overdue situation reports, and the purge of priority calls whose
         // days are over, once a minute with the delivery worker (tests drive
@@ -417,6 +468,24 @@ impl Application {
             .tls
             .map(|tls| tokio_rustls::TlsAcceptor::from(tls.get_inner()));
         let router = crate::router::router(self.state);
-        crate::connections::serve(self.listener, router, tls, self.limits, shutdown).await
+        let store = self.store.clone();
+        let served =
+            crate::connections::serve(self.listener, router, tls, self.limits, shutdown).await;
+        // Hand-offs under way finish (a provider call takes 20 s at most); what was claimed
+        // and not started is freed for the other nodes, or for this one's next start.
+        if let Some(worker) = worker {
+            if tokio::time::timeout(std::time::Duration::from_secs(25), worker)
+                .await
+                .is_err()
+            {
+                tracing::warn!("hand-offs were still under way when the server stopped");
+            }
+        }
+        match store.leave_nodes().await {
+            Ok(0) => {}
+            Ok(freed) => tracing::info!(freed, "freed what this node held as it stopped"),
+            Err(e) => tracing::warn!(error = %e, "this node could not leave the others"),
+        }
+        served
     }
 }

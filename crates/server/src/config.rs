@@ -41,7 +41,8 @@ pub struct Config {
     /// delivery worker off on this node.
     pub delivery_worker_seconds: u32,
     /// How long a worker holds a delivery it is handing over before another (or itself,
-    /// after a crash) may take it over. Longer than a provider call can take (20 s).
+    /// after a crash) may take it over. Longer than a provider call can take (20 s). The
+    /// safety net: a node's claims are freed sooner when it starts again or falls silent.
     pub delivery_lease_seconds: u32,
     /// This node's name among the nodes on one database; a node that starts again under
     /// its name frees at once what its previous run held. Unset: the host's name, the
@@ -435,6 +436,21 @@ impl Config {
 
     /// Cookies get the Secure flag, and responses HSTS, when people reach the server over
     /// HTTPS: terminated here or by a proxy in front (a `https://` public_url).
+    /// This node's name among the nodes on one database: `node_name`, or the host's name,
+    /// the listen port and the data directory (what stays the same when it starts again).
+    pub fn node_name(&self) -> String {
+        if let Some(name) = &self.node_name {
+            return name.clone();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into());
+        let dir = std::fs::canonicalize(&self.data_dir).unwrap_or_else(|_| self.data_dir.clone());
+        format!("{host}:{}:{}", self.listen.port(), dir.display())
+    }
+
     /// The checkpoint signing key's file.
     pub fn checkpoint_key_path(&self) -> PathBuf {
         self.checkpoint_key_file
@@ -525,8 +541,9 @@ attachment_max_mb = 25
 # the delivery worker off on this node (with PostgreSQL, several nodes may all run it).
 delivery_worker_seconds = 1
 
-# How long a worker holds a delivery while handing it over. After a crash, what it held
-# goes out again once this has passed; keep it above a provider call's 20 s timeout.
+# How long a worker holds a delivery while handing it over at most; keep it above a
+# provider call's 20 s timeout. After a crash, what the node held is freed sooner: when it
+# starts again under its name, or when its heartbeat has been silent for 10 s.
 delivery_lease_seconds = 30
 
 # Several nodes on one PostgreSQL: each records a heartbeat, and what a node held when it

@@ -80,6 +80,8 @@ mod activation_impl;
 
 pub struct PgStore {
     pool: PgPool,
+    /// The node this store's claims are made in.
+    node: beredskap_core::NodeId,
 }
 
 impl PgStore {
@@ -110,7 +112,10 @@ impl PgStore {
             url: shown.clone(),
             reason: e.to_string(),
         })?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            node: beredskap_core::NodeId(uuid::Uuid::new_v4()),
+        })
     }
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>

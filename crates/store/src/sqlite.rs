@@ -107,6 +107,8 @@ struct WriteJob {
 pub struct SqliteStore {
     jobs: mpsc::Sender<WriteJob>,
     readers: SqlitePool,
+    /// The node this store's claims are made in.
+    node: beredskap_core::NodeId,
 }
 
 impl SqliteStore {
@@ -156,7 +158,11 @@ impl SqliteStore {
         let max_batch = options.sqlite_max_batch.max(1);
         let (jobs, queue) = mpsc::channel(4 * max_batch);
         tokio::spawn(run_writer(writer, queue, max_batch));
-        Ok(Self { jobs, readers })
+        Ok(Self {
+            jobs,
+            readers,
+            node: beredskap_core::NodeId(uuid::Uuid::new_v4()),
+        })
     }
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>

@@ -54,12 +54,14 @@ impl ActivationStore for Backend {
         limit: u32,
         lease: chrono::Duration,
     ) -> StoreResult<Vec<ActivationSend>> {
-        self.write(move |c| Box::pin(ops::activation::claim(c, now, limit, lease)))
+        let node = self.node.0;
+        self.write(move |c| Box::pin(ops::activation::claim(c, now, limit, lease, node)))
             .await
     }
 
     async fn activation_send_wanted(&self, id: ActivationSendId) -> StoreResult<bool> {
-        self.read(move |c| Box::pin(ops::activation::wanted(c, id)))
+        let node = self.node.0;
+        self.read(move |c| Box::pin(ops::activation::wanted(c, id, node)))
             .await
     }
 

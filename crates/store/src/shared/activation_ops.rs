@@ -319,6 +319,7 @@ pub async fn claim(
     now: DateTime<Utc>,
     limit: u32,
     lease: chrono::Duration,
+    node: Uuid,
 ) -> StoreResult<Vec<ActivationSend>> {
     let rows = super::alerting::claim_outbox_rows(
         conn,
@@ -327,6 +328,7 @@ pub async fn claim(
         now,
         limit,
         lease,
+        node,
     )
     .await?;
     let mut claimed = rows
@@ -337,8 +339,8 @@ pub async fn claim(
     Ok(claimed)
 }
 
-pub async fn wanted(conn: &mut Conn, id: ActivationSendId) -> StoreResult<bool> {
-    super::alerting::outbox_row_claimed(conn, "activation_sends", id.0).await
+pub async fn wanted(conn: &mut Conn, id: ActivationSendId, node: Uuid) -> StoreResult<bool> {
+    super::alerting::outbox_row_claimed(conn, "activation_sends", id.0, node).await
 }
 
 pub async fn finish(

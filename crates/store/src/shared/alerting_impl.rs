@@ -125,8 +125,11 @@ impl AlertStore for Backend {
         limit: u32,
         lease: chrono::Duration,
     ) -> StoreResult<Vec<Delivery>> {
+        let node = self.node.0;
         self.write(move |c| {
-            Box::pin(async move { ops::alerting::claim_deliveries(c, now, limit, lease).await })
+            Box::pin(
+                async move { ops::alerting::claim_deliveries(c, now, limit, lease, node).await },
+            )
         })
         .await
     }
@@ -137,8 +140,11 @@ impl AlertStore for Backend {
     }
 
     async fn delivery_wanted(&self, id: DeliveryId) -> StoreResult<bool> {
-        self.read(move |c| Box::pin(async move { ops::alerting::delivery_wanted(c, id).await }))
-            .await
+        let node = self.node.0;
+        self.read(move |c| {
+            Box::pin(async move { ops::alerting::delivery_wanted(c, id, node).await })
+        })
+        .await
     }
 
     async fn finish_delivery(

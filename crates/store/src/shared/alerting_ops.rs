@@ -672,9 +672,11 @@ pub(super) async fn claim_outbox_rows(
     now: DateTime<Utc>,
     limit: u32,
     lease: chrono::Duration,
+    node: Uuid,
 ) -> StoreResult<Vec<DbRow>> {
     sqlx::query(&format!(
-        "UPDATE {table} SET status = 'claimed', claimed_until = $2, attempts = attempts + 1 \
+        "UPDATE {table} SET status = 'claimed', claimed_until = $2, claimed_by = $4, \
+         attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM {table} \
              WHERE (status = 'pending' AND due_at <= $1) \
                 OR (status = 'claimed' AND claimed_until < $1) \
@@ -685,6 +687,7 @@ pub(super) async fn claim_outbox_rows(
     .bind(now)
     .bind(now + lease)
     .bind(i64::from(limit))
+    .bind(node)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)
@@ -695,8 +698,18 @@ pub async fn claim_deliveries(
     now: DateTime<Utc>,
     limit: u32,
     lease: chrono::Duration,
+    node: Uuid,
 ) -> StoreResult<Vec<Delivery>> {
-    let rows = claim_outbox_rows(conn, "deliveries", DELIVERY_COLUMNS, now, limit, lease).await?;
+    let rows = claim_outbox_rows(
+        conn,
+        "deliveries",
+        DELIVERY_COLUMNS,
+        now,
+        limit,
+        lease,
+        node,
+    )
+    .await?;
     let mut claimed = rows
         .iter()
         .map(delivery_from_row)
@@ -821,23 +834,27 @@ pub async fn alert(conn: &mut Conn, org: OrgId, id: AlertId) -> StoreResult<Aler
     alert_from_row(&r)
 }
 
-/// Whether an outbox row is still claimed: not answered, cancelled or deleted since.
+/// Whether an outbox row is still claimed by `node`: not answered, cancelled or deleted
+/// since, nor freed for another node (this one was thought gone).
 pub(super) async fn outbox_row_claimed(
     conn: &mut Conn,
     table: &'static str,
     id: Uuid,
+    node: Uuid,
 ) -> StoreResult<bool> {
-    let status: Option<String> =
-        sqlx::query_scalar(&format!("SELECT status FROM {table} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-    Ok(status.as_deref() == Some("claimed"))
+    let held: Option<Uuid> = sqlx::query_scalar(&format!(
+        "SELECT id FROM {table} WHERE id = $1 AND status = 'claimed' AND claimed_by = $2"
+    ))
+    .bind(id)
+    .bind(node)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(held.is_some())
 }
 
-pub async fn delivery_wanted(conn: &mut Conn, id: DeliveryId) -> StoreResult<bool> {
-    outbox_row_claimed(conn, "deliveries", id.0).await
+pub async fn delivery_wanted(conn: &mut Conn, id: DeliveryId, node: Uuid) -> StoreResult<bool> {
+    outbox_row_claimed(conn, "deliveries", id.0, node).await
 }
 
 /// Records what became of a claimed outbox row. A hand-off is recorded as sent from any of

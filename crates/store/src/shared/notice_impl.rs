@@ -194,12 +194,14 @@ impl SubscriptionStore for Backend {
         limit: u32,
         lease: chrono::Duration,
     ) -> StoreResult<Vec<PublicDelivery>> {
-        self.write(move |c| Box::pin(ops::subscriptions::claim(c, now, limit, lease)))
+        let node = self.node.0;
+        self.write(move |c| Box::pin(ops::subscriptions::claim(c, now, limit, lease, node)))
             .await
     }
 
     async fn public_delivery_wanted(&self, id: PublicDeliveryId) -> StoreResult<bool> {
-        self.read(move |c| Box::pin(ops::subscriptions::wanted(c, id)))
+        let node = self.node.0;
+        self.read(move |c| Box::pin(ops::subscriptions::wanted(c, id, node)))
             .await
     }
 

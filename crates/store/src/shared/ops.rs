@@ -178,6 +178,110 @@ pub async fn journal_page(
         .collect()
 }
 
+// ---------------------------------------------------------------- nodes
+
+/// The outboxes whose rows nodes claim.
+const OUTBOX_TABLES: [&str; 3] = ["deliveries", "public_deliveries", "activation_sends"];
+
+/// Frees what `nodes` hold: their claimed rows are pending again, for any node to take.
+async fn free_claims_of(conn: &mut Conn, nodes: &[Uuid]) -> StoreResult<u64> {
+    let mut freed = 0;
+    for node in nodes {
+        for table in OUTBOX_TABLES {
+            freed += sqlx::query(&format!(
+                "UPDATE {table} SET status = 'pending', claimed_until = NULL, claimed_by = NULL \
+                 WHERE status = 'claimed' AND claimed_by = $1"
+            ))
+            .bind(node)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        }
+    }
+    Ok(freed)
+}
+
+/// Leaves out `nodes`, freeing what they held.
+async fn drop_nodes(conn: &mut Conn, nodes: &[Uuid]) -> StoreResult<u64> {
+    let freed = free_claims_of(conn, nodes).await?;
+    for node in nodes {
+        sqlx::query("DELETE FROM nodes WHERE id = $1")
+            .bind(node)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(freed)
+}
+
+async fn record_node(
+    conn: &mut Conn,
+    node: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let seen = sqlx::query("UPDATE nodes SET seen_at = $2 WHERE id = $1")
+        .bind(node)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if seen == 0 {
+        sqlx::query("INSERT INTO nodes (id, name, started_at, seen_at) VALUES ($1, $2, $3, $3)")
+            .bind(node)
+            .bind(name)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+pub async fn join_nodes(
+    conn: &mut Conn,
+    node: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let earlier: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM nodes WHERE name = $1 AND id <> $2")
+            .bind(name)
+            .bind(node)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+    let freed = drop_nodes(conn, &earlier).await?;
+    record_node(conn, node, name, now).await?;
+    Ok(freed)
+}
+
+pub async fn node_heartbeat(
+    conn: &mut Conn,
+    node: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+    silent_since: DateTime<Utc>,
+) -> StoreResult<u64> {
+    // Thought gone by another node (its heartbeats did not land), this node joins again;
+    // what it held has been freed, and its hand-offs check that before they go.
+    record_node(conn, node, name, now).await?;
+    let silent: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM nodes WHERE seen_at < $1 AND id <> $2")
+            .bind(silent_since)
+            .bind(node)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+    drop_nodes(conn, &silent).await
+}
+
+pub async fn leave_nodes(conn: &mut Conn, node: Uuid) -> StoreResult<u64> {
+    drop_nodes(conn, &[node]).await
+}
+
 /// The journal heads and the outboxes' backlogs: one query per table, each on an index.
 pub async fn operations_figures(
     conn: &mut Conn,

@@ -38,6 +38,35 @@ impl Store for Backend {
         .await
     }
 
+    fn node(&self) -> beredskap_core::NodeId {
+        self.node
+    }
+
+    async fn join_nodes(&self, name: &str, now: chrono::DateTime<chrono::Utc>) -> StoreResult<u64> {
+        let (node, name) = (self.node.0, name.to_owned());
+        self.write(move |c| Box::pin(async move { ops::join_nodes(c, node, &name, now).await }))
+            .await
+    }
+
+    async fn node_heartbeat(
+        &self,
+        name: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        silent_since: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<u64> {
+        let (node, name) = (self.node.0, name.to_owned());
+        self.write(move |c| {
+            Box::pin(async move { ops::node_heartbeat(c, node, &name, now, silent_since).await })
+        })
+        .await
+    }
+
+    async fn leave_nodes(&self) -> StoreResult<u64> {
+        let node = self.node.0;
+        self.write(move |c| Box::pin(ops::leave_nodes(c, node)))
+            .await
+    }
+
     async fn operations_figures(
         &self,
         now: chrono::DateTime<chrono::Utc>,

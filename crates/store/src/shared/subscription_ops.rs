@@ -499,6 +499,7 @@ pub async fn claim(
     now: DateTime<Utc>,
     limit: u32,
     lease: chrono::Duration,
+    node: Uuid,
 ) -> StoreResult<Vec<PublicDelivery>> {
     forget_expired(conn, None, now).await?;
     sqlx::query("DELETE FROM public_deliveries WHERE status IN ('sent', 'failed') AND due_at < $1")
@@ -513,6 +514,7 @@ pub async fn claim(
         now,
         limit,
         lease,
+        node,
     )
     .await?;
     let mut claimed = Vec::with_capacity(rows.len());
@@ -524,8 +526,8 @@ pub async fn claim(
     Ok(claimed.into_iter().map(|(_, d)| d).collect())
 }
 
-pub async fn wanted(conn: &mut Conn, id: PublicDeliveryId) -> StoreResult<bool> {
-    super::alerting::outbox_row_claimed(conn, "public_deliveries", id.0).await
+pub async fn wanted(conn: &mut Conn, id: PublicDeliveryId, node: Uuid) -> StoreResult<bool> {
+    super::alerting::outbox_row_claimed(conn, "public_deliveries", id.0, node).await
 }
 
 pub async fn finish(

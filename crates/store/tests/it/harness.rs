@@ -103,6 +103,17 @@ impl TestDb {
         result.map_err(|e| e.to_string())
     }
 
+    /// Another process on the same database: a node of its own.
+    pub async fn another_node(&self) -> Arc<dyn Store> {
+        let url = match &self.backend {
+            Backend::Sqlite { path, .. } => DatabaseUrl::Sqlite(path.clone()),
+            Backend::Postgres { url, .. } => DatabaseUrl::parse(url).unwrap(),
+        };
+        beredskap_store::open(&url, &OpenOptions::default())
+            .await
+            .unwrap()
+    }
+
     pub async fn cleanup(self) {
         if let Backend::Postgres { admin_url, url } = &self.backend {
             drop(self.store);

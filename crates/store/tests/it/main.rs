@@ -68,6 +68,7 @@ conformance!(
     failures_lock_a_key_for_growing_windows,
     attempts_are_reserved_atomically,
     operations_figures_show_each_outboxs_backlog_and_each_journal_head,
+    a_stopped_nodes_claims_are_freed_when_it_starts_again_or_falls_silent,
     pending_attempts_are_reserved_atomically,
     passkeys_are_kept_per_account_and_ceremonies_used_once,
     sign_in_settings_start_strict_and_are_journaled,

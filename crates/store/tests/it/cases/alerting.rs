@@ -1158,3 +1158,91 @@ pub async fn operations_figures_show_each_outboxs_backlog_and_each_journal_head(
     let backlog = alerts(&s.operations_figures(now).await.unwrap());
     assert_eq!((backlog.due, backlog.claimed), (1, 1));
 }
+
+pub async fn a_stopped_nodes_claims_are_freed_when_it_starts_again_or_falls_silent(db: &TestDb) {
+    let a = db.store();
+    let o = org(a, "lillby").await;
+    let anna = reachable(a, &o, "Anna", "+46701000001").await;
+    let bo = reachable(a, &o, "Bo", "+46701000002").await;
+    let now = beredskap_core::journal::now();
+    let recipients = Recipients {
+        people: vec![anna, bo],
+        ..Default::default()
+    };
+    a.create_alert(
+        &actor(),
+        o.id,
+        input(recipients, &[]).validate(None).unwrap(),
+        now,
+    )
+    .await
+    .unwrap();
+    let lease = Duration::hours(1);
+    assert_eq!(a.join_nodes("node-1", now).await.unwrap(), 0);
+    let held = a.claim_deliveries(now, 1, lease).await.unwrap();
+    assert_eq!(held.len(), 1);
+    let held = held[0].id;
+    assert!(a.delivery_wanted(held).await.unwrap());
+
+    // The node is killed and starts again under its name, as another process.
+    let restarted = db.another_node().await;
+    assert_ne!(restarted.node(), a.node());
+    let other = restarted.claim_deliveries(now, 10, lease).await.unwrap();
+    assert_eq!(
+        other.len(),
+        1,
+        "what the old run holds waits for its lease…"
+    );
+    assert_ne!(other[0].id, held);
+    assert_eq!(restarted.join_nodes("node-1", now).await.unwrap(), 1);
+    let freed = restarted.claim_deliveries(now, 10, lease).await.unwrap();
+    assert_eq!(
+        freed.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [held],
+        "…until the node says it started again"
+    );
+    // The old run, were it still handing over, would see the delivery is not its own.
+    assert!(!a.delivery_wanted(held).await.unwrap());
+    assert!(restarted.delivery_wanted(held).await.unwrap());
+
+    // A second node: while the first beats, nothing of it is freed…
+    let second = db.another_node().await;
+    assert_eq!(second.join_nodes("node-2", now).await.unwrap(), 0);
+    let later = now + Duration::seconds(5);
+    assert_eq!(
+        restarted
+            .node_heartbeat("node-1", later, later - Duration::seconds(10))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        second
+            .node_heartbeat("node-2", later, later - Duration::seconds(10))
+            .await
+            .unwrap(),
+        0
+    );
+    // …once it has been silent for the window, the other frees both its deliveries.
+    let silent = later + Duration::seconds(11);
+    assert_eq!(
+        second
+            .node_heartbeat("node-2", silent, silent - Duration::seconds(10))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(!restarted.delivery_wanted(held).await.unwrap());
+    let taken = second.claim_deliveries(silent, 10, lease).await.unwrap();
+    assert_eq!(taken.len(), 2);
+    // A node that stops on purpose frees what it still holds.
+    assert_eq!(second.leave_nodes().await.unwrap(), 2);
+    assert_eq!(
+        restarted
+            .claim_deliveries(silent, 10, lease)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
