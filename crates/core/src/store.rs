@@ -99,6 +99,24 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What one node tells the others on the same database, so their live clients and workers
+/// need not wait for their next poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeSignal {
+    /// The organisation's journal moved on: live clients should be told.
+    Published(OrgId),
+    /// Deliveries are due now: workers should look at the outbox.
+    DeliveriesDue,
+}
+
+/// Signals from the other nodes, as they come (PostgreSQL's LISTEN).
+#[async_trait]
+pub trait NodeListener: Send {
+    /// The next signal another node sent. An error means the connection was lost (what
+    /// was sent meanwhile is lost too; the nodes' polls catch up); calling again reconnects.
+    async fn next(&mut self) -> StoreResult<NodeSignal>;
+}
+
 /// What an operator watches (the server's `/metrics`), read in one go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OperationsFigures {
@@ -159,6 +177,14 @@ pub trait Store:
 
     /// This node stops: what it still holds is freed, and it leaves the list.
     async fn leave_nodes(&self) -> StoreResult<u64>;
+
+    /// Tells the other nodes on the database (PostgreSQL's NOTIFY). Nothing on SQLite,
+    /// which has one node.
+    async fn signal_nodes(&self, signals: &[NodeSignal]) -> StoreResult<()>;
+
+    /// Starts listening to the other nodes' signals; none where there are no other nodes
+    /// (SQLite).
+    async fn listen_to_nodes(&self) -> StoreResult<Option<Box<dyn NodeListener>>>;
 
     /// What an operator watches: the journal heads and the outboxes' backlogs at `now`.
     async fn operations_figures(&self, now: DateTime<Utc>) -> StoreResult<OperationsFigures>;

@@ -47,6 +47,10 @@ pub struct Application {
     /// Days between mailing the offline kit (0: never), and where the checkpoints are.
     offline_kit_email_days: u32,
     data_dir: std::path::PathBuf,
+    /// What this node's writes signal to the other nodes, on their way out.
+    node_signals: Option<tokio::sync::mpsc::Receiver<beredskap_core::store::NodeSignal>>,
+    /// How often writes made elsewhere are looked for, signalled or not.
+    live_poll: std::time::Duration,
 }
 
 impl Application {
@@ -147,6 +151,15 @@ impl Application {
             })
             .ok();
         let status_sites = Arc::new(crate::status_site::StatusSites::default());
+        // Several nodes share only PostgreSQL; SQLite has one.
+        let (other_nodes, node_signals) = match store.backend() {
+            "postgres" => {
+                let (sender, receiver) = tokio::sync::mpsc::channel(1024);
+                (Some(sender), Some(receiver))
+            }
+            _ => (None, None),
+        };
+        let live_poll = std::time::Duration::from_secs(u64::from(config.live_poll_seconds));
         let app = beredskap_app::App::new(
             store.clone(),
             clock.clone(),
@@ -156,6 +169,7 @@ impl Application {
                 search: search.as_ref().ok().cloned(),
                 data_dir: config.data_dir.clone(),
                 status_sites: status_sites.clone(),
+                other_nodes,
             }),
         );
         let state = AppState {
@@ -199,6 +213,8 @@ impl Application {
             app,
             offline_kit_email_days,
             data_dir,
+            node_signals,
+            live_poll,
         })
     }
 
@@ -294,12 +310,25 @@ impl Application {
                 }
             });
         }
-        // Writes from other processes (the command line, other nodes) reach live clients
-        // within a second; this process's own writes are published at once.
+        // Other nodes on the database tell this one of their writes and alerts at once,
+        // and it tells them of its own.
+        if let Some(signals) = self.node_signals {
+            tokio::spawn(crate::wake::signal_other_nodes(self.store.clone(), signals));
+            tokio::spawn(crate::wake::listen_to_other_nodes(
+                self.store.clone(),
+                self.deliveries_due.clone(),
+                self.hub.clone(),
+                self.status_sites.clone(),
+                shutdown.clone(),
+            ));
+        }
+        // Writes nobody signalled (the command line, a node whose signal was lost) reach
+        // live clients within `live_poll_seconds`; this process's own writes at once.
         let hub = self.hub.clone();
         let polling = shutdown.clone();
+        let live_poll = self.live_poll;
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            let mut tick = tokio::time::interval(live_poll);
             loop {
                 tokio::select! {
                     _ = polling.cancelled() => return,

@@ -48,6 +48,10 @@ pub struct Config {
     /// its name frees at once what its previous run held. Unset: the host's name, the
     /// listen port and the data directory.
     pub node_name: Option<String>,
+    /// How often, in seconds, live clients are sent writes made elsewhere (the command
+    /// line; another node whose signal was lost). Other nodes on PostgreSQL signal their
+    /// writes at once.
+    pub live_poll_seconds: u32,
     /// The bearer token `/metrics` asks for; unset, `/metrics` is off.
     #[serde(serialize_with = "redact_plain")]
     pub metrics_token: Option<SecretString>,
@@ -229,6 +233,7 @@ impl Default for Config {
             delivery_worker_seconds: 1,
             delivery_lease_seconds: 30,
             node_name: None,
+            live_poll_seconds: 1,
             metrics_token: None,
             metrics_token_file: None,
             max_connections: 4096,
@@ -372,6 +377,7 @@ impl Config {
             ("max_connections", config.max_connections),
             ("header_timeout_seconds", config.header_timeout_seconds),
             ("body_timeout_seconds", config.body_timeout_seconds),
+            ("live_poll_seconds", config.live_poll_seconds),
         ] {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!("{key}: must be at least 1")));
@@ -551,6 +557,11 @@ delivery_lease_seconds = 30
 # once when it starts again under the same name. The default name is the host's name, the
 # listen port and the data directory; set it when those change between runs.
 # node_name = "beredskap-1"
+
+# Live clients get writes made on this node at once, and those of other nodes on
+# PostgreSQL as soon as those nodes signal them (LISTEN/NOTIFY). This poll is the safety
+# net for writes nobody signalled (the command line, a lost connection), in seconds.
+live_poll_seconds = 1
 
 # Prometheus metrics at /metrics, for a scraper that sends this bearer token
 # (authorization: credentials: in Prometheus's scrape config). Unset, /metrics is off.

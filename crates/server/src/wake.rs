@@ -9,6 +9,7 @@
 
 use crate::live::Hub;
 use beredskap_app::Wakeups;
+use beredskap_core::store::NodeSignal;
 use beredskap_core::OrgId;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,15 +32,28 @@ pub struct InProcess {
     pub data_dir: PathBuf,
     /// The public status sites in memory, made again after a change.
     pub status_sites: Arc<crate::status_site::StatusSites>,
+    /// To the other nodes on the database (PostgreSQL), through `signal_nodes`.
+    pub other_nodes: Option<tokio::sync::mpsc::Sender<NodeSignal>>,
+}
+
+impl InProcess {
+    fn tell_other_nodes(&self, signal: NodeSignal) {
+        if let Some(other_nodes) = &self.other_nodes {
+            // Full: a burst is being sent already; the other nodes' polls catch up.
+            let _ = other_nodes.try_send(signal);
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl Wakeups for InProcess {
     fn deliveries_due(&self) {
         self.deliveries_due.notify_one();
+        self.tell_other_nodes(NodeSignal::DeliveriesDue);
     }
 
     async fn published(&self, org: OrgId) {
+        self.tell_other_nodes(NodeSignal::Published(org));
         self.status_sites.changed(org);
         self.hub.publish(org).await;
     }
@@ -155,5 +169,68 @@ impl Listener {
             }
         }
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Sends what this node's writes signal to the other nodes: whatever piled up while the
+/// last lot was being sent goes as one lot, each signal once.
+pub async fn signal_other_nodes(
+    store: Arc<dyn beredskap_core::Store>,
+    mut signals: tokio::sync::mpsc::Receiver<NodeSignal>,
+) {
+    while let Some(first) = signals.recv().await {
+        let mut lot = vec![first];
+        while let Ok(next) = signals.try_recv() {
+            if !lot.contains(&next) {
+                lot.push(next);
+            }
+        }
+        if let Err(e) = store.signal_nodes(&lot).await {
+            tracing::warn!(error = %e, "the other nodes could not be told; their polls catch up");
+        }
+    }
+}
+
+/// Acts on the other nodes' signals: their writes reach this node's live clients and
+/// status sites, and their alerts wake this node's worker, at once.
+pub async fn listen_to_other_nodes(
+    store: Arc<dyn beredskap_core::Store>,
+    deliveries_due: Arc<Notify>,
+    hub: Arc<Hub>,
+    status_sites: Arc<crate::status_site::StatusSites>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let mut listener = None;
+    loop {
+        if listener.is_none() {
+            match store.listen_to_nodes().await {
+                Ok(None) => return,
+                Ok(Some(started)) => listener = Some(started),
+                Err(e) => tracing::warn!(error = %e, "listening to the other nodes failed"),
+            }
+        }
+        let next = match listener.as_mut() {
+            Some(listener) => tokio::select! {
+                _ = stop.cancelled() => return,
+                next = listener.next() => next,
+            },
+            None => Err(beredskap_core::store::StoreError::Unavailable(
+                "not listening".into(),
+            )),
+        };
+        match next {
+            Ok(NodeSignal::Published(org)) => {
+                status_sites.changed(org);
+                hub.publish(org).await;
+            }
+            Ok(NodeSignal::DeliveriesDue) => deliveries_due.notify_one(),
+            Err(e) => {
+                tracing::debug!(error = %e, "the other nodes' signals paused");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+            }
+        }
     }
 }

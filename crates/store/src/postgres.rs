@@ -3,7 +3,7 @@
 //! replication provides high availability.
 
 use crate::{OpenError, OpenOptions};
-use beredskap_core::store::StoreResult;
+use beredskap_core::store::{NodeListener, NodeSignal, StoreResult};
 use futures_util::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor};
@@ -84,7 +84,85 @@ pub struct PgStore {
     node: beredskap_core::NodeId,
 }
 
+/// The channel the nodes on one database signal each other on.
+const NODE_CHANNEL: &str = "beredskap";
+
+/// A signal as sent: the sending node (so it can skip its own), then what happened.
+fn signal_payload(node: beredskap_core::NodeId, signal: &NodeSignal) -> String {
+    match signal {
+        NodeSignal::Published(org) => format!("{node} published {org}"),
+        NodeSignal::DeliveriesDue => format!("{node} deliveries"),
+    }
+}
+
+/// A signal as received, unless it is this node's own or not understood.
+fn read_signal(node: beredskap_core::NodeId, payload: &str) -> Option<NodeSignal> {
+    let mut words = payload.split(' ');
+    let from = words.next()?;
+    if from == node.to_string() {
+        return None;
+    }
+    match (words.next()?, words.next()) {
+        ("published", Some(org)) => org
+            .parse()
+            .ok()
+            .map(|org| NodeSignal::Published(beredskap_core::OrgId(org))),
+        ("deliveries", None) => Some(NodeSignal::DeliveriesDue),
+        _ => None,
+    }
+}
+
+/// LISTEN on a connection of its own.
+struct PgNodeListener {
+    listener: sqlx::postgres::PgListener,
+    node: beredskap_core::NodeId,
+}
+
+#[async_trait::async_trait]
+impl NodeListener for PgNodeListener {
+    async fn next(&mut self) -> StoreResult<NodeSignal> {
+        loop {
+            let notification = self.listener.recv().await.map_err(crate::map_sqlx_error)?;
+            if let Some(signal) = read_signal(self.node, notification.payload()) {
+                return Ok(signal);
+            }
+        }
+    }
+}
+
 impl PgStore {
+    /// One statement for the lot: a burst of writes costs one round trip.
+    async fn signal_other_nodes(&self, signals: &[NodeSignal]) -> StoreResult<()> {
+        if signals.is_empty() {
+            return Ok(());
+        }
+        let payloads: Vec<String> = signals
+            .iter()
+            .map(|s| signal_payload(self.node, s))
+            .collect();
+        sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+            .bind(NODE_CHANNEL)
+            .bind(payloads)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::map_sqlx_error)?;
+        Ok(())
+    }
+
+    async fn listener_for_nodes(&self) -> StoreResult<Option<Box<dyn NodeListener>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(crate::map_sqlx_error)?;
+        listener
+            .listen(NODE_CHANNEL)
+            .await
+            .map_err(crate::map_sqlx_error)?;
+        Ok(Some(Box::new(PgNodeListener {
+            listener,
+            node: self.node,
+        })))
+    }
+
     pub async fn open(url: &str, options: &OpenOptions) -> Result<Self, OpenError> {
         let shown = crate::redact_password(url);
         let connect_error = |e: sqlx::Error| OpenError::Connect {
@@ -144,5 +222,28 @@ impl PgStore {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_reads_the_others_signals_and_skips_its_own() {
+        let (me, other) = (beredskap_core::NodeId::new(), beredskap_core::NodeId::new());
+        let org = beredskap_core::OrgId::new();
+        for signal in [NodeSignal::Published(org), NodeSignal::DeliveriesDue] {
+            assert_eq!(
+                read_signal(me, &signal_payload(other, &signal)),
+                Some(signal)
+            );
+            assert_eq!(read_signal(me, &signal_payload(me, &signal)), None);
+        }
+        assert_eq!(
+            read_signal(me, &format!("{other} published nonsense")),
+            None
+        );
+        assert_eq!(read_signal(me, ""), None);
     }
 }

@@ -112,6 +112,20 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// One node per SQLite file: nobody to tell.
+    async fn signal_other_nodes(
+        &self,
+        _signals: &[beredskap_core::store::NodeSignal],
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn listener_for_nodes(
+        &self,
+    ) -> StoreResult<Option<Box<dyn beredskap_core::store::NodeListener>>> {
+        Ok(None)
+    }
+
     pub async fn open(path: &Path, options: &OpenOptions) -> Result<Self, OpenError> {
         let url = format!("sqlite://{}", path.display());
         if !options.create && !path.exists() {

@@ -1047,3 +1047,39 @@ async fn search_finds_the_callers_channels_by_their_names() {
         .await;
     assert_eq!(r.status(), 422);
 }
+
+/// Two nodes on one PostgreSQL: a post on one reaches a live client of the other by the
+/// first node's signal (LISTEN/NOTIFY). The second looks for unsignalled writes only once
+/// an hour, so what it passes on, it was told.
+#[tokio::test]
+async fn a_post_on_one_node_reaches_a_live_client_on_another_at_once() {
+    let Some(a) =
+        TestApp::spawn_on_postgres("a_post_on_one_node_reaches_a_live_client_on_another").await
+    else {
+        return;
+    };
+    let b = a.another_node(|c| c.live_poll_seconds = 3600).await;
+    let anna = a.token_for(Role::Member, "anna@lillby.se").await;
+    let bo = a.token_for(Role::Member, "bo@lillby.se").await;
+    let c = a.channel(&a.admin_token, "org", "Alla", vec![]).await;
+    let response = a
+        .client
+        .get(format!("{}/api/v1/orgs/lillby/events", b.base))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "a session of node A is valid on node B"
+    );
+    let mut on_b = EventStream::new(response);
+    for word in ["ett", "två", "tre"] {
+        let posted = a.say(&bo, &c, word).await;
+        let event = on_b.next(WAIT).await.expect("the post reached node B");
+        assert_eq!(event.data["kind"], "message.posted");
+        assert_eq!(event.data["data"]["body"], word);
+        assert_eq!(event.id, posted["seq"].as_i64().unwrap());
+    }
+}

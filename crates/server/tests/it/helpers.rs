@@ -29,6 +29,19 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// A second node on a test app's database (`TestApp::another_node`).
+pub struct OtherNode {
+    pub base: String,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for OtherNode {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
@@ -62,13 +75,52 @@ impl TestApp {
     /// The same on a fresh PostgreSQL database, dropped when the app is; `None` (after
     /// saying so) without `TEST_PG_URL`, a failure with `REQUIRE_PG=1`.
     pub async fn spawn_on_postgres(test: &str) -> Option<Self> {
+        Self::spawn_on_postgres_with(test, |_| {}).await
+    }
+
+    /// `spawn_on_postgres` with the configuration changed first.
+    pub async fn spawn_on_postgres_with(
+        test: &str,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Option<Self> {
         let admin = beredskap_store::testing::pg_admin_url(test)?;
         let url = beredskap_store::testing::create_pg_database(&admin)
             .await
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let parsed = DatabaseUrl::parse(&url).unwrap();
-        Some(Self::spawn_on(dir, parsed, Some((admin, url)), |_| {}).await)
+        Some(Self::spawn_on(dir, parsed, Some((admin, url)), adjust).await)
+    }
+
+    /// A second server on this app's PostgreSQL database: a process of its own in all
+    /// but name, sharing nothing with the first but the database. Stops when dropped.
+    pub async fn another_node(&self, adjust: impl FnOnce(&mut Config)) -> OtherNode {
+        let (_, url) = self
+            .postgres
+            .as_ref()
+            .expect("another node needs PostgreSQL");
+        let store =
+            beredskap_store::open(&DatabaseUrl::parse(url).unwrap(), &OpenOptions::default())
+                .await
+                .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_owned(),
+            public_url: Some("http://localhost".into()),
+            delivery_worker_seconds: 0,
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let app = Application::build(Arc::new(config), store).await.unwrap();
+        let base = format!("http://{}", app.local_addr());
+        let shutdown = CancellationToken::new();
+        tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        OtherNode {
+            base,
+            shutdown,
+            _dir: dir,
+        }
     }
 
     async fn spawn_on(

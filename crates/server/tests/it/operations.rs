@@ -1,6 +1,7 @@
 //! What an operator relies on: `/metrics` for a Prometheus with its token, checked by the
 //! Prometheus project's own OpenMetrics parser (Debian's python3-prometheus-client; with
-//! `REQUIRE_VALIDATORS=1`, as in CI, a missing parser fails the test).
+//! `REQUIRE_VALIDATORS=1`, as in CI, a missing parser fails the test); several nodes on one
+//! PostgreSQL waking each other.
 
 use crate::helpers::{point, TestApp};
 use beredskap_core::register::{ContactKind, Role};
@@ -227,4 +228,48 @@ async fn an_outbox_that_falls_behind_shows_its_depth_and_age() {
     assert_eq!(samples[r#"beredskap_outbox_due{outbox="alerts"}"#], 1.0);
     let age = samples[r#"beredskap_outbox_oldest_due_age_seconds{outbox="alerts"}"#];
     assert!((89.0..200.0).contains(&age), "{age}");
+}
+
+/// Two nodes on one PostgreSQL: an alert sent on a node without a worker wakes the
+/// other node's worker at once. That worker looks by itself only once an hour (its first
+/// round, at start, is over before the alert is sent).
+#[tokio::test]
+async fn an_alert_sent_on_one_node_wakes_the_worker_of_another() {
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let sms = gateway.config();
+    let Some(a) = TestApp::spawn_on_postgres("an_alert_sent_on_one_node_wakes_the_worker").await
+    else {
+        return;
+    };
+    let _b = a
+        .another_node(move |c| {
+            c.sms = Some(sms);
+            c.delivery_worker_seconds = 3600;
+        })
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let anna = a
+        .person("Anna", vec![point(ContactKind::Sms, "+46701000001")])
+        .await;
+    let sent = a
+        .post(
+            "/api/v1/orgs/lillby/alerts",
+            &a.admin_token,
+            serde_json::json!({
+                "message": "Brand i kommunhuset.",
+                "severity": "critical",
+                "recipients": {"people": [anna]},
+            }),
+        )
+        .await;
+    assert_eq!(sent.status(), 201);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while gateway.received().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        gateway.received().len(),
+        1,
+        "node B's worker handed it over"
+    );
 }

@@ -67,6 +67,16 @@ impl Store for Backend {
             .await
     }
 
+    async fn signal_nodes(&self, signals: &[beredskap_core::store::NodeSignal]) -> StoreResult<()> {
+        self.signal_other_nodes(signals).await
+    }
+
+    async fn listen_to_nodes(
+        &self,
+    ) -> StoreResult<Option<Box<dyn beredskap_core::store::NodeListener>>> {
+        self.listener_for_nodes().await
+    }
+
     async fn operations_figures(
         &self,
         now: chrono::DateTime<chrono::Utc>,
