@@ -286,7 +286,8 @@ impl Config {
             Env::prefixed("BEREDSKAP_")
                 .split("__")
                 // The path of the file itself, read by the command line, not a setting.
-                .filter(|key| key.as_str() != "config"),
+                // (`BEREDSKAP_CONFIG` as the service unit sets it: any case.)
+                .filter(|key| !key.as_str().eq_ignore_ascii_case("config")),
         );
         Self::from_figment(figment)
     }

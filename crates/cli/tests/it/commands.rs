@@ -496,6 +496,18 @@ async fn configuration_is_checked_and_explained() {
         .await;
     assert_ne!(code, 0);
     assert!(out.contains("does not exist"), "{out}");
+    // The file named in the environment, as the systemd unit names it, is read and is
+    // not itself taken for a setting.
+    std::fs::write(&file, "version = 1\ncheckpoint_minutes = 7\n").unwrap();
+    let out = env
+        .command(&["config", "check"])
+        .env("BEREDSKAP_CONFIG", &file)
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("checkpoint_minutes = 7"), "{text}");
 }
 
 #[tokio::test]
