@@ -158,6 +158,11 @@ pub(crate) fn map_sqlx_error(e: sqlx::Error) -> StoreError {
         {
             StoreError::Unavailable(d.message().to_owned())
         }
+        // The disk is full: SQLITE_FULL (13), PostgreSQL's disk_full (53100). The
+        // transaction is rolled back whole; writes work again once there is room.
+        sqlx::Error::Database(d) if d.code().is_some_and(|c| c == "13" || c == "53100") => {
+            StoreError::Unavailable(format!("the disk is full: {}", d.message()))
+        }
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)

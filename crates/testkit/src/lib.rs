@@ -815,3 +815,83 @@ impl EventStream {
         }
     }
 }
+
+/// A TCP forwarder between a client and a real server (the database) that a test can cut,
+/// as a pulled cable or a dead switch would: cut, open connections are dropped and new
+/// ones are refused at once; healed, connections pass again.
+pub struct NetworkCut {
+    pub addr: std::net::SocketAddr,
+    cut: Arc<std::sync::atomic::AtomicBool>,
+    /// Cancelled to drop every open connection.
+    connections: Arc<Mutex<CancellationToken>>,
+    stop: CancellationToken,
+}
+
+impl Drop for NetworkCut {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        self.lock().cancel();
+    }
+}
+
+impl NetworkCut {
+    /// Forwards connections on a free loopback port to `upstream` (`host:port`).
+    pub async fn start(upstream: &str) -> std::io::Result<NetworkCut> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let connections = Arc::new(Mutex::new(CancellationToken::new()));
+        let stop = CancellationToken::new();
+        let upstream = upstream.to_owned();
+        let (is_cut, open, stopping) = (cut.clone(), connections.clone(), stop.clone());
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    _ = stopping.cancelled() => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok((mut client, _)) = accepted else {
+                    continue;
+                };
+                if is_cut.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let dropped = open.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = dropped.cancelled() => {}
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                    }
+                });
+            }
+        });
+        Ok(NetworkCut {
+            addr,
+            cut,
+            connections,
+            stop,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CancellationToken> {
+        self.connections.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drops every open connection and refuses new ones.
+    pub fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut open = self.lock();
+        open.cancel();
+        *open = CancellationToken::new();
+    }
+
+    /// Lets connections through again.
+    pub fn heal(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -877,3 +877,96 @@ async fn an_email_blast_survives_kill_9_and_a_repeat_keeps_its_message_id() {
     let verify = env.ok(&["journal", "verify"]).await;
     assert!(verify.contains("chain intact"), "{verify}");
 }
+
+/// `systemctl stop` mid-blast (SIGTERM): the hand-offs under way finish and are recorded,
+/// what the node had claimed but not started is freed at once (nothing is left claimed for
+/// a lease to end), and the process exits cleanly; started again, the rest go out, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_graceful_stop_mid_blast_finishes_hand_offs_and_frees_the_rest() {
+    use beredskap_testkit::FakeSmsGateway;
+    // More than a worker has in flight at once (512): some are claimed and waiting.
+    const PEOPLE: usize = 700;
+    let env = TestEnv::sqlite();
+    let token = env.org_with_admin().await;
+    let mut csv = String::from("external_id,name,title,work_mobile,private_email,groups\n");
+    for i in 0..PEOPLE {
+        csv.push_str(&format!(
+            "{i},Person {i},,+4670{:07},,alla\n",
+            3_000_000 + i
+        ));
+    }
+    env.import_people(&csv).await;
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    gateway.under_load(5, 20, 0);
+    gateway.hold_after(100);
+    let settings = TestEnv::webhook_sms(&gateway);
+    let server = env.serve_with(&settings).await;
+    let client = reqwest::Client::new();
+    let groups: serde_json::Value = client
+        .get(format!("{}/api/v1/orgs/lillby/groups", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let group = groups[0]["id"].as_str().unwrap().to_owned();
+    let sent = client
+        .post(format!("{}/api/v1/orgs/lillby/alerts", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "message": "Utrymning av stadshuset.",
+            "severity": "critical",
+            "recipients": {"groups": [group]},
+            "step_minutes": 240,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while gateway.held() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the blast did not reach the stall");
+    server.terminate();
+    // The provider answers what it holds while the server stops.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    gateway.release();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(40), server.exited())
+        .await
+        .expect("the server did not stop");
+    assert!(status.success(), "{status}");
+    let handed = gateway.received().len();
+    assert!(handed < PEOPLE, "stopped mid-blast: {handed}");
+    let store = env.store().await;
+    let now = beredskap_core::journal::now();
+    let figures = store.operations_figures(now).await.unwrap();
+    let alerts = figures
+        .outboxes
+        .iter()
+        .find(|b| b.outbox == "alerts")
+        .unwrap();
+    assert_eq!(alerts.claimed, 0, "nothing left claimed: {alerts:?}");
+    assert_eq!(
+        alerts.due as usize,
+        PEOPLE - handed,
+        "every hand-off made was recorded, and the rest wait: {alerts:?}"
+    );
+    drop(store);
+
+    let server = env.serve_with(&settings).await;
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while gateway.received().len() < PEOPLE {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("only {} of {PEOPLE} reached", gateway.received().len()));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(gateway.received().len(), PEOPLE, "nobody got it twice");
+    server.kill_hard().await;
+}

@@ -225,6 +225,21 @@ pub struct Server {
 }
 
 impl Server {
+    /// Sends SIGTERM (as `systemctl stop` does) and returns without waiting.
+    pub fn terminate(&self) {
+        let pid = self.child.id().unwrap().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the process to end by itself: its exit status.
+    pub async fn exited(mut self) -> std::process::ExitStatus {
+        self.child.wait().await.unwrap()
+    }
+
     /// `kill -9`: no shutdown, no flush, nothing the process can do.
     pub async fn kill_hard(mut self) {
         self.child.start_kill().unwrap();

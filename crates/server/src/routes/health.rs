@@ -7,12 +7,18 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The process can serve requests: its database answers.
+/// The process can serve requests: its database answers, within 2 s (a load balancer's
+/// check must not wait for the pool's own timeout).
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(e) => {
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping());
+    match answered.await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::warn!("readiness check failed: the database did not answer in 2 s");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }

@@ -92,6 +92,38 @@ impl TestApp {
         Some(Self::spawn_on(dir, parsed, Some((admin, url)), adjust).await)
     }
 
+    /// On a fresh PostgreSQL database reached through a `NetworkCut` to the database
+    /// server, so the test can take the database away and give it back.
+    pub async fn spawn_on_postgres_behind_a_cut(
+        test: &str,
+    ) -> Option<(Self, beredskap_testkit::NetworkCut)> {
+        let admin = beredskap_store::testing::pg_admin_url(test)?;
+        let url = beredskap_store::testing::create_pg_database(&admin)
+            .await
+            .unwrap();
+        let mut through = url::Url::parse(&url).unwrap();
+        let upstream = format!(
+            "{}:{}",
+            through.host_str().unwrap(),
+            through.port().unwrap_or(5432)
+        );
+        let cut = beredskap_testkit::NetworkCut::start(&upstream)
+            .await
+            .unwrap();
+        through.set_host(Some("127.0.0.1")).unwrap();
+        through.set_port(Some(cut.addr.port())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let parsed = DatabaseUrl::parse(through.as_str()).unwrap();
+        let app = Self::spawn_on(dir, parsed, Some((admin, url)), |_| {}).await;
+        Some((app, cut))
+    }
+
+    /// On SQLite in `dir` (a size-limited file system, say), with `adjust` first.
+    pub async fn spawn_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
+        let url = DatabaseUrl::Sqlite(dir.path().join("test.db"));
+        Self::spawn_on(dir, url, None, adjust).await
+    }
+
     /// A second server on this app's PostgreSQL database: a process of its own in all
     /// but name, sharing nothing with the first but the database. Stops when dropped.
     pub async fn another_node(&self, adjust: impl FnOnce(&mut Config)) -> OtherNode {

@@ -273,3 +273,310 @@ async fn an_alert_sent_on_one_node_wakes_the_worker_of_another() {
         "node B's worker handed it over"
     );
 }
+
+async fn status_of(app: &TestApp, path: &str) -> u16 {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The database goes away (a cut network): the server says it is not ready, requests get
+/// 503, and when the database is back it serves again by itself, nothing lost.
+#[tokio::test]
+async fn a_lost_database_makes_the_server_unready_and_it_recovers_by_itself() {
+    let Some((app, cut)) =
+        TestApp::spawn_on_postgres_behind_a_cut("a_lost_database_makes_the_server_unready").await
+    else {
+        return;
+    };
+    let people = "/api/v1/orgs/lillby/people";
+    assert_eq!(status_of(&app, "/readyz").await, 200);
+    let before = app
+        .post(
+            people,
+            &app.admin_token,
+            serde_json::json!({"name": "Anna Berg", "contact_points": []}),
+        )
+        .await;
+    assert_eq!(before.status(), 201, "{}", before.text().await.unwrap());
+
+    cut.cut();
+    assert_eq!(status_of(&app, "/readyz").await, 503);
+    let during = app.get(people, &app.admin_token).await;
+    assert_eq!(during.status(), 503);
+    let problem: serde_json::Value = during.json().await.unwrap();
+    assert_eq!(problem["code"], "unavailable", "{problem}");
+    assert_eq!(
+        status_of(&app, "/healthz").await,
+        200,
+        "the process itself is up"
+    );
+
+    cut.heal();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while status_of(&app, "/readyz").await != 200 {
+        assert!(std::time::Instant::now() < deadline, "not ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let after = app
+        .post(
+            people,
+            &app.admin_token,
+            serde_json::json!({"name": "Bo Ek", "contact_points": []}),
+        )
+        .await;
+    assert_eq!(after.status(), 201, "{}", after.text().await.unwrap());
+    let listed: serde_json::Value = app
+        .get(people, &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"Anna Berg") && names.contains(&"Bo Ek"),
+        "{names:?}"
+    );
+    let verified = beredskap_core::store::verify_journal(app.store.as_ref(), app.org.id)
+        .await
+        .unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
+}
+
+/// A size-limited file system (tmpfs) to run SQLite on; unmounted when dropped.
+struct SmallDisk {
+    path: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    /// None (after saying so) where mounting is not allowed; a failure with
+    /// `REQUIRE_FAULTS=1`, as in CI.
+    fn mount(megabytes: u32) -> Option<SmallDisk> {
+        let path = tempfile::tempdir().unwrap().keep();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(&path)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            if std::env::var("REQUIRE_FAULTS").as_deref() == Ok("1") {
+                panic!("REQUIRE_FAULTS=1 but a tmpfs cannot be mounted (needs root)");
+            }
+            eprintln!("SKIPPED the disk-full test: a tmpfs cannot be mounted (needs root)");
+            return None;
+        }
+        Some(SmallDisk { path })
+    }
+
+    /// Fills the disk to the last `keep` bytes with a file of its own.
+    fn fill_leaving(&self, keep: u64) -> std::path::PathBuf {
+        use std::io::Write as _;
+        let filler = self.path.join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 16 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.sync_all();
+        let full = std::fs::metadata(&filler).unwrap().len();
+        file.set_len(full.saturating_sub(keep)).unwrap();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// SQLite on a disk that fills up: writes are refused with 503 (`unavailable`) and none
+/// is half-applied; with room again, writes work, every acknowledged one is there, the
+/// database is intact and the journal verifies.
+#[tokio::test]
+async fn a_full_disk_refuses_writes_cleanly_and_they_work_again_with_room() {
+    let Some(disk) = SmallDisk::mount(24) else {
+        return;
+    };
+    let dir = tempfile::tempdir_in(&disk.path).unwrap();
+    let app = TestApp::spawn_in(dir, |_| {}).await;
+    let people = "/api/v1/orgs/lillby/people";
+    let filler = disk.fill_leaving(256 * 1024);
+    let mut acknowledged = Vec::new();
+    let mut refused = None;
+    for i in 0..5000 {
+        let name = format!("Person {i:05}");
+        let response = app
+            .post(
+                people,
+                &app.admin_token,
+                serde_json::json!({"name": name, "contact_points": []}),
+            )
+            .await;
+        match response.status().as_u16() {
+            201 => acknowledged.push(name),
+            status => {
+                refused = Some((status, response.json::<serde_json::Value>().await.unwrap()));
+                break;
+            }
+        }
+    }
+    let (status, problem) = refused.expect("the disk never filled");
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["code"], "unavailable", "{problem}");
+    assert!(
+        !acknowledged.is_empty(),
+        "some writes fit before the disk was full"
+    );
+
+    std::fs::remove_file(&filler).unwrap();
+    let after = app
+        .post(
+            people,
+            &app.admin_token,
+            serde_json::json!({"name": "Efter", "contact_points": []}),
+        )
+        .await;
+    assert_eq!(after.status(), 201, "{}", after.text().await.unwrap());
+    acknowledged.push("Efter".into());
+    let listed: serde_json::Value = app
+        .get(people, &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        // The administrator the test app made is a person too.
+        .filter(|name| name != "admin")
+        .collect();
+    for name in &acknowledged {
+        assert!(names.contains(name), "an acknowledged write is missing");
+    }
+    assert_eq!(names.len(), acknowledged.len(), "nothing refused was kept");
+    let verified = beredskap_core::store::verify_journal(app.store.as_ref(), app.org.id)
+        .await
+        .unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
+    use sqlx::Connection as _;
+    let mut db = sqlx::SqliteConnection::connect(&format!(
+        "sqlite://{}",
+        app.data_dir().join("test.db").display()
+    ))
+    .await
+    .unwrap();
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(integrity, "ok");
+}
+
+/// The SMTP relay is down: the email step is kept and retried (not lost, not failed), and
+/// the person's next channel still goes at its step.
+#[tokio::test]
+async fn with_the_smtp_relay_down_email_is_retried_and_the_next_channel_still_goes() {
+    use beredskap_core::alerting::DeliveryStatus;
+    use beredskap_server::notify::{Notifier, Provider};
+    use std::sync::Arc;
+    let app = TestApp::spawn().await;
+    // A port nothing listens on: the relay is down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let smtp = beredskap_server::config::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: closed,
+        security: beredskap_server::config::SmtpSecurity::None,
+        username: None,
+        password: None,
+        password_file: None,
+        from: "Beredskap <beredskap@lillby.example>".into(),
+    };
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let email: Arc<dyn Provider> =
+        Arc::new(beredskap_server::notify::SmtpProvider::new(&smtp).unwrap());
+    let sms: Arc<dyn Provider> =
+        Arc::new(beredskap_server::notify::FortySixElks::new(&gateway.config()).unwrap());
+    let notifier = Notifier {
+        email: Some(email),
+        sms: Some(sms),
+        push: None,
+    };
+    let dispatcher =
+        beredskap_server::alerting::Dispatcher::new(app.store.clone(), notifier, app.links.clone());
+    // Email first, then SMS five minutes later.
+    let anna = app
+        .person(
+            "Anna",
+            vec![
+                point(ContactKind::Email, "anna@example.org"),
+                point(ContactKind::Sms, "+46701000001"),
+            ],
+        )
+        .await;
+    let now = beredskap_core::journal::now();
+    let alert = app
+        .store
+        .create_alert(
+            &Actor::system(),
+            app.org.id,
+            crate::helpers::alert_to(vec![anna], "Vattenläcka.", &[], false)
+                .validate(None)
+                .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    dispatcher.run_once(now).await.unwrap();
+    let deliveries = |roster: Vec<beredskap_core::alerting::RosterEntry>| {
+        roster.into_iter().next().unwrap().deliveries
+    };
+    let first = deliveries(app.store.alert_roster(app.org.id, alert.id).await.unwrap());
+    let email = first
+        .iter()
+        .find(|d| d.channel == ContactKind::Email)
+        .unwrap();
+    assert_eq!(
+        email.status,
+        DeliveryStatus::Pending,
+        "kept for another try"
+    );
+    assert!(email.due_at > now, "retried later: {email:?}");
+    assert!(email.last_error.is_some(), "the failure is recorded");
+    assert!(gateway.received().is_empty(), "the SMS step is not due yet");
+
+    let later = now + chrono::Duration::minutes(5);
+    dispatcher.run_once(later).await.unwrap();
+    assert_eq!(
+        gateway.received().len(),
+        1,
+        "the next channel went at its step"
+    );
+    let after = deliveries(app.store.alert_roster(app.org.id, alert.id).await.unwrap());
+    let email = after
+        .iter()
+        .find(|d| d.channel == ContactKind::Email)
+        .unwrap();
+    assert_eq!(
+        email.status,
+        DeliveryStatus::Pending,
+        "still retried, not given up"
+    );
+    assert!(email.attempts >= 2, "{email:?}");
+}
