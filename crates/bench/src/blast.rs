@@ -454,8 +454,9 @@ async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
             // kill -9: no shutdown, nothing flushed; then start again on the same data.
             child.start_kill()?;
             child.wait().await?;
-            killed_at = Some((started.elapsed(), handed));
+            let at = started.elapsed();
             let (restarted, _) = serve(dir.path(), &gateway, smtp.port).await?;
+            killed_at = Some((at, handed, started.elapsed()));
             child = restarted;
         }
         if complete || started.elapsed() > DEADLINE {
@@ -471,9 +472,12 @@ async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
     let (sms_dup, sms_lost) = count_sms(&gateway, by_sms);
     let (mail_dup, mail_lost) = count_email(&smtp, &by_email);
     let note = match killed_at {
-        Some((at, handed)) => format!(
-            "killed at {:.0} ms after {handed} hand-offs, restarted; alert accepted in {accepted_ms:.0} ms",
-            at.as_secs_f64() * 1000.0
+        Some((at, handed, listening)) => format!(
+            "killed at {:.0} ms after {handed} hand-offs, listening again at {:.0} ms; last \
+             hand-off {:.0} ms after the restart; alert accepted in {accepted_ms:.0} ms",
+            at.as_secs_f64() * 1000.0,
+            listening.as_secs_f64() * 1000.0,
+            last.saturating_sub(listening).as_secs_f64() * 1000.0
         ),
         None => format!("alert accepted in {accepted_ms:.0} ms"),
     };

@@ -75,6 +75,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Two nodes on one PostgreSQL: how soon a post on one reaches a live client on the
+    /// other, beside a live client on the node written to.
+    Nodes {
+        #[arg(long, default_value_t = 1000)]
+        posts: usize,
+        /// Milliseconds between posts.
+        #[arg(long, default_value_t = 20)]
+        interval_ms: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, env = "TEST_PG_URL")]
+        pg_url: Option<String>,
+    },
     /// An alert to many people through `beredskap serve`, a local SMS gateway and SMTP,
     /// with and without a `kill -9` mid-blast, beside a minimal client's limit.
     Blast {
@@ -144,6 +157,15 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             runs,
         } => {
             crate::status_page::run(connections, seconds, runs).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        BenchCommand::Nodes {
+            posts,
+            interval_ms,
+            runs,
+            pg_url,
+        } => {
+            crate::nodes::run(pg_url, posts, interval_ms, runs.max(1)).await?;
             return Ok(ExitCode::SUCCESS);
         }
         BenchCommand::Blast {

@@ -6,6 +6,7 @@
 mod blast;
 mod fanout;
 mod ingest;
+mod nodes;
 mod search;
 mod status_page;
 
