@@ -238,6 +238,38 @@ async fn a_live_client_resumes_across_a_server_crash() {
     env.cleanup().await;
 }
 
+/// Sends an alert to the organisation's first group (everyone imported), four hours
+/// between a person's channels: the id of the alert.
+async fn alert_the_group(server: &crate::support::Server, token: &str, message: &str) -> String {
+    let client = reqwest::Client::new();
+    let groups: serde_json::Value = client
+        .get(format!("{}/api/v1/orgs/lillby/groups", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent = client
+        .post(format!("{}/api/v1/orgs/lillby/alerts", server.base))
+        .bearer_auth(token)
+        .json(&serde_json::json!({
+            "message": message,
+            "severity": "critical",
+            "recipients": {"groups": [groups[0]["id"]]},
+            "step_minutes": 240,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201, "{}", sent.text().await.unwrap());
+    sent.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// An alert to 200 people, the server killed mid-blast and started again: everyone gets
 /// their SMS, nobody's phone gets it twice (what was in flight is handed over again with
 /// the same idempotency key, and the gateway recognises it), and the roster agrees.
@@ -275,34 +307,7 @@ async fn alert_blast_survives_kill_9(env: TestEnv) {
     // again under its name, not when the lease ends.
     let settings = TestEnv::webhook_sms(&gateway);
     let server = env.serve_with(&settings).await;
-    let client = reqwest::Client::new();
-    let groups: serde_json::Value = client
-        .get(format!("{}/api/v1/orgs/lillby/groups", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let group = groups[0]["id"].as_str().unwrap().to_owned();
-    let sent = client
-        .post(format!("{}/api/v1/orgs/lillby/alerts", server.base))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({
-            "message": "Strömavbrott. Kvittera.",
-            "severity": "critical",
-            "recipients": {"groups": [group]},
-            "step_minutes": 240,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), 201, "{}", sent.text().await.unwrap());
-    let id = sent.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = alert_the_group(&server, &token, "Strömavbrott. Kvittera.").await;
     let unique = |g: &FakeSmsGateway| {
         g.received()
             .into_iter()
@@ -787,29 +792,7 @@ async fn an_email_blast_survives_kill_9_and_a_repeat_keeps_its_message_id() {
         ("BEREDSKAP_DELIVERY_LEASE_SECONDS", "3".to_owned()),
     ];
     let server = env.serve_with(&settings).await;
-    let client = reqwest::Client::new();
-    let groups: serde_json::Value = client
-        .get(format!("{}/api/v1/orgs/lillby/groups", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sent = client
-        .post(format!("{}/api/v1/orgs/lillby/alerts", server.base))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({
-            "message": "Strömavbrott. Kvittera.",
-            "severity": "critical",
-            "recipients": {"groups": [groups[0]["id"]]},
-            "step_minutes": 240,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), 201);
+    alert_the_group(&server, &token, "Strömavbrott. Kvittera.").await;
     // The SMTP server keeps a third and then stalls: the kill finds mail in flight.
     tokio::time::timeout(std::time::Duration::from_secs(60), async {
         while smtp.count() <= PEOPLE / 3 {
@@ -901,30 +884,7 @@ async fn a_graceful_stop_mid_blast_finishes_hand_offs_and_frees_the_rest() {
     gateway.hold_after(100);
     let settings = TestEnv::webhook_sms(&gateway);
     let server = env.serve_with(&settings).await;
-    let client = reqwest::Client::new();
-    let groups: serde_json::Value = client
-        .get(format!("{}/api/v1/orgs/lillby/groups", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let group = groups[0]["id"].as_str().unwrap().to_owned();
-    let sent = client
-        .post(format!("{}/api/v1/orgs/lillby/alerts", server.base))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({
-            "message": "Utrymning av stadshuset.",
-            "severity": "critical",
-            "recipients": {"groups": [group]},
-            "step_minutes": 240,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), 201);
+    alert_the_group(&server, &token, "Utrymning av stadshuset.").await;
     tokio::time::timeout(std::time::Duration::from_secs(60), async {
         while gateway.held() == 0 {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;

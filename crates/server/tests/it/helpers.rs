@@ -29,6 +29,19 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// A test server's settings: a free port, its own data directory.
+fn test_config(data_dir: &std::path::Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.to_owned(),
+        // A name, not an address: passkeys need one (any port is allowed on localhost).
+        public_url: Some("http://localhost".into()),
+        // Tests run the delivery worker themselves (`Dispatcher::run_once`).
+        delivery_worker_seconds: 0,
+        ..Config::default()
+    }
+}
+
 /// A second node on a test app's database (`TestApp::another_node`).
 pub struct OtherNode {
     pub base: String,
@@ -136,13 +149,7 @@ impl TestApp {
                 .await
                 .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_owned(),
-            public_url: Some("http://localhost".into()),
-            delivery_worker_seconds: 0,
-            ..Config::default()
-        };
+        let mut config = test_config(dir.path());
         adjust(&mut config);
         let app = Application::build(Arc::new(config), store).await.unwrap();
         let base = format!("http://{}", app.local_addr());
@@ -170,15 +177,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let mut config = Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_owned(),
-            // A name, not an address: passkeys need one (any port is allowed on localhost).
-            public_url: Some("http://localhost".into()),
-            // Tests run the delivery worker themselves (`Dispatcher::run_once`).
-            delivery_worker_seconds: 0,
-            ..Config::default()
-        };
+        let mut config = test_config(dir.path());
         adjust(&mut config);
         let tls = config.tls();
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
