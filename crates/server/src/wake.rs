@@ -200,23 +200,22 @@ pub async fn listen_to_other_nodes(
     status_sites: Arc<crate::status_site::StatusSites>,
     stop: tokio_util::sync::CancellationToken,
 ) {
-    let mut listener = None;
-    loop {
-        if listener.is_none() {
-            match store.listen_to_nodes().await {
-                Ok(None) => return,
-                Ok(Some(started)) => listener = Some(started),
-                Err(e) => tracing::warn!(error = %e, "listening to the other nodes failed"),
-            }
+    // Made once; after a lost connection `next` reconnects by itself.
+    let mut listener = loop {
+        match store.listen_to_nodes().await {
+            Ok(None) => return,
+            Ok(Some(listener)) => break listener,
+            Err(e) => tracing::warn!(error = %e, "listening to the other nodes failed"),
         }
-        let next = match listener.as_mut() {
-            Some(listener) => tokio::select! {
-                _ = stop.cancelled() => return,
-                next = listener.next() => next,
-            },
-            None => Err(beredskap_core::store::StoreError::Unavailable(
-                "not listening".into(),
-            )),
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    };
+    loop {
+        let next = tokio::select! {
+            _ = stop.cancelled() => return,
+            next = listener.next() => next,
         };
         match next {
             Ok(NodeSignal::Published(org)) => {

@@ -705,6 +705,16 @@ impl FakeSmsGateway {
         }
     }
 
+    /// Waits until the gateway has taken `count` messages, or `within` has passed: how
+    /// many it has.
+    pub async fn wait_for(&self, count: usize, within: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.received().len() < count && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.received().len()
+    }
+
     pub fn received(&self) -> Vec<ReceivedSms> {
         self.state
             .received

@@ -382,6 +382,29 @@ pub fn point(
     }
 }
 
+impl TestApp {
+    /// Sends an acknowledgement alert to `people` at `at`, straight into the store (no
+    /// wake-up: the test runs or waits for the worker).
+    pub async fn send_alert(
+        &self,
+        people: Vec<beredskap_core::PersonId>,
+        message: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> beredskap_core::alerting::Alert {
+        self.store
+            .create_alert(
+                &Actor::system(),
+                self.org.id,
+                alert_to(people, message, &[], false)
+                    .validate(None)
+                    .unwrap(),
+                at,
+            )
+            .await
+            .unwrap()
+    }
+}
+
 /// An alert to `people`: a poll when `options` are given, else an acknowledgement; five
 /// minutes between a person's channels, no repeats.
 pub fn alert_to(

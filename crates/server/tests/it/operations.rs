@@ -5,7 +5,6 @@
 
 use crate::helpers::{point, TestApp};
 use beredskap_core::register::{ContactKind, Role};
-use beredskap_core::Actor;
 use beredskap_testkit::FakeSmsGateway;
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -105,22 +104,14 @@ async fn metrics_report_requests_hand_offs_refusals_streams_outboxes_and_journal
     let anna = app
         .person("Anna", vec![point(ContactKind::Sms, "+46701000001")])
         .await;
-    app.store
-        .create_alert(
-            &Actor::system(),
-            app.org.id,
-            crate::helpers::alert_to(vec![anna], "Vattenläcka i serverhallen.", &[], false)
-                .validate(None)
-                .unwrap(),
-            app.now(),
-        )
-        .await
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while gateway.received().is_empty() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(gateway.received().len(), 1);
+    app.send_alert(vec![anna], "Vattenläcka i serverhallen.", app.now())
+        .await;
+    assert_eq!(
+        gateway
+            .wait_for(1, std::time::Duration::from_secs(10))
+            .await,
+        1
+    );
     let token = app.token_for(Role::Member, "api@lillby.se").await;
     let stream = app.get("/api/v1/orgs/lillby/events", &token).await;
     assert_eq!(stream.status(), 200);
@@ -210,17 +201,7 @@ async fn an_outbox_that_falls_behind_shows_its_depth_and_age() {
         .person("Anna", vec![point(ContactKind::Sms, "+46701000001")])
         .await;
     let sent_at = app.now() - chrono::Duration::seconds(90);
-    app.store
-        .create_alert(
-            &Actor::system(),
-            app.org.id,
-            crate::helpers::alert_to(vec![anna], "Strömavbrott.", &[], false)
-                .validate(None)
-                .unwrap(),
-            sent_at,
-        )
-        .await
-        .unwrap();
+    app.send_alert(vec![anna], "Strömavbrott.", sent_at).await;
     let text = scrape(&app, Some(TOKEN)).await.text().await.unwrap();
     let Some(samples) = parsed_by_prometheus(&text) else {
         return;
@@ -263,12 +244,10 @@ async fn an_alert_sent_on_one_node_wakes_the_worker_of_another() {
         )
         .await;
     assert_eq!(sent.status(), 201);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while gateway.received().is_empty() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
     assert_eq!(
-        gateway.received().len(),
+        gateway
+            .wait_for(1, std::time::Duration::from_secs(10))
+            .await,
         1,
         "node B's worker handed it over"
     );
@@ -531,18 +510,7 @@ async fn with_the_smtp_relay_down_email_is_retried_and_the_next_channel_still_go
         )
         .await;
     let now = beredskap_core::journal::now();
-    let alert = app
-        .store
-        .create_alert(
-            &Actor::system(),
-            app.org.id,
-            crate::helpers::alert_to(vec![anna], "Vattenläcka.", &[], false)
-                .validate(None)
-                .unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
+    let alert = app.send_alert(vec![anna], "Vattenläcka.", now).await;
     dispatcher.run_once(now).await.unwrap();
     let deliveries = |roster: Vec<beredskap_core::alerting::RosterEntry>| {
         roster.into_iter().next().unwrap().deliveries

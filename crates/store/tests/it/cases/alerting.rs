@@ -1113,13 +1113,10 @@ pub async fn alert_templates_are_named_versioned_journaled_and_preview_whom_they
     }
 }
 
-pub async fn operations_figures_show_each_outboxs_backlog_and_each_journal_head(db: &TestDb) {
-    let s = db.store();
-    let o = org(s, "lillby").await;
-    let anna = reachable(s, &o, "Anna", "+46701000001").await;
-    let bo = reachable(s, &o, "Bo", "+46701000002").await;
-    let now = beredskap_core::journal::now();
-    let sent_at = now - Duration::seconds(60);
+/// An alert at `at` to Anna and Bo, each reachable by SMS now and email five minutes on.
+async fn alert_anna_and_bo(s: &dyn Store, o: &Org, at: chrono::DateTime<chrono::Utc>) {
+    let anna = reachable(s, o, "Anna", "+46701000001").await;
+    let bo = reachable(s, o, "Bo", "+46701000002").await;
     let recipients = Recipients {
         people: vec![anna, bo],
         ..Default::default()
@@ -1128,10 +1125,18 @@ pub async fn operations_figures_show_each_outboxs_backlog_and_each_journal_head(
         &actor(),
         o.id,
         input(recipients, &[]).validate(None).unwrap(),
-        sent_at,
+        at,
     )
     .await
     .unwrap();
+}
+
+pub async fn operations_figures_show_each_outboxs_backlog_and_each_journal_head(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let now = beredskap_core::journal::now();
+    let sent_at = now - Duration::seconds(60);
+    alert_anna_and_bo(s, &o, sent_at).await;
     let alerts = |f: &beredskap_core::store::OperationsFigures| {
         f.outboxes
             .iter()
@@ -1162,21 +1167,8 @@ pub async fn operations_figures_show_each_outboxs_backlog_and_each_journal_head(
 pub async fn a_stopped_nodes_claims_are_freed_when_it_starts_again_or_falls_silent(db: &TestDb) {
     let a = db.store();
     let o = org(a, "lillby").await;
-    let anna = reachable(a, &o, "Anna", "+46701000001").await;
-    let bo = reachable(a, &o, "Bo", "+46701000002").await;
     let now = beredskap_core::journal::now();
-    let recipients = Recipients {
-        people: vec![anna, bo],
-        ..Default::default()
-    };
-    a.create_alert(
-        &actor(),
-        o.id,
-        input(recipients, &[]).validate(None).unwrap(),
-        now,
-    )
-    .await
-    .unwrap();
+    alert_anna_and_bo(a, &o, now).await;
     let lease = Duration::hours(1);
     assert_eq!(a.join_nodes("node-1", now).await.unwrap(), 0);
     let held = a.claim_deliveries(now, 1, lease).await.unwrap();
