@@ -112,6 +112,15 @@ async fn metrics_report_requests_hand_offs_refusals_streams_outboxes_and_journal
             .await,
         1
     );
+    // A made-up method (anyone can send one) counts as `other`, not as a series of its own.
+    let made_up = reqwest::Method::from_bytes(b"ZZTOP").unwrap();
+    let odd = app
+        .client
+        .request(made_up, app.url("/nowhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(odd.status(), 404);
     let token = app.token_for(Role::Member, "api@lillby.se").await;
     let stream = app.get("/api/v1/orgs/lillby/events", &token).await;
     assert_eq!(stream.status(), 200);
@@ -164,6 +173,13 @@ async fn metrics_report_requests_hand_offs_refusals_streams_outboxes_and_journal
     assert!(
         value(
             r#"beredskap_http_request_duration_seconds_count{method="POST",route="/sign-in",status="4xx"}"#
+        ) >= 1.0
+    );
+
+    assert!(!text.contains("ZZTOP"), "{text}");
+    assert!(
+        value(
+            r#"beredskap_http_request_duration_seconds_count{method="other",route="(unmatched)",status="4xx"}"#
         ) >= 1.0
     );
 
