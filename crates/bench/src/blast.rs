@@ -33,6 +33,22 @@ pub struct BlastArgs {
     pub runs: usize,
     /// Hand-offs after which the server is killed in the crash run.
     pub kill_after: usize,
+    /// PostgreSQL server to run on (a scratch database per blast); SQLite without it.
+    pub pg_url: Option<String>,
+    /// Chat clients posting to one channel before and during the uncrashed blast.
+    pub chat_clients: usize,
+    /// Milliseconds each chat client waits between its answer and its next post.
+    pub chat_pause_ms: u64,
+}
+
+/// How long chat is measured before the alert goes out: the limit chat is compared with.
+const CHAT_BEFORE: Duration = Duration::from_secs(3);
+
+/// Chat post latencies before the alert and during the blast.
+struct ChatFigures {
+    before: ChatWindow,
+    during: ChatWindow,
+    failed: usize,
 }
 
 struct Outcome {
@@ -48,6 +64,7 @@ struct Outcome {
     same_message_id: usize,
     lost: usize,
     note: String,
+    chat: Option<ChatFigures>,
 }
 
 fn phone(i: usize) -> String {
@@ -59,6 +76,11 @@ fn email_address(i: usize) -> String {
 }
 
 pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
+    let backend = match &args.pg_url {
+        Some(_) => "PostgreSQL",
+        None => "SQLite",
+    };
+    say(format!("the server runs on {backend}"));
     let mut rows: Vec<Vec<Outcome>> = vec![Vec::new(), Vec::new(), Vec::new()];
     for run in 0..args.runs {
         say(format!("run {} of {}", run + 1, args.runs));
@@ -76,6 +98,7 @@ pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
         args.every_429,
         args.runs
     ));
+    let chats: Vec<ChatFigures> = rows[1].iter_mut().filter_map(|o| o.chat.take()).collect();
     say("| what | first hand-off ms | last hand-off ms | hand-offs/s | SMS duplicated | repeats caught by the idempotency key | emails twice, same Message-ID | lost | runs |");
     say("|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for outcomes in &mut rows {
@@ -99,7 +122,77 @@ pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
             median.note
         ));
     }
+    if !chats.is_empty() {
+        chat_table(&args, &chats);
+    }
     Ok(())
+}
+
+/// Each window's rate, p50 and p99 per run, as their medians over the runs.
+fn chat_table(args: &BlastArgs, chats: &[ChatFigures]) {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    say(format!(
+        "\nChat: {} clients posting to one channel, each {} ms after its last answer; median of {} run(s)\n",
+        args.chat_clients,
+        args.chat_pause_ms,
+        chats.len()
+    ));
+    say("| chat posts | posts/s | p50 ms | p99 ms | failed, all runs |");
+    say("|---|---:|---:|---:|---:|");
+    let failed: usize = chats.iter().map(|c| c.failed).sum();
+    let rows = [
+        (
+            format!(
+                "**limit**: the {} s before the alert",
+                CHAT_BEFORE.as_secs()
+            ),
+            chats.iter().map(|c| &c.before).collect::<Vec<_>>(),
+        ),
+        (
+            format!(
+                "during the {}-recipient blast (alert to last hand-off)",
+                args.recipients
+            ),
+            chats.iter().map(|c| &c.during).collect(),
+        ),
+    ];
+    for (label, windows) in rows {
+        let per_run: Vec<(f64, f64, f64)> = windows
+            .iter()
+            .map(|w| {
+                let (p50, p99) = quantiles(&w.ms);
+                (w.ms.len() as f64 / w.seconds.max(0.001), p50, p99)
+            })
+            .collect();
+        say(format!(
+            "| {label} | {:.0} | {:.1} | {:.1} | {failed} |",
+            median(per_run.iter().map(|f| f.0).collect()),
+            median(per_run.iter().map(|f| f.1).collect()),
+            median(per_run.iter().map(|f| f.2).collect()),
+        ));
+    }
+}
+
+/// p50 and p99 of latencies in milliseconds.
+fn quantiles(ms: &[f64]) -> (f64, f64) {
+    let mut ms = ms.to_vec();
+    ms.sort_by(f64::total_cmp);
+    let pick = |q: f64| {
+        ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    (pick(0.5), pick(0.99))
+}
+
+/// Posts answered in one window of time, and how long the window was.
+#[derive(Default)]
+struct ChatWindow {
+    ms: Vec<f64>,
+    seconds: f64,
 }
 
 /// The gateway and the SMTP server alone: the same messages straight from a minimal
@@ -189,6 +282,7 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
             "{} retried after a 429",
             retries.load(std::sync::atomic::Ordering::Relaxed)
         ),
+        chat: None,
     })
 }
 
@@ -304,9 +398,17 @@ fn smtp_config(port: u16) -> beredskap_server::config::SmtpConfig {
     }
 }
 
-async fn setup(dir: &Path, args: &BlastArgs) -> anyhow::Result<(String, String)> {
+async fn setup(
+    dir: &Path,
+    database: Option<&str>,
+    args: &BlastArgs,
+) -> anyhow::Result<(String, String)> {
+    let url = match database {
+        Some(url) => DatabaseUrl::parse(url)?,
+        None => DatabaseUrl::Sqlite(dir.join("beredskap.db")),
+    };
     let store = beredskap_store::open(
-        &DatabaseUrl::Sqlite(dir.join("beredskap.db")),
+        &url,
         &OpenOptions {
             create: true,
             ..Default::default()
@@ -371,11 +473,16 @@ async fn setup(dir: &Path, args: &BlastArgs) -> anyhow::Result<(String, String)>
 
 async fn serve(
     dir: &Path,
+    database: Option<&str>,
     gateway: &FakeSmsGateway,
     smtp_port: u16,
 ) -> anyhow::Result<(tokio::process::Child, String)> {
     let config = gateway.config_for(SmsProviderKind::Webhook);
-    let mut child = tokio::process::Command::new(crate::server_binary()?)
+    let mut command = tokio::process::Command::new(crate::server_binary()?);
+    if let Some(url) = database {
+        command.env("BEREDSKAP_DATABASE_URL", url);
+    }
+    let mut child = command
         .arg("serve")
         .env("BEREDSKAP_DATA_DIR", dir)
         .env("BEREDSKAP_LISTEN", "127.0.0.1:0")
@@ -416,14 +523,116 @@ async fn serve(
 }
 
 async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
+    let Some(admin) = &args.pg_url else {
+        return blast_on(args, crash, None).await;
+    };
+    let url = beredskap_store::testing::create_pg_database(admin).await?;
+    let outcome = blast_on(args, crash, Some(&url)).await;
+    beredskap_store::testing::drop_pg_database(admin, &url).await?;
+    outcome
+}
+
+/// When a chat post was sent, and how long its `201` took (none: it failed).
+type TimedPost = (Instant, Option<Duration>);
+
+/// Chat clients posting to one channel until told to stop, each post timed.
+struct Chat {
+    stop: tokio_util::sync::CancellationToken,
+    clients: Vec<tokio::task::JoinHandle<Vec<TimedPost>>>,
+}
+
+impl Chat {
+    async fn start(
+        http: &reqwest::Client,
+        base: &str,
+        token: &str,
+        args: &BlastArgs,
+    ) -> anyhow::Result<Self> {
+        let channel: serde_json::Value = http
+            .post(format!("{base}/api/v1/orgs/bench/channels"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"kind": "org", "name": "Stab", "classification": "Intern", "members": []}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let channel = channel["id"].as_str().context("the channel's id")?;
+        let url = format!("{base}/api/v1/orgs/bench/channels/{channel}/messages");
+        let stop = tokio_util::sync::CancellationToken::new();
+        let pause = Duration::from_millis(args.chat_pause_ms);
+        let clients = (0..args.chat_clients)
+            .map(|c| {
+                let (http, url, token, stop) =
+                    (http.clone(), url.clone(), token.to_owned(), stop.clone());
+                tokio::spawn(async move {
+                    let mut posts = Vec::new();
+                    let mut i = 0;
+                    while !stop.is_cancelled() {
+                        let at = Instant::now();
+                        let answered = http
+                            .post(&url)
+                            .bearer_auth(&token)
+                            .json(&serde_json::json!({"body": format!("Lägesrapport {c}.{i}: pumpen i källaren går.")}))
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status().as_u16() == 201);
+                        posts.push((at, answered.then(|| at.elapsed())));
+                        i += 1;
+                        tokio::time::sleep(pause).await;
+                    }
+                    posts
+                })
+            })
+            .collect();
+        Ok(Self { stop, clients })
+    }
+
+    /// Stops the clients and sorts their posts into before `alert` and from `alert` to
+    /// `alert + blast`.
+    async fn finish(self, alert: Instant, blast: Duration) -> ChatFigures {
+        self.stop.cancel();
+        let mut figures = ChatFigures {
+            before: ChatWindow {
+                seconds: CHAT_BEFORE.as_secs_f64(),
+                ..Default::default()
+            },
+            during: ChatWindow {
+                seconds: blast.as_secs_f64(),
+                ..Default::default()
+            },
+            failed: 0,
+        };
+        for client in self.clients {
+            for (at, answered) in client.await.unwrap_or_default() {
+                let window = match at {
+                    at if at < alert => &mut figures.before,
+                    at if at.duration_since(alert) < blast => &mut figures.during,
+                    _ => continue,
+                };
+                match answered {
+                    Some(took) => window.ms.push(took.as_secs_f64() * 1000.0),
+                    None => figures.failed += 1,
+                }
+            }
+        }
+        figures
+    }
+}
+
+async fn blast_on(
+    args: &BlastArgs,
+    crash: bool,
+    database: Option<&str>,
+) -> anyhow::Result<Outcome> {
     let dir = tempfile::tempdir()?;
-    let (token, group) = setup(dir.path(), args).await?;
+    let (token, group) = setup(dir.path(), database, args).await?;
     let gateway = FakeSmsGateway::start().await?;
     gateway.under_load(args.min_ms, args.max_ms, args.every_429);
     let smtp = SmtpSink::start("bench blast")
         .await
         .context("the blast needs a local SMTP server: install python3-aiosmtpd")?;
-    let (mut child, base) = serve(dir.path(), &gateway, smtp.port).await?;
+    let (mut child, base) = serve(dir.path(), database, &gateway, smtp.port).await?;
     let client = reqwest::Client::new();
     let n = args.recipients;
     let alert = serde_json::json!({
@@ -432,6 +641,13 @@ async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
         "recipients": {"groups": [group]},
         "step_minutes": 240,
     });
+    let chat = match !crash && args.chat_clients > 0 {
+        true => Some(Chat::start(&client, &base, &token, args).await?),
+        false => None,
+    };
+    if chat.is_some() {
+        tokio::time::sleep(CHAT_BEFORE).await;
+    }
     let started = Instant::now();
     let response = client
         .post(format!("{base}/api/v1/orgs/bench/alerts"))
@@ -455,7 +671,7 @@ async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
             child.start_kill()?;
             child.wait().await?;
             let at = started.elapsed();
-            let (restarted, _) = serve(dir.path(), &gateway, smtp.port).await?;
+            let (restarted, _) = serve(dir.path(), database, &gateway, smtp.port).await?;
             killed_at = Some((at, handed, started.elapsed()));
             child = restarted;
         }
@@ -465,9 +681,14 @@ async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
         tokio::time::sleep(POLL).await;
     }
     let (first, last) = handoffs.times();
+    let chat = match chat {
+        Some(chat) => Some(chat.finish(started, last).await),
+        None => None,
+    };
     // Anything still in flight would show up as a duplicate: wait a moment before counting.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _ = child.start_kill();
+    let _ = child.wait().await;
     let by_sms: Vec<usize> = (0..n).filter(|i| i % args.email_every != 0).collect();
     let (sms_dup, sms_lost) = count_sms(&gateway, by_sms);
     let (mail_dup, mail_lost) = count_email(&smtp, &by_email);
@@ -494,5 +715,6 @@ async fn blast(args: &BlastArgs, crash: bool) -> anyhow::Result<Outcome> {
         same_message_id: mail_dup,
         lost: sms_lost + mail_lost,
         note,
+        chat,
     })
 }

@@ -88,6 +88,28 @@ pub enum BenchCommand {
         #[arg(long, env = "TEST_PG_URL")]
         pg_url: Option<String>,
     },
+    /// Two `beredskap serve` nodes on one PostgreSQL under a steady rate of posts, with
+    /// live clients on both; node A is killed mid-run.
+    Failover {
+        /// Posts per second offered, over all clients.
+        #[arg(long, default_value_t = 500)]
+        rate: u32,
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// Live clients on each node.
+        #[arg(long, default_value_t = 2)]
+        live: usize,
+        /// Seconds of posting before the kill.
+        #[arg(long, default_value_t = 5)]
+        before: u64,
+        /// Seconds of posting after the kill.
+        #[arg(long, default_value_t = 10)]
+        after: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, env = "TEST_PG_URL")]
+        pg_url: Option<String>,
+    },
     /// An alert to many people through `beredskap serve`, a local SMS gateway and SMTP,
     /// with and without a `kill -9` mid-blast, beside a minimal client's limit.
     Blast {
@@ -108,6 +130,16 @@ pub enum BenchCommand {
         /// Hand-offs after which the crash run kills the server.
         #[arg(long, default_value_t = 4000)]
         kill_after: usize,
+        /// PostgreSQL server to run the blasts on (a scratch database each); SQLite
+        /// without it.
+        #[arg(long)]
+        pg_url: Option<String>,
+        /// Chat clients posting before and during the uncrashed blast; 0 for none.
+        #[arg(long, default_value_t = 8)]
+        chat_clients: usize,
+        /// Milliseconds each chat client waits between an answer and its next post.
+        #[arg(long, default_value_t = 100)]
+        chat_pause_ms: u64,
     },
 }
 
@@ -168,6 +200,27 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             crate::nodes::run(pg_url, posts, interval_ms, runs.max(1)).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        BenchCommand::Failover {
+            rate,
+            clients,
+            live,
+            before,
+            after,
+            runs,
+            pg_url,
+        } => {
+            crate::failover::run(crate::failover::FailoverArgs {
+                pg_url,
+                rate,
+                clients: clients.max(1),
+                live,
+                before,
+                after,
+                runs: runs.max(1),
+            })
+            .await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         BenchCommand::Blast {
             recipients,
             email_every,
@@ -176,6 +229,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             every_429,
             runs,
             kill_after,
+            pg_url,
+            chat_clients,
+            chat_pause_ms,
         } => {
             crate::blast::run(crate::blast::BlastArgs {
                 recipients,
@@ -185,6 +241,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 every_429,
                 runs: runs.max(1),
                 kill_after,
+                pg_url,
+                chat_clients,
+                chat_pause_ms,
             })
             .await?;
             return Ok(ExitCode::SUCCESS);
@@ -494,7 +553,7 @@ async fn store_ingest(
         &DatabaseUrl::Sqlite(path.to_owned()),
         &OpenOptions {
             create: true,
-            sqlite_max_batch: max_batch,
+            max_batch,
             ..OpenOptions::default()
         },
     )

@@ -4,6 +4,7 @@
 //! (or `BEREDSKAP_BIN`).
 
 mod blast;
+mod failover;
 mod fanout;
 mod ingest;
 mod nodes;
@@ -54,9 +55,18 @@ fn server_binary() -> anyhow::Result<PathBuf> {
 async fn spawn_server(
     dir: &std::path::Path,
 ) -> anyhow::Result<(tokio::process::Child, std::net::SocketAddr)> {
+    spawn_server_with(dir, &[]).await
+}
+
+/// [`spawn_server`] with more settings in its environment.
+async fn spawn_server_with(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> anyhow::Result<(tokio::process::Child, std::net::SocketAddr)> {
     use anyhow::Context as _;
     use tokio::io::AsyncBufReadExt as _;
     let mut child = tokio::process::Command::new(server_binary()?)
+        .envs(env.iter().copied())
         .arg("serve")
         .env("BEREDSKAP_DATA_DIR", dir)
         .env("BEREDSKAP_LISTEN", "127.0.0.1:0")

@@ -6,6 +6,7 @@
 // `shared/` is a module of each backend on purpose: one SQL text, compiled per dialect.
 #![allow(clippy::duplicate_mod)]
 
+mod batch;
 mod postgres;
 mod sqlite;
 pub mod testing;
@@ -105,9 +106,10 @@ pub struct OpenOptions {
     pub create: bool,
     /// Largest number of pooled connections (PostgreSQL) or reader connections (SQLite).
     pub max_connections: u32,
-    /// SQLite: most writes one commit may carry. 1 turns group commit off (for measuring
-    /// what it brings).
-    pub sqlite_max_batch: usize,
+    /// Most writes one commit may carry (on SQLite, of all writes; on PostgreSQL, of one
+    /// organisation's writes on this node). 1 turns group commit off (for measuring what it
+    /// brings).
+    pub max_batch: usize,
 }
 
 impl Default for OpenOptions {
@@ -115,7 +117,7 @@ impl Default for OpenOptions {
         Self {
             create: false,
             max_connections: 16,
-            sqlite_max_batch: 512,
+            max_batch: 512,
         }
     }
 }

@@ -1,14 +1,26 @@
 //! PostgreSQL, for production and for several stateless app nodes on one database.
-//! Each write is its own transaction with `synchronous_commit = on`; PostgreSQL's own
-//! replication provides high availability.
+//! Commits are durable (`synchronous_commit = on`); PostgreSQL's own replication provides
+//! high availability.
+//!
+//! Every write to an organisation's data appends to its hash-chained journal, so writers
+//! of one organisation take turns on the chain's head row, each holding it through its
+//! commit. To make that turn count, each node commits an organisation's waiting writes
+//! together (group commit, `batch.rs`): one writer task per organisation with writes on
+//! this node, one transaction and one turn on the head for the whole batch. Writers of
+//! different organisations do not wait for each other.
 
+use crate::batch::{self, WriteJob};
 use crate::{OpenError, OpenOptions};
-use beredskap_core::store::{NodeListener, NodeSignal, StoreResult};
+use beredskap_core::store::{NodeListener, NodeSignal, StoreError, StoreResult};
+use beredskap_core::OrgId;
 use futures_util::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor};
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -82,6 +94,99 @@ pub struct PgStore {
     pool: PgPool,
     /// The node this store's claims are made in.
     node: beredskap_core::NodeId,
+    writers: Arc<OrgWriters>,
+}
+
+/// How long an organisation's writer waits for another write before it ends.
+const WRITER_IDLE: Duration = Duration::from_secs(30);
+
+/// The writer tasks of the organisations with writes on this node, by organisation.
+struct OrgWriters {
+    pool: PgPool,
+    max_batch: usize,
+    queues: Mutex<HashMap<OrgId, mpsc::Sender<WriteJob<PgConnection>>>>,
+}
+
+impl OrgWriters {
+    /// The organisation's queue, starting its writer if it has none.
+    fn queue(self: &Arc<Self>, org: OrgId) -> mpsc::Sender<WriteJob<PgConnection>> {
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(queue) = queues.get(&org).filter(|q| !q.is_closed()) {
+            return queue.clone();
+        }
+        let (queue, jobs) = mpsc::channel(4 * self.max_batch);
+        queues.insert(org, queue.clone());
+        tokio::spawn(run_org_writer(Arc::downgrade(self), org, jobs));
+        queue
+    }
+}
+
+/// One organisation's writer: takes every write waiting for it, up to `max_batch`, and
+/// commits them in one transaction. It ends when the store is dropped, or after
+/// [`WRITER_IDLE`] without writes (an organisation writes again later through a new one).
+async fn run_org_writer(
+    writers: Weak<OrgWriters>,
+    org: OrgId,
+    mut jobs: mpsc::Receiver<WriteJob<PgConnection>>,
+) {
+    loop {
+        let first = match tokio::time::timeout(WRITER_IDLE, jobs.recv()).await {
+            Ok(Some(job)) => job,
+            Ok(None) => return,
+            Err(_idle) => {
+                let Some(writers) = writers.upgrade() else {
+                    return;
+                };
+                // Under the lock no write can find this queue, so none is left behind:
+                // one sent before is taken here, one sent after finds the queue closed
+                // and starts a new writer.
+                let mut queues = writers.queues.lock().unwrap_or_else(|p| p.into_inner());
+                match jobs.try_recv() {
+                    Ok(job) => job,
+                    Err(_) => {
+                        queues.remove(&org);
+                        jobs.close();
+                        return;
+                    }
+                }
+            }
+        };
+        let Some(writers) = writers.upgrade() else {
+            first.refuse(StoreError::Unavailable("the store was closed".into()));
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < writers.max_batch {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut conn = match writers.pool.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let e = crate::map_sqlx_error(e);
+                for job in batch {
+                    job.refuse(e.clone());
+                }
+                continue;
+            }
+        };
+        if !batch::commit_batch(&mut *conn, exec, "BEGIN", batch).await {
+            // It may still be inside the failed transaction: not fit for the pool.
+            conn.close_on_drop();
+        }
+    }
+}
+
+/// Runs one fixed statement (see `batch::Exec`).
+fn exec<'c>(conn: &'c mut PgConnection, sql: &'static str) -> BoxFuture<'c, StoreResult<()>> {
+    Box::pin(async move {
+        conn.execute(sql)
+            .await
+            .map(|_| ())
+            .map_err(crate::map_sqlx_error)
+    })
 }
 
 /// The channel the nodes on one database signal each other on.
@@ -190,9 +295,15 @@ impl PgStore {
             url: shown.clone(),
             reason: e.to_string(),
         })?;
+        let writers = Arc::new(OrgWriters {
+            pool: pool.clone(),
+            max_batch: options.max_batch.max(1),
+            queues: Mutex::default(),
+        });
         Ok(Self {
             pool,
             node: beredskap_core::NodeId(uuid::Uuid::new_v4()),
+            writers,
         })
     }
 
@@ -205,6 +316,29 @@ impl PgStore {
         f(&mut conn).await
     }
 
+    /// A write to one organisation's data, committed together with the organisation's
+    /// other writes waiting on this node.
+    async fn write_in<T, F>(&self, org: OrgId, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+    {
+        let (mut job, answer) = batch::job(f);
+        // A writer that ended between finding its queue and sending hands the job back;
+        // the next try starts a new writer.
+        for _ in 0..3 {
+            match self.writers.queue(org).send(job).await {
+                Ok(()) => return answer.wait().await,
+                Err(mpsc::error::SendError(back)) => job = back,
+            }
+        }
+        job.refuse(StoreError::Unavailable(
+            "no writer for the organisation".into(),
+        ));
+        answer.wait().await
+    }
+
+    /// A write in a transaction of its own.
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,

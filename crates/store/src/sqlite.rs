@@ -1,11 +1,11 @@
 //! The embedded default: one SQLite file in WAL mode with `synchronous=FULL`.
 //!
 //! All writes go through one writer task that owns the only writing connection. It takes
-//! every write that is waiting, runs each in its own savepoint inside one transaction, and
-//! commits them together (group commit): one fsync acknowledges the whole batch, and a
-//! write that fails rolls back only its own savepoint. Reads use a separate pool of
+//! every write that is waiting and commits them together (group commit, `batch.rs`): one
+//! fsync acknowledges the whole batch. Reads use a separate pool of
 //! read-only connections, which WAL lets run beside the writer.
 
+use crate::batch::{self, WriteJob};
 use crate::{OpenError, OpenOptions};
 use beredskap_core::store::StoreError;
 use beredskap_core::store::StoreResult;
@@ -15,10 +15,9 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
-use std::any::Any;
 use std::path::Path;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -94,18 +93,8 @@ mod notice_impl;
 #[path = "shared/activation_impl.rs"]
 mod activation_impl;
 
-type AnyValue = Box<dyn Any + Send>;
-type RunFn = Box<
-    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<AnyValue>> + Send,
->;
-
-struct WriteJob {
-    run: RunFn,
-    reply: oneshot::Sender<StoreResult<AnyValue>>,
-}
-
 pub struct SqliteStore {
-    jobs: mpsc::Sender<WriteJob>,
+    jobs: mpsc::Sender<WriteJob<SqliteConnection>>,
     readers: SqlitePool,
     /// The node this store's claims are made in.
     node: beredskap_core::NodeId,
@@ -169,7 +158,7 @@ impl SqliteStore {
             .await
             .map_err(connect_error)?;
         // The batch bound also bounds how long one batch holds the write lock.
-        let max_batch = options.sqlite_max_batch.max(1);
+        let max_batch = options.max_batch.max(1);
         let (jobs, queue) = mpsc::channel(4 * max_batch);
         tokio::spawn(run_writer(writer, queue, max_batch));
         Ok(Self {
@@ -202,21 +191,24 @@ impl SqliteStore {
             + Send
             + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        let run: RunFn = Box::new(move |conn| {
-            Box::pin(async move { f(conn).await.map(|v| Box::new(v) as AnyValue) })
-        });
+        let (job, answer) = batch::job(f);
         self.jobs
-            .send(WriteJob { run, reply })
+            .send(job)
             .await
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
-        let value = answer.await.map_err(|_| {
-            StoreError::Unavailable("the SQLite writer stopped before committing".into())
-        })??;
-        value
-            .downcast::<T>()
-            .map(|v| *v)
-            .map_err(|_| StoreError::Backend("the SQLite writer returned another type".into()))
+        answer.wait().await
+    }
+
+    /// A write to one organisation's data. Every write already has the one writer to
+    /// itself; the organisation changes nothing here.
+    async fn write_in<T, F>(&self, _org: beredskap_core::OrgId, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
+        self.write(f).await
     }
 }
 
@@ -234,79 +226,19 @@ fn exec<'c>(conn: &'c mut SqliteConnection, sql: &'static str) -> BoxFuture<'c, 
 
 async fn run_writer(
     mut conn: SqliteConnection,
-    mut queue: mpsc::Receiver<WriteJob>,
+    mut queue: mpsc::Receiver<WriteJob<SqliteConnection>>,
     max_batch: usize,
 ) {
     while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
+        let mut jobs = vec![first];
+        while jobs.len() < max_batch {
             match queue.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(job) => jobs.push(job),
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, batch).await;
+        // SQLite reports a failed ROLLBACK only when there was no transaction left to end.
+        batch::commit_batch(&mut conn, exec, "BEGIN IMMEDIATE", jobs).await;
     }
     let _ = conn.close().await;
-}
-
-async fn commit_batch(conn: &mut SqliteConnection, batch: Vec<WriteJob>) {
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
-        for job in batch {
-            let _ = job.reply.send(Err(e.clone()));
-        }
-        return;
-    }
-    // A lone write needs no savepoint: if it fails, the transaction is simply rolled back.
-    let isolate = batch.len() > 1;
-    let mut done = Vec::with_capacity(batch.len());
-    let mut broken = None;
-    for job in batch {
-        if broken.is_some() {
-            done.push((
-                job.reply,
-                Err(StoreError::Unavailable("batch aborted".into())),
-            ));
-            continue;
-        }
-        if isolate {
-            if let Err(e) = exec(conn, "SAVEPOINT write_job").await {
-                broken = Some(e.clone());
-                done.push((job.reply, Err(e)));
-                continue;
-            }
-        }
-        let result = (job.run)(conn).await;
-        let end = match (isolate, result.is_ok()) {
-            (false, _) => Ok(()),
-            (true, true) => exec(conn, "RELEASE SAVEPOINT write_job").await,
-            (true, false) => match exec(conn, "ROLLBACK TO SAVEPOINT write_job").await {
-                Ok(()) => exec(conn, "RELEASE SAVEPOINT write_job").await,
-                Err(e) => Err(e),
-            },
-        };
-        if let Err(e) = end {
-            // SQLite rolls back the whole transaction on some errors (I/O, full disk);
-            // then nothing in this batch can be committed.
-            broken = Some(e);
-        }
-        done.push((job.reply, result));
-    }
-    let nothing_to_commit = done.iter().all(|(_, result)| result.is_err());
-    let outcome = match broken {
-        Some(e) => Err(e),
-        None if nothing_to_commit => exec(conn, "ROLLBACK").await,
-        None => exec(conn, "COMMIT").await,
-    };
-    if let Err(e) = &outcome {
-        tracing::error!(error = %e, "SQLite batch not committed");
-        let _ = exec(conn, "ROLLBACK").await;
-    }
-    for (reply, result) in done {
-        let _ = reply.send(match (&outcome, result) {
-            (_, Err(job_error)) => Err(job_error),
-            (Err(e), Ok(_)) => Err(e.clone()),
-            (Ok(()), Ok(value)) => Ok(value),
-        });
-    }
 }

@@ -20,7 +20,7 @@ impl ActivationStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<ActivationBatch> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::activation::start(c, &actor, org, new, now).await

@@ -49,7 +49,7 @@ impl AlertStore for Backend {
         now: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<AlertTemplate> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::alert_templates::save_alert_template(c, &actor, org, template, now).await
@@ -65,7 +65,7 @@ impl AlertStore for Backend {
         id: AlertTemplateId,
     ) -> StoreResult<()> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::alert_templates::delete_alert_template(c, &actor, org, id).await
@@ -82,7 +82,7 @@ impl AlertStore for Backend {
         now: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Alert> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::alerting::create_alert(c, &actor, org, new, now).await
@@ -110,7 +110,7 @@ impl AlertStore for Backend {
         answer: Answer,
     ) -> StoreResult<bool> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::alerting::answer_alert(c, &actor, org, alert, answer).await
@@ -175,7 +175,7 @@ impl AlertStore for Backend {
         now: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Alert> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::alerting::close_alert(c, &actor, org, alert, status, now).await
@@ -204,7 +204,7 @@ impl AlertStore for Backend {
         // One transaction per alert: each is checked again under its organisation's lock.
         for (org, alert) in due {
             let done = self
-                .write(move |c| {
+                .write_in(org, move |c| {
                     Box::pin(async move {
                         ops::lock_org(c, org).await?;
                         ops::alerting::escalate(c, org, alert, now).await
@@ -256,7 +256,7 @@ impl AlertStore for Backend {
         person: PersonId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<()> {
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::alerting::mark_alert_seen(c, org, alert, person, at).await
@@ -312,7 +312,7 @@ impl AlertStore for Backend {
         rotation: beredskap_core::rotation::Rotation,
     ) -> StoreResult<beredskap_core::rotation::Rotation> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::alerting::set_rotation(c, &actor, org, rotation).await
@@ -337,7 +337,7 @@ impl AlertStore for Backend {
         o: beredskap_core::rotation::Override,
     ) -> StoreResult<beredskap_core::rotation::Override> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::alerting::add_override(c, &actor, org, o).await

@@ -36,7 +36,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Service> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::create_service(c, &actor, org, draft, by, now).await
@@ -53,7 +53,7 @@ impl ContinuityStore for Backend {
         draft: ServiceDraft,
     ) -> StoreResult<Service> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::update_service(c, &actor, org, id, draft).await
@@ -70,7 +70,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::retire_service(c, &actor, org, id, now).await
@@ -89,7 +89,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Service> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::set_service_status(c, &actor, org, id, change, by, now).await
@@ -133,7 +133,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Plan> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::save_plan(c, &actor, org, save, now).await
@@ -162,7 +162,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Plan> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::approve_plan(c, &actor, org, id, version, by, now).await
@@ -179,7 +179,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Incident> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::open_incident(c, &actor, org, new, now).await
@@ -213,7 +213,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<IncidentTask> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::set_task_done(c, &actor, org, incident, change, by, now).await
@@ -237,7 +237,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<RoleHolder> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::hand_over_role(c, &actor, org, id, handover, by, now).await
@@ -255,7 +255,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Incident> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::close_incident(c, &actor, org, id, by, now).await
@@ -279,7 +279,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<LogEntry> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::write_log_entry(c, &actor, org, id, draft, by, now).await
@@ -298,7 +298,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<LogEntry> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::approve_log_entry(c, &actor, org, id, entry, by, now).await
@@ -317,7 +317,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<LogEntry> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::decline_log_entry(c, &actor, org, id, entry, by, now).await
@@ -335,7 +335,7 @@ impl ContinuityStore for Backend {
         _now: DateTime<Utc>,
     ) -> StoreResult<Incident> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::set_report_cadence(c, &actor, org, id, every_minutes).await
@@ -354,7 +354,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<AlertId>> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::remind_report(c, &actor, org, id, due, alert, now).await
@@ -373,7 +373,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::invite_guest(c, &actor, org, id, account, by, now).await
@@ -391,7 +391,7 @@ impl ContinuityStore for Backend {
         by: Option<PersonId>,
     ) -> StoreResult<()> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::remove_guest(c, &actor, org, id, account, by).await
@@ -418,7 +418,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::set_activation_pin(c, &actor, org, account, pin_hash, now).await
@@ -452,7 +452,7 @@ impl ContinuityStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<beredskap_core::continuity::status::PublicContacts> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::continuity::set_public_contacts(c, &actor, org, contacts, now).await

@@ -20,7 +20,7 @@ impl ConversationStore for Backend {
         new: NewChannel,
     ) -> StoreResult<Channel> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::conversation::create_channel(c, &actor, org, creator, new).await
@@ -38,7 +38,7 @@ impl ConversationStore for Backend {
         members: Vec<AccountId>,
     ) -> StoreResult<()> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::conversation::add_channel_members(c, &actor, org, by, channel, members).await
@@ -85,7 +85,7 @@ impl ConversationStore for Backend {
         new: NewMessage,
     ) -> StoreResult<Posted> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::conversation::post_message(c, &actor, org, author, new).await
@@ -103,7 +103,7 @@ impl ConversationStore for Backend {
         change: MessageChange,
     ) -> StoreResult<Message> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::conversation::change_message(c, &actor, org, by, message, change).await
@@ -183,7 +183,7 @@ impl ConversationStore for Backend {
         reason: String,
     ) -> StoreResult<Redacted> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::conversation::redact_message(c, &actor, org, message, reason).await
@@ -232,7 +232,7 @@ impl ConversationStore for Backend {
         new: NewAttachment,
     ) -> StoreResult<Attachment> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::conversation::add_attachment(c, &actor, org, by, new).await
@@ -260,7 +260,7 @@ impl ConversationStore for Backend {
         labels: Vec<String>,
     ) -> StoreResult<beredskap_core::register::Org> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::conversation::set_classifications(c, &actor, org, labels).await

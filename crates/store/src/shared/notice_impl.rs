@@ -37,7 +37,7 @@ impl NoticeStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Notice> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::notices::publish(c, &actor, org, new, by, now).await
@@ -56,7 +56,7 @@ impl NoticeStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Notice> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::notices::update(c, &actor, org, id, update, by, now).await
@@ -82,7 +82,7 @@ impl PressReleaseStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<PressRelease> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::notices::publish_press_release(c, &actor, org, new, by, now).await
@@ -100,7 +100,7 @@ impl SubscriptionStore for Backend {
         new: NewSubscriptionRequest,
         now: DateTime<Utc>,
     ) -> StoreResult<SubscriptionRequest> {
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 // Counting the organisation's requests and adding one must not race.
                 ops::lock_org(c, org).await?;
@@ -128,7 +128,7 @@ impl SubscriptionStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<Subscription> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::subscriptions::confirm(c, &actor, org, id, now).await
@@ -151,7 +151,7 @@ impl SubscriptionStore for Backend {
         _now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::subscriptions::remove(c, &actor, org, id, how).await
@@ -170,7 +170,7 @@ impl SubscriptionStore for Backend {
     ) -> StoreResult<u32> {
         let actor = actor.clone();
         let address = address.to_owned();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::subscriptions::erase(c, &actor, org, channel, &address).await

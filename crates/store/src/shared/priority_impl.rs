@@ -24,7 +24,7 @@ impl PriorityListStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<PriorityListInfo> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::priority::replace(c, &actor, org, citizens, now).await
@@ -40,7 +40,7 @@ impl PriorityListStore for Backend {
         access: AccessInput,
     ) -> StoreResult<PriorityListInfo> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::priority::set_access(c, &actor, org, access).await
@@ -51,7 +51,7 @@ impl PriorityListStore for Backend {
 
     async fn open_priority_list(&self, actor: &Actor, org: OrgId) -> StoreResult<Vec<Citizen>> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::priority::open_list(c, &actor, org).await
@@ -69,7 +69,7 @@ impl PriorityListStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<CallsSummary> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::priority::start_calls(c, &actor, org, incident, by, now).await
@@ -85,7 +85,7 @@ impl PriorityListStore for Backend {
         incident: IncidentId,
     ) -> StoreResult<Vec<PriorityCall>> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::priority::open_calls(c, &actor, org, incident).await
@@ -113,7 +113,7 @@ impl PriorityListStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<PriorityCall> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::priority::report_call(c, &actor, org, incident, report, by, now).await
@@ -130,7 +130,7 @@ impl PriorityListStore for Backend {
         decision: EntryId,
     ) -> StoreResult<CallsSummary> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::priority::keep_calls(c, &actor, org, incident, decision).await
@@ -147,7 +147,7 @@ impl PriorityListStore for Backend {
         for (org, incident, _) in candidates.into_iter().filter(|(_, _, due)| *due <= now) {
             let actor = actor.clone();
             let done = self
-                .write(move |c| {
+                .write_in(org, move |c| {
                     Box::pin(async move {
                         ops::lock_org(c, org).await?;
                         ops::priority::purge_calls(c, &actor, org, incident, now).await

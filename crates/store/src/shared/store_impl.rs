@@ -112,7 +112,7 @@ impl Store for Backend {
         number: Option<beredskap_core::PhoneNumber>,
     ) -> StoreResult<Org> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::set_org_sms_number(c, &actor, org, number).await
@@ -128,7 +128,7 @@ impl Store for Backend {
         settings: beredskap_core::register::OrgSettings,
     ) -> StoreResult<Org> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::update_org_settings(c, &actor, org, settings).await
@@ -144,7 +144,7 @@ impl Store for Backend {
         draft: PersonDraft,
     ) -> StoreResult<Person> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::insert_person(c, &actor, org, draft).await
@@ -161,7 +161,7 @@ impl Store for Backend {
         draft: PersonDraft,
     ) -> StoreResult<Person> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::replace_person(c, &actor, org, id, draft).await
@@ -180,7 +180,7 @@ impl Store for Backend {
 
     async fn create_group(&self, actor: &Actor, org: OrgId, new: NewGroup) -> StoreResult<Group> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::insert_group(c, &actor, org, new).await
@@ -201,7 +201,7 @@ impl Store for Backend {
         members: Vec<PersonId>,
     ) -> StoreResult<Group> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::set_group_members(c, &actor, org, group, members).await
@@ -217,7 +217,7 @@ impl Store for Backend {
         new: NewPosition,
     ) -> StoreResult<Position> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::insert_position(c, &actor, org, new).await
@@ -239,7 +239,7 @@ impl Store for Backend {
         holders: Vec<PersonId>,
     ) -> StoreResult<Position> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::set_position_holders(c, &actor, org, position, holders).await
@@ -256,7 +256,7 @@ impl Store for Backend {
         dry_run: bool,
     ) -> StoreResult<ImportReport> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::import_people(c, &actor, org, rows, dry_run).await
@@ -274,7 +274,7 @@ impl Store for Backend {
         role: Role,
     ) -> StoreResult<Account> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::insert_account(c, &actor, org, person, login, role).await
@@ -301,7 +301,7 @@ impl Store for Backend {
         language: Option<String>,
     ) -> StoreResult<()> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::set_account_language(c, &actor, org, account, language).await
@@ -322,7 +322,7 @@ impl Store for Backend {
         token: beredskap_core::ApiTokenId,
     ) -> StoreResult<bool> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::revoke_api_token(c, &actor, org, token).await
@@ -340,7 +340,7 @@ impl Store for Backend {
         expires_at: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<()> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::insert_enrolment(c, &actor, org, account, secret_hash, expires_at).await
@@ -359,7 +359,7 @@ impl Store for Backend {
         secret_hash: String,
     ) -> StoreResult<ApiToken> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::insert_api_token(c, &actor, org, account, label, scopes, secret_hash).await
@@ -413,7 +413,7 @@ impl Store for Backend {
         password_hash: String,
     ) -> StoreResult<()> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::set_password(c, &actor, org, account, password_hash).await
@@ -448,7 +448,7 @@ impl Store for Backend {
         code_id: &str,
     ) -> StoreResult<bool> {
         let (actor, code_id) = (actor.clone(), code_id.to_owned());
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::use_recovery_code(c, &actor, org, account, &code_id).await
@@ -516,7 +516,7 @@ impl Store for Backend {
 
     async fn create_session(&self, new: NewSession) -> StoreResult<Session> {
         let org = new.account.org_id;
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::create_session(c, new).await
@@ -558,7 +558,7 @@ impl Store for Backend {
 
     async fn revoke_session(&self, actor: &Actor, org: OrgId, id: SessionId) -> StoreResult<bool> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::revoke_session(c, &actor, org, id).await
@@ -576,7 +576,7 @@ impl Store for Backend {
         ip: &str,
     ) -> StoreResult<()> {
         let (login, reason, ip) = (login.to_owned(), reason.to_owned(), ip.to_owned());
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::record_sign_in_failure(c, org, account, &login, &reason, &ip).await
@@ -594,7 +594,7 @@ impl Store for Backend {
         change: PasskeyChange,
     ) -> StoreResult<bool> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::change_passkey(c, &actor, org, account, passkey, change).await
@@ -618,7 +618,7 @@ impl Store for Backend {
             passkey.to_owned(),
             name.to_owned(),
         );
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::add_passkey(c, &actor, org, account, &credential_id, &passkey, &name).await
@@ -707,7 +707,7 @@ impl Store for Backend {
         entry: beredskap_core::NewJournalEntry,
     ) -> StoreResult<JournalEntry> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::append_journal(c, org, &actor, entry).await
@@ -750,7 +750,7 @@ impl Store for Backend {
         contacts: Vec<beredskap_core::contacts::ContactDraft>,
     ) -> StoreResult<usize> {
         let actor = actor.clone();
-        self.write(move |c| {
+        self.write_in(org, move |c| {
             Box::pin(async move {
                 ops::lock_org(c, org).await?;
                 ops::directory::replace_external_contacts(c, &actor, org, contacts).await

@@ -598,6 +598,54 @@ pub async fn concurrent_writes_all_land_with_a_gapless_chain(db: &TestDb) {
     assert_eq!(assert_chain_ok(store.as_ref(), &o).await, 65);
 }
 
+/// Each node commits an organisation's waiting writes together; two nodes' batches still
+/// take turns on the one chain.
+pub async fn two_nodes_writing_one_organisation_keep_one_gapless_chain(db: &TestDb) {
+    let a = db.store.clone();
+    let b = db.another_node().await;
+    let o = org(a.as_ref(), "lillby").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..64 {
+        let node = match i % 2 {
+            0 => a.clone(),
+            _ => b.clone(),
+        };
+        tasks.spawn(async move {
+            // One write per node conflicts with another's external id and must fail alone.
+            let external = match i {
+                62 | 63 => "0".to_owned(),
+                i => i.to_string(),
+            };
+            node.create_person(
+                &actor(),
+                o.id,
+                draft(&format!("Person {i:02}"), Some(&external)),
+            )
+            .await
+        });
+    }
+    let mut failed = 0;
+    while let Some(result) = tasks.join_next().await {
+        match result.unwrap() {
+            Ok(_) => {}
+            Err(StoreError::Conflict(_)) => failed += 1,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    // Person 00 may land after 62 or 63: whichever came last of the three failed.
+    assert_eq!(failed, 2);
+    assert_eq!(a.list_people(o.id).await.unwrap().len(), 62);
+    let seqs: Vec<i64> = b
+        .journal_page(o.id, 0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=63).collect::<Vec<_>>());
+    assert_eq!(assert_chain_ok(b.as_ref(), &o).await, 63);
+}
+
 pub async fn a_failing_write_in_a_batch_does_not_affect_the_others(db: &TestDb) {
     let store = db.store.clone();
     let o = org(store.as_ref(), "lillby").await;

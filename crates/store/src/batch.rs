@@ -1,0 +1,139 @@
+//! Group commit, for both backends: writes that wait together are run one after another in
+//! one transaction, each in its own savepoint, and acknowledged by one commit. A write that
+//! fails rolls back only its own savepoint; one that succeeds is answered only after the
+//! commit.
+
+use beredskap_core::store::{StoreError, StoreResult};
+use futures_util::future::BoxFuture;
+use std::any::Any;
+use tokio::sync::oneshot;
+
+pub(crate) type AnyValue = Box<dyn Any + Send>;
+type RunFn<C> = Box<dyn for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, StoreResult<AnyValue>> + Send>;
+
+/// Runs one fixed statement on the connection. Boxed so the writer's future stays `Send`
+/// for every connection lifetime (the generic `execute` future trips the compiler's HRTB
+/// check).
+pub(crate) type Exec<C> = for<'c> fn(&'c mut C, &'static str) -> BoxFuture<'c, StoreResult<()>>;
+
+/// One write waiting for its turn in a batch, and where to send its answer.
+pub(crate) struct WriteJob<C> {
+    run: RunFn<C>,
+    reply: oneshot::Sender<StoreResult<AnyValue>>,
+}
+
+/// Where a queued write's answer arrives.
+pub(crate) struct Answer<T> {
+    answer: oneshot::Receiver<StoreResult<AnyValue>>,
+    _value: std::marker::PhantomData<fn() -> T>,
+}
+
+/// A write as a job for a writer, and the place its answer will arrive.
+pub(crate) fn job<C, T, F>(f: F) -> (WriteJob<C>, Answer<T>)
+where
+    C: Send + 'static,
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    let run: RunFn<C> = Box::new(move |conn| {
+        Box::pin(async move { f(conn).await.map(|v| Box::new(v) as AnyValue) })
+    });
+    (
+        WriteJob { run, reply },
+        Answer {
+            answer,
+            _value: std::marker::PhantomData,
+        },
+    )
+}
+
+impl<C> WriteJob<C> {
+    /// Answers without running: the batch could not start.
+    pub(crate) fn refuse(self, e: StoreError) {
+        let _ = self.reply.send(Err(e));
+    }
+}
+
+impl<T: 'static> Answer<T> {
+    /// Waits until the write's batch is committed (or has failed).
+    pub(crate) async fn wait(self) -> StoreResult<T> {
+        let value = self.answer.await.map_err(|_| {
+            StoreError::Unavailable("the writer stopped before committing".into())
+        })??;
+        value
+            .downcast::<T>()
+            .map(|v| *v)
+            .map_err(|_| StoreError::Backend("the writer returned another type".into()))
+    }
+}
+
+/// Runs the batch in one transaction opened with `begin` and answers every write. Says
+/// whether the connection was left outside a transaction, fit for another use.
+pub(crate) async fn commit_batch<C>(
+    conn: &mut C,
+    exec: Exec<C>,
+    begin: &'static str,
+    batch: Vec<WriteJob<C>>,
+) -> bool {
+    if let Err(e) = exec(conn, begin).await {
+        for job in batch {
+            job.refuse(e.clone());
+        }
+        return false;
+    }
+    // A lone write needs no savepoint: if it fails, the transaction is simply rolled back.
+    let isolate = batch.len() > 1;
+    let mut done = Vec::with_capacity(batch.len());
+    let mut broken = None;
+    for job in batch {
+        if broken.is_some() {
+            done.push((
+                job.reply,
+                Err(StoreError::Unavailable("batch aborted".into())),
+            ));
+            continue;
+        }
+        if isolate {
+            if let Err(e) = exec(conn, "SAVEPOINT write_job").await {
+                broken = Some(e.clone());
+                done.push((job.reply, Err(e)));
+                continue;
+            }
+        }
+        let result = (job.run)(conn).await;
+        let end = match (isolate, result.is_ok()) {
+            (false, _) => Ok(()),
+            (true, true) => exec(conn, "RELEASE SAVEPOINT write_job").await,
+            (true, false) => match exec(conn, "ROLLBACK TO SAVEPOINT write_job").await {
+                Ok(()) => exec(conn, "RELEASE SAVEPOINT write_job").await,
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = end {
+            // The database rolled back the whole transaction (SQLite on I/O errors or a
+            // full disk, either on a lost connection); nothing in this batch can commit.
+            broken = Some(e);
+        }
+        done.push((job.reply, result));
+    }
+    let nothing_to_commit = done.iter().all(|(_, result)| result.is_err());
+    let outcome = match broken {
+        Some(e) => Err(e),
+        None if nothing_to_commit => exec(conn, "ROLLBACK").await,
+        None => exec(conn, "COMMIT").await,
+    };
+    let mut clean = true;
+    if let Err(e) = &outcome {
+        tracing::error!(error = %e, "batch of writes not committed");
+        clean = exec(conn, "ROLLBACK").await.is_ok();
+    }
+    for (reply, result) in done {
+        let _ = reply.send(match (&outcome, result) {
+            (_, Err(job_error)) => Err(job_error),
+            (Err(e), Ok(_)) => Err(e.clone()),
+            (Ok(()), Ok(value)) => Ok(value),
+        });
+    }
+    clean
+}
