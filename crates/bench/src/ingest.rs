@@ -12,6 +12,7 @@ use beredskap_store::{DatabaseUrl, OpenOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -87,6 +88,25 @@ pub enum BenchCommand {
         runs: usize,
         #[arg(long, env = "TEST_PG_URL")]
         pg_url: Option<String>,
+    },
+    /// N people on one node, each with a live stream, reading, posting and answering an
+    /// alert, in rising steps; the largest N within Mattermost's load-test thresholds.
+    Users {
+        /// Numbers of people to try, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1000,2500,5000,10000")]
+        steps: Vec<usize>,
+        /// Seconds of activity per step.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Minutes between one person's posts, on average.
+        #[arg(long, default_value_t = 5.0)]
+        post_minutes: f64,
+        /// Minutes between one person's reads of their channel, on average.
+        #[arg(long, default_value_t = 1.0)]
+        read_minutes: f64,
+        /// People per team channel.
+        #[arg(long, default_value_t = 50)]
+        team: usize,
     },
     /// Two `beredskap serve` nodes on one PostgreSQL under a steady rate of posts, with
     /// live clients on both; node A is killed mid-run.
@@ -200,6 +220,23 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             crate::nodes::run(pg_url, posts, interval_ms, runs.max(1)).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        BenchCommand::Users {
+            steps,
+            seconds,
+            post_minutes,
+            read_minutes,
+            team,
+        } => {
+            crate::users::run(crate::users::UsersArgs {
+                steps,
+                seconds: seconds.max(1),
+                post_minutes: post_minutes.max(0.01),
+                read_minutes: read_minutes.max(0.01),
+                team,
+            })
+            .await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         BenchCommand::Failover {
             rate,
             clients,
@@ -304,7 +341,7 @@ async fn measure_once(
         for &n in clients {
             rows.push(
                 store_ingest(
-                    &dir.join(format!("store-{batch}-{n}.db")),
+                    &DatabaseUrl::Sqlite(dir.join(format!("store-{batch}-{n}.db"))),
                     batch,
                     n,
                     duration,
@@ -320,6 +357,18 @@ async fn measure_once(
     }
     match pg_url {
         Some(admin) => {
+            let url = beredskap_store::testing::create_pg_database(admin).await?;
+            let bare = bare_postgres(&url, duration).await;
+            beredskap_store::testing::drop_pg_database(admin, &url).await?;
+            rows.push(bare?);
+            for batch in [1, 512] {
+                for &n in clients {
+                    let url = beredskap_store::testing::create_pg_database(admin).await?;
+                    let result = store_ingest(&DatabaseUrl::parse(&url)?, batch, n, duration).await;
+                    beredskap_store::testing::drop_pg_database(admin, &url).await?;
+                    rows.push(result?);
+                }
+            }
             for &n in clients {
                 let url = beredskap_store::testing::create_pg_database(admin).await?;
                 let result =
@@ -372,14 +421,31 @@ fn print_table(rows: &[Figures], seconds: u64, runs: usize) {
             .map(|r| r.per_second)
             .reduce(f64::max)
     };
-    if let (Some(on), Some(off)) = (
-        store_ratio("store only, SQLite, group commit"),
-        store_ratio("store only, SQLite, one commit per write"),
-    ) {
-        say(format!(
-            "Store only, best group commit / best one commit per write: {:.1}×",
-            on / off.max(1.0)
-        ));
+    for backend in ["SQLite", "PostgreSQL"] {
+        if let (Some(on), Some(off)) = (
+            store_ratio(&format!("store only, {backend}, group commit")),
+            store_ratio(&format!("store only, {backend}, one commit per write")),
+        ) {
+            say(format!(
+                "Store only, {backend}, best group commit / best one commit per write: {:.1}×",
+                on / off.max(1.0)
+            ));
+        }
+        // The most clients against one, through the API.
+        let api: Vec<&Figures> = rows
+            .iter()
+            .filter(|r| r.label.starts_with(&format!("API, {backend}, ")))
+            .collect();
+        if let (Some(one), Some(most)) = (api.first(), api.last()) {
+            if api.len() > 1 {
+                say(format!(
+                    "API, {backend}, {} / {}: {:.1}×",
+                    most.label.trim_start_matches(&format!("API, {backend}, ")),
+                    one.label.trim_start_matches(&format!("API, {backend}, ")),
+                    most.per_second / one.per_second.max(1.0)
+                ));
+            }
+        }
     }
 }
 
@@ -543,16 +609,57 @@ fn person(c: usize, i: u64) -> beredskap_core::register::PersonDraft {
 
 /// The store alone, without HTTP: `clients` tasks calling `create_person`, with group
 /// commit on (`max_batch` > 1) or off.
+/// The limit on PostgreSQL: one 400-byte row per durable commit, one client, over the
+/// same loopback TCP connection the store uses.
+async fn bare_postgres(url: &str, duration: Duration) -> anyhow::Result<Figures> {
+    let mut conn = sqlx::postgres::PgConnectOptions::from_str(url)?
+        .disable_statement_logging()
+        .connect()
+        .await?;
+    sqlx::query("SET synchronous_commit = on")
+        .execute(&mut conn)
+        .await?;
+    sqlx::query("CREATE TABLE t (id BIGSERIAL PRIMARY KEY, payload TEXT NOT NULL)")
+        .execute(&mut conn)
+        .await?;
+    let payload = "x".repeat(400);
+    let started = Instant::now();
+    let mut rows = 0u64;
+    while started.elapsed() < duration {
+        let mut tx = conn.begin().await?;
+        sqlx::query("INSERT INTO t (payload) VALUES ($1)")
+            .bind(&payload)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows += 1;
+    }
+    let per_second = rows as f64 / started.elapsed().as_secs_f64();
+    conn.close().await?;
+    Ok(Figures {
+        label: "limit: bare PostgreSQL loop, 1 row per commit".into(),
+        per_second,
+        p50_ms: None,
+        p99_ms: None,
+        failed: 0,
+        note: format!("{per_second:.0} commits/s"),
+    })
+}
+
 async fn store_ingest(
-    path: &std::path::Path,
+    url: &DatabaseUrl,
     max_batch: usize,
     clients: usize,
     duration: Duration,
 ) -> anyhow::Result<Figures> {
+    let backend = match url {
+        DatabaseUrl::Sqlite(_) => "SQLite",
+        DatabaseUrl::Postgres(_) => "PostgreSQL",
+    };
     let store = beredskap_store::open(
-        &DatabaseUrl::Sqlite(path.to_owned()),
+        url,
         &OpenOptions {
-            create: true,
+            create: matches!(url, DatabaseUrl::Sqlite(_)),
             max_batch,
             ..OpenOptions::default()
         },
@@ -594,7 +701,7 @@ async fn store_ingest(
         "one commit per write"
     };
     Ok(figures(
-        format!("store only, SQLite, {mode}, {clients} client(s)"),
+        format!("store only, {backend}, {mode}, {clients} client(s)"),
         latencies,
         elapsed,
         0,

@@ -10,6 +10,7 @@ mod ingest;
 mod nodes;
 mod search;
 mod status_page;
+mod users;
 
 use clap::Parser;
 use std::io::Write;

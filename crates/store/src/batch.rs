@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 pub(crate) type AnyValue = Box<dyn Any + Send>;
 type RunFn<C> = Box<dyn for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, StoreResult<AnyValue>> + Send>;
 
-/// Runs one fixed statement on the connection. Boxed so the writer's future stays `Send`
+/// Runs fixed statements (one or several, `;`-separated) on the connection. Boxed so the writer's future stays `Send`
 /// for every connection lifetime (the generic `execute` future trips the compiler's HRTB
 /// check).
 pub(crate) type Exec<C> = for<'c> fn(&'c mut C, &'static str) -> BoxFuture<'c, StoreResult<()>>;
@@ -55,6 +55,13 @@ impl<C> WriteJob<C> {
     }
 }
 
+/// Answers every write of a batch that could not start.
+pub(crate) fn refuse_all<C>(batch: Vec<WriteJob<C>>, e: &StoreError) {
+    for job in batch {
+        job.refuse(e.clone());
+    }
+}
+
 impl<T: 'static> Answer<T> {
     /// Waits until the write's batch is committed (or has failed).
     pub(crate) async fn wait(self) -> StoreResult<T> {
@@ -68,24 +75,16 @@ impl<T: 'static> Answer<T> {
     }
 }
 
-/// Runs the batch in one transaction opened with `begin` and answers every write. Says
-/// whether the connection was left outside a transaction, fit for another use.
-pub(crate) async fn commit_batch<C>(
-    conn: &mut C,
-    exec: Exec<C>,
-    begin: &'static str,
-    batch: Vec<WriteJob<C>>,
-) -> bool {
-    if let Err(e) = exec(conn, begin).await {
-        for job in batch {
-            job.refuse(e.clone());
-        }
-        return false;
-    }
+/// Runs the batch in the transaction the writer has just begun, and answers every write.
+/// Says whether the connection was left outside a transaction, fit for another use.
+pub(crate) async fn commit_batch<C>(conn: &mut C, exec: Exec<C>, batch: Vec<WriteJob<C>>) -> bool {
     // A lone write needs no savepoint: if it fails, the transaction is simply rolled back.
     let isolate = batch.len() > 1;
     let mut done = Vec::with_capacity(batch.len());
     let mut broken = None;
+    // A write that succeeded keeps its savepoint until the next one starts: releasing it
+    // and opening the next go in one round trip.
+    let mut unreleased = false;
     for job in batch {
         if broken.is_some() {
             done.push((
@@ -95,29 +94,35 @@ pub(crate) async fn commit_batch<C>(
             continue;
         }
         if isolate {
-            if let Err(e) = exec(conn, "SAVEPOINT write_job").await {
+            let open = match unreleased {
+                true => "RELEASE SAVEPOINT write_job; SAVEPOINT write_job",
+                false => "SAVEPOINT write_job",
+            };
+            if let Err(e) = exec(conn, open).await {
                 broken = Some(e.clone());
                 done.push((job.reply, Err(e)));
                 continue;
             }
         }
         let result = (job.run)(conn).await;
-        let end = match (isolate, result.is_ok()) {
-            (false, _) => Ok(()),
-            (true, true) => exec(conn, "RELEASE SAVEPOINT write_job").await,
-            (true, false) => match exec(conn, "ROLLBACK TO SAVEPOINT write_job").await {
-                Ok(()) => exec(conn, "RELEASE SAVEPOINT write_job").await,
-                Err(e) => Err(e),
-            },
-        };
-        if let Err(e) = end {
-            // The database rolled back the whole transaction (SQLite on I/O errors or a
-            // full disk, either on a lost connection); nothing in this batch can commit.
-            broken = Some(e);
+        unreleased = isolate && result.is_ok();
+        if isolate && result.is_err() {
+            if let Err(e) = exec(
+                conn,
+                "ROLLBACK TO SAVEPOINT write_job; RELEASE SAVEPOINT write_job",
+            )
+            .await
+            {
+                // The database rolled back the whole transaction (SQLite on I/O errors or
+                // a full disk, either on a lost connection); nothing in this batch can
+                // commit.
+                broken = Some(e);
+            }
         }
         done.push((job.reply, result));
     }
     let nothing_to_commit = done.iter().all(|(_, result)| result.is_err());
+    // COMMIT also releases a savepoint still open: its write is committed with the rest.
     let outcome = match broken {
         Some(e) => Err(e),
         None if nothing_to_commit => exec(conn, "ROLLBACK").await,

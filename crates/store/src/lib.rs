@@ -160,6 +160,10 @@ pub(crate) fn map_sqlx_error(e: sqlx::Error) -> StoreError {
         {
             StoreError::Unavailable(d.message().to_owned())
         }
+        // PostgreSQL broke a deadlock by rolling this transaction back.
+        sqlx::Error::Database(d) if d.code().is_some_and(|c| c == "40P01") => {
+            StoreError::Unavailable(format!("{DEADLOCK}: {}", d.message()))
+        }
         // The disk is full: SQLITE_FULL (13), PostgreSQL's disk_full (53100). The
         // transaction is rolled back whole; writes work again once there is room.
         sqlx::Error::Database(d) if d.code().is_some_and(|c| c == "13" || c == "53100") => {
@@ -171,6 +175,14 @@ pub(crate) fn map_sqlx_error(e: sqlx::Error) -> StoreError {
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Backend(e.to_string()),
     }
+}
+
+/// How a deadlock's error starts (see [`is_deadlock`]).
+const DEADLOCK: &str = "deadlock";
+
+/// Whether the write was rolled back to break a deadlock, and may simply be written again.
+pub(crate) fn is_deadlock(e: &StoreError) -> bool {
+    matches!(e, StoreError::Unavailable(m) if m.starts_with(DEADLOCK))
 }
 
 /// SQLite names the columns of a broken unique constraint, not the constraint.

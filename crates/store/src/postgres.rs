@@ -97,6 +97,11 @@ pub struct PgStore {
     writers: Arc<OrgWriters>,
 }
 
+/// Most writes in one PostgreSQL batch. Each write of a batch is a subtransaction (its
+/// savepoint); past 64 in one transaction, PostgreSQL's per-backend cache of them
+/// overflows and every other session's visibility checks slow down.
+const PG_MAX_BATCH: usize = 64;
+
 /// How long an organisation's writer waits for another write before it ends.
 const WRITER_IDLE: Duration = Duration::from_secs(30);
 
@@ -172,16 +177,29 @@ async fn run_org_writer(
                 continue;
             }
         };
-        if !batch::commit_batch(&mut *conn, exec, "BEGIN", batch).await {
+        // The organisation's turn on its journal head, once for the whole batch.
+        let begun = match exec(&mut conn, "BEGIN").await {
+            Ok(()) => dialect::lock_org(&mut conn, org).await,
+            Err(e) => Err(e),
+        };
+        let clean = match begun {
+            Ok(()) => batch::commit_batch(&mut *conn, exec, batch).await,
+            Err(e) => {
+                batch::refuse_all(batch, &e);
+                exec(&mut conn, "ROLLBACK").await.is_ok()
+            }
+        };
+        if !clean {
             // It may still be inside the failed transaction: not fit for the pool.
             conn.close_on_drop();
         }
     }
 }
 
-/// Runs one fixed statement (see `batch::Exec`).
+/// Runs fixed statements (see `batch::Exec`).
 fn exec<'c>(conn: &'c mut PgConnection, sql: &'static str) -> BoxFuture<'c, StoreResult<()>> {
     Box::pin(async move {
+        // A plain string goes as a simple query: several statements in one round trip.
         conn.execute(sql)
             .await
             .map(|_| ())
@@ -297,7 +315,7 @@ impl PgStore {
         })?;
         let writers = Arc::new(OrgWriters {
             pool: pool.clone(),
-            max_batch: options.max_batch.max(1),
+            max_batch: options.max_batch.clamp(1, PG_MAX_BATCH),
             queues: Mutex::default(),
         });
         Ok(Self {
@@ -316,8 +334,8 @@ impl PgStore {
         f(&mut conn).await
     }
 
-    /// A write to one organisation's data, committed together with the organisation's
-    /// other writes waiting on this node.
+    /// A write to one organisation's data, run with the organisation's journal head locked
+    /// and committed together with the organisation's other writes waiting on this node.
     async fn write_in<T, F>(&self, org: OrgId, f: F) -> StoreResult<T>
     where
         T: Send + 'static,

@@ -14,7 +14,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Connection};
+use sqlx::{ConnectOptions, Connection, Executor};
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -212,12 +212,11 @@ impl SqliteStore {
     }
 }
 
-/// Runs one fixed statement. Boxed so the writer task's future stays `Send` for every
-/// connection lifetime (the generic `execute` future trips the compiler's HRTB check).
+/// Runs fixed statements (see `batch::Exec`).
 fn exec<'c>(conn: &'c mut SqliteConnection, sql: &'static str) -> BoxFuture<'c, StoreResult<()>> {
     Box::pin(async move {
-        sqlx::query(sql)
-            .execute(&mut *conn)
+        // A plain string goes as a simple query: several statements in one round trip.
+        conn.execute(sql)
             .await
             .map(|_| ())
             .map_err(crate::map_sqlx_error)
@@ -237,8 +236,14 @@ async fn run_writer(
                 Err(_) => break,
             }
         }
-        // SQLite reports a failed ROLLBACK only when there was no transaction left to end.
-        batch::commit_batch(&mut conn, exec, "BEGIN IMMEDIATE", jobs).await;
+        match exec(&mut conn, "BEGIN IMMEDIATE").await {
+            // SQLite reports a failed ROLLBACK only when there was no transaction left to
+            // end: the connection is fit either way.
+            Ok(()) => {
+                batch::commit_batch(&mut conn, exec, jobs).await;
+            }
+            Err(e) => batch::refuse_all(jobs, &e),
+        }
     }
     let _ = conn.close().await;
 }

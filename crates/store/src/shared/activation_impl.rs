@@ -21,10 +21,7 @@ impl ActivationStore for Backend {
     ) -> StoreResult<ActivationBatch> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::activation::start(c, &actor, org, new, now).await
-            })
+            Box::pin(async move { ops::activation::start(c, &actor, org, new, now).await })
         })
         .await
     }

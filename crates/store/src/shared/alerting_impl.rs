@@ -51,7 +51,6 @@ impl AlertStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::alert_templates::save_alert_template(c, &actor, org, template, now).await
             })
         })
@@ -67,7 +66,6 @@ impl AlertStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::alert_templates::delete_alert_template(c, &actor, org, id).await
             })
         })
@@ -81,14 +79,32 @@ impl AlertStore for Backend {
         new: NewAlert,
         now: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Alert> {
-        let actor = actor.clone();
-        self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::alerting::create_alert(c, &actor, org, new, now).await
+        // An alert to many people writes thousands of rows. Written in a transaction of
+        // its own, they do not hold the organisation's turn on its journal: the turn comes
+        // at the end, with the journal entry, so chat and answers go on meanwhile. If that
+        // meets a writer holding the turn and waiting for one of the alert's people
+        // (PostgreSQL reports a deadlock and rolls the alert back), it is written again
+        // with the turn from the start.
+        let (first_actor, first_new) = (actor.clone(), new.clone());
+        let first = self
+            .write(move |c| {
+                Box::pin(async move {
+                    ops::alerting::create_alert(c, &first_actor, org, first_new, now).await
+                })
             })
-        })
-        .await
+            .await;
+        match first {
+            Err(e) if crate::is_deadlock(&e) => {
+                let actor = actor.clone();
+                self.write_in(org, move |c| {
+                    Box::pin(
+                        async move { ops::alerting::create_alert(c, &actor, org, new, now).await },
+                    )
+                })
+                .await
+            }
+            other => other,
+        }
     }
 
     async fn announcement_alert(
@@ -111,10 +127,9 @@ impl AlertStore for Backend {
     ) -> StoreResult<bool> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::alerting::answer_alert(c, &actor, org, alert, answer).await
-            })
+            Box::pin(
+                async move { ops::alerting::answer_alert(c, &actor, org, alert, answer).await },
+            )
         })
         .await
     }
@@ -176,10 +191,9 @@ impl AlertStore for Backend {
     ) -> StoreResult<Alert> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::alerting::close_alert(c, &actor, org, alert, status, now).await
-            })
+            Box::pin(
+                async move { ops::alerting::close_alert(c, &actor, org, alert, status, now).await },
+            )
         })
         .await
     }
@@ -205,10 +219,7 @@ impl AlertStore for Backend {
         for (org, alert) in due {
             let done = self
                 .write_in(org, move |c| {
-                    Box::pin(async move {
-                        ops::lock_org(c, org).await?;
-                        ops::alerting::escalate(c, org, alert, now).await
-                    })
+                    Box::pin(async move { ops::alerting::escalate(c, org, alert, now).await })
                 })
                 .await?;
             escalated += u32::from(done);
@@ -257,10 +268,7 @@ impl AlertStore for Backend {
         at: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<()> {
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::alerting::mark_alert_seen(c, org, alert, person, at).await
-            })
+            Box::pin(async move { ops::alerting::mark_alert_seen(c, org, alert, person, at).await })
         })
         .await
     }
@@ -313,10 +321,7 @@ impl AlertStore for Backend {
     ) -> StoreResult<beredskap_core::rotation::Rotation> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::alerting::set_rotation(c, &actor, org, rotation).await
-            })
+            Box::pin(async move { ops::alerting::set_rotation(c, &actor, org, rotation).await })
         })
         .await
     }
@@ -338,10 +343,7 @@ impl AlertStore for Backend {
     ) -> StoreResult<beredskap_core::rotation::Override> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::alerting::add_override(c, &actor, org, o).await
-            })
+            Box::pin(async move { ops::alerting::add_override(c, &actor, org, o).await })
         })
         .await
     }

@@ -38,7 +38,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::create_service(c, &actor, org, draft, by, now).await
             })
         })
@@ -54,10 +53,9 @@ impl ContinuityStore for Backend {
     ) -> StoreResult<Service> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::continuity::update_service(c, &actor, org, id, draft).await
-            })
+            Box::pin(
+                async move { ops::continuity::update_service(c, &actor, org, id, draft).await },
+            )
         })
         .await
     }
@@ -71,10 +69,7 @@ impl ContinuityStore for Backend {
     ) -> StoreResult<()> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::continuity::retire_service(c, &actor, org, id, now).await
-            })
+            Box::pin(async move { ops::continuity::retire_service(c, &actor, org, id, now).await })
         })
         .await
     }
@@ -91,7 +86,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::set_service_status(c, &actor, org, id, change, by, now).await
             })
         })
@@ -134,10 +128,7 @@ impl ContinuityStore for Backend {
     ) -> StoreResult<Plan> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::continuity::save_plan(c, &actor, org, save, now).await
-            })
+            Box::pin(async move { ops::continuity::save_plan(c, &actor, org, save, now).await })
         })
         .await
     }
@@ -164,7 +155,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::approve_plan(c, &actor, org, id, version, by, now).await
             })
         })
@@ -180,10 +170,7 @@ impl ContinuityStore for Backend {
     ) -> StoreResult<Incident> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::continuity::open_incident(c, &actor, org, new, now).await
-            })
+            Box::pin(async move { ops::continuity::open_incident(c, &actor, org, new, now).await })
         })
         .await
     }
@@ -215,7 +202,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::set_task_done(c, &actor, org, incident, change, by, now).await
             })
         })
@@ -239,7 +225,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::hand_over_role(c, &actor, org, id, handover, by, now).await
             })
         })
@@ -256,10 +241,9 @@ impl ContinuityStore for Backend {
     ) -> StoreResult<Incident> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::continuity::close_incident(c, &actor, org, id, by, now).await
-            })
+            Box::pin(
+                async move { ops::continuity::close_incident(c, &actor, org, id, by, now).await },
+            )
         })
         .await
     }
@@ -281,7 +265,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::write_log_entry(c, &actor, org, id, draft, by, now).await
             })
         })
@@ -300,7 +283,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::approve_log_entry(c, &actor, org, id, entry, by, now).await
             })
         })
@@ -319,7 +301,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::decline_log_entry(c, &actor, org, id, entry, by, now).await
             })
         })
@@ -337,7 +318,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::set_report_cadence(c, &actor, org, id, every_minutes).await
             })
         })
@@ -356,7 +336,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::remind_report(c, &actor, org, id, due, alert, now).await
             })
         })
@@ -375,7 +354,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::invite_guest(c, &actor, org, id, account, by, now).await
             })
         })
@@ -392,10 +370,9 @@ impl ContinuityStore for Backend {
     ) -> StoreResult<()> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::continuity::remove_guest(c, &actor, org, id, account, by).await
-            })
+            Box::pin(
+                async move { ops::continuity::remove_guest(c, &actor, org, id, account, by).await },
+            )
         })
         .await
     }
@@ -420,7 +397,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::set_activation_pin(c, &actor, org, account, pin_hash, now).await
             })
         })
@@ -454,7 +430,6 @@ impl ContinuityStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::continuity::set_public_contacts(c, &actor, org, contacts, now).await
             })
         })

@@ -22,7 +22,6 @@ impl ConversationStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::conversation::create_channel(c, &actor, org, creator, new).await
             })
         })
@@ -40,7 +39,6 @@ impl ConversationStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::conversation::add_channel_members(c, &actor, org, by, channel, members).await
             })
         })
@@ -86,10 +84,9 @@ impl ConversationStore for Backend {
     ) -> StoreResult<Posted> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::conversation::post_message(c, &actor, org, author, new).await
-            })
+            Box::pin(
+                async move { ops::conversation::post_message(c, &actor, org, author, new).await },
+            )
         })
         .await
     }
@@ -105,7 +102,6 @@ impl ConversationStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::conversation::change_message(c, &actor, org, by, message, change).await
             })
         })
@@ -185,7 +181,6 @@ impl ConversationStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::conversation::redact_message(c, &actor, org, message, reason).await
             })
         })
@@ -233,10 +228,9 @@ impl ConversationStore for Backend {
     ) -> StoreResult<Attachment> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::conversation::add_attachment(c, &actor, org, by, new).await
-            })
+            Box::pin(
+                async move { ops::conversation::add_attachment(c, &actor, org, by, new).await },
+            )
         })
         .await
     }
@@ -261,10 +255,9 @@ impl ConversationStore for Backend {
     ) -> StoreResult<beredskap_core::register::Org> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::conversation::set_classifications(c, &actor, org, labels).await
-            })
+            Box::pin(
+                async move { ops::conversation::set_classifications(c, &actor, org, labels).await },
+            )
         })
         .await
     }

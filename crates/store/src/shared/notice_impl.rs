@@ -38,10 +38,7 @@ impl NoticeStore for Backend {
     ) -> StoreResult<Notice> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::notices::publish(c, &actor, org, new, by, now).await
-            })
+            Box::pin(async move { ops::notices::publish(c, &actor, org, new, by, now).await })
         })
         .await
     }
@@ -57,10 +54,7 @@ impl NoticeStore for Backend {
     ) -> StoreResult<Notice> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::notices::update(c, &actor, org, id, update, by, now).await
-            })
+            Box::pin(async move { ops::notices::update(c, &actor, org, id, update, by, now).await })
         })
         .await
     }
@@ -84,7 +78,6 @@ impl PressReleaseStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::notices::publish_press_release(c, &actor, org, new, by, now).await
             })
         })
@@ -102,8 +95,8 @@ impl SubscriptionStore for Backend {
     ) -> StoreResult<SubscriptionRequest> {
         self.write_in(org, move |c| {
             Box::pin(async move {
-                // Counting the organisation's requests and adding one must not race.
-                ops::lock_org(c, org).await?;
+                // Counting the organisation's requests and adding one must not race: the
+                // organisation is locked (on SQLite, every write runs alone).
                 ops::subscriptions::request(c, org, new, now).await
             })
         })
@@ -129,10 +122,7 @@ impl SubscriptionStore for Backend {
     ) -> StoreResult<Subscription> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::subscriptions::confirm(c, &actor, org, id, now).await
-            })
+            Box::pin(async move { ops::subscriptions::confirm(c, &actor, org, id, now).await })
         })
         .await
     }
@@ -152,10 +142,7 @@ impl SubscriptionStore for Backend {
     ) -> StoreResult<bool> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::subscriptions::remove(c, &actor, org, id, how).await
-            })
+            Box::pin(async move { ops::subscriptions::remove(c, &actor, org, id, how).await })
         })
         .await
     }
@@ -171,10 +158,9 @@ impl SubscriptionStore for Backend {
         let actor = actor.clone();
         let address = address.to_owned();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::subscriptions::erase(c, &actor, org, channel, &address).await
-            })
+            Box::pin(
+                async move { ops::subscriptions::erase(c, &actor, org, channel, &address).await },
+            )
         })
         .await
     }

@@ -25,10 +25,7 @@ impl PriorityListStore for Backend {
     ) -> StoreResult<PriorityListInfo> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::priority::replace(c, &actor, org, citizens, now).await
-            })
+            Box::pin(async move { ops::priority::replace(c, &actor, org, citizens, now).await })
         })
         .await
     }
@@ -41,10 +38,7 @@ impl PriorityListStore for Backend {
     ) -> StoreResult<PriorityListInfo> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::priority::set_access(c, &actor, org, access).await
-            })
+            Box::pin(async move { ops::priority::set_access(c, &actor, org, access).await })
         })
         .await
     }
@@ -52,10 +46,7 @@ impl PriorityListStore for Backend {
     async fn open_priority_list(&self, actor: &Actor, org: OrgId) -> StoreResult<Vec<Citizen>> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::priority::open_list(c, &actor, org).await
-            })
+            Box::pin(async move { ops::priority::open_list(c, &actor, org).await })
         })
         .await
     }
@@ -70,10 +61,9 @@ impl PriorityListStore for Backend {
     ) -> StoreResult<CallsSummary> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::priority::start_calls(c, &actor, org, incident, by, now).await
-            })
+            Box::pin(
+                async move { ops::priority::start_calls(c, &actor, org, incident, by, now).await },
+            )
         })
         .await
     }
@@ -86,10 +76,7 @@ impl PriorityListStore for Backend {
     ) -> StoreResult<Vec<PriorityCall>> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::priority::open_calls(c, &actor, org, incident).await
-            })
+            Box::pin(async move { ops::priority::open_calls(c, &actor, org, incident).await })
         })
         .await
     }
@@ -115,7 +102,6 @@ impl PriorityListStore for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::priority::report_call(c, &actor, org, incident, report, by, now).await
             })
         })
@@ -131,10 +117,9 @@ impl PriorityListStore for Backend {
     ) -> StoreResult<CallsSummary> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::priority::keep_calls(c, &actor, org, incident, decision).await
-            })
+            Box::pin(
+                async move { ops::priority::keep_calls(c, &actor, org, incident, decision).await },
+            )
         })
         .await
     }
@@ -149,7 +134,6 @@ impl PriorityListStore for Backend {
             let done = self
                 .write_in(org, move |c| {
                     Box::pin(async move {
-                        ops::lock_org(c, org).await?;
                         ops::priority::purge_calls(c, &actor, org, incident, now).await
                     })
                 })

@@ -113,10 +113,7 @@ impl Store for Backend {
     ) -> StoreResult<Org> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::set_org_sms_number(c, &actor, org, number).await
-            })
+            Box::pin(async move { ops::set_org_sms_number(c, &actor, org, number).await })
         })
         .await
     }
@@ -129,10 +126,7 @@ impl Store for Backend {
     ) -> StoreResult<Org> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::update_org_settings(c, &actor, org, settings).await
-            })
+            Box::pin(async move { ops::update_org_settings(c, &actor, org, settings).await })
         })
         .await
     }
@@ -145,10 +139,7 @@ impl Store for Backend {
     ) -> StoreResult<Person> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::insert_person(c, &actor, org, draft).await
-            })
+            Box::pin(async move { ops::insert_person(c, &actor, org, draft).await })
         })
         .await
     }
@@ -162,10 +153,7 @@ impl Store for Backend {
     ) -> StoreResult<Person> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::replace_person(c, &actor, org, id, draft).await
-            })
+            Box::pin(async move { ops::replace_person(c, &actor, org, id, draft).await })
         })
         .await
     }
@@ -181,10 +169,7 @@ impl Store for Backend {
     async fn create_group(&self, actor: &Actor, org: OrgId, new: NewGroup) -> StoreResult<Group> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::insert_group(c, &actor, org, new).await
-            })
+            Box::pin(async move { ops::insert_group(c, &actor, org, new).await })
         })
         .await
     }
@@ -202,10 +187,7 @@ impl Store for Backend {
     ) -> StoreResult<Group> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::set_group_members(c, &actor, org, group, members).await
-            })
+            Box::pin(async move { ops::set_group_members(c, &actor, org, group, members).await })
         })
         .await
     }
@@ -218,10 +200,7 @@ impl Store for Backend {
     ) -> StoreResult<Position> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::insert_position(c, &actor, org, new).await
-            })
+            Box::pin(async move { ops::insert_position(c, &actor, org, new).await })
         })
         .await
     }
@@ -240,10 +219,9 @@ impl Store for Backend {
     ) -> StoreResult<Position> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::set_position_holders(c, &actor, org, position, holders).await
-            })
+            Box::pin(
+                async move { ops::set_position_holders(c, &actor, org, position, holders).await },
+            )
         })
         .await
     }
@@ -257,10 +235,7 @@ impl Store for Backend {
     ) -> StoreResult<ImportReport> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::import_people(c, &actor, org, rows, dry_run).await
-            })
+            Box::pin(async move { ops::import_people(c, &actor, org, rows, dry_run).await })
         })
         .await
     }
@@ -275,10 +250,7 @@ impl Store for Backend {
     ) -> StoreResult<Account> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::insert_account(c, &actor, org, person, login, role).await
-            })
+            Box::pin(async move { ops::insert_account(c, &actor, org, person, login, role).await })
         })
         .await
     }
@@ -302,10 +274,9 @@ impl Store for Backend {
     ) -> StoreResult<()> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::set_account_language(c, &actor, org, account, language).await
-            })
+            Box::pin(
+                async move { ops::set_account_language(c, &actor, org, account, language).await },
+            )
         })
         .await
     }
@@ -323,10 +294,7 @@ impl Store for Backend {
     ) -> StoreResult<bool> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::revoke_api_token(c, &actor, org, token).await
-            })
+            Box::pin(async move { ops::revoke_api_token(c, &actor, org, token).await })
         })
         .await
     }
@@ -342,7 +310,6 @@ impl Store for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::insert_enrolment(c, &actor, org, account, secret_hash, expires_at).await
             })
         })
@@ -361,7 +328,6 @@ impl Store for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::insert_api_token(c, &actor, org, account, label, scopes, secret_hash).await
             })
         })
@@ -414,10 +380,7 @@ impl Store for Backend {
     ) -> StoreResult<()> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::set_password(c, &actor, org, account, password_hash).await
-            })
+            Box::pin(async move { ops::set_password(c, &actor, org, account, password_hash).await })
         })
         .await
     }
@@ -449,10 +412,7 @@ impl Store for Backend {
     ) -> StoreResult<bool> {
         let (actor, code_id) = (actor.clone(), code_id.to_owned());
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::use_recovery_code(c, &actor, org, account, &code_id).await
-            })
+            Box::pin(async move { ops::use_recovery_code(c, &actor, org, account, &code_id).await })
         })
         .await
     }
@@ -517,10 +477,7 @@ impl Store for Backend {
     async fn create_session(&self, new: NewSession) -> StoreResult<Session> {
         let org = new.account.org_id;
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::create_session(c, new).await
-            })
+            Box::pin(async move { ops::create_session(c, new).await })
         })
         .await
     }
@@ -559,10 +516,7 @@ impl Store for Backend {
     async fn revoke_session(&self, actor: &Actor, org: OrgId, id: SessionId) -> StoreResult<bool> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::revoke_session(c, &actor, org, id).await
-            })
+            Box::pin(async move { ops::revoke_session(c, &actor, org, id).await })
         })
         .await
     }
@@ -578,7 +532,6 @@ impl Store for Backend {
         let (login, reason, ip) = (login.to_owned(), reason.to_owned(), ip.to_owned());
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::record_sign_in_failure(c, org, account, &login, &reason, &ip).await
             })
         })
@@ -595,10 +548,9 @@ impl Store for Backend {
     ) -> StoreResult<bool> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::change_passkey(c, &actor, org, account, passkey, change).await
-            })
+            Box::pin(
+                async move { ops::change_passkey(c, &actor, org, account, passkey, change).await },
+            )
         })
         .await
     }
@@ -620,7 +572,6 @@ impl Store for Backend {
         );
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::add_passkey(c, &actor, org, account, &credential_id, &passkey, &name).await
             })
         })
@@ -708,10 +659,7 @@ impl Store for Backend {
     ) -> StoreResult<JournalEntry> {
         let actor = actor.clone();
         self.write_in(org, move |c| {
-            Box::pin(async move {
-                ops::lock_org(c, org).await?;
-                ops::append_journal(c, org, &actor, entry).await
-            })
+            Box::pin(async move { ops::append_journal(c, org, &actor, entry).await })
         })
         .await
     }
@@ -752,7 +700,6 @@ impl Store for Backend {
         let actor = actor.clone();
         self.write_in(org, move |c| {
             Box::pin(async move {
-                ops::lock_org(c, org).await?;
                 ops::directory::replace_external_contacts(c, &actor, org, contacts).await
             })
         })

@@ -56,6 +56,7 @@ conformance!(
     concurrent_writes_all_land_with_a_gapless_chain,
     a_failing_write_in_a_batch_does_not_affect_the_others,
     two_nodes_writing_one_organisation_keep_one_gapless_chain,
+    an_alert_caught_in_a_deadlock_is_written_again_whole,
     the_journal_refuses_updates_and_deletes,
     acknowledged_writes_wait_for_the_disk,
     tampering_with_the_journal_is_detected,

@@ -1238,3 +1238,77 @@ pub async fn a_stopped_nodes_claims_are_freed_when_it_starts_again_or_falls_sile
         2
     );
 }
+
+/// On PostgreSQL an alert's rows are written before it takes the organisation's turn on its
+/// journal. A writer that holds the turn while it waits for one of the alert's people
+/// closes a circle; PostgreSQL breaks it by rolling one back, and an alert rolled back is
+/// written again, whole, with the turn from the start. (SQLite runs writes one at a time.)
+pub async fn an_alert_caught_in_a_deadlock_is_written_again_whole(db: &TestDb) {
+    use sqlx::{Connection, Executor};
+    let crate::harness::Backend::Postgres { url, .. } = &db.backend else {
+        return;
+    };
+    let s = db.store.clone();
+    let o = org(s.as_ref(), "lillby").await;
+    let anna = reachable(s.as_ref(), &o, "Anna", "+46701000001").await;
+    // The turn is held, as a batch of the organisation's writes holds it.
+    let mut holder = sqlx::PgConnection::connect(url).await.unwrap();
+    holder.execute("BEGIN").await.unwrap();
+    sqlx::query("SELECT seq FROM journal_heads WHERE org_id = $1 FOR UPDATE")
+        .bind(o.id.0)
+        .fetch_one(&mut holder)
+        .await
+        .unwrap();
+    let now = beredskap_core::journal::now();
+    let alert = tokio::spawn({
+        let s = s.clone();
+        let new = input(
+            Recipients {
+                people: vec![anna],
+                ..Recipients::default()
+            },
+            &[],
+        )
+        .validate(None)
+        .unwrap();
+        async move { s.create_alert(&actor(), o.id, new, now).await }
+    });
+    // The alert has written its rows and waits for the turn…
+    let mut watcher = sqlx::PgConnection::connect(url).await.unwrap();
+    let waited = std::time::Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE application_name = 'beredskap' AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(waited.elapsed().as_secs() < 10, "the alert never waited");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // …and the holder now waits for Anna, whom the alert's rows refer to.
+    let locked = sqlx::query("SELECT id FROM people WHERE id = $1 FOR UPDATE")
+        .bind(anna.0)
+        .fetch_one(&mut holder)
+        .await;
+    match locked {
+        Ok(_) => holder.execute("COMMIT").await.unwrap(),
+        Err(_) => holder.execute("ROLLBACK").await.unwrap(),
+    };
+    let alert = alert.await.unwrap().unwrap();
+    let roster = s.alert_roster(o.id, alert.id).await.unwrap();
+    assert_eq!(roster.len(), 1);
+    assert_eq!(roster[0].person_id, anna);
+    assert_eq!(roster[0].deliveries.len(), 2, "SMS, then email");
+    let entries = s.journal_page(o.id, 0, 100).await.unwrap();
+    let sent: Vec<_> = entries.iter().filter(|e| e.kind == "alert.sent").collect();
+    assert_eq!(sent.len(), 1, "journaled once");
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=entries.len() as i64).collect::<Vec<_>>()
+    );
+}
