@@ -4,7 +4,10 @@
 //!
 //! The hub reads newly committed journal entries and broadcasts them, each serialised once,
 //! to every subscriber of the organisation; a subscriber filters out what its person may
-//! not see. Writers call [`Hub::publish`] after their commit; a slow poll also picks up
+//! not see. Entries nobody sees live (answers to alerts, register changes) are not
+//! broadcast at all: with thousands of subscribers, each would wake every one of them for
+//! nothing. Each event says which broadcast event came before it, so a subscriber still
+//! knows when it has missed one. Writers call [`Hub::publish`] after their commit; a slow poll also picks up
 //! writes made by other processes (the command line, another node).
 
 use beredskap_core::{AccountId, ChannelId, JournalEntry, MessageId, OrgId, Store, StoreError};
@@ -33,6 +36,9 @@ pub enum Audience {
 #[derive(Debug)]
 pub struct Event {
     pub seq: i64,
+    /// The seq of the event broadcast before this one: everything between went to nobody.
+    /// (For an event read from the store, the seq before its own.)
+    pub after: i64,
     pub kind: String,
     pub audience: Audience,
     /// The whole server-sent event (`id: …\ndata: {"seq","kind","at","data"}\n\n`), built
@@ -71,6 +77,7 @@ impl Event {
         let frame = format!("id: {}\ndata: {json}\n\n", entry.seq);
         Event {
             seq: entry.seq,
+            after: entry.seq - 1,
             kind: entry.kind.clone(),
             audience,
             frame: frame.into(),
@@ -83,6 +90,11 @@ impl Event {
             self.kind.as_str(),
             "channel.created" | "channel.members_added"
         )
+    }
+
+    /// Whether a subscriber could do anything with it.
+    fn goes_live(&self) -> bool {
+        self.audience != Audience::Nobody || self.changes_visibility()
     }
 }
 
@@ -125,8 +137,10 @@ pub async fn conceal_deleted(
 
 struct Feed {
     sender: broadcast::Sender<Arc<Event>>,
-    /// The last journal seq broadcast.
+    /// The last journal seq read and dealt with.
     published: i64,
+    /// The seq of the last event broadcast.
+    sent: i64,
 }
 
 /// Per-organisation broadcast of committed journal entries.
@@ -174,6 +188,7 @@ impl Hub {
         let feed = feeds.entry(org).or_insert_with(|| Feed {
             sender: broadcast::channel(self.capacity).0,
             published: head,
+            sent: head,
         });
         Ok(feed.sender.subscribe())
     }
@@ -206,8 +221,14 @@ impl Hub {
                 return;
             };
             for entry in &entries {
+                let mut event = Event::from_entry(entry);
+                if !event.goes_live() {
+                    continue;
+                }
+                event.after = feed.sent;
+                feed.sent = event.seq;
                 // No receivers is not an error: the entry is in the store for later.
-                let _ = feed.sender.send(Arc::new(Event::from_entry(entry)));
+                let _ = feed.sender.send(Arc::new(event));
             }
             feed.published = last;
             if feed.sender.receiver_count() == 0 {
@@ -321,8 +342,8 @@ pub async fn follow(
             };
             while let Some(event) = next.take() {
                 if event.seq > last {
-                    if event.seq != last + 1 {
-                        // Something was missed: read it from the store.
+                    if event.after > last {
+                        // A broadcast event was missed: read it from the store.
                         if !chunk.is_empty()
                             && out.send(std::mem::take(&mut chunk).into()).await.is_err()
                         {

@@ -949,6 +949,97 @@ async fn a_subscriber_that_falls_behind_the_broadcast_catches_up_from_the_store(
     assert_eq!(seqs, expected);
 }
 
+/// With thousands of live streams open, an entry no stream shows (a register change, an
+/// answer to an alert) would wake every one of them for nothing: it is not broadcast. Each
+/// event names the broadcast event before it, so a follower knows it missed nothing.
+#[tokio::test]
+async fn entries_nobody_sees_live_are_not_broadcast_and_followers_miss_nothing() {
+    use beredskap_core::conversation::NewMessage;
+    use beredskap_server::live::{follow, Hub};
+    let app = TestApp::spawn().await;
+    let anna = app.token_for(Role::Member, "anna@lillby.se").await;
+    let anna: beredskap_core::AccountId = app.account_id(&anna).await.parse().unwrap();
+    let c: beredskap_core::ChannelId = app
+        .channel(&app.admin_token, "org", "Alla", vec![])
+        .await
+        .parse()
+        .unwrap();
+    let hub = Hub::new(app.store.clone());
+    let (head, _) = app.store.journal_head(app.org.id).await.unwrap();
+    let mut broadcast = hub.subscribe(app.org.id).await.unwrap();
+    let (out, mut chunks) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(follow(
+        app.store.clone(),
+        hub.clone(),
+        app.org.id,
+        anna,
+        head,
+        out,
+    ));
+    let mut posts = Vec::new();
+    for i in 0..3 {
+        // Two register changes, then a post.
+        for j in 0..2 {
+            app.store
+                .create_person(
+                    &beredskap_core::Actor::system(),
+                    app.org.id,
+                    beredskap_core::register::PersonDraft {
+                        external_id: None,
+                        name: format!("Person {i}.{j}"),
+                        title: None,
+                        active: true,
+                        contact_points: Vec::new(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let new = NewMessage {
+            channel: c,
+            thread_root: None,
+            body: format!("rapport {i}"),
+            announcement: false,
+            mentions: Vec::new(),
+            attachments: Vec::new(),
+            idempotency_key: None,
+            send_out: None,
+        };
+        let posted = app
+            .store
+            .post_message(&beredskap_core::Actor::system(), app.org.id, anna, new)
+            .await
+            .unwrap();
+        posts.push(posted.message.seq);
+        hub.publish(app.org.id).await;
+    }
+    // Only the posts went out, each naming the post before it.
+    let mut after = head;
+    for seq in &posts {
+        let event = tokio::time::timeout(WAIT, broadcast.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((event.seq, event.after), (*seq, after));
+        after = event.seq;
+    }
+    assert!(broadcast.try_recv().is_err(), "nothing else was broadcast");
+    // The follower got every post once, in order.
+    let mut seqs = Vec::new();
+    while seqs.len() < posts.len() {
+        let chunk = tokio::time::timeout(WAIT, chunks.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {seqs:?} arrived"))
+            .expect("the stream ended");
+        let text = String::from_utf8(chunk.to_vec()).unwrap();
+        seqs.extend(
+            text.lines()
+                .filter_map(|l| l.strip_prefix("id: ")?.parse::<i64>().ok()),
+        );
+    }
+    assert_eq!(seqs, posts);
+}
+
 #[tokio::test]
 async fn people_are_mentioned_by_their_name_as_in_the_register() {
     let app = TestApp::spawn().await;
