@@ -7,8 +7,8 @@
 //! not see. Entries nobody sees live (answers to alerts, register changes) are not
 //! broadcast at all: with thousands of subscribers, each would wake every one of them for
 //! nothing. Each event says which broadcast event came before it, so a subscriber still
-//! knows when it has missed one. Writers call [`Hub::publish`] after their commit; a slow poll also picks up
-//! writes made by other processes (the command line, another node).
+//! knows when it has missed one. Writers call [`Hub::publish`] after their commit; a slow
+//! poll also picks up writes made by other processes (the command line, another node).
 
 use beredskap_core::{AccountId, ChannelId, JournalEntry, MessageId, OrgId, Store, StoreError};
 use std::collections::{HashMap, HashSet};
