@@ -180,12 +180,7 @@ fn chat_table(args: &BlastArgs, chats: &[ChatFigures]) {
 fn quantiles(ms: &[f64]) -> (f64, f64) {
     let mut ms = ms.to_vec();
     ms.sort_by(f64::total_cmp);
-    let pick = |q: f64| {
-        ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
-    (pick(0.5), pick(0.99))
+    (crate::quantile(&ms, 0.5), crate::quantile(&ms, 0.99))
 }
 
 /// Posts answered in one window of time, and how long the window was.

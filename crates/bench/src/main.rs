@@ -93,6 +93,14 @@ async fn spawn_server_with(
     Ok((child, addr))
 }
 
+/// The value at quantile `q` (0.5, 0.99) of values sorted ascending; NaN if there are none.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
 /// Writes a line to standard output. A closed pipe is not an error.
 fn say(line: impl std::fmt::Display) {
     let _ = writeln!(std::io::stdout(), "{line}");

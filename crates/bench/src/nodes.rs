@@ -136,15 +136,10 @@ fn latencies(sent: &[(i64, Instant)], arrivals: &Arrivals) -> ((f64, f64, f64), 
         }
     }
     ms.sort_by(f64::total_cmp);
-    let pick = |q: f64| {
-        ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
     (
         (
-            pick(0.5),
-            pick(0.99),
+            crate::quantile(&ms, 0.5),
+            crate::quantile(&ms, 0.99),
             ms.last().copied().unwrap_or(f64::NAN),
         ),
         lost,

@@ -483,10 +483,7 @@ async fn measure(args: &UsersArgs, people: usize) -> anyhow::Result<Step> {
                     .map(|(_, ms)| *ms)
                     .collect();
                 ms.sort_by(f64::total_cmp);
-                let p99 = ms
-                    .get(((ms.len() as f64 * 0.99) as usize).min(ms.len().saturating_sub(1)))
-                    .copied()
-                    .unwrap_or(f64::NAN);
+                let p99 = crate::quantile(&ms, 0.99);
                 let average = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
                 let rss = memory.get(w as usize).copied().unwrap_or(f64::NAN);
                 (ms.len(), average, p99, rss)
@@ -496,17 +493,12 @@ async fn measure(args: &UsersArgs, people: usize) -> anyhow::Result<Step> {
     };
     let mut ms: Vec<f64> = tally.ms.iter().map(|(_, ms)| *ms).collect();
     ms.sort_by(f64::total_cmp);
-    let pick = |q: f64| {
-        ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
     Ok(Step {
         people,
         requests: ms.len() + tally.errors,
         average_ms: ms.iter().sum::<f64>() / ms.len().max(1) as f64,
-        p50_ms: pick(0.5),
-        p99_ms: pick(0.99),
+        p50_ms: crate::quantile(&ms, 0.5),
+        p99_ms: crate::quantile(&ms, 0.99),
         errors: tally.errors,
         streams_lost,
         events: events.load(Ordering::Relaxed),

@@ -170,10 +170,7 @@ async fn run_org_writer(
         let mut conn = match writers.pool.acquire().await {
             Ok(conn) => conn,
             Err(e) => {
-                let e = crate::map_sqlx_error(e);
-                for job in batch {
-                    job.refuse(e.clone());
-                }
+                batch::refuse_all(batch, &crate::map_sqlx_error(e));
                 continue;
             }
         };
