@@ -2,21 +2,23 @@
 //! says "I have seen up to seq N" first gets what it missed from the store, then live
 //! events, with no gaps and no repeats.
 //!
-//! The hub reads newly committed journal entries and broadcasts them, each serialised once,
-//! to every subscriber of the organisation; a subscriber filters out what its person may
-//! not see. Entries nobody sees live (answers to alerts, register changes) are not
-//! broadcast at all: with thousands of subscribers, each would wake every one of them for
-//! nothing. Each event says which broadcast event came before it, so a subscriber still
-//! knows when it has missed one. Writers call [`Hub::publish`] after their commit; a slow
-//! poll also picks up writes made by other processes (the command line, another node).
+//! The hub reads newly committed journal entries, serialises each once, and hands it to
+//! the streams that may show it: a channel's events to the streams of those who see the
+//! channel, nothing for entries nobody sees live (answers to alerts, register changes).
+//! With thousands of streams open in one organisation, a post wakes its channel's members,
+//! not everyone. Each stream has a bounded queue; one that overflows re-reads from the
+//! store. Writers call [`Hub::publish`] after their commit; a slow poll also picks up
+//! writes made by other processes (the command line, another node).
 
 use beredskap_core::{AccountId, ChannelId, JournalEntry, MessageId, OrgId, Store, StoreError};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
-/// How many events a slow subscriber may fall behind before it re-reads from the store.
-const BROADCAST_CAPACITY: usize = 4096;
+/// How many events a slow stream may fall behind before it re-reads from the store.
+const QUEUE_CAPACITY: usize = 1024;
 /// Journal entries read per catch-up query.
 const CATCH_UP_PAGE: u32 = 500;
 
@@ -36,9 +38,6 @@ pub enum Audience {
 #[derive(Debug)]
 pub struct Event {
     pub seq: i64,
-    /// The seq of the event broadcast before this one: everything between went to nobody.
-    /// (For an event read from the store, the seq before its own.)
-    pub after: i64,
     pub kind: String,
     pub audience: Audience,
     /// The whole server-sent event (`id: …\ndata: {"seq","kind","at","data"}\n\n`), built
@@ -77,7 +76,6 @@ impl Event {
         let frame = format!("id: {}\ndata: {json}\n\n", entry.seq);
         Event {
             seq: entry.seq,
-            after: entry.seq - 1,
             kind: entry.kind.clone(),
             audience,
             frame: frame.into(),
@@ -135,36 +133,155 @@ pub async fn conceal_deleted(
     Ok(entries)
 }
 
-struct Feed {
-    sender: broadcast::Sender<Arc<Event>>,
-    /// The last journal seq read and dealt with.
-    published: i64,
-    /// The seq of the last event broadcast.
-    sent: i64,
+/// One live stream as the hub knows it: where its events go and which channels it sees.
+struct Subscriber {
+    account: AccountId,
+    channels: HashSet<ChannelId>,
+    queue: mpsc::Sender<Arc<Event>>,
+    /// Set when an event did not fit in the queue: the stream re-reads from the store.
+    lagged: Arc<AtomicBool>,
 }
 
-/// Per-organisation broadcast of committed journal entries.
+impl Subscriber {
+    fn deliver(&self, event: &Arc<Event>) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(event.clone()) {
+            self.lagged.store(true, Ordering::Release);
+        }
+    }
+}
+
+struct Feed {
+    /// The last journal seq read and dealt with.
+    published: i64,
+    subscribers: HashMap<u64, Subscriber>,
+    /// Who sees each channel, so an event wakes only the streams that show it.
+    by_channel: HashMap<ChannelId, HashSet<u64>>,
+}
+
+impl Feed {
+    fn unlink(&mut self, id: u64, channels: &HashSet<ChannelId>) {
+        for channel in channels {
+            if let Some(ids) = self.by_channel.get_mut(channel) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    self.by_channel.remove(channel);
+                }
+            }
+        }
+    }
+
+    fn link(&mut self, id: u64, channels: &HashSet<ChannelId>) {
+        for channel in channels {
+            self.by_channel.entry(*channel).or_default().insert(id);
+        }
+    }
+
+    /// Hands the event to the streams that may show it: a channel's events to those who
+    /// see the channel, a receipt to its reader and author, a change of who sees what to
+    /// everyone (each reloads what it may see).
+    fn route(&self, event: Arc<Event>) {
+        if event.changes_visibility() {
+            for subscriber in self.subscribers.values() {
+                subscriber.deliver(&event);
+            }
+            return;
+        }
+        let (channel, accounts) = match &event.audience {
+            Audience::Channel(c) => (c, None),
+            Audience::Accounts(c, ids) => (c, Some(ids)),
+            Audience::Nobody => return,
+        };
+        for id in self.by_channel.get(channel).into_iter().flatten() {
+            let Some(subscriber) = self.subscribers.get(id) else {
+                continue;
+            };
+            if accounts.is_none_or(|ids| ids.contains(&subscriber.account)) {
+                subscriber.deliver(&event);
+            }
+        }
+    }
+}
+
+/// Per-organisation routing of committed journal entries to live streams.
 pub struct Hub {
     store: Arc<dyn Store>,
-    /// Events a subscriber may fall behind before it re-reads from the store.
+    /// Events a stream may fall behind before it re-reads from the store.
     capacity: usize,
     feeds: Mutex<HashMap<OrgId, Feed>>,
+    next_id: AtomicU64,
     /// One publisher at a time per hub, so entries go out in order exactly once.
     publishing: tokio::sync::Mutex<()>,
 }
 
-impl Hub {
-    pub fn new(store: Arc<dyn Store>) -> Arc<Hub> {
-        Self::with_capacity(store, BROADCAST_CAPACITY)
+/// A live stream's place in the hub: events for the channels it sees, in journal order.
+/// Dropping it leaves the hub.
+pub struct Subscription {
+    hub: Arc<Hub>,
+    org: OrgId,
+    id: u64,
+    channels: HashSet<ChannelId>,
+    queue: mpsc::Receiver<Arc<Event>>,
+    lagged: Arc<AtomicBool>,
+}
+
+impl Subscription {
+    /// The next event, or None when the hub is gone.
+    pub async fn recv(&mut self) -> Option<Arc<Event>> {
+        self.queue.recv().await
     }
 
-    /// A hub whose subscribers fall behind after `capacity` events (tests use a small one
-    /// to take the path a slow client takes).
+    /// An event already waiting, if any.
+    pub fn try_recv(&mut self) -> Option<Arc<Event>> {
+        self.queue.try_recv().ok()
+    }
+
+    /// Whether events were dropped since the last call because the queue was full: the
+    /// stream must re-read from the store what it has not seen.
+    pub fn lagged(&self) -> bool {
+        self.lagged.swap(false, Ordering::Acquire)
+    }
+
+    /// Changes which channels' events come. Events published before the change are not
+    /// sent again: read them from the store afterwards.
+    pub fn set_channels(&mut self, channels: HashSet<ChannelId>) {
+        let mut feeds = self.hub.feeds();
+        if let Some(feed) = feeds.get_mut(&self.org) {
+            feed.unlink(self.id, &self.channels);
+            feed.link(self.id, &channels);
+            if let Some(subscriber) = feed.subscribers.get_mut(&self.id) {
+                subscriber.channels = channels.clone();
+            }
+        }
+        self.channels = channels;
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut feeds = self.hub.feeds();
+        if let Some(feed) = feeds.get_mut(&self.org) {
+            feed.unlink(self.id, &self.channels);
+            feed.subscribers.remove(&self.id);
+            if feed.subscribers.is_empty() {
+                feeds.remove(&self.org);
+            }
+        }
+    }
+}
+
+impl Hub {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Hub> {
+        Self::with_capacity(store, QUEUE_CAPACITY)
+    }
+
+    /// A hub whose streams fall behind after `capacity` events (tests use a small one to
+    /// take the path a slow client takes).
     pub fn with_capacity(store: Arc<dyn Store>, capacity: usize) -> Arc<Hub> {
         Arc::new(Hub {
             store,
             capacity: capacity.max(1),
             feeds: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
             publishing: tokio::sync::Mutex::new(()),
         })
     }
@@ -174,26 +291,61 @@ impl Hub {
         self.feeds.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Subscribes to the organisation's live events. Subscribe first, then read what was
-    /// missed, so nothing falls between the two.
+    /// Subscribes to the organisation's live events for `channels` (and every change of
+    /// who sees what). Subscribe first, then read what was missed, so nothing falls
+    /// between the two.
     pub async fn subscribe(
-        &self,
+        self: &Arc<Self>,
         org: OrgId,
-    ) -> Result<broadcast::Receiver<Arc<Event>>, StoreError> {
-        if let Some(feed) = self.feeds().get(&org) {
-            return Ok(feed.sender.subscribe());
+        account: AccountId,
+        channels: HashSet<ChannelId>,
+    ) -> Result<Subscription, StoreError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (sender, queue) = mpsc::channel(self.capacity);
+        let lagged = Arc::new(AtomicBool::new(false));
+        loop {
+            // A new feed starts at the journal's head: what came before is in the store.
+            let head = if self.feeds().contains_key(&org) {
+                None
+            } else {
+                Some(self.store.journal_head(org).await?.0)
+            };
+            let mut feeds = self.feeds();
+            let feed = match feeds.entry(org) {
+                Entry::Occupied(feed) => feed.into_mut(),
+                Entry::Vacant(vacant) => match head {
+                    Some(published) => vacant.insert(Feed {
+                        published,
+                        subscribers: HashMap::new(),
+                        by_channel: HashMap::new(),
+                    }),
+                    // The feed closed since the check: read the head again.
+                    None => continue,
+                },
+            };
+            feed.link(id, &channels);
+            feed.subscribers.insert(
+                id,
+                Subscriber {
+                    account,
+                    channels: channels.clone(),
+                    queue: sender,
+                    lagged: lagged.clone(),
+                },
+            );
+            drop(feeds);
+            return Ok(Subscription {
+                hub: self.clone(),
+                org,
+                id,
+                channels,
+                queue,
+                lagged,
+            });
         }
-        let (head, _) = self.store.journal_head(org).await?;
-        let mut feeds = self.feeds();
-        let feed = feeds.entry(org).or_insert_with(|| Feed {
-            sender: broadcast::channel(self.capacity).0,
-            published: head,
-            sent: head,
-        });
-        Ok(feed.sender.subscribe())
     }
 
-    /// Broadcasts the organisation's entries committed since the last call. Call after a
+    /// Routes the organisation's entries committed since the last call. Call after a
     /// write commits; does nothing if nobody listens.
     pub async fn publish(&self, org: OrgId) {
         let _one_at_a_time = self.publishing.lock().await;
@@ -221,20 +373,12 @@ impl Hub {
                 return;
             };
             for entry in &entries {
-                let mut event = Event::from_entry(entry);
-                if !event.goes_live() {
-                    continue;
+                let event = Event::from_entry(entry);
+                if event.goes_live() {
+                    feed.route(Arc::new(event));
                 }
-                event.after = feed.sent;
-                feed.sent = event.seq;
-                // No receivers is not an error: the entry is in the store for later.
-                let _ = feed.sender.send(Arc::new(event));
             }
             feed.published = last;
-            if feed.sender.receiver_count() == 0 {
-                feeds.remove(&org);
-                return;
-            }
             if entries.len() < CATCH_UP_PAGE as usize {
                 return;
             }
@@ -296,8 +440,11 @@ pub async fn follow(
     after: i64,
     out: mpsc::Sender<axum::body::Bytes>,
 ) -> Result<(), StoreError> {
-    let mut live = hub.subscribe(org).await?;
+    // What she may see, then the subscription for it, then what was missed from the store:
+    // a change of who sees what committed after the first step is either read from the
+    // store or comes live (those go to every stream).
     let mut seen = Visibility::load(store.as_ref(), org, account).await?;
+    let mut live = hub.subscribe(org, account, seen.channels.clone()).await?;
     // A client that says it has seen more than there is (a stale id from before a restore,
     // a made-up one) is taken to have seen everything: otherwise it would wait, missing
     // every event, until the journal caught up with its number.
@@ -305,15 +452,18 @@ pub async fn follow(
     let mut last = after.min(head);
     let mut chunk: Vec<u8> = Vec::new();
     'catch_up: loop {
-        // What was missed, from the store.
+        // What was missed, from the store. After a change of what she sees, read once
+        // more: what her new channels got before the subscription changed is only there.
         loop {
             let page = store.journal_page(org, last, CATCH_UP_PAGE).await?;
             let entries = conceal_deleted(store.as_ref(), org, page).await?;
-            let done = entries.len() < CATCH_UP_PAGE as usize;
+            let mut done = entries.len() < CATCH_UP_PAGE as usize;
             for entry in &entries {
                 let event = Event::from_entry(entry);
                 if event.changes_visibility() {
                     seen = Visibility::load(store.as_ref(), org, account).await?;
+                    live.set_channels(seen.channels.clone());
+                    done = false;
                 }
                 last = event.seq;
                 if seen.allows(&event) {
@@ -335,15 +485,31 @@ pub async fn follow(
                 _ = out.closed() => return Ok(()),
                 received = live.recv() => received,
             };
-            let mut next = match received {
-                Ok(event) => Some(event),
-                Err(broadcast::error::RecvError::Lagged(_)) => continue 'catch_up,
-                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            let Some(mut event) = received else {
+                return Ok(());
             };
-            while let Some(event) = next.take() {
+            loop {
+                if live.lagged() {
+                    // Events were dropped from a full queue: read them from the store.
+                    if !chunk.is_empty()
+                        && out.send(std::mem::take(&mut chunk).into()).await.is_err()
+                    {
+                        return Ok(());
+                    }
+                    continue 'catch_up;
+                }
                 if event.seq > last {
-                    if event.after > last {
-                        // A broadcast event was missed: read it from the store.
+                    last = event.seq;
+                    let reload = event.changes_visibility();
+                    if reload {
+                        seen = Visibility::load(store.as_ref(), org, account).await?;
+                        live.set_channels(seen.channels.clone());
+                    }
+                    if seen.allows(&event) {
+                        chunk.extend_from_slice(&event.frame);
+                    }
+                    if reload {
+                        // What her new channels got before the change is in the store.
                         if !chunk.is_empty()
                             && out.send(std::mem::take(&mut chunk).into()).await.is_err()
                         {
@@ -351,27 +517,13 @@ pub async fn follow(
                         }
                         continue 'catch_up;
                     }
-                    if event.changes_visibility() {
-                        seen = Visibility::load(store.as_ref(), org, account).await?;
-                    }
-                    last = event.seq;
-                    if seen.allows(&event) {
-                        chunk.extend_from_slice(&event.frame);
-                    }
                 }
-                if chunk.len() < CHUNK_BYTES {
-                    next = match live.try_recv() {
-                        Ok(event) => Some(event),
-                        Err(broadcast::error::TryRecvError::Lagged(_)) => {
-                            if !chunk.is_empty()
-                                && out.send(std::mem::take(&mut chunk).into()).await.is_err()
-                            {
-                                return Ok(());
-                            }
-                            continue 'catch_up;
-                        }
-                        Err(_) => None,
-                    };
+                if chunk.len() >= CHUNK_BYTES {
+                    break;
+                }
+                match live.try_recv() {
+                    Some(next) => event = next,
+                    None => break,
                 }
             }
             if !chunk.is_empty() && out.send(std::mem::take(&mut chunk).into()).await.is_err() {

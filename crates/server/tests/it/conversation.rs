@@ -949,24 +949,36 @@ async fn a_subscriber_that_falls_behind_the_broadcast_catches_up_from_the_store(
     assert_eq!(seqs, expected);
 }
 
-/// With thousands of live streams open, an entry no stream shows (a register change, an
-/// answer to an alert) would wake every one of them for nothing: it is not broadcast. Each
-/// event names the broadcast event before it, so a follower knows it missed nothing.
+/// With thousands of live streams open, an event that woke every one of them would cost
+/// thousands of wake-ups: a post goes only to the streams of those who see its channel,
+/// and an entry no stream shows (a register change, an answer to an alert) to none.
 #[tokio::test]
-async fn entries_nobody_sees_live_are_not_broadcast_and_followers_miss_nothing() {
+async fn a_post_wakes_only_the_streams_of_those_who_see_its_channel() {
     use beredskap_core::conversation::NewMessage;
     use beredskap_server::live::{follow, Hub};
     let app = TestApp::spawn().await;
     let anna = app.token_for(Role::Member, "anna@lillby.se").await;
     let anna: beredskap_core::AccountId = app.account_id(&anna).await.parse().unwrap();
+    let bo = app.token_for(Role::Member, "bo@lillby.se").await;
+    let bo_id: beredskap_core::AccountId = app.account_id(&bo).await.parse().unwrap();
     let c: beredskap_core::ChannelId = app
         .channel(&app.admin_token, "org", "Alla", vec![])
         .await
         .parse()
         .unwrap();
+    // Bo's channel with the admin, which Anna does not see.
+    let private: beredskap_core::ChannelId = app
+        .channel(&bo, "direct", "Bo och admin", vec![])
+        .await
+        .parse()
+        .unwrap();
     let hub = Hub::new(app.store.clone());
     let (head, _) = app.store.journal_head(app.org.id).await.unwrap();
-    let mut broadcast = hub.subscribe(app.org.id).await.unwrap();
+    let mut annas = hub.subscribe(app.org.id, anna, [c].into()).await.unwrap();
+    let mut bos = hub
+        .subscribe(app.org.id, bo_id, [c, private].into())
+        .await
+        .unwrap();
     let (out, mut chunks) = tokio::sync::mpsc::channel(16);
     tokio::spawn(follow(
         app.store.clone(),
@@ -976,9 +988,19 @@ async fn entries_nobody_sees_live_are_not_broadcast_and_followers_miss_nothing()
         head,
         out,
     ));
-    let mut posts = Vec::new();
+    let post = |channel, body: String| NewMessage {
+        channel,
+        thread_root: None,
+        body,
+        announcement: false,
+        mentions: Vec::new(),
+        attachments: Vec::new(),
+        idempotency_key: None,
+        send_out: None,
+    };
+    let (mut posts, mut private_posts) = (Vec::new(), Vec::new());
     for i in 0..3 {
-        // Two register changes, then a post.
+        // Two register changes, a post in Bo's channel, then a post for everyone.
         for j in 0..2 {
             app.store
                 .create_person(
@@ -995,36 +1017,39 @@ async fn entries_nobody_sees_live_are_not_broadcast_and_followers_miss_nothing()
                 .await
                 .unwrap();
         }
-        let new = NewMessage {
-            channel: c,
-            thread_root: None,
-            body: format!("rapport {i}"),
-            announcement: false,
-            mentions: Vec::new(),
-            attachments: Vec::new(),
-            idempotency_key: None,
-            send_out: None,
-        };
+        let hidden = app
+            .store
+            .post_message(
+                &beredskap_core::Actor::system(),
+                app.org.id,
+                bo_id,
+                post(private, format!("hemligt {i}")),
+            )
+            .await
+            .unwrap();
+        private_posts.push(hidden.message.seq);
         let posted = app
             .store
-            .post_message(&beredskap_core::Actor::system(), app.org.id, anna, new)
+            .post_message(
+                &beredskap_core::Actor::system(),
+                app.org.id,
+                anna,
+                post(c, format!("rapport {i}")),
+            )
             .await
             .unwrap();
         posts.push(posted.message.seq);
         hub.publish(app.org.id).await;
     }
-    // Only the posts went out, each naming the post before it.
-    let mut after = head;
-    for seq in &posts {
-        let event = tokio::time::timeout(WAIT, broadcast.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((event.seq, event.after), (*seq, after));
-        after = event.seq;
-    }
-    assert!(broadcast.try_recv().is_err(), "nothing else was broadcast");
-    // The follower got every post once, in order.
+    let drain = |sub: &mut beredskap_server::live::Subscription| {
+        std::iter::from_fn(|| sub.try_recv().map(|e| e.seq)).collect::<Vec<_>>()
+    };
+    // Anna's stream got the posts for everyone, nothing else; Bo's got both channels.
+    assert_eq!(drain(&mut annas), posts);
+    let mut both = [posts.clone(), private_posts].concat();
+    both.sort();
+    assert_eq!(drain(&mut bos), both);
+    // The follower got every post it may show once, in order.
     let mut seqs = Vec::new();
     while seqs.len() < posts.len() {
         let chunk = tokio::time::timeout(WAIT, chunks.recv())
@@ -1038,6 +1063,57 @@ async fn entries_nobody_sees_live_are_not_broadcast_and_followers_miss_nothing()
         );
     }
     assert_eq!(seqs, posts);
+    // Bo adds Anna to his channel and posts there at once, both before the hub publishes:
+    // the hub sends the post to the streams that saw the channel then, not hers, yet her
+    // stream, told she sees more now, reads it from the store.
+    app.store
+        .add_channel_members(
+            &beredskap_core::Actor::system(),
+            app.org.id,
+            bo_id,
+            private,
+            vec![anna],
+        )
+        .await
+        .unwrap();
+    let welcome = app
+        .store
+        .post_message(
+            &beredskap_core::Actor::system(),
+            app.org.id,
+            bo_id,
+            post(private, "välkommen".into()),
+        )
+        .await
+        .unwrap();
+    hub.publish(app.org.id).await;
+    assert_eq!(
+        drain(&mut annas).len(),
+        1,
+        "only the change of members, not the post"
+    );
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 {
+        let chunk = tokio::time::timeout(WAIT, chunks.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {kinds:?} arrived"))
+            .expect("the stream ended");
+        let text = String::from_utf8(chunk.to_vec()).unwrap();
+        for data in text.lines().filter_map(|l| l.strip_prefix("data: ")) {
+            let json: serde_json::Value = serde_json::from_str(data).unwrap();
+            kinds.push((
+                json["seq"].as_i64().unwrap(),
+                json["kind"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    assert_eq!(
+        kinds,
+        [
+            (welcome.message.seq - 1, "channel.members_added".to_owned()),
+            (welcome.message.seq, "message.posted".to_owned())
+        ]
+    );
 }
 
 #[tokio::test]
