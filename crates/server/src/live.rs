@@ -133,10 +133,10 @@ pub async fn conceal_deleted(
     Ok(entries)
 }
 
-/// One live stream as the hub knows it: where its events go and which channels it sees.
+/// One live stream as the hub knows it: whose it is and where its events go (which
+/// channels it sees is in the feed's `by_channel`).
 struct Subscriber {
     account: AccountId,
-    channels: HashSet<ChannelId>,
     queue: mpsc::Sender<Arc<Event>>,
     /// Set when an event did not fit in the queue: the stream re-reads from the store.
     lagged: Arc<AtomicBool>,
@@ -248,9 +248,6 @@ impl Subscription {
         if let Some(feed) = feeds.get_mut(&self.org) {
             feed.unlink(self.id, &self.channels);
             feed.link(self.id, &channels);
-            if let Some(subscriber) = feed.subscribers.get_mut(&self.id) {
-                subscriber.channels = channels.clone();
-            }
         }
         self.channels = channels;
     }
@@ -328,7 +325,6 @@ impl Hub {
                 id,
                 Subscriber {
                     account,
-                    channels: channels.clone(),
                     queue: sender,
                     lagged: lagged.clone(),
                 },
