@@ -63,6 +63,8 @@ struct Outcome {
     /// Emails delivered twice with the same Message-ID (mail software shows one).
     same_message_id: usize,
     lost: usize,
+    /// The server's peak resident memory (of the restarted process after a crash).
+    peak_mib: Option<f64>,
     note: String,
     chat: Option<ChatFigures>,
 }
@@ -99,8 +101,8 @@ pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
         args.runs
     ));
     let chats: Vec<ChatFigures> = rows[1].iter_mut().filter_map(|o| o.chat.take()).collect();
-    say("| what | first hand-off ms | last hand-off ms | hand-offs/s | SMS duplicated | repeats caught by the idempotency key | emails twice, same Message-ID | lost | runs |");
-    say("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    say("| what | first hand-off ms | last hand-off ms | hand-offs/s | SMS duplicated | repeats caught by the idempotency key | emails twice, same Message-ID | lost | peak server memory MiB | runs |");
+    say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for outcomes in &mut rows {
         outcomes.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
         let median = &outcomes[outcomes.len() / 2];
@@ -110,7 +112,7 @@ pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
             outcomes.last().map(|o| o.per_second).unwrap_or_default()
         );
         say(format!(
-            "| {} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {range}; {} |",
+            "| {} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {range}; {} |",
             median.label,
             median.first_ms,
             median.last_ms,
@@ -119,6 +121,9 @@ pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
             median.covered,
             median.same_message_id,
             median.lost,
+            median
+                .peak_mib
+                .map_or_else(|| "–".to_owned(), |m| format!("{m:.0}")),
             median.note
         ));
     }
@@ -273,6 +278,7 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
         covered: gateway.repeated_keys(),
         same_message_id: 0,
         lost,
+        peak_mib: None,
         note: format!(
             "{} retried after a 429",
             retries.load(std::sync::atomic::Ordering::Relaxed)
@@ -682,6 +688,7 @@ async fn blast_on(
     };
     // Anything still in flight would show up as a duplicate: wait a moment before counting.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let peak_mib = crate::proc_memory_mib(child.id(), "VmHWM");
     let _ = child.start_kill();
     let _ = child.wait().await;
     let by_sms: Vec<usize> = (0..n).filter(|i| i % args.email_every != 0).collect();
@@ -709,6 +716,7 @@ async fn blast_on(
         covered: gateway.repeated_keys(),
         same_message_id: mail_dup,
         lost: sms_lost + mail_lost,
+        peak_mib: Some(peak_mib),
         note,
         chat,
     })

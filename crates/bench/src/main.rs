@@ -94,6 +94,20 @@ async fn spawn_server_with(
 }
 
 /// The value at quantile `q` (0.5, 0.99) of values sorted ascending; NaN if there are none.
+/// A memory figure of a process from /proc/{pid}/status in MiB (`VmRSS` now, `VmHWM` its
+/// peak), NaN when it cannot be read.
+fn proc_memory_mib(pid: Option<u32>, field: &str) -> f64 {
+    let Some(pid) = pid else { return f64::NAN };
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted
         .get(((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1)))

@@ -300,15 +300,7 @@ async fn timed(request: reqwest::RequestBuilder, tally: Arc<Mutex<Tally>>, step:
 
 /// The server's resident memory, from /proc.
 fn rss_mib(pid: Option<u32>) -> f64 {
-    let Some(pid) = pid else { return f64::NAN };
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    crate::proc_memory_mib(pid, "VmRSS")
 }
 
 async fn measure(args: &UsersArgs, people: usize) -> anyhow::Result<Step> {
