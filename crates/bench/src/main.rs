@@ -93,7 +93,6 @@ async fn spawn_server_with(
     Ok((child, addr))
 }
 
-/// The value at quantile `q` (0.5, 0.99) of values sorted ascending; NaN if there are none.
 /// A memory figure of a process from /proc/{pid}/status in MiB (`VmRSS` now, `VmHWM` its
 /// peak), NaN when it cannot be read.
 fn proc_memory_mib(pid: Option<u32>, field: &str) -> f64 {
@@ -108,6 +107,7 @@ fn proc_memory_mib(pid: Option<u32>, field: &str) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// The value at quantile `q` (0.5, 0.99) of values sorted ascending; NaN if there are none.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted
         .get(((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1)))

@@ -466,7 +466,7 @@ pub async fn follow(
                     chunk.extend_from_slice(&event.frame);
                 }
             }
-            if !chunk.is_empty() && out.send(std::mem::take(&mut chunk).into()).await.is_err() {
+            if !flush(&out, &mut chunk).await {
                 return Ok(());
             }
             if done {
@@ -485,34 +485,25 @@ pub async fn follow(
                 return Ok(());
             };
             loop {
-                if live.lagged() {
-                    // Events were dropped from a full queue: read them from the store.
-                    if !chunk.is_empty()
-                        && out.send(std::mem::take(&mut chunk).into()).await.is_err()
-                    {
-                        return Ok(());
-                    }
-                    continue 'catch_up;
-                }
-                if event.seq > last {
+                // Events dropped from a full queue, or channels she sees now that got
+                // events before her subscription changed: read them from the store.
+                let mut from_store = live.lagged();
+                if !from_store && event.seq > last {
                     last = event.seq;
-                    let reload = event.changes_visibility();
-                    if reload {
+                    from_store = event.changes_visibility();
+                    if from_store {
                         seen = Visibility::load(store.as_ref(), org, account).await?;
                         live.set_channels(seen.channels.clone());
                     }
                     if seen.allows(&event) {
                         chunk.extend_from_slice(&event.frame);
                     }
-                    if reload {
-                        // What her new channels got before the change is in the store.
-                        if !chunk.is_empty()
-                            && out.send(std::mem::take(&mut chunk).into()).await.is_err()
-                        {
-                            return Ok(());
-                        }
-                        continue 'catch_up;
+                }
+                if from_store {
+                    if !flush(&out, &mut chunk).await {
+                        return Ok(());
                     }
+                    continue 'catch_up;
                 }
                 if chunk.len() >= CHUNK_BYTES {
                     break;
@@ -522,11 +513,16 @@ pub async fn follow(
                     None => break,
                 }
             }
-            if !chunk.is_empty() && out.send(std::mem::take(&mut chunk).into()).await.is_err() {
+            if !flush(&out, &mut chunk).await {
                 return Ok(());
             }
         }
     }
+}
+
+/// Sends the events gathered so far, if any; false when the client has gone.
+async fn flush(out: &mpsc::Sender<axum::body::Bytes>, chunk: &mut Vec<u8>) -> bool {
+    chunk.is_empty() || out.send(std::mem::take(chunk).into()).await.is_ok()
 }
 
 #[cfg(test)]

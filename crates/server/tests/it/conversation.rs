@@ -886,7 +886,7 @@ async fn a_long_absence_catches_up_across_pages_while_posts_go_on() {
 }
 
 #[tokio::test]
-async fn a_subscriber_that_falls_behind_the_broadcast_catches_up_from_the_store() {
+async fn a_subscriber_that_falls_behind_its_queue_catches_up_from_the_store() {
     use beredskap_core::conversation::NewMessage;
     use beredskap_server::live::{follow, Hub};
     let app = TestApp::spawn().await;
