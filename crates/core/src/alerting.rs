@@ -424,6 +424,9 @@ pub struct Alert {
     /// An announcement sent out by SMS, email and push rather than an alert: the message
     /// it carries. Its roster is the announcement's.
     pub announcement: Option<MessageId>,
+    /// People it reaches whose deliveries are not planned yet: an alert to thousands is
+    /// planned in parts while its first wave is already being sent.
+    pub unplanned: u32,
 }
 
 /// A contact-check campaign as the sender writes it: everyone named is asked, on every
@@ -786,6 +789,11 @@ pub trait AlertStore: Send + Sync {
     /// the group's members who were not yet alerted become recipients from now. Returns
     /// how many alerts escalated.
     async fn escalate_due(&self, now: DateTime<Utc>) -> StoreResult<u32>;
+
+    /// Plans the next part (up to `limit` people) of the oldest alert still being planned,
+    /// in one transaction; when nobody is left queued, ends that alert's planning with its
+    /// totals in the journal. Returns how many queued people it took (0: nothing to plan).
+    async fn plan_alerts(&self, limit: u32) -> StoreResult<u32>;
     /// Records an SMS reply from `from` as an answer to the newest active alert handed to
     /// that number and not yet answered, among the alerts of the organisation whose own
     /// number `to` is (or, for the server's shared number, of organisations without one).

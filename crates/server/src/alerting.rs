@@ -26,6 +26,10 @@ const IN_FLIGHT: usize = 512;
 /// delivery is claimed only shortly before it is sent), short enough that a crashed
 /// worker's deliveries go out again within half a minute.
 const LEASE_SECONDS: i64 = 30;
+/// People planned per transaction after an alert's first wave: enough to keep well ahead
+/// of the providers, few enough that the organisation's other writes wait only tens of
+/// milliseconds for one part.
+const PLANNING_PART: u32 = 2000;
 /// The wait after a temporary failure when the provider names none.
 const RETRY_SECONDS: i64 = 30;
 
@@ -279,22 +283,43 @@ impl Dispatcher {
     /// Brings in escalation groups that are due, then hands every delivery due at `now`
     /// to its provider, up to `IN_FLIGHT` at a time: staff alerts first, then the public
     /// outbox (subscription confirmations, notices to subscribers), then bulk activation
-    /// links. Returns how many deliveries were taken.
+    /// links. An alert to thousands is planned in parts meanwhile, each part's deliveries
+    /// claimed as soon as it is written. Returns how many deliveries and queued people
+    /// were taken.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         self.worker.store.escalate_due(now).await?;
         let stop = &self.stop;
-        let alerts = pump(
-            stop,
-            &mut AlertOutbox {
-                worker: self.worker.clone(),
-                now,
-                lease: self.lease,
-                contexts: HashMap::new(),
-            },
-        )
-        .await?;
+        let parts = Parts::default();
+        let planning = async {
+            let mut planned = 0;
+            let result = loop {
+                if stop.is_cancelled() {
+                    break Ok(planned);
+                }
+                match self.worker.store.plan_alerts(PLANNING_PART).await {
+                    Ok(0) => break Ok(planned),
+                    Ok(n) => {
+                        planned += n as usize;
+                        parts.written();
+                    }
+                    Err(e) => break Err(e),
+                }
+            };
+            parts.finished();
+            result
+        };
+        let mut outbox = AlertOutbox {
+            worker: self.worker.clone(),
+            now,
+            lease: self.lease,
+            contexts: HashMap::new(),
+        };
+        let sending = pump(stop, Some(&parts), &mut outbox);
+        let (planned, alerts) = tokio::join!(planning, sending);
+        let alerts = alerts? + planned?;
         let public = pump(
             stop,
+            None,
             &mut PublicOutbox {
                 worker: self.worker.clone(),
                 now,
@@ -306,6 +331,7 @@ impl Dispatcher {
         .await?;
         let activation = pump(
             stop,
+            None,
             &mut ActivationOutbox {
                 worker: self.worker.clone(),
                 now,
@@ -330,10 +356,57 @@ trait Outbox: Send {
 type BoxedHandOff =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send>>;
 
+/// The parts of alerts planned while the alert outbox is pumped: each one written is more
+/// to claim, and the pump stops only once planning has finished too.
+#[derive(Default)]
+struct Parts {
+    written: std::sync::atomic::AtomicU64,
+    finished: std::sync::atomic::AtomicBool,
+    changed: tokio::sync::Notify,
+}
+
+impl Parts {
+    fn written(&self) {
+        self.written
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    fn finished(&self) {
+        self.finished
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    fn count(&self) -> u64 {
+        self.written.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until a part beyond the `seen`th is written or planning has finished.
+    async fn next(&self, seen: u64) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            // Registered before the check, so a part written in between still wakes it.
+            changed.as_mut().enable();
+            if self.count() != seen || self.is_finished() {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
 /// Drains an outbox: batches are claimed while earlier ones are still in flight, so the
-/// pipe to the providers stays full and nothing sits claimed for long.
+/// pipe to the providers stays full and nothing sits claimed for long. With `parts`, it
+/// claims again after each part planned meanwhile and goes on until planning is done.
 async fn pump<O: Outbox>(
     stop: &tokio_util::sync::CancellationToken,
+    parts: Option<&Parts>,
     outbox: &mut O,
 ) -> Result<usize, StoreError> {
     let mut queue: std::collections::VecDeque<O::Job> = Default::default();
@@ -341,7 +414,15 @@ async fn pump<O: Outbox>(
     let mut drained = false;
     let mut taken = 0;
     let mut first_error = None;
+    let mut parts_seen = parts.map_or(0, Parts::count);
     loop {
+        if let Some(parts) = parts {
+            let written = parts.count();
+            if written != parts_seen {
+                parts_seen = written;
+                drained = false;
+            }
+        }
         if stop.is_cancelled() {
             // Stopping: what is under way finishes, nothing new starts.
             queue.clear();
@@ -369,7 +450,12 @@ async fn pump<O: Outbox>(
                     "a hand-off task failed: {panicked}"
                 )));
             }
-            None if queue.is_empty() && drained => break,
+            None if queue.is_empty() && drained => match parts {
+                Some(parts) if !parts.is_finished() && !stop.is_cancelled() => {
+                    parts.next(parts_seen).await;
+                }
+                _ => break,
+            },
             None => {}
         }
     }

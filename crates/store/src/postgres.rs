@@ -374,6 +374,24 @@ impl PgStore {
     }
 }
 
+/// `ops::seed_register` in one transaction, on a connection of its own.
+pub(crate) async fn seed_register(
+    url: &str,
+    org: OrgId,
+    group_slug: &str,
+    people: &[(String, Vec<beredskap_core::register::ContactPoint>)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<beredskap_core::GroupId> {
+    use sqlx::Connection;
+    let mut conn = PgConnection::connect(url)
+        .await
+        .map_err(crate::map_sqlx_error)?;
+    let mut tx = conn.begin().await.map_err(crate::map_sqlx_error)?;
+    let group = ops::seed_register(&mut tx, org, group_slug, people, now).await?;
+    tx.commit().await.map_err(crate::map_sqlx_error)?;
+    Ok(group)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,3 +247,20 @@ async fn run_writer(
     }
     let _ = conn.close().await;
 }
+
+/// `ops::seed_register` in one transaction, on a connection of its own.
+pub(crate) async fn seed_register(
+    path: &Path,
+    org: beredskap_core::OrgId,
+    group_slug: &str,
+    people: &[(String, Vec<beredskap_core::register::ContactPoint>)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<beredskap_core::GroupId> {
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .map_err(crate::map_sqlx_error)?;
+    let mut tx = conn.begin().await.map_err(crate::map_sqlx_error)?;
+    let group = ops::seed_register(&mut tx, org, group_slug, people, now).await?;
+    tx.commit().await.map_err(crate::map_sqlx_error)?;
+    Ok(group)
+}

@@ -65,6 +65,26 @@ pub async fn drop_pg_database(admin_url: &str, url: &str) -> Result<(), sqlx::Er
     conn.close().await
 }
 
+/// A university's register in seconds for a test or a benchmark: `people` (name and contact
+/// points) and one group `group_slug` with them all, written straight into `url`'s tables
+/// without journal entries. The organisation must exist; returns the group.
+pub async fn seed_register(
+    url: &crate::DatabaseUrl,
+    org: beredskap_core::OrgId,
+    group_slug: &str,
+    people: &[(String, Vec<beredskap_core::register::ContactPoint>)],
+) -> beredskap_core::store::StoreResult<beredskap_core::GroupId> {
+    let now = beredskap_core::journal::now();
+    match url {
+        crate::DatabaseUrl::Sqlite(path) => {
+            crate::sqlite::seed_register(path, org, group_slug, people, now).await
+        }
+        crate::DatabaseUrl::Postgres(pg) => {
+            crate::postgres::seed_register(pg, org, group_slug, people, now).await
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -368,6 +368,153 @@ async fn alert_blast_survives_kill_9(env: TestEnv) {
     env.cleanup().await;
 }
 
+/// An alert to 100,000 people (a university), the server killed while it plans them in
+/// parts and started again: planning resumes where it stopped, everyone is on the roster
+/// once, and each of the thousand with a phone gets the SMS once. The others have no
+/// contact point, so the test plans 100,000 without sending as many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn planning_an_alert_to_100000_survives_kill_9_on_sqlite() {
+    planning_survives_kill_9(TestEnv::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn planning_an_alert_to_100000_survives_kill_9_on_postgres() {
+    let Some(env) = TestEnv::postgres("planning_an_alert_to_100000_survives_kill_9").await else {
+        return;
+    };
+    planning_survives_kill_9(env).await;
+}
+
+async fn planning_survives_kill_9(env: TestEnv) {
+    use beredskap_core::register::{ContactKind, ContactLabel, ContactPoint};
+    use beredskap_testkit::FakeSmsGateway;
+    const PEOPLE: usize = 100_000;
+    const PHONE_EVERY: usize = 100;
+    let token = env.org_with_admin().await;
+    {
+        let store = env.store().await;
+        let slug = beredskap_core::Slug::parse("lillby").unwrap();
+        let org = store.org_by_slug(&slug).await.unwrap().unwrap();
+        let people: Vec<(String, Vec<ContactPoint>)> = (0..PEOPLE)
+            .map(|i| {
+                let points = match i % PHONE_EVERY {
+                    0 => vec![ContactPoint {
+                        kind: ContactKind::Sms,
+                        label: ContactLabel::Work,
+                        value: format!("+4670{:07}", 3_000_000 + i),
+                        verified: true,
+                    }],
+                    _ => Vec::new(),
+                };
+                (format!("Student {i}"), points)
+            })
+            .collect();
+        let url = match &env.database_url {
+            Some(url) => beredskap_store::DatabaseUrl::parse(url).unwrap(),
+            None => beredskap_store::DatabaseUrl::Sqlite(env.sqlite_file()),
+        };
+        beredskap_store::testing::seed_register(&url, org.id, "alla", &people)
+            .await
+            .unwrap();
+    }
+    let gateway = FakeSmsGateway::start().await.unwrap();
+    let settings = TestEnv::webhook_sms(&gateway);
+    let server = env.serve_with(&settings).await;
+    let id = alert_the_group(&server, &token, "Vattnet är otjänligt. Kvittera.").await;
+    let client = reqwest::Client::new();
+    // The list, not the alert with its roster of 100,000, each time.
+    let alerts_url = format!("{}/api/v1/orgs/lillby/alerts", server.base);
+    let unplanned = |body: serde_json::Value| body[0]["alert"]["unplanned"].as_u64();
+    // Killed once planning is well under way and far from done.
+    let at_kill = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        loop {
+            let body: serde_json::Value = client
+                .get(&alerts_url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let left = unplanned(body.clone()).unwrap_or_else(|| panic!("{body}"));
+            if left < (PEOPLE as u64) * 9 / 10 {
+                return left;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("planning did not get under way");
+    server.kill_hard().await;
+    assert!(
+        at_kill > 0,
+        "killed before planning was done: {at_kill} left"
+    );
+    let server = env.serve_with(&settings).await;
+    let unique = |g: &FakeSmsGateway| {
+        g.received()
+            .into_iter()
+            .map(|m| m.to)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    let alerts_url = format!("{}/api/v1/orgs/lillby/alerts", server.base);
+    tokio::time::timeout(std::time::Duration::from_secs(180), async {
+        loop {
+            let body: serde_json::Value = client
+                .get(&alerts_url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if unplanned(body) == Some(0) && unique(&gateway) == PEOPLE / PHONE_EVERY {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "planning or sending did not finish: {} sent",
+            unique(&gateway)
+        )
+    });
+    // Let anything still in flight land before counting.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        gateway.received().len(),
+        PEOPLE / PHONE_EVERY,
+        "no phone got it twice"
+    );
+    server.kill_hard().await;
+    let csv = env
+        .ok(&["alert", "show", "--org", "lillby", &id, "--csv"])
+        .await;
+    let ids: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    let once: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), PEOPLE, "everyone is on the roster");
+    assert_eq!(once.len(), PEOPLE, "nobody is on it twice");
+    let lines = || csv.lines().skip(1);
+    let sent = lines().filter(|l| l.contains(",sent,")).count();
+    let unreachable = lines().filter(|l| l.contains(",unreachable,")).count();
+    assert_eq!(
+        (sent, unreachable),
+        (PEOPLE / PHONE_EVERY, PEOPLE - PEOPLE / PHONE_EVERY)
+    );
+    let journal = env.ok(&["journal", "verify"]).await;
+    assert!(journal.contains("chain intact"), "{journal}");
+    env.cleanup().await;
+}
+
 /// A notice to 150 SMS subscribers, the server killed mid-fan-out and started again:
 /// every subscriber gets it once (what was in flight goes again under the same key, which
 /// the gateway recognises), as an alert blast does.

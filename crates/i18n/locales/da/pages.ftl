@@ -275,6 +275,7 @@ check-confirmed = Tak! Denne kontaktvej er bekræftet.
 check-points = Bekræftede kontaktveje
 check-badge = KONTAKTKONTROL
 check-progress = { $done } af { $total } har bekræftet alle deres kontaktveje · sidste frist { $deadline }
+alert-planning = Udsendelsen planlægges stadig: { $unplanned } af { $total } modtagere har endnu ikke fået deres trin. De første beskeder er allerede på vej.
 readiness-title = Beredskabsrapport
 readiness-first = Første svar efter
 readiness-within = Svaret inden for 5 / 15 / 60 minutter

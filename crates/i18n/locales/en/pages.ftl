@@ -280,6 +280,7 @@ check-confirmed = Thank you! This contact point is confirmed.
 check-points = Confirmed contact points
 check-badge = CONTACT CHECK
 check-progress = { $done } of { $total } have confirmed all their contact points · deadline { $deadline }
+alert-planning = Still planning the send-out: { $unplanned } of { $total } recipients do not have their steps yet. The first messages are already going out.
 readiness-title = Readiness report
 readiness-first = First answer after
 readiness-within = Answered within 5 / 15 / 60 minutes

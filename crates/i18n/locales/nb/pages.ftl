@@ -275,6 +275,7 @@ check-confirmed = Takk! Denne kontaktveien er bekreftet.
 check-points = Bekreftede kontaktveier
 check-badge = KONTAKTKONTROLL
 check-progress = { $done } av { $total } har bekreftet alle kontaktveiene sine · siste frist { $deadline }
+alert-planning = Utsendelsen planlegges fortsatt: { $unplanned } av { $total } mottakere har ennå ikke fått stegene sine. De første meldingene går allerede ut.
 readiness-title = Beredskapsrapport
 readiness-first = Første svar etter
 readiness-within = Svart innen 5 / 15 / 60 minutter

@@ -275,6 +275,7 @@ check-confirmed = Tack! Den här kontaktvägen är bekräftad.
 check-points = Bekräftade kontaktvägar
 check-badge = KONTAKTKONTROLL
 check-progress = { $done } av { $total } har bekräftat alla sina kontaktvägar · sista dag { $deadline }
+alert-planning = Utskicket planeras fortfarande: { $unplanned } av { $total } mottagare har ännu inte fått sina steg. De första meddelandena går redan ut.
 readiness-title = Beredskapsrapport
 readiness-first = Första svar efter
 readiness-within = Svarat inom 5 / 15 / 60 minuter

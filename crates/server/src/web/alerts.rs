@@ -439,6 +439,8 @@ struct LineView {
 struct RosterFragment {
     t: &'static super::Texts,
     counts: String,
+    /// While an alert to thousands is still being planned: how many are left; else empty.
+    planning: String,
     /// A poll's answers so far: "Ja 6 · Nej 1 · inget svar 3"; empty for an alert that
     /// only asks to be acknowledged.
     tally: String,
@@ -589,9 +591,14 @@ fn roster_fragment(
         ),
     };
     let tally = tally_text(t, alert, lines);
+    let planning = match alert.unplanned {
+        0 => String::new(),
+        n => t.alert_planning(n, total.saturating_add(n)),
+    };
     RosterFragment {
         t,
         counts,
+        planning,
         tally,
         check: alert.contact_check_until.is_some(),
         lines: lines.iter().map(|l| line_view(t, l, zone, names)).collect(),

@@ -779,6 +779,13 @@ impl Texts {
         )
     }
 
+    pub fn alert_planning(&self, unplanned: u32, total: u32) -> String {
+        self.lang.format(
+            "alert-planning",
+            &[("unplanned", unplanned.into()), ("total", total.into())],
+        )
+    }
+
     pub fn check_progress(&self, done: u32, total: u32, deadline: &str) -> String {
         self.lang.format(
             "check-progress",

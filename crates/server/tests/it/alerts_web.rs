@@ -217,6 +217,61 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
     assert!(english.contains("EXERCISE"));
 }
 
+/// An alert to thousands is planned in parts: until the last part is written, the roster
+/// says how many are still to be planned (the first messages are already out), and the API
+/// gives the same number.
+#[tokio::test]
+async fn the_roster_shows_how_many_are_still_to_be_planned() {
+    let app = TestApp::spawn().await;
+    let lead = signed_in(&app, "lead@lillby.se", Role::CrisisLead).await;
+    let people: Vec<(String, Vec<beredskap_core::register::ContactPoint>)> = (0..1_500)
+        .map(|i| (format!("Student {i}"), Vec::new()))
+        .collect();
+    let alla =
+        beredskap_store::testing::seed_register(&app.database_url(), app.org.id, "alla", &people)
+            .await
+            .unwrap();
+    let alert = app
+        .store
+        .create_alert(
+            &Actor::system(),
+            app.org.id,
+            beredskap_core::alerting::AlertInput {
+                recipients: beredskap_core::alerting::Recipients {
+                    groups: vec![alla],
+                    ..Default::default()
+                },
+                ..crate::helpers::alert_to(vec![], "Vattnet är otjänligt", &[], false)
+            }
+            .validate(None)
+            .unwrap(),
+            beredskap_core::journal::now(),
+        )
+        .await
+        .unwrap();
+    let roster_page = format!("/alerts/{}/roster", alert.id);
+    let (_, roster) = page(&app, &lead, &roster_page).await;
+    assert!(
+        roster.contains("500 av 1500 mottagare har ännu inte fått sina steg"),
+        "{roster}"
+    );
+    let api: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/api/v1/orgs/lillby/alerts/{}", alert.id)))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["alert"]["unplanned"], 500);
+    while app.store.plan_alerts(200).await.unwrap() > 0 {}
+    let (_, roster) = page(&app, &lead, &roster_page).await;
+    assert!(!roster.contains("ännu inte fått sina steg"), "{roster}");
+    assert!(roster.contains("0 av 1500 har svarat"), "{roster}");
+}
+
 /// Pages show times on the organisation's clock, with the zone, summer time included; an
 /// administrator moves the clock with the settings form, and a contact check's deadline is
 /// the end of the chosen day there.

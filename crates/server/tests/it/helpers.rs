@@ -74,6 +74,14 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// This app's database, for a test that writes to it directly (`testing::seed_register`).
+    pub fn database_url(&self) -> DatabaseUrl {
+        match &self.postgres {
+            Some((_, url)) => DatabaseUrl::parse(url).unwrap(),
+            None => DatabaseUrl::Sqlite(self._dir.path().join("test.db")),
+        }
+    }
+
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }

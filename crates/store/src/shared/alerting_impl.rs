@@ -227,6 +227,32 @@ impl AlertStore for Backend {
         Ok(escalated)
     }
 
+    async fn plan_alerts(&self, limit: u32) -> StoreResult<u32> {
+        let planning = self
+            .read(|c| Box::pin(async move { ops::alerting::alerts_planning(c).await }))
+            .await?;
+        // A part needs no turn on the journal: it writes no entry, and its alert's row,
+        // locked first, keeps closing and a second node out until it is done.
+        for (org, alert, _) in planning.iter().filter(|(_, _, queued)| *queued) {
+            let (org, alert) = (*org, *alert);
+            let part = self
+                .write(move |c| {
+                    Box::pin(async move { ops::alerting::plan_part(c, org, alert, limit).await })
+                })
+                .await?;
+            if part.taken > 0 {
+                return Ok(u32::try_from(part.taken).unwrap_or(u32::MAX));
+            }
+        }
+        for (org, alert, _) in planning.into_iter().filter(|(_, _, queued)| !*queued) {
+            self.write_in(org, move |c| {
+                Box::pin(async move { ops::alerting::finish_planning(c, org, alert).await })
+            })
+            .await?;
+        }
+        Ok(0)
+    }
+
     async fn answer_by_reply(
         &self,
         from: &str,

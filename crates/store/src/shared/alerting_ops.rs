@@ -15,9 +15,6 @@ use std::collections::HashSet;
 
 /// Rows per multi-row INSERT: well under both databases' limits on bound parameters.
 const INSERT_CHUNK: usize = 1000;
-/// Above this many recipients the whole register is read at once instead of person by
-/// person.
-const LOAD_ALL_ABOVE: usize = 50;
 
 /// A recipient as chosen: why, and where they stand in a position's chain.
 struct Chosen {
@@ -69,26 +66,78 @@ async fn position_holders(
     Ok(holders_at(position, rotation.as_ref(), &overrides, now))
 }
 
+/// Whom an alert reaches as chosen: the people named and the positions' chains, each once
+/// and in memory (a few dozen at most), and the groups, whose members (thousands at a
+/// university) are queued in the database by [`queue_group`] instead.
+struct Audience {
+    chosen: Vec<Chosen>,
+    /// Each group named, once, in the order named, with its slug.
+    groups: Vec<(GroupId, String)>,
+}
+
+/// The people of `ids` that are the organisation's, in one statement per thousand.
+async fn known_people(
+    conn: &mut Conn,
+    org: OrgId,
+    ids: &[PersonId],
+) -> StoreResult<HashSet<PersonId>> {
+    let mut known = HashSet::new();
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new("SELECT id FROM people WHERE org_id = ");
+        q.push_bind(org.0).push(" AND id IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(id.0);
+        }
+        q.push(")");
+        let found: Vec<Uuid> = q
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+        known.extend(found.into_iter().map(PersonId));
+    }
+    Ok(known)
+}
+
+/// The first of `groups` (in their order) that `person` belongs to, by its slug.
+async fn group_of(
+    conn: &mut Conn,
+    groups: &[(GroupId, String)],
+    person: PersonId,
+) -> StoreResult<Option<String>> {
+    if groups.is_empty() {
+        return Ok(None);
+    }
+    let theirs: HashSet<Uuid> =
+        sqlx::query_scalar("SELECT group_id FROM group_members WHERE person_id = $1")
+            .bind(person.0)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .collect();
+    Ok(groups
+        .iter()
+        .find(|(g, _)| theirs.contains(&g.0))
+        .map(|(_, slug)| slug.clone()))
+}
+
 /// The recipients, each once, with why they were chosen: people as named, groups by
 /// their members, positions by whoever is on call with the deputies following in order. A
 /// holder already chosen directly or by a group is alerted at once and still leads the
-/// chain, so their answer covers the position.
+/// chain, so their answer covers the position. Everyone in a chain is chosen here, a group
+/// member too, so a deputy's predecessor is planned in the same wave as the deputy.
 async fn resolve(
     conn: &mut Conn,
     org: OrgId,
     new: &NewAlert,
     now: DateTime<Utc>,
-) -> StoreResult<Vec<Chosen>> {
+) -> StoreResult<Audience> {
     let mut chosen = ChosenSet::default();
+    let known = known_people(conn, org, &new.recipients.people).await?;
     for (i, person) in new.recipients.people.iter().enumerate() {
-        let known: Option<Uuid> =
-            sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND id = $2")
-                .bind(org.0)
-                .bind(person.0)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db)?;
-        if known.is_none() {
+        if !known.contains(person) {
             return Err(StoreError::invalid(
                 &format!("recipients.people[{i}]"),
                 Problem::UnknownPerson,
@@ -96,15 +145,31 @@ async fn resolve(
         }
         chosen.add(plain(*person, "person".to_owned()));
     }
-    let groups = super::list_groups(conn, org).await?;
+    let slugs: HashMap<Uuid, String> =
+        sqlx::query("SELECT id, slug FROM org_groups WHERE org_id = $1")
+            .bind(org.0)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| Ok((col(r, "id")?, col(r, "slug")?)))
+            .collect::<StoreResult<_>>()?;
+    let mut groups: Vec<(GroupId, String)> = Vec::new();
     for (i, id) in new.recipients.groups.iter().enumerate() {
-        let group = find_group(&groups, *id, &format!("recipients.groups[{i}]"))?;
-        for person in &group.members {
-            chosen.add(plain(*person, format!("group:{}", group.slug)));
+        let slug = slugs.get(&id.0).ok_or_else(|| {
+            StoreError::invalid(&format!("recipients.groups[{i}]"), Problem::UnknownGroup)
+        })?;
+        if !groups.iter().any(|(g, _)| g == id) {
+            groups.push((*id, slug.clone()));
         }
     }
     if let Some((group, _, _)) = &new.escalation {
-        find_group(&groups, *group, "escalation.group")?;
+        if !slugs.contains_key(&group.0) {
+            return Err(StoreError::invalid(
+                "escalation.group",
+                Problem::UnknownGroup,
+            ));
+        }
     }
     let positions = super::list_positions(conn, org).await?;
     // Each position to follow, with its people now (on call first).
@@ -124,7 +189,10 @@ async fn resolve(
                 continue;
             }
             let holders = position_holders(conn, org, position, now).await?;
-            if holders.first().is_some_and(|h| chosen.contains(*h)) {
+            let Some(holder) = holders.first().copied() else {
+                continue;
+            };
+            if chosen.contains(holder) || group_of(conn, &groups, holder).await?.is_some() {
                 chains.push((position, holders));
             }
         }
@@ -134,6 +202,11 @@ async fn resolve(
         let mut previous: Option<PersonId> = None;
         for (n, person) in holders.iter().enumerate() {
             let chain = *root.get_or_insert(*person);
+            if !chosen.contains(*person) {
+                if let Some(slug) = group_of(conn, &groups, *person).await? {
+                    chosen.add(plain(*person, format!("group:{slug}")));
+                }
+            }
             match chosen.get_mut(*person) {
                 // Someone already alerted directly joins the chain only as its holder: a
                 // deputy's answer to the group alert does not stand for the position.
@@ -154,7 +227,10 @@ async fn resolve(
             previous = Some(*person);
         }
     }
-    Ok(chosen.list)
+    Ok(Audience {
+        chosen: chosen.list,
+        groups,
+    })
 }
 
 fn plain(person: PersonId, reason: String) -> Chosen {
@@ -166,48 +242,38 @@ fn plain(person: PersonId, reason: String) -> Chosen {
     }
 }
 
-fn find_group<'g>(groups: &'g [Group], id: GroupId, field: &str) -> StoreResult<&'g Group> {
-    groups
-        .iter()
-        .find(|g| g.id == id)
-        .ok_or_else(|| StoreError::invalid(field, Problem::UnknownGroup))
-}
-
-/// The active people among `chosen`, with their contact points, in `chosen`'s order.
+/// The active people among `people`, with their contact points in their order, in one
+/// statement per thousand.
 async fn load_active(
     conn: &mut Conn,
     org: OrgId,
-    chosen: &[Chosen],
+    people: &[PersonId],
 ) -> StoreResult<HashMap<PersonId, Vec<ContactPoint>>> {
-    let mut found = HashMap::new();
-    if chosen.len() > LOAD_ALL_ABOVE {
-        let wanted: HashSet<PersonId> = chosen.iter().map(|c| c.person).collect();
-        for person in super::list_people(conn, org).await? {
-            if person.active && wanted.contains(&person.id) {
-                found.insert(person.id, person.contact_points);
-            }
+    let mut found: HashMap<PersonId, Vec<ContactPoint>> = HashMap::new();
+    for chunk in people.chunks(INSERT_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT p.id AS person_id, cp.kind, cp.label, cp.value, cp.verified \
+             FROM people p LEFT JOIN contact_points cp ON cp.person_id = p.id \
+             WHERE p.active AND p.org_id = ",
+        );
+        q.push_bind(org.0).push(" AND p.id IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(id.0);
         }
-    } else {
-        for c in chosen {
-            if let Some(person) = super::person(conn, org, c.person).await? {
-                if person.active {
-                    found.insert(person.id, person.contact_points);
-                }
+        q.push(") ORDER BY p.id, cp.ord");
+        for r in q.build().fetch_all(&mut *conn).await.map_err(db)? {
+            let points = found.entry(PersonId(col(&r, "person_id")?)).or_default();
+            if col::<Option<String>>(&r, "kind")?.is_some() {
+                points.push(super::contact_point_from_row(&r)?);
             }
         }
     }
     Ok(found)
 }
 
-/// Inserts recipients and their planned deliveries, many rows per statement.
-async fn insert_recipients(
-    conn: &mut Conn,
-    alert: AlertId,
-    org: OrgId,
-    chosen: &[&Chosen],
-    planned: &[PlannedDelivery],
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
+/// Inserts recipients, many rows per statement.
+async fn insert_recipients(conn: &mut Conn, alert: AlertId, chosen: &[&Chosen]) -> StoreResult<()> {
     for chunk in chosen.chunks(INSERT_CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO alert_recipients (alert_id, person_id, reason, chain_root, follows) ",
@@ -221,20 +287,27 @@ async fn insert_recipients(
         });
         q.build().execute(&mut *conn).await.map_err(db)?;
     }
-    let rows: Vec<DeliveryRow> = planned
+    Ok(())
+}
+
+/// The planned deliveries as rows, each due `after` its person's start.
+fn delivery_rows(
+    alert: AlertId,
+    planned: &[PlannedDelivery],
+    start: impl Fn(PersonId) -> DateTime<Utc>,
+) -> Vec<DeliveryRow> {
+    planned
         .iter()
         .map(|d| DeliveryRow {
             person: d.person,
             step: i32::try_from(d.step).unwrap_or(i32::MAX),
             channel: d.channel.as_str().to_owned(),
             address: d.address.clone(),
-            due_at: now + d.after,
+            due_at: start(d.person) + d.after,
             idempotency_key: format!("{}:{}:{}", alert, d.person, d.step),
             kind: DeliveryKind::Alert,
         })
-        .collect();
-    insert_deliveries(conn, alert, org, &rows).await?;
-    Ok(())
+        .collect()
 }
 
 /// One delivery to insert.
@@ -285,7 +358,8 @@ async fn active_targets<'c>(
     org: OrgId,
     chosen: &'c [Chosen],
 ) -> StoreResult<(Vec<&'c Chosen>, Vec<PlanRecipient>)> {
-    let mut points = load_active(conn, org, chosen).await?;
+    let people: Vec<PersonId> = chosen.iter().map(|c| c.person).collect();
+    let mut points = load_active(conn, org, &people).await?;
     let active: Vec<&Chosen> = chosen
         .iter()
         .filter(|c| points.contains_key(&c.person))
@@ -308,8 +382,24 @@ pub async fn alert_audience(
     new: &NewAlert,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<PlanRecipient>> {
-    let chosen = resolve(conn, org, new, now).await?;
-    Ok(active_targets(conn, org, &chosen).await?.1)
+    let audience = resolve(conn, org, new, now).await?;
+    let mut chosen = ChosenSet::default();
+    for c in audience.chosen {
+        chosen.add(c);
+    }
+    for (group, slug) in &audience.groups {
+        let members: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT person_id FROM group_members WHERE group_id = $1 ORDER BY ord",
+        )
+        .bind(group.0)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        for person in members {
+            chosen.add(plain(PersonId(person), format!("group:{slug}")));
+        }
+    }
+    Ok(active_targets(conn, org, &chosen.list).await?.1)
 }
 
 /// Plans and inserts deliveries for newly chosen recipients (those still active), from
@@ -328,14 +418,258 @@ async fn add_recipients(
         Some(schedule) => plan(&targets, schedule),
         None => plan_check(&targets),
     };
-    insert_recipients(conn, alert, org, &active, &planned, now).await?;
+    insert_recipients(conn, alert, &active).await?;
+    insert_deliveries(conn, alert, org, &delivery_rows(alert, &planned, |_| now)).await?;
     Ok((active.len(), planned.len()))
+}
+
+/// Queues a group's active members who are not yet the alert's recipients (nor queued) to
+/// be planned from `start_at`, in the group's order, in one statement however many they
+/// are. Returns how many were queued.
+async fn queue_group(
+    conn: &mut Conn,
+    alert: AlertId,
+    group: GroupId,
+    reason: &str,
+    start_at: DateTime<Utc>,
+) -> StoreResult<usize> {
+    let queued = sqlx::query(
+        "INSERT INTO alert_planning (alert_id, person_id, reason, start_at) \
+         SELECT $1, gm.person_id, $3, $4 FROM group_members gm \
+         JOIN people p ON p.id = gm.person_id \
+         WHERE gm.group_id = $2 AND p.active AND NOT EXISTS \
+             (SELECT 1 FROM alert_recipients r WHERE r.alert_id = $1 AND r.person_id = gm.person_id) \
+         ORDER BY gm.ord \
+         ON CONFLICT (alert_id, person_id) DO NOTHING",
+    )
+    .bind(alert.0)
+    .bind(group.0)
+    .bind(reason)
+    .bind(start_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    Ok(usize::try_from(queued).unwrap_or(usize::MAX))
+}
+
+/// People of an alert's first wave, planned in the transaction that sends it: the rest
+/// follow in parts, which the delivery worker plans while it sends (`Store::plan_alerts`).
+pub const FIRST_WAVE: u32 = 1000;
+
+/// What one part of an alert's planning wrote.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PlannedPart {
+    /// Queued people taken (planned, or dropped as no longer active).
+    pub taken: usize,
+    pub recipients: usize,
+    pub deliveries: usize,
+}
+
+/// Plans the next `limit` people queued for `alert`, in queue order: their recipients and
+/// deliveries are written and their queue rows deleted in the caller's transaction, so a
+/// part is planned entirely or not at all. The alert's row is locked first, so closing it
+/// waits for a part under way (and then cancels what it wrote) and two nodes never plan
+/// the same alert at once. A closed alert plans nothing.
+pub async fn plan_part(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+    limit: u32,
+) -> StoreResult<PlannedPart> {
+    let Some(row) = sqlx::query(
+        "UPDATE alerts SET planning = planning WHERE id = $1 AND org_id = $2 \
+         AND status = 'active' RETURNING kind, step_seconds, repeats, repeat_seconds",
+    )
+    .bind(alert.0)
+    .bind(org.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    else {
+        return Ok(PlannedPart::default());
+    };
+    let seqs: Vec<i64> = sqlx::query_scalar(
+        "SELECT seq FROM alert_planning WHERE alert_id = $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(alert.0)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let (Some(first), Some(last)) = (seqs.first().copied(), seqs.last().copied()) else {
+        return Ok(PlannedPart::default());
+    };
+    // Each queued person still active and not yet a recipient, with their contact points.
+    let rows = sqlx::query(
+        "SELECT q.person_id, q.reason, q.start_at, cp.kind, cp.label, cp.value, cp.verified \
+         FROM alert_planning q JOIN people p ON p.id = q.person_id \
+         LEFT JOIN contact_points cp ON cp.person_id = q.person_id \
+         WHERE q.alert_id = $1 AND q.seq BETWEEN $2 AND $3 AND p.active AND NOT EXISTS \
+             (SELECT 1 FROM alert_recipients r WHERE r.alert_id = $1 AND r.person_id = q.person_id) \
+         ORDER BY q.seq, cp.ord",
+    )
+    .bind(alert.0)
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut chosen: Vec<Chosen> = Vec::new();
+    let mut targets: Vec<PlanRecipient> = Vec::new();
+    let mut starts: HashMap<PersonId, DateTime<Utc>> = HashMap::new();
+    for r in &rows {
+        let person = PersonId(col(r, "person_id")?);
+        if chosen.last().map(|c| c.person) != Some(person) {
+            chosen.push(plain(person, col(r, "reason")?));
+            targets.push(PlanRecipient {
+                person,
+                points: Vec::new(),
+                follows: None,
+            });
+            starts.insert(person, col(r, "start_at")?);
+        }
+        if col::<Option<String>>(r, "kind")?.is_some() {
+            if let Some(target) = targets.last_mut() {
+                target.points.push(super::contact_point_from_row(r)?);
+            }
+        }
+    }
+    let kind: String = col(&row, "kind")?;
+    let planned = if kind == "contact_check" {
+        plan_check(&targets)
+    } else {
+        plan(
+            &targets,
+            &Schedule {
+                step: chrono::Duration::seconds(col::<i32>(&row, "step_seconds")?.into()),
+                repeats: u32::try_from(col::<i32>(&row, "repeats")?).unwrap_or(0),
+                repeat_every: chrono::Duration::seconds(col::<i32>(&row, "repeat_seconds")?.into()),
+            },
+        )
+    };
+    let chosen_refs: Vec<&Chosen> = chosen.iter().collect();
+    insert_recipients(conn, alert, &chosen_refs).await?;
+    // Every planned person has a start; were one missing, due at once is the safe side.
+    let rows = delivery_rows(alert, &planned, |p| {
+        starts.get(&p).copied().unwrap_or_default()
+    });
+    insert_deliveries(conn, alert, org, &rows).await?;
+    sqlx::query("DELETE FROM alert_planning WHERE alert_id = $1 AND seq BETWEEN $2 AND $3")
+        .bind(alert.0)
+        .bind(first)
+        .bind(last)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(PlannedPart {
+        taken: seqs.len(),
+        recipients: chosen.len(),
+        deliveries: planned.len(),
+    })
+}
+
+/// Queues `groups` for an alert and plans its first wave; if people remain queued, the
+/// alert is marked as planning for the worker to go on. Returns what was queued and what
+/// the first wave planned.
+async fn queue_and_plan_first_wave(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+    groups: &[(GroupId, String)],
+    reason: &str,
+    start_at: DateTime<Utc>,
+) -> StoreResult<(usize, PlannedPart)> {
+    let mut queued = 0;
+    for (group, slug) in groups {
+        queued += queue_group(conn, alert, *group, &format!("{reason}:{slug}"), start_at).await?;
+    }
+    if queued == 0 {
+        return Ok((0, PlannedPart::default()));
+    }
+    let first = plan_part(conn, org, alert, FIRST_WAVE).await?;
+    if first.taken < queued {
+        sqlx::query("UPDATE alerts SET planning = TRUE WHERE id = $1")
+            .bind(alert.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok((queued, first))
+}
+
+/// Alerts still being planned, oldest first, each with whether people remain queued.
+pub async fn alerts_planning(conn: &mut Conn) -> StoreResult<Vec<(OrgId, AlertId, bool)>> {
+    sqlx::query(
+        "SELECT a.org_id, a.id, EXISTS (SELECT 1 FROM alert_planning q WHERE q.alert_id = a.id) \
+         AS queued FROM alerts a WHERE a.planning ORDER BY a.created_at, a.id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(|r| {
+        Ok((
+            OrgId(col(r, "org_id")?),
+            AlertId(col(r, "id")?),
+            col(r, "queued")?,
+        ))
+    })
+    .collect()
+}
+
+/// Ends an alert's planning once nobody is left queued (under the organisation's lock, so
+/// an escalation queuing more cannot slip in between): the journal records how many
+/// recipients and deliveries it has in all. False if it was not planning or people remain.
+pub async fn finish_planning(conn: &mut Conn, org: OrgId, alert: AlertId) -> StoreResult<bool> {
+    let ended = sqlx::query(
+        "UPDATE alerts SET planning = FALSE WHERE id = $1 AND org_id = $2 AND planning \
+         AND NOT EXISTS (SELECT 1 FROM alert_planning q WHERE q.alert_id = $1)",
+    )
+    .bind(alert.0)
+    .bind(org.0)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    if ended == 0 {
+        return Ok(false);
+    }
+    let recipients: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM alert_recipients WHERE alert_id = $1")
+            .bind(alert.0)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+    let deliveries: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM deliveries WHERE alert_id = $1 AND kind = 'alert'",
+    )
+    .bind(alert.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    append_journal(
+        conn,
+        org,
+        &Actor::system(),
+        NewJournalEntry::new(
+            "alert.planned",
+            format!("alert:{alert}"),
+            serde_json::json!({ "recipients": recipients, "deliveries": deliveries }),
+        ),
+    )
+    .await?;
+    Ok(true)
 }
 
 fn seconds(d: chrono::Duration) -> i32 {
     i32::try_from(d.num_seconds()).unwrap_or(i32::MAX)
 }
 
+/// Sends an alert: the alert, its named people and positions' chains, and a first wave of
+/// its groups' members are planned here; the groups' other members are queued in the same
+/// transaction and planned in parts by the worker ([`plan_part`]), so the first message
+/// goes out within a second however many the alert reaches.
 pub async fn create_alert(
     conn: &mut Conn,
     actor: &Actor,
@@ -343,8 +677,8 @@ pub async fn create_alert(
     new: NewAlert,
     now: DateTime<Utc>,
 ) -> StoreResult<Alert> {
-    let chosen = resolve(conn, org, &new, now).await?;
-    let alert = Alert {
+    let audience = resolve(conn, org, &new, now).await?;
+    let mut alert = Alert {
         id: AlertId::new(),
         org_id: org,
         created_by: new.created_by,
@@ -357,6 +691,7 @@ pub async fn create_alert(
         closed_at: None,
         contact_check_until: new.contact_check_until,
         announcement: new.announcement,
+        unplanned: 0,
     };
     let schedule = new.schedule;
     sqlx::query(
@@ -393,18 +728,22 @@ pub async fn create_alert(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
+    let plan_by = match new.contact_check_until {
+        Some(_) => None,
+        None => Some(&schedule),
+    };
+    let (recipients, deliveries) =
+        add_recipients(conn, org, alert.id, &audience.chosen, plan_by, now).await?;
+    let (queued, first_wave) =
+        queue_and_plan_first_wave(conn, org, alert.id, &audience.groups, "group", now).await?;
+    let unplanned = queued.saturating_sub(first_wave.taken);
+    alert.unplanned = u32::try_from(unplanned).unwrap_or(u32::MAX);
     // An announcement's text is journaled with the message it is; a copy here would
     // outlive the message's redaction.
     let mut journaled = serde_json::json!(&alert);
     if alert.announcement.is_some() {
         journaled["message"] = serde_json::Value::String(String::new());
     }
-    let plan_by = match new.contact_check_until {
-        Some(_) => None,
-        None => Some(&schedule),
-    };
-    let (recipients, deliveries) =
-        add_recipients(conn, org, alert.id, &chosen, plan_by, now).await?;
     append_journal(
         conn,
         org,
@@ -418,8 +757,10 @@ pub async fn create_alert(
             format!("alert:{}", alert.id),
             serde_json::json!({
                 "alert": journaled,
-                "recipients": recipients,
-                "deliveries": deliveries,
+                // Everyone it reaches; those still unplanned get their deliveries in
+                // parts, and `alert.planned` gives the totals.
+                "recipients": recipients + first_wave.recipients + unplanned,
+                "deliveries": deliveries + first_wave.deliveries,
                 "step_minutes": schedule.step.num_minutes(),
                 "repeats": schedule.repeats,
                 "repeat_minutes": schedule.repeat_every.num_minutes(),
@@ -779,9 +1120,14 @@ async fn roster_of(
         query = query.bind(p.0);
     }
     let deliveries = query.fetch_all(&mut *conn).await.map_err(db)?;
+    let at: HashMap<PersonId, usize> = roster
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.person_id, i))
+        .collect();
     for row in &deliveries {
         let d = delivery_from_row(row)?;
-        if let Some(entry) = roster.iter_mut().find(|e| e.person_id == d.person_id) {
+        if let Some(entry) = at.get(&d.person_id).and_then(|i| roster.get_mut(*i)) {
             entry.deliveries.push(d);
         }
     }
@@ -790,6 +1136,19 @@ async fn roster_of(
 
 const ALERT_COLUMNS: &str = "id, org_id, created_by, message, severity, options, exercise, \
     status, created_at, closed_at, deadline_at, message_id";
+
+/// An alert's columns from `alerts` as `a`, with how many people are still queued for
+/// planning.
+fn alert_columns() -> String {
+    let mut columns: Vec<String> = ALERT_COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect();
+    columns.push(
+        "(SELECT COUNT(*) FROM alert_planning q WHERE q.alert_id = a.id) AS unplanned".into(),
+    );
+    columns.join(", ")
+}
 
 fn alert_from_row(r: &DbRow) -> StoreResult<Alert> {
     let severity: String = col(r, "severity")?;
@@ -818,12 +1177,14 @@ fn alert_from_row(r: &DbRow) -> StoreResult<Alert> {
         closed_at: col(r, "closed_at")?,
         contact_check_until: col(r, "deadline_at")?,
         announcement: announcement.map(MessageId),
+        unplanned: u32::try_from(col::<i64>(r, "unplanned")?).unwrap_or(u32::MAX),
     })
 }
 
 pub async fn alert(conn: &mut Conn, org: OrgId, id: AlertId) -> StoreResult<Alert> {
     let r = sqlx::query(&format!(
-        "SELECT {ALERT_COLUMNS} FROM alerts WHERE org_id = $1 AND id = $2"
+        "SELECT {} FROM alerts a WHERE a.org_id = $1 AND a.id = $2",
+        alert_columns()
     ))
     .bind(org.0)
     .bind(id.0)
@@ -922,10 +1283,16 @@ pub(super) async fn stop_alert(
     status: AlertStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
-    sqlx::query("UPDATE alerts SET status = $2, closed_at = $3 WHERE id = $1")
+    sqlx::query("UPDATE alerts SET status = $2, closed_at = $3, planning = FALSE WHERE id = $1")
         .bind(id.0)
         .bind(status.as_str())
         .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    // Nobody still queued is planned now.
+    sqlx::query("DELETE FROM alert_planning WHERE alert_id = $1")
+        .bind(id.0)
         .execute(&mut *conn)
         .await
         .map_err(db)?;
@@ -1023,14 +1390,15 @@ pub async fn list_alerts(
     limit: u32,
 ) -> StoreResult<Vec<AlertSummary>> {
     let rows = sqlx::query(&format!(
-        "SELECT {ALERT_COLUMNS}, \
+        "SELECT {}, \
          (SELECT COUNT(*) FROM alert_recipients r WHERE r.alert_id = a.id) AS recipients, \
          (SELECT COUNT(*) FROM alert_recipients r WHERE r.alert_id = a.id \
              AND r.answered_at IS NOT NULL) AS answered, \
          (SELECT COUNT(*) FROM alert_recipients r WHERE r.alert_id = a.id AND NOT EXISTS \
              (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id \
               AND d.person_id = r.person_id)) AS unreachable \
-         FROM alerts a WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+         FROM alerts a WHERE a.org_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT $2",
+        alert_columns()
     ))
     .bind(org.0)
     .bind(i64::from(limit))
@@ -1058,11 +1426,7 @@ pub async fn open_alerts_for(
     org: OrgId,
     person: PersonId,
 ) -> StoreResult<Vec<Alert>> {
-    let columns = ALERT_COLUMNS
-        .split(", ")
-        .map(|c| format!("a.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = alert_columns();
     let rows = sqlx::query(&format!(
         "SELECT {columns} FROM alerts a JOIN alert_recipients r ON r.alert_id = a.id \
          WHERE a.org_id = $1 AND r.person_id = $2 AND a.status = 'active' \
@@ -1103,8 +1467,8 @@ pub async fn escalate(
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let Some(r) = sqlx::query(
-        "SELECT options, escalate_group_id, escalate_min_answers, step_seconds, repeats, \
-         repeat_seconds FROM alerts WHERE id = $1 AND org_id = $2 AND status = 'active' \
+        "SELECT options, escalate_group_id, escalate_min_answers \
+         FROM alerts WHERE id = $1 AND org_id = $2 AND status = 'active' \
          AND escalated_at IS NULL AND escalate_at <= $3",
     )
     .bind(id.0)
@@ -1121,11 +1485,6 @@ pub async fn escalate(
         serde_json::from_str(&options).map_err(|e| corrupt("alerts.options", e))?;
     let group: Option<Uuid> = col(&r, "escalate_group_id")?;
     let min: Option<i32> = col(&r, "escalate_min_answers")?;
-    let schedule = Schedule {
-        step: chrono::Duration::seconds(col::<i32>(&r, "step_seconds")?.into()),
-        repeats: u32::try_from(col::<i32>(&r, "repeats")?).unwrap_or(0),
-        repeat_every: chrono::Duration::seconds(col::<i32>(&r, "repeat_seconds")?.into()),
-    };
     sqlx::query("UPDATE alerts SET escalated_at = $2 WHERE id = $1")
         .bind(id.0)
         .bind(now)
@@ -1153,24 +1512,21 @@ pub async fn escalate(
     if covering >= min {
         return Ok(false);
     }
-    let groups = super::list_groups(conn, org).await?;
-    let group = find_group(&groups, GroupId(group), "escalation.group")?;
-    let already: HashSet<Uuid> =
-        sqlx::query_scalar("SELECT person_id FROM alert_recipients WHERE alert_id = $1")
-            .bind(id.0)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?
-            .into_iter()
-            .collect();
-    let chosen: Vec<Chosen> = group
-        .members
-        .iter()
-        .filter(|p| !already.contains(&p.0))
-        .map(|p| plain(*p, format!("escalation:{}", group.slug)))
-        .collect();
-    let (recipients, deliveries) =
-        add_recipients(conn, org, id, &chosen, Some(&schedule), now).await?;
+    let slug: String = sqlx::query_scalar("SELECT slug FROM org_groups WHERE id = $1")
+        .bind(group)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::invalid("escalation.group", Problem::UnknownGroup))?;
+    let (queued, first_wave) = queue_and_plan_first_wave(
+        conn,
+        org,
+        id,
+        &[(GroupId(group), slug.clone())],
+        "escalation",
+        now,
+    )
+    .await?;
     append_journal(
         conn,
         org,
@@ -1179,11 +1535,11 @@ pub async fn escalate(
             "alert.escalated",
             format!("alert:{id}"),
             serde_json::json!({
-                "group": group.slug,
+                "group": slug,
                 "answers": covering,
                 "min_answers": min,
-                "recipients": recipients,
-                "deliveries": deliveries,
+                "recipients": first_wave.recipients + queued.saturating_sub(first_wave.taken),
+                "deliveries": first_wave.deliveries,
             }),
         ),
     )
@@ -1380,12 +1736,15 @@ pub async fn alert_recipient(
 }
 
 pub async fn alert_by_id(conn: &mut Conn, id: AlertId) -> StoreResult<Alert> {
-    let r = sqlx::query(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
+    let r = sqlx::query(&format!(
+        "SELECT {} FROM alerts a WHERE a.id = $1",
+        alert_columns()
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
     alert_from_row(&r)
 }
 

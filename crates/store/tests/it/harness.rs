@@ -103,13 +103,16 @@ impl TestDb {
         result.map_err(|e| e.to_string())
     }
 
-    /// Another process on the same database: a node of its own.
-    pub async fn another_node(&self) -> Arc<dyn Store> {
-        let url = match &self.backend {
+    pub fn url(&self) -> DatabaseUrl {
+        match &self.backend {
             Backend::Sqlite { path, .. } => DatabaseUrl::Sqlite(path.clone()),
             Backend::Postgres { url, .. } => DatabaseUrl::parse(url).unwrap(),
-        };
-        beredskap_store::open(&url, &OpenOptions::default())
+        }
+    }
+
+    /// Another process on the same database: a node of its own.
+    pub async fn another_node(&self) -> Arc<dyn Store> {
+        beredskap_store::open(&self.url(), &OpenOptions::default())
             .await
             .unwrap()
     }

@@ -1312,3 +1312,163 @@ pub async fn an_alert_caught_in_a_deadlock_is_written_again_whole(db: &TestDb) {
         (1..=entries.len() as i64).collect::<Vec<_>>()
     );
 }
+
+/// `n` people of a university's register, every second one with a phone, in group `alla`.
+async fn register_of(db: &TestDb, o: &Org, n: usize) -> beredskap_core::GroupId {
+    let people: Vec<(String, Vec<ContactPoint>)> = (0..n)
+        .map(|i| {
+            let points = match i % 2 {
+                0 => vec![ContactPoint {
+                    kind: ContactKind::Sms,
+                    label: ContactLabel::Work,
+                    value: format!("+4670{:07}", 5_000_000 + i),
+                    verified: true,
+                }],
+                _ => Vec::new(),
+            };
+            (format!("Student {i}"), points)
+        })
+        .collect();
+    beredskap_store::testing::seed_register(&db.url(), o.id, "alla", &people)
+        .await
+        .unwrap()
+}
+
+async fn journal_kinds(s: &dyn Store, o: &Org) -> Vec<beredskap_core::journal::JournalEntry> {
+    s.journal_page(o.id, 0, 1000).await.unwrap()
+}
+
+/// An alert to thousands: the alert and its first wave are written at once, the rest are
+/// planned in parts by two nodes at the same time, and everyone ends up a recipient once
+/// with their deliveries once; the journal gives the total when planning ends.
+pub async fn an_alert_to_thousands_is_planned_in_parts_by_two_nodes_each_person_once(db: &TestDb) {
+    const PEOPLE: usize = 5_500;
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let alla = register_of(db, &o, PEOPLE).await;
+    let now = beredskap_core::journal::now();
+    let alert = s
+        .create_alert(
+            &actor(),
+            o.id,
+            input(
+                Recipients {
+                    groups: vec![alla],
+                    ..Recipients::default()
+                },
+                &[],
+            )
+            .validate(None)
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let first_wave = 1000;
+    assert_eq!(alert.unplanned as usize, PEOPLE - first_wave);
+    assert_eq!(
+        s.alert_roster(o.id, alert.id).await.unwrap().len(),
+        first_wave
+    );
+    let sent = journal_kinds(s, &o).await;
+    let sent: serde_json::Value = serde_json::from_str(
+        &sent
+            .iter()
+            .find(|e| e.kind == "alert.sent")
+            .unwrap()
+            .payload,
+    )
+    .unwrap();
+    assert_eq!(sent["recipients"], PEOPLE);
+    assert_eq!(sent["deliveries"], first_wave / 2);
+    // The first wave can be claimed before anything else is planned.
+    assert_eq!(
+        s.claim_deliveries(now, 10_000, Duration::minutes(1))
+            .await
+            .unwrap()
+            .len(),
+        first_wave / 2
+    );
+    let other = db.another_node().await;
+    let plan_all = |store: std::sync::Arc<dyn Store>| async move {
+        let mut taken = 0;
+        loop {
+            match store.plan_alerts(700).await.unwrap() {
+                0 => return taken,
+                n => taken += n as usize,
+            }
+        }
+    };
+    let (here, there) = tokio::join!(plan_all(db.store.clone()), plan_all(other));
+    assert_eq!(
+        here + there,
+        PEOPLE - first_wave,
+        "each queued person taken once"
+    );
+    let alert = s.alert(o.id, alert.id).await.unwrap();
+    assert_eq!(alert.unplanned, 0);
+    let roster = s.alert_roster(o.id, alert.id).await.unwrap();
+    let people: std::collections::HashSet<PersonId> = roster.iter().map(|r| r.person_id).collect();
+    assert_eq!((roster.len(), people.len()), (PEOPLE, PEOPLE));
+    assert!(roster.iter().all(|r| r.reason == "group:alla"));
+    let steps: Vec<usize> = roster.iter().map(|r| r.deliveries.len()).collect();
+    assert_eq!(
+        steps.iter().sum::<usize>(),
+        PEOPLE / 2,
+        "one SMS each for those with a phone"
+    );
+    assert!(steps.iter().all(|n| *n <= 1));
+    let planned: Vec<_> = journal_kinds(s, &o)
+        .await
+        .into_iter()
+        .filter(|e| e.kind == "alert.planned")
+        .collect();
+    assert_eq!(planned.len(), 1, "planning ends once, on one node");
+    let planned: serde_json::Value = serde_json::from_str(&planned[0].payload).unwrap();
+    assert_eq!(planned["recipients"], PEOPLE);
+    assert_eq!(planned["deliveries"], PEOPLE / 2);
+    assert_eq!(s.plan_alerts(700).await.unwrap(), 0, "nothing left to plan");
+}
+
+/// Closing an alert while it is being planned: nobody else becomes a recipient, nothing
+/// more goes out, and planning does not end in the journal as if it had finished.
+pub async fn closing_an_alert_while_it_is_planned_stops_its_planning(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let alla = register_of(db, &o, 3_000).await;
+    let now = beredskap_core::journal::now();
+    let alert = s
+        .create_alert(
+            &actor(),
+            o.id,
+            input(
+                Recipients {
+                    groups: vec![alla],
+                    ..Recipients::default()
+                },
+                &[],
+            )
+            .validate(None)
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.plan_alerts(500).await.unwrap(), 500);
+    let closed = s
+        .close_alert(&actor(), o.id, alert.id, AlertStatus::Cancelled, now)
+        .await
+        .unwrap();
+    assert_eq!(s.alert(o.id, closed.id).await.unwrap().unplanned, 0);
+    assert_eq!(s.plan_alerts(500).await.unwrap(), 0);
+    let roster = s.alert_roster(o.id, alert.id).await.unwrap();
+    assert_eq!(roster.len(), 1_500);
+    assert!(roster
+        .iter()
+        .flat_map(|r| &r.deliveries)
+        .all(|d| d.status == DeliveryStatus::Cancelled));
+    assert!(!journal_kinds(s, &o)
+        .await
+        .iter()
+        .any(|e| e.kind == "alert.planned"));
+}
