@@ -3,9 +3,10 @@
 
 use crate::policy::{permit, Caller, UseCase};
 use crate::{App, Error};
+pub use beredskap_core::alerting::RecipientState;
 use beredskap_core::alerting::{
     Alert, AlertInput, AlertStatus, AlertSummary, Answer, ContactCheckInput, Delivery,
-    DeliveryKind, DeliveryStatus, ReplyOutcome, RosterEntry,
+    DeliveryKind, DeliveryStatus, ReplyOutcome, RosterCounts, RosterEntry, RosterQuery,
 };
 use beredskap_core::register::Org;
 use beredskap_core::{AlertId, DeliveryId, OrgId, PersonId, Store, StoreError};
@@ -251,6 +252,146 @@ pub async fn roster(
     Ok(alert_with_roster(app.store(), org, id).await?)
 }
 
+/// A page of an alert's roster with the figures of all of it: what the roster page and the
+/// API show of an alert to 100,000 without reading it all.
+#[derive(Debug, Clone)]
+pub struct RosterView {
+    pub alert: Alert,
+    pub counts: RosterCounts,
+    pub lines: Vec<RosterLine>,
+}
+
+/// Lines per roster page unless asked otherwise, and at most.
+pub const ROSTER_PAGE: u32 = 100;
+pub const ROSTER_PAGE_MAX: u32 = 1000;
+
+/// An alert with one page of its roster (`query`; its limit kept within
+/// [`ROSTER_PAGE_MAX`]) and the figures of the whole.
+pub async fn roster_page(
+    app: &App,
+    caller: &Caller,
+    org: OrgId,
+    id: AlertId,
+    mut query: RosterQuery,
+) -> Result<RosterView, Error> {
+    permit(caller, UseCase::FollowAlerts)?;
+    query.limit = match query.limit {
+        0 => ROSTER_PAGE,
+        n => n.min(ROSTER_PAGE_MAX),
+    };
+    let alert = app.store.alert(org, id).await?;
+    let counts = app.store.alert_roster_counts(org, id).await?;
+    let entries = app.store.alert_roster_page(org, id, query).await?;
+    Ok(RosterView {
+        alert,
+        counts,
+        lines: roster_lines(&entries),
+    })
+}
+
+/// An alert's roster figures alone: for a list of alerts to follow.
+pub async fn roster_counts(
+    app: &App,
+    caller: &Caller,
+    org: OrgId,
+    id: AlertId,
+) -> Result<RosterCounts, Error> {
+    permit(caller, UseCase::FollowAlerts)?;
+    Ok(app.store.alert_roster_counts(org, id).await?)
+}
+
+/// Names listed at most in each of the readiness report's lists in the API; the roster's
+/// pages, filtered by state, give the rest.
+pub const READINESS_NAMES: u32 = 1000;
+
+/// How an alert went ([`Readiness`]), from its roster's figures and the first `names` (by
+/// name) of those not reached and of those silent.
+pub async fn readiness_of(
+    app: &App,
+    caller: &Caller,
+    org: OrgId,
+    id: AlertId,
+    names: u32,
+) -> Result<(Alert, Readiness), Error> {
+    permit(caller, UseCase::FollowAlerts)?;
+    let alert = app.store.alert(org, id).await?;
+    let counts = app.store.alert_roster_counts(org, id).await?;
+    let mut lists = Vec::new();
+    for states in [NOT_REACHED.to_vec(), SILENT.to_vec()] {
+        let entries = app
+            .store
+            .alert_roster_page(
+                org,
+                id,
+                RosterQuery {
+                    states,
+                    offset: 0,
+                    limit: names,
+                },
+            )
+            .await?;
+        lists.push(roster_lines(&entries));
+    }
+    let silent = lists.pop().unwrap_or_default();
+    let not_reached = lists.pop().unwrap_or_default();
+    let report = readiness(&alert, &counts, &not_reached, &silent);
+    Ok((alert, report))
+}
+
+/// Without an answer and not reached: nothing could be handed over, or not yet.
+pub const NOT_REACHED: [RecipientState; 3] = [
+    RecipientState::Unreachable,
+    RecipientState::Failed,
+    RecipientState::Waiting,
+];
+/// Reached (handed over, delivered or seen) and silent.
+pub const SILENT: [RecipientState; 3] = [
+    RecipientState::Sent,
+    RecipientState::Delivered,
+    RecipientState::Seen,
+];
+
+/// The roster as CSV (see [`roster_csv_header`]), a part of [`ROSTER_PAGE_MAX`] lines at
+/// a time in the people's order, however many it holds: each part is read, written out
+/// and dropped before the next. Permission is checked before the first part.
+pub async fn roster_csv_parts(
+    app: &App,
+    caller: &Caller,
+    org: OrgId,
+    id: AlertId,
+) -> Result<impl futures_util::Stream<Item = Result<Vec<u8>, Error>> + Send + 'static, Error> {
+    permit(caller, UseCase::FollowAlerts)?;
+    app.store.alert(org, id).await?;
+    /// Where the CSV stands.
+    enum Part {
+        Header,
+        After(Option<PersonId>),
+    }
+    Ok(futures_util::stream::try_unfold(
+        (app.store.clone(), Some(Part::Header)),
+        move |(store, part)| async move {
+            let after = match part {
+                None => return Ok(None),
+                Some(Part::Header) => {
+                    let header = roster_csv_header()?;
+                    return Ok(Some((header, (store, Some(Part::After(None))))));
+                }
+                Some(Part::After(after)) => after,
+            };
+            let entries = store
+                .alert_roster_after(org, id, after, ROSTER_PAGE_MAX)
+                .await?;
+            let Some(last) = entries.last().map(|e| e.person_id) else {
+                return Ok(None);
+            };
+            let next =
+                (entries.len() == ROSTER_PAGE_MAX as usize).then_some(Part::After(Some(last)));
+            let lines = roster_csv_lines(&roster_lines(&entries))?;
+            Ok(Some((lines, (store, next))))
+        },
+    ))
+}
+
 /// How an alert went, for drills above all: time to the first answer, the share who had
 /// answered within 5, 15 and 60 minutes, and who was not reached, with why.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -264,10 +405,14 @@ pub struct Readiness {
     pub answered_within_15_min: u32,
     pub answered_within_60_min: u32,
     /// Everyone without an answer whom the alert has not reached: name and why
-    /// (unreachable, failed with the provider's error, or not yet handed over).
+    /// (unreachable, failed with the provider's error, or not yet handed over); the first
+    /// of `not_reached_total` by name ([`READINESS_NAMES`] in the API).
     pub not_reached: Vec<NotReached>,
-    /// Everyone the alert reached (handed over, delivered or seen) who has not answered.
+    pub not_reached_total: u32,
+    /// Everyone the alert reached (handed over, delivered or seen) who has not answered;
+    /// the first of `silent_total` by name.
     pub silent: Vec<NotReached>,
+    pub silent_total: u32,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -286,66 +431,69 @@ pub struct Tally {
 }
 
 /// The poll's tally; none for an alert that only asks to be acknowledged.
-pub fn tally(alert: &Alert, lines: &[RosterLine]) -> Option<Tally> {
+pub fn tally(alert: &Alert, counts: &RosterCounts) -> Option<Tally> {
     if alert.options.is_empty() {
         return None;
     }
-    let count = |wanted: Option<&str>| {
-        let n = lines
+    let count = |wanted: &str| {
+        counts
+            .answers
             .iter()
-            .filter(|l| l.answer.as_deref() == wanted)
-            .count();
-        u32::try_from(n).unwrap_or(u32::MAX)
+            .filter(|(answer, _)| answer.as_deref() == Some(wanted))
+            .map(|(_, n)| n)
+            .sum()
     };
+    let chosen: u32 = counts
+        .answers
+        .iter()
+        .filter(|(answer, _)| answer.is_some())
+        .map(|(_, n)| n)
+        .sum();
     Some(Tally {
         options: alert
             .options
             .iter()
-            .map(|o| (o.clone(), count(Some(o))))
+            .map(|o| (o.clone(), count(o)))
             .collect(),
-        unanswered: count(None),
+        unanswered: counts.total().saturating_sub(chosen),
     })
 }
 
-pub fn readiness(alert: &Alert, lines: &[RosterLine]) -> Readiness {
-    let total = lines.len();
-    let answered: Vec<i64> = lines
-        .iter()
-        .filter_map(|l| l.answered_at)
-        .map(|t| (t - alert.created_at).num_seconds())
-        .collect();
-    let share = |minutes: i64| -> u32 {
-        let within = answered.iter().filter(|s| **s <= minutes * 60).count();
+/// The readiness report from the roster's figures and the lines of those `not_reached`
+/// and those `silent` (as many as are to be listed).
+pub fn readiness(
+    alert: &Alert,
+    counts: &RosterCounts,
+    not_reached: &[RosterLine],
+    silent: &[RosterLine],
+) -> Readiness {
+    let total = u64::from(counts.total());
+    let share = |within: u32| -> u32 {
         match total {
             0 => 0,
-            n => u32::try_from(within * 100 / n).unwrap_or(100),
+            n => u32::try_from(u64::from(within) * 100 / n).unwrap_or(100),
         }
     };
     Readiness {
-        recipients: u32::try_from(total).unwrap_or(u32::MAX),
-        answered: u32::try_from(answered.len()).unwrap_or(u32::MAX),
-        first_answer_seconds: answered.iter().min().copied(),
-        answered_within_5_min: share(5),
-        answered_within_15_min: share(15),
-        answered_within_60_min: share(60),
-        not_reached: without_answer(lines, false),
-        silent: without_answer(lines, true),
+        recipients: counts.total(),
+        answered: counts.answered(),
+        first_answer_seconds: counts
+            .first_answer_at
+            .map(|t| (t - alert.created_at).num_seconds()),
+        answered_within_5_min: share(counts.answered_within[0]),
+        answered_within_15_min: share(counts.answered_within[1]),
+        answered_within_60_min: share(counts.answered_within[2]),
+        not_reached_total: NOT_REACHED.iter().map(|s| counts.of(*s)).sum(),
+        not_reached: without_answer(not_reached),
+        silent_total: SILENT.iter().map(|s| counts.of(*s)).sum(),
+        silent: without_answer(silent),
     }
 }
 
-/// Those without an answer whom the alert reached (`reached`), or those it did not, with
-/// why.
-fn without_answer(lines: &[RosterLine], reached: bool) -> Vec<NotReached> {
+/// Those without an answer, with why.
+fn without_answer(lines: &[RosterLine]) -> Vec<NotReached> {
     lines
         .iter()
-        .filter(|l| l.answered_at.is_none() && l.state != RecipientState::NotNeeded)
-        .filter(|l| {
-            let was_reached = !matches!(
-                l.state,
-                RecipientState::Unreachable | RecipientState::Failed | RecipientState::Waiting
-            );
-            was_reached == reached
-        })
         .map(|l| NotReached {
             name: l.name.clone(),
             state: l.state,
@@ -360,43 +508,6 @@ fn without_answer(lines: &[RosterLine], reached: bool) -> Vec<NotReached> {
             },
         })
         .collect()
-}
-
-/// Where a recipient stands, furthest first: what a crisis leader scans the roster for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecipientState {
-    /// Nothing can reach them: no contact point an alert can use.
-    Unreachable,
-    /// Every hand-off failed.
-    Failed,
-    /// Nothing handed over yet (a deputy waiting for their turn, or the first step).
-    Waiting,
-    /// Handed to a provider.
-    Sent,
-    /// The provider reported it delivered.
-    Delivered,
-    /// They opened the alert's page or link.
-    Seen,
-    Answered,
-    /// Not alerted after all: someone else covered their position first, or the alert
-    /// was closed before their turn.
-    NotNeeded,
-}
-
-impl RecipientState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecipientState::Unreachable => "unreachable",
-            RecipientState::Failed => "failed",
-            RecipientState::Waiting => "waiting",
-            RecipientState::Sent => "sent",
-            RecipientState::Delivered => "delivered",
-            RecipientState::Seen => "seen",
-            RecipientState::Answered => "answered",
-            RecipientState::NotNeeded => "not_needed",
-        }
-    }
 }
 
 /// One recipient's line in the roster as shown and exported.
@@ -427,8 +538,9 @@ pub struct RosterLine {
     pub follows: Option<String>,
 }
 
-pub fn roster_lines(roster: &[RosterEntry], names: &HashMap<PersonId, String>) -> Vec<RosterLine> {
-    let mut lines: Vec<RosterLine> = roster
+/// The roster's lines as people read them, in the store's order.
+pub fn roster_lines(roster: &[RosterEntry]) -> Vec<RosterLine> {
+    roster
         .iter()
         .map(|r| {
             let alert_steps: Vec<_> = r
@@ -446,36 +558,12 @@ pub fn roster_lines(roster: &[RosterEntry], names: &HashMap<PersonId, String>) -
                 .iter()
                 .filter(|d| matches!(d.status, DeliveryStatus::Pending | DeliveryStatus::Claimed))
                 .count();
-            let state = if r.answered_at.is_some() {
-                RecipientState::Answered
-            } else if r.seen_at.is_some() {
-                RecipientState::Seen
-            } else if delivered_at.is_some() {
-                RecipientState::Delivered
-            } else if !sent.is_empty() {
-                RecipientState::Sent
-            } else if alert_steps.is_empty() {
-                RecipientState::Unreachable
-            } else if alert_steps
-                .iter()
-                .all(|d| d.status == DeliveryStatus::Cancelled)
-            {
-                RecipientState::NotNeeded
-            } else if pending == 0
-                && alert_steps
-                    .iter()
-                    .any(|d| d.status == DeliveryStatus::Failed)
-            {
-                RecipientState::Failed
-            } else {
-                RecipientState::Waiting
-            };
             RosterLine {
                 person_id: r.person_id,
-                name: names.get(&r.person_id).cloned().unwrap_or_default(),
+                name: r.name.clone(),
                 reason: r.reason.clone(),
-                follows: r.follows.and_then(|p| names.get(&p).cloned()),
-                state,
+                follows: r.follows_name.clone(),
+                state: r.state,
                 answer: r.answer.clone(),
                 answered_via: r.answered_via.clone(),
                 answered_at: r.answered_at,
@@ -496,10 +584,7 @@ pub fn roster_lines(roster: &[RosterEntry], names: &HashMap<PersonId, String>) -
                 checked_points: u32::try_from(alert_steps.len()).unwrap_or(u32::MAX),
             }
         })
-        .collect();
-    // Those still to reach first, then by name.
-    lines.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.name.cmp(&b.name)));
-    lines
+        .collect()
 }
 
 fn time(t: Option<DateTime<Utc>>) -> String {
@@ -510,6 +595,13 @@ fn time(t: Option<DateTime<Utc>>) -> String {
 /// The roster as CSV, one line per recipient, times in UTC (RFC 3339); every cell safe to
 /// open in a spreadsheet.
 pub fn roster_csv(lines: &[RosterLine]) -> Result<String, Error> {
+    let mut out = roster_csv_header()?;
+    out.extend(roster_csv_lines(lines)?);
+    String::from_utf8(out).map_err(|e| Error::Internal(format!("roster CSV: {e}")))
+}
+
+/// The roster CSV's first line.
+fn roster_csv_header() -> Result<Vec<u8>, Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "person_id",
@@ -527,8 +619,18 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, Error> {
         "pending",
         "last_error",
     ];
-    let failed = |e: csv::Error| Error::Internal(format!("roster CSV: {e}"));
-    out.write_record(header).map_err(failed)?;
+    out.write_record(header).map_err(csv_failed)?;
+    out.into_inner()
+        .map_err(|e| Error::Internal(format!("roster CSV: {e}")))
+}
+
+fn csv_failed(e: csv::Error) -> Error {
+    Error::Internal(format!("roster CSV: {e}"))
+}
+
+/// Roster CSV lines, without the header.
+fn roster_csv_lines(lines: &[RosterLine]) -> Result<Vec<u8>, Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
     for l in lines {
         let cells = [
             l.person_id.to_string(),
@@ -549,12 +651,10 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, Error> {
         let safe = cells
             .iter()
             .map(|c| beredskap_core::spreadsheet::safe_cell(c).into_owned());
-        out.write_record(safe).map_err(failed)?;
+        out.write_record(safe).map_err(csv_failed)?;
     }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| Error::Internal(format!("roster CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("roster CSV: {e}")))
+    out.into_inner()
+        .map_err(|e| Error::Internal(format!("roster CSV: {e}")))
 }
 
 /// Everyone's names, for a roster or a schedule.
@@ -576,6 +676,5 @@ async fn alert_with_roster(
 ) -> Result<(Alert, Vec<RosterLine>), StoreError> {
     let alert = store.alert(org, id).await?;
     let roster = store.alert_roster(org, id).await?;
-    let names = names(store, org).await?;
-    Ok((alert, roster_lines(&roster, &names)))
+    Ok((alert, roster_lines(&roster)))
 }

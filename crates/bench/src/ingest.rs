@@ -154,6 +154,10 @@ pub enum BenchCommand {
         /// without it.
         #[arg(long)]
         pg_url: Option<String>,
+        /// Server processes sharing the PostgreSQL database and the work (the alert goes
+        /// to the first, which the crash run kills); 1 on SQLite.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
         /// Chat clients posting before and during the uncrashed blast; 0 for none.
         #[arg(long, default_value_t = 8)]
         chat_clients: usize,
@@ -267,6 +271,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             runs,
             kill_after,
             pg_url,
+            nodes,
             chat_clients,
             chat_pause_ms,
         } => {
@@ -278,6 +283,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 every_429,
                 runs: runs.max(1),
                 kill_after,
+                nodes: nodes.max(1),
                 pg_url,
                 chat_clients,
                 chat_pause_ms,

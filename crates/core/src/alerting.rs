@@ -660,6 +660,125 @@ pub struct RosterEntry {
     pub seen_at: Option<DateTime<Utc>>,
     /// The holder or deputy this person steps in after.
     pub follows: Option<PersonId>,
+    /// Their name in the register, and the name of whom they follow.
+    pub name: String,
+    pub follows_name: Option<String>,
+    /// Where they stand, as the store works it out from their deliveries.
+    pub state: RecipientState,
+}
+
+/// Where a recipient stands, furthest first: what a crisis leader scans the roster for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientState {
+    /// Nothing can reach them: no contact point an alert can use.
+    Unreachable,
+    /// Every hand-off failed.
+    Failed,
+    /// Nothing handed over yet (a deputy waiting for their turn, or the first step).
+    Waiting,
+    /// Handed to a provider.
+    Sent,
+    /// The provider reported it delivered.
+    Delivered,
+    /// They opened the alert's page or link.
+    Seen,
+    Answered,
+    /// Not alerted after all: someone else covered their position first, or the alert
+    /// was closed before their turn.
+    NotNeeded,
+}
+
+impl RecipientState {
+    /// Every state, furthest first (the roster's order).
+    pub const ALL: [RecipientState; 8] = [
+        RecipientState::Unreachable,
+        RecipientState::Failed,
+        RecipientState::Waiting,
+        RecipientState::Sent,
+        RecipientState::Delivered,
+        RecipientState::Seen,
+        RecipientState::Answered,
+        RecipientState::NotNeeded,
+    ];
+
+    /// Its place in the roster's order, as the store sorts by it.
+    pub fn rank(self) -> i32 {
+        match self {
+            RecipientState::Unreachable => 0,
+            RecipientState::Failed => 1,
+            RecipientState::Waiting => 2,
+            RecipientState::Sent => 3,
+            RecipientState::Delivered => 4,
+            RecipientState::Seen => 5,
+            RecipientState::Answered => 6,
+            RecipientState::NotNeeded => 7,
+        }
+    }
+
+    pub fn from_rank(rank: i32) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.rank() == rank)
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientState::Unreachable => "unreachable",
+            RecipientState::Failed => "failed",
+            RecipientState::Waiting => "waiting",
+            RecipientState::Sent => "sent",
+            RecipientState::Delivered => "delivered",
+            RecipientState::Seen => "seen",
+            RecipientState::Answered => "answered",
+            RecipientState::NotNeeded => "not_needed",
+        }
+    }
+}
+
+/// Which part of a roster to read: those in `states` (everyone when empty), furthest
+/// first and then by name, `limit` lines from `offset`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RosterQuery {
+    pub states: Vec<RecipientState>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// Minutes after sending within which the readiness report counts answers.
+pub const READINESS_MINUTES: [i64; 3] = [5, 15, 60];
+
+/// A roster's figures, counted by the database however many it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RosterCounts {
+    /// Recipients in each state that has any.
+    pub by_state: Vec<(RecipientState, u32)>,
+    /// Answers given, by answer (`None`: acknowledged without a choice).
+    pub answers: Vec<(Option<String>, u32)>,
+    pub first_answer_at: Option<DateTime<Utc>>,
+    /// Answers within each of [`READINESS_MINUTES`] of sending.
+    pub answered_within: [u32; 3],
+}
+
+impl RosterCounts {
+    pub fn total(&self) -> u32 {
+        self.by_state.iter().map(|(_, n)| n).sum()
+    }
+
+    pub fn of(&self, state: RecipientState) -> u32 {
+        self.by_state
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    pub fn answered(&self) -> u32 {
+        self.answers.iter().map(|(_, n)| n).sum()
+    }
 }
 
 /// What became of an SMS reply.
@@ -771,6 +890,27 @@ pub trait AlertStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Every recipient with their deliveries and answer.
     async fn alert_roster(&self, org: OrgId, alert: AlertId) -> StoreResult<Vec<RosterEntry>>;
+
+    /// One page of a roster, in the roster's order: for an alert to thousands.
+    async fn alert_roster_page(
+        &self,
+        org: OrgId,
+        alert: AlertId,
+        query: RosterQuery,
+    ) -> StoreResult<Vec<RosterEntry>>;
+
+    /// Up to `limit` lines of a roster after the person `after`, in the order of the
+    /// people's ids: to stream a roster of any size, a part at a time.
+    async fn alert_roster_after(
+        &self,
+        org: OrgId,
+        alert: AlertId,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> StoreResult<Vec<RosterEntry>>;
+
+    /// A roster's figures: how many in each state, the answers, how fast they came.
+    async fn alert_roster_counts(&self, org: OrgId, alert: AlertId) -> StoreResult<RosterCounts>;
     /// Resolves or cancels an active alert: stops every pending delivery and queues a
     /// notice to everyone an alert was handed to, on the channel that first reached them.
     async fn close_alert(

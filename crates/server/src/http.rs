@@ -56,15 +56,23 @@ pub fn attachment_body_limit(config: &crate::config::Config) -> axum::extract::D
     axum::extract::DefaultBodyLimit::max((config.attachment_max_mb as usize + 1) * 1024 * 1024)
 }
 
-/// An alert's roster as a CSV download.
+/// An alert's roster as a CSV download, streamed a part at a time: 100,000 lines are
+/// never in memory at once. A failure after the first part can only cut the download
+/// short (the status is already sent); it is logged.
 pub async fn alert_roster_csv(
     state: &AppState,
     caller: &beredskap_app::Caller,
     org: &beredskap_core::register::Org,
     id: AlertId,
 ) -> Result<Response, AppError> {
-    let (_, roster) = alerts::roster(&state.app, caller, org.id, id).await?;
-    let csv = alerts::roster_csv(&roster)?;
+    use futures_util::StreamExt as _;
+    let parts = alerts::roster_csv_parts(&state.app, caller, org.id, id).await?;
+    let csv = axum::body::Body::from_stream(parts.map(move |part| {
+        part.map_err(|e| {
+            tracing::warn!(alert = %id, error = %e, "the roster CSV was cut short");
+            std::io::Error::other("the roster could not be read")
+        })
+    }));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

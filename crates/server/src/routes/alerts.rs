@@ -1,7 +1,7 @@
 //! The alerting API: send, follow and close alerts, answer them, and the signed webhooks
 //! by which an SMS gateway brings replies and delivery reports.
 
-use super::api::{created, parse_id, ApiJson, ApiPath};
+use super::api::{created, parse_id, ApiJson, ApiPath, ApiQuery};
 use super::auth::Caller;
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -11,7 +11,9 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beredskap_app::alerts::{self, RosterLine};
-use beredskap_core::alerting::{Alert, AlertInput, AlertStatus, AlertSummary, ReplyOutcome};
+use beredskap_core::alerting::{
+    Alert, AlertInput, AlertStatus, AlertSummary, ReplyOutcome, RosterQuery,
+};
 use beredskap_core::register::Scope;
 use beredskap_core::Problem;
 use beredskap_core::{AlertId, OrgId};
@@ -97,27 +99,73 @@ async fn open_alerts(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertDetail {
     pub alert: Alert,
-    /// Everyone alerted, those still to reach first.
+    /// Recipients planned so far (`alert.unplanned` more are to come).
+    pub recipients: u32,
+    /// How many recipients are in each state that has any.
+    pub states: Vec<StateCount>,
+    /// One page of the roster: those still to reach first, then by name.
     pub roster: Vec<RosterLine>,
 }
 
-/// An alert and its live roster: for each recipient sent / delivered / seen / answered,
-/// by which channel and when, with the answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StateCount {
+    pub state: alerts::RecipientState,
+    pub recipients: u32,
+}
+
+/// Which page of the roster: those in `state` (everyone without it), `limit` lines (100
+/// unless given, at most 1,000) from `offset`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RosterPageQuery {
+    pub state: Option<alerts::RecipientState>,
+    pub offset: Option<u32>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// An alert and a page of its live roster: for each recipient sent / delivered / seen /
+/// answered, by which channel and when, with the answer; with how many are in each state.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/alerts/{id}", tag = "alerts",
     params(("org" = String, Path, description = "Organisation slug"),
-        ("id" = String, Path, description = "Alert id")),
+        ("id" = String, Path, description = "Alert id"), RosterPageQuery),
     security(("bearer" = [])),
     responses((status = 200, body = AlertDetail), (status = 404, body = ErrorBody)))]
 async fn get_alert(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiQuery(page): ApiQuery<RosterPageQuery>,
 ) -> Result<Json<AlertDetail>, AppError> {
     caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
-    let (alert, roster) = alerts::roster(&state.app, &caller.who(), org.id, id).await?;
-    Ok(Json(AlertDetail { alert, roster }))
+    let view = alerts::roster_page(
+        &state.app,
+        &caller.who(),
+        org.id,
+        id,
+        RosterQuery {
+            states: page.state.into_iter().collect(),
+            offset: page.offset.unwrap_or(0),
+            limit: page.limit.unwrap_or(alerts::ROSTER_PAGE),
+        },
+    )
+    .await?;
+    Ok(Json(AlertDetail {
+        recipients: view.counts.total(),
+        states: view
+            .counts
+            .by_state
+            .iter()
+            .map(|(state, n)| StateCount {
+                state: *state,
+                recipients: *n,
+            })
+            .collect(),
+        alert: view.alert,
+        roster: view.lines,
+    }))
 }
 
 /// The roster as CSV (UTF-8, one line per recipient, times in UTC).
@@ -670,8 +718,15 @@ async fn readiness(
     caller.scope(Scope::Read)?;
     let org = caller.org(&state, &org).await?;
     let id: AlertId = parse_id(&id)?;
-    let (alert, roster) = alerts::roster(&state.app, &caller.who(), org.id, id).await?;
-    Ok(Json(alerts::readiness(&alert, &roster)))
+    let (_, report) = alerts::readiness_of(
+        &state.app,
+        &caller.who(),
+        org.id,
+        id,
+        alerts::READINESS_NAMES,
+    )
+    .await?;
+    Ok(Json(report))
 }
 
 /// Answers an SMS reply with a short text, from `from` (so it comes from the number the

@@ -14,7 +14,8 @@ use axum::Form;
 use beredskap_app::alerts::{self, RecipientState, RosterLine};
 use beredskap_app::policy::{permit, UseCase};
 use beredskap_core::alerting::{
-    Alert, AlertInput, AlertStatus, GroupEscalation, Recipients, Severity,
+    Alert, AlertInput, AlertStatus, GroupEscalation, Recipients, RosterCounts, RosterQuery,
+    Severity,
 };
 use beredskap_core::Problem;
 use beredskap_core::{AlertId, FieldErrors, GroupId, PositionId};
@@ -446,6 +447,12 @@ struct RosterFragment {
     tally: String,
     check: bool,
     lines: Vec<LineView>,
+    /// Everyone, or those in one state, each with how many; empty when all are in one.
+    filters: Vec<FilterLink>,
+    /// "Sida 2 av 10"; empty when there is one page.
+    page_of: String,
+    previous: Option<String>,
+    next: Option<String>,
     /// How the alert goes, updated with the roster; none for a contact check.
     readiness: Option<ReadinessView>,
 }
@@ -454,8 +461,18 @@ struct ReadinessView {
     first_answer: String,
     within: String,
     not_reached: Vec<(String, String)>,
+    /// "… and 1,200 more" when the list is cut; else empty.
+    not_reached_more: String,
     /// Reached, without an answer: names only.
     silent: Vec<String>,
+    silent_more: String,
+}
+
+/// A choice of which recipients the roster shows.
+struct FilterLink {
+    label: String,
+    href: String,
+    current: bool,
 }
 
 #[derive(Template)]
@@ -463,6 +480,8 @@ struct ReadinessView {
 struct AlertPage {
     page: Page,
     id: String,
+    /// The roster fragment as shown (its filter and page), for the script to fetch again.
+    roster_src: String,
     alert: Alert,
     severity: &'static str,
     status: &'static str,
@@ -549,8 +568,8 @@ pub(super) fn channel_words(t: &super::Texts, channel: &str) -> String {
 
 /// A poll's answers so far, "Ja 6 · Nej 1 · inget svar 3"; empty for an alert that only
 /// asks to be acknowledged.
-pub(super) fn tally_text(t: &super::Texts, alert: &Alert, lines: &[RosterLine]) -> String {
-    alerts::tally(alert, lines)
+pub(super) fn tally_text(t: &super::Texts, alert: &Alert, counts: &RosterCounts) -> String {
+    alerts::tally(alert, counts)
         .map(|tally| {
             tally
                 .options
@@ -566,34 +585,116 @@ pub(super) fn tally_text(t: &super::Texts, alert: &Alert, lines: &[RosterLine]) 
         .unwrap_or_default()
 }
 
+/// Which page of the roster is shown: those in one state (all when none) and the page,
+/// from 1. Anything else in the address is ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RosterParams {
+    state: Option<String>,
+    page: Option<u32>,
+}
+
+impl RosterParams {
+    fn state(&self) -> Option<RecipientState> {
+        self.state.as_deref().and_then(RecipientState::parse)
+    }
+
+    fn page(&self) -> u32 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    fn query(&self) -> RosterQuery {
+        RosterQuery {
+            states: self.state().into_iter().collect(),
+            offset: (self.page() - 1).saturating_mul(alerts::ROSTER_PAGE),
+            limit: alerts::ROSTER_PAGE,
+        }
+    }
+
+    /// The address of `page` of those in `state`.
+    fn href(state: Option<RecipientState>, page: u32) -> String {
+        match (state, page) {
+            (None, 1) => "?".to_owned(),
+            (None, p) => format!("?page={p}"),
+            (Some(s), 1) => format!("?state={}", s.as_str()),
+            (Some(s), p) => format!("?state={}&page={p}", s.as_str()),
+        }
+    }
+}
+
+/// Names in each of the readiness section's lists on the page; the roster's pages give
+/// the rest.
+const READINESS_ON_PAGE: u32 = 20;
+
+/// The alert and its roster's page, with its figures, as the page and its script show it.
+async fn roster_for(
+    state: &AppState,
+    t: &'static super::Texts,
+    me: &SignedIn,
+    id: AlertId,
+    params: &RosterParams,
+) -> Result<(Alert, RosterFragment), WebError> {
+    let caller = me.caller();
+    let view = alerts::roster_page(&state.app, &caller, me.org.id, id, params.query()).await?;
+    let readiness = match view.alert.contact_check_until {
+        Some(_) => None,
+        None => Some(
+            alerts::readiness_of(&state.app, &caller, me.org.id, id, READINESS_ON_PAGE)
+                .await?
+                .1,
+        ),
+    };
+    let names = Names::of(state, me).await;
+    let fragment = roster_fragment(t, &view, readiness, me.org.zone(), &names, params);
+    Ok((view.alert, fragment))
+}
+
 fn roster_fragment(
     t: &'static super::Texts,
-    alert: &Alert,
-    lines: &[RosterLine],
+    view: &alerts::RosterView,
+    readiness: Option<alerts::Readiness>,
     zone: beredskap_core::TimeZone,
     names: &Names,
+    params: &RosterParams,
 ) -> RosterFragment {
-    let count = |s: RecipientState| {
-        u32::try_from(lines.iter().filter(|l| l.state == s).count()).unwrap_or(u32::MAX)
-    };
-    let total = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+    let (alert, c) = (&view.alert, &view.counts);
+    let total = c.total();
     let counts = match alert.contact_check_until {
-        Some(deadline) => t.check_progress(
-            count(RecipientState::Answered),
-            total,
-            &when(deadline, zone),
-        ),
+        Some(deadline) => {
+            t.check_progress(c.of(RecipientState::Answered), total, &when(deadline, zone))
+        }
         None => counts(
             t,
             total,
-            count(RecipientState::Answered),
-            count(RecipientState::Unreachable),
+            c.of(RecipientState::Answered),
+            c.of(RecipientState::Unreachable),
         ),
     };
-    let tally = tally_text(t, alert, lines);
+    let tally = tally_text(t, alert, c);
     let planning = match alert.unplanned {
         0 => String::new(),
         n => t.alert_planning(n, total.saturating_add(n)),
+    };
+    let shown = params.state();
+    let of_shown = match shown {
+        Some(s) => c.of(s),
+        None => total,
+    };
+    let pages = of_shown.div_ceil(alerts::ROSTER_PAGE).max(1);
+    let page = params.page().min(pages);
+    // A filter only when there is something to choose between.
+    let filters = match c.by_state.len() > 1 || shown.is_some() {
+        false => Vec::new(),
+        true => std::iter::once(FilterLink {
+            label: format!("{} ({total})", t.roster_all),
+            href: RosterParams::href(None, 1),
+            current: shown.is_none(),
+        })
+        .chain(c.by_state.iter().map(|(s, n)| FilterLink {
+            label: format!("{} ({n})", state_label(t, *s)),
+            href: RosterParams::href(Some(*s), 1),
+            current: shown == Some(*s),
+        }))
+        .collect(),
     };
     RosterFragment {
         t,
@@ -601,19 +702,32 @@ fn roster_fragment(
         planning,
         tally,
         check: alert.contact_check_until.is_some(),
-        lines: lines.iter().map(|l| line_view(t, l, zone, names)).collect(),
-        readiness: match alert.contact_check_until {
-            Some(_) => None,
-            None => Some(readiness_view(t, alert, lines)),
+        lines: view
+            .lines
+            .iter()
+            .map(|l| line_view(t, l, zone, names))
+            .collect(),
+        filters,
+        page_of: match pages {
+            1 => String::new(),
+            _ => t.roster_page_of(page, pages),
         },
+        previous: (page > 1).then(|| RosterParams::href(shown, page - 1)),
+        next: (page < pages).then(|| RosterParams::href(shown, page + 1)),
+        readiness: readiness.map(|r| readiness_view(t, r)),
     }
 }
 
-fn readiness_view(t: &super::Texts, alert: &Alert, lines: &[RosterLine]) -> ReadinessView {
-    let r = alerts::readiness(alert, lines);
+fn readiness_view(t: &super::Texts, r: alerts::Readiness) -> ReadinessView {
     let first_answer = match r.first_answer_seconds {
         Some(s) => format!("{} min {} s", s / 60, s % 60),
         None => t.readiness_none.to_owned(),
+    };
+    let more = |total: u32, listed: usize| match total
+        .saturating_sub(u32::try_from(listed).unwrap_or(u32::MAX))
+    {
+        0 => String::new(),
+        n => t.readiness_more(n),
     };
     ReadinessView {
         first_answer,
@@ -621,6 +735,8 @@ fn readiness_view(t: &super::Texts, alert: &Alert, lines: &[RosterLine]) -> Read
             "{} % / {} % / {} %",
             r.answered_within_5_min, r.answered_within_15_min, r.answered_within_60_min
         ),
+        not_reached_more: more(r.not_reached_total, r.not_reached.len()),
+        silent_more: more(r.silent_total, r.silent.len()),
         not_reached: r
             .not_reached
             .iter()
@@ -691,19 +807,14 @@ pub async fn show(
     ctx: WebContext,
     me: SignedIn,
     Path(id): Path<String>,
+    Query(params): Query<RosterParams>,
 ) -> Result<Response, WebError> {
     let t = ctx.t();
     let id = alert_id(&id)?;
-    let (alert, lines) = alerts::roster(&state.app, &me.caller(), me.org.id, id).await?;
-    let roster = roster_fragment(
-        t,
-        &alert,
-        &lines,
-        me.org.zone(),
-        &Names::of(&state, &me).await,
-    )
-    .render()
-    .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
+    let (alert, roster) = roster_for(&state, t, &me, id, &params).await?;
+    let roster = roster
+        .render()
+        .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;
     let incident = beredskap_app::incidents::for_alert(&state.app, &me.caller(), &me.org, id)
         .await?
         .map(|i| (i.id.to_string(), i.title));
@@ -730,6 +841,10 @@ pub async fn show(
             incident,
             announcement,
             page: Page::signed_in(&ctx, &me, t.alert_roster),
+            roster_src: format!(
+                "/alerts/{id}/roster{}",
+                RosterParams::href(params.state(), params.page())
+            ),
             id: id.to_string(),
             severity: severity_label(t, alert.severity),
             status: status_label(t, alert.status),
@@ -748,11 +863,10 @@ pub async fn roster(
     ctx: WebContext,
     me: SignedIn,
     Path(id): Path<String>,
+    Query(params): Query<RosterParams>,
 ) -> Result<Response, WebError> {
     let id = alert_id(&id)?;
-    let (alert, lines) = alerts::roster(&state.app, &me.caller(), me.org.id, id).await?;
-    let names = Names::of(&state, &me).await;
-    let fragment = roster_fragment(ctx.t(), &alert, &lines, me.org.zone(), &names);
+    let (_, fragment) = roster_for(&state, ctx.t(), &me, id, &params).await?;
     let html = fragment
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}")), None))?;

@@ -263,10 +263,11 @@ pub async fn home(
             })
             .take(FOLLOWED_ON_START);
         for summary in active {
-            let (alert, lines) =
-                beredskap_app::alerts::roster(&state.app, &caller, me.org.id, summary.alert.id)
+            let alert = summary.alert;
+            let counts =
+                beredskap_app::alerts::roster_counts(&state.app, &caller, me.org.id, alert.id)
                     .await?;
-            let tally = super::alerts::tally_text(t, &alert, &lines);
+            let tally = super::alerts::tally_text(t, &alert, &counts);
             following.push(FollowedAlertRow {
                 id: alert.id.to_string(),
                 standing: match tally.is_empty() {

@@ -566,6 +566,11 @@ texts! {
     readiness_not_reached,
     readiness_silent,
     readiness_none,
+    roster_all,
+    roster_show,
+    roster_pages,
+    roster_previous,
+    roster_next,
     why_silent,
     active_alerts,
     state_not_needed,
@@ -777,6 +782,17 @@ impl Texts {
                 ("unreachable", unreachable.into()),
             ],
         )
+    }
+
+    pub fn roster_page_of(&self, page: u32, pages: u32) -> String {
+        self.lang.format(
+            "roster-page-of",
+            &[("page", page.into()), ("pages", pages.into())],
+        )
+    }
+
+    pub fn readiness_more(&self, more: u32) -> String {
+        self.lang.format("readiness-more", &[("more", more.into())])
     }
 
     pub fn alert_planning(&self, unplanned: u32, total: u32) -> String {

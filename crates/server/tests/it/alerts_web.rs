@@ -219,9 +219,10 @@ async fn a_crisis_lead_sends_an_alert_from_the_form_and_follows_the_answers() {
 
 /// An alert to thousands is planned in parts: until the last part is written, the roster
 /// says how many are still to be planned (the first messages are already out), and the API
-/// gives the same number.
+/// gives the same number. Then the roster shows a hundred at a time, the API a page with
+/// the figures of all, and the CSV everyone.
 #[tokio::test]
-async fn the_roster_shows_how_many_are_still_to_be_planned() {
+async fn the_roster_of_thousands_shows_planning_and_pages() {
     let app = TestApp::spawn().await;
     let lead = signed_in(&app, "lead@lillby.se", Role::CrisisLead).await;
     let people: Vec<(String, Vec<beredskap_core::register::ContactPoint>)> = (0..1_500)
@@ -270,6 +271,56 @@ async fn the_roster_shows_how_many_are_still_to_be_planned() {
     let (_, roster) = page(&app, &lead, &roster_page).await;
     assert!(!roster.contains("ännu inte fått sina steg"), "{roster}");
     assert!(roster.contains("0 av 1500 har svarat"), "{roster}");
+    // A page of 100 at a time, with the way to the next; the readiness lists are cut
+    // with how many more there are.
+    let rows = |html: &str| html.matches("<th scope=\"row\">").count();
+    assert_eq!(rows(&roster), 100);
+    assert!(roster.contains("Sida 1 av 15"), "{roster}");
+    assert!(roster.contains("href=\"?page=2\" rel=\"next\""), "{roster}");
+    assert!(roster.contains("… och 1480 till"), "{roster}");
+    let (_, last) = page(&app, &lead, &format!("{roster_page}?page=15")).await;
+    assert_eq!(rows(&last), 100);
+    assert!(last.contains("Sida 15 av 15"), "{last}");
+    assert!(!last.contains("rel=\"next\""), "{last}");
+    // The alert's page asks its script to fetch the same page again.
+    let (_, alert_page) = page(&app, &lead, &format!("/alerts/{}?page=3", alert.id)).await;
+    assert!(
+        alert_page.contains(&format!("data-src=\"/alerts/{}/roster?page=3\"", alert.id)),
+        "{alert_page}"
+    );
+    // The API: a page, and how many in each state.
+    let api: serde_json::Value = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/orgs/lillby/alerts/{}?state=unreachable&offset=1490&limit=50",
+            alert.id
+        )))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["recipients"], 1500);
+    assert_eq!(api["states"][0]["state"], "unreachable");
+    assert_eq!(api["states"][0]["recipients"], 1500);
+    assert_eq!(api["roster"].as_array().unwrap().len(), 10);
+    // The CSV holds everyone once, streamed a part at a time.
+    let csv = lead
+        .get(app.url(&format!("/alerts/{}/roster.csv", alert.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let ids: std::collections::HashSet<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert_eq!((csv.lines().count(), ids.len()), (1501, 1500));
 }
 
 /// Pages show times on the organisation's clock, with the zone, summer time included; an

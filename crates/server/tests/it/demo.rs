@@ -190,8 +190,7 @@ async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_a
     assert_eq!(named("Emma Lindberg").answer.as_deref(), Some("Ja"));
     // Erik said yes as Stabschef: his deputy Camilla was never needed, and the roster says
     // so instead of showing her as still waiting.
-    let names = people.iter().map(|p| (p.id, p.name.clone())).collect();
-    let lines = beredskap_app::alerts::roster_lines(&roster, &names);
+    let lines = beredskap_app::alerts::roster_lines(&roster);
     let camilla = lines.iter().find(|l| l.name == "Camilla Nyström").unwrap();
     assert_eq!(camilla.reason, "deputy:stabschef");
     assert_eq!(
@@ -199,7 +198,24 @@ async fn the_demo_people_answer_by_sms_and_link_and_a_silent_holders_deputy_is_a
         beredskap_app::alerts::RecipientState::NotNeeded
     );
     let alert_now = store.alert(org.id, alert.id).await.unwrap();
-    let report = beredskap_app::alerts::readiness(&alert_now, &lines);
+    let counts = store.alert_roster_counts(org.id, alert.id).await.unwrap();
+    let mut lists = Vec::new();
+    for states in [
+        beredskap_app::alerts::NOT_REACHED,
+        beredskap_app::alerts::SILENT,
+    ] {
+        let query = beredskap_core::alerting::RosterQuery {
+            states: states.to_vec(),
+            offset: 0,
+            limit: 100,
+        };
+        let page = store
+            .alert_roster_page(org.id, alert.id, query)
+            .await
+            .unwrap();
+        lists.push(beredskap_app::alerts::roster_lines(&page));
+    }
+    let report = beredskap_app::alerts::readiness(&alert_now, &counts, &lists[0], &lists[1]);
     let silent: Vec<&str> = report.silent.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(silent, ["Lars Nilsson", "Sara Olsson"], "not Camilla");
     assert!(report.not_reached.is_empty(), "{:?}", report.not_reached);

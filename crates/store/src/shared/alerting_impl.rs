@@ -8,7 +8,7 @@ use beredskap_core::alert_templates::{AlertTemplate, TemplateDraft};
 use beredskap_core::alerting::PlanRecipient;
 use beredskap_core::alerting::{
     Alert, AlertStatus, AlertStore, AlertSummary, Answer, Delivery, DeliveryOutcome, NewAlert,
-    ReplyOutcome, RosterEntry,
+    ReplyOutcome, RosterCounts, RosterEntry, RosterQuery,
 };
 use beredskap_core::{AlertId, AlertTemplateId, DeliveryId};
 
@@ -177,6 +177,40 @@ impl AlertStore for Backend {
     async fn alert_roster(&self, org: OrgId, alert: AlertId) -> StoreResult<Vec<RosterEntry>> {
         self.read(move |c| {
             Box::pin(async move { ops::alerting::alert_roster(c, org, alert).await })
+        })
+        .await
+    }
+
+    async fn alert_roster_page(
+        &self,
+        org: OrgId,
+        alert: AlertId,
+        query: RosterQuery,
+    ) -> StoreResult<Vec<RosterEntry>> {
+        self.read(move |c| {
+            Box::pin(async move { ops::alerting::alert_roster_page(c, org, alert, &query).await })
+        })
+        .await
+    }
+
+    async fn alert_roster_after(
+        &self,
+        org: OrgId,
+        alert: AlertId,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> StoreResult<Vec<RosterEntry>> {
+        self.read(move |c| {
+            Box::pin(
+                async move { ops::alerting::alert_roster_after(c, org, alert, after, limit).await },
+            )
+        })
+        .await
+    }
+
+    async fn alert_roster_counts(&self, org: OrgId, alert: AlertId) -> StoreResult<RosterCounts> {
+        self.read(move |c| {
+            Box::pin(async move { ops::alerting::alert_roster_counts(c, org, alert).await })
         })
         .await
     }

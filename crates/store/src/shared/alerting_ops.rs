@@ -6,7 +6,8 @@ use super::*;
 use beredskap_core::alerting::{
     covers, parse_reply, plan, plan_check, Alert, AlertStatus, AlertSummary, Answer, Delivery,
     DeliveryKind, DeliveryOutcome, DeliveryStatus, NewAlert, PlanRecipient, PlannedDelivery,
-    ReplyMatch, RosterEntry, Schedule, Severity,
+    RecipientState, ReplyMatch, RosterCounts, RosterEntry, RosterQuery, Schedule, Severity,
+    READINESS_MINUTES,
 };
 use beredskap_core::rotation::{holders_at, Override, Rotation};
 use beredskap_core::Problem;
@@ -1064,34 +1065,80 @@ pub async fn alert_roster(
     org: OrgId,
     alert: AlertId,
 ) -> StoreResult<Vec<RosterEntry>> {
-    roster_of(conn, org, alert, None).await
+    roster_lines(
+        conn,
+        org,
+        alert,
+        "",
+        &[],
+        " ORDER BY state, name, person_id",
+    )
+    .await
 }
 
-/// The roster, or one person's line of it.
-async fn roster_of(
+/// Each recipient of alert `$2` of organisation `$1` with their name, the name of whom
+/// they follow, and where they stand (`state`, a [`RecipientState::rank`]) worked out
+/// from their alert's deliveries in one pass over them: the one definition of a
+/// recipient's state, for a page, a count or a stream alike. `{people}` narrows the
+/// deliveries read to the people wanted (`person_id …`), so one line or one part of a
+/// stream does not read the whole alert's.
+const ROSTER_SELECT: &str = "SELECT r.person_id, r.reason, r.answer, r.answered_at, \
+    r.answered_via, r.seen_at, r.follows, p.name, f.name AS follows_name, \
+    CASE WHEN r.answered_at IS NOT NULL THEN 6 \
+         WHEN r.seen_at IS NOT NULL THEN 5 \
+         WHEN d.delivered > 0 THEN 4 \
+         WHEN d.sent > 0 THEN 3 \
+         WHEN d.steps IS NULL THEN 0 \
+         WHEN d.cancelled = d.steps THEN 7 \
+         WHEN d.pending = 0 AND d.failed > 0 THEN 1 \
+         ELSE 2 END AS state \
+    FROM alert_recipients r JOIN alerts a ON a.id = r.alert_id \
+    JOIN people p ON p.id = r.person_id LEFT JOIN people f ON f.id = r.follows \
+    LEFT JOIN (SELECT person_id, COUNT(*) AS steps, \
+        SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END) AS sent, \
+        SUM(CASE WHEN status = 'sent' AND delivered_at IS NOT NULL THEN 1 ELSE 0 END) \
+            AS delivered, \
+        SUM(CASE WHEN status IN ('pending', 'claimed') THEN 1 ELSE 0 END) AS pending, \
+        SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, \
+        SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled \
+        FROM deliveries WHERE alert_id = $2 AND kind = 'alert'{people} GROUP BY person_id) d \
+        ON d.person_id = r.person_id \
+    WHERE a.org_id = $1 AND r.alert_id = $2";
+
+/// [`ROSTER_SELECT`] over the deliveries of those `people` picks (`AND person_id …`, or
+/// empty for all).
+fn roster_select(people: &str) -> String {
+    ROSTER_SELECT.replace("{people}", people)
+}
+
+/// Roster lines of `alert` from [`ROSTER_SELECT`] narrowed by `filter` (`AND …` on the
+/// selection's columns, binding `binds` from `$3`; a filter on `person_id` narrows the
+/// deliveries read too) and ordered and cut by `tail`, each with its deliveries.
+async fn roster_lines(
     conn: &mut Conn,
     org: OrgId,
     alert: AlertId,
-    person: Option<PersonId>,
+    filter: &str,
+    binds: &[Uuid],
+    tail: &str,
 ) -> StoreResult<Vec<RosterEntry>> {
-    let one = match person {
-        Some(_) => " AND r.person_id = $3",
-        None => "",
+    let people = match filter.trim_start().starts_with("AND person_id") {
+        true => filter,
+        false => "",
     };
     let sql = format!(
-        "SELECT r.person_id, r.reason, r.answer, r.answered_at, r.answered_via, r.seen_at, \
-         r.follows \
-         FROM alert_recipients r JOIN alerts a ON a.id = r.alert_id \
-         WHERE a.org_id = $1 AND a.id = $2{one} ORDER BY r.person_id"
+        "SELECT * FROM ({}) x WHERE TRUE{filter}{tail}",
+        roster_select(people)
     );
     let mut query = sqlx::query(&sql).bind(org.0).bind(alert.0);
-    if let Some(p) = person {
-        query = query.bind(p.0);
+    for b in binds {
+        query = query.bind(*b);
     }
     let rows = query.fetch_all(&mut *conn).await.map_err(db)?;
     let mut roster = rows
         .iter()
         .map(|r| {
+            let state: i32 = col(r, "state")?;
             Ok(RosterEntry {
                 person_id: PersonId(col(r, "person_id")?),
                 reason: col(r, "reason")?,
@@ -1101,37 +1148,161 @@ async fn roster_of(
                 answered_via: col(r, "answered_via")?,
                 seen_at: col(r, "seen_at")?,
                 follows: col::<Option<Uuid>>(r, "follows")?.map(PersonId),
+                name: col(r, "name")?,
+                follows_name: col(r, "follows_name")?,
+                state: RecipientState::from_rank(state)
+                    .ok_or_else(|| corrupt("roster state", state))?,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    if roster.is_empty() {
-        return Ok(roster);
-    }
-    let one = match person {
-        Some(_) => " AND person_id = $2",
-        None => "",
-    };
-    let sql = format!(
-        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE alert_id = $1{one} \
-         ORDER BY person_id, step"
-    );
-    let mut query = sqlx::query(&sql).bind(alert.0);
-    if let Some(p) = person {
-        query = query.bind(p.0);
-    }
-    let deliveries = query.fetch_all(&mut *conn).await.map_err(db)?;
     let at: HashMap<PersonId, usize> = roster
         .iter()
         .enumerate()
         .map(|(i, e)| (e.person_id, i))
         .collect();
-    for row in &deliveries {
-        let d = delivery_from_row(row)?;
-        if let Some(entry) = at.get(&d.person_id).and_then(|i| roster.get_mut(*i)) {
-            entry.deliveries.push(d);
+    let people: Vec<PersonId> = roster.iter().map(|e| e.person_id).collect();
+    for chunk in people.chunks(INSERT_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE alert_id = "
+        ));
+        q.push_bind(alert.0).push(" AND person_id IN (");
+        let mut list = q.separated(", ");
+        for p in chunk {
+            list.push_bind(p.0);
+        }
+        q.push(") ORDER BY person_id, step");
+        for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
+            let d = delivery_from_row(&row)?;
+            if let Some(entry) = at.get(&d.person_id).and_then(|i| roster.get_mut(*i)) {
+                entry.deliveries.push(d);
+            }
         }
     }
     Ok(roster)
+}
+
+pub async fn alert_roster_page(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+    query: &RosterQuery,
+) -> StoreResult<Vec<RosterEntry>> {
+    let filter = match query.states.is_empty() {
+        true => String::new(),
+        false => format!(
+            " AND state IN ({})",
+            query
+                .states
+                .iter()
+                .map(|s| s.rank().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let tail = format!(
+        " ORDER BY state, name, person_id LIMIT {} OFFSET {}",
+        query.limit, query.offset
+    );
+    roster_lines(conn, org, alert, &filter, &[], &tail).await
+}
+
+pub async fn alert_roster_after(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+    after: Option<PersonId>,
+    limit: u32,
+) -> StoreResult<Vec<RosterEntry>> {
+    // The part's last person first, so only the part's deliveries are read.
+    let after = after.map_or(Uuid::nil(), |p| p.0);
+    let last: Option<Uuid> = sqlx::query_scalar(&format!(
+        "SELECT person_id FROM alert_recipients WHERE alert_id = $1 AND person_id > $2 \
+         ORDER BY person_id LIMIT 1 OFFSET {}",
+        limit.saturating_sub(1)
+    ))
+    .bind(alert.0)
+    .bind(after)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let tail = " ORDER BY person_id";
+    match last {
+        Some(last) => {
+            let filter = " AND person_id > $3 AND person_id <= $4";
+            roster_lines(conn, org, alert, filter, &[after, last], tail).await
+        }
+        None => roster_lines(conn, org, alert, " AND person_id > $3", &[after], tail).await,
+    }
+}
+
+pub async fn alert_roster_counts(
+    conn: &mut Conn,
+    org: OrgId,
+    alert: AlertId,
+) -> StoreResult<RosterCounts> {
+    let sent: DateTime<Utc> =
+        sqlx::query_scalar("SELECT created_at FROM alerts WHERE org_id = $1 AND id = $2")
+            .bind(org.0)
+            .bind(alert.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound)?;
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    let by_state = sqlx::query(&format!(
+        "SELECT state, COUNT(*) AS n FROM ({}) x GROUP BY state ORDER BY state",
+        roster_select("")
+    ))
+    .bind(org.0)
+    .bind(alert.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(|r| {
+        let state: i32 = col(r, "state")?;
+        Ok((
+            RecipientState::from_rank(state).ok_or_else(|| corrupt("roster state", state))?,
+            count(col(r, "n")?),
+        ))
+    })
+    .collect::<StoreResult<Vec<_>>>()?;
+    let answers = sqlx::query(
+        "SELECT answer, COUNT(*) AS n FROM alert_recipients WHERE alert_id = $1 \
+         AND answered_at IS NOT NULL GROUP BY answer ORDER BY answer",
+    )
+    .bind(alert.0)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(|r| Ok((col(r, "answer")?, count(col(r, "n")?))))
+    .collect::<StoreResult<Vec<_>>>()?;
+    let [five, fifteen, sixty] = READINESS_MINUTES.map(|m| sent + chrono::Duration::minutes(m));
+    let r = sqlx::query(
+        "SELECT MIN(answered_at) AS first, \
+         COALESCE(SUM(CASE WHEN answered_at <= $2 THEN 1 ELSE 0 END), 0) AS five, \
+         COALESCE(SUM(CASE WHEN answered_at <= $3 THEN 1 ELSE 0 END), 0) AS fifteen, \
+         COALESCE(SUM(CASE WHEN answered_at <= $4 THEN 1 ELSE 0 END), 0) AS sixty \
+         FROM alert_recipients WHERE alert_id = $1 AND answered_at IS NOT NULL",
+    )
+    .bind(alert.0)
+    .bind(five)
+    .bind(fifteen)
+    .bind(sixty)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(RosterCounts {
+        by_state,
+        answers,
+        first_answer_at: col(&r, "first")?,
+        answered_within: [
+            count(col(&r, "five")?),
+            count(col(&r, "fifteen")?),
+            count(col(&r, "sixty")?),
+        ],
+    })
 }
 
 const ALERT_COLUMNS: &str = "id, org_id, created_by, message, severity, options, exercise, \
@@ -1729,7 +1900,7 @@ pub async fn alert_recipient(
     alert: AlertId,
     person: PersonId,
 ) -> StoreResult<RosterEntry> {
-    roster_of(conn, org, alert, Some(person))
+    roster_lines(conn, org, alert, " AND person_id = $3", &[person.0], "")
         .await?
         .pop()
         .ok_or(StoreError::NotFound)

@@ -1472,3 +1472,126 @@ pub async fn closing_an_alert_while_it_is_planned_stops_its_planning(db: &TestDb
         .iter()
         .any(|e| e.kind == "alert.planned"));
 }
+
+/// A roster of thousands read a page at a time: the figures count everyone, a page holds
+/// those in the states asked for, furthest first and by name, pages do not overlap, and
+/// reading it part by part in the people's order finds everyone once.
+pub async fn a_roster_of_thousands_is_read_a_page_at_a_time(db: &TestDb) {
+    use beredskap_core::alerting::{RecipientState, RosterQuery};
+    const PEOPLE: usize = 2_500;
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let alla = register_of(db, &o, PEOPLE).await;
+    let now = beredskap_core::journal::now();
+    let alert = s
+        .create_alert(
+            &actor(),
+            o.id,
+            input(
+                Recipients {
+                    groups: vec![alla],
+                    ..Recipients::default()
+                },
+                &["Ja", "Nej"],
+            )
+            .validate(None)
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    while s.plan_alerts(1000).await.unwrap() > 0 {}
+    // 300 handed over, one of them answers.
+    let claimed = s
+        .claim_deliveries(now, 300, Duration::minutes(1))
+        .await
+        .unwrap();
+    for d in &claimed {
+        let sent = DeliveryOutcome::Sent {
+            provider: "test".into(),
+            provider_ref: d.id.to_string(),
+        };
+        s.finish_delivery(d.id, sent, now).await.unwrap();
+    }
+    s.answer_alert(
+        &actor(),
+        o.id,
+        alert.id,
+        answer(
+            claimed[0].person_id,
+            Some("Ja".into()),
+            "sms",
+            now + Duration::minutes(3),
+        ),
+    )
+    .await
+    .unwrap();
+    let counts = s.alert_roster_counts(o.id, alert.id).await.unwrap();
+    assert_eq!(counts.total() as usize, PEOPLE);
+    assert_eq!(counts.of(RecipientState::Unreachable) as usize, PEOPLE / 2);
+    assert_eq!(counts.of(RecipientState::Sent), 299);
+    assert_eq!(counts.of(RecipientState::Answered), 1);
+    assert_eq!(
+        counts.of(RecipientState::Waiting) as usize,
+        PEOPLE / 2 - 300
+    );
+    assert_eq!(counts.answers, vec![(Some("Ja".to_owned()), 1)]);
+    assert_eq!(counts.answered_within, [1, 1, 1]);
+    let page = |states: Vec<RecipientState>, offset: u32| {
+        s.alert_roster_page(
+            o.id,
+            alert.id,
+            RosterQuery {
+                states,
+                offset,
+                limit: 100,
+            },
+        )
+    };
+    let first = page(vec![RecipientState::Sent], 0).await.unwrap();
+    let third = page(vec![RecipientState::Sent], 200).await.unwrap();
+    assert_eq!((first.len(), third.len()), (100, 99));
+    assert!(first
+        .iter()
+        .chain(&third)
+        .all(|e| e.state == RecipientState::Sent && e.deliveries.len() == 1));
+    let names: Vec<&str> = first.iter().map(|e| e.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by name");
+    assert!(first
+        .iter()
+        .all(|e| !third.iter().any(|t| t.person_id == e.person_id)));
+    // Everyone: furthest first.
+    let everyone = page(Vec::new(), 0).await.unwrap();
+    assert_eq!(everyone[0].state, RecipientState::Unreachable);
+    let last = page(Vec::new(), PEOPLE as u32 - 1).await.unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].state, RecipientState::Answered);
+    // Part by part, everyone once.
+    let mut seen = std::collections::HashSet::new();
+    let mut after = None;
+    loop {
+        let part = s
+            .alert_roster_after(o.id, alert.id, after, 700)
+            .await
+            .unwrap();
+        let Some(tail) = part.last() else { break };
+        after = Some(tail.person_id);
+        for e in &part {
+            assert!(seen.insert(e.person_id), "twice: {}", e.name);
+        }
+    }
+    assert_eq!(seen.len(), PEOPLE);
+    // Another organisation reads nothing of it.
+    let other = org(s, "norrby").await;
+    assert_eq!(
+        s.alert_roster_counts(other.id, alert.id).await.unwrap_err(),
+        StoreError::NotFound
+    );
+    assert!(s
+        .alert_roster_after(other.id, alert.id, None, 700)
+        .await
+        .unwrap()
+        .is_empty());
+}
