@@ -165,3 +165,44 @@ test("the pages reached from outside pass axe: the answer link, a thread, the on
   await lead.waitForURL("**/t/*");
   await checkAccessibility(lead, "thread");
 });
+
+test("the roster of an alert to many shows a page at a time, filters by state, and passes axe on a phone", async (t) => {
+  const setup = await setUp(t);
+  if (!setup) return;
+  const { server, browser } = setup;
+  const lead = await enrolAndSignIn(browser, server, "lead@lillby.se", "Leo Lind", "crisis_lead",
+    { viewport: { width: 1280, height: 800 } });
+  // 150 in the group "alla": every other one with a phone, the rest unreachable.
+  const { writeFileSync, mkdtempSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "people-"));
+  const csv = join(dir, "people.csv");
+  let rows = "external_id,name,title,work_mobile,private_email,groups\n";
+  for (let i = 0; i < 150; i++) {
+    const phone = i % 2 === 0 ? `070-1${String(i).padStart(6, "0")}` : "";
+    rows += `s${i},Student ${String(i).padStart(3, "0")},,${phone},,alla\n`;
+  }
+  writeFileSync(csv, rows);
+  server.cli("import", "people", "--org", "lillby", csv);
+  const sent = server.cli("alert", "send", "--org", "lillby", "--message", "Vattnet är otjänligt.", "--group", "alla");
+  const id = sent.match(/[0-9a-f]{8}-[0-9a-f-]{27}/)[0];
+  await lead.goto(`${server.base}/alerts/${id}`);
+  await lead.waitForSelector("text=Sida 1 av 2");
+  assert.equal(await lead.locator("table.roster tbody tr").count(), 100);
+  await checkAccessibility(lead, "roster of many");
+  if (process.env.SCREENSHOTS) await lead.screenshot({ path: join(process.env.SCREENSHOTS, "roster-1280.png") });
+  await lead.click("text=Nästa sida");
+  await lead.waitForSelector("text=Sida 2 av 2");
+  assert.equal(await lead.locator("table.roster tbody tr").count(), 50);
+  // Those nothing can reach, alone.
+  await lead.click("nav.roster-filter a[href='?state=unreachable']");
+  await lead.waitForSelector("nav.roster-filter a[aria-current=page][href='?state=unreachable']");
+  assert.equal(await lead.locator("table.roster tbody tr").count(), 75);
+  await lead.setViewportSize({ width: 390, height: 844 });
+  await checkAccessibility(lead, "roster of many on a phone");
+  if (process.env.SCREENSHOTS) await lead.screenshot({ path: join(process.env.SCREENSHOTS, "roster-390.png") });
+  await lead.goto(`${lead.url().split("?")[0]}?lang=da`);
+  await lead.waitForSelector("text=Side 1 af 2");
+  if (process.env.SCREENSHOTS) await lead.screenshot({ path: join(process.env.SCREENSHOTS, "roster-390-da.png") });
+});

@@ -27,12 +27,9 @@ const IN_FLIGHT: usize = 512;
 /// worker's deliveries go out again within half a minute.
 const LEASE_SECONDS: i64 = 30;
 /// People planned per transaction after an alert's first wave: enough to keep well ahead
-/// of the providers, few enough that the organisation's other writes wait only tens of
-/// milliseconds for one part.
+/// of the providers, few enough that the hand-offs' results (on SQLite, behind the same
+/// one writer) wait only a few milliseconds for a part.
 const PLANNING_PART: u32 = 2000;
-/// People planned ahead of what has been claimed for sending: two parts, a second or two
-/// of sending at a provider's pace.
-const PLANNING_LEAD: u64 = 2 * PLANNING_PART as u64;
 /// The wait after a temporary failure when the provider names none.
 const RETRY_SECONDS: i64 = 30;
 
@@ -296,9 +293,8 @@ impl Dispatcher {
         let planning = async {
             let mut planned = 0;
             let result = loop {
-                tokio::select! {
-                    _ = stop.cancelled() => break Ok(planned),
-                    _ = parts.room(planned as u64) => {}
+                if stop.is_cancelled() {
+                    break Ok(planned);
                 }
                 match self.worker.store.plan_alerts(PLANNING_PART).await {
                     Ok(0) => break Ok(planned),
@@ -361,51 +357,15 @@ type BoxedHandOff =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send>>;
 
 /// The parts of alerts planned while the alert outbox is pumped: each one written is more
-/// to claim, and the pump stops only once planning has finished too. Planning keeps only
-/// [`PLANNING_LEAD`] people ahead of what the pump has claimed: on SQLite its parts share
-/// the one writer with the hand-offs' results, so spread over the blast they cost it
-/// nothing, where planned all at once they held the sending back for seconds.
+/// to claim, and the pump stops only once planning has finished too.
 #[derive(Default)]
 struct Parts {
     written: std::sync::atomic::AtomicU64,
     finished: std::sync::atomic::AtomicBool,
-    /// Deliveries the pump has claimed.
-    claimed: std::sync::atomic::AtomicU64,
-    /// The pump has sent all it has and waits for a part.
-    starved: std::sync::atomic::AtomicBool,
     changed: tokio::sync::Notify,
 }
 
 impl Parts {
-    fn claimed(&self, n: usize) {
-        self.claimed
-            .fetch_add(n as u64, std::sync::atomic::Ordering::SeqCst);
-        self.changed.notify_waiters();
-    }
-
-    fn starved(&self, starved: bool) {
-        self.starved
-            .store(starved, std::sync::atomic::Ordering::SeqCst);
-        self.changed.notify_waiters();
-    }
-
-    /// Waits until planning more is worth it: the pump has claimed to within
-    /// [`PLANNING_LEAD`] of the `planned` people, or it has nothing left to send.
-    async fn room(&self, planned: u64) {
-        loop {
-            let changed = self.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            let claimed = self.claimed.load(std::sync::atomic::Ordering::SeqCst);
-            if claimed + PLANNING_LEAD > planned
-                || self.starved.load(std::sync::atomic::Ordering::SeqCst)
-            {
-                return;
-            }
-            changed.await;
-        }
-    }
-
     fn written(&self) {
         self.written
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -472,9 +432,6 @@ async fn pump<O: Outbox>(
             let claimed = outbox.claim(BATCH).await?;
             drained = claimed.len() < BATCH as usize;
             taken += claimed.len();
-            if let Some(parts) = parts {
-                parts.claimed(claimed.len());
-            }
             queue.extend(claimed);
         }
         while running.len() < IN_FLIGHT {
@@ -495,9 +452,7 @@ async fn pump<O: Outbox>(
             }
             None if queue.is_empty() && drained => match parts {
                 Some(parts) if !parts.is_finished() && !stop.is_cancelled() => {
-                    parts.starved(true);
                     parts.next(parts_seen).await;
-                    parts.starved(false);
                 }
                 _ => break,
             },

@@ -130,7 +130,8 @@ pub struct RosterPageQuery {
     params(("org" = String, Path, description = "Organisation slug"),
         ("id" = String, Path, description = "Alert id"), RosterPageQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = AlertDetail), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AlertDetail), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn get_alert(
     State(state): State<AppState>,
     caller: Caller,

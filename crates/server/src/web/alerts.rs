@@ -590,7 +590,8 @@ pub(super) fn tally_text(t: &super::Texts, alert: &Alert, counts: &RosterCounts)
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct RosterParams {
     state: Option<String>,
-    page: Option<u32>,
+    /// Text, so that a mistyped page shows the first instead of an error page.
+    page: Option<String>,
 }
 
 impl RosterParams {
@@ -599,7 +600,11 @@ impl RosterParams {
     }
 
     fn page(&self) -> u32 {
-        self.page.unwrap_or(1).max(1)
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(1)
+            .max(1)
     }
 
     fn query(&self) -> RosterQuery {

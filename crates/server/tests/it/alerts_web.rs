@@ -278,6 +278,9 @@ async fn the_roster_of_thousands_shows_planning_and_pages() {
     assert!(roster.contains("Sida 1 av 15"), "{roster}");
     assert!(roster.contains("href=\"?page=2\" rel=\"next\""), "{roster}");
     assert!(roster.contains("… och 1480 till"), "{roster}");
+    // A mistyped address shows the first page of everyone, not an error.
+    let (_, typo) = page(&app, &lead, &format!("{roster_page}?page=x&state=nonsense")).await;
+    assert!(typo.contains("Sida 1 av 15"), "{typo}");
     let (_, last) = page(&app, &lead, &format!("{roster_page}?page=15")).await;
     assert_eq!(rows(&last), 100);
     assert!(last.contains("Sida 15 av 15"), "{last}");
