@@ -76,6 +76,16 @@ struct Audience {
     groups: Vec<(GroupId, String)>,
 }
 
+/// Ends `q` with `{column} IN (…ids…){tail}`.
+fn push_in_list(q: &mut sqlx::QueryBuilder<'_, Db>, column: &str, ids: &[PersonId], tail: &str) {
+    q.push(format!(" AND {column} IN ("));
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id.0);
+    }
+    q.push(format!("){tail}"));
+}
+
 /// The people of `ids` that are the organisation's, in one statement per thousand.
 async fn known_people(
     conn: &mut Conn,
@@ -85,12 +95,8 @@ async fn known_people(
     let mut known = HashSet::new();
     for chunk in ids.chunks(INSERT_CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new("SELECT id FROM people WHERE org_id = ");
-        q.push_bind(org.0).push(" AND id IN (");
-        let mut list = q.separated(", ");
-        for id in chunk {
-            list.push_bind(id.0);
-        }
-        q.push(")");
+        q.push_bind(org.0);
+        push_in_list(&mut q, "id", chunk, "");
         let found: Vec<Uuid> = q
             .build_query_scalar()
             .fetch_all(&mut *conn)
@@ -257,12 +263,8 @@ async fn load_active(
              FROM people p LEFT JOIN contact_points cp ON cp.person_id = p.id \
              WHERE p.active AND p.org_id = ",
         );
-        q.push_bind(org.0).push(" AND p.id IN (");
-        let mut list = q.separated(", ");
-        for id in chunk {
-            list.push_bind(id.0);
-        }
-        q.push(") ORDER BY p.id, cp.ord");
+        q.push_bind(org.0);
+        push_in_list(&mut q, "p.id", chunk, " ORDER BY p.id, cp.ord");
         for r in q.build().fetch_all(&mut *conn).await.map_err(db)? {
             let points = found.entry(PersonId(col(&r, "person_id")?)).or_default();
             if col::<Option<String>>(&r, "kind")?.is_some() {
@@ -1165,12 +1167,8 @@ async fn roster_lines(
         let mut q = sqlx::QueryBuilder::<Db>::new(format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE alert_id = "
         ));
-        q.push_bind(alert.0).push(" AND person_id IN (");
-        let mut list = q.separated(", ");
-        for p in chunk {
-            list.push_bind(p.0);
-        }
-        q.push(") ORDER BY person_id, step");
+        q.push_bind(alert.0);
+        push_in_list(&mut q, "person_id", chunk, " ORDER BY person_id, step");
         for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
             let d = delivery_from_row(&row)?;
             if let Some(entry) = at.get(&d.person_id).and_then(|i| roster.get_mut(*i)) {

@@ -1334,6 +1334,26 @@ async fn register_of(db: &TestDb, o: &Org, n: usize) -> beredskap_core::GroupId 
         .unwrap()
 }
 
+/// An alert to `group` with `options`, sent at `now`.
+async fn alert_group(
+    s: &dyn Store,
+    o: &Org,
+    group: beredskap_core::GroupId,
+    options: &[&str],
+    now: chrono::DateTime<chrono::Utc>,
+) -> beredskap_core::alerting::Alert {
+    let new = input(
+        Recipients {
+            groups: vec![group],
+            ..Recipients::default()
+        },
+        options,
+    );
+    s.create_alert(&actor(), o.id, new.validate(None).unwrap(), now)
+        .await
+        .unwrap()
+}
+
 async fn journal_kinds(s: &dyn Store, o: &Org) -> Vec<beredskap_core::journal::JournalEntry> {
     s.journal_page(o.id, 0, 1000).await.unwrap()
 }
@@ -1347,23 +1367,7 @@ pub async fn an_alert_to_thousands_is_planned_in_parts_by_two_nodes_each_person_
     let o = org(s, "lillby").await;
     let alla = register_of(db, &o, PEOPLE).await;
     let now = beredskap_core::journal::now();
-    let alert = s
-        .create_alert(
-            &actor(),
-            o.id,
-            input(
-                Recipients {
-                    groups: vec![alla],
-                    ..Recipients::default()
-                },
-                &[],
-            )
-            .validate(None)
-            .unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
+    let alert = alert_group(s, &o, alla, &[], now).await;
     let first_wave = 1000;
     assert_eq!(alert.unplanned as usize, PEOPLE - first_wave);
     assert_eq!(
@@ -1437,23 +1441,7 @@ pub async fn closing_an_alert_while_it_is_planned_stops_its_planning(db: &TestDb
     let o = org(s, "lillby").await;
     let alla = register_of(db, &o, 3_000).await;
     let now = beredskap_core::journal::now();
-    let alert = s
-        .create_alert(
-            &actor(),
-            o.id,
-            input(
-                Recipients {
-                    groups: vec![alla],
-                    ..Recipients::default()
-                },
-                &[],
-            )
-            .validate(None)
-            .unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
+    let alert = alert_group(s, &o, alla, &[], now).await;
     assert_eq!(s.plan_alerts(500).await.unwrap(), 500);
     let closed = s
         .close_alert(&actor(), o.id, alert.id, AlertStatus::Cancelled, now)
@@ -1483,23 +1471,7 @@ pub async fn a_roster_of_thousands_is_read_a_page_at_a_time(db: &TestDb) {
     let o = org(s, "lillby").await;
     let alla = register_of(db, &o, PEOPLE).await;
     let now = beredskap_core::journal::now();
-    let alert = s
-        .create_alert(
-            &actor(),
-            o.id,
-            input(
-                Recipients {
-                    groups: vec![alla],
-                    ..Recipients::default()
-                },
-                &["Ja", "Nej"],
-            )
-            .validate(None)
-            .unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
+    let alert = alert_group(s, &o, alla, &["Ja", "Nej"], now).await;
     while s.plan_alerts(1000).await.unwrap() > 0 {}
     // 300 handed over, one of them answers.
     let claimed = s
