@@ -9,7 +9,9 @@ use beredskap_core::alerting::{
     DeliveryKind, DeliveryStatus, ReplyOutcome, RosterCounts, RosterEntry, RosterQuery,
 };
 use beredskap_core::register::Org;
-use beredskap_core::{AlertId, DeliveryId, OrgId, PersonId, Store, StoreError};
+use beredskap_core::{
+    AlertId, DeliveryId, FieldErrors, OrgId, PersonId, Problem, Store, StoreError,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -264,21 +266,33 @@ pub struct RosterView {
 /// Lines per roster page unless asked otherwise, and at most.
 pub const ROSTER_PAGE: u32 = 100;
 pub const ROSTER_PAGE_MAX: u32 = 1000;
+/// The furthest line a page may start at (what the API documents as a 32-bit offset).
+pub const ROSTER_OFFSET_MAX: u32 = i32::MAX as u32;
 
-/// An alert with one page of its roster (`query`; its limit kept within
-/// [`ROSTER_PAGE_MAX`]) and the figures of the whole.
+/// An alert with one page of its roster (`query`, of 1 to [`ROSTER_PAGE_MAX`] lines) and
+/// the figures of the whole.
 pub async fn roster_page(
     app: &App,
     caller: &Caller,
     org: OrgId,
     id: AlertId,
-    mut query: RosterQuery,
+    query: RosterQuery,
 ) -> Result<RosterView, Error> {
     permit(caller, UseCase::FollowAlerts)?;
-    query.limit = match query.limit {
-        0 => ROSTER_PAGE,
-        n => n.min(ROSTER_PAGE_MAX),
-    };
+    if !(1..=ROSTER_PAGE_MAX).contains(&query.limit) {
+        let problem = Problem::Range {
+            min: 1,
+            max: i64::from(ROSTER_PAGE_MAX),
+        };
+        return Err(Error::Invalid(FieldErrors::single("limit", problem)));
+    }
+    if query.offset > ROSTER_OFFSET_MAX {
+        let problem = Problem::Range {
+            min: 0,
+            max: i64::from(ROSTER_OFFSET_MAX),
+        };
+        return Err(Error::Invalid(FieldErrors::single("offset", problem)));
+    }
     let alert = app.store.alert(org, id).await?;
     let counts = app.store.alert_roster_counts(org, id).await?;
     let entries = app.store.alert_roster_page(org, id, query).await?;

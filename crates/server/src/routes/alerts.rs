@@ -119,6 +119,7 @@ pub struct StateCount {
 #[into_params(parameter_in = Query)]
 pub struct RosterPageQuery {
     pub state: Option<alerts::RecipientState>,
+    #[param(minimum = 0, maximum = 2147483647)]
     pub offset: Option<u32>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,

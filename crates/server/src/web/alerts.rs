@@ -610,7 +610,9 @@ impl RosterParams {
     fn query(&self) -> RosterQuery {
         RosterQuery {
             states: self.state().into_iter().collect(),
-            offset: (self.page() - 1).saturating_mul(alerts::ROSTER_PAGE),
+            offset: (self.page() - 1)
+                .saturating_mul(alerts::ROSTER_PAGE)
+                .min(alerts::ROSTER_OFFSET_MAX),
             limit: alerts::ROSTER_PAGE,
         }
     }

@@ -281,6 +281,8 @@ async fn the_roster_of_thousands_shows_planning_and_pages() {
     // A mistyped address shows the first page of everyone, not an error.
     let (_, typo) = page(&app, &lead, &format!("{roster_page}?page=x&state=nonsense")).await;
     assert!(typo.contains("Sida 1 av 15"), "{typo}");
+    let (status, _) = page(&app, &lead, &format!("{roster_page}?page=4294967295")).await;
+    assert_eq!(status, 200);
     let (_, last) = page(&app, &lead, &format!("{roster_page}?page=15")).await;
     assert_eq!(rows(&last), 100);
     assert!(last.contains("Sida 15 av 15"), "{last}");
@@ -309,6 +311,20 @@ async fn the_roster_of_thousands_shows_planning_and_pages() {
     assert_eq!(api["states"][0]["state"], "unreachable");
     assert_eq!(api["states"][0]["recipients"], 1500);
     assert_eq!(api["roster"].as_array().unwrap().len(), 10);
+    // More than a page may hold is refused, naming the parameter.
+    let refused = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/orgs/lillby/alerts/{}?limit=1001",
+            alert.id
+        )))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "limit", "{body}");
     // The CSV holds everyone once, streamed a part at a time.
     let csv = lead
         .get(app.url(&format!("/alerts/{}/roster.csv", alert.id)))
