@@ -330,26 +330,43 @@ pub async fn readiness_of(
     permit(caller, UseCase::FollowAlerts)?;
     let alert = app.store.alert(org, id).await?;
     let counts = app.store.alert_roster_counts(org, id).await?;
+    let report = readiness_from(app.store(), &alert, &counts, names).await?;
+    Ok((alert, report))
+}
+
+/// The readiness report of a roster already read ([`roster_page`]): only its two lists
+/// are read, not the figures again.
+pub async fn readiness_of_view(
+    app: &App,
+    caller: &Caller,
+    view: &RosterView,
+    names: u32,
+) -> Result<Readiness, Error> {
+    permit(caller, UseCase::FollowAlerts)?;
+    readiness_from(app.store(), &view.alert, &view.counts, names).await
+}
+
+async fn readiness_from(
+    store: &dyn Store,
+    alert: &Alert,
+    counts: &RosterCounts,
+    names: u32,
+) -> Result<Readiness, Error> {
     let mut lists = Vec::new();
     for states in [NOT_REACHED.to_vec(), SILENT.to_vec()] {
-        let entries = app
-            .store
-            .alert_roster_page(
-                org,
-                id,
-                RosterQuery {
-                    states,
-                    offset: 0,
-                    limit: names,
-                },
-            )
+        let query = RosterQuery {
+            states,
+            offset: 0,
+            limit: names,
+        };
+        let entries = store
+            .alert_roster_page(alert.org_id, alert.id, query)
             .await?;
         lists.push(roster_lines(&entries));
     }
     let silent = lists.pop().unwrap_or_default();
     let not_reached = lists.pop().unwrap_or_default();
-    let report = readiness(&alert, &counts, &not_reached, &silent);
-    Ok((alert, report))
+    Ok(readiness(alert, counts, &not_reached, &silent))
 }
 
 /// Without an answer and not reached: nothing could be handed over, or not yet.

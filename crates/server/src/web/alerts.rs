@@ -644,11 +644,9 @@ async fn roster_for(
     let view = alerts::roster_page(&state.app, &caller, me.org.id, id, params.query()).await?;
     let readiness = match view.alert.contact_check_until {
         Some(_) => None,
-        None => Some(
-            alerts::readiness_of(&state.app, &caller, me.org.id, id, READINESS_ON_PAGE)
-                .await?
-                .1,
-        ),
+        None => {
+            Some(alerts::readiness_of_view(&state.app, &caller, &view, READINESS_ON_PAGE).await?)
+        }
     };
     let names = Names::of(state, me).await;
     let fragment = roster_fragment(t, &view, readiness, me.org.zone(), &names, params);
