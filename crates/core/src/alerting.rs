@@ -888,6 +888,12 @@ pub trait AlertStore: Send + Sync {
         outcome: DeliveryOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Records what became of several claimed deliveries in one write, each as
+    /// [`AlertStore::finish_delivery`] would, at its own moment.
+    async fn finish_deliveries(
+        &self,
+        finished: Vec<(DeliveryId, DeliveryOutcome, DateTime<Utc>)>,
+    ) -> StoreResult<()>;
     /// Every recipient with their deliveries and answer.
     async fn alert_roster(&self, org: OrgId, alert: AlertId) -> StoreResult<Vec<RosterEntry>>;
 

@@ -288,6 +288,7 @@ impl Dispatcher {
     /// were taken.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         self.worker.store.escalate_due(now).await?;
+        let round = Round::starting(now, self.lease);
         let stop = &self.stop;
         let parts = Parts::default();
         let planning = async {
@@ -308,25 +309,35 @@ impl Dispatcher {
             parts.finished();
             result
         };
+        let (finished, recording) = tokio::sync::mpsc::channel(TASKS);
         let mut outbox = AlertOutbox {
             worker: self.worker.clone(),
-            now,
-            lease: self.lease,
+            round,
             contexts: HashMap::new(),
+            finished,
         };
-        let sending = pump(stop, Some(&parts), &mut outbox);
-        let (planned, alerts) = tokio::join!(planning, sending);
+        let sending = async {
+            let sent = pump(stop, Some(&parts), &mut outbox, &self.worker, round).await;
+            // The last sender of outcomes goes with the outbox: recording ends once the
+            // hand-offs' outcomes are written.
+            drop(outbox);
+            sent
+        };
+        let recorded = record_finished(self.worker.store.as_ref(), recording);
+        let (planned, alerts, recorded) = tokio::join!(planning, sending, recorded);
+        recorded?;
         let alerts = alerts? + planned?;
         let public = pump(
             stop,
             None,
             &mut PublicOutbox {
                 worker: self.worker.clone(),
-                now,
-                lease: self.lease,
+                round,
                 orgs: HashMap::new(),
                 notices: HashMap::new(),
             },
+            &self.worker,
+            round,
         )
         .await?;
         let activation = pump(
@@ -334,10 +345,11 @@ impl Dispatcher {
             None,
             &mut ActivationOutbox {
                 worker: self.worker.clone(),
-                now,
-                lease: self.lease,
+                round,
                 orgs: HashMap::new(),
             },
+            &self.worker,
+            round,
         )
         .await?;
         Ok(alerts + public + activation)
@@ -350,11 +362,79 @@ impl Dispatcher {
 trait Outbox: Send {
     type Job: Send + 'static;
     async fn claim(&mut self, limit: u32) -> Result<Vec<Self::Job>, StoreError>;
-    fn hand_over(&self, job: Self::Job) -> BoxedHandOff;
+    /// The hand-off of `job`: it holds one of the `gate`'s places only while the
+    /// provider has the message, and records the outcome after leaving it.
+    fn hand_over(worker: Arc<Worker>, round: Round, gate: Gate, job: Self::Job) -> BoxedHandOff;
 }
 
 type BoxedHandOff =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send>>;
+
+/// The time of a round: the moment it was started for (a test's round may be for a later
+/// moment than the clock's), moved on by the time the round has taken. A round of a large
+/// alert lasts minutes: its claims must still be leased from when they are made, and a
+/// retry counted from when the provider asked for it.
+#[derive(Clone, Copy)]
+struct Round {
+    started_for: DateTime<Utc>,
+    started: std::time::Instant,
+    lease: chrono::Duration,
+}
+
+impl Round {
+    fn starting(now: DateTime<Utc>, lease: chrono::Duration) -> Self {
+        Self {
+            started_for: now,
+            started: std::time::Instant::now(),
+            lease,
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.started_for
+            + chrono::Duration::from_std(self.started.elapsed()).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Whether a hand-off that took its place at `entered` may wait `wait` and try again
+    /// there: a short wait a provider asked for (a 429's `Retry-After`), well inside the
+    /// lease of its claim. A longer one goes back to the outbox.
+    fn may_wait(&self, entered: std::time::Instant, wait: std::time::Duration) -> bool {
+        let half_lease = self.lease.to_std().unwrap_or_default() / 2;
+        wait <= WAIT_IN_PLACE && entered.elapsed() + wait < half_lease
+    }
+}
+
+/// The longest wait a provider may ask for that a hand-off sits out in its place.
+const WAIT_IN_PLACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The places at the providers: at most `IN_FLIGHT` messages are with them at once, as
+/// with a client that does nothing else. Recording what became of a message happens after
+/// its place is given back, so a slow write (behind a part of an alert being planned, on
+/// SQLite's one writer) does not leave the provider pipe part empty.
+#[derive(Clone)]
+struct Gate {
+    places: Arc<tokio::sync::Semaphore>,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+impl Gate {
+    fn new(stop: &tokio_util::sync::CancellationToken) -> Self {
+        Self {
+            places: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
+            stop: stop.clone(),
+        }
+    }
+
+    /// Waits for a place; none once the server is stopping (what was claimed and not
+    /// started is left for `Store::leave_nodes`).
+    async fn enter(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        tokio::select! {
+            biased;
+            () = self.stop.cancelled() => None,
+            place = self.places.acquire() => place.ok(),
+        }
+    }
+}
 
 /// The parts of alerts planned while the alert outbox is pumped: each one written is more
 /// to claim, and the pump stops only once planning has finished too.
@@ -401,85 +481,138 @@ impl Parts {
     }
 }
 
-/// Drains an outbox: batches are claimed while earlier ones are still in flight, so the
-/// pipe to the providers stays full and nothing sits claimed for long. With `parts`, it
-/// claims again after each part planned meanwhile and goes on until planning is done.
+/// Hand-offs started but not finished at most: those with a provider, and as many again
+/// waiting for a place or recording their outcome.
+const TASKS: usize = 2 * IN_FLIGHT;
+
+/// Drains an outbox. Claiming runs beside the hand-offs: the next batch is claimed while
+/// earlier ones are with the providers, so a place given back is taken again at once,
+/// and what is claimed and waiting stays under two batches (well inside the lease). With
+/// `parts`, it claims again after each part planned meanwhile and goes on until planning
+/// is done.
 async fn pump<O: Outbox>(
     stop: &tokio_util::sync::CancellationToken,
     parts: Option<&Parts>,
     outbox: &mut O,
+    worker: &Arc<Worker>,
+    round: Round,
 ) -> Result<usize, StoreError> {
-    let mut queue: std::collections::VecDeque<O::Job> = Default::default();
-    let mut running = tokio::task::JoinSet::new();
-    let mut drained = false;
-    let mut taken = 0;
-    let mut first_error = None;
-    let mut parts_seen = parts.map_or(0, Parts::count);
-    loop {
-        if let Some(parts) = parts {
-            let written = parts.count();
-            if written != parts_seen {
-                parts_seen = written;
-                drained = false;
-            }
-        }
-        if stop.is_cancelled() {
-            // Stopping: what is under way finishes, nothing new starts.
-            queue.clear();
-            drained = true;
-        }
-        if !drained && queue.len() < IN_FLIGHT {
-            let claimed = outbox.claim(BATCH).await?;
-            drained = claimed.len() < BATCH as usize;
-            taken += claimed.len();
-            queue.extend(claimed);
-        }
-        while running.len() < IN_FLIGHT {
-            let Some(job) = queue.pop_front() else {
-                break;
+    let (claimed_tx, mut claimed) = tokio::sync::mpsc::channel::<O::Job>(BATCH as usize);
+    let claiming = async move {
+        let mut taken = 0;
+        loop {
+            let seen = parts.map_or(0, Parts::count);
+            let finished_before = parts.is_none_or(Parts::is_finished);
+            // Claimed only once the whole batch has room to wait in.
+            let room = tokio::select! {
+                biased;
+                () = stop.cancelled() => break,
+                room = claimed_tx.reserve_many(BATCH as usize) => match room {
+                    Ok(room) => room,
+                    Err(_) => break,
+                },
             };
-            running.spawn(outbox.hand_over(job));
-        }
-        match running.join_next().await {
-            Some(Ok(Ok(()))) => {}
-            Some(Ok(Err(e))) => {
-                first_error.get_or_insert(e);
+            let batch = outbox.claim(BATCH).await?;
+            let full = batch.len() == BATCH as usize;
+            taken += batch.len();
+            for (place, job) in room.zip(batch) {
+                place.send(job);
             }
-            Some(Err(panicked)) => {
-                first_error.get_or_insert(StoreError::Backend(format!(
-                    "a hand-off task failed: {panicked}"
-                )));
+            if full {
+                continue;
             }
-            None if queue.is_empty() && drained => match parts {
-                Some(parts) if !parts.is_finished() && !stop.is_cancelled() => {
-                    parts.next(parts_seen).await;
-                }
+            match parts {
+                // Drained for now: the next part planned brings more.
+                Some(parts) if !finished_before => tokio::select! {
+                    biased;
+                    () = stop.cancelled() => break,
+                    () = parts.next(seen) => {}
+                },
                 _ => break,
-            },
-            None => {}
+            }
+        }
+        Ok::<_, StoreError>(taken)
+    };
+    let handing_over = async {
+        let gate = Gate::new(stop);
+        let mut running = tokio::task::JoinSet::new();
+        let mut open = true;
+        let mut first_error = None;
+        loop {
+            tokio::select! {
+                job = claimed.recv(), if open && running.len() < TASKS => match job {
+                    // Stopping: what is under way finishes, nothing new starts.
+                    Some(_) if stop.is_cancelled() => {}
+                    Some(job) => {
+                        running.spawn(O::hand_over(worker.clone(), round, gate.clone(), job));
+                    }
+                    None => open = false,
+                },
+                Some(done) = running.join_next(), if !running.is_empty() => match done {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        first_error.get_or_insert(e);
+                    }
+                    Err(panicked) => {
+                        first_error.get_or_insert(StoreError::Backend(format!(
+                            "a hand-off task failed: {panicked}"
+                        )));
+                    }
+                },
+                else => break,
+            }
+        }
+        first_error
+    };
+    let (taken, failed) = tokio::join!(claiming, handing_over);
+    match (taken, failed) {
+        (Err(e), _) | (Ok(_), Some(e)) => Err(e),
+        (Ok(taken), None) => Ok(taken),
+    }
+}
+
+/// What became of a hand-off of a staff alert, and when, on its way to the store.
+type Finished = (beredskap_core::DeliveryId, DeliveryOutcome, DateTime<Utc>);
+
+/// Outcomes recorded in one write at most.
+const RECORD_BATCH: usize = 256;
+
+/// Records the outcomes of hand-offs as they come, all those waiting in one write: one
+/// write per hand-off made the writes, not the providers, the bound on an alert to
+/// thousands. Ends when every sender is gone; the first failure is reported then (what
+/// was not recorded is claimed again once its lease runs out, and its idempotency key
+/// keeps a gateway from sending it twice).
+async fn record_finished(
+    store: &dyn Store,
+    mut finished: tokio::sync::mpsc::Receiver<Finished>,
+) -> Result<(), StoreError> {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    let mut first_error = None;
+    while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        if let Err(e) = store.finish_deliveries(std::mem::take(&mut batch)).await {
+            first_error.get_or_insert(e);
         }
     }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(taken),
-    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Staff alerts.
 struct AlertOutbox {
     worker: Arc<Worker>,
-    now: DateTime<Utc>,
-    lease: chrono::Duration,
+    round: Round,
     contexts: HashMap<AlertId, Context>,
+    finished: tokio::sync::mpsc::Sender<Finished>,
 }
 
 #[async_trait::async_trait]
 impl Outbox for AlertOutbox {
-    type Job = (Context, Delivery);
+    type Job = (Context, Delivery, tokio::sync::mpsc::Sender<Finished>);
 
     async fn claim(&mut self, limit: u32) -> Result<Vec<Self::Job>, StoreError> {
         let store = &self.worker.store;
-        let claimed = store.claim_deliveries(self.now, limit, self.lease).await?;
+        let claimed = store
+            .claim_deliveries(self.round.now(), limit, self.round.lease)
+            .await?;
         let mut jobs = Vec::with_capacity(claimed.len());
         for delivery in claimed {
             let context = match self.contexts.entry(delivery.alert_id) {
@@ -493,22 +626,29 @@ impl Outbox for AlertOutbox {
                     slot.insert(Arc::new((org, alert))).clone()
                 }
             };
-            jobs.push((context, delivery));
+            jobs.push((context, delivery, self.finished.clone()));
         }
         Ok(jobs)
     }
 
-    fn hand_over(&self, (context, delivery): Self::Job) -> BoxedHandOff {
-        let (worker, now) = (self.worker.clone(), self.now);
-        Box::pin(async move { worker.deliver(&context, delivery, now).await })
+    fn hand_over(
+        worker: Arc<Worker>,
+        round: Round,
+        gate: Gate,
+        (context, delivery, finished): Self::Job,
+    ) -> BoxedHandOff {
+        Box::pin(async move {
+            worker
+                .deliver(&gate, &context, delivery, round, &finished)
+                .await
+        })
     }
 }
 
 /// Enrolment links of bulk activations.
 struct ActivationOutbox {
     worker: Arc<Worker>,
-    now: DateTime<Utc>,
-    lease: chrono::Duration,
+    round: Round,
     orgs: HashMap<beredskap_core::OrgId, Arc<Org>>,
 }
 
@@ -519,7 +659,7 @@ impl Outbox for ActivationOutbox {
     async fn claim(&mut self, limit: u32) -> Result<Vec<Self::Job>, StoreError> {
         let store = &self.worker.store;
         let claimed = store
-            .claim_activation_sends(self.now, limit, self.lease)
+            .claim_activation_sends(self.round.now(), limit, self.round.lease)
             .await?;
         let mut jobs = Vec::with_capacity(claimed.len());
         for send in claimed {
@@ -536,9 +676,16 @@ impl Outbox for ActivationOutbox {
         Ok(jobs)
     }
 
-    fn hand_over(&self, (org, send): Self::Job) -> BoxedHandOff {
-        let (worker, now) = (self.worker.clone(), self.now);
+    fn hand_over(
+        worker: Arc<Worker>,
+        round: Round,
+        gate: Gate,
+        (org, send): Self::Job,
+    ) -> BoxedHandOff {
         Box::pin(async move {
+            let Some(place) = gate.enter().await else {
+                return Ok(());
+            };
             if !worker.store.activation_send_wanted(send.id).await? {
                 return Ok(());
             }
@@ -552,9 +699,10 @@ impl Outbox for ActivationOutbox {
                 &org,
                 &send,
                 &settings,
-                now,
+                round.now(),
             )
             .await;
+            drop(place);
             worker
                 .store
                 .finish_activation_send(send.id, outcome, worker.clock.now())
@@ -567,8 +715,7 @@ impl Outbox for ActivationOutbox {
 /// Subscription confirmations and notices to subscribers.
 struct PublicOutbox {
     worker: Arc<Worker>,
-    now: DateTime<Utc>,
-    lease: chrono::Duration,
+    round: Round,
     orgs: HashMap<beredskap_core::OrgId, Arc<Org>>,
     /// By notice and update: an update published while a fan-out is under way is read
     /// afresh, not looked for in the notice as read before it.
@@ -586,7 +733,7 @@ impl Outbox for PublicOutbox {
     async fn claim(&mut self, limit: u32) -> Result<Vec<Self::Job>, StoreError> {
         let store = &self.worker.store;
         let claimed = store
-            .claim_public_deliveries(self.now, limit, self.lease)
+            .claim_public_deliveries(self.round.now(), limit, self.round.lease)
             .await?;
         let mut jobs = Vec::with_capacity(claimed.len());
         for delivery in claimed {
@@ -621,49 +768,57 @@ impl Outbox for PublicOutbox {
         Ok(jobs)
     }
 
-    fn hand_over(&self, job: Self::Job) -> BoxedHandOff {
-        let (worker, now) = (self.worker.clone(), self.now);
-        Box::pin(async move { worker.deliver_public(job, now).await })
+    fn hand_over(worker: Arc<Worker>, round: Round, gate: Gate, job: Self::Job) -> BoxedHandOff {
+        Box::pin(async move { worker.deliver_public(&gate, job, round).await })
     }
+}
+
+/// An outbox row being handed over, to ask whether it is still wanted.
+#[derive(Clone, Copy)]
+enum Row {
+    Alert(beredskap_core::DeliveryId),
+    Public(beredskap_core::PublicDeliveryId),
 }
 
 impl Worker {
     async fn deliver(
         &self,
+        gate: &Gate,
         context: &(Org, Alert),
         delivery: Delivery,
-        now: DateTime<Utc>,
+        round: Round,
+        finished: &tokio::sync::mpsc::Sender<Finished>,
     ) -> Result<(), StoreError> {
-        // Someone may have answered since the claim: then nothing goes to them.
-        if !self.store.delivery_wanted(delivery.id).await? {
-            return Ok(());
-        }
         let (org, alert) = context;
-        let outcome = self.hand_over(org, alert, &delivery, now).await;
-        self.store
-            .finish_delivery(delivery.id, outcome, self.clock.now())
-            .await
-            .map(|_| ())
+        let outcome = match self.notifier.for_kind(delivery.channel) {
+            None => Some(DeliveryOutcome::Failed {
+                error: format!("no {} provider is configured", delivery.channel.as_str()),
+            }),
+            Some(provider) => {
+                let message = self.alert_message(org, alert, &delivery);
+                let row = Row::Alert(delivery.id);
+                self.send(gate, round, row, provider.as_ref(), &message)
+                    .await?
+            }
+        };
+        if let Some(outcome) = outcome {
+            let at = self.clock.now();
+            // Closed only once recording has stopped, which waits for this sender.
+            finished
+                .send((delivery.id, outcome, at))
+                .await
+                .map_err(|_| StoreError::Unavailable("recording hand-offs has stopped".into()))?;
+        }
+        Ok(())
     }
 
-    async fn hand_over(
-        &self,
-        org: &Org,
-        alert: &Alert,
-        delivery: &Delivery,
-        now: DateTime<Utc>,
-    ) -> DeliveryOutcome {
-        let Some(provider) = self.notifier.for_kind(delivery.channel) else {
-            return DeliveryOutcome::Failed {
-                error: format!("no {} provider is configured", delivery.channel.as_str()),
-            };
-        };
+    fn alert_message(&self, org: &Org, alert: &Alert, delivery: &Delivery) -> OutgoingMessage {
         let link = match alert.contact_check_until {
             Some(_) => self.links.check_url(delivery.id),
             None => self.links.url(alert.id, delivery.person_id),
         };
         let (subject, body) = beredskap_app::messages::compose(org, alert, delivery.kind, &link);
-        let message = OutgoingMessage {
+        OutgoingMessage {
             to: delivery.address.clone(),
             subject,
             body,
@@ -672,33 +827,83 @@ impl Worker {
             from: org.sms_number.clone(),
             attachment: None,
             unsubscribe: None,
+        }
+    }
+
+    /// Hands `message` to `provider` in a place of the `gate`, and says what became of it;
+    /// nothing when the server is stopping or `row` is no longer wanted (its person
+    /// answered, its subscriber left). A provider asking for a short wait gets it with the
+    /// place held, as it would from a client that does nothing else: fewer requests, not
+    /// the same number from others.
+    async fn send(
+        &self,
+        gate: &Gate,
+        round: Round,
+        row: Row,
+        provider: &dyn crate::notify::Provider,
+        message: &OutgoingMessage,
+    ) -> Result<Option<DeliveryOutcome>, StoreError> {
+        let Some(_place) = gate.enter().await else {
+            return Ok(None);
         };
-        outcome(provider.send_via(&message).await, now)
+        let entered = std::time::Instant::now();
+        loop {
+            let wanted = match row {
+                Row::Alert(id) => self.store.delivery_wanted(id).await?,
+                Row::Public(id) => self.store.public_delivery_wanted(id).await?,
+            };
+            if !wanted {
+                return Ok(None);
+            }
+            let result = provider.send_via(message).await;
+            if let Err(NotifyError::Temporary {
+                retry_after: Some(wait),
+                ..
+            }) = &result
+            {
+                if round.may_wait(entered, *wait) {
+                    tokio::select! {
+                        () = tokio::time::sleep(*wait) => continue,
+                        () = gate.stop.cancelled() => {}
+                    }
+                }
+            }
+            return Ok(Some(outcome(result, round.now())));
+        }
     }
 
     /// Hands a public message over: a request's confirmation, or a notice's update to a
     /// subscriber, in the language they chose.
-    async fn deliver_public(&self, job: PublicJob, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn deliver_public(
+        &self,
+        gate: &Gate,
+        job: PublicJob,
+        round: Round,
+    ) -> Result<(), StoreError> {
         let (org, notice, delivery) = job;
-        // Unsubscribed since the claim: the row is gone, and nothing goes to them.
-        if !self.store.public_delivery_wanted(delivery.id).await? {
-            return Ok(());
-        }
         let outcome = match self.notifier.for_kind(delivery.channel) {
-            None => DeliveryOutcome::Failed {
+            None => Some(DeliveryOutcome::Failed {
                 error: format!("no {} provider is configured", delivery.channel.as_str()),
-            },
+            }),
             Some(provider) => match self.public_message(&org, notice.as_deref(), &delivery) {
-                Some(message) => outcome(provider.send_via(&message).await, now),
-                None => DeliveryOutcome::Failed {
+                Some(message) => {
+                    let row = Row::Public(delivery.id);
+                    self.send(gate, round, row, provider.as_ref(), &message)
+                        .await?
+                }
+                None => Some(DeliveryOutcome::Failed {
                     error: "the notice's update is gone".into(),
-                },
+                }),
             },
         };
-        self.store
-            .finish_public_delivery(delivery.id, outcome, self.clock.now())
-            .await
-            .map(|_| ())
+        match outcome {
+            Some(outcome) => self
+                .store
+                .finish_public_delivery(delivery.id, outcome, self.clock.now())
+                .await
+                .map(|_| ()),
+            None => Ok(()),
+        }
     }
 
     fn public_message(
@@ -788,6 +993,26 @@ fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_round_moves_on_with_its_time_and_sits_out_only_short_waits() {
+        let start: DateTime<Utc> = "2026-12-03T10:00:00Z".parse().unwrap();
+        let round = Round::starting(start, chrono::Duration::seconds(30));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // A claim late in a long round is leased from then, not from the round's start.
+        assert!(round.now() >= start + chrono::Duration::milliseconds(20));
+        let second = std::time::Duration::from_secs(1);
+        let entered = std::time::Instant::now();
+        assert!(round.may_wait(entered, second));
+        assert!(round.may_wait(entered, 5 * second));
+        assert!(!round.may_wait(entered, 6 * second), "back to the outbox");
+        let long_ago = entered.checked_sub(12 * second).unwrap();
+        assert!(round.may_wait(long_ago, 2 * second));
+        assert!(
+            !round.may_wait(long_ago, 4 * second),
+            "not past half the claim's lease"
+        );
+    }
 
     #[test]
     fn an_answer_link_names_its_alert_and_person_and_cannot_be_altered() {

@@ -328,6 +328,8 @@ struct GatewayState {
     username: String,
     password: String,
     received: Arc<Mutex<Vec<ReceivedSms>>>,
+    /// Numbers that have had at least one message.
+    numbers: Arc<Mutex<std::collections::HashSet<String>>>,
     pushed: Arc<Mutex<Vec<ReceivedPush>>>,
     /// Answers to give before accepting again: status and Retry-After seconds.
     failures: Arc<Mutex<VecDeque<ScriptedFailure>>>,
@@ -432,6 +434,9 @@ fn record(state: &GatewayState, from: String, to: String, message: String) -> Op
         return None;
     }
     let id = format!("s{}", uuid::Uuid::new_v4().simple());
+    if let Ok(mut numbers) = state.numbers.lock() {
+        numbers.insert(to.clone());
+    }
     if let Ok(mut received) = state.received.lock() {
         received.push(ReceivedSms {
             id: id.clone(),
@@ -713,6 +718,17 @@ impl FakeSmsGateway {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         self.received().len()
+    }
+
+    /// How many messages the gateway has taken, without copying them (a benchmark looks
+    /// every few milliseconds).
+    pub fn count(&self) -> usize {
+        self.state.received.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// How many numbers have had at least one message.
+    pub fn numbers_reached(&self) -> usize {
+        self.state.numbers.lock().map(|n| n.len()).unwrap_or(0)
     }
 
     pub fn received(&self) -> Vec<ReceivedSms> {

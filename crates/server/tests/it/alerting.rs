@@ -154,6 +154,31 @@ async fn an_answer_stops_every_later_step_and_a_429_is_retried_when_the_provider
         .all(|d| d.status == DeliveryStatus::Sent));
 }
 
+/// A gateway that asks for a second's pause gets it, and the message goes in the same
+/// round, as a client doing nothing else would send it: not a round later.
+#[tokio::test]
+async fn a_short_pause_the_provider_asks_for_is_sat_out_in_the_same_round() {
+    let (gateway, app, dispatcher) = with_sms_gateway().await;
+    let anna = person(&app, "Anna", &["+46701000001"]).await;
+    let now = app.now();
+    let alert = app
+        .send_alert(vec![anna], "Reservkraften har startat.", now)
+        .await;
+    gateway.fail_next(429, Some(1));
+    let started = std::time::Instant::now();
+    assert_eq!(dispatcher.run_once(now).await.unwrap(), 1);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "the pause asked for"
+    );
+    assert_eq!(gateway.received().len(), 1, "sent after the pause");
+    let roster = app.store.alert_roster(app.org.id, alert.id).await.unwrap();
+    let delivery = &roster[0].deliveries[0];
+    assert_eq!(delivery.status, DeliveryStatus::Sent);
+    assert_eq!(delivery.attempts, 1, "one claim");
+    assert_eq!(dispatcher.run_once(now).await.unwrap(), 0, "nothing left");
+}
+
 #[tokio::test]
 async fn the_server_delivers_due_alerts_by_itself() {
     let gateway = FakeSmsGateway::start().await.unwrap();

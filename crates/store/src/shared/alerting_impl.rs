@@ -174,6 +174,21 @@ impl AlertStore for Backend {
         .await
     }
 
+    async fn finish_deliveries(
+        &self,
+        finished: Vec<(DeliveryId, DeliveryOutcome, chrono::DateTime<chrono::Utc>)>,
+    ) -> StoreResult<()> {
+        self.write(move |c| {
+            Box::pin(async move {
+                for (id, outcome, at) in finished {
+                    ops::alerting::finish_delivery(c, id, outcome, at).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
     async fn alert_roster(&self, org: OrgId, alert: AlertId) -> StoreResult<Vec<RosterEntry>> {
         self.read(move |c| {
             Box::pin(async move { ops::alerting::alert_roster(c, org, alert).await })

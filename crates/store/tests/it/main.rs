@@ -45,6 +45,7 @@ conformance!(
     an_alert_to_thousands_is_planned_in_parts_by_two_nodes_each_person_once,
     closing_an_alert_while_it_is_planned_stops_its_planning,
     a_roster_of_thousands_is_read_a_page_at_a_time,
+    a_claim_takes_run_out_leases_first_and_outcomes_are_recorded_together,
     orgs_are_created_listed_and_unique_by_slug,
     people_keep_their_contact_points_in_order,
     replacing_a_person_keeps_verification_and_journals_only_changes,

@@ -859,6 +859,98 @@ pub async fn sms_replies_stay_within_the_organisation_they_went_to(db: &TestDb) 
 /// Several workers (one per node) claiming at the same moment: every due delivery is taken
 /// by exactly one of them (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer on
 /// SQLite), and an answer that lands between a claim and the hand-off stops it.
+/// A worker claims what another let run out before what is waiting, never more than it
+/// asked for; the outcomes of several hand-offs are recorded in one write, each as it was.
+pub async fn a_claim_takes_run_out_leases_first_and_outcomes_are_recorded_together(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let mut people = Vec::new();
+    for (i, name) in ["Anna", "Bo", "Cecilia", "David"].iter().enumerate() {
+        people.push(reachable(s, &o, name, &format!("+4670100000{i}")).await);
+    }
+    let now = beredskap_core::journal::now();
+    let recipients = Recipients {
+        people: people.clone(),
+        ..Recipients::default()
+    };
+    let alert = s
+        .create_alert(
+            &actor(),
+            o.id,
+            input(recipients, &[]).validate(None).unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let lease = Duration::seconds(30);
+    let first = s.claim_deliveries(now, 1, lease).await.unwrap();
+    assert_eq!(first.len(), 1);
+    // Its worker died: 31 s on, its delivery comes first, and the limit holds.
+    let later = now + Duration::seconds(31);
+    let second = s.claim_deliveries(later, 2, lease).await.unwrap();
+    assert_eq!(second.len(), 2, "{second:?}");
+    let again = second
+        .iter()
+        .find(|d| d.id == first[0].id)
+        .expect("the delivery whose lease ran out is claimed again");
+    assert_eq!(again.attempts, 2);
+    let rest = s.claim_deliveries(later, 10, lease).await.unwrap();
+    assert_eq!(rest.len(), 2, "four in all, each once: {rest:?}");
+    let mut taken: Vec<_> = second.iter().chain(&rest).map(|d| d.id).collect();
+    taken.sort();
+    taken.dedup();
+    assert_eq!(taken.len(), 4);
+
+    // Three outcomes in one write: two handed over, one to try again in 20 s (while the
+    // fourth's lease still holds).
+    let sent = |provider: &str| DeliveryOutcome::Sent {
+        provider: provider.into(),
+        provider_ref: format!("ref-{provider}"),
+    };
+    let retry_at = later + Duration::seconds(20);
+    s.finish_deliveries(vec![
+        (second[0].id, sent("gateway-a"), later),
+        (
+            second[1].id,
+            sent("gateway-b"),
+            later + Duration::seconds(1),
+        ),
+        (
+            rest[0].id,
+            DeliveryOutcome::Retry {
+                at: retry_at,
+                error: "busy".into(),
+            },
+            later,
+        ),
+    ])
+    .await
+    .unwrap();
+    assert!(s
+        .claim_deliveries(retry_at - Duration::seconds(1), 10, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    let retried = s.claim_deliveries(retry_at, 10, lease).await.unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].id, rest[0].id);
+    assert_eq!(retried[0].last_error.as_deref(), Some("busy"));
+    let roster = s.alert_roster(o.id, alert.id).await.unwrap();
+    let handed: Vec<_> = roster
+        .iter()
+        .flat_map(|r| &r.deliveries)
+        .filter(|d| d.status == DeliveryStatus::Sent)
+        .map(|d| (d.id, d.provider.clone(), d.sent_at))
+        .collect();
+    assert_eq!(handed.len(), 2, "{handed:?}");
+    assert!(handed.contains(&(second[0].id, Some("gateway-a".into()), Some(later))));
+    assert!(handed.contains(&(
+        second[1].id,
+        Some("gateway-b".into()),
+        Some(later + Duration::seconds(1))
+    )));
+}
+
 pub async fn workers_claiming_at_once_take_each_delivery_once(db: &TestDb) {
     let s = db.store();
     let o = org(s, "lillby").await;
