@@ -61,6 +61,33 @@ fn input(recipients: Recipients, options: &[&str]) -> AlertInput {
     }
 }
 
+/// `count` people reachable by SMS and email, and an alert to all of them sent `now`.
+async fn alert_to_many(
+    s: &dyn Store,
+    o: &Org,
+    count: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Vec<PersonId>, beredskap_core::alerting::Alert) {
+    let mut people = Vec::new();
+    for i in 0..count {
+        people.push(reachable(s, o, &format!("P{i}"), &format!("+4670100{i:04}")).await);
+    }
+    let recipients = Recipients {
+        people: people.clone(),
+        ..Recipients::default()
+    };
+    let alert = s
+        .create_alert(
+            &actor(),
+            o.id,
+            input(recipients, &[]).validate(None).unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    (people, alert)
+}
+
 async fn position(s: &dyn Store, o: &Org, slug: &str, holders: Vec<PersonId>) -> PositionId {
     let p = s
         .create_position(
@@ -617,20 +644,8 @@ pub async fn an_alert_and_its_deliveries_land_together_and_an_answer_stops_the_r
 pub async fn a_worker_that_dies_loses_its_claim_when_the_lease_ends(db: &TestDb) {
     let s = db.store();
     let o = org(s, "lillby").await;
-    let anna = reachable(s, &o, "Anna", "+46701000001").await;
     let now = beredskap_core::journal::now();
-    let recipients = Recipients {
-        people: vec![anna],
-        ..Recipients::default()
-    };
-    s.create_alert(
-        &actor(),
-        o.id,
-        input(recipients, &[]).validate(None).unwrap(),
-        now,
-    )
-    .await
-    .unwrap();
+    alert_to_many(s, &o, 1, now).await;
     let taken = s
         .claim_deliveries(now, 10, Duration::seconds(30))
         .await
@@ -864,24 +879,8 @@ pub async fn sms_replies_stay_within_the_organisation_they_went_to(db: &TestDb) 
 pub async fn a_claim_takes_run_out_leases_first_and_outcomes_are_recorded_together(db: &TestDb) {
     let s = db.store();
     let o = org(s, "lillby").await;
-    let mut people = Vec::new();
-    for (i, name) in ["Anna", "Bo", "Cecilia", "David"].iter().enumerate() {
-        people.push(reachable(s, &o, name, &format!("+4670100000{i}")).await);
-    }
     let now = beredskap_core::journal::now();
-    let recipients = Recipients {
-        people: people.clone(),
-        ..Recipients::default()
-    };
-    let alert = s
-        .create_alert(
-            &actor(),
-            o.id,
-            input(recipients, &[]).validate(None).unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
+    let (_, alert) = alert_to_many(s, &o, 4, now).await;
     let lease = Duration::seconds(30);
     let first = s.claim_deliveries(now, 1, lease).await.unwrap();
     assert_eq!(first.len(), 1);
@@ -954,24 +953,8 @@ pub async fn a_claim_takes_run_out_leases_first_and_outcomes_are_recorded_togeth
 pub async fn workers_claiming_at_once_take_each_delivery_once(db: &TestDb) {
     let s = db.store();
     let o = org(s, "lillby").await;
-    let mut people = Vec::new();
-    for i in 0..40 {
-        people.push(reachable(s, &o, &format!("P{i}"), &format!("+4670100{i:04}")).await);
-    }
     let now = beredskap_core::journal::now();
-    let recipients = Recipients {
-        people: people.clone(),
-        ..Recipients::default()
-    };
-    let alert = s
-        .create_alert(
-            &actor(),
-            o.id,
-            input(recipients, &[]).validate(None).unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
+    let (people, alert) = alert_to_many(s, &o, 40, now).await;
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..4 {
         let store = db.store.clone();
