@@ -65,6 +65,11 @@ struct Outcome {
     lost: usize,
     /// The server's peak resident memory (of the restarted process after a crash).
     peak_mib: Option<f64>,
+    /// CPU milliseconds the server processes used per hand-off.
+    cpu_ms_per_handoff: Option<f64>,
+    /// SMS the gateway held at once, on average from the first hand-off to the last: how
+    /// full the sender kept the pipe.
+    in_flight: f64,
     note: String,
     chat: Option<ChatFigures>,
 }
@@ -101,8 +106,8 @@ pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
         args.runs
     ));
     let chats: Vec<ChatFigures> = rows[1].iter_mut().filter_map(|o| o.chat.take()).collect();
-    say("| what | first hand-off ms | last hand-off ms | hand-offs/s | SMS duplicated | repeats caught by the idempotency key | emails twice, same Message-ID | lost | peak server memory MiB | runs |");
-    say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    say("| what | first hand-off ms | last hand-off ms | hand-offs/s | SMS in flight at the gateway, mean | server CPU ms per hand-off | SMS duplicated | repeats caught by the idempotency key | emails twice, same Message-ID | lost | peak server memory MiB | runs |");
+    say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for outcomes in &mut rows {
         outcomes.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
         let median = &outcomes[outcomes.len() / 2];
@@ -112,11 +117,15 @@ pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
             outcomes.last().map(|o| o.per_second).unwrap_or_default()
         );
         say(format!(
-            "| {} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {range}; {} |",
+            "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {range}; {} |",
             median.label,
             median.first_ms,
             median.last_ms,
             median.per_second,
+            median.in_flight,
+            median
+                .cpu_ms_per_handoff
+                .map_or_else(|| "–".to_owned(), |m| format!("{m:.2}")),
             median.duplicates,
             median.covered,
             median.same_message_id,
@@ -279,6 +288,8 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
         same_message_id: 0,
         lost,
         peak_mib: None,
+        cpu_ms_per_handoff: None,
+        in_flight: handoffs.mean_in_flight(),
         note: format!(
             "{} retried after a 429",
             retries.load(std::sync::atomic::Ordering::Relaxed)
@@ -308,6 +319,9 @@ struct HandOffs<'a> {
     first: Option<Duration>,
     last: Option<Duration>,
     mails_read: Option<Instant>,
+    /// The gateway's messages in flight, summed over the looks between first and last.
+    in_flight_sum: u64,
+    looks: u64,
 }
 
 impl<'a> HandOffs<'a> {
@@ -319,6 +333,8 @@ impl<'a> HandOffs<'a> {
             first: None,
             last: None,
             mails_read: None,
+            in_flight_sum: 0,
+            looks: 0,
         }
     }
 
@@ -329,6 +345,10 @@ impl<'a> HandOffs<'a> {
         let handed = gateway.count() + mails;
         if handed > 0 && self.first.is_none() {
             self.first = Some(self.started.elapsed());
+        }
+        if self.first.is_some() && self.last.is_none() {
+            self.in_flight_sum += gateway.in_flight();
+            self.looks += 1;
         }
         let complete = handed >= self.n
             && gateway.numbers_reached() >= self.n - self.by_email.len()
@@ -344,6 +364,11 @@ impl<'a> HandOffs<'a> {
             self.last = Some(self.started.elapsed());
         }
         (handed, complete)
+    }
+
+    /// The mean of the gateway's messages in flight between the first hand-off and the last.
+    fn mean_in_flight(&self) -> f64 {
+        self.in_flight_sum as f64 / self.looks.max(1) as f64
     }
 
     /// First and last hand-off; an unfinished blast counts until now.
@@ -666,12 +691,15 @@ async fn blast_on(
     );
     let accepted_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut killed_at = None;
+    // Of the processes killed mid-blast.
+    let mut cpu_seconds = 0.0;
     let by_email: Vec<usize> = (0..n).filter(|i| i % args.email_every == 0).collect();
     let mut handoffs = HandOffs::new(started, n, &by_email);
     loop {
         let (handed, complete) = handoffs.poll(&gateway, &smtp);
         if crash && killed_at.is_none() && handed >= args.kill_after {
             // kill -9: no shutdown, nothing flushed; then start again on the same data.
+            cpu_seconds += crate::proc_cpu_seconds(child.id());
             child.start_kill()?;
             child.wait().await?;
             let at = started.elapsed();
@@ -696,6 +724,8 @@ async fn blast_on(
         .iter()
         .map(|o| crate::proc_memory_mib(o.id(), "VmHWM"))
         .fold(crate::proc_memory_mib(child.id(), "VmHWM"), f64::max);
+    let others_cpu: f64 = others.iter().map(|o| crate::proc_cpu_seconds(o.id())).sum();
+    let cpu_seconds_now = crate::proc_cpu_seconds(child.id());
     let _ = child.start_kill();
     let _ = child.wait().await;
     for mut other in others {
@@ -736,6 +766,8 @@ async fn blast_on(
         same_message_id: mail_dup,
         lost: sms_lost + mail_lost,
         peak_mib: Some(peak_mib),
+        cpu_ms_per_handoff: Some(1000.0 * (cpu_seconds + cpu_seconds_now + others_cpu) / n as f64),
+        in_flight: handoffs.mean_in_flight(),
         note,
         chat,
     })

@@ -107,6 +107,24 @@ fn proc_memory_mib(pid: Option<u32>, field: &str) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// The CPU time a process has used so far (user and system) in seconds, NaN when it cannot
+/// be read. `/proc/{pid}/stat` counts in clock ticks of 1/100 s (`USER_HZ`, fixed by the
+/// kernel's ABI on the architectures this runs on).
+fn proc_cpu_seconds(pid: Option<u32>) -> f64 {
+    let Some(pid) = pid else { return f64::NAN };
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // The command name is in parentheses and may hold spaces: count after it.
+            let fields: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+            // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+            let utime = fields.get(11)?.parse::<f64>().ok()?;
+            let stime = fields.get(12)?.parse::<f64>().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 /// The value at quantile `q` (0.5, 0.99) of values sorted ascending; NaN if there are none.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted

@@ -340,6 +340,8 @@ struct GatewayState {
     /// Behaviour for load: (min ms, max ms) of latency, and every nth request a 429.
     load: Arc<Mutex<Option<(u64, u64, u64)>>>,
     requests: Arc<std::sync::atomic::AtomicU64>,
+    /// Messages taken under load whose answer is being delayed right now.
+    in_flight: Arc<std::sync::atomic::AtomicU64>,
     /// Once this many messages were taken, the next are taken and then held unanswered
     /// until released, as a gateway that stalls mid-blast (0: never).
     hold_after: Arc<std::sync::atomic::AtomicUsize>,
@@ -420,10 +422,13 @@ fn under_load(state: &GatewayState) -> Result<Option<Duration>, Box<Response>> {
     )))
 }
 
-/// Answers after the delay `under_load` chose.
-async fn after(delay: Option<Duration>, response: Response) -> Response {
+/// Answers after the delay `under_load` chose, counted meanwhile as in flight.
+async fn after(state: &GatewayState, delay: Option<Duration>, response: Response) -> Response {
     if let Some(delay) = delay {
+        use std::sync::atomic::Ordering;
+        state.in_flight.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(delay).await;
+        state.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
     response
 }
@@ -488,7 +493,7 @@ async fn accept_sms(
         .into_response(),
         None => invalid_sms(),
     };
-    after(delay, response).await
+    after(&state, delay, response).await
 }
 
 fn invalid_sms() -> Response {
@@ -573,7 +578,7 @@ async fn accept_webhook(
             // A stalled gateway is silent to a repeat too.
             stall(&state).await;
             let response = Json(serde_json::json!({"id": id, "repeated": true})).into_response();
-            return after(delay, response).await;
+            return after(&state, delay, response).await;
         }
     }
     let text = |k: &str| json[k].as_str().unwrap_or_default().to_owned();
@@ -587,7 +592,7 @@ async fn accept_webhook(
         }
         None => invalid_sms(),
     };
-    after(delay, response).await
+    after(&state, delay, response).await
 }
 
 async fn accept_push(
@@ -724,6 +729,13 @@ impl FakeSmsGateway {
     /// every few milliseconds).
     pub fn count(&self) -> usize {
         self.state.received.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// Messages taken under load and not answered yet: how full a client keeps the pipe.
+    pub fn in_flight(&self) -> u64 {
+        self.state
+            .in_flight
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many numbers have had at least one message.

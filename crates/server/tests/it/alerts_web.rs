@@ -294,14 +294,13 @@ async fn the_roster_of_thousands_shows_planning_and_pages() {
         "{alert_page}"
     );
     // The API: a page, and how many in each state.
-    let api: serde_json::Value = app
-        .client
-        .get(app.url(&format!(
-            "/api/v1/orgs/lillby/alerts/{}?state=unreachable&offset=1490&limit=50",
-            alert.id
-        )))
-        .bearer_auth(&app.admin_token)
-        .send()
+    let api_get = |query: &str| {
+        app.client
+            .get(app.url(&format!("/api/v1/orgs/lillby/alerts/{}?{query}", alert.id)))
+            .bearer_auth(&app.admin_token)
+            .send()
+    };
+    let api: serde_json::Value = api_get("state=unreachable&offset=1490&limit=50")
         .await
         .unwrap()
         .json()
@@ -312,16 +311,7 @@ async fn the_roster_of_thousands_shows_planning_and_pages() {
     assert_eq!(api["states"][0]["recipients"], 1500);
     assert_eq!(api["roster"].as_array().unwrap().len(), 10);
     // More than a page may hold is refused, naming the parameter.
-    let refused = app
-        .client
-        .get(app.url(&format!(
-            "/api/v1/orgs/lillby/alerts/{}?limit=1001",
-            alert.id
-        )))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+    let refused = api_get("limit=1001").await.unwrap();
     assert_eq!(refused.status(), 422);
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["fields"][0]["field"], "limit", "{body}");

@@ -179,12 +179,7 @@ impl AlertStore for Backend {
         finished: Vec<(DeliveryId, DeliveryOutcome, chrono::DateTime<chrono::Utc>)>,
     ) -> StoreResult<()> {
         self.write(move |c| {
-            Box::pin(async move {
-                for (id, outcome, at) in finished {
-                    ops::alerting::finish_delivery(c, id, outcome, at).await?;
-                }
-                Ok(())
-            })
+            Box::pin(async move { ops::alerting::finish_deliveries(c, finished).await })
         })
         .await
     }

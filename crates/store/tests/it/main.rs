@@ -93,6 +93,7 @@ conformance!(
     an_alert_and_its_deliveries_land_together_and_an_answer_stops_the_rest,
     a_worker_that_dies_loses_its_claim_when_the_lease_ends,
     workers_claiming_at_once_take_each_delivery_once,
+    outcomes_recorded_together_touch_only_claimed_rows,
     a_silent_holder_is_followed_by_the_deputy_and_a_covering_answer_stops_the_chain,
     closing_an_alert_stops_it_and_tells_everyone_it_reached,
     too_few_answers_in_time_bring_in_the_escalation_group,

@@ -950,6 +950,72 @@ pub async fn a_claim_takes_run_out_leases_first_and_outcomes_are_recorded_togeth
     )));
 }
 
+/// Hand-offs recorded together keep each their own provider and time, change only rows
+/// that were claimed (or cancelled after their claim: handed over is the truth), and never
+/// a row already recorded as sent.
+pub async fn outcomes_recorded_together_touch_only_claimed_rows(db: &TestDb) {
+    let s = db.store();
+    let o = org(s, "lillby").await;
+    let now = beredskap_core::journal::now();
+    let (_, alert) = alert_to_many(s, &o, 3, now).await;
+    let lease = Duration::seconds(30);
+    let claimed = s.claim_deliveries(now, 2, lease).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let (a, b) = (claimed[0].id, claimed[1].id);
+    let (org_id, alert_id) = (o.id, alert.id);
+    let roster = move || async move {
+        s.alert_roster(org_id, alert_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .flat_map(|r| r.deliveries)
+            .filter(|d| d.kind == DeliveryKind::Alert)
+            .map(|d| (d.id, (d.status, d.provider, d.sent_at)))
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    let unclaimed = *roster()
+        .await
+        .keys()
+        .find(|id| **id != a && **id != b)
+        .unwrap();
+    let sent = |provider: &str| DeliveryOutcome::Sent {
+        provider: provider.into(),
+        provider_ref: format!("ref-{provider}"),
+    };
+    let at = now + Duration::seconds(2);
+    s.finish_deliveries(vec![(a, sent("first"), at), (unclaimed, sent("stray"), at)])
+        .await
+        .unwrap();
+    let after = roster().await;
+    assert_eq!(
+        after[&a],
+        (DeliveryStatus::Sent, Some("first".into()), Some(at))
+    );
+    assert_eq!(
+        after[&unclaimed],
+        (DeliveryStatus::Pending, None, None),
+        "a row nobody claimed is not recorded as handed over"
+    );
+    // Cancelled while its hand-off was under way: the hand-off still counts.
+    s.close_alert(&actor(), o.id, alert.id, AlertStatus::Cancelled, now)
+        .await
+        .unwrap();
+    let later = at + Duration::seconds(1);
+    s.finish_deliveries(vec![(b, sent("second"), later), (a, sent("again"), later)])
+        .await
+        .unwrap();
+    let after = roster().await;
+    assert_eq!(
+        after[&b],
+        (DeliveryStatus::Sent, Some("second".into()), Some(later))
+    );
+    assert_eq!(
+        after[&a],
+        (DeliveryStatus::Sent, Some("first".into()), Some(at)),
+        "a hand-off recorded once is not recorded again"
+    );
+}
+
 pub async fn workers_claiming_at_once_take_each_delivery_once(db: &TestDb) {
     let s = db.store();
     let o = org(s, "lillby").await;
