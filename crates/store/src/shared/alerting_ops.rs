@@ -107,6 +107,30 @@ async fn known_people(
     Ok(known)
 }
 
+/// The people of `ids` that are already recipients of `alert`, in one statement per
+/// thousand.
+async fn recipients_among(
+    conn: &mut Conn,
+    alert: AlertId,
+    ids: &[PersonId],
+) -> StoreResult<HashSet<PersonId>> {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT person_id FROM alert_recipients WHERE alert_id = ",
+        );
+        q.push_bind(alert.0);
+        push_in_list(&mut q, "person_id", chunk, "");
+        let ids: Vec<Uuid> = q
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+        found.extend(ids.into_iter().map(PersonId));
+    }
+    Ok(found)
+}
+
 /// The first of `groups` (in their order) that `person` belongs to, by its slug.
 async fn group_of(
     conn: &mut Conn,
@@ -503,13 +527,12 @@ pub async fn plan_part(
     let (Some(first), Some(last)) = (seqs.first().copied(), seqs.last().copied()) else {
         return Ok(PlannedPart::default());
     };
-    // Each queued person still active and not yet a recipient, with their contact points.
+    // Each queued person still active, with their contact points.
     let rows = sqlx::query(
         "SELECT q.person_id, q.reason, q.start_at, cp.kind, cp.label, cp.value, cp.verified \
          FROM alert_planning q JOIN people p ON p.id = q.person_id \
          LEFT JOIN contact_points cp ON cp.person_id = q.person_id \
-         WHERE q.alert_id = $1 AND q.seq BETWEEN $2 AND $3 AND p.active AND NOT EXISTS \
-             (SELECT 1 FROM alert_recipients r WHERE r.alert_id = $1 AND r.person_id = q.person_id) \
+         WHERE q.alert_id = $1 AND q.seq BETWEEN $2 AND $3 AND p.active \
          ORDER BY q.seq, cp.ord",
     )
     .bind(alert.0)
@@ -518,11 +541,26 @@ pub async fn plan_part(
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
+    // Those already recipients (named, or reached by an escalation meanwhile) are not
+    // planned again. Asked by their ids: as `NOT EXISTS` in the query above, PostgreSQL
+    // planned it from statistics taken before the alert (no recipients yet) as a scan of
+    // all the alert's recipients for each person queued, quadratic in the alert's size.
+    let mut queued: Vec<PersonId> = Vec::new();
+    for r in &rows {
+        let person = PersonId(col(r, "person_id")?);
+        if queued.last() != Some(&person) {
+            queued.push(person);
+        }
+    }
+    let already = recipients_among(conn, alert, &queued).await?;
     let mut chosen: Vec<Chosen> = Vec::new();
     let mut targets: Vec<PlanRecipient> = Vec::new();
     let mut starts: HashMap<PersonId, DateTime<Utc>> = HashMap::new();
     for r in &rows {
         let person = PersonId(col(r, "person_id")?);
+        if already.contains(&person) {
+            continue;
+        }
         if chosen.last().map(|c| c.person) != Some(person) {
             chosen.push(plain(person, col(r, "reason")?));
             targets.push(PlanRecipient {
@@ -1386,15 +1424,22 @@ pub(super) async fn outbox_row_claimed(
     id: Uuid,
     node: Uuid,
 ) -> StoreResult<bool> {
-    let held: Option<Uuid> = sqlx::query_scalar(&format!(
-        "SELECT id FROM {table} WHERE id = $1 AND status = 'claimed' AND claimed_by = $2"
+    // By its key alone, the rest compared here: with `claimed_by = $2` in the query,
+    // PostgreSQL chose the index of claims by node and read every claim of the node for
+    // each hand-off.
+    let row = sqlx::query(&format!(
+        "SELECT status, claimed_by FROM {table} WHERE id = $1"
     ))
     .bind(id)
-    .bind(node)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(held.is_some())
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let status: String = col(&row, "status")?;
+    let by: Option<Uuid> = col(&row, "claimed_by")?;
+    Ok(status == "claimed" && by == Some(node))
 }
 
 pub async fn delivery_wanted(conn: &mut Conn, id: DeliveryId, node: Uuid) -> StoreResult<bool> {
