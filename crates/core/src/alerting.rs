@@ -881,15 +881,10 @@ pub trait AlertStore: Send + Sync {
     async fn alert(&self, org: OrgId, id: AlertId) -> StoreResult<Alert>;
     /// Whether a claimed delivery should still go out (not cancelled by an answer since).
     async fn delivery_wanted(&self, id: DeliveryId) -> StoreResult<bool>;
-    /// Records what became of a claimed delivery; false if it is no longer claimed.
-    async fn finish_delivery(
-        &self,
-        id: DeliveryId,
-        outcome: DeliveryOutcome,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Records what became of several claimed deliveries in one write, each as
-    /// [`AlertStore::finish_delivery`] would, at its own moment.
+    /// Records what became of several claimed deliveries in one write, each at its own
+    /// moment: a hand-off as sent if the delivery is still claimed or was cancelled
+    /// meanwhile (handed over is the truth), a retry or failure only if still claimed;
+    /// a delivery in any other state is left as it is.
     async fn finish_deliveries(
         &self,
         finished: Vec<(DeliveryId, DeliveryOutcome, DateTime<Utc>)>,

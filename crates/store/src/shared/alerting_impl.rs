@@ -162,18 +162,6 @@ impl AlertStore for Backend {
         .await
     }
 
-    async fn finish_delivery(
-        &self,
-        id: DeliveryId,
-        outcome: DeliveryOutcome,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<bool> {
-        self.write(move |c| {
-            Box::pin(async move { ops::alerting::finish_delivery(c, id, outcome, now).await })
-        })
-        .await
-    }
-
     async fn finish_deliveries(
         &self,
         finished: Vec<(DeliveryId, DeliveryOutcome, chrono::DateTime<chrono::Utc>)>,

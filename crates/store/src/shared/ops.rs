@@ -275,7 +275,23 @@ pub async fn node_heartbeat(
             .fetch_all(&mut *conn)
             .await
             .map_err(db)?;
-    drop_nodes(conn, &silent).await
+    let mut freed = drop_nodes(conn, &silent).await?;
+    // A claim can land after its node was left out: a run killed in the middle of a claim
+    // leaves the statement to finish on the database server, after the run that took its
+    // name has freed what it held. It would wait for its lease (a blast's half minute);
+    // claims of a node no longer listed are freed here instead.
+    for table in OUTBOX_TABLES {
+        freed += sqlx::query(&format!(
+            "UPDATE {table} SET status = 'pending', claimed_until = NULL, claimed_by = NULL \
+             WHERE status = 'claimed' AND claimed_by IS NOT NULL \
+             AND claimed_by NOT IN (SELECT id FROM nodes)"
+        ))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    }
+    Ok(freed)
 }
 
 pub async fn leave_nodes(conn: &mut Conn, node: Uuid) -> StoreResult<u64> {

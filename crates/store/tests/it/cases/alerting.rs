@@ -111,26 +111,25 @@ async fn hand_over_due(
     s: &dyn Store,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Vec<(PersonId, ContactKind, DeliveryKind)> {
-    let mut out = Vec::new();
-    for d in s
+    let claimed = s
         .claim_deliveries(at, 1000, Duration::minutes(1))
         .await
-        .unwrap()
-    {
-        assert!(s
-            .finish_delivery(
-                d.id,
-                DeliveryOutcome::Sent {
-                    provider: "test".into(),
-                    provider_ref: format!("ref-{}", d.id),
-                },
-                at,
-            )
-            .await
-            .unwrap());
-        out.push((d.person_id, d.channel, d.kind));
-    }
-    out
+        .unwrap();
+    let sent = claimed
+        .iter()
+        .map(|d| {
+            let outcome = DeliveryOutcome::Sent {
+                provider: "test".into(),
+                provider_ref: format!("ref-{}", d.id),
+            };
+            (d.id, outcome, at)
+        })
+        .collect();
+    s.finish_deliveries(sent).await.unwrap();
+    claimed
+        .into_iter()
+        .map(|d| (d.person_id, d.channel, d.kind))
+        .collect()
 }
 
 pub async fn a_silent_holder_is_followed_by_the_deputy_and_a_covering_answer_stops_the_chain(
@@ -1380,6 +1379,53 @@ pub async fn a_stopped_nodes_claims_are_freed_when_it_starts_again_or_falls_sile
     );
 }
 
+/// A run killed in the middle of a claim leaves the statement to finish on the database
+/// server: the claim can land after the run that took its name freed what it held. The next
+/// heartbeat frees it, instead of its lease.
+pub async fn a_claim_landing_after_its_node_was_left_out_is_freed_at_the_next_heartbeat(
+    db: &TestDb,
+) {
+    let killed = db.store();
+    let o = org(killed, "lillby").await;
+    let now = beredskap_core::journal::now();
+    alert_anna_and_bo(killed, &o, now).await;
+    let lease = Duration::hours(1);
+    assert_eq!(killed.join_nodes("node-1", now).await.unwrap(), 0);
+    let restarted = db.another_node().await;
+    assert_eq!(restarted.join_nodes("node-1", now).await.unwrap(), 0);
+    // The killed run's last claim commits now, under a node no longer listed.
+    let late = killed.claim_deliveries(now, 10, lease).await.unwrap();
+    assert_eq!(late.len(), 2);
+    assert!(restarted
+        .claim_deliveries(now, 10, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    let beat = now + Duration::seconds(2);
+    assert_eq!(
+        restarted
+            .node_heartbeat("node-1", beat, beat - Duration::seconds(10))
+            .await
+            .unwrap(),
+        2
+    );
+    let taken = restarted.claim_deliveries(beat, 10, lease).await.unwrap();
+    assert_eq!(
+        taken.len(),
+        2,
+        "freed at the heartbeat, not after the lease"
+    );
+    // A listed node's claims stay its own.
+    assert_eq!(
+        restarted
+            .node_heartbeat("node-1", beat, beat - Duration::seconds(10))
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(restarted.delivery_wanted(taken[0].id).await.unwrap());
+}
+
 /// On PostgreSQL an alert's rows are written before it takes the organisation's turn on its
 /// journal. A writer that holds the turn while it waits for one of the alert's people
 /// closes a circle; PostgreSQL breaks it by rolling one back, and an alert rolled back is
@@ -1619,13 +1665,17 @@ pub async fn a_roster_of_thousands_is_read_a_page_at_a_time(db: &TestDb) {
         .claim_deliveries(now, 300, Duration::minutes(1))
         .await
         .unwrap();
-    for d in &claimed {
-        let sent = DeliveryOutcome::Sent {
-            provider: "test".into(),
-            provider_ref: d.id.to_string(),
-        };
-        s.finish_delivery(d.id, sent, now).await.unwrap();
-    }
+    let sent = claimed
+        .iter()
+        .map(|d| {
+            let outcome = DeliveryOutcome::Sent {
+                provider: "test".into(),
+                provider_ref: d.id.to_string(),
+            };
+            (d.id, outcome, now)
+        })
+        .collect();
+    s.finish_deliveries(sent).await.unwrap();
     s.answer_alert(
         &actor(),
         o.id,
