@@ -86,41 +86,20 @@ fn push_in_list(q: &mut sqlx::QueryBuilder<'_, Db>, column: &str, ids: &[PersonI
     q.push(format!("){tail}"));
 }
 
-/// The people of `ids` that are the organisation's, in one statement per thousand.
-async fn known_people(
+/// The people of `ids` in `column` of the rows `select` (ending `… = `) finds for
+/// `scope`, in one statement per thousand.
+async fn people_among(
     conn: &mut Conn,
-    org: OrgId,
-    ids: &[PersonId],
-) -> StoreResult<HashSet<PersonId>> {
-    let mut known = HashSet::new();
-    for chunk in ids.chunks(INSERT_CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Db>::new("SELECT id FROM people WHERE org_id = ");
-        q.push_bind(org.0);
-        push_in_list(&mut q, "id", chunk, "");
-        let found: Vec<Uuid> = q
-            .build_query_scalar()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?;
-        known.extend(found.into_iter().map(PersonId));
-    }
-    Ok(known)
-}
-
-/// The people of `ids` that are already recipients of `alert`, in one statement per
-/// thousand.
-async fn recipients_among(
-    conn: &mut Conn,
-    alert: AlertId,
+    select: &'static str,
+    scope: Uuid,
+    column: &str,
     ids: &[PersonId],
 ) -> StoreResult<HashSet<PersonId>> {
     let mut found = HashSet::new();
     for chunk in ids.chunks(INSERT_CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Db>::new(
-            "SELECT person_id FROM alert_recipients WHERE alert_id = ",
-        );
-        q.push_bind(alert.0);
-        push_in_list(&mut q, "person_id", chunk, "");
+        let mut q = sqlx::QueryBuilder::<Db>::new(select);
+        q.push_bind(scope);
+        push_in_list(&mut q, column, chunk, "");
         let ids: Vec<Uuid> = q
             .build_query_scalar()
             .fetch_all(&mut *conn)
@@ -129,6 +108,26 @@ async fn recipients_among(
         found.extend(ids.into_iter().map(PersonId));
     }
     Ok(found)
+}
+
+/// The people of `ids` that are the organisation's.
+async fn known_people(
+    conn: &mut Conn,
+    org: OrgId,
+    ids: &[PersonId],
+) -> StoreResult<HashSet<PersonId>> {
+    let select = "SELECT id FROM people WHERE org_id = ";
+    people_among(conn, select, org.0, "id", ids).await
+}
+
+/// The people of `ids` that are already recipients of `alert`.
+async fn recipients_among(
+    conn: &mut Conn,
+    alert: AlertId,
+    ids: &[PersonId],
+) -> StoreResult<HashSet<PersonId>> {
+    let select = "SELECT person_id FROM alert_recipients WHERE alert_id = ";
+    people_among(conn, select, alert.0, "person_id", ids).await
 }
 
 /// The first of `groups` (in their order) that `person` belongs to, by its slug.

@@ -88,6 +88,22 @@ async fn alert_to_many(
     (people, alert)
 }
 
+/// Lillby, with an alert to `count` new people sent now: (org, people, alert, now).
+async fn lillby_alerting(
+    s: &dyn Store,
+    count: usize,
+) -> (
+    Org,
+    Vec<PersonId>,
+    beredskap_core::alerting::Alert,
+    chrono::DateTime<chrono::Utc>,
+) {
+    let o = org(s, "lillby").await;
+    let now = beredskap_core::journal::now();
+    let (people, alert) = alert_to_many(s, &o, count, now).await;
+    (o, people, alert, now)
+}
+
 async fn position(s: &dyn Store, o: &Org, slug: &str, holders: Vec<PersonId>) -> PositionId {
     let p = s
         .create_position(
@@ -106,15 +122,12 @@ async fn position(s: &dyn Store, o: &Org, slug: &str, holders: Vec<PersonId>) ->
     p.id
 }
 
-/// Claims what is due at `at` and reports it handed over; returns (person, channel, kind).
-async fn hand_over_due(
+/// Records `claimed` as handed over at `at`, in one write.
+async fn record_sent(
     s: &dyn Store,
+    claimed: &[beredskap_core::alerting::Delivery],
     at: chrono::DateTime<chrono::Utc>,
-) -> Vec<(PersonId, ContactKind, DeliveryKind)> {
-    let claimed = s
-        .claim_deliveries(at, 1000, Duration::minutes(1))
-        .await
-        .unwrap();
+) {
     let sent = claimed
         .iter()
         .map(|d| {
@@ -126,6 +139,18 @@ async fn hand_over_due(
         })
         .collect();
     s.finish_deliveries(sent).await.unwrap();
+}
+
+/// Claims what is due at `at` and reports it handed over; returns (person, channel, kind).
+async fn hand_over_due(
+    s: &dyn Store,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<(PersonId, ContactKind, DeliveryKind)> {
+    let claimed = s
+        .claim_deliveries(at, 1000, Duration::minutes(1))
+        .await
+        .unwrap();
+    record_sent(s, &claimed, at).await;
     claimed
         .into_iter()
         .map(|d| (d.person_id, d.channel, d.kind))
@@ -642,9 +667,7 @@ pub async fn an_alert_and_its_deliveries_land_together_and_an_answer_stops_the_r
 
 pub async fn a_worker_that_dies_loses_its_claim_when_the_lease_ends(db: &TestDb) {
     let s = db.store();
-    let o = org(s, "lillby").await;
-    let now = beredskap_core::journal::now();
-    alert_to_many(s, &o, 1, now).await;
+    let (o, _, _, now) = lillby_alerting(s, 1).await;
     let taken = s
         .claim_deliveries(now, 10, Duration::seconds(30))
         .await
@@ -877,9 +900,7 @@ pub async fn sms_replies_stay_within_the_organisation_they_went_to(db: &TestDb) 
 /// asked for; the outcomes of several hand-offs are recorded in one write, each as it was.
 pub async fn a_claim_takes_run_out_leases_first_and_outcomes_are_recorded_together(db: &TestDb) {
     let s = db.store();
-    let o = org(s, "lillby").await;
-    let now = beredskap_core::journal::now();
-    let (_, alert) = alert_to_many(s, &o, 4, now).await;
+    let (o, _, alert, now) = lillby_alerting(s, 4).await;
     let lease = Duration::seconds(30);
     let first = s.claim_deliveries(now, 1, lease).await.unwrap();
     assert_eq!(first.len(), 1);
@@ -954,9 +975,7 @@ pub async fn a_claim_takes_run_out_leases_first_and_outcomes_are_recorded_togeth
 /// a row already recorded as sent.
 pub async fn outcomes_recorded_together_touch_only_claimed_rows(db: &TestDb) {
     let s = db.store();
-    let o = org(s, "lillby").await;
-    let now = beredskap_core::journal::now();
-    let (_, alert) = alert_to_many(s, &o, 3, now).await;
+    let (o, _, alert, now) = lillby_alerting(s, 3).await;
     let lease = Duration::seconds(30);
     let claimed = s.claim_deliveries(now, 2, lease).await.unwrap();
     assert_eq!(claimed.len(), 2);
@@ -981,45 +1000,30 @@ pub async fn outcomes_recorded_together_touch_only_claimed_rows(db: &TestDb) {
         provider: provider.into(),
         provider_ref: format!("ref-{provider}"),
     };
+    let record = move |batch| async move {
+        s.finish_deliveries(batch).await.unwrap();
+        roster().await
+    };
     let at = now + Duration::seconds(2);
-    s.finish_deliveries(vec![(a, sent("first"), at), (unclaimed, sent("stray"), at)])
-        .await
-        .unwrap();
-    let after = roster().await;
-    assert_eq!(
-        after[&a],
-        (DeliveryStatus::Sent, Some("first".into()), Some(at))
-    );
-    assert_eq!(
-        after[&unclaimed],
-        (DeliveryStatus::Pending, None, None),
-        "a row nobody claimed is not recorded as handed over"
-    );
-    // Cancelled while its hand-off was under way: the hand-off still counts.
+    let after = record(vec![(a, sent("first"), at), (unclaimed, sent("stray"), at)]).await;
+    let first = (DeliveryStatus::Sent, Some("first".into()), Some(at));
+    // A row nobody claimed is not recorded as handed over.
+    let untouched = (DeliveryStatus::Pending, None, None);
+    assert_eq!((&after[&a], &after[&unclaimed]), (&first, &untouched));
+    // Cancelled while its hand-off was under way: the hand-off still counts; a hand-off
+    // recorded once is not recorded again.
     s.close_alert(&actor(), o.id, alert.id, AlertStatus::Cancelled, now)
         .await
         .unwrap();
     let later = at + Duration::seconds(1);
-    s.finish_deliveries(vec![(b, sent("second"), later), (a, sent("again"), later)])
-        .await
-        .unwrap();
-    let after = roster().await;
-    assert_eq!(
-        after[&b],
-        (DeliveryStatus::Sent, Some("second".into()), Some(later))
-    );
-    assert_eq!(
-        after[&a],
-        (DeliveryStatus::Sent, Some("first".into()), Some(at)),
-        "a hand-off recorded once is not recorded again"
-    );
+    let after = record(vec![(b, sent("second"), later), (a, sent("again"), later)]).await;
+    let second = (DeliveryStatus::Sent, Some("second".into()), Some(later));
+    assert_eq!((&after[&b], &after[&a]), (&second, &first));
 }
 
 pub async fn workers_claiming_at_once_take_each_delivery_once(db: &TestDb) {
     let s = db.store();
-    let o = org(s, "lillby").await;
-    let now = beredskap_core::journal::now();
-    let (people, alert) = alert_to_many(s, &o, 40, now).await;
+    let (o, people, alert, now) = lillby_alerting(s, 40).await;
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..4 {
         let store = db.store.clone();
@@ -1665,17 +1669,7 @@ pub async fn a_roster_of_thousands_is_read_a_page_at_a_time(db: &TestDb) {
         .claim_deliveries(now, 300, Duration::minutes(1))
         .await
         .unwrap();
-    let sent = claimed
-        .iter()
-        .map(|d| {
-            let outcome = DeliveryOutcome::Sent {
-                provider: "test".into(),
-                provider_ref: d.id.to_string(),
-            };
-            (d.id, outcome, now)
-        })
-        .collect();
-    s.finish_deliveries(sent).await.unwrap();
+    record_sent(s, &claimed, now).await;
     s.answer_alert(
         &actor(),
         o.id,
