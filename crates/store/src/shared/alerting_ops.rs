@@ -1527,6 +1527,8 @@ pub async fn finish_deliveries(
         }
     }
     for chunk in sent.chunks(FINISH_CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|(id, ..)| id.0).collect();
+        let late = reached_after_close(conn, &ids).await?;
         let mut q =
             sqlx::QueryBuilder::<Db>::new("WITH handed (id, sent_at, provider, provider_ref) AS (");
         q.push_values(chunk, |mut b, (id, at, provider, provider_ref)| {
@@ -1543,7 +1545,91 @@ pub async fn finish_deliveries(
              AND deliveries.status IN ('claimed', 'cancelled')",
         );
         q.build().execute(&mut *conn).await.map_err(db)?;
+        let at = chunk.iter().map(|(id, at, ..)| (id.0, *at)).collect();
+        queue_late_close_notices(conn, late, &at).await?;
     }
+    Ok(())
+}
+
+/// A hand-off of an alert recorded after the alert was closed: the person has the alert
+/// and must hear that it is over.
+struct ReachedAfterClose {
+    delivery: Uuid,
+    alert: Uuid,
+    org: Uuid,
+    person: Uuid,
+    channel: String,
+    address: String,
+    kind: DeliveryKind,
+}
+
+/// Among `ids`, the deliveries of alerts closed while the provider had them: closing
+/// cancelled them, and told only those already recorded as reached that the alert is over.
+async fn reached_after_close(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<ReachedAfterClose>> {
+    let mut q = sqlx::QueryBuilder::<Db>::new(
+        "SELECT d.id, d.alert_id, d.org_id, d.person_id, d.channel, d.address, \
+         a.status AS alert_status FROM deliveries d JOIN alerts a ON a.id = d.alert_id \
+         WHERE d.status = 'cancelled' AND d.kind = 'alert' AND a.status <> 'active' \
+         AND d.id IN (",
+    );
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
+    let rows = q.build().fetch_all(&mut *conn).await.map_err(db)?;
+    let mut late = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let kind = match col::<String>(r, "alert_status")?.as_str() {
+            "resolved" => DeliveryKind::Resolved,
+            _ => DeliveryKind::Cancelled,
+        };
+        late.push(ReachedAfterClose {
+            delivery: col(r, "id")?,
+            alert: col(r, "alert_id")?,
+            org: col(r, "org_id")?,
+            person: col(r, "person_id")?,
+            channel: col(r, "channel")?,
+            address: col(r, "address")?,
+            kind,
+        });
+    }
+    Ok(late)
+}
+
+/// Queues the notice that the alert is over for each of `late`, due when their hand-off
+/// was recorded (`at`, by delivery), on the channel that reached them; one per person and
+/// alert (the key `close_alert` gives it: someone told at the close is not told again).
+async fn queue_late_close_notices(
+    conn: &mut Conn,
+    mut late: Vec<ReachedAfterClose>,
+    at: &HashMap<Uuid, DateTime<Utc>>,
+) -> StoreResult<()> {
+    late.sort_by_key(|l| (l.alert, l.person));
+    late.dedup_by_key(|l| (l.alert, l.person));
+    if late.is_empty() {
+        return Ok(());
+    }
+    let mut q = sqlx::QueryBuilder::<Db>::new(
+        "INSERT INTO deliveries (id, alert_id, org_id, person_id, step, channel, address, \
+         due_at, status, attempts, idempotency_key, kind) ",
+    );
+    q.push_values(&late, |mut b, l| {
+        b.push_bind(DeliveryId::new().0)
+            .push_bind(l.alert)
+            .push_bind(l.org)
+            .push_bind(l.person)
+            .push_bind(0_i32)
+            .push_bind(l.channel.clone())
+            .push_bind(l.address.clone())
+            .push_bind(at.get(&l.delivery).copied().unwrap_or_default())
+            .push_bind("pending")
+            .push_bind(0_i32)
+            .push_bind(format!("{}:{}:{}", l.alert, l.person, l.kind.as_str()))
+            .push_bind(l.kind.as_str());
+    });
+    q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+    q.build().execute(&mut *conn).await.map_err(db)?;
     Ok(())
 }
 

@@ -94,6 +94,7 @@ conformance!(
     a_worker_that_dies_loses_its_claim_when_the_lease_ends,
     workers_claiming_at_once_take_each_delivery_once,
     outcomes_recorded_together_touch_only_claimed_rows,
+    those_reached_while_their_alert_was_closed_hear_that_it_is_over,
     a_claim_landing_after_its_node_was_left_out_is_freed_at_the_next_heartbeat,
     a_silent_holder_is_followed_by_the_deputy_and_a_covering_answer_stops_the_chain,
     closing_an_alert_stops_it_and_tells_everyone_it_reached,

@@ -1021,6 +1021,38 @@ pub async fn outcomes_recorded_together_touch_only_claimed_rows(db: &TestDb) {
     assert_eq!((&after[&b], &after[&a]), (&second, &first));
 }
 
+/// Closing an alert tells those it reached that it is over, and so are those whose
+/// hand-off a provider had at the close and which is recorded after it; once each.
+pub async fn those_reached_while_their_alert_was_closed_hear_that_it_is_over(db: &TestDb) {
+    let s = db.store();
+    let (o, _, alert, now) = lillby_alerting(s, 3).await;
+    let lease = Duration::minutes(1);
+    let claimed = s.claim_deliveries(now, 3, lease).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    let (before, during) = (&claimed[0], &claimed[1]);
+    record_sent(s, std::slice::from_ref(before), now).await;
+    s.close_alert(&actor(), o.id, alert.id, AlertStatus::Cancelled, now)
+        .await
+        .unwrap();
+    let later = now + Duration::seconds(2);
+    record_sent(s, std::slice::from_ref(during), later).await;
+    // Reported twice: still one notice.
+    record_sent(s, std::slice::from_ref(during), later).await;
+    let notices = s.claim_deliveries(later, 10, lease).await.unwrap();
+    let told = |d: &beredskap_core::alerting::Delivery| {
+        (d.person_id.to_string(), d.kind.as_str(), d.address.clone())
+    };
+    let mut got: Vec<_> = notices.iter().map(told).collect();
+    got.sort();
+    let mut expected: Vec<_> = [before, during]
+        .into_iter()
+        .map(|d| (d.person_id.to_string(), "cancelled", d.address.clone()))
+        .collect();
+    expected.sort();
+    assert_eq!(got, expected, "the third, never handed over, is not told");
+    assert!(notices.iter().all(|d| d.kind == DeliveryKind::Cancelled));
+}
+
 pub async fn workers_claiming_at_once_take_each_delivery_once(db: &TestDb) {
     let s = db.store();
     let (o, people, alert, now) = lillby_alerting(s, 40).await;
