@@ -1551,6 +1551,12 @@ pub async fn finish_deliveries(
     Ok(())
 }
 
+/// The key of the notice that alert `alert` is over for `person`: one per person and
+/// alert, whether queued at the close or for a hand-off recorded after it.
+fn close_notice_key(alert: Uuid, person: Uuid, kind: DeliveryKind) -> String {
+    format!("{alert}:{person}:{}", kind.as_str())
+}
+
 /// A hand-off of an alert recorded after the alert was closed: the person has the alert
 /// and must hear that it is over.
 struct ReachedAfterClose {
@@ -1625,7 +1631,7 @@ async fn queue_late_close_notices(
             .push_bind(at.get(&l.delivery).copied().unwrap_or_default())
             .push_bind("pending")
             .push_bind(0_i32)
-            .push_bind(format!("{}:{}:{}", l.alert, l.person, l.kind.as_str()))
+            .push_bind(close_notice_key(l.alert, l.person, l.kind))
             .push_bind(l.kind.as_str());
     });
     q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
@@ -1715,7 +1721,7 @@ pub async fn close_alert(
             channel: channel.clone(),
             address: address.clone(),
             due_at: now,
-            idempotency_key: format!("{id}:{person}:{}", kind.as_str()),
+            idempotency_key: close_notice_key(id.0, *person, kind),
             kind,
         })
         .collect();
