@@ -879,8 +879,12 @@ pub trait AlertStore: Send + Sync {
     ) -> StoreResult<Vec<Delivery>>;
     /// The alert, if it is the organisation's.
     async fn alert(&self, org: OrgId, id: AlertId) -> StoreResult<Alert>;
-    /// Whether a claimed delivery should still go out (not cancelled by an answer since).
-    async fn delivery_wanted(&self, id: DeliveryId) -> StoreResult<bool>;
+    /// Which of the claimed deliveries `ids` should still go out: claimed by this node
+    /// and not cancelled by an answer or a close since.
+    async fn deliveries_wanted(
+        &self,
+        ids: Vec<DeliveryId>,
+    ) -> StoreResult<std::collections::HashSet<DeliveryId>>;
     /// Records what became of several claimed deliveries in one write, each at its own
     /// moment: a hand-off as sent if the delivery is still claimed or was cancelled
     /// meanwhile (handed over is the truth), a retry or failure only if still claimed;

@@ -310,21 +310,25 @@ impl Dispatcher {
             result
         };
         let (finished, recording) = tokio::sync::mpsc::channel(TASKS);
+        let (wanted, asking) = tokio::sync::mpsc::channel(TASKS);
         let mut outbox = AlertOutbox {
             worker: self.worker.clone(),
             round,
             contexts: HashMap::new(),
-            finished,
+            desk: Desk { wanted, finished },
         };
         let sending = async {
             let sent = pump(stop, Some(&parts), &mut outbox, &self.worker, round).await;
-            // The last sender of outcomes goes with the outbox: recording ends once the
-            // hand-offs' outcomes are written.
+            // The last senders to the desk go with the outbox: answering and recording end
+            // once the hand-offs have asked and their outcomes are written.
             drop(outbox);
             sent
         };
+        let answered = answer_wanted(self.worker.store.as_ref(), asking);
         let recorded = record_finished(self.worker.store.as_ref(), recording);
-        let (planned, alerts, recorded) = tokio::join!(planning, sending, recorded);
+        let (planned, alerts, answered, recorded) =
+            tokio::join!(planning, sending, answered, recorded);
+        answered?;
         recorded?;
         let alerts = alerts? + planned?;
         let public = pump(
@@ -577,6 +581,62 @@ type Finished = (beredskap_core::DeliveryId, DeliveryOutcome, DateTime<Utc>);
 /// Outcomes recorded in one write at most.
 const RECORD_BATCH: usize = 256;
 
+/// A hand-off asking whether its delivery is still wanted, and where the answer goes.
+type WantedAsk = (
+    beredskap_core::DeliveryId,
+    tokio::sync::oneshot::Sender<bool>,
+);
+
+/// Where the hand-offs of staff alerts ask and report: whether a delivery is still
+/// wanted, and what became of it. Each is answered or written for many hand-offs at once.
+#[derive(Clone)]
+struct Desk {
+    wanted: tokio::sync::mpsc::Sender<WantedAsk>,
+    finished: tokio::sync::mpsc::Sender<Finished>,
+}
+
+impl Desk {
+    /// Whether the delivery `id` should still go out, asked right before its hand-off.
+    async fn still_wanted(&self, id: beredskap_core::DeliveryId) -> Result<bool, StoreError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Unavailable("checking hand-offs has stopped".into());
+        self.wanted
+            .send((id, answer))
+            .await
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())
+    }
+}
+
+/// Answers the hand-offs asking whether their deliveries are still wanted, all those
+/// waiting in one read: one read per hand-off was, on PostgreSQL, a round trip and a
+/// statement for each message sent. Ends when every asker is gone; the first failure is
+/// reported then (its askers fail with it, and their claims are taken again once their
+/// lease runs out).
+async fn answer_wanted(
+    store: &dyn Store,
+    mut asks: tokio::sync::mpsc::Receiver<WantedAsk>,
+) -> Result<(), StoreError> {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    let mut first_error = None;
+    while asks.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let ids = batch.iter().map(|(id, _)| *id).collect();
+        match store.deliveries_wanted(ids).await {
+            Ok(wanted) => {
+                for (id, answer) in batch.drain(..) {
+                    // An asker that is gone (the server stopping) needs no answer.
+                    let _ = answer.send(wanted.contains(&id));
+                }
+            }
+            Err(e) => {
+                batch.clear();
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
 /// Records the outcomes of hand-offs as they come, all those waiting in one write: one
 /// write per hand-off made the writes, not the providers, the bound on an alert to
 /// thousands. Ends when every sender is gone; the first failure is reported then (what
@@ -601,12 +661,12 @@ struct AlertOutbox {
     worker: Arc<Worker>,
     round: Round,
     contexts: HashMap<AlertId, Context>,
-    finished: tokio::sync::mpsc::Sender<Finished>,
+    desk: Desk,
 }
 
 #[async_trait::async_trait]
 impl Outbox for AlertOutbox {
-    type Job = (Context, Delivery, tokio::sync::mpsc::Sender<Finished>);
+    type Job = (Context, Delivery, Desk);
 
     async fn claim(&mut self, limit: u32) -> Result<Vec<Self::Job>, StoreError> {
         let store = &self.worker.store;
@@ -626,7 +686,7 @@ impl Outbox for AlertOutbox {
                     slot.insert(Arc::new((org, alert))).clone()
                 }
             };
-            jobs.push((context, delivery, self.finished.clone()));
+            jobs.push((context, delivery, self.desk.clone()));
         }
         Ok(jobs)
     }
@@ -635,11 +695,11 @@ impl Outbox for AlertOutbox {
         worker: Arc<Worker>,
         round: Round,
         gate: Gate,
-        (context, delivery, finished): Self::Job,
+        (context, delivery, desk): Self::Job,
     ) -> BoxedHandOff {
         Box::pin(async move {
             worker
-                .deliver(&gate, &context, delivery, round, &finished)
+                .deliver(&gate, &context, delivery, round, &desk)
                 .await
         })
     }
@@ -775,8 +835,8 @@ impl Outbox for PublicOutbox {
 
 /// An outbox row being handed over, to ask whether it is still wanted.
 #[derive(Clone, Copy)]
-enum Row {
-    Alert(beredskap_core::DeliveryId),
+enum Row<'a> {
+    Alert(beredskap_core::DeliveryId, &'a Desk),
     Public(beredskap_core::PublicDeliveryId),
 }
 
@@ -787,7 +847,7 @@ impl Worker {
         context: &(Org, Alert),
         delivery: Delivery,
         round: Round,
-        finished: &tokio::sync::mpsc::Sender<Finished>,
+        desk: &Desk,
     ) -> Result<(), StoreError> {
         let (org, alert) = context;
         let outcome = match self.notifier.for_kind(delivery.channel) {
@@ -796,7 +856,7 @@ impl Worker {
             }),
             Some(provider) => {
                 let message = self.alert_message(org, alert, &delivery);
-                let row = Row::Alert(delivery.id);
+                let row = Row::Alert(delivery.id, desk);
                 self.send(gate, round, row, provider.as_ref(), &message)
                     .await?
             }
@@ -804,7 +864,7 @@ impl Worker {
         if let Some(outcome) = outcome {
             let at = self.clock.now();
             // Closed only once recording has stopped, which waits for this sender.
-            finished
+            desk.finished
                 .send((delivery.id, outcome, at))
                 .await
                 .map_err(|_| StoreError::Unavailable("recording hand-offs has stopped".into()))?;
@@ -839,7 +899,7 @@ impl Worker {
         &self,
         gate: &Gate,
         round: Round,
-        row: Row,
+        row: Row<'_>,
         provider: &dyn crate::notify::Provider,
         message: &OutgoingMessage,
     ) -> Result<Option<DeliveryOutcome>, StoreError> {
@@ -849,7 +909,7 @@ impl Worker {
         let entered = std::time::Instant::now();
         loop {
             let wanted = match row {
-                Row::Alert(id) => self.store.delivery_wanted(id).await?,
+                Row::Alert(id, desk) => desk.still_wanted(id).await?,
                 Row::Public(id) => self.store.public_delivery_wanted(id).await?,
             };
             if !wanted {

@@ -154,10 +154,13 @@ impl AlertStore for Backend {
             .await
     }
 
-    async fn delivery_wanted(&self, id: DeliveryId) -> StoreResult<bool> {
+    async fn deliveries_wanted(
+        &self,
+        ids: Vec<DeliveryId>,
+    ) -> StoreResult<std::collections::HashSet<DeliveryId>> {
         let node = self.node.0;
         self.read(move |c| {
-            Box::pin(async move { ops::alerting::delivery_wanted(c, id, node).await })
+            Box::pin(async move { ops::alerting::deliveries_wanted(c, &ids, node).await })
         })
         .await
     }

@@ -1441,8 +1441,33 @@ pub(super) async fn outbox_row_claimed(
     Ok(status == "claimed" && by == Some(node))
 }
 
-pub async fn delivery_wanted(conn: &mut Conn, id: DeliveryId, node: Uuid) -> StoreResult<bool> {
-    outbox_row_claimed(conn, "deliveries", id.0, node).await
+/// Which of `ids` this node still holds claimed, in one statement per thousand: asked
+/// before each hand-off, and asked for many hand-offs at once.
+pub async fn deliveries_wanted(
+    conn: &mut Conn,
+    ids: &[DeliveryId],
+    node: Uuid,
+) -> StoreResult<HashSet<DeliveryId>> {
+    let mut wanted = HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        // By key alone, the rest compared here (see `outbox_row_claimed`).
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT id, status, claimed_by FROM deliveries WHERE id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(id.0);
+        }
+        q.push(")");
+        for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
+            let status: String = col(&row, "status")?;
+            let by: Option<Uuid> = col(&row, "claimed_by")?;
+            if status == "claimed" && by == Some(node) {
+                wanted.insert(DeliveryId(col(&row, "id")?));
+            }
+        }
+    }
+    Ok(wanted)
 }
 
 /// Records what became of a claimed outbox row. A hand-off is recorded as sent from any of
