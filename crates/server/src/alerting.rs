@@ -581,6 +581,38 @@ type Finished = (beredskap_core::DeliveryId, DeliveryOutcome, DateTime<Utc>);
 /// Outcomes recorded in one write at most.
 const RECORD_BATCH: usize = 256;
 
+/// How long recording waits for more outcomes once one has come: at a thousand hand-offs
+/// a second, tens of outcomes per write instead of one or two, each write a transaction
+/// and a flush of the database's log. An outcome not yet written when the server dies is
+/// sent again under its idempotency key, which the providers' own keys catch.
+const RECORD_LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// How long the answering of hand-offs' asks waits for more once one has come: a few
+/// milliseconds of a hand-off's place at the provider, for a read of several at once.
+const ASK_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Waits for the next of `items` and gathers those that come within `linger` of it, up to
+/// `max` in `batch`; none once every sender is gone.
+async fn gather<T>(
+    items: &mut tokio::sync::mpsc::Receiver<T>,
+    batch: &mut Vec<T>,
+    max: usize,
+    linger: std::time::Duration,
+) -> usize {
+    if items.recv_many(batch, max).await == 0 {
+        return 0;
+    }
+    let until = tokio::time::Instant::now() + linger;
+    while batch.len() < max {
+        let left = max - batch.len();
+        match tokio::time::timeout_at(until, items.recv_many(batch, left)).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    batch.len()
+}
+
 /// A hand-off asking whether its delivery is still wanted, and where the answer goes.
 type WantedAsk = (
     beredskap_core::DeliveryId,
@@ -619,7 +651,7 @@ async fn answer_wanted(
 ) -> Result<(), StoreError> {
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     let mut first_error = None;
-    while asks.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+    while gather(&mut asks, &mut batch, RECORD_BATCH, ASK_LINGER).await > 0 {
         let ids = batch.iter().map(|(id, _)| *id).collect();
         match store.deliveries_wanted(ids).await {
             Ok(wanted) => {
@@ -648,7 +680,7 @@ async fn record_finished(
 ) -> Result<(), StoreError> {
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     let mut first_error = None;
-    while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+    while gather(&mut finished, &mut batch, RECORD_BATCH, RECORD_LINGER).await > 0 {
         if let Err(e) = store.finish_deliveries(std::mem::take(&mut batch)).await {
             first_error.get_or_insert(e);
         }

@@ -40,6 +40,32 @@ mod dialect {
     /// How a worker claims outbox rows without waiting for another worker's.
     pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
+    /// `column` is one of `ids`, as one array: the statement's text is the same for any
+    /// number of ids, so PostgreSQL prepares and plans it once per connection, not once per
+    /// length of a list (planning those was more of its time than running them).
+    pub fn push_among(q: &mut sqlx::QueryBuilder<'_, Db>, column: &str, ids: Vec<uuid::Uuid>) {
+        q.push(format!("{column} = ANY("));
+        q.push_bind(ids);
+        q.push(")");
+    }
+
+    /// The hand-offs `(id, sent_at, provider, provider_ref)` as rows of a `SELECT`, from
+    /// four arrays: one statement text for any number of them (see `push_among`).
+    pub fn push_handed(
+        q: &mut sqlx::QueryBuilder<'_, Db>,
+        handed: &[(uuid::Uuid, chrono::DateTime<chrono::Utc>, String, String)],
+    ) {
+        q.push("SELECT * FROM UNNEST(");
+        q.push_bind(handed.iter().map(|h| h.0).collect::<Vec<_>>());
+        q.push("::uuid[], ");
+        q.push_bind(handed.iter().map(|h| h.1).collect::<Vec<_>>());
+        q.push("::timestamptz[], ");
+        q.push_bind(handed.iter().map(|h| h.2.clone()).collect::<Vec<_>>());
+        q.push("::text[], ");
+        q.push_bind(handed.iter().map(|h| h.3.clone()).collect::<Vec<_>>());
+        q.push("::text[])");
+    }
+
     /// Locks the organisation's journal head first thing in a writing transaction, so
     /// concurrent writers of one organisation queue here (keeping the chain gapless) instead
     /// of deadlocking later on rows they both touch.

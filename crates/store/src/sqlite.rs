@@ -38,6 +38,29 @@ mod dialect {
     /// How a worker claims outbox rows without waiting for another worker's.
     pub const SKIP_LOCKED: &str = "";
 
+    /// `column` is one of `ids`: a list of parameters (SQLite prepares statements cheaply).
+    pub fn push_among(q: &mut sqlx::QueryBuilder<'_, Db>, column: &str, ids: Vec<uuid::Uuid>) {
+        q.push(format!("{column} IN ("));
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(id);
+        }
+        q.push(")");
+    }
+
+    /// The hand-offs `(id, sent_at, provider, provider_ref)` as rows, a `VALUES` list.
+    pub fn push_handed(
+        q: &mut sqlx::QueryBuilder<'_, Db>,
+        handed: &[(uuid::Uuid, chrono::DateTime<chrono::Utc>, String, String)],
+    ) {
+        q.push_values(handed, |mut b, (id, at, provider, provider_ref)| {
+            b.push_bind(*id)
+                .push_bind(*at)
+                .push_bind(provider.clone())
+                .push_bind(provider_ref.clone());
+        });
+    }
+
     /// Every SQLite write already runs alone, in the writer's `BEGIN IMMEDIATE`
     /// transaction; there is nothing to lock. An unknown organisation is still refused,
     /// by the foreign keys and by `append_journal`.

@@ -1451,14 +1451,9 @@ pub async fn deliveries_wanted(
     let mut wanted = HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(INSERT_CHUNK) {
         // By key alone, the rest compared here (see `outbox_row_claimed`).
-        let mut q = sqlx::QueryBuilder::<Db>::new(
-            "SELECT id, status, claimed_by FROM deliveries WHERE id IN (",
-        );
-        let mut list = q.separated(", ");
-        for id in chunk {
-            list.push_bind(id.0);
-        }
-        q.push(")");
+        let mut q =
+            sqlx::QueryBuilder::<Db>::new("SELECT id, status, claimed_by FROM deliveries WHERE ");
+        super::push_among(&mut q, "id", chunk.iter().map(|id| id.0).collect());
         for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
             let status: String = col(&row, "status")?;
             let by: Option<Uuid> = col(&row, "claimed_by")?;
@@ -1545,23 +1540,18 @@ pub async fn finish_deliveries(
             DeliveryOutcome::Sent {
                 provider,
                 provider_ref,
-            } => sent.push((id, at, provider, provider_ref)),
+            } => sent.push((id.0, at, provider, provider_ref)),
             other => {
                 finish_delivery(conn, id, other, at).await?;
             }
         }
     }
     for chunk in sent.chunks(FINISH_CHUNK) {
-        let ids: Vec<Uuid> = chunk.iter().map(|(id, ..)| id.0).collect();
-        let late = reached_after_close(conn, &ids).await?;
+        let ids: Vec<Uuid> = chunk.iter().map(|(id, ..)| *id).collect();
+        let late = reached_after_close(conn, ids).await?;
         let mut q =
             sqlx::QueryBuilder::<Db>::new("WITH handed (id, sent_at, provider, provider_ref) AS (");
-        q.push_values(chunk, |mut b, (id, at, provider, provider_ref)| {
-            b.push_bind(id.0)
-                .push_bind(*at)
-                .push_bind(provider.clone())
-                .push_bind(provider_ref.clone());
-        });
+        super::push_handed(&mut q, chunk);
         // As `finish_outbox_row`: sent also from cancelled, a reply may have come first.
         q.push(
             ") UPDATE deliveries SET status = 'sent', sent_at = handed.sent_at, \
@@ -1570,7 +1560,7 @@ pub async fn finish_deliveries(
              AND deliveries.status IN ('claimed', 'cancelled')",
         );
         q.build().execute(&mut *conn).await.map_err(db)?;
-        let at = chunk.iter().map(|(id, at, ..)| (id.0, *at)).collect();
+        let at = chunk.iter().map(|(id, at, ..)| (*id, *at)).collect();
         queue_late_close_notices(conn, late, &at).await?;
     }
     Ok(())
@@ -1596,18 +1586,16 @@ struct ReachedAfterClose {
 
 /// Among `ids`, the deliveries of alerts closed while the provider had them: closing
 /// cancelled them, and told only those already recorded as reached that the alert is over.
-async fn reached_after_close(conn: &mut Conn, ids: &[Uuid]) -> StoreResult<Vec<ReachedAfterClose>> {
+async fn reached_after_close(
+    conn: &mut Conn,
+    ids: Vec<Uuid>,
+) -> StoreResult<Vec<ReachedAfterClose>> {
     let mut q = sqlx::QueryBuilder::<Db>::new(
         "SELECT d.id, d.alert_id, d.org_id, d.person_id, d.channel, d.address, \
          a.status AS alert_status FROM deliveries d JOIN alerts a ON a.id = d.alert_id \
-         WHERE d.status = 'cancelled' AND d.kind = 'alert' AND a.status <> 'active' \
-         AND d.id IN (",
+         WHERE d.status = 'cancelled' AND d.kind = 'alert' AND a.status <> 'active' AND ",
     );
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    q.push(")");
+    super::push_among(&mut q, "d.id", ids);
     let rows = q.build().fetch_all(&mut *conn).await.map_err(db)?;
     let mut late = Vec::with_capacity(rows.len());
     for r in &rows {
