@@ -30,8 +30,21 @@ const LEASE_SECONDS: i64 = 30;
 /// of the providers, few enough that the hand-offs' results (on SQLite, behind the same
 /// one writer) wait only a few milliseconds for a part.
 const PLANNING_PART: u32 = 2000;
-/// The wait after a temporary failure when the provider names none.
-const RETRY_SECONDS: i64 = 30;
+/// The wait after a first temporary failure when the provider names none; it doubles
+/// with each further try, up to `RETRY_MOST_SECONDS`.
+const RETRY_FIRST_SECONDS: i64 = 5;
+const RETRY_MOST_SECONDS: i64 = 300;
+
+/// The wait before another try of a message tried `attempts` times that failed for a
+/// while and whose provider named no wait. A relay that refused one of a burst of new
+/// connections is worth another try within seconds (an alert is urgent; the next channel
+/// comes only at its step), one that stays down is not asked every few seconds.
+fn retry_wait(attempts: i32) -> chrono::Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(8);
+    chrono::Duration::seconds((RETRY_FIRST_SECONDS << doublings).min(RETRY_MOST_SECONDS))
+}
 
 /// How long a bulk activation's links last unless the server says (`enrolment_link_hours`).
 const ENROLMENT_HOURS: u32 = 72;
@@ -889,8 +902,15 @@ impl Worker {
             Some(provider) => {
                 let message = self.alert_message(org, alert, &delivery);
                 let row = Row::Alert(delivery.id, desk);
-                self.send(gate, round, row, provider.as_ref(), &message)
-                    .await?
+                self.send(
+                    gate,
+                    round,
+                    row,
+                    delivery.attempts,
+                    provider.as_ref(),
+                    &message,
+                )
+                .await?
             }
         };
         if let Some(outcome) = outcome {
@@ -932,6 +952,7 @@ impl Worker {
         gate: &Gate,
         round: Round,
         row: Row<'_>,
+        attempts: i32,
         provider: &dyn crate::notify::Provider,
         message: &OutgoingMessage,
     ) -> Result<Option<DeliveryOutcome>, StoreError> {
@@ -960,7 +981,7 @@ impl Worker {
                     }
                 }
             }
-            return Ok(Some(outcome(result, round.now())));
+            return Ok(Some(outcome(result, attempts, round.now())));
         }
     }
 
@@ -980,8 +1001,15 @@ impl Worker {
             Some(provider) => match self.public_message(&org, notice.as_deref(), &delivery) {
                 Some(message) => {
                     let row = Row::Public(delivery.id);
-                    self.send(gate, round, row, provider.as_ref(), &message)
-                        .await?
+                    self.send(
+                        gate,
+                        round,
+                        row,
+                        delivery.attempts,
+                        provider.as_ref(),
+                        &message,
+                    )
+                    .await?
                 }
                 None => Some(DeliveryOutcome::Failed {
                     error: "the notice's update is gone".into(),
@@ -1052,6 +1080,7 @@ impl Worker {
 /// What a provider's answer means for the outbox row.
 fn outcome(
     result: Result<(&'static str, String), NotifyError>,
+    attempts: i32,
     now: DateTime<Utc>,
 ) -> DeliveryOutcome {
     match result {
@@ -1065,7 +1094,7 @@ fn outcome(
         }) => {
             let wait = retry_after
                 .and_then(|d| chrono::Duration::from_std(d).ok())
-                .unwrap_or(chrono::Duration::seconds(RETRY_SECONDS));
+                .unwrap_or_else(|| retry_wait(attempts));
             DeliveryOutcome::Retry {
                 at: now + wait,
                 error: reason,
@@ -1073,7 +1102,7 @@ fn outcome(
         }
         // Maybe taken: the next try carries the same idempotency key.
         Err(NotifyError::Uncertain { reason }) => DeliveryOutcome::Retry {
-            at: now + chrono::Duration::seconds(RETRY_SECONDS),
+            at: now + retry_wait(attempts),
             error: reason,
         },
         Err(other) => DeliveryOutcome::Failed {
@@ -1104,6 +1133,36 @@ mod tests {
             !round.may_wait(long_ago, 4 * second),
             "not past half the claim's lease"
         );
+    }
+
+    #[test]
+    fn a_failed_try_is_retried_within_seconds_then_ever_less_often() {
+        let now: DateTime<Utc> = "2026-12-04T10:00:00Z".parse().unwrap();
+        let refused = || {
+            Err(NotifyError::Temporary {
+                reason: "connection refused".into(),
+                retry_after: None,
+            })
+        };
+        let due = |outcome: DeliveryOutcome| match outcome {
+            DeliveryOutcome::Retry { at, .. } => (at - now).num_seconds(),
+            other => panic!("not a retry: {other:?}"),
+        };
+        let waits: Vec<i64> = (1..=9)
+            .map(|tries| due(outcome(refused(), tries, now)))
+            .collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 300, 300, 300]);
+        // A wait the provider names is kept, whatever the tries.
+        let named = Err(NotifyError::Temporary {
+            reason: "429".into(),
+            retry_after: Some(std::time::Duration::from_secs(7)),
+        });
+        assert_eq!(due(outcome(named, 4, now)), 7);
+        // Maybe taken (no answer in time): tried again as soon, under the same key.
+        let unanswered = Err(NotifyError::Uncertain {
+            reason: "timed out".into(),
+        });
+        assert_eq!(due(outcome(unanswered, 2, now)), 10);
     }
 
     #[test]

@@ -9,9 +9,22 @@ use std::time::Duration;
 
 /// Email through an SMTP server of the organisation's choosing — ideally not its own
 /// mail server, which may be the thing that is down.
+/// SMTP connections one node keeps open to its relay and sends over at most at once.
+/// Without a bound, every email of a blast beyond the pool's idle ones opened a
+/// connection of its own and closed it after one message: a node in the middle of a
+/// blast had about a hundred at once, a relay's accept queue overflowed after a restart
+/// (greetings never came, every email waited for the timeout and its retry), and a real
+/// relay refuses that many from one client (Postfix allows 50).
+const SMTP_CONNECTIONS: u32 = 48;
+
+/// The longest a send waits for one of the connections, well inside a claim's lease.
+const CONNECTION_WAIT: Duration = Duration::from_secs(10);
+
 pub struct SmtpProvider {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// A place per connection: a send waits here for one.
+    connections: tokio::sync::Semaphore,
 }
 
 impl SmtpProvider {
@@ -34,9 +47,14 @@ impl SmtpProvider {
                 password.expose_secret().to_owned(),
             ));
         }
+        let pool = lettre::transport::smtp::PoolConfig::new().max_size(SMTP_CONNECTIONS);
         Ok(Self {
-            transport: builder.timeout(Some(Duration::from_secs(20))).build(),
+            transport: builder
+                .timeout(Some(Duration::from_secs(20)))
+                .pool_config(pool)
+                .build(),
             from,
+            connections: tokio::sync::Semaphore::new(SMTP_CONNECTIONS as usize),
         })
     }
 }
@@ -106,6 +124,15 @@ impl Provider for SmtpProvider {
             }
         }
         .map_err(|e| NotifyError::Rejected(e.to_string()))?;
+        // Waiting long for a connection would outlast the claim: another try comes later.
+        let busy = || NotifyError::Temporary {
+            reason: "every connection to the relay is busy".into(),
+            retry_after: None,
+        };
+        let _connection = tokio::time::timeout(CONNECTION_WAIT, self.connections.acquire())
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
         match self.transport.send(email).await {
             Ok(response) => Ok(response.message().collect::<Vec<_>>().join(" ")),
             Err(e) if e.is_permanent() => Err(NotifyError::Rejected(e.to_string())),
