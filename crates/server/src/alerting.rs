@@ -881,8 +881,18 @@ impl Outbox for PublicOutbox {
 /// An outbox row being handed over, to ask whether it is still wanted.
 #[derive(Clone, Copy)]
 enum Row<'a> {
-    Alert(beredskap_core::DeliveryId, &'a Desk),
-    Public(beredskap_core::PublicDeliveryId),
+    /// A delivery, tried `.1` times with this try.
+    Alert(beredskap_core::DeliveryId, i32, &'a Desk),
+    Public(beredskap_core::PublicDeliveryId, i32),
+}
+
+impl Row<'_> {
+    /// How many times the row has been tried, this try included.
+    fn attempts(&self) -> i32 {
+        match self {
+            Row::Alert(_, attempts, _) | Row::Public(_, attempts) => *attempts,
+        }
+    }
 }
 
 impl Worker {
@@ -901,16 +911,9 @@ impl Worker {
             }),
             Some(provider) => {
                 let message = self.alert_message(org, alert, &delivery);
-                let row = Row::Alert(delivery.id, desk);
-                self.send(
-                    gate,
-                    round,
-                    row,
-                    delivery.attempts,
-                    provider.as_ref(),
-                    &message,
-                )
-                .await?
+                let row = Row::Alert(delivery.id, delivery.attempts, desk);
+                self.send(gate, round, row, provider.as_ref(), &message)
+                    .await?
             }
         };
         if let Some(outcome) = outcome {
@@ -952,7 +955,6 @@ impl Worker {
         gate: &Gate,
         round: Round,
         row: Row<'_>,
-        attempts: i32,
         provider: &dyn crate::notify::Provider,
         message: &OutgoingMessage,
     ) -> Result<Option<DeliveryOutcome>, StoreError> {
@@ -962,8 +964,8 @@ impl Worker {
         let entered = std::time::Instant::now();
         loop {
             let wanted = match row {
-                Row::Alert(id, desk) => desk.still_wanted(id).await?,
-                Row::Public(id) => self.store.public_delivery_wanted(id).await?,
+                Row::Alert(id, _, desk) => desk.still_wanted(id).await?,
+                Row::Public(id, _) => self.store.public_delivery_wanted(id).await?,
             };
             if !wanted {
                 return Ok(None);
@@ -981,7 +983,7 @@ impl Worker {
                     }
                 }
             }
-            return Ok(Some(outcome(result, attempts, round.now())));
+            return Ok(Some(outcome(result, row.attempts(), round.now())));
         }
     }
 
@@ -1000,16 +1002,9 @@ impl Worker {
             }),
             Some(provider) => match self.public_message(&org, notice.as_deref(), &delivery) {
                 Some(message) => {
-                    let row = Row::Public(delivery.id);
-                    self.send(
-                        gate,
-                        round,
-                        row,
-                        delivery.attempts,
-                        provider.as_ref(),
-                        &message,
-                    )
-                    .await?
+                    let row = Row::Public(delivery.id, delivery.attempts);
+                    self.send(gate, round, row, provider.as_ref(), &message)
+                        .await?
                 }
                 None => Some(DeliveryOutcome::Failed {
                     error: "the notice's update is gone".into(),

@@ -40,14 +40,6 @@ mod dialect {
     /// How a worker claims outbox rows without waiting for another worker's.
     pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
-    /// Said to PostgreSQL before a worker claims outbox rows: walk the index of due rows in
-    /// order and stop at the batch's size. Planned from statistics taken before an alert
-    /// to thousands was planned (a handful of rows due), a claim otherwise gathered every
-    /// due row with a bitmap scan and sorted them all, for each batch: at 100,000
-    /// recipients, tens of thousands of rows read to take 512.
-    pub const BEFORE_CLAIM: &str =
-        "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off";
-
     /// `column` is one of `ids`, as one array: the statement's text is the same for any
     /// number of ids, so PostgreSQL prepares and plans it once per connection, not once per
     /// length of a list (planning those was more of its time than running them).

@@ -38,9 +38,6 @@ mod dialect {
     /// How a worker claims outbox rows without waiting for another worker's.
     pub const SKIP_LOCKED: &str = "";
 
-    /// Said before a worker claims outbox rows: SQLite already walks the index in order.
-    pub const BEFORE_CLAIM: &str = "";
-
     /// `column` is one of `ids`: a list of parameters (SQLite prepares statements cheaply).
     pub fn push_among(q: &mut sqlx::QueryBuilder<'_, Db>, column: &str, ids: Vec<uuid::Uuid>) {
         q.push(format!("{column} IN ("));

@@ -1060,11 +1060,6 @@ pub(super) async fn claim_outbox_rows(
     lease: chrono::Duration,
     node: Uuid,
 ) -> StoreResult<Vec<DbRow>> {
-    if !super::BEFORE_CLAIM.is_empty() {
-        sqlx::Executor::execute(&mut *conn, super::BEFORE_CLAIM)
-            .await
-            .map_err(db)?;
-    }
     let mut claimed = Vec::new();
     for due in [
         "status = 'claimed' AND claimed_until < $1 ORDER BY claimed_until",

@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 pub use super::dialect::{durability, lock_org};
-use super::dialect::{push_among, push_handed, Db, BEFORE_CLAIM, SKIP_LOCKED};
+use super::dialect::{push_among, push_handed, Db, SKIP_LOCKED};
 
 #[path = "conversation_ops.rs"]
 pub mod conversation;
