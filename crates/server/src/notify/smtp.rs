@@ -7,8 +7,6 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use std::time::Duration;
 
-/// Email through an SMTP server of the organisation's choosing — ideally not its own
-/// mail server, which may be the thing that is down.
 /// SMTP connections one node keeps open to its relay and sends over at most at once.
 /// Without a bound, every email of a blast beyond the pool's idle ones opened a
 /// connection of its own and closed it after one message: a node in the middle of a
@@ -20,6 +18,8 @@ const SMTP_CONNECTIONS: u32 = 48;
 /// The longest a send waits for one of the connections, well inside a claim's lease.
 const CONNECTION_WAIT: Duration = Duration::from_secs(10);
 
+/// Email through an SMTP server of the organisation's choosing — ideally not its own
+/// mail server, which may be the thing that is down.
 pub struct SmtpProvider {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,

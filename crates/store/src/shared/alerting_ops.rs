@@ -1436,8 +1436,13 @@ pub(super) async fn outbox_row_claimed(
     let Some(row) = row else {
         return Ok(false);
     };
-    let status: String = col(&row, "status")?;
-    let by: Option<Uuid> = col(&row, "claimed_by")?;
+    held_by(&row, node)
+}
+
+/// Whether an outbox row read with its `status` and `claimed_by` is claimed by `node`.
+fn held_by(row: &DbRow, node: Uuid) -> StoreResult<bool> {
+    let status: String = col(row, "status")?;
+    let by: Option<Uuid> = col(row, "claimed_by")?;
     Ok(status == "claimed" && by == Some(node))
 }
 
@@ -1455,9 +1460,7 @@ pub async fn deliveries_wanted(
             sqlx::QueryBuilder::<Db>::new("SELECT id, status, claimed_by FROM deliveries WHERE ");
         super::push_among(&mut q, "id", chunk.iter().map(|id| id.0).collect());
         for row in q.build().fetch_all(&mut *conn).await.map_err(db)? {
-            let status: String = col(&row, "status")?;
-            let by: Option<Uuid> = col(&row, "claimed_by")?;
-            if status == "claimed" && by == Some(node) {
+            if held_by(&row, node)? {
                 wanted.insert(DeliveryId(col(&row, "id")?));
             }
         }
