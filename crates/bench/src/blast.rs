@@ -426,6 +426,7 @@ fn smtp_config(port: u16) -> beredskap_server::config::SmtpConfig {
         password: None,
         password_file: None,
         from: "Beredskap <beredskap@bench.example>".into(),
+        connections: beredskap_server::config::DEFAULT_SMTP_CONNECTIONS,
     }
 }
 

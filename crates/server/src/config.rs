@@ -122,10 +122,25 @@ pub struct SmtpConfig {
     pub password_file: Option<PathBuf>,
     /// The sender, e.g. `Beredskap Lillby <beredskap@lillby.se>`.
     pub from: String,
+    /// Most connections this node keeps open to the relay and sends over at once. A relay
+    /// limits connections per client (Postfix: 50 by default); several nodes each take
+    /// this many.
+    #[serde(default = "default_smtp_connections")]
+    pub connections: u32,
 }
 
 fn default_smtp_port() -> u16 {
     587
+}
+
+/// Under Postfix's default of 50 connections per client.
+pub const DEFAULT_SMTP_CONNECTIONS: u32 = 48;
+
+/// More than any relay allows one client.
+const MAX_SMTP_CONNECTIONS: u32 = 1000;
+
+fn default_smtp_connections() -> u32 {
+    DEFAULT_SMTP_CONNECTIONS
 }
 
 fn default_smtp_security() -> SmtpSecurity {
@@ -331,6 +346,11 @@ impl Config {
                 return Err(ConfigError::Invalid(
                     "smtp.username and smtp.password go together".into(),
                 ));
+            }
+            if !(1..=MAX_SMTP_CONNECTIONS).contains(&smtp.connections) {
+                return Err(ConfigError::Invalid(format!(
+                    "smtp.connections: must be between 1 and {MAX_SMTP_CONNECTIONS}"
+                )));
             }
         }
         for (name, sms) in [
@@ -610,6 +630,7 @@ session_max_hours = 24
 # username = "beredskap"
 # password_file = "/run/secrets/smtp-password"
 # from = "Beredskap Lillby <beredskap@lillby.example>"
+# connections = 48             # most open to the relay at once, per node
 
 # Outgoing SMS through an HTTP API.
 # [sms]
@@ -686,6 +707,14 @@ mod tests {
         .unwrap();
         let smtp = c.smtp.as_ref().unwrap();
         assert_eq!((smtp.port, smtp.security), (587, SmtpSecurity::Starttls));
+        assert_eq!(smtp.connections, DEFAULT_SMTP_CONNECTIONS);
+        let relay = "[smtp]\nhost = \"x\"\nfrom = \"B <b@lillby.se>\"\nconnections = ";
+        let c = Config::from_toml(&format!("{relay}5\n")).unwrap();
+        assert_eq!(c.smtp.as_ref().unwrap().connections, 5);
+        for bad in ["0", "1001"] {
+            let err = Config::from_toml(&format!("{relay}{bad}\n")).unwrap_err();
+            assert!(err.to_string().contains("smtp.connections"), "{err}");
+        }
         let shown = toml::to_string(&c).unwrap();
         assert!(
             !shown.contains("s3cret") && !shown.contains("t0ken"),

@@ -7,14 +7,6 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use std::time::Duration;
 
-/// SMTP connections one node keeps open to its relay and sends over at most at once.
-/// Without a bound, every email of a blast beyond the pool's idle ones opened a
-/// connection of its own and closed it after one message: a node in the middle of a
-/// blast had about a hundred at once, a relay's accept queue overflowed after a restart
-/// (greetings never came, every email waited for the timeout and its retry), and a real
-/// relay refuses that many from one client (Postfix allows 50).
-const SMTP_CONNECTIONS: u32 = 48;
-
 /// The longest a send waits for one of the connections, well inside a claim's lease.
 const CONNECTION_WAIT: Duration = Duration::from_secs(10);
 
@@ -47,14 +39,21 @@ impl SmtpProvider {
                 password.expose_secret().to_owned(),
             ));
         }
-        let pool = lettre::transport::smtp::PoolConfig::new().max_size(SMTP_CONNECTIONS);
+        // The connections (`smtp.connections`) are both pooled and bounded: lettre's pool
+        // bounds only the idle ones. Without the semaphore, every email of a blast beyond
+        // them opened a connection of its own and closed it after one message: a node in
+        // the middle of a blast had about a hundred at once, a relay's accept queue
+        // overflowed after a restart (greetings never came, every email waited for the
+        // timeout and its retry), and a real relay refuses that many from one client.
+        let connections = config.connections.max(1);
+        let pool = lettre::transport::smtp::PoolConfig::new().max_size(connections);
         Ok(Self {
             transport: builder
                 .timeout(Some(Duration::from_secs(20)))
                 .pool_config(pool)
                 .build(),
             from,
-            connections: tokio::sync::Semaphore::new(SMTP_CONNECTIONS as usize),
+            connections: tokio::sync::Semaphore::new(connections as usize),
         })
     }
 }

@@ -18,6 +18,7 @@ fn smtp_config(sink: &SmtpSink) -> SmtpConfig {
         password: None,
         password_file: None,
         from: "Beredskap Lillby <beredskap@lillby.example>".into(),
+        connections: beredskap_server::config::DEFAULT_SMTP_CONNECTIONS,
     }
 }
 
@@ -81,6 +82,58 @@ async fn email_reaches_a_real_smtp_server_intact() {
         .await
         .unwrap_err();
     assert!(matches!(err, NotifyError::Rejected(_)), "{err:?}");
+}
+
+/// A relay limits connections per client: a burst of emails goes over at most
+/// `smtp.connections` at once, and every email still arrives once they free up.
+#[tokio::test]
+async fn a_burst_of_email_uses_at_most_the_configured_connections() {
+    let test = "a_burst_of_email_uses_at_most_the_configured_connections";
+    // The relay keeps each message and holds its answer: a connection stays busy.
+    let Some(sink) = SmtpSink::start_stalling(test, 0).await else {
+        return;
+    };
+    let smtp = Arc::new(
+        SmtpProvider::new(&SmtpConfig {
+            connections: 2,
+            ..smtp_config(&sink)
+        })
+        .unwrap(),
+    );
+    let sends: Vec<_> = (0..6)
+        .map(|i| {
+            let smtp = smtp.clone();
+            tokio::spawn(async move {
+                smtp.send(&OutgoingMessage {
+                    to: format!("person{i}@example.org"),
+                    subject: "Vattenläcka i stadshuset".into(),
+                    body: "Samling kl. 14.00.".into(),
+                    idempotency_key: Some(format!("burst:{i}")),
+                    link: None,
+                    from: None,
+                    attachment: None,
+                    unsubscribe: None,
+                })
+                .await
+            })
+        })
+        .collect();
+    let waited = std::time::Instant::now();
+    while sink.count() < 2 && waited.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Time for the other four to reach the relay, had they connections of their own.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(sink.count(), 2, "two connections, two messages in transit");
+    sink.release();
+    for send in sends {
+        send.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        sink.count(),
+        6,
+        "every email arrives once connections free up"
+    );
 }
 
 #[tokio::test]

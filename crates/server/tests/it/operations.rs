@@ -502,6 +502,7 @@ async fn with_the_smtp_relay_down_email_is_retried_and_the_next_channel_still_go
         password: None,
         password_file: None,
         from: "Beredskap <beredskap@lillby.example>".into(),
+        connections: beredskap_server::config::DEFAULT_SMTP_CONNECTIONS,
     };
     let gateway = FakeSmsGateway::start().await.unwrap();
     let email: Arc<dyn Provider> =

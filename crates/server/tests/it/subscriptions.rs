@@ -143,6 +143,7 @@ async fn a_citizen_subscribes_confirms_gets_notices_for_their_services_and_leave
             password: None,
             password_file: None,
             from: "Lillby kommun <status@lillby.example>".into(),
+            connections: beredskap_server::config::DEFAULT_SMTP_CONNECTIONS,
         })
         .unwrap(),
     );
