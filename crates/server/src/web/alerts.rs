@@ -628,6 +628,15 @@ impl RosterParams {
     }
 }
 
+/// How many roster pages those in `shown` (everyone when none) fill; at least one.
+fn pages_of(counts: &RosterCounts, shown: Option<RecipientState>) -> u32 {
+    let of_shown = match shown {
+        Some(s) => counts.of(s),
+        None => counts.total(),
+    };
+    of_shown.div_ceil(alerts::ROSTER_PAGE).max(1)
+}
+
 /// Names in each of the readiness section's lists on the page; the roster's pages give
 /// the rest.
 const READINESS_ON_PAGE: u32 = 20;
@@ -641,7 +650,22 @@ async fn roster_for(
     params: &RosterParams,
 ) -> Result<(Alert, RosterFragment), WebError> {
     let caller = me.caller();
-    let view = alerts::roster_page(&state.app, &caller, me.org.id, id, params.query()).await?;
+    let mut view = alerts::roster_page(&state.app, &caller, me.org.id, id, params.query()).await?;
+    // A page past the end (an old address, or a state whose count fell while the page was
+    // open and refreshing) shows the last page instead of an empty list under its counts.
+    let last = pages_of(&view.counts, params.state());
+    let clamped;
+    let params = match view.lines.is_empty() && params.page() > last {
+        false => params,
+        true => {
+            clamped = RosterParams {
+                state: params.state.clone(),
+                page: Some(last.to_string()),
+            };
+            view = alerts::roster_page(&state.app, &caller, me.org.id, id, clamped.query()).await?;
+            &clamped
+        }
+    };
     let readiness = match view.alert.contact_check_until {
         Some(_) => None,
         None => {
@@ -680,11 +704,7 @@ fn roster_fragment(
         n => t.alert_planning(n, total.saturating_add(n)),
     };
     let shown = params.state();
-    let of_shown = match shown {
-        Some(s) => c.of(s),
-        None => total,
-    };
-    let pages = of_shown.div_ceil(alerts::ROSTER_PAGE).max(1);
+    let pages = pages_of(c, shown);
     let page = params.page().min(pages);
     // A filter only when there is something to choose between.
     let filters = match c.by_state.len() > 1 || shown.is_some() {
