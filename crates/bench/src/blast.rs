@@ -70,6 +70,8 @@ struct Outcome {
     /// SMS the gateway held at once, on average from the first hand-off to the last: how
     /// full the sender kept the pipe.
     in_flight: f64,
+    /// Crash run: the last hand-off, this long after the restarted node listened again.
+    after_restart_ms: Option<f64>,
     note: String,
     chat: Option<ChatFigures>,
 }
@@ -134,6 +136,21 @@ pub async fn run(args: BlastArgs) -> anyhow::Result<()> {
                 .peak_mib
                 .map_or_else(|| "–".to_owned(), |m| format!("{m:.0}")),
             median.note
+        ));
+    }
+    // The median row shows one run's losses; a loss in any run must not hide behind it.
+    let served = rows[1].iter().chain(&rows[2]);
+    let (lost, twice) = served.fold((0, 0), |(l, d), o| (l + o.lost, d + o.duplicates));
+    say(format!(
+        "\nEvery run of Beredskap together: {lost} lost, {twice} SMS twice."
+    ));
+    let mut restarts: Vec<f64> = rows[2].iter().filter_map(|o| o.after_restart_ms).collect();
+    restarts.sort_by(f64::total_cmp);
+    if let Some(median) = restarts.get(restarts.len() / 2) {
+        let each: Vec<String> = restarts.iter().map(|ms| format!("{ms:.0}")).collect();
+        say(format!(
+            "Last hand-off after the restart, each run: {} ms (median {median:.0} ms).",
+            each.join(", ")
         ));
     }
     if !chats.is_empty() {
@@ -290,6 +307,7 @@ async fn limit(args: &BlastArgs) -> anyhow::Result<Outcome> {
         peak_mib: None,
         cpu_ms_per_handoff: None,
         in_flight: handoffs.mean_in_flight(),
+        after_restart_ms: None,
         note: format!(
             "{} retried after a 429",
             retries.load(std::sync::atomic::Ordering::Relaxed)
@@ -769,6 +787,8 @@ async fn blast_on(
         peak_mib: Some(peak_mib),
         cpu_ms_per_handoff: Some(1000.0 * (cpu_seconds + cpu_seconds_now + others_cpu) / n as f64),
         in_flight: handoffs.mean_in_flight(),
+        after_restart_ms: killed_at
+            .map(|(_, _, listening)| last.saturating_sub(listening).as_secs_f64() * 1000.0),
         note,
         chat,
     })
