@@ -40,6 +40,15 @@ mod dialect {
     /// How a worker claims outbox rows without waiting for another worker's.
     pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
+    /// The order a claim takes due outbox rows in: none. Ordered by `due_at`, PostgreSQL
+    /// gathered every due row and sorted them to take a batch (its statistics, older than
+    /// a large alert's rows, promise a few hundred): 36–63 ms per claim of 512 in the
+    /// middle of an alert to 100,000, growing with what was left. Unordered, the scan stops
+    /// at the batch. Every row taken is due; in a blast, rows are stored in the order they
+    /// were planned, which is the order they fell due, and a retry or a later step falls
+    /// due after the rows of the alert already waiting, as it would be ordered.
+    pub const DUE_ORDER: &str = "";
+
     /// `column` is one of `ids`, as one array: the statement's text is the same for any
     /// number of ids, so PostgreSQL prepares and plans it once per connection, not once per
     /// length of a list (planning those was more of its time than running them).

@@ -38,6 +38,10 @@ mod dialect {
     /// How a worker claims outbox rows without waiting for another worker's.
     pub const SKIP_LOCKED: &str = "";
 
+    /// The order a claim takes due outbox rows in: the earliest due first, walking the
+    /// `(status, due_at)` index and stopping at the batch.
+    pub const DUE_ORDER: &str = " ORDER BY due_at";
+
     /// `column` is one of `ids`: a list of parameters (SQLite prepares statements cheaply).
     pub fn push_among(q: &mut sqlx::QueryBuilder<'_, Db>, column: &str, ids: Vec<uuid::Uuid>) {
         q.push(format!("{column} IN ("));

@@ -1,6 +1,7 @@
 //! Alerting SQL shared by both backends: the child `alerting` of each backend's `ops`
-//! module. `super::SKIP_LOCKED` is the one dialect difference: PostgreSQL workers on several
-//! nodes skip rows another has locked; SQLite has a single writer.
+//! module. `super::SKIP_LOCKED` and `super::DUE_ORDER` are the dialect differences:
+//! PostgreSQL workers on several nodes skip rows another has locked (SQLite has a single
+//! writer), and a claim there takes due rows in no order.
 
 use super::*;
 use beredskap_core::alerting::{
@@ -1062,8 +1063,8 @@ pub(super) async fn claim_outbox_rows(
 ) -> StoreResult<Vec<DbRow>> {
     let mut claimed = Vec::new();
     for due in [
-        "status = 'claimed' AND claimed_until < $1 ORDER BY claimed_until",
-        "status = 'pending' AND due_at <= $1 ORDER BY due_at",
+        "status = 'claimed' AND claimed_until < $1 ORDER BY claimed_until".to_owned(),
+        format!("status = 'pending' AND due_at <= $1{DUE_ORDER}"),
     ] {
         let left = i64::from(limit) - claimed.len() as i64;
         if left <= 0 {

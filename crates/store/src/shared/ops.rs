@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 pub use super::dialect::{durability, lock_org};
-use super::dialect::{push_among, push_handed, Db, SKIP_LOCKED};
+use super::dialect::{push_among, push_handed, Db, DUE_ORDER, SKIP_LOCKED};
 
 #[path = "conversation_ops.rs"]
 pub mod conversation;
@@ -1338,8 +1338,11 @@ async fn set_person_groups(
     }
     for group in wanted.iter().filter(|g| !current.contains(&g.0)) {
         sqlx::query(
+            // The last place from the end of `group_members_order`, not a MAX over
+            // the whole group.
             "INSERT INTO group_members (group_id, ord, person_id) \
-             SELECT $1, COALESCE(MAX(ord), -1) + 1, $2 FROM group_members WHERE group_id = $1",
+             VALUES ($1, COALESCE((SELECT ord FROM group_members WHERE group_id = $1 \
+             ORDER BY ord DESC LIMIT 1), -1) + 1, $2)",
         )
         .bind(group.0)
         .bind(person.0)
