@@ -1062,9 +1062,12 @@ pub(super) async fn claim_outbox_rows(
     node: Uuid,
 ) -> StoreResult<Vec<DbRow>> {
     let mut claimed = Vec::new();
-    for due in [
-        "status = 'claimed' AND claimed_until < $1 ORDER BY claimed_until".to_owned(),
-        format!("status = 'pending' AND due_at <= $1{DUE_ORDER}"),
+    for (due, order) in [
+        (
+            "status = 'claimed' AND claimed_until < $1",
+            " ORDER BY claimed_until",
+        ),
+        ("status = 'pending' AND due_at <= $1", DUE_ORDER),
     ] {
         let left = i64::from(limit) - claimed.len() as i64;
         if left <= 0 {
@@ -1073,7 +1076,7 @@ pub(super) async fn claim_outbox_rows(
         let rows = sqlx::query(&format!(
             "UPDATE {table} SET status = 'claimed', claimed_until = $2, claimed_by = $4, \
              attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM {table} WHERE {due} LIMIT $3{}) \
+             WHERE id IN (SELECT id FROM {table} WHERE {due}{order} LIMIT $3{}) \
              RETURNING {columns}",
             super::SKIP_LOCKED
         ))
