@@ -205,4 +205,16 @@ test("the roster of an alert to many shows a page at a time, filters by state, a
   await lead.goto(`${lead.url().split("?")[0]}?lang=da`);
   await lead.waitForSelector("text=Side 1 af 2");
   if (process.env.SCREENSHOTS) await lead.screenshot({ path: join(process.env.SCREENSHOTS, "roster-390-da.png") });
+  // An old address past the end (page 9 of those unreachable, who fill one page) shows
+  // that last page, not an empty table under the counts.
+  const beyond = `${server.base}/alerts/${id}?state=unreachable&page=9`;
+  for (const [lang, width] of [["sv", 390], ["da", 1280]]) {
+    await lead.setViewportSize({ width, height: 844 });
+    await lead.goto(`${beyond}&lang=${lang}`);
+    await lead.waitForSelector("table.roster tbody tr");
+    assert.equal(await lead.locator("table.roster tbody tr").count(), 75);
+    assert.doesNotMatch(await lead.textContent("main"), /(Sida|Side) 9/);
+    await checkAccessibility(lead, `roster past its end, ${lang}`);
+    if (process.env.SCREENSHOTS) await lead.screenshot({ path: join(process.env.SCREENSHOTS, `roster-past-end-${width}-${lang}.png`), fullPage: false });
+  }
 });
