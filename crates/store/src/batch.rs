@@ -4,8 +4,11 @@
 //! commit.
 
 use beredskap_core::store::{StoreError, StoreResult};
+use beredskap_core::OrgId;
 use futures_util::future::BoxFuture;
 use std::any::Any;
+use std::cell::RefCell;
+use std::future::Future;
 use tokio::sync::oneshot;
 
 pub(crate) type AnyValue = Box<dyn Any + Send>;
@@ -141,4 +144,48 @@ pub(crate) async fn commit_batch<C>(conn: &mut C, exec: Exec<C>, batch: Vec<Writ
         });
     }
     clean
+}
+
+/// The journal head of the organisation whose turn a batch holds (its head row locked at
+/// the start of the transaction), as the batch's writes have advanced it. An append then
+/// takes its number and link from here instead of a round trip to the head row.
+///
+/// It is only a hint: a write whose savepoint rolls back (or a dry run inside one) takes
+/// its appends back in the database but not here. Every append made from it therefore
+/// checks, in the same statement, that the head still is what it holds, and reads the
+/// head again when it is not (`ops::append_journal`).
+pub(crate) struct HeldHead {
+    pub org: OrgId,
+    pub seq: i64,
+    pub hash: String,
+}
+
+tokio::task_local! {
+    static HELD_HEAD: RefCell<Option<HeldHead>>;
+}
+
+/// Runs `work` (a batch, in the writer's task) with `head` held.
+pub(crate) async fn with_held_head<F: Future>(head: HeldHead, work: F) -> F::Output {
+    HELD_HEAD.scope(RefCell::new(Some(head)), work).await
+}
+
+/// The held head's `(seq, hash)` if this task holds `org`'s head.
+pub(crate) fn held_head(org: OrgId) -> Option<(i64, String)> {
+    HELD_HEAD
+        .try_with(|held| match &*held.borrow() {
+            Some(h) if h.org == org => Some((h.seq, h.hash.clone())),
+            _ => None,
+        })
+        .ok()
+        .flatten()
+}
+
+/// Records that `org`'s head is now `(seq, hash)`, if this task holds it.
+pub(crate) fn advance_held_head(org: OrgId, seq: i64, hash: &str) {
+    let _ = HELD_HEAD.try_with(|held| {
+        if let Some(h) = held.borrow_mut().as_mut().filter(|h| h.org == org) {
+            h.seq = seq;
+            hash.clone_into(&mut h.hash);
+        }
+    });
 }

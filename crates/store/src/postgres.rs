@@ -79,12 +79,18 @@ mod dialect {
     /// concurrent writers of one organisation queue here (keeping the chain gapless) instead
     /// of deadlocking later on rows they both touch.
     pub async fn lock_org(conn: &mut Conn, org: OrgId) -> StoreResult<()> {
-        let locked = sqlx::query("SELECT seq FROM journal_heads WHERE org_id = $1 FOR UPDATE")
-            .bind(org.0)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-        locked.map(|_| ()).ok_or(StoreError::NotFound)
+        lock_org_head(conn, org).await.map(|_| ())
+    }
+
+    /// `lock_org`, answering with the head it locked: `(seq, hash)`.
+    pub async fn lock_org_head(conn: &mut Conn, org: OrgId) -> StoreResult<(i64, String)> {
+        let locked: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM journal_heads WHERE org_id = $1 FOR UPDATE")
+                .bind(org.0)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db)?;
+        locked.ok_or(StoreError::NotFound)
     }
 
     /// What makes a commit durable, as a writing connection reports it.
@@ -209,13 +215,17 @@ async fn run_org_writer(
                 continue;
             }
         };
-        // The organisation's turn on its journal head, once for the whole batch.
+        // The organisation's turn on its journal head, once for the whole batch; the
+        // batch's appends chain on from the head it read.
         let begun = match exec(&mut conn, "BEGIN").await {
-            Ok(()) => dialect::lock_org(&mut conn, org).await,
+            Ok(()) => dialect::lock_org_head(&mut conn, org).await,
             Err(e) => Err(e),
         };
         let clean = match begun {
-            Ok(()) => batch::commit_batch(&mut *conn, exec, batch).await,
+            Ok((seq, hash)) => {
+                let head = batch::HeldHead { org, seq, hash };
+                batch::with_held_head(head, batch::commit_batch(&mut *conn, exec, batch)).await
+            }
             Err(e) => {
                 batch::refuse_all(batch, &e);
                 exec(&mut conn, "ROLLBACK").await.is_ok()

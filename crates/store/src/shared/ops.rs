@@ -80,14 +80,39 @@ pub(super) fn db(e: sqlx::Error) -> StoreError {
 
 // ---------------------------------------------------------------- journal
 
-/// Appends one entry to the organisation's chain. The `UPDATE … RETURNING` on the head row
-/// both takes the next number and locks the head until the transaction ends.
+/// Appends one entry to the organisation's chain.
+///
+/// Outside a batch (or for another organisation than the batch's) the `UPDATE … RETURNING`
+/// on the head row both takes the next number and locks the head until the transaction
+/// ends. Inside a batch that holds the organisation's head the number and link come from
+/// the held head (`batch::HeldHead`), and the insert itself checks that the head row still
+/// is that head: a write rolled back earlier in the batch makes it stale, and then the
+/// head is read again. Either way the trigger `journal_advance_head` moves the head row to
+/// the new entry.
 pub async fn append_journal(
     conn: &mut Conn,
     org: OrgId,
     actor: &Actor,
     entry: NewJournalEntry,
 ) -> StoreResult<JournalEntry> {
+    let payload = canonical_json(&entry.payload);
+    let payload_hash = payload_digest(&payload);
+    if let Some((held_seq, held_hash)) = crate::batch::held_head(org) {
+        let appended = insert_journal_entry(
+            conn,
+            org,
+            actor,
+            &entry,
+            (held_seq + 1, held_hash),
+            (&payload, &payload_hash),
+            true,
+        )
+        .await?;
+        if let Some(appended) = appended {
+            crate::batch::advance_held_head(org, appended.seq, &appended.hash);
+            return Ok(appended);
+        }
+    }
     let head =
         sqlx::query("UPDATE journal_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash")
             .bind(org.0)
@@ -95,11 +120,34 @@ pub async fn append_journal(
             .await
             .map_err(db)?
             .ok_or(StoreError::NotFound)?;
-    let seq: i64 = col(&head, "seq")?;
-    let prev_hash: String = col(&head, "hash")?;
+    let next = (col(&head, "seq")?, col(&head, "hash")?);
+    let appended = insert_journal_entry(
+        conn,
+        org,
+        actor,
+        &entry,
+        next,
+        (&payload, &payload_hash),
+        false,
+    )
+    .await?
+    .ok_or_else(|| StoreError::Backend("journal entry not inserted".into()))?;
+    crate::batch::advance_held_head(org, appended.seq, &appended.hash);
+    Ok(appended)
+}
+
+/// Inserts `entry` as number `seq` linked to `prev_hash`. With `check_head`, only if the
+/// head row is at `seq - 1` with that hash (`None` when it is not).
+async fn insert_journal_entry(
+    conn: &mut Conn,
+    org: OrgId,
+    actor: &Actor,
+    entry: &NewJournalEntry,
+    (seq, prev_hash): (i64, String),
+    (payload, payload_hash): (&str, &str),
+    check_head: bool,
+) -> StoreResult<Option<JournalEntry>> {
     let at = journal::now();
-    let payload = canonical_json(&entry.payload);
-    let payload_hash = payload_digest(&payload);
     let hash = entry_hash(
         &prev_hash,
         &HashInput {
@@ -109,39 +157,52 @@ pub async fn append_journal(
             actor: actor.as_str(),
             kind: entry.kind,
             subject: &entry.subject,
-            payload: PayloadCommitment::Digest(&payload_hash),
+            payload: PayloadCommitment::Digest(payload_hash),
         },
     );
-    sqlx::query(
-        "INSERT INTO journal \
-         (org_id, seq, at, actor, kind, subject, payload, payload_hash, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(org.0)
-    .bind(seq)
-    .bind(at)
-    .bind(actor.as_str())
-    .bind(entry.kind)
-    .bind(&entry.subject)
-    .bind(&payload)
-    .bind(&payload_hash)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    Ok(JournalEntry {
+    let sql = match check_head {
+        true => {
+            "INSERT INTO journal \
+             (org_id, seq, at, actor, kind, subject, payload, payload_hash, prev_hash, hash) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 WHERE EXISTS (SELECT 1 \
+             FROM journal_heads WHERE org_id = $1 AND seq = $2 - 1 AND hash = $9)"
+        }
+        false => {
+            "INSERT INTO journal \
+             (org_id, seq, at, actor, kind, subject, payload, payload_hash, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        }
+    };
+    let inserted = sqlx::query(sql)
+        .bind(org.0)
+        .bind(seq)
+        .bind(at)
+        .bind(actor.as_str())
+        .bind(entry.kind)
+        .bind(&entry.subject)
+        .bind(payload)
+        .bind(payload_hash)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if inserted == 0 {
+        return Ok(None);
+    }
+    Ok(Some(JournalEntry {
         seq,
         org_id: org,
         at,
         actor: actor.clone(),
         kind: entry.kind.to_owned(),
-        subject: entry.subject,
-        payload,
-        payload_hash: Some(payload_hash),
+        subject: entry.subject.clone(),
+        payload: payload.to_owned(),
+        payload_hash: Some(payload_hash.to_owned()),
         prev_hash,
         hash,
-    })
+    }))
 }
 
 pub async fn journal_page(

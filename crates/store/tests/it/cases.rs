@@ -646,6 +646,60 @@ pub async fn two_nodes_writing_one_organisation_keep_one_gapless_chain(db: &Test
     assert_eq!(assert_chain_ok(b.as_ref(), &o).await, 63);
 }
 
+/// A dry run appends to the journal and takes it back inside its own savepoint. Writes
+/// after it in the same batch must chain on from the head as it really is, not as the
+/// batch last knew it.
+pub async fn writes_after_a_dry_run_in_their_batch_chain_on_from_the_real_head(db: &TestDb) {
+    let s = db.store.clone();
+    let o = org(s.as_ref(), "lillby").await;
+    let rows = parse_people_csv(CSV_V1.as_bytes(), Region::Se).unwrap();
+    let pause = std::time::Duration::from_millis(200);
+    let held = db.hold_journal_head(o.id).await;
+    let mut writes = tokio::task::JoinSet::new();
+    // The writer takes this one alone and waits for the head with it…
+    let first = s.clone();
+    writes.spawn(async move {
+        first
+            .create_person(&actor(), o.id, draft("First", None))
+            .await
+            .map(|_| 0)
+    });
+    tokio::time::sleep(pause).await;
+    // …while the dry run and three writes queue behind, to go as the next batch.
+    let dry = s.clone();
+    writes.spawn(async move {
+        dry.import_people(&actor(), o.id, rows, true)
+            .await
+            .map(|report| report.created.len())
+    });
+    tokio::time::sleep(pause).await;
+    for i in 0..3 {
+        let s = s.clone();
+        writes.spawn(async move {
+            s.create_person(&actor(), o.id, draft(&format!("After {i}"), None))
+                .await
+                .map(|_| 0)
+        });
+    }
+    tokio::time::sleep(pause).await;
+    TestDb::release_journal_head(held).await;
+    let mut dry_run_created = 0;
+    while let Some(done) = writes.join_next().await {
+        dry_run_created += done.unwrap().unwrap();
+    }
+    assert_eq!(dry_run_created, 3);
+    assert_eq!(s.list_people(o.id).await.unwrap().len(), 4);
+    let seqs: Vec<i64> = s
+        .journal_page(o.id, 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=5).collect::<Vec<_>>());
+    assert_eq!(assert_chain_ok(s.as_ref(), &o).await, 5);
+}
+
 pub async fn a_failing_write_in_a_batch_does_not_affect_the_others(db: &TestDb) {
     let store = db.store.clone();
     let o = org(store.as_ref(), "lillby").await;

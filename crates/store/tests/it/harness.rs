@@ -110,6 +110,34 @@ impl TestDb {
         }
     }
 
+    /// On PostgreSQL, locks the organisation's journal head from a connection of its own,
+    /// as another node's batch would, until `release_journal_head`: the store's writer for
+    /// that organisation waits at the start of its next batch while more writes queue
+    /// behind it. `None` on SQLite, where the writer holds the whole file instead.
+    pub async fn hold_journal_head(
+        &self,
+        org: beredskap_core::OrgId,
+    ) -> Option<sqlx::PgConnection> {
+        let Backend::Postgres { url, .. } = &self.backend else {
+            return None;
+        };
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        c.execute("BEGIN").await.unwrap();
+        sqlx::query("SELECT seq FROM journal_heads WHERE org_id = $1 FOR UPDATE")
+            .bind(org.0)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        Some(c)
+    }
+
+    pub async fn release_journal_head(held: Option<sqlx::PgConnection>) {
+        if let Some(mut c) = held {
+            c.execute("ROLLBACK").await.unwrap();
+            c.close().await.unwrap();
+        }
+    }
+
     /// Another process on the same database: a node of its own.
     pub async fn another_node(&self) -> Arc<dyn Store> {
         beredskap_store::open(&self.url(), &OpenOptions::default())

@@ -59,6 +59,7 @@ conformance!(
     enrolments_need_an_account_of_the_organisation,
     concurrent_writes_all_land_with_a_gapless_chain,
     a_failing_write_in_a_batch_does_not_affect_the_others,
+    writes_after_a_dry_run_in_their_batch_chain_on_from_the_real_head,
     two_nodes_writing_one_organisation_keep_one_gapless_chain,
     an_alert_caught_in_a_deadlock_is_written_again_whole,
     the_journal_refuses_updates_and_deletes,
