@@ -2,6 +2,10 @@
 //! one transaction, each in its own savepoint, and acknowledged by one commit. A write that
 //! fails rolls back only its own savepoint; one that succeeds is answered only after the
 //! commit.
+//!
+//! On PostgreSQL, where every statement is a round trip, a batch of writes that can run
+//! again is first tried without savepoints (`commit_unguarded`): when one of them fails
+//! the whole transaction is rolled back and the batch runs again, with savepoints.
 
 use beredskap_core::store::{StoreError, StoreResult};
 use beredskap_core::OrgId;
@@ -13,6 +17,23 @@ use tokio::sync::oneshot;
 
 pub(crate) type AnyValue = Box<dyn Any + Send>;
 type RunFn<C> = Box<dyn for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, StoreResult<AnyValue>> + Send>;
+type RunAgainFn<C> =
+    Box<dyn for<'c> Fn(&'c mut C) -> BoxFuture<'c, StoreResult<AnyValue>> + Send + Sync>;
+
+/// What a queued write runs: once, or as often as its batch needs.
+enum Work<C> {
+    Once(RunFn<C>),
+    Again(RunAgainFn<C>),
+}
+
+impl<C> Work<C> {
+    async fn run(self, conn: &mut C) -> StoreResult<AnyValue> {
+        match self {
+            Work::Once(f) => f(conn).await,
+            Work::Again(f) => f(conn).await,
+        }
+    }
+}
 
 /// Runs fixed statements (one or several, `;`-separated) on the connection. Boxed so the writer's future stays `Send`
 /// for every connection lifetime (the generic `execute` future trips the compiler's HRTB
@@ -21,7 +42,7 @@ pub(crate) type Exec<C> = for<'c> fn(&'c mut C, &'static str) -> BoxFuture<'c, S
 
 /// One write waiting for its turn in a batch, and where to send its answer.
 pub(crate) struct WriteJob<C> {
-    run: RunFn<C>,
+    work: Work<C>,
     reply: oneshot::Sender<StoreResult<AnyValue>>,
 }
 
@@ -38,12 +59,33 @@ where
     T: Send + 'static,
     F: for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
 {
-    let (reply, answer) = oneshot::channel();
     let run: RunFn<C> = Box::new(move |conn| {
         Box::pin(async move { f(conn).await.map(|v| Box::new(v) as AnyValue) })
     });
+    queued(Work::Once(run))
+}
+
+/// A write that can run more than once (its closure is cloned for each run), so that its
+/// batch may first be tried without savepoints.
+pub(crate) fn job_again<C, T, F>(f: F) -> (WriteJob<C>, Answer<T>)
+where
+    C: Send + 'static,
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, StoreResult<T>> + Clone + Send + 'static,
+{
+    // `Sync` for the boxed `Fn`: the closure sits behind a mutex it is only cloned under.
+    let f = std::sync::Mutex::new(f);
+    let run: RunAgainFn<C> = Box::new(move |conn| {
+        let f = f.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Box::pin(async move { f(conn).await.map(|v| Box::new(v) as AnyValue) })
+    });
+    queued(Work::Again(run))
+}
+
+fn queued<C, T>(work: Work<C>) -> (WriteJob<C>, Answer<T>) {
+    let (reply, answer) = oneshot::channel();
     (
-        WriteJob { run, reply },
+        WriteJob { work, reply },
         Answer {
             answer,
             _value: std::marker::PhantomData,
@@ -55,6 +97,10 @@ impl<C> WriteJob<C> {
     /// Answers without running: the batch could not start.
     pub(crate) fn refuse(self, e: StoreError) {
         let _ = self.reply.send(Err(e));
+    }
+
+    fn can_run_again(&self) -> bool {
+        matches!(self.work, Work::Again(_))
     }
 }
 
@@ -78,9 +124,92 @@ impl<T: 'static> Answer<T> {
     }
 }
 
-/// Runs the batch in the transaction the writer has just begun, and answers every write.
-/// Says whether the connection was left outside a transaction, fit for another use.
-pub(crate) async fn commit_batch<C>(conn: &mut C, exec: Exec<C>, batch: Vec<WriteJob<C>>) -> bool {
+/// How a batch ended.
+pub(crate) struct BatchEnd {
+    /// The connection was left outside a transaction, fit for another use.
+    pub clean: bool,
+    /// Every write of the batch was committed.
+    pub all_committed: bool,
+}
+
+/// Whether `batch` may be tried without savepoints: more than one write (a lone write has
+/// none anyway), each of which can run again.
+pub(crate) fn may_run_unguarded<C>(batch: &[WriteJob<C>]) -> bool {
+    batch.len() > 1 && batch.iter().all(WriteJob::can_run_again)
+}
+
+/// What came of trying a batch without savepoints.
+pub(crate) enum Unguarded<C> {
+    /// Committed (or the commit failed, and every write was told), and answered.
+    Done(BatchEnd),
+    /// A write failed and the transaction was rolled back: nothing is answered, and the
+    /// batch is to run again with savepoints (on another connection unless `clean`).
+    Failed {
+        batch: Vec<WriteJob<C>>,
+        clean: bool,
+    },
+}
+
+/// Runs every write of the batch (all of which can run again, see `may_run_unguarded`) in
+/// the transaction the writer has just begun, one after another with no savepoint between
+/// them, and commits. A write that fails leaves the batch to be run again with savepoints
+/// by `commit_batch`: the others' first results are dropped with the rolled-back
+/// transaction.
+pub(crate) async fn commit_unguarded<C>(
+    conn: &mut C,
+    exec: Exec<C>,
+    batch: Vec<WriteJob<C>>,
+) -> Unguarded<C> {
+    let runs: Vec<&RunAgainFn<C>> = batch
+        .iter()
+        .filter_map(|job| match &job.work {
+            Work::Again(f) => Some(f),
+            Work::Once(_) => None,
+        })
+        .collect();
+    let (planned, mut values) = (batch.len(), Vec::with_capacity(batch.len()));
+    // A write that could run only once would leave the batch impossible to run again.
+    let runs = if runs.len() == planned {
+        runs
+    } else {
+        Vec::new()
+    };
+    for f in runs {
+        match f(conn).await {
+            Ok(value) => values.push(value),
+            Err(_) => break,
+        }
+    }
+    if values.len() < planned {
+        let clean = exec(conn, "ROLLBACK").await.is_ok();
+        return Unguarded::Failed { batch, clean };
+    }
+    let outcome = exec(conn, "COMMIT").await;
+    let mut clean = true;
+    if let Err(e) = &outcome {
+        tracing::error!(error = %e, "batch of writes not committed");
+        clean = exec(conn, "ROLLBACK").await.is_ok();
+    }
+    let all_committed = outcome.is_ok();
+    for (job, value) in batch.into_iter().zip(values) {
+        let _ = job.reply.send(match &outcome {
+            Ok(()) => Ok(value),
+            Err(e) => Err(e.clone()),
+        });
+    }
+    Unguarded::Done(BatchEnd {
+        clean,
+        all_committed,
+    })
+}
+
+/// Runs the batch in the transaction the writer has just begun, each write in a savepoint,
+/// and answers every write.
+pub(crate) async fn commit_batch<C>(
+    conn: &mut C,
+    exec: Exec<C>,
+    batch: Vec<WriteJob<C>>,
+) -> BatchEnd {
     // A lone write needs no savepoint: if it fails, the transaction is simply rolled back.
     let isolate = batch.len() > 1;
     let mut done = Vec::with_capacity(batch.len());
@@ -107,7 +236,7 @@ pub(crate) async fn commit_batch<C>(conn: &mut C, exec: Exec<C>, batch: Vec<Writ
                 continue;
             }
         }
-        let result = (job.run)(conn).await;
+        let result = job.work.run(conn).await;
         unreleased = isolate && result.is_ok();
         if isolate && result.is_err() {
             if let Err(e) = exec(
@@ -136,6 +265,7 @@ pub(crate) async fn commit_batch<C>(conn: &mut C, exec: Exec<C>, batch: Vec<Writ
         tracing::error!(error = %e, "batch of writes not committed");
         clean = exec(conn, "ROLLBACK").await.is_ok();
     }
+    let all_committed = outcome.is_ok() && done.iter().all(|(_, result)| result.is_ok());
     for (reply, result) in done {
         let _ = reply.send(match (&outcome, result) {
             (_, Err(job_error)) => Err(job_error),
@@ -143,7 +273,10 @@ pub(crate) async fn commit_batch<C>(conn: &mut C, exec: Exec<C>, batch: Vec<Writ
             (Ok(()), Ok(value)) => Ok(value),
         });
     }
-    clean
+    BatchEnd {
+        clean,
+        all_committed,
+    }
 }
 
 /// The journal head of the organisation whose turn a batch holds (its head row locked at

@@ -175,6 +175,9 @@ async fn run_org_writer(
     org: OrgId,
     mut jobs: mpsc::Receiver<WriteJob<PgConnection>>,
 ) {
+    // Set after a write failed in a batch without savepoints; cleared by a batch with
+    // savepoints whose every write was committed.
+    let mut careful = false;
     loop {
         let first = match tokio::time::timeout(WRITER_IDLE, jobs.recv()).await {
             Ok(Some(job)) => job,
@@ -208,34 +211,93 @@ async fn run_org_writer(
                 Err(_) => break,
             }
         }
-        let mut conn = match writers.pool.acquire().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                batch::refuse_all(batch, &crate::map_sqlx_error(e));
-                continue;
+        if !careful && batch::may_run_unguarded(&batch) {
+            match run_batch(&writers.pool, org, batch, Guard::None).await {
+                Ran::Done(_) => continue,
+                Ran::Failed(back) => {
+                    // A write failed: the batch runs again with savepoints, as do the
+                    // batches after it until one has every write committed.
+                    careful = true;
+                    batch = back;
+                }
             }
-        };
-        // The organisation's turn on its journal head, once for the whole batch; the
-        // batch's appends chain on from the head it read.
-        let begun = match exec(&mut conn, "BEGIN").await {
-            Ok(()) => dialect::lock_org_head(&mut conn, org).await,
-            Err(e) => Err(e),
-        };
-        let clean = match begun {
-            Ok((seq, hash)) => {
-                let head = batch::HeldHead { org, seq, hash };
-                batch::with_held_head(head, batch::commit_batch(&mut *conn, exec, batch)).await
-            }
-            Err(e) => {
-                batch::refuse_all(batch, &e);
-                exec(&mut conn, "ROLLBACK").await.is_ok()
-            }
-        };
-        if !clean {
-            // It may still be inside the failed transaction: not fit for the pool.
-            conn.close_on_drop();
+        }
+        if let Ran::Done(end) = run_batch(&writers.pool, org, batch, Guard::Savepoints).await {
+            careful = !end.all_committed;
         }
     }
+}
+
+/// Whether a batch's writes each run in a savepoint.
+#[derive(Clone, Copy, PartialEq)]
+enum Guard {
+    None,
+    Savepoints,
+}
+
+enum Ran {
+    Done(batch::BatchEnd),
+    /// Only without savepoints: a write failed, nothing was committed or answered.
+    Failed(Vec<WriteJob<PgConnection>>),
+}
+
+/// Runs a batch in a transaction of its own on a connection from the pool.
+async fn run_batch(
+    pool: &PgPool,
+    org: OrgId,
+    batch: Vec<WriteJob<PgConnection>>,
+    guard: Guard,
+) -> Ran {
+    let failed = |batch, e: &StoreError| {
+        batch::refuse_all(batch, e);
+        Ran::Done(batch::BatchEnd {
+            clean: true,
+            all_committed: false,
+        })
+    };
+    let mut conn = match pool.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => return failed(batch, &crate::map_sqlx_error(e)),
+    };
+    // The organisation's turn on its journal head, once for the whole batch; the
+    // batch's appends chain on from the head it read.
+    let begun = match exec(&mut conn, "BEGIN").await {
+        Ok(()) => dialect::lock_org_head(&mut conn, org).await,
+        Err(e) => Err(e),
+    };
+    let (clean, ran) = match begun {
+        Ok((seq, hash)) => {
+            let head = batch::HeldHead { org, seq, hash };
+            match guard {
+                Guard::Savepoints => {
+                    let end =
+                        batch::with_held_head(head, batch::commit_batch(&mut *conn, exec, batch))
+                            .await;
+                    (end.clean, Ran::Done(end))
+                }
+                Guard::None => {
+                    match batch::with_held_head(
+                        head,
+                        batch::commit_unguarded(&mut *conn, exec, batch),
+                    )
+                    .await
+                    {
+                        batch::Unguarded::Done(end) => (end.clean, Ran::Done(end)),
+                        batch::Unguarded::Failed { batch, clean } => (clean, Ran::Failed(batch)),
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            let clean = exec(&mut conn, "ROLLBACK").await.is_ok();
+            (clean, failed(batch, &e))
+        }
+    };
+    if !clean {
+        // It may still be inside the failed transaction: not fit for the pool.
+        conn.close_on_drop();
+    }
+    ran
 }
 
 /// Runs fixed statements (see `batch::Exec`).
@@ -381,9 +443,12 @@ impl PgStore {
     async fn write_in<T, F>(&self, org: OrgId, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Clone
+            + Send
+            + 'static,
     {
-        let (mut job, answer) = batch::job(f);
+        let (mut job, answer) = batch::job_again(f);
         // A writer that ended between finding its queue and sending hands the job back;
         // the next try starts a new writer.
         for _ in 0..3 {
