@@ -665,7 +665,16 @@ pub async fn writes_after_a_dry_run_in_their_batch_chain_on_from_the_real_head(d
             .map(|_| 0)
     });
     tokio::time::sleep(pause).await;
-    // …while the dry run and three writes queue behind, to go as the next batch.
+    // …while a write, the dry run and two more writes queue behind, to go as the next
+    // batch.
+    let before = s.clone();
+    writes.spawn(async move {
+        before
+            .create_person(&actor(), o.id, draft("Before", None))
+            .await
+            .map(|_| 0)
+    });
+    tokio::time::sleep(pause).await;
     let dry = s.clone();
     writes.spawn(async move {
         dry.import_people(&actor(), o.id, rows, true)
@@ -673,7 +682,7 @@ pub async fn writes_after_a_dry_run_in_their_batch_chain_on_from_the_real_head(d
             .map(|report| report.created.len())
     });
     tokio::time::sleep(pause).await;
-    for i in 0..3 {
+    for i in 0..2 {
         let s = s.clone();
         writes.spawn(async move {
             s.create_person(&actor(), o.id, draft(&format!("After {i}"), None))

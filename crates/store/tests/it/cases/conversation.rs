@@ -670,6 +670,78 @@ pub async fn group_channels_start_with_the_group_and_labels_are_set_per_organisa
     assert_eq!(dk.classifications, ["Åben", "Intern", "Fortrolig"]);
 }
 
+/// An edit and the redaction of its message, waiting in one batch: the redaction finds
+/// the edit's journal row, though the batch had not written it yet.
+pub async fn a_redaction_finds_an_edit_made_in_its_own_batch(db: &TestDb) {
+    const SECRET: &str = "19800101-1234";
+    let s = db.store.clone();
+    let o = org(s.as_ref(), "lillby").await;
+    let anna = person(s.as_ref(), &o, "anna@lillby.se", Role::Member).await;
+    let c = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    let m = s
+        .post_message(&actor(), o.id, anna.id, message(c.id, "Hej"))
+        .await
+        .unwrap()
+        .message;
+    let pause = std::time::Duration::from_millis(200);
+    let held = db.hold_journal_head(o.id).await;
+    let mut writes = tokio::task::JoinSet::new();
+    // The writer takes this one alone and waits for the head with it…
+    let first = s.clone();
+    writes.spawn(async move {
+        first
+            .create_person(&actor(), o.id, super::draft("First", None))
+            .await
+            .map(|_| Vec::new())
+    });
+    tokio::time::sleep(pause).await;
+    // …while the edit and the redaction queue behind it, to go as the next batch.
+    let edit = s.clone();
+    writes.spawn(async move {
+        edit.change_message(
+            &actor(),
+            o.id,
+            anna.id,
+            m.id,
+            MessageChange::Edit(format!("Personnummer {SECRET}")),
+        )
+        .await
+        .map(|_| Vec::new())
+    });
+    tokio::time::sleep(pause).await;
+    let redact = s.clone();
+    writes.spawn(async move {
+        redact
+            .redact_message(&actor(), o.id, m.id, "Personnummer".into())
+            .await
+            .map(|redacted| redacted.seqs)
+    });
+    tokio::time::sleep(pause).await;
+    TestDb::release_journal_head(held).await;
+    let mut redacted_seqs = Vec::new();
+    while let Some(done) = writes.join_next().await {
+        redacted_seqs.extend(done.unwrap().unwrap());
+    }
+    assert_eq!(redacted_seqs.len(), 2, "the posting and the edit");
+    let journal = s.journal_page(o.id, 0, 1000).await.unwrap();
+    assert!(
+        journal.iter().all(|e| !e.payload.contains(SECRET)),
+        "{journal:#?}"
+    );
+    beredskap_core::store::verify_journal(s.as_ref(), o.id)
+        .await
+        .unwrap()
+        .expect("a redacted journal verifies");
+}
+
 pub async fn a_redaction_empties_every_copy_and_keeps_the_chain_verifiable(db: &TestDb) {
     const SECRET: &str = "19800101-1234";
     let s = db.store();
