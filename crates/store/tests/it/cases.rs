@@ -646,6 +646,55 @@ pub async fn two_nodes_writing_one_organisation_keep_one_gapless_chain(db: &Test
     assert_eq!(assert_chain_ok(b.as_ref(), &o).await, 63);
 }
 
+/// Writes queued behind a stalled writer, to go as one batch. On PostgreSQL the
+/// organisation's journal head is held by another connection and the writer waits for it
+/// with a write of its own, taken alone; each write `queue`d after that waits in line
+/// until `release`. On SQLite the writes simply run in order.
+pub(crate) struct QueuedBatch<T> {
+    held: Option<sqlx::PgConnection>,
+    writes: tokio::task::JoinSet<Result<T, StoreError>>,
+}
+
+impl<T: Send + 'static> QueuedBatch<T> {
+    /// Long enough for a spawned write to reach the writer's queue.
+    const PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
+    pub(crate) async fn behind_a_stalled_writer(db: &TestDb, o: &Org, stalling: T) -> Self {
+        let held = db.hold_journal_head(o.id).await;
+        let mut queued = QueuedBatch {
+            held,
+            writes: tokio::task::JoinSet::new(),
+        };
+        let (s, org) = (db.store.clone(), o.id);
+        queued
+            .queue(async move {
+                s.create_person(&actor(), org, draft("Stalling", None))
+                    .await
+                    .map(|_| stalling)
+            })
+            .await;
+        queued
+    }
+
+    pub(crate) async fn queue(
+        &mut self,
+        write: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) {
+        self.writes.spawn(write);
+        tokio::time::sleep(Self::PAUSE).await;
+    }
+
+    /// Lets the writer go on; every write's answer, in the order they came.
+    pub(crate) async fn release(mut self) -> Vec<T> {
+        TestDb::release_journal_head(self.held.take()).await;
+        let mut answers = Vec::new();
+        while let Some(done) = self.writes.join_next().await {
+            answers.push(done.unwrap().unwrap());
+        }
+        answers
+    }
+}
+
 /// A dry run appends to the journal and takes it back inside its own savepoint. Writes
 /// after it in the same batch must chain on from the head as it really is, not as the
 /// batch last knew it.
@@ -653,49 +702,27 @@ pub async fn writes_after_a_dry_run_in_their_batch_chain_on_from_the_real_head(d
     let s = db.store.clone();
     let o = org(s.as_ref(), "lillby").await;
     let rows = parse_people_csv(CSV_V1.as_bytes(), Region::Se).unwrap();
-    let pause = std::time::Duration::from_millis(200);
-    let held = db.hold_journal_head(o.id).await;
-    let mut writes = tokio::task::JoinSet::new();
-    // The writer takes this one alone and waits for the head with it…
-    let first = s.clone();
-    writes.spawn(async move {
-        first
-            .create_person(&actor(), o.id, draft("First", None))
-            .await
-            .map(|_| 0)
-    });
-    tokio::time::sleep(pause).await;
-    // …while a write, the dry run and two more writes queue behind, to go as the next
-    // batch.
-    let before = s.clone();
-    writes.spawn(async move {
-        before
-            .create_person(&actor(), o.id, draft("Before", None))
-            .await
-            .map(|_| 0)
-    });
-    tokio::time::sleep(pause).await;
-    let dry = s.clone();
-    writes.spawn(async move {
-        dry.import_people(&actor(), o.id, rows, true)
-            .await
-            .map(|report| report.created.len())
-    });
-    tokio::time::sleep(pause).await;
-    for i in 0..2 {
-        let s = s.clone();
-        writes.spawn(async move {
-            s.create_person(&actor(), o.id, draft(&format!("After {i}"), None))
+    let mut batch = QueuedBatch::behind_a_stalled_writer(db, &o, 0).await;
+    let person = |name: &str| {
+        let (s, name) = (s.clone(), name.to_owned());
+        async move {
+            s.create_person(&actor(), o.id, draft(&name, None))
                 .await
                 .map(|_| 0)
-        });
-    }
-    tokio::time::sleep(pause).await;
-    TestDb::release_journal_head(held).await;
-    let mut dry_run_created = 0;
-    while let Some(done) = writes.join_next().await {
-        dry_run_created += done.unwrap().unwrap();
-    }
+        }
+    };
+    batch.queue(person("Before")).await;
+    let dry = s.clone();
+    batch
+        .queue(async move {
+            dry.import_people(&actor(), o.id, rows, true)
+                .await
+                .map(|report| report.created.len())
+        })
+        .await;
+    batch.queue(person("After 1")).await;
+    batch.queue(person("After 2")).await;
+    let dry_run_created: usize = batch.release().await.into_iter().sum();
     assert_eq!(dry_run_created, 3);
     assert_eq!(s.list_people(o.id).await.unwrap().len(), 4);
     let seqs: Vec<i64> = s

@@ -691,45 +691,31 @@ pub async fn a_redaction_finds_an_edit_made_in_its_own_batch(db: &TestDb) {
         .await
         .unwrap()
         .message;
-    let pause = std::time::Duration::from_millis(200);
-    let held = db.hold_journal_head(o.id).await;
-    let mut writes = tokio::task::JoinSet::new();
-    // The writer takes this one alone and waits for the head with it…
-    let first = s.clone();
-    writes.spawn(async move {
-        first
-            .create_person(&actor(), o.id, super::draft("First", None))
+    let mut batch = super::QueuedBatch::behind_a_stalled_writer(db, &o, Vec::new()).await;
+    let edit = s.clone();
+    batch
+        .queue(async move {
+            edit.change_message(
+                &actor(),
+                o.id,
+                anna.id,
+                m.id,
+                MessageChange::Edit(format!("Personnummer {SECRET}")),
+            )
             .await
             .map(|_| Vec::new())
-    });
-    tokio::time::sleep(pause).await;
-    // …while the edit and the redaction queue behind it, to go as the next batch.
-    let edit = s.clone();
-    writes.spawn(async move {
-        edit.change_message(
-            &actor(),
-            o.id,
-            anna.id,
-            m.id,
-            MessageChange::Edit(format!("Personnummer {SECRET}")),
-        )
-        .await
-        .map(|_| Vec::new())
-    });
-    tokio::time::sleep(pause).await;
+        })
+        .await;
     let redact = s.clone();
-    writes.spawn(async move {
-        redact
-            .redact_message(&actor(), o.id, m.id, "Personnummer".into())
-            .await
-            .map(|redacted| redacted.seqs)
-    });
-    tokio::time::sleep(pause).await;
-    TestDb::release_journal_head(held).await;
-    let mut redacted_seqs = Vec::new();
-    while let Some(done) = writes.join_next().await {
-        redacted_seqs.extend(done.unwrap().unwrap());
-    }
+    batch
+        .queue(async move {
+            redact
+                .redact_message(&actor(), o.id, m.id, "Personnummer".into())
+                .await
+                .map(|redacted| redacted.seqs)
+        })
+        .await;
+    let redacted_seqs: Vec<i64> = batch.release().await.concat();
     assert_eq!(redacted_seqs.len(), 2, "the posting and the edit");
     let journal = s.journal_page(o.id, 0, 1000).await.unwrap();
     assert!(
