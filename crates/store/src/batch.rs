@@ -138,16 +138,27 @@ pub(crate) fn may_run_unguarded<C>(batch: &[WriteJob<C>]) -> bool {
     batch.len() > 1 && batch.iter().all(WriteJob::can_run_again)
 }
 
-/// What came of trying a batch without savepoints.
-pub(crate) enum Unguarded<C> {
+/// What came of running a batch.
+pub(crate) enum Ran<C> {
     /// Committed (or the commit failed, and every write was told), and answered.
     Done(BatchEnd),
-    /// A write failed and the transaction was rolled back: nothing is answered, and the
-    /// batch is to run again with savepoints (on another connection unless `clean`).
+    /// Only without savepoints: a write failed and the transaction was rolled back.
+    /// Nothing is answered, and the batch is to run again with savepoints (on another
+    /// connection unless `clean`).
     Failed {
         batch: Vec<WriteJob<C>>,
         clean: bool,
     },
+}
+
+impl<C> Ran<C> {
+    /// The connection was left outside a transaction, fit for another use.
+    pub(crate) fn clean(&self) -> bool {
+        match self {
+            Ran::Done(end) => end.clean,
+            Ran::Failed { clean, .. } => *clean,
+        }
+    }
 }
 
 /// Runs every write of the batch (all of which can run again, see `may_run_unguarded`) in
@@ -159,30 +170,26 @@ pub(crate) async fn commit_unguarded<C>(
     conn: &mut C,
     exec: Exec<C>,
     batch: Vec<WriteJob<C>>,
-) -> Unguarded<C> {
-    let runs: Vec<&RunAgainFn<C>> = batch
+) -> Ran<C> {
+    // A write that could run only once would leave the batch impossible to run again:
+    // then none runs here.
+    let runs: Option<Vec<&RunAgainFn<C>>> = batch
         .iter()
-        .filter_map(|job| match &job.work {
+        .map(|job| match &job.work {
             Work::Again(f) => Some(f),
             Work::Once(_) => None,
         })
         .collect();
-    let (planned, mut values) = (batch.len(), Vec::with_capacity(batch.len()));
-    // A write that could run only once would leave the batch impossible to run again.
-    let runs = if runs.len() == planned {
-        runs
-    } else {
-        Vec::new()
-    };
-    for f in runs {
+    let mut values = Vec::with_capacity(batch.len());
+    for f in runs.unwrap_or_default() {
         match f(conn).await {
             Ok(value) => values.push(value),
             Err(_) => break,
         }
     }
-    if values.len() < planned {
+    if values.len() < batch.len() {
         let clean = exec(conn, "ROLLBACK").await.is_ok();
-        return Unguarded::Failed { batch, clean };
+        return Ran::Failed { batch, clean };
     }
     let outcome = exec(conn, "COMMIT").await;
     let mut clean = true;
@@ -197,7 +204,7 @@ pub(crate) async fn commit_unguarded<C>(
             Err(e) => Err(e.clone()),
         });
     }
-    Unguarded::Done(BatchEnd {
+    Ran::Done(BatchEnd {
         clean,
         all_committed,
     })

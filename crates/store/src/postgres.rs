@@ -9,7 +9,7 @@
 //! this node, one transaction and one turn on the head for the whole batch. Writers of
 //! different organisations do not wait for each other.
 
-use crate::batch::{self, WriteJob};
+use crate::batch::{self, Ran, WriteJob};
 use crate::{OpenError, OpenOptions};
 use beredskap_core::store::{NodeListener, NodeSignal, StoreError, StoreResult};
 use beredskap_core::OrgId;
@@ -214,7 +214,7 @@ async fn run_org_writer(
         if !careful && batch::may_run_unguarded(&batch) {
             match run_batch(&writers.pool, org, batch, Guard::None).await {
                 Ran::Done(_) => continue,
-                Ran::Failed(back) => {
+                Ran::Failed { batch: back, .. } => {
                     // A write failed: the batch runs again with savepoints, as do the
                     // batches after it until one has every write committed.
                     careful = true;
@@ -229,16 +229,9 @@ async fn run_org_writer(
 }
 
 /// Whether a batch's writes each run in a savepoint.
-#[derive(Clone, Copy, PartialEq)]
 enum Guard {
     None,
     Savepoints,
-}
-
-enum Ran {
-    Done(batch::BatchEnd),
-    /// Only without savepoints: a write failed, nothing was committed or answered.
-    Failed(Vec<WriteJob<PgConnection>>),
 }
 
 /// Runs a batch in a transaction of its own on a connection from the pool.
@@ -247,17 +240,17 @@ async fn run_batch(
     org: OrgId,
     batch: Vec<WriteJob<PgConnection>>,
     guard: Guard,
-) -> Ran {
-    let failed = |batch, e: &StoreError| {
+) -> Ran<PgConnection> {
+    let refused = |batch, e: &StoreError, clean| {
         batch::refuse_all(batch, e);
         Ran::Done(batch::BatchEnd {
-            clean: true,
+            clean,
             all_committed: false,
         })
     };
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn,
-        Err(e) => return failed(batch, &crate::map_sqlx_error(e)),
+        Err(e) => return refused(batch, &crate::map_sqlx_error(e), true),
     };
     // The organisation's turn on its journal head, once for the whole batch; the
     // batch's appends chain on from the head it read.
@@ -265,35 +258,25 @@ async fn run_batch(
         Ok(()) => dialect::lock_org_head(&mut conn, org).await,
         Err(e) => Err(e),
     };
-    let (clean, ran) = match begun {
+    let ran = match begun {
         Ok((seq, hash)) => {
             let head = batch::HeldHead { org, seq, hash };
-            match guard {
-                Guard::Savepoints => {
-                    let end =
-                        batch::with_held_head(head, batch::commit_batch(&mut *conn, exec, batch))
-                            .await;
-                    (end.clean, Ran::Done(end))
-                }
-                Guard::None => {
-                    match batch::with_held_head(
-                        head,
-                        batch::commit_unguarded(&mut *conn, exec, batch),
-                    )
-                    .await
-                    {
-                        batch::Unguarded::Done(end) => (end.clean, Ran::Done(end)),
-                        batch::Unguarded::Failed { batch, clean } => (clean, Ran::Failed(batch)),
+            let run = async {
+                match guard {
+                    Guard::Savepoints => {
+                        Ran::Done(batch::commit_batch(&mut *conn, exec, batch).await)
                     }
+                    Guard::None => batch::commit_unguarded(&mut *conn, exec, batch).await,
                 }
-            }
+            };
+            batch::with_held_head(head, run).await
         }
         Err(e) => {
             let clean = exec(&mut conn, "ROLLBACK").await.is_ok();
-            (clean, failed(batch, &e))
+            refused(batch, &e, clean)
         }
     };
-    if !clean {
+    if !ran.clean() {
         // It may still be inside the failed transaction: not fit for the pool.
         conn.close_on_drop();
     }
