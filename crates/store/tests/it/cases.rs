@@ -48,6 +48,19 @@ async fn assert_chain_ok(s: &dyn Store, org: &Org) -> i64 {
     verify_journal(s, org.id).await.unwrap().unwrap().entries
 }
 
+/// The organisation's journal is numbered 1 to `entries` with no gap, and verifies.
+async fn assert_gapless_chain(s: &dyn Store, org: &Org, entries: i64) {
+    let seqs: Vec<i64> = s
+        .journal_page(org.id, 0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=entries).collect::<Vec<_>>());
+    assert_eq!(assert_chain_ok(s, org).await, entries);
+}
+
 pub async fn orgs_are_created_listed_and_unique_by_slug(db: &TestDb) {
     let s = db.store();
     let a = org(s, "lillby").await;
@@ -592,10 +605,7 @@ pub async fn concurrent_writes_all_land_with_a_gapless_chain(db: &TestDb) {
     for id in ids {
         assert!(people.iter().any(|p| p.id == id));
     }
-    let entries = store.journal_page(o.id, 0, 1000).await.unwrap();
-    let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=65).collect::<Vec<_>>());
-    assert_eq!(assert_chain_ok(store.as_ref(), &o).await, 65);
+    assert_gapless_chain(store.as_ref(), &o, 65).await;
 }
 
 /// Each node commits an organisation's waiting writes together; two nodes' batches still
@@ -635,15 +645,7 @@ pub async fn two_nodes_writing_one_organisation_keep_one_gapless_chain(db: &Test
     // Person 00 may land after 62 or 63: whichever came last of the three failed.
     assert_eq!(failed, 2);
     assert_eq!(a.list_people(o.id).await.unwrap().len(), 62);
-    let seqs: Vec<i64> = b
-        .journal_page(o.id, 0, 1000)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.seq)
-        .collect();
-    assert_eq!(seqs, (1..=63).collect::<Vec<_>>());
-    assert_eq!(assert_chain_ok(b.as_ref(), &o).await, 63);
+    assert_gapless_chain(b.as_ref(), &o, 63).await;
 }
 
 /// Writes queued behind a stalled writer, to go as one batch. On PostgreSQL the
@@ -684,7 +686,7 @@ impl<T: Send + 'static> QueuedBatch<T> {
         tokio::time::sleep(Self::PAUSE).await;
     }
 
-    /// Lets the writer go on; every write's answer, in the order they came.
+    /// Lets the writer go on; every write's answer, in the order they finished.
     pub(crate) async fn release(mut self) -> Vec<T> {
         TestDb::release_journal_head(self.held.take()).await;
         let mut answers = Vec::new();
@@ -725,15 +727,7 @@ pub async fn writes_after_a_dry_run_in_their_batch_chain_on_from_the_real_head(d
     let dry_run_created: usize = batch.release().await.into_iter().sum();
     assert_eq!(dry_run_created, 3);
     assert_eq!(s.list_people(o.id).await.unwrap().len(), 4);
-    let seqs: Vec<i64> = s
-        .journal_page(o.id, 0, 100)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.seq)
-        .collect();
-    assert_eq!(seqs, (1..=5).collect::<Vec<_>>());
-    assert_eq!(assert_chain_ok(s.as_ref(), &o).await, 5);
+    assert_gapless_chain(s.as_ref(), &o, 5).await;
 }
 
 pub async fn a_failing_write_in_a_batch_does_not_affect_the_others(db: &TestDb) {

@@ -671,7 +671,7 @@ pub async fn group_channels_start_with_the_group_and_labels_are_set_per_organisa
 }
 
 /// An edit and the redaction of its message, waiting in one batch: the redaction finds
-/// the edit's journal row, though the batch had not written it yet.
+/// the journal row the edit made earlier in the same, uncommitted transaction.
 pub async fn a_redaction_finds_an_edit_made_in_its_own_batch(db: &TestDb) {
     const SECRET: &str = "19800101-1234";
     let s = db.store.clone();
