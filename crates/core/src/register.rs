@@ -525,11 +525,13 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// What an authenticated API token stands for.
+/// What an authenticated API token stands for, with the account's organisation: read
+/// together, so a request costs one read before its work.
 #[derive(Debug, Clone)]
 pub struct TokenGrant {
     pub token: ApiToken,
     pub account: Account,
+    pub org: Org,
 }
 
 /// A name, title or label: one line by the rule every text field follows

@@ -5,8 +5,11 @@
 //!
 //! On PostgreSQL, where every statement is a round trip, a batch of writes that can run
 //! again is first tried without savepoints (`commit_unguarded`): when one of them fails
-//! the whole transaction is rolled back and the batch runs again, with savepoints.
+//! the whole transaction is rolled back and the batch runs again, with savepoints. Such a
+//! batch also writes its journal entries together, just before its commit (see
+//! [`HeldHead::deferred`]).
 
+use beredskap_core::journal::JournalEntry;
 use beredskap_core::store::{StoreError, StoreResult};
 use beredskap_core::OrgId;
 use futures_util::future::BoxFuture;
@@ -39,6 +42,9 @@ impl<C> Work<C> {
 /// for every connection lifetime (the generic `execute` future trips the compiler's HRTB
 /// check).
 pub(crate) type Exec<C> = for<'c> fn(&'c mut C, &'static str) -> BoxFuture<'c, StoreResult<()>>;
+
+/// Writes what the batch has put off until its commit (see [`HeldHead::deferred`]).
+pub(crate) type Flush<C> = for<'c> fn(&'c mut C) -> BoxFuture<'c, StoreResult<()>>;
 
 /// One write waiting for its turn in a batch, and where to send its answer.
 pub(crate) struct WriteJob<C> {
@@ -163,12 +169,13 @@ impl<C> Ran<C> {
 
 /// Runs every write of the batch (all of which can run again, see `may_run_unguarded`) in
 /// the transaction the writer has just begun, one after another with no savepoint between
-/// them, and commits. A write that fails leaves the batch to be run again with savepoints
-/// by `commit_batch`: the others' first results are dropped with the rolled-back
-/// transaction.
+/// them, then `flush`, and commits. A write (or the flush) that fails leaves the batch to
+/// be run again with savepoints by `commit_batch`: the others' first results are dropped
+/// with the rolled-back transaction.
 pub(crate) async fn commit_unguarded<C>(
     conn: &mut C,
     exec: Exec<C>,
+    flush: Flush<C>,
     batch: Vec<WriteJob<C>>,
 ) -> Ran<C> {
     // A write that could run only once would leave the batch impossible to run again:
@@ -187,7 +194,7 @@ pub(crate) async fn commit_unguarded<C>(
             Err(_) => break,
         }
     }
-    if values.len() < batch.len() {
+    if values.len() < batch.len() || flush(conn).await.is_err() {
         let clean = exec(conn, "ROLLBACK").await.is_ok();
         return Ran::Failed { batch, clean };
     }
@@ -298,6 +305,13 @@ pub(crate) struct HeldHead {
     pub org: OrgId,
     pub seq: i64,
     pub hash: String,
+    /// Present while the batch defers its appends: the entries appended, in order, to be
+    /// written in one statement before the commit instead of one round trip each. Only a
+    /// batch without savepoints defers (nothing in it is rolled back alone, so the held
+    /// head is the head); a write that reads or changes the journal itself, or opens a
+    /// savepoint of its own, first writes them and ends the deferral for the rest of the
+    /// batch (`dialect::write_deferred_journal`).
+    pub deferred: Option<Vec<JournalEntry>>,
 }
 
 tokio::task_local! {
@@ -328,4 +342,37 @@ pub(crate) fn advance_held_head(org: OrgId, seq: i64, hash: &str) {
             hash.clone_into(&mut h.hash);
         }
     });
+}
+
+/// Keeps `entry` (numbered and linked from the held head) to be written before the
+/// commit, and advances the held head to it. False, and nothing kept, when this task does
+/// not defer `entry`'s organisation's appends.
+pub(crate) fn defer_append(entry: &JournalEntry) -> bool {
+    HELD_HEAD
+        .try_with(|held| {
+            let mut held = held.borrow_mut();
+            let Some(h) = held.as_mut().filter(|h| h.org == entry.org_id) else {
+                return false;
+            };
+            let Some(deferred) = h.deferred.as_mut() else {
+                return false;
+            };
+            deferred.push(entry.clone());
+            h.seq = entry.seq;
+            entry.hash.clone_into(&mut h.hash);
+            true
+        })
+        .unwrap_or(false)
+}
+
+/// The appends deferred so far, in order; the batch defers no more after this.
+pub(crate) fn end_deferral() -> Vec<JournalEntry> {
+    HELD_HEAD
+        .try_with(|held| {
+            held.borrow_mut()
+                .as_mut()
+                .and_then(|h| h.deferred.take())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
 }

@@ -15,7 +15,7 @@ use beredskap_core::store::{NodeListener, NodeSignal, StoreError, StoreResult};
 use beredskap_core::OrgId;
 use futures_util::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Executor};
+use sqlx::{ConnectOptions, Connection, Executor};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, Weak};
@@ -32,6 +32,7 @@ type Backend = PgStore;
 /// per backend, as ordinary modules of it).
 mod dialect {
     use super::ops::{db, Conn};
+    use beredskap_core::journal::JournalEntry;
     use beredskap_core::store::{StoreError, StoreResult};
     use beredskap_core::OrgId;
 
@@ -93,6 +94,53 @@ mod dialect {
         locked.ok_or(StoreError::NotFound)
     }
 
+    /// Writes the journal entries the batch has deferred (`batch::HeldHead::deferred`), in
+    /// their order, in one statement, and ends the deferral: the rest of the batch writes
+    /// its appends as it goes. A write that reads or changes the journal, or opens a
+    /// savepoint of its own, calls this first; the batch calls it before its commit.
+    pub async fn write_deferred_journal(conn: &mut Conn) -> StoreResult<()> {
+        let entries = crate::batch::end_deferral();
+        if entries.is_empty() {
+            return Ok(());
+        }
+        // Arrays, not a `VALUES` row per entry: one statement text, prepared once, for any
+        // number of entries.
+        let column = |f: fn(&JournalEntry) -> String| entries.iter().map(f).collect::<Vec<_>>();
+        let inserted = sqlx::query(
+            "INSERT INTO journal \
+             (org_id, seq, at, actor, kind, subject, payload, payload_hash, prev_hash, hash) \
+             SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::timestamptz[], $4::text[], \
+             $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) \
+             ORDER BY 2",
+        )
+        .bind(entries.iter().map(|e| e.org_id.0).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.seq).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(column(|e| e.actor.as_str().to_owned()))
+        .bind(column(|e| e.kind.clone()))
+        .bind(column(|e| e.subject.clone()))
+        .bind(column(|e| e.payload.clone()))
+        .bind(
+            entries
+                .iter()
+                .map(|e| e.payload_hash.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(|e| e.prev_hash.clone()))
+        .bind(column(|e| e.hash.clone()))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        match usize::try_from(inserted).is_ok_and(|n| n == entries.len()) {
+            true => Ok(()),
+            false => Err(StoreError::Backend(format!(
+                "{inserted} of {} deferred journal entries written",
+                entries.len()
+            ))),
+        }
+    }
+
     /// What makes a commit durable, as a writing connection reports it.
     pub async fn durability(conn: &mut Conn) -> StoreResult<Vec<(String, String)>> {
         let mut settings = Vec::new();
@@ -145,6 +193,10 @@ const PG_MAX_BATCH: usize = 64;
 
 /// How long an organisation's writer waits for another write before it ends.
 const WRITER_IDLE: Duration = Duration::from_secs(30);
+
+/// How long a connection may have waited in the pool before it is tested again on the way
+/// out (see `open`).
+const TEST_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// The writer tasks of the organisations with writes on this node, by organisation.
 struct OrgWriters {
@@ -260,13 +312,24 @@ async fn run_batch(
     };
     let ran = match begun {
         Ok((seq, hash)) => {
-            let head = batch::HeldHead { org, seq, hash };
+            let deferred = match guard {
+                Guard::None => Some(Vec::new()),
+                Guard::Savepoints => None,
+            };
+            let head = batch::HeldHead {
+                org,
+                seq,
+                hash,
+                deferred,
+            };
             let run = async {
                 match guard {
                     Guard::Savepoints => {
                         Ran::Done(batch::commit_batch(&mut *conn, exec, batch).await)
                     }
-                    Guard::None => batch::commit_unguarded(&mut *conn, exec, batch).await,
+                    Guard::None => {
+                        batch::commit_unguarded(&mut *conn, exec, write_deferred, batch).await
+                    }
                 }
             };
             batch::with_held_head(head, run).await
@@ -281,6 +344,11 @@ async fn run_batch(
         conn.close_on_drop();
     }
     ran
+}
+
+/// Writes the batch's deferred journal entries (see `batch::Flush`).
+fn write_deferred(conn: &mut PgConnection) -> BoxFuture<'_, StoreResult<()>> {
+    Box::pin(dialect::write_deferred_journal(conn))
 }
 
 /// Runs fixed statements (see `batch::Exec`).
@@ -386,6 +454,19 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
+            // A connection is tested when it goes back to the pool (sqlx always does); one
+            // used again soon after is not tested a second time, which would cost every
+            // read and every batch a round trip more. One idle for longer may have lost
+            // its server meanwhile, and is.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= TEST_IDLE_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // An acknowledged write must be on disk, whatever the server default.

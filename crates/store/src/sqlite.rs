@@ -72,6 +72,12 @@ mod dialect {
         Ok(())
     }
 
+    /// SQLite's writer holds no journal head (see `lock_org`), so its batches defer no
+    /// appends: nothing to write.
+    pub async fn write_deferred_journal(_conn: &mut Conn) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// What makes a commit durable, as the writing connection reports it.
     pub async fn durability(conn: &mut Conn) -> StoreResult<Vec<(String, String)>> {
         let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")

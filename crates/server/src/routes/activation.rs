@@ -122,7 +122,7 @@ async fn preview_batch(
     ApiJson(input): ApiJson<ActivationInput>,
 ) -> Result<Json<ActivationPreview>, AppError> {
     caller.scope(Scope::Admin)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let p = activation::preview(
         &state.app,
         &caller.who(),
@@ -163,7 +163,7 @@ async fn start_batch(
     ApiJson(input): ApiJson<ActivationInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Admin)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let batch = activation::start(
         &state.app,
         &caller.who(),
@@ -189,7 +189,7 @@ async fn list_batches(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Batch>>, AppError> {
     caller.scope(Scope::Admin)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         activation::batches(&state.app, &caller.who(), &org)
             .await?
@@ -212,7 +212,7 @@ async fn get_batch(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<BatchProgress>, AppError> {
     caller.scope(Scope::Admin)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: ActivationBatchId = parse_id(&id)?;
     let p = activation::progress(&state.app, &caller.who(), &org, id).await?;
     let count = |wanted: fn(&SendStatus) -> bool| u32::try_from(p.count(wanted)).unwrap_or(0);

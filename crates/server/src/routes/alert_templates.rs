@@ -37,7 +37,7 @@ async fn list_templates(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<AlertTemplate>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         alert_templates::list(&state.app, &caller.who(), &org).await?,
     ))
@@ -58,7 +58,7 @@ async fn create_template(
     ApiJson(input): ApiJson<TemplateInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let saved = alert_templates::save(&state.app, &caller.who(), &org, None, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/alert-templates/{}", org.slug, saved.id),
@@ -79,7 +79,7 @@ async fn preview_template(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<TemplatePreview>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AlertTemplateId = parse_id(&id)?;
     Ok(Json(
         alert_templates::preview(&state.app, &caller.who(), &org, id).await?,
@@ -102,7 +102,7 @@ async fn save_template(
     ApiJson(input): ApiJson<TemplateInput>,
 ) -> Result<Json<AlertTemplate>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AlertTemplateId = parse_id(&id)?;
     Ok(Json(
         alert_templates::save(&state.app, &caller.who(), &org, Some(id), input).await?,
@@ -121,7 +121,7 @@ async fn delete_template(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AlertTemplateId = parse_id(&id)?;
     alert_templates::delete(&state.app, &caller.who(), &org, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -151,7 +151,7 @@ async fn send_template(
     ApiJson(input): ApiJson<SendTemplateInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AlertTemplateId = parse_id(&id)?;
     let alert = alert_templates::send(&state.app, &caller.who(), &org, id, input.version).await?;
     Ok(created(

@@ -54,7 +54,7 @@ async fn send_alert(
     ApiJson(input): ApiJson<AlertInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let alert = alerts::send(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/alerts/{}", org.slug, alert.id),
@@ -73,7 +73,7 @@ async fn list_alerts(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<AlertSummary>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         alerts::list(&state.app, &caller.who(), org.id, 100).await?,
     ))
@@ -90,7 +90,7 @@ async fn open_alerts(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Alert>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         alerts::open_for_me(&state.app, &caller.who(), org.id).await?,
     ))
@@ -140,7 +140,7 @@ async fn get_alert(
     ApiQuery(page): ApiQuery<RosterPageQuery>,
 ) -> Result<Json<AlertDetail>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AlertId = parse_id(&id)?;
     let view = alerts::roster_page(
         &state.app,
@@ -182,7 +182,7 @@ async fn roster_csv(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Response, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AlertId = parse_id(&id)?;
     crate::http::alert_roster_csv(&state, &caller.who(), &org, id).await
 }
@@ -217,7 +217,7 @@ async fn answer_alert(
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> Result<Json<AnswerResult>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AlertId = parse_id(&id)?;
     let recorded = alerts::answer(
         &state.app,
@@ -270,7 +270,7 @@ async fn close_alert(
     ApiJson(input): ApiJson<CloseInput>,
 ) -> Result<Json<Alert>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AlertId = parse_id(&id)?;
     Ok(Json(
         alerts::close(&state.app, &caller.who(), &org, id, input.status.into()).await?,
@@ -551,7 +551,7 @@ async fn get_rotation(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<RotationView>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let position = position_of(&state, &org, &id).await?;
     let (rotation, overrides) =
         beredskap_app::rotations::schedule(&state.app, &caller.who(), &org, &position).await?;
@@ -590,7 +590,7 @@ async fn set_rotation(
     ApiJson(input): ApiJson<beredskap_core::rotation::RotationInput>,
 ) -> Result<Json<beredskap_core::rotation::Rotation>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let position = position_of(&state, &org, &id).await?;
     Ok(Json(
         beredskap_app::rotations::set_rotation(&state.app, &caller.who(), &org, &position, input)
@@ -613,7 +613,7 @@ async fn add_override(
     ApiJson(input): ApiJson<beredskap_core::rotation::OverrideInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let position = position_of(&state, &org, &id).await?;
     let o =
         beredskap_app::rotations::add_override(&state.app, &caller.who(), &org, &position, input)
@@ -697,7 +697,7 @@ async fn start_contact_check(
     ApiJson(input): ApiJson<beredskap_core::alerting::ContactCheckInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let check = alerts::start_contact_check(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/alerts/{}", org.slug, check.id),
@@ -718,7 +718,7 @@ async fn readiness(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<alerts::Readiness>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AlertId = parse_id(&id)?;
     let (_, report) = alerts::readiness_of(
         &state.app,

@@ -356,12 +356,8 @@ async fn list_orgs(
     params(("org" = String, Path, description = "Organisation slug")),
     security(("bearer" = [])),
     responses((status = 200, body = Org), (status = 404, body = ErrorBody)))]
-async fn get_org(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(org): ApiPath<String>,
-) -> Result<Json<Org>, AppError> {
-    Ok(Json(caller.org(&state, &org).await?))
+async fn get_org(caller: Caller, ApiPath(org): ApiPath<String>) -> Result<Json<Org>, AppError> {
+    Ok(Json(caller.org(&org)?))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/people", tag = "people",
@@ -374,7 +370,7 @@ async fn list_people(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Person>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         register::people(&state.app, &caller.who(), &org).await?,
     ))
@@ -394,7 +390,7 @@ async fn create_person(
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let person = register::create_person(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/people/{}", org.slug, person.id),
@@ -412,7 +408,7 @@ async fn get_person(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Person>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: PersonId = parse_id(&id)?;
     Ok(Json(
         register::person(&state.app, &caller.who(), &org, id).await?,
@@ -434,7 +430,7 @@ async fn replace_person(
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Json<Person>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: PersonId = parse_id(&id)?;
     Ok(Json(
         register::replace_person(&state.app, &caller.who(), &org, id, input).await?,
@@ -451,7 +447,7 @@ async fn list_groups(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Group>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         register::groups(&state.app, &caller.who(), &org).await?,
     ))
@@ -470,7 +466,7 @@ async fn create_group(
     ApiJson(input): ApiJson<NewGroup>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let group = register::create_group(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/groups/{}", org.slug, group.id),
@@ -498,7 +494,7 @@ async fn set_group_members(
     ApiJson(input): ApiJson<MembersInput>,
 ) -> Result<Json<Group>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: GroupId = parse_id(&id)?;
     Ok(Json(
         register::set_group_members(&state.app, &caller.who(), &org, id, input.members).await?,
@@ -515,7 +511,7 @@ async fn list_positions(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Position>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         register::positions(&state.app, &caller.who(), &org).await?,
     ))
@@ -534,7 +530,7 @@ async fn create_position(
     ApiJson(input): ApiJson<NewPosition>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let position = register::create_position(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/positions/{}", org.slug, position.id),
@@ -562,7 +558,7 @@ async fn set_position_holders(
     ApiJson(input): ApiJson<HoldersInput>,
 ) -> Result<Json<Position>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: PositionId = parse_id(&id)?;
     Ok(Json(
         register::set_position_holders(&state.app, &caller.who(), &org, id, input.holders).await?,
@@ -592,7 +588,7 @@ async fn journal(
     ApiQuery(query): ApiQuery<JournalQuery>,
 ) -> Result<Json<Vec<JournalEntry>>, AppError> {
     caller.scope(Scope::Admin)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let limit = query.limit.unwrap_or(100);
     let who = caller.who();
     let page = beredskap_app::accounts::journal(&state.app, &who, &org, query.after, limit);
@@ -610,7 +606,7 @@ async fn list_accounts(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<beredskap_core::register::Account>>, AppError> {
     caller.scope(Scope::Admin)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         beredskap_app::accounts::list(&state.app, &caller.who(), &org).await?,
     ))
@@ -640,7 +636,7 @@ async fn account_sessions(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<SessionView>>, AppError> {
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: AccountId = parse_id(&id)?;
     if id != caller.account.id {
         caller.scope(Scope::Admin)?;
@@ -673,7 +669,7 @@ async fn end_session(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     caller.scope(Scope::Admin)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id = beredskap_core::auth::SessionId(parse_id(&id)?);
     beredskap_app::accounts::end_session(&state.app, &caller.who(), &org, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -691,7 +687,7 @@ async fn list_tokens(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<ApiToken>>, AppError> {
     caller.scope(Scope::Admin)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         beredskap_app::accounts::tokens(&state.app, &caller.who(), &org).await?,
     ))
@@ -708,7 +704,7 @@ async fn revoke_token(
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: ApiTokenId = parse_id(&id)?;
     if id != caller.token.id {
         caller.scope(Scope::Admin)?;

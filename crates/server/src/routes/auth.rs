@@ -6,13 +6,15 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use beredskap_core::register::{Account, ApiToken, Org, Role, Scope};
-use beredskap_core::{Actor, Slug};
+use beredskap_core::Actor;
 
 /// An authenticated API caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub account: Account,
     pub token: ApiToken,
+    /// The account's organisation, read with the token.
+    pub home: Org,
 }
 
 impl Caller {
@@ -40,6 +42,7 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller {
             account: grant.account,
             token: grant.token,
+            home: grant.org,
         })
     }
 }
@@ -51,11 +54,10 @@ impl Caller {
 
     /// The organisation named in the path, if it is the caller's own. Another
     /// organisation's is reported as not found, so its existence is not revealed.
-    pub async fn org(&self, state: &AppState, slug: &str) -> Result<Org, AppError> {
-        let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
-        match beredskap_app::sign_in::organisation(&state.app, &slug).await? {
-            Some(org) if org.id == self.account.org_id => Ok(org),
-            _ => Err(AppError::NotFound),
+    pub fn org(&self, slug: &str) -> Result<Org, AppError> {
+        match self.home.slug.as_str() == slug {
+            true => Ok(self.home.clone()),
+            false => Err(AppError::NotFound),
         }
     }
 

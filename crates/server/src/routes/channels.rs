@@ -66,7 +66,7 @@ async fn upload(
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let attachment =
         conversation::upload(&state, &org, &caller.who(), &query.filename, body).await?;
     Ok(created(
@@ -86,7 +86,7 @@ async fn download(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Response, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     conversation::download(&state, &org, &caller.who(), parse_id(&id)?).await
 }
 
@@ -125,7 +125,7 @@ async fn search(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<Vec<SearchHit>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let hits = conversation::search(&state, &org, &caller.who(), &query.q).await?;
     Ok(Json(
         hits.into_iter()
@@ -158,7 +158,7 @@ async fn search_places(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<beredskap_app::conversation::Places>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         beredskap_app::conversation::find_places(&state.app, &caller.who(), &org, &query.q).await?,
     ))
@@ -175,7 +175,7 @@ async fn list_channels(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Channel>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         beredskap_app::conversation::channels(&state.app, &caller.who(), &org).await?,
     ))
@@ -196,7 +196,7 @@ async fn create_channel(
     ApiJson(input): ApiJson<NewChannel>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let channel =
         beredskap_app::conversation::create_channel(&state.app, &caller.who(), &org, input).await?;
     Ok(created(
@@ -225,7 +225,7 @@ async fn add_members(
     ApiJson(input): ApiJson<MembersInput>,
 ) -> Result<StatusCode, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     beredskap_app::conversation::add_members(
         &state.app,
         &caller.who(),
@@ -259,7 +259,7 @@ async fn list_messages(
     ApiQuery(query): ApiQuery<MessagesQuery>,
 ) -> Result<Json<Vec<Message>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(AppError::invalid(
@@ -300,7 +300,7 @@ async fn post_message(
     ApiJson(mut input): ApiJson<PostInput>,
 ) -> Result<Response, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     if let Some(header) = headers.get("idempotency-key") {
         // A bad key is refused wherever it is sent, even beside a good one in the body.
         let refused = || AppError::invalid("Idempotency-Key", Problem::NotAscii { max: 200 });
@@ -339,7 +339,7 @@ async fn change(
     change: MessageChange,
 ) -> Result<Json<Message>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(state, org).await?;
+    let org = caller.org(org)?;
     Ok(Json(
         beredskap_app::conversation::change(&state.app, &caller.who(), &org, parse_id(id)?, change)
             .await?,
@@ -386,7 +386,7 @@ async fn thread(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Message>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         beredskap_app::conversation::thread(&state.app, &caller.who(), &org, parse_id(&id)?)
             .await?,
@@ -412,7 +412,7 @@ async fn versions(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Version>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let versions =
         beredskap_app::conversation::versions(&state.app, &caller.who(), &org, parse_id(&id)?)
             .await?
@@ -449,7 +449,7 @@ async fn redact(
     ApiJson(input): ApiJson<RedactInput>,
 ) -> Result<Json<Message>, AppError> {
     caller.scope(Scope::Admin)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let message = parse_id(&id)?;
     Ok(Json(
         beredskap_app::conversation::redact(
@@ -526,7 +526,7 @@ async fn receipts(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Receipt>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let roster =
         beredskap_app::conversation::roster(&state.app, &caller.who(), &org, parse_id(&id)?)
             .await?;
@@ -544,7 +544,7 @@ async fn unconfirmed(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Message>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         beredskap_app::conversation::unconfirmed(&state.app, &caller.who(), &org).await?,
     ))
@@ -574,6 +574,6 @@ async fn events(
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Response, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     crate::http::event_stream(&state, org.id, &caller.account, &headers, query.after).await
 }

@@ -63,7 +63,7 @@ async fn activate(
     ApiJson(input): ApiJson<ActivateInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let plan: PlanId = parse_id(&id)?;
     let activation = Activation {
         plan,
@@ -99,7 +99,7 @@ async fn list_incidents(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<Incident>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         use_case::incidents(&state.app, &caller.who(), &org, query.closed).await?,
     ))
@@ -127,7 +127,7 @@ async fn get_incident(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<IncidentView>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let who = caller.who();
     let sheet = use_case::sheet(&state.app, &who, &org, id).await?;
@@ -162,7 +162,7 @@ async fn set_task(
     ApiJson(input): ApiJson<TaskInput>,
 ) -> Result<Json<IncidentTask>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let task: TaskId = parse_id(&task)?;
     Ok(Json(
@@ -191,7 +191,7 @@ async fn hand_over(
     ApiJson(input): ApiJson<HandOverInput>,
 ) -> Result<Json<RoleHolder>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     Ok(Json(
         use_case::hand_over(
@@ -218,7 +218,7 @@ async fn close_incident(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Incident>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     Ok(Json(
         use_case::close(&state.app, &caller.who(), &org, id).await?,
@@ -256,7 +256,7 @@ async fn get_log(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<LogView>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let incident = use_case::sheet(&state.app, &caller.who(), &org, id)
         .await?
@@ -292,7 +292,7 @@ async fn record_decision(
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let entry = log_use_case::record_decision(&state.app, &caller.who(), &org, id, input).await?;
     Ok(created(
@@ -316,7 +316,7 @@ async fn write_report(
     ApiJson(input): ApiJson<ReportInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let entry = log_use_case::write_report(&state.app, &caller.who(), &org, id, input).await?;
     Ok(created(
@@ -342,7 +342,7 @@ async fn approve_entry(
     ApiPath((org, id, entry)): ApiPath<(String, String, String)>,
 ) -> Result<Json<LogEntry>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let entry: EntryId = parse_id(&entry)?;
     Ok(Json(
@@ -374,7 +374,7 @@ async fn set_cadence(
     ApiJson(input): ApiJson<CadenceInput>,
 ) -> Result<Json<Incident>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     Ok(Json(
         log_use_case::set_cadence(
@@ -412,7 +412,7 @@ async fn invite_guest(
     ApiJson(input): ApiJson<GuestInput>,
 ) -> Result<Json<Vec<AccountId>>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let who = caller.who();
     use_case::invite_guest(&state.app, &who, &org, id, input.account).await?;
@@ -435,7 +435,7 @@ async fn remove_guest(
     ApiPath((org, id, account)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Vec<AccountId>>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let account: AccountId = parse_id(&account)?;
     let who = caller.who();
@@ -461,7 +461,7 @@ async fn decline_entry(
     ApiPath((org, id, entry)): ApiPath<(String, String, String)>,
 ) -> Result<Json<LogEntry>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let entry: EntryId = parse_id(&entry)?;
     Ok(Json(

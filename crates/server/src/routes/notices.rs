@@ -43,7 +43,7 @@ async fn list(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Notice>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         use_case::notices(&state.app, &caller.who(), &org).await?,
     ))
@@ -66,7 +66,7 @@ async fn publish(
     ApiJson(input): ApiJson<PublishInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let notice = use_case::publish_notice(
         &state.app,
         &caller.who(),
@@ -93,7 +93,7 @@ async fn get_notice(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Notice>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: NoticeId = parse_id(&id)?;
     Ok(Json(
         use_case::notice(&state.app, &caller.who(), &org, id).await?,
@@ -117,7 +117,7 @@ async fn update(
     ApiJson(input): ApiJson<UpdateInput>,
 ) -> Result<Json<Notice>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: NoticeId = parse_id(&id)?;
     Ok(Json(
         use_case::update_notice(&state.app, &caller.who(), &org, id, &input).await?,
@@ -135,7 +135,7 @@ async fn press_releases(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<PressRelease>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         use_case::press_releases(&state.app, &caller.who(), &org).await?,
     ))
@@ -165,7 +165,7 @@ async fn press_release_draft(
     ApiQuery(query): ApiQuery<DraftQuery>,
 ) -> Result<Json<PressReleaseInput>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let lang = match query.lang.as_deref() {
         Some(code) => beredskap_i18n::Lang::from_code(code)
             .ok_or_else(|| AppError::invalid("lang", beredskap_core::Problem::NotALanguage))?,
@@ -207,7 +207,7 @@ async fn publish_press_release(
     ApiJson(input): ApiJson<PressReleaseInput>,
 ) -> Result<Json<PressRelease>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         use_case::publish_press_release(&state.app, &caller.who(), &org, &input).await?,
     ))
@@ -224,7 +224,7 @@ async fn subscribers(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<SubscriberCounts>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         beredskap_app::subscriptions::counts(&state.app, &caller.who(), &org).await?,
     ))
@@ -263,7 +263,7 @@ async fn erase_subscriber(
     ApiJson(input): ApiJson<EraseInput>,
 ) -> Result<Json<Erased>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let erased = beredskap_app::subscriptions::erase(
         &state.app,
         &caller.who(),

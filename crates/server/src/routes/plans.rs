@@ -36,7 +36,7 @@ async fn list_plans(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Plan>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         use_case::plans(&state.app, &caller.who(), &org).await?,
     ))
@@ -52,7 +52,7 @@ async fn get_plan(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Plan>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: PlanId = parse_id(&id)?;
     Ok(Json(
         use_case::plan(&state.app, &caller.who(), &org, id).await?,
@@ -82,7 +82,7 @@ async fn plan_yaml(
     ApiQuery(query): ApiQuery<VersionQuery>,
 ) -> Result<Response, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: PlanId = parse_id(&id)?;
     let (_, yaml) =
         use_case::export_yaml(&state.app, &caller.who(), &org, id, query.version).await?;

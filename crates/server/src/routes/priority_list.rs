@@ -48,7 +48,7 @@ async fn get_list(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<ListView>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let who = caller.who();
     let citizens = use_case::open(&state.app, &who, &org, None).await?;
     let (info, _) = use_case::access(&state.app, &who, &org).await?;
@@ -70,7 +70,7 @@ async fn set_access(
     ApiJson(input): ApiJson<AccessInput>,
 ) -> Result<Json<PriorityListInfo>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         use_case::set_access(&state.app, &caller.who(), &org, input).await?,
     ))
@@ -90,7 +90,7 @@ async fn get_calls(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<PriorityCall>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     Ok(Json(
         use_case::calls(&state.app, &caller.who(), &org, id).await?,
@@ -113,7 +113,7 @@ async fn start_calls(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<CallsSummary>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     Ok(Json(
         use_case::start_calls(&state.app, &caller.who(), &org, id).await?,
@@ -139,7 +139,7 @@ async fn report_call(
     ApiJson(input): ApiJson<CallReportInput>,
 ) -> Result<Json<PriorityCall>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     let call: CallId = parse_id(&call)?;
     Ok(Json(
@@ -171,7 +171,7 @@ async fn keep_calls(
     ApiJson(input): ApiJson<KeepInput>,
 ) -> Result<Json<CallsSummary>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: IncidentId = parse_id(&id)?;
     Ok(Json(
         use_case::keep_calls(&state.app, &caller.who(), &org, id, input.decision).await?,

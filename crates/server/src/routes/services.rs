@@ -34,7 +34,7 @@ async fn list_services(
     ApiPath(org): ApiPath<String>,
 ) -> Result<Json<Vec<Service>>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     Ok(Json(
         use_case::services(&state.app, &caller.who(), &org).await?,
     ))
@@ -55,7 +55,7 @@ async fn add_service(
     ApiJson(input): ApiJson<ServiceInput>,
 ) -> Result<impl IntoResponse, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let service = use_case::add_service(&state.app, &caller.who(), &org, &input).await?;
     Ok(created(
         format!("/api/v1/orgs/{}/services/{}", org.slug, service.id),
@@ -73,7 +73,7 @@ async fn get_service(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Service>, AppError> {
     caller.scope(Scope::Read)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: ServiceId = parse_id(&id)?;
     Ok(Json(
         use_case::service(&state.app, &caller.who(), &org, id).await?,
@@ -94,7 +94,7 @@ async fn change_service(
     ApiJson(input): ApiJson<ServiceInput>,
 ) -> Result<Json<Service>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: ServiceId = parse_id(&id)?;
     Ok(Json(
         use_case::change_service(&state.app, &caller.who(), &org, id, &input).await?,
@@ -112,7 +112,7 @@ async fn retire_service(
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: ServiceId = parse_id(&id)?;
     use_case::retire_service(&state.app, &caller.who(), &org, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -133,7 +133,7 @@ async fn set_status(
     ApiJson(input): ApiJson<StatusInput>,
 ) -> Result<Json<Service>, AppError> {
     caller.scope(Scope::Write)?;
-    let org = caller.org(&state, &org).await?;
+    let org = caller.org(&org)?;
     let id: ServiceId = parse_id(&id)?;
     Ok(Json(
         use_case::set_status(&state.app, &caller.who(), &org, id, &input).await?,

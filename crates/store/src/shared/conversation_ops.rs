@@ -959,6 +959,8 @@ pub async fn redact_message(
     id: MessageId,
     reason: String,
 ) -> StoreResult<Redacted> {
+    // The rows to redact may have been appended earlier in this batch.
+    write_deferred_journal(conn).await?;
     let message = load_message(conn, org, id).await?;
     if message.redacted_at.is_some() {
         return Err(StoreError::Conflict(Conflict::MessageRedacted));

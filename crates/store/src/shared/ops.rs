@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 pub use super::dialect::{durability, lock_org};
-use super::dialect::{push_among, push_handed, Db, DUE_ORDER, SKIP_LOCKED};
+use super::dialect::{push_among, push_handed, write_deferred_journal, Db, DUE_ORDER, SKIP_LOCKED};
 
 #[path = "conversation_ops.rs"]
 pub mod conversation;
@@ -85,10 +85,11 @@ pub(super) fn db(e: sqlx::Error) -> StoreError {
 /// Outside a batch (or for another organisation than the batch's) the `UPDATE … RETURNING`
 /// on the head row both takes the next number and locks the head until the transaction
 /// ends. Inside a batch that holds the organisation's head the number and link come from
-/// the held head (`batch::HeldHead`), and the insert itself checks that the head row still
-/// is that head: a write rolled back earlier in the batch makes it stale, and then the
-/// head is read again. Either way the trigger `journal_advance_head` moves the head row to
-/// the new entry.
+/// the held head (`batch::HeldHead`): a batch that defers its appends keeps the entry to
+/// write before its commit; otherwise the insert itself checks that the head row still is
+/// that head (a write rolled back earlier in the batch makes it stale, and then the head
+/// is read again). Whenever the entry is inserted, the trigger `journal_advance_head`
+/// moves the head row to it.
 pub async fn append_journal(
     conn: &mut Conn,
     org: OrgId,
@@ -97,20 +98,14 @@ pub async fn append_journal(
 ) -> StoreResult<JournalEntry> {
     let payload = canonical_json(&entry.payload);
     let payload_hash = payload_digest(&payload);
-    if let Some((held_seq, held_hash)) = crate::batch::held_head(org) {
-        let appended = insert_journal_entry(
-            conn,
-            org,
-            actor,
-            &entry,
-            (held_seq + 1, held_hash),
-            (&payload, &payload_hash),
-            true,
-        )
-        .await?;
-        if let Some(appended) = appended {
-            crate::batch::advance_held_head(org, appended.seq, &appended.hash);
-            return Ok(appended);
+    if let Some(held) = crate::batch::held_head(org) {
+        let next = chained_entry(org, actor, &entry, held, (&payload, &payload_hash));
+        if crate::batch::defer_append(&next) {
+            return Ok(next);
+        }
+        if insert_journal_entry(conn, &next, true).await? {
+            crate::batch::advance_held_head(org, next.seq, &next.hash);
+            return Ok(next);
         }
     }
     let head =
@@ -120,34 +115,33 @@ pub async fn append_journal(
             .await
             .map_err(db)?
             .ok_or(StoreError::NotFound)?;
-    let next = (col(&head, "seq")?, col(&head, "hash")?);
-    let appended = insert_journal_entry(
-        conn,
+    // The head's number is already the new entry's; its hash is still the predecessor's
+    // (the insert's trigger moves it).
+    let (seq, hash): (i64, String) = (col(&head, "seq")?, col(&head, "hash")?);
+    let next = chained_entry(
         org,
         actor,
         &entry,
-        next,
+        (seq - 1, hash),
         (&payload, &payload_hash),
-        false,
-    )
-    .await?
-    .ok_or_else(|| StoreError::Backend("journal entry not inserted".into()))?;
-    crate::batch::advance_held_head(org, appended.seq, &appended.hash);
-    Ok(appended)
+    );
+    if !insert_journal_entry(conn, &next, false).await? {
+        return Err(StoreError::Backend("journal entry not inserted".into()));
+    }
+    crate::batch::advance_held_head(org, next.seq, &next.hash);
+    Ok(next)
 }
 
-/// Inserts `entry` as number `seq` linked to `prev_hash`. With `check_head`, only if the
-/// head row is at `seq - 1` with that hash (`None` when it is not).
-async fn insert_journal_entry(
-    conn: &mut Conn,
+/// `entry` as the journal entry after `(seq, hash)`: numbered, timed, and linked.
+fn chained_entry(
     org: OrgId,
     actor: &Actor,
     entry: &NewJournalEntry,
-    (seq, prev_hash): (i64, String),
+    (prev_seq, prev_hash): (i64, String),
     (payload, payload_hash): (&str, &str),
-    check_head: bool,
-) -> StoreResult<Option<JournalEntry>> {
+) -> JournalEntry {
     let at = journal::now();
+    let seq = prev_seq + 1;
     let hash = entry_hash(
         &prev_hash,
         &HashInput {
@@ -160,6 +154,27 @@ async fn insert_journal_entry(
             payload: PayloadCommitment::Digest(payload_hash),
         },
     );
+    JournalEntry {
+        seq,
+        org_id: org,
+        at,
+        actor: actor.clone(),
+        kind: entry.kind.to_owned(),
+        subject: entry.subject.clone(),
+        payload: payload.to_owned(),
+        payload_hash: Some(payload_hash.to_owned()),
+        prev_hash,
+        hash,
+    }
+}
+
+/// Inserts `entry`; with `check_head`, only if the head row is the entry's predecessor
+/// (false when it is not).
+async fn insert_journal_entry(
+    conn: &mut Conn,
+    entry: &JournalEntry,
+    check_head: bool,
+) -> StoreResult<bool> {
     let sql = match check_head {
         true => {
             "INSERT INTO journal \
@@ -174,35 +189,21 @@ async fn insert_journal_entry(
         }
     };
     let inserted = sqlx::query(sql)
-        .bind(org.0)
-        .bind(seq)
-        .bind(at)
-        .bind(actor.as_str())
-        .bind(entry.kind)
+        .bind(entry.org_id.0)
+        .bind(entry.seq)
+        .bind(entry.at)
+        .bind(entry.actor.as_str())
+        .bind(&entry.kind)
         .bind(&entry.subject)
-        .bind(payload)
-        .bind(payload_hash)
-        .bind(&prev_hash)
-        .bind(&hash)
+        .bind(&entry.payload)
+        .bind(&entry.payload_hash)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
         .execute(&mut *conn)
         .await
         .map_err(db)?
         .rows_affected();
-    if inserted == 0 {
-        return Ok(None);
-    }
-    Ok(Some(JournalEntry {
-        seq,
-        org_id: org,
-        at,
-        actor: actor.clone(),
-        kind: entry.kind.to_owned(),
-        subject: entry.subject.clone(),
-        payload: payload.to_owned(),
-        payload_hash: Some(payload_hash.to_owned()),
-        prev_hash,
-        hash,
-    }))
+    Ok(inserted > 0)
 }
 
 pub async fn journal_page(
@@ -417,31 +418,46 @@ pub async fn journal_head(conn: &mut Conn, org: OrgId) -> StoreResult<(i64, Stri
 // ---------------------------------------------------------------- organisations
 
 fn org_from_row(r: &DbRow) -> StoreResult<Org> {
-    let slug: String = col(r, "slug")?;
-    let region: String = col(r, "region")?;
+    org_from_prefixed_row(r, "")
+}
+
+/// An organisation from a row whose columns are named `prefix` and the column's name: a
+/// join's row names them apart from its other tables' (see [`ORG_COLUMNS_AS_O`]).
+fn org_from_prefixed_row(r: &DbRow, prefix: &str) -> StoreResult<Org> {
+    let name = |column: &str| format!("{prefix}{column}");
+    let slug: String = col(r, &name("slug"))?;
+    let region: String = col(r, &name("region"))?;
+    let region = Region::parse(&region).map_err(|e| corrupt("region", e))?;
     Ok(Org {
-        id: OrgId(col(r, "id")?),
+        id: OrgId(col(r, &name("id"))?),
         slug: Slug::parse(&slug).map_err(|e| corrupt("slug", e))?,
-        name: col(r, "name")?,
-        region: Region::parse(&region).map_err(|e| corrupt("region", e))?,
-        fallback_sign_in: col(r, "fallback_sign_in")?,
-        members_need_second_factor: col(r, "members_need_second_factor")?,
+        name: col(r, &name("name"))?,
+        region,
+        fallback_sign_in: col(r, &name("fallback_sign_in"))?,
+        members_need_second_factor: col(r, &name("members_need_second_factor"))?,
         classifications: {
-            let stored: Option<String> = col(r, "classifications")?;
-            let region = Region::parse(&region).map_err(|e| corrupt("region", e))?;
+            let stored: Option<String> = col(r, &name("classifications"))?;
             match stored {
                 Some(labels) => labels.lines().map(str::to_owned).collect(),
                 None => beredskap_core::conversation::default_classifications(region),
             }
         },
-        sms_number: col(r, "sms_number")?,
-        time_zone: col::<Option<String>>(r, "time_zone")?
-            .map(|name| TimeZone::parse(&name).map_err(|e| corrupt("orgs.time_zone", e)))
+        sms_number: col(r, &name("sms_number"))?,
+        time_zone: col::<Option<String>>(r, &name("time_zone"))?
+            .map(|zone| TimeZone::parse(&zone).map_err(|e| corrupt("orgs.time_zone", e)))
             .transpose()?,
-        language: col(r, "language")?,
-        created_at: col(r, "created_at")?,
+        language: col(r, &name("language"))?,
+        created_at: col(r, &name("created_at"))?,
     })
 }
+
+/// An organisation's columns in a join, the table as `o` and each column named `o_…`, for
+/// [`org_from_prefixed_row`] with `"o_"`.
+const ORG_COLUMNS_AS_O: &str = "o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
+    o.region AS o_region, o.fallback_sign_in AS o_fallback_sign_in, \
+    o.members_need_second_factor AS o_members_need_second_factor, \
+    o.classifications AS o_classifications, o.sms_number AS o_sms_number, \
+    o.time_zone AS o_time_zone, o.language AS o_language, o.created_at AS o_created_at";
 
 pub async fn insert_org(conn: &mut Conn, actor: &Actor, new: NewOrg) -> StoreResult<Org> {
     if org_by_slug(conn, &new.slug).await?.is_some() {
@@ -1281,6 +1297,9 @@ pub async fn import_people(
     rows: Vec<ImportRow>,
     dry_run: bool,
 ) -> StoreResult<ImportReport> {
+    // A dry run's appends are rolled back with its savepoint: they cannot wait for the
+    // commit with the batch's.
+    write_deferred_journal(conn).await?;
     sqlx::query("SAVEPOINT import_people")
         .execute(&mut *conn)
         .await
@@ -1719,8 +1738,9 @@ fn token_from_row(r: &DbRow) -> StoreResult<ApiToken> {
 
 pub async fn token_grant(conn: &mut Conn, secret_hash: &str) -> StoreResult<Option<TokenGrant>> {
     let Some(r) = sqlx::query(&format!(
-        "SELECT {TOKEN_COLUMNS}, {ACCOUNT_COLUMNS} \
+        "SELECT {TOKEN_COLUMNS}, {ACCOUNT_COLUMNS}, {ORG_COLUMNS_AS_O} \
          FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
+         JOIN orgs o ON o.id = a.org_id \
          WHERE t.secret_hash = $1 AND t.revoked_at IS NULL"
     ))
     .bind(secret_hash)
@@ -1733,6 +1753,7 @@ pub async fn token_grant(conn: &mut Conn, secret_hash: &str) -> StoreResult<Opti
     Ok(Some(TokenGrant {
         token: token_from_row(&r)?,
         account: account_from_row(&r)?,
+        org: org_from_prefixed_row(&r, "o_")?,
     }))
 }
 

@@ -513,6 +513,22 @@ pub async fn api_tokens_resolve_to_their_account(db: &TestDb) {
     let grant = s.token_grant(&"ab".repeat(32)).await.unwrap().unwrap();
     assert_eq!(grant.account, account);
     assert_eq!(grant.token, token);
+    assert_eq!(
+        grant.org, o,
+        "the account's organisation comes with the grant"
+    );
+    let settings = beredskap_core::register::OrgSettings {
+        fallback_sign_in: true,
+        members_need_second_factor: false,
+        time_zone: Some(beredskap_core::TimeZone::parse("Europe/Helsinki").unwrap()),
+        language: Some("da".into()),
+    };
+    let o = s
+        .update_org_settings(&actor(), o.id, settings.clone())
+        .await
+        .unwrap();
+    let grant = s.token_grant(&"ab".repeat(32)).await.unwrap().unwrap();
+    assert_eq!(grant.org, o, "with its settings as they are now");
     assert!(s.token_grant(&"cd".repeat(32)).await.unwrap().is_none());
     assert_eq!(
         s.list_accounts(o.id).await.unwrap(),

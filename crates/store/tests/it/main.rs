@@ -84,6 +84,7 @@ conformance!(
     edits_keep_every_version_and_deletions_are_soft,
     a_redaction_empties_every_copy_and_keeps_the_chain_verifiable,
     a_redaction_finds_an_edit_made_in_its_own_batch,
+    posts_in_one_batch_each_name_their_own_journal_row,
     reactions_count_once_and_mentions_stay_in_the_audience,
     announcements_keep_a_roster_of_who_confirmed,
     messages_are_read_by_id_in_one_go_within_their_organisation,

@@ -728,6 +728,49 @@ pub async fn a_redaction_finds_an_edit_made_in_its_own_batch(db: &TestDb) {
         .expect("a redacted journal verifies");
 }
 
+/// Posts waiting in one batch, whose journal rows PostgreSQL writes together just before
+/// the commit: each posted message still names the journal row that records it.
+pub async fn posts_in_one_batch_each_name_their_own_journal_row(db: &TestDb) {
+    let s = db.store.clone();
+    let o = org(s.as_ref(), "lillby").await;
+    let anna = person(s.as_ref(), &o, "anna@lillby.se", Role::Member).await;
+    let c = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    let mut batch = super::QueuedBatch::behind_a_stalled_writer(db, &o, None).await;
+    for text in ["Ett", "Två", "Tre", "Fyra"] {
+        let post = s.clone();
+        batch
+            .queue(async move {
+                post.post_message(&actor(), o.id, anna.id, message(c.id, text))
+                    .await
+                    .map(|posted| Some(posted.message))
+            })
+            .await;
+    }
+    let posted: Vec<_> = batch.release().await.into_iter().flatten().collect();
+    assert_eq!(posted.len(), 4);
+    let journal = s.journal_page(o.id, 0, 1000).await.unwrap();
+    for m in &posted {
+        let row = journal
+            .iter()
+            .find(|e| e.seq == m.seq)
+            .unwrap_or_else(|| panic!("no journal row {} for {:?}", m.seq, m.body));
+        assert_eq!(row.kind, "message.posted", "{row:?}");
+        assert!(row.payload.contains(&m.id.to_string()), "{row:?}");
+    }
+    beredskap_core::store::verify_journal(s.as_ref(), o.id)
+        .await
+        .unwrap()
+        .expect("the journal verifies");
+}
+
 pub async fn a_redaction_empties_every_copy_and_keeps_the_chain_verifiable(db: &TestDb) {
     const SECRET: &str = "19800101-1234";
     let s = db.store();
