@@ -1,7 +1,9 @@
 //! Conformance cases for channels, messages, threads, reactions and announcements.
 
 use super::{actor, org};
-use beredskap_core::conversation::{ChannelKind, MessageChange, NewChannel, NewMessage, Page};
+use beredskap_core::conversation::{
+    Channel, ChannelKind, MessageChange, NewChannel, NewMessage, Page,
+};
 use beredskap_core::register::{Account, Org, Role};
 use beredskap_core::store::StoreError;
 use beredskap_core::{ChannelId, EmailAddress, MessageId, PersonId, Store};
@@ -670,13 +672,10 @@ pub async fn group_channels_start_with_the_group_and_labels_are_set_per_organisa
     assert_eq!(dk.classifications, ["Åben", "Intern", "Fortrolig"]);
 }
 
-/// An edit and the redaction of its message, waiting in one batch: the redaction finds
-/// the journal row the edit made earlier in the same, uncommitted transaction.
-pub async fn a_redaction_finds_an_edit_made_in_its_own_batch(db: &TestDb) {
-    const SECRET: &str = "19800101-1234";
-    let s = db.store.clone();
-    let o = org(s.as_ref(), "lillby").await;
-    let anna = person(s.as_ref(), &o, "anna@lillby.se", Role::Member).await;
+/// An organisation, Anna (a member) and an organisation-wide channel she created.
+async fn anna_in_a_channel(s: &dyn Store) -> (Org, Account, Channel) {
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
     let c = s
         .create_channel(
             &actor(),
@@ -686,6 +685,15 @@ pub async fn a_redaction_finds_an_edit_made_in_its_own_batch(db: &TestDb) {
         )
         .await
         .unwrap();
+    (o, anna, c)
+}
+
+/// An edit and the redaction of its message, waiting in one batch: the redaction finds
+/// the journal row the edit made earlier in the same, uncommitted transaction.
+pub async fn a_redaction_finds_an_edit_made_in_its_own_batch(db: &TestDb) {
+    const SECRET: &str = "19800101-1234";
+    let s = db.store.clone();
+    let (o, anna, c) = anna_in_a_channel(s.as_ref()).await;
     let m = s
         .post_message(&actor(), o.id, anna.id, message(c.id, "Hej"))
         .await
@@ -732,17 +740,7 @@ pub async fn a_redaction_finds_an_edit_made_in_its_own_batch(db: &TestDb) {
 /// the commit: each posted message still names the journal row that records it.
 pub async fn posts_in_one_batch_each_name_their_own_journal_row(db: &TestDb) {
     let s = db.store.clone();
-    let o = org(s.as_ref(), "lillby").await;
-    let anna = person(s.as_ref(), &o, "anna@lillby.se", Role::Member).await;
-    let c = s
-        .create_channel(
-            &actor(),
-            o.id,
-            anna.id,
-            channel(ChannelKind::Org, "Alla", vec![]),
-        )
-        .await
-        .unwrap();
+    let (o, anna, c) = anna_in_a_channel(s.as_ref()).await;
     let mut batch = super::QueuedBatch::behind_a_stalled_writer(db, &o, None).await;
     for text in ["Ett", "Två", "Tre", "Fyra"] {
         let post = s.clone();
