@@ -509,7 +509,7 @@ async fn serve(
     smtp_port: u16,
 ) -> anyhow::Result<(tokio::process::Child, String)> {
     let config = gateway.config_for(SmsProviderKind::Webhook);
-    let mut command = tokio::process::Command::new(crate::server_binary()?);
+    let mut command = crate::server_command()?;
     if let Some(url) = database {
         command.env("BEREDSKAP_DATABASE_URL", url);
     }

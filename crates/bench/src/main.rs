@@ -51,6 +51,15 @@ fn server_binary() -> anyhow::Result<PathBuf> {
     Ok(beside)
 }
 
+/// A command running the `beredskap` binary to measure. `BEREDSKAP_BIN` is the bench's own
+/// setting: the server would take it for one of its own (`BEREDSKAP_…`) and refuse to
+/// start on an unknown field.
+fn server_command() -> anyhow::Result<tokio::process::Command> {
+    let mut command = tokio::process::Command::new(server_binary()?);
+    command.env_remove("BEREDSKAP_BIN");
+    Ok(command)
+}
+
 /// Starts `beredskap serve` on the data directory and waits until it listens; it stops
 /// when the child is dropped.
 async fn spawn_server(
@@ -66,7 +75,7 @@ async fn spawn_server_with(
 ) -> anyhow::Result<(tokio::process::Child, std::net::SocketAddr)> {
     use anyhow::Context as _;
     use tokio::io::AsyncBufReadExt as _;
-    let mut child = tokio::process::Command::new(server_binary()?)
+    let mut child = server_command()?
         .envs(env.iter().copied())
         .arg("serve")
         .env("BEREDSKAP_DATA_DIR", dir)
