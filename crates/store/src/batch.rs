@@ -334,12 +334,18 @@ pub(crate) fn held_head(org: OrgId) -> Option<(i64, String)> {
         .flatten()
 }
 
+impl HeldHead {
+    fn advance(&mut self, seq: i64, hash: &str) {
+        self.seq = seq;
+        hash.clone_into(&mut self.hash);
+    }
+}
+
 /// Records that `org`'s head is now `(seq, hash)`, if this task holds it.
 pub(crate) fn advance_held_head(org: OrgId, seq: i64, hash: &str) {
     let _ = HELD_HEAD.try_with(|held| {
         if let Some(h) = held.borrow_mut().as_mut().filter(|h| h.org == org) {
-            h.seq = seq;
-            hash.clone_into(&mut h.hash);
+            h.advance(seq, hash);
         }
     });
 }
@@ -358,8 +364,7 @@ pub(crate) fn defer_append(entry: &JournalEntry) -> bool {
                 return false;
             };
             deferred.push(entry.clone());
-            h.seq = entry.seq;
-            entry.hash.clone_into(&mut h.hash);
+            h.advance(entry.seq, &entry.hash);
             true
         })
         .unwrap_or(false)

@@ -36,6 +36,22 @@ fn channel(kind: ChannelKind, name: &str, members: Vec<beredskap_core::AccountId
     }
 }
 
+/// An organisation, Anna (a member) and an organisation-wide channel she created.
+async fn anna_in_a_channel(s: &dyn Store) -> (Org, Account, Channel) {
+    let o = org(s, "lillby").await;
+    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
+    let c = s
+        .create_channel(
+            &actor(),
+            o.id,
+            anna.id,
+            channel(ChannelKind::Org, "Alla", vec![]),
+        )
+        .await
+        .unwrap();
+    (o, anna, c)
+}
+
 fn message(channel: ChannelId, body: &str) -> NewMessage {
     NewMessage {
         channel,
@@ -188,17 +204,7 @@ pub async fn channels_are_seen_by_kind_and_membership(db: &TestDb) {
 
 pub async fn posts_are_ordered_threaded_and_land_once(db: &TestDb) {
     let s = db.store();
-    let o = org(s, "lillby").await;
-    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
-    let c = s
-        .create_channel(
-            &actor(),
-            o.id,
-            anna.id,
-            channel(ChannelKind::Org, "Alla", vec![]),
-        )
-        .await
-        .unwrap();
+    let (o, anna, c) = anna_in_a_channel(s).await;
     let mut first = message(c.id, "Servern är nere.");
     first.idempotency_key = Some("k-1".into());
     let posted = s
@@ -670,22 +676,6 @@ pub async fn group_channels_start_with_the_group_and_labels_are_set_per_organisa
         .await
         .unwrap();
     assert_eq!(dk.classifications, ["Åben", "Intern", "Fortrolig"]);
-}
-
-/// An organisation, Anna (a member) and an organisation-wide channel she created.
-async fn anna_in_a_channel(s: &dyn Store) -> (Org, Account, Channel) {
-    let o = org(s, "lillby").await;
-    let anna = person(s, &o, "anna@lillby.se", Role::Member).await;
-    let c = s
-        .create_channel(
-            &actor(),
-            o.id,
-            anna.id,
-            channel(ChannelKind::Org, "Alla", vec![]),
-        )
-        .await
-        .unwrap();
-    (o, anna, c)
 }
 
 /// An edit and the redaction of its message, waiting in one batch: the redaction finds
